@@ -1,0 +1,11 @@
+import type { Command } from 'commander';
+
+/** A module that adds its sub-commands to the `fieldhook` program. */
+export type CommandRegistrar = (program: Command) => void;
+
+// One line per area; keep alphabetical.
+const registrars: CommandRegistrar[] = [];
+
+export function registerCommands(program: Command): void {
+  for (const register of registrars) register(program);
+}

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { FieldhookError } from './errors.js';
+
+/** Every setting is read from `FIELDHOOK_<KEY>` in the environment, or `<KEY>` in the config file. */
+export const ENV_PREFIX = 'FIELDHOOK_';
+
+/** Env var that names an optional JSON config file; the environment wins over the file. */
+export const CONFIG_FILE_ENV = 'FIELDHOOK_CONFIG_FILE';
+
+export type ConfigShape = Record<string, z.ZodType>;
+
+/**
+ * Validate settings once at start-up. Values come from the file first, then the environment;
+ * the schema coerces strings ("5000", "true") to their types and fills documented defaults.
+ */
+export function loadConfig<S extends ConfigShape>(
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): z.infer<z.ZodObject<S>> {
+  const fromFile: Record<string, unknown> = {};
+  const file = env[CONFIG_FILE_ENV];
+  if (file) {
+    try {
+      Object.assign(fromFile, JSON.parse(readFile(file)) as Record<string, unknown>);
+    } catch (err) {
+      throw new FieldhookError('FH_ERR_CONFIG_FILE', 500, `Cannot read config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  const raw: Record<string, unknown> = { ...fromFile };
+  for (const key of Object.keys(shape)) {
+    const value = env[ENV_PREFIX + key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const result = z.object(shape).strict().safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${ENV_PREFIX}${i.path.join('.') || '(file)'}: ${i.message}`);
+    throw new FieldhookError('FH_ERR_CONFIG_INVALID', 500, `Invalid configuration:\n  ${problems.join('\n  ')}`, {
+      problems,
+    });
+  }
+  return result.data;
+}
+
+/** Booleans from the environment: "true/false/1/0/yes/no". */
+export const envBoolean = () =>
+  z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
+
+/** Render a config shape as a Markdown table (name, default, description), for the README. */
+export function describeConfig(shape: ConfigShape): string {
+  const rows = Object.entries(shape).map(([key, schema]) => {
+    const parsed = schema.safeParse(undefined);
+    const def = parsed.success && parsed.data !== undefined ? `\`${JSON.stringify(parsed.data)}\`` : '—';
+    return `| \`${ENV_PREFIX}${key}\` | ${def} | ${schema.description ?? ''} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
