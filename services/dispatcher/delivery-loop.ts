@@ -1,0 +1,297 @@
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../shared/logger.js';
+import { isFieldhookError } from '../shared/errors.js';
+import type { Clock } from './clock.js';
+import type { EndpointLimiter } from './endpoint-limiter.js';
+import type { DispatchMetrics } from './metrics.js';
+import {
+  ABORT_HEADER,
+  ABORT_VALUE,
+  GONE_STATUS,
+  RETRY_AFTER_STATUSES,
+  nextAttemptAt,
+  parseRetryAfter,
+  type RetryPolicyOptions,
+} from './retry-policy.js';
+import type { Signer } from './signer.js';
+import { checkUrl, type AddressGuard } from './ssrf-guard.js';
+import type { Transport } from './http-transport.js';
+import type {
+  AttemptOutcome,
+  AttemptResult,
+  ClaimedDelivery,
+  DeliveryStatus,
+  DispatchStore,
+  SubscriptionRecord,
+} from './store/types.js';
+
+/** Extra lease beyond the request timeout before another loop may take a delivery over, ms. */
+export const LEASE_MARGIN_MS = 30_000;
+
+export const USER_AGENT = 'fieldhook-webhooks/0.1';
+
+export interface DeliveryLoopOptions {
+  timeoutMs: number;
+  retry: RetryPolicyOptions;
+  /** Continuous-failure time after which a subscription is disabled, ms. */
+  disableAfterMs: number;
+  globalConcurrency: number;
+  pollIntervalMs: number;
+}
+
+export interface DeliveryLoopDeps {
+  store: DispatchStore;
+  signer: Signer;
+  transport: Transport;
+  limiter: EndpointLimiter;
+  clock: Clock;
+  logger: Logger;
+  metrics: DispatchMetrics;
+  /** The guard and agent that enforce a subscription's SSRF policy. */
+  guardFor(sub: SubscriptionRecord): { guard: AddressGuard; agent: Dispatcher | undefined };
+  onDisabled(sub: SubscriptionRecord, reason: string): Promise<void>;
+  onExhausted(delivery: ClaimedDelivery, sub: SubscriptionRecord, last: AttemptResult): Promise<void>;
+  random?: () => number;
+}
+
+export interface DeliveryLoop {
+  start(): Promise<void>;
+  /** Stop claiming, wait for attempts in flight and record them. */
+  stop(): Promise<void>;
+  /** Look at the outbox now (new events, re-enabled subscription, manual retry). */
+  wake(): void;
+  inFlight(): number;
+}
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof e.code === 'string') return e.code;
+  if (e.cause && typeof e.cause.code === 'string') return e.cause.code;
+  return 'UNKNOWN';
+}
+
+/**
+ * The loop that turns the outbox into HTTP attempts. Each pass expires stale deliveries, then,
+ * per subscription with due work, leases as many as that endpoint's limiter allows; results
+ * are recorded in batched transactions. A crash loses at most the record of attempts in
+ * flight, so those are re-sent after the restart (at-least-once, same `webhook-id`).
+ */
+export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryLoopDeps): DeliveryLoop {
+  const { store, clock, limiter, logger, metrics } = deps;
+  const random = deps.random ?? Math.random;
+  let stopped = true;
+  let timer: unknown = null;
+  let ticking = false;
+  let wakeAgain = false;
+  let inFlight = 0;
+  const running = new Set<Promise<void>>();
+  let pending: { result: AttemptResult; claimed: ClaimedDelivery; sub: SubscriptionRecord }[] = [];
+  let flushScheduled = false;
+  let flushing: Promise<void> = Promise.resolve();
+
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
+      timer = null;
+      void tick();
+    }, Math.max(0, ms));
+  };
+
+  const wake = () => {
+    if (stopped) return;
+    if (ticking) wakeAgain = true;
+    else schedule(0);
+  };
+
+  async function tick(): Promise<void> {
+    if (stopped || ticking) return;
+    ticking = true;
+    wakeAgain = false;
+    let sleep = options.pollIntervalMs;
+    try {
+      const now = clock.now();
+      const expired = await store.outbox.expireDue(now);
+      metrics.delivery('expired', expired);
+      const due = await store.outbox.dueSubscriptions(now);
+      let blocked = false;
+      for (const { subscriptionId, due: count } of due) {
+        const room = options.globalConcurrency - inFlight;
+        if (room <= 0) {
+          blocked = true;
+          break;
+        }
+        const sub = await store.subscriptions.get(subscriptionId);
+        if (!sub || !sub.enabled) continue;
+        const free = Math.min(limiter.available(sub.id, sub.rateLimitPerSecond), count, room);
+        if (free <= 0) {
+          blocked = true;
+          const openUntil = limiter.openUntil(sub.id);
+          if (openUntil !== null) sleep = Math.min(sleep, openUntil - now);
+          else if (sub.rateLimitPerSecond) sleep = Math.min(sleep, Math.ceil(1000 / sub.rateLimitPerSecond));
+          continue;
+        }
+        const claims = await store.outbox.claim(sub.id, now, free, now + options.timeoutMs + LEASE_MARGIN_MS);
+        if (claims.length === 0) continue;
+        const secrets = await store.subscriptions.activeSecrets(sub.id, now);
+        for (const c of claims) {
+          limiter.acquire(sub.id);
+          inFlight++;
+          const p = attempt(c, sub, secrets).finally(() => running.delete(p));
+          running.add(p);
+        }
+        if (claims.length < count) blocked = true;
+      }
+      if (!blocked) {
+        const next = await store.outbox.nextDueAt();
+        if (next !== null) sleep = Math.min(sleep, next - clock.now());
+      }
+    } catch (err) {
+      logger.error({ err }, 'delivery loop pass failed');
+    } finally {
+      ticking = false;
+    }
+    if (wakeAgain) schedule(0);
+    else schedule(Math.max(sleep, 0));
+  }
+
+  async function attempt(c: ClaimedDelivery, sub: SubscriptionRecord, secrets: string[]): Promise<void> {
+    const startedAt = clock.now();
+    const attemptNo = c.attempts + 1;
+    const firstAttemptAt = c.firstAttemptAt ?? startedAt;
+    const t0 = performance.now();
+    let statusCode: number | null = null;
+    let snippet: string | null = null;
+    let error: string | null = null;
+    let outcome: AttemptOutcome;
+    let retryAfterMs: number | null = null;
+    try {
+      const { guard, agent } = deps.guardFor(sub);
+      // Literal-IP hosts never reach the lookup hook; the agent checks them again once connected.
+      checkUrl(sub.url, guard);
+      const headers: Record<string, string> = {
+        ...deps.signer.sign(c.eventId, startedAt, c.body, secrets),
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+      };
+      const res = await deps.transport({ url: sub.url, headers, body: c.body, timeoutMs: options.timeoutMs, dispatcher: agent });
+      statusCode = res.statusCode;
+      snippet = res.snippet;
+      if (statusCode >= 200 && statusCode < 300) outcome = 'success';
+      else if (String(res.headers[ABORT_HEADER] ?? '').toLowerCase() === ABORT_VALUE) outcome = 'aborted';
+      else if (statusCode === GONE_STATUS) outcome = 'gone';
+      else {
+        outcome = 'failure';
+        if (RETRY_AFTER_STATUSES.has(statusCode)) {
+          const h = res.headers['retry-after'];
+          retryAfterMs = parseRetryAfter(h, clock.now(), options.retry.retryAfterMaxMs);
+        }
+      }
+    } catch (err) {
+      const code = errorCode(err);
+      error = `${code}: ${(err as Error).message}`.slice(0, 500);
+      outcome = code === 'FH_ERR_WEBHOOK_SSRF_BLOCKED' || code === 'FH_ERR_SUBSCRIPTION_INVALID_URL' ? 'blocked' : code === 'FH_ERR_WEBHOOK_TIMEOUT' ? 'timeout' : 'network';
+      if (!isFieldhookError(err) && code === 'UNKNOWN') logger.warn({ err, delivery: c.id }, 'unexpected delivery error');
+    }
+    const latencyMs = performance.now() - t0;
+    const now = clock.now();
+    let status: DeliveryStatus;
+    let next: number | null = null;
+    let disableReason: string | undefined;
+    if (outcome === 'success') status = 'succeeded';
+    else if (outcome === 'aborted') status = 'aborted';
+    else if (outcome === 'gone') {
+      // Kept pending: the receiver said it is gone, not that this event is unwanted; if someone
+      // re-enables the subscription the backlog, this one first, goes out.
+      status = 'pending';
+      next = now;
+      disableReason = 'gone';
+    } else {
+      next =
+        attemptNo < options.retry.scheduleMs.length && retryAfterMs !== null
+          ? now + retryAfterMs
+          : nextAttemptAt(options.retry, attemptNo, now, firstAttemptAt, random);
+      if (next === null) status = 'failed';
+      else if (c.validUntil !== null && next >= c.validUntil) status = 'expired';
+      else status = 'pending';
+      if (status !== 'pending') next = null;
+    }
+    metrics.attempt(outcome, latencyMs);
+    const result: AttemptResult = {
+      deliveryId: c.id,
+      subscriptionId: sub.id,
+      attempt: { attempt: attemptNo, startedAt, statusCode, latencyMs, responseSnippet: snippet, error, outcome },
+      status,
+      nextAttemptAt: next,
+      firstAttemptAt,
+      ...(disableReason ? { disableReason } : {}),
+    };
+    logger.debug(
+      { delivery: c.id, event: c.eventId, subscription: sub.id, correlationId: c.correlationId, attempt: attemptNo, statusCode, outcome, latencyMs },
+      'webhook attempt',
+    );
+    limiter.release(sub.id, outcome === 'success');
+    inFlight--;
+    pending.push({ result, claimed: c, sub });
+    scheduleFlush();
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    // Batch the records of attempts finishing together into one commit: at-least-once only needs
+    // them eventually, and one fsync per attempt would cap throughput at the disk's sync rate.
+    clock.setTimeout(() => {
+      flushScheduled = false;
+      flushing = flushing.then(flush);
+    }, 0);
+  }
+
+  async function flush(): Promise<void> {
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    try {
+      const now = clock.now();
+      const out = await store.outbox.recordResults(
+        batch.map((b) => b.result),
+        now,
+      );
+      for (const b of batch) if (b.result.status !== 'pending') metrics.delivery(b.result.status as Exclude<DeliveryStatus, 'pending'>);
+      metrics.delivery('superseded', out.superseded);
+      const subs = new Map(batch.map((b) => [b.sub.id, b.sub]));
+      for (const id of out.disabled) await deps.onDisabled(subs.get(id)!, 'gone');
+      for (const [id, since] of out.failingSince) {
+        if (now - since >= options.disableAfterMs && (await store.subscriptions.disable(id, 'failing', now))) {
+          await deps.onDisabled(subs.get(id)!, 'failing');
+        }
+      }
+      for (const b of batch) if (b.result.status === 'failed') await deps.onExhausted(b.claimed, b.sub, b.result);
+    } catch (err) {
+      // The leases expire and the deliveries are attempted again: a duplicate, never a loss.
+      logger.error({ err, count: batch.length }, 'recording delivery attempts failed');
+    }
+    wake();
+  }
+
+  return {
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      // This process owns the store: whatever a previous run had leased was never recorded.
+      const released = await store.outbox.releaseLeases();
+      if (released > 0) logger.info({ released }, 're-queued deliveries in flight at the last stop');
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+      await Promise.allSettled([...running]);
+      await flushing;
+      await flush();
+    },
+    wake,
+    inFlight: () => inFlight,
+  };
+}

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** Event types the pipeline publishes. */
+export const EVENT_TYPES = ['irrigation.recommended', 'irrigation.cleared', 'sensor.stale'] as const;
+
+/**
+ * Operational events about delivery itself. A subscription receives them only when it names them
+ * in `events` (a `*` does not include them), and they never describe each other's deliveries, so
+ * a failing operational endpoint cannot cause a storm of events about itself.
+ */
+export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted'] as const;
+
+/** Sent by `POST /v1/subscriptions/{id}/test`, to that subscription only. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
+
+/**
+ * What a publisher hands to `dispatcher.publish()` (or sends on `fieldhook/v1/events`).
+ *
+ * - `id`: optional; publishing the same id twice is accepted once (idempotent re-publish after a
+ *   publisher crash). Generated (`evt_…`) when absent.
+ * - `farm` / `field`: routing keys for subscription filters; default to `data.farm` / `data.field`.
+ * - `collapse_key`: a newer event with the same key replaces an older one not yet delivered to a
+ *   subscription, e.g. `irrigation:<farm>:<field>`.
+ * - `valid_until`: never delivered after this instant; recorded as `expired` instead.
+ */
+export const PublishInputSchema = z.object({
+  type: z.string().regex(EVENT_TYPE_PATTERN),
+  data: z.record(z.string(), z.unknown()),
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+  farm: z.string().min(1).max(128).optional(),
+  field: z.string().min(1).max(128).optional(),
+  collapse_key: z.string().min(1).max(256).optional(),
+  valid_until: z.iso.datetime({ offset: true }).optional(),
+  correlation_id: z.string().max(128).optional(),
+});
+
+export type PublishInput = z.infer<typeof PublishInputSchema>;
+
+/** The JSON body every receiver gets (Standard Webhooks envelope). */
+export interface EventEnvelope {
+  type: string;
+  id: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+  /** Present when the publisher set one: the receiver should not act on the event after it. */
+  valid_until?: string;
+}
+
+/** An event as stored in the outbox. */
+export interface OutboxEvent {
+  id: string;
+  type: string;
+  farm: string | null;
+  field: string | null;
+  collapseKey: string | null;
+  /** Epoch ms, or null when the event never goes stale. */
+  validUntil: number | null;
+  correlationId: string | null;
+  /** Epoch ms of acceptance. */
+  createdAt: number;
+  /** The exact bytes signed and sent on every attempt. */
+  body: string;
+}
+
+export interface PublishResult {
+  id: string;
+  /** Deliveries created (one per matching subscription); 0 for a duplicate id. */
+  deliveries: number;
+  /** True when an event with this id was accepted before; nothing new was queued. */
+  duplicate: boolean;
+}
+
+function stringOrNull(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v : null;
+}
+
+/** Turn a validated publish input into the outbox record and its serialised envelope. */
+export function toOutboxEvent(input: PublishInput, id: string, nowMs: number): OutboxEvent {
+  const timestamp = input.timestamp ?? new Date(nowMs).toISOString();
+  const envelope: EventEnvelope = { type: input.type, id, timestamp, data: input.data };
+  if (input.valid_until) envelope.valid_until = new Date(input.valid_until).toISOString();
+  return {
+    id,
+    type: input.type,
+    farm: input.farm ?? stringOrNull(input.data.farm),
+    field: input.field ?? stringOrNull(input.data.field),
+    collapseKey: input.collapse_key ?? null,
+    validUntil: input.valid_until ? Date.parse(input.valid_until) : null,
+    correlationId: input.correlation_id ?? null,
+    createdAt: nowMs,
+    body: JSON.stringify(envelope),
+  };
+}
