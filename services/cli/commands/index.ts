@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import { registerAgronomyCommands } from './agronomy.js';
 
 /** A module that adds its sub-commands to the `fieldhook` program. */
 export type CommandRegistrar = (program: Command) => void;
 
 // One line per area; keep alphabetical.
-const registrars: CommandRegistrar[] = [];
+const registrars: CommandRegistrar[] = [
+  registerAgronomyCommands,
+];
 
 export function registerCommands(program: Command): void {
   for (const register of registrars) register(program);

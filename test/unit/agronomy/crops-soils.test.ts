@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CROP_NAMES,
+  SOIL_NAMES,
+  adjustKcForClimate,
+  cropCoefficient,
+  getCrop,
+  getSoil,
+  growthStage,
+  seasonLength,
+} from '../../../services/agronomy/index.js';
+
+describe('crop coefficients (FAO-56 ch. 6)', () => {
+  it('has the crops the predictor needs, with Kc from FAO-56 Table 12', () => {
+    for (const name of ['tomato', 'maize-field', 'maize-sweet', 'wheat-spring', 'potato', 'onion']) {
+      expect(CROP_NAMES).toContain(name);
+    }
+    expect(getCrop('tomato')).toMatchObject({ kcIni: 0.6, kcMid: 1.15 });
+    expect(getCrop('Maize field')).toMatchObject({ kcIni: 0.3, kcMid: 1.2 });
+    expect(getCrop('potato')).toMatchObject({ kcIni: 0.5, kcMid: 1.15, kcEnd: 0.75 });
+    expect(() => getCrop('banana')).toThrowError(expect.objectContaining({ code: 'FH_ERR_AGRONOMY_UNKNOWN_PRESET' }));
+  });
+
+  it('interpolates Kc linearly through development and late season (FAO-56 Fig. 25)', () => {
+    const tomato = getCrop('tomato'); // stages 30/40/40/25, Kc 0.6/1.15/0.8
+    expect(cropCoefficient(tomato, 10)).toBe(0.6);
+    expect(cropCoefficient(tomato, 50)).toBeCloseTo(0.6 + 0.5 * 0.55, 9);
+    expect(cropCoefficient(tomato, 80)).toBe(1.15);
+    expect(cropCoefficient(tomato, 110 + 12.5)).toBeCloseTo((1.15 + 0.8) / 2, 9);
+    expect(cropCoefficient(tomato, 400)).toBe(0.8);
+    expect(seasonLength(tomato)).toBe(135);
+    expect(growthStage(tomato, 29)).toBe('initial');
+    expect(growthStage(tomato, 30)).toBe('development');
+    expect(growthStage(tomato, 135)).toBe('harvested');
+  });
+
+  it('adjusts Kc mid for climate (FAO-56 Eq. 62)', () => {
+    // Sub-humid reference climate: no change.
+    expect(adjustKcForClimate(1.15, 2, 45, 3)).toBeCloseTo(1.15, 9);
+    // Windy and dry, 3 m tall: +0.04·2 + 0.004·25 = +0.18.
+    expect(adjustKcForClimate(1.15, 4, 20, 3)).toBeCloseTo(1.33, 9);
+    // FAO-56 does not adjust a Kc end below 0.45.
+    expect(adjustKcForClimate(0.3, 4, 20, 1)).toBe(0.3);
+  });
+});
+
+describe('soil presets (FAO-56 Table 19)', () => {
+  it('has the textures, with θWP < θFC', () => {
+    for (const name of ['sand', 'loamy-sand', 'sandy-loam', 'loam', 'silt-loam', 'silt', 'clay-loam', 'silty-clay', 'clay']) {
+      expect(SOIL_NAMES).toContain(name);
+    }
+    for (const name of SOIL_NAMES) {
+      const s = getSoil(name);
+      expect(s.thetaWp).toBeLessThan(s.thetaFc);
+    }
+    expect(getSoil('sandy_loam')).toEqual({ name: 'sandy-loam', thetaFc: 0.23, thetaWp: 0.11 });
+    expect(() => getSoil('peat')).toThrowError(expect.objectContaining({ code: 'FH_ERR_AGRONOMY_UNKNOWN_PRESET' }));
+  });
+});
