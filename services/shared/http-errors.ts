@@ -36,10 +36,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     const known = isFieldhookError(err) ? err : fromFastifyError(err);
     if (known.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: known.code }, known.message);
-    const headers = (known.details?.headers ?? {}) as Record<string, string>;
-    const { headers: _omit, ...details } = known.details ?? {};
-    const problem = toProblem(new FieldhookError(known.code, known.statusCode, known.message, details));
-    void reply.code(known.statusCode).headers(headers).type('application/problem+json').send(problem);
+    // An error that says when to come back (429/503) says it in Retry-After too.
+    const retryAfterS = known.details?.retryAfterS;
+    if (typeof retryAfterS === 'number') void reply.header('retry-after', String(retryAfterS));
+    void reply.code(known.statusCode).type('application/problem+json').send(toProblem(known));
   });
   app.setNotFoundHandler((request, reply) => {
     void reply

@@ -1,0 +1,95 @@
+import type { MqttClient } from 'mqtt';
+import type { Logger } from '../shared/logger.js';
+import { fieldReadingsTopic } from '../shared/topics.js';
+import type { IngestMetrics } from './metrics.js';
+import { BUS_CONSUMER, type Spool } from './spool/spool.js';
+
+/** A reading as the predictor receives it on the bus. */
+export interface BusReading {
+  device: string;
+  farm: string;
+  field: string;
+  id?: string;
+  /** Device time, ISO 8601. */
+  ts: string;
+  values: Record<string, number>;
+  correlation_id: string;
+}
+
+export interface BusPublisherOptions {
+  /** Readings taken from the spool per round. Default 1,000. */
+  batchReadings: number;
+  /** Idle poll interval, ms. Default 1,000. */
+  idlePollMs: number;
+  /** Wait after a failed round, ms. Default 2,000. */
+  retryDelayMs: number;
+}
+
+export const DEFAULT_BUS_PUBLISHER_OPTIONS: BusPublisherOptions = { batchReadings: 1_000, idlePollMs: 1_000, retryDelayMs: 2_000 };
+
+export interface BusPublisher {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1) from
+ * its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
+ * a broker outage delays the predictor without losing its input.
+ */
+export function createBusPublisher(
+  deps: { spool: Spool; client: MqttClient; logger: Logger; metrics: IngestMetrics },
+  options: Partial<BusPublisherOptions> = {},
+): BusPublisher {
+  const opts = { ...DEFAULT_BUS_PUBLISHER_OPTIONS, ...options };
+  const { spool, client, logger, metrics } = deps;
+  let running = false;
+  let loop: Promise<void> | undefined;
+
+  async function round(): Promise<boolean> {
+    const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
+    if (records.length === 0) return false;
+    const sends: Promise<unknown>[] = [];
+    for (const record of records) {
+      for (const r of record.readings) {
+        const message: BusReading = {
+          device: r.device,
+          farm: r.farm,
+          field: r.field,
+          ...(r.id !== undefined ? { id: r.id } : {}),
+          ts: new Date(r.ts).toISOString(),
+          values: r.values,
+          correlation_id: record.correlationId,
+        };
+        sends.push(client.publishAsync(fieldReadingsTopic(r.farm, r.field), JSON.stringify(message), { qos: 1 }));
+      }
+    }
+    await Promise.all(sends);
+    await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
+    metrics.busPublished.inc(sends.length);
+    return true;
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      try {
+        if (!(await round()) && running) await spool.waitForAppend(opts.idlePollMs);
+      } catch (err) {
+        logger.warn({ err }, 'bus publish failed; will retry');
+        await new Promise((r) => setTimeout(r, opts.retryDelayMs));
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}

@@ -1,0 +1,201 @@
+import { HttpError, type InfluxDB } from '@influxdata/influxdb-client';
+import type { Logger } from '../shared/logger.js';
+import { readingToLine } from './line-protocol.js';
+import type { IngestMetrics } from './metrics.js';
+import type { NormalizedReading } from './reading.js';
+import { INFLUX_CONSUMER, type Spool } from './spool/spool.js';
+
+/** Statuses that mean "these lines will never be accepted": they go to the dead-letter store. */
+export const PERMANENT_STATUSES: readonly number[] = [400, 422];
+/** Statuses that mean "too big": the batch is split in half and both halves are sent. */
+export const SPLIT_STATUSES: readonly number[] = [413];
+// Everything else (network errors, 401/403/404 while an operator fixes a token or creates a
+// database, 429, 5xx) is retried with backoff for as long as it takes: the spool holds the lines.
+
+export interface InfluxWriterOptions {
+  /** Most lines in one write request. Default 5,000. */
+  batchLines: number;
+  /** Bodies larger than this are gzipped, bytes. Default 1,000. */
+  gzipThresholdBytes: number;
+  /** First retry delay, ms; doubles per failure up to `retryMaxMs`. Defaults 1,000 / 60,000. */
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** Idle poll interval when the spool is empty, ms. Default 1,000. */
+  idlePollMs: number;
+}
+
+export const DEFAULT_INFLUX_WRITER_OPTIONS: InfluxWriterOptions = {
+  batchLines: 5_000,
+  gzipThresholdBytes: 1_000,
+  retryMinMs: 1_000,
+  retryMaxMs: 60_000,
+  idlePollMs: 1_000,
+};
+
+export interface InfluxWriterDeps {
+  spool: Spool;
+  influx: InfluxDB;
+  org: string;
+  bucket: string;
+  logger: Logger;
+  metrics: IngestMetrics;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface InfluxWriter {
+  start(): void;
+  /** Finish the batch in flight (or give up its retry wait) and stop. */
+  stop(): Promise<void>;
+  /** Time of the last successful write, ms epoch (0 before the first). */
+  lastSuccessAt(): number;
+}
+
+interface Entry {
+  reading: NormalizedReading;
+  line: string;
+  correlationId: string;
+}
+
+/** Delay before retry `attempt` (1-based): exponential with ±20 % jitter, or the server's Retry-After. */
+export function retryDelayMs(err: unknown, attempt: number, options: InfluxWriterOptions, random: () => number): number {
+  if (err instanceof HttpError && err.retryAfter() > 0) return err.retryAfter() * 1000;
+  const base = Math.min(options.retryMaxMs, options.retryMinMs * 2 ** (attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+/**
+ * Drains the spool into InfluxDB through the v2 write API. Records leave the spool only when
+ * every line in them was written or moved to the dead-letter store.
+ */
+export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<InfluxWriterOptions> = {}): InfluxWriter {
+  const opts = { ...DEFAULT_INFLUX_WRITER_OPTIONS, ...options };
+  const { spool, logger, metrics } = deps;
+  const random = deps.random ?? Math.random;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let lastSuccess = 0;
+  let wakeSleep: (() => void) | undefined;
+
+  const sleep =
+    deps.sleep ??
+    ((ms: number) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wakeSleep = undefined;
+          resolve();
+        }
+        wakeSleep = done;
+      }));
+
+  async function post(lines: string[]): Promise<void> {
+    // A write API per request: its own buffering and retries are off, ours govern.
+    const api = deps.influx.getWriteApi(deps.org, deps.bucket, 'ms', {
+      batchSize: lines.length + 1,
+      flushInterval: 0,
+      maxRetries: 0,
+      gzipThreshold: opts.gzipThresholdBytes,
+      writeFailed: (error) => Promise.reject(error),
+    });
+    const stopTimer = metrics.influxWriteSeconds.startTimer();
+    try {
+      api.writeRecords(lines);
+      await api.flush();
+      stopTimer({ outcome: 'ok' });
+    } catch (err) {
+      stopTimer({ outcome: 'error' });
+      metrics.influxWriteErrors.inc({ status: err instanceof HttpError ? String(err.statusCode) : errorCode(err) });
+      throw err;
+    } finally {
+      await api.close().catch(() => undefined);
+    }
+  }
+
+  /** Write entries; splits on 413 and isolates refused lines on 400/422. Throws when a retry is due. */
+  async function write(entries: Entry[]): Promise<void> {
+    try {
+      await post(entries.map((e) => e.line));
+      metrics.influxLinesWritten.inc(entries.length);
+    } catch (err) {
+      const status = err instanceof HttpError ? err.statusCode : 0;
+      const refused = PERMANENT_STATUSES.includes(status);
+      if ((refused || SPLIT_STATUSES.includes(status)) && entries.length > 1) {
+        const half = Math.ceil(entries.length / 2);
+        await write(entries.slice(0, half));
+        await write(entries.slice(half));
+        return;
+      }
+      if (refused) {
+        const reason = (err as Error).message.slice(0, 500);
+        logger.warn({ correlationId: entries[0]!.correlationId, status, reason }, 'InfluxDB refused a line: dead-lettered');
+        await spool.addDeadLetters(
+          entries.map((e) => ({ correlationId: e.correlationId, reading: e.reading, status, reason })),
+        );
+        metrics.deadLettered.inc(entries.length);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  async function drainOnce(): Promise<boolean> {
+    const records = await spool.read(INFLUX_CONSUMER, opts.batchLines);
+    if (records.length === 0) return false;
+    const entries: Entry[] = [];
+    for (const record of records) {
+      for (const reading of record.readings) {
+        entries.push({ reading, line: readingToLine(reading), correlationId: record.correlationId });
+      }
+    }
+    for (let attempt = 1; running; attempt++) {
+      try {
+        for (let i = 0; i < entries.length; i += opts.batchLines) await write(entries.slice(i, i + opts.batchLines));
+        await spool.commit(INFLUX_CONSUMER, records.at(-1)!.seq);
+        lastSuccess = Date.now();
+        return true;
+      } catch (err) {
+        const delay = retryDelayMs(err, attempt, opts, random);
+        logger.warn({ err: describe(err), attempt, delayMs: delay, lines: entries.length }, 'InfluxDB write failed; will retry');
+        await sleep(delay);
+      }
+    }
+    return false;
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      try {
+        const wrote = await drainOnce();
+        if (!wrote && running) await spool.waitForAppend(opts.idlePollMs);
+      } catch (err) {
+        logger.error({ err }, 'InfluxDB writer failed; restarting its loop');
+        await sleep(opts.retryMinMs);
+      }
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      running = false;
+      wakeSleep?.();
+      await loop;
+    },
+    lastSuccessAt: () => lastSuccess,
+  };
+}
+
+function errorCode(err: unknown): string {
+  return (err as { code?: string }).code ?? 'unknown';
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  if (err instanceof HttpError) return { status: err.statusCode, message: err.message.slice(0, 300) };
+  return { code: errorCode(err), message: (err as Error).message };
+}

@@ -1,0 +1,158 @@
+import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
+import type { Logger } from '../shared/logger.js';
+import { IngestErrors } from './errors.js';
+import type { IngestMetrics } from './metrics.js';
+import { parseReading, type NormalizedReading, type ReadingRules, type Refusal } from './reading.js';
+import type { Spool } from './spool/spool.js';
+
+export type Protocol = 'http' | 'mqtt';
+
+export interface IngestRequest {
+  /** The authenticated credential (a device or a gateway). */
+  credential: DeviceWithSecret;
+  /** Untrusted readings as parsed from the body or payload. */
+  items: unknown[];
+  correlationId: string;
+  protocol: Protocol;
+  /** For signed requests: the `webhook-id`, accepted once per device. */
+  onceKey?: string;
+}
+
+export interface IngestOutcome {
+  accepted: number;
+  duplicates: number;
+  refused: (Refusal & { index: number })[];
+}
+
+export interface BackpressureLimits {
+  /** Above this many pending spool bytes, new data gets 429 (HTTP) or a withheld PUBACK (MQTT). */
+  highWaterBytes: number;
+  /** At this many pending bytes the disk budget is spent: 503. */
+  budgetBytes: number;
+  /** Suggested client wait, seconds (Retry-After). */
+  retryAfterS: number;
+}
+
+export type Pressure = 'ok' | 'high' | 'full';
+
+export interface IngestService {
+  ingest(request: IngestRequest): Promise<IngestOutcome>;
+  pressure(): Pressure;
+  /** Throws the 429/503 error that matches the current pressure, if any. */
+  assertCapacity(): void;
+  /** Resolves once the spool is back under its high-water mark (polls; MQTT uses it). */
+  waitForCapacity(pollMs?: number): Promise<void>;
+}
+
+export interface IngestDeps {
+  spool: Spool;
+  devices: DeviceRepository;
+  rules: ReadingRules;
+  limits: BackpressureLimits;
+  metrics: IngestMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * The protocol-independent heart of ingest: validate each reading, check the credential may write
+ * for its device, then append the good ones to the spool. HTTP and MQTT both go through here.
+ */
+export function createIngestService(deps: IngestDeps): IngestService {
+  const now = deps.now ?? Date.now;
+  const { metrics, spool, limits } = deps;
+
+  /** The device a reading belongs to, or why this credential may not write it. */
+  async function resolveDevice(
+    credential: DeviceWithSecret,
+    named: string | undefined,
+    cache: Map<string, DeviceWithSecret | Refusal>,
+  ): Promise<DeviceWithSecret | Refusal> {
+    if (named === undefined || named === credential.id) {
+      if (credential.kind === 'gateway' && named === undefined) {
+        return { code: 'FH_ERR_READING_DEVICE_MISSING', message: 'A gateway must name the device of each reading', field: 'device' };
+      }
+      return credential;
+    }
+    const cached = cache.get(named);
+    if (cached) return cached;
+    let result: DeviceWithSecret | Refusal;
+    const device = credential.kind === 'gateway' ? await deps.devices.get(named) : undefined;
+    if (credential.kind !== 'gateway') {
+      result = { code: IngestErrors.deviceForbidden.code, message: `${credential.id} may only write its own readings`, field: 'device' };
+    } else if (!device) {
+      result = { code: IngestErrors.deviceUnknown.code, message: `Unknown device ${named}`, field: 'device' };
+    } else if (device.gateway !== credential.id) {
+      result = { code: IngestErrors.deviceForbidden.code, message: `${named} is not registered to gateway ${credential.id}`, field: 'device' };
+    } else if (!device.enabled) {
+      result = { code: IngestErrors.deviceDisabled.code, message: `Device ${named} is disabled`, field: 'device' };
+    } else {
+      result = device;
+    }
+    cache.set(named, result);
+    return result;
+  }
+
+  const service: IngestService = {
+    async ingest(request) {
+      const at = now();
+      const refused: IngestOutcome['refused'] = [];
+      const readings: NormalizedReading[] = [];
+      const cache = new Map<string, DeviceWithSecret | Refusal>();
+      for (const [index, item] of request.items.entries()) {
+        const parsed = parseReading(item, deps.rules, at);
+        if (!parsed.ok) {
+          refused.push({ index, code: parsed.code, message: parsed.message, ...(parsed.field ? { field: parsed.field } : {}) });
+          continue;
+        }
+        const device = await resolveDevice(request.credential, parsed.reading.device, cache);
+        if (!('farm' in device)) {
+          refused.push({ index, ...device });
+          continue;
+        }
+        const { id, ts, values } = parsed.reading;
+        readings.push({ device: device.id, farm: device.farm, field: device.field, ...(id !== undefined ? { id } : {}), ts, values });
+      }
+      for (const r of refused) metrics.refused.inc({ code: r.code });
+
+      let accepted = 0;
+      let duplicates = 0;
+      if (readings.length > 0 || request.onceKey) {
+        const result = await spool.append({
+          readings,
+          correlationId: request.correlationId,
+          ...(request.onceKey ? { onceKey: { device: request.credential.id, key: `w:${request.onceKey}` } } : {}),
+        });
+        if (result.replayed) {
+          metrics.refused.inc({ code: IngestErrors.replayed.code });
+          throw IngestErrors.replayed();
+        }
+        accepted = result.stored.filter(Boolean).length;
+        duplicates = readings.length - accepted;
+      }
+      metrics.accepted.inc({ protocol: request.protocol }, accepted);
+      if (duplicates > 0) metrics.duplicates.inc(duplicates);
+      return { accepted, duplicates, refused };
+    },
+
+    pressure() {
+      const pending = spool.pendingBytes();
+      if (pending >= limits.budgetBytes) return 'full';
+      if (pending >= limits.highWaterBytes) return 'high';
+      return 'ok';
+    },
+
+    assertCapacity() {
+      const pressure = service.pressure();
+      if (pressure === 'ok') return;
+      const error = pressure === 'full' ? IngestErrors.spoolFull : IngestErrors.backpressure;
+      metrics.refused.inc({ code: error.code });
+      throw error(undefined, { retryAfterS: limits.retryAfterS });
+    },
+
+    async waitForCapacity(pollMs = 500) {
+      while (service.pressure() !== 'ok') await new Promise((r) => setTimeout(r, pollMs));
+    },
+  };
+  return service;
+}

@@ -1,0 +1,72 @@
+import type { NormalizedReading } from '../reading.js';
+
+/** A group of readings acknowledged together (one request or one MQTT message). */
+export interface SpoolRecord {
+  seq: number;
+  createdAt: number;
+  correlationId: string;
+  readings: NormalizedReading[];
+}
+
+export interface AppendRequest {
+  readings: NormalizedReading[];
+  correlationId: string;
+  /**
+   * A request-level id that may be used only once (a signed request's `webhook-id`): when it was
+   * seen before, nothing is stored and `replayed` is true.
+   */
+  onceKey?: { device: string; key: string };
+}
+
+export interface AppendResult {
+  /** Per reading of the request: true when stored, false when it was a duplicate. */
+  stored: boolean[];
+  replayed: boolean;
+}
+
+export interface DeadLetter {
+  id: number;
+  createdAt: number;
+  correlationId: string;
+  reading: NormalizedReading;
+  status: number;
+  reason: string;
+}
+
+export interface SpoolUsage {
+  /** Bytes of records not yet taken by every consumer. */
+  pendingBytes: number;
+  /** Per consumer: readings not yet taken, and the age of the oldest of them (ms). */
+  consumers: Record<string, { pendingReadings: number; oldestAgeMs: number }>;
+  deadLetters: number;
+}
+
+/**
+ * The durable log between acknowledgement and every downstream. An append resolves only once
+ * the readings are on disk; each consumer reads from its own durable cursor, so a slow or dead
+ * downstream delays only itself, and a restart resumes where each left off.
+ */
+export interface Spool {
+  append(request: AppendRequest): Promise<AppendResult>;
+  /** Records after the consumer's cursor, up to about `maxReadings` readings (at least one record). */
+  read(consumer: string, maxReadings: number): Promise<SpoolRecord[]>;
+  /** Move the consumer's cursor past `seq`; records every consumer has passed are deleted. */
+  commit(consumer: string, seq: number): Promise<void>;
+  /** Bytes of records not yet taken by every consumer: cheap, read on every request. */
+  pendingBytes(): number;
+  /** Per-consumer depth and age: a query, meant for scrapes and readiness. */
+  usage(): SpoolUsage;
+  addDeadLetters(letters: Omit<DeadLetter, 'id' | 'createdAt'>[]): Promise<void>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Move dead letters back into the log for the InfluxDB writer; returns how many. */
+  requeueDeadLetters(ids?: number[]): Promise<number>;
+  /** Forget de-duplication keys older than the window. */
+  pruneDedup(olderThanMs: number): Promise<number>;
+  /** Resolves on the next append (or after `timeoutMs`): lets consumers sleep when idle. */
+  waitForAppend(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+/** Consumer names: one cursor each. A record with `only` set is for that consumer alone. */
+export const INFLUX_CONSUMER = 'influx';
+export const BUS_CONSUMER = 'bus';

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { installErrorHandler } from '../shared/http-errors.js';
+import type { Logger } from '../shared/logger.js';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  plugins: FastifyPluginAsync[];
+  tls?: { certFile: string; keyFile: string };
+}
+
+const CORRELATION_HEADER = 'x-correlation-id';
+
+/**
+ * The one Fastify instance of a process. Each request gets a correlation id (the client's own
+ * `x-correlation-id` when it sends one) that follows its readings to InfluxDB and beyond.
+ */
+export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    requestIdHeader: CORRELATION_HEADER,
+    genReqId: () => randomUUID(),
+    trustProxy: false,
+    ...(options.tls
+      ? { https: { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } }
+      : {}),
+  }) as unknown as FastifyInstance;
+  installErrorHandler(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header(CORRELATION_HEADER, request.id);
+  });
+  for (const plugin of options.plugins) void app.register(plugin);
+  return app;
+}

@@ -1,0 +1,55 @@
+/** What fieldhook knows about one sensor node or gateway. */
+export interface Device {
+  id: string;
+  farm: string;
+  field: string;
+  /** `gateway` credentials may write for the devices registered to them. */
+  kind: 'device' | 'gateway';
+  /** The gateway this device's readings may also arrive through. */
+  gateway?: string;
+  enabled: boolean;
+  location?: { latitude: number; longitude: number; elevation: number };
+  profile?: DeviceProfile;
+  /** Source networks (CIDR) allowed to send for this device; empty = the farm's list, or anywhere. */
+  allowedNetworks: string[];
+  createdAt: string;
+}
+
+/** Optional agronomic profile; heights matter for FAO-56 (wind is converted to 2 m). */
+export interface DeviceProfile {
+  crop?: string;
+  soil?: string;
+  /** Height of the anemometer above ground, m. */
+  windHeightM?: number;
+  /** Depth of the soil moisture probe, m. */
+  soilProbeDepthM?: number;
+}
+
+export interface DeviceWithSecret extends Device {
+  /** Shared secret: a Bearer token, an HMAC key (Standard Webhooks `whsec_` form) and the MQTT password. */
+  secret: string;
+}
+
+export type NewDevice = Omit<Device, 'createdAt' | 'enabled' | 'allowedNetworks'> & {
+  enabled?: boolean;
+  allowedNetworks?: string[];
+  secret?: string;
+};
+
+/**
+ * Device registry storage. Async so that a PostgreSQL implementation is a drop-in; no SQL lives
+ * outside implementations of this interface.
+ */
+export interface DeviceRepository {
+  add(device: NewDevice): Promise<DeviceWithSecret>;
+  get(id: string): Promise<DeviceWithSecret | undefined>;
+  /** The device whose secret hashes to this value (Bearer authentication). */
+  findBySecret(secret: string): Promise<DeviceWithSecret | undefined>;
+  list(filter?: { farm?: string; field?: string }): Promise<Device[]>;
+  rotateSecret(id: string): Promise<string>;
+  setEnabled(id: string, enabled: boolean): Promise<void>;
+  /** Source networks allowed for every device of a farm (empty = anywhere). */
+  getFarmNetworks(farm: string): Promise<string[]>;
+  setFarmNetworks(farm: string, cidrs: string[]): Promise<void>;
+  close(): void;
+}

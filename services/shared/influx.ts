@@ -1,0 +1,36 @@
+import { InfluxDB, type ClientOptions } from '@influxdata/influxdb-client';
+
+/** Where and how to reach InfluxDB. The v2 API is served by 2.x, 3.x, Cloud and 1.8+. */
+export interface InfluxTarget {
+  url: string;
+  /** 2.x/3.x: an API token. 1.8: `user:password`, or empty when auth is off. */
+  token: string;
+  /** 2.x/Cloud: the organisation; ignored by 1.8. */
+  org: string;
+  /** 2.x: the bucket; 1.8: `database/retention-policy` or just `database`. */
+  bucket: string;
+  /** Per-request timeout, ms. */
+  timeoutMs: number;
+}
+
+export function createInfluxClient(target: InfluxTarget): InfluxDB {
+  const options: ClientOptions = { url: target.url, timeout: target.timeoutMs };
+  if (target.token) options.token = target.token;
+  return new InfluxDB(options);
+}
+
+/** `GET /ping` answers on every InfluxDB version: the cheapest "is it there" question. */
+export async function pingInflux(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return res.status === 204 || res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** The InfluxQL database name inside a 1.8-style `db/rp` bucket. */
+export function databaseOf(bucket: string): string {
+  return bucket.split('/')[0]!;
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import { buildIngestor, type Ingestor } from '../../services/ingestor/build-ingestor.js';
+import { INGEST_CONFIG, type IngestConfig } from '../../services/ingestor/config.js';
+import { buildHttpApp } from '../../services/pipeline/http-app.js';
+import type { DeviceRepository } from '../../services/registry/device.js';
+import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
+import { loadConfig } from '../../services/shared/config.js';
+import { silentLogger } from '../../services/shared/logger.js';
+
+export interface IngestFixture {
+  dir: string;
+  config: IngestConfig;
+  devices: DeviceRepository;
+  ingestor: Ingestor;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Ingest settings for a test: defaults, then the overrides, validated by the real schema. */
+export function testConfig(overrides: Record<string, string>): IngestConfig {
+  const env = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`FIELDHOOK_${k}`, v]));
+  return loadConfig(INGEST_CONFIG, env);
+}
+
+/** A real ingestor (SQLite spool, writer, broker or consumer) on a temp folder; not started. */
+export function createIngestFixture(options: { influxUrl: string; database: string; config?: Record<string, string> }): IngestFixture {
+  const dir = mkdtempSync(join(tmpdir(), 'fieldhook-ingest-'));
+  const config = testConfig({
+    DATA_DIR: dir,
+    MQTT_LISTEN_PORT: '0',
+    MQTT_LISTEN_HOST: '127.0.0.1',
+    INFLUX_RETRY_MIN_MS: '100',
+    INFLUX_RETRY_MAX_MS: '500',
+    ...options.config,
+  });
+  const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
+  const logger = silentLogger();
+  const ingestor = buildIngestor({
+    config,
+    logger,
+    registry: new Registry(),
+    devices,
+    influx: { url: options.influxUrl, token: '', org: 'fieldhook', bucket: options.database, timeoutMs: 5_000 },
+  });
+  const app = buildHttpApp({ logger, plugins: [ingestor.routes, ingestor.healthRoutes] });
+  return {
+    dir,
+    config,
+    devices,
+    ingestor,
+    app,
+    async close() {
+      await app.close();
+      await ingestor.stop();
+      devices.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `SELECT count(*)` of `reading` points, via InfluxQL on `/query`. */
+export async function countPoints(influxUrl: string, database: string, where = ''): Promise<number> {
+  const params = new URLSearchParams({ q: `SELECT count("battery_voltage") FROM "reading" ${where}`, db: database });
+  const res = await fetch(`${influxUrl}/query?${params}`);
+  const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
+  return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
+export async function createDatabase(influxUrl: string, database: string): Promise<void> {
+  const res = await fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }) });
+  if (!res.ok) throw new Error(`CREATE DATABASE failed: ${res.status}`);
+}
+
+/** Poll until `probe` returns true (bounded): for effects that happen asynchronously downstream. */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** A reading in the native format, with a battery value so every test point is countable. */
+export function reading(device: string, i: number, base = Date.now() - 3_600_000) {
+  return { device, id: `m-${i}`, ts: new Date(base + i * 1000).toISOString(), values: { battery_voltage: 3.7, soil_moisture: 0.25 } };
+}
