@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { registerAgronomyCommands } from './agronomy.js';
+import { registerDeadLetterCommands } from './dead-letters.js';
+import { registerDeviceCommands } from './devices.js';
+import { registerStartCommand } from './start.js';
 
 /** A module that adds its sub-commands to the `fieldhook` program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -7,6 +10,9 @@ export type CommandRegistrar = (program: Command) => void;
 // One line per area; keep alphabetical.
 const registrars: CommandRegistrar[] = [
   registerAgronomyCommands,
+  registerDeadLetterCommands,
+  registerDeviceCommands,
+  registerStartCommand,
 ];
 
 export function registerCommands(program: Command): void {

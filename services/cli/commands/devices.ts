@@ -1,0 +1,129 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { exportMosquitto } from '../../registry/mosquitto-export.js';
+import type { NewDevice } from '../../registry/device.js';
+import { FieldhookError } from '../../shared/errors.js';
+import { printJson, withDevices } from '../context.js';
+import { DEVICE_ID_PATTERN } from '../../ingestor/reading.js';
+
+interface AddOptions {
+  farm: string;
+  field: string;
+  gateway?: string;
+  kind: string;
+  lat?: string;
+  lon?: string;
+  elevation?: string;
+  crop?: string;
+  soil?: string;
+  windHeight?: string;
+  probeDepth?: string;
+  allowNetwork?: string[];
+  secret?: string;
+}
+
+function number(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, `--${name} must be a number`);
+  return n;
+}
+
+function toNewDevice(id: string, o: AddOptions): NewDevice {
+  if (!DEVICE_ID_PATTERN.test(id)) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, 'device id must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}');
+  if (o.kind !== 'device' && o.kind !== 'gateway') throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--kind is device or gateway');
+  const lat = number('lat', o.lat);
+  const lon = number('lon', o.lon);
+  if ((lat === undefined) !== (lon === undefined)) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--lat and --lon go together');
+  const profile = {
+    ...(o.crop ? { crop: o.crop } : {}),
+    ...(o.soil ? { soil: o.soil } : {}),
+    ...(o.windHeight ? { windHeightM: number('wind-height', o.windHeight)! } : {}),
+    ...(o.probeDepth ? { soilProbeDepthM: number('probe-depth', o.probeDepth)! } : {}),
+  };
+  return {
+    id,
+    farm: o.farm,
+    field: o.field,
+    kind: o.kind,
+    ...(o.gateway ? { gateway: o.gateway } : {}),
+    ...(lat !== undefined && lon !== undefined ? { location: { latitude: lat, longitude: lon, elevation: number('elevation', o.elevation) ?? 0 } } : {}),
+    ...(Object.keys(profile).length ? { profile } : {}),
+    ...(o.allowNetwork ? { allowedNetworks: o.allowNetwork } : {}),
+    ...(o.secret ? { secret: o.secret } : {}),
+  };
+}
+
+export function registerDeviceCommands(program: Command): void {
+  const devices = program.command('devices').description('The device registry (sensor nodes and gateways)');
+
+  devices
+    .command('add <id>')
+    .description('Register a device; prints it with its secret (shown once)')
+    .requiredOption('--farm <farm>')
+    .requiredOption('--field <field>')
+    .option('--kind <kind>', 'device or gateway', 'device')
+    .option('--gateway <id>', 'gateway allowed to write for this device')
+    .option('--lat <deg>', 'latitude, decimal degrees north')
+    .option('--lon <deg>', 'longitude, decimal degrees east')
+    .option('--elevation <m>', 'elevation above sea level, m')
+    .option('--crop <crop>')
+    .option('--soil <soil>')
+    .option('--wind-height <m>', 'anemometer height above ground, m')
+    .option('--probe-depth <m>', 'soil moisture probe depth, m')
+    .option('--allow-network <cidr...>', 'source networks allowed for this device')
+    .option('--secret <secret>', 'use this secret instead of a generated one')
+    .action((id: string, options: AddOptions) => withDevices(async (repo) => printJson(await repo.add(toNewDevice(id, options)))));
+
+  devices
+    .command('list')
+    .option('--farm <farm>')
+    .option('--field <field>')
+    .action((o: { farm?: string; field?: string }) => withDevices(async (repo) => printJson(await repo.list(o))));
+
+  devices.command('show <id>').action((id: string) =>
+    withDevices(async (repo) => {
+      const device = await repo.get(id);
+      if (!device) throw new FieldhookError('FH_ERR_DEVICE_NOT_FOUND', 404, `No device ${id}`);
+      const { secret: _secret, ...shown } = device;
+      printJson(shown);
+    }),
+  );
+
+  devices
+    .command('rotate-secret <id>')
+    .description('Issue a new secret; the old one stops working at once')
+    .action((id: string) => withDevices(async (repo) => printJson({ id, secret: await repo.rotateSecret(id) })));
+
+  devices.command('disable <id>').action((id: string) => withDevices(async (repo) => printJson({ id, enabled: (await repo.setEnabled(id, false), false) })));
+  devices.command('enable <id>').action((id: string) => withDevices(async (repo) => printJson({ id, enabled: (await repo.setEnabled(id, true), true) })));
+
+  devices
+    .command('export-mosquitto')
+    .description('Write a Mosquitto password file and ACL that pin each device to its own topic')
+    .requiredOption('--passwords <file>')
+    .requiredOption('--acl <file>')
+    .requiredOption('--ingestor-user <name>', 'login the ingestor uses (FIELDHOOK_MQTT_USERNAME)')
+    .requiredOption('--ingestor-password <password>')
+    .action((o: { passwords: string; acl: string; ingestorUser: string; ingestorPassword: string }) =>
+      withDevices(async (repo) => {
+        const all = await Promise.all((await repo.list()).map((d) => repo.get(d.id)));
+        const out = exportMosquitto(all.filter((d) => d !== undefined), { username: o.ingestorUser, password: o.ingestorPassword });
+        writeFileSync(o.passwords, out.passwordFile, { mode: 0o600 });
+        writeFileSync(o.acl, out.aclFile);
+        printJson({ devices: all.filter((d) => d?.enabled).length, passwords: o.passwords, acl: o.acl });
+      }),
+    );
+
+  program
+    .command('farms')
+    .description('Farm-wide settings')
+    .command('allow-networks <farm> [cidr...]')
+    .description('Source networks allowed for every device of the farm (none = anywhere)')
+    .action((farm: string, cidrs: string[]) =>
+      withDevices(async (repo) => {
+        await repo.setFarmNetworks(farm, cidrs);
+        printJson({ farm, allowedNetworks: cidrs });
+      }),
+    );
+}

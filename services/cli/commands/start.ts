@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { startPipeline } from '../../pipeline/start-pipeline.js';
+import { createLogger } from '../../shared/logger.js';
+import { cliConfig } from '../context.js';
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Run the pipeline: HTTP and MQTT ingest, InfluxDB writer, bus (local InfluxDB and embedded broker when none is configured)')
+    .action(async () => {
+      const config = cliConfig();
+      const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'fieldhook' } });
+      const pipeline = await startPipeline(config, logger);
+      let stopping = false;
+      const shutdown = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        pipeline.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'unclean stop');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+}

@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { RunningInfluxDB } from '../../infra/harness/influxdb.js';
+import { buildIngestor } from '../ingestor/build-ingestor.js';
+import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
+import { databaseOf } from '../shared/influx.js';
+import type { Logger } from '../shared/logger.js';
+import type { PIPELINE_CONFIG } from './config.js';
+import { buildHttpApp } from './http-app.js';
+import { ensureInfluxDatabase, startLocalInfluxDB } from './local-influxdb.js';
+import type { z } from 'zod';
+
+export type PipelineConfig = z.infer<z.ZodObject<typeof PIPELINE_CONFIG>>;
+
+export interface RunningPipeline {
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Start every part in one process: what `fieldhook start` runs. */
+export async function startPipeline(config: PipelineConfig, logger: Logger): Promise<RunningPipeline> {
+  let localInflux: RunningInfluxDB | undefined;
+  const influxUrl = config.INFLUX_URL ?? (localInflux = await startLocalInfluxDB(config.DATA_DIR, logger)).url;
+  if (config.INFLUX_CREATE_DATABASE) {
+    await ensureInfluxDatabase(influxUrl, config.INFLUX_TOKEN, databaseOf(config.INFLUX_BUCKET), logger);
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const devices = createSqliteDeviceRepository(join(config.DATA_DIR, 'registry.db'));
+  const ingestor = buildIngestor({
+    config,
+    logger,
+    registry,
+    devices,
+    influx: {
+      url: influxUrl,
+      token: config.INFLUX_TOKEN,
+      org: config.INFLUX_ORG,
+      bucket: config.INFLUX_BUCKET,
+      timeoutMs: config.INFLUX_TIMEOUT_MS,
+    },
+  });
+  const app = buildHttpApp({
+    logger,
+    plugins: [ingestor.routes, ingestor.healthRoutes],
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
+  });
+  await ingestor.start();
+  const httpUrl = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+  logger.info({ httpUrl, influxUrl, mqtt: ingestor.busConnection().url }, 'fieldhook is running');
+
+  return {
+    httpUrl,
+    async stop() {
+      await app.close();
+      await ingestor.stop();
+      devices.close();
+      await localInflux?.stop();
+    },
+  };
+}
