@@ -1,0 +1,201 @@
+import type { Logger } from '../shared/logger.js';
+import type { Clock } from './clock.js';
+import {
+  DeliveryNotFound,
+  SubscriptionInvalidFilter,
+  SubscriptionNotFound,
+  WebhookExpired,
+  WebhookInvalidEvent,
+} from './errors.js';
+import { PublishInputSchema, TEST_EVENT_TYPE, toOutboxEvent, type PublishInput, type PublishResult } from './events.js';
+import { createId } from './ids.js';
+import { isValidTypePattern, matchesFilter } from './matching.js';
+import { assertValidSecret, generateSecret } from './signer.js';
+import { checkUrl, type AddressGuard } from './ssrf-guard.js';
+import type {
+  AttemptRecord,
+  DeliveryFilter,
+  DeliveryRecord,
+  DispatchStore,
+  SubscriptionPatch,
+  SubscriptionRecord,
+} from './store/types.js';
+
+export interface CreateSubscriptionInput {
+  url: string;
+  events?: string[];
+  farms?: string[];
+  fields?: string[];
+  description?: string;
+  enabled?: boolean;
+  rateLimitPerSecond?: number | null;
+  /** `whsec_…`; generated when absent. */
+  secret?: string;
+}
+
+export interface DispatchService {
+  /** Validate, commit to the outbox (fsync) and fan out; resolves after the commit. */
+  publish(input: PublishInput): Promise<PublishResult>;
+  /** Several events in one commit. */
+  publishMany(inputs: PublishInput[]): Promise<PublishResult[]>;
+  createSubscription(input: CreateSubscriptionInput): Promise<{ subscription: SubscriptionRecord; secret: string }>;
+  getSubscription(id: string): Promise<SubscriptionRecord>;
+  listSubscriptions(): Promise<SubscriptionRecord[]>;
+  updateSubscription(id: string, patch: SubscriptionPatch): Promise<SubscriptionRecord>;
+  removeSubscription(id: string): Promise<void>;
+  rotateSecret(id: string, secret?: string): Promise<{ secret: string; previousSecretsExpireAt: number }>;
+  /** Queue a `webhook.test` event for this subscription only, through the normal path. */
+  sendTest(id: string): Promise<{ eventId: string; deliveryId: string }>;
+  /** Re-send every failed or aborted delivery created since `sinceMs`. */
+  recover(id: string, sinceMs: number): Promise<number>;
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
+  getDelivery(id: string): Promise<{ delivery: DeliveryRecord; attempts: AttemptRecord[] }>;
+  retryDelivery(id: string): Promise<DeliveryRecord>;
+}
+
+export interface DispatchServiceDeps {
+  store: DispatchStore;
+  clock: Clock;
+  logger: Logger;
+  /** The SSRF guard of a subscription with these farms. */
+  guardForFarms(farms: readonly string[]): AddressGuard;
+  /** After any change that may create due work. */
+  wake(): void;
+  /** A subscription was re-enabled or changed: forget its breaker state. */
+  resetEndpoint(id: string): void;
+  secretRotationOverlapMs: number;
+  onAccepted(n: number): void;
+}
+
+function assertFilters(events: string[] | undefined): void {
+  for (const e of events ?? []) if (!isValidTypePattern(e)) throw SubscriptionInvalidFilter(`Invalid event type filter: ${e}`);
+}
+
+export function createDispatchService(deps: DispatchServiceDeps): DispatchService {
+  const { store, clock } = deps;
+
+  const mustGet = async (id: string) => {
+    const sub = await store.subscriptions.get(id);
+    if (!sub) throw SubscriptionNotFound(`Subscription ${id} not found`);
+    return sub;
+  };
+
+  async function publishMany(inputs: PublishInput[]): Promise<PublishResult[]> {
+    const now = clock.now();
+    const subs = await store.subscriptions.list();
+    const items = inputs.map((raw) => {
+      const parsed = PublishInputSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw WebhookInvalidEvent('Invalid event', {
+          errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        });
+      }
+      const event = toOutboxEvent(parsed.data, parsed.data.id ?? createId('evt', now), now);
+      // Disabled subscriptions still collect their backlog; it goes out when they are re-enabled.
+      const subscriptionIds = subs.filter((s) => matchesFilter(s, event)).map((s) => s.id);
+      return { event, subscriptionIds };
+    });
+    const results = await store.outbox.append(items, now);
+    deps.onAccepted(results.filter((r) => !r.duplicate).length);
+    deps.wake();
+    return results;
+  }
+
+  return {
+    async publish(input) {
+      return (await publishMany([input]))[0]!;
+    },
+    publishMany,
+    async createSubscription(input) {
+      const farms = input.farms ?? [];
+      checkUrl(input.url, deps.guardForFarms(farms));
+      assertFilters(input.events);
+      const secret = input.secret ?? generateSecret();
+      assertValidSecret(secret);
+      const subscription = await store.subscriptions.create(
+        {
+          id: createId('sub', clock.now()),
+          url: input.url,
+          description: input.description ?? '',
+          events: input.events ?? ['*'],
+          farms,
+          fields: input.fields ?? [],
+          enabled: input.enabled ?? true,
+          rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+        },
+        secret,
+        clock.now(),
+      );
+      deps.logger.info({ subscription: subscription.id, url: subscription.url }, 'subscription created');
+      return { subscription, secret };
+    },
+    getSubscription: mustGet,
+    listSubscriptions: () => store.subscriptions.list(),
+    async updateSubscription(id, patch) {
+      const current = await mustGet(id);
+      if (patch.url !== undefined || patch.farms !== undefined) {
+        checkUrl(patch.url ?? current.url, deps.guardForFarms(patch.farms ?? current.farms));
+      }
+      assertFilters(patch.events);
+      const updated = await store.subscriptions.update(id, patch, clock.now());
+      if (!updated) throw SubscriptionNotFound(`Subscription ${id} not found`);
+      if (patch.enabled === true && !current.enabled) {
+        deps.logger.info({ subscription: id }, 'subscription re-enabled; delivering its backlog');
+      }
+      deps.resetEndpoint(id);
+      deps.wake();
+      return updated;
+    },
+    async removeSubscription(id) {
+      if (!(await store.subscriptions.remove(id))) throw SubscriptionNotFound(`Subscription ${id} not found`);
+      deps.resetEndpoint(id);
+    },
+    async rotateSecret(id, secret) {
+      const next = secret ?? generateSecret();
+      assertValidSecret(next);
+      const now = clock.now();
+      if (!(await store.subscriptions.rotateSecret(id, next, now, deps.secretRotationOverlapMs))) {
+        throw SubscriptionNotFound(`Subscription ${id} not found`);
+      }
+      deps.logger.info({ subscription: id }, 'subscription secret rotated');
+      return { secret: next, previousSecretsExpireAt: now + deps.secretRotationOverlapMs };
+    },
+    async sendTest(id) {
+      const sub = await mustGet(id);
+      const now = clock.now();
+      const event = toOutboxEvent(
+        { type: TEST_EVENT_TYPE, data: { subscription_id: sub.id, message: 'Test event from fieldhook' } },
+        createId('evt', now),
+        now,
+      );
+      await store.outbox.append([{ event, subscriptionIds: [sub.id] }], now);
+      const [delivery] = await store.outbox.listDeliveries({ eventId: event.id, limit: 1 });
+      deps.wake();
+      return { eventId: event.id, deliveryId: delivery!.id };
+    },
+    async recover(id, sinceMs) {
+      await mustGet(id);
+      const n = await store.outbox.recover(id, sinceMs, clock.now());
+      deps.logger.info({ subscription: id, since: new Date(sinceMs).toISOString(), recovered: n }, 'recovering failed deliveries');
+      deps.resetEndpoint(id);
+      deps.wake();
+      return n;
+    },
+    listDeliveries: (filter) => store.outbox.listDeliveries(filter),
+    async getDelivery(id) {
+      const delivery = await store.outbox.getDelivery(id);
+      if (!delivery) throw DeliveryNotFound(`Delivery ${id} not found`);
+      return { delivery, attempts: await store.outbox.listAttempts(id) };
+    },
+    async retryDelivery(id) {
+      const delivery = await store.outbox.getDelivery(id);
+      if (!delivery) throw DeliveryNotFound(`Delivery ${id} not found`);
+      const now = clock.now();
+      // Late irrigation advice is worse than none: an expired event is never re-sent.
+      if (delivery.validUntil !== null && delivery.validUntil <= now) throw WebhookExpired();
+      const updated = await store.outbox.retry(id, now);
+      deps.wake();
+      return updated!;
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { createLogger } from '../shared/logger.js';
+import { buildDispatcher } from './build-dispatcher.js';
+import { loadDispatchConfig } from './config.js';
+
+// Standalone dispatcher: the one place that reads the environment, listens and handles signals.
+const config = loadDispatchConfig();
+const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'dispatcher' } });
+const dispatcher = buildDispatcher({ config, logger });
+
+await dispatcher.start();
+const address = await dispatcher.app.listen({ host: config.DISPATCH_LISTEN_HOST, port: config.DISPATCH_LISTEN_PORT });
+logger.info({ address }, 'dispatcher listening');
+// A parent process (tests, supervisors) can read the bound address from this line.
+process.stdout.write(`${JSON.stringify({ listening: address })}\n`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'dispatcher stopping');
+  dispatcher.stop().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, 'dispatcher did not stop cleanly');
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

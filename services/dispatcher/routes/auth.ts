@@ -1,0 +1,18 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Unauthorized } from '../errors.js';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Require `Authorization: Bearer <admin token>` on every route of the plugin scope. Digests
+ * are compared so that the comparison takes the same time whatever the token's length.
+ */
+export function requireAdminToken(app: FastifyInstance, token: string): void {
+  const expected = digest(token);
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header);
+    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) throw Unauthorized();
+  });
+}

@@ -1,0 +1,170 @@
+import type { FastifyInstance } from 'fastify';
+import { FieldhookError } from '../../shared/errors.js';
+import type { DispatchService } from '../dispatch-service.js';
+import { presentSubscription } from './present.js';
+import { idParams, security, subscriptionInputProps } from './schemas.js';
+
+interface SubscriptionBody {
+  url?: string;
+  description?: string;
+  events?: string[];
+  farms?: string[];
+  fields?: string[];
+  enabled?: boolean;
+  rate_limit_per_second?: number | null;
+  secret?: string;
+}
+
+const ref = { $ref: 'Subscription#' };
+const tags = ['subscriptions'];
+
+/** `/v1/subscriptions`: create, list, show, update, delete, rotate-secret, test, recover. */
+export async function subscriptionRoutes(app: FastifyInstance, opts: { service: DispatchService }): Promise<void> {
+  const { service } = opts;
+
+  app.post<{ Body: SubscriptionBody }>(
+    '/v1/subscriptions',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Create a subscription; the response carries its secret, shown only this once.',
+        body: {
+          type: 'object',
+          required: ['url'],
+          additionalProperties: false,
+          properties: { ...subscriptionInputProps, secret: { type: 'string', description: '`whsec_…`; generated when absent.' } },
+        },
+        response: { 201: ref },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const { subscription, secret } = await service.createSubscription({
+        url: b.url!,
+        ...(b.events ? { events: b.events } : {}),
+        ...(b.farms ? { farms: b.farms } : {}),
+        ...(b.fields ? { fields: b.fields } : {}),
+        ...(b.description !== undefined ? { description: b.description } : {}),
+        ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
+        ...(b.rate_limit_per_second !== undefined ? { rateLimitPerSecond: b.rate_limit_per_second } : {}),
+        ...(b.secret ? { secret: b.secret } : {}),
+      });
+      return reply.code(201).send({ ...presentSubscription(subscription), secret });
+    },
+  );
+
+  app.get(
+    '/v1/subscriptions',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'List subscriptions.',
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: ref } } } },
+      },
+    },
+    async () => ({ data: (await service.listSubscriptions()).map(presentSubscription) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/subscriptions/:id',
+    { schema: { tags, security, summary: 'Show one subscription.', params: idParams, response: { 200: ref } } },
+    async (request) => presentSubscription(await service.getSubscription(request.params.id)),
+  );
+
+  app.patch<{ Params: { id: string }; Body: SubscriptionBody }>(
+    '/v1/subscriptions/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Update a subscription; `enabled: true` re-enables it and delivers its backlog.',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: subscriptionInputProps },
+        response: { 200: ref },
+      },
+    },
+    async (request) => {
+      const b = request.body;
+      const updated = await service.updateSubscription(request.params.id, {
+        ...(b.url !== undefined ? { url: b.url } : {}),
+        ...(b.events !== undefined ? { events: b.events } : {}),
+        ...(b.farms !== undefined ? { farms: b.farms } : {}),
+        ...(b.fields !== undefined ? { fields: b.fields } : {}),
+        ...(b.description !== undefined ? { description: b.description } : {}),
+        ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
+        ...(b.rate_limit_per_second !== undefined ? { rateLimitPerSecond: b.rate_limit_per_second } : {}),
+      });
+      return presentSubscription(updated);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/subscriptions/:id',
+    { schema: { tags, security, summary: 'Delete a subscription, its backlog and its delivery log.', params: idParams } },
+    async (request, reply) => {
+      await service.removeSubscription(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { secret?: string } | undefined }>(
+    '/v1/subscriptions/:id/rotate-secret',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Start signing with a new secret; the previous ones keep signing during the overlap.',
+        params: idParams,
+        body: { type: ['object', 'null'], additionalProperties: false, properties: { secret: { type: 'string' } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { secret: { type: 'string' }, previous_secrets_expire_at: { type: 'string', format: 'date-time' } },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const r = await service.rotateSecret(request.params.id, request.body?.secret);
+      return { secret: r.secret, previous_secrets_expire_at: new Date(r.previousSecretsExpireAt).toISOString() };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/subscriptions/:id/test',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Send a `webhook.test` event to this subscription through the normal delivery path.',
+        params: idParams,
+        response: { 202: { type: 'object', properties: { event_id: { type: 'string' }, delivery_id: { type: 'string' } } } },
+      },
+    },
+    async (request, reply) => {
+      const r = await service.sendTest(request.params.id);
+      return reply.code(202).send({ event_id: r.eventId, delivery_id: r.deliveryId });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Querystring: { since: string } }>(
+    '/v1/subscriptions/:id/recover',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Re-send every failed or aborted delivery of this subscription created since a time.',
+        params: idParams,
+        querystring: { type: 'object', required: ['since'], properties: { since: { type: 'string', format: 'date-time' } } },
+        response: { 202: { type: 'object', properties: { recovered: { type: 'integer' } } } },
+      },
+    },
+    async (request, reply) => {
+      const since = Date.parse(request.query.since);
+      if (Number.isNaN(since)) throw new FieldhookError('FH_ERR_HTTP_INVALID_REQUEST', 400, '`since` must be an ISO 8601 time');
+      return reply.code(202).send({ recovered: await service.recover(request.params.id, since) });
+    },
+  );
+}
