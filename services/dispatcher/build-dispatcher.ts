@@ -188,7 +188,11 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     await scope.register(eventRoutes, { service });
   };
 
-  const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Nullable fields are written as type unions (`["string", "null"]`), as OpenAPI 3.1 does.
+    ajv: { customOptions: { allowUnionTypes: true } },
+  });
   installErrorHandler(app);
   void app.register(swagger, {
     openapi: {
