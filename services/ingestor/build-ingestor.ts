@@ -40,6 +40,8 @@ export interface Ingestor {
   /** Fastify plugin with `/healthz`, `/readyz`, `/metrics`. */
   healthRoutes: FastifyPluginAsync;
   readinessChecks: ReadinessCheck[];
+  /** False while InfluxDB writes are failing. */
+  writerHealthy(): boolean;
   /** Broker URL and login for other in-process parts (bus subscribers), known after start(). */
   busConnection(): { url: string; username?: string; password?: string };
   start(): Promise<void>;
@@ -64,6 +66,15 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     mqttLastMessageAgeMs: () => consumer?.lastMessageAgeMs() ?? -1,
   });
   const auth = createAuthenticator(devices);
+  const writer = createInfluxWriter(
+    { spool, influx: createInfluxClient(deps.influx), org: deps.influx.org, bucket: deps.influx.bucket, logger, metrics },
+    {
+      batchLines: config.INFLUX_BATCH_LINES,
+      gzipThresholdBytes: config.INFLUX_GZIP_THRESHOLD_BYTES,
+      retryMinMs: config.INFLUX_RETRY_MIN_MS,
+      retryMaxMs: config.INFLUX_RETRY_MAX_MS,
+    },
+  );
   const ingest = createIngestService({
     spool,
     devices,
@@ -79,17 +90,9 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       budgetBytes: config.SPOOL_BUDGET_BYTES,
       retryAfterS: config.SPOOL_RETRY_AFTER_S,
     },
+    downstreamHealthy: () => writer.healthy(),
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const writer = createInfluxWriter(
-    { spool, influx: createInfluxClient(deps.influx), org: deps.influx.org, bucket: deps.influx.bucket, logger, metrics },
-    {
-      batchLines: config.INFLUX_BATCH_LINES,
-      gzipThresholdBytes: config.INFLUX_GZIP_THRESHOLD_BYTES,
-      retryMinMs: config.INFLUX_RETRY_MIN_MS,
-      retryMaxMs: config.INFLUX_RETRY_MAX_MS,
-    },
-  );
 
   const tls =
     config.TLS_CERT_FILE && config.TLS_KEY_FILE
@@ -158,6 +161,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     ingest,
     readinessChecks,
     busConnection,
+    writerHealthy: () => writer.healthy(),
     routes: async (app) => {
       await app.register(readingsRoutes, {
         ingest,

@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { abortable, sleep } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
 import { fieldReadingsTopic } from '../shared/topics.js';
 import type { IngestMetrics } from './metrics.js';
@@ -43,8 +44,8 @@ export function createBusPublisher(
 ): BusPublisher {
   const opts = { ...DEFAULT_BUS_PUBLISHER_OPTIONS, ...options };
   const { spool, client, logger, metrics } = deps;
-  let running = false;
   let loop: Promise<void> | undefined;
+  let stopping = new AbortController();
 
   async function round(): Promise<boolean> {
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
@@ -64,32 +65,36 @@ export function createBusPublisher(
         sends.push(client.publishAsync(fieldReadingsTopic(r.farm, r.field), JSON.stringify(message), { qos: 1 }));
       }
     }
-    await Promise.all(sends);
+    await abortable(Promise.all(sends), stopping.signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
     metrics.busPublished.inc(sends.length);
     return true;
   }
 
   async function run(): Promise<void> {
-    while (running) {
+    const { signal } = stopping;
+    while (!signal.aborted) {
       try {
-        if (!(await round()) && running) await spool.waitForAppend(opts.idlePollMs);
+        if (!(await round())) await abortable(spool.waitForAppend(opts.idlePollMs), signal);
       } catch (err) {
+        if (signal.aborted) break;
         logger.warn({ err }, 'bus publish failed; will retry');
-        await new Promise((r) => setTimeout(r, opts.retryDelayMs));
+        await sleep(opts.retryDelayMs, signal);
       }
     }
   }
 
   return {
     start() {
-      if (running) return;
-      running = true;
+      if (loop) return;
+      stopping = new AbortController();
       loop = run();
     },
+    // Messages not yet acknowledged by the broker stay behind the cursor and are sent again later.
     async stop() {
-      running = false;
+      stopping.abort(new Error('bus publisher stopped'));
       await loop;
+      loop = undefined;
     },
   };
 }

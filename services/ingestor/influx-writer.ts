@@ -1,4 +1,5 @@
 import { HttpError, type InfluxDB } from '@influxdata/influxdb-client';
+import { abortable, sleep as abortableSleep } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
 import { readingToLine } from './line-protocol.js';
 import type { IngestMetrics } from './metrics.js';
@@ -49,6 +50,8 @@ export interface InfluxWriter {
   stop(): Promise<void>;
   /** Time of the last successful write, ms epoch (0 before the first). */
   lastSuccessAt(): number;
+  /** False while writes are failing (InfluxDB down or refusing): the spool is absorbing an outage. */
+  healthy(): boolean;
 }
 
 interface Entry {
@@ -72,23 +75,11 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
   const opts = { ...DEFAULT_INFLUX_WRITER_OPTIONS, ...options };
   const { spool, logger, metrics } = deps;
   const random = deps.random ?? Math.random;
-  let running = false;
   let loop: Promise<void> | undefined;
+  let stopping = new AbortController();
   let lastSuccess = 0;
-  let wakeSleep: (() => void) | undefined;
-
-  const sleep =
-    deps.sleep ??
-    ((ms: number) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(done, ms);
-        function done() {
-          clearTimeout(timer);
-          wakeSleep = undefined;
-          resolve();
-        }
-        wakeSleep = done;
-      }));
+  let failing = false;
+  const sleep = deps.sleep ?? ((ms: number) => abortableSleep(ms, stopping.signal));
 
   async function post(lines: string[]): Promise<void> {
     // A write API per request: its own buffering and retries are off, ours govern.
@@ -149,13 +140,15 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
         entries.push({ reading, line: readingToLine(reading), correlationId: record.correlationId });
       }
     }
-    for (let attempt = 1; running; attempt++) {
+    for (let attempt = 1; !stopping.signal.aborted; attempt++) {
       try {
         for (let i = 0; i < entries.length; i += opts.batchLines) await write(entries.slice(i, i + opts.batchLines));
         await spool.commit(INFLUX_CONSUMER, records.at(-1)!.seq);
         lastSuccess = Date.now();
+        failing = false;
         return true;
       } catch (err) {
+        failing = true;
         const delay = retryDelayMs(err, attempt, opts, random);
         logger.warn({ err: describe(err), attempt, delayMs: delay, lines: entries.length }, 'InfluxDB write failed; will retry');
         await sleep(delay);
@@ -165,11 +158,12 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
   }
 
   async function run(): Promise<void> {
-    while (running) {
+    const { signal } = stopping;
+    while (!signal.aborted) {
       try {
-        const wrote = await drainOnce();
-        if (!wrote && running) await spool.waitForAppend(opts.idlePollMs);
+        if (!(await drainOnce())) await abortable(spool.waitForAppend(opts.idlePollMs), signal);
       } catch (err) {
+        if (signal.aborted) break;
         logger.error({ err }, 'InfluxDB writer failed; restarting its loop');
         await sleep(opts.retryMinMs);
       }
@@ -178,16 +172,17 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
 
   return {
     start() {
-      if (running) return;
-      running = true;
+      if (loop) return;
+      stopping = new AbortController();
       loop = run();
     },
     async stop() {
-      running = false;
-      wakeSleep?.();
+      stopping.abort(new Error('InfluxDB writer stopped'));
       await loop;
+      loop = undefined;
     },
     lastSuccessAt: () => lastSuccess,
+    healthy: () => !failing,
   };
 }
 

@@ -51,6 +51,8 @@ export interface IngestDeps {
   limits: BackpressureLimits;
   metrics: IngestMetrics;
   logger: Logger;
+  /** False while InfluxDB writes fail: then the spool absorbs the outage up to its budget. */
+  downstreamHealthy?: () => boolean;
   now?: () => number;
 }
 
@@ -135,10 +137,12 @@ export function createIngestService(deps: IngestDeps): IngestService {
       return { accepted, duplicates, refused };
     },
 
+    // Above the high-water mark with InfluxDB keeping up, senders are simply too fast: push back.
+    // During an outage the spool is doing its job, so it fills on up to the disk budget.
     pressure() {
       const pending = spool.pendingBytes();
       if (pending >= limits.budgetBytes) return 'full';
-      if (pending >= limits.highWaterBytes) return 'high';
+      if (pending >= limits.highWaterBytes && (deps.downstreamHealthy?.() ?? true)) return 'high';
       return 'ok';
     },
 

@@ -9,7 +9,7 @@ import { buildHttpApp } from '../../services/pipeline/http-app.js';
 import type { DeviceRepository } from '../../services/registry/device.js';
 import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
 import { loadConfig } from '../../services/shared/config.js';
-import { silentLogger } from '../../services/shared/logger.js';
+import { createLogger, silentLogger } from '../../services/shared/logger.js';
 
 export interface IngestFixture {
   dir: string;
@@ -38,7 +38,8 @@ export function createIngestFixture(options: { influxUrl: string; database: stri
     ...options.config,
   });
   const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
-  const logger = silentLogger();
+  // FIELDHOOK_TEST_LOG=debug shows what the parts under test log.
+  const logger = process.env.FIELDHOOK_TEST_LOG ? createLogger({ level: process.env.FIELDHOOK_TEST_LOG }) : silentLogger();
   const ingestor = buildIngestor({
     config,
     logger,
