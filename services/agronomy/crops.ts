@@ -17,6 +17,9 @@ export interface CropPreset {
   p: number;
 }
 
+/** What the crop coefficient curve needs from a crop. */
+export type KcCurve = Pick<CropPreset, 'kcIni' | 'kcMid' | 'kcEnd' | 'stageDays'>;
+
 export const CROP_NAMES = [
   'tomato',
   'maize-field',
@@ -59,14 +62,14 @@ export function getCrop(name: string): CropPreset {
 }
 
 /** Total season length, days. */
-export function seasonLength(crop: CropPreset): number {
+export function seasonLength(crop: Pick<CropPreset, 'stageDays'>): number {
   return crop.stageDays.reduce((a, b) => a + b, 0);
 }
 
 export type GrowthStage = 'before-sowing' | 'initial' | 'development' | 'mid-season' | 'late-season' | 'harvested';
 
 /** Growth stage on a day after sowing (day 0 = sowing day). */
-export function growthStage(crop: CropPreset, daysAfterSowing: number): GrowthStage {
+export function growthStage(crop: Pick<CropPreset, 'stageDays'>, daysAfterSowing: number): GrowthStage {
   if (daysAfterSowing < 0) return 'before-sowing';
   const [ini, dev, mid, late] = crop.stageDays;
   if (daysAfterSowing < ini) return 'initial';
@@ -109,7 +112,7 @@ export function climateAdjustedCrop(crop: CropPreset, u2: number, rhMinPct: numb
  * stand-in for soil evaporation.
  * @param daysAfterSowing days since sowing (may be fractional)
  */
-export function cropCoefficient(crop: CropPreset, daysAfterSowing: number): number {
+export function cropCoefficient(crop: KcCurve, daysAfterSowing: number): number {
   const [ini, dev, mid, late] = crop.stageDays;
   const d = daysAfterSowing;
   if (d < 0) return crop.kcIni;
