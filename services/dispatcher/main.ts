@@ -4,7 +4,7 @@ import { loadDispatchConfig } from './config.js';
 
 // Standalone dispatcher: the one place that reads the environment, listens and handles signals.
 const config = loadDispatchConfig();
-const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'dispatcher' } });
+const logger = createLogger({ level: config.LOG_LEVEL });
 const dispatcher = buildDispatcher({ config, logger });
 
 await dispatcher.start();
