@@ -190,8 +190,10 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
 
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    // Nullable fields are written as type unions (`["string", "null"]`), as OpenAPI 3.1 does.
-    ajv: { customOptions: { allowUnionTypes: true } },
+    // Nullable fields are written as type unions (`["string", "null"]`), as OpenAPI 3.1 does; an
+    // unknown property is refused rather than silently dropped, so a typo (`event` for `events`)
+    // does not create a subscription to everything.
+    ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false } },
   });
   installErrorHandler(app);
   void app.register(swagger, {
