@@ -63,6 +63,9 @@ export async function startMosquitto(options: StartMosquittoOptions): Promise<Ru
       'log_dest stderr',
       'log_type error',
       'log_type warning',
+      // Run as root (CI), Mosquitto would drop to the `mosquitto` user, which cannot read our
+      // private temp folders: keep the invoking user instead.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       ...extra,
       '',
     ].join('\n'),

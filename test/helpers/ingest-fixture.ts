@@ -88,5 +88,6 @@ export async function eventually(probe: () => Promise<boolean>, timeoutMs = 15_0
 
 /** A reading in the native format, with a battery value so every test point is countable. */
 export function reading(device: string, i: number, base = Date.now() - 3_600_000) {
-  return { device, id: `m-${i}`, ts: new Date(base + i * 1000).toISOString(), values: { battery_voltage: 3.7, soil_moisture: 0.25 } };
+  const ts = base + i * 1000;
+  return { device, id: `m-${ts}`, ts: new Date(ts).toISOString(), values: { battery_voltage: 3.7, soil_moisture: 0.25 } };
 }

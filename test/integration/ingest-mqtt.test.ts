@@ -1,0 +1,152 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startMosquitto, type RunningMosquitto } from '../../infra/harness/mosquitto.js';
+import { exportMosquitto } from '../../services/registry/mosquitto-export.js';
+import { countPoints, createDatabase, createIngestFixture, eventually, reading, type IngestFixture } from '../helpers/ingest-fixture.js';
+
+const influxUrl = inject('influxUrl');
+const INGESTOR = { username: 'ingestor', password: 'ingestor-secret' };
+
+/** Wait for the next message on `topic` (bounded). */
+function nextMessage(client: MqttClient, topic: string, timeoutMs = 10_000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no message on ${topic}`)), timeoutMs);
+    client.on('message', (t, payload) => {
+      if (t !== topic) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(payload.toString()));
+    });
+  });
+}
+
+describe('MQTT ingest through a real Mosquitto with the exported password file and ACL', () => {
+  const database = `mqtt_${process.pid}`;
+  let fx: IngestFixture;
+  let mosquitto: RunningMosquitto;
+  const secrets: Record<string, string> = {};
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, database);
+    const dir = mkdtempSync(join(tmpdir(), 'fieldhook-mosq-'));
+    // The registry comes first: the broker's files are exported from it, as an operator would.
+    fx = createIngestFixture({ influxUrl, database, config: { MQTT_URL: 'mqtt://127.0.0.1:1' } });
+    for (const id of ['m-1', 'm-2']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-m', field: 'east', kind: 'device' })).secret;
+    const all = await Promise.all(['m-1', 'm-2'].map((id) => fx.devices.get(id)));
+    const files = exportMosquitto(all.filter((d) => d !== undefined), INGESTOR);
+    writeFileSync(join(dir, 'passwords'), files.passwordFile);
+    writeFileSync(join(dir, 'acl'), files.aclFile);
+    mosquitto = await startMosquitto({
+      dir,
+      extraConfig: ['allow_anonymous false', `password_file ${join(dir, 'passwords')}`, `acl_file ${join(dir, 'acl')}`],
+    });
+    await fx.close();
+    // Now the real fixture, pointed at that broker, on the same registry contents.
+    fx = createIngestFixture({
+      influxUrl,
+      database,
+      config: { MQTT_URL: mosquitto.url, MQTT_USERNAME: INGESTOR.username, MQTT_PASSWORD: INGESTOR.password, MQTT_CLIENT_ID_PREFIX: `it-${process.pid}` },
+    });
+    for (const id of ['m-1', 'm-2']) await fx.devices.add({ id, farm: 'farm-m', field: 'east', kind: 'device', secret: secrets[id]! });
+    await fx.ingestor.start();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.endAsync()));
+    await fx.close();
+    await mosquitto.stop();
+  });
+
+  const device = async (id: string) => {
+    const client = await connectAsync(mosquitto.url, { username: id, password: secrets[id]!, clientId: `${id}-${process.pid}-${clients.length}`, protocolVersion: 5 });
+    clients.push(client);
+    return client;
+  };
+
+  it('stores QoS 1 readings in InfluxDB and republishes them on the field topic', async () => {
+    const watcher = await connectAsync(mosquitto.url, { ...INGESTOR, clientId: `watch-${process.pid}` });
+    clients.push(watcher);
+    await watcher.subscribeAsync('fieldhook/v1/farms/farm-m/fields/east/readings', { qos: 1 });
+    const onBus = nextMessage(watcher, 'fieldhook/v1/farms/farm-m/fields/east/readings');
+
+    const m1 = await device('m-1');
+    const base = Date.parse('2026-11-25T08:00:00Z');
+    for (let i = 0; i < 20; i++) {
+      await m1.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(reading('m-1', i, base)), { qos: 1 });
+    }
+    const where = `WHERE "device" = 'm-1'`;
+    await eventually(async () => (await countPoints(influxUrl, database, where)) === 20);
+    expect(await onBus).toMatchObject({ device: 'm-1', farm: 'farm-m', field: 'east', ts: new Date(base).toISOString(), values: { battery_voltage: 3.7 } });
+  });
+
+  it('sends refusals to the device’s errors topic', async () => {
+    const m2 = await device('m-2');
+    await m2.subscribeAsync('fieldhook/v1/devices/m-2/errors', { qos: 0 });
+    const refusal = nextMessage(m2, 'fieldhook/v1/devices/m-2/errors');
+    await m2.publishAsync('fieldhook/v1/devices/m-2/readings', JSON.stringify({ ts: Date.now(), values: { soil_moisture: 7 } }), { qos: 1 });
+    expect(await refusal).toEqual({ refused: [expect.objectContaining({ index: 0, code: 'FH_ERR_READING_VALUE_OUT_OF_RANGE' })] });
+  });
+
+  it('does not let a device publish as another (the ACL refuses it)', async () => {
+    const m2 = await device('m-2');
+    const base = Date.parse('2026-11-25T09:00:00Z');
+    await expect(m2.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(reading('m-1', 999, base)), { qos: 1 })).rejects.toThrow(
+      /Not authorized/,
+    );
+    // A legitimate reading sent afterwards proves the pipeline has processed what came before.
+    await m2.publishAsync('fieldhook/v1/devices/m-2/readings', JSON.stringify(reading('m-2', 1, base)), { qos: 1 });
+    await eventually(async () => (await countPoints(influxUrl, database, `WHERE "device" = 'm-2'`)) === 1);
+    expect(await countPoints(influxUrl, database, `WHERE time = ${base + 999_000}ms`)).toBe(0);
+  });
+
+  it('stores a reading sent over both HTTP and MQTT once', async () => {
+    const base = Date.parse('2026-11-25T10:00:00Z');
+    const same = { id: 'both-ways', ts: new Date(base).toISOString(), values: { battery_voltage: 3.9 } };
+    const http = await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secrets['m-1']}` }, payload: same });
+    expect(http.json()).toMatchObject({ accepted: 1 });
+    const m1 = await device('m-1');
+    await m1.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(same), { qos: 1 });
+    await m1.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(reading('m-1', 1, base + 60_000)), { qos: 1 });
+    const window = `WHERE time >= ${base}ms AND time < ${base + 3_600_000}ms`;
+    await eventually(async () => (await countPoints(influxUrl, database, window)) === 2);
+    const metrics = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/fieldhook_readings_duplicate_total 1/);
+  });
+});
+
+describe('MQTT ingest on the embedded broker', () => {
+  const database = `embedded_${process.pid}`;
+  let fx: IngestFixture;
+  let secret: string;
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, database);
+    fx = createIngestFixture({ influxUrl, database });
+    secret = (await fx.devices.add({ id: 'e-1', farm: 'farm-x', field: 'west', kind: 'device' })).secret;
+    await fx.devices.add({ id: 'e-2', farm: 'farm-x', field: 'west', kind: 'device' });
+    await fx.ingestor.start();
+  });
+  afterAll(() => fx.close());
+
+  it('acknowledges only durable readings and writes them to InfluxDB', async () => {
+    const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: secret, protocolVersion: 4 });
+    const base = Date.parse('2026-11-24T08:00:00Z');
+    for (let i = 0; i < 10; i++) await client.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify(reading('e-1', i, base)), { qos: 1 });
+    // The PUBACK came after the spool commit: the readings are there before InfluxDB has them.
+    expect(fx.ingestor.spool.usage().consumers.influx!.pendingReadings + (await countPoints(influxUrl, database))).toBeGreaterThanOrEqual(10);
+    await eventually(async () => (await countPoints(influxUrl, database)) === 10);
+    await client.endAsync();
+  });
+
+  it('refuses a wrong password and a publish to another device’s topic', async () => {
+    await expect(connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
+    const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: secret, reconnectPeriod: 0 });
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    client.publish('fieldhook/v1/devices/e-2/readings', JSON.stringify(reading('e-2', 1)), { qos: 1 });
+    await closed;
+    expect(await countPoints(influxUrl, database, `WHERE "device" = 'e-2'`)).toBe(0);
+    await client.endAsync(true);
+  });
+});
