@@ -1,0 +1,113 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { freePort, startProcess, waitUntil, type ManagedProcess } from '../../infra/harness/process.js';
+import { startInfluxDB } from '../../infra/harness/influxdb.js';
+import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
+import { countPoints, createDatabase, createIngestFixture, eventually, reading } from '../helpers/ingest-fixture.js';
+
+describe('nothing acknowledged is lost', () => {
+  it('keeps acknowledging through an InfluxDB outage and writes everything once it is back', async () => {
+    const influx = await startInfluxDB({ dataDir: mkdtempSync(join(tmpdir(), 'fieldhook-outage-')) });
+    await influx.createDatabase('outage');
+    const fx = createIngestFixture({ influxUrl: influx.url, database: 'outage', config: { INGEST_RATE_LIMIT_PER_MINUTE: '0' } });
+    const { secret } = await fx.devices.add({ id: 'o-1', farm: 'farm-o', field: 'f', kind: 'device' });
+    await fx.ingestor.start();
+    const base = Date.parse('2026-11-20T00:00:00Z');
+    const send = (from: number) =>
+      fx.app.inject({
+        method: 'POST',
+        url: '/v1/readings',
+        headers: { authorization: `Bearer ${secret}` },
+        payload: Array.from({ length: 50 }, (_, i) => reading('o-1', from + i, base)),
+      });
+
+    expect((await send(0)).statusCode).toBe(202);
+    await eventually(async () => (await countPoints(influx.url, 'outage')) === 50);
+
+    await influx.stop();
+    for (let batch = 1; batch <= 4; batch++) expect((await send(batch * 50)).statusCode).toBe(202);
+    const ready = await fx.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().checks[0]).toMatchObject({ name: 'influxdb', ok: false });
+    await eventually(async () => !fx.ingestor.writerHealthy());
+    expect(fx.ingestor.spool.usage().consumers.influx!.pendingReadings).toBe(200);
+
+    const restarted = await startInfluxDB({ dataDir: influx.dataDir, port: influx.port });
+    await eventually(async () => (await countPoints(influx.url, 'outage')) === 250, 20_000);
+    expect(fx.ingestor.spool.usage().consumers.influx!.pendingReadings).toBe(0);
+    await fx.close();
+    await restarted.stop();
+  });
+
+  it('after SIGKILL mid-stream and a restart, InfluxDB holds exactly the acknowledged readings', async () => {
+    const influxUrl = inject('influxUrl');
+    const database = `sigkill_${process.pid}`;
+    await createDatabase(influxUrl, database);
+    const dataDir = mkdtempSync(join(tmpdir(), 'fieldhook-kill-'));
+    const devices = createSqliteDeviceRepository(join(dataDir, 'registry.db'));
+    const { secret } = await devices.add({ id: 'k-1', farm: 'farm-k', field: 'f', kind: 'device' });
+    devices.close();
+
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      FIELDHOOK_DATA_DIR: dataDir,
+      FIELDHOOK_HTTP_HOST: '127.0.0.1',
+      FIELDHOOK_HTTP_PORT: String(port),
+      FIELDHOOK_MQTT_LISTEN_HOST: '127.0.0.1',
+      FIELDHOOK_MQTT_LISTEN_PORT: String(await freePort()),
+      FIELDHOOK_INFLUX_URL: influxUrl,
+      FIELDHOOK_INFLUX_BUCKET: database,
+      FIELDHOOK_INGEST_RATE_LIMIT_PER_MINUTE: '0',
+      FIELDHOOK_LOG_LEVEL: 'warn',
+    };
+    const start = (): ManagedProcess => startProcess(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'start'], env);
+    const up = () => waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 'fieldhook');
+
+    // A device that retries each batch until it is acknowledged, as sensor firmware does.
+    const BATCHES = 60;
+    const base = Date.parse('2026-11-21T00:00:00Z');
+    let acknowledged = 0;
+    async function sendAll(): Promise<void> {
+      for (let b = 0; b < BATCHES; b++) {
+        const body = JSON.stringify(Array.from({ length: 10 }, (_, i) => reading('k-1', b * 10 + i, base)));
+        for (;;) {
+          try {
+            const res = await fetch(`http://127.0.0.1:${port}/v1/readings`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+              body,
+            });
+            if (res.status === 202) {
+              const outcome = (await res.json()) as { accepted: number; duplicates: number };
+              acknowledged += outcome.accepted + outcome.duplicates === 10 ? 10 : 0;
+              break;
+            }
+          } catch {
+            // connection refused or reset: the ingestor is down; try again.
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }
+
+    let ingestor = start();
+    await up();
+    const sending = sendAll();
+    await waitUntil(async () => acknowledged >= 150, 30_000, 'first acknowledgements');
+    await ingestor.stop('SIGKILL');
+    const ackedAtKill = acknowledged;
+    ingestor = start();
+    await up();
+    await sending;
+    expect(ackedAtKill).toBeLessThan(BATCHES * 10);
+    expect(acknowledged).toBe(BATCHES * 10);
+    await eventually(async () => (await countPoints(influxUrl, database)) === BATCHES * 10, 20_000);
+    // And no more than that: give the writer a moment to prove nothing extra arrives.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await countPoints(influxUrl, database)).toBe(BATCHES * 10);
+    await ingestor.stop();
+  }, 90_000);
+});
