@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { registerAgronomyCommands } from './agronomy.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
+import { registerDeliveryCommands } from './deliveries.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerStartCommand } from './start.js';
+import { registerSubscriptionCommands } from './subscriptions.js';
 
 /** A module that adds its sub-commands to the `fieldhook` program. */
 export type CommandRegistrar = (program: Command) => void;
@@ -11,8 +13,10 @@ export type CommandRegistrar = (program: Command) => void;
 const registrars: CommandRegistrar[] = [
   registerAgronomyCommands,
   registerDeadLetterCommands,
+  registerDeliveryCommands,
   registerDeviceCommands,
   registerStartCommand,
+  registerSubscriptionCommands,
 ];
 
 export function registerCommands(program: Command): void {

@@ -1,0 +1,50 @@
+import { request } from 'undici';
+import { FieldhookError } from '../shared/errors.js';
+
+/** Where the CLI finds the running dispatcher API. */
+export interface AdminClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:8383`. */
+  baseUrl: string;
+  /** The admin bearer token. */
+  token: string;
+  /** Per-request timeout, ms. Default 15000. */
+  timeoutMs?: number;
+}
+
+export interface AdminClient {
+  call<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * A small HTTP client of the dispatcher API for the CLI. Problem responses become
+ * FieldhookErrors with the server's code, so the CLI reports the same code the API does.
+ */
+export function createAdminClient(options: AdminClientOptions): AdminClient {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  return {
+    async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+      let res;
+      try {
+        res = await request(`${base}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${options.token}`,
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          headersTimeout: options.timeoutMs ?? 15_000,
+          bodyTimeout: options.timeoutMs ?? 15_000,
+        });
+      } catch (err) {
+        throw new FieldhookError('FH_ERR_CLI_UNREACHABLE', 503, `Cannot reach the dispatcher at ${base}: ${(err as Error).message}`);
+      }
+      const text = await res.body.text();
+      const parsed: unknown = text ? JSON.parse(text) : undefined;
+      if (res.statusCode >= 400) {
+        const p = (parsed ?? {}) as { code?: string; title?: string };
+        throw new FieldhookError(p.code ?? 'FH_ERR_CLI_REQUEST', res.statusCode, p.title ?? `HTTP ${res.statusCode}`);
+      }
+      return parsed as T;
+    },
+  };
+}
