@@ -3,6 +3,7 @@ import { registerAgronomyCommands } from './agronomy.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
 import { registerDeviceCommands } from './devices.js';
+import { registerSimulateCommand } from './simulate.js';
 import { registerStartCommand } from './start.js';
 import { registerSubscriptionCommands } from './subscriptions.js';
 
@@ -15,6 +16,7 @@ const registrars: CommandRegistrar[] = [
   registerDeadLetterCommands,
   registerDeliveryCommands,
   registerDeviceCommands,
+  registerSimulateCommand,
   registerStartCommand,
   registerSubscriptionCommands,
 ];

@@ -1,0 +1,71 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { profileFromSpec } from '../../model/dataset.js';
+import { createLogger } from '../../shared/logger.js';
+import { DEFAULT_FLEET_OPTIONS, createFleet } from '../../simulator/fleet.js';
+import { createHttpTransport, createMqttTransport } from '../../simulator/transports.js';
+
+function positive(name: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got ${value})`);
+    return n;
+  };
+}
+
+/** `fieldhook simulate`: a live fleet of simulated fields pushing readings to the ingestor. */
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('Push readings of simulated fields to the ingestor over HTTP or MQTT')
+    .option('--devices <n>', 'number of devices (one field each)', positive('devices'), 10)
+    .option('--interval <seconds>', 'wall-clock seconds between pushes', positive('interval'), DEFAULT_FLEET_OPTIONS.intervalMs / 1000)
+    .option('--speedup <x>', 'simulated seconds per wall-clock second (the clock never passes the present)', positive('speedup'), 1)
+    .option('--transport <kind>', 'http or mqtt', 'http')
+    .option('--url <url>', 'ingestor base URL (http) or broker URL (mqtt)')
+    .option('--secret <secret>', 'device secret (default: $FIELDHOOK_DEVICE_SECRET)')
+    .option('--seed <seed>', 'seed of the simulated fleet', '42')
+    .option('--start <iso>', 'simulated time at start (default: 3 days ago, replayed as backfill)')
+    .option('--duration <seconds>', 'stop after this many wall-clock seconds (default: until interrupted)', positive('duration'))
+    .option('--device-prefix <prefix>', 'device ids are <prefix>-0001, …', DEFAULT_FLEET_OPTIONS.devicePrefix)
+    .option('--profiles <file>', 'write the fields (device, soil, crop, site, sowing date) as JSON')
+    .action(async (opts: {
+      devices: number; interval: number; speedup: number; transport: string; url?: string; secret?: string;
+      seed: string; start?: string; duration?: number; devicePrefix: string; profiles?: string;
+    }) => {
+      const secret = opts.secret ?? process.env.FIELDHOOK_DEVICE_SECRET;
+      if (!secret) throw new Error('a device secret is required: --secret or FIELDHOOK_DEVICE_SECRET');
+      const startMs = opts.start === undefined ? undefined : Date.parse(opts.start);
+      if (startMs !== undefined && Number.isNaN(startMs)) throw new Error(`--start is not a date: ${opts.start}`);
+      let transport;
+      if (opts.transport === 'http') transport = createHttpTransport({ url: opts.url ?? 'http://127.0.0.1:8080', secret });
+      else if (opts.transport === 'mqtt') transport = createMqttTransport({ url: opts.url ?? 'mqtt://127.0.0.1:1883', secret });
+      else throw new Error(`--transport must be http or mqtt (got ${opts.transport})`);
+
+      const logger = createLogger({ base: { service: 'simulator' } });
+      const fleet = createFleet({
+        devices: Math.round(opts.devices),
+        seed: opts.seed,
+        speedup: opts.speedup,
+        intervalMs: opts.interval * 1000,
+        devicePrefix: opts.devicePrefix,
+        transport,
+        logger,
+        ...(startMs !== undefined ? { startMs } : {}),
+      });
+      if (opts.profiles) {
+        const fields = fleet.specs.map((s) => ({
+          field: s.id, device: s.deviceId, climate: s.climate, soil: s.soil, crop: s.crop, profile: profileFromSpec(s),
+        }));
+        writeFileSync(opts.profiles, `${JSON.stringify(fields, null, 2)}\n`);
+      }
+      fleet.start();
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        if (opts.duration) setTimeout(stop, opts.duration * 1000).unref();
+      });
+      await fleet.stop();
+    });
+}
