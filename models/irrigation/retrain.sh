@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Retrain the irrigation model end to end from a seed:
+#   simulated data set (TypeScript) -> training and ONNX conversion (Python) -> card and evaluation (TypeScript).
+# Usage: npm run model:train [-- SEED]   (default seed 42; the committed model uses 42)
+set -euo pipefail
+SEED="${1:-42}"
+cd "$(dirname "$0")/../.."
+VENV="${FIELDHOOK_MODEL_VENV:-models/.venv}"
+DATA="${FIELDHOOK_MODEL_DATA:-models/irrigation/data}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -r models/irrigation/requirements.txt
+
+npx tsx services/model/scripts/export-dataset.ts --seed "$SEED" --out "$DATA"
+"$VENV/bin/python" models/irrigation/train.py --data "$DATA" --out models/irrigation --seed "$SEED"
+npx tsx services/model/scripts/evaluate.ts --data "$DATA" --dir models/irrigation

@@ -1,0 +1,321 @@
+/**
+ * The irrigation model's features: the one implementation, used to build the training set and
+ * at prediction time. Anything that changes here changes the model's input: retrain after it.
+ */
+import {
+  computeHourlyEt0,
+  cropCoefficient,
+  readilyAvailableWater,
+  stepWaterBalance,
+  totalAvailableWater,
+  waterStressCoefficient,
+  type KcCurve,
+} from '../agronomy/index.js';
+
+/** What the model needs to know about a field besides its readings. */
+export interface FieldProfile {
+  /** Site, decimal degrees (east and north positive), m. */
+  latitudeDeg: number;
+  longitudeDeg: number;
+  /** Central meridian of the local standard time zone, degrees east (e.g. 15 for CET). */
+  tzLongitudeDeg: number;
+  elevationM: number;
+  /** Soil water retention, m3/m3. */
+  thetaFc: number;
+  thetaWp: number;
+  /** Managed root-zone depth, m. */
+  rootDepthM: number;
+  /** Depletion fraction p, –. */
+  p: number;
+  /** Crop coefficient curve (FAO-56 single Kc by stage). */
+  crop: KcCurve;
+  /** Local date of sowing, YYYY-MM-DD. */
+  sowingDate: string;
+  /** Height of the anemometer, m. */
+  windHeightM: number;
+}
+
+/** A reading as stored: time (epoch ms or ISO 8601) and canonical quantities (DESIGN.md units). */
+export interface ObservedReading {
+  ts: number | string;
+  values: Readonly<Record<string, number | undefined>>;
+}
+
+/** Feature names in the order the model takes them, with units. */
+export const FEATURES = [
+  ['depletion_now_mm', 'mm', 'root-zone depletion from the recent soil moisture, (θFC − θ)·1000·Zr, not clipped'],
+  ['depletion_smoothed_mm', 'mm', 'median over the last 12 h of each reading brought forward to now by the FAO-56 balance'],
+  ['depletion_fraction_now', '1', 'depletion_smoothed_mm / TAW'],
+  ['theta_now', 'm3/m3', 'mean soil moisture of the last 3 h (or the latest within 12 h)'],
+  ['theta_trend_24h', 'm3/m3 per day', 'soil moisture now minus 24 h ago'],
+  ['depletion_change_24h_mm', 'mm', 'change in depletion over the last 24 h'],
+  ['et0_24h_mm', 'mm', 'FAO-56 hourly ET0 (Eq. 53) summed over the last 24 h'],
+  ['et0_72h_mm', 'mm', 'FAO-56 hourly ET0 summed over the last 72 h'],
+  ['rain_24h_mm', 'mm', 'rainfall over the last 24 h'],
+  ['rain_72h_mm', 'mm', 'rainfall over the last 72 h'],
+  ['weather_coverage_72h', '1', 'fraction of the last 72 h with complete weather'],
+  ['kc_now', '1', 'crop coefficient now'],
+  ['kc_next_48h', '1', 'crop coefficient 48 h ahead'],
+  ['etc_24h_mm', 'mm', 'kc_now · et0_24h_mm'],
+  ['ks_now', '1', 'FAO-56 water stress coefficient at the smoothed depletion'],
+  ['taw_mm', 'mm', 'total available water'],
+  ['raw_mm', 'mm', 'readily available water'],
+  ['p', '1', 'depletion fraction p'],
+  ['root_depth_m', 'm', 'root-zone depth'],
+  ['theta_fc', 'm3/m3', 'field capacity'],
+  ['theta_wp', 'm3/m3', 'wilting point'],
+  ['fao_depletion_24h_mm', 'mm', 'FAO-56 balance 24 h ahead from the smoothed depletion, last 24 h ET0 repeated, no rain'],
+  ['fao_depletion_48h_mm', 'mm', 'same, 48 h ahead'],
+  ['doy_sin', '1', 'sin(2π·day of year/365)'],
+  ['doy_cos', '1', 'cos(2π·day of year/365)'],
+  ['hour_sin', '1', 'sin(2π·local hour/24)'],
+  ['hour_cos', '1', 'cos(2π·local hour/24)'],
+  ['days_after_sowing', 'd', 'days since sowing'],
+] as const;
+
+export type FeatureName = (typeof FEATURES)[number][0];
+export const FEATURE_NAMES: readonly FeatureName[] = FEATURES.map((f) => f[0]);
+export const FEATURE_COUNT = FEATURES.length;
+const index = (name: FeatureName) => FEATURE_NAMES.indexOf(name);
+/** Column indices the model's outputs are residuals on (see train.py). */
+export const BASE_FEATURE_INDICES = [index('fao_depletion_24h_mm'), index('fao_depletion_48h_mm')] as const;
+
+/** How much history the features look at, hours. */
+export const FEATURE_WINDOW_HOURS = 72;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const W_TO_MJ_PER_HOUR = 0.0036;
+
+/**
+ * Readings binned by hour: bin k holds the readings with start + k h < ts ≤ start + (k+1) h
+ * (a reading describes the period that ends at its time stamp).
+ */
+export interface ObservationSeries {
+  /** Start of bin 0, epoch ms. */
+  startTs: number;
+  hours: number;
+  /** Mean soil moisture of the bin, m3/m3 (NaN when none). */
+  theta: Float64Array;
+  /** FAO-56 hourly ET0 of the bin, mm (NaN when the weather is incomplete). */
+  et0: Float64Array;
+  /** Rainfall of the bin, mm (0 when not reported). */
+  rain: Float64Array;
+}
+
+function toMs(ts: number | string): number {
+  return typeof ts === 'number' ? ts : Date.parse(ts);
+}
+
+/**
+ * Bin readings into hours from `fromTs` (exclusive) to `toTs` (inclusive) and compute each
+ * hour's ET0 from its weather. Both timestamps should sit on the hour.
+ */
+export function buildObservationSeries(
+  profile: FieldProfile,
+  readings: Iterable<ObservedReading>,
+  fromTs: number,
+  toTs: number,
+): ObservationSeries {
+  const hours = Math.max(0, Math.round((toTs - fromTs) / HOUR_MS));
+  const sums = {
+    theta: new Float64Array(hours), thetaN: new Uint16Array(hours),
+    t: new Float64Array(hours), tN: new Uint16Array(hours),
+    rh: new Float64Array(hours), rhN: new Uint16Array(hours),
+    u: new Float64Array(hours), uN: new Uint16Array(hours),
+    rs: new Float64Array(hours), rsN: new Uint16Array(hours),
+  };
+  const rain = new Float64Array(hours);
+  for (const r of readings) {
+    const ts = toMs(r.ts);
+    const k = Math.ceil((ts - fromTs) / HOUR_MS) - 1;
+    if (!(k >= 0 && k < hours)) continue;
+    const v = r.values;
+    const add = (x: number | undefined, s: Float64Array, c: Uint16Array) => {
+      if (x !== undefined && Number.isFinite(x)) {
+        s[k]! += x;
+        c[k]! += 1;
+      }
+    };
+    add(v.soil_moisture, sums.theta, sums.thetaN);
+    add(v.air_temperature, sums.t, sums.tN);
+    add(v.relative_humidity, sums.rh, sums.rhN);
+    add(v.wind_speed, sums.u, sums.uN);
+    add(v.solar_radiation, sums.rs, sums.rsN);
+    if (v.rainfall !== undefined && Number.isFinite(v.rainfall)) rain[k]! += v.rainfall;
+  }
+  const theta = new Float64Array(hours);
+  const et0 = new Float64Array(hours);
+  const tzOffsetMs = (profile.tzLongitudeDeg / 15) * HOUR_MS;
+  for (let k = 0; k < hours; k++) {
+    theta[k] = sums.thetaN[k]! > 0 ? sums.theta[k]! / sums.thetaN[k]! : Number.NaN;
+    if (sums.tN[k]! && sums.rhN[k]! && sums.uN[k]! && sums.rsN[k]!) {
+      const local = new Date(fromTs + k * HOUR_MS + tzOffsetMs);
+      et0[k] = computeHourlyEt0({
+        doy: dayOfYearUtc(local),
+        hour: local.getUTCHours(),
+        latitudeDeg: profile.latitudeDeg,
+        longitudeDeg: profile.longitudeDeg,
+        tzLongitudeDeg: profile.tzLongitudeDeg,
+        elevationM: profile.elevationM,
+        temperatureC: sums.t[k]! / sums.tN[k]!,
+        rhPct: Math.min(100, Math.max(0, sums.rh[k]! / sums.rhN[k]!)),
+        windSpeedMs: sums.u[k]! / sums.uN[k]!,
+        windHeightM: profile.windHeightM,
+        solarRadiationMj: (sums.rs[k]! / sums.rsN[k]!) * W_TO_MJ_PER_HOUR,
+      }).et0;
+    } else {
+      et0[k] = Number.NaN;
+    }
+  }
+  return { startTs: fromTs, hours, theta, et0, rain };
+}
+
+function dayOfYearUtc(d: Date): number {
+  return Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
+}
+
+/** Mean of the finite values of `a` in bins [from, to). */
+function meanOf(a: Float64Array, from: number, to: number): number {
+  let s = 0;
+  let n = 0;
+  for (let k = Math.max(0, from); k < Math.min(a.length, to); k++) {
+    const x = a[k]!;
+    if (Number.isFinite(x)) {
+      s += x;
+      n++;
+    }
+  }
+  return n > 0 ? s / n : Number.NaN;
+}
+
+/** Sum of ET0 over bins [from, to), scaled up for missing hours; also the coverage (0–1). */
+function et0Sum(a: Float64Array, from: number, to: number): { sum: number; coverage: number } {
+  let s = 0;
+  let n = 0;
+  for (let k = Math.max(0, from); k < Math.min(a.length, to); k++) {
+    const x = a[k]!;
+    if (Number.isFinite(x)) {
+      s += x;
+      n++;
+    }
+  }
+  const total = to - from;
+  // Missing hours are spread evenly over day and night, so scaling the mean is unbiased enough.
+  return { sum: n > 0 ? (s * total) / n : 0, coverage: n / total };
+}
+
+function sumOf(a: Float64Array, from: number, to: number): number {
+  let s = 0;
+  for (let k = Math.max(0, from); k < Math.min(a.length, to); k++) s += a[k]!;
+  return s;
+}
+
+/**
+ * A less noisy estimate of the depletion now: each of the last 12 hourly soil moisture means,
+ * carried forward to now by the hours of ETc and rain since, then the median. The median keeps
+ * an irrigation in the window (which the readings show but no quantity reports) from dragging
+ * the estimate when it is more than 6 h old.
+ */
+function smoothedDepletion(series: ObservationSeries, end: number, profile: FieldProfile, kc: number, fallback: number): number {
+  const estimates: number[] = [];
+  let after = 0; // ETc − rain from the end of bin k to now, mm
+  const meanEt0 = meanOf(series.et0, end - 24, end);
+  for (let k = end - 1; k >= end - 12 && k >= 0; k--) {
+    const theta = series.theta[k]!;
+    if (Number.isFinite(theta)) estimates.push(1000 * (profile.thetaFc - theta) * profile.rootDepthM + after);
+    const et0 = series.et0[k]!;
+    after += kc * (Number.isFinite(et0) ? et0 : Number.isFinite(meanEt0) ? meanEt0 : 0) - series.rain[k]!;
+  }
+  if (estimates.length === 0) return fallback;
+  estimates.sort((a, b) => a - b);
+  const mid = estimates.length >> 1;
+  return estimates.length % 2 ? estimates[mid]! : (estimates[mid - 1]! + estimates[mid]!) / 2;
+}
+
+/** Why features could not be computed. */
+export type FeatureGap = 'no-recent-soil-moisture' | 'short-history';
+
+/**
+ * The feature vector of a field at time `atTs` (on the hour), from a series that covers at
+ * least the 72 h before it. Returns a gap reason instead when the soil moisture is stale.
+ */
+export function computeFeatures(
+  profile: FieldProfile,
+  series: ObservationSeries,
+  atTs: number,
+): { features: Float64Array } | { gap: FeatureGap } {
+  const end = Math.round((atTs - series.startTs) / HOUR_MS); // bins [0, end) are in the past
+  if (end < FEATURE_WINDOW_HOURS || end > series.hours) return { gap: 'short-history' };
+  let thetaNow = meanOf(series.theta, end - 3, end);
+  if (!Number.isFinite(thetaNow)) {
+    for (let k = end - 4; k >= end - 12 && !Number.isFinite(thetaNow); k--) thetaNow = series.theta[k]!;
+  }
+  if (!Number.isFinite(thetaNow)) return { gap: 'no-recent-soil-moisture' };
+  let thetaBefore = meanOf(series.theta, end - 27, end - 21);
+  if (!Number.isFinite(thetaBefore)) thetaBefore = thetaNow;
+
+  const taw = totalAvailableWater(profile.thetaFc, profile.thetaWp, profile.rootDepthM);
+  const raw = readilyAvailableWater(taw, profile.p);
+  const depletionNow = 1000 * (profile.thetaFc - thetaNow) * profile.rootDepthM;
+  const et24 = et0Sum(series.et0, end - 24, end);
+  const et72 = et0Sum(series.et0, end - 72, end);
+  const sowingMs = Date.parse(`${profile.sowingDate}T00:00:00Z`) - (profile.tzLongitudeDeg / 15) * HOUR_MS;
+  const das = (atTs - sowingMs) / DAY_MS;
+  const kcNow = cropCoefficient(profile.crop, das);
+  const kcNext = cropCoefficient(profile.crop, das + 2);
+  const smoothed = smoothedDepletion(series, end, profile, kcNow, depletionNow);
+  const clipped = Math.min(taw, Math.max(0, smoothed));
+  // The physics prior: FAO-56 balance forward with the last day's ET0 and no rain.
+  const d24 = stepWaterBalance(clipped, { et0: et24.sum, kc: cropCoefficient(profile.crop, das + 0.5) }, taw, raw).depletionEnd;
+  const d48 = stepWaterBalance(d24, { et0: et24.sum, kc: cropCoefficient(profile.crop, das + 1.5) }, taw, raw).depletionEnd;
+  const local = new Date(atTs + (profile.tzLongitudeDeg / 15) * HOUR_MS);
+  const doy = dayOfYearUtc(local);
+  const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
+
+  const f = new Float64Array(FEATURE_COUNT);
+  let i = 0;
+  f[i++] = depletionNow;
+  f[i++] = smoothed;
+  f[i++] = smoothed / taw;
+  f[i++] = thetaNow;
+  f[i++] = thetaNow - thetaBefore;
+  f[i++] = -1000 * (thetaNow - thetaBefore) * profile.rootDepthM;
+  f[i++] = et24.sum;
+  f[i++] = et72.sum;
+  f[i++] = sumOf(series.rain, end - 24, end);
+  f[i++] = sumOf(series.rain, end - 72, end);
+  f[i++] = et72.coverage;
+  f[i++] = kcNow;
+  f[i++] = kcNext;
+  f[i++] = kcNow * et24.sum;
+  f[i++] = waterStressCoefficient(clipped, taw, raw);
+  f[i++] = taw;
+  f[i++] = raw;
+  f[i++] = profile.p;
+  f[i++] = profile.rootDepthM;
+  f[i++] = profile.thetaFc;
+  f[i++] = profile.thetaWp;
+  f[i++] = d24;
+  f[i++] = d48;
+  f[i++] = Math.sin((2 * Math.PI * doy) / 365);
+  f[i++] = Math.cos((2 * Math.PI * doy) / 365);
+  f[i++] = Math.sin((2 * Math.PI * hour) / 24);
+  f[i++] = Math.cos((2 * Math.PI * hour) / 24);
+  f[i++] = das;
+  return { features: f };
+}
+
+/**
+ * Features straight from a field's recent readings (what the predictor calls). `atTs` is rounded
+ * down to the hour so the bins line up with the training set's.
+ */
+export function featuresFromReadings(
+  profile: FieldProfile,
+  readings: Iterable<ObservedReading>,
+  atTs: number,
+): { features: Float64Array } | { gap: FeatureGap } {
+  const end = Math.floor(atTs / HOUR_MS) * HOUR_MS;
+  const series = buildObservationSeries(profile, readings, end - FEATURE_WINDOW_HOURS * HOUR_MS, end);
+  return computeFeatures(profile, series, end);
+}
