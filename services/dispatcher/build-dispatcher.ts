@@ -90,7 +90,9 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       const agent = options.transport
         ? undefined
         : createGuardedAgent(guard, {
-            connections: Math.max(config.WEBHOOK_ENDPOINT_CONCURRENCY, 1),
+            // Several subscriptions may share an origin (one chat platform, many hooks): the
+            // limiter bounds attempts per subscription, the pool only must not be the bottleneck.
+            connections: config.WEBHOOK_GLOBAL_CONCURRENCY,
             ...(options.resolver ? { resolver: options.resolver } : {}),
             onAllowListed: ({ hostname, address, cidr }) => {
               const k = `${key}|${hostname}|${address}`;

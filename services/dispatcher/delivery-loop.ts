@@ -30,6 +30,9 @@ export const LEASE_MARGIN_MS = 30_000;
 
 export const USER_AGENT = 'fieldhook-webhooks/0.1';
 
+/** Shortest sleep between two passes that found nothing to do, ms: never spin. */
+export const MIN_SLEEP_MS = 5;
+
 export interface DeliveryLoopOptions {
   timeoutMs: number;
   retry: RetryPolicyOptions;
@@ -84,6 +87,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
   let ticking = false;
   let wakeAgain = false;
   let inFlight = 0;
+  let rotation = 0;
   const running = new Set<Promise<void>>();
   let pending: { result: AttemptResult; claimed: ClaimedDelivery; sub: SubscriptionRecord }[] = [];
   let flushScheduled = false;
@@ -111,40 +115,49 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     let sleep = options.pollIntervalMs;
     try {
       const now = clock.now();
-      const expired = await store.outbox.expireDue(now);
-      metrics.delivery('expired', expired);
-      const due = await store.outbox.dueSubscriptions(now);
-      let blocked = false;
-      for (const { subscriptionId, due: count } of due) {
-        const room = options.globalConcurrency - inFlight;
-        if (room <= 0) {
-          blocked = true;
-          break;
-        }
-        const sub = await store.subscriptions.get(subscriptionId);
-        if (!sub || !sub.enabled) continue;
-        const free = Math.min(limiter.available(sub.id, sub.rateLimitPerSecond), count, room);
-        if (free <= 0) {
-          blocked = true;
-          const openUntil = limiter.openUntil(sub.id);
-          if (openUntil !== null) sleep = Math.min(sleep, openUntil - now);
-          else if (sub.rateLimitPerSecond) sleep = Math.min(sleep, Math.ceil(1000 / sub.rateLimitPerSecond));
+      metrics.delivery('expired', await store.outbox.expireDue(now));
+      const subs = (await store.subscriptions.list()).filter((s) => s.enabled);
+      // Rotate the starting point so that, when the global cap binds, no subscription always
+      // comes last.
+      rotation = subs.length > 0 ? (rotation + 1) % subs.length : 0;
+      const ordered = [...subs.slice(rotation), ...subs.slice(0, rotation)];
+      const wants: { subscriptionId: string; limit: number }[] = [];
+      for (const sub of ordered) {
+        const free = limiter.available(sub.id, sub.rateLimitPerSecond);
+        if (free > 0) {
+          wants.push({ subscriptionId: sub.id, limit: free });
           continue;
         }
-        const claims = await store.outbox.claim(sub.id, now, free, now + options.timeoutMs + LEASE_MARGIN_MS);
-        if (claims.length === 0) continue;
-        const secrets = await store.subscriptions.activeSecrets(sub.id, now);
-        for (const c of claims) {
-          limiter.acquire(sub.id);
-          inFlight++;
-          const p = attempt(c, sub, secrets).finally(() => running.delete(p));
-          running.add(p);
-        }
-        if (claims.length < count) blocked = true;
+        // A full endpoint is woken by its own completions; an open breaker or an empty token
+        // bucket by time.
+        const openUntil = limiter.openUntil(sub.id);
+        if (openUntil !== null) sleep = Math.min(sleep, openUntil - now);
+        else if (sub.rateLimitPerSecond) sleep = Math.min(sleep, Math.ceil(1000 / sub.rateLimitPerSecond));
       }
-      if (!blocked) {
-        const next = await store.outbox.nextDueAt();
-        if (next !== null) sleep = Math.min(sleep, next - clock.now());
+      const room = options.globalConcurrency - inFlight;
+      const claims = room > 0 && wants.length > 0 ? await store.outbox.claim(wants, now, now + options.timeoutMs + LEASE_MARGIN_MS, room) : [];
+      const byId = new Map(subs.map((s) => [s.id, s]));
+      const claimedPer = new Map<string, number>();
+      const secretsOf = new Map<string, string[]>();
+      for (const c of claims) {
+        const sub = byId.get(c.subscriptionId)!;
+        claimedPer.set(sub.id, (claimedPer.get(sub.id) ?? 0) + 1);
+        let secrets = secretsOf.get(sub.id);
+        if (!secrets) {
+          secrets = await store.subscriptions.activeSecrets(sub.id, now);
+          secretsOf.set(sub.id, secrets);
+        }
+        limiter.acquire(sub.id);
+        inFlight++;
+        const p = attempt(c, sub, secrets).finally(() => running.delete(p));
+        running.add(p);
+      }
+      // Subscriptions that got less than they could take have nothing more due now: sleep until
+      // the first of their next retries (deliveries in flight wake the loop when they finish).
+      const drained = wants.filter((w) => (claimedPer.get(w.subscriptionId) ?? 0) < w.limit).map((w) => w.subscriptionId);
+      if (room > 0 && drained.length > 0) {
+        const next = await store.outbox.nextDueAt(drained, now);
+        if (next !== null) sleep = Math.min(sleep, next - now);
       }
     } catch (err) {
       logger.error({ err }, 'delivery loop pass failed');
@@ -152,7 +165,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
       ticking = false;
     }
     if (wakeAgain) schedule(0);
-    else schedule(Math.max(sleep, 0));
+    else schedule(Math.max(sleep, MIN_SLEEP_MS));
   }
 
   async function attempt(c: ClaimedDelivery, sub: SubscriptionRecord, secrets: string[]): Promise<void> {

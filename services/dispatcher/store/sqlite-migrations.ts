@@ -59,7 +59,7 @@ export const DISPATCH_MIGRATIONS: Migration[] = [
         created_at INTEGER NOT NULL,
         finished_at INTEGER
       );
-      CREATE INDEX deliveries_due ON deliveries (next_attempt_at, subscription_id) WHERE status = 'pending';
+      CREATE INDEX deliveries_expiry ON deliveries (valid_until) WHERE status = 'pending' AND valid_until IS NOT NULL;
       CREATE INDEX deliveries_sub_due ON deliveries (subscription_id, next_attempt_at) WHERE status = 'pending';
       CREATE INDEX deliveries_collapse ON deliveries (subscription_id, collapse_key) WHERE collapse_key IS NOT NULL;
       CREATE INDEX deliveries_sub_created ON deliveries (subscription_id, created_at);

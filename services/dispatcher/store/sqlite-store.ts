@@ -69,7 +69,19 @@ export interface SqliteStoreOptions {
  */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): DispatchStore {
   const db = openSqlite(path, DISPATCH_MIGRATIONS, { synchronous: options.synchronous ?? 'FULL' });
-  return { subscriptions: createSqliteSubscriptions(db), outbox: createSqliteOutbox(db), close: async () => void db.close() };
+  // Leases and attempt records need no fsync of their own: losing them to a power cut only
+  // re-sends (at-least-once), and in WAL mode the next FULL commit (an accepted event) syncs
+  // every earlier frame anyway. A second connection with NORMAL keeps them off the disk's
+  // sync rate; a process crash loses nothing written through either.
+  const fast = path === ':memory:' ? db : openSqlite(path, DISPATCH_MIGRATIONS, { synchronous: 'NORMAL' });
+  return {
+    subscriptions: createSqliteSubscriptions(db),
+    outbox: createSqliteOutbox(db, fast),
+    close: async () => {
+      if (fast !== db) fast.close();
+      db.close();
+    },
+  };
 }
 
 export function createSqliteSubscriptions(db: SqliteDatabase): SubscriptionRepository {
@@ -187,7 +199,7 @@ export function createSqliteSubscriptions(db: SqliteDatabase): SubscriptionRepos
   };
 }
 
-export function createSqliteOutbox(db: SqliteDatabase): OutboxRepository {
+export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db): OutboxRepository {
   const s = {
     insertEvent: db.prepare(`INSERT OR IGNORE INTO events (id, type, farm, field, collapse_key, valid_until, correlation_id, created_at, body)
       VALUES (@id, @type, @farm, @field, @collapseKey, @validUntil, @correlationId, @createdAt, @body)`),
@@ -195,34 +207,30 @@ export function createSqliteOutbox(db: SqliteDatabase): OutboxRepository {
       WHERE subscription_id = @sub AND collapse_key = @key AND status = 'pending' AND lease_until <= @now`),
     insertDelivery: db.prepare(`INSERT INTO deliveries (id, event_seq, event_id, event_type, subscription_id, status, next_attempt_at, collapse_key, valid_until, created_at)
       VALUES (@id, @eventSeq, @eventId, @eventType, @sub, 'pending', @now, @collapseKey, @validUntil, @now)`),
-    expire: db.prepare(`UPDATE deliveries SET status = 'expired', finished_at = @now, next_attempt_at = NULL
+    expire: fast.prepare(`UPDATE deliveries SET status = 'expired', finished_at = @now, next_attempt_at = NULL
       WHERE status = 'pending' AND valid_until IS NOT NULL AND valid_until <= @now AND lease_until <= @now`),
-    due: db.prepare(`SELECT d.subscription_id AS sub, COUNT(*) AS n FROM deliveries d
-      JOIN subscriptions s ON s.id = d.subscription_id AND s.enabled = 1
-      WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND d.lease_until <= @now GROUP BY d.subscription_id`),
-    claimSelect: db.prepare(`SELECT d.seq, d.id, d.subscription_id, d.event_id, d.event_type, e.body, d.attempts, d.first_attempt_at, d.valid_until, e.correlation_id
+    claimSelect: fast.prepare(`SELECT d.seq, d.id, d.subscription_id, d.event_id, d.event_type, e.body, d.attempts, d.first_attempt_at, d.valid_until, e.correlation_id
       FROM deliveries d JOIN events e ON e.seq = d.event_seq
       WHERE d.subscription_id = @sub AND d.status = 'pending' AND d.next_attempt_at <= @now AND d.lease_until <= @now
       ORDER BY d.next_attempt_at, d.seq LIMIT @limit`),
-    lease: db.prepare('UPDATE deliveries SET lease_until = ? WHERE seq = ?'),
-    nextDue: db.prepare(`SELECT MIN(d.next_attempt_at) AS at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id AND s.enabled = 1
-      WHERE d.status = 'pending'`),
-    insertAttempt: db.prepare(`INSERT INTO attempts (delivery_id, attempt, started_at, status_code, latency_ms, response_snippet, error, outcome)
+    lease: fast.prepare('UPDATE deliveries SET lease_until = ? WHERE seq = ?'),
+    nextDue: fast.prepare(`SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE subscription_id = ? AND status = 'pending' AND lease_until <= ?`),
+    insertAttempt: fast.prepare(`INSERT INTO attempts (delivery_id, attempt, started_at, status_code, latency_ms, response_snippet, error, outcome)
       VALUES (@deliveryId, @attempt, @startedAt, @statusCode, @latencyMs, @responseSnippet, @error, @outcome)`),
-    finishAttempt: db.prepare(`UPDATE deliveries SET status = @status, attempts = @attempt, first_attempt_at = COALESCE(first_attempt_at, @firstAttemptAt),
+    finishAttempt: fast.prepare(`UPDATE deliveries SET status = @status, attempts = @attempt, first_attempt_at = COALESCE(first_attempt_at, @firstAttemptAt),
       last_attempt_at = @startedAt, last_status_code = @statusCode, last_error = @error, next_attempt_at = @nextAttemptAt, lease_until = 0,
       finished_at = CASE WHEN @status = 'pending' THEN NULL ELSE @now END WHERE id = @deliveryId`),
     // A retry that a newer event with the same collapse key has overtaken is not worth sending.
-    supersedeIfOvertaken: db.prepare(`UPDATE deliveries SET status = 'superseded', finished_at = @now, next_attempt_at = NULL
+    supersedeIfOvertaken: fast.prepare(`UPDATE deliveries SET status = 'superseded', finished_at = @now, next_attempt_at = NULL
       WHERE id = @id AND status = 'pending' AND collapse_key IS NOT NULL AND EXISTS (
         SELECT 1 FROM deliveries n WHERE n.subscription_id = deliveries.subscription_id AND n.collapse_key = deliveries.collapse_key
         AND n.seq > deliveries.seq AND n.status IN ('pending', 'succeeded'))`),
-    healthy: db.prepare('UPDATE subscriptions SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
-    failing: db.prepare('UPDATE subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ? RETURNING failing_since'),
-    disable: db.prepare(
+    healthy: fast.prepare('UPDATE subscriptions SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL'),
+    failing: fast.prepare('UPDATE subscriptions SET failing_since = COALESCE(failing_since, ?) WHERE id = ? RETURNING failing_since'),
+    disable: fast.prepare(
       'UPDATE subscriptions SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ? AND enabled = 1',
     ),
-    releaseLeases: db.prepare('UPDATE deliveries SET lease_until = 0 WHERE lease_until > 0'),
+    releaseLeases: fast.prepare('UPDATE deliveries SET lease_until = 0 WHERE lease_until > 0'),
     getDelivery: db.prepare('SELECT * FROM deliveries WHERE id = ?'),
     attempts: db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt, id'),
     retry: db.prepare(`UPDATE deliveries SET status = 'pending', attempts = 0, first_attempt_at = NULL, next_attempt_at = @now, finished_at = NULL
@@ -266,9 +274,16 @@ export function createSqliteOutbox(db: SqliteDatabase): OutboxRepository {
     return results;
   });
 
-  const claim = db.transaction((sub: string, now: number, limit: number, leaseUntil: number): ClaimedDelivery[] => {
-    const rows = s.claimSelect.all({ sub, now, limit }) as Row[];
-    for (const r of rows) s.lease.run(leaseUntil, r.seq);
+  const claim = fast.transaction((wants: { subscriptionId: string; limit: number }[], now: number, leaseUntil: number, maxTotal: number): ClaimedDelivery[] => {
+    const rows: Row[] = [];
+    for (const { subscriptionId, limit } of wants) {
+      const take = Math.min(limit, maxTotal - rows.length);
+      if (take <= 0) continue;
+      for (const r of s.claimSelect.all({ sub: subscriptionId, now, limit: take }) as Row[]) {
+        s.lease.run(leaseUntil, r.seq);
+        rows.push(r);
+      }
+    }
     return rows.map((r) => ({
       id: String(r.id),
       subscriptionId: String(r.subscription_id),
@@ -282,7 +297,7 @@ export function createSqliteOutbox(db: SqliteDatabase): OutboxRepository {
     }));
   });
 
-  const record = db.transaction((results: Parameters<OutboxRepository['recordResults']>[0], now: number): RecordResultsOutcome => {
+  const record = fast.transaction((results: Parameters<OutboxRepository['recordResults']>[0], now: number): RecordResultsOutcome => {
     const out: RecordResultsOutcome = { failingSince: new Map(), disabled: [], superseded: 0 };
     const healthy = new Set<string>();
     for (const r of results) {
@@ -327,14 +342,16 @@ export function createSqliteOutbox(db: SqliteDatabase): OutboxRepository {
     async expireDue(nowMs) {
       return s.expire.run({ now: nowMs }).changes;
     },
-    async dueSubscriptions(nowMs) {
-      return (s.due.all({ now: nowMs }) as Row[]).map((r) => ({ subscriptionId: String(r.sub), due: Number(r.n) }));
+    async claim(wants, nowMs, leaseUntil, maxTotal) {
+      return claim(wants, nowMs, leaseUntil, maxTotal);
     },
-    async claim(subscriptionId, nowMs, limit, leaseUntil) {
-      return claim(subscriptionId, nowMs, limit, leaseUntil);
-    },
-    async nextDueAt() {
-      return num((s.nextDue.get() as Row).at);
+    async nextDueAt(subscriptionIds, nowMs) {
+      let min: number | null = null;
+      for (const id of subscriptionIds) {
+        const at = num((s.nextDue.get(id, nowMs) as Row).at);
+        if (at !== null && (min === null || at < min)) min = at;
+      }
+      return min;
     },
     async recordResults(results, nowMs) {
       return record(results, nowMs);

@@ -149,12 +149,14 @@ export interface OutboxRepository {
   append(items: { event: OutboxEvent; subscriptionIds: string[] }[], nowMs: number): Promise<PublishResult[]>;
   /** Mark pending deliveries past their `valid_until` as expired; returns how many. */
   expireDue(nowMs: number): Promise<number>;
-  /** Enabled subscriptions with due, unleased deliveries, and how many. */
-  dueSubscriptions(nowMs: number): Promise<{ subscriptionId: string; due: number }[]>;
-  /** Lease up to `limit` due deliveries of one subscription until `leaseUntil`. */
-  claim(subscriptionId: string, nowMs: number, limit: number, leaseUntil: number): Promise<ClaimedDelivery[]>;
-  /** Earliest next attempt among enabled subscriptions' pending deliveries. */
-  nextDueAt(): Promise<number | null>;
+  /**
+   * Lease due deliveries, up to a limit per subscription, until `leaseUntil`. One call per
+   * loop pass: the limits come from each endpoint's limiter, so a subscription with an open
+   * breaker is not even queried.
+   */
+  claim(wants: { subscriptionId: string; limit: number }[], nowMs: number, leaseUntil: number, maxTotal: number): Promise<ClaimedDelivery[]>;
+  /** Earliest next attempt among the unleased pending deliveries of these subscriptions. */
+  nextDueAt(subscriptionIds: string[], nowMs: number): Promise<number | null>;
   recordResults(results: AttemptResult[], nowMs: number): Promise<RecordResultsOutcome>;
   /** Drop every lease (start-up of the only process that owns this store). */
   releaseLeases(): Promise<number>;
