@@ -143,7 +143,7 @@ describe('MQTT ingest on the embedded broker', () => {
   it('refuses a wrong password and a publish to another device’s topic', async () => {
     await expect(connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
     const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: secret, reconnectPeriod: 0 });
-    const closed = new Promise((resolve) => client.once('close', resolve));
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.publish('fieldhook/v1/devices/e-2/readings', JSON.stringify(reading('e-2', 1)), { qos: 1 });
     await closed;
     expect(await countPoints(influxUrl, database, `WHERE "device" = 'e-2'`)).toBe(0);

@@ -1,0 +1,19 @@
+# Build: compile TypeScript with the dev dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+# Run: production dependencies and the compiled output only.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+COPY models ./models
+ENV FIELDHOOK_DATA_DIR=/data
+EXPOSE 8080 1883
+CMD ["node", "bin/fieldhook.js", "start"]
