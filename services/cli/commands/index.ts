@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAgronomyCommands } from './agronomy.js';
+import { registerConfigCommand } from './config.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
 import { registerDeviceCommands } from './devices.js';
@@ -13,6 +14,7 @@ export type CommandRegistrar = (program: Command) => void;
 // One line per area; keep alphabetical.
 const registrars: CommandRegistrar[] = [
   registerAgronomyCommands,
+  registerConfigCommand,
   registerDeadLetterCommands,
   registerDeliveryCommands,
   registerDeviceCommands,
