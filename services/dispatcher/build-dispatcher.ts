@@ -1,12 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import swagger from '@fastify/swagger';
 import { Registry } from 'prom-client';
 import type { Dispatcher as UndiciDispatcher } from 'undici';
 import { installErrorHandler } from '../shared/http-errors.js';
 import type { Logger } from '../shared/logger.js';
 import { createBusConsumer, type BusConsumer } from './bus-consumer.js';
 import { systemClock, type Clock } from './clock.js';
-import type { DispatchConfig } from './config.js';
+import { dispatchDbPath, type DispatchConfig } from './config.js';
 import { createDeliveryLoop, type DeliveryLoop } from './delivery-loop.js';
 import { createDispatchService, type DispatchService } from './dispatch-service.js';
 import { createEndpointLimiter } from './endpoint-limiter.js';
@@ -21,7 +20,20 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { requireAdminToken } from './routes/auth.js';
+import { registerOpenApi } from './routes/documentation.js';
 import { deliverySchema, subscriptionSchema } from './routes/schemas.js';
+
+/**
+ * Scheme, host and port of a URL. Chat platforms put secrets in webhook paths and queries, so
+ * logs and operational events name the endpoint by its origin only.
+ */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '(invalid url)';
+  }
+}
 
 /** How often finished deliveries past retention are pruned, ms. */
 export const PRUNE_INTERVAL_MS = 3_600_000;
@@ -32,7 +44,7 @@ export interface BuildDispatcherOptions {
   /** Shared Prometheus registry; a private one when absent. */
   registry?: Registry;
   clock?: Clock;
-  /** Defaults to SQLite at `config.DISPATCH_DB_PATH`. */
+  /** Defaults to SQLite at `DISPATCH_DB_PATH` (or `<DATA_DIR>/dispatch.sqlite`). */
   store?: DispatchStore;
   /** Defaults to undici through the SSRF-guarded agent. */
   transport?: Transport;
@@ -42,12 +54,20 @@ export interface BuildDispatcherOptions {
   random?: () => number;
   /** Serve `/metrics` from `app` (turn off when the host process serves one for all). Default true. */
   serveMetrics?: boolean;
+  /**
+   * Consume `fieldhook/v1/events` from this broker (e.g. the embedded one, with the process's
+   * internal login). Defaults to `DISPATCH_MQTT_*` from the config; no consumer when neither.
+   */
+  bus?: { url: string; username?: string; password?: string };
 }
 
 export interface FieldhookDispatcher {
   /** Standalone Fastify app: the API, `/documentation/json`, and `/metrics`. Not listening. */
   app: FastifyInstance;
-  /** The API routes alone, for a host app that registers @fastify/swagger itself. */
+  /**
+   * The API routes alone (`/v1/subscriptions`, `/v1/deliveries`, `/v1/events`), for a host app;
+   * call `registerOpenApi(host)` first for them to appear in its OpenAPI document.
+   */
   routes: FastifyPluginAsync;
   service: DispatchService;
   store: DispatchStore;
@@ -70,7 +90,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
   const log = logger.child({ service: 'dispatcher' });
   const clock = options.clock ?? systemClock;
   const registry = options.registry ?? new Registry();
-  const store = options.store ?? createSqliteStore(config.DISPATCH_DB_PATH);
+  const store = options.store ?? createSqliteStore(dispatchDbPath(config));
   const transport = options.transport ?? createHttpTransport(clock);
   const limiter = createEndpointLimiter(clock, {
     concurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
@@ -130,7 +150,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     try {
       await service.publish({
         type,
-        data: { subscription_id: sub.id, url: sub.url, farms: sub.farms, ...data },
+        data: { subscription_id: sub.id, endpoint: originOf(sub.url), farms: sub.farms, ...data },
         ...(sub.farms.length === 1 ? { farm: sub.farms[0]! } : {}),
       });
     } catch (err) {
@@ -198,14 +218,8 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false } },
   });
   installErrorHandler(app);
-  void app.register(swagger, {
-    openapi: {
-      info: { title: 'fieldhook webhooks', version: '1.0.0', description: 'Subscriptions, delivery log and replay.' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
-    },
-  });
+  registerOpenApi(app);
   void app.register(routes);
-  app.get('/documentation/json', { schema: { hide: true } }, async () => app.swagger());
   if (options.serveMetrics !== false) {
     app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
       reply.type(registry.contentType).send(await registry.metrics()),
@@ -233,10 +247,20 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     publish: (event) => service.publish(event),
     publishMany: (events) => service.publishMany(events),
     async start() {
+      if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the subscriptions and deliveries API refuses every request');
       await loop.start();
       void prune();
-      if (config.DISPATCH_MQTT_URL) {
-        bus = createBusConsumer({ url: config.DISPATCH_MQTT_URL }, { publish: (e) => service.publish(e), logger: log });
+      const busOptions =
+        options.bus ??
+        (config.DISPATCH_MQTT_URL
+          ? {
+              url: config.DISPATCH_MQTT_URL,
+              ...(config.DISPATCH_MQTT_USERNAME ? { username: config.DISPATCH_MQTT_USERNAME } : {}),
+              ...(config.DISPATCH_MQTT_PASSWORD ? { password: config.DISPATCH_MQTT_PASSWORD } : {}),
+            }
+          : undefined);
+      if (busOptions) {
+        bus = createBusConsumer(busOptions, { publish: (e) => service.publish(e), logger: log });
         await bus.start();
       }
     },

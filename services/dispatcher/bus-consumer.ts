@@ -7,6 +7,8 @@ export const EVENTS_TOPIC = 'fieldhook/v1/events';
 
 export interface BusConsumerOptions {
   url: string;
+  username?: string;
+  password?: string;
   /** Shared-subscription group so several dispatchers split the topic; null = plain subscription. */
   group?: string | null;
   clientId?: string;
@@ -21,6 +23,7 @@ export interface BusConsumer {
  * Accept events from the bus. The PUBACK is sent only after the outbox commit (mqtt.js sends it
  * when `handleMessage` calls back), so a crash before the commit makes the broker redeliver.
  * A malformed message is acknowledged and logged: redelivering it would not make it valid.
+ * A redelivered event is a duplicate unless the publisher set its `id` (then it is accepted once).
  */
 export function createBusConsumer(
   options: BusConsumerOptions,
@@ -34,6 +37,8 @@ export function createBusConsumer(
         clientId: options.clientId ?? `fieldhook-dispatcher-${process.pid}`,
         clean: false,
         reconnectPeriod: 1000,
+        ...(options.username ? { username: options.username } : {}),
+        ...(options.password ? { password: options.password } : {}),
       });
       client.handleMessage = (packet, callback) => {
         let input: PublishInput;
@@ -61,7 +66,10 @@ export function createBusConsumer(
       await new Promise<void>((resolve) => client!.once('connect', () => resolve()));
     },
     async stop() {
-      await client?.endAsync();
+      // Forced: an event whose commit has not been acknowledged is redelivered by the broker to
+      // the next session (clean: false), which is at-least-once; waiting could hang on a broker
+      // that is already gone.
+      await client?.endAsync(true);
       client = null;
     },
   };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { envBoolean, loadConfig } from '../shared/config.js';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-policy.js';
@@ -13,16 +14,21 @@ const int = (min = 0) => z.coerce.number().int().min(min);
  * the only module of the dispatcher that reads the environment (through `loadConfig`).
  */
 export const DISPATCH_CONFIG = {
+  // Same key, default and meaning as the ingestor's, so the shapes can be merged for one process.
+  DATA_DIR: z.string().default('.fieldhook').describe('Folder for the spool, registry and other local state'),
   DISPATCH_DB_PATH: z
     .string()
-    .default('./data/dispatch.sqlite')
-    .describe('SQLite file holding subscriptions, the outbox and the delivery log; `:memory:` for tests. Default `./data/dispatch.sqlite`.'),
+    .optional()
+    .describe('SQLite file holding subscriptions, the outbox and the delivery log; `:memory:` for tests. Default `<DATA_DIR>/dispatch.sqlite`.'),
   DISPATCH_LISTEN_HOST: z.string().default('127.0.0.1').describe('Address the standalone dispatcher API listens on. Default `127.0.0.1`.'),
   DISPATCH_LISTEN_PORT: int().max(65535).default(8383).describe('Port of the standalone dispatcher API (0 = any free port). Default 8383.'),
   ADMIN_TOKEN: z
     .string()
     .min(16)
-    .describe('Bearer token required on `/v1/subscriptions`, `/v1/deliveries` and `/v1/events` (at least 16 characters). Required.'),
+    .optional()
+    .describe(
+      'Bearer token required on `/v1/subscriptions`, `/v1/deliveries` and `/v1/events` (at least 16 characters). Unset = those routes refuse every request.',
+    ),
   WEBHOOK_TIMEOUT_MS: int(1).default(15_000).describe('Whole-request timeout of one delivery attempt, in ms. Default 15000.'),
   WEBHOOK_RETRY_SCHEDULE_MS: json(z.array(int()).min(1))
     .default([...DEFAULT_RETRY_SCHEDULE_MS])
@@ -64,7 +70,9 @@ export const DISPATCH_CONFIG = {
     .string()
     .optional()
     .describe('MQTT broker URL; when set, events published on `fieldhook/v1/events` are accepted into the outbox. Default unset (no bus consumer).'),
-  LOG_LEVEL: z.string().default('info').describe('pino log level. Default `info`.'),
+  DISPATCH_MQTT_USERNAME: z.string().optional().describe('Dispatcher login on that broker.'),
+  DISPATCH_MQTT_PASSWORD: z.string().optional().describe('Dispatcher password on that broker.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
 } satisfies Record<string, z.ZodType>;
 
 export type DispatchConfig = z.infer<z.ZodObject<typeof DISPATCH_CONFIG>>;
@@ -74,8 +82,12 @@ export function loadDispatchConfig(env: NodeJS.ProcessEnv = process.env): Dispat
   return loadConfig(DISPATCH_CONFIG, env);
 }
 
-/** Defaults filled in, for tests and embedding: `{ ...dispatchConfigDefaults(), ADMIN_TOKEN }`. */
-export function createDispatchConfig(overrides: Partial<DispatchConfig> & { ADMIN_TOKEN: string }): DispatchConfig {
-  const parsed = z.object(DISPATCH_CONFIG).parse({ ADMIN_TOKEN: overrides.ADMIN_TOKEN });
-  return { ...parsed, ...overrides };
+/** Every default filled in, then `overrides`: for tests and embedding. */
+export function createDispatchConfig(overrides: Partial<DispatchConfig> = {}): DispatchConfig {
+  return { ...z.object(DISPATCH_CONFIG).parse({}), ...overrides };
+}
+
+/** Where the SQLite state lives. */
+export function dispatchDbPath(config: Pick<DispatchConfig, 'DATA_DIR' | 'DISPATCH_DB_PATH'>): string {
+  return config.DISPATCH_DB_PATH ?? join(config.DATA_DIR, 'dispatch.sqlite');
 }

@@ -126,7 +126,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
         secret,
         clock.now(),
       );
-      deps.logger.info({ subscription: subscription.id, url: subscription.url }, 'subscription created');
+      deps.logger.info({ subscription: subscription.id, endpoint: new URL(subscription.url).origin }, 'subscription created');
       return { subscription, secret };
     },
     getSubscription: mustGet,
