@@ -1,6 +1,7 @@
 /** Public surface of the webhook dispatcher. */
 export { buildDispatcher, type BuildDispatcherOptions, type FieldhookDispatcher } from './build-dispatcher.js';
-export { DISPATCH_CONFIG, createDispatchConfig, loadDispatchConfig, type DispatchConfig } from './config.js';
+export { DISPATCH_CONFIG, createDispatchConfig, dispatchDbPath, loadDispatchConfig, type DispatchConfig } from './config.js';
+export { registerOpenApi } from './routes/documentation.js';
 export {
   EVENT_TYPES,
   OPERATIONAL_EVENT_TYPES,
