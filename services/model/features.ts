@@ -44,7 +44,7 @@ export interface ObservedReading {
 /** Feature names in the order the model takes them, with units. */
 export const FEATURES = [
   ['depletion_now_mm', 'mm', 'root-zone depletion from the recent soil moisture, (θFC − θ)·1000·Zr, not clipped'],
-  ['depletion_smoothed_mm', 'mm', 'median over the last 12 h of each reading brought forward to now by the FAO-56 balance'],
+  ['depletion_smoothed_mm', 'mm', 'median of the last 24 h of readings carried forward to now by the FAO-56 balance, back to the last irrigation'],
   ['depletion_fraction_now', '1', 'depletion_smoothed_mm / TAW'],
   ['theta_now', 'm3/m3', 'mean soil moisture of the last 3 h (or the latest within 12 h)'],
   ['theta_trend_24h', 'm3/m3 per day', 'soil moisture now minus 24 h ago'],
@@ -211,21 +211,37 @@ function sumOf(a: Float64Array, from: number, to: number): number {
   return s;
 }
 
+/** Hours of readings the smoothed depletion looks back over. */
+const SMOOTHING_HOURS = 24;
 /**
- * A less noisy estimate of the depletion now: each of the last 12 hourly soil moisture means,
- * carried forward to now by the hours of ETc and rain since, then the median. The median keeps
- * an irrigation in the window (which the readings show but no quantity reports) from dragging
- * the estimate when it is more than 6 h old.
+ * A carried-forward reading this much wetter than the newer ones means water came in that no
+ * quantity reports (irrigation): readings before it describe another state, mm.
  */
-function smoothedDepletion(series: ObservationSeries, end: number, profile: FieldProfile, kc: number, fallback: number): number {
+const JUMP_MM = 6;
+
+/**
+ * A less noisy estimate of the depletion now. Each hourly soil moisture of the last 24 h is
+ * carried forward to now with the FAO-56 balance (ETc − rain of the hours since), newest first;
+ * the walk stops at the first reading that is more than 6 mm drier than the newer ones' mean,
+ * because an irrigation in between (which the readings show but nothing reports) makes older
+ * readings useless. The median of the kept estimates damps the probe's noise about threefold.
+ */
+function smoothedDepletion(series: ObservationSeries, end: number, profile: FieldProfile, kc: number, fallback: number, taw: number, raw: number): number {
   const estimates: number[] = [];
+  let sum = 0;
   let after = 0; // ETc − rain from the end of bin k to now, mm
-  const meanEt0 = meanOf(series.et0, end - 24, end);
-  for (let k = end - 1; k >= end - 12 && k >= 0; k--) {
+  for (let k = end - 1; k >= end - SMOOTHING_HOURS && k >= 0; k--) {
     const theta = series.theta[k]!;
-    if (Number.isFinite(theta)) estimates.push(1000 * (profile.thetaFc - theta) * profile.rootDepthM + after);
+    if (Number.isFinite(theta)) {
+      const estimate = 1000 * (profile.thetaFc - theta) * profile.rootDepthM + after;
+      if (estimates.length > 0 && estimate - sum / estimates.length > JUMP_MM) break;
+      estimates.push(estimate);
+      sum += estimate;
+    }
     const et0 = series.et0[k]!;
-    after += kc * (Number.isFinite(et0) ? et0 : Number.isFinite(meanEt0) ? meanEt0 : 0) - series.rain[k]!;
+    const current = estimates.length > 0 ? sum / estimates.length : fallback;
+    const ks = waterStressCoefficient(Math.min(taw, Math.max(0, current)), taw, raw);
+    after += kc * ks * (Number.isFinite(et0) ? et0 : 0) - series.rain[k]!;
   }
   if (estimates.length === 0) return fallback;
   estimates.sort((a, b) => a - b);
@@ -264,7 +280,7 @@ export function computeFeatures(
   const das = (atTs - sowingMs) / DAY_MS;
   const kcNow = cropCoefficient(profile.crop, das);
   const kcNext = cropCoefficient(profile.crop, das + 2);
-  const smoothed = smoothedDepletion(series, end, profile, kcNow, depletionNow);
+  const smoothed = smoothedDepletion(series, end, profile, kcNow, depletionNow, taw, raw);
   const clipped = Math.min(taw, Math.max(0, smoothed));
   // The physics prior: FAO-56 balance forward with the last day's ET0 and no rain.
   const d24 = stepWaterBalance(clipped, { et0: et24.sum, kc: cropCoefficient(profile.crop, das + 0.5) }, taw, raw).depletionEnd;
