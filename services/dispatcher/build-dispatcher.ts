@@ -11,6 +11,7 @@ import { createDispatchService, type DispatchService } from './dispatch-service.
 import { createEndpointLimiter } from './endpoint-limiter.js';
 import { OPERATIONAL_EVENT_TYPES, TEST_EVENT_TYPE, type PublishInput, type PublishResult } from './events.js';
 import { createHttpTransport, type Transport } from './http-transport.js';
+import { WebhookStopped } from './errors.js';
 import { createDispatchMetrics } from './metrics.js';
 import { createSigner } from './signer.js';
 import { createAddressGuard, createGuardedAgent, policyFor, type AddressGuard, type Resolver } from './ssrf-guard.js';
@@ -227,6 +228,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
   }
 
   let bus: BusConsumer | null = null;
+  let closed = false;
   let pruneTimer: unknown = null;
   const prune = async () => {
     try {
@@ -244,8 +246,14 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     service,
     store,
     registry,
-    publish: (event) => service.publish(event),
-    publishMany: (events) => service.publishMany(events),
+    publish: async (event) => {
+      if (closed) throw WebhookStopped();
+      return service.publish(event);
+    },
+    publishMany: async (events) => {
+      if (closed) throw WebhookStopped();
+      return service.publishMany(events);
+    },
     async start() {
       if (!config.ADMIN_TOKEN) log.warn('ADMIN_TOKEN is not set: the subscriptions and deliveries API refuses every request');
       await loop.start();
@@ -265,6 +273,8 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       }
     },
     async stop() {
+      if (closed) return;
+      closed = true;
       if (pruneTimer !== null) clock.clearTimeout(pruneTimer);
       await bus?.stop();
       await loop.stop();

@@ -91,6 +91,13 @@ describe('subscriptions API', () => {
     }
   });
 
+  it('refuses to accept events once stopped', async () => {
+    const { dispatcher: d } = setup();
+    await d.start();
+    await d.stop();
+    await expect(d.publish({ type: 'irrigation.cleared', data: {} })).rejects.toMatchObject({ code: 'FH_ERR_WEBHOOK_STOPPED' });
+  });
+
   it('rejects invalid events on POST /v1/events and de-duplicates re-published ids', async () => {
     const { dispatcher: d } = setup();
     await createSubscription(d, { url: 'https://a.example.com/' });
