@@ -214,6 +214,7 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
       WHERE d.subscription_id = @sub AND d.status = 'pending' AND d.next_attempt_at <= @now AND d.lease_until <= @now
       ORDER BY d.next_attempt_at, d.seq LIMIT @limit`),
     lease: fast.prepare('UPDATE deliveries SET lease_until = ? WHERE seq = ?'),
+    deliveryExists: fast.prepare('SELECT 1 FROM deliveries WHERE id = ?'),
     nextDue: fast.prepare(`SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE subscription_id = ? AND status = 'pending' AND lease_until <= ?`),
     insertAttempt: fast.prepare(`INSERT INTO attempts (delivery_id, attempt, started_at, status_code, latency_ms, response_snippet, error, outcome)
       VALUES (@deliveryId, @attempt, @startedAt, @statusCode, @latencyMs, @responseSnippet, @error, @outcome)`),
@@ -301,6 +302,8 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
     const out: RecordResultsOutcome = { failingSince: new Map(), disabled: [], superseded: 0 };
     const healthy = new Set<string>();
     for (const r of results) {
+      // Its subscription was deleted while the attempt was in flight: nothing left to record.
+      if (!s.deliveryExists.get(r.deliveryId)) continue;
       s.insertAttempt.run({ deliveryId: r.deliveryId, ...r.attempt });
       s.finishAttempt.run({
         deliveryId: r.deliveryId,

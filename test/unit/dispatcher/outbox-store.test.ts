@@ -72,6 +72,24 @@ describe('SQLite outbox', () => {
     expect(await store.outbox.listDeliveries({ subscriptionId: 'sub_a', limit: 10 })).toHaveLength(1);
   });
 
+  it('records nothing, and fails nothing else, for an attempt whose subscription was deleted meanwhile', async () => {
+    const store = await storeWithSub();
+    await store.subscriptions.create(
+      { id: 'sub_b', url: 'https://b.example.com/', description: '', events: ['*'], farms: [], fields: [], enabled: true, rateLimitPerSecond: null },
+      'whsec_y',
+      T0,
+    );
+    await store.outbox.append([{ event: event('evt_1', T0), subscriptionIds: ['sub_a', 'sub_b'] }], T0);
+    const claimed = await store.outbox.claim([{ subscriptionId: 'sub_a', limit: 1 }, { subscriptionId: 'sub_b', limit: 1 }], T0, T0 + 60_000, 10);
+    expect(claimed).toHaveLength(2);
+    await store.subscriptions.remove('sub_a');
+    const a = claimed.find((c) => c.subscriptionId === 'sub_a')!;
+    const b = claimed.find((c) => c.subscriptionId === 'sub_b')!;
+    await store.outbox.recordResults([failed(a.id, T0, T0 + 5_000), { ...failed(b.id, T0, T0 + 5_000), subscriptionId: 'sub_b' }], T0 + 1);
+    expect(await store.outbox.getDelivery(a.id)).toBeNull();
+    expect((await store.outbox.getDelivery(b.id))!.attempts).toBe(1);
+  });
+
   it('caps a pass at the global room', async () => {
     const store = await storeWithSub();
     await store.outbox.append(
