@@ -177,7 +177,9 @@ function peakRssMb(pid: number): number {
 async function startIngestor(dataDir: string, influx: RunningInfluxDB, db: string, extra: Record<string, string>) {
   const port = await freePort();
   const mqttPort = await freePort();
-  const proc: ManagedProcess = startProcess(process.execPath, ['dist/services/cli/main.js', 'start'], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each ingestor run there.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc: ManagedProcess = startProcess(process.execPath, [...profile, 'dist/services/cli/main.js', 'start'], {
     ...process.env,
     FIELDHOOK_DATA_DIR: dataDir,
     FIELDHOOK_HTTP_HOST: '127.0.0.1',

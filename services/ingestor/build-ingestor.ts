@@ -19,6 +19,7 @@ import { createIngestService, type IngestService } from './ingest.js';
 import { createIngestMetrics } from './metrics.js';
 import { createMqttConsumer, type MqttConsumer } from './mqtt-consumer.js';
 import { createSqliteSpool } from './spool/sqlite-spool.js';
+import { createWorkerSpool } from './spool/worker-spool.js';
 import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool } from './spool/spool.js';
 
 const DEDUP_PRUNE_INTERVAL_MS = 3_600_000;
@@ -55,11 +56,8 @@ export interface Ingestor {
  */
 export function buildIngestor(deps: IngestorDeps): Ingestor {
   const { config, logger, registry, devices } = deps;
-  const spool = createSqliteSpool({
-    path: join(config.DATA_DIR, 'spool.db'),
-    consumers: [INFLUX_CONSUMER, BUS_CONSUMER],
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  const spoolOptions = { path: join(config.DATA_DIR, 'spool.db'), consumers: [INFLUX_CONSUMER, BUS_CONSUMER] };
+  const spool = config.SPOOL_IN_WORKER ? createWorkerSpool(spoolOptions) : createSqliteSpool(spoolOptions);
   // Read at scrape time; the consumer is built further down.
   const metrics = createIngestMetrics(registry, {
     spool: () => spool,
@@ -143,7 +141,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     {
       name: 'spool',
       check: async () => {
-        const usage = spool.usage();
+        const usage = await spool.usage();
         return { ok: ingest.pressure() === 'ok', detail: { ...usage, pressure: ingest.pressure() } };
       },
     },

@@ -47,6 +47,7 @@ export const INGEST_CONFIG = {
   DEDUP_WINDOW_MS: z.coerce.number().int().min(72 * HOUR_MS).default(72 * HOUR_MS).describe('How long a message id is remembered (at least 72 h)'),
   SPOOL_BUDGET_BYTES: z.coerce.number().int().positive().default(2 * GIB).describe('Disk budget of the spool: 503 when full'),
   SPOOL_HIGH_WATER_BYTES: z.coerce.number().int().positive().default(256 * 1024 ** 2).describe('Backlog above which senders get 429 / withheld PUBACKs while InfluxDB keeps up'),
+  SPOOL_IN_WORKER: envBoolean().default(true).describe('Run the spool (SQLite and its fsyncs) in a worker thread'),
   SPOOL_RETRY_AFTER_S: z.coerce.number().int().positive().default(30).describe('Retry-After sent with 429/503'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level'),
 };

@@ -91,10 +91,10 @@ export function createIngestMetrics(registry: Registry, sources: MetricSources =
       help: 'Readings in the spool not yet taken, by consumer',
       labelNames: ['consumer'],
       registers,
-      collect() {
+      async collect() {
         const s = spool?.();
         if (!s) return;
-        for (const [consumer, u] of Object.entries(s.usage().consumers)) this.set({ consumer }, u.pendingReadings);
+        for (const [consumer, u] of Object.entries((await s.usage()).consumers)) this.set({ consumer }, u.pendingReadings);
       },
     }),
     spoolAge: new Gauge({
@@ -102,19 +102,19 @@ export function createIngestMetrics(registry: Registry, sources: MetricSources =
       help: 'Age of the oldest reading not yet taken, by consumer',
       labelNames: ['consumer'],
       registers,
-      collect() {
+      async collect() {
         const s = spool?.();
         if (!s) return;
-        for (const [consumer, u] of Object.entries(s.usage().consumers)) this.set({ consumer }, u.oldestAgeMs / 1000);
+        for (const [consumer, u] of Object.entries((await s.usage()).consumers)) this.set({ consumer }, u.oldestAgeMs / 1000);
       },
     }),
     deadLetters: new Gauge({
       name: 'fieldhook_dead_letters',
       help: 'Lines in the dead-letter store',
       registers,
-      collect() {
+      async collect() {
         const s = spool?.();
-        if (s) this.set(s.usage().deadLetters);
+        if (s) this.set((await s.usage()).deadLetters);
       },
     }),
   };

@@ -32,11 +32,11 @@ describe('nothing acknowledged is lost', () => {
     expect(ready.statusCode).toBe(503);
     expect(ready.json().checks[0]).toMatchObject({ name: 'influxdb', ok: false });
     await eventually(async () => !fx.ingestor.writerHealthy());
-    expect(fx.ingestor.spool.usage().consumers.influx!.pendingReadings).toBe(200);
+    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(200);
 
     const restarted = await startInfluxDB({ dataDir: influx.dataDir, port: influx.port });
     await eventually(async () => (await countPoints(influx.url, 'outage')) === 250, 20_000);
-    expect(fx.ingestor.spool.usage().consumers.influx!.pendingReadings).toBe(0);
+    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(0);
     await fx.close();
     await restarted.stop();
   });

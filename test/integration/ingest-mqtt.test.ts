@@ -135,7 +135,7 @@ describe('MQTT ingest on the embedded broker', () => {
     const base = Date.parse('2026-11-24T08:00:00Z');
     for (let i = 0; i < 10; i++) await client.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify(reading('e-1', i, base)), { qos: 1 });
     // The PUBACK came after the spool commit: the readings are there before InfluxDB has them.
-    expect(fx.ingestor.spool.usage().consumers.influx!.pendingReadings + (await countPoints(influxUrl, database))).toBeGreaterThanOrEqual(10);
+    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings + (await countPoints(influxUrl, database))).toBeGreaterThanOrEqual(10);
     await eventually(async () => (await countPoints(influxUrl, database)) === 10);
     await client.endAsync();
   });

@@ -18,5 +18,5 @@ export function registerConfigCommand(program: Command): void {
   config
     .command('table')
     .description('Print every setting with its default as a Markdown table')
-    .action(() => process.stdout.write(`${describeConfig(PIPELINE_CONFIG)}\n`));
+    .action(() => void process.stdout.write(`${describeConfig(PIPELINE_CONFIG)}\n`));
 }

@@ -55,7 +55,7 @@ export interface Spool {
   /** Bytes of records not yet taken by every consumer: cheap, read on every request. */
   pendingBytes(): number;
   /** Per-consumer depth and age: a query, meant for scrapes and readiness. */
-  usage(): SpoolUsage;
+  usage(): Promise<SpoolUsage>;
   addDeadLetters(letters: Omit<DeadLetter, 'id' | 'createdAt'>[]): Promise<void>;
   listDeadLetters(limit: number): Promise<DeadLetter[]>;
   /** Move dead letters back into the log for the InfluxDB writer; returns how many. */

@@ -60,9 +60,9 @@ async function setup(url: string, readings: NormalizedReading[], batchLines = 50
   return { spool, writer, delays, metrics };
 }
 
-async function until(probe: () => boolean) {
-  for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(probe()).toBe(true);
+async function until(probe: () => boolean | Promise<boolean>) {
+  for (let i = 0; i < 200 && !(await probe()); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(await probe()).toBe(true);
 }
 
 describe('InfluxDB writer', () => {
@@ -70,7 +70,7 @@ describe('InfluxDB writer', () => {
     const influx = await fakeInflux(() => ({ status: 204 }));
     const { spool, writer } = await setup(influx.url, Array.from({ length: 25 }, (_, i) => reading(i)), 10);
     writer.start();
-    await until(() => spool.usage().consumers.influx!.pendingReadings === 0);
+    await until(async () => (await spool.usage()).consumers.influx!.pendingReadings === 0);
     await writer.stop();
     expect(influx.calls.map((c) => c.length)).toEqual([10, 10, 5]);
     expect(influx.calls[0]![0]).toBe('reading,device=d,farm=f,field=x battery_voltage=3.7 1700000000000');
@@ -81,7 +81,7 @@ describe('InfluxDB writer', () => {
     const influx = await fakeInflux((lines) => ({ status: lines.length > 3 ? 413 : 204 }));
     const { spool, writer } = await setup(influx.url, Array.from({ length: 8 }, (_, i) => reading(i)));
     writer.start();
-    await until(() => spool.usage().consumers.influx!.pendingReadings === 0);
+    await until(async () => (await spool.usage()).consumers.influx!.pendingReadings === 0);
     await writer.stop();
     const written = influx.calls.filter((c) => c.length <= 3).flat();
     expect(new Set(written).size).toBe(8);
@@ -93,7 +93,7 @@ describe('InfluxDB writer', () => {
     const readings = Array.from({ length: 7 }, (_, i) => reading(i, i === 4 ? 9 : 3.7));
     const { spool, writer, metrics } = await setup(influx.url, readings);
     writer.start();
-    await until(() => spool.usage().consumers.influx!.pendingReadings === 0);
+    await until(async () => (await spool.usage()).consumers.influx!.pendingReadings === 0);
     await writer.stop();
     const dead = await spool.listDeadLetters(10);
     expect(dead).toEqual([expect.objectContaining({ reading: readings[4], status: 400, correlationId: 'corr' })]);
@@ -109,7 +109,7 @@ describe('InfluxDB writer', () => {
     );
     const { spool, writer, delays } = await setup(influx.url, [reading(1)]);
     writer.start();
-    await until(() => spool.usage().consumers.influx!.pendingReadings === 0);
+    await until(async () => (await spool.usage()).consumers.influx!.pendingReadings === 0);
     await writer.stop();
     expect(influx.calls).toHaveLength(5);
     // Retry-After first, then exponential backoff (random 0.5 = no jitter).
@@ -123,7 +123,7 @@ describe('InfluxDB writer', () => {
     writer.start();
     await until(() => !writer.healthy());
     await writer.stop();
-    expect(spool.usage().consumers.influx!.pendingReadings).toBe(1);
+    expect((await spool.usage()).consumers.influx!.pendingReadings).toBe(1);
     spool.close();
   });
 

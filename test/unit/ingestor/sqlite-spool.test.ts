@@ -40,7 +40,7 @@ describe('SQLite spool', () => {
     const influx = await spool.read('influx', 4);
     expect(influx).toHaveLength(2);
     await spool.commit('influx', influx.at(-1)!.seq);
-    expect(spool.usage().consumers).toEqual({
+    expect((await spool.usage()).consumers).toEqual({
       influx: { pendingReadings: 6, oldestAgeMs: expect.any(Number) },
       bus: { pendingReadings: 10, oldestAgeMs: expect.any(Number) },
     });
@@ -92,11 +92,11 @@ describe('SQLite spool', () => {
     expect(await spool.listDeadLetters(10)).toEqual([
       { id: 1, createdAt: expect.any(Number), correlationId: 'c', reading: r('a', 5), status: 400, reason: 'field type conflict' },
     ]);
-    expect(spool.usage().deadLetters).toBe(1);
+    expect((await spool.usage()).deadLetters).toBe(1);
     expect(await spool.requeueDeadLetters()).toBe(1);
     expect((await spool.read('influx', 10))[0]!.readings).toEqual([r('a', 5)]);
     expect(await spool.read('bus', 10)).toEqual([]);
-    expect(spool.usage().deadLetters).toBe(0);
+    expect((await spool.usage()).deadLetters).toBe(0);
     spool.close();
   });
 

@@ -1,0 +1,210 @@
+import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
+import { dedupKey, type NormalizedReading } from '../reading.js';
+import type { AppendRequest, AppendResult, DeadLetter, SpoolRecord, SpoolUsage } from './spool.js';
+
+const MIGRATIONS = [
+  (db: SqliteDatabase) => {
+    db.exec(`
+      CREATE TABLE records (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        correlation_id TEXT NOT NULL,
+        only_consumer TEXT,
+        readings INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        payload TEXT NOT NULL
+      );
+      CREATE TABLE cursors (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+      CREATE TABLE dedup (
+        device TEXT NOT NULL,
+        key TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (device, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX dedup_seen_at ON dedup (seen_at);
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        correlation_id TEXT NOT NULL,
+        reading TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        reason TEXT NOT NULL
+      );
+    `);
+  },
+];
+
+export interface SpoolStoreOptions {
+  /** SQLite file; `:memory:` for tests that need no durability. */
+  path: string;
+  /** Consumers whose cursors hold records back from deletion. */
+  consumers: string[];
+  now?: () => number;
+}
+
+/** The spool's storage, synchronous: it runs wherever SQLite runs (this thread or a worker). */
+export interface SpoolStore {
+  /** Apply appends in one transaction, so one fsync makes all of them durable. */
+  appendBatch(requests: AppendRequest[]): AppendResult[];
+  read(consumer: string, maxReadings: number): SpoolRecord[];
+  commit(consumer: string, seq: number): void;
+  pendingBytes(): number;
+  usage(): SpoolUsage;
+  addDeadLetters(letters: Omit<DeadLetter, 'id' | 'createdAt'>[]): void;
+  listDeadLetters(limit: number): DeadLetter[];
+  requeueDeadLetters(ids?: number[]): number;
+  pruneDedup(olderThanMs: number): number;
+  close(): void;
+}
+
+interface RecordRow {
+  seq: number;
+  created_at: number;
+  correlation_id: string;
+  readings: number;
+  payload: string;
+}
+
+/**
+ * SQLite in WAL mode with `synchronous=FULL`: a committed transaction has been fsynced.
+ * De-duplication keys are written in the same transaction as the readings they admit.
+ */
+export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
+  const now = options.now ?? Date.now;
+  const db = openSqlite(options.path, MIGRATIONS, { synchronous: 'FULL' });
+  const consumers = [...options.consumers];
+
+  const insertCursor = db.prepare('INSERT OR IGNORE INTO cursors (consumer, seq) VALUES (?, 0)');
+  for (const consumer of consumers) insertCursor.run(consumer);
+  const stmt = {
+    dedup: db.prepare('INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES (?, ?, ?)'),
+    insertRecord: db.prepare(
+      'INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    cursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?').pluck(),
+    setCursor: db.prepare('UPDATE cursors SET seq = ? WHERE consumer = ? AND seq < ?'),
+    // Every record holds at least one reading, so `LIMIT maxReadings` bounds the scan even when
+    // an outage has left millions of records behind the cursor.
+    read: db.prepare(
+      `SELECT seq, created_at, correlation_id, readings, payload FROM (
+         SELECT *, sum(readings) OVER (ORDER BY seq) AS running FROM (
+           SELECT * FROM records WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq LIMIT ?))
+       WHERE running - readings < ? ORDER BY seq`,
+    ),
+    pendingBytes: db.prepare('SELECT coalesce(sum(bytes), 0) FROM records').pluck(),
+    deleteConsumed: db.prepare('DELETE FROM records WHERE seq <= ? RETURNING bytes').pluck(),
+    pendingFor: db.prepare(
+      `SELECT coalesce(sum(readings), 0) AS readings, min(created_at) AS oldest FROM records
+       WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?)`,
+    ),
+    insertDead: db.prepare(
+      'INSERT INTO dead_letters (created_at, correlation_id, reading, status, reason) VALUES (?, ?, ?, ?, ?)',
+    ),
+    countDead: db.prepare('SELECT count(*) FROM dead_letters').pluck(),
+    listDead: db.prepare('SELECT * FROM dead_letters ORDER BY id LIMIT ?'),
+    pruneDedup: db.prepare('DELETE FROM dedup WHERE seen_at < ?'),
+  };
+
+  let pendingBytes = stmt.pendingBytes.get() as number;
+  let deadLetters = stmt.countDead.get() as number;
+
+  function insertRecord(correlationId: string, readings: NormalizedReading[], only: string | null): void {
+    const payload = JSON.stringify(readings);
+    const bytes = Buffer.byteLength(payload);
+    stmt.insertRecord.run(now(), correlationId, only, readings.length, bytes, payload);
+    pendingBytes += bytes;
+  }
+
+  function applyOne(request: AppendRequest, at: number): AppendResult {
+    if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
+      return { stored: request.readings.map(() => false), replayed: true };
+    }
+    const stored = request.readings.map((r) => stmt.dedup.run(r.device, dedupKey(r), at).changes === 1);
+    const fresh = request.readings.filter((_, i) => stored[i]);
+    if (fresh.length > 0) insertRecord(request.correlationId, fresh, null);
+    return { stored, replayed: false };
+  }
+
+  const appendBatch = db.transaction((requests: AppendRequest[]) => {
+    const at = now();
+    return requests.map((r) => applyOne(r, at));
+  });
+
+  // Moving a cursor and deleting what every consumer has passed: one transaction, one fsync.
+  const commit = db.transaction((consumer: string, seq: number) => {
+    stmt.setCursor.run(seq, consumer, seq);
+    const slowest = Math.min(...consumers.map((c) => stmt.cursor.get(c) as number));
+    const freed = stmt.deleteConsumed.all(slowest) as number[];
+    for (const bytes of freed) pendingBytes -= bytes;
+  });
+
+  return {
+    appendBatch,
+    commit,
+    read(consumer, maxReadings) {
+      const after = stmt.cursor.get(consumer) as number | undefined;
+      if (after === undefined) throw new Error(`Unknown spool consumer ${consumer}`);
+      // The first record always comes back, even when it alone holds more than maxReadings.
+      const rows = stmt.read.all(after, consumer, maxReadings, maxReadings) as RecordRow[];
+      return rows.map((row) => ({
+        seq: row.seq,
+        createdAt: row.created_at,
+        correlationId: row.correlation_id,
+        readings: JSON.parse(row.payload) as NormalizedReading[],
+      }));
+    },
+    pendingBytes: () => pendingBytes,
+    usage() {
+      const perConsumer: SpoolUsage['consumers'] = {};
+      const at = now();
+      for (const consumer of consumers) {
+        const row = stmt.pendingFor.get(stmt.cursor.get(consumer), consumer) as { readings: number; oldest: number | null };
+        perConsumer[consumer] = { pendingReadings: row.readings, oldestAgeMs: row.oldest === null ? 0 : at - row.oldest };
+      }
+      return { pendingBytes, consumers: perConsumer, deadLetters };
+    },
+    addDeadLetters(letters) {
+      const at = now();
+      db.transaction(() => {
+        for (const l of letters) stmt.insertDead.run(at, l.correlationId, JSON.stringify(l.reading), l.status, l.reason);
+      })();
+      deadLetters += letters.length;
+    },
+    listDeadLetters(limit) {
+      const rows = stmt.listDead.all(limit) as {
+        id: number;
+        created_at: number;
+        correlation_id: string;
+        reading: string;
+        status: number;
+        reason: string;
+      }[];
+      return rows.map((r) => ({
+        id: r.id,
+        createdAt: r.created_at,
+        correlationId: r.correlation_id,
+        reading: JSON.parse(r.reading) as NormalizedReading,
+        status: r.status,
+        reason: r.reason,
+      }));
+    },
+    requeueDeadLetters(ids) {
+      const where = ids ? `WHERE id IN (${ids.map(() => '?').join(',')})` : '';
+      const count = db.transaction(() => {
+        const rows = db.prepare(`DELETE FROM dead_letters ${where} RETURNING correlation_id, reading`).all(...(ids ?? [])) as {
+          correlation_id: string;
+          reading: string;
+        }[];
+        // The bus already carried these readings: send them to InfluxDB only.
+        for (const row of rows) insertRecord(row.correlation_id, [JSON.parse(row.reading) as NormalizedReading], 'influx');
+        return rows.length;
+      })();
+      deadLetters -= count;
+      return count;
+    },
+    pruneDedup(olderThanMs) {
+      return stmt.pruneDedup.run(now() - olderThanMs).changes;
+    },
+    close: () => db.close(),
+  };
+}
