@@ -9,7 +9,7 @@ import { createInfluxClient, pingInflux } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { buildQuantityTable } from '../shared/quantities.js';
 import { createAuthenticator } from './auth.js';
-import { createBusPublisher } from './bus-publisher.js';
+import { createBusPublisher, type BusPublish } from './bus-publisher.js';
 import type { IngestConfig } from './config.js';
 import { createEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.js';
@@ -123,6 +123,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
 
   let busClient: MqttClient | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
+  let started = false;
   let busPublisher: ReturnType<typeof createBusPublisher> | undefined;
   const busConnection = () =>
     broker
@@ -148,7 +149,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     {
       name: 'mqtt',
       check: async () => ({
-        ok: busClient?.connected === true && (consumer ? consumer.connected() : true),
+        ok: broker ? started : busClient?.connected === true && consumer?.connected() === true,
         detail: consumer ? { lastMessageAgeMs: consumer.lastMessageAgeMs() } : {},
       }),
     },
@@ -174,14 +175,21 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     },
     async start() {
       await broker?.listen();
-      const bus = busConnection();
-      busClient = connect(bus.url, {
-        clientId: `fieldhook-bus-${process.pid}`,
-        reconnectPeriod: 1_000,
-        ...(bus.username ? { username: bus.username } : {}),
-        ...(bus.password ? { password: bus.password } : {}),
-      });
-      busPublisher = createBusPublisher({ spool, client: busClient, logger, metrics });
+      let publish: BusPublish;
+      if (broker) {
+        publish = (topic, payload) => broker.publish(topic, payload);
+      } else {
+        const bus = busConnection();
+        busClient = connect(bus.url, {
+          clientId: `fieldhook-bus-${process.pid}`,
+          reconnectPeriod: 1_000,
+          ...(bus.username ? { username: bus.username } : {}),
+          ...(bus.password ? { password: bus.password } : {}),
+        });
+        const client = busClient;
+        publish = (topic, payload) => client.publishAsync(topic, payload, { qos: 1 });
+      }
+      busPublisher = createBusPublisher({ spool, publish, logger, metrics });
       writer.start();
       busPublisher.start();
       await consumer?.start();
@@ -189,6 +197,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         void spool.pruneDedup(config.DEDUP_WINDOW_MS).catch((err: unknown) => logger.warn({ err }, 'dedup prune failed'));
       }, DEDUP_PRUNE_INTERVAL_MS);
       pruneTimer.unref();
+      started = true;
     },
     async stop() {
       clearInterval(pruneTimer);

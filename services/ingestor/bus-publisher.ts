@@ -1,4 +1,3 @@
-import type { MqttClient } from 'mqtt';
 import { abortable, sleep } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
 import { fieldReadingsTopic } from '../shared/topics.js';
@@ -33,17 +32,20 @@ export interface BusPublisher {
   stop(): Promise<void>;
 }
 
+/** Publish one QoS 1 message; resolves when the broker has taken it. */
+export type BusPublish = (topic: string, payload: string) => Promise<unknown>;
+
 /**
  * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1) from
  * its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
  * a broker outage delays the predictor without losing its input.
  */
 export function createBusPublisher(
-  deps: { spool: Spool; client: MqttClient; logger: Logger; metrics: IngestMetrics },
+  deps: { spool: Spool; publish: BusPublish; logger: Logger; metrics: IngestMetrics },
   options: Partial<BusPublisherOptions> = {},
 ): BusPublisher {
   const opts = { ...DEFAULT_BUS_PUBLISHER_OPTIONS, ...options };
-  const { spool, client, logger, metrics } = deps;
+  const { spool, publish, logger, metrics } = deps;
   let loop: Promise<void> | undefined;
   let stopping = new AbortController();
 
@@ -62,7 +64,7 @@ export function createBusPublisher(
           values: r.values,
           correlation_id: record.correlationId,
         };
-        sends.push(client.publishAsync(fieldReadingsTopic(r.farm, r.field), JSON.stringify(message), { qos: 1 }));
+        sends.push(publish(fieldReadingsTopic(r.farm, r.field), JSON.stringify(message)));
       }
     }
     await abortable(Promise.all(sends), stopping.signal);

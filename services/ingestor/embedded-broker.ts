@@ -24,6 +24,8 @@ export interface EmbeddedBroker {
   /** mqtt:// URL and credentials for in-process clients. */
   internalUrl(): string;
   internalCredentials(): { username: string; password: string };
+  /** Publish from inside the process (QoS 1): no socket, no client, same delivery to subscribers. */
+  publish(topic: string, payload: string): Promise<void>;
 }
 
 const NOT_AUTHORIZED = 5;
@@ -151,6 +153,12 @@ export function createEmbeddedBroker(
       await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
     },
     internalUrl: () => `mqtt://127.0.0.1:${boundPort}`,
+    publish(topic, payload) {
+      return new Promise((resolve, reject) => {
+        if (!aedes) return reject(new Error('embedded broker is not listening'));
+        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
+      });
+    },
     internalCredentials: () => ({ username: INTERNAL_USERNAME, password: internalPassword }),
   };
 }

@@ -6,6 +6,8 @@ import type { Logger } from '../shared/logger.js';
 
 export interface HttpAppOptions {
   logger: Logger;
+  /** Runs on the root instance before the plugins (e.g. the OpenAPI generator, which must see every route). */
+  setup?: (app: FastifyInstance) => void;
   plugins: FastifyPluginAsync[];
   tls?: { certFile: string; keyFile: string };
 }
@@ -30,6 +32,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.addHook('onSend', async (request, reply) => {
     void reply.header(CORRELATION_HEADER, request.id);
   });
+  options.setup?.(app);
   for (const plugin of options.plugins) void app.register(plugin);
   return app;
 }

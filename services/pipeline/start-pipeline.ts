@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunningInfluxDB } from '../../infra/harness/influxdb.js';
+import { buildDispatcher, registerOpenApi, type FieldhookDispatcher } from '../dispatcher/index.js';
 import { buildIngestor } from '../ingestor/build-ingestor.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import { databaseOf } from '../shared/influx.js';
@@ -14,6 +15,8 @@ export type PipelineConfig = z.infer<z.ZodObject<typeof PIPELINE_CONFIG>>;
 
 export interface RunningPipeline {
   httpUrl: string;
+  /** Publish an event to webhook subscribers (resolves once durable). */
+  publish: FieldhookDispatcher['publish'];
   stop(): Promise<void>;
 }
 
@@ -40,19 +43,25 @@ export async function startPipeline(config: PipelineConfig, logger: Logger): Pro
       timeoutMs: config.INFLUX_TIMEOUT_MS,
     },
   });
+  await ingestor.start();
+  // Events reach the dispatcher in-process (publish) or on the bus, through the same broker.
+  const dispatcher = buildDispatcher({ config, logger, registry, serveMetrics: false, bus: ingestor.busConnection() });
+  await dispatcher.start();
   const app = buildHttpApp({
     logger,
-    plugins: [ingestor.routes, ingestor.healthRoutes],
+    setup: registerOpenApi,
+    plugins: [ingestor.routes, ingestor.healthRoutes, dispatcher.routes],
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
   });
-  await ingestor.start();
   const httpUrl = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   logger.info({ httpUrl, influxUrl, mqtt: ingestor.busConnection().url }, 'fieldhook is running');
 
   return {
     httpUrl,
+    publish: (event) => dispatcher.publish(event),
     async stop() {
       await app.close();
+      await dispatcher.stop();
       await ingestor.stop();
       devices.close();
       await localInflux?.stop();

@@ -33,14 +33,20 @@ export function loadConfig<S extends ConfigShape>(
     const value = env[ENV_PREFIX + key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
-  const result = z.object(shape).strict().safeParse(raw);
+  let result: ReturnType<ReturnType<typeof z.object>['safeParse']>;
+  try {
+    result = z.object(shape).strict().safeParse(raw);
+  } catch (err) {
+    // A preprocessing step (JSON in an env var) threw: still a configuration error, not a crash.
+    throw new FieldhookError('FH_ERR_CONFIG_INVALID', 500, `Invalid configuration: ${(err as Error).message}`);
+  }
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${ENV_PREFIX}${i.path.join('.') || '(file)'}: ${i.message}`);
     throw new FieldhookError('FH_ERR_CONFIG_INVALID', 500, `Invalid configuration:\n  ${problems.join('\n  ')}`, {
       problems,
     });
   }
-  return result.data;
+  return result.data as z.infer<z.ZodObject<S>>;
 }
 
 /** Booleans from the environment: "true/false/1/0/yes/no". */
