@@ -28,6 +28,8 @@ interface Row {
   readings: number;
   seconds: number;
   note?: string;
+  /** Peak resident memory of the ingestor process during this row. */
+  peakRssMb?: number;
 }
 const rows: Row[] = [];
 
@@ -169,9 +171,21 @@ async function latency(url: string, secret: string): Promise<{ p50: number; p99:
   return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, n: latencies.length };
 }
 
-function peakRssMb(pid: number): number {
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Run `phase` while sampling the ingestor's RSS every 50 ms; the row gets the peak. */
+async function measured(pid: number, phase: () => Promise<Row>): Promise<Row> {
+  let peak = rssMb(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+  try {
+    const row = await phase();
+    return { ...row, peakRssMb: Math.max(peak, rssMb(pid)) };
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 async function startIngestor(dataDir: string, influx: RunningInfluxDB, db: string, extra: Record<string, string>) {
@@ -179,7 +193,9 @@ async function startIngestor(dataDir: string, influx: RunningInfluxDB, db: strin
   const mqttPort = await freePort();
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each ingestor run there.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc: ManagedProcess = startProcess(process.execPath, [...profile, 'dist/services/cli/main.js', 'start'], {
+  // The same V8 limits as `npm start` (package.json), unless BENCH_NODE_FLAGS says otherwise.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=160').split(' ').filter(Boolean);
+  const proc: ManagedProcess = startProcess(process.execPath, [...flags, ...profile, 'dist/services/cli/main.js', 'start'], {
     ...process.env,
     FIELDHOOK_DATA_DIR: dataDir,
     FIELDHOOK_HTTP_HOST: '127.0.0.1',
@@ -215,12 +231,13 @@ async function main(): Promise<void> {
     await influx.createDatabase('embedded');
     const embedded = await startIngestor(dataDir, influx, 'embedded', {});
     process.stderr.write('HTTP throughput…\n');
-    rows.push(await httpThroughput(embedded.url, secrets, influx, 'embedded'));
+    rows.push(await measured(embedded.proc.child.pid!, () => httpThroughput(embedded.url, secrets, influx, 'embedded')));
     process.stderr.write('MQTT throughput on the embedded broker…\n');
-    rows.push(await mqttThroughput(embedded.mqttUrl, secrets, influx, 'embedded', 'embedded broker', 20_000_000));
+    rows.push(await measured(embedded.proc.child.pid!, () => mqttThroughput(embedded.mqttUrl, secrets, influx, 'embedded', 'embedded broker', 20_000_000)));
     process.stderr.write(`ack latency at ${LATENCY_RATE} req/s for ${LATENCY_SECONDS} s…\n`);
+    const idleRss = rssMb(embedded.proc.child.pid!);
     const lat = await latency(embedded.url, secrets[0]!);
-    const rssEmbedded = peakRssMb(embedded.proc.child.pid!);
+    const rssEmbedded = rssMb(embedded.proc.child.pid!, 'VmHWM');
     await embedded.proc.stop();
 
     // The scaling path: devices on Mosquitto, the ingestor consuming a shared subscription.
@@ -241,20 +258,21 @@ async function main(): Promise<void> {
       FIELDHOOK_MQTT_PASSWORD: 'bench',
     });
     process.stderr.write('MQTT throughput through Mosquitto…\n');
-    rows.push(await mqttThroughput(mosquitto.url, secrets, influx, 'external', 'Mosquitto + shared subscription', 30_000_000));
-    const rssExternal = peakRssMb(external.proc.child.pid!);
+    rows.push(await measured(external.proc.child.pid!, () => mqttThroughput(mosquitto.url, secrets, influx, 'external', 'Mosquitto + shared subscription', 30_000_000)));
+    const rssExternal = rssMb(external.proc.child.pid!, 'VmHWM');
     await external.proc.stop();
     await mosquitto.stop();
 
     const ceiling = raw.readings / raw.seconds;
-    console.log('\n| path | readings | seconds | readings/s | % of raw ceiling | note |');
-    console.log('|---|---:|---:|---:|---:|---|');
+    console.log('\n| path | readings | seconds | readings/s | % of raw ceiling | peak RSS | note |');
+    console.log('|---|---:|---:|---:|---:|---:|---|');
     for (const r of rows) {
       const rate = r.readings / r.seconds;
-      console.log(`| ${r.what} | ${r.readings} | ${r.seconds.toFixed(2)} | ${Math.round(rate)} | ${((100 * rate) / ceiling).toFixed(0)} % | ${r.note ?? ''} |`);
+      const rss = r.peakRssMb ? `${r.peakRssMb.toFixed(0)} MB` : '';
+      console.log(`| ${r.what} | ${r.readings} | ${r.seconds.toFixed(2)} | ${Math.round(rate)} | ${((100 * rate) / ceiling).toFixed(0)} % | ${rss} | ${r.note ?? ''} |`);
     }
     console.log(`\nSingle-reading POSTs at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${lat.n} requests): ack p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(1)} ms`);
-    console.log(`Peak RSS of the ingestor process: ${rssEmbedded.toFixed(0)} MB (embedded broker run), ${rssExternal.toFixed(0)} MB (Mosquitto run)`);
+    console.log(`Ingestor RSS: ${idleRss.toFixed(0)} MB after the throughput runs, peak ${rssEmbedded.toFixed(0)} MB (embedded broker process), ${rssExternal.toFixed(0)} MB (Mosquitto process)`);
   } finally {
     await influx.stop();
     rmSync(root, { recursive: true, force: true });

@@ -41,6 +41,9 @@ await add('ONNX model (onnxruntime-node)', 1000, () => model.run(rows), 300);
 await add('baseline: FAO-56 balance step (TypeScript)', 1, () => one.map(faoYesterdayForecast), 2000);
 await add('baseline: FAO-56 balance step (TypeScript)', 1000, () => rows.map(faoYesterdayForecast), 300);
 await add('ONNX model + decision (predict)', 1000, () => model.predict(rows), 300);
+const model2 = await createIrrigationModel({ ...DEFAULT_IRRIGATION_MODEL_OPTIONS, intraOpNumThreads: 2 });
+await add('ONNX model, 2 threads', 1000, () => model2.run(rows), 300);
+await model2.close();
 
 // What the predictor also pays per field: 72 h of readings to a feature vector.
 const run = runs[0]!;

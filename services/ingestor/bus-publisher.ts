@@ -36,7 +36,8 @@ export interface BusPublisher {
 export type BusPublish = (topic: string, payload: string) => Promise<unknown>;
 
 /**
- * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1) from
+ * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1; the
+ * payload is a JSON array of `BusReading`s of that field, in device-time order per device) from
  * its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
  * a broker outage delays the predictor without losing its input.
  */
@@ -53,9 +54,15 @@ export function createBusPublisher(
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
     const sends: Promise<unknown>[] = [];
+    let published = 0;
     for (const record of records) {
+      // One message per field and record: a gateway's batch of 100 readings is one publish.
+      const byField = new Map<string, BusReading[]>();
       for (const r of record.readings) {
-        const message: BusReading = {
+        const topic = fieldReadingsTopic(r.farm, r.field);
+        let group = byField.get(topic);
+        if (!group) byField.set(topic, (group = []));
+        group.push({
           device: r.device,
           farm: r.farm,
           field: r.field,
@@ -63,13 +70,14 @@ export function createBusPublisher(
           ts: new Date(r.ts).toISOString(),
           values: r.values,
           correlation_id: record.correlationId,
-        };
-        sends.push(publish(fieldReadingsTopic(r.farm, r.field), JSON.stringify(message)));
+        });
       }
+      for (const [topic, group] of byField) sends.push(publish(topic, JSON.stringify(group)));
+      published += record.readings.length;
     }
     await abortable(Promise.all(sends), stopping.signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
-    metrics.busPublished.inc(sends.length);
+    metrics.busPublished.inc(published);
     return true;
   }
 

@@ -31,7 +31,7 @@ export const INGEST_CONFIG = {
   MQTT_PROTOCOL_VERSION: z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)])).default(5).describe('5, or 4 (3.1.1) for brokers without MQTT 5'),
   MQTT_GROUP: z.string().default('fieldhook-ingest').describe('Shared-subscription group of all ingestor instances'),
   MQTT_CLIENT_ID_PREFIX: z.string().default('fieldhook-ingest').describe('Stable client id prefix (persistent sessions); unique per instance'),
-  MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(4).describe('Consumer connections in the shared group'),
+  MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(16).describe('Consumer connections in the shared group'),
   MQTT_LISTEN_HOST: z.string().default('0.0.0.0').describe('Embedded broker: listen address'),
   MQTT_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(1883).describe('Embedded broker: MQTT port'),
   MQTT_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(8883).describe('Embedded broker: MQTT over TLS port (with TLS_CERT_FILE)'),

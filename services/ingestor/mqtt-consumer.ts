@@ -30,7 +30,7 @@ export const DEFAULT_MQTT_CONSUMER_OPTIONS: Omit<MqttConsumerOptions, 'url'> = {
   protocolVersion: 5,
   group: 'fieldhook-ingest',
   clientIdPrefix: 'fieldhook-ingest',
-  connections: 4,
+  connections: 16,
   sessionExpiryS: 7 * 24 * 3600,
   reconnectPeriodMs: 1_000,
 };

@@ -11,11 +11,13 @@ import type { WorkerReply, WorkerRequest } from './spool-worker.js';
  * small bootstrap that registers tsx in the worker first, since loader hooks do not reach it.
  */
 function startWorker(workerData: unknown): Worker {
+  // The worker holds only requests in flight: a small heap keeps the process's memory flat.
+  const resourceLimits = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
   const compiled = new URL('./spool-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData });
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData, resourceLimits });
   const source = new URL('./spool-worker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
 }
 
 /**
