@@ -34,16 +34,19 @@ export interface ScatterPoint {
 /**
  * Two panels: predicted vs true depletion 24 h ahead (held-out fields), and MAE per method.
  */
-export function renderEvaluationSvg(points: readonly ScatterPoint[], bars: readonly { label: string; mae: number }[]): string {
+export function renderEvaluationSvg(
+  points: readonly ScatterPoint[],
+  bars: readonly { label: string; mae: number; agreement: number }[],
+): string {
   const W = 920;
   const H = 420;
   const m = { l: 60, r: 20, t: 40, b: 50 };
   const pw = 400;
   const ph = H - m.t - m.b;
-  const max = Math.max(10, ...points.map((p) => Math.max(p.truth, p.predicted)));
+  const max = Math.ceil(Math.max(10, ...points.map((p) => Math.max(p.truth, p.predicted))) / 10) * 10;
   const sx = (v: number) => m.l + (v / max) * pw;
   const sy = (v: number) => m.t + ph - (v / max) * ph;
-  const ticks = Array.from({ length: 6 }, (_, i) => Math.round((max * i) / 5));
+  const ticks = Array.from({ length: max / 10 + 1 }, (_, i) => i * 10).filter((t, _i, all) => all.length <= 11 || t % 20 === 0);
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
@@ -62,15 +65,15 @@ export function renderEvaluationSvg(points: readonly ScatterPoint[], bars: reado
 
   const bx = m.l + pw + 110;
   const bw = W - bx - m.r;
-  const maxMae = Math.max(...bars.map((b) => b.mae)) * 1.15;
+  const maxMae = Math.max(...bars.map((b) => b.mae)) * 1.6;
   const barH = 36;
-  parts.push(`<text x="${bx - 90}" y="22" font-size="14" font-weight="bold">MAE of depletion 24 h ahead (mm)</text>`);
+  parts.push(`<text x="${bx - 90}" y="22" font-size="14" font-weight="bold">MAE 24 h ahead and decision agreement</text>`);
   bars.forEach((b, i) => {
     const y = m.t + 20 + i * (barH + 24);
     const w = (b.mae / maxMae) * bw;
     parts.push(`<text x="${bx - 90}" y="${y - 4}">${b.label}</text>`);
     parts.push(`<rect x="${bx - 90}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${i === 0 ? '#2b6cb0' : '#a0aec0'}"/>`);
-    parts.push(`<text x="${(bx - 90 + w + 6).toFixed(1)}" y="${y + barH / 2 + 4}">${b.mae.toFixed(2)}</text>`);
+    parts.push(`<text x="${(bx - 90 + w + 6).toFixed(1)}" y="${y + barH / 2 + 4}">${b.mae.toFixed(2)} mm · decisions ${(100 * b.agreement).toFixed(1)} %</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -151,9 +151,13 @@ const points = test
 writeFileSync(
   join(dir, 'evaluation.svg'),
   renderEvaluationSvg(points, [
-    { label: 'model (ONNX)', mae: heldOut.scores.model.mae24hMm },
-    { label: 'persistence', mae: heldOut.scores.persistence.mae24hMm },
-    { label: "FAO-56, yesterday's weather", mae: heldOut.scores.faoYesterday.mae24hMm },
+    { label: 'model (ONNX)', mae: heldOut.scores.model.mae24hMm, agreement: heldOut.scores.model.decisionAgreement },
+    { label: 'persistence', mae: heldOut.scores.persistence.mae24hMm, agreement: heldOut.scores.persistence.decisionAgreement },
+    {
+      label: "FAO-56, yesterday's weather",
+      mae: heldOut.scores.faoYesterday.mae24hMm,
+      agreement: heldOut.scores.faoYesterday.decisionAgreement,
+    },
   ]),
 );
 

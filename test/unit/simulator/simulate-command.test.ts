@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+describe('fieldhook simulate (command line)', () => {
+  it('pushes a small fleet to an HTTP ingestor and writes the field profiles', async () => {
+    const seen: { auth?: string; devices: string[] }[] = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const readings = JSON.parse(body) as { device: string }[];
+        seen.push({ auth: req.headers.authorization, devices: readings.map((r) => r.device) });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const profiles = join(mkdtempSync(join(tmpdir(), 'fh-sim-')), 'fields.json');
+    try {
+      await run(process.execPath, [
+        '--import', 'tsx', 'services/cli/main.ts', 'simulate',
+        '--devices', '2', '--speedup', '36000', '--interval', '0.3', '--duration', '2',
+        '--url', `http://127.0.0.1:${port}`, '--secret', 'sim-secret', '--profiles', profiles,
+      ], { timeout: 20_000 });
+    } finally {
+      server.close();
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.every((s) => s.auth === 'Bearer sim-secret')).toBe(true);
+    expect(new Set(seen.flatMap((s) => s.devices))).toEqual(new Set(['sim-0001', 'sim-0002']));
+    const fields = JSON.parse(readFileSync(profiles, 'utf8')) as { device: string; profile: { thetaFc: number } }[];
+    expect(fields.map((f) => f.device)).toEqual(['sim-0001', 'sim-0002']);
+    expect(fields[0]!.profile.thetaFc).toBeGreaterThan(0);
+  });
+
+  it('refuses to run without a device secret', async () => {
+    const env = { ...process.env };
+    delete env.FIELDHOOK_DEVICE_SECRET;
+    await expect(
+      run(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'simulate', '--duration', '1'], { env, timeout: 20_000 }),
+    ).rejects.toMatchObject({ code: 1 });
+  });
+});
