@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PIPELINE_CONFIG } from '../../../services/pipeline/config.js';
+import { describeConfig, loadConfig } from '../../../services/shared/config.js';
+
+describe('configuration', () => {
+  it('is documented in the README exactly as the schema defines it (regenerate: fieldhook config table)', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const table = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
+    expect(table).toBe(describeConfig(PIPELINE_CONFIG));
+  });
+
+  it('validates at start-up with a stable code naming the variable', () => {
+    expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_HTTP_PORT: 'eighty' })).toThrow(/FIELDHOOK_HTTP_PORT/);
+    try {
+      loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{not json' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as { code: string }).code).toBe('FH_ERR_CONFIG_INVALID');
+    }
+  });
+
+  it('reads a JSON file and lets the environment win over it', () => {
+    const file = JSON.stringify({ HTTP_PORT: 9000, INFLUX_BUCKET: 'from-file' });
+    const config = loadConfig(PIPELINE_CONFIG, { FIELDHOOK_CONFIG_FILE: '/cfg.json', FIELDHOOK_HTTP_PORT: '9100' }, () => file);
+    expect(config.HTTP_PORT).toBe(9100);
+    expect(config.INFLUX_BUCKET).toBe('from-file');
+    expect(config.DEDUP_WINDOW_MS).toBe(72 * 3_600_000);
+  });
+});
