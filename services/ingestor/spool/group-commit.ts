@@ -1,11 +1,12 @@
-import type { AppendRequest, AppendResult } from './spool.js';
+import type { AppendResult } from './spool.js';
+import type { EncodedAppend } from './spool-store.js';
 
 /**
  * Group commit: appends requested during one event-loop turn are applied together by `apply`
  * (one transaction, one fsync), then each caller gets its own result.
  */
-export function createGroupCommit(apply: (batch: AppendRequest[]) => AppendResult[], onCommitted: () => void = () => undefined) {
-  let queue: { request: AppendRequest; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
+export function createGroupCommit(apply: (batch: EncodedAppend[]) => AppendResult[], onCommitted: () => void = () => undefined) {
+  let queue: { request: EncodedAppend; resolve: (r: AppendResult) => void; reject: (e: unknown) => void }[] = [];
   let scheduled = false;
 
   function flush(): void {
@@ -24,7 +25,7 @@ export function createGroupCommit(apply: (batch: AppendRequest[]) => AppendResul
   }
 
   return {
-    append(request: AppendRequest): Promise<AppendResult> {
+    append(request: EncodedAppend): Promise<AppendResult> {
       return new Promise((resolve, reject) => {
         queue.push({ request, resolve, reject });
         if (!scheduled) {

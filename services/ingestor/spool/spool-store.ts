@@ -42,11 +42,48 @@ export interface SpoolStoreOptions {
   now?: () => number;
 }
 
+/**
+ * An append as it crosses to the store: the readings already serialised (a string crosses a
+ * thread boundary as one copy, objects one by one) with their de-duplication keys beside them.
+ */
+export interface EncodedAppend {
+  correlationId: string;
+  payload: string;
+  keys: { device: string; key: string }[];
+  onceKey?: { device: string; key: string };
+}
+
+export function encodeAppend(request: AppendRequest): EncodedAppend {
+  return {
+    correlationId: request.correlationId,
+    payload: JSON.stringify(request.readings),
+    keys: request.readings.map((r) => ({ device: r.device, key: dedupKey(r) })),
+    ...(request.onceKey ? { onceKey: request.onceKey } : {}),
+  };
+}
+
+/** A record as stored: readings still serialised, parsed by whoever consumes them. */
+export interface RawRecord {
+  seq: number;
+  createdAt: number;
+  correlationId: string;
+  payload: string;
+}
+
+export function decodeRecord(raw: RawRecord): SpoolRecord {
+  return {
+    seq: raw.seq,
+    createdAt: raw.createdAt,
+    correlationId: raw.correlationId,
+    readings: JSON.parse(raw.payload) as NormalizedReading[],
+  };
+}
+
 /** The spool's storage, synchronous: it runs wherever SQLite runs (this thread or a worker). */
 export interface SpoolStore {
   /** Apply appends in one transaction, so one fsync makes all of them durable. */
-  appendBatch(requests: AppendRequest[]): AppendResult[];
-  read(consumer: string, maxReadings: number): SpoolRecord[];
+  appendBatch(requests: EncodedAppend[]): AppendResult[];
+  read(consumer: string, maxReadings: number): RawRecord[];
   commit(consumer: string, seq: number): void;
   pendingBytes(): number;
   usage(): SpoolUsage;
@@ -83,13 +120,11 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     ),
     cursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?').pluck(),
     setCursor: db.prepare('UPDATE cursors SET seq = ? WHERE consumer = ? AND seq < ?'),
-    // Every record holds at least one reading, so `LIMIT maxReadings` bounds the scan even when
-    // an outage has left millions of records behind the cursor.
+    // Iterated and stopped early: only the records a read returns are fetched, however long the
+    // backlog behind the cursor is after an outage.
     read: db.prepare(
-      `SELECT seq, created_at, correlation_id, readings, payload FROM (
-         SELECT *, sum(readings) OVER (ORDER BY seq) AS running FROM (
-           SELECT * FROM records WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq LIMIT ?))
-       WHERE running - readings < ? ORDER BY seq`,
+      `SELECT seq, created_at, correlation_id, readings, payload FROM records
+       WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
     pendingBytes: db.prepare('SELECT coalesce(sum(bytes), 0) FROM records').pluck(),
     deleteConsumed: db.prepare('DELETE FROM records WHERE seq <= ? RETURNING bytes').pluck(),
@@ -108,24 +143,29 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let pendingBytes = stmt.pendingBytes.get() as number;
   let deadLetters = stmt.countDead.get() as number;
 
-  function insertRecord(correlationId: string, readings: NormalizedReading[], only: string | null): void {
-    const payload = JSON.stringify(readings);
+  function insertRecord(correlationId: string, payload: string, count: number, only: string | null): void {
     const bytes = Buffer.byteLength(payload);
-    stmt.insertRecord.run(now(), correlationId, only, readings.length, bytes, payload);
+    stmt.insertRecord.run(now(), correlationId, only, count, bytes, payload);
     pendingBytes += bytes;
   }
 
-  function applyOne(request: AppendRequest, at: number): AppendResult {
+  function applyOne(request: EncodedAppend, at: number): AppendResult {
     if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
-      return { stored: request.readings.map(() => false), replayed: true };
+      return { stored: request.keys.map(() => false), replayed: true };
     }
-    const stored = request.readings.map((r) => stmt.dedup.run(r.device, dedupKey(r), at).changes === 1);
-    const fresh = request.readings.filter((_, i) => stored[i]);
-    if (fresh.length > 0) insertRecord(request.correlationId, fresh, null);
+    const stored = request.keys.map((k) => stmt.dedup.run(k.device, k.key, at).changes === 1);
+    const fresh = stored.filter(Boolean).length;
+    if (fresh === stored.length) {
+      insertRecord(request.correlationId, request.payload, fresh, null);
+    } else if (fresh > 0) {
+      // Some were duplicates (rare): keep only the fresh readings.
+      const readings = (JSON.parse(request.payload) as NormalizedReading[]).filter((_, i) => stored[i]);
+      insertRecord(request.correlationId, JSON.stringify(readings), fresh, null);
+    }
     return { stored, replayed: false };
   }
 
-  const appendBatch = db.transaction((requests: AppendRequest[]) => {
+  const appendBatch = db.transaction((requests: EncodedAppend[]) => {
     const at = now();
     return requests.map((r) => applyOne(r, at));
   });
@@ -144,14 +184,15 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     read(consumer, maxReadings) {
       const after = stmt.cursor.get(consumer) as number | undefined;
       if (after === undefined) throw new Error(`Unknown spool consumer ${consumer}`);
+      const records: RawRecord[] = [];
+      let count = 0;
       // The first record always comes back, even when it alone holds more than maxReadings.
-      const rows = stmt.read.all(after, consumer, maxReadings, maxReadings) as RecordRow[];
-      return rows.map((row) => ({
-        seq: row.seq,
-        createdAt: row.created_at,
-        correlationId: row.correlation_id,
-        readings: JSON.parse(row.payload) as NormalizedReading[],
-      }));
+      for (const row of stmt.read.iterate(after, consumer) as IterableIterator<RecordRow>) {
+        records.push({ seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, payload: row.payload });
+        count += row.readings;
+        if (count >= maxReadings) break;
+      }
+      return records;
     },
     pendingBytes: () => pendingBytes,
     usage() {
@@ -196,7 +237,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
           reading: string;
         }[];
         // The bus already carried these readings: send them to InfluxDB only.
-        for (const row of rows) insertRecord(row.correlation_id, [JSON.parse(row.reading) as NormalizedReading], 'influx');
+        for (const row of rows) insertRecord(row.correlation_id, `[${row.reading}]`, 1, 'influx');
         return rows.length;
       })();
       deadLetters -= count;

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createGroupCommit } from './group-commit.js';
 import { createSpoolStore, type SpoolStore, type SpoolStoreOptions } from './spool-store.js';
-import type { AppendRequest } from './spool.js';
+import type { EncodedAppend } from './spool-store.js';
 
 /** A request from the worker spool on the main thread: one store method and its arguments. */
 export interface WorkerRequest {
@@ -30,7 +30,7 @@ function reply(id: number, outcome: { result?: unknown; error?: string }): void 
 port.on('message', (message: WorkerRequest) => {
   const { id, op, args } = message;
   if (op === 'append') {
-    group.append(args[0] as AppendRequest).then(
+    group.append(args[0] as EncodedAppend).then(
       (result) => reply(id, { result }),
       (err: unknown) => reply(id, { error: (err as Error).message }),
     );

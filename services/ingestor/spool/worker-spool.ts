@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createAppendWaiters } from './group-commit.js';
 import type { Spool } from './spool.js';
-import type { SpoolStoreOptions } from './spool-store.js';
+import { decodeRecord, encodeAppend, type RawRecord, type SpoolStoreOptions } from './spool-store.js';
 import type { WorkerReply, WorkerRequest } from './spool-worker.js';
 
 /**
@@ -60,11 +60,11 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
 
   return {
     async append(request) {
-      const result = await call<Awaited<ReturnType<Spool['append']>>>('append', request);
+      const result = await call<Awaited<ReturnType<Spool['append']>>>('append', encodeAppend(request));
       waiters.wakeAll();
       return result;
     },
-    read: (consumer, maxReadings) => call('read', consumer, maxReadings),
+    read: async (consumer, maxReadings) => (await call<RawRecord[]>('read', consumer, maxReadings)).map(decodeRecord),
     commit: (consumer, seq) => call('commit', consumer, seq),
     pendingBytes: () => pendingBytes,
     usage: () => call('usage'),
