@@ -35,10 +35,13 @@ describe('nothing acknowledged is lost', () => {
     expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(200);
 
     const restarted = await startInfluxDB({ dataDir: influx.dataDir, port: influx.port });
-    await eventually(async () => (await countPoints(influx.url, 'outage')) === 250, 20_000);
-    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(0);
-    await fx.close();
-    await restarted.stop();
+    try {
+      await eventually(async () => (await countPoints(influx.url, 'outage')) === 250, 20_000);
+      expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(0);
+    } finally {
+      await fx.close();
+      await restarted.stop();
+    }
   });
 
   it('after SIGKILL mid-stream and a restart, InfluxDB holds exactly the acknowledged readings', async () => {
@@ -94,20 +97,23 @@ describe('nothing acknowledged is lost', () => {
     }
 
     let ingestor = start();
-    await up();
-    const sending = sendAll();
-    await waitUntil(async () => acknowledged >= 150, 30_000, 'first acknowledgements');
-    await ingestor.stop('SIGKILL');
-    const ackedAtKill = acknowledged;
-    ingestor = start();
-    await up();
-    await sending;
-    expect(ackedAtKill).toBeLessThan(BATCHES * 10);
-    expect(acknowledged).toBe(BATCHES * 10);
-    await eventually(async () => (await countPoints(influxUrl, database)) === BATCHES * 10, 20_000);
-    // And no more than that: give the writer a moment to prove nothing extra arrives.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await countPoints(influxUrl, database)).toBe(BATCHES * 10);
-    await ingestor.stop();
+    try {
+      await up();
+      const sending = sendAll();
+      await waitUntil(async () => acknowledged >= 150, 30_000, 'first acknowledgements');
+      await ingestor.stop('SIGKILL');
+      const ackedAtKill = acknowledged;
+      ingestor = start();
+      await up();
+      await sending;
+      expect(ackedAtKill).toBeLessThan(BATCHES * 10);
+      expect(acknowledged).toBe(BATCHES * 10);
+      await eventually(async () => (await countPoints(influxUrl, database)) === BATCHES * 10, 20_000);
+      // And no more than that: give the writer a moment to prove nothing extra arrives.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await countPoints(influxUrl, database)).toBe(BATCHES * 10);
+    } finally {
+      await ingestor.stop();
+    }
   }, 90_000);
 });
