@@ -61,7 +61,7 @@ async function setup(url: string, readings: NormalizedReading[], batchLines = 50
 }
 
 async function until(probe: () => boolean | Promise<boolean>) {
-  for (let i = 0; i < 200 && !(await probe()); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 2000 && !(await probe()); i++) await new Promise((r) => setTimeout(r, 10));
   expect(await probe()).toBe(true);
 }
 
@@ -133,5 +133,27 @@ describe('InfluxDB writer', () => {
     expect(retryDelayMs(new Error('x'), 1, o, () => 1)).toBe(1200);
     expect(retryDelayMs(new Error('x'), 20, o, () => 0.5)).toBe(60_000);
     expect(retryDelayMs(new HttpError(429, 'Too Many', '', '30'), 1, o, () => 0.5)).toBe(30_000);
+  });
+});
+
+describe('InfluxDB writer through a day-long outage', () => {
+  it('keeps retrying for more than 24 h of backoff and then writes every line', async () => {
+    const DAY_MS = 24 * 3_600_000;
+    let waitedMs = 0;
+    // Down until a simulated day of waiting has passed, then up.
+    const influx = await fakeInflux(() => ({ status: waitedMs > DAY_MS ? 204 : 503 }));
+    const { spool, writer, delays } = await setup(influx.url, Array.from({ length: 3 }, (_, i) => reading(i)));
+    const sleepRecorded = delays.push.bind(delays);
+    delays.push = (...ms: number[]) => {
+      for (const m of ms) waitedMs += m;
+      return sleepRecorded(...ms);
+    };
+    writer.start();
+    await until(async () => (await spool.usage()).consumers.influx!.pendingReadings === 0);
+    await writer.stop();
+    expect(waitedMs).toBeGreaterThan(DAY_MS);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(60_000);
+    expect(influx.calls.at(-1)).toHaveLength(3);
+    spool.close();
   });
 });

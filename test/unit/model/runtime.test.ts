@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCard } from '../../../services/model/card.js';
-import { faoYesterdayForecast, persistenceForecast, scoreForecasts } from '../../../services/model/evaluation.js';
+import { faoYesterdayForecast, persistenceForecast, scoreForecasts, scoreHoursToRaw } from '../../../services/model/evaluation.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../../services/model/features.js';
 import { createIrrigationModel, hoursToThreshold, type IrrigationModel } from '../../../services/model/runtime.js';
 
@@ -115,5 +115,14 @@ describe('hours to RAW and baselines', () => {
       { forecast: { d24: 60, d48: 70 }, truth: { d24: 55, d48: 60 }, raw: 50 },
     ]);
     expect(score).toMatchObject({ cases: 2, mae24hMm: 3.5, mae48hMm: 6.5, decisionAgreement: 0.5, missedIrrigations: 1, falseAlarms: 0 });
+    // Only cases that truly reach RAW within (0, 48] h count; a forecast that never does counts as 96 h.
+    expect(
+      scoreHoursToRaw([
+        { predicted: 10, truth: 12 },
+        { predicted: null, truth: 40 },
+        { predicted: 5, truth: 0 },
+        { predicted: 20, truth: null },
+      ]),
+    ).toEqual({ cases: 2, maeHours: (2 + 56) / 2, within6Hours: 0.5 });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CLIMATES } from '../../../services/simulator/climates.js';
-import { depletionAhead, simulateField, trueSoilMoisture } from '../../../services/simulator/field-run.js';
+import { depletionAhead, hoursToRawAhead, simulateField, trueSoilMoisture } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
 import { createRandom } from '../../../services/simulator/random.js';
 import { sensorReadings } from '../../../services/simulator/sensors.js';
@@ -102,6 +102,22 @@ describe('field simulation (FAO-56 balance as ground truth)', () => {
       if (rain === 0) expect(ahead).toBeGreaterThanOrEqual(run.depletion[i]!);
       expect(ahead).toBeLessThanOrEqual(run.taw);
     }
+  });
+
+  it('finds the hour the no-irrigation depletion reaches RAW, consistent with depletionAhead', () => {
+    const run = simulateField(specs[2]!);
+    let checked = 0;
+    for (let i = 100; i < run.depletion.length - 60; i += 13) {
+      const hours = hoursToRawAhead(run, i, 48);
+      if (run.depletion[i]! >= run.raw) expect(hours).toBe(0);
+      else if (hours === null) expect(depletionAhead(run, i, 48)).toBeLessThan(run.raw);
+      else {
+        expect(depletionAhead(run, i, Math.floor(hours))).toBeLessThan(run.raw);
+        expect(depletionAhead(run, i, Math.ceil(hours))).toBeGreaterThanOrEqual(run.raw - 1e-9);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 });
 
