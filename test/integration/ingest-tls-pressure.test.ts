@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { Agent, request } from 'undici';
 import { describe, expect, inject, it } from 'vitest';
+import { startInfluxDB } from '../../infra/harness/influxdb.js';
 import { freePort } from '../../infra/harness/process.js';
 import { buildHttpApp } from '../../services/pipeline/http-app.js';
 import { silentLogger } from '../../services/shared/logger.js';
@@ -63,40 +64,55 @@ describe('TLS', () => {
 });
 
 describe('MQTT backpressure', () => {
-  it('withholds the PUBACK while the spool is above its high-water mark, and sends it once drained', async () => {
-    const database = `mqttpressure_${process.pid}`;
-    await createDatabase(influxUrl, database);
-    const fx = createIngestFixture({ influxUrl, database, config: { SPOOL_HIGH_WATER_BYTES: '500', SPOOL_BUDGET_BYTES: '100000' } });
-    const { secret } = await fx.devices.add({ id: 'q-1', farm: 'farm-q', field: 'f', kind: 'device' });
-    // Fill the spool past the mark over HTTP, with InfluxDB healthy but the ingestor not yet started
-    // for writing: the writer is what drains it.
-    const base = Date.parse('2026-11-23T00:00:00Z');
-    const fill = await fx.app.inject({
-      method: 'POST',
-      url: '/v1/readings',
-      headers: { authorization: `Bearer ${secret}` },
-      payload: Array.from({ length: 20 }, (_, i) => reading('q-1', i, base)),
+  it('withholds the PUBACK while the spool budget is spent, and sends it once InfluxDB drains it', async () => {
+    const influx = await startInfluxDB({ dataDir: mkdtempSync(join(tmpdir(), 'fieldhook-pressure-')) });
+    await influx.createDatabase('pressure');
+    const fx = createIngestFixture({
+      influxUrl: influx.url,
+      database: 'pressure',
+      config: { SPOOL_HIGH_WATER_BYTES: '500', SPOOL_BUDGET_BYTES: '2000', INGEST_RATE_LIMIT_PER_MINUTE: '0' },
     });
-    expect(fill.statusCode).toBe(202);
-    expect(fx.ingestor.ingest.pressure()).toBe('high');
-
+    const { secret } = await fx.devices.add({ id: 'q-1', farm: 'farm-q', field: 'f', kind: 'device' });
     await fx.ingestor.start();
-    const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'q-1', password: secret });
-    // Watch when the writer's drain brings the spool back under the mark…
-    let drainedAt = 0;
-    const watch = setInterval(() => {
-      if (!drainedAt && fx.ingestor.ingest.pressure() === 'ok') drainedAt = performance.now();
-    }, 2);
-    const publishedUnderPressure = fx.ingestor.ingest.pressure() === 'high';
-    await client.publishAsync('fieldhook/v1/devices/q-1/readings', JSON.stringify(reading('q-1', 100, base)), { qos: 1 });
-    const ackedAt = performance.now();
-    clearInterval(watch);
-    // …and that the PUBACK came only after it.
-    expect(publishedUnderPressure).toBe(true);
-    expect(drainedAt).toBeGreaterThan(0);
-    expect(ackedAt).toBeGreaterThanOrEqual(drainedAt);
-    await eventually(async () => (await countPoints(influxUrl, database)) === 21);
-    await client.endAsync();
-    await fx.close();
+    let restarted: Awaited<ReturnType<typeof startInfluxDB>> | undefined;
+    try {
+      // An outage long enough to spend the disk budget.
+      await influx.stop();
+      const base = Date.parse('2026-11-23T00:00:00Z');
+      const first = await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secret}` }, payload: reading('q-1', -1, base) });
+      expect(first.statusCode).toBe(202);
+      await eventually(async () => !fx.ingestor.writerHealthy());
+      let sent = 0;
+      for (let status = 202; status === 202; sent += 5) {
+        const res = await fx.app.inject({
+          method: 'POST',
+          url: '/v1/readings',
+          headers: { authorization: `Bearer ${secret}` },
+          payload: Array.from({ length: 5 }, (_, i) => reading('q-1', sent + i, base)),
+        });
+        status = res.statusCode;
+        if (status !== 202) expect(res.json()).toMatchObject({ code: 'FH_ERR_INGEST_SPOOL_FULL' });
+      }
+      const accepted = sent - 5;
+      expect(fx.ingestor.ingest.pressure()).toBe('full');
+
+      const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'q-1', password: secret });
+      let acked = false;
+      const publish = client.publishAsync('fieldhook/v1/devices/q-1/readings', JSON.stringify(reading('q-1', 10_000, base)), { qos: 1 }).then(() => {
+        acked = true;
+      });
+      // Nothing can drain while InfluxDB is down: the device must not get its PUBACK.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(acked).toBe(false);
+
+      restarted = await startInfluxDB({ dataDir: influx.dataDir, port: influx.port });
+      await publish;
+      expect(acked).toBe(true);
+      await eventually(async () => (await countPoints(influx.url, 'pressure')) === accepted + 2, 20_000);
+      await client.endAsync();
+    } finally {
+      await fx.close();
+      await restarted?.stop();
+    }
   });
 });
