@@ -30,7 +30,9 @@ from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.multioutput import MultiOutputRegressor
 
-META_COLUMNS = ["field_id", "climate", "soil", "crop", "ts", "taw_true_mm", "raw_true_mm", "depletion_now_true_mm"]
+META_COLUMNS = [
+    "field_id", "climate", "soil", "crop", "ts", "taw_true_mm", "raw_true_mm", "depletion_now_true_mm", "hours_to_raw_true",
+]
 TARGETS = ["depletion_24h_mm", "depletion_48h_mm"]
 BASES = ["fao_depletion_24h_mm", "fao_depletion_48h_mm"]
 OPSET = {"": 17, "ai.onnx.ml": 3}  # what onnxruntime-node 1.30 accepts

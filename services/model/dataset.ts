@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CropName, SoilName } from '../agronomy/index.js';
 import type { ClimateName } from '../simulator/climates.js';
 import { CLIMATES } from '../simulator/climates.js';
-import { depletionAhead, simulateField, type FieldRun } from '../simulator/field-run.js';
+import { depletionAhead, hoursToRawAhead, simulateField, type FieldRun } from '../simulator/field-run.js';
 import { createFieldSpecs, type FieldPopulation, type FieldSpec } from '../simulator/fields.js';
 import { sensorReadings } from '../simulator/sensors.js';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type FieldProfile } from './features.js';
@@ -62,6 +62,8 @@ export interface Sample {
   depletionNow: number;
   depletion24h: number;
   depletion48h: number;
+  /** Hours until the true no-irrigation depletion reaches RAW, within 96 h; null beyond. */
+  hoursToRaw: number | null;
   taw: number;
   raw: number;
 }
@@ -95,6 +97,7 @@ export function samplesOfField(run: FieldRun, options: SampleOptions = DEFAULT_S
       depletionNow: run.depletion[i]!,
       depletion24h: depletionAhead(run, i, 24),
       depletion48h: depletionAhead(run, i, 48),
+      hoursToRaw: hoursToRawAhead(run, i, 96),
       taw: run.taw,
       raw: run.raw,
     });
@@ -137,13 +140,18 @@ export function samplesOfFields(specs: readonly FieldSpec[], everyHours: number)
 }
 
 export const TARGET_NAMES = ['depletion_24h_mm', 'depletion_48h_mm'] as const;
-const META_COLUMNS = ['field_id', 'climate', 'soil', 'crop', 'ts', 'taw_true_mm', 'raw_true_mm', 'depletion_now_true_mm'];
+const META_COLUMNS = [
+  'field_id', 'climate', 'soil', 'crop', 'ts', 'taw_true_mm', 'raw_true_mm', 'depletion_now_true_mm', 'hours_to_raw_true',
+];
 
 /** CSV of samples: meta columns, the features in model order, then the targets. */
 export function samplesToCsv(samples: readonly Sample[]): string {
   const lines = [[...META_COLUMNS, ...FEATURE_NAMES, ...TARGET_NAMES].join(',')];
   for (const s of samples) {
-    const meta = [s.fieldId, s.climate, s.soil, s.crop, new Date(s.ts).toISOString(), s.taw, s.raw, s.depletionNow];
+    const meta = [
+      s.fieldId, s.climate, s.soil, s.crop, new Date(s.ts).toISOString(), s.taw, s.raw, s.depletionNow,
+      s.hoursToRaw === null ? '' : s.hoursToRaw.toFixed(3),
+    ];
     // 17 significant digits would round-trip exactly; 9 keeps the files small and float32 exact.
     const feats = Array.from(s.features, (x) => Number(x.toPrecision(9)));
     lines.push([...meta, ...feats, s.depletion24h.toPrecision(9), s.depletion48h.toPrecision(9)].join(','));
@@ -175,6 +183,8 @@ export interface CsvSample {
   features: Float64Array;
   depletion24h: number;
   depletion48h: number;
+  /** Hours until the truth reaches RAW (within 96 h), or null. */
+  hoursToRaw: number | null;
 }
 
 /** Read a CSV written by {@link samplesToCsv}; the feature columns must match this code's features. */
@@ -187,9 +197,9 @@ export function parseSamplesCsv(text: string): CsvSample[] {
     return i;
   };
   const featureCols = FEATURE_NAMES.map(at);
-  const [iField, iClimate, iSoil, iCrop, iTs, iRaw, i24, i48] = [
-    'field_id', 'climate', 'soil', 'crop', 'ts', 'raw_true_mm', TARGET_NAMES[0], TARGET_NAMES[1],
-  ].map(at) as [number, number, number, number, number, number, number, number];
+  const [iField, iClimate, iSoil, iCrop, iTs, iRaw, i24, i48, iHours] = [
+    'field_id', 'climate', 'soil', 'crop', 'ts', 'raw_true_mm', TARGET_NAMES[0], TARGET_NAMES[1], 'hours_to_raw_true',
+  ].map(at) as [number, number, number, number, number, number, number, number, number];
   return lines.slice(1).map((line) => {
     const c = line.split(',');
     return {
@@ -202,6 +212,7 @@ export function parseSamplesCsv(text: string): CsvSample[] {
       features: Float64Array.from(featureCols, (i) => Number(c[i])),
       depletion24h: Number(c[i24]),
       depletion48h: Number(c[i48]),
+      hoursToRaw: c[iHours] === '' ? null : Number(c[iHours]),
     };
   });
 }

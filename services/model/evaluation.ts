@@ -89,3 +89,27 @@ export function scoreForecasts(cases: readonly ScoredCase[]): ForecastScore {
     falseAlarms,
   };
 }
+
+export interface HoursToRawScore {
+  /** Cases whose true depletion reaches RAW between 0 and 48 h ahead (exclusive of 0). */
+  cases: number;
+  /** Mean absolute error of the hours until RAW; a forecast that never reaches RAW counts as 96 h. */
+  maeHours: number;
+  /** Share of those cases forecast within ±6 h, 0–1. */
+  within6Hours: number;
+}
+
+/** Hours-to-RAW accuracy where it matters: fields that will need water within two days. */
+export function scoreHoursToRaw(cases: readonly { predicted: number | null; truth: number | null }[]): HoursToRawScore {
+  let n = 0;
+  let err = 0;
+  let close = 0;
+  for (const c of cases) {
+    if (c.truth === null || c.truth <= 0 || c.truth > 48) continue;
+    const e = Math.abs(Math.min(96, c.predicted ?? 96) - c.truth);
+    n++;
+    err += e;
+    if (e <= 6) close++;
+  }
+  return { cases: n, maeHours: err / Math.max(1, n), within6Hours: close / Math.max(1, n) };
+}

@@ -29,6 +29,7 @@ export {
   DEFAULT_IRRIGATION_MODEL_OPTIONS,
   createIrrigationModel,
   hoursToThreshold,
+  localHourOf,
   type IrrigationModel,
   type IrrigationModelOptions,
   type IrrigationPrediction,

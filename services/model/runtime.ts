@@ -37,7 +37,7 @@ export interface IrrigationPrediction {
   irrigate: boolean;
   /** Net depth that refills to field capacity at the 24 h horizon when irrigating, else 0, mm. */
   irrigationDepthMm: number;
-  /** Hours until depletion reaches RAW: 0 if reached, null if not within 240 h. */
+  /** Hours until depletion reaches RAW (following the day's demand): 0 if reached, null if not within 240 h. */
   hoursToRaw: number | null;
 }
 
@@ -53,17 +53,57 @@ export interface IrrigationModel {
 const HORIZON_CAP_HOURS = 240;
 
 /**
- * Hours until depletion reaches RAW, by linear interpolation through (0, now), (24, d24),
- * (48, d48) and beyond at the 24–48 h rate.
+ * Relative evaporative demand by local clock hour: crops draw water by day, with a midday peak,
+ * and hardly at night. Shapes the path between the 24 h and 48 h forecasts.
  */
-export function hoursToThreshold(now: number, d24: number, d48: number, raw: number): number | null {
+function demandAt(localHour: number): number {
+  const h = ((localHour % 24) + 24) % 24;
+  return h > 6 && h < 19 ? 0.03 + Math.sin((Math.PI * (h - 6)) / 13) : 0.03;
+}
+
+/** Cumulative demand over the next `hours` from `startHour` (local), in steps of a quarter hour. */
+function demandPath(startHour: number, hours: number): Float64Array {
+  const steps = hours * 4;
+  const path = new Float64Array(steps + 1);
+  for (let i = 1; i <= steps; i++) path[i] = path[i - 1]! + demandAt(startHour + (i - 0.5) / 4);
+  return path;
+}
+
+/**
+ * Hours until depletion reaches RAW, from the forecasts now, 24 h and 48 h ahead. Between them
+ * the depletion follows the day's evaporative demand when the local hour is known (so a field
+ * that will cross RAW tomorrow crosses it tomorrow morning, not at night), linearly otherwise;
+ * beyond 48 h it continues at the 24–48 h rate.
+ * @param localHour local clock hour of the prediction, 0–24 (optional)
+ * @returns hours: 0 if RAW is already reached, null if not within 240 h
+ */
+export function hoursToThreshold(now: number, d24: number, d48: number, raw: number, localHour?: number): number | null {
   if (now >= raw) return 0;
-  if (d24 >= raw) return (24 * (raw - now)) / Math.max(1e-9, d24 - now);
-  if (d48 >= raw) return 24 + (24 * (raw - d24)) / Math.max(1e-9, d48 - d24);
+  const crossing = (from: number, to: number, offset: number): number | null => {
+    if (to < raw) return null;
+    const fraction = (raw - from) / Math.max(1e-9, to - from);
+    if (localHour === undefined) return offset + 24 * fraction;
+    const path = demandPath(localHour + offset, 24);
+    const target = fraction * path[path.length - 1]!;
+    let i = 1;
+    while (i < path.length - 1 && path[i]! < target) i++;
+    const within = (target - path[i - 1]!) / Math.max(1e-12, path[i]! - path[i - 1]!);
+    return offset + (i - 1 + Math.min(1, Math.max(0, within))) / 4;
+  };
+  const first = crossing(now, d24, 0);
+  if (first !== null) return first;
+  const second = crossing(d24, d48, 24);
+  if (second !== null) return second;
   const rate = (d48 - d24) / 24;
   if (rate <= 0) return null;
   const hours = 48 + (raw - d48) / rate;
   return hours <= HORIZON_CAP_HOURS ? hours : null;
+}
+
+/** Local clock hour of a feature row (from its hour_sin/hour_cos columns). */
+export function localHourOf(row: ArrayLike<number>): number {
+  const angle = Math.atan2(row[FEATURE_NAMES.indexOf('hour_sin')]!, row[FEATURE_NAMES.indexOf('hour_cos')]!);
+  return (((angle * 24) / (2 * Math.PI)) % 24 + 24) % 24;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -151,7 +191,7 @@ export async function createIrrigationModel(options: IrrigationModelOptions): Pr
           rawMm: raw,
           irrigate,
           irrigationDepthMm: irrigate ? d24 : 0,
-          hoursToRaw: hoursToThreshold(now, d24, d48, raw),
+          hoursToRaw: hoursToThreshold(now, d24, d48, raw, localHourOf(row)),
         };
       });
     },

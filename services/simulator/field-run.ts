@@ -82,6 +82,24 @@ export function depletionAhead(run: FieldRun, index: number, hours: number): num
   return d;
 }
 
+/**
+ * Hours after the end of hour `index` until the depletion, without irrigation, reaches RAW
+ * (0 if it already has), looking at most `maxHours` ahead.
+ * @returns hours, or null when RAW is not reached within `maxHours` (or the run ends first)
+ */
+export function hoursToRawAhead(run: FieldRun, index: number, maxHours: number): number | null {
+  let d = run.depletion[index]!;
+  if (d >= run.raw) return 0;
+  const last = Math.min(run.weather.length - 1, index + maxHours);
+  for (let i = index + 1; i <= last; i++) {
+    const next = stepWaterBalance(d, { et0: run.et0[i]!, kc: run.kc[i]!, rain: run.weather[i]!.rainMm }, run.taw, run.raw).depletionEnd;
+    // Interpolate within the hour so the answer is not quantised to whole hours.
+    if (next >= run.raw) return i - index - 1 + (run.raw - d) / Math.max(1e-9, next - d);
+    d = next;
+  }
+  return null;
+}
+
 /** True root-zone soil moisture at the end of hour `index`, m3/m3. */
 export function trueSoilMoisture(run: FieldRun, index: number): number {
   return soilMoistureFromDepletion(run.spec.thetaFc, run.depletion[index]!, run.spec.rootDepthM);

@@ -9,10 +9,17 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MODEL_DERIVED, MODEL_OUTPUTS, type ModelCard } from '../card.js';
 import { DEFAULT_DATASET_OPTIONS, POPULATIONS, parseSamplesCsv, type CsvSample } from '../dataset.js';
-import { faoYesterdayForecast, persistenceForecast, scoreForecasts, type ForecastScore } from '../evaluation.js';
+import {
+  faoYesterdayForecast,
+  persistenceForecast,
+  scoreForecasts,
+  scoreHoursToRaw,
+  type ForecastScore,
+  type HoursToRawScore,
+} from '../evaluation.js';
 import { FEATURES, FEATURE_NAMES } from '../features.js';
 import { renderEvaluationSvg, scoreTable, type MethodScores } from '../report.js';
-import { createIrrigationModel, type IrrigationModel } from '../runtime.js';
+import { createIrrigationModel, hoursToThreshold, localHourOf, type IrrigationModel } from '../runtime.js';
 import { createRandom } from '../../simulator/random.js';
 
 const { values } = parseArgs({
@@ -75,19 +82,45 @@ const cardPath = join(dir, 'model.json');
 const writeCard = () => writeFileSync(cardPath, `${JSON.stringify(card, null, 2)}\n`);
 writeCard();
 
-async function scoreSplit(model: IrrigationModel, samples: readonly CsvSample[]): Promise<{ scores: MethodScores; predicted: Float32Array }> {
+interface SplitScores {
+  scores: MethodScores;
+  hours: Record<keyof MethodScores, HoursToRawScore>;
+  predicted: Float32Array;
+}
+
+async function scoreSplit(model: IrrigationModel, samples: readonly CsvSample[]): Promise<SplitScores> {
   const predicted = await model.run(samples.map((s) => s.features));
   const truth = (s: CsvSample) => ({ d24: s.depletion24h, d48: s.depletion48h });
   const score = (forecast: (s: CsvSample, i: number) => { d24: number; d48: number }): ForecastScore =>
     scoreForecasts(samples.map((s, i) => ({ forecast: forecast(s, i), truth: truth(s), raw: s.raw })));
   const taw = FEATURE_NAMES.indexOf('taw_mm');
+  const now = FEATURE_NAMES.indexOf('depletion_smoothed_mm');
   const clip = (x: number, s: CsvSample) => Math.min(s.features[taw]!, Math.max(0, x));
+  const forecasts = {
+    model: (s: CsvSample, i: number) => ({ d24: clip(predicted[2 * i]!, s), d48: clip(predicted[2 * i + 1]!, s) }),
+    persistence: (s: CsvSample) => persistenceForecast(s.features),
+    faoYesterday: (s: CsvSample) => faoYesterdayForecast(s.features),
+  };
+  const hours = (forecast: (s: CsvSample, i: number) => { d24: number; d48: number }) =>
+    scoreHoursToRaw(
+      samples.map((s, i) => {
+        const f = forecast(s, i);
+        // Same interpolation as the runtime; persistence reaches RAW only if it already has.
+        const start = clip(s.features[now]!, s);
+        return { predicted: hoursToThreshold(start, f.d24, f.d48, s.raw, localHourOf(s.features)), truth: s.hoursToRaw };
+      }),
+    );
   return {
     predicted,
     scores: {
-      model: score((s, i) => ({ d24: clip(predicted[2 * i]!, s), d48: clip(predicted[2 * i + 1]!, s) })),
-      persistence: score((s) => persistenceForecast(s.features)),
-      faoYesterday: score((s) => faoYesterdayForecast(s.features)),
+      model: score(forecasts.model),
+      persistence: score(forecasts.persistence),
+      faoYesterday: score(forecasts.faoYesterday),
+    },
+    hours: {
+      model: hours(forecasts.model),
+      persistence: hours(forecasts.persistence),
+      faoYesterday: hours(forecasts.faoYesterday),
     },
   };
 }
@@ -128,12 +161,20 @@ const round = (s: ForecastScore) => ({
   missed_irrigations: s.missedIrrigations,
   false_alarms: s.falseAlarms,
 });
+const roundHours = (h: SplitScores['hours']) =>
+  Object.fromEntries(
+    Object.entries(h).map(([k, v]) => [
+      k,
+      { cases: v.cases, mae_hours: Number(v.maeHours.toFixed(3)), within_6_hours: Number(v.within6Hours.toFixed(5)) },
+    ]),
+  );
 card.metrics = {
   held_out: {
     description: `Test fields: climates ${POPULATIONS.heldOut.climates.join(', ')}; soils ${POPULATIONS.heldOut.soils.join(', ')}; crops ${POPULATIONS.heldOut.crops.join(', ')} (none seen in training).`,
     model: round(heldOut.scores.model),
     baseline_persistence: round(heldOut.scores.persistence),
     baseline_fao56_yesterday: round(heldOut.scores.faoYesterday),
+    hours_to_raw: roundHours(heldOut.hours),
   },
   in_distribution: {
     description: 'Validation fields: unseen fields drawn from the training population.',
@@ -160,6 +201,19 @@ writeFileSync(
     },
   ]),
 );
+
+function hoursTable(h: SplitScores['hours']): string {
+  const rows: [string, HoursToRawScore][] = [
+    ['irrigation model (ONNX)', h.model],
+    ['baseline: persistence', h.persistence],
+    ["baseline: FAO-56 balance, yesterday's weather", h.faoYesterday],
+  ];
+  return [
+    '| method | MAE (h) | within ±6 h |',
+    '|---|---:|---:|',
+    ...rows.map(([name, s]) => `| ${name} | ${s.maeHours.toFixed(1)} | ${(100 * s.within6Hours).toFixed(1)} % |`),
+  ].join('\n');
+}
 
 const m = heldOut.scores;
 const goals = [
@@ -202,6 +256,11 @@ ${card.metrics.held_out && (card.metrics.held_out as { description: string }).de
 ${test.length} cases from ${new Set(test.map((s) => s.fieldId)).size} fields.
 
 ${scoreTable(heldOut.scores)}
+
+Hours until RAW, for the ${heldOut.hours.model.cases} cases whose true depletion reaches RAW within
+the next 48 h (a forecast that never reaches it counts as 96 h):
+
+${hoursTable(heldOut.hours)}
 
 Goals:
 ${goals.map(([g, ok]) => `- ${g}: ${ok ? 'met' : 'NOT met'}`).join('\n')}

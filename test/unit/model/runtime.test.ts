@@ -98,6 +98,19 @@ describe('hours to RAW and baselines', () => {
     expect(hoursToThreshold(0, 0.1, 0.2, 60)).toBeNull(); // beyond 240 h
   });
 
+  it('follows the day\'s demand when the local hour is known: RAW is crossed by day, not at night', () => {
+    // Forecast at 18:00; half of the next day's rise is needed. Linear says 06:00, the demand
+    // curve says around noon.
+    const hours = hoursToThreshold(20, 40, 60, 30, 18)!;
+    expect(hours).toBeGreaterThan(15);
+    expect(hours).toBeLessThan(21);
+    const clock = (18 + hours) % 24;
+    expect(clock).toBeGreaterThan(9);
+    expect(clock).toBeLessThan(15);
+    // The whole rise is reached by the end of the window, at any start hour.
+    for (const start of [0, 5.5, 12, 23]) expect(hoursToThreshold(20, 40, 60, 40, start)).toBeCloseTo(24, 6);
+  });
+
   it('persistence repeats today; the FAO-56 baseline adds yesterday\'s ETc and rain', () => {
     const row = new Float64Array(FEATURE_COUNT);
     const set = (name: (typeof FEATURE_NAMES)[number], v: number) => (row[FEATURE_NAMES.indexOf(name)] = v);
