@@ -61,12 +61,32 @@ function demandAt(localHour: number): number {
   return h > 6 && h < 19 ? 0.03 + Math.sin((Math.PI * (h - 6)) / 13) : 0.03;
 }
 
-/** Cumulative demand over the next `hours` from `startHour` (local), in steps of a quarter hour. */
-function demandPath(startHour: number, hours: number): Float64Array {
-  const steps = hours * 4;
-  const path = new Float64Array(steps + 1);
-  for (let i = 1; i <= steps; i++) path[i] = path[i - 1]! + demandAt(startHour + (i - 0.5) / 4);
-  return path;
+/** Cumulative demand from local midnight, per quarter hour, over three days (computed once). */
+const CUMULATIVE_DEMAND = (() => {
+  const table = new Float64Array(4 * 72 + 1);
+  for (let i = 1; i < table.length; i++) table[i] = table[i - 1]! + demandAt((i - 0.5) / 4);
+  return table;
+})();
+
+/** Cumulative demand at `hour` hours after local midnight (0–72), interpolated. */
+function cumulativeDemand(hour: number): number {
+  const x = Math.min(4 * 72, Math.max(0, hour * 4));
+  const i = Math.min(4 * 72 - 1, Math.floor(x));
+  return CUMULATIVE_DEMAND[i]! + (x - i) * (CUMULATIVE_DEMAND[i + 1]! - CUMULATIVE_DEMAND[i]!);
+}
+
+/** The hour (after local midnight) at which the cumulative demand reaches `target`. */
+function hourOfDemand(target: number): number {
+  let lo = 0;
+  let hi = CUMULATIVE_DEMAND.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (CUMULATIVE_DEMAND[mid]! < target) lo = mid;
+    else hi = mid;
+  }
+  const a = CUMULATIVE_DEMAND[lo]!;
+  const b = CUMULATIVE_DEMAND[hi]!;
+  return (lo + (b > a ? Math.min(1, Math.max(0, (target - a) / (b - a))) : 0)) / 4;
 }
 
 /**
@@ -83,12 +103,10 @@ export function hoursToThreshold(now: number, d24: number, d48: number, raw: num
     if (to < raw) return null;
     const fraction = (raw - from) / Math.max(1e-9, to - from);
     if (localHour === undefined) return offset + 24 * fraction;
-    const path = demandPath(localHour + offset, 24);
-    const target = fraction * path[path.length - 1]!;
-    let i = 1;
-    while (i < path.length - 1 && path[i]! < target) i++;
-    const within = (target - path[i - 1]!) / Math.max(1e-12, path[i]! - path[i - 1]!);
-    return offset + (i - 1 + Math.min(1, Math.max(0, within))) / 4;
+    const start = (((localHour + offset) % 24) + 24) % 24;
+    const c0 = cumulativeDemand(start);
+    const target = c0 + fraction * (cumulativeDemand(start + 24) - c0);
+    return offset + hourOfDemand(target) - start;
   };
   const first = crossing(now, d24, 0);
   if (first !== null) return first;
