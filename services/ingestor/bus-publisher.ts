@@ -1,7 +1,8 @@
-import { abortable, sleep } from '../shared/abortable.js';
+import { abortable } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
 import { fieldReadingsTopic } from '../shared/topics.js';
 import type { IngestMetrics } from './metrics.js';
+import { createConsumerLoop } from './spool/consumer-loop.js';
 import { BUS_CONSUMER, type Spool } from './spool/spool.js';
 
 /** A reading as the predictor receives it on the bus. */
@@ -47,10 +48,8 @@ export function createBusPublisher(
 ): BusPublisher {
   const opts = { ...DEFAULT_BUS_PUBLISHER_OPTIONS, ...options };
   const { spool, publish, logger, metrics } = deps;
-  let loop: Promise<void> | undefined;
-  let stopping = new AbortController();
 
-  async function round(): Promise<boolean> {
+  async function round(signal: AbortSignal): Promise<boolean> {
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
     const sends: Promise<unknown>[] = [];
@@ -75,36 +74,17 @@ export function createBusPublisher(
       for (const [topic, group] of byField) sends.push(publish(topic, JSON.stringify(group)));
       published += record.readings.length;
     }
-    await abortable(Promise.all(sends), stopping.signal);
+    await abortable(Promise.all(sends), signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
     metrics.busPublished.inc(published);
     return true;
   }
 
-  async function run(): Promise<void> {
-    const { signal } = stopping;
-    while (!signal.aborted) {
-      try {
-        if (!(await round())) await abortable(spool.waitForAppend(opts.idlePollMs), signal);
-      } catch (err) {
-        if (signal.aborted) break;
-        logger.warn({ err }, 'bus publish failed; will retry');
-        await sleep(opts.retryDelayMs, signal);
-      }
-    }
-  }
-
-  return {
-    start() {
-      if (loop) return;
-      stopping = new AbortController();
-      loop = run();
-    },
-    // Messages not yet acknowledged by the broker stay behind the cursor and are sent again later.
-    async stop() {
-      stopping.abort(new Error('bus publisher stopped'));
-      await loop;
-      loop = undefined;
-    },
-  };
+  // Messages not yet acknowledged by the broker stay behind the cursor and are sent again later.
+  const loop = createConsumerLoop(
+    { spool, logger },
+    { idlePollMs: opts.idlePollMs, retryDelayMs: opts.retryDelayMs, failureMessage: 'bus publish failed; will retry' },
+    round,
+  );
+  return { start: () => loop.start(), stop: () => loop.stop() };
 }

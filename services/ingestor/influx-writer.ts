@@ -1,9 +1,10 @@
 import { HttpError, type InfluxDB } from '@influxdata/influxdb-client';
-import { abortable, sleep as abortableSleep } from '../shared/abortable.js';
+import { sleep as abortableSleep } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
 import { readingToLine } from './line-protocol.js';
 import type { IngestMetrics } from './metrics.js';
 import type { NormalizedReading } from './reading.js';
+import { createConsumerLoop } from './spool/consumer-loop.js';
 import { INFLUX_CONSUMER, type Spool } from './spool/spool.js';
 
 /** Statuses that mean "these lines will never be accepted": they go to the dead-letter store. */
@@ -75,11 +76,8 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
   const opts = { ...DEFAULT_INFLUX_WRITER_OPTIONS, ...options };
   const { spool, logger, metrics } = deps;
   const random = deps.random ?? Math.random;
-  let loop: Promise<void> | undefined;
-  let stopping = new AbortController();
   let lastSuccess = 0;
   let failing = false;
-  const sleep = deps.sleep ?? ((ms: number) => abortableSleep(ms, stopping.signal));
 
   async function post(lines: string[]): Promise<void> {
     // A write API per request: its own buffering and retries are off, ours govern.
@@ -131,7 +129,8 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
     }
   }
 
-  async function drainOnce(): Promise<boolean> {
+  async function drainOnce(signal: AbortSignal): Promise<boolean> {
+    const sleep = deps.sleep ?? ((ms: number) => abortableSleep(ms, signal));
     const records = await spool.read(INFLUX_CONSUMER, opts.batchLines);
     if (records.length === 0) return false;
     const entries: Entry[] = [];
@@ -140,7 +139,7 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
         entries.push({ reading, line: readingToLine(reading), correlationId: record.correlationId });
       }
     }
-    for (let attempt = 1; !stopping.signal.aborted; attempt++) {
+    for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         for (let i = 0; i < entries.length; i += opts.batchLines) await write(entries.slice(i, i + opts.batchLines));
         await spool.commit(INFLUX_CONSUMER, records.at(-1)!.seq);
@@ -157,30 +156,16 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
     return false;
   }
 
-  async function run(): Promise<void> {
-    const { signal } = stopping;
-    while (!signal.aborted) {
-      try {
-        if (!(await drainOnce())) await abortable(spool.waitForAppend(opts.idlePollMs), signal);
-      } catch (err) {
-        if (signal.aborted) break;
-        logger.error({ err }, 'InfluxDB writer failed; restarting its loop');
-        await sleep(opts.retryMinMs);
-      }
-    }
-  }
+  const loop = createConsumerLoop(
+    { spool, logger },
+    { idlePollMs: opts.idlePollMs, retryDelayMs: opts.retryMinMs, failureMessage: 'InfluxDB writer failed; restarting its loop' },
+    drainOnce,
+  );
 
   return {
-    start() {
-      if (loop) return;
-      stopping = new AbortController();
-      loop = run();
-    },
-    async stop() {
-      stopping.abort(new Error('InfluxDB writer stopped'));
-      await loop;
-      loop = undefined;
-    },
+    start: () => loop.start(),
+    // Finishes the batch in flight (or gives up its retry wait); what is not committed stays spooled.
+    stop: () => loop.stop(),
     lastSuccessAt: () => lastSuccess,
     healthy: () => !failing,
   };
