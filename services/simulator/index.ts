@@ -1,6 +1,6 @@
 /** Seeded field simulator: climates, weather, FAO-56 ground truth, sensor readings, live fleet. */
 export { CLIMATES, CLIMATE_NAMES, type ClimateName, type ClimatePreset } from './climates.js';
-export { depletionAhead, simulateField, trueSoilMoisture, type FieldRun } from './field-run.js';
+export { depletionAhead, hoursToRawAhead, simulateField, trueSoilMoisture, type FieldRun } from './field-run.js';
 export {
   DEFAULT_FIELD_OPTIONS,
   createFieldSpecs,
