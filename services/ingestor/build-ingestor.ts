@@ -137,7 +137,10 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
   const readinessChecks: ReadinessCheck[] = [
     {
       name: 'influxdb',
-      check: async () => ({ ok: await pingInflux(deps.influx.url, 1_000) }),
+      check: async () => ({
+        ok: await pingInflux(deps.influx.url, 1_000),
+        detail: { writing: writer.healthy(), lastWriteAt: writer.lastSuccessAt() ? new Date(writer.lastSuccessAt()).toISOString() : null },
+      }),
     },
     {
       name: 'spool',

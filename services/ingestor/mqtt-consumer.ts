@@ -1,10 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { DeviceRepository } from '../registry/device.js';
 import type { Logger } from '../shared/logger.js';
 import { ALL_DEVICE_READINGS, deviceErrorsTopic, deviceOfTopic, sharedSubscription } from '../shared/topics.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
-import { randomUUID } from 'node:crypto';
 
 export interface MqttConsumerOptions {
   url: string;
