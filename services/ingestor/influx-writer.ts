@@ -143,6 +143,8 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
       try {
         for (let i = 0; i < entries.length; i += opts.batchLines) await write(entries.slice(i, i + opts.batchLines));
         await spool.commit(INFLUX_CONSUMER, records.at(-1)!.seq);
+        // The correlation ids tie these points back to the requests and messages that carried them.
+        logger.debug({ correlationIds: records.map((r) => r.correlationId), lines: entries.length }, 'written to InfluxDB');
         lastSuccess = Date.now();
         failing = false;
         return true;
