@@ -1,0 +1,177 @@
+/**
+ * One evaluation round: for every field asked for, the freshness gate, the shared feature module,
+ * one batched ONNX inference for all fields that have features, and the decision step. Pure apart
+ * from the model call; the caller writes the points and publishes the events.
+ */
+import { createHash } from 'node:crypto';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
+import { decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
+import type { FieldSettings } from './field-profiles.js';
+import type { ModelIdentity } from './model-holder.js';
+import { isWeatherComplete, type WindowStore } from './window-store.js';
+
+const HOUR_MS = 3_600_000;
+/** Correlation ids carried in provenance: the newest ones, enough to find the readings. */
+const MAX_CORRELATION_IDS = 8;
+
+export interface EvaluatorOptions extends DecisionOptions {
+  /** Soil moisture or weather older than this makes the field stale, ms. */
+  staleAfterMs: number;
+}
+
+/** A field as the evaluator needs it. */
+export interface EvaluatedField {
+  key: string;
+  settings: FieldSettings;
+  profile: FieldProfile;
+}
+
+/** Where the advice came from: enough for an agronomist to ask "why". */
+export interface Provenance {
+  model: ModelIdentity;
+  window: { from: string; to: string; readings: number; /** hours of the 72 with soil moisture, 0–1 */ completeness: number };
+  features: Record<string, number> | null;
+  correlation_ids: string[];
+}
+
+export interface Evaluation {
+  key: string;
+  farm: string;
+  field: string;
+  /** Evaluation time, epoch ms. */
+  at: number;
+  assessment: Assessment;
+  prediction: IrrigationPrediction | null;
+  /** ET0 of the last 24 h, mm (NaN when stale). */
+  et0Mm: number;
+  /** Net depth refilling the root zone and the gross depth the system must apply, mm. */
+  netDepthMm: number;
+  grossDepthMm: number;
+  decision: DecisionResult;
+  /** Id of the event this evaluation emits (deterministic per field, type and time). */
+  eventId: string;
+  provenance: Provenance;
+  correlationId: string | undefined;
+}
+
+/** Deterministic event id: a re-publish of the same decision after a crash is a duplicate. */
+export function eventIdOf(key: string, type: string, at: number): string {
+  return `evt_p_${createHash('sha256').update(`${key}|${type}|${at}`).digest('hex').slice(0, 32)}`;
+}
+
+const iEt0 = FEATURE_NAMES.indexOf('et0_24h_mm');
+
+/**
+ * Evaluate `fields` at time `now` (epoch ms) with the readings in `windows` and the decision
+ * states in `states` (not modified; the new states are in the results).
+ */
+export async function evaluateFields(
+  fields: readonly EvaluatedField[],
+  now: number,
+  deps: { windows: WindowStore; states: ReadonlyMap<string, DecisionState>; model: IrrigationModel; identity: ModelIdentity },
+  options: EvaluatorOptions,
+): Promise<Evaluation[]> {
+  const fromTs = Math.floor(now / HOUR_MS) * HOUR_MS - FEATURE_WINDOW_HOURS * HOUR_MS;
+  const pending: { f: EvaluatedField; features: Float64Array; base: Omit<Provenance, 'features' | 'model'>; corr: string | undefined }[] = [];
+  const results: Evaluation[] = [];
+
+  const finish = (
+    f: EvaluatedField,
+    assessment: Assessment,
+    prediction: IrrigationPrediction | null,
+    features: Float64Array | null,
+    base: Omit<Provenance, 'features' | 'model'>,
+    corr: string | undefined,
+  ) => {
+    const state = deps.states.get(f.key) ?? INITIAL_DECISION_STATE;
+    const type = assessment.kind === 'stale' ? 'sensor.stale' : 'irrigation.recommended';
+    // The id depends on the event actually emitted, computed after the decision for clearance.
+    const provisional = eventIdOf(f.key, type, now);
+    const decision = decide(state, assessment, now, provisional, options);
+    const eventId = decision.event ? eventIdOf(f.key, decision.event, now) : provisional;
+    const net = prediction ? (prediction.irrigate ? prediction.irrigationDepthMm : Math.max(prediction.depletion24hMm, prediction.rawMm)) : 0;
+    results.push({
+      key: f.key,
+      farm: f.settings.farm,
+      field: f.settings.field,
+      at: now,
+      assessment,
+      prediction,
+      et0Mm: features ? features[iEt0]! : Number.NaN,
+      netDepthMm: net,
+      grossDepthMm: net / f.settings.efficiency,
+      decision,
+      eventId,
+      provenance: {
+        model: deps.identity,
+        ...base,
+        features: features ? Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, round(features[i]!)])) : null,
+      },
+      correlationId: corr,
+    });
+  };
+
+  for (const f of fields) {
+    const readings = deps.windows.between(f.key, fromTs, now);
+    const soilHours = new Set<number>();
+    const corrs: string[] = [];
+    // Freshness from the readings up to `now` (not the window's newest): replays stay honest.
+    let lastSoil = Number.NEGATIVE_INFINITY;
+    let lastWeather = Number.NEGATIVE_INFINITY;
+    for (const r of readings) {
+      if (r.values.soil_moisture !== undefined) {
+        soilHours.add(Math.ceil(r.ts / HOUR_MS));
+        lastSoil = r.ts;
+      }
+      if (isWeatherComplete(r.values)) lastWeather = r.ts;
+      if (r.correlationId && corrs.at(-1) !== r.correlationId) corrs.push(r.correlationId);
+    }
+    const base = {
+      window: {
+        from: new Date(fromTs).toISOString(),
+        to: new Date(now).toISOString(),
+        readings: readings.length,
+        completeness: round(Math.min(1, soilHours.size / FEATURE_WINDOW_HOURS)),
+      },
+      correlation_ids: [...new Set(corrs)].slice(-MAX_CORRELATION_IDS),
+    };
+    const corr = base.correlation_ids.at(-1);
+    const staleReason = readings.length === 0
+      ? 'no readings'
+      : now - lastSoil > options.staleAfterMs
+        ? `soil moisture older than ${Math.round(options.staleAfterMs / 60_000)} min`
+        : now - lastWeather > options.staleAfterMs
+          ? `weather older than ${Math.round(options.staleAfterMs / 60_000)} min`
+          : undefined;
+    if (staleReason) {
+      finish(f, { kind: 'stale', reason: staleReason }, null, null, base, corr);
+      continue;
+    }
+    const computed = featuresFromReadings(f.profile, readings, now);
+    if ('gap' in computed) {
+      finish(f, { kind: 'stale', reason: computed.gap }, null, null, base, corr);
+      continue;
+    }
+    pending.push({ f, features: computed.features, base, corr });
+  }
+
+  if (pending.length > 0) {
+    const predictions = await deps.model.predict(pending.map((p) => p.features));
+    pending.forEach((p, i) => {
+      const prediction = predictions[i]!;
+      finish(
+        p.f,
+        { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw },
+        prediction,
+        p.features,
+        p.base,
+        p.corr,
+      );
+    });
+  }
+  return results;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

@@ -1,0 +1,119 @@
+/**
+ * Field configuration: what the model needs to know about a field besides its readings. Stored
+ * through an async repository (SQLite here; PostgreSQL would be a second implementation).
+ */
+import { CROPS, getCrop, getSoil, type KcCurve } from '../agronomy/index.js';
+import type { FieldProfile } from '../model/index.js';
+import { FieldInvalid } from './errors.js';
+
+/** A field as configured with `fieldhook fields add|update`. */
+export interface FieldSettings {
+  farm: string;
+  field: string;
+  /** Crop preset name (services/agronomy/crops.ts); `kc` overrides its curve. */
+  crop: string;
+  kc?: Partial<KcCurve>;
+  /** Local sowing date, YYYY-MM-DD. */
+  sowingDate: string;
+  /** Soil preset name; `thetaFc`/`thetaWp` (measured, m3/m3) override it. */
+  soil?: string;
+  thetaFc?: number;
+  thetaWp?: number;
+  /** Managed root depth, m (default: the crop's). */
+  rootDepthM?: number;
+  /** Depletion fraction p (default: the crop's). */
+  p?: number;
+  /** Irrigation system application efficiency, 0–1 (drip ≈ 0.9, sprinkler ≈ 0.75, furrow ≈ 0.6). */
+  efficiency: number;
+  /** Site, decimal degrees, m. */
+  latitudeDeg: number;
+  longitudeDeg: number;
+  elevationM: number;
+  /** Central meridian of the local standard time, degrees east (default: round(lon/15)·15). */
+  tzLongitudeDeg?: number;
+  /** Anemometer height, m (default 2). */
+  windHeightM?: number;
+}
+
+/** Profiles by field. */
+export interface FieldProfileRepository {
+  list(farm?: string): Promise<FieldSettings[]>;
+  get(farm: string, field: string): Promise<FieldSettings | undefined>;
+  add(settings: FieldSettings): Promise<FieldSettings>;
+  update(farm: string, field: string, patch: Partial<Omit<FieldSettings, 'farm' | 'field'>>): Promise<FieldSettings>;
+  remove(farm: string, field: string): Promise<boolean>;
+  close(): void;
+}
+
+/** Check settings before they are stored: a bad profile would only fail later, at prediction. */
+export function validateFieldSettings(s: FieldSettings): FieldSettings {
+  const problems: string[] = [];
+  const num = (name: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) problems.push(`${name} must be within ${min}–${max}`);
+  };
+  if (!s.farm || !s.field) problems.push('farm and field are required');
+  try {
+    getCrop(s.crop);
+  } catch {
+    problems.push(`unknown crop "${s.crop}"; known: ${Object.keys(CROPS).join(', ')}`);
+  }
+  if (s.soil !== undefined) {
+    try {
+      getSoil(s.soil);
+    } catch {
+      problems.push(`unknown soil "${s.soil}"`);
+    }
+  } else if (s.thetaFc === undefined || s.thetaWp === undefined) {
+    problems.push('give a soil preset or both thetaFc and thetaWp');
+  }
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s.sowingDate) || Number.isNaN(Date.parse(s.sowingDate))) problems.push('sowingDate must be YYYY-MM-DD');
+  num('efficiency', s.efficiency, 0.05, 1);
+  num('latitudeDeg', s.latitudeDeg, -90, 90);
+  num('longitudeDeg', s.longitudeDeg, -180, 180);
+  num('elevationM', s.elevationM, -500, 9000);
+  num('thetaFc', s.thetaFc, 0.01, 0.7);
+  num('thetaWp', s.thetaWp, 0, 0.6);
+  num('rootDepthM', s.rootDepthM, 0.05, 5);
+  num('p', s.p, 0.05, 0.95);
+  num('windHeightM', s.windHeightM, 0.5, 30);
+  num('tzLongitudeDeg', s.tzLongitudeDeg, -180, 180);
+  if (s.latitudeDeg === undefined || s.longitudeDeg === undefined) problems.push('latitudeDeg and longitudeDeg are required');
+  if (problems.length === 0) {
+    const { thetaFc, thetaWp } = soilOf(s);
+    if (!(thetaFc > thetaWp)) problems.push('field capacity must exceed the wilting point');
+  }
+  if (problems.length > 0) throw FieldInvalid(`Invalid field ${s.farm}/${s.field}: ${problems.join('; ')}`, { problems });
+  return s;
+}
+
+function soilOf(s: FieldSettings): { thetaFc: number; thetaWp: number } {
+  const preset = s.soil !== undefined ? getSoil(s.soil) : undefined;
+  return { thetaFc: s.thetaFc ?? preset!.thetaFc, thetaWp: s.thetaWp ?? preset!.thetaWp };
+}
+
+/** The model's view of a field: presets resolved, measured values winning over them. */
+export function profileOf(s: FieldSettings): FieldProfile {
+  const crop = getCrop(s.crop);
+  const { thetaFc, thetaWp } = soilOf(s);
+  return {
+    latitudeDeg: s.latitudeDeg,
+    longitudeDeg: s.longitudeDeg,
+    tzLongitudeDeg: s.tzLongitudeDeg ?? Math.round(s.longitudeDeg / 15) * 15,
+    elevationM: s.elevationM,
+    thetaFc,
+    thetaWp,
+    rootDepthM: s.rootDepthM ?? crop.rootDepthM,
+    p: s.p ?? crop.p,
+    crop: {
+      kcIni: s.kc?.kcIni ?? crop.kcIni,
+      kcMid: s.kc?.kcMid ?? crop.kcMid,
+      kcEnd: s.kc?.kcEnd ?? crop.kcEnd,
+      stageDays: s.kc?.stageDays ?? crop.stageDays,
+    },
+    sowingDate: s.sowingDate,
+    windHeightM: s.windHeightM ?? 2,
+  };
+}
+
+/** Key of a field in maps and ids. */
+export const fieldKey = (farm: string, field: string) => `${farm}/${field}`;

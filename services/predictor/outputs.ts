@@ -1,0 +1,119 @@
+/**
+ * What an evaluation becomes: a `recommendation` point in InfluxDB (every evaluation, so
+ * dashboards show the model's view hour by hour) and, when the decision says so, an event for
+ * the dispatcher.
+ */
+import { Point, type InfluxDB } from '@influxdata/influxdb-client';
+import type { PublishInput } from '../dispatcher/index.js';
+import { PredictWriteFailed } from './errors.js';
+import type { Evaluation } from './evaluator.js';
+
+export const RECOMMENDATION_MEASUREMENT = 'recommendation';
+
+/** The `recommendation` point of one evaluation. */
+export function recommendationPoint(e: Evaluation): Point {
+  const p = new Point(RECOMMENDATION_MEASUREMENT)
+    .tag('farm', e.farm)
+    .tag('field', e.field)
+    .tag('model', `${e.provenance.model.name}@${e.provenance.model.version}`)
+    .timestamp(new Date(e.at));
+  const stale = e.assessment.kind === 'stale';
+  p.booleanField('stale', stale);
+  p.booleanField('advice_active', e.decision.state.advice !== null);
+  if (e.decision.event) p.stringField('event', e.decision.event);
+  p.intField('window_readings', e.provenance.window.readings);
+  p.floatField('window_completeness', e.provenance.window.completeness);
+  if (e.prediction) {
+    const r = e.prediction;
+    p.booleanField('irrigate', e.decision.state.advice !== null || r.irrigate);
+    p.floatField('depth_mm', e.netDepthMm);
+    p.floatField('gross_depth_mm', e.grossDepthMm);
+    p.floatField('depletion_mm', r.depletionNowMm);
+    p.floatField('depletion_24h_mm', r.depletion24hMm);
+    p.floatField('depletion_48h_mm', r.depletion48hMm);
+    p.floatField('raw_mm', r.rawMm);
+    p.floatField('taw_mm', r.tawMm);
+    if (Number.isFinite(e.et0Mm)) p.floatField('et0_mm', e.et0Mm);
+    // Beyond the model's reach is written as a large sentinel-free gap: the field is omitted.
+    if (r.hoursToRaw !== null) p.floatField('hours_to_threshold', r.hoursToRaw);
+  } else {
+    p.booleanField('irrigate', false);
+  }
+  return p;
+}
+
+/** The dispatcher event of an evaluation, or null when it emits none. */
+export function eventOf(e: Evaluation): PublishInput | null {
+  const type = e.decision.event;
+  if (!type) return null;
+  const base = {
+    farm: e.farm,
+    field: e.field,
+    evaluated_at: new Date(e.at).toISOString(),
+    provenance: e.provenance,
+  };
+  let data: Record<string, unknown>;
+  if (type === 'irrigation.recommended') {
+    const r = e.prediction!;
+    data = {
+      ...base,
+      net_depth_mm: round1(e.netDepthMm),
+      gross_depth_mm: round1(e.grossDepthMm),
+      start_by: new Date(e.decision.startBy!).toISOString(),
+      valid_until: new Date(e.decision.validUntil!).toISOString(),
+      depletion_mm: round1(r.depletionNowMm),
+      depletion_24h_mm: round1(r.depletion24hMm),
+      depletion_48h_mm: round1(r.depletion48hMm),
+      raw_mm: round1(r.rawMm),
+      taw_mm: round1(r.tawMm),
+      hours_to_raw: r.hoursToRaw === null ? null : round1(r.hoursToRaw),
+      reason: e.decision.reason,
+    };
+  } else if (type === 'irrigation.cleared') {
+    const r = e.prediction!;
+    data = { ...base, depletion_mm: round1(r.depletionNowMm), raw_mm: round1(r.rawMm), reason: e.decision.reason };
+  } else {
+    data = { ...base, reason: e.decision.reason };
+  }
+  return {
+    type,
+    id: e.eventId,
+    timestamp: new Date(e.at).toISOString(),
+    farm: e.farm,
+    field: e.field,
+    // One collapse key per field: a newer advice, clearance or stale notice replaces an
+    // undelivered older one, so a receiver that was down gets the current state, not history.
+    collapse_key: `irrigation:${e.farm}:${e.field}`,
+    ...(type === 'irrigation.recommended' ? { valid_until: new Date(e.decision.validUntil!).toISOString() } : {}),
+    ...(e.correlationId ? { correlation_id: e.correlationId } : {}),
+    data,
+  };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+export interface RecommendationWriter {
+  write(evaluations: readonly Evaluation[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Writes through the v2 write API (served by 1.8, 2.x, 3.x); one request per round. */
+export function createRecommendationWriter(influx: InfluxDB, org: string, bucket: string): RecommendationWriter {
+  const api = influx.getWriteApi(org, bucket, 'ms', { maxRetries: 2, batchSize: 100_000, flushInterval: 0 });
+  return {
+    async write(evaluations) {
+      if (evaluations.length === 0) return;
+      api.writePoints(evaluations.map(recommendationPoint));
+      try {
+        await api.flush();
+      } catch (err) {
+        throw PredictWriteFailed(`Writing ${evaluations.length} recommendation points failed: ${(err as Error).message}`);
+      }
+    },
+    async close() {
+      await api.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Each field's recent readings, newest last, trimmed to what the features look at. Readings are
+ * applied synchronously (the bus acknowledges after `apply` returns), so nothing acknowledged is
+ * missing from the window.
+ */
+import { FEATURE_WINDOW_HOURS, type ObservedReading } from '../model/index.js';
+
+const HOUR_MS = 3_600_000;
+
+/** Quantities the FAO-56 ET0 needs; a field missing any of them recently is stale. */
+export const WEATHER_QUANTITIES = ['air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation'] as const;
+
+export interface WindowReading extends ObservedReading {
+  ts: number;
+  /** Correlation id of the ingest batch the reading came in (links advice back to readings). */
+  correlationId?: string;
+}
+
+export interface FieldWindow {
+  readings: WindowReading[];
+  /** Device time of the newest soil moisture and of the newest complete weather, epoch ms (0 = none). */
+  lastSoilMoistureTs: number;
+  lastWeatherTs: number;
+  /** Time the newest reading of any kind arrived, epoch ms (device time). */
+  newestTs: number;
+}
+
+export interface WindowStoreOptions {
+  /** History kept per field, h. Default FEATURE_WINDOW_HOURS + 2. */
+  keepHours: number;
+}
+
+export const DEFAULT_WINDOW_STORE_OPTIONS: WindowStoreOptions = { keepHours: FEATURE_WINDOW_HOURS + 2 };
+
+export interface WindowStore {
+  /** Add readings of one field (any order; duplicates of a time stamp merge). */
+  apply(key: string, readings: Iterable<WindowReading>): void;
+  get(key: string): FieldWindow | undefined;
+  /** Readings of a field in [fromTs, toTs], oldest first. */
+  between(key: string, fromTs: number, toTs: number): WindowReading[];
+  keys(): IterableIterator<string>;
+  clear(key: string): void;
+}
+
+export function isWeatherComplete(values: Readonly<Record<string, number | undefined>>): boolean {
+  return WEATHER_QUANTITIES.every((q) => values[q] !== undefined && Number.isFinite(values[q]));
+}
+
+export function createWindowStore(options: Partial<WindowStoreOptions> = {}): WindowStore {
+  const keepMs = (options.keepHours ?? DEFAULT_WINDOW_STORE_OPTIONS.keepHours) * HOUR_MS;
+  const windows = new Map<string, FieldWindow>();
+
+  function insert(w: FieldWindow, r: WindowReading): void {
+    const list = w.readings;
+    // Readings nearly always arrive in order: append, else binary-search the slot.
+    let i = list.length;
+    if (i > 0 && list[i - 1]!.ts >= r.ts) {
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid]!.ts < r.ts) lo = mid + 1;
+        else hi = mid;
+      }
+      i = lo;
+      const same = list[i];
+      if (same && same.ts === r.ts) {
+        // Two devices (or a retry) at one instant: merge, the later message winning per quantity.
+        list[i] = { ts: r.ts, values: { ...same.values, ...r.values }, ...((r.correlationId ?? same.correlationId) ? { correlationId: r.correlationId ?? same.correlationId! } : {}) };
+        return;
+      }
+    }
+    list.splice(i, 0, r);
+  }
+
+  return {
+    apply(key, readings) {
+      let w = windows.get(key);
+      if (!w) windows.set(key, (w = { readings: [], lastSoilMoistureTs: 0, lastWeatherTs: 0, newestTs: 0 }));
+      for (const r of readings) {
+        if (!Number.isFinite(r.ts)) continue;
+        insert(w, r);
+        if (r.ts > w.newestTs) w.newestTs = r.ts;
+        const sm = r.values.soil_moisture;
+        if (sm !== undefined && Number.isFinite(sm) && r.ts > w.lastSoilMoistureTs) w.lastSoilMoistureTs = r.ts;
+        if (r.ts > w.lastWeatherTs && isWeatherComplete(r.values)) w.lastWeatherTs = r.ts;
+      }
+      const cutoff = w.newestTs - keepMs;
+      let drop = 0;
+      while (drop < w.readings.length && w.readings[drop]!.ts < cutoff) drop++;
+      if (drop > 0) w.readings.splice(0, drop);
+    },
+    get: (key) => windows.get(key),
+    between(key, fromTs, toTs) {
+      const w = windows.get(key);
+      if (!w) return [];
+      const list = w.readings;
+      const lowerBound = (ts: number, inclusive: boolean) => {
+        let lo = 0;
+        let hi = list.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (inclusive ? list[mid]!.ts < ts : list[mid]!.ts <= ts) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo;
+      };
+      return list.slice(lowerBound(fromTs, true), lowerBound(toTs, false));
+    },
+    keys: () => windows.keys(),
+    clear: (key) => void windows.delete(key),
+  };
+}
