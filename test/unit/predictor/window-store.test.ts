@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { createWindowStore } from '../../../services/predictor/window-store.js';
+
+const H = 3_600_000;
+const weather = { air_temperature: 20, relative_humidity: 50, wind_speed: 2, solar_radiation: 300 };
+
+describe('window store', () => {
+  it('keeps readings ordered, merges equal time stamps and trims to the window', () => {
+    const w = createWindowStore({ keepHours: 10 });
+    w.apply('f/a', [{ ts: 5 * H, values: { soil_moisture: 0.2 } }, { ts: 3 * H, values: { soil_moisture: 0.25 } }]);
+    w.apply('f/a', [{ ts: 4 * H, values: { ...weather } }, { ts: 5 * H, values: { rainfall: 1 }, correlationId: 'c1' }]);
+    const win = w.get('f/a')!;
+    expect(win.readings.map((r) => r.ts)).toEqual([3 * H, 4 * H, 5 * H]);
+    expect(win.readings[2]).toEqual({ ts: 5 * H, values: { soil_moisture: 0.2, rainfall: 1 }, correlationId: 'c1' });
+    expect(win.lastSoilMoistureTs).toBe(5 * H);
+    expect(win.lastWeatherTs).toBe(4 * H);
+    w.apply('f/a', [{ ts: 20 * H, values: { soil_moisture: 0.1 } }]);
+    expect(w.get('f/a')!.readings.map((r) => r.ts)).toEqual([20 * H]);
+  });
+
+  it('between is inclusive at both ends', () => {
+    const w = createWindowStore({ keepHours: 100 });
+    w.apply('k', Array.from({ length: 10 }, (_, i) => ({ ts: i * H, values: { soil_moisture: 0.2 } })));
+    expect(w.between('k', 2 * H, 5 * H).map((r) => r.ts / H)).toEqual([2, 3, 4, 5]);
+    expect(w.between('k', 2.5 * H, 2.6 * H)).toEqual([]);
+    expect(w.between('missing', 0, H)).toEqual([]);
+  });
+});
