@@ -4,6 +4,36 @@ import { profileFromSpec } from '../../model/dataset.js';
 import { createLogger } from '../../shared/logger.js';
 import { DEFAULT_FLEET_OPTIONS, createFleet } from '../../simulator/fleet.js';
 import { createHttpTransport, createMqttTransport } from '../../simulator/transports.js';
+import type { FieldSpec } from '../../simulator/fields.js';
+import { FieldhookError } from '../../shared/errors.js';
+import { withDevices } from '../context.js';
+
+/** Each simulated device's own secret from the registry, registering missing devices when asked. */
+async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Promise<(device: string) => string> {
+  const secrets = await withDevices(async (devices) => {
+    const found = new Map<string, string>();
+    for (const spec of specs) {
+      let device = await devices.get(spec.deviceId);
+      if (!device && register) {
+        const p = profileFromSpec(spec);
+        device = await devices.add({
+          id: spec.deviceId,
+          farm: 'sim',
+          field: spec.id,
+          kind: 'device',
+          location: { latitude: p.latitudeDeg, longitude: p.longitudeDeg, elevation: p.elevationM },
+          profile: { crop: spec.crop, soil: spec.soil, windHeightM: p.windHeightM },
+        });
+      }
+      if (!device) {
+        throw new FieldhookError('FH_ERR_DEVICE_NOT_FOUND', 404, `Device ${spec.deviceId} is not registered: add --register or --secret`);
+      }
+      found.set(spec.deviceId, device.secret);
+    }
+    return found;
+  });
+  return (device) => secrets.get(device)!;
+}
 
 function positive(name: string) {
   return (value: string) => {
@@ -23,7 +53,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--speedup <x>', 'simulated seconds per wall-clock second (the clock never passes the present)', positive('speedup'), 1)
     .option('--transport <kind>', 'http or mqtt', 'http')
     .option('--url <url>', 'ingestor base URL (http) or broker URL (mqtt)')
-    .option('--secret <secret>', 'device secret (default: $FIELDHOOK_DEVICE_SECRET)')
+    .option('--secret <secret>', 'one secret for every device (default: each device’s own, from the registry)')
+    .option('--register', 'add the simulated devices to this DATA_DIR’s registry first (farm "sim", one field each)')
     .option('--seed <seed>', 'seed of the simulated fleet', '42')
     .option('--start <iso>', 'simulated time at start (default: 3 days ago, replayed as backfill)')
     .option('--duration <seconds>', 'stop after this many wall-clock seconds (default: until interrupted)', positive('duration'))
@@ -31,10 +62,12 @@ export function registerSimulateCommand(program: Command): void {
     .option('--profiles <file>', 'write the fields (device, soil, crop, site, sowing date) as JSON')
     .action(async (opts: {
       devices: number; interval: number; speedup: number; transport: string; url?: string; secret?: string;
-      seed: string; start?: string; duration?: number; devicePrefix: string; profiles?: string;
+      seed: string; start?: string; duration?: number; devicePrefix: string; profiles?: string; register?: boolean;
     }) => {
-      const secret = opts.secret ?? process.env.FIELDHOOK_DEVICE_SECRET;
-      if (!secret) throw new Error('a device secret is required: --secret or FIELDHOOK_DEVICE_SECRET');
+      // Secrets are looked up when sending, so the fleet's own field specs can name the devices first.
+      const shared = opts.secret ?? process.env.FIELDHOOK_DEVICE_SECRET;
+      let own: (device: string) => string = () => '';
+      const secret = shared ?? ((device: string) => own(device));
       const startMs = opts.start === undefined ? undefined : Date.parse(opts.start);
       if (startMs !== undefined && Number.isNaN(startMs)) throw new Error(`--start is not a date: ${opts.start}`);
       let transport;
@@ -53,6 +86,7 @@ export function registerSimulateCommand(program: Command): void {
         logger,
         ...(startMs !== undefined ? { startMs } : {}),
       });
+      if (!shared) own = await fleetSecrets(fleet.specs, opts.register === true);
       if (opts.profiles) {
         const fields = fleet.specs.map((s) => ({
           field: s.id, device: s.deviceId, climate: s.climate, soil: s.soil, crop: s.crop, profile: profileFromSpec(s),
