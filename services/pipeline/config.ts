@@ -1,5 +1,6 @@
 import { DISPATCH_CONFIG } from '../dispatcher/config.js';
 import { INGEST_CONFIG } from '../ingestor/config.js';
+import { PREDICT_CONFIG } from '../predictor/config.js';
 
 /**
  * Every setting of `fieldhook start`, one schema per area, validated together at start-up.
@@ -8,4 +9,5 @@ import { INGEST_CONFIG } from '../ingestor/config.js';
 export const PIPELINE_CONFIG = {
   ...INGEST_CONFIG,
   ...DISPATCH_CONFIG,
+  ...PREDICT_CONFIG,
 };

@@ -3,6 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunningInfluxDB } from '../../infra/harness/influxdb.js';
 import { buildDispatcher, registerOpenApi, type FieldhookDispatcher } from '../dispatcher/index.js';
 import { buildIngestor } from '../ingestor/build-ingestor.js';
+import { buildPredictor, type Predictor } from '../predictor/build-predictor.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import { databaseOf } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
@@ -47,6 +48,22 @@ export async function startPipeline(config: PipelineConfig, logger: Logger): Pro
   // Events reach the dispatcher in-process (publish) or on the bus, through the same broker.
   const dispatcher = buildDispatcher({ config, logger, registry, serveMetrics: false, bus: ingestor.busConnection() });
   await dispatcher.start();
+  let predictor: Predictor | undefined;
+  if (config.PREDICT_ENABLED) {
+    const bus = ingestor.busConnection();
+    predictor = buildPredictor({
+      config,
+      logger,
+      registry,
+      influx: { url: influxUrl, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS },
+      publish: (event) => dispatcher.publish(event),
+      // The embedded broker speaks 3.1.1 without shared subscriptions; one predictor runs there.
+      bus: config.MQTT_URL
+        ? { ...bus, group: config.PREDICT_MQTT_GROUP, protocolVersion: config.MQTT_PROTOCOL_VERSION }
+        : { ...bus, group: null, protocolVersion: 4 },
+    });
+    await predictor.start();
+  }
   const app = buildHttpApp({
     logger,
     setup: registerOpenApi,
@@ -61,6 +78,7 @@ export async function startPipeline(config: PipelineConfig, logger: Logger): Pro
     publish: (event) => dispatcher.publish(event),
     async stop() {
       await app.close();
+      await predictor?.stop();
       await dispatcher.stop();
       await ingestor.stop();
       devices.close();

@@ -4,6 +4,7 @@ import { registerConfigCommand } from './config.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
 import { registerDeviceCommands } from './devices.js';
+import { registerPredictorCommands } from './predictor.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerStartCommand } from './start.js';
 import { registerSubscriptionCommands } from './subscriptions.js';
@@ -18,6 +19,7 @@ const registrars: CommandRegistrar[] = [
   registerDeadLetterCommands,
   registerDeliveryCommands,
   registerDeviceCommands,
+  registerPredictorCommands,
   registerSimulateCommand,
   registerStartCommand,
   registerSubscriptionCommands,

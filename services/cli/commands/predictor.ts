@@ -1,0 +1,258 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createSqliteDeviceRepository } from '../../registry/sqlite-devices.js';
+import { FieldhookError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
+import { buildPredictor, evaluatorOptionsOf } from '../../predictor/build-predictor.js';
+import { fieldDefaultsFromDevices } from '../../predictor/field-defaults.js';
+import { FieldNotFound } from '../../predictor/errors.js';
+import { fieldKey, profileOf, type FieldSettings } from '../../predictor/field-profiles.js';
+import { createHistoryLoader } from '../../predictor/history-loader.js';
+import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
+import { createRecommendationWriter } from '../../predictor/outputs.js';
+import { DEFAULT_QUALITY_OPTIONS, formatQualityReport, runQualityReport } from '../../predictor/quality-report.js';
+import { replay } from '../../predictor/replay.js';
+import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
+import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
+import type { PipelineConfig } from '../../pipeline/start-pipeline.js';
+import { cliConfig, printJson } from '../context.js';
+import { adminOptions, clientOf } from './subscriptions.js';
+
+const invalid = (message: string) => new FieldhookError('FH_ERR_CLI_INVALID', 400, message);
+
+function num(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw invalid(`--${name} must be a number`);
+  return n;
+}
+
+function time(name: string, v: string): number {
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw invalid(`--${name} must be an ISO 8601 time`);
+  return t;
+}
+
+/** `--field farm/field`, or `--field field` with `--farm`. */
+function parseField(field: string, farm: string | undefined): { farm: string; field: string } {
+  const slash = field.indexOf('/');
+  if (slash > 0) return { farm: field.slice(0, slash), field: field.slice(slash + 1) };
+  if (!farm) throw invalid('give --field farm/field, or --farm with --field');
+  return { farm, field };
+}
+
+interface FieldOptions {
+  crop?: string;
+  sowingDate?: string;
+  soil?: string;
+  fc?: string;
+  wp?: string;
+  rootDepth?: string;
+  p?: string;
+  efficiency?: string;
+  lat?: string;
+  lon?: string;
+  elevation?: string;
+  tzLongitude?: string;
+  windHeight?: string;
+}
+
+function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
+  const entries: [keyof FieldSettings, unknown][] = [
+    ['crop', o.crop],
+    ['sowingDate', o.sowingDate],
+    ['soil', o.soil],
+    ['thetaFc', num('fc', o.fc)],
+    ['thetaWp', num('wp', o.wp)],
+    ['rootDepthM', num('root-depth', o.rootDepth)],
+    ['p', num('p', o.p)],
+    ['efficiency', num('efficiency', o.efficiency)],
+    ['latitudeDeg', num('lat', o.lat)],
+    ['longitudeDeg', num('lon', o.lon)],
+    ['elevationM', num('elevation', o.elevation)],
+    ['tzLongitudeDeg', num('tz-longitude', o.tzLongitude)],
+    ['windHeightM', num('wind-height', o.windHeight)],
+  ];
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as Partial<FieldSettings>;
+}
+
+function fieldOptions(cmd: Command): Command {
+  return cmd
+    .option('--crop <crop>', 'crop preset (fieldhook agronomy presets)')
+    .option('--sowing-date <date>', 'local sowing date, YYYY-MM-DD')
+    .option('--soil <soil>', 'soil preset')
+    .option('--fc <m3/m3>', 'measured field capacity (overrides the soil preset)')
+    .option('--wp <m3/m3>', 'measured wilting point (overrides the soil preset)')
+    .option('--root-depth <m>', 'managed root depth (default: the crop preset)')
+    .option('--p <fraction>', 'depletion fraction p (default: the crop preset)')
+    .option('--efficiency <fraction>', 'irrigation system application efficiency, 0–1')
+    .option('--lat <deg>', 'latitude (default: from the field\'s devices)')
+    .option('--lon <deg>', 'longitude (default: from the field\'s devices)')
+    .option('--elevation <m>', 'elevation (default: from the field\'s devices)')
+    .option('--tz-longitude <deg>', 'central meridian of local standard time (default: round(lon/15)·15)')
+    .option('--wind-height <m>', 'anemometer height (default: from the devices, or 2)');
+}
+
+async function withFields<T>(fn: (repo: ReturnType<typeof createSqliteFieldProfiles>, config: PipelineConfig) => Promise<T>): Promise<T> {
+  const config = cliConfig();
+  const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
+  try {
+    return await fn(createSqliteFieldProfiles(db), config);
+  } finally {
+    db.close();
+  }
+}
+
+const influxOf = (config: PipelineConfig): InfluxTarget => {
+  if (!config.INFLUX_URL) throw invalid('FIELDHOOK_INFLUX_URL must point at the InfluxDB the pipeline writes to');
+  return { url: config.INFLUX_URL, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
+};
+
+export function registerPredictorCommands(program: Command): void {
+  const fields = program.command('fields').description('Field profiles the predictor uses (crop, soil, site, irrigation system)');
+
+  fieldOptions(fields.command('add <farm> <field>').description('Configure a field; site, crop and soil default to its devices\' registry entries'))
+    .action((farm: string, field: string, o: FieldOptions) =>
+      withFields(async (repo, config) => {
+        const devices = createSqliteDeviceRepository(join(config.DATA_DIR, 'registry.db'));
+        let defaults: Partial<FieldSettings>;
+        try {
+          defaults = await fieldDefaultsFromDevices(devices, farm, field);
+        } finally {
+          devices.close();
+        }
+        const settings = { efficiency: 0.85, ...defaults, ...settingsPatch(o), farm, field } as FieldSettings;
+        printJson(await repo.add(settings));
+      }),
+    );
+
+  fields
+    .command('list')
+    .option('--farm <farm>')
+    .action((o: { farm?: string }) => withFields(async (repo) => printJson(await repo.list(o.farm))));
+
+  fields
+    .command('show <farm> <field>')
+    .description('A field\'s settings and the profile the model sees')
+    .action((farm: string, field: string) =>
+      withFields(async (repo) => {
+        const settings = await repo.get(farm, field);
+        if (!settings) throw FieldNotFound(`No field ${farm}/${field}`);
+        printJson({ settings, profile: profileOf(settings) });
+      }),
+    );
+
+  fieldOptions(fields.command('update <farm> <field>').description('Change some settings of a field'))
+    .action((farm: string, field: string, o: FieldOptions) => withFields(async (repo) => printJson(await repo.update(farm, field, settingsPatch(o)))));
+
+  fields
+    .command('remove <farm> <field>')
+    .action((farm: string, field: string) => withFields(async (repo) => printJson({ removed: await repo.remove(farm, field) })));
+
+  const predict = program
+    .command('predict')
+    .description('The current irrigation assessment of a field (reads InfluxDB; publishes nothing)')
+    .option('--field <farm/field>', 'the field')
+    .option('--farm <farm>')
+    .action(async (o: { field?: string; farm?: string }) => {
+      if (!o.field) throw invalid('--field is required');
+      const { farm, field } = parseField(o.field, o.farm);
+      const config = cliConfig();
+      const logger = createLogger({ level: 'warn' });
+      const predictor = buildPredictor({
+        config,
+        logger,
+        influx: influxOf(config),
+        mode: 'passive',
+        publish: () => Promise.reject(new Error('predict publishes nothing')),
+      });
+      await predictor.start();
+      try {
+        const e = await predictor.assess(farm, field);
+        if (!e) throw FieldNotFound(`No field ${farm}/${field}; add it with fieldhook fields add`);
+        printJson({
+          field: fieldKey(farm, field),
+          evaluated_at: new Date(e.at).toISOString(),
+          assessment: e.assessment,
+          prediction: e.prediction,
+          net_depth_mm: e.netDepthMm,
+          gross_depth_mm: e.grossDepthMm,
+          would_emit: e.decision.event,
+          reason: e.decision.reason,
+          advice_in_force: e.decision.state.advice,
+          provenance: e.provenance,
+        });
+      } finally {
+        await predictor.stop();
+      }
+    });
+
+  predict
+    .command('quality')
+    .description('Decision quality over simulated seasons (held-out climates, soils and crops)')
+    .option('--fields <n>', 'simulated fields', String(DEFAULT_QUALITY_OPTIONS.fields))
+    .option('--seed <seed>', 'simulation seed', String(DEFAULT_QUALITY_OPTIONS.seed))
+    .action(async (o: { fields: string; seed: string }) => {
+      const config = cliConfig();
+      const holder = createModelHolder(
+        { modelPath: config.PREDICT_MODEL_PATH, cardPath: config.PREDICT_MODEL_CARD_PATH, pollMs: config.PREDICT_MODEL_POLL_MS },
+        createLogger({ level: 'warn' }),
+      );
+      await holder.start();
+      try {
+        const { model, identity } = holder.current();
+        const report = await runQualityReport(model, identity, evaluatorOptionsOf(config), { fields: num('fields', o.fields)!, seed: o.seed });
+        process.stdout.write(`${formatQualityReport(report, identityOf(model))}\n`);
+      } finally {
+        await holder.stop();
+      }
+    });
+
+  adminOptions(
+    program
+      .command('replay')
+      .description('Re-run predictions over history in InfluxDB and write them; webhooks only with --send')
+      .requiredOption('--from <time>', 'start, ISO 8601')
+      .requiredOption('--to <time>', 'end, ISO 8601')
+      .option('--field <farm/field>', 'one field (default: all configured)')
+      .option('--farm <farm>')
+      .option('--step-minutes <n>', 'minutes between evaluations', '60')
+      .option('--send', 'also publish the events through the dispatcher API (re-sends webhooks)'),
+  ).action(async (o: { from: string; to: string; field?: string; farm?: string; stepMinutes: string; send?: boolean }, cmd: Command) => {
+    const config = cliConfig();
+    const influx = influxOf(config);
+    const admin = o.send ? clientOf(cmd) : undefined;
+    const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
+    const holder = createModelHolder(
+      { modelPath: config.PREDICT_MODEL_PATH, cardPath: config.PREDICT_MODEL_CARD_PATH, pollMs: config.PREDICT_MODEL_POLL_MS },
+      createLogger({ level: 'warn' }),
+    );
+    const writer = createRecommendationWriter(createInfluxClient(influx), influx.org, influx.bucket);
+    try {
+      const repo = createSqliteFieldProfiles(db);
+      let list = await repo.list(o.farm);
+      if (o.field) {
+        const { farm, field } = parseField(o.field, o.farm);
+        list = list.filter((f) => f.farm === farm && f.field === field);
+        if (list.length === 0) throw FieldNotFound(`No field ${farm}/${field}`);
+      }
+      await holder.start();
+      const summary = await replay(
+        list.map((s) => ({ key: fieldKey(s.farm, s.field), settings: s, profile: profileOf(s) })),
+        { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: num('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true },
+        {
+          history: createHistoryLoader(influx),
+          model: holder,
+          writer,
+          evaluator: evaluatorOptionsOf(config),
+          ...(admin ? { publish: (event) => admin.call('POST', '/v1/events', event) } : {}),
+        },
+      );
+      printJson(summary);
+    } finally {
+      await writer.close();
+      await holder.stop();
+      db.close();
+    }
+  });
+}
