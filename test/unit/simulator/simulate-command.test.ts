@@ -41,11 +41,42 @@ describe('fieldhook simulate (command line)', () => {
     expect(fields[0]!.profile.thetaFc).toBeGreaterThan(0);
   });
 
-  it('refuses to run without a device secret', async () => {
-    const env = { ...process.env };
+  it('refuses to run for devices that are not registered, without a shared secret', async () => {
+    const env = { ...process.env, FIELDHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'fh-sim-')) };
     delete env.FIELDHOOK_DEVICE_SECRET;
     await expect(
       run(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'simulate', '--duration', '1'], { env, timeout: 20_000 }),
-    ).rejects.toMatchObject({ code: 1 });
+    ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('FH_ERR_DEVICE_NOT_FOUND') });
+  });
+
+  it('registers the simulated devices with --register and signs each push with that device’s own secret', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fh-sim-'));
+    const auths = new Map<string, string>();
+    const server = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        for (const r of JSON.parse(body) as { device: string }[]) auths.set(r.device, String(req.headers.authorization));
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const env = { ...process.env, FIELDHOOK_DATA_DIR: dataDir };
+    delete env.FIELDHOOK_DEVICE_SECRET;
+    try {
+      await run(process.execPath, [
+        '--import', 'tsx', 'services/cli/main.ts', 'simulate', '--register',
+        '--devices', '2', '--speedup', '36000', '--interval', '0.3', '--duration', '2', '--url', `http://127.0.0.1:${port}`,
+      ], { env, timeout: 20_000 });
+    } finally {
+      server.close();
+    }
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'list', '--farm', 'sim'], { env });
+    const registered = JSON.parse(stdout) as { id: string; location?: { latitude: number } }[];
+    expect(registered.map((d) => d.id)).toEqual(['sim-0001', 'sim-0002']);
+    expect(registered[0]!.location?.latitude).toEqual(expect.any(Number));
+    expect(auths.get('sim-0001')).toMatch(/^Bearer whsec_/);
+    expect(auths.get('sim-0001')).not.toBe(auths.get('sim-0002'));
   });
 });
