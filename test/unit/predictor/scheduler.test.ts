@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PublishInput } from '../../../services/dispatcher/index.js';
+import { createIrrigationModel, POPULATIONS, profileFromSpec, type IrrigationModel } from '../../../services/model/index.js';
+import { buildPredictor } from '../../../services/predictor/build-predictor.js';
+import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
+import { identityOf, type ModelHolder } from '../../../services/predictor/model-holder.js';
+import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
+import type { WindowReading } from '../../../services/predictor/window-store.js';
+import { loadConfig } from '../../../services/shared/config.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { simulateField } from '../../../services/simulator/field-run.js';
+import { createFieldSpecs } from '../../../services/simulator/fields.js';
+import { sensorReadings } from '../../../services/simulator/sensors.js';
+
+const HOUR = 3_600_000;
+
+describe('scheduled evaluation', () => {
+  let model: IrrigationModel;
+  beforeAll(async () => {
+    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await model.close();
+  });
+
+  it('re-evaluates fields without new readings, so a silent sensor is reported once as sensor.stale', async () => {
+    const [spec] = createFieldSpecs({ count: 1, seed: 'sched', population: POPULATIONS.heldOut });
+    const run = simulateField(spec!);
+    const readings: WindowReading[] = sensorReadings(run).slice(0, 100).map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
+    const p = profileFromSpec(spec!);
+    const db = openPredictorDb(':memory:');
+    const fields = createSqliteFieldProfiles(db);
+    await fields.add({
+      farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
+      latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
+    });
+    let now = readings.at(-1)!.ts;
+    const published: PublishInput[] = [];
+    const points: number[] = [];
+    const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) };
+    const config = { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_INTERVAL_MS: String(HOUR) }), DATA_DIR: '/nonexistent' };
+    const predictor = buildPredictor({
+      config,
+      logger: silentLogger(),
+      influx: { url: 'http://127.0.0.1:9', token: '', org: 'o', bucket: 'b', timeoutMs: 100 },
+      publish: async (e) => {
+        published.push(e);
+        return { id: e.id!, deliveries: 1, duplicate: false };
+      },
+      clock: { now: () => now },
+      fields,
+      states: createSqliteDecisionStates(db),
+      history: { load: async () => new Map([['f/a', readings]]) },
+      writer: { write: async (e) => void points.push(e.length), close: async () => {} },
+      model: holder,
+    });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    await predictor.start();
+    expect(points).toEqual([1]); // evaluated once at start, fresh: no stale event
+    expect(published.filter((e) => e.type === 'sensor.stale')).toHaveLength(0);
+
+    const tick = async () => {
+      now += HOUR;
+      const before = points.length;
+      await vi.advanceTimersByTimeAsync(HOUR);
+      for (let k = 0; k < 50 && points.length === before; k++) await new Promise((r) => setImmediate(r));
+      await predictor.idle();
+    };
+    await tick();
+    await tick();
+    expect(points).toHaveLength(3);
+    expect(published.filter((e) => e.type === 'sensor.stale')).toHaveLength(0); // 2 h of silence: still fresh
+    await tick(); // 3 h: the threshold is "older than", still fresh
+    await tick(); // 4 h
+    await tick();
+    expect(points).toHaveLength(6);
+    const stale = published.filter((e) => e.type === 'sensor.stale');
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ farm: 'f', field: 'a', collapse_key: 'irrigation:f:a', data: { reason: expect.stringMatching(/soil moisture older/) } });
+    expect(published.filter((e) => e.type === 'irrigation.recommended')).toHaveLength(0);
+    vi.useRealTimers();
+    await predictor.stop();
+  });
+});
