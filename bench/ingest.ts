@@ -79,6 +79,7 @@ async function rawCeiling(influx: RunningInfluxDB, n: number): Promise<Row> {
 async function httpThroughput(url: string, secrets: string[], influx: RunningInfluxDB, db: string): Promise<Row> {
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   const requests = HTTP_READINGS / BATCH;
+  const before = await count(influx, db);
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -104,7 +105,7 @@ async function httpThroughput(url: string, secrets: string[], influx: RunningInf
     }),
   );
   const acked = (performance.now() - started) / 1000;
-  await untilCount(influx, db, HTTP_READINGS);
+  await untilCount(influx, db, before + HTTP_READINGS);
   await pool.close();
   return { what: `fieldhook HTTP, batches of ${BATCH}`, readings: HTTP_READINGS, seconds: (performance.now() - started) / 1000, note: `all acknowledged after ${acked.toFixed(2)} s` };
 }
@@ -230,13 +231,20 @@ async function main(): Promise<void> {
 
     await influx.createDatabase('embedded');
     const embedded = await startIngestor(dataDir, influx, 'embedded', {});
+    const startRss = rssMb(embedded.proc.child.pid!);
+    process.stderr.write(`ack latency at ${LATENCY_RATE} req/s for ${LATENCY_SECONDS} s…\n`);
+    let latencyRss = 0;
+    const latencyRow = await measured(embedded.proc.child.pid!, async () => {
+      const result = await latency(embedded.url, secrets[0]!);
+      return { what: 'latency', readings: result.n, seconds: LATENCY_SECONDS, note: JSON.stringify(result) };
+    });
+    latencyRss = latencyRow.peakRssMb ?? 0;
+    const lat = JSON.parse(latencyRow.note!) as { p50: number; p99: number; max: number; n: number };
     process.stderr.write('HTTP throughput…\n');
     rows.push(await measured(embedded.proc.child.pid!, () => httpThroughput(embedded.url, secrets, influx, 'embedded')));
     process.stderr.write('MQTT throughput on the embedded broker…\n');
     rows.push(await measured(embedded.proc.child.pid!, () => mqttThroughput(embedded.mqttUrl, secrets, influx, 'embedded', 'embedded broker', 20_000_000)));
-    process.stderr.write(`ack latency at ${LATENCY_RATE} req/s for ${LATENCY_SECONDS} s…\n`);
-    const idleRss = rssMb(embedded.proc.child.pid!);
-    const lat = await latency(embedded.url, secrets[0]!);
+    const afterRss = rssMb(embedded.proc.child.pid!);
     const rssEmbedded = rssMb(embedded.proc.child.pid!, 'VmHWM');
     await embedded.proc.stop();
 
@@ -271,8 +279,8 @@ async function main(): Promise<void> {
       const rss = r.peakRssMb ? `${r.peakRssMb.toFixed(0)} MB` : '';
       console.log(`| ${r.what} | ${r.readings} | ${r.seconds.toFixed(2)} | ${Math.round(rate)} | ${((100 * rate) / ceiling).toFixed(0)} % | ${rss} | ${r.note ?? ''} |`);
     }
-    console.log(`\nSingle-reading POSTs at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${lat.n} requests): ack p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(1)} ms`);
-    console.log(`Ingestor RSS: ${idleRss.toFixed(0)} MB after the throughput runs, peak ${rssEmbedded.toFixed(0)} MB (embedded broker process), ${rssExternal.toFixed(0)} MB (Mosquitto process)`);
+    console.log(`\nSingle-reading POSTs at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${lat.n} requests): ack p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(1)} ms; peak RSS during it ${latencyRss.toFixed(0)} MB (${startRss.toFixed(0)} MB at start)`);
+    console.log(`Ingestor RSS: ${afterRss.toFixed(0)} MB after the throughput runs, peak ${rssEmbedded.toFixed(0)} MB (embedded broker process), ${rssExternal.toFixed(0)} MB (Mosquitto process)`);
   } finally {
     await influx.stop();
     rmSync(root, { recursive: true, force: true });
