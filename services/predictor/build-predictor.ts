@@ -13,6 +13,7 @@ import type { PredictConfig } from './config.js';
 import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
 import { PredictNotStarted } from './errors.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
+import { createFeatureCache } from './feature-cache.js';
 import { fieldKey, profileOf, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createModelHolder, type ModelHolder } from './model-holder.js';
@@ -95,6 +96,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     createModelHolder({ modelPath: config.PREDICT_MODEL_PATH, cardPath: config.PREDICT_MODEL_CARD_PATH, pollMs: config.PREDICT_MODEL_POLL_MS }, logger);
   const evalOptions = evaluatorOptionsOf(config);
   const windows = createWindowStore();
+  const cache = createFeatureCache();
   let states = new Map<string, DecisionState>();
   let fields = new Map<string, EvaluatedField>();
   let bus: PredictorBusConsumer | undefined;
@@ -116,6 +118,12 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     const next = new Map<string, EvaluatedField>();
     for (const settings of await fieldsRepo.list()) {
       const key = fieldKey(settings.farm, settings.field);
+      const previous = fields.get(key);
+      // Unchanged settings keep their profile object, and with it the feature cache.
+      if (previous && JSON.stringify(previous.settings) === JSON.stringify(settings)) {
+        next.set(key, previous);
+        continue;
+      }
       try {
         next.set(key, { key, settings, profile: profileOf(settings) });
       } catch (err) {
@@ -137,7 +145,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     if (selected.length === 0) return [];
     const end = metrics?.roundSeconds.startTimer();
     const { model, identity } = modelHolder.current();
-    const evaluations = await evaluateFields(selected, clock.now(), { windows, states, model, identity }, evalOptions);
+    const evaluations = await evaluateFields(selected, clock.now(), { windows, states, model, identity, cache }, evalOptions);
     // Points are the record of every evaluation; a failed write must not hold back advice.
     const written = writer.write(evaluations).catch((err: unknown) => logger.warn({ err }, 'recommendation points not written'));
     await Promise.all(
@@ -224,7 +232,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       const f = fields.get(fieldKey(farm, field));
       if (!f) return undefined;
       const { model, identity } = modelHolder.current();
-      const [e] = await evaluateFields([f], clock.now(), { windows, states, model, identity }, evalOptions);
+      const [e] = await evaluateFields([f], clock.now(), { windows, states, model, identity, cache }, evalOptions);
       return e;
     },
     ingest,

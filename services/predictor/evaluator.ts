@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
+import type { FeatureCache } from './feature-cache.js';
 import type { FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import { isWeatherComplete, type WindowStore } from './window-store.js';
@@ -68,7 +69,7 @@ const iEt0 = FEATURE_NAMES.indexOf('et0_24h_mm');
 export async function evaluateFields(
   fields: readonly EvaluatedField[],
   now: number,
-  deps: { windows: WindowStore; states: ReadonlyMap<string, DecisionState>; model: IrrigationModel; identity: ModelIdentity },
+  deps: { windows: WindowStore; states: ReadonlyMap<string, DecisionState>; model: IrrigationModel; identity: ModelIdentity; cache?: FeatureCache },
   options: EvaluatorOptions,
 ): Promise<Evaluation[]> {
   const fromTs = Math.floor(now / HOUR_MS) * HOUR_MS - FEATURE_WINDOW_HOURS * HOUR_MS;
@@ -147,7 +148,7 @@ export async function evaluateFields(
       finish(f, { kind: 'stale', reason: staleReason }, null, null, base, corr);
       continue;
     }
-    const computed = featuresFromReadings(f.profile, readings, now);
+    const computed = deps.cache ? deps.cache.features(f.key, f.profile, deps.windows, now) : featuresFromReadings(f.profile, readings, now);
     if ('gap' in computed) {
       finish(f, { kind: 'stale', reason: computed.gap }, null, null, base, corr);
       continue;

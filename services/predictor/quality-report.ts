@@ -10,6 +10,7 @@ import { sensorReadings } from '../simulator/sensors.js';
 import type { DecisionState } from './decision.js';
 import { evaluateFields, type EvaluatedField, type EvaluatorOptions } from './evaluator.js';
 import type { ModelIdentity } from './model-holder.js';
+import { createFeatureCache } from './feature-cache.js';
 import { createWindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -94,6 +95,7 @@ export async function runQualityReport(
   });
 
   const states = new Map<string, DecisionState>();
+  const cache = createFeatureCache();
   const report: QualityReport = {
     fields: sims.length, fieldDays: 0, evaluations: 0, daysNeedingWater: 0, daysAdvisedInTime: 0, missedWhileStale: 0, hitRate: 0,
     advices: 0, falseAlarms: 0, falseAlarmRate: 0, clearances: 0, staleEvents: 0, leadTimeMedianH: 0, leadTimeP10H: 0,
@@ -109,7 +111,7 @@ export async function runQualityReport(
       byTime.set(t, [...(byTime.get(t) ?? []), s]);
     }
     for (const [t, group] of byTime) {
-      const evaluations = await evaluateFields(group.map((s) => s.field), t, { windows, states, model, identity }, evaluator);
+      const evaluations = await evaluateFields(group.map((s) => s.field), t, { windows, states, model, identity, cache }, evaluator);
       evaluations.forEach((e, k) => {
         const s = group[k]!;
         states.set(e.key, e.decision.state);

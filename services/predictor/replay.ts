@@ -12,6 +12,7 @@ import type { HistoryLoader } from './history-loader.js';
 import type { ModelHolder } from './model-holder.js';
 import type { RecommendationWriter } from './outputs.js';
 import { eventOf } from './outputs.js';
+import { createFeatureCache } from './feature-cache.js';
 import { createWindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -55,12 +56,13 @@ export async function replay(
   const loaded = await deps.history.load(options.fromTs - (FEATURE_WINDOW_HOURS + 1) * HOUR_MS, options.toTs, fields.map((f) => f.settings));
   for (const [key, readings] of loaded) windows.apply(key, readings);
   const states = new Map<string, DecisionState>();
+  const cache = createFeatureCache();
   const summary: ReplaySummary = { fields: fields.length, evaluations: 0, events: {}, published: 0 };
   for (let t = options.fromTs; t <= options.toTs; t += step) {
     // Windows keep the whole range; the evaluator only looks at the 72 h before t, so no
     // reading from after t can leak into a replayed decision.
     const { model, identity } = deps.model.current();
-    const evaluations = await evaluateFields(fields, t, { windows, states, model, identity }, deps.evaluator);
+    const evaluations = await evaluateFields(fields, t, { windows, states, model, identity, cache }, deps.evaluator);
     await deps.writer?.write(evaluations);
     for (const e of evaluations) {
       states.set(e.key, e.decision.state);

@@ -23,6 +23,11 @@ export interface FieldWindow {
   lastWeatherTs: number;
   /** Time the newest reading of any kind arrived, epoch ms (device time). */
   newestTs: number;
+  /**
+   * Revision of each hourly bin (keyed by the bin's end, epoch ms), bumped whenever a reading
+   * lands in it: lets the feature cache recompute only the hours that changed.
+   */
+  binRevisions: Map<number, number>;
 }
 
 export interface WindowStoreOptions {
@@ -51,6 +56,9 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
   const windows = new Map<string, FieldWindow>();
 
   function insert(w: FieldWindow, r: WindowReading): void {
+    // Bins end on the hour and include their end (see buildObservationSeries).
+    const binEnd = Math.ceil(r.ts / HOUR_MS) * HOUR_MS;
+    w.binRevisions.set(binEnd, (w.binRevisions.get(binEnd) ?? 0) + 1);
     const list = w.readings;
     // Readings nearly always arrive in order: append, else binary-search the slot.
     let i = list.length;
@@ -76,7 +84,7 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
   return {
     apply(key, readings) {
       let w = windows.get(key);
-      if (!w) windows.set(key, (w = { readings: [], lastSoilMoistureTs: 0, lastWeatherTs: 0, newestTs: 0 }));
+      if (!w) windows.set(key, (w = { readings: [], lastSoilMoistureTs: 0, lastWeatherTs: 0, newestTs: 0, binRevisions: new Map() }));
       for (const r of readings) {
         if (!Number.isFinite(r.ts)) continue;
         insert(w, r);
@@ -88,7 +96,10 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
       const cutoff = w.newestTs - keepMs;
       let drop = 0;
       while (drop < w.readings.length && w.readings[drop]!.ts < cutoff) drop++;
-      if (drop > 0) w.readings.splice(0, drop);
+      if (drop > 0) {
+        w.readings.splice(0, drop);
+        for (const end of w.binRevisions.keys()) if (end < cutoff) w.binRevisions.delete(end);
+      }
     },
     get: (key) => windows.get(key),
     between(key, fromTs, toTs) {
