@@ -77,7 +77,7 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
   num('p', s.p, 0.05, 0.95);
   num('windHeightM', s.windHeightM, 0.5, 30);
   num('tzLongitudeDeg', s.tzLongitudeDeg, -180, 180);
-  if (s.latitudeDeg === undefined || s.longitudeDeg === undefined) problems.push('latitudeDeg and longitudeDeg are required');
+  if (s.latitudeDeg === undefined || s.longitudeDeg === undefined || s.elevationM === undefined) problems.push('latitudeDeg, longitudeDeg and elevationM are required');
   if (problems.length === 0) {
     const { thetaFc, thetaWp } = soilOf(s);
     if (!(thetaFc > thetaWp)) problems.push('field capacity must exceed the wilting point');

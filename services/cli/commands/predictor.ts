@@ -121,7 +121,7 @@ export function registerPredictorCommands(program: Command): void {
         } finally {
           devices.close();
         }
-        const settings = { efficiency: 0.85, ...defaults, ...settingsPatch(o), farm, field } as FieldSettings;
+        const settings = { efficiency: 0.85, elevationM: 0, ...defaults, ...settingsPatch(o), farm, field } as FieldSettings;
         printJson(await repo.add(settings));
       }),
     );

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { registerPredictorCommands } from '../../../services/cli/commands/predictor.js';
+import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
+import { createDatabase } from '../../helpers/ingest-fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fh-predict-cli-'));
+const database = `predict_cli_${process.pid}`;
+
+beforeAll(async () => {
+  await createDatabase(inject('influxUrl'), database);
+  vi.stubEnv('FIELDHOOK_DATA_DIR', dir);
+  vi.stubEnv('FIELDHOOK_INFLUX_URL', inject('influxUrl'));
+  vi.stubEnv('FIELDHOOK_INFLUX_BUCKET', database);
+  const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
+  await devices.add({ id: 'node-1', farm: 'farm1', field: 'north', kind: 'device', location: { latitude: 44.5, longitude: 11.3, elevation: 40 }, profile: { soil: 'silt-loam', windHeightM: 3 } });
+  devices.close();
+});
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Run `fieldhook <args>` with the predictor commands; returns what it printed, parsed. */
+async function cli(...args: string[]): Promise<any> {
+  const program = new Command('fieldhook').exitOverride();
+  registerPredictorCommands(program);
+  let printed = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    printed += String(chunk);
+    return true;
+  });
+  try {
+    await program.parseAsync(['node', 'fieldhook', ...args]);
+  } finally {
+    spy.mockRestore();
+  }
+  return JSON.parse(printed);
+}
+
+describe('fieldhook fields | predict', () => {
+  it('adds a field with its site, soil and anemometer height from the device registry', async () => {
+    const added = await cli('fields', 'add', 'farm1', 'north', '--crop', 'maize-sweet', '--sowing-date', '2026-05-01', '--efficiency', '0.75');
+    expect(added).toMatchObject({ farm: 'farm1', field: 'north', latitudeDeg: 44.5, longitudeDeg: 11.3, elevationM: 40, soil: 'silt-loam', windHeightM: 3, efficiency: 0.75 });
+    const shown = await cli('fields', 'show', 'farm1', 'north');
+    expect(shown.profile).toMatchObject({ thetaFc: 0.29, thetaWp: 0.15, rootDepthM: 0.9, tzLongitudeDeg: 15 });
+    const updated = await cli('fields', 'update', 'farm1', 'north', '--fc', '0.31', '--wp', '0.14');
+    expect(updated).toMatchObject({ thetaFc: 0.31, thetaWp: 0.14 });
+    expect((await cli('fields', 'list')).map((f: { field: string }) => f.field)).toEqual(['north']);
+    await expect(cli('fields', 'add', 'farm1', 'south', '--crop', 'maize-sweet', '--sowing-date', '2026-05-01')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID' });
+  });
+
+  it('predict reports a field without readings as stale, with the model that would judge it', async () => {
+    const out = await cli('predict', '--field', 'farm1/north');
+    expect(out).toMatchObject({ field: 'farm1/north', assessment: { kind: 'stale', reason: 'no readings' }, would_emit: 'sensor.stale' });
+    expect(out.provenance.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    await expect(cli('predict', '--field', 'farm1/nowhere')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_NOT_FOUND' });
+  });
+});
