@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
@@ -8,6 +8,7 @@ import { deviceErrorsTopic, deviceOfTopic } from '../shared/topics.js';
 import type { Authenticator } from './auth.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
+import { ingestMqttMessage } from './mqtt-message.js';
 
 /** The login the process's own parts (bus publisher, predictor, dispatcher) use on the embedded broker. */
 export const INTERNAL_USERNAME = 'fieldhook-internal';
@@ -53,30 +54,13 @@ export function createEmbeddedBroker(
   let boundPort = options.port;
 
   async function ingestPublish(device: DeviceWithSecret, payload: Buffer): Promise<void> {
-    const stopTimer = metrics.ackSeconds.startTimer({ protocol: 'mqtt' });
-    let refused: unknown[];
-    try {
-      const body: unknown = JSON.parse(payload.toString());
-      await ingest.waitForCapacity();
-      const outcome = await ingest.ingest({
-        credential: device,
-        items: Array.isArray(body) ? body : [body],
-        correlationId: randomUUID(),
-        protocol: 'mqtt',
-      });
-      refused = outcome.refused;
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-      refused = [{ code: 'FH_ERR_HTTP_MALFORMED_JSON', message: 'Payload is not valid JSON' }];
-      metrics.refused.inc({ code: 'FH_ERR_HTTP_MALFORMED_JSON' });
-    }
+    const refused = await ingestMqttMessage({ ingest, metrics }, device, payload);
     if (refused.length > 0) {
       aedes?.publish(
         { cmd: 'publish', topic: deviceErrorsTopic(device.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false },
         () => undefined,
       );
     }
-    stopTimer();
   }
 
   async function start(): Promise<Aedes> {

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { DeviceRepository } from '../registry/device.js';
 import type { Logger } from '../shared/logger.js';
 import { ALL_DEVICE_READINGS, deviceErrorsTopic, deviceOfTopic, sharedSubscription } from '../shared/topics.js';
 import type { IngestService } from './ingest.js';
+import { IngestErrors } from './errors.js';
 import type { IngestMetrics } from './metrics.js';
+import { ingestMqttMessage, type MqttRefusal } from './mqtt-message.js';
 
 export interface MqttConsumerOptions {
   url: string;
@@ -65,36 +66,20 @@ export function createMqttConsumer(deps: MqttConsumerDeps, options: Partial<Mqtt
 
   async function handle(client: MqttClient, packet: IPublishPacket): Promise<void> {
     lastMessageAt = Date.now();
-    const stopTimer = metrics.ackSeconds.startTimer({ protocol: 'mqtt' });
     const device = deviceOfTopic(packet.topic);
     const credential = device ? await devices.get(device) : undefined;
-    const problems: unknown[] = [];
+    let refused: MqttRefusal[];
     if (!credential || !credential.enabled) {
-      problems.push({ code: credential ? 'FH_ERR_DEVICE_DISABLED' : 'FH_ERR_DEVICE_UNKNOWN', message: `Device ${device} cannot write` });
+      const error = credential ? IngestErrors.deviceDisabled : IngestErrors.deviceUnknown;
+      metrics.refused.inc({ code: error.code });
+      refused = [{ code: error.code, message: `Device ${device} cannot write` }];
     } else {
-      let body: unknown;
-      try {
-        body = JSON.parse(packet.payload.toString());
-      } catch {
-        problems.push({ code: 'FH_ERR_HTTP_MALFORMED_JSON', message: 'Payload is not valid JSON' });
-      }
-      if (body !== undefined) {
-        await ingest.waitForCapacity();
-        const outcome = await ingest.ingest({
-          credential,
-          items: Array.isArray(body) ? body : [body],
-          correlationId: randomUUID(),
-          protocol: 'mqtt',
-        });
-        problems.push(...outcome.refused);
-      }
+      refused = await ingestMqttMessage({ ingest, metrics }, credential, packet.payload as Buffer);
     }
-    if (problems.length > 0 && device) {
+    if (refused.length > 0 && device) {
       // There is no negative PUBACK a device would see through the broker: refusals go to its errors topic.
-      for (const p of problems) metrics.refused.inc({ code: (p as { code: string }).code });
-      client.publish(deviceErrorsTopic(device), JSON.stringify({ refused: problems }), { qos: 0 });
+      client.publish(deviceErrorsTopic(device), JSON.stringify({ refused }), { qos: 0 });
     }
-    stopTimer();
   }
 
   function open(index: number): Promise<MqttClient> {

@@ -42,7 +42,7 @@ describe('fieldhook simulate (command line)', () => {
   });
 
   it('refuses to run for devices that are not registered, without a shared secret', async () => {
-    const env = { ...process.env, FIELDHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'fh-sim-')) };
+    const env: NodeJS.ProcessEnv = { ...process.env, FIELDHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'fh-sim-')) };
     delete env.FIELDHOOK_DEVICE_SECRET;
     await expect(
       run(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'simulate', '--duration', '1'], { env, timeout: 20_000 }),
@@ -62,7 +62,7 @@ describe('fieldhook simulate (command line)', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
-    const env = { ...process.env, FIELDHOOK_DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, FIELDHOOK_DATA_DIR: dataDir };
     delete env.FIELDHOOK_DEVICE_SECRET;
     try {
       await run(process.execPath, [
