@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { createSqliteSpool } from '../../../services/ingestor/spool/sqlite-spool.js';
+
+const exec = promisify(execFile);
+
+describe('fieldhook devices / farms / dead-letters (command line)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fh-cli-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, FIELDHOOK_DATA_DIR: dataDir };
+  const cli = async (...args: string[]) => JSON.parse((await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { env })).stdout);
+
+  it('adds, lists, shows, rotates, disables and exports devices', async () => {
+    const added = await cli('devices', 'add', 'n-1', '--farm', 'f1', '--field', 'north', '--lat', '50.8', '--lon', '4.35', '--crop', 'tomato', '--wind-height', '10');
+    expect(added).toMatchObject({ id: 'n-1', farm: 'f1', field: 'north', enabled: true, location: { latitude: 50.8, longitude: 4.35, elevation: 0 } });
+    expect(added.secret).toMatch(/^whsec_/);
+    await cli('devices', 'add', 'gw-1', '--farm', 'f1', '--field', 'north', '--kind', 'gateway');
+
+    const listed = await cli('devices', 'list', '--farm', 'f1');
+    expect(listed.map((d: { id: string }) => d.id)).toEqual(['gw-1', 'n-1']);
+    expect(JSON.stringify(listed)).not.toContain(added.secret);
+
+    const shown = await cli('devices', 'show', 'n-1');
+    expect(shown).toMatchObject({ profile: { crop: 'tomato', windHeightM: 10 } });
+    expect(shown.secret).toBeUndefined();
+
+    const rotated = await cli('devices', 'rotate-secret', 'n-1');
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(added.secret);
+
+    expect(await cli('devices', 'disable', 'n-1')).toEqual({ id: 'n-1', enabled: false });
+    const passwords = join(dataDir, 'passwords');
+    const acl = join(dataDir, 'acl');
+    expect(await cli('devices', 'export-mosquitto', '--passwords', passwords, '--acl', acl, '--ingestor-user', 'ing', '--ingestor-password', 'pw')).toMatchObject({ devices: 1 });
+    expect(readFileSync(passwords, 'utf8')).toMatch(/^ing:\$7\$101\$/);
+    expect(readFileSync(passwords, 'utf8')).not.toContain('n-1:');
+
+    expect(await cli('farms', 'allow-networks', 'f1', '192.168.10.0/24')).toEqual({ farm: 'f1', allowedNetworks: ['192.168.10.0/24'] });
+  }, 60_000);
+
+  it('refuses bad input with a code and a non-zero exit', async () => {
+    await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'add', 'bad/id', '--farm', 'f', '--field', 'x'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('FH_ERR_CLI_INVALID'),
+    });
+    await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'show', 'ghost'], { env })).rejects.toMatchObject({
+      stderr: expect.stringContaining('FH_ERR_DEVICE_NOT_FOUND'),
+    });
+  }, 30_000);
+
+  it('lists and requeues dead letters', async () => {
+    const spool = createSqliteSpool({ path: join(dataDir, 'spool.db'), consumers: ['influx', 'bus'] });
+    const reading = { device: 'n-1', farm: 'f1', field: 'north', ts: 1_790_000_000_000, values: { rssi: -70 } };
+    await spool.addDeadLetters([{ correlationId: 'c-1', reading, status: 400, reason: 'field type conflict' }]);
+    spool.close();
+    const listed = await cli('dead-letters', 'list');
+    expect(listed).toEqual([expect.objectContaining({ id: 1, status: 400, reason: 'field type conflict', reading })]);
+    expect(await cli('dead-letters', 'requeue')).toEqual({ requeued: 1 });
+    expect(await cli('dead-letters', 'list')).toEqual([]);
+  }, 30_000);
+});
