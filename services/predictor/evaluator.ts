@@ -153,6 +153,13 @@ export async function evaluateFields(
       finish(f, { kind: 'stale', reason: computed.gap }, null, null, base, corr);
       continue;
     }
+    // One non-finite feature would make the model refuse the whole batch: judge that field
+    // unusable (like a gap) instead of failing every other field of the round.
+    const bad = computed.features.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      finish(f, { kind: 'stale', reason: `incomplete inputs: ${FEATURE_NAMES[bad]}` }, null, null, base, corr);
+      continue;
+    }
     pending.push({ f, features: computed.features, base, corr });
   }
 
