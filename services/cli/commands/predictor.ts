@@ -159,10 +159,14 @@ export function registerPredictorCommands(program: Command): void {
       const { farm, field } = parseField(o.field, o.farm);
       const config = cliConfig();
       const logger = createLogger({ level: 'warn' });
+      const influx = influxOf(config);
+      const loader = createHistoryLoader(influx);
       const predictor = buildPredictor({
         config,
         logger,
-        influx: influxOf(config),
+        influx,
+        // Only this field's history: the command must stay quick on a farm of thousands.
+        history: { load: (fromTs, toTs) => loader.load(fromTs, toTs, [{ farm, field }]) },
         mode: 'passive',
         publish: () => Promise.reject(new Error('predict publishes nothing')),
       });
