@@ -59,4 +59,12 @@ describe('fieldhook fields | predict', () => {
     expect(out.provenance.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     await expect(cli('predict', '--field', 'farm1/nowhere')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_NOT_FOUND' });
   });
+
+  it('replays a range into recommendation points without publishing', async () => {
+    const summary = await cli('replay', '--from', '2026-06-01T00:00:00Z', '--to', '2026-06-01T03:00:00Z', '--field', 'farm1/north');
+    expect(summary).toEqual({ fields: 1, evaluations: 4, events: { 'sensor.stale': 1 }, published: 0 });
+    const q = new URLSearchParams({ db: database, q: `SELECT count("stale") FROM "recommendation" WHERE "field" = 'north'` });
+    const body = (await (await fetch(`${inject('influxUrl')}/query?${q}`)).json()) as { results: { series?: { values: number[][] }[] }[] };
+    expect(body.results[0]!.series![0]!.values[0]![1]).toBe(4);
+  });
 });

@@ -40,4 +40,17 @@ describe('model holder', () => {
     expect(holder.current().identity).toMatchObject({ version: '9.9.9', sha256: first.sha256 });
     await holder.stop();
   });
+
+  it('notices a changed file by itself (polling) and swaps the model in', async () => {
+    copyFileSync('models/irrigation/model.onnx', modelPath);
+    copyFileSync('models/irrigation/model.json', cardPath);
+    const holder = createModelHolder({ modelPath, cardPath, pollMs: 50 }, silentLogger());
+    await holder.start();
+    const card = JSON.parse(readFileSync(cardPath, 'utf8')) as { version: string };
+    writeFileSync(cardPath, JSON.stringify({ ...card, version: '7.0.0' }));
+    const deadline = Date.now() + 5_000;
+    while (holder.current().identity.version !== '7.0.0' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(holder.current().identity.version).toBe('7.0.0');
+    await holder.stop();
+  });
 });
