@@ -148,6 +148,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     const evaluations = await evaluateFields(selected, clock.now(), { windows, states, model, identity, cache }, evalOptions);
     // Points are the record of every evaluation; a failed write must not hold back advice.
     const written = writer.write(evaluations).catch((err: unknown) => logger.warn({ err }, 'recommendation points not written'));
+    const changed: { farm: string; field: string; state: DecisionState }[] = [];
     await Promise.all(
       evaluations.map(async (e) => {
         metrics?.evaluations.inc({ outcome: e.assessment.kind });
@@ -165,10 +166,12 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
         }
         if (e.decision.state !== states.get(e.key)) {
           states.set(e.key, e.decision.state);
-          await statesRepo.save(e.farm, e.field, e.decision.state);
+          changed.push({ farm: e.farm, field: e.field, state: e.decision.state });
         }
       }),
     );
+    // After the publishes: an event is durable downstream before the state that says "sent".
+    if (changed.length > 0) await statesRepo.saveMany(changed);
     await written;
     end?.();
     return evaluations;

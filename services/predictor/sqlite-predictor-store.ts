@@ -8,6 +8,8 @@ import { validateFieldSettings, type FieldProfileRepository, type FieldSettings 
 export interface DecisionStateRepository {
   loadAll(): Promise<Map<string, DecisionState>>;
   save(farm: string, field: string, state: DecisionState): Promise<void>;
+  /** Several fields in one transaction (a round that changed many). */
+  saveMany(entries: readonly { farm: string; field: string; state: DecisionState }[]): Promise<void>;
   close(): void;
 }
 
@@ -81,6 +83,12 @@ export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): 
     },
     async save(farm, field, state) {
       upsert.run(farm, field, JSON.stringify(state), Date.now());
+    },
+    async saveMany(entries) {
+      const now = Date.now();
+      db.transaction(() => {
+        for (const e of entries) upsert.run(e.farm, e.field, JSON.stringify(e.state), now);
+      })();
     },
     close() {
       if (ownsDb) db.close();
