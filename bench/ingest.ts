@@ -10,6 +10,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { Pool } from 'undici';
 import { startInfluxDB, type RunningInfluxDB } from '../infra/harness/influxdb.js';
 import { startMosquitto } from '../infra/harness/mosquitto.js';
+import { startTelegraf, TELEGRAF_VERSION } from '../infra/harness/telegraf.js';
 import { freePort, startProcess, waitUntil, type ManagedProcess } from '../infra/harness/process.js';
 import { readingToLine } from '../services/ingestor/line-protocol.js';
 import { exportMosquitto } from '../services/registry/mosquitto-export.js';
@@ -42,13 +43,14 @@ function reading(i: number) {
   return { device: `b-${i % DEVICES}`, id: `r-${i}`, ts: BASE_TS + i, values: values(i) };
 }
 
-async function count(influx: RunningInfluxDB, db: string): Promise<number> {
-  const body = (await influx.query('SELECT count("rssi") FROM "reading"', db)) as { results: { series?: { values: [number, number][] }[] }[] };
+/** Points counted by one field: fieldhook writes `rssi`, Telegraf's JSON parser `values_rssi`. */
+async function count(influx: RunningInfluxDB, db: string, field = 'rssi'): Promise<number> {
+  const body = (await influx.query(`SELECT count("${field}") FROM "reading"`, db)) as { results: { series?: { values: [number, number][] }[] }[] };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
-async function untilCount(influx: RunningInfluxDB, db: string, n: number, timeoutMs = 300_000): Promise<void> {
-  await waitUntil(async () => (await count(influx, db)) >= n, timeoutMs, `${n} points in ${db}`);
+async function untilCount(influx: RunningInfluxDB, db: string, n: number, field = 'rssi', timeoutMs = 300_000): Promise<void> {
+  await waitUntil(async () => (await count(influx, db, field)) >= n, timeoutMs, `${n} points in ${db}`);
 }
 
 async function rawCeiling(influx: RunningInfluxDB, n: number): Promise<Row> {
@@ -76,10 +78,10 @@ async function rawCeiling(influx: RunningInfluxDB, n: number): Promise<Row> {
   return { what: 'InfluxDB raw ceiling (5,000-line batches, 2 writers)', readings: n, seconds: (performance.now() - started) / 1000 };
 }
 
-async function httpThroughput(url: string, secrets: string[], influx: RunningInfluxDB, db: string): Promise<Row> {
+async function httpThroughput(url: string, secrets: string[], influx: RunningInfluxDB, db: string, label = 'fieldhook HTTP', field = 'rssi'): Promise<Row> {
   const pool = new Pool(url, { connections: 16, pipelining: 1 });
   const requests = HTTP_READINGS / BATCH;
-  const before = await count(influx, db);
+  const before = await count(influx, db, field);
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -97,7 +99,7 @@ async function httpThroughput(url: string, secrets: string[], influx: RunningInf
             body,
           });
           await res.body.dump();
-          if (res.statusCode === 202) break;
+          if (res.statusCode === 202 || res.statusCode === 204) break;
           if (res.statusCode !== 429 && res.statusCode !== 503) throw new Error(`HTTP ${res.statusCode}`);
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -105,9 +107,9 @@ async function httpThroughput(url: string, secrets: string[], influx: RunningInf
     }),
   );
   const acked = (performance.now() - started) / 1000;
-  await untilCount(influx, db, before + HTTP_READINGS);
+  await untilCount(influx, db, before + HTTP_READINGS, field);
   await pool.close();
-  return { what: `fieldhook HTTP, batches of ${BATCH}`, readings: HTTP_READINGS, seconds: (performance.now() - started) / 1000, note: `all acknowledged after ${acked.toFixed(2)} s` };
+  return { what: `${label}, batches of ${BATCH}`, readings: HTTP_READINGS, seconds: (performance.now() - started) / 1000, note: `all acknowledged after ${acked.toFixed(2)} s` };
 }
 
 async function mqttThroughput(brokerUrl: string, secrets: string[], influx: RunningInfluxDB, db: string, label: string, offset: number): Promise<Row> {
@@ -270,6 +272,18 @@ async function main(): Promise<void> {
     const rssExternal = rssMb(external.proc.child.pid!, 'VmHWM');
     await external.proc.stop();
     await mosquitto.stop();
+
+    // Telegraf's HTTP listener into the same InfluxDB: the agent users compare with. It answers
+    // 204 before anything is written and buffers in memory only.
+    process.stderr.write('Telegraf HTTP listener…\n');
+    await influx.createDatabase('telegraf');
+    const telegraf = await startTelegraf({ dir: join(root, 'telegraf'), influxUrl: influx.url, database: 'telegraf' });
+    rows.push(
+      await measured(telegraf.process.child.pid!, () =>
+        httpThroughput(telegraf.url, secrets, influx, 'telegraf', `Telegraf ${TELEGRAF_VERSION} http_listener_v2 (acks before writing, memory buffer)`, 'values_rssi'),
+      ),
+    );
+    await telegraf.stop();
 
     const ceiling = raw.readings / raw.seconds;
     console.log('\n| path | readings | seconds | readings/s | % of raw ceiling | peak RSS | note |');

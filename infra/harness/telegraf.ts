@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startProcess, tcpOpen, waitUntil, type ManagedProcess } from './process.js';
+
+/**
+ * Telegraf, the ingestion agent fieldhook is compared with in `npm run bench:ingest`: built once
+ * with only the plugins the comparison needs (HTTP listener in, InfluxDB out), which takes
+ * seconds instead of the full build's many minutes.
+ */
+export const TELEGRAF_VERSION = 'v1.36.4';
+const TAGS = 'custom,inputs.http_listener_v2,outputs.influxdb,parsers.json,serializers.influx';
+
+export function ensureTelegraf(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  const gobin = join(cache, 'fieldhook', `telegraf-${TELEGRAF_VERSION}`, 'bin');
+  const binary = join(gobin, 'telegraf');
+  if (existsSync(binary)) return binary;
+  mkdirSync(gobin, { recursive: true });
+  log(`Building Telegraf ${TELEGRAF_VERSION} (HTTP listener and InfluxDB output only) with go install…`);
+  const result = spawnSync('go', ['install', '-tags', TAGS, `github.com/influxdata/telegraf/cmd/telegraf@${TELEGRAF_VERSION}`], {
+    env: { ...process.env, CGO_ENABLED: '0', GOBIN: gobin, GOFLAGS: '-buildvcs=false' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.status !== 0 || !existsSync(binary)) throw new Error(`building Telegraf failed (exit ${result.status})`);
+  return binary;
+}
+
+export interface RunningTelegraf {
+  url: string;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Telegraf taking fieldhook's native JSON batches on `POST /v1/readings` and writing them to
+ * InfluxDB as `reading` points (fields named `values_<quantity>` by its JSON parser), with a
+ * 5,000-metric batch and a buffer large enough that it drops nothing in the run.
+ */
+export async function startTelegraf(options: { dir: string; influxUrl: string; database: string }): Promise<RunningTelegraf> {
+  const binary = ensureTelegraf();
+  const port = await freePort();
+  mkdirSync(options.dir, { recursive: true });
+  const config = join(options.dir, 'telegraf.conf');
+  writeFileSync(
+    config,
+    `[agent]
+  interval = "10s"
+  flush_interval = "100ms"
+  metric_batch_size = 5000
+  metric_buffer_limit = 1000000
+  omit_hostname = true
+
+[[inputs.http_listener_v2]]
+  service_address = "127.0.0.1:${port}"
+  paths = ["/v1/readings"]
+  methods = ["POST"]
+  data_format = "json"
+  name_override = "reading"
+  tag_keys = ["device"]
+  json_time_key = "ts"
+  json_time_format = "unix_ms"
+
+[[outputs.influxdb]]
+  urls = ["${options.influxUrl}"]
+  database = "${options.database}"
+  skip_database_creation = true
+`,
+  );
+  const proc = startProcess(binary, ['--config', config], process.env);
+  await waitUntil(() => tcpOpen(port), 15_000, 'Telegraf');
+  return { url: `http://127.0.0.1:${port}`, process: proc, stop: () => proc.stop() };
+}
