@@ -16,4 +16,4 @@ COPY bin ./bin
 COPY models ./models
 ENV FIELDHOOK_DATA_DIR=/data
 EXPOSE 8080 1883
-CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=160", "bin/fieldhook.js", "start"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=160", "bin/fieldhook.js", "start"]

@@ -197,7 +197,7 @@ async function startIngestor(dataDir: string, influx: RunningInfluxDB, db: strin
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each ingestor run there.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // The same V8 limits as `npm start` (package.json), unless BENCH_NODE_FLAGS says otherwise.
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=160').split(' ').filter(Boolean);
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=160').split(' ').filter(Boolean);
   const proc: ManagedProcess = startProcess(process.execPath, [...flags, ...profile, 'dist/services/cli/main.js', 'start'], {
     ...process.env,
     FIELDHOOK_DATA_DIR: dataDir,
