@@ -11,12 +11,13 @@ import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import type { PredictConfig } from './config.js';
 import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
-import { PredictNotStarted } from './errors.js';
+import { PredictConfigInvalid, PredictNotStarted } from './errors.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import { createFeatureCache } from './feature-cache.js';
 import { fieldKey, profileOf, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createModelHolder, type ModelHolder } from './model-holder.js';
+import { ownsField, partitionGroup, type Partitioning } from './partition.js';
 import { createRecommendationWriter, eventOf, type RecommendationWriter } from './outputs.js';
 import { createPredictorBusConsumer, type PredictorBusConsumer, type PredictorBusOptions } from './bus-consumer.js';
 import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository } from './sqlite-predictor-store.js';
@@ -84,7 +85,11 @@ export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
 
 export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const { config } = options;
-  const logger = options.logger.child({ service: 'predictor' });
+  const partitioning: Partitioning = { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION };
+  if (partitioning.partition >= partitioning.partitions) {
+    throw PredictConfigInvalid(`FIELDHOOK_PREDICT_PARTITION must be below FIELDHOOK_PREDICT_PARTITIONS (${partitioning.partitions})`);
+  }
+  const logger = options.logger.child({ service: 'predictor', partition: `${partitioning.partition}/${partitioning.partitions}` });
   const clock = options.clock ?? { now: () => Date.now() };
   const db = options.fields && options.states ? undefined : openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
   const fieldsRepo = options.fields ?? createSqliteFieldProfiles(db!);
@@ -118,6 +123,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     const next = new Map<string, EvaluatedField>();
     for (const settings of await fieldsRepo.list()) {
       const key = fieldKey(settings.farm, settings.field);
+      if (!ownsField(partitioning, key)) continue;
       const previous = fields.get(key);
       // Unchanged settings keep their profile object, and with it the feature cache.
       if (previous && JSON.stringify(previous.settings) === JSON.stringify(settings)) {
@@ -178,6 +184,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   }
 
   function ingest(key: string, readings: WindowReading[]): void {
+    // Another partition's field: acknowledged (by returning) but not kept.
+    if (!ownsField(partitioning, key)) return;
     windows.apply(key, readings);
     dirty.add(key);
     if (!started || debounce) return;
@@ -203,7 +211,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       started = true;
       if (options.mode === 'passive') return;
       if (options.bus) {
-        bus = createPredictorBusConsumer({ clientId: config.PREDICT_MQTT_CLIENT_ID, ...options.bus }, { apply: ingest, logger });
+        const group = options.bus.group === null ? null : partitionGroup(options.bus.group, partitioning);
+        bus = createPredictorBusConsumer({ clientId: config.PREDICT_MQTT_CLIENT_ID, ...options.bus, group }, { apply: ingest, logger });
         await bus.start();
       }
       // Silence is only noticed if fields are evaluated without new readings too.

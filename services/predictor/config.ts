@@ -21,7 +21,9 @@ export const PREDICT_CONFIG = {
   PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(3 * HOUR_MS).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
   PREDICT_INTERVAL_MS: int(1_000).default(15 * MINUTE_MS).describe('Every field is re-evaluated this often, even without new readings'),
   PREDICT_DEBOUNCE_MS: int().default(20).describe('Readings arriving within this delay are evaluated in one batch'),
-  PREDICT_MQTT_GROUP: z.string().default('fieldhook-predict').describe('Shared-subscription group of all predictor instances'),
+  PREDICT_MQTT_GROUP: z.string().default('fieldhook-predict').describe('Shared-subscription group prefix of the predictor instances (one group per partition)'),
+  PREDICT_PARTITIONS: int(1).max(1024).default(1).describe('Predictor instances splitting the fields (by a hash of farm/field)'),
+  PREDICT_PARTITION: int(0).default(0).describe('This instance\'s partition, 0 … PREDICT_PARTITIONS − 1'),
   PREDICT_MQTT_CLIENT_ID: z.string().default('fieldhook-predict').describe('Stable client id of this predictor (persistent session); unique per instance'),
 };
 

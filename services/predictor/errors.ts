@@ -9,3 +9,4 @@ export const PredictHistoryFailed = defineError('FH_ERR_PREDICT_HISTORY', 502, '
 export const PredictWriteFailed = defineError('FH_ERR_PREDICT_WRITE', 502, 'Recommendations could not be written to InfluxDB');
 export const PredictNotStarted = defineError('FH_ERR_PREDICT_NOT_STARTED', 503, 'The predictor has not started');
 export const PredictInvalidRange = defineError('FH_ERR_PREDICT_INVALID_RANGE', 400, 'Invalid time range');
+export const PredictConfigInvalid = defineError('FH_ERR_PREDICT_CONFIG', 500, 'Invalid predictor settings');
