@@ -22,6 +22,9 @@ export function recommendationPoint(e: Evaluation): Point {
   p.booleanField('advice_active', e.decision.state.advice !== null);
   if (e.decision.event) p.stringField('event', e.decision.event);
   p.intField('window_readings', e.provenance.window.readings);
+  // Enough to answer "why" from a dashboard: the exact model file and the newest ingest batch.
+  p.stringField('model_sha256', e.provenance.model.sha256);
+  if (e.correlationId) p.stringField('correlation_id', e.correlationId);
   p.floatField('window_completeness', e.provenance.window.completeness);
   if (e.prediction) {
     const r = e.prediction;

@@ -22,7 +22,7 @@ describe('recommendation outputs', () => {
   it('writes the DESIGN.md recommendation point: tags farm, field, model; depth, depletion, RAW, TAW, ET0', () => {
     const line = recommendationPoint(evaluation()).toLineProtocol()!;
     expect(line).toMatch(/^recommendation,farm=farm\\ 1,field=north,model=m@1\.0\.0 /);
-    for (const f of ['irrigate=T', 'depth_mm=55', 'gross_depth_mm=68.75', 'depletion_mm=40', 'raw_mm=52', 'taw_mm=130', 'et0_mm=5.2', 'hours_to_threshold=14.5', 'stale=F', 'event="irrigation.recommended"']) {
+    for (const f of ['irrigate=T', 'depth_mm=55', 'gross_depth_mm=68.75', 'depletion_mm=40', 'raw_mm=52', 'taw_mm=130', 'et0_mm=5.2', 'hours_to_threshold=14.5', 'stale=F', 'event="irrigation.recommended"', 'correlation_id="c1"', `model_sha256="${'a'.repeat(64)}"`]) {
       expect(line).toContain(f);
     }
     expect(line.endsWith(` ${BigInt(at) * 1_000_000n}`)).toBe(true); // ns here; the write API converts to its precision
