@@ -1,21 +1,10 @@
 import { abortable } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
-import { fieldReadingsTopic } from '../shared/topics.js';
 import type { IngestMetrics } from './metrics.js';
 import { createConsumerLoop } from './spool/consumer-loop.js';
 import { BUS_CONSUMER, type Spool } from './spool/spool.js';
 
-/** A reading as the predictor receives it on the bus. */
-export interface BusReading {
-  device: string;
-  farm: string;
-  field: string;
-  id?: string;
-  /** Device time, ISO 8601. */
-  ts: string;
-  values: Record<string, number>;
-  correlation_id: string;
-}
+export type { BusReading } from './bus-message.js';
 
 export interface BusPublisherOptions {
   /** Readings taken from the spool per round. Default 1,000. */
@@ -38,7 +27,7 @@ export type BusPublish = (topic: string, payload: string) => Promise<unknown>;
 
 /**
  * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1; the
- * payload is a JSON array of `BusReading`s of that field, in device-time order per device) from
+ * payload is a JSON array of `BusReading`s of that field, see `bus-message.ts`) from
  * its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
  * a broker outage delays the predictor without losing its input.
  */
@@ -52,27 +41,12 @@ export function createBusPublisher(
   async function round(signal: AbortSignal): Promise<boolean> {
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
+    // The messages were prepared when the readings were stored (one per field and record).
     const sends: Promise<unknown>[] = [];
     let published = 0;
     for (const record of records) {
-      // One message per field and record: a gateway's batch of 100 readings is one publish.
-      const byField = new Map<string, BusReading[]>();
-      for (const r of record.readings) {
-        const topic = fieldReadingsTopic(r.farm, r.field);
-        let group = byField.get(topic);
-        if (!group) byField.set(topic, (group = []));
-        group.push({
-          device: r.device,
-          farm: r.farm,
-          field: r.field,
-          ...(r.id !== undefined ? { id: r.id } : {}),
-          ts: new Date(r.ts).toISOString(),
-          values: r.values,
-          correlation_id: record.correlationId,
-        });
-      }
-      for (const [topic, group] of byField) sends.push(publish(topic, JSON.stringify(group)));
-      published += record.readings.length;
+      for (const [topic, payload] of JSON.parse(record.data) as [string, string][]) sends.push(publish(topic, payload));
+      published += record.count;
     }
     await abortable(Promise.all(sends), signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);

@@ -1,9 +1,7 @@
 import { HttpError, type InfluxDB } from '@influxdata/influxdb-client';
 import { sleep as abortableSleep } from '../shared/abortable.js';
 import type { Logger } from '../shared/logger.js';
-import { readingToLine } from './line-protocol.js';
 import type { IngestMetrics } from './metrics.js';
-import type { NormalizedReading } from './reading.js';
 import { createConsumerLoop } from './spool/consumer-loop.js';
 import { INFLUX_CONSUMER, type Spool } from './spool/spool.js';
 
@@ -55,9 +53,11 @@ export interface InfluxWriter {
   healthy(): boolean;
 }
 
+/** One line to write, and where its reading is kept (record and position) should it be refused. */
 interface Entry {
-  reading: NormalizedReading;
   line: string;
+  seq: number;
+  index: number;
   correlationId: string;
 }
 
@@ -119,9 +119,11 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
       if (refused) {
         const reason = (err as Error).message.slice(0, 500);
         logger.warn({ correlationId: entries[0]!.correlationId, status, reason }, 'InfluxDB refused a line: dead-lettered');
-        await spool.addDeadLetters(
-          entries.map((e) => ({ correlationId: e.correlationId, reading: e.reading, status, reason })),
+        // Lines and readings of a record are in the same order: the index finds the reading.
+        const letters = await Promise.all(
+          entries.map(async (e) => ({ correlationId: e.correlationId, reading: (await spool.readingsOf(e.seq))[e.index]!, status, reason })),
         );
+        await spool.addDeadLetters(letters);
         metrics.deadLettered.inc(entries.length);
         return;
       }
@@ -135,9 +137,7 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
     if (records.length === 0) return false;
     const entries: Entry[] = [];
     for (const record of records) {
-      for (const reading of record.readings) {
-        entries.push({ reading, line: readingToLine(reading), correlationId: record.correlationId });
-      }
+      record.data.split('\n').forEach((line, index) => entries.push({ line, seq: record.seq, index, correlationId: record.correlationId }));
     }
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {

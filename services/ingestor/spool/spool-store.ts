@@ -1,6 +1,8 @@
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
+import { busMessages } from '../bus-message.js';
+import { readingToLine } from '../line-protocol.js';
 import { dedupKey, type NormalizedReading } from '../reading.js';
-import type { AppendRequest, AppendResult, DeadLetter, SpoolRecord, SpoolUsage } from './spool.js';
+import { BUS_CONSUMER, INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
 
 const MIGRATIONS = [
   (db: SqliteDatabase) => {
@@ -12,7 +14,9 @@ const MIGRATIONS = [
         only_consumer TEXT,
         readings INTEGER NOT NULL,
         bytes INTEGER NOT NULL,
-        payload TEXT NOT NULL
+        payload TEXT NOT NULL,
+        lines TEXT NOT NULL,
+        bus TEXT NOT NULL
       );
       CREATE TABLE cursors (consumer TEXT PRIMARY KEY, seq INTEGER NOT NULL);
       CREATE TABLE dedup (
@@ -43,13 +47,12 @@ export interface SpoolStoreOptions {
 }
 
 /**
- * An append as it crosses to the store: the readings already serialised (a string crosses a
- * thread boundary as one copy, objects one by one) with their de-duplication keys beside them.
+ * An append as it crosses to the store: the readings serialised, since a string crosses a thread
+ * boundary as one copy where objects are cloned one by one. The store derives everything else.
  */
 export interface EncodedAppend {
   correlationId: string;
   payload: string;
-  keys: { device: string; key: string }[];
   onceKey?: { device: string; key: string };
 }
 
@@ -57,25 +60,7 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
   return {
     correlationId: request.correlationId,
     payload: JSON.stringify(request.readings),
-    keys: request.readings.map((r) => ({ device: r.device, key: dedupKey(r) })),
     ...(request.onceKey ? { onceKey: request.onceKey } : {}),
-  };
-}
-
-/** A record as stored: readings still serialised, parsed by whoever consumes them. */
-export interface RawRecord {
-  seq: number;
-  createdAt: number;
-  correlationId: string;
-  payload: string;
-}
-
-export function decodeRecord(raw: RawRecord): SpoolRecord {
-  return {
-    seq: raw.seq,
-    createdAt: raw.createdAt,
-    correlationId: raw.correlationId,
-    readings: JSON.parse(raw.payload) as NormalizedReading[],
   };
 }
 
@@ -83,7 +68,8 @@ export function decodeRecord(raw: RawRecord): SpoolRecord {
 export interface SpoolStore {
   /** Apply appends in one transaction, so one fsync makes all of them durable. */
   appendBatch(requests: EncodedAppend[]): AppendResult[];
-  read(consumer: string, maxReadings: number): RawRecord[];
+  read(consumer: string, maxReadings: number): SpoolRecord[];
+  readingsOf(seq: number): NormalizedReading[];
   commit(consumer: string, seq: number): void;
   pendingBytes(): number;
   usage(): SpoolUsage;
@@ -99,7 +85,7 @@ interface RecordRow {
   created_at: number;
   correlation_id: string;
   readings: number;
-  payload: string;
+  data: string;
 }
 
 /**
@@ -116,16 +102,23 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   const stmt = {
     dedup: db.prepare('INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES (?, ?, ?)'),
     insertRecord: db.prepare(
-      'INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     cursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?').pluck(),
     setCursor: db.prepare('UPDATE cursors SET seq = ? WHERE consumer = ? AND seq < ?'),
     // Iterated and stopped early: only the records a read returns are fetched, however long the
     // backlog behind the cursor is after an outage.
-    read: db.prepare(
-      `SELECT seq, created_at, correlation_id, readings, payload FROM records
+    // Each consumer reads only the column prepared for it.
+    readLines: db.prepare(
+      `SELECT seq, created_at, correlation_id, readings, lines AS data FROM records
        WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
+    readBus: db.prepare(
+      `SELECT seq, created_at, correlation_id, readings, bus AS data FROM records
+       WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
+    ),
+    payload: db.prepare('SELECT payload FROM records WHERE seq = ?').pluck(),
     pendingBytes: db.prepare('SELECT coalesce(sum(bytes), 0) FROM records').pluck(),
     deleteConsumed: db.prepare('DELETE FROM records WHERE seq <= ? RETURNING bytes').pluck(),
     pendingFor: db.prepare(
@@ -143,25 +136,28 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let pendingBytes = stmt.pendingBytes.get() as number;
   let deadLetters = stmt.countDead.get() as number;
 
-  function insertRecord(correlationId: string, payload: string, count: number, only: string | null): void {
-    const bytes = Buffer.byteLength(payload);
-    stmt.insertRecord.run(now(), correlationId, only, count, bytes, payload);
+  /**
+   * Store readings with what each consumer will send prepared now: line protocol for InfluxDB,
+   * messages for the bus. This runs where SQLite runs (the spool worker), off the event loop that
+   * answers devices, and the consumers then only pass strings on.
+   */
+  function insertRecord(correlationId: string, readings: NormalizedReading[], payload: string, only: string | null): void {
+    const lines = readings.map(readingToLine).join('\n');
+    const bus = only === null || only === BUS_CONSUMER ? JSON.stringify(busMessages(readings, correlationId)) : '[]';
+    const bytes = Buffer.byteLength(payload) + Buffer.byteLength(lines) + Buffer.byteLength(bus);
+    stmt.insertRecord.run(now(), correlationId, only, readings.length, bytes, payload, lines, bus);
     pendingBytes += bytes;
   }
 
   function applyOne(request: EncodedAppend, at: number): AppendResult {
+    const readings = JSON.parse(request.payload) as NormalizedReading[];
     if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
-      return { stored: request.keys.map(() => false), replayed: true };
+      return { stored: readings.map(() => false), replayed: true };
     }
-    const stored = request.keys.map((k) => stmt.dedup.run(k.device, k.key, at).changes === 1);
-    const fresh = stored.filter(Boolean).length;
-    if (fresh === stored.length) {
-      insertRecord(request.correlationId, request.payload, fresh, null);
-    } else if (fresh > 0) {
-      // Some were duplicates (rare): keep only the fresh readings.
-      const readings = (JSON.parse(request.payload) as NormalizedReading[]).filter((_, i) => stored[i]);
-      insertRecord(request.correlationId, JSON.stringify(readings), fresh, null);
-    }
+    const stored = readings.map((r) => stmt.dedup.run(r.device, dedupKey(r), at).changes === 1);
+    const fresh = readings.filter((_, i) => stored[i]);
+    if (fresh.length === readings.length) insertRecord(request.correlationId, readings, request.payload, null);
+    else if (fresh.length > 0) insertRecord(request.correlationId, fresh, JSON.stringify(fresh), null);
     return { stored, replayed: false };
   }
 
@@ -184,15 +180,20 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     read(consumer, maxReadings) {
       const after = stmt.cursor.get(consumer) as number | undefined;
       if (after === undefined) throw new Error(`Unknown spool consumer ${consumer}`);
-      const records: RawRecord[] = [];
+      const query = consumer === INFLUX_CONSUMER ? stmt.readLines : stmt.readBus;
+      const records: SpoolRecord[] = [];
       let count = 0;
       // The first record always comes back, even when it alone holds more than maxReadings.
-      for (const row of stmt.read.iterate(after, consumer) as IterableIterator<RecordRow>) {
-        records.push({ seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, payload: row.payload });
+      for (const row of query.iterate(after, consumer) as IterableIterator<RecordRow>) {
+        records.push({ seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, count: row.readings, data: row.data });
         count += row.readings;
         if (count >= maxReadings) break;
       }
       return records;
+    },
+    readingsOf(seq) {
+      const payload = stmt.payload.get(seq) as string | undefined;
+      return payload === undefined ? [] : (JSON.parse(payload) as NormalizedReading[]);
     },
     pendingBytes: () => pendingBytes,
     usage() {
@@ -237,7 +238,10 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
           reading: string;
         }[];
         // The bus already carried these readings: send them to InfluxDB only.
-        for (const row of rows) insertRecord(row.correlation_id, `[${row.reading}]`, 1, 'influx');
+        for (const row of rows) {
+          const reading = JSON.parse(row.reading) as NormalizedReading;
+          insertRecord(row.correlation_id, [reading], `[${row.reading}]`, INFLUX_CONSUMER);
+        }
         return rows.length;
       })();
       deadLetters -= count;

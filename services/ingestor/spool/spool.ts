@@ -1,11 +1,21 @@
 import type { NormalizedReading } from '../reading.js';
 
-/** A group of readings acknowledged together (one request or one MQTT message). */
+/**
+ * A group of readings acknowledged together (one request or one MQTT message), as one consumer
+ * takes it: already in the form that consumer sends on, prepared when it was appended, so the
+ * consumers themselves parse nothing.
+ */
 export interface SpoolRecord {
   seq: number;
   createdAt: number;
   correlationId: string;
-  readings: NormalizedReading[];
+  /** Number of readings. */
+  count: number;
+  /**
+   * For the InfluxDB writer: line protocol, one line per reading (in reading order).
+   * For the bus: a JSON array of `[topic, payload]` messages.
+   */
+  data: string;
 }
 
 export interface AppendRequest {
@@ -50,6 +60,8 @@ export interface Spool {
   append(request: AppendRequest): Promise<AppendResult>;
   /** Records after the consumer's cursor, up to about `maxReadings` readings (at least one record). */
   read(consumer: string, maxReadings: number): Promise<SpoolRecord[]>;
+  /** The readings of one record, in order (to dead-letter exactly the ones InfluxDB refused). */
+  readingsOf(seq: number): Promise<NormalizedReading[]>;
   /** Move the consumer's cursor past `seq`; records every consumer has passed are deleted. */
   commit(consumer: string, seq: number): Promise<void>;
   /** Bytes of records not yet taken by every consumer: cheap, read on every request. */

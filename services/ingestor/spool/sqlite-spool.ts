@@ -1,6 +1,6 @@
 import { createAppendWaiters, createGroupCommit } from './group-commit.js';
 import type { Spool } from './spool.js';
-import { createSpoolStore, decodeRecord, encodeAppend, type SpoolStoreOptions } from './spool-store.js';
+import { createSpoolStore, encodeAppend, type SpoolStoreOptions } from './spool-store.js';
 
 export type SqliteSpoolOptions = SpoolStoreOptions;
 
@@ -14,7 +14,8 @@ export function createSqliteSpool(options: SqliteSpoolOptions): Spool {
   const group = createGroupCommit((batch) => store.appendBatch(batch), () => waiters.wakeAll());
   return {
     append: (request) => group.append(encodeAppend(request)),
-    read: async (consumer, maxReadings) => store.read(consumer, maxReadings).map(decodeRecord),
+    read: async (consumer, maxReadings) => store.read(consumer, maxReadings),
+    readingsOf: async (seq) => store.readingsOf(seq),
     commit: async (consumer, seq) => store.commit(consumer, seq),
     pendingBytes: () => store.pendingBytes(),
     usage: async () => store.usage(),

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createAppendWaiters } from './group-commit.js';
 import type { Spool } from './spool.js';
-import { decodeRecord, encodeAppend, type RawRecord, type SpoolStoreOptions } from './spool-store.js';
+import { encodeAppend, type SpoolStoreOptions } from './spool-store.js';
 import type { WorkerReply, WorkerRequest } from './spool-worker.js';
 
 /**
@@ -64,7 +64,8 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
       waiters.wakeAll();
       return result;
     },
-    read: async (consumer, maxReadings) => (await call<RawRecord[]>('read', consumer, maxReadings)).map(decodeRecord),
+    read: (consumer, maxReadings) => call('read', consumer, maxReadings),
+    readingsOf: (seq) => call('readingsOf', seq),
     commit: (consumer, seq) => call('commit', consumer, seq),
     pendingBytes: () => pendingBytes,
     usage: () => call('usage'),

@@ -52,6 +52,23 @@ describe('SQLite spool', () => {
     spool.close();
   });
 
+  it('prepares line protocol for InfluxDB and one message per field for the bus, fresh readings only', async () => {
+    const spool = createSqliteSpool({ path: ':memory:', consumers: CONSUMERS });
+    await spool.append({ correlationId: 'c0', readings: [r('a', 1)] });
+    const other = { ...r('b', 2), field: 'y' };
+    await spool.append({ correlationId: 'c1', readings: [r('a', 1), r('a', 2, 'm'), other] });
+    const [, second] = await spool.read('influx', 10);
+    expect(second).toMatchObject({ correlationId: 'c1', count: 2 });
+    expect(second!.data.split('\n')).toEqual(['reading,device=a,farm=f,field=x rssi=-50 2', 'reading,device=b,farm=f,field=y rssi=-50 2']);
+    const [, bus] = await spool.read('bus', 10);
+    expect(JSON.parse(bus!.data)).toEqual([
+      ['fieldhook/v1/farms/f/fields/x/readings', JSON.stringify([{ device: 'a', farm: 'f', field: 'x', id: 'm', ts: new Date(2).toISOString(), values: { rssi: -50 }, correlation_id: 'c1' }])],
+      ['fieldhook/v1/farms/f/fields/y/readings', JSON.stringify([{ device: 'b', farm: 'f', field: 'y', ts: new Date(2).toISOString(), values: { rssi: -50 }, correlation_id: 'c1' }])],
+    ]);
+    expect(await spool.readingsOf(second!.seq)).toEqual([r('a', 2, 'm'), other]);
+    spool.close();
+  });
+
   it('resumes every cursor and the de-duplication memory after a reopen', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'spool-')), 'spool.db');
     const spool = createSqliteSpool({ path, consumers: CONSUMERS });
@@ -72,7 +89,7 @@ describe('SQLite spool', () => {
     await spool.append({ correlationId: 'big', readings: Array.from({ length: 20 }, (_, i) => r('a', i)) });
     await spool.append({ correlationId: 'small', readings: [r('a', 999)] });
     const records = await spool.read('influx', 5);
-    expect(records.map((x) => [x.correlationId, x.readings.length])).toEqual([['big', 20]]);
+    expect(records.map((x) => [x.correlationId, x.count])).toEqual([['big', 20]]);
     spool.close();
   });
 
@@ -82,7 +99,7 @@ describe('SQLite spool', () => {
     expect((await spool.append({ correlationId: 'c', readings: [r('a', 1)], onceKey: once })).replayed).toBe(false);
     const replay = await spool.append({ correlationId: 'c', readings: [r('a', 2)], onceKey: once });
     expect(replay).toEqual({ stored: [false], replayed: true });
-    expect((await spool.read('influx', 10)).flatMap((x) => x.readings.map((y) => y.ts))).toEqual([1]);
+    expect((await spool.read('influx', 10)).map((x) => x.data)).toEqual(['reading,device=a,farm=f,field=x rssi=-50 1']);
     spool.close();
   });
 
@@ -94,7 +111,9 @@ describe('SQLite spool', () => {
     ]);
     expect((await spool.usage()).deadLetters).toBe(1);
     expect(await spool.requeueDeadLetters()).toBe(1);
-    expect((await spool.read('influx', 10))[0]!.readings).toEqual([r('a', 5)]);
+    const [requeued] = await spool.read('influx', 10);
+    expect(requeued!.data).toBe('reading,device=a,farm=f,field=x rssi=-50 5');
+    expect(await spool.readingsOf(requeued!.seq)).toEqual([r('a', 5)]);
     expect(await spool.read('bus', 10)).toEqual([]);
     expect((await spool.usage()).deadLetters).toBe(0);
     spool.close();
