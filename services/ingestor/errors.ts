@@ -12,6 +12,7 @@ export const IngestErrors = {
   networkForbidden: defineError('FH_ERR_AUTH_NETWORK_FORBIDDEN', 403, 'Source address is not in the allowed networks'),
   deviceForbidden: defineError('FH_ERR_AUTH_DEVICE_FORBIDDEN', 403, 'This credential may not write for that device'),
   malformedJson: defineError('FH_ERR_HTTP_MALFORMED_JSON', 400, 'Body is not valid JSON'),
+  badEnvelope: defineError('FH_ERR_INGEST_BAD_ENVELOPE', 400, 'The uplink envelope is not in the expected shape'),
   emptyBatch: defineError('FH_ERR_INGEST_EMPTY_BATCH', 400, 'Send one reading or a non-empty array of readings'),
   batchTooLarge: defineError('FH_ERR_INGEST_BATCH_TOO_LARGE', 413, 'Too many readings in one request'),
   allRefused: defineError('FH_ERR_INGEST_ALL_REFUSED', 400, 'Every reading was refused'),

@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { fromChirpStack, fromTheThingsStack } from '../adapters/lorawan.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
 import { IngestErrors } from '../errors.js';
@@ -48,8 +49,9 @@ function signedDeviceId(request: FastifyRequest): string {
 }
 
 /**
- * `POST /v1/readings`: one reading or an array. 202 = every listed reading is on disk; refused
- * items come back with their index and code; all refused = 400.
+ * `POST /v1/readings`: one reading or an array; `POST /v1/uplinks/chirpstack|ttn`: a LoRaWAN
+ * network server's uplink. 202 = every listed reading is on disk; refused items come back with
+ * their index and code; all refused = 400.
  */
 export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (app: FastifyInstance, opts) => {
   const { ingest, auth } = opts;
@@ -79,46 +81,56 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     });
   }
 
-  app.post(
-    '/v1/readings',
-    {
-      bodyLimit: opts.bodyLimitBytes,
-      config: opts.rateLimitPerMinute > 0 ? { rateLimit: {} } : {},
-      // Cheap refusals first, before the body is read: pressure, then a Bearer credential.
-      onRequest: async (request) => {
-        ingest.assertCapacity();
-        const match = BEARER.exec(request.headers.authorization ?? '');
-        if (match) request.credential = await auth.bearer(match[1]!);
-        else if (!signatureHeaders(request)) throw IngestErrors.authMissing();
-      },
-      preValidation: async (request) => {
-        if (!request.credential) {
-          request.credential = await auth.signature(signedDeviceId(request), signatureHeaders(request)!, request.rawBody ?? Buffer.alloc(0));
-        }
-        await auth.checkNetwork(request.credential, request.ip);
-      },
+  // Cheap refusals first, before the body is read: pressure, then a Bearer credential; a
+  // signature needs the body, so it is checked once that is parsed.
+  const authenticated = {
+    bodyLimit: opts.bodyLimitBytes,
+    config: opts.rateLimitPerMinute > 0 ? { rateLimit: {} } : {},
+    onRequest: async (request: FastifyRequest) => {
+      ingest.assertCapacity();
+      const match = BEARER.exec(request.headers.authorization ?? '');
+      if (match) request.credential = await auth.bearer(match[1]!);
+      else if (!signatureHeaders(request)) throw IngestErrors.authMissing();
     },
-    async (request, reply) => {
-      const body = request.body;
-      const items = Array.isArray(body) ? body : [body];
-      if (items.length === 0) throw IngestErrors.emptyBatch();
-      if (items.length > opts.maxBatchItems) {
-        throw IngestErrors.batchTooLarge(`At most ${opts.maxBatchItems} readings per request`, { maxBatchItems: opts.maxBatchItems });
+    preValidation: async (request: FastifyRequest) => {
+      if (!request.credential) {
+        request.credential = await auth.signature(signedDeviceId(request), signatureHeaders(request)!, request.rawBody ?? Buffer.alloc(0));
       }
-      const signedId = request.headers.authorization ? undefined : String(request.headers['webhook-id']);
-      const outcome = await ingest.ingest({
-        credential: request.credential!,
-        items,
-        correlationId: request.id,
-        protocol: 'http',
-        ...(signedId ? { onceKey: signedId } : {}),
-      });
-      if (outcome.accepted + outcome.duplicates === 0 && outcome.refused.length > 0) {
-        const forbidden = outcome.refused.every((r) => r.code === IngestErrors.deviceForbidden.code);
-        const error = forbidden ? IngestErrors.deviceForbidden : IngestErrors.allRefused;
-        throw error(undefined, { refused: outcome.refused });
-      }
-      return reply.code(202).send(outcome);
+      await auth.checkNetwork(request.credential, request.ip);
     },
+  };
+
+  /** Ingest untrusted items for the request's credential: 202 with the outcome, or the error for "all refused". */
+  async function ingestItems(request: FastifyRequest, reply: FastifyReply, items: unknown[]) {
+    if (items.length === 0) throw IngestErrors.emptyBatch();
+    if (items.length > opts.maxBatchItems) {
+      throw IngestErrors.batchTooLarge(`At most ${opts.maxBatchItems} readings per request`, { maxBatchItems: opts.maxBatchItems });
+    }
+    const signedId = request.headers.authorization ? undefined : String(request.headers['webhook-id']);
+    const outcome = await ingest.ingest({
+      credential: request.credential!,
+      items,
+      correlationId: request.id,
+      protocol: 'http',
+      ...(signedId ? { onceKey: signedId } : {}),
+    });
+    if (outcome.accepted + outcome.duplicates === 0 && outcome.refused.length > 0) {
+      const forbidden = outcome.refused.every((r) => r.code === IngestErrors.deviceForbidden.code);
+      const error = forbidden ? IngestErrors.deviceForbidden : IngestErrors.allRefused;
+      throw error(undefined, { refused: outcome.refused });
+    }
+    return reply.code(202).send(outcome);
+  }
+
+  app.post('/v1/readings', authenticated, async (request, reply) =>
+    ingestItems(request, reply, Array.isArray(request.body) ? request.body : [request.body]),
   );
+
+  // LoRaWAN network servers post their uplinks here with a gateway credential (see adapters/lorawan.ts).
+  app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', authenticated, async (request, reply) => {
+    // ChirpStack posts every event type to one URL; only uplinks carry readings.
+    if (request.query.event !== undefined && request.query.event !== 'up') return reply.code(204).send();
+    return ingestItems(request, reply, [fromChirpStack(request.body)]);
+  });
+  app.post('/v1/uplinks/ttn', authenticated, async (request, reply) => ingestItems(request, reply, [fromTheThingsStack(request.body)]));
 };

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { countPoints, createDatabase, createIngestFixture, eventually, type IngestFixture } from '../helpers/ingest-fixture.js';
+import { CHIRPSTACK_UP, TTN_UPLINK } from '../fixtures/lorawan.js';
+
+const influxUrl = inject('influxUrl');
+const database = `uplinks_${process.pid}`;
+
+describe('LoRaWAN network server webhooks', () => {
+  let fx: IngestFixture;
+  let secret: string;
+  const recent = (iso: string) => new Date(Date.now() - 60_000 + (Date.parse(iso) % 1000)).toISOString();
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, database);
+    fx = createIngestFixture({ influxUrl, database });
+    // The network server holds a gateway credential; its devices are registered by DevEUI.
+    secret = (await fx.devices.add({ id: 'chirpstack', farm: 'farm-l', field: 'north', kind: 'gateway' })).secret;
+    await fx.devices.add({ id: '0101010101010101', farm: 'farm-l', field: 'north', kind: 'device', gateway: 'chirpstack' });
+    await fx.devices.add({ id: '70b3d57ed005a1b2', farm: 'farm-l', field: 'south', kind: 'device', gateway: 'chirpstack' });
+    await fx.ingestor.start();
+  });
+  afterAll(() => fx.close());
+
+  const post = (url: string, payload: unknown) =>
+    fx.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${secret}` }, payload: payload as object });
+
+  it('stores a ChirpStack uplink once, however often ChirpStack retries it, and ignores other events', async () => {
+    const up = { ...CHIRPSTACK_UP, time: recent(CHIRPSTACK_UP.time) };
+    expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
+    expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await post('/v1/uplinks/chirpstack?event=status', { margin: 7 })).statusCode).toBe(204);
+    await eventually(async () => (await countPoints(influxUrl, database, `WHERE "device" = '0101010101010101'`)) === 1);
+  });
+
+  it('stores a TTN uplink for the field of its DevEUI', async () => {
+    const uplink = { ...TTN_UPLINK, uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: { battery_voltage: 3.3 }, received_at: recent(TTN_UPLINK.received_at) } };
+    expect((await post('/v1/uplinks/ttn', uplink)).statusCode).toBe(202);
+    const params = new URLSearchParams({ q: `SELECT "battery_voltage", "rssi" FROM "reading" WHERE "field" = 'south'`, db: database });
+    await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes('3.3'));
+  });
+
+  it('refuses an uplink for a device not registered to the credential, and a malformed envelope', async () => {
+    const stranger = { ...CHIRPSTACK_UP, deduplicationId: 'x-1', time: recent(CHIRPSTACK_UP.time), deviceInfo: { devEui: 'FFFFFFFFFFFFFFFF' } };
+    const refused = await post('/v1/uplinks/chirpstack?event=up', stranger);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ refused: [{ index: 0, code: 'FH_ERR_DEVICE_UNKNOWN' }] });
+    const malformed = await post('/v1/uplinks/ttn', { end_device_ids: {}, uplink_message: { decoded_payload: {} } });
+    expect(malformed.json()).toMatchObject({ status: 400, code: 'FH_ERR_INGEST_BAD_ENVELOPE', field: 'end_device_ids.dev_eui' });
+  });
+});
