@@ -115,7 +115,8 @@ export async function evaluateFields(
   for (const f of fields) {
     const readings = deps.windows.between(f.key, fromTs, now);
     const soilHours = new Set<number>();
-    const corrs: string[] = [];
+    // Only batches that arrived with readings up to `now` (a replay must not cite later ones).
+    const corrs = (deps.windows.get(f.key)?.correlations ?? []).filter((c) => c.ts <= now).map((c) => c.id);
     // Freshness from the readings up to `now` (not the window's newest): replays stay honest.
     let lastSoil = Number.NEGATIVE_INFINITY;
     let lastWeather = Number.NEGATIVE_INFINITY;
@@ -125,7 +126,6 @@ export async function evaluateFields(
         lastSoil = r.ts;
       }
       if (isWeatherComplete(r.values)) lastWeather = r.ts;
-      if (r.correlationId && corrs.at(-1) !== r.correlationId) corrs.push(r.correlationId);
     }
     const base = {
       window: {

@@ -10,12 +10,15 @@ import type { WindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
 
-interface Bin {
-  revision: number;
-  theta: number;
-  et0: number;
-  rain: number;
-}
+/** Slots per field: the 72 bins of a window plus room for the clock to move on. */
+const SLOTS = 96;
+/** Layout of one slot in a field's Float64Array: bin end, revision, θ, ET0, rain. */
+const END = 0;
+const REV = 1;
+const THETA = 2;
+const ET0 = 3;
+const RAIN = 4;
+const WIDTH = 5;
 
 export interface FeatureCache {
   /** Features of field `key` at `atTs` (rounded down to the hour), as `featuresFromReadings` gives them. */
@@ -23,47 +26,56 @@ export interface FeatureCache {
   forget(key: string): void;
 }
 
+/**
+ * Bins live in one Float64Array per field, slot = hour number modulo 96 (about 4 KB a field,
+ * 40 MB for 10,000), so the cache costs no garbage-collected objects per bin.
+ */
 export function createFeatureCache(): FeatureCache {
-  const fields = new Map<string, { profile: FieldProfile; bins: Map<number, Bin> }>();
+  const fields = new Map<string, { profile: FieldProfile; slots: Float64Array }>();
   return {
     features(key, profile, windows, atTs) {
       const end = Math.floor(atTs / HOUR_MS) * HOUR_MS;
       const start = end - FEATURE_WINDOW_HOURS * HOUR_MS;
       let entry = fields.get(key);
       // A changed profile (site, soil) changes ET0 and everything else: start over.
-      if (!entry || entry.profile !== profile) fields.set(key, (entry = { profile, bins: new Map() }));
+      if (!entry || entry.profile !== profile) fields.set(key, (entry = { profile, slots: new Float64Array(SLOTS * WIDTH).fill(Number.NaN) }));
+      const { slots } = entry;
       const revisions = windows.get(key)?.binRevisions;
+      const slotOf = (binEnd: number) => ((((binEnd / HOUR_MS) % SLOTS) + SLOTS) % SLOTS) * WIDTH;
+      const valid = (binEnd: number) => {
+        const o = slotOf(binEnd);
+        return slots[o + END] === binEnd && slots[o + REV] === (revisions?.get(binEnd) ?? 0);
+      };
+      const store = (binEnd: number, theta: number, et0: number, rain: number) => {
+        const o = slotOf(binEnd);
+        slots[o + END] = binEnd;
+        slots[o + REV] = revisions?.get(binEnd) ?? 0;
+        slots[o + THETA] = theta;
+        slots[o + ET0] = et0;
+        slots[o + RAIN] = rain;
+      };
       let stale = 0;
-      for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) {
-        const binEnd = start + (k + 1) * HOUR_MS;
-        if (entry.bins.get(binEnd)?.revision !== (revisions?.get(binEnd) ?? 0)) stale++;
-      }
+      for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) if (!valid(start + (k + 1) * HOUR_MS)) stale++;
       if (stale > FEATURE_WINDOW_HOURS / 4) {
         // Cold (after a start or a gap): one pass over the window beats 72 one-hour passes.
         const series = buildObservationSeries(profile, windows.between(key, start + 1, end), start, end);
-        for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) {
-          const binEnd = start + (k + 1) * HOUR_MS;
-          entry.bins.set(binEnd, { revision: revisions?.get(binEnd) ?? 0, theta: series.theta[k]!, et0: series.et0[k]!, rain: series.rain[k]! });
-        }
+        for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) store(start + (k + 1) * HOUR_MS, series.theta[k]!, series.et0[k]!, series.rain[k]!);
       }
       const theta = new Float64Array(FEATURE_WINDOW_HOURS);
       const et0 = new Float64Array(FEATURE_WINDOW_HOURS);
       const rain = new Float64Array(FEATURE_WINDOW_HOURS);
       for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) {
         const binEnd = start + (k + 1) * HOUR_MS;
-        const revision = revisions?.get(binEnd) ?? 0;
-        let bin = entry.bins.get(binEnd);
-        if (!bin || bin.revision !== revision) {
+        if (!valid(binEnd)) {
+          const revision = revisions?.get(binEnd) ?? 0;
           const one = buildObservationSeries(profile, revision ? windows.between(key, binEnd - HOUR_MS + 1, binEnd) : [], binEnd - HOUR_MS, binEnd);
-          bin = { revision, theta: one.theta[0]!, et0: one.et0[0]!, rain: one.rain[0]! };
-          entry.bins.set(binEnd, bin);
+          store(binEnd, one.theta[0]!, one.et0[0]!, one.rain[0]!);
         }
-        theta[k] = bin.theta;
-        et0[k] = bin.et0;
-        rain[k] = bin.rain;
+        const o = slotOf(binEnd);
+        theta[k] = slots[o + THETA]!;
+        et0[k] = slots[o + ET0]!;
+        rain[k] = slots[o + RAIN]!;
       }
-      // Bins that slid out of the window are not needed again.
-      for (const binEnd of entry.bins.keys()) if (binEnd <= start) entry.bins.delete(binEnd);
       return computeFeatures(profile, { startTs: start, hours: FEATURE_WINDOW_HOURS, theta, et0, rain }, end);
     },
     forget: (key) => void fields.delete(key),

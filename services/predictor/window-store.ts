@@ -10,6 +10,15 @@ const HOUR_MS = 3_600_000;
 /** Quantities the FAO-56 ET0 needs; a field missing any of them recently is stale. */
 export const WEATHER_QUANTITIES = ['air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation'] as const;
 
+/**
+ * What the features read; other quantities (battery, RSSI, …) are not kept in the window, which
+ * holds 75 h of every field in memory.
+ */
+export const FEATURE_QUANTITIES = ['soil_moisture', ...WEATHER_QUANTITIES, 'rainfall'] as const;
+
+/** Correlation ids remembered per field (the newest ones are what provenance reports). */
+const CORRELATIONS_KEPT = 8;
+
 export interface WindowReading extends ObservedReading {
   ts: number;
   /** Correlation id of the ingest batch the reading came in (links advice back to readings). */
@@ -28,6 +37,8 @@ export interface FieldWindow {
    * lands in it: lets the feature cache recompute only the hours that changed.
    */
   binRevisions: Map<number, number>;
+  /** Newest correlation ids with the device time of their reading, oldest first. */
+  correlations: { ts: number; id: string }[];
 }
 
 export interface WindowStoreOptions {
@@ -74,20 +85,42 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
       const same = list[i];
       if (same && same.ts === r.ts) {
         // Two devices (or a retry) at one instant: merge, the later message winning per quantity.
-        list[i] = { ts: r.ts, values: { ...same.values, ...r.values }, ...((r.correlationId ?? same.correlationId) ? { correlationId: r.correlationId ?? same.correlationId! } : {}) };
+        list[i] = { ts: r.ts, values: { ...same.values, ...r.values } };
         return;
       }
     }
     list.splice(i, 0, r);
   }
 
+  function remember(w: FieldWindow, ts: number, id: string): void {
+    const c = w.correlations;
+    if (c.some((x) => x.id === id)) return;
+    if (c.length >= CORRELATIONS_KEPT && ts < c[0]!.ts) return;
+    let i = c.length;
+    while (i > 0 && c[i - 1]!.ts > ts) i--;
+    c.splice(i, 0, { ts, id });
+    if (c.length > CORRELATIONS_KEPT) c.shift();
+  }
+
   return {
     apply(key, readings) {
       let w = windows.get(key);
-      if (!w) windows.set(key, (w = { readings: [], lastSoilMoistureTs: 0, lastWeatherTs: 0, newestTs: 0, binRevisions: new Map() }));
-      for (const r of readings) {
-        if (!Number.isFinite(r.ts)) continue;
+      if (!w) windows.set(key, (w = { readings: [], lastSoilMoistureTs: 0, lastWeatherTs: 0, newestTs: 0, binRevisions: new Map(), correlations: [] }));
+      for (const input of readings) {
+        if (!Number.isFinite(input.ts)) continue;
+        const values: Record<string, number> = {};
+        let kept = 0;
+        for (const q of FEATURE_QUANTITIES) {
+          const v = input.values[q];
+          if (v !== undefined && Number.isFinite(v)) {
+            values[q] = v;
+            kept++;
+          }
+        }
+        if (kept === 0) continue;
+        const r = { ts: input.ts, values };
         insert(w, r);
+        if (input.correlationId) remember(w, input.ts, input.correlationId);
         if (r.ts > w.newestTs) w.newestTs = r.ts;
         const sm = r.values.soil_moisture;
         if (sm !== undefined && Number.isFinite(sm) && r.ts > w.lastSoilMoistureTs) w.lastSoilMoistureTs = r.ts;

@@ -11,7 +11,8 @@ describe('window store', () => {
     w.apply('f/a', [{ ts: 4 * H, values: { ...weather } }, { ts: 5 * H, values: { rainfall: 1 }, correlationId: 'c1' }]);
     const win = w.get('f/a')!;
     expect(win.readings.map((r) => r.ts)).toEqual([3 * H, 4 * H, 5 * H]);
-    expect(win.readings[2]).toEqual({ ts: 5 * H, values: { soil_moisture: 0.2, rainfall: 1 }, correlationId: 'c1' });
+    expect(win.readings[2]).toEqual({ ts: 5 * H, values: { soil_moisture: 0.2, rainfall: 1 } });
+    expect(win.correlations).toEqual([{ ts: 5 * H, id: 'c1' }]);
     expect(win.lastSoilMoistureTs).toBe(5 * H);
     expect(win.lastWeatherTs).toBe(4 * H);
     w.apply('f/a', [{ ts: 20 * H, values: { soil_moisture: 0.1 } }]);
@@ -24,5 +25,16 @@ describe('window store', () => {
     expect(w.between('k', 2 * H, 5 * H).map((r) => r.ts / H)).toEqual([2, 3, 4, 5]);
     expect(w.between('k', 2.5 * H, 2.6 * H)).toEqual([]);
     expect(w.between('missing', 0, H)).toEqual([]);
+  });
+
+  it('keeps only what the features read, and the newest correlation ids', () => {
+    const w = createWindowStore({ keepHours: 100 });
+    w.apply('k', [{ ts: H, values: { battery_voltage: 4.1, rssi: -70 } }]);
+    expect(w.get('k')!.readings).toEqual([]);
+    w.apply('k', [{ ts: 2 * H, values: { ...weather, soil_moisture: 0.2, battery_voltage: 4.1 } }]);
+    expect(w.get('k')!.readings[0]!.values).toEqual({ ...weather, soil_moisture: 0.2 });
+    w.apply('k', Array.from({ length: 12 }, (_, i) => ({ ts: (3 + i) * H, values: { soil_moisture: 0.2 }, correlationId: `c${i}` })));
+    w.apply('k', [{ ts: 14 * H, values: { rainfall: 0.2 }, correlationId: 'c11' }, { ts: 2.5 * H, values: { soil_moisture: 0.3 }, correlationId: 'old' }]);
+    expect(w.get('k')!.correlations.map((c) => c.id)).toEqual(['c4', 'c5', 'c6', 'c7', 'c8', 'c9', 'c10', 'c11']);
   });
 });
