@@ -48,3 +48,31 @@ describe('LoRaWAN network server webhooks', () => {
     expect(malformed.json()).toMatchObject({ status: 400, code: 'FH_ERR_INGEST_BAD_ENVELOPE', field: 'end_device_ids.dev_eui' });
   });
 });
+
+describe('SenML on /v1/readings', () => {
+  it('stores a SenML pack as readings of the credential’s device, in canonical units', async () => {
+    const db = `senml_${process.pid}`;
+    await createDatabase(influxUrl, db);
+    const fx = createIngestFixture({ influxUrl, database: db });
+    const { secret } = await fx.devices.add({ id: 's-1', farm: 'farm-s', field: 'f', kind: 'device' });
+    await fx.ingestor.start();
+    try {
+      const t = Math.floor(Date.now() / 1000) - 600;
+      const pack = [
+        { bt: t, n: 'battery_voltage', u: 'V', v: 3.6 },
+        { n: 'soil_temperature', u: 'K', v: 290.15 },
+      ];
+      const res = await fx.app.inject({
+        method: 'POST',
+        url: '/v1/readings',
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/senml+json' },
+        payload: JSON.stringify(pack),
+      });
+      expect(res.json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
+      const params = new URLSearchParams({ q: 'SELECT "soil_temperature" FROM "reading"', db, epoch: 'ms' });
+      await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes(`[${t * 1000},17`));
+    } finally {
+      await fx.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { fromChirpStack, fromTheThingsStack } from '../adapters/lorawan.js';
+import { fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
 import { IngestErrors } from '../errors.js';
@@ -56,8 +57,9 @@ function signedDeviceId(request: FastifyRequest): string {
 export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (app: FastifyInstance, opts) => {
   const { ingest, auth } = opts;
 
-  // Keep the raw bytes: HMAC signatures are over the body exactly as sent.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (request, body, done) => {
+  // Keep the raw bytes: HMAC signatures are over the body exactly as sent. SenML packs are JSON
+  // too; the route maps them onto native readings.
+  app.addContentTypeParser(['application/json', 'application/senml+json'], { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
     try {
@@ -122,9 +124,10 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     return reply.code(202).send(outcome);
   }
 
-  app.post('/v1/readings', authenticated, async (request, reply) =>
-    ingestItems(request, reply, Array.isArray(request.body) ? request.body : [request.body]),
-  );
+  app.post('/v1/readings', authenticated, async (request, reply) => {
+    if (request.headers['content-type']?.startsWith('application/senml+json')) return ingestItems(request, reply, fromSenml(request.body));
+    return ingestItems(request, reply, Array.isArray(request.body) ? request.body : [request.body]);
+  });
 
   // LoRaWAN network servers post their uplinks here with a gateway credential (see adapters/lorawan.ts).
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', authenticated, async (request, reply) => {
