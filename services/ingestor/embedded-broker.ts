@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { DeviceWithSecret } from '../registry/device.js';
+import { secretsEqual } from '../registry/secrets.js';
 import type { Logger } from '../shared/logger.js';
 import { deviceErrorsTopic, deviceOfTopic } from '../shared/topics.js';
 import type { Authenticator } from './auth.js';
@@ -67,7 +68,7 @@ export function createEmbeddedBroker(
     const broker = await Aedes.createBroker({
       authenticate(client, username, password, done) {
         if (username === INTERNAL_USERNAME) {
-          const ok = password?.toString() === internalPassword;
+          const ok = secretsEqual(password?.toString() ?? '', internalPassword);
           if (ok) credentials.set(client, 'internal');
           return done(ok ? null : authError('bad login', BAD_LOGIN), ok);
         }

@@ -13,6 +13,7 @@ export interface HttpAppOptions {
 }
 
 const CORRELATION_HEADER = 'x-correlation-id';
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The one Fastify instance of a process. Each request gets a correlation id (the client's own
@@ -21,8 +22,12 @@ const CORRELATION_HEADER = 'x-correlation-id';
 export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
-    requestIdHeader: CORRELATION_HEADER,
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // A client's own correlation id is kept when it looks like one; anything else gets a fresh id.
+    genReqId: (req) => {
+      const given = req.headers[CORRELATION_HEADER];
+      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    },
     trustProxy: false,
     ...(options.tls
       ? { https: { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) } }

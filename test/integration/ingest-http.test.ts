@@ -58,3 +58,17 @@ describe('HTTP ingest into a real InfluxDB', () => {
     expect(metrics.body).toMatch(/fieldhook_readings_duplicate_total 10/);
   });
 });
+
+describe('correlation ids', () => {
+  it('keeps a well-formed x-correlation-id from the client and replaces anything else', async () => {
+    const { buildHttpApp } = await import('../../services/pipeline/http-app.js');
+    const { silentLogger } = await import('../../services/shared/logger.js');
+    const app = buildHttpApp({ logger: silentLogger(), plugins: [async (a) => void a.get('/echo', async (req) => ({ id: req.id }))] });
+    const kept = await app.inject({ method: 'GET', url: '/echo', headers: { 'x-correlation-id': 'sensor-batch-42' } });
+    expect(kept.json()).toEqual({ id: 'sensor-batch-42' });
+    expect(kept.headers['x-correlation-id']).toBe('sensor-batch-42');
+    const replaced = await app.inject({ method: 'GET', url: '/echo', headers: { 'x-correlation-id': 'bad id\nwith newline' } });
+    expect(replaced.json().id).toMatch(/^[0-9a-f-]{36}$/);
+    await app.close();
+  });
+});
