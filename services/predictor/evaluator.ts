@@ -9,7 +9,7 @@ import { decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, 
 import type { FeatureCache } from './feature-cache.js';
 import type { FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
-import { isWeatherComplete, type WindowStore } from './window-store.js';
+import type { WindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
 /** Correlation ids carried in provenance: the newest ones, enough to find the readings. */
@@ -113,42 +113,34 @@ export async function evaluateFields(
   };
 
   for (const f of fields) {
-    const readings = deps.windows.between(f.key, fromTs, now);
-    const soilHours = new Set<number>();
+    // Freshness from the readings up to `now` (not the window's newest): replays stay honest.
+    const scan = deps.windows.scan(f.key, fromTs, now);
     // Only batches that arrived with readings up to `now` (a replay must not cite later ones).
     const corrs = (deps.windows.get(f.key)?.correlations ?? []).filter((c) => c.ts <= now).map((c) => c.id);
-    // Freshness from the readings up to `now` (not the window's newest): replays stay honest.
-    let lastSoil = Number.NEGATIVE_INFINITY;
-    let lastWeather = Number.NEGATIVE_INFINITY;
-    for (const r of readings) {
-      if (r.values.soil_moisture !== undefined) {
-        soilHours.add(Math.ceil(r.ts / HOUR_MS));
-        lastSoil = r.ts;
-      }
-      if (isWeatherComplete(r.values)) lastWeather = r.ts;
-    }
     const base = {
       window: {
         from: new Date(fromTs).toISOString(),
         to: new Date(now).toISOString(),
-        readings: readings.length,
-        completeness: round(Math.min(1, soilHours.size / FEATURE_WINDOW_HOURS)),
+        readings: scan.readings,
+        completeness: round(Math.min(1, scan.soilHours / FEATURE_WINDOW_HOURS)),
       },
       correlation_ids: [...new Set(corrs)].slice(-MAX_CORRELATION_IDS),
     };
     const corr = base.correlation_ids.at(-1);
-    const staleReason = readings.length === 0
+    const staleReason = scan.readings === 0
       ? 'no readings'
-      : now - lastSoil > options.staleAfterMs
+      : now - scan.lastSoilMoistureTs > options.staleAfterMs
         ? `soil moisture older than ${Math.round(options.staleAfterMs / 60_000)} min`
-        : now - lastWeather > options.staleAfterMs
+        : now - scan.lastWeatherTs > options.staleAfterMs
           ? `weather older than ${Math.round(options.staleAfterMs / 60_000)} min`
           : undefined;
     if (staleReason) {
       finish(f, { kind: 'stale', reason: staleReason }, null, null, base, corr);
       continue;
     }
-    const computed = deps.cache ? deps.cache.features(f.key, f.profile, deps.windows, now) : featuresFromReadings(f.profile, readings, now);
+    const computed = deps.cache
+      ? deps.cache.features(f.key, f.profile, deps.windows, now)
+      : featuresFromReadings(f.profile, deps.windows.between(f.key, fromTs, now), now);
     if ('gap' in computed) {
       finish(f, { kind: 'stale', reason: computed.gap }, null, null, base, corr);
       continue;

@@ -153,7 +153,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
     simNow = Date.parse(history.at(-1)!.ts);
     let predictor = makePredictor();
     await predictor.start();
-    expect(predictor.windows.get(`${FARM}/drying`)?.readings.length).toBeGreaterThanOrEqual(70);
+    expect(predictor.windows.get(`${FARM}/drying`)?.count).toBeGreaterThanOrEqual(70);
 
     const restartAt = sc.cross - 2;
     for (let i = start + 1; i <= sc.irrigation + 3; i++) {
@@ -165,7 +165,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
         await predictor.stop();
         predictor = makePredictor();
         await predictor.start();
-        expect(predictor.windows.get(`${FARM}/drying`)?.readings.length).toBeGreaterThanOrEqual(70);
+        expect(predictor.windows.get(`${FARM}/drying`)?.count).toBeGreaterThanOrEqual(70);
       }
     }
     await predictor.stop();
