@@ -175,34 +175,32 @@ function dayOfYearUtc(d: Date): number {
   return Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / DAY_MS) + 1;
 }
 
-/** Mean of the finite values of `a` in bins [from, to). */
-function meanOf(a: Float64Array, from: number, to: number): number {
-  let s = 0;
+/** Sum and count of the finite values of `a` in bins [from, to): gaps are NaN. */
+function finiteSum(a: Float64Array, from: number, to: number): { sum: number; n: number } {
+  let sum = 0;
   let n = 0;
   for (let k = Math.max(0, from); k < Math.min(a.length, to); k++) {
     const x = a[k]!;
     if (Number.isFinite(x)) {
-      s += x;
+      sum += x;
       n++;
     }
   }
-  return n > 0 ? s / n : Number.NaN;
+  return { sum, n };
+}
+
+/** Mean of the finite values of `a` in bins [from, to). */
+function meanOf(a: Float64Array, from: number, to: number): number {
+  const { sum, n } = finiteSum(a, from, to);
+  return n > 0 ? sum / n : Number.NaN;
 }
 
 /** Sum of ET0 over bins [from, to), scaled up for missing hours; also the coverage (0–1). */
 function et0Sum(a: Float64Array, from: number, to: number): { sum: number; coverage: number } {
-  let s = 0;
-  let n = 0;
-  for (let k = Math.max(0, from); k < Math.min(a.length, to); k++) {
-    const x = a[k]!;
-    if (Number.isFinite(x)) {
-      s += x;
-      n++;
-    }
-  }
+  const { sum, n } = finiteSum(a, from, to);
   const total = to - from;
   // Missing hours are spread evenly over day and night, so scaling the mean is unbiased enough.
-  return { sum: n > 0 ? (s * total) / n : 0, coverage: n / total };
+  return { sum: n > 0 ? (sum * total) / n : 0, coverage: n / total };
 }
 
 function sumOf(a: Float64Array, from: number, to: number): number {
