@@ -187,8 +187,10 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     // Another partition's field: acknowledged (by returning) but not kept.
     if (!ownsField(partitioning, key)) return;
     windows.apply(key, readings);
+    // Before start the first round evaluates everything anyway.
+    if (!started) return;
     dirty.add(key);
-    if (!started || debounce) return;
+    if (debounce) return;
     debounce = setTimeout(() => {
       debounce = undefined;
       const keys = [...dirty];
@@ -250,7 +252,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     ingest,
     reloadFields,
     async idle() {
-      while (debounce || dirty.size > 0) await new Promise((r) => setTimeout(r, Math.max(1, config.PREDICT_DEBOUNCE_MS)));
+      while (started && (debounce || dirty.size > 0)) await new Promise((r) => setTimeout(r, Math.max(1, config.PREDICT_DEBOUNCE_MS)));
       await chain;
     },
   };
