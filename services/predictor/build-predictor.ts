@@ -17,6 +17,7 @@ import { createFeatureCache } from './feature-cache.js';
 import { fieldKey, profileOf, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createModelHolder, type ModelHolder } from './model-holder.js';
+import { resolveModelPath } from './model-path.js';
 import { ownsField, partitionGroup, type Partitioning } from './partition.js';
 import { createRecommendationWriter, eventOf, type RecommendationWriter } from './outputs.js';
 import { createPredictorBusConsumer, type PredictorBusConsumer, type PredictorBusOptions } from './bus-consumer.js';
@@ -98,7 +99,10 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const writer = options.writer ?? createRecommendationWriter(createInfluxClient(options.influx), options.influx.org, options.influx.bucket);
   const modelHolder =
     options.model ??
-    createModelHolder({ modelPath: config.PREDICT_MODEL_PATH, cardPath: config.PREDICT_MODEL_CARD_PATH, pollMs: config.PREDICT_MODEL_POLL_MS }, logger);
+    createModelHolder(
+      { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },
+      logger,
+    );
   const evalOptions = evaluatorOptionsOf(config);
   const windows = createWindowStore();
   const cache = createFeatureCache();

@@ -9,6 +9,7 @@ import { FieldNotFound } from '../../predictor/errors.js';
 import { fieldKey, profileOf, type FieldSettings } from '../../predictor/field-profiles.js';
 import { createHistoryLoader } from '../../predictor/history-loader.js';
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
+import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter } from '../../predictor/outputs.js';
 import { DEFAULT_QUALITY_OPTIONS, formatQualityReport, runQualityReport } from '../../predictor/quality-report.js';
 import { replay } from '../../predictor/replay.js';
@@ -199,7 +200,7 @@ export function registerPredictorCommands(program: Command): void {
     .action(async (o: { fields: string; seed: string }) => {
       const config = cliConfig();
       const holder = createModelHolder(
-        { modelPath: config.PREDICT_MODEL_PATH, cardPath: config.PREDICT_MODEL_CARD_PATH, pollMs: config.PREDICT_MODEL_POLL_MS },
+        { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },
         createLogger({ level: 'warn' }),
       );
       await holder.start();
@@ -228,7 +229,7 @@ export function registerPredictorCommands(program: Command): void {
     const admin = o.send ? clientOf(cmd) : undefined;
     const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
     const holder = createModelHolder(
-      { modelPath: config.PREDICT_MODEL_PATH, cardPath: config.PREDICT_MODEL_CARD_PATH, pollMs: config.PREDICT_MODEL_POLL_MS },
+      { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },
       createLogger({ level: 'warn' }),
     );
     const writer = createRecommendationWriter(createInfluxClient(influx), influx.org, influx.bucket);

@@ -1,0 +1,24 @@
+/**
+ * Where the model files are. The defaults are relative (`models/irrigation/…`): found from the
+ * working directory when run in the repository or the container's /app, and otherwise next to
+ * the installed package, so `fieldhook start` works from any directory.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function packageRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+export function resolveModelPath(path: string): string {
+  if (isAbsolute(path) || existsSync(path)) return resolve(path);
+  const root = packageRoot();
+  const candidate = root ? join(root, path) : path;
+  return existsSync(candidate) ? candidate : resolve(path);
+}
