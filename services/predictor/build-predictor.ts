@@ -140,7 +140,15 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
         logger.error({ err, key }, 'field profile is unusable; field skipped');
       }
     }
+    const added = [...next.values()].filter((f) => !fields.has(f.key));
     fields = next;
+    // A field configured while running gets its history too, not only what arrives from now on.
+    if (started && added.length > 0) {
+      const now = clock.now();
+      const loaded = await history.load(now - (FEATURE_WINDOW_HOURS + 1) * HOUR_MS, now, added.map((f) => f.settings));
+      for (const [key, readings] of loaded) windows.apply(key, readings);
+      logger.info({ fields: added.map((f) => f.key) }, 'fields added; windows loaded from InfluxDB');
+    }
   }
 
   /** One round, serialised with the others so a field's state is never stepped twice at once. */

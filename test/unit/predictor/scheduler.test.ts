@@ -5,7 +5,7 @@ import { buildPredictor } from '../../../services/predictor/build-predictor.js';
 import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import { identityOf, type ModelHolder } from '../../../services/predictor/model-holder.js';
 import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
-import type { WindowReading } from '../../../services/predictor/window-store.js';
+import { DEFAULT_WINDOW_STORE_OPTIONS, type WindowReading } from '../../../services/predictor/window-store.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
@@ -36,6 +36,7 @@ describe('scheduled evaluation', () => {
       latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
     });
     let now = readings.at(-1)!.ts;
+    const historyFor = new Map<string, WindowReading[]>([['f/a', readings]]);
     const published: PublishInput[] = [];
     const points: number[] = [];
     const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) };
@@ -51,7 +52,7 @@ describe('scheduled evaluation', () => {
       clock: { now: () => now },
       fields,
       states: createSqliteDecisionStates(db),
-      history: { load: async () => new Map([['f/a', readings]]) },
+      history: { load: async (_from, _to, wanted) => new Map((wanted ?? []).flatMap((w) => { const k = `${w.farm}/${w.field}`; const r = historyFor.get(k); return r ? [[k, r] as const] : []; })) },
       writer: { write: async (e) => void points.push(e.length), close: async () => {} },
       model: holder,
     });
@@ -79,6 +80,17 @@ describe('scheduled evaluation', () => {
     expect(stale).toHaveLength(1);
     expect(stale[0]).toMatchObject({ farm: 'f', field: 'a', collapse_key: 'irrigation:f:a', data: { reason: expect.stringMatching(/soil moisture older/) } });
     expect(published.filter((e) => e.type === 'irrigation.recommended')).toHaveLength(0);
+
+    // A field configured while running is picked up by the next scheduled round, with its history.
+    await fields.add({
+      farm: 'f', field: 'b', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
+      latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
+    });
+    historyFor.set('f/b', readings.map((r) => ({ ...r, ts: r.ts + 5 * HOUR })));
+    await tick();
+    expect(points.at(-1)).toBe(2);
+    // Hourly readings, trimmed to the window the features need.
+    expect(predictor.windows.get('f/b')?.count).toBe(DEFAULT_WINDOW_STORE_OPTIONS.keepHours + 1);
     vi.useRealTimers();
     await predictor.stop();
   });
