@@ -3,6 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { RunningInfluxDB } from '../../infra/harness/influxdb.js';
 import { buildDispatcher, registerOpenApi, type FieldhookDispatcher } from '../dispatcher/index.js';
 import { buildIngestor } from '../ingestor/build-ingestor.js';
+import { healthRoutes, type ReadinessCheck } from '../ingestor/http/health-routes.js';
 import { buildPredictor, type Predictor } from '../predictor/build-predictor.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import { databaseOf } from '../shared/influx.js';
@@ -64,10 +65,15 @@ export async function startPipeline(config: PipelineConfig, logger: Logger): Pro
     });
     await predictor.start();
   }
+  const checks: ReadinessCheck[] = [...ingestor.readinessChecks];
+  if (predictor) {
+    const { modelHolder } = predictor;
+    checks.push({ name: 'predictor', check: async () => ({ ok: true, detail: { model: modelHolder.current().identity } }) });
+  }
   const app = buildHttpApp({
     logger,
     setup: registerOpenApi,
-    plugins: [ingestor.routes, ingestor.healthRoutes, dispatcher.routes],
+    plugins: [ingestor.routes, async (scope) => void (await scope.register(healthRoutes, { registry, checks })), dispatcher.routes],
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
   });
   const httpUrl = await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });

@@ -105,5 +105,10 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
     expect(advice.data.gross_depth_mm as number).toBeCloseTo((advice.data.net_depth_mm as number) / 0.8, 0);
     expect((advice.data.provenance as { correlation_ids: string[] }).correlation_ids.length).toBeGreaterThan(0);
     expect(receiver.received).toHaveLength(2);
+
+    // One readiness answer for the whole process, the predictor's model included.
+    const ready = (await (await fetch(`${pipeline.httpUrl}/readyz`)).json()) as { checks: { name: string; ok: boolean; detail?: { model?: { sha256: string } } }[] };
+    expect(ready.checks.map((c) => c.name)).toEqual(['influxdb', 'spool', 'mqtt', 'predictor']);
+    expect(ready.checks.find((c) => c.name === 'predictor')?.detail?.model?.sha256).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 });
