@@ -209,6 +209,8 @@ async function startIngestor(dataDir: string, influx: RunningInfluxDB, db: strin
     FIELDHOOK_INFLUX_BUCKET: db,
     FIELDHOOK_INGEST_RATE_LIMIT_PER_MINUTE: '0',
     FIELDHOOK_LOG_LEVEL: 'warn',
+    // The ingest path alone: the predictor (a bus subscriber in the same process) has its own bench.
+    FIELDHOOK_PREDICT_ENABLED: process.env.BENCH_WITH_PREDICTOR === '1' ? 'true' : 'false',
     ...extra,
   });
   const url = `http://127.0.0.1:${port}`;
