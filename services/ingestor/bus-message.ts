@@ -1,4 +1,3 @@
-import { fieldReadingsTopic } from '../shared/topics.js';
 import type { NormalizedReading } from './reading.js';
 
 /** A reading as the predictor receives it on the bus. */
@@ -13,25 +12,28 @@ export interface BusReading {
   correlation_id: string;
 }
 
+export function toBusReading(r: NormalizedReading, correlationId: string): BusReading {
+  return {
+    device: r.device,
+    farm: r.farm,
+    field: r.field,
+    ...(r.id !== undefined ? { id: r.id } : {}),
+    ts: new Date(r.ts).toISOString(),
+    values: r.values,
+    correlation_id: correlationId,
+  };
+}
+
 /**
- * The bus messages for readings acknowledged together: one per field (topic
- * `fieldhook/v1/farms/{farm}/fields/{field}/readings`), its payload a JSON array of `BusReading`s.
+ * Bus messages from serialised `BusReading`s and their topics: one message per topic
+ * (`fieldhook/v1/farms/{farm}/fields/{field}/readings`), its payload the JSON array of them.
  */
-export function busMessages(readings: readonly NormalizedReading[], correlationId: string): [topic: string, payload: string][] {
-  const byTopic = new Map<string, BusReading[]>();
-  for (const r of readings) {
-    const topic = fieldReadingsTopic(r.farm, r.field);
+export function groupByTopic(topics: readonly string[], items: readonly string[]): [topic: string, payload: string][] {
+  const byTopic = new Map<string, string[]>();
+  topics.forEach((topic, i) => {
     let group = byTopic.get(topic);
     if (!group) byTopic.set(topic, (group = []));
-    group.push({
-      device: r.device,
-      farm: r.farm,
-      field: r.field,
-      ...(r.id !== undefined ? { id: r.id } : {}),
-      ts: new Date(r.ts).toISOString(),
-      values: r.values,
-      correlation_id: correlationId,
-    });
-  }
-  return [...byTopic].map(([topic, group]) => [topic, JSON.stringify(group)]);
+    group.push(items[i]!);
+  });
+  return [...byTopic].map(([topic, group]) => [topic, `[${group.join(',')}]`]);
 }

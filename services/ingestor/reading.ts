@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '../shared/ids.js';
 import type { QuantityTable } from '../shared/quantities.js';
 
 /** A reading after validation and normalisation: the unit that is spooled, written and published. */
@@ -37,7 +38,7 @@ export interface ReadingRules {
   maxAgeMs: number;
 }
 
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+export const DEVICE_ID_PATTERN = ID_PATTERN;
 const MAX_MESSAGE_ID_LENGTH = 128;
 /** ISO 8601 with a date, a time and an explicit offset: a time without zone is ambiguous. */
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;

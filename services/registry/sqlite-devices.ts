@@ -1,5 +1,6 @@
 import { openSqlite, type SqliteDatabase } from '../shared/sqlite.js';
 import { FieldhookError } from '../shared/errors.js';
+import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
 import type { Device, DeviceRepository, DeviceWithSecret, NewDevice } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
 
@@ -81,6 +82,9 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
 
   return {
     async add(input: NewDevice) {
+      for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field]] as const) {
+        if (!ID_PATTERN.test(value)) throw new FieldhookError('FH_ERR_DEVICE_INVALID', 400, `${name} must match ${ID_RULE}`, { field: name });
+      }
       const secret = input.secret ?? generateSecret();
       try {
         stmt.insert.run({

@@ -1,8 +1,9 @@
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
-import { busMessages } from '../bus-message.js';
+import { fieldReadingsTopic } from '../../shared/topics.js';
+import { groupByTopic, toBusReading } from '../bus-message.js';
 import { readingToLine } from '../line-protocol.js';
 import { dedupKey, type NormalizedReading } from '../reading.js';
-import { BUS_CONSUMER, INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
+import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
 
 const MIGRATIONS = [
   (db: SqliteDatabase) => {
@@ -47,19 +48,32 @@ export interface SpoolStoreOptions {
 }
 
 /**
- * An append as it crosses to the store: the readings serialised, since a string crosses a thread
- * boundary as one copy where objects are cloned one by one. The store derives everything else.
+ * An append as it crosses to the store. Each reading's pieces are prepared where the reading was
+ * parsed (the thread answering the device has the objects at hand, and time to spare; the store's
+ * thread is the busier one): its JSON, its line protocol, its bus topic and bus JSON, newline-
+ * separated per column (none of them holds a raw newline: JSON escapes it, line protocol tags
+ * escape it, topics are made of validated ids), since a string crosses a thread as one copy.
  */
 export interface EncodedAppend {
   correlationId: string;
-  payload: string;
+  readings: string;
+  lines: string;
+  topics: string;
+  bus: string;
+  /** JSON `[device, key][]`: message ids may hold any character. */
+  keys: string;
   onceKey?: { device: string; key: string };
 }
 
 export function encodeAppend(request: AppendRequest): EncodedAppend {
+  const { readings, correlationId } = request;
   return {
-    correlationId: request.correlationId,
-    payload: JSON.stringify(request.readings),
+    correlationId,
+    readings: readings.map((r) => JSON.stringify(r)).join('\n'),
+    lines: readings.map(readingToLine).join('\n'),
+    topics: readings.map((r) => fieldReadingsTopic(r.farm, r.field)).join('\n'),
+    bus: readings.map((r) => JSON.stringify(toBusReading(r, correlationId))).join('\n'),
+    keys: JSON.stringify(readings.map((r) => [r.device, dedupKey(r)])),
     ...(request.onceKey ? { onceKey: request.onceKey } : {}),
   };
 }
@@ -137,27 +151,29 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let deadLetters = stmt.countDead.get() as number;
 
   /**
-   * Store readings with what each consumer will send prepared now: line protocol for InfluxDB,
-   * messages for the bus. This runs where SQLite runs (the spool worker), off the event loop that
-   * answers devices, and the consumers then only pass strings on.
+   * A record holds the readings (JSON, for dead letters) and what each consumer sends on, ready:
+   * line protocol for InfluxDB, one message per field for the bus. The consumers then only pass
+   * strings on.
    */
-  function insertRecord(correlationId: string, readings: NormalizedReading[], payload: string, only: string | null): void {
-    const lines = readings.map(readingToLine).join('\n');
-    const bus = only === null || only === BUS_CONSUMER ? JSON.stringify(busMessages(readings, correlationId)) : '[]';
-    const bytes = Buffer.byteLength(payload) + Buffer.byteLength(lines) + Buffer.byteLength(bus);
-    stmt.insertRecord.run(now(), correlationId, only, readings.length, bytes, payload, lines, bus);
+  function insertRecord(correlationId: string, count: number, readings: string, lines: string, bus: string, only: string | null): void {
+    const bytes = Buffer.byteLength(readings) + Buffer.byteLength(lines) + Buffer.byteLength(bus);
+    stmt.insertRecord.run(now(), correlationId, only, count, bytes, readings, lines, bus);
     pendingBytes += bytes;
   }
 
   function applyOne(request: EncodedAppend, at: number): AppendResult {
-    const readings = JSON.parse(request.payload) as NormalizedReading[];
+    const keys = JSON.parse(request.keys) as [device: string, key: string][];
     if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
-      return { stored: readings.map(() => false), replayed: true };
+      return { stored: keys.map(() => false), replayed: true };
     }
-    const stored = readings.map((r) => stmt.dedup.run(r.device, dedupKey(r), at).changes === 1);
-    const fresh = readings.filter((_, i) => stored[i]);
-    if (fresh.length === readings.length) insertRecord(request.correlationId, readings, request.payload, null);
-    else if (fresh.length > 0) insertRecord(request.correlationId, fresh, JSON.stringify(fresh), null);
+    const stored = keys.map(([device, key]) => stmt.dedup.run(device, key, at).changes === 1);
+    const keep = <T>(column: string) => column.split('\n').filter((_, i) => stored[i]) as T[];
+    const count = stored.filter(Boolean).length;
+    if (count > 0) {
+      const lines = keep<string>(request.lines).join('\n');
+      const bus = JSON.stringify(groupByTopic(keep(request.topics), keep(request.bus)));
+      insertRecord(request.correlationId, count, `[${keep<string>(request.readings).join(',')}]`, lines, bus, null);
+    }
     return { stored, replayed: false };
   }
 
@@ -239,8 +255,8 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         }[];
         // The bus already carried these readings: send them to InfluxDB only.
         for (const row of rows) {
-          const reading = JSON.parse(row.reading) as NormalizedReading;
-          insertRecord(row.correlation_id, [reading], `[${row.reading}]`, INFLUX_CONSUMER);
+          const line = readingToLine(JSON.parse(row.reading) as NormalizedReading);
+          insertRecord(row.correlation_id, 1, `[${row.reading}]`, line, '[]', INFLUX_CONSUMER);
         }
         return rows.length;
       })();

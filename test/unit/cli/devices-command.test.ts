@@ -46,6 +46,10 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
       code: 1,
       stderr: expect.stringContaining('FH_ERR_CLI_INVALID'),
     });
+    await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'add', 'n-9', '--farm', 'a/b', '--field', 'x'], { env })).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('FH_ERR_DEVICE_INVALID'),
+    });
     await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'show', 'ghost'], { env })).rejects.toMatchObject({
       stderr: expect.stringContaining('FH_ERR_DEVICE_NOT_FOUND'),
     });
