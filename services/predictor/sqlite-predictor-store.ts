@@ -40,7 +40,13 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
   const get = db.prepare<[string, string], { settings: string }>('SELECT settings FROM field_profile WHERE farm = ? AND field = ?');
   const insert = db.prepare('INSERT INTO field_profile (farm, field, settings, updated_at) VALUES (?, ?, ?, ?)');
   const replace = db.prepare('UPDATE field_profile SET settings = ?, updated_at = ? WHERE farm = ? AND field = ?');
-  const remove = db.prepare('DELETE FROM field_profile WHERE farm = ? AND field = ?');
+  const removeProfile = db.prepare('DELETE FROM field_profile WHERE farm = ? AND field = ?');
+  const removeState = db.prepare('DELETE FROM decision_state WHERE farm = ? AND field = ?');
+  // A field added again later starts afresh: its old advice state goes with its profile.
+  const remove = db.transaction((farm: string, field: string) => {
+    removeState.run(farm, field);
+    return removeProfile.run(farm, field).changes > 0;
+  });
   const parse = (row: { settings: string }) => JSON.parse(row.settings) as FieldSettings;
   return {
     async list(farm) {
@@ -64,7 +70,7 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
       return next;
     },
     async remove(farm, field) {
-      return remove.run(farm, field).changes > 0;
+      return remove(farm, field);
     },
     close() {
       if (ownsDb) db.close();

@@ -44,4 +44,16 @@ describe('field profiles', () => {
     await states.save('f1', 'north', { advice: { eventId: 'e', issuedAt: 1, validUntil: 2, startBy: 1 }, lastChangeAt: 1, stale: false });
     expect((await states.loadAll()).get('f1/north')?.advice?.eventId).toBe('e');
   });
+
+  it('forgets a removed field’s decision state, so a field added again starts afresh', async () => {
+    const db = openPredictorDb(':memory:');
+    dbs.push(db);
+    const repo = createSqliteFieldProfiles(db);
+    const states = createSqliteDecisionStates(db);
+    await repo.add(base);
+    await states.save('f1', 'north', { advice: { eventId: 'e', issuedAt: 1, validUntil: 2, startBy: 1 }, lastChangeAt: 1, stale: false });
+    expect(await repo.remove('f1', 'north')).toBe(true);
+    expect((await states.loadAll()).has('f1/north')).toBe(false);
+    expect(await repo.remove('f1', 'north')).toBe(false);
+  });
 });
