@@ -9,7 +9,7 @@ export function registerStartCommand(program: Command): void {
     .description('Run the pipeline: HTTP and MQTT ingest, InfluxDB writer, bus (local InfluxDB and embedded broker when none is configured)')
     .action(async () => {
       const config = cliConfig();
-      const logger = createLogger({ level: config.LOG_LEVEL, base: { service: 'fieldhook' } });
+      const logger = createLogger({ level: config.LOG_LEVEL, base: { app: 'fieldhook' } });
       const pipeline = await startPipeline(config, logger);
       let stopping = false;
       const shutdown = (signal: string) => {
