@@ -1,4 +1,5 @@
 import { createLogger } from '../shared/logger.js';
+import { stopOnSignals } from '../shared/shutdown.js';
 import { buildDispatcher } from './build-dispatcher.js';
 import { loadDispatchConfig } from './config.js';
 
@@ -13,18 +14,4 @@ logger.info({ address }, 'dispatcher listening');
 // A parent process (tests, supervisors) can read the bound address from this line.
 process.stdout.write(`${JSON.stringify({ listening: address })}\n`);
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'dispatcher stopping');
-  dispatcher.stop().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      logger.error({ err }, 'dispatcher did not stop cleanly');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+stopOnSignals(() => dispatcher.stop(), logger, 'dispatcher');

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startPipeline } from '../../pipeline/start-pipeline.js';
 import { createLogger } from '../../shared/logger.js';
+import { stopOnSignals } from '../../shared/shutdown.js';
 import { cliConfig } from '../context.js';
 
 export function registerStartCommand(program: Command): void {
@@ -11,20 +12,6 @@ export function registerStartCommand(program: Command): void {
       const config = cliConfig();
       const logger = createLogger({ level: config.LOG_LEVEL, base: { app: 'fieldhook' } });
       const pipeline = await startPipeline(config, logger);
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        pipeline.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'unclean stop');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
+      stopOnSignals(() => pipeline.stop(), logger, 'fieldhook');
     });
 }
