@@ -3,7 +3,7 @@
  * the result and every intermediate value added. Validation lives here, not in the CLI, so any
  * other front end (an HTTP route, a notebook) gets the same checks and messages.
  */
-import { computeDailyEt0, type DailyHumidity, type DailyRadiation } from './et0-daily.js';
+import { computeDailyEt0, type DailyEt0Result, type DailyHumidity, type DailyRadiation } from './et0-daily.js';
 import { computeHourlyEt0 } from './et0-hourly.js';
 import { saturationVapourPressure } from './humidity.js';
 import { InputReader } from './input-reader.js';
@@ -115,17 +115,8 @@ function dailyEt0(in_: InputReader, original: Json): Json {
     daylight_hours: r4(res.daylightHours),
     rs: r4(res.rs),
     rso: r4(res.rso),
-    rns: r4(res.rns),
-    rnl: r4(res.rnl),
-    rn: r4(res.rn),
-    g: r4(res.g),
     tmean: r4(res.tmean),
-    es: r4(res.es),
-    ea: r4(res.ea),
-    delta: r4(res.delta),
-    pressure: r4(res.pressure),
-    gamma: r4(res.gamma),
-    u2: r4(res.u2),
+    ...balanceTerms(res),
   };
 }
 
@@ -170,6 +161,13 @@ function hourlyEt0(in_: InputReader, original: Json): Json {
     rs: r4(res.rs),
     rso: r4(res.rso),
     rs_rso: r4(res.rsRso),
+    ...balanceTerms(res),
+  };
+}
+
+/** The Penman-Monteith terms daily and hourly results share, rounded for display. */
+function balanceTerms(res: Pick<DailyEt0Result, 'rns' | 'rnl' | 'rn' | 'g' | 'es' | 'ea' | 'delta' | 'pressure' | 'gamma' | 'u2'>): Json {
+  return {
     rns: r4(res.rns),
     rnl: r4(res.rnl),
     rn: r4(res.rn),
