@@ -128,8 +128,16 @@ export function checkUrl(rawUrl: string, guard: AddressGuard): URL {
   if (literal) {
     const verdict = guard.check(literal);
     if (!verdict.allowed) throw ssrfError(`Destination ${literal.toString()} is in a refused range (${verdict.range})`, { range: verdict.range });
-  } else if (url.hostname === '' || /^localhost$|\.localhost$/i.test(url.hostname)) {
-    throw ssrfError('Destination localhost is refused');
+  } else if (url.hostname === '') {
+    throw ssrfError('Destination has no host');
+  } else if (/^localhost$|\.localhost$/i.test(url.hostname)) {
+    // `localhost` is loopback by definition (RFC 6761) and may resolve to either family: judged
+    // as both now, so the refusal is clear at once, and an allow-list covering loopback (as every
+    // resolved address must pass at connect time) admits it like the literal addresses.
+    for (const loopback of ['127.0.0.1', '::1']) {
+      const verdict = guard.check(parseLiteralHost(loopback)!);
+      if (!verdict.allowed) throw ssrfError(`Destination localhost (${loopback}) is in a refused range (${verdict.range})`, { range: verdict.range });
+    }
   }
   return url;
 }

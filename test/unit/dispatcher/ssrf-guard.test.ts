@@ -52,6 +52,16 @@ describe('SSRF guard: literal destinations in every notation', () => {
     expect(() => checkUrl(url, guard)).toThrowError(expect.objectContaining({ code: 'FH_ERR_WEBHOOK_SSRF_BLOCKED' }));
   });
 
+  it('admits localhost only where loopback is allow-listed, like the literal address', () => {
+    const loopbackAllowed = createAddressGuard(policyFor({ '*': ['127.0.0.0/8', '::1/128'] }, [], false));
+    expect(checkUrl('http://localhost:3000/hook', loopbackAllowed).hostname).toBe('localhost');
+    expect(checkUrl('http://127.0.0.1:3000/hook', loopbackAllowed).hostname).toBe('127.0.0.1');
+    expect(() => checkUrl('http://localhost:3000/hook', guard)).toThrowError(expect.objectContaining({ code: 'FH_ERR_WEBHOOK_SSRF_BLOCKED' }));
+    // IPv4 loopback alone is not enough: localhost may resolve to ::1, and every address must pass.
+    const v4Only = createAddressGuard(policyFor({ '*': ['127.0.0.0/8'] }, [], false));
+    expect(() => checkUrl('http://localhost:3000/hook', v4Only)).toThrowError(expect.objectContaining({ code: 'FH_ERR_WEBHOOK_SSRF_BLOCKED' }));
+  });
+
   it('lets public addresses and names through the URL check', () => {
     expect(checkUrl('https://93.184.216.34/hook', guard).hostname).toBe('93.184.216.34');
     expect(checkUrl('https://hooks.example.com/x', guard).hostname).toBe('hooks.example.com');
