@@ -24,16 +24,11 @@ export interface SubscriptionRecord {
   updatedAt: number;
 }
 
-export interface NewSubscription {
-  id: string;
-  url: string;
-  description: string;
-  events: string[];
-  farms: string[];
-  fields: string[];
-  enabled: boolean;
-  rateLimitPerSecond: number | null;
-}
+/** What a caller chooses when creating one; the rest of the record is the dispatcher's. */
+export type NewSubscription = Pick<
+  SubscriptionRecord,
+  'id' | 'url' | 'description' | 'events' | 'farms' | 'fields' | 'enabled' | 'rateLimitPerSecond'
+>;
 
 export type SubscriptionPatch = Partial<Omit<NewSubscription, 'id'>>;
 
