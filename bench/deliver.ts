@@ -98,7 +98,7 @@ async function dispatcherRun(port: number, receiver: ChildProcess, failing: numb
   await d.start();
   const healthyTotal = Array.from({ length: events }, (_, i) => i).filter((i) => healthyFarms.has(`farm-${i % ENDPOINTS}`)).length;
   const delivered = async () => {
-    const m = await d.registry.getSingleMetric('fieldhook_webhook_deliveries_total')!.get();
+    const m = await d.metrics.getSingleMetric('fieldhook_webhook_deliveries_total')!.get();
     return m.values.find((v) => v.labels.outcome === 'succeeded')?.value ?? 0;
   };
   const t0 = performance.now();

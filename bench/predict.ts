@@ -24,7 +24,7 @@ import mqtt from 'mqtt';
 import { startMosquitto } from '../infra/harness/mosquitto.js';
 import { buildDispatcher } from '../services/dispatcher/build-dispatcher.js';
 import { createDispatchConfig } from '../services/dispatcher/config.js';
-import { FEATURE_WINDOW_HOURS, POPULATIONS, createIrrigationModel, featuresFromReadings, profileFromSpec } from '../services/model/index.js';
+import { FEATURE_WINDOW_HOURS, createIrrigationModel, featuresFromReadings } from '../services/model/index.js';
 import { buildPredictor } from '../services/predictor/build-predictor.js';
 import { PREDICT_CONFIG } from '../services/predictor/config.js';
 import { DEFAULT_DECISION_OPTIONS } from '../services/predictor/decision.js';
@@ -36,10 +36,13 @@ import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb 
 import { createWindowStore, type WindowReading } from '../services/predictor/window-store.js';
 import { loadConfig } from '../services/shared/config.js';
 import { silentLogger } from '../services/shared/logger.js';
-import { fieldReadingsTopic } from '../services/shared/topics.js';
+import { fieldReadingsTopic } from '../services/shared/bus/topics.js';
+import { systemClock } from '../services/shared/clock.js';
+import { buildHostApp } from '../services/host/http-app.js';
 import { simulateField, type FieldRun } from '../services/simulator/field-run.js';
 import { createFieldSpecs } from '../services/simulator/fields.js';
 import { sensorReadings } from '../services/simulator/sensors.js';
+import { POPULATIONS, profileFromSpec } from '../services/training/dataset.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -115,7 +118,7 @@ async function latencyScenario(): Promise<{ rows: string[][] }> {
     logger: silentLogger(),
   });
   await dispatcher.start();
-  const res = await dispatcher.app.inject({
+  const res = await buildHostApp([dispatcher], { logger: silentLogger() }).inject({
     method: 'POST', url: '/v1/subscriptions', headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
     payload: { url: hookUrl, events: ['irrigation.*', 'sensor.stale'] },
   });
@@ -138,14 +141,14 @@ async function latencyScenario(): Promise<{ rows: string[][] }> {
   }
   const model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
   const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) };
-  const config = { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_INTERVAL_MS: String(DAY), FIELDHOOK_PREDICT_MQTT_CLIENT_ID: `bench-${process.pid}` }), DATA_DIR: dir };
+  const config = { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_INTERVAL_MS: String(DAY), FIELDHOOK_PREDICT_MQTT_CLIENT_ID: `bench-${process.pid}`, FIELDHOOK_PREDICT_MQTT_GROUP: 'bench' }), DATA_DIR: dir };
   const predictor = buildPredictor({
     config,
     logger: silentLogger(),
     influx: { url: 'http://127.0.0.1:9', token: '', org: 'o', bucket: 'b', timeoutMs: 100 },
     publish: (e) => dispatcher.publish(e),
-    bus: { url: mosquitto.url, group: 'bench', protocolVersion: 5 },
-    clock: { now: () => now },
+    bus: () => ({ url: mosquitto.url, protocolVersion: 5, sharedSubscriptions: true }),
+    clock: { ...systemClock, now: () => now },
     fields: repo,
     states: createSqliteDecisionStates(db),
     history: { load: async () => loaded },
@@ -259,7 +262,7 @@ async function throughputScenario(): Promise<{ rows: string[][] }> {
       events++;
       return { id: e.id!, deliveries: 1, duplicate: false };
     },
-    clock: { now: () => now },
+    clock: { ...systemClock, now: () => now },
     fields: repo,
     states: createSqliteDecisionStates(db),
     history: { load: async () => new Map(primed.map((f) => [`bench/${f.settings.field}`, f.history])) },

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { PIPELINE_CONFIG } from '../pipeline/config.js';
-import type { PipelineConfig } from '../pipeline/start-pipeline.js';
+import { PIPELINE_CONFIG } from '../host/config.js';
+import type { PipelineConfig } from '../host/fieldhook.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import type { DeviceRepository } from '../registry/device.js';
 import { loadConfig } from '../shared/config.js';

@@ -1,76 +1,46 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import { EVENTS_TOPIC, InvalidBusMessage, connectSubscriber, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
+import { WebhookInvalidEvent } from './errors.js';
 import type { PublishInput, PublishResult } from './events.js';
 
-/** Topic on which the predictor (or anything else) publishes events as JSON envelopes. */
-export const EVENTS_TOPIC = 'fieldhook/v1/events';
-
 export interface BusConsumerOptions {
-  url: string;
-  username?: string;
-  password?: string;
-  /** Shared-subscription group so several dispatchers split the topic; null = plain subscription. */
-  group?: string | null;
-  clientId?: string;
+  /** Stable per dispatcher instance (persistent session). */
+  clientId: string;
+  /** Group in which several dispatchers split the events. */
+  group: string;
 }
 
-export interface BusConsumer {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
+export const DEFAULT_BUS_CONSUMER_OPTIONS: BusConsumerOptions = { clientId: 'fieldhook-dispatch', group: 'fieldhook-dispatch' };
 
 /**
- * Accept events from the bus. The PUBACK is sent only after the outbox commit (mqtt.js sends it
- * when `handleMessage` calls back), so a crash before the commit makes the broker redeliver.
- * A malformed message is acknowledged and logged: redelivering it would not make it valid.
- * A redelivered event is a duplicate unless the publisher set its `id` (then it is accepted once).
+ * Accepts events from `EVENTS_TOPIC` into the outbox. The PUBACK is sent only after the outbox
+ * commit, so a crash before the commit makes the broker redeliver; a redelivered event is a
+ * duplicate unless the publisher set its `id` (then it is accepted once). Not JSON, or not an
+ * event: acknowledged and logged, since redelivering it would not make it valid.
  */
 export function createBusConsumer(
-  options: BusConsumerOptions,
+  connection: BusConnection,
   deps: { publish(input: PublishInput): Promise<PublishResult>; logger: Logger },
-): BusConsumer {
-  let client: MqttClient | null = null;
-  const topic = options.group ? `$share/${options.group}/${EVENTS_TOPIC}` : EVENTS_TOPIC;
-  return {
-    async start() {
-      client = mqtt.connect(options.url, {
-        clientId: options.clientId ?? `fieldhook-dispatcher-${process.pid}`,
-        clean: false,
-        reconnectPeriod: 1000,
-        ...(options.username ? { username: options.username } : {}),
-        ...(options.password ? { password: options.password } : {}),
-      });
-      client.handleMessage = (packet, callback) => {
-        let input: PublishInput;
-        try {
-          input = JSON.parse(packet.payload.toString()) as PublishInput;
-        } catch {
-          deps.logger.warn({ topic: packet.topic }, 'bus event is not JSON; dropped');
-          return callback();
-        }
-        deps.publish(input).then(
-          () => callback(),
-          (err: { code?: string }) => {
-            if (err.code === 'FH_ERR_WEBHOOK_INVALID_EVENT') {
-              deps.logger.warn({ err }, 'bus event is invalid; dropped');
-              return callback();
-            }
-            deps.logger.error({ err }, 'could not store bus event; the broker will redeliver it');
-            callback(err as Error);
-          },
-        );
-      };
-      // Subscribing on every connect keeps the subscription after a broker restart without session.
-      client.on('connect', () => client?.subscribe(topic, { qos: 1 }));
-      client.on('error', (err) => deps.logger.warn({ err }, 'bus connection error'));
-      await new Promise<void>((resolve) => client!.once('connect', () => resolve()));
+  options: Partial<BusConsumerOptions> = {},
+): Subscriber {
+  const opts = { ...DEFAULT_BUS_CONSUMER_OPTIONS, ...options };
+  return connectSubscriber(
+    connection,
+    { clientId: opts.clientId, group: opts.group, filter: EVENTS_TOPIC },
+    async (packet) => {
+      let input: PublishInput;
+      try {
+        input = JSON.parse(packet.payload.toString()) as PublishInput;
+      } catch {
+        throw new InvalidBusMessage('bus event is not JSON');
+      }
+      try {
+        await deps.publish(input);
+      } catch (err) {
+        if ((err as { code?: string }).code === WebhookInvalidEvent.code) throw new InvalidBusMessage((err as Error).message);
+        throw err;
+      }
     },
-    async stop() {
-      // Forced: an event whose commit has not been acknowledged is redelivered by the broker to
-      // the next session (clean: false), which is at-least-once; waiting could hang on a broker
-      // that is already gone.
-      await client?.endAsync(true);
-      client = null;
-    },
-  };
+    deps.logger,
+  );
 }

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../shared/logger.js';
+import { Errors } from '../shared/error-catalog.js';
 import { isFieldhookError } from '../shared/errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { EndpointLimiter } from './endpoint-limiter.js';
 import type { DispatchMetrics } from './metrics.js';
 import {
@@ -11,6 +12,7 @@ import {
   RETRY_AFTER_STATUSES,
   nextAttemptAt,
   parseRetryAfter,
+  DEFAULT_RETRY_POLICY,
   type RetryPolicyOptions,
 } from './retry-policy.js';
 import type { Signer } from './signer.js';
@@ -42,6 +44,18 @@ export interface DeliveryLoopOptions {
   pollIntervalMs: number;
 }
 
+export const DEFAULT_DELIVERY_LOOP_OPTIONS: Readonly<DeliveryLoopOptions> = Object.freeze({
+  /** Whole-request timeout of one attempt, ms: 15 s. */
+  timeoutMs: 15_000,
+  retry: DEFAULT_RETRY_POLICY,
+  /** A subscription failing continuously this long is disabled, ms: 5 days. */
+  disableAfterMs: 5 * 24 * 3_600_000,
+  /** Attempts in flight across all subscriptions. */
+  globalConcurrency: 512,
+  /** Longest sleep between looks at the outbox, ms. */
+  pollIntervalMs: 1_000,
+});
+
 export interface DeliveryLoopDeps {
   store: DispatchStore;
   signer: Signer;
@@ -65,6 +79,9 @@ export interface DeliveryLoop {
   wake(): void;
   inFlight(): number;
 }
+
+/** A destination refused by the SSRF guard: retrying cannot help, unlike a network failure. */
+const BLOCKED_CODES: ReadonlySet<string> = new Set([Errors.webhookSsrfBlocked.code, Errors.subscriptionInvalidUrl.code]);
 
 function errorCode(err: unknown): string {
   const e = err as { code?: unknown; cause?: { code?: unknown } };
@@ -203,7 +220,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     } catch (err) {
       const code = errorCode(err);
       error = `${code}: ${(err as Error).message}`.slice(0, 500);
-      outcome = code === 'FH_ERR_WEBHOOK_SSRF_BLOCKED' || code === 'FH_ERR_SUBSCRIPTION_INVALID_URL' ? 'blocked' : code === 'FH_ERR_WEBHOOK_TIMEOUT' ? 'timeout' : 'network';
+      outcome = BLOCKED_CODES.has(code) ? 'blocked' : code === Errors.webhookTimeout.code ? 'timeout' : 'network';
       if (!isFieldhookError(err) && code === 'UNKNOWN') logger.warn({ err, delivery: c.id }, 'unexpected delivery error');
     }
     const latencyMs = performance.now() - t0;

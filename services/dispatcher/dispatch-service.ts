@@ -1,5 +1,5 @@
 import type { Logger } from '../shared/logger.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import {
   DeliveryNotFound,
   SubscriptionInvalidFilter,

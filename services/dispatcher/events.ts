@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { EventEnvelope, PublishInput } from '../shared/bus/payloads.js';
 
 /** Event types the pipeline publishes. */
 export const EVENT_TYPES = ['irrigation.recommended', 'irrigation.cleared', 'sensor.stale'] as const;
@@ -13,41 +13,8 @@ export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted
 /** Sent by `POST /v1/subscriptions/{id}/test`, to that subscription only. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 
-export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
-
-/**
- * What a publisher hands to `dispatcher.publish()` (or sends on `fieldhook/v1/events`).
- *
- * - `id`: optional; publishing the same id twice is accepted once (idempotent re-publish after a
- *   publisher crash). Generated (`evt_…`) when absent.
- * - `farm` / `field`: routing keys for subscription filters; default to `data.farm` / `data.field`.
- * - `collapse_key`: a newer event with the same key replaces an older one not yet delivered to a
- *   subscription, e.g. `irrigation:<farm>:<field>`.
- * - `valid_until`: never delivered after this instant; recorded as `expired` instead.
- */
-export const PublishInputSchema = z.object({
-  type: z.string().regex(EVENT_TYPE_PATTERN),
-  data: z.record(z.string(), z.unknown()),
-  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
-  farm: z.string().min(1).max(128).optional(),
-  field: z.string().min(1).max(128).optional(),
-  collapse_key: z.string().min(1).max(256).optional(),
-  valid_until: z.iso.datetime({ offset: true }).optional(),
-  correlation_id: z.string().max(128).optional(),
-});
-
-export type PublishInput = z.infer<typeof PublishInputSchema>;
-
-/** The JSON body every receiver gets (Standard Webhooks envelope). */
-export interface EventEnvelope {
-  type: string;
-  id: string;
-  timestamp: string;
-  data: Record<string, unknown>;
-  /** Present when the publisher set one: the receiver should not act on the event after it. */
-  valid_until?: string;
-}
+// The event payloads are part of the bus contract; the dispatcher adds its outbox record.
+export { EVENT_TYPE_PATTERN, PublishInputSchema, type EventEnvelope, type PublishInput } from '../shared/bus/payloads.js';
 
 /** An event as stored in the outbox. */
 export interface OutboxEvent {

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
-import type { Clock } from './clock.js';
-import { systemClock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
+import { systemClock } from '../shared/clock.js';
 import { WebhookTimeout } from './errors.js';
 
 /** Bytes of a receiver's response kept in the delivery log. Default 1024. */

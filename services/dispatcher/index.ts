@@ -1,7 +1,6 @@
 /** Public surface of the webhook dispatcher. */
 export { buildDispatcher, type BuildDispatcherOptions, type FieldhookDispatcher } from './build-dispatcher.js';
 export { DISPATCH_CONFIG, createDispatchConfig, dispatchDbPath, loadDispatchConfig, type DispatchConfig } from './config.js';
-export { registerOpenApi } from './routes/documentation.js';
 export {
   EVENT_TYPES,
   OPERATIONAL_EVENT_TYPES,
@@ -10,6 +9,5 @@ export {
   type PublishInput,
   type PublishResult,
 } from './events.js';
-export { EVENTS_TOPIC } from './bus-consumer.js';
 export { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_RETRY_POLICY } from './retry-policy.js';
-export type { Clock } from './clock.js';
+export type { Clock } from '../shared/clock.js';

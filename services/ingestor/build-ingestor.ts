@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import { connect, type MqttClient } from 'mqtt';
-import type { Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { DeviceRepository } from '../registry/device.js';
+import { connectPublisher, type BusConnection, type Publisher } from '../shared/bus/index.js';
+import { every, systemClock, type Clock } from '../shared/clock.js';
+import type { Component, ReadinessCheck } from '../shared/component.js';
 import type { InfluxTarget } from '../shared/influx.js';
 import { createInfluxClient, pingInflux } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
@@ -12,7 +14,6 @@ import { createAuthenticator } from './auth.js';
 import { createBusPublisher, type BusPublish } from './bus-publisher.js';
 import type { IngestConfig } from './config.js';
 import { createEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
-import { healthRoutes, type ReadinessCheck } from './http/health-routes.js';
 import { readingsRoutes } from './http/readings-routes.js';
 import { createInfluxWriter } from './influx-writer.js';
 import { createIngestService, type IngestService } from './ingest.js';
@@ -22,31 +23,28 @@ import { createSqliteSpool } from './spool/sqlite-spool.js';
 import { createWorkerSpool } from './spool/worker-spool.js';
 import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool } from './spool/spool.js';
 
+/** De-duplication keys past the window are pruned hourly: the table stays as small as the window. */
 const DEDUP_PRUNE_INTERVAL_MS = 3_600_000;
 
 export interface IngestorDeps {
   config: IngestConfig;
   logger: Logger;
-  registry: Registry;
   devices: DeviceRepository;
   influx: InfluxTarget;
-  now?: () => number;
+  clock?: Clock;
 }
 
-export interface Ingestor {
+export interface Ingestor extends Component {
   spool: Spool;
   ingest: IngestService;
-  /** Fastify plugin with `/v1/readings`. */
+  /** The ingest API (`/v1/readings`, uplinks, line protocol). */
   routes: FastifyPluginAsync;
-  /** Fastify plugin with `/healthz`, `/readyz`, `/metrics`. */
-  healthRoutes: FastifyPluginAsync;
-  readinessChecks: ReadinessCheck[];
+  readiness: ReadinessCheck[];
+  metrics: Registry;
   /** False while InfluxDB writes are failing. */
   writerHealthy(): boolean;
-  /** Broker URL and login for other in-process parts (bus subscribers), known after start(). */
-  busConnection(): { url: string; username?: string; password?: string };
-  start(): Promise<void>;
-  stop(): Promise<void>;
+  /** How other parts of the process reach the bus (the embedded broker's internal login), known after start(). */
+  busConnection(): BusConnection;
 }
 
 /**
@@ -55,7 +53,9 @@ export interface Ingestor {
  * writer and the bus publisher.
  */
 export function buildIngestor(deps: IngestorDeps): Ingestor {
-  const { config, logger, registry, devices } = deps;
+  const { config, logger, devices } = deps;
+  const clock = deps.clock ?? systemClock;
+  const registry = new Registry();
   const spoolOptions = { path: join(config.DATA_DIR, 'spool.db'), consumers: [INFLUX_CONSUMER, BUS_CONSUMER] };
   const spool = config.SPOOL_IN_WORKER ? createWorkerSpool(spoolOptions) : createSqliteSpool(spoolOptions);
   // Read at scrape time; the consumer is built further down.
@@ -89,7 +89,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       retryAfterS: config.SPOOL_RETRY_AFTER_S,
     },
     downstreamHealthy: () => writer.healthy(),
-    ...(deps.now ? { now: deps.now } : {}),
+    now: () => clock.now(),
   });
 
   const tls =
@@ -107,32 +107,20 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         },
       );
   const consumer: MqttConsumer | undefined = config.MQTT_URL
-    ? createMqttConsumer(
-        { ingest, devices, logger, metrics },
-        {
-          url: config.MQTT_URL,
-          protocolVersion: config.MQTT_PROTOCOL_VERSION,
-          group: config.MQTT_GROUP,
-          clientIdPrefix: config.MQTT_CLIENT_ID_PREFIX,
-          connections: config.MQTT_CONNECTIONS,
-          ...(config.MQTT_USERNAME ? { username: config.MQTT_USERNAME } : {}),
-          ...(config.MQTT_PASSWORD ? { password: config.MQTT_PASSWORD } : {}),
-        },
-      )
+    ? createMqttConsumer({ ingest, devices, logger, metrics, now: () => clock.now() }, externalBus(config), {
+        group: config.MQTT_GROUP,
+        clientIdPrefix: config.MQTT_CLIENT_ID_PREFIX,
+        connections: config.MQTT_CONNECTIONS,
+      })
     : undefined;
 
-  let busClient: MqttClient | undefined;
-  let pruneTimer: NodeJS.Timeout | undefined;
+  let busClient: Publisher | undefined;
+  let stopPruning: (() => void) | undefined;
   let started = false;
   let busPublisher: ReturnType<typeof createBusPublisher> | undefined;
-  const busConnection = () =>
-    broker
-      ? { url: broker.internalUrl(), ...broker.internalCredentials() }
-      : {
-          url: config.MQTT_URL!,
-          ...(config.MQTT_USERNAME ? { username: config.MQTT_USERNAME } : {}),
-          ...(config.MQTT_PASSWORD ? { password: config.MQTT_PASSWORD } : {}),
-        };
+  const busConnection = (): BusConnection =>
+    // The embedded broker speaks 3.1.1 without shared subscriptions; one instance runs there anyway.
+    broker ? { url: broker.internalUrl(), ...broker.internalCredentials(), protocolVersion: 4, sharedSubscriptions: false } : externalBus(config);
 
   const readinessChecks: ReadinessCheck[] = [
     {
@@ -152,16 +140,18 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     {
       name: 'mqtt',
       check: async () => ({
-        ok: broker ? started : busClient?.connected === true && consumer?.connected() === true,
+        ok: broker ? started : busClient?.connected() === true && consumer?.connected() === true,
         detail: consumer ? { lastMessageAgeMs: consumer.lastMessageAgeMs() } : {},
       }),
     },
   ];
 
   return {
+    name: 'ingestor',
+    metrics: registry,
+    readiness: readinessChecks,
     spool,
     ingest,
-    readinessChecks,
     busConnection,
     writerHealthy: () => writer.healthy(),
     routes: async (app) => {
@@ -173,45 +163,46 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         rateLimitPerMinute: config.INGEST_RATE_LIMIT_PER_MINUTE,
       });
     },
-    healthRoutes: async (app) => {
-      await app.register(healthRoutes, { registry, checks: readinessChecks });
-    },
     async start() {
       await broker?.listen();
       let publish: BusPublish;
       if (broker) {
         publish = (topic, payload) => broker.publish(topic, payload);
       } else {
-        const bus = busConnection();
-        busClient = connect(bus.url, {
-          clientId: `fieldhook-bus-${process.pid}`,
-          reconnectPeriod: 1_000,
-          ...(bus.username ? { username: bus.username } : {}),
-          ...(bus.password ? { password: bus.password } : {}),
-        });
-        const client = busClient;
-        publish = (topic, payload) => client.publishAsync(topic, payload, { qos: 1 });
+        const client = (busClient = connectPublisher(busConnection(), `fieldhook-bus-${process.pid}`, logger));
+        publish = (topic, payload) => client.publish(topic, payload);
       }
       busPublisher = createBusPublisher({ spool, publish, logger, metrics });
       writer.start();
       busPublisher.start();
       await consumer?.start();
-      pruneTimer = setInterval(() => {
+      stopPruning = every(clock, DEDUP_PRUNE_INTERVAL_MS, () => {
         void spool.pruneDedup(config.DEDUP_WINDOW_MS).catch((err: unknown) => logger.warn({ err }, 'dedup prune failed'));
-      }, DEDUP_PRUNE_INTERVAL_MS);
-      pruneTimer.unref();
+      });
       started = true;
     },
     async stop() {
-      clearInterval(pruneTimer);
+      stopPruning?.();
       await consumer?.stop();
       // Ending the bus client first releases a publisher waiting on an unreachable broker.
       const publisherStopped = busPublisher?.stop();
-      await busClient?.endAsync(true);
+      await busClient?.stop();
       await publisherStopped;
       await writer.stop();
       await broker?.close();
       spool.close();
     },
+  };
+}
+
+/** The external broker of `MQTT_URL`, with the ingestor's login. */
+function externalBus(config: IngestConfig): BusConnection {
+  return {
+    url: config.MQTT_URL!,
+    protocolVersion: config.MQTT_PROTOCOL_VERSION,
+    // Mosquitto 2 and EMQX split `$share/…` subscriptions, for 3.1.1 clients too.
+    sharedSubscriptions: true,
+    ...(config.MQTT_USERNAME ? { username: config.MQTT_USERNAME } : {}),
+    ...(config.MQTT_PASSWORD ? { password: config.MQTT_PASSWORD } : {}),
   };
 }

@@ -4,7 +4,7 @@ import type { IngestMetrics } from './metrics.js';
 import { createConsumerLoop } from './spool/consumer-loop.js';
 import { BUS_CONSUMER, type Spool } from './spool/spool.js';
 
-export type { BusReading } from './bus-message.js';
+export type { BusReading } from '../shared/bus/payloads.js';
 
 export interface BusPublisherOptions {
   /** Readings taken from the spool per round. Default 1,000. */

@@ -4,8 +4,9 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';
+import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
-import { deviceErrorsTopic, deviceOfTopic } from '../shared/topics.js';
+import { deviceErrorsTopic, deviceOfTopic } from '../shared/bus/topics.js';
 import type { Authenticator } from './auth.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
@@ -82,7 +83,7 @@ export function createEmbeddedBroker(
           })
           .catch((err: Error) => {
             logger.info({ device: username, code: (err as { code?: string }).code }, 'MQTT login refused');
-            done(authError(err.message, (err as { code?: string }).code === 'FH_ERR_AUTH_NETWORK_FORBIDDEN' ? NOT_AUTHORIZED : BAD_LOGIN), false);
+            done(authError(err.message, (err as { code?: string }).code === Errors.authNetworkForbidden.code ? NOT_AUTHORIZED : BAD_LOGIN), false);
           });
       },
       authorizePublish(client, packet, done) {

@@ -1,18 +1,13 @@
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IPublishPacket } from 'mqtt';
 import type { DeviceRepository } from '../registry/device.js';
+import { ALL_DEVICE_READINGS, connectSubscriber, deviceErrorsTopic, deviceOfTopic, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
-import { ALL_DEVICE_READINGS, deviceErrorsTopic, deviceOfTopic, sharedSubscription } from '../shared/topics.js';
 import type { IngestService } from './ingest.js';
 import { IngestErrors } from './errors.js';
 import type { IngestMetrics } from './metrics.js';
 import { ingestMqttMessage, type MqttRefusal } from './mqtt-message.js';
 
 export interface MqttConsumerOptions {
-  url: string;
-  username?: string;
-  password?: string;
-  /** 5 for shared subscriptions on Mosquitto/EMQX; 4 (3.1.1) where the broker speaks nothing else. */
-  protocolVersion: 4 | 5;
   /** Shared-subscription group: every ingestor instance of a deployment uses the same one. */
   group: string;
   /** Stable client id prefix: with a persistent session the broker keeps QoS 1 messages while we are away. */
@@ -22,18 +17,12 @@ export interface MqttConsumerOptions {
    * acknowledge only after the fsync, so connections are what lets acknowledgements share a commit.
    */
   connections: number;
-  /** Session kept by the broker after a disconnect, s (MQTT 5). Default 7 days. */
-  sessionExpiryS: number;
-  reconnectPeriodMs: number;
 }
 
-export const DEFAULT_MQTT_CONSUMER_OPTIONS: Omit<MqttConsumerOptions, 'url'> = {
-  protocolVersion: 5,
+export const DEFAULT_MQTT_CONSUMER_OPTIONS: MqttConsumerOptions = {
   group: 'fieldhook-ingest',
   clientIdPrefix: 'fieldhook-ingest',
   connections: 16,
-  sessionExpiryS: 7 * 24 * 3600,
-  reconnectPeriodMs: 1_000,
 };
 
 export interface MqttConsumer {
@@ -49,6 +38,7 @@ export interface MqttConsumerDeps {
   devices: DeviceRepository;
   logger: Logger;
   metrics: IngestMetrics;
+  now?: () => number;
 }
 
 /**
@@ -57,15 +47,15 @@ export interface MqttConsumerDeps {
  * credential. The PUBACK is sent only after the reading is in the spool; under pressure it is
  * withheld, which makes the broker stop sending (its in-flight window fills up).
  */
-export function createMqttConsumer(deps: MqttConsumerDeps, options: Partial<MqttConsumerOptions> & { url: string }): MqttConsumer {
+export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnection, options: Partial<MqttConsumerOptions> = {}): MqttConsumer {
   const opts = { ...DEFAULT_MQTT_CONSUMER_OPTIONS, ...options };
   const { ingest, devices, logger, metrics } = deps;
-  const clients: MqttClient[] = [];
+  const now = deps.now ?? Date.now;
+  let subscribers: Subscriber[] = [];
   let lastMessageAt = 0;
-  let stopping = false;
 
-  async function handle(client: MqttClient, packet: IPublishPacket): Promise<void> {
-    lastMessageAt = Date.now();
+  async function handle(subscriber: Subscriber, packet: IPublishPacket): Promise<void> {
+    lastMessageAt = now();
     const device = deviceOfTopic(packet.topic);
     const credential = device ? await devices.get(device) : undefined;
     let refused: MqttRefusal[];
@@ -78,61 +68,34 @@ export function createMqttConsumer(deps: MqttConsumerDeps, options: Partial<Mqtt
     }
     if (refused.length > 0 && device) {
       // There is no negative PUBACK a device would see through the broker: refusals go to its errors topic.
-      client.publish(deviceErrorsTopic(device), JSON.stringify({ refused }), { qos: 0 });
+      subscriber.client.publish(deviceErrorsTopic(device), JSON.stringify({ refused }), { qos: 0 });
     }
   }
 
-  function open(index: number): Promise<MqttClient> {
-    const clientOptions: IClientOptions = {
-      protocolVersion: opts.protocolVersion,
-      clientId: `${opts.clientIdPrefix}-${index}`,
-      clean: false,
-      reconnectPeriod: opts.reconnectPeriodMs,
-      ...(opts.protocolVersion === 5 ? { properties: { sessionExpiryInterval: opts.sessionExpiryS } } : {}),
-      ...(opts.username ? { username: opts.username } : {}),
-      ...(opts.password ? { password: opts.password } : {}),
-    };
-    const client = connect(opts.url, clientOptions);
-    client.handleMessage = (packet, done) => {
-      const attempt = (): void => {
-        handle(client, packet).then(
-          () => done(),
-          (err: unknown) => {
-            // The reading is not durable, so no PUBACK: try again shortly (the broker would redeliver
-            // on reconnect anyway).
-            logger.error({ err, topic: packet.topic }, 'MQTT ingest failed; retrying before acknowledging');
-            if (!stopping) setTimeout(attempt, 1_000);
-          },
-        );
-      };
-      attempt();
-    };
-    // Subscribe on every connect, not once: a broker that lost our session must hear it again.
-    client.on('connect', (connack) => {
-      if (connack.sessionPresent) return;
-      const filter = sharedSubscription(opts.group, ALL_DEVICE_READINGS);
-      client.subscribe(filter, { qos: 1 }, (err) => {
-        if (err) logger.error({ err, filter }, 'MQTT subscribe failed');
-      });
-    });
-    client.on('error', (err) => logger.warn({ err: err.message }, 'MQTT consumer error'));
-    return new Promise((resolve, reject) => {
-      client.once('connect', () => resolve(client));
-      client.once('error', reject);
-    });
+  function open(index: number): Subscriber {
+    const subscriber: Subscriber = connectSubscriber(
+      connection,
+      { clientId: `${opts.clientIdPrefix}-${index}`, filter: ALL_DEVICE_READINGS, group: opts.group },
+      (packet) => handle(subscriber, packet),
+      logger,
+    );
+    return subscriber;
   }
 
   return {
     async start() {
-      stopping = false;
-      for (let i = 0; i < opts.connections; i++) clients.push(await open(i));
-      logger.info({ url: opts.url, connections: opts.connections, group: opts.group }, 'MQTT consumer started');
+      for (let i = 0; i < opts.connections; i++) {
+        const subscriber = open(i);
+        subscribers.push(subscriber);
+        await subscriber.start();
+      }
+      logger.info({ url: connection.url, connections: opts.connections, group: opts.group }, 'MQTT consumer started');
     },
     async stop() {
-      stopping = true;
-      await Promise.all(clients.splice(0).map((c) => c.endAsync()));
+      await Promise.all(subscribers.map((s) => s.stop()));
+      subscribers = [];
     },
-    lastMessageAgeMs: () => (lastMessageAt === 0 ? -1 : Date.now() - lastMessageAt),
-    connected: () => clients.length > 0 && clients.every((c) => c.connected),
+    lastMessageAgeMs: () => (lastMessageAt === 0 ? -1 : now() - lastMessageAt),
+    connected: () => subscribers.length > 0 && subscribers.every((s) => s.connected()),
   };
 }

@@ -4,7 +4,7 @@
  * the dispatcher.
  */
 import { Point, type InfluxDB } from '@influxdata/influxdb-client';
-import type { PublishInput } from '../dispatcher/index.js';
+import type { PublishInput } from '../shared/bus/payloads.js';
 import { PredictWriteFailed } from './errors.js';
 import type { Evaluation } from './evaluator.js';
 

@@ -3,7 +3,7 @@
  * from InfluxDB, the decision starts from a clean state at `from` and steps hourly to `to`;
  * points are written as if live, events are only published when asked.
  */
-import type { PublishInput, PublishResult } from '../dispatcher/index.js';
+import type { PublishInput } from '../shared/bus/payloads.js';
 import { FEATURE_WINDOW_HOURS } from '../model/index.js';
 import type { DecisionState } from './decision.js';
 import { PredictInvalidRange } from './errors.js';
@@ -42,7 +42,7 @@ export async function replay(
     history: HistoryLoader;
     model: ModelHolder;
     writer?: RecommendationWriter;
-    publish?: (e: PublishInput) => Promise<PublishResult>;
+    publish?: (e: PublishInput) => Promise<unknown>;
     evaluator: EvaluatorOptions;
     /** Called with every round's evaluations (quality reports, tests). */
     onRound?: (evaluations: readonly Evaluation[]) => void;

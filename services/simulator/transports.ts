@@ -4,6 +4,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { request } from 'undici';
+import { deviceReadingsTopic } from '../shared/bus/topics.js';
 import type { NativeReading } from './sensors.js';
 
 export interface ReadingTransport {
@@ -56,10 +57,8 @@ export interface MqttTransportOptions {
 
 export const DEFAULT_MQTT_TRANSPORT = { connectTimeoutMs: 10_000 } as const;
 
-/** Readings topic of a device (DESIGN.md). */
-export function readingsTopic(device: string): string {
-  return `fieldhook/v1/devices/${device}/readings`;
-}
+/** Readings topic of a device, from the bus contract. */
+export const readingsTopic = deviceReadingsTopic;
 
 /** One MQTT connection per device; each reading is one QoS 1 publish (acknowledged by PUBACK). */
 export function createMqttTransport(options: MqttTransportOptions): ReadingTransport {

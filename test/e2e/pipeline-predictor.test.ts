@@ -8,14 +8,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDispatcher } from '../../services/dispatcher/build-dispatcher.js';
 import { createDispatchConfig } from '../../services/dispatcher/config.js';
-import { PIPELINE_CONFIG } from '../../services/pipeline/config.js';
-import { startPipeline, type RunningPipeline } from '../../services/pipeline/start-pipeline.js';
+import { PIPELINE_CONFIG } from '../../services/host/config.js';
+import { startFieldhook, type RunningFieldhook } from '../../services/host/fieldhook.js';
+import { buildHostApp } from '../../services/host/http-app.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../services/predictor/sqlite-predictor-store.js';
 import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
 import { loadConfig } from '../../services/shared/config.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { createDatabase } from '../helpers/ingest-fixture.js';
-import { startReceiver, verify, waitFor, type Receiver } from '../integration/dispatcher/helpers.js';
+import { startReceiver, verify, type Receiver } from '../integration/dispatcher/helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const HOUR = 3_600_000;
 const ADMIN_TOKEN = 'pipeline-e2e-admin-token-0123';
@@ -26,7 +28,7 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
   const database = `predict_pipeline_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-pipeline-e2e-'));
   let receiver: Receiver;
-  let pipeline: RunningPipeline | undefined;
+  let pipeline: RunningFieldhook | undefined;
   let secret: string;
   let deviceSecret: string;
   // A field far past RAW: loam (θFC 0.25) at θ 0.15 over 1 m of roots is 100 mm depleted, RAW 52 mm.
@@ -56,7 +58,7 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
       config: createDispatchConfig({ ADMIN_TOKEN, DISPATCH_DB_PATH: join(dir, 'dispatch.sqlite'), WEBHOOK_ALLOW_CIDRS: { '*': ['127.0.0.1/32'] } }),
       logger: silentLogger(),
     });
-    const res = await dispatcher.app.inject({
+    const res = await buildHostApp([dispatcher], { logger: silentLogger() }).inject({
       method: 'POST', url: '/v1/subscriptions', headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
       payload: { url: receiver.url, events: ['irrigation.*', 'sensor.stale'], farms: [FARM] },
     });
@@ -85,20 +87,20 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
       INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
     };
     const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
-    pipeline = await startPipeline(config, silentLogger());
+    pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
 
-    await waitFor(() => receiver.received.length >= 1, 15_000, 'sensor.stale');
+    await eventually(() => receiver.received.length >= 1, { timeoutMs: 15_000, what: 'sensor.stale' });
     const stale = verify(secret, receiver.received[0]!);
     expect(stale).toMatchObject({ type: 'sensor.stale', data: { farm: FARM, field: 'dry', reason: expect.stringMatching(/older than/) } });
 
-    const post = await fetch(`${pipeline.httpUrl}/v1/readings`, {
+    const post = await fetch(`${pipeline.url}/v1/readings`, {
       method: 'POST',
       headers: { authorization: `Bearer ${deviceSecret}`, 'content-type': 'application/json' },
       body: JSON.stringify({ device: `node-${process.pid}`, id: 'fresh-1', ts: new Date(hourNow).toISOString(), values: values(hourNow) }),
     });
     expect(post.status).toBe(202);
 
-    await waitFor(() => receiver.received.length >= 2, 15_000, 'irrigation.recommended');
+    await eventually(() => receiver.received.length >= 2, { timeoutMs: 15_000, what: 'irrigation.recommended' });
     const advice = verify(secret, receiver.received[1]!);
     expect(advice.type).toBe('irrigation.recommended');
     expect(advice.data).toMatchObject({ farm: FARM, field: 'dry', hours_to_raw: 0, raw_mm: 52, taw_mm: 130 });
@@ -106,9 +108,9 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
     expect((advice.data.provenance as { correlation_ids: string[] }).correlation_ids.length).toBeGreaterThan(0);
     expect(receiver.received).toHaveLength(2);
 
-    // One readiness answer for the whole process, the predictor's model included.
-    const ready = (await (await fetch(`${pipeline.httpUrl}/readyz`)).json()) as { checks: { name: string; ok: boolean; detail?: { model?: { sha256: string } } }[] };
-    expect(ready.checks.map((c) => c.name)).toEqual(['influxdb', 'spool', 'mqtt', 'predictor']);
+    // One readiness answer for the whole process, every part's checks, the predictor's model included.
+    const ready = (await (await fetch(`${pipeline.url}/readyz`)).json()) as { checks: { name: string; ok: boolean; detail?: { model?: { sha256: string } } }[] };
+    expect(ready.checks.map((c) => c.name)).toEqual(['influxdb', 'spool', 'mqtt', 'dispatcher', 'predictor']);
     expect(ready.checks.find((c) => c.name === 'predictor')?.detail?.model?.sha256).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 });

@@ -9,19 +9,21 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublishInput } from '../../services/dispatcher/index.js';
-import { POPULATIONS, profileFromSpec } from '../../services/model/index.js';
+import { POPULATIONS, profileFromSpec } from '../../services/training/dataset.js';
 import { buildPredictor, type Predictor } from '../../services/predictor/build-predictor.js';
 import { PREDICT_CONFIG } from '../../services/predictor/config.js';
 import type { FieldSettings } from '../../services/predictor/field-profiles.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../services/predictor/sqlite-predictor-store.js';
 import { loadConfig } from '../../services/shared/config.js';
 import { silentLogger } from '../../services/shared/logger.js';
-import { fieldReadingsTopic } from '../../services/shared/topics.js';
+import { systemClock } from '../../services/shared/clock.js';
+import { fieldReadingsTopic } from '../../services/shared/bus/topics.js';
 import { simulateField, type FieldRun } from '../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../services/simulator/fields.js';
 import { sensorReadings, type NativeReading } from '../../services/simulator/sensors.js';
 import { createDatabase } from '../helpers/ingest-fixture.js';
-import { createSubscription, makeDispatcher, startReceiver, verify, waitFor, type Receiver, type TestDispatcher } from '../integration/dispatcher/helpers.js';
+import { createSubscription, makeDispatcher, startReceiver, verify, type Receiver, type TestDispatcher } from '../integration/dispatcher/helpers.js';
+import { eventually } from '../helpers/eventually.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -79,6 +81,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
     FIELDHOOK_PREDICT_INTERVAL_MS: String(3_600_000),
     FIELDHOOK_PREDICT_DEBOUNCE_MS: '5',
     FIELDHOOK_PREDICT_MQTT_CLIENT_ID: `e2e-predict-${process.pid}`,
+    FIELDHOOK_PREDICT_MQTT_GROUP: `e2e-${process.pid}`,
   });
 
   function makePredictor(): Predictor {
@@ -90,8 +93,8 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
         published.push(event);
         return t.dispatcher.publish(event);
       },
-      bus: { url: mosquittoUrl, group: `e2e-${process.pid}`, protocolVersion: 5 },
-      clock: { now: () => simNow },
+      bus: () => ({ url: mosquittoUrl, protocolVersion: 5, sharedSubscriptions: true }),
+      clock: { ...systemClock, now: () => simNow },
     });
   }
 
@@ -115,12 +118,12 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
       await writeInflux(field, [r]);
       const bus = [{ device: r.device, farm: FARM, field, id: r.id, ts: r.ts, values: r.values, correlation_id: `corr-${field}-${i}` }];
       await producer.publishAsync(fieldReadingsTopic(FARM, field), JSON.stringify(bus), { qos: 1 });
-      await waitFor(() => (predictor.windows.get(`${FARM}/${field}`)?.newestTs ?? 0) >= simNow, 10_000, `reading ${i} of ${field} applied`);
+      await eventually(() => (predictor.windows.get(`${FARM}/${field}`)?.newestTs ?? 0) >= simNow, { timeoutMs: 10_000, what: `reading ${i} of ${field} applied` });
     }
     await predictor.idle();
     await predictor.evaluate();
     // Deliver before the next decision: a newer event of the same field would supersede it.
-    await waitFor(() => receiver.received.length >= published.length, 10_000, 'deliveries');
+    await eventually(() => receiver.received.length >= published.length, { timeoutMs: 10_000, what: 'deliveries' });
   }
 
   beforeAll(async () => {

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { buildIngestor, type Ingestor } from '../../services/ingestor/build-ingestor.js';
 import { INGEST_CONFIG, type IngestConfig } from '../../services/ingestor/config.js';
-import { buildHttpApp } from '../../services/pipeline/http-app.js';
+import { buildHostApp } from '../../services/host/http-app.js';
 import type { DeviceRepository } from '../../services/registry/device.js';
 import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
 import { loadConfig } from '../../services/shared/config.js';
@@ -43,11 +42,10 @@ export function createIngestFixture(options: { influxUrl: string; database: stri
   const ingestor = buildIngestor({
     config,
     logger,
-    registry: new Registry(),
     devices,
     influx: { url: options.influxUrl, token: '', org: 'fieldhook', bucket: options.database, timeoutMs: 5_000 },
   });
-  const app = buildHttpApp({ logger, plugins: [ingestor.routes, ingestor.healthRoutes] });
+  const app = buildHostApp([ingestor], { logger });
   return {
     dir,
     config,
@@ -74,16 +72,6 @@ export async function countPoints(influxUrl: string, database: string, where = '
 export async function createDatabase(influxUrl: string, database: string): Promise<void> {
   const res = await fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }) });
   if (!res.ok) throw new Error(`CREATE DATABASE failed: ${res.status}`);
-}
-
-/** Poll until `probe` returns true (bounded): for effects that happen asynchronously downstream. */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
 }
 
 /** A reading in the native format, with a battery value so every test point is countable. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PIPELINE_CONFIG } from '../../pipeline/config.js';
+import { PIPELINE_CONFIG } from '../../host/config.js';
 import { describeConfig } from '../../shared/config.js';
 import { cliConfig, printJson } from '../context.js';
 

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { startPipeline } from '../../pipeline/start-pipeline.js';
+import { startFieldhook } from '../../host/fieldhook.js';
 import { createLogger } from '../../shared/logger.js';
-import { stopOnSignals } from '../../shared/shutdown.js';
 import { cliConfig } from '../context.js';
 
 export function registerStartCommand(program: Command): void {
@@ -11,7 +10,7 @@ export function registerStartCommand(program: Command): void {
     .action(async () => {
       const config = cliConfig();
       const logger = createLogger({ level: config.LOG_LEVEL, base: { app: 'fieldhook' } });
-      const pipeline = await startPipeline(config, logger);
-      stopOnSignals(() => pipeline.stop(), logger, 'fieldhook');
+      // The host stops every part on SIGINT/SIGTERM.
+      await startFieldhook(config, logger);
     });
 }

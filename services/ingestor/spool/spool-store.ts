@@ -1,6 +1,6 @@
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
-import { fieldReadingsTopic } from '../../shared/topics.js';
-import { groupByTopic, toBusReading } from '../bus-message.js';
+import { fieldReadingsTopic, groupByTopic } from '../../shared/bus/index.js';
+import { toBusReading } from '../bus-message.js';
 import { readingToLine } from '../line-protocol.js';
 import { dedupKey, type NormalizedReading } from '../reading.js';
 import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';

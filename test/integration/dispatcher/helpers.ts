@@ -3,10 +3,15 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { buildDispatcher, type BuildDispatcherOptions, type FieldhookDispatcher } from '../../../services/dispatcher/build-dispatcher.js';
 import { createDispatchConfig, type DispatchConfig } from '../../../services/dispatcher/config.js';
+import { buildHostApp } from '../../../services/host/http-app.js';
+
+/** A dispatcher with the host app that serves its routes. */
+export type DispatcherUnderTest = FieldhookDispatcher & { app: FastifyInstance };
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -33,15 +38,19 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** A real HTTP receiver on 127.0.0.1 that records every request. */
-export async function startReceiver(reply: Receiver['reply'] = () => ({ status: 204 })): Promise<Receiver> {
+/**
+ * A real HTTP receiver on 127.0.0.1 that records every request, stamped by `now` (pass the
+ * dispatcher's clock to compare arrival times with the times it schedules).
+ */
+export async function startReceiver(reply: Receiver['reply'] = () => ({ status: 204 }), options: { now?: () => number } = {}): Promise<Receiver> {
+  const now = options.now ?? Date.now;
   const received: Received[] = [];
   const receiver: Receiver = { url: '', received, reply, close: async () => {} };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() };
+      const r: Received = { headers: req.headers, body: Buffer.concat(chunks).toString(), at: now() };
       const n = received.length;
       received.push(r);
       const out = receiver.reply(n, r);
@@ -74,7 +83,7 @@ export function verify(secret: string, r: Received): { type: string; id: string;
 }
 
 export interface TestDispatcher {
-  dispatcher: FieldhookDispatcher;
+  dispatcher: DispatcherUnderTest;
   config: DispatchConfig;
   dir: string;
   cleanup(): Promise<void>;
@@ -97,32 +106,24 @@ export function makeDispatcher(
     DISPATCH_POLL_INTERVAL_MS: 50,
     ...overrides,
   });
-  const dispatcher = buildDispatcher({ config, logger: silentLogger(), ...extra });
+  const logger = silentLogger();
+  const built = buildDispatcher({ config, logger, ...extra });
+  // The dispatcher alone in a host app, as the standalone dispatcher serves it (not listening).
+  const dispatcher: DispatcherUnderTest = Object.assign(built, { app: buildHostApp([built], { logger }) });
   return {
     dispatcher,
     config,
     dir,
     async cleanup() {
+      await dispatcher.app.close();
       await dispatcher.stop().catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-export async function createSubscription(d: FieldhookDispatcher, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
+export async function createSubscription(d: DispatcherUnderTest, body: Record<string, unknown>): Promise<{ id: string; secret: string }> {
   const res = await d.app.inject({ method: 'POST', url: '/v1/subscriptions', headers: auth, payload: body });
   if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
   return res.json();
 }
-
-export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

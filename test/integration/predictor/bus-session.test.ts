@@ -11,8 +11,9 @@ import { ownsField } from '../../../services/predictor/partition.js';
 import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { fieldReadingsTopic } from '../../../services/shared/topics.js';
-import { waitFor } from '../dispatcher/helpers.js';
+import { fieldReadingsTopic } from '../../../services/shared/bus/topics.js';
+import {  } from '../dispatcher/helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const FARM = `bus-${process.pid}`;
 
@@ -24,13 +25,14 @@ function makePredictor(url: string, partition: number, partitions: number): Pred
       FIELDHOOK_PREDICT_PARTITION: String(partition),
       FIELDHOOK_PREDICT_MQTT_CLIENT_ID: `bus-session-${process.pid}-${partition}`,
       FIELDHOOK_PREDICT_INTERVAL_MS: '3600000',
+      FIELDHOOK_PREDICT_MQTT_GROUP: `bus-${process.pid}`,
     }),
     DATA_DIR: '/nonexistent',
   };
   return buildPredictor({
     config, logger: silentLogger(), influx: { url: 'http://127.0.0.1:9', token: '', org: 'o', bucket: 'b', timeoutMs: 100 },
     publish: async (e) => ({ id: e.id!, deliveries: 0, duplicate: false }),
-    bus: { url, group: `bus-${process.pid}`, protocolVersion: 5 },
+    bus: () => ({ url, protocolVersion: 5, sharedSubscriptions: true }),
     fields: createSqliteFieldProfiles(db), states: createSqliteDecisionStates(db),
     history: { load: async () => new Map() }, writer: { write: async () => {}, close: async () => {} },
     model: { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => { throw new Error('no fields configured'); } },
@@ -51,7 +53,7 @@ describe('predictor bus session (Mosquitto)', () => {
     await p0.start();
     await p1.start();
     for (const f of fields) await send(f, 1);
-    await waitFor(() => fields.every((f) => count(p0, f) + count(p1, f) === 1), 10_000, 'first readings');
+    await eventually(() => fields.every((f) => count(p0, f) + count(p1, f) === 1), { timeoutMs: 10_000, what: 'first readings' });
     for (const f of fields) expect(count(ownsField({ partitions: 2, partition: 0 }, `${FARM}/${f}`) ? p0 : p1, f)).toBe(1);
 
     await p0.stop();
@@ -60,8 +62,8 @@ describe('predictor bus session (Mosquitto)', () => {
     await p0.start(); // empty history: only the session can bring the hour-2 readings back
     const mine = fields.filter((f) => ownsField({ partitions: 2, partition: 0 }, `${FARM}/${f}`));
     expect(mine.length).toBeGreaterThan(0);
-    await waitFor(() => mine.every((f) => count(p0, f) === 1), 10_000, 'queued readings after the restart');
-    await waitFor(() => fields.filter((f) => !mine.includes(f)).every((f) => count(p1, f) === 2), 10_000, 'partition 1 readings');
+    await eventually(() => mine.every((f) => count(p0, f) === 1), { timeoutMs: 10_000, what: 'queued readings after the restart' });
+    await eventually(() => fields.filter((f) => !mine.includes(f)).every((f) => count(p1, f) === 2), { timeoutMs: 10_000, what: 'partition 1 readings' });
     await p0.stop();
     await p1.stop();
     await producer.endAsync();

@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
-import { createIrrigationModel, POPULATIONS, profileFromSpec, type IrrigationModel } from '../../../services/model/index.js';
+import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
 import { buildPredictor } from '../../../services/predictor/build-predictor.js';
 import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import { identityOf, type ModelHolder } from '../../../services/predictor/model-holder.js';
 import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import { DEFAULT_WINDOW_STORE_OPTIONS, type WindowReading } from '../../../services/predictor/window-store.js';
 import { loadConfig } from '../../../services/shared/config.js';
+import { systemClock } from '../../../services/shared/clock.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
 import { sensorReadings } from '../../../services/simulator/sensors.js';
+import { eventually } from '../../helpers/eventually.js';
+import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
 
 const HOUR = 3_600_000;
 
@@ -49,7 +52,7 @@ describe('scheduled evaluation', () => {
         published.push(e);
         return { id: e.id!, deliveries: 1, duplicate: false };
       },
-      clock: { now: () => now },
+      clock: { ...systemClock, now: () => now },
       fields,
       states: createSqliteDecisionStates(db),
       history: { load: async (_from, _to, wanted) => new Map((wanted ?? []).flatMap((w) => { const k = `${w.farm}/${w.field}`; const r = historyFor.get(k); return r ? [[k, r] as const] : []; })) },
@@ -65,7 +68,7 @@ describe('scheduled evaluation', () => {
       now += HOUR;
       const before = points.length;
       await vi.advanceTimersByTimeAsync(HOUR);
-      for (let k = 0; k < 50 && points.length === before; k++) await new Promise((r) => setImmediate(r));
+      await eventually(() => points.length > before, { what: 'the scheduled round' });
       await predictor.idle();
     };
     await tick();

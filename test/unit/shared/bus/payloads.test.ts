@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_FIELD_READINGS, parseBusMessage } from '../../../services/predictor/bus-consumer.js';
+import { parseReadingBatch } from '../../../../services/shared/bus/payloads.js';
+import { ALL_FIELD_READINGS } from '../../../../services/shared/bus/topics.js';
 
-describe('predictor bus messages', () => {
+describe('reading batches on the bus', () => {
   it('groups the ingestor\'s JSON array by field and keeps correlation ids', () => {
     const payload = JSON.stringify([
       { device: 'd1', farm: 'f', field: 'a', ts: '2026-07-06T10:00:00Z', values: { soil_moisture: 0.2 }, correlation_id: 'c1' },
       { device: 'd2', farm: 'f', field: 'b', ts: '2026-07-06T10:00:00Z', values: { rainfall: 1 }, correlation_id: 'c1' },
       { device: 'd1', farm: 'f', field: 'a', ts: '2026-07-06T11:00:00Z', values: { soil_moisture: 0.19 }, correlation_id: 'c2' },
     ]);
-    const parsed = parseBusMessage(Buffer.from(payload));
+    const parsed = parseReadingBatch(Buffer.from(payload));
     expect([...parsed.keys()]).toEqual(['f/a', 'f/b']);
     expect(parsed.get('f/a')!.readings).toEqual([
       { ts: Date.parse('2026-07-06T10:00:00Z'), values: { soil_moisture: 0.2 }, correlationId: 'c1' },
@@ -19,7 +20,7 @@ describe('predictor bus messages', () => {
 
   it('skips malformed entries and refuses what is not JSON', () => {
     const payload = JSON.stringify([{ farm: 'f', field: 'a', ts: 'yesterday', values: {} }, { farm: 'f', ts: '2026-07-06T10:00:00Z', values: {} }, null, 7]);
-    expect(parseBusMessage(payload).size).toBe(0);
-    expect(() => parseBusMessage('{not json')).toThrow();
+    expect(parseReadingBatch(payload).size).toBe(0);
+    expect(() => parseReadingBatch('{not json')).toThrow();
   });
 });

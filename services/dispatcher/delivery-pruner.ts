@@ -1,0 +1,46 @@
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { DispatchStore } from './store/types.js';
+
+export interface DeliveryPrunerOptions {
+  /** Finished deliveries older than this are pruned, ms. */
+  retentionMs: number;
+  /** How often to prune, ms. */
+  intervalMs: number;
+}
+
+/** Hourly: the delivery log is for recent history, not an archive. */
+export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
+
+export interface DeliveryPruner {
+  /** Prune now, then every `intervalMs`. */
+  start(): void;
+  stop(): void;
+}
+
+/** Drops finished deliveries, their attempts and events once they are past retention. */
+export function createDeliveryPruner(deps: { store: DispatchStore; clock: Clock; logger: Logger }, options: DeliveryPrunerOptions): DeliveryPruner {
+  const { store, clock, logger } = deps;
+  let timer: unknown = null;
+  let stopped = true;
+  const prune = async () => {
+    try {
+      const n = await store.outbox.prune(clock.now() - options.retentionMs);
+      if (n > 0) logger.info({ pruned: n }, 'pruned finished deliveries past retention');
+    } catch (err) {
+      logger.error({ err }, 'pruning the delivery log failed');
+    }
+    if (!stopped) timer = clock.setTimeout(() => void prune(), options.intervalMs);
+  };
+  return {
+    start() {
+      stopped = false;
+      void prune();
+    },
+    stop() {
+      stopped = true;
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { z } from 'zod';
+import { buildDispatcher, type FieldhookDispatcher } from '../dispatcher/index.js';
+import { buildIngestor } from '../ingestor/build-ingestor.js';
+import { buildPredictor } from '../predictor/build-predictor.js';
+import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
+import type { Component } from '../shared/component.js';
+import type { InfluxTarget } from '../shared/influx.js';
+import type { Logger } from '../shared/logger.js';
+import type { PIPELINE_CONFIG } from './config.js';
+import { createInfluxComponent } from './influxdb-component.js';
+import { runHost, type RunningHost } from './run-host.js';
+
+export type PipelineConfig = z.infer<z.ZodObject<typeof PIPELINE_CONFIG>>;
+
+export interface RunningFieldhook extends RunningHost {
+  /** Publish an event to webhook subscribers (resolves once durable). */
+  publish: FieldhookDispatcher['publish'];
+}
+
+/**
+ * Every part in one process, what `fieldhook start` runs: InfluxDB (the configured one or a local
+ * one), the ingestor with its broker, the dispatcher and the predictor, in one host. Wiring only.
+ */
+export async function startFieldhook(config: PipelineConfig, logger: Logger, options: { handleSignals?: boolean } = {}): Promise<RunningFieldhook> {
+  const influxdb = createInfluxComponent(
+    { url: config.INFLUX_URL, token: config.INFLUX_TOKEN, bucket: config.INFLUX_BUCKET, createDatabase: config.INFLUX_CREATE_DATABASE, dataDir: config.DATA_DIR },
+    logger,
+  );
+  const influx: InfluxTarget = { url: influxdb.url, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
+  const devices = createSqliteDeviceRepository(join(config.DATA_DIR, 'registry.db'));
+  // The registry is shared state of the process, not of one part: closed after every part stopped.
+  const deviceRegistry: Component = { name: 'devices', start: async () => {}, stop: async () => devices.close() };
+  const ingestor = buildIngestor({ config, logger, devices, influx });
+  // Events reach the dispatcher in-process (publish) or on the bus, through the same broker.
+  const dispatcher = buildDispatcher({ config, logger, bus: ingestor.busConnection });
+  const components: Component[] = [influxdb, deviceRegistry, ingestor, dispatcher];
+  if (config.PREDICT_ENABLED) {
+    components.push(buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: ingestor.busConnection }));
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const host = await runHost(components, {
+    logger,
+    registry,
+    http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
+    ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
+  });
+  logger.info({ httpUrl: host.url, influxUrl: influxdb.url, mqtt: ingestor.busConnection().url }, 'fieldhook is running');
+  return { ...host, publish: (event) => dispatcher.publish(event) };
+}

@@ -1,0 +1,123 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../shared/logger.js';
+import { freePort, startProcess, waitUntil, type ManagedProcess } from '../shared/child-process.js';
+
+/**
+ * The InfluxDB `fieldhook start` runs when no INFLUX_URL is configured: OSS 1.8.10, pure Go, built
+ * once per machine with `go install`. The test harness starts the same one.
+ */
+export const INFLUXDB_VERSION = 'v1.8.10';
+export const INFLUXDB_MODULE = 'github.com/influxdata/influxdb/cmd/influxd';
+
+/** Where the built binary is cached: outside the repository, once per machine. */
+export function influxdBinaryPath(): string {
+  if (process.env.FIELDHOOK_INFLUXD_BIN) return process.env.FIELDHOOK_INFLUXD_BIN;
+  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(cache, 'fieldhook', `influxdb-${INFLUXDB_VERSION}`, 'bin', 'influxd');
+}
+
+/**
+ * Build influxd with `go install` unless it is cached. Takes a minute or two the first time; the
+ * progress message says so, since a silent pause that long looks like a hang.
+ */
+export function ensureInfluxd(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  const binary = influxdBinaryPath();
+  if (existsSync(binary)) return binary;
+  const gobin = join(binary, '..');
+  mkdirSync(gobin, { recursive: true });
+  log(`Building InfluxDB ${INFLUXDB_VERSION} with go install into ${gobin} (once per machine, a few minutes)…`);
+  const started = Date.now();
+  const ticker = setInterval(() => log(`  …still building InfluxDB (${Math.round((Date.now() - started) / 1000)} s)`), 15_000);
+  const result = spawnSync('go', ['install', `${INFLUXDB_MODULE}@${INFLUXDB_VERSION}`], {
+    env: { ...process.env, CGO_ENABLED: '0', GOBIN: gobin, GOFLAGS: '-buildvcs=false' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  clearInterval(ticker);
+  if (result.status !== 0 || !existsSync(binary)) {
+    throw new Error(`go install ${INFLUXDB_MODULE}@${INFLUXDB_VERSION} failed (exit ${result.status}); is Go installed?`);
+  }
+  log(`InfluxDB ${INFLUXDB_VERSION} built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binary;
+}
+
+export interface RunningInfluxDB {
+  url: string;
+  port: number;
+  dataDir: string;
+  process: ManagedProcess;
+  /** Run an InfluxQL statement (1.x `/query`). */
+  query(q: string, db?: string): Promise<unknown>;
+  createDatabase(name: string): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface StartInfluxOptions {
+  dataDir: string;
+  /** Fixed port (to restart on the same address); a free one by default. */
+  port?: number;
+}
+
+/** Start influxd on loopback with its data under `dataDir`, and wait for `/ping`. */
+export async function startInfluxDB(options: StartInfluxOptions): Promise<RunningInfluxDB> {
+  const binary = ensureInfluxd();
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    INFLUXDB_HTTP_BIND_ADDRESS: `127.0.0.1:${port}`,
+    INFLUXDB_BIND_ADDRESS: `127.0.0.1:${await freePort()}`,
+    INFLUXDB_HTTP_FLUX_ENABLED: 'true',
+    INFLUXDB_HTTP_LOG_ENABLED: 'false',
+    INFLUXDB_REPORTING_DISABLED: 'true',
+    INFLUXDB_META_DIR: join(options.dataDir, 'meta'),
+    INFLUXDB_DATA_DIR: join(options.dataDir, 'data'),
+    INFLUXDB_DATA_WAL_DIR: join(options.dataDir, 'wal'),
+    INFLUXDB_DATA_QUERY_LOG_ENABLED: 'false',
+    INFLUXDB_LOGGING_LEVEL: 'warn',
+  };
+  const proc = startProcess(binary, ['run', '-config', '/dev/null'], env);
+  try {
+    await waitUntil(async () => (await fetch(`${url}/ping`)).status === 204, 30_000, 'InfluxDB');
+  } catch (err) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${proc.output()}`);
+  }
+  const query = async (q: string, db?: string) => {
+    const params = new URLSearchParams({ q, epoch: 'ms', ...(db ? { db } : {}) });
+    const res = await fetch(`${url}/query`, { method: 'POST', body: params });
+    const body = (await res.json()) as { error?: string; results?: { error?: string }[] };
+    const error = body.error ?? body.results?.find((r) => r.error)?.error;
+    if (!res.ok || error) throw new Error(`InfluxQL ${q} failed: ${error ?? res.status}`);
+    return body;
+  };
+  return {
+    url,
+    port,
+    dataDir: options.dataDir,
+    process: proc,
+    query,
+    createDatabase: async (name) => void (await query(`CREATE DATABASE "${name}"`)),
+    stop: (signal) => proc.stop(signal),
+  };
+}
+
+/** Port of the local InfluxDB `fieldhook start` runs when none is configured (InfluxDB's usual one). */
+export const LOCAL_INFLUX_PORT = 8086;
+
+/** On 1.x, `CREATE DATABASE` is idempotent; 2.x/3.x answer 404 or 401 to it and are left alone. */
+export async function ensureInfluxDatabase(url: string, token: string, database: string, logger: Logger): Promise<void> {
+  try {
+    const res = await fetch(new URL('/query', url), {
+      method: 'POST',
+      headers: token ? { authorization: `Token ${token}` } : {},
+      body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }),
+    });
+    await res.body?.cancel();
+    if (!res.ok) logger.info({ status: res.status }, 'InfluxDB did not take CREATE DATABASE (not 1.x?): skipped');
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'InfluxDB unreachable at start: the spool holds readings until it is back');
+  }
+}

@@ -1,0 +1,76 @@
+import { FEATURE_WINDOW_HOURS } from '../model/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { EvaluatedField } from './evaluator.js';
+import { fieldKey, profileOf, type FieldProfileRepository } from './field-profiles.js';
+import type { HistoryLoader } from './history-loader.js';
+import { ownsField, type Partitioning } from './partition.js';
+import type { WindowStore } from './window-store.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface FieldSet {
+  get(key: string): EvaluatedField | undefined;
+  all(): EvaluatedField[];
+  readonly size: number;
+  /**
+   * Re-read the profiles this partition owns. With `withHistory`, fields that were not known
+   * before get their window from InfluxDB, not only what arrives from now on.
+   */
+  reload(withHistory: boolean): Promise<void>;
+  /** Fill the windows of every field from InfluxDB (start-up); returns how many had history. */
+  loadHistory(): Promise<number>;
+}
+
+/** The fields this predictor instance evaluates, and the history their windows start from. */
+export function createFieldSet(deps: {
+  repo: FieldProfileRepository;
+  history: HistoryLoader;
+  windows: WindowStore;
+  partitioning: Partitioning;
+  clock: Clock;
+  logger: Logger;
+}): FieldSet {
+  const { repo, history, windows, partitioning, clock, logger } = deps;
+  let fields = new Map<string, EvaluatedField>();
+
+  async function load(wanted: readonly EvaluatedField[]): Promise<number> {
+    const now = clock.now();
+    const loaded = await history.load(now - (FEATURE_WINDOW_HOURS + 1) * HOUR_MS, now, wanted.map((f) => f.settings));
+    for (const [key, readings] of loaded) windows.apply(key, readings);
+    return loaded.size;
+  }
+
+  return {
+    get: (key) => fields.get(key),
+    all: () => [...fields.values()],
+    get size() {
+      return fields.size;
+    },
+    async reload(withHistory) {
+      const next = new Map<string, EvaluatedField>();
+      for (const settings of await repo.list()) {
+        const key = fieldKey(settings.farm, settings.field);
+        if (!ownsField(partitioning, key)) continue;
+        const previous = fields.get(key);
+        // Unchanged settings keep their profile object, and with it the feature cache.
+        if (previous && JSON.stringify(previous.settings) === JSON.stringify(settings)) {
+          next.set(key, previous);
+          continue;
+        }
+        try {
+          next.set(key, { key, settings, profile: profileOf(settings) });
+        } catch (err) {
+          logger.error({ err, key }, 'field profile is unusable; field skipped');
+        }
+      }
+      const added = [...next.values()].filter((f) => !fields.has(f.key));
+      fields = next;
+      if (withHistory && added.length > 0) {
+        await load(added);
+        logger.info({ fields: added.map((f) => f.key) }, 'fields added; windows loaded from InfluxDB');
+      }
+    },
+    loadHistory: () => load([...fields.values()]),
+  };
+}

@@ -1,0 +1,68 @@
+import type { PublishInput } from '../shared/bus/payloads.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { DecisionState } from './decision.js';
+import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
+import type { FeatureCache } from './feature-cache.js';
+import type { PredictorMetrics } from './metrics.js';
+import type { ModelHolder } from './model-holder.js';
+import { eventOf, type RecommendationWriter } from './outputs.js';
+import type { DecisionStateRepository } from './sqlite-predictor-store.js';
+import type { WindowStore } from './window-store.js';
+
+export interface RoundDeps {
+  windows: WindowStore;
+  cache: FeatureCache;
+  model: ModelHolder;
+  /** Decision state of every field, as last saved. */
+  states: Map<string, DecisionState>;
+  statesRepo: DecisionStateRepository;
+  writer: RecommendationWriter;
+  /** Hand an event to the dispatcher; resolves once it is durable. */
+  publish(event: PublishInput): Promise<unknown>;
+  metrics?: PredictorMetrics;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * One round over some fields: evaluate, write a `recommendation` point per evaluation, publish
+ * the events, then save the decision states that changed. The order is the guarantee: an event
+ * is durable downstream before the state that says it was sent, so a crash in between re-publishes
+ * (with the same id, which the dispatcher accepts once) rather than forgets.
+ */
+export async function runRound(fields: readonly EvaluatedField[], deps: RoundDeps, options: EvaluatorOptions): Promise<Evaluation[]> {
+  if (fields.length === 0) return [];
+  const { states, metrics, logger } = deps;
+  const end = metrics?.roundTimer();
+  const { model, identity } = deps.model.current();
+  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache }, options);
+  // Points are the record of every evaluation; a failed write must not hold back advice.
+  const written = deps.writer.write(evaluations).catch((err: unknown) => logger.warn({ err }, 'recommendation points not written'));
+  const changed: { farm: string; field: string; state: DecisionState }[] = [];
+  await Promise.all(
+    evaluations.map(async (e) => {
+      metrics?.evaluated(e.assessment.kind);
+      const event = eventOf(e);
+      if (event) {
+        try {
+          await deps.publish(event);
+        } catch (err) {
+          // State not advanced: the next round decides again and re-publishes (same id if same time).
+          logger.error({ err, field: e.key, type: event.type }, 'event not published; will retry next round');
+          return;
+        }
+        metrics?.published(event.type);
+        logger.info({ field: e.key, type: event.type, id: event.id, reason: e.decision.reason, correlationId: e.correlationId }, 'predictor event');
+      }
+      if (e.decision.state !== states.get(e.key)) {
+        states.set(e.key, e.decision.state);
+        changed.push({ farm: e.farm, field: e.field, state: e.decision.state });
+      }
+    }),
+  );
+  if (changed.length > 0) await deps.statesRepo.saveMany(changed);
+  await written;
+  end?.();
+  return evaluations;
+}

@@ -1,0 +1,88 @@
+import type { Clock } from '../shared/clock.js';
+import { every } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+
+export interface SchedulerOptions {
+  /** Every field is evaluated this often even without readings, ms: silence must be noticed. */
+  intervalMs: number;
+  /** Fields with readings arriving within this delay are evaluated in one round, ms. */
+  debounceMs: number;
+}
+
+export interface RoundRunner<R> {
+  /** Evaluate the given field keys, or every field when undefined. */
+  run(keys: readonly string[] | undefined): Promise<R>;
+  /** Before every scheduled round (e.g. re-read the field profiles). */
+  beforeScheduledRound(): Promise<void>;
+}
+
+export interface Scheduler<R> {
+  /** Run a round now, after the ones already queued. */
+  enqueue(keys: readonly string[] | undefined): Promise<R>;
+  /** A field has new readings: evaluate it in the next debounced round. */
+  touch(key: string): void;
+  /** Start the interval. */
+  start(): void;
+  /** Stop scheduling; resolves when the round in progress has finished. */
+  stop(): Promise<void>;
+  /** Resolves when every round scheduled so far has finished (tests). */
+  idle(): Promise<void>;
+}
+
+/**
+ * When the predictor evaluates: one round at a time (a field's decision state is never stepped
+ * twice at once), fields with new readings batched over `debounceMs`, and every field every
+ * `intervalMs`. All timing is on the injected clock.
+ */
+export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock; logger: Logger }, options: SchedulerOptions): Scheduler<R> {
+  const { clock, logger } = deps;
+  const dirty = new Set<string>();
+  let chain: Promise<unknown> = Promise.resolve();
+  let debounce: unknown;
+  let stopInterval: (() => void) | undefined;
+
+  function enqueue(keys: readonly string[] | undefined): Promise<R> {
+    const run = chain.then(() => runner.run(keys));
+    chain = run.catch(() => {});
+    return run;
+  }
+
+  function flush(): void {
+    debounce = undefined;
+    const keys = [...dirty];
+    dirty.clear();
+    enqueue(keys).catch((err: unknown) => logger.error({ err }, 'evaluation round failed'));
+  }
+
+  return {
+    enqueue,
+    touch(key) {
+      dirty.add(key);
+      if (debounce === undefined) debounce = clock.setTimeout(flush, options.debounceMs);
+    },
+    start() {
+      stopInterval = every(clock, options.intervalMs, () => {
+        runner
+          .beforeScheduledRound()
+          .then(() => enqueue(undefined))
+          .catch((err: unknown) => logger.error({ err }, 'scheduled evaluation failed'));
+      });
+    },
+    async stop() {
+      stopInterval?.();
+      stopInterval = undefined;
+      if (debounce !== undefined) clock.clearTimeout(debounce);
+      debounce = undefined;
+      dirty.clear();
+      await chain;
+    },
+    async idle() {
+      // A pending debounce is flushed now rather than waited for: the same round, sooner.
+      if (debounce !== undefined) {
+        clock.clearTimeout(debounce);
+        flush();
+      }
+      await chain;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { IClientOptions } from 'mqtt';
+
+/** How a part reaches the bus: the embedded broker (internal login) or an external one. */
+export interface BusConnection {
+  url: string;
+  username?: string;
+  password?: string;
+  /** 5 on MQTT 5 brokers; 4 (3.1.1) on the embedded broker and brokers without MQTT 5. */
+  protocolVersion: 4 | 5;
+  /**
+   * Whether the broker splits `$share/…` subscriptions between instances (Mosquitto 2 and EMQX do,
+   * for 3.1.1 clients too). The embedded broker does not; one instance runs there anyway.
+   */
+  sharedSubscriptions: boolean;
+}
+
+/**
+ * How long the broker keeps a subscriber's session (and the QoS 1 messages queued for it) after a
+ * disconnect, s. One rule for every part: a week covers a long outage of any consumer, and the
+ * spool, not the broker, is what holds readings durably.
+ */
+export const SESSION_EXPIRY_S = 7 * 24 * 3600;
+
+/** Wait before reconnecting to the broker, ms. */
+export const RECONNECT_PERIOD_MS = 1_000;
+
+/** mqtt.js options of a connection with a persistent session. */
+export function sessionOptions(connection: BusConnection, clientId: string): IClientOptions {
+  return {
+    clientId,
+    clean: false,
+    protocolVersion: connection.protocolVersion,
+    reconnectPeriod: RECONNECT_PERIOD_MS,
+    // MQTT 5 sessions end with the connection unless told otherwise.
+    ...(connection.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
+    ...(connection.username ? { username: connection.username } : {}),
+    ...(connection.password ? { password: connection.password } : {}),
+  };
+}

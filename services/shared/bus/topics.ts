@@ -1,0 +1,38 @@
+/**
+ * Every MQTT topic of fieldhook's public contract, and nothing else anywhere names one. Devices
+ * publish to their own readings topic; the ingestor republishes durable readings per field; events
+ * for the dispatcher travel on one topic. See docs/ARCHITECTURE.md, "The bus".
+ */
+export const TOPIC_ROOT = 'fieldhook/v1';
+
+/** Where a device publishes its readings (QoS 1). */
+export const deviceReadingsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/readings`;
+/** Where refusals of a device's MQTT readings go: there is no negative PUBACK it would see. */
+export const deviceErrorsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/errors`;
+/** Durable readings of one field, republished by the ingestor for the predictor. */
+export const fieldReadingsTopic = (farm: string, field: string) => `${TOPIC_ROOT}/farms/${farm}/fields/${field}/readings`;
+/** Events (`PublishInput` JSON) for the dispatcher. */
+export const EVENTS_TOPIC = `${TOPIC_ROOT}/events`;
+
+/** Subscription filter for every device's readings (the ingestor). */
+export const ALL_DEVICE_READINGS = deviceReadingsTopic('+');
+/** Subscription filter for every field's readings (the predictor). */
+export const ALL_FIELD_READINGS = fieldReadingsTopic('+', '+');
+/** Everything fieldhook publishes or consumes. */
+export const ALL_TOPICS = `${TOPIC_ROOT}/#`;
+
+const DEVICE_READINGS = new RegExp(`^${TOPIC_ROOT}/devices/([^/]+)/readings$`);
+
+/** The device id in a readings topic, or undefined for any other topic. */
+export function deviceOfTopic(topic: string): string | undefined {
+  return DEVICE_READINGS.exec(topic)?.[1];
+}
+
+/** A shared subscription so several instances split the load (MQTT 5, and Mosquitto for 3.1.1). */
+export const sharedSubscription = (group: string, filter: string) => `$share/${group}/${filter}`;
+
+/**
+ * Mosquitto ACL lines pinning every device login to its own topics (`%u` = username = device id).
+ * The ingestor's own login gets `ALL_TOPICS`.
+ */
+export const DEVICE_ACL_PATTERNS = [`pattern write ${deviceReadingsTopic('%u')}`, `pattern read ${deviceErrorsTopic('%u')}`] as const;

@@ -1,0 +1,34 @@
+/**
+ * The contract between a part of fieldhook and the process host (services/host). A component is
+ * built by its `buildX(deps, options)` function, which only wires; the host serves its routes,
+ * readiness checks and metrics, starts components in order and stops them in reverse.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+
+/** One readiness check: name, ok, and whatever detail helps an operator. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<{ ok: boolean; detail?: Record<string, unknown> }>;
+}
+
+/** What the host hands a component when it starts it. */
+export interface ComponentContext {
+  logger: Logger;
+  /** Aborted when the host is asked to stop while components are still starting. */
+  signal: AbortSignal;
+}
+
+export interface Component {
+  /** Short, stable: used in logs and as the prefix of its readiness checks. */
+  readonly name: string;
+  /** Routes the component contributes to the host's one HTTP app. */
+  readonly routes?: FastifyPluginAsync;
+  /** Checks `/readyz` runs; the process is ready when every component's checks pass. */
+  readonly readiness?: readonly ReadinessCheck[];
+  /** The component's own metrics; the host serves them all on `/metrics`. */
+  readonly metrics?: Registry;
+  start(context?: ComponentContext): Promise<void>;
+  stop(): Promise<void>;
+}
