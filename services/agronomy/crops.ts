@@ -1,4 +1,4 @@
-import { AgronomyUnknownPreset } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Crop parameters from FAO-56 Tables 11 (stage lengths), 12 (Kc) and 22 (Zr, p). */
 export interface CropPreset {
@@ -56,7 +56,7 @@ export function getCrop(name: string): CropPreset {
   const key = name.trim().toLowerCase().replace(/[\s_]+/g, '-');
   const crop = (CROPS as Record<string, CropPreset | undefined>)[key];
   if (!crop) {
-    throw AgronomyUnknownPreset(`Unknown crop "${name}"; known: ${CROP_NAMES.join(', ')}`, { field: 'crop' });
+    throw Errors.agronomyUnknownPreset(`Unknown crop "${name}"; known: ${CROP_NAMES.join(', ')}`, { field: 'crop' });
   }
   return crop;
 }

@@ -1,7 +1,6 @@
 /** FAO-56 agronomy core: reference ET, radiation, humidity, crop coefficients and the soil water balance. */
 export * from './atmosphere.js';
 export * from './crops.js';
-export * from './errors.js';
 export * from './et0-daily.js';
 export * from './et0-hourly.js';
 export * from './humidity.js';

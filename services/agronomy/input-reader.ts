@@ -1,4 +1,4 @@
-import { AgronomyConflictingInput, AgronomyInvalidInput } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Bounds of a numeric field; both inclusive unless stated. */
 export interface NumberRule {
@@ -21,7 +21,7 @@ export class InputReader {
 
   constructor(value: unknown, path = '') {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw AgronomyInvalidInput(`${path || 'input'} must be a JSON object`, { field: path || 'input' });
+      throw Errors.agronomyInvalidInput(`${path || 'input'} must be a JSON object`, { field: path || 'input' });
     }
     this.#obj = value as Record<string, unknown>;
     this.#path = path;
@@ -43,7 +43,7 @@ export class InputReader {
 
   fail(name: string, message: string): never {
     const field = this.path(name);
-    throw AgronomyInvalidInput(`${field}: ${message}`, { field });
+    throw Errors.agronomyInvalidInput(`${field}: ${message}`, { field });
   }
 
   number(name: string, rule: NumberRule & { required: true }): number;
@@ -99,7 +99,7 @@ export class InputReader {
     if (present.length > 1) {
       const a = present[0]!.names.filter((n) => this.has(n)).map((n) => this.path(n));
       const b = present[1]!.names.filter((n) => this.has(n)).map((n) => this.path(n));
-      throw AgronomyConflictingInput(`${a.join('+')} and ${b.join('+')} cannot be given together`, {
+      throw Errors.agronomyConflictingInput(`${a.join('+')} and ${b.join('+')} cannot be given together`, {
         field: b[0],
       });
     }

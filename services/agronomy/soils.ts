@@ -1,4 +1,4 @@
-import { AgronomyUnknownPreset } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Water retention of a soil texture class. */
 export interface SoilPreset {
@@ -45,7 +45,7 @@ export function getSoil(name: string): SoilPreset {
   const key = name.trim().toLowerCase().replace(/[\s_]+/g, '-');
   const soil = (SOILS as Record<string, SoilPreset | undefined>)[key];
   if (!soil) {
-    throw AgronomyUnknownPreset(`Unknown soil "${name}"; known: ${SOIL_NAMES.join(', ')}`, { field: 'soil' });
+    throw Errors.agronomyUnknownPreset(`Unknown soil "${name}"; known: ${SOIL_NAMES.join(', ')}`, { field: 'soil' });
   }
   return soil;
 }

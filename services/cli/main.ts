@@ -1,3 +1,4 @@
+import { Errors } from '../shared/error-catalog.js';
 import { buildProgram } from './program.js';
 
 // Entry point of the `fieldhook` command: errors become one JSON line on stderr and exit code 1.
@@ -5,6 +6,6 @@ try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {
   const e = err as { code?: string; message?: string };
-  process.stderr.write(`${JSON.stringify({ error: { code: e.code ?? 'FH_ERR_CLI', message: e.message } })}\n`);
+  process.stderr.write(`${JSON.stringify({ error: { code: e.code ?? Errors.cli.code, message: e.message } })}\n`);
   process.exitCode = 1;
 }

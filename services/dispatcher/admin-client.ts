@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { Errors } from '../shared/error-catalog.js';
 import { FieldhookError } from '../shared/errors.js';
 
 /** Where the CLI finds the running dispatcher API. */
@@ -36,13 +37,14 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
           bodyTimeout: options.timeoutMs ?? 15_000,
         });
       } catch (err) {
-        throw new FieldhookError('FH_ERR_CLI_UNREACHABLE', 503, `Cannot reach the dispatcher at ${base}: ${(err as Error).message}`);
+        throw Errors.cliUnreachable(`Cannot reach the dispatcher at ${base}: ${(err as Error).message}`);
       }
       const text = await res.body.text();
       const parsed: unknown = text ? JSON.parse(text) : undefined;
       if (res.statusCode >= 400) {
         const p = (parsed ?? {}) as { code?: string; title?: string };
-        throw new FieldhookError(p.code ?? 'FH_ERR_CLI_REQUEST', res.statusCode, p.title ?? `HTTP ${res.statusCode}`);
+        // The server's code and status pass through unchanged, so the CLI reports what the API said.
+        throw new FieldhookError(p.code ?? Errors.cliRequest.code, res.statusCode, p.title ?? `HTTP ${res.statusCode}`);
       }
       return parsed as T;
     },

@@ -1,3 +1,5 @@
+import { Errors } from '../shared/error-catalog.js';
+
 /**
  * Delay before each attempt, in ms: the first is immediate, the rest back off to a total of
  * 27 h 35 min, so a receiver that is down over a night and a day still gets every event.
@@ -62,7 +64,7 @@ export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
-  'FH_ERR_WEBHOOK_TIMEOUT',
+  Errors.webhookTimeout.code,
 ]);
 
 /** How many attempts the schedule allows in total. */

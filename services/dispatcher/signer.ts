@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { SubscriptionInvalidSecret } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export const SECRET_PREFIX = 'whsec_';
 
@@ -14,11 +14,11 @@ export function generateSecret(bytes: number = DEFAULT_SECRET_BYTES): string {
 
 /** Throws `FH_ERR_SUBSCRIPTION_INVALID_SECRET` unless `secret` is `whsec_` + 24..64 base64 bytes. */
 export function assertValidSecret(secret: string): void {
-  if (!secret.startsWith(SECRET_PREFIX)) throw SubscriptionInvalidSecret();
+  if (!secret.startsWith(SECRET_PREFIX)) throw Errors.subscriptionInvalidSecret();
   const b64 = secret.slice(SECRET_PREFIX.length);
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw SubscriptionInvalidSecret();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) throw Errors.subscriptionInvalidSecret();
   const len = Buffer.from(b64, 'base64').length;
-  if (len < 24 || len > 64) throw SubscriptionInvalidSecret();
+  if (len < 24 || len > 64) throw Errors.subscriptionInvalidSecret();
 }
 
 export interface SignedHeaders {

@@ -3,7 +3,8 @@ import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector } from 'undici';
-import { FieldhookError } from '../shared/errors.js';
+import { Errors } from '../shared/error-catalog.js';
+import type { FieldhookError } from '../shared/errors.js';
 
 /**
  * The only ranges a webhook may reach without an allow-list entry. Everything ipaddr.js does not
@@ -42,7 +43,7 @@ export function policyFor(
 }
 
 export function ssrfError(message: string, details: Record<string, unknown> = {}): FieldhookError {
-  return new FieldhookError('FH_ERR_WEBHOOK_SSRF_BLOCKED', 400, message, details);
+  return Errors.webhookSsrfBlocked(message, details);
 }
 
 /**
@@ -113,16 +114,16 @@ export function checkUrl(rawUrl: string, guard: AddressGuard): URL {
   try {
     url = new URL(rawUrl);
   } catch {
-    throw new FieldhookError('FH_ERR_SUBSCRIPTION_INVALID_URL', 400, 'Not an absolute URL');
+    throw Errors.subscriptionInvalidUrl('Not an absolute URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new FieldhookError('FH_ERR_SUBSCRIPTION_INVALID_URL', 400, 'Only http and https URLs are allowed');
+    throw Errors.subscriptionInvalidUrl('Only http and https URLs are allowed');
   }
   if (guard.policy.httpsOnly && url.protocol !== 'https:') {
-    throw new FieldhookError('FH_ERR_SUBSCRIPTION_INVALID_URL', 400, 'Only https URLs are allowed (https_only)');
+    throw Errors.subscriptionInvalidUrl('Only https URLs are allowed (https_only)');
   }
   if (url.username || url.password) {
-    throw new FieldhookError('FH_ERR_SUBSCRIPTION_INVALID_URL', 400, 'Credentials in the URL are not allowed; use a secret');
+    throw Errors.subscriptionInvalidUrl('Credentials in the URL are not allowed; use a secret');
   }
   const literal = parseLiteralHost(url.hostname);
   if (literal) {

@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';
-import { IngestErrors } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Headers of a Standard-Webhooks-signed request; the device is named by `fieldhook-device`. */
 export interface SignatureHeaders {
@@ -24,7 +24,7 @@ export interface Authenticator {
 
 function usable(device: DeviceWithSecret | undefined, unknown: () => Error): DeviceWithSecret {
   if (!device) throw unknown();
-  if (!device.enabled) throw IngestErrors.deviceDisabled();
+  if (!device.enabled) throw Errors.deviceDisabled();
   return device;
 }
 
@@ -50,33 +50,33 @@ export function inNetworks(ip: string, cidrs: string[]): boolean {
 export function createAuthenticator(devices: DeviceRepository): Authenticator {
   return {
     async bearer(secret) {
-      return usable(await devices.findBySecret(secret), () => IngestErrors.authInvalid());
+      return usable(await devices.findBySecret(secret), () => Errors.authInvalid());
     },
 
     async signature(deviceId, headers, rawBody) {
-      const device = usable(await devices.get(deviceId), () => IngestErrors.deviceUnknown(`Unknown device ${deviceId}`));
+      const device = usable(await devices.get(deviceId), () => Errors.deviceUnknown(`Unknown device ${deviceId}`));
       try {
         new Webhook(device.secret).verify(rawBody, headers as Record<string, string>, { jsonParse: false });
       } catch (err) {
         if (err instanceof WebhookVerificationError && /timestamp too (old|new)/.test(err.message)) {
-          throw IngestErrors.signatureStale();
+          throw Errors.authSignatureStale();
         }
-        if (err instanceof WebhookVerificationError && /Missing/.test(err.message)) throw IngestErrors.authMissing();
-        throw IngestErrors.signatureInvalid();
+        if (err instanceof WebhookVerificationError && /Missing/.test(err.message)) throw Errors.authMissing();
+        throw Errors.authSignatureInvalid();
       }
       return device;
     },
 
     async password(deviceId, password) {
-      const device = usable(await devices.get(deviceId), () => IngestErrors.deviceUnknown(`Unknown device ${deviceId}`));
-      if (!secretsEqual(device.secret, password)) throw IngestErrors.authInvalid('Wrong password');
+      const device = usable(await devices.get(deviceId), () => Errors.deviceUnknown(`Unknown device ${deviceId}`));
+      if (!secretsEqual(device.secret, password)) throw Errors.authInvalid('Wrong password');
       return device;
     },
 
     async checkNetwork(device, ip) {
       const cidrs = device.allowedNetworks.length > 0 ? device.allowedNetworks : await devices.getFarmNetworks(device.farm);
       if (cidrs.length === 0) return;
-      if (!ip || !inNetworks(ip, cidrs)) throw IngestErrors.networkForbidden(`Source ${ip ?? 'unknown'} is not allowed for ${device.id}`);
+      if (!ip || !inNetworks(ip, cidrs)) throw Errors.authNetworkForbidden(`Source ${ip ?? 'unknown'} is not allowed for ${device.id}`);
     },
   };
 }

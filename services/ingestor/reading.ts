@@ -1,3 +1,4 @@
+import { Errors } from '../shared/error-catalog.js';
 import { ID_PATTERN } from '../shared/ids.js';
 import type { QuantityTable } from '../shared/quantities.js';
 
@@ -49,13 +50,13 @@ const refuse = (code: string, message: string, field?: string): ParseResult =>
   field === undefined ? { ok: false, code, message } : { ok: false, code, message, field };
 
 function parseTimestamp(raw: unknown): number | Refusal {
-  if (raw === undefined || raw === null) return { code: 'FH_ERR_READING_TS_MISSING', message: 'ts is required', field: 'ts' };
+  if (raw === undefined || raw === null) return { code: Errors.readingTsMissing.code, message: 'ts is required', field: 'ts' };
   if (typeof raw === 'number') {
     if (!Number.isFinite(raw) || !Number.isInteger(raw)) {
-      return { code: 'FH_ERR_READING_TS_INVALID', message: 'ts must be whole epoch milliseconds', field: 'ts' };
+      return { code: Errors.readingTsInvalid.code, message: 'ts must be whole epoch milliseconds', field: 'ts' };
     }
     if (raw < MIN_EPOCH_MS) {
-      return { code: 'FH_ERR_READING_TS_INVALID', message: 'ts looks like epoch seconds; send milliseconds', field: 'ts' };
+      return { code: Errors.readingTsInvalid.code, message: 'ts looks like epoch seconds; send milliseconds', field: 'ts' };
     }
     return raw;
   }
@@ -63,7 +64,7 @@ function parseTimestamp(raw: unknown): number | Refusal {
     const ms = Date.parse(raw);
     if (Number.isFinite(ms)) return ms;
   }
-  return { code: 'FH_ERR_READING_TS_INVALID', message: 'ts must be ISO 8601 with a zone, or epoch milliseconds', field: 'ts' };
+  return { code: Errors.readingTsInvalid.code, message: 'ts must be ISO 8601 with a zone, or epoch milliseconds', field: 'ts' };
 }
 
 /**
@@ -72,14 +73,14 @@ function parseTimestamp(raw: unknown): number | Refusal {
  */
 export function parseReading(input: unknown, rules: ReadingRules, nowMs: number): ParseResult {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return refuse('FH_ERR_READING_NOT_OBJECT', 'A reading must be a JSON object');
+    return refuse(Errors.readingNotObject.code, 'A reading must be a JSON object');
   }
   const raw = input as Record<string, unknown>;
 
   let device: string | undefined;
   if (raw.device !== undefined) {
     if (typeof raw.device !== 'string' || !DEVICE_ID_PATTERN.test(raw.device)) {
-      return refuse('FH_ERR_READING_DEVICE_INVALID', 'device must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}', 'device');
+      return refuse(Errors.readingDeviceInvalid.code, 'device must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}', 'device');
     }
     device = raw.device;
   }
@@ -89,34 +90,34 @@ export function parseReading(input: unknown, rules: ReadingRules, nowMs: number)
     const ok =
       (typeof raw.id === 'string' && raw.id.length > 0 && raw.id.length <= MAX_MESSAGE_ID_LENGTH) ||
       (typeof raw.id === 'number' && Number.isSafeInteger(raw.id));
-    if (!ok) return refuse('FH_ERR_READING_ID_INVALID', `id must be a string of 1-${MAX_MESSAGE_ID_LENGTH} characters or an integer`, 'id');
+    if (!ok) return refuse(Errors.readingIdInvalid.code, `id must be a string of 1-${MAX_MESSAGE_ID_LENGTH} characters or an integer`, 'id');
     id = String(raw.id);
   }
 
   const ts = parseTimestamp(raw.ts);
   if (typeof ts !== 'number') return { ok: false, ...ts };
   if (ts > nowMs + rules.maxFutureMs) {
-    return refuse('FH_ERR_READING_TS_FUTURE', `ts is more than ${rules.maxFutureMs / 1000} s ahead of the server clock`, 'ts');
+    return refuse(Errors.readingTsFuture.code, `ts is more than ${rules.maxFutureMs / 1000} s ahead of the server clock`, 'ts');
   }
   if (ts < nowMs - rules.maxAgeMs) {
-    return refuse('FH_ERR_READING_TS_TOO_OLD', `ts is older than the accepted age of ${rules.maxAgeMs / 1000} s`, 'ts');
+    return refuse(Errors.readingTsTooOld.code, `ts is older than the accepted age of ${rules.maxAgeMs / 1000} s`, 'ts');
   }
 
   if (typeof raw.values !== 'object' || raw.values === null || Array.isArray(raw.values)) {
-    return refuse('FH_ERR_READING_VALUES_MISSING', 'values must be an object of quantity: number', 'values');
+    return refuse(Errors.readingValuesMissing.code, 'values must be an object of quantity: number', 'values');
   }
   const values: Record<string, number> = {};
   let count = 0;
   for (const [name, value] of Object.entries(raw.values as Record<string, unknown>)) {
     const spec = Object.hasOwn(rules.quantities, name) ? rules.quantities[name] : undefined;
-    if (!spec) return refuse('FH_ERR_READING_UNKNOWN_QUANTITY', `Unknown quantity ${name}`, `values.${name}`);
+    if (!spec) return refuse(Errors.readingUnknownQuantity.code, `Unknown quantity ${name}`, `values.${name}`);
     if (typeof value !== 'number') {
-      return refuse('FH_ERR_READING_VALUE_TYPE', `${name} must be a number`, `values.${name}`);
+      return refuse(Errors.readingValueType.code, `${name} must be a number`, `values.${name}`);
     }
-    if (!Number.isFinite(value)) return refuse('FH_ERR_READING_VALUE_NOT_FINITE', `${name} must be finite`, `values.${name}`);
+    if (!Number.isFinite(value)) return refuse(Errors.readingValueNotFinite.code, `${name} must be finite`, `values.${name}`);
     if (value < spec.min || value > spec.max) {
       return refuse(
-        'FH_ERR_READING_VALUE_OUT_OF_RANGE',
+        Errors.readingValueOutOfRange.code,
         `${name} ${value} is outside ${spec.min}..${spec.max} ${spec.unit}`,
         `values.${name}`,
       );
@@ -124,7 +125,7 @@ export function parseReading(input: unknown, rules: ReadingRules, nowMs: number)
     values[name] = value;
     count++;
   }
-  if (count === 0) return refuse('FH_ERR_READING_VALUES_MISSING', 'values must name at least one quantity', 'values');
+  if (count === 0) return refuse(Errors.readingValuesMissing.code, 'values must name at least one quantity', 'values');
   return { ok: true, reading: { device, id, ts, values } };
 }
 

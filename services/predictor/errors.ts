@@ -1,12 +1,15 @@
-import { defineError } from '../shared/errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
-/** Stable codes of the predictor and the field profiles (never rename one). */
-export const FieldNotFound = defineError('FH_ERR_FIELD_NOT_FOUND', 404, 'No such field');
-export const FieldExists = defineError('FH_ERR_FIELD_EXISTS', 409, 'The field is already configured');
-export const FieldInvalid = defineError('FH_ERR_FIELD_INVALID', 400, 'Invalid field settings');
-export const PredictModelInvalid = defineError('FH_ERR_PREDICT_MODEL_INVALID', 500, 'The irrigation model could not be loaded');
-export const PredictHistoryFailed = defineError('FH_ERR_PREDICT_HISTORY', 502, 'Reading history could not be loaded from InfluxDB');
-export const PredictWriteFailed = defineError('FH_ERR_PREDICT_WRITE', 502, 'Recommendations could not be written to InfluxDB');
-export const PredictNotStarted = defineError('FH_ERR_PREDICT_NOT_STARTED', 503, 'The predictor has not started');
-export const PredictInvalidRange = defineError('FH_ERR_PREDICT_INVALID_RANGE', 400, 'Invalid time range');
-export const PredictConfigInvalid = defineError('FH_ERR_PREDICT_CONFIG', 500, 'Invalid predictor settings');
+/*
+ * The predictor's codes are defined in services/shared/error-catalog.ts. These names remain for the
+ * predictor modules that still import them; new code uses `Errors.*` from the catalog directly.
+ */
+export const FieldNotFound = Errors.fieldNotFound;
+export const FieldExists = Errors.fieldExists;
+export const FieldInvalid = Errors.fieldInvalid;
+export const PredictModelInvalid = Errors.predictModelInvalid;
+export const PredictHistoryFailed = Errors.predictHistory;
+export const PredictWriteFailed = Errors.predictWrite;
+export const PredictNotStarted = Errors.predictNotStarted;
+export const PredictInvalidRange = Errors.predictInvalidRange;
+export const PredictConfigInvalid = Errors.predictConfig;

@@ -1,5 +1,5 @@
 import { openSqlite, type SqliteDatabase } from '../shared/sqlite.js';
-import { FieldhookError } from '../shared/errors.js';
+import { Errors } from '../shared/error-catalog.js';
 import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
 import type { Device, DeviceRepository, DeviceWithSecret, NewDevice } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
@@ -62,7 +62,7 @@ function toDevice(row: DeviceRow): DeviceWithSecret {
   return device;
 }
 
-const notFound = (id: string) => new FieldhookError('FH_ERR_DEVICE_NOT_FOUND', 404, `No device ${id}`);
+const notFound = (id: string) => Errors.deviceNotFound(`No device ${id}`);
 
 export function createSqliteDeviceRepository(path: string): DeviceRepository {
   const db = openSqlite(path, MIGRATIONS);
@@ -83,7 +83,7 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
   return {
     async add(input: NewDevice) {
       for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field]] as const) {
-        if (!ID_PATTERN.test(value)) throw new FieldhookError('FH_ERR_DEVICE_INVALID', 400, `${name} must match ${ID_RULE}`, { field: name });
+        if (!ID_PATTERN.test(value)) throw Errors.deviceInvalid(`${name} must match ${ID_RULE}`, { field: name });
       }
       const secret = input.secret ?? generateSecret();
       try {
@@ -105,7 +105,7 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
         });
       } catch (err) {
         if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
-          throw new FieldhookError('FH_ERR_DEVICE_EXISTS', 409, `Device ${input.id} already exists (or its secret is in use)`);
+          throw Errors.deviceExists(`Device ${input.id} already exists (or its secret is in use)`);
         }
         throw err;
       }

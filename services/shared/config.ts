@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { FieldhookError } from './errors.js';
+import { Errors } from './error-catalog.js';
 
 /** Every setting is read from `FIELDHOOK_<KEY>` in the environment, or `<KEY>` in the config file. */
 export const ENV_PREFIX = 'FIELDHOOK_';
@@ -25,7 +25,7 @@ export function loadConfig<S extends ConfigShape>(
     try {
       Object.assign(fromFile, JSON.parse(readFile(file)) as Record<string, unknown>);
     } catch (err) {
-      throw new FieldhookError('FH_ERR_CONFIG_FILE', 500, `Cannot read config file ${file}: ${(err as Error).message}`);
+      throw Errors.configFile(`Cannot read config file ${file}: ${(err as Error).message}`);
     }
   }
   const raw: Record<string, unknown> = { ...fromFile };
@@ -38,11 +38,11 @@ export function loadConfig<S extends ConfigShape>(
     result = z.object(shape).strict().safeParse(raw);
   } catch (err) {
     // A preprocessing step (JSON in an env var) threw: still a configuration error, not a crash.
-    throw new FieldhookError('FH_ERR_CONFIG_INVALID', 500, `Invalid configuration: ${(err as Error).message}`);
+    throw Errors.configInvalid(`Invalid configuration: ${(err as Error).message}`);
   }
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${ENV_PREFIX}${i.path.join('.') || '(file)'}: ${i.message}`);
-    throw new FieldhookError('FH_ERR_CONFIG_INVALID', 500, `Invalid configuration:\n  ${problems.join('\n  ')}`, {
+    throw Errors.configInvalid(`Invalid configuration:\n  ${problems.join('\n  ')}`, {
       problems,
     });
   }

@@ -17,11 +17,24 @@ export class FieldhookError extends Error {
   }
 }
 
-/** Build a factory for one error code, in the style of `@fastify/error`. */
-export function defineError(code: string, statusCode: number, defaultMessage: string) {
+/** A factory for one error code that also carries what the error catalog documents about it. */
+export type ErrorFactory<C extends string = string> = ((message?: string, details?: Record<string, unknown>) => FieldhookError) & {
+  readonly code: C;
+  readonly statusCode: number;
+  /** What a client sees when the caller gives no message of its own. */
+  readonly defaultMessage: string;
+  /** One line for the error table in docs/errors.md: when this code is sent. */
+  readonly meaning: string;
+};
+
+/**
+ * Build a factory for one error code, in the style of `@fastify/error`. Only the error catalog
+ * (services/shared/error-catalog.ts) calls this, so every code is defined once.
+ */
+export function defineError<C extends string>(code: C, statusCode: number, defaultMessage: string, meaning: string): ErrorFactory<C> {
   const make = (message: string = defaultMessage, details?: Record<string, unknown>) =>
     new FieldhookError(code, statusCode, message, details);
-  return Object.assign(make, { code, statusCode });
+  return Object.assign(make, { code, statusCode, defaultMessage, meaning });
 }
 
 export function isFieldhookError(err: unknown): err is FieldhookError {

@@ -1,30 +1,33 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { FieldhookError, isFieldhookError, toProblem } from './errors.js';
+import { Errors } from './error-catalog.js';
+import { FieldhookError, isFieldhookError, toProblem, type ErrorFactory } from './errors.js';
 
 /**
  * Map Fastify's own errors (body parsing, schema validation, size limits) onto stable codes, so
  * that a client sees the same shape whatever layer refused its request.
  */
-const FASTIFY_CODE_MAP: Record<string, string> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'FH_ERR_HTTP_BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'FH_ERR_HTTP_MALFORMED_JSON',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'FH_ERR_HTTP_BAD_CONTENT_LENGTH',
-  FST_ERR_VALIDATION: 'FH_ERR_HTTP_INVALID_REQUEST',
+const FASTIFY_CODE_MAP: Readonly<Record<string, ErrorFactory>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: Errors.httpBodyTooLarge,
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: Errors.httpUnsupportedMediaType,
+  FST_ERR_CTP_EMPTY_JSON_BODY: Errors.httpMalformedJson,
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: Errors.httpBadContentLength,
+  FST_ERR_VALIDATION: Errors.httpInvalidRequest,
 };
 
 function fromFastifyError(err: FastifyError): FieldhookError {
   const status = err.statusCode ?? 500;
   if (err.validation) {
-    return new FieldhookError('FH_ERR_HTTP_INVALID_REQUEST', 400, err.message, {
+    return Errors.httpInvalidRequest(err.message, {
       errors: err.validation.map((v) => ({ path: v.instancePath, message: v.message })),
     });
   }
   if (err instanceof SyntaxError || (status === 400 && /JSON/i.test(err.message))) {
-    return new FieldhookError('FH_ERR_HTTP_MALFORMED_JSON', 400, 'Body is not valid JSON');
+    return Errors.httpMalformedJson();
   }
-  const code = FASTIFY_CODE_MAP[err.code] ?? (status < 500 ? 'FH_ERR_HTTP_BAD_REQUEST' : 'FH_ERR_INTERNAL');
-  return new FieldhookError(code, status, status < 500 ? err.message : 'Internal error');
+  const code = FASTIFY_CODE_MAP[err.code]?.code ?? (status < 500 ? Errors.httpBadRequest.code : Errors.internal.code);
+  // Fastify's status is kept: it already fits the error, and a 4xx without a code of its own
+  // (e.g. 414, 431) must not be reported as a plain 400.
+  return new FieldhookError(code, status, status < 500 ? err.message : Errors.internal.defaultMessage);
 }
 
 /**
@@ -45,6 +48,6 @@ export function installErrorHandler(app: FastifyInstance): void {
     void reply
       .code(404)
       .type('application/problem+json')
-      .send(toProblem(new FieldhookError('FH_ERR_HTTP_NOT_FOUND', 404, `No route ${request.method} ${request.url}`)));
+      .send(toProblem(Errors.httpNotFound(`No route ${request.method} ${request.url}`)));
   });
 }

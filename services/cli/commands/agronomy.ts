@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
 import { evaluateBalanceRequest, evaluateEt0Request, evaluateMany } from '../../agronomy/requests.js';
-import { AgronomyInvalidInput } from '../../agronomy/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 
 async function readStdinJson(): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw AgronomyInvalidInput('stdin is empty: expected a JSON object or array', { field: 'input' });
+  if (text.trim() === '') throw Errors.agronomyInvalidInput('stdin is empty: expected a JSON object or array', { field: 'input' });
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw AgronomyInvalidInput(`stdin is not valid JSON: ${(err as Error).message}`, { field: 'input' });
+    throw Errors.agronomyInvalidInput(`stdin is not valid JSON: ${(err as Error).message}`, { field: 'input' });
   }
 }
 

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { FieldhookError } from '../../shared/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 import { adminOptions, clientOf, print } from './subscriptions.js';
 
 const iso = (name: string, v: string | undefined) => {
   if (v === undefined) return undefined;
   const d = new Date(v);
-  if (Number.isNaN(d.getTime())) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, `--${name} must be an ISO 8601 time`);
+  if (Number.isNaN(d.getTime())) throw Errors.cliInvalid(`--${name} must be an ISO 8601 time`);
   return d.toISOString();
 };
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { exportMosquitto } from '../../registry/mosquitto-export.js';
 import type { NewDevice } from '../../registry/device.js';
-import { FieldhookError } from '../../shared/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 import { printJson, withDevices } from '../context.js';
 import { DEVICE_ID_PATTERN } from '../../ingestor/reading.js';
 
@@ -25,16 +25,16 @@ interface AddOptions {
 function number(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, `--${name} must be a number`);
+  if (!Number.isFinite(n)) throw Errors.cliInvalid(`--${name} must be a number`);
   return n;
 }
 
 function toNewDevice(id: string, o: AddOptions): NewDevice {
-  if (!DEVICE_ID_PATTERN.test(id)) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, 'device id must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}');
-  if (o.kind !== 'device' && o.kind !== 'gateway') throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--kind is device or gateway');
+  if (!DEVICE_ID_PATTERN.test(id)) throw Errors.cliInvalid('device id must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}');
+  if (o.kind !== 'device' && o.kind !== 'gateway') throw Errors.cliInvalid('--kind is device or gateway');
   const lat = number('lat', o.lat);
   const lon = number('lon', o.lon);
-  if ((lat === undefined) !== (lon === undefined)) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--lat and --lon go together');
+  if ((lat === undefined) !== (lon === undefined)) throw Errors.cliInvalid('--lat and --lon go together');
   const profile = {
     ...(o.crop ? { crop: o.crop } : {}),
     ...(o.soil ? { soil: o.soil } : {}),
@@ -84,7 +84,7 @@ export function registerDeviceCommands(program: Command): void {
   devices.command('show <id>').action((id: string) =>
     withDevices(async (repo) => {
       const device = await repo.get(id);
-      if (!device) throw new FieldhookError('FH_ERR_DEVICE_NOT_FOUND', 404, `No device ${id}`);
+      if (!device) throw Errors.deviceNotFound(`No device ${id}`);
       const { secret: _secret, ...shown } = device;
       printJson(shown);
     }),

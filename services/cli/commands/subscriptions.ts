@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { createAdminClient, type AdminClient } from '../../dispatcher/admin-client.js';
-import { FieldhookError } from '../../shared/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 
 /**
  * `fieldhook subscriptions …` and `fieldhook deliveries …` talk to the running dispatcher's HTTP
@@ -15,7 +15,7 @@ export function adminOptions(cmd: Command): Command {
 
 export function clientOf(cmd: Command): AdminClient {
   const o = cmd.optsWithGlobals<{ adminUrl: string; adminToken?: string }>();
-  if (!o.adminToken) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, 'An admin token is required (--admin-token or FIELDHOOK_ADMIN_TOKEN)');
+  if (!o.adminToken) throw Errors.cliInvalid('An admin token is required (--admin-token or FIELDHOOK_ADMIN_TOKEN)');
   return createAdminClient({ baseUrl: o.adminUrl, token: o.adminToken });
 }
 
@@ -29,7 +29,7 @@ function rate(v: string | undefined): number | null | undefined {
   if (v === undefined) return undefined;
   if (v === 'none') return null;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--rate-limit is a positive number or "none"');
+  if (!Number.isFinite(n) || n <= 0) throw Errors.cliInvalid('--rate-limit is a positive number or "none"');
   return n;
 }
 
@@ -47,7 +47,7 @@ interface SubscriptionOptions {
 
 function body(o: SubscriptionOptions): Record<string, unknown> {
   const r = rate(o.rateLimit);
-  if (o.enable && o.disable) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--enable and --disable exclude each other');
+  if (o.enable && o.disable) throw Errors.cliInvalid('--enable and --disable exclude each other');
   return {
     ...(o.url !== undefined ? { url: o.url } : {}),
     ...(o.events ? { events: o.events } : {}),
@@ -93,7 +93,7 @@ export function registerSubscriptionCommands(program: Command): void {
     .option('--disable')
     .action(async (id: string, o: SubscriptionOptions, cmd: Command) => {
       const patch = body(o);
-      if (Object.keys(patch).length === 0) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, 'Nothing to update');
+      if (Object.keys(patch).length === 0) throw Errors.cliInvalid('Nothing to update');
       print(await clientOf(cmd).call('PATCH', `/v1/subscriptions/${encodeURIComponent(id)}`, patch));
     });
 
@@ -138,7 +138,7 @@ export function registerSubscriptionCommands(program: Command): void {
     .requiredOption('--since <time>', 'ISO 8601 time')
     .action(async (id: string, o: { since: string }, cmd: Command) => {
       const since = new Date(o.since);
-      if (Number.isNaN(since.getTime())) throw new FieldhookError('FH_ERR_CLI_INVALID', 400, '--since must be an ISO 8601 time');
+      if (Number.isNaN(since.getTime())) throw Errors.cliInvalid('--since must be an ISO 8601 time');
       print(await clientOf(cmd).call('POST', `/v1/subscriptions/${encodeURIComponent(id)}/recover?since=${encodeURIComponent(since.toISOString())}`));
     });
 }

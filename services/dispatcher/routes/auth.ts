@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Unauthorized } from '../errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -14,6 +14,6 @@ export function requireAdminToken(app: FastifyInstance, token: string | undefine
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!expected || !match || !timingSafeEqual(digest(match[1]!.trim()), expected)) throw Unauthorized();
+    if (!expected || !match || !timingSafeEqual(digest(match[1]!.trim()), expected)) throw Errors.authUnauthorized();
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { FieldhookError } from '../../shared/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 import type { DispatchService } from '../dispatch-service.js';
 import { presentSubscription } from './present.js';
 import { idParams, security, subscriptionInputProps } from './schemas.js';
@@ -163,7 +163,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
     },
     async (request, reply) => {
       const since = Date.parse(request.query.since);
-      if (Number.isNaN(since)) throw new FieldhookError('FH_ERR_HTTP_INVALID_REQUEST', 400, '`since` must be an ISO 8601 time');
+      if (Number.isNaN(since)) throw Errors.httpInvalidRequest('`since` must be an ISO 8601 time');
       return reply.code(202).send({ recovered: await service.recover(request.params.id, since) });
     },
   );

@@ -1,4 +1,4 @@
-import { IngestErrors } from '../errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 
 /**
  * LoRaWAN network servers' uplink webhooks, mapped onto native readings. The decoded payload
@@ -17,7 +17,7 @@ export interface NativeItem {
 type Json = Record<string, unknown>;
 
 const bad = (field: string, what: string) =>
-  IngestErrors.badEnvelope(`${field}: ${what}`, { field });
+  Errors.ingestBadEnvelope(`${field}: ${what}`, { field });
 
 function object(value: unknown, field: string): Json {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(field, 'must be an object');

@@ -1,4 +1,4 @@
-import { IngestErrors } from '../errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 
 /**
  * SenML (RFC 8428) JSON packs, `Content-Type: application/senml+json`, mapped onto native
@@ -32,7 +32,7 @@ const CONVERSIONS: Record<string, Record<string, (v: number) => number>> = {
 /** Below 2^28 s a SenML time is relative to the receiver's clock; fieldhook keeps device time only. */
 const RELATIVE_TIME_LIMIT_S = 2 ** 28;
 
-const bad = (field: string, what: string) => IngestErrors.badEnvelope(`${field}: ${what}`, { field });
+const bad = (field: string, what: string) => Errors.ingestBadEnvelope(`${field}: ${what}`, { field });
 
 function deviceOf(baseName: string): string | undefined {
   const trimmed = baseName.replace(/[:/]+$/, '');

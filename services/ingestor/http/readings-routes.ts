@@ -4,7 +4,7 @@ import { fromChirpStack, fromTheThingsStack } from '../adapters/lorawan.js';
 import { fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
-import { IngestErrors } from '../errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 import type { IngestService } from '../ingest.js';
 
 declare module 'fastify' {
@@ -46,7 +46,7 @@ function signedDeviceId(request: FastifyRequest): string {
   const named = new Set(items.map((i) => (i as { device?: unknown } | null)?.device));
   const [only] = named;
   if (named.size === 1 && typeof only === 'string') return only;
-  throw IngestErrors.authMissing('A signed request must name its device in the fieldhook-device header');
+  throw Errors.authMissing('A signed request must name its device in the fieldhook-device header');
 }
 
 /**
@@ -65,7 +65,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     try {
       done(null, JSON.parse(raw.toString('utf8')));
     } catch {
-      done(IngestErrors.malformedJson(), undefined);
+      done(Errors.httpMalformedJson(), undefined);
     }
   });
 
@@ -77,7 +77,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       timeWindow: 60_000,
       keyGenerator: (request) => request.credential?.id ?? request.ip,
       errorResponseBuilder: (_request, context) =>
-        IngestErrors.rateLimited(`At most ${context.max} requests per minute per device`, {
+        Errors.ingestRateLimited(`At most ${context.max} requests per minute per device`, {
           retryAfterS: Math.ceil(context.ttl / 1000),
         }),
     });
@@ -92,7 +92,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       ingest.assertCapacity();
       const match = BEARER.exec(request.headers.authorization ?? '');
       if (match) request.credential = await auth.bearer(match[1]!);
-      else if (!signatureHeaders(request)) throw IngestErrors.authMissing();
+      else if (!signatureHeaders(request)) throw Errors.authMissing();
     },
     preValidation: async (request: FastifyRequest) => {
       if (!request.credential) {
@@ -104,9 +104,9 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
 
   /** Ingest untrusted items for the request's credential: 202 with the outcome, or the error for "all refused". */
   async function ingestItems(request: FastifyRequest, reply: FastifyReply, items: unknown[]) {
-    if (items.length === 0) throw IngestErrors.emptyBatch();
+    if (items.length === 0) throw Errors.ingestEmptyBatch();
     if (items.length > opts.maxBatchItems) {
-      throw IngestErrors.batchTooLarge(`At most ${opts.maxBatchItems} readings per request`, { maxBatchItems: opts.maxBatchItems });
+      throw Errors.ingestBatchTooLarge(`At most ${opts.maxBatchItems} readings per request`, { maxBatchItems: opts.maxBatchItems });
     }
     const signedId = request.headers.authorization ? undefined : String(request.headers['webhook-id']);
     const outcome = await ingest.ingest({
@@ -117,8 +117,8 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       ...(signedId ? { onceKey: signedId } : {}),
     });
     if (outcome.accepted + outcome.duplicates === 0 && outcome.refused.length > 0) {
-      const forbidden = outcome.refused.every((r) => r.code === IngestErrors.deviceForbidden.code);
-      const error = forbidden ? IngestErrors.deviceForbidden : IngestErrors.allRefused;
+      const forbidden = outcome.refused.every((r) => r.code === Errors.authDeviceForbidden.code);
+      const error = forbidden ? Errors.authDeviceForbidden : Errors.ingestAllRefused;
       throw error(undefined, { refused: outcome.refused });
     }
     return reply.code(202).send(outcome);

@@ -1,0 +1,405 @@
+import { defineError, type ErrorFactory } from './errors.js';
+
+/**
+ * Every `FH_ERR_*` code fieldhook sends, defined once with its HTTP status, the message a client
+ * sees by default and a one-line meaning. Codes and statuses are a public contract (clients branch
+ * on them): add codes, never rename one or change its status. docs/errors.md is rendered from this
+ * table (`npm run docs:errors`) and a unit test keeps the two, and the README, in step.
+ *
+ * Naming: the key is the code without `FH_ERR_`, in camelCase (`FH_ERR_READING_TS_MISSING` is
+ * `Errors.readingTsMissing`). Code elsewhere refers to `Errors.x` or `Errors.x.code`, never to a
+ * string literal, so a search for the key finds every place that sends the code.
+ */
+export const Errors = {
+  // Authentication of devices (ingest) and of the admin API (dispatcher).
+  authMissing: defineError(
+    'FH_ERR_AUTH_MISSING',
+    401,
+    'Send Authorization: Bearer <device secret> or webhook-* signature headers',
+    'The request carries no device credential, or a signed request names no device.',
+  ),
+  authInvalid: defineError('FH_ERR_AUTH_INVALID', 401, 'Unknown credential', 'The bearer secret belongs to no device, or the MQTT password is wrong.'),
+  authSignatureInvalid: defineError(
+    'FH_ERR_AUTH_SIGNATURE_INVALID',
+    401,
+    'Signature does not match',
+    'The `webhook-signature` HMAC does not match the request.',
+  ),
+  authSignatureStale: defineError(
+    'FH_ERR_AUTH_SIGNATURE_STALE',
+    401,
+    'webhook-timestamp is more than 300 s from the server clock',
+    'The `webhook-timestamp` of a signed request is more than 300 s from the server clock.',
+  ),
+  authReplayed: defineError(
+    'FH_ERR_AUTH_REPLAYED',
+    409,
+    'This webhook-id was already accepted',
+    'The `webhook-id` of a signed request was already accepted for this device.',
+  ),
+  authNetworkForbidden: defineError(
+    'FH_ERR_AUTH_NETWORK_FORBIDDEN',
+    403,
+    'Source address is not in the allowed networks',
+    "The source address is outside the device's or farm's allowed networks.",
+  ),
+  authDeviceForbidden: defineError(
+    'FH_ERR_AUTH_DEVICE_FORBIDDEN',
+    403,
+    'This credential may not write for that device',
+    'The credential may not write readings for the device named in the reading.',
+  ),
+  authUnauthorized: defineError(
+    'FH_ERR_AUTH_UNAUTHORIZED',
+    401,
+    'A valid admin bearer token is required',
+    'The dispatcher API was called without a valid admin bearer token.',
+  ),
+
+  // The device registry.
+  deviceUnknown: defineError('FH_ERR_DEVICE_UNKNOWN', 401, 'Unknown device', 'A credential or reading names a device that is not registered.'),
+  deviceDisabled: defineError('FH_ERR_DEVICE_DISABLED', 403, 'Device is disabled', 'The device is registered but disabled.'),
+  deviceNotFound: defineError('FH_ERR_DEVICE_NOT_FOUND', 404, 'No such device', 'A device command names a device that is not registered.'),
+  deviceInvalid: defineError('FH_ERR_DEVICE_INVALID', 400, 'Invalid device', 'A device id, farm or field does not match the id pattern (named in `field`).'),
+  deviceExists: defineError(
+    'FH_ERR_DEVICE_EXISTS',
+    409,
+    'The device already exists',
+    'A device with this id, or with this secret, is already registered.',
+  ),
+
+  // The HTTP layer, shared by every fieldhook API.
+  httpMalformedJson: defineError('FH_ERR_HTTP_MALFORMED_JSON', 400, 'Body is not valid JSON', 'The body (or MQTT payload) is not valid JSON, or is empty.'),
+  httpBodyTooLarge: defineError('FH_ERR_HTTP_BODY_TOO_LARGE', 413, 'Request body is too large', 'The body is larger than the configured limit.'),
+  httpUnsupportedMediaType: defineError(
+    'FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
+    415,
+    'Unsupported Media Type',
+    'The body is not `application/json`.',
+  ),
+  httpBadContentLength: defineError(
+    'FH_ERR_HTTP_BAD_CONTENT_LENGTH',
+    400,
+    'Request body size did not match Content-Length',
+    'The body size does not match its `Content-Length`.',
+  ),
+  httpInvalidRequest: defineError(
+    'FH_ERR_HTTP_INVALID_REQUEST',
+    400,
+    'Invalid request',
+    'Parameters, query or body fail the route schema (each problem listed in `errors`).',
+  ),
+  httpBadRequest: defineError(
+    'FH_ERR_HTTP_BAD_REQUEST',
+    400,
+    'Bad request',
+    'Any other request the HTTP layer refused; the response keeps the 4xx status it chose.',
+  ),
+  httpNotFound: defineError('FH_ERR_HTTP_NOT_FOUND', 404, 'No such route', 'No route matches the method and path.'),
+  internal: defineError('FH_ERR_INTERNAL', 500, 'Internal error', 'An unexpected failure; the details are in the server log, not the response.'),
+
+  // Ingest of readings (HTTP, MQTT, LoRaWAN network servers).
+  ingestBadEnvelope: defineError(
+    'FH_ERR_INGEST_BAD_ENVELOPE',
+    400,
+    'The uplink envelope is not in the expected shape',
+    "A network server's uplink or a SenML pack lacks a field or has the wrong shape (named in `field`).",
+  ),
+  ingestEmptyBatch: defineError(
+    'FH_ERR_INGEST_EMPTY_BATCH',
+    400,
+    'Send one reading or a non-empty array of readings',
+    'The body is an empty array.',
+  ),
+  ingestBatchTooLarge: defineError(
+    'FH_ERR_INGEST_BATCH_TOO_LARGE',
+    413,
+    'Too many readings in one request',
+    'The body holds more than `INGEST_MAX_BATCH` readings.',
+  ),
+  ingestAllRefused: defineError(
+    'FH_ERR_INGEST_ALL_REFUSED',
+    400,
+    'Every reading was refused',
+    'Every reading of the request was refused (each listed in `refused`).',
+  ),
+  ingestBackpressure: defineError(
+    'FH_ERR_INGEST_BACKPRESSURE',
+    429,
+    'Spool above its high-water mark: retry later',
+    'The spool is above its high-water mark: retry after `Retry-After` seconds.',
+  ),
+  ingestSpoolFull: defineError(
+    'FH_ERR_INGEST_SPOOL_FULL',
+    503,
+    'Spool disk budget is full: retry later',
+    'The spool disk budget is spent during an InfluxDB outage: retry after `Retry-After` seconds.',
+  ),
+  ingestRateLimited: defineError(
+    'FH_ERR_INGEST_RATE_LIMITED',
+    429,
+    'Too many requests for this device',
+    "The device exceeded its request rate limit: retry after `Retry-After` seconds.",
+  ),
+
+  // One refused reading of a batch (see READING in AREAS below).
+  readingNotObject: defineError('FH_ERR_READING_NOT_OBJECT', 400, 'A reading must be a JSON object', 'The reading is not a JSON object.'),
+  readingDeviceInvalid: defineError(
+    'FH_ERR_READING_DEVICE_INVALID',
+    400,
+    'device must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}',
+    '`device` is not a valid device id.',
+  ),
+  readingDeviceMissing: defineError(
+    'FH_ERR_READING_DEVICE_MISSING',
+    400,
+    'A gateway must name the device of each reading',
+    'A gateway sent a reading without `device`.',
+  ),
+  readingIdInvalid: defineError(
+    'FH_ERR_READING_ID_INVALID',
+    400,
+    'id must be a string of 1-128 characters or an integer',
+    '`id` is neither a string of 1 to 128 characters nor a safe integer.',
+  ),
+  readingTsMissing: defineError('FH_ERR_READING_TS_MISSING', 400, 'ts is required', '`ts` is missing.'),
+  readingTsInvalid: defineError(
+    'FH_ERR_READING_TS_INVALID',
+    400,
+    'ts must be ISO 8601 with a zone, or epoch milliseconds',
+    '`ts` is neither ISO 8601 with a zone nor whole epoch milliseconds (epoch seconds are refused).',
+  ),
+  readingTsFuture: defineError(
+    'FH_ERR_READING_TS_FUTURE',
+    400,
+    'ts is ahead of the server clock',
+    '`ts` is further ahead of the server clock than `INGEST_MAX_FUTURE_MS`.',
+  ),
+  readingTsTooOld: defineError(
+    'FH_ERR_READING_TS_TOO_OLD',
+    400,
+    'ts is older than the accepted age',
+    '`ts` is older than `INGEST_MAX_AGE_MS`.',
+  ),
+  readingValuesMissing: defineError(
+    'FH_ERR_READING_VALUES_MISSING',
+    400,
+    'values must be an object of quantity: number',
+    '`values` is not an object, or names no quantity.',
+  ),
+  readingUnknownQuantity: defineError(
+    'FH_ERR_READING_UNKNOWN_QUANTITY',
+    400,
+    'Unknown quantity',
+    'A key of `values` is not a known quantity.',
+  ),
+  readingValueType: defineError('FH_ERR_READING_VALUE_TYPE', 400, 'A value must be a number', 'A value is not a number.'),
+  readingValueNotFinite: defineError('FH_ERR_READING_VALUE_NOT_FINITE', 400, 'A value must be finite', 'A value is infinite or NaN.'),
+  readingValueOutOfRange: defineError(
+    'FH_ERR_READING_VALUE_OUT_OF_RANGE',
+    400,
+    'A value is outside the range of its quantity',
+    'A value is outside the physical range of its quantity.',
+  ),
+
+  // Webhook subscriptions (dispatcher API).
+  subscriptionNotFound: defineError('FH_ERR_SUBSCRIPTION_NOT_FOUND', 404, 'Subscription not found', 'No subscription has this id.'),
+  subscriptionInvalidUrl: defineError(
+    'FH_ERR_SUBSCRIPTION_INVALID_URL',
+    400,
+    'Subscription URL is not allowed',
+    'The URL is not absolute, not http(s), not https under `https_only`, or carries credentials.',
+  ),
+  subscriptionInvalidSecret: defineError(
+    'FH_ERR_SUBSCRIPTION_INVALID_SECRET',
+    400,
+    'A secret is `whsec_` followed by 24 to 64 base64-encoded bytes',
+    'The secret is not `whsec_` followed by 24 to 64 base64-encoded bytes.',
+  ),
+  subscriptionInvalidFilter: defineError(
+    'FH_ERR_SUBSCRIPTION_INVALID_FILTER',
+    400,
+    'Invalid event type filter',
+    'An event type filter is not a valid type pattern.',
+  ),
+
+  // Webhook deliveries (dispatcher).
+  webhookDeliveryNotFound: defineError('FH_ERR_WEBHOOK_DELIVERY_NOT_FOUND', 404, 'Delivery not found', 'No delivery has this id.'),
+  webhookExpired: defineError(
+    'FH_ERR_WEBHOOK_EXPIRED',
+    409,
+    'The event is past its valid_until',
+    'A retry was asked for an event past its `valid_until`: late advice is never re-sent.',
+  ),
+  webhookInvalidEvent: defineError('FH_ERR_WEBHOOK_INVALID_EVENT', 400, 'Invalid event', 'A published event does not have the event envelope shape (each problem listed in `errors`).'),
+  webhookSsrfBlocked: defineError(
+    'FH_ERR_WEBHOOK_SSRF_BLOCKED',
+    400,
+    'Destination address is not allowed',
+    'The webhook URL is, or resolves to, an address outside the public ranges and the allow-list.',
+  ),
+  webhookTimeout: defineError('FH_ERR_WEBHOOK_TIMEOUT', 504, 'Webhook request timed out', 'The receiver did not answer within the delivery timeout.'),
+  webhookStopped: defineError('FH_ERR_WEBHOOK_STOPPED', 503, 'The dispatcher is stopped', 'The dispatcher is stopping and accepts no more work.'),
+
+  // FAO-56 agronomy requests.
+  agronomyInvalidInput: defineError(
+    'FH_ERR_AGRONOMY_INVALID_INPUT',
+    400,
+    'Invalid agronomy input',
+    'A field is missing, has the wrong type or holds an impossible value (named in `field`).',
+  ),
+  agronomyConflictingInput: defineError(
+    'FH_ERR_AGRONOMY_CONFLICTING_INPUT',
+    400,
+    'Conflicting agronomy input',
+    'Two fields that exclude each other were both given (e.g. `tdew` and `rh_mean`).',
+  ),
+  agronomyUnknownPreset: defineError('FH_ERR_AGRONOMY_UNKNOWN_PRESET', 400, 'Unknown crop or soil preset', 'A crop or soil name has no preset.'),
+
+  // The irrigation model.
+  modelCardMismatch: defineError(
+    'FH_ERR_MODEL_CARD_MISMATCH',
+    500,
+    'Model does not match its card',
+    "The model file, its card and this version's features disagree: the model is not served.",
+  ),
+  modelChecksum: defineError(
+    'FH_ERR_MODEL_CHECKSUM',
+    500,
+    'Model file checksum does not match its card',
+    "The model file's sha256 differs from the one in its card.",
+  ),
+  modelInvalidInput: defineError('FH_ERR_MODEL_INVALID_INPUT', 400, 'Invalid model input', 'A feature row has the wrong length or a non-finite value.'),
+
+  // Field profiles of the predictor.
+  fieldNotFound: defineError('FH_ERR_FIELD_NOT_FOUND', 404, 'No such field', 'No field profile has this farm and field.'),
+  fieldExists: defineError('FH_ERR_FIELD_EXISTS', 409, 'The field is already configured', 'A profile for this farm and field already exists.'),
+  fieldInvalid: defineError(
+    'FH_ERR_FIELD_INVALID',
+    400,
+    'Invalid field settings',
+    'Field settings are invalid: unknown crop or soil, values out of range (each problem listed in `problems`).',
+  ),
+
+  // The predictor.
+  predictModelInvalid: defineError(
+    'FH_ERR_PREDICT_MODEL_INVALID',
+    500,
+    'The irrigation model could not be loaded',
+    'The irrigation model or its card could not be loaded.',
+  ),
+  predictHistory: defineError(
+    'FH_ERR_PREDICT_HISTORY',
+    502,
+    'Reading history could not be loaded from InfluxDB',
+    'The InfluxDB query for reading history failed.',
+  ),
+  predictWrite: defineError(
+    'FH_ERR_PREDICT_WRITE',
+    502,
+    'Recommendations could not be written to InfluxDB',
+    'Writing recommendations to InfluxDB failed.',
+  ),
+  predictNotStarted: defineError('FH_ERR_PREDICT_NOT_STARTED', 503, 'The predictor has not started', 'The predictor was called before it started.'),
+  predictInvalidRange: defineError(
+    'FH_ERR_PREDICT_INVALID_RANGE',
+    400,
+    'Invalid time range',
+    'A replay range is not from < to, is longer than the replay limit, or steps by less than a minute.',
+  ),
+  predictConfig: defineError('FH_ERR_PREDICT_CONFIG', 500, 'Invalid predictor settings', 'Predictor settings contradict each other (e.g. a partition number above the partition count).'),
+
+  // Configuration, checked once at start-up.
+  configFile: defineError('FH_ERR_CONFIG_FILE', 500, 'Cannot read the config file', 'The file named by `FIELDHOOK_CONFIG_FILE` cannot be read or is not JSON.'),
+  configInvalid: defineError(
+    'FH_ERR_CONFIG_INVALID',
+    500,
+    'Invalid configuration',
+    'A setting is invalid (each problem, with its variable, listed in `problems`).',
+  ),
+
+  // The `fieldhook` command line.
+  cli: defineError('FH_ERR_CLI', 500, 'The command failed', 'The command failed with an error that has no code of its own.'),
+  cliInvalid: defineError('FH_ERR_CLI_INVALID', 400, 'Invalid command-line option', 'A command-line option or argument is invalid.'),
+  cliUnreachable: defineError(
+    'FH_ERR_CLI_UNREACHABLE',
+    503,
+    'Cannot reach the dispatcher',
+    'The dispatcher API named by `--admin-url` cannot be reached.',
+  ),
+  cliRequest: defineError(
+    'FH_ERR_CLI_REQUEST',
+    502,
+    'The dispatcher refused the request',
+    'The dispatcher answered with an error but no code; the error keeps that HTTP status.',
+  ),
+} as const satisfies Record<string, ErrorFactory>;
+
+export type ErrorName = keyof typeof Errors;
+
+/** Every code of the catalog, in catalog order. */
+export const ERROR_CODES: readonly string[] = Object.values(Errors).map((e) => e.code);
+
+/** The sections of docs/errors.md, by the word after `FH_ERR_`, in the order they appear. */
+const AREAS: readonly { prefix: string; title: string; note?: string }[] = [
+  { prefix: 'AUTH', title: 'Authentication' },
+  { prefix: 'DEVICE', title: 'Devices' },
+  { prefix: 'HTTP', title: 'HTTP' },
+  { prefix: 'INTERNAL', title: 'Unexpected failures' },
+  { prefix: 'INGEST', title: 'Ingest' },
+  {
+    prefix: 'READING',
+    title: 'Refused readings',
+    note:
+      'A refused reading does not fail its request: it is listed in `refused` of the 202 response ' +
+      '(or of the 400 `FH_ERR_INGEST_ALL_REFUSED`) and, over MQTT, published to ' +
+      '`fieldhook/v1/devices/{device}/errors`. Their status, 400, is nominal: a refusal travels inside a ' +
+      'response, not as its status. A gateway\'s reading may also be refused with `FH_ERR_AUTH_DEVICE_FORBIDDEN`, ' +
+      '`FH_ERR_DEVICE_UNKNOWN` or `FH_ERR_DEVICE_DISABLED` for the device it names.',
+  },
+  { prefix: 'SUBSCRIPTION', title: 'Webhook subscriptions' },
+  { prefix: 'WEBHOOK', title: 'Webhook deliveries' },
+  { prefix: 'AGRONOMY', title: 'Agronomy' },
+  { prefix: 'MODEL', title: 'Irrigation model' },
+  { prefix: 'FIELD', title: 'Field profiles' },
+  { prefix: 'PREDICT', title: 'Predictor' },
+  { prefix: 'CONFIG', title: 'Configuration' },
+  { prefix: 'CLI', title: 'Command line', note: 'The `fieldhook` command prints `{"error": {"code": …, "message": …}}` on stderr and exits with 1.' },
+];
+
+/** The area of a code: the word after `FH_ERR_` (`FH_ERR_READING_TS_MISSING` is `READING`). */
+export function areaOf(code: string): string {
+  return code.slice('FH_ERR_'.length).split('_')[0] ?? '';
+}
+
+/** A Markdown table cell: a pipe would end the cell. */
+const cell = (text: string) => text.replaceAll('|', '\\|');
+
+/**
+ * docs/errors.md, rendered from the catalog (`npm run docs:errors` writes it). Throws when a code
+ * has no section, so a new area cannot drop out of the document unnoticed.
+ */
+export function renderErrorDocs(): string {
+  const entries: readonly ErrorFactory[] = Object.values(Errors);
+  const orphan = entries.find((e) => !AREAS.some((a) => a.prefix === areaOf(e.code)));
+  if (orphan) throw new Error(`${orphan.code} has no section in AREAS of error-catalog.ts`);
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from services/shared/error-catalog.ts by `npm run docs:errors`: edit the catalog, not this file. -->',
+    '',
+    'Every error fieldhook sends carries a stable `code` and an HTTP status. Over HTTP it is an',
+    '`application/problem+json` body: `{type, title, status, code, …details}`, where `title` is a',
+    'sentence for people and may change; branch on `code`. Codes are never renamed and keep their',
+    'status; new ones may be added.',
+  ];
+  for (const area of AREAS) {
+    const rows = entries.filter((e) => areaOf(e.code) === area.prefix);
+    if (rows.length === 0) continue;
+    lines.push('', `## ${area.title}`, '');
+    if (area.note) lines.push(area.note, '');
+    lines.push('| code | status | meaning |', '|---|---|---|');
+    for (const e of rows) lines.push(`| \`${e.code}\` | ${e.statusCode} | ${cell(e.meaning)} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
