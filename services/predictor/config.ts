@@ -1,23 +1,26 @@
 import { z } from 'zod';
 import { envBoolean } from '../shared/config.js';
+import { DEFAULT_DECISION_OPTIONS } from './decision.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const int = (min = 0) => z.coerce.number().int().min(min);
+const decision = DEFAULT_DECISION_OPTIONS;
 
 /**
  * Settings of the predictor: env `FIELDHOOK_<KEY>` or `<KEY>` in the config file. Units are in
- * the names; defaults are rendered into the README's configuration table.
+ * the names. A default that is a module's option comes from that module's `DEFAULT_*` object; the
+ * README's configuration table renders every default, so descriptions do not repeat them.
  */
 export const PREDICT_CONFIG = {
   PREDICT_ENABLED: envBoolean().default(true).describe('Run the predictor in `fieldhook start`'),
   PREDICT_MODEL_PATH: z.string().default('models/irrigation/model.onnx').describe('ONNX irrigation model; reloaded when the file changes'),
   PREDICT_MODEL_CARD_PATH: z.string().default('models/irrigation/model.json').describe('Model card checked against the model and the feature code'),
   PREDICT_MODEL_POLL_MS: int(100).default(5_000).describe('How often the model file is checked for changes'),
-  PREDICT_HORIZON_H: z.coerce.number().positive().max(48).default(24).describe('Advise irrigation when depletion is predicted to reach RAW within this many hours'),
-  PREDICT_CLEAR_FRACTION: z.coerce.number().min(0).max(1).default(0.5).describe('Advice is cleared when depletion falls below this fraction of RAW (refilled)'),
-  PREDICT_COOLDOWN_MS: int().default(6 * HOUR_MS).describe('No new advice for a field this soon after its last advice or clearance'),
-  PREDICT_ADVICE_VALIDITY_MS: int(MINUTE_MS).default(24 * HOUR_MS).describe('`valid_until` of an advice, from its issue time'),
+  PREDICT_HORIZON_H: z.coerce.number().positive().max(48).default(decision.horizonH).describe('Advise irrigation when depletion is predicted to reach RAW within this many hours'),
+  PREDICT_CLEAR_FRACTION: z.coerce.number().min(0).max(1).default(decision.clearFraction).describe('Advice is cleared when depletion falls below this fraction of RAW (refilled)'),
+  PREDICT_COOLDOWN_MS: int().default(decision.cooldownMs).describe('No new advice for a field this soon after its last advice or clearance'),
+  PREDICT_ADVICE_VALIDITY_MS: int(MINUTE_MS).default(decision.validityMs).describe('`valid_until` of an advice, from its issue time'),
   PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(3 * HOUR_MS).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
   PREDICT_INTERVAL_MS: int(1_000).default(15 * MINUTE_MS).describe('Every field is re-evaluated this often, even without new readings'),
   PREDICT_DEBOUNCE_MS: int().default(20).describe('Readings arriving within this delay are evaluated in one batch'),

@@ -79,6 +79,15 @@ export interface Spool {
   close(): void;
 }
 
+/** Message ids are remembered at least this long, ms (72 h): a shorter de-duplication window is refused. */
+export const MIN_DEDUP_WINDOW_MS = 72 * 3_600_000;
+
+/** Defaults of the spool's housekeeping. */
+export const DEFAULT_SPOOL_OPTIONS: Readonly<{
+  /** How long a message id is remembered before {@link Spool.pruneDedup} forgets it, ms. */
+  dedupWindowMs: number;
+}> = Object.freeze({ dedupWindowMs: MIN_DEDUP_WINDOW_MS });
+
 /** Consumer names: one cursor each. A record with `only` set is for that consumer alone. */
 export const INFLUX_CONSUMER = 'influx';
 export const BUS_CONSUMER = 'bus';
