@@ -1,6 +1,6 @@
 import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
 import type { Logger } from '../shared/logger.js';
-import { IngestErrors } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 import type { IngestMetrics } from './metrics.js';
 import { parseReading, type NormalizedReading, type ReadingRules, type Refusal } from './reading.js';
 import type { Spool } from './spool/spool.js';
@@ -72,7 +72,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
   ): Promise<DeviceWithSecret | Refusal> {
     if (named === undefined || named === credential.id) {
       if (credential.kind === 'gateway' && named === undefined) {
-        return { code: 'FH_ERR_READING_DEVICE_MISSING', message: 'A gateway must name the device of each reading', field: 'device' };
+        return { code: Errors.readingDeviceMissing.code, message: 'A gateway must name the device of each reading', field: 'device' };
       }
       return credential;
     }
@@ -81,13 +81,13 @@ export function createIngestService(deps: IngestDeps): IngestService {
     let result: DeviceWithSecret | Refusal;
     const device = credential.kind === 'gateway' ? await deps.devices.get(named) : undefined;
     if (credential.kind !== 'gateway') {
-      result = { code: IngestErrors.deviceForbidden.code, message: `${credential.id} may only write its own readings`, field: 'device' };
+      result = { code: Errors.authDeviceForbidden.code, message: `${credential.id} may only write its own readings`, field: 'device' };
     } else if (!device) {
-      result = { code: IngestErrors.deviceUnknown.code, message: `Unknown device ${named}`, field: 'device' };
+      result = { code: Errors.deviceUnknown.code, message: `Unknown device ${named}`, field: 'device' };
     } else if (device.gateway !== credential.id) {
-      result = { code: IngestErrors.deviceForbidden.code, message: `${named} is not registered to gateway ${credential.id}`, field: 'device' };
+      result = { code: Errors.authDeviceForbidden.code, message: `${named} is not registered to gateway ${credential.id}`, field: 'device' };
     } else if (!device.enabled) {
-      result = { code: IngestErrors.deviceDisabled.code, message: `Device ${named} is disabled`, field: 'device' };
+      result = { code: Errors.deviceDisabled.code, message: `Device ${named} is disabled`, field: 'device' };
     } else {
       result = device;
     }
@@ -126,8 +126,8 @@ export function createIngestService(deps: IngestDeps): IngestService {
           ...(request.onceKey ? { onceKey: { device: request.credential.id, key: `w:${request.onceKey}` } } : {}),
         });
         if (result.replayed) {
-          metrics.refused.inc({ code: IngestErrors.replayed.code });
-          throw IngestErrors.replayed();
+          metrics.refused.inc({ code: Errors.authReplayed.code });
+          throw Errors.authReplayed();
         }
         accepted = result.stored.filter(Boolean).length;
         duplicates = readings.length - accepted;
@@ -149,7 +149,7 @@ export function createIngestService(deps: IngestDeps): IngestService {
     assertCapacity() {
       const pressure = service.pressure();
       if (pressure === 'ok') return;
-      const error = pressure === 'full' ? IngestErrors.spoolFull : IngestErrors.backpressure;
+      const error = pressure === 'full' ? Errors.ingestSpoolFull : Errors.ingestBackpressure;
       metrics.refused.inc({ code: error.code });
       throw error(undefined, { retryAfterS: limits.retryAfterS });
     },

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createSqliteDeviceRepository } from '../../registry/sqlite-devices.js';
-import { FieldhookError } from '../../shared/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 import { createLogger } from '../../shared/logger.js';
 import { buildPredictor, evaluatorOptionsOf } from '../../predictor/build-predictor.js';
 import { fieldDefaultsFromDevices } from '../../predictor/field-defaults.js';
-import { FieldNotFound } from '../../predictor/errors.js';
 import { fieldKey, profileOf, type FieldSettings } from '../../predictor/field-profiles.js';
 import { createHistoryLoader } from '../../predictor/history-loader.js';
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
@@ -19,7 +18,7 @@ import type { PipelineConfig } from '../../pipeline/start-pipeline.js';
 import { cliConfig, printJson } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
-const invalid = (message: string) => new FieldhookError('FH_ERR_CLI_INVALID', 400, message);
+const invalid = (message: string) => Errors.cliInvalid(message);
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -138,7 +137,7 @@ export function registerPredictorCommands(program: Command): void {
     .action((farm: string, field: string) =>
       withFields(async (repo) => {
         const settings = await repo.get(farm, field);
-        if (!settings) throw FieldNotFound(`No field ${farm}/${field}`);
+        if (!settings) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
         printJson({ settings, profile: profileOf(settings) });
       }),
     );
@@ -174,7 +173,7 @@ export function registerPredictorCommands(program: Command): void {
       await predictor.start();
       try {
         const e = await predictor.assess(farm, field);
-        if (!e) throw FieldNotFound(`No field ${farm}/${field}; add it with fieldhook fields add`);
+        if (!e) throw Errors.fieldNotFound(`No field ${farm}/${field}; add it with fieldhook fields add`);
         printJson({
           field: fieldKey(farm, field),
           evaluated_at: new Date(e.at).toISOString(),
@@ -239,7 +238,7 @@ export function registerPredictorCommands(program: Command): void {
       if (o.field) {
         const { farm, field } = parseField(o.field, o.farm);
         list = list.filter((f) => f.farm === farm && f.field === field);
-        if (list.length === 0) throw FieldNotFound(`No field ${farm}/${field}`);
+        if (list.length === 0) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
       }
       await holder.start();
       const summary = await replay(

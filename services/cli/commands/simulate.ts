@@ -5,7 +5,7 @@ import { createLogger } from '../../shared/logger.js';
 import { DEFAULT_FLEET_OPTIONS, createFleet } from '../../simulator/fleet.js';
 import { createHttpTransport, createMqttTransport } from '../../simulator/transports.js';
 import type { FieldSpec } from '../../simulator/fields.js';
-import { FieldhookError } from '../../shared/errors.js';
+import { Errors } from '../../shared/error-catalog.js';
 import { withDevices } from '../context.js';
 
 /** Each simulated device's own secret from the registry, registering missing devices when asked. */
@@ -26,7 +26,7 @@ async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Pro
         });
       }
       if (!device) {
-        throw new FieldhookError('FH_ERR_DEVICE_NOT_FOUND', 404, `Device ${spec.deviceId} is not registered: add --register or --secret`);
+        throw Errors.deviceNotFound(`Device ${spec.deviceId} is not registered: add --register or --secret`);
       }
       found.set(spec.deviceId, device.secret);
     }
