@@ -1,14 +1,30 @@
 import { defineConfig } from 'vitest/config';
 
+// One real InfluxDB and one real Mosquitto for the run; only the projects that need them start them.
+const realServices = ['test/setup/real-services.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/real-services.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     // Integration tests share one InfluxDB and one Mosquitto; files isolate by database name and
     // topic prefix, so they may run in parallel, but two workers is all a 2-core machine wants.
     maxWorkers: 2,
+    projects: [
+      {
+        // Pure code: no child processes, no sockets, no Go, InfluxDB or Mosquitto.
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: realServices },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: realServices },
+      },
+    ],
   },
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { auth, createSubscription, makeDispatcher, startReceiver, verify, waitFor, type TestDispatcher } from './helpers.js';
+import { auth, createSubscription, makeDispatcher, startReceiver, verify, type TestDispatcher } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -120,9 +121,9 @@ describe('delivery log, test send, retry and recover', () => {
     const sub = await createSubscription(d, { url: receiver.url, events: ['sensor.stale'] });
     const res = await d.app.inject({ method: 'POST', url: `/v1/subscriptions/${sub.id}/test`, headers: auth });
     expect(res.statusCode).toBe(202);
-    await waitFor(() => receiver.received.length === 1);
+    await eventually(() => receiver.received.length === 1);
     expect(verify(sub.secret, receiver.received[0]!)).toMatchObject({ type: 'webhook.test', data: { subscription_id: sub.id } });
-    const delivery = await waitFor(async () => {
+    const delivery = await eventually(async () => {
       const r = (await d.app.inject({ method: 'GET', url: `/v1/deliveries/${res.json().delivery_id}`, headers: auth })).json();
       return r.status === 'succeeded' ? r : null;
     });
@@ -140,7 +141,7 @@ describe('delivery log, test send, retry and recover', () => {
     const t0 = new Date().toISOString();
     const events = [];
     for (let i = 0; i < 4; i++) events.push(await d.publish({ type: 'irrigation.recommended', data: { i } }));
-    const failed = await waitFor(async () => {
+    const failed = await eventually(async () => {
       const r = (await d.app.inject({ method: 'GET', url: `/v1/deliveries?subscription_id=${sub.id}&status=failed`, headers: auth })).json();
       return r.data.length === 4 ? r.data : null;
     });
@@ -152,10 +153,10 @@ describe('delivery log, test send, retry and recover', () => {
     up = true;
     const retry = await d.app.inject({ method: 'POST', url: `/v1/deliveries/${failed[0].id}/retry`, headers: auth });
     expect(retry.statusCode).toBe(202);
-    await waitFor(async () => (await d.service.getDelivery(failed[0].id)).delivery.status === 'succeeded');
+    await eventually(async () => (await d.service.getDelivery(failed[0].id)).delivery.status === 'succeeded');
     const recover = await d.app.inject({ method: 'POST', url: `/v1/subscriptions/${sub.id}/recover?since=${encodeURIComponent(t0)}`, headers: auth });
     expect(recover.json()).toEqual({ recovered: 3 });
-    await waitFor(async () => (await d.service.listDeliveries({ subscriptionId: sub.id, status: 'succeeded', limit: 10 })).length === 4);
+    await eventually(async () => (await d.service.listDeliveries({ subscriptionId: sub.id, status: 'succeeded', limit: 10 })).length === 4);
     const ids = new Set(receiver.received.filter((r) => r.headers['webhook-id']).map((r) => r.headers['webhook-id']));
     expect(ids).toEqual(new Set(events.map((e) => e.id)));
   });
@@ -167,9 +168,9 @@ describe('delivery log, test send, retry and recover', () => {
     await d.start();
     const sub = await createSubscription(d, { url: receiver.url });
     await d.publish({ type: 'irrigation.recommended', data: {} });
-    await waitFor(() => receiver.received.length === 1);
+    await eventually(() => receiver.received.length === 1);
     await d.service.updateSubscription(sub.id, { enabled: false });
-    const text = await waitFor(async () => {
+    const text = await eventually(async () => {
       const body = (await d.app.inject({ method: 'GET', url: '/metrics' })).body;
       return body.includes('fieldhook_webhook_attempts_total{outcome="failure"} 1') ? body : null;
     });

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerDeliveryCommands } from '../../../services/cli/commands/deliveries.js';
 import { registerSubscriptionCommands } from '../../../services/cli/commands/subscriptions.js';
-import { ADMIN_TOKEN, makeDispatcher, startReceiver, verify, waitFor, type Receiver, type TestDispatcher } from './helpers.js';
+import { ADMIN_TOKEN, makeDispatcher, startReceiver, verify, type Receiver, type TestDispatcher } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 let t: TestDispatcher;
 let receiver: Receiver;
@@ -67,7 +68,7 @@ describe('fieldhook subscriptions / deliveries', () => {
     expect(shown.attempt_log[0].status_code).toBe(204);
     const retried = (await cli('deliveries', 'retry', log.data[0].id)).out;
     expect(retried.status).toBe('pending');
-    await waitFor(() => receiver.received.length === 3);
+    await eventually(() => receiver.received.length === 3);
     const recovered = (await cli('subscriptions', 'recover', added.id, '--since', '2020-01-01T00:00:00Z')).out;
     expect(recovered).toEqual({ recovered: 0 });
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, sleep, startReceiver, verify, waitFor, type Receiver } from './helpers.js';
+import { ADMIN_TOKEN, startReceiver, verify, type Receiver } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const MAIN = join(import.meta.dirname, '../../../services/dispatcher/main.ts');
 
@@ -51,6 +52,13 @@ async function api(base: string, method: 'GET' | 'POST', path: string, body?: un
   return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> & unknown[] };
 }
 
+/** A promise and the function that resolves it. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'fh-crash-'));
 const children: ChildProcess[] = [];
 const receivers: Receiver[] = [];
@@ -76,29 +84,39 @@ describe('crash and restart', () => {
 
     const accepted = new Set<string>();
     let publishing = true;
+    let refused = 0;
+    // Resolved each time a restarted dispatcher listens: a publisher that found it down waits for that.
+    let restarted = signal();
     const publisher = (async () => {
       let n = 0;
       while (publishing) {
         const batch = Array.from({ length: 5 }, () => ({ type: 'irrigation.recommended', data: { farm: 'f1', n: n++ } }));
+        const base = run.base;
         try {
-          const res = await api(run.base, 'POST', '/v1/events', batch);
+          const res = await api(base, 'POST', '/v1/events', batch);
           if (res.status === 202) for (const r of res.json as unknown as { id: string }[]) accepted.add(r.id);
         } catch {
-          await sleep(50); // the dispatcher is down: not accepted, the publisher would retry
+          refused++; // the dispatcher is down: not accepted, the publisher retries once it is back
+          if (run.base === base) await restarted.promise;
         }
       }
     })();
 
     for (let crash = 0; crash < 2; crash++) {
       const before = receivers[0]!.received.length;
-      await waitFor(() => receivers[0]!.received.length >= before + 60, 20_000, 'deliveries before the crash');
+      await eventually(() => receivers[0]!.received.length >= before + 60, { timeoutMs: 20_000, what: 'deliveries before the crash' });
+      const refusedBefore = refused;
       run.child.kill('SIGKILL');
       await new Promise((r) => run.child.once('exit', r));
-      await sleep(100);
+      await eventually(() => refused > refusedBefore, { what: 'the publisher to find the dispatcher down' });
       run = await startChild(dbPath);
       children.push(run.child);
+      restarted.resolve();
+      restarted = signal();
     }
-    await sleep(300);
+    // Events accepted by the last process too, not only by the ones that were killed.
+    const acceptedBeforeLastRun = accepted.size;
+    await eventually(() => accepted.size >= acceptedBeforeLastRun + 50, { what: 'events accepted after the last restart' });
     publishing = false;
     await publisher;
     expect(accepted.size).toBeGreaterThan(100);
@@ -112,7 +130,7 @@ describe('crash and restart', () => {
       return v.ids;
     };
     const missing = () => receivers.map((_r, i) => [...accepted].filter((id) => !idsAt(i).has(id)).length);
-    await waitFor(() => missing().every((n) => n === 0), 30_000, 'every accepted event at every receiver').catch((e) => {
+    await eventually(() => missing().every((n) => n === 0), { timeoutMs: 30_000, what: 'every accepted event at every receiver' }).catch((e) => {
       throw new Error(`${(e as Error).message}; missing per receiver: ${missing().join(', ')} of ${accepted.size}`);
     });
     expect(missing()).toEqual([0, 0, 0]);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpTransport } from '../../../services/dispatcher/http-transport.js';
 import { createAddressGuard, createGuardedAgent, policyFor } from '../../../services/dispatcher/ssrf-guard.js';
-import { auth, createSubscription, makeDispatcher, sleep, startReceiver, verify, waitFor } from './helpers.js';
+import { auth, createSubscription, makeDispatcher, startReceiver, verify } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -34,14 +35,14 @@ describe('SSRF guard on real connections', () => {
     expect(test.statusCode).toBe(202);
     const published = await t.dispatcher.publish({ type: 'irrigation.recommended', data: {} });
     for (const deliveryId of [test.json().delivery_id as string]) {
-      const done = await waitFor(async () => {
+      const done = await eventually(async () => {
         const d = (await t.dispatcher.app.inject({ method: 'GET', url: `/v1/deliveries/${deliveryId}`, headers: auth })).json();
         return d.status === 'failed' ? d : null;
       });
       expect(done.attempt_log[0].outcome).toBe('blocked');
       expect(done.attempt_log[0].error).toContain('FH_ERR_WEBHOOK_SSRF_BLOCKED');
     }
-    await waitFor(async () => (await t.dispatcher.service.listDeliveries({ eventId: published.id, limit: 1 }))[0]?.status === 'failed');
+    await eventually(async () => (await t.dispatcher.service.listDeliveries({ eventId: published.id, limit: 1 }))[0]?.status === 'failed');
     expect(receiver.received).toHaveLength(0);
   });
 
@@ -53,8 +54,10 @@ describe('SSRF guard on real connections', () => {
     await expect(send({ url: receiver.url, headers: {}, body: '{}', timeoutMs: 2000, dispatcher: agent })).rejects.toMatchObject({
       code: 'FH_ERR_WEBHOOK_SSRF_BLOCKED',
     });
-    await sleep(50);
-    expect(receiver.received).toHaveLength(0);
+    // A request the receiver has answered after the refusal: had the guarded one got through, it would be there first.
+    const marker = await fetch(receiver.url, { method: 'POST', body: 'marker' });
+    expect(marker.status).toBe(204);
+    expect(receiver.received.map((r) => r.body)).toEqual(['marker']);
   });
 
   it('admits a farm LAN receiver through that farm’s allow-list only', async () => {
@@ -66,7 +69,7 @@ describe('SSRF guard on real connections', () => {
     expect(unscoped.statusCode).toBe(400);
     const sub = await createSubscription(t.dispatcher, { url: receiver.url, farms: ['farm-a'] });
     await t.dispatcher.publish({ type: 'irrigation.recommended', farm: 'farm-a', data: {} });
-    await waitFor(() => receiver.received.length === 1);
+    await eventually(() => receiver.received.length === 1);
     expect(verify(sub.secret, receiver.received[0]!).type).toBe('irrigation.recommended');
     // Widening the subscription to every farm would leave the allow-list's scope: refused.
     const widen = await t.dispatcher.app.inject({ method: 'PATCH', url: `/v1/subscriptions/${sub.id}`, headers: auth, payload: { farms: [] } });

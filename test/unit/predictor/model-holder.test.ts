@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FEATURE_COUNT } from '../../../services/model/index.js';
 import { createModelHolder } from '../../../services/predictor/model-holder.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { eventually } from '../../helpers/eventually.js';
 
 describe('model holder', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fh-model-'));
@@ -48,8 +49,7 @@ describe('model holder', () => {
     await holder.start();
     const card = JSON.parse(readFileSync(cardPath, 'utf8')) as { version: string };
     writeFileSync(cardPath, JSON.stringify({ ...card, version: '7.0.0' }));
-    const deadline = Date.now() + 5_000;
-    while (holder.current().identity.version !== '7.0.0' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => holder.current().identity.version === '7.0.0', { timeoutMs: 5_000, what: 'the polled model swap' });
     expect(holder.current().identity.version).toBe('7.0.0');
     await holder.stop();
   });

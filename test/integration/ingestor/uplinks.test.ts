@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { countPoints, createDatabase, createIngestFixture, eventually, type IngestFixture } from '../helpers/ingest-fixture.js';
-import { CHIRPSTACK_UP, TTN_UPLINK } from '../fixtures/lorawan.js';
+import { countPoints, createDatabase, createIngestFixture, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { CHIRPSTACK_UP, TTN_UPLINK } from '../../fixtures/lorawan.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const influxUrl = inject('influxUrl');
 const database = `uplinks_${process.pid}`;

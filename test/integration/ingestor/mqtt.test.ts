@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startMosquitto, type RunningMosquitto } from '../../infra/harness/mosquitto.js';
-import { exportMosquitto } from '../../services/registry/mosquitto-export.js';
-import { countPoints, createDatabase, createIngestFixture, eventually, reading, type IngestFixture } from '../helpers/ingest-fixture.js';
+import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
+import { exportMosquitto } from '../../../services/registry/mosquitto-export.js';
+import { countPoints, createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const influxUrl = inject('influxUrl');
 const INGESTOR = { username: 'ingestor', password: 'ingestor-secret' };

@@ -2,10 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from '../../infra/harness/process.js';
-import { startInfluxDB } from '../../infra/harness/influxdb.js';
-import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
-import { countPoints, createDatabase, createIngestFixture, eventually, reading } from '../helpers/ingest-fixture.js';
+import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
+import { startInfluxDB } from '../../../infra/harness/influxdb.js';
+import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
+import { countPoints, createDatabase, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
+import { eventually } from '../../helpers/eventually.js';
 
 describe('nothing acknowledged is lost', () => {
   it('keeps acknowledging through an InfluxDB outage and writes everything once it is back', async () => {
@@ -36,7 +37,7 @@ describe('nothing acknowledged is lost', () => {
 
     const restarted = await startInfluxDB({ dataDir: influx.dataDir, port: influx.port });
     try {
-      await eventually(async () => (await countPoints(influx.url, 'outage')) === 250, 20_000);
+      await eventually(async () => (await countPoints(influx.url, 'outage')) === 250, { timeoutMs: 20_000 });
       // The cursor moves right after InfluxDB's answer: allow that moment.
       await eventually(async () => (await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings === 0);
     } finally {
@@ -68,7 +69,7 @@ describe('nothing acknowledged is lost', () => {
       FIELDHOOK_LOG_LEVEL: 'warn',
     };
     const start = (): ManagedProcess => startProcess(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'start'], env);
-    const up = () => waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, 30_000, 'fieldhook');
+    const up = () => eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok, { timeoutMs: 30_000, what: 'fieldhook to answer /healthz' });
 
     // A device that retries each batch until it is acknowledged, as sensor firmware does.
     const BATCHES = 60;
@@ -90,9 +91,9 @@ describe('nothing acknowledged is lost', () => {
               break;
             }
           } catch {
-            // connection refused or reset: the ingestor is down; try again.
+            // connection refused or reset: the ingestor is down; try again once it answers.
           }
-          await new Promise((r) => setTimeout(r, 50));
+          await up();
         }
       }
     }
@@ -101,7 +102,7 @@ describe('nothing acknowledged is lost', () => {
     try {
       await up();
       const sending = sendAll();
-      await waitUntil(async () => acknowledged >= 150, 30_000, 'first acknowledgements');
+      await eventually(() => acknowledged >= 150, { timeoutMs: 30_000, what: 'first acknowledgements' });
       await ingestor.stop('SIGKILL');
       const ackedAtKill = acknowledged;
       ingestor = start();
@@ -109,9 +110,12 @@ describe('nothing acknowledged is lost', () => {
       await sending;
       expect(ackedAtKill).toBeLessThan(BATCHES * 10);
       expect(acknowledged).toBe(BATCHES * 10);
-      await eventually(async () => (await countPoints(influxUrl, database)) === BATCHES * 10, 20_000);
-      // And no more than that: give the writer a moment to prove nothing extra arrives.
-      await new Promise((r) => setTimeout(r, 500));
+      await eventually(async () => (await countPoints(influxUrl, database)) === BATCHES * 10, { timeoutMs: 20_000 });
+      // And no more than that: once the writer has nothing left in the spool, nothing extra can arrive.
+      const influxBacklog = /^fieldhook_spool_depth_readings\{consumer="influx"\} (\d+)$/m;
+      await eventually(async () => influxBacklog.exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1] === '0', {
+        what: 'the spool drained to InfluxDB',
+      });
       expect(await countPoints(influxUrl, database)).toBe(BATCHES * 10);
     } finally {
       await ingestor.stop();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { createDatabase } from '../helpers/ingest-fixture.js';
+import { createDatabase } from '../../helpers/ingest-fixture.js';
 
 const influxUrl = inject('influxUrl');
 const database = `grafana_${process.pid}`;
@@ -10,7 +10,7 @@ interface Dashboard {
   panels: { title: string; targets: { query: string }[] }[];
 }
 
-const dashboard = JSON.parse(readFileSync(new URL('../../infra/grafana/dashboards/fieldhook-fields.json', import.meta.url), 'utf8')) as Dashboard;
+const dashboard = JSON.parse(readFileSync(new URL('../../../infra/grafana/dashboards/fieldhook-fields.json', import.meta.url), 'utf8')) as Dashboard;
 
 /** What Grafana substitutes before sending an InfluxQL query (all farms and fields selected). */
 function expand(query: string, from: number, to: number): string {

@@ -1,7 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { NewDevice } from '../../services/registry/device.js';
-import { createDatabase, createIngestFixture, eventually, reading, type IngestFixture } from '../helpers/ingest-fixture.js';
+import type { NewDevice } from '../../../services/registry/device.js';
+import { createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const influxUrl = inject('influxUrl');
 const database = `errors_${process.pid}`;
