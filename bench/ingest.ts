@@ -15,6 +15,7 @@ import { freePort, startProcess, waitUntil, type ManagedProcess } from '../infra
 import { readingToLine } from '../services/ingestor/line-protocol.js';
 import { exportMosquitto } from '../services/registry/mosquitto-export.js';
 import { createSqliteDeviceRepository } from '../services/registry/sqlite-devices.js';
+import { deviceReadingsTopic } from '../services/shared/bus/topics.js';
 
 const HTTP_READINGS = Number(process.env.BENCH_HTTP_READINGS ?? 200_000);
 const MQTT_READINGS = Number(process.env.BENCH_MQTT_READINGS ?? 40_000);
@@ -127,7 +128,7 @@ async function mqttThroughput(brokerUrl: string, secrets: string[], influx: Runn
       for (let k = 0; k < perClient; k++) {
         const i = offset + d + k * clients.length;
         const body = JSON.stringify({ ...reading(i), device: `b-${d}` });
-        const p = client.publishAsync(`fieldhook/v1/devices/b-${d}/readings`, body, { qos: 1 }).finally(() => inflight.delete(p));
+        const p = client.publishAsync(deviceReadingsTopic(`b-${d}`), body, { qos: 1 }).finally(() => inflight.delete(p));
         inflight.add(p);
         if (inflight.size >= 20) await Promise.race(inflight);
       }

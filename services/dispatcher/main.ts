@@ -1,3 +1,4 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { runHost } from '../host/run-host.js';
 import { createLogger } from '../shared/logger.js';
 import { buildDispatcher } from './build-dispatcher.js';
@@ -6,8 +7,11 @@ import { loadDispatchConfig } from './config.js';
 // Standalone dispatcher: the one place that reads the environment; the host listens and handles signals.
 const config = loadDispatchConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, base: { app: 'fieldhook' } });
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
 const host = await runHost([buildDispatcher({ config, logger })], {
   logger,
+  registry,
   http: { host: config.DISPATCH_LISTEN_HOST, port: config.DISPATCH_LISTEN_PORT },
 });
 logger.info({ address: host.url }, 'dispatcher listening');

@@ -57,7 +57,8 @@ export function buildHostApp(components: readonly Component[], options: HostAppO
 
   const checks: ReadinessCheck[] = components.flatMap((c) => [...(c.readiness ?? [])]);
   // Merging throws on a metric name registered twice: two parts may not claim one series.
-  const metrics = Registry.merge([...(options.registry ? [options.registry] : []), ...components.flatMap((c) => (c.metrics ? [c.metrics] : []))]);
+  const registries = [options.registry ?? new Registry(), ...components.flatMap((c) => (c.metrics ? [c.metrics] : []))];
+  const metrics = Registry.merge(registries);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const results = await Promise.all(

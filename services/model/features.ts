@@ -35,7 +35,7 @@ export interface FieldProfile {
   windHeightM: number;
 }
 
-/** A reading as stored: time (epoch ms or ISO 8601) and canonical quantities (DESIGN.md units). */
+/** A reading as stored: time (epoch ms or ISO 8601) and canonical quantities (units of docs/ARCHITECTURE.md). */
 export interface ObservedReading {
   ts: number | string;
   values: Readonly<Record<string, number | undefined>>;

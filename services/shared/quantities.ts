@@ -1,5 +1,5 @@
 /**
- * The canonical quantities every reading is normalised to before it is stored (DESIGN.md).
+ * The canonical quantities every reading is normalised to before it is stored (docs/ARCHITECTURE.md, "Canonical quantities").
  * Adapters convert vendor units onto these; anything else is refused unless configuration
  * declares it.
  */

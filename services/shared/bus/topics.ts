@@ -18,8 +18,8 @@ export const EVENTS_TOPIC = `${TOPIC_ROOT}/events`;
 export const ALL_DEVICE_READINGS = deviceReadingsTopic('+');
 /** Subscription filter for every field's readings (the predictor). */
 export const ALL_FIELD_READINGS = fieldReadingsTopic('+', '+');
-/** Everything fieldhook publishes or consumes. */
-export const ALL_TOPICS = `${TOPIC_ROOT}/#`;
+/** Everything fieldhook publishes or consumes, in every version of the contract (the ingestor's ACL). */
+export const ALL_TOPICS = 'fieldhook/#';
 
 const DEVICE_READINGS = new RegExp(`^${TOPIC_ROOT}/devices/([^/]+)/readings$`);
 

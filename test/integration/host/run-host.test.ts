@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { runHost } from '../../../services/host/run-host.js';
+import type { Component } from '../../../services/shared/component.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+
+function recorder() {
+  const log: string[] = [];
+  const component = (name: string, failStart = false): Component => ({
+    name,
+    routes: async (scope) => void scope.get(`/${name}`, async () => ({ name })),
+    async start() {
+      log.push(`start ${name}`);
+      if (failStart) throw new Error(`${name} cannot start`);
+    },
+    async stop() {
+      log.push(`stop ${name}`);
+    },
+  });
+  return { log, component };
+}
+
+const options = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
+
+describe('runHost', () => {
+  it('starts components in order, then listens; stops listening first, then the components in reverse', async () => {
+    const { log, component } = recorder();
+    const host = await runHost([component('influxdb'), component('ingestor'), component('predictor')], options);
+    expect(log).toEqual(['start influxdb', 'start ingestor', 'start predictor']);
+    expect(await (await fetch(`${host.url}/ingestor`)).json()).toEqual({ name: 'ingestor' });
+    await host.stop();
+    await host.stop(); // once only
+    expect(log.slice(3)).toEqual(['stop predictor', 'stop ingestor', 'stop influxdb']);
+    await expect(fetch(`${host.url}/healthz`)).rejects.toThrow();
+  });
+
+  it('a component that fails to start stops the ones before it and the error reaches the caller: no half-started process', async () => {
+    const { log, component } = recorder();
+    await expect(runHost([component('influxdb'), component('ingestor', true), component('predictor')], options)).rejects.toThrow('ingestor cannot start');
+    expect(log).toEqual(['start influxdb', 'start ingestor', 'stop influxdb']);
+  });
+});

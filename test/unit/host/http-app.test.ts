@@ -1,0 +1,82 @@
+import { Counter, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { buildHostApp } from '../../../services/host/http-app.js';
+import type { Component } from '../../../services/shared/component.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+
+function component(name: string, parts: Partial<Component> = {}): Component {
+  return { name, start: async () => {}, stop: async () => {}, ...parts };
+}
+
+function counterIn(name: string): Registry {
+  const registry = new Registry();
+  new Counter({ name, help: name, registers: [registry] }).inc(3);
+  return registry;
+}
+
+describe('host app', () => {
+  it('answers /readyz from every component’s checks: 200 when all pass, 503 naming the one that fails or throws', async () => {
+    let spoolOk = true;
+    const app = buildHostApp(
+      [
+        component('ingestor', { readiness: [{ name: 'spool', check: async () => ({ ok: spoolOk, detail: { pressure: spoolOk ? 'ok' : 'high' } }) }] }),
+        component('dispatcher', { readiness: [{ name: 'dispatcher', check: async () => ({ ok: true }) }] }),
+        component('broken', { readiness: [{ name: 'broken', check: async () => Promise.reject(new Error('store closed')) }] }),
+      ],
+      { logger: silentLogger() },
+    );
+    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({
+      status: 'not_ready',
+      checks: [
+        { name: 'spool', ok: true, detail: { pressure: 'ok' } },
+        { name: 'dispatcher', ok: true },
+        { name: 'broken', ok: false, detail: { error: 'store closed' } },
+      ],
+    });
+    spoolOk = false;
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).json().checks[0]).toEqual({ name: 'spool', ok: false, detail: { pressure: 'high' } });
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    await app.close();
+
+    const healthy = buildHostApp([component('dispatcher', { readiness: [{ name: 'dispatcher', check: async () => ({ ok: true }) }] })], { logger: silentLogger() });
+    expect((await healthy.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    await healthy.close();
+  });
+
+  it('serves every component’s metrics and the process’s own on one /metrics', async () => {
+    const app = buildHostApp([component('a', { metrics: counterIn('fieldhook_a_total') }), component('b', { metrics: counterIn('fieldhook_b_total') })], {
+      logger: silentLogger(),
+      registry: counterIn('process_thing_total'),
+    });
+    const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toMatch(/^fieldhook_a_total 3$/m);
+    expect(body).toMatch(/^fieldhook_b_total 3$/m);
+    expect(body).toMatch(/^process_thing_total 3$/m);
+    await app.close();
+  });
+
+  it('refuses two components that claim the same metric', () => {
+    expect(() => buildHostApp([component('a', { metrics: counterIn('fieldhook_x_total') }), component('b', { metrics: counterIn('fieldhook_x_total') })], { logger: silentLogger() })).toThrow(
+      /fieldhook_x_total/,
+    );
+  });
+
+  it('serves the components’ routes with one error handler: problem+json with a stable code', async () => {
+    const app = buildHostApp(
+      [component('api', { routes: async (scope) => void scope.post('/v1/things', { schema: { body: { type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } } } }, async () => ({ ok: true })) })],
+      { logger: silentLogger() },
+    );
+    const unknownField = await app.inject({ method: 'POST', url: '/v1/things', payload: { a: 'x', b: 1 } });
+    expect(unknownField.statusCode).toBe(400);
+    expect(unknownField.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(unknownField.json().code).toBe('FH_ERR_HTTP_INVALID_REQUEST');
+    const missing = await app.inject({ method: 'GET', url: '/nowhere' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe('FH_ERR_HTTP_NOT_FOUND');
+    const doc = (await app.inject({ method: 'GET', url: '/documentation/json' })).json();
+    expect(Object.keys(doc.paths)).toContain('/v1/things');
+    await app.close();
+  });
+});

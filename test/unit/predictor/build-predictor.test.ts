@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PublishInput } from '../../../services/dispatcher/index.js';
+import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
+import { buildPredictor } from '../../../services/predictor/build-predictor.js';
+import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
+import { identityOf, type ModelHolder } from '../../../services/predictor/model-holder.js';
+import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
+import { DEFAULT_WINDOW_STORE_OPTIONS, type WindowReading } from '../../../services/predictor/window-store.js';
+import { loadConfig } from '../../../services/shared/config.js';
+import { systemClock } from '../../../services/shared/clock.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { simulateField } from '../../../services/simulator/field-run.js';
+import { createFieldSpecs } from '../../../services/simulator/fields.js';
+import { sensorReadings } from '../../../services/simulator/sensors.js';
+import { eventually } from '../../helpers/eventually.js';
+import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
+
+const HOUR = 3_600_000;
+
+describe('scheduled evaluation', () => {
+  let model: IrrigationModel;
+  beforeAll(async () => {
+    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await model.close();
+  });
+
+  it('re-evaluates fields without new readings, so a silent sensor is reported once as sensor.stale', async () => {
+    const [spec] = createFieldSpecs({ count: 1, seed: 'sched', population: POPULATIONS.heldOut });
+    const run = simulateField(spec!);
+    const readings: WindowReading[] = sensorReadings(run).slice(0, 100).map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
+    const p = profileFromSpec(spec!);
+    const db = openPredictorDb(':memory:');
+    const fields = createSqliteFieldProfiles(db);
+    await fields.add({
+      farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
+      latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
+    });
+    let now = readings.at(-1)!.ts;
+    const historyFor = new Map<string, WindowReading[]>([['f/a', readings]]);
+    const published: PublishInput[] = [];
+    const points: number[] = [];
+    const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) };
+    const config = { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_INTERVAL_MS: String(HOUR) }), DATA_DIR: '/nonexistent' };
+    const predictor = buildPredictor({
+      config,
+      logger: silentLogger(),
+      influx: { url: 'http://127.0.0.1:9', token: '', org: 'o', bucket: 'b', timeoutMs: 100 },
+      publish: async (e) => {
+        published.push(e);
+        return { id: e.id!, deliveries: 1, duplicate: false };
+      },
+      clock: { ...systemClock, now: () => now },
+      fields,
+      states: createSqliteDecisionStates(db),
+      history: { load: async (_from, _to, wanted) => new Map((wanted ?? []).flatMap((w) => { const k = `${w.farm}/${w.field}`; const r = historyFor.get(k); return r ? [[k, r] as const] : []; })) },
+      writer: { write: async (e) => void points.push(e.length), close: async () => {} },
+      model: holder,
+    });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] });
+    await predictor.start();
+    expect(points).toEqual([1]); // evaluated once at start, fresh: no stale event
+    expect(published.filter((e) => e.type === 'sensor.stale')).toHaveLength(0);
+
+    const tick = async () => {
+      now += HOUR;
+      const before = points.length;
+      await vi.advanceTimersByTimeAsync(HOUR);
+      await eventually(() => points.length > before, { what: 'the scheduled round' });
+      await predictor.idle();
+    };
+    await tick();
+    await tick();
+    expect(points).toHaveLength(3);
+    expect(published.filter((e) => e.type === 'sensor.stale')).toHaveLength(0); // 2 h of silence: still fresh
+    await tick(); // 3 h: the threshold is "older than", still fresh
+    await tick(); // 4 h
+    await tick();
+    expect(points).toHaveLength(6);
+    const stale = published.filter((e) => e.type === 'sensor.stale');
+    expect(stale).toHaveLength(1);
+    expect(stale[0]).toMatchObject({ farm: 'f', field: 'a', collapse_key: 'irrigation:f:a', data: { reason: expect.stringMatching(/soil moisture older/) } });
+    expect(published.filter((e) => e.type === 'irrigation.recommended')).toHaveLength(0);
+
+    // A field configured while running is picked up by the next scheduled round, with its history.
+    await fields.add({
+      farm: 'f', field: 'b', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
+      latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
+    });
+    historyFor.set('f/b', readings.map((r) => ({ ...r, ts: r.ts + 5 * HOUR })));
+    await tick();
+    expect(points.at(-1)).toBe(2);
+    // Hourly readings, trimmed to the window the features need.
+    expect(predictor.windows.get('f/b')?.count).toBe(DEFAULT_WINDOW_STORE_OPTIONS.keepHours + 1);
+    vi.useRealTimers();
+    await predictor.stop();
+  });
+});
