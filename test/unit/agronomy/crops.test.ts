@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CROP_NAMES,
-  SOIL_NAMES,
-  adjustKcForClimate,
-  cropCoefficient,
-  getCrop,
-  getSoil,
-  growthStage,
-  seasonLength,
-} from '../../../services/agronomy/index.js';
+import { CROP_NAMES, adjustKcForClimate, cropCoefficient, getCrop, growthStage, seasonLength } from '../../../services/agronomy/crops.js';
 
 describe('crop coefficients (FAO-56 ch. 6)', () => {
   it('has the crops the predictor needs, with Kc from FAO-56 Table 12', () => {
@@ -41,19 +32,5 @@ describe('crop coefficients (FAO-56 ch. 6)', () => {
     expect(adjustKcForClimate(1.15, 4, 20, 3)).toBeCloseTo(1.33, 9);
     // FAO-56 does not adjust a Kc end below 0.45.
     expect(adjustKcForClimate(0.3, 4, 20, 1)).toBe(0.3);
-  });
-});
-
-describe('soil presets (FAO-56 Table 19)', () => {
-  it('has the textures, with θWP < θFC', () => {
-    for (const name of ['sand', 'loamy-sand', 'sandy-loam', 'loam', 'silt-loam', 'silt', 'clay-loam', 'silty-clay', 'clay']) {
-      expect(SOIL_NAMES).toContain(name);
-    }
-    for (const name of SOIL_NAMES) {
-      const s = getSoil(name);
-      expect(s.thetaWp).toBeLessThan(s.thetaFc);
-    }
-    expect(getSoil('sandy_loam')).toEqual({ name: 'sandy-loam', thetaFc: 0.23, thetaWp: 0.11 });
-    expect(() => getSoil('peat')).toThrowError(expect.objectContaining({ code: 'FH_ERR_AGRONOMY_UNKNOWN_PRESET' }));
   });
 });

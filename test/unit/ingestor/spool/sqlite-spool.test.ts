@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { NormalizedReading } from '../../../services/ingestor/reading.js';
-import { createSqliteSpool } from '../../../services/ingestor/spool/sqlite-spool.js';
+import type { NormalizedReading } from '../../../../services/ingestor/reading.js';
+import { createSqliteSpool } from '../../../../services/ingestor/spool/sqlite-spool.js';
 
 const r = (device: string, ts: number, id?: string): NormalizedReading => ({
   device,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PIPELINE_CONFIG } from '../../../services/pipeline/config.js';
+import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { describeConfig, loadConfig } from '../../../services/shared/config.js';
 
 describe('configuration', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flatten, fromChirpStack, fromTheThingsStack } from '../../../services/ingestor/adapters/lorawan.js';
-import { CHIRPSTACK_UP, TTN_UPLINK } from '../../fixtures/lorawan.js';
+import { flatten, fromChirpStack, fromTheThingsStack } from '../../../../services/ingestor/adapters/lorawan.js';
+import { CHIRPSTACK_UP, TTN_UPLINK } from '../../../fixtures/lorawan.js';
 
 
 describe('LoRaWAN uplink adapters', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromSenml } from '../../../services/ingestor/adapters/senml.js';
+import { fromSenml } from '../../../../services/ingestor/adapters/senml.js';
 
 describe('SenML adapter (RFC 8428)', () => {
   it('resolves base name, time and unit, converts units and groups records of one time into one reading', () => {
