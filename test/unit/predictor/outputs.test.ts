@@ -19,7 +19,7 @@ function evaluation(overrides: Partial<Evaluation> = {}): Evaluation {
 }
 
 describe('recommendation outputs', () => {
-  it('writes the DESIGN.md recommendation point: tags farm, field, model; depth, depletion, RAW, TAW, ET0', () => {
+  it('writes the recommendation point of the InfluxDB schema: tags farm, field, model; depth, depletion, RAW, TAW, ET0', () => {
     const line = recommendationPoint(evaluation()).toLineProtocol()!;
     expect(line).toMatch(/^recommendation,farm=farm\\ 1,field=north,model=m@1\.0\.0 /);
     for (const f of ['irrigate=T', 'depth_mm=55', 'gross_depth_mm=68.75', 'depletion_mm=40', 'raw_mm=52', 'taw_mm=130', 'et0_mm=5.2', 'hours_to_threshold=14.5', 'stale=F', 'event="irrigation.recommended"', 'correlation_id="c1"', `model_sha256="${'a'.repeat(64)}"`]) {
