@@ -3,14 +3,13 @@
  * measured in the same run: the pure-TypeScript FAO-56 balance forward step for the same rows.
  * `npm run bench:model`. Not part of the test run.
  */
-import { profileFromSpec, samplesOfField } from '../services/model/dataset.js';
-import { faoYesterdayForecast } from '../services/model/evaluation.js';
 import { featuresFromReadings } from '../services/model/features.js';
 import { DEFAULT_IRRIGATION_MODEL_OPTIONS, createIrrigationModel } from '../services/model/runtime.js';
 import { simulateField } from '../services/simulator/field-run.js';
 import { createFieldSpecs } from '../services/simulator/fields.js';
 import { sensorReadings } from '../services/simulator/sensors.js';
-import { POPULATIONS } from '../services/model/dataset.js';
+import { POPULATIONS, profileFromSpec, samplesOfField } from '../services/training/dataset.js';
+import { faoYesterdayForecast } from '../services/training/evaluation.js';
 
 const specs = createFieldSpecs({ count: 20, seed: 'bench', population: POPULATIONS.heldOut });
 const runs = specs.map(simulateField);

@@ -13,6 +13,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r models/irrigation/requirements.txt
 
-npx tsx services/model/scripts/export-dataset.ts --seed "$SEED" --out "$DATA"
+npx tsx services/training/scripts/export-dataset.ts --seed "$SEED" --out "$DATA"
 "$VENV/bin/python" models/irrigation/train.py --data "$DATA" --out models/irrigation --seed "$SEED"
-npx tsx services/model/scripts/evaluate.ts --data "$DATA" --dir models/irrigation
+npx tsx services/training/scripts/evaluate.ts --data "$DATA" --dir models/irrigation

@@ -2,7 +2,7 @@
 
     python models/irrigation/train.py --data models/irrigation/data --out models/irrigation --seed 42
 
-Reads train.csv / validation.csv / test.csv written by services/model/scripts/export-dataset.ts,
+Reads train.csv / validation.csv / test.csv written by services/training/scripts/export-dataset.ts,
 fits one gradient-boosted tree ensemble per horizon on the residual of the FAO-56 prior
 (fao_depletion_24h_mm, fao_depletion_48h_mm), and writes:
 

@@ -1,15 +1,10 @@
-/** The irrigation model: features (shared by training and prediction), ONNX runtime, evaluation. */
-export { POPULATIONS, profileFromSpec } from './dataset.js';
+/**
+ * The irrigation model as the running pipeline uses it: features (shared by training and
+ * prediction), the card and the ONNX runtime. The data set, evaluation and reports live in
+ * `services/training`, which the pipeline never imports.
+ */
 export { MODEL_DERIVED, MODEL_OUTPUTS, type ModelCard } from './card.js';
 export { ModelCardMismatch, ModelChecksumMismatch, ModelInvalidInput } from './errors.js';
-export {
-  faoYesterdayForecast,
-  persistenceForecast,
-  scoreForecasts,
-  type DepletionForecast,
-  type ForecastScore,
-  type ScoredCase,
-} from './evaluation.js';
 export {
   BASE_FEATURE_INDICES,
   FEATURES,

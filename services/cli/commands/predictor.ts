@@ -10,11 +10,10 @@ import { createHistoryLoader } from '../../predictor/history-loader.js';
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
 import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter } from '../../predictor/outputs.js';
-import { DEFAULT_QUALITY_OPTIONS, formatQualityReport, runQualityReport } from '../../predictor/quality-report.js';
 import { replay } from '../../predictor/replay.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
-import type { PipelineConfig } from '../../pipeline/start-pipeline.js';
+import type { PipelineConfig } from '../../host/fieldhook.js';
 import { cliConfig, printJson } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
@@ -194,9 +193,11 @@ export function registerPredictorCommands(program: Command): void {
   predict
     .command('quality')
     .description('Decision quality over simulated seasons (held-out climates, soils and crops)')
-    .option('--fields <n>', 'simulated fields', String(DEFAULT_QUALITY_OPTIONS.fields))
-    .option('--seed <seed>', 'simulation seed', String(DEFAULT_QUALITY_OPTIONS.seed))
-    .action(async (o: { fields: string; seed: string }) => {
+    .option('--fields <n>', 'simulated fields (default: 24)')
+    .option('--seed <seed>', 'simulation seed (default: quality)')
+    .action(async (o: { fields?: string; seed?: string }) => {
+      // Training code (and the simulator behind it) is loaded only by this command, never by `fieldhook start`.
+      const { formatQualityReport, runQualityReport } = await import('../../training/quality-report.js');
       const config = cliConfig();
       const holder = createModelHolder(
         { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },
@@ -205,7 +206,10 @@ export function registerPredictorCommands(program: Command): void {
       await holder.start();
       try {
         const { model, identity } = holder.current();
-        const report = await runQualityReport(model, identity, evaluatorOptionsOf(config), { fields: num('fields', o.fields)!, seed: o.seed });
+        const report = await runQualityReport(model, identity, evaluatorOptionsOf(config), {
+          ...(o.fields !== undefined ? { fields: num('fields', o.fields)! } : {}),
+          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        });
         process.stdout.write(`${formatQualityReport(report, identityOf(model))}\n`);
       } finally {
         await holder.stop();

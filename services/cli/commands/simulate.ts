@@ -1,15 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { profileFromSpec } from '../../model/dataset.js';
 import { createLogger } from '../../shared/logger.js';
-import { DEFAULT_FLEET_OPTIONS, createFleet } from '../../simulator/fleet.js';
-import { createHttpTransport, createMqttTransport } from '../../simulator/transports.js';
+// Types only: the simulator and the training code are loaded by the action (dynamic import), never by `fieldhook start`.
 import type { FieldSpec } from '../../simulator/fields.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { withDevices } from '../context.js';
 
 /** Each simulated device's own secret from the registry, registering missing devices when asked. */
 async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Promise<(device: string) => string> {
+  const { profileFromSpec } = await import('../../training/dataset.js');
   const secrets = await withDevices(async (devices) => {
     const found = new Map<string, string>();
     for (const spec of specs) {
@@ -49,7 +48,7 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('Push readings of simulated fields to the ingestor over HTTP or MQTT')
     .option('--devices <n>', 'number of devices (one field each)', positive('devices'), 10)
-    .option('--interval <seconds>', 'wall-clock seconds between pushes', positive('interval'), DEFAULT_FLEET_OPTIONS.intervalMs / 1000)
+    .option('--interval <seconds>', 'wall-clock seconds between pushes (default: 5)', positive('interval'))
     .option('--speedup <x>', 'simulated seconds per wall-clock second (the clock never passes the present)', positive('speedup'), 1)
     .option('--transport <kind>', 'http or mqtt', 'http')
     .option('--url <url>', 'ingestor base URL (http) or broker URL (mqtt)')
@@ -58,12 +57,16 @@ export function registerSimulateCommand(program: Command): void {
     .option('--seed <seed>', 'seed of the simulated fleet', '42')
     .option('--start <iso>', 'simulated time at start (default: 3 days ago, replayed as backfill)')
     .option('--duration <seconds>', 'stop after this many wall-clock seconds (default: until interrupted)', positive('duration'))
-    .option('--device-prefix <prefix>', 'device ids are <prefix>-0001, …', DEFAULT_FLEET_OPTIONS.devicePrefix)
+    .option('--device-prefix <prefix>', 'device ids are <prefix>-0001, … (default: sim)')
     .option('--profiles <file>', 'write the fields (device, soil, crop, site, sowing date) as JSON')
     .action(async (opts: {
-      devices: number; interval: number; speedup: number; transport: string; url?: string; secret?: string;
-      seed: string; start?: string; duration?: number; devicePrefix: string; profiles?: string; register?: boolean;
+      devices: number; interval?: number; speedup: number; transport: string; url?: string; secret?: string;
+      seed: string; start?: string; duration?: number; devicePrefix?: string; profiles?: string; register?: boolean;
     }) => {
+      const [{ createFleet }, { createHttpTransport, createMqttTransport }] = await Promise.all([
+        import('../../simulator/fleet.js'),
+        import('../../simulator/transports.js'),
+      ]);
       // Secrets are looked up when sending, so the fleet's own field specs can name the devices first.
       const shared = opts.secret ?? process.env.FIELDHOOK_DEVICE_SECRET;
       let own: (device: string) => string = () => '';
@@ -80,14 +83,16 @@ export function registerSimulateCommand(program: Command): void {
         devices: Math.round(opts.devices),
         seed: opts.seed,
         speedup: opts.speedup,
-        intervalMs: opts.interval * 1000,
-        devicePrefix: opts.devicePrefix,
+        // Unset options fall back to the fleet's defaults (DEFAULT_FLEET_OPTIONS).
+        ...(opts.interval !== undefined ? { intervalMs: opts.interval * 1000 } : {}),
+        ...(opts.devicePrefix !== undefined ? { devicePrefix: opts.devicePrefix } : {}),
         transport,
         logger,
         ...(startMs !== undefined ? { startMs } : {}),
       });
       if (!shared) own = await fleetSecrets(fleet.specs, opts.register === true);
       if (opts.profiles) {
+        const { profileFromSpec } = await import('../../training/dataset.js');
         const fields = fleet.specs.map((s) => ({
           field: s.id, device: s.deviceId, climate: s.climate, soil: s.soil, crop: s.crop, profile: profileFromSpec(s),
         }));

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Point } from '@influxdata/influxdb-client';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
-import { POPULATIONS, profileFromSpec } from '../../../services/model/index.js';
+import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
 import { DEFAULT_DECISION_OPTIONS } from '../../../services/predictor/decision.js';
 import { fieldKey, type FieldSettings } from '../../../services/predictor/field-profiles.js';
 import { createHistoryLoader, historyQuery } from '../../../services/predictor/history-loader.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { profileFromSpec, samplesOfField } from '../../../services/model/dataset.js';
+import { profileFromSpec, samplesOfField } from '../../../services/training/dataset.js';
 import {
   FEATURE_COUNT,
   FEATURE_NAMES,

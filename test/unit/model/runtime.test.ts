@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelCard } from '../../../services/model/card.js';
-import { faoYesterdayForecast, persistenceForecast, scoreForecasts, scoreHoursToRaw } from '../../../services/model/evaluation.js';
+import { faoYesterdayForecast, persistenceForecast, scoreForecasts, scoreHoursToRaw } from '../../../services/training/evaluation.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../../../services/model/features.js';
 import { createIrrigationModel, hoursToThreshold, type IrrigationModel } from '../../../services/model/runtime.js';
 

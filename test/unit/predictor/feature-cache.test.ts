@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { POPULATIONS, featuresFromReadings, profileFromSpec } from '../../../services/model/index.js';
+import { featuresFromReadings } from '../../../services/model/index.js';
 import { createFeatureCache } from '../../../services/predictor/feature-cache.js';
 import { createWindowStore } from '../../../services/predictor/window-store.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
 import { sensorReadings } from '../../../services/simulator/sensors.js';
+import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
 
 const HOUR = 3_600_000;
 

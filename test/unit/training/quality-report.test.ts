@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
 import { DEFAULT_DECISION_OPTIONS } from '../../../services/predictor/decision.js';
 import { identityOf } from '../../../services/predictor/model-holder.js';
-import { formatQualityReport, runQualityReport } from '../../../services/predictor/quality-report.js';
+import { formatQualityReport, runQualityReport } from '../../../services/training/quality-report.js';
 
 describe('decision quality over simulated seasons', () => {
   let model: IrrigationModel;

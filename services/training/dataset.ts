@@ -10,7 +10,7 @@ import { CLIMATES } from '../simulator/climates.js';
 import { depletionAhead, hoursToRawAhead, simulateField, type FieldRun } from '../simulator/field-run.js';
 import { createFieldSpecs, type FieldPopulation, type FieldSpec } from '../simulator/fields.js';
 import { sensorReadings } from '../simulator/sensors.js';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type FieldProfile } from './features.js';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type FieldProfile } from '../model/features.js';
 
 const HOUR_MS = 3_600_000;
 

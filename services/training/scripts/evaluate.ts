@@ -1,13 +1,13 @@
 /**
  * Write the model card, then evaluate the model against the FAO-56 ground truth and both
- * baselines on held-out fields: `tsx services/model/scripts/evaluate.ts --data … --dir models/irrigation`.
+ * baselines on held-out fields: `tsx services/training/scripts/evaluate.ts --data … --dir models/irrigation`.
  * Produces model.json, EVALUATION.md and evaluation.svg.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_DERIVED, MODEL_OUTPUTS, type ModelCard } from '../card.js';
+import { MODEL_DERIVED, MODEL_OUTPUTS, type ModelCard } from '../../model/card.js';
 import { DEFAULT_DATASET_OPTIONS, POPULATIONS, parseSamplesCsv, type CsvSample } from '../dataset.js';
 import {
   faoYesterdayForecast,
@@ -17,9 +17,9 @@ import {
   type ForecastScore,
   type HoursToRawScore,
 } from '../evaluation.js';
-import { FEATURES, FEATURE_NAMES } from '../features.js';
+import { FEATURES, FEATURE_NAMES } from '../../model/features.js';
 import { renderEvaluationSvg, scoreTable, type MethodScores } from '../report.js';
-import { createIrrigationModel, hoursToThreshold, localHourOf, type IrrigationModel } from '../runtime.js';
+import { createIrrigationModel, hoursToThreshold, localHourOf, type IrrigationModel } from '../../model/runtime.js';
 import { createRandom } from '../../simulator/random.js';
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@
  * model must beat: persistence and the FAO-56 balance driven by yesterday's weather.
  */
 import { stepWaterBalance } from '../agronomy/index.js';
-import { FEATURE_NAMES, type FeatureName } from './features.js';
+import { FEATURE_NAMES, type FeatureName } from '../model/features.js';
 
 const col = (name: FeatureName) => FEATURE_NAMES.indexOf(name);
 const I = {

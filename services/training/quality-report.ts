@@ -3,15 +3,16 @@
  * each simulated field's noisy sensor readings hour by hour, scored against the simulator's
  * FAO-56 truth. No InfluxDB or broker: the same code paths, in memory, deterministic per seed.
  */
-import { POPULATIONS, profileFromSpec, FEATURE_WINDOW_HOURS, type IrrigationModel } from '../model/index.js';
+import { FEATURE_WINDOW_HOURS, type IrrigationModel } from '../model/index.js';
+import type { DecisionState } from '../predictor/decision.js';
+import { evaluateFields, type EvaluatedField, type EvaluatorOptions } from '../predictor/evaluator.js';
+import { createFeatureCache } from '../predictor/feature-cache.js';
+import type { ModelIdentity } from '../predictor/model-holder.js';
+import { createWindowStore } from '../predictor/window-store.js';
 import { hoursToRawAhead, simulateField, type FieldRun } from '../simulator/field-run.js';
 import { createFieldSpecs } from '../simulator/fields.js';
 import { sensorReadings } from '../simulator/sensors.js';
-import type { DecisionState } from './decision.js';
-import { evaluateFields, type EvaluatedField, type EvaluatorOptions } from './evaluator.js';
-import type { ModelIdentity } from './model-holder.js';
-import { createFeatureCache } from './feature-cache.js';
-import { createWindowStore } from './window-store.js';
+import { POPULATIONS, profileFromSpec } from './dataset.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -1,5 +1,5 @@
 /**
- * Export the simulated data set as CSV for training: `tsx services/model/scripts/export-dataset.ts
+ * Export the simulated data set as CSV for training: `tsx services/training/scripts/export-dataset.ts
  * --seed 42 --out models/irrigation/data`.
  */
 import { parseArgs } from 'node:util';
