@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { evaluateBalanceRequest, evaluateEt0Request, evaluateMany } from '../../../services/agronomy/requests.js';
+import { computeDailyEt0 } from '../../../services/agronomy/et0-daily.js';
 import { FieldhookError } from '../../../services/shared/errors.js';
 
 const brussels = {
@@ -79,6 +80,16 @@ describe('agronomy et0 requests', () => {
         }
       }),
     );
+  });
+
+  it('the CLI request path gives the library result', () => {
+    const out = evaluateEt0Request({ date: '2023-07-06', latitude: 50.8, elevation: 100, tmax: 21.5, tmin: 12.3 });
+    const lib = computeDailyEt0({
+      doy: 187, latitudeDeg: 50.8, elevationM: 100, tmaxC: 21.5, tminC: 12.3,
+      humidity: { kind: 'tmin' }, radiation: { kind: 'temperature', coastal: false },
+    });
+    expect(out.et0).toBeCloseTo(lib.et0, 4);
+    expect(out).toMatchObject({ humidity_source: 'tmin', radiation_source: 'temperature', u2: 2 });
   });
 });
 
