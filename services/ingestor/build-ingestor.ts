@@ -7,7 +7,7 @@ import { connectPublisher, type BusConnection, type Publisher } from '../shared/
 import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component, ReadinessCheck } from '../shared/component.js';
 import type { InfluxTarget } from '../shared/influx.js';
-import { createInfluxClient, pingInflux } from '../shared/influx.js';
+import { createInfluxClient } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { buildQuantityTable } from '../shared/quantities.js';
 import { createAuthenticator } from './auth.js';
@@ -19,6 +19,7 @@ import { createInfluxWriter } from './influx-writer.js';
 import { createIngestService, type IngestService } from './ingest.js';
 import { createIngestMetrics } from './metrics.js';
 import { createMqttConsumer, type MqttConsumer } from './mqtt-consumer.js';
+import { ingestorReadiness } from './readiness.js';
 import { createSqliteSpool } from './spool/sqlite-spool.js';
 import { createWorkerSpool } from './spool/worker-spool.js';
 import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool } from './spool/spool.js';
@@ -122,34 +123,21 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     // The embedded broker speaks 3.1.1 without shared subscriptions; one instance runs there anyway.
     broker ? { url: broker.internalUrl(), ...broker.internalCredentials(), protocolVersion: 4, sharedSubscriptions: false } : externalBus(config);
 
-  const readinessChecks: ReadinessCheck[] = [
-    {
-      name: 'influxdb',
-      check: async () => ({
-        ok: await pingInflux(deps.influx.url, 1_000),
-        detail: { writing: writer.healthy(), lastWriteAt: writer.lastSuccessAt() ? new Date(writer.lastSuccessAt()).toISOString() : null },
-      }),
-    },
-    {
-      name: 'spool',
-      check: async () => {
-        const usage = await spool.usage();
-        return { ok: ingest.pressure() === 'ok', detail: { ...usage, pressure: ingest.pressure() } };
-      },
-    },
-    {
-      name: 'mqtt',
-      check: async () => ({
-        ok: broker ? started : busClient?.connected() === true && consumer?.connected() === true,
-        detail: consumer ? { lastMessageAgeMs: consumer.lastMessageAgeMs() } : {},
-      }),
-    },
-  ];
+  const readiness = ingestorReadiness({
+    influxUrl: deps.influx.url,
+    writer,
+    spool,
+    ingest,
+    mqtt: () => ({
+      ok: broker ? started : busClient?.connected() === true && consumer?.connected() === true,
+      detail: consumer ? { lastMessageAgeMs: consumer.lastMessageAgeMs() } : {},
+    }),
+  });
 
   return {
     name: 'ingestor',
     metrics: registry,
-    readiness: readinessChecks,
+    readiness,
     spool,
     ingest,
     busConnection,
