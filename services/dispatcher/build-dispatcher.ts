@@ -10,7 +10,6 @@ import { createDeliveryLoop } from './delivery-loop.js';
 import { DEFAULT_PRUNE_INTERVAL_MS, createDeliveryPruner } from './delivery-pruner.js';
 import { createDispatchService, type DispatchService } from './dispatch-service.js';
 import { createEndpointLimiter } from './endpoint-limiter.js';
-import { WebhookStopped } from './errors.js';
 import type { PublishInput, PublishResult } from './events.js';
 import { createGuardCache } from './guard-cache.js';
 import { createHttpTransport, type Transport } from './http-transport.js';
@@ -25,6 +24,7 @@ import { createSigner } from './signer.js';
 import type { Resolver } from './ssrf-guard.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 import type { DispatchStore } from './store/types.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface BuildDispatcherOptions {
   config: DispatchConfig;
@@ -152,7 +152,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
   let running = false;
   let closed = false;
   const open = () => {
-    if (closed) throw WebhookStopped();
+    if (closed) throw Errors.webhookStopped();
   };
 
   return {

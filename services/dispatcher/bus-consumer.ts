@@ -1,7 +1,7 @@
 import { EVENTS_TOPIC, InvalidBusMessage, connectSubscriber, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
-import { WebhookInvalidEvent } from './errors.js';
 import type { PublishInput, PublishResult } from './events.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface BusConsumerOptions {
   /** Stable per dispatcher instance (persistent session). */
@@ -37,7 +37,7 @@ export function createBusConsumer(
       try {
         await deps.publish(input);
       } catch (err) {
-        if ((err as { code?: string }).code === WebhookInvalidEvent.code) throw new InvalidBusMessage((err as Error).message);
+        if ((err as { code?: string }).code === Errors.webhookInvalidEvent.code) throw new InvalidBusMessage((err as Error).message);
         throw err;
       }
     },

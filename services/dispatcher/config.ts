@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { EVENTS_TOPIC } from '../shared/bus/topics.js';
 import { COMMON_CONFIG } from '../shared/common-config.js';
 import { envBoolean, loadConfig } from '../shared/config.js';
 import { DEFAULT_DELIVERY_LOOP_OPTIONS } from './delivery-loop.js';
@@ -78,7 +79,7 @@ export const DISPATCH_CONFIG = {
   DISPATCH_MQTT_URL: z
     .string()
     .optional()
-    .describe('MQTT broker URL; when set, events published on `fieldhook/v1/events` are accepted into the outbox. Unset = no bus consumer.'),
+    .describe(`MQTT broker URL; when set, events published on \`${EVENTS_TOPIC}\` are accepted into the outbox. Unset = no bus consumer.`),
   DISPATCH_MQTT_USERNAME: z.string().optional().describe('Dispatcher login on that broker.'),
   DISPATCH_MQTT_PASSWORD: z.string().optional().describe('Dispatcher password on that broker.'),
 } satisfies Record<string, z.ZodType>;

@@ -1,12 +1,5 @@
 import type { Logger } from '../shared/logger.js';
 import type { Clock } from '../shared/clock.js';
-import {
-  DeliveryNotFound,
-  SubscriptionInvalidFilter,
-  SubscriptionNotFound,
-  WebhookExpired,
-  WebhookInvalidEvent,
-} from './errors.js';
 import { PublishInputSchema, TEST_EVENT_TYPE, toOutboxEvent, type PublishInput, type PublishResult } from './events.js';
 import { createId } from './ids.js';
 import { isValidTypePattern, matchesFilter } from './matching.js';
@@ -20,6 +13,7 @@ import type {
   SubscriptionPatch,
   SubscriptionRecord,
 } from './store/types.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface CreateSubscriptionInput {
   url: string;
@@ -68,7 +62,7 @@ export interface DispatchServiceDeps {
 }
 
 function assertFilters(events: string[] | undefined): void {
-  for (const e of events ?? []) if (!isValidTypePattern(e)) throw SubscriptionInvalidFilter(`Invalid event type filter: ${e}`);
+  for (const e of events ?? []) if (!isValidTypePattern(e)) throw Errors.subscriptionInvalidFilter(`Invalid event type filter: ${e}`);
 }
 
 export function createDispatchService(deps: DispatchServiceDeps): DispatchService {
@@ -76,7 +70,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
 
   const mustGet = async (id: string) => {
     const sub = await store.subscriptions.get(id);
-    if (!sub) throw SubscriptionNotFound(`Subscription ${id} not found`);
+    if (!sub) throw Errors.subscriptionNotFound(`Subscription ${id} not found`);
     return sub;
   };
 
@@ -86,7 +80,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     const items = inputs.map((raw) => {
       const parsed = PublishInputSchema.safeParse(raw);
       if (!parsed.success) {
-        throw WebhookInvalidEvent('Invalid event', {
+        throw Errors.webhookInvalidEvent('Invalid event', {
           errors: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
         });
       }
@@ -138,7 +132,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       }
       assertFilters(patch.events);
       const updated = await store.subscriptions.update(id, patch, clock.now());
-      if (!updated) throw SubscriptionNotFound(`Subscription ${id} not found`);
+      if (!updated) throw Errors.subscriptionNotFound(`Subscription ${id} not found`);
       if (patch.enabled === true && !current.enabled) {
         deps.logger.info({ subscription: id }, 'subscription re-enabled; delivering its backlog');
       }
@@ -147,7 +141,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       return updated;
     },
     async removeSubscription(id) {
-      if (!(await store.subscriptions.remove(id))) throw SubscriptionNotFound(`Subscription ${id} not found`);
+      if (!(await store.subscriptions.remove(id))) throw Errors.subscriptionNotFound(`Subscription ${id} not found`);
       deps.resetEndpoint(id);
     },
     async rotateSecret(id, secret) {
@@ -155,7 +149,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       assertValidSecret(next);
       const now = clock.now();
       if (!(await store.subscriptions.rotateSecret(id, next, now, deps.secretRotationOverlapMs))) {
-        throw SubscriptionNotFound(`Subscription ${id} not found`);
+        throw Errors.subscriptionNotFound(`Subscription ${id} not found`);
       }
       deps.logger.info({ subscription: id }, 'subscription secret rotated');
       return { secret: next, previousSecretsExpireAt: now + deps.secretRotationOverlapMs };
@@ -184,15 +178,15 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     listDeliveries: (filter) => store.outbox.listDeliveries(filter),
     async getDelivery(id) {
       const delivery = await store.outbox.getDelivery(id);
-      if (!delivery) throw DeliveryNotFound(`Delivery ${id} not found`);
+      if (!delivery) throw Errors.webhookDeliveryNotFound(`Delivery ${id} not found`);
       return { delivery, attempts: await store.outbox.listAttempts(id) };
     },
     async retryDelivery(id) {
       const delivery = await store.outbox.getDelivery(id);
-      if (!delivery) throw DeliveryNotFound(`Delivery ${id} not found`);
+      if (!delivery) throw Errors.webhookDeliveryNotFound(`Delivery ${id} not found`);
       const now = clock.now();
       // Late irrigation advice is worse than none: an expired event is never re-sent.
-      if (delivery.validUntil !== null && delivery.validUntil <= now) throw WebhookExpired();
+      if (delivery.validUntil !== null && delivery.validUntil <= now) throw Errors.webhookExpired();
       const updated = await store.outbox.retry(id, now);
       deps.wake();
       return updated!;

@@ -1,7 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../shared/clock.js';
 import { systemClock } from '../shared/clock.js';
-import { WebhookTimeout } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Bytes of a receiver's response kept in the delivery log. Default 1024. */
 export const DEFAULT_SNIPPET_BYTES = 1024;
@@ -33,7 +33,7 @@ export type Transport = (req: TransportRequest) => Promise<TransportResponse>;
 export function createHttpTransport(clock: Clock = systemClock, snippetBytes = DEFAULT_SNIPPET_BYTES): Transport {
   return async (req) => {
     const controller = new AbortController();
-    const timer = clock.setTimeout(() => controller.abort(WebhookTimeout(`No complete response within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const timer = clock.setTimeout(() => controller.abort(Errors.webhookTimeout(`No complete response within ${req.timeoutMs} ms`)), req.timeoutMs);
     try {
       const res = await request(req.url, {
         method: 'POST',

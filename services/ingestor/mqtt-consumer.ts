@@ -3,9 +3,9 @@ import type { DeviceRepository } from '../registry/device.js';
 import { ALL_DEVICE_READINGS, connectSubscriber, deviceErrorsTopic, deviceOfTopic, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { IngestService } from './ingest.js';
-import { IngestErrors } from './errors.js';
 import type { IngestMetrics } from './metrics.js';
 import { ingestMqttMessage, type MqttRefusal } from './mqtt-message.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface MqttConsumerOptions {
   /** Shared-subscription group: every ingestor instance of a deployment uses the same one. */
@@ -60,7 +60,7 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
     const credential = device ? await devices.get(device) : undefined;
     let refused: MqttRefusal[];
     if (!credential || !credential.enabled) {
-      const error = credential ? IngestErrors.deviceDisabled : IngestErrors.deviceUnknown;
+      const error = credential ? Errors.deviceDisabled : Errors.deviceUnknown;
       metrics.refused.inc({ code: error.code });
       refused = [{ code: error.code, message: `Device ${device} cannot write` }];
     } else {

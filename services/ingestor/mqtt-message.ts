@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceWithSecret } from '../registry/device.js';
-import { IngestErrors } from './errors.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
 import type { Refusal } from './reading.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Why (part of) an MQTT message was refused; published on the device's errors topic. */
 export type MqttRefusal = Refusal & { index?: number };
@@ -24,8 +24,8 @@ export async function ingestMqttMessage(
     try {
       body = JSON.parse(payload.toString());
     } catch {
-      deps.metrics.refused.inc({ code: IngestErrors.malformedJson.code });
-      return [{ code: IngestErrors.malformedJson.code, message: 'Payload is not valid JSON' }];
+      deps.metrics.refused.inc({ code: Errors.httpMalformedJson.code });
+      return [{ code: Errors.httpMalformedJson.code, message: 'Payload is not valid JSON' }];
     }
     await deps.ingest.waitForCapacity();
     const outcome = await deps.ingest.ingest({

@@ -4,7 +4,6 @@
  * `services/training`, which the pipeline never imports.
  */
 export { MODEL_DERIVED, MODEL_OUTPUTS, type ModelCard } from './card.js';
-export { ModelCardMismatch, ModelChecksumMismatch, ModelInvalidInput } from './errors.js';
 export {
   BASE_FEATURE_INDICES,
   FEATURES,

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard } from './card.js';
-import { ModelCardMismatch, ModelChecksumMismatch, ModelInvalidInput } from './errors.js';
 import { FEATURE_COUNT, FEATURE_NAMES } from './features.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface IrrigationModelOptions {
   /** Path of model.onnx. */
@@ -134,11 +134,11 @@ export async function createIrrigationModel(options: IrrigationModelOptions): Pr
   const card = JSON.parse(cardText) as ModelCard;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (sha256 !== card.file.sha256) {
-    throw ModelChecksumMismatch(`${options.modelPath} has sha256 ${sha256}, the card expects ${card.file.sha256}`);
+    throw Errors.modelChecksum(`${options.modelPath} has sha256 ${sha256}, the card expects ${card.file.sha256}`);
   }
   const cardFeatures = card.features.map((f) => f.name);
   if (!sameList(cardFeatures, FEATURE_NAMES)) {
-    throw ModelCardMismatch('The card lists other features than services/model/features.ts computes: retrain the model', {
+    throw Errors.modelCardMismatch('The card lists other features than services/model/features.ts computes: retrain the model', {
       card: cardFeatures,
       code: FEATURE_NAMES,
     });
@@ -151,15 +151,15 @@ export async function createIrrigationModel(options: IrrigationModelOptions): Pr
   const input = session.inputMetadata.find((m) => m.name === card.onnx.input);
   const output = session.outputMetadata.find((m) => m.name === card.onnx.output);
   if (!sameList(session.inputNames, [card.onnx.input]) || !input || !output) {
-    throw ModelCardMismatch(
+    throw Errors.modelCardMismatch(
       `Session inputs ${session.inputNames.join(',')} / outputs ${session.outputNames.join(',')} differ from the card`,
     );
   }
   if (input.isTensor && (input.type !== 'float32' || input.shape.at(-1) !== FEATURE_COUNT)) {
-    throw ModelCardMismatch(`Model input is ${input.type}[…, ${String(input.shape.at(-1))}], expected float32[…, ${FEATURE_COUNT}]`);
+    throw Errors.modelCardMismatch(`Model input is ${input.type}[…, ${String(input.shape.at(-1))}], expected float32[…, ${FEATURE_COUNT}]`);
   }
   if (output.isTensor && output.shape.at(-1) !== card.outputs.length) {
-    throw ModelCardMismatch(`Model output has ${String(output.shape.at(-1))} columns, the card lists ${card.outputs.length}`);
+    throw Errors.modelCardMismatch(`Model output has ${String(output.shape.at(-1))} columns, the card lists ${card.outputs.length}`);
   }
   const index = (name: string) => FEATURE_NAMES.indexOf(name as (typeof FEATURE_NAMES)[number]);
   const iTaw = index('taw_mm');
@@ -170,12 +170,12 @@ export async function createIrrigationModel(options: IrrigationModelOptions): Pr
     const data = new Float32Array(rows.length * FEATURE_COUNT);
     rows.forEach((row, r) => {
       if (row.length !== FEATURE_COUNT) {
-        throw ModelInvalidInput(`row ${r} has ${row.length} features, the model takes ${FEATURE_COUNT}`, { row: r });
+        throw Errors.modelInvalidInput(`row ${r} has ${row.length} features, the model takes ${FEATURE_COUNT}`, { row: r });
       }
       for (let c = 0; c < FEATURE_COUNT; c++) {
         const v = row[c]!;
         if (!Number.isFinite(v)) {
-          throw ModelInvalidInput(`row ${r}: ${FEATURE_NAMES[c]} is not finite`, { row: r, feature: FEATURE_NAMES[c] });
+          throw Errors.modelInvalidInput(`row ${r}: ${FEATURE_NAMES[c]} is not finite`, { row: r, feature: FEATURE_NAMES[c] });
         }
         data[r * FEATURE_COUNT + c] = v;
       }
@@ -184,7 +184,7 @@ export async function createIrrigationModel(options: IrrigationModelOptions): Pr
     const tensor = new ort.Tensor('float32', data, [rows.length, FEATURE_COUNT]);
     const result = await session.run({ [card.onnx.input]: tensor });
     const out = result[card.onnx.output];
-    if (!out) throw ModelCardMismatch(`Model returned no ${card.onnx.output}`);
+    if (!out) throw Errors.modelCardMismatch(`Model returned no ${card.onnx.output}`);
     return out.data as Float32Array;
   }
 

@@ -13,7 +13,6 @@ import type { Logger } from '../shared/logger.js';
 import { createPredictorBusConsumer } from './bus-consumer.js';
 import type { PredictConfig } from './config.js';
 import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
-import { PredictConfigInvalid, PredictNotStarted } from './errors.js';
 import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import { createFeatureCache } from './feature-cache.js';
 import { createFieldSet } from './field-set.js';
@@ -28,6 +27,7 @@ import { runRound } from './round.js';
 import { createScheduler } from './scheduler.js';
 import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository } from './sqlite-predictor-store.js';
 import { createWindowStore, type WindowReading, type WindowStore } from './window-store.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface BuildPredictorOptions {
   config: PredictConfig & { DATA_DIR: string };
@@ -81,7 +81,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const { config } = options;
   const partitioning: Partitioning = { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION };
   if (partitioning.partition >= partitioning.partitions) {
-    throw PredictConfigInvalid(`FIELDHOOK_PREDICT_PARTITION must be below FIELDHOOK_PREDICT_PARTITIONS (${partitioning.partitions})`);
+    throw Errors.predictConfig(`FIELDHOOK_PREDICT_PARTITION must be below FIELDHOOK_PREDICT_PARTITIONS (${partitioning.partitions})`);
   }
   const logger = options.logger.child({ service: 'predictor', partition: `${partitioning.partition}/${partitioning.partitions}` });
   const clock = options.clock ?? systemClock;
@@ -152,7 +152,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       statesRepo.close();
       db?.close();
     },
-    evaluate: (keys) => (started ? scheduler.enqueue(keys) : Promise.reject(PredictNotStarted())),
+    evaluate: (keys) => (started ? scheduler.enqueue(keys) : Promise.reject(Errors.predictNotStarted())),
     async assess(farm, field) {
       const f = fields.get(fieldKey(farm, field));
       if (!f) return undefined;

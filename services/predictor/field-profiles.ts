@@ -4,7 +4,7 @@
  */
 import { CROPS, getCrop, getSoil, type KcCurve } from '../agronomy/index.js';
 import type { FieldProfile } from '../model/index.js';
-import { FieldInvalid } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** A field as configured with `fieldhook fields add|update`. */
 export interface FieldSettings {
@@ -82,7 +82,7 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
     const { thetaFc, thetaWp } = soilOf(s);
     if (!(thetaFc > thetaWp)) problems.push('field capacity must exceed the wilting point');
   }
-  if (problems.length > 0) throw FieldInvalid(`Invalid field ${s.farm}/${s.field}: ${problems.join('; ')}`, { problems });
+  if (problems.length > 0) throw Errors.fieldInvalid(`Invalid field ${s.farm}/${s.field}: ${problems.join('; ')}`, { problems });
   return s;
 }
 

@@ -4,9 +4,9 @@
  * same way on every version.
  */
 import type { InfluxTarget } from '../shared/influx.js';
-import { PredictHistoryFailed } from './errors.js';
 import { fieldKey } from './field-profiles.js';
 import type { WindowReading } from './window-store.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export interface HistoryLoader {
   /**
@@ -50,14 +50,14 @@ export function createHistoryLoader(target: Pick<InfluxTarget, 'url' | 'token' |
         signal: AbortSignal.timeout(target.timeoutMs),
       });
     } catch (err) {
-      throw PredictHistoryFailed(`InfluxDB query failed: ${(err as Error).message}`);
+      throw Errors.predictHistory(`InfluxDB query failed: ${(err as Error).message}`);
     }
     const text = await res.text();
-    if (!res.ok) throw PredictHistoryFailed(`InfluxDB answered ${res.status}: ${text.slice(0, 200)}`);
+    if (!res.ok) throw Errors.predictHistory(`InfluxDB answered ${res.status}: ${text.slice(0, 200)}`);
     const body = JSON.parse(text) as InfluxQlResponse;
     const error = body.error ?? body.results?.find((r) => r.error)?.error;
     // A database without readings yet is not an error for the predictor.
-    if (error && !/database not found/.test(error)) throw PredictHistoryFailed(`InfluxDB query error: ${error}`);
+    if (error && !/database not found/.test(error)) throw Errors.predictHistory(`InfluxDB query error: ${error}`);
     return body;
   }
 

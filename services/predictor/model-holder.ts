@@ -6,7 +6,7 @@
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { createIrrigationModel, type IrrigationModel, type IrrigationModelOptions } from '../model/index.js';
 import type { Logger } from '../shared/logger.js';
-import { PredictModelInvalid } from './errors.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Provenance of the model that produced a recommendation. */
 export interface ModelIdentity {
@@ -45,7 +45,7 @@ export function createModelHolder(options: ModelHolderOptions, logger: Logger, l
     try {
       return await load(options);
     } catch (err) {
-      throw PredictModelInvalid(`Cannot load ${options.modelPath}: ${(err as Error).message}`, {
+      throw Errors.predictModelInvalid(`Cannot load ${options.modelPath}: ${(err as Error).message}`, {
         cause: (err as { code?: string }).code ?? 'unknown',
       });
     }
@@ -59,7 +59,7 @@ export function createModelHolder(options: ModelHolderOptions, logger: Logger, l
       watchFile(options.cardPath, { interval: options.pollMs }, onChange);
     },
     current() {
-      if (!model) throw PredictModelInvalid('The model is not loaded yet');
+      if (!model) throw Errors.predictModelInvalid('The model is not loaded yet');
       return { model, identity: identityOf(model) };
     },
     reload() {

@@ -5,8 +5,8 @@
  */
 import { Point, type InfluxDB } from '@influxdata/influxdb-client';
 import type { PublishInput } from '../shared/bus/payloads.js';
-import { PredictWriteFailed } from './errors.js';
 import type { Evaluation } from './evaluator.js';
+import { Errors } from '../shared/error-catalog.js';
 
 export const RECOMMENDATION_MEASUREMENT = 'recommendation';
 
@@ -112,7 +112,7 @@ export function createRecommendationWriter(influx: InfluxDB, org: string, bucket
       try {
         await api.flush();
       } catch (err) {
-        throw PredictWriteFailed(`Writing ${evaluations.length} recommendation points failed: ${(err as Error).message}`);
+        throw Errors.predictWrite(`Writing ${evaluations.length} recommendation points failed: ${(err as Error).message}`);
       }
     },
     async close() {

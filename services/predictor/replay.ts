@@ -6,7 +6,6 @@
 import type { PublishInput } from '../shared/bus/payloads.js';
 import { FEATURE_WINDOW_HOURS } from '../model/index.js';
 import type { DecisionState } from './decision.js';
-import { PredictInvalidRange } from './errors.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import type { HistoryLoader } from './history-loader.js';
 import type { ModelHolder } from './model-holder.js';
@@ -14,6 +13,7 @@ import type { RecommendationWriter } from './outputs.js';
 import { eventOf } from './outputs.js';
 import { createFeatureCache } from './feature-cache.js';
 import { createWindowStore } from './window-store.js';
+import { Errors } from '../shared/error-catalog.js';
 
 const HOUR_MS = 3_600_000;
 /** Longest replay in one call: a season and a bit. */
@@ -50,7 +50,7 @@ export async function replay(
 ): Promise<ReplaySummary> {
   const step = options.stepMs ?? HOUR_MS;
   if (!(options.toTs > options.fromTs) || (options.toTs - options.fromTs) / HOUR_MS > MAX_REPLAY_HOURS || step < 60_000) {
-    throw PredictInvalidRange(`Replay needs from < to, at most ${MAX_REPLAY_HOURS / 24} days, steps of at least a minute`);
+    throw Errors.predictInvalidRange(`Replay needs from < to, at most ${MAX_REPLAY_HOURS / 24} days, steps of at least a minute`);
   }
   const windows = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
   const loaded = await deps.history.load(options.fromTs - (FEATURE_WINDOW_HOURS + 1) * HOUR_MS, options.toTs, fields.map((f) => f.settings));

@@ -1,8 +1,8 @@
 /** SQLite implementations of the predictor's repositories: the only module with predictor SQL. */
 import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
 import type { DecisionState } from './decision.js';
-import { FieldExists, FieldNotFound } from './errors.js';
 import { validateFieldSettings, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
+import { Errors } from '../shared/error-catalog.js';
 
 /** Decision state per field, saved after every event so a restart does not re-send. */
 export interface DecisionStateRepository {
@@ -58,13 +58,13 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
     },
     async add(settings) {
       validateFieldSettings(settings);
-      if (get.get(settings.farm, settings.field)) throw FieldExists(`Field ${settings.farm}/${settings.field} exists; use update`);
+      if (get.get(settings.farm, settings.field)) throw Errors.fieldExists(`Field ${settings.farm}/${settings.field} exists; use update`);
       insert.run(settings.farm, settings.field, JSON.stringify(settings), Date.now());
       return settings;
     },
     async update(farm, field, patch) {
       const row = get.get(farm, field);
-      if (!row) throw FieldNotFound(`No field ${farm}/${field}`);
+      if (!row) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
       const next = validateFieldSettings({ ...parse(row), ...patch, farm, field });
       replace.run(JSON.stringify(next), Date.now(), farm, field);
       return next;

@@ -1,3 +1,4 @@
+import { deviceErrorsTopic } from './bus/topics.js';
 import { defineError, type ErrorFactory } from './errors.js';
 
 /**
@@ -353,7 +354,7 @@ const AREAS: readonly { prefix: string; title: string; note?: string }[] = [
     note:
       'A refused reading does not fail its request: it is listed in `refused` of the 202 response ' +
       '(or of the 400 `FH_ERR_INGEST_ALL_REFUSED`) and, over MQTT, published to ' +
-      '`fieldhook/v1/devices/{device}/errors`. Their status, 400, is nominal: a refusal travels inside a ' +
+      `\`${deviceErrorsTopic('{device}')}\`. Their status, 400, is nominal: a refusal travels inside a ` +
       'response, not as its status. A gateway\'s reading may also be refused with `FH_ERR_AUTH_DEVICE_FORBIDDEN`, ' +
       '`FH_ERR_DEVICE_UNKNOWN` or `FH_ERR_DEVICE_DISABLED` for the device it names.',
   },
