@@ -33,6 +33,27 @@ export interface BackpressureLimits {
   retryAfterS: number;
 }
 
+/** Defaults of the ingest service's tunables (`rules` and `limits` of {@link IngestDeps}). */
+export const DEFAULT_INGEST_OPTIONS: {
+  readonly rules: Readonly<Pick<ReadingRules, 'maxFutureMs' | 'maxAgeMs'>>;
+  readonly limits: Readonly<BackpressureLimits>;
+} = Object.freeze({
+  rules: Object.freeze({
+    /** Readings stamped further ahead of the server clock are refused, ms: 5 min. */
+    maxFutureMs: 5 * 60_000,
+    /** Oldest late or back-filled reading accepted, ms: 30 days. */
+    maxAgeMs: 30 * 24 * 3_600_000,
+  }),
+  limits: Object.freeze({
+    /** Pending spool bytes above which new data gets 429 / a withheld PUBACK: 256 MiB. */
+    highWaterBytes: 256 * 1024 ** 2,
+    /** Pending spool bytes at which the disk budget is spent (503): 2 GiB. */
+    budgetBytes: 2 * 1024 ** 3,
+    /** Retry-After sent with 429/503, s. */
+    retryAfterS: 30,
+  }),
+});
+
 export type Pressure = 'ok' | 'high' | 'full';
 
 export interface IngestService {
