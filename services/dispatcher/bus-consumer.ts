@@ -10,7 +10,11 @@ export interface BusConsumerOptions {
   group: string;
 }
 
-export const DEFAULT_BUS_CONSUMER_OPTIONS: BusConsumerOptions = { clientId: 'fieldhook-dispatch', group: 'fieldhook-dispatch' };
+export const DEFAULT_BUS_CONSUMER_OPTIONS: BusConsumerOptions = {
+  // Per process, as before the bus module; a stable per-instance id comes with running several.
+  clientId: `fieldhook-dispatcher-${process.pid}`,
+  group: 'fieldhook-dispatch',
+};
 
 /**
  * Accepts events from `EVENTS_TOPIC` into the outbox. The PUBACK is sent only after the outbox
