@@ -1,10 +1,15 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { redactUrlsInText } from './secrets.js';
 
 export type { Logger };
 
+/** Settings declared `secret()` in the config schemas (the areas' `config.ts`). */
+export const SECRET_SETTINGS = ['INFLUX_TOKEN', 'MQTT_PASSWORD', 'ADMIN_TOKEN', 'DISPATCH_MQTT_PASSWORD'] as const;
+
 /**
  * Paths that may carry secrets anywhere in a log line. Device secrets, webhook secrets, admin
- * tokens and InfluxDB tokens never reach a log sink.
+ * tokens and InfluxDB tokens never reach a log sink; credentials inside URLs (`MQTT_URL`,
+ * `INFLUX_URL`) are masked wherever a URL appears, in fields and in messages.
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -18,7 +23,40 @@ export const REDACT_PATHS = [
   'secret',
   'token',
   'password',
+  // Settings declared secret() in the config schemas, wherever a settings object is logged
+  // (a unit test keeps this list equal to the schemas' secret keys).
+  ...SECRET_SETTINGS.flatMap((key) => [key, `*.${key}`]),
 ];
+
+/** How deep {@link scrubUrls} looks into a log object. */
+const SCRUB_DEPTH = 4;
+
+/**
+ * `value` with the credentials of every URL in its strings masked (`mqtt://user:***@host`,
+ * `?token=***`), copied only where something changed; plain objects and arrays are walked a few
+ * levels deep, other objects (errors, buffers) are left to the serializers.
+ */
+export function scrubUrls(value: unknown, depth = SCRUB_DEPTH): unknown {
+  if (typeof value === 'string') return redactUrlsInText(value);
+  if (depth <= 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item: unknown) => {
+      const scrubbed = scrubUrls(item, depth - 1);
+      if (scrubbed !== item) changed = true;
+      return scrubbed;
+    });
+    return changed ? out : value;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const scrubbed = scrubUrls(item, depth - 1);
+    if (scrubbed !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = scrubbed;
+  }
+  return out ?? value;
+}
 
 export interface LoggerSettings {
   level?: string;
@@ -26,11 +64,31 @@ export interface LoggerSettings {
   base?: Record<string, unknown>;
 }
 
+/** pino's error serializer, with URL credentials masked in the message and the stack. */
+function serializeError(err: Error): unknown {
+  const serialized = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  if (!serialized || typeof serialized !== 'object') return serialized;
+  for (const key of ['message', 'stack'] as const) {
+    if (typeof serialized[key] === 'string') serialized[key] = redactUrlsInText(serialized[key]);
+  }
+  return serialized;
+}
+
 export function createLogger(settings: LoggerSettings = {}, destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? 'info',
     base: settings.base ?? null,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: {
+      // Fields of each line; child bindings are fixed labels (`service`), not scrubbed.
+      log: (object) => scrubUrls(object) as Record<string, unknown>,
+    },
+    serializers: { err: serializeError },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg: unknown) => (typeof arg === 'string' ? redactUrlsInText(arg) : arg)) as Parameters<typeof method>);
+      },
+    },
   };
   return destination ? pino(options, destination) : pino(options);
 }

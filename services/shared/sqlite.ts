@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { createPrivateFile, ensurePrivateDir } from './data-dir.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -18,9 +18,17 @@ export interface OpenSqliteOptions {
 /**
  * Open (creating folders as needed) a SQLite file in WAL mode and bring its schema up to date.
  * `:memory:` works for tests.
+ *
+ * The files hold secrets in clear, so a missing folder is created 0700 and a missing database
+ * 0600 before SQLite opens it; SQLite gives the `-wal`, `-shm` and `-journal` files it creates
+ * later the mode of the database file. An existing file keeps its mode (`fieldhook start` warns
+ * when it is looser).
  */
 export function openSqlite(path: string, migrations: Migration[], options: OpenSqliteOptions = {}): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') {
+    ensurePrivateDir(dirname(path));
+    createPrivateFile(path);
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
