@@ -28,16 +28,24 @@ export interface SsrfPolicy {
 
 export const DEFAULT_SSRF_POLICY: SsrfPolicy = Object.freeze({ global: [], perFarm: [], httpsOnly: false });
 
-/** Build the policy of a subscription from the per-farm allow-list config. */
+/**
+ * Build the policy of a subscription from the per-farm allow-list config. Farm names come from the
+ * subscription request: they are looked up as own entries only, so a farm called `constructor`,
+ * `__proto__` or `toString` has no allow-list (an empty one), never an Object.prototype member.
+ */
 export function policyFor(
   allowCidrs: Readonly<Record<string, readonly string[]>>,
   farms: readonly string[],
   httpsOnly: boolean,
 ): SsrfPolicy {
+  const listOf = (key: string): readonly string[] => {
+    const list = Object.hasOwn(allowCidrs, key) ? allowCidrs[key] : undefined;
+    return Array.isArray(list) ? list : [];
+  };
   return {
-    global: allowCidrs['*'] ?? [],
+    global: listOf('*'),
     // A subscription that receives every farm's events must not reach any one farm's LAN.
-    perFarm: farms.length === 0 ? [] : farms.map((f) => allowCidrs[f] ?? []),
+    perFarm: farms.length === 0 ? [] : farms.map(listOf),
     httpsOnly,
   };
 }

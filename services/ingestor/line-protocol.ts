@@ -7,7 +7,9 @@ export const READING_MEASUREMENT = 'reading';
  * One `reading` point: tags device, farm, field (sorted, as InfluxDB prefers); one float field
  * per quantity; time = device time in ms. A retried write produces the same series and time,
  * so it overwrites, not adds. Built from the client library's escaping rules without a `Point`
- * object per reading: this runs for every reading on the hot path.
+ * object per reading: this runs for every reading on the hot path. Field names are quantity
+ * names (`QUANTITY_NAME_PATTERN` of services/shared/quantities.ts): escaping spaces, commas and
+ * `=` is all they could need, and none ends in a backslash.
  */
 export function readingToLine(reading: NormalizedReading): string {
   let fields = '';

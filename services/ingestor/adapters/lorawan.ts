@@ -1,4 +1,6 @@
 import { Errors } from '../../shared/error-catalog.js';
+import { MAX_QUANTITY_NAME_LENGTH } from '../../shared/quantities.js';
+import { echo, own } from '../reading.js';
 
 /**
  * LoRaWAN network servers' uplink webhooks, mapped onto native readings. The decoded payload
@@ -6,6 +8,10 @@ import { Errors } from '../../shared/error-catalog.js';
  * quantities; nested objects are flattened with `_` (`{"soil": {"moisture": 0.2}}` is
  * `soil_moisture`), so a codec's grouping needs no mapping table. The device is its DevEUI in
  * lower case; the id is the network server's own uplink id, stable across its webhook retries.
+ *
+ * Everything here is untrusted: fields are read as own properties only, the flattener is a loop
+ * with a depth and a name-length limit (a 20,000-deep payload is refused, not a stack overflow),
+ * and a refusal repeats at most a bounded prefix of a name.
  */
 export interface NativeItem {
   device: string;
@@ -14,14 +20,35 @@ export interface NativeItem {
   values: Record<string, unknown>;
 }
 
+/** How far {@link flatten} follows a codec's grouping before it refuses the payload. */
+export interface FlattenLimits {
+  /** Most levels of objects below the decoded payload itself; deeper nesting is refused. */
+  maxDepth: number;
+  /** Longest flattened name (prefixes and `_` included); a longer one cannot be a quantity. */
+  maxNameLength: number;
+}
+
+/**
+ * Defaults of {@link FlattenLimits}. Codecs group one or two levels (`{"soil": {"moisture": …}}`);
+ * eight leaves room for any real codec. A name longer than the longest quantity name
+ * ({@link MAX_QUANTITY_NAME_LENGTH}) is refused as it is built, before it grows further.
+ */
+export const DEFAULT_FLATTEN_LIMITS: Readonly<FlattenLimits> = Object.freeze({
+  /** Levels of nested objects below the decoded payload: 8. */
+  maxDepth: 8,
+  /** Characters of a flattened name: {@link MAX_QUANTITY_NAME_LENGTH}. */
+  maxNameLength: MAX_QUANTITY_NAME_LENGTH,
+});
+
 type Json = Record<string, unknown>;
 
-const bad = (field: string, what: string) =>
-  Errors.ingestBadEnvelope(`${field}: ${what}`, { field });
+const bad = (field: string, what: string) => Errors.ingestBadEnvelope(`${field}: ${what}`, { field });
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function object(value: unknown, field: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(field, 'must be an object');
-  return value as Json;
+  if (!isObject(value)) throw bad(field, 'must be an object');
+  return value;
 }
 
 function text(value: unknown, field: string): string {
@@ -29,55 +56,109 @@ function text(value: unknown, field: string): string {
   return value;
 }
 
-/** `{"a": {"b": 1}, "c": 2}` → `{"a_b": 1, "c": 2}`; what is not an object stays as it is. */
-export function flatten(decoded: Json, prefix = ''): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(decoded)) {
-    const name = prefix ? `${prefix}_${key}` : key;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) Object.assign(out, flatten(value as Json, name));
-    else out[name] = value;
+/**
+ * `{"a": {"b": 1}, "c": 2}` → `{"a_b": 1, "c": 2}`; what is not an object stays as it is. A loop
+ * over an explicit stack, in document order: no recursion, so no input can exhaust the call
+ * stack. Refuses nesting deeper than `limits.maxDepth` (`FH_ERR_INGEST_PAYLOAD_TOO_DEEP`), a name
+ * longer than `limits.maxNameLength` (`FH_ERR_INGEST_NAME_TOO_LONG`) and a name given twice
+ * (`{"a_b": 1, "a": {"b": 2}}`, `FH_ERR_INGEST_BAD_ENVELOPE`); `field` names the offending path
+ * under `root`, cut to a bounded prefix. The result holds own properties only: `"__proto__"` is
+ * a name like any other (and then an unknown quantity).
+ */
+export function flatten(decoded: Json, limits: Readonly<FlattenLimits> = DEFAULT_FLATTEN_LIMITS, root = 'decoded'): Record<string, unknown> {
+  const out = new Map<string, unknown>();
+  const stack: { entries: Iterator<[string, unknown]>; prefix: string; path: string }[] = [
+    { entries: Object.entries(decoded)[Symbol.iterator](), prefix: '', path: root },
+  ];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const next = top.entries.next();
+    if (next.done) {
+      stack.pop();
+      continue;
+    }
+    const [key, value] = next.value;
+    const name = top.prefix ? `${top.prefix}_${key}` : key;
+    // Bounded before it is built into a longer path: a refusal only ever repeats a prefix.
+    const path = `${top.path}.${echo(key)}`;
+    if (name.length > limits.maxNameLength) {
+      throw Errors.ingestNameTooLong(`${echo(path)}: a flattened name is longer than ${limits.maxNameLength} characters`, {
+        field: echo(path),
+        maxLength: limits.maxNameLength,
+      });
+    }
+    if (isObject(value)) {
+      if (stack.length >= limits.maxDepth + 1) {
+        throw Errors.ingestPayloadTooDeep(`${echo(path)}: objects nest deeper than ${limits.maxDepth} levels`, {
+          field: echo(path),
+          maxDepth: limits.maxDepth,
+        });
+      }
+      stack.push({ entries: Object.entries(value)[Symbol.iterator](), prefix: name, path: echo(path) });
+    } else {
+      if (out.has(name)) throw bad(echo(path), `${echo(name)} is given twice`);
+      out.set(name, value);
+    }
   }
-  return out;
+  // fromEntries defines properties: an own `__proto__` key, never a prototype change.
+  return Object.fromEntries(out);
 }
 
 /** The strongest signal among the gateways that heard the uplink, when the codec gave none. */
 function bestRssi(rxInfo: unknown): number | undefined {
   if (!Array.isArray(rxInfo)) return undefined;
-  const values = rxInfo.map((r) => (r as Json | null)?.rssi).filter((v): v is number => typeof v === 'number');
-  return values.length ? Math.max(...values) : undefined;
+  // A loop, not Math.max(...values): a spread of 100,000 gateways would overflow the stack.
+  let best: number | undefined;
+  for (const r of rxInfo) {
+    const rssi = isObject(r) ? own(r, 'rssi') : undefined;
+    if (typeof rssi === 'number' && Number.isFinite(rssi) && (best === undefined || rssi > best)) best = rssi;
+  }
+  return best;
 }
 
 function withRssi(values: Record<string, unknown>, rssi: number | undefined): Record<string, unknown> {
-  return rssi === undefined || 'rssi' in values ? values : { ...values, rssi };
+  return rssi === undefined || Object.hasOwn(values, 'rssi') ? values : { ...values, rssi };
 }
 
 /** ChirpStack v4 HTTP integration, `up` event (JSON marshaler). */
-export function fromChirpStack(body: unknown): NativeItem {
+export function fromChirpStack(body: unknown, limits: Readonly<FlattenLimits> = DEFAULT_FLATTEN_LIMITS): NativeItem {
   const up = object(body, 'body');
-  const info = object(up.deviceInfo, 'deviceInfo');
-  const device = text(info.devEui, 'deviceInfo.devEui').toLowerCase();
-  const decoded = object(up.object, 'object');
+  const info = object(own(up, 'deviceInfo'), 'deviceInfo');
+  const device = text(own(info, 'devEui'), 'deviceInfo.devEui').toLowerCase();
+  const decoded = object(own(up, 'object'), 'object');
   return {
     device,
-    id: text(up.deduplicationId, 'deduplicationId'),
-    ts: text(up.time, 'time'),
-    values: withRssi(flatten(decoded), bestRssi(up.rxInfo)),
+    id: text(own(up, 'deduplicationId'), 'deduplicationId'),
+    ts: text(own(up, 'time'), 'time'),
+    values: withRssi(flatten(decoded, limits, 'object'), bestRssi(own(up, 'rxInfo'))),
   };
 }
 
 /** The Things Stack v3 webhook, uplink message. */
-export function fromTheThingsStack(body: unknown): NativeItem {
+export function fromTheThingsStack(body: unknown, limits: Readonly<FlattenLimits> = DEFAULT_FLATTEN_LIMITS): NativeItem {
   const up = object(body, 'body');
-  const ids = object(up.end_device_ids, 'end_device_ids');
-  const device = text(ids.dev_eui, 'end_device_ids.dev_eui').toLowerCase();
-  const message = object(up.uplink_message, 'uplink_message');
-  const decoded = object(message.decoded_payload, 'uplink_message.decoded_payload');
-  const correlation = Array.isArray(up.correlation_ids) ? up.correlation_ids.find((c) => typeof c === 'string' && c.startsWith('as:up:')) : undefined;
-  const receivedAt = text(message.received_at ?? up.received_at, 'uplink_message.received_at');
+  const ids = object(own(up, 'end_device_ids'), 'end_device_ids');
+  const device = text(own(ids, 'dev_eui'), 'end_device_ids.dev_eui').toLowerCase();
+  const message = object(own(up, 'uplink_message'), 'uplink_message');
+  const decoded = object(own(message, 'decoded_payload'), 'uplink_message.decoded_payload');
+  const correlationIds = own(up, 'correlation_ids');
+  const correlation = Array.isArray(correlationIds)
+    ? correlationIds.find((c): c is string => typeof c === 'string' && c.startsWith('as:up:'))
+    : undefined;
+  const receivedAt = text(own(message, 'received_at') ?? own(up, 'received_at'), 'uplink_message.received_at');
+  let id = correlation;
+  if (id === undefined) {
+    // The frame counter with the time, when the network server sent no uplink correlation id.
+    const fCnt = own(message, 'f_cnt');
+    if (fCnt !== undefined && !(typeof fCnt === 'number' && Number.isSafeInteger(fCnt) && fCnt >= 0)) {
+      throw bad('uplink_message.f_cnt', 'must be a non-negative integer');
+    }
+    id = `${String(fCnt)}@${receivedAt}`;
+  }
   return {
     device,
-    id: typeof correlation === 'string' ? correlation : `${String(message.f_cnt)}@${receivedAt}`,
+    id,
     ts: receivedAt,
-    values: withRssi(flatten(decoded), bestRssi(message.rx_metadata)),
+    values: withRssi(flatten(decoded, limits, 'uplink_message.decoded_payload'), bestRssi(own(message, 'rx_metadata'))),
   };
 }

@@ -1,4 +1,6 @@
 import { Errors } from '../../shared/error-catalog.js';
+import { MAX_QUANTITY_NAME_LENGTH } from '../../shared/quantities.js';
+import { echo, own } from '../reading.js';
 
 /**
  * SenML (RFC 8428) JSON packs, `Content-Type: application/senml+json`, mapped onto native
@@ -7,6 +9,9 @@ import { Errors } from '../../shared/error-catalog.js';
  * separator (the last part of a `urn:dev:…` name), or the credential itself when there is none.
  * Values in SenML units are converted to the canonical ones; a unit that does not fit the
  * quantity refuses the pack, since it is a device's configuration, not a passing fault.
+ *
+ * Names and units come from the device: they are looked up in `Map`s, never as properties, so
+ * `"u": "valueOf"` or `"n": "constructor"` is a unit or a name like any other (and refused as one).
  */
 export interface SenmlItem {
   device?: string;
@@ -14,60 +19,94 @@ export interface SenmlItem {
   values: Record<string, number>;
 }
 
+/** How much of a pack the adapter reads before it refuses it. */
+export interface SenmlLimits {
+  /** Longest record name `n`; a longer one cannot be a quantity. */
+  maxNameLength: number;
+}
+
+/** Defaults of {@link SenmlLimits}. */
+export const DEFAULT_SENML_LIMITS: Readonly<SenmlLimits> = Object.freeze({
+  /** Characters of a record name: the longest quantity name, {@link MAX_QUANTITY_NAME_LENGTH}. */
+  maxNameLength: MAX_QUANTITY_NAME_LENGTH,
+});
+
+type Convert = (v: number) => number;
+
 /** SenML unit → canonical value, per quantity. No unit means the canonical one. */
-const CONVERSIONS: Record<string, Record<string, (v: number) => number>> = {
-  soil_moisture: { '/': (v) => v, '%': (v) => v / 100 },
-  soil_temperature: { Cel: (v) => v, K: (v) => v - 273.15 },
-  air_temperature: { Cel: (v) => v, K: (v) => v - 273.15 },
-  soil_ec: { 'S/m': (v) => v * 10 },
-  relative_humidity: { '%RH': (v) => v, '%': (v) => v, '/': (v) => v * 100 },
-  wind_speed: { 'm/s': (v) => v },
-  solar_radiation: { 'W/m2': (v) => v },
-  rainfall: { m: (v) => v * 1000, mm: (v) => v },
-  leaf_wetness: { '%': (v) => v, '/': (v) => v * 100 },
-  battery_voltage: { V: (v) => v },
-  rssi: { dBm: (v) => v, dBW: (v) => v + 30 },
-};
+const CONVERSIONS: ReadonlyMap<string, ReadonlyMap<string, Convert>> = new Map(
+  Object.entries({
+    soil_moisture: { '/': (v) => v, '%': (v) => v / 100 },
+    soil_temperature: { Cel: (v) => v, K: (v) => v - 273.15 },
+    air_temperature: { Cel: (v) => v, K: (v) => v - 273.15 },
+    soil_ec: { 'S/m': (v) => v * 10 },
+    relative_humidity: { '%RH': (v) => v, '%': (v) => v, '/': (v) => v * 100 },
+    wind_speed: { 'm/s': (v) => v },
+    solar_radiation: { 'W/m2': (v) => v },
+    rainfall: { m: (v) => v * 1000, mm: (v) => v },
+    leaf_wetness: { '%': (v) => v, '/': (v) => v * 100 },
+    battery_voltage: { V: (v) => v },
+    rssi: { dBm: (v) => v, dBW: (v) => v + 30 },
+  } satisfies Record<string, Record<string, Convert>>).map(([quantity, units]) => [quantity, new Map(Object.entries(units))]),
+);
+
+const identity: Convert = (v) => v;
 
 /** Below 2^28 s a SenML time is relative to the receiver's clock; fieldhook keeps device time only. */
 const RELATIVE_TIME_LIMIT_S = 2 ** 28;
 
 const bad = (field: string, what: string) => Errors.ingestBadEnvelope(`${field}: ${what}`, { field });
 
+/** The device of a base name: trailing `:` and `/` dropped (a loop: a regex here backtracks quadratically). */
 function deviceOf(baseName: string): string | undefined {
-  const trimmed = baseName.replace(/[:/]+$/, '');
+  let end = baseName.length;
+  while (end > 0 && (baseName[end - 1] === ':' || baseName[end - 1] === '/')) end--;
+  const trimmed = baseName.slice(0, end);
   if (!trimmed) return undefined;
   const urn = /^urn:dev:[^:]+:(.+)$/.exec(trimmed);
   return urn ? urn[1] : trimmed;
 }
 
-export function fromSenml(body: unknown): SenmlItem[] {
+export function fromSenml(body: unknown, limits: Readonly<SenmlLimits> = DEFAULT_SENML_LIMITS): SenmlItem[] {
   if (!Array.isArray(body)) throw bad('body', 'a SenML pack is a JSON array of records');
   let baseName = '';
   let baseTime = 0;
   let baseUnit: string | undefined;
-  const readings = new Map<string, SenmlItem>();
-  body.forEach((raw, index) => {
+  const readings = new Map<string, { device: string | undefined; ts: number; values: Map<string, number> }>();
+  body.forEach((raw: unknown, index) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`[${index}]`, 'must be an object');
-    const record = raw as Record<string, unknown>;
-    if (typeof record.bn === 'string') baseName = record.bn;
-    if (typeof record.bt === 'number') baseTime = record.bt;
-    if (typeof record.bu === 'string') baseUnit = record.bu;
-    if (record.v === undefined) return; // a base-only record, or a string/boolean value fieldhook does not store
-    if (typeof record.n !== 'string') throw bad(`[${index}].n`, 'must name a quantity');
-    if (typeof record.v !== 'number') throw bad(`[${index}].v`, 'must be a number');
-    const seconds = baseTime + (typeof record.t === 'number' ? record.t : 0);
+    const bn = own(raw, 'bn');
+    const bt = own(raw, 'bt');
+    const bu = own(raw, 'bu');
+    if (typeof bn === 'string') baseName = bn;
+    if (typeof bt === 'number') baseTime = bt;
+    if (typeof bu === 'string') baseUnit = bu;
+    const v = own(raw, 'v');
+    if (v === undefined) return; // a base-only record, or a string/boolean value fieldhook does not store
+    const quantity = own(raw, 'n');
+    if (typeof quantity !== 'string') throw bad(`[${index}].n`, 'must name a quantity');
+    if (quantity.length > limits.maxNameLength) {
+      throw Errors.ingestNameTooLong(`[${index}].n: ${echo(quantity)} is longer than ${limits.maxNameLength} characters`, {
+        field: `[${index}].n`,
+        maxLength: limits.maxNameLength,
+      });
+    }
+    if (typeof v !== 'number') throw bad(`[${index}].v`, 'must be a number');
+    const t = own(raw, 't');
+    const seconds = baseTime + (typeof t === 'number' ? t : 0);
     if (!(Math.abs(seconds) >= RELATIVE_TIME_LIMIT_S)) throw bad(`[${index}].t`, 'must be an absolute time (bt + t, seconds since 1970)');
-    const unit = typeof record.u === 'string' ? record.u : baseUnit;
-    const quantity = record.n;
-    const convert = unit === undefined ? (v: number) => v : CONVERSIONS[quantity]?.[unit];
-    if (!convert) throw bad(`[${index}].u`, `unit ${unit} does not fit ${quantity}`);
+    const u = own(raw, 'u');
+    const unit = typeof u === 'string' ? u : baseUnit;
+    const convert = unit === undefined ? identity : CONVERSIONS.get(quantity)?.get(unit);
+    if (!convert) throw bad(`[${index}].u`, `unit ${echo(unit ?? '')} does not fit ${echo(quantity)}`);
     const device = deviceOf(baseName);
+    // Not a time at all (bt + t overflowed): left to the reading rules, which refuse it as FH_ERR_READING_TS_INVALID.
     const ts = Math.round(seconds * 1000);
     const key = `${device ?? ''}@${ts}`;
     let reading = readings.get(key);
-    if (!reading) readings.set(key, (reading = { ...(device ? { device } : {}), ts, values: {} }));
-    reading.values[quantity] = convert(record.v);
+    if (!reading) readings.set(key, (reading = { device, ts, values: new Map() }));
+    reading.values.set(quantity, convert(v));
   });
-  return [...readings.values()];
+  // fromEntries defines own properties: a `__proto__` name stays a (refused) quantity name.
+  return [...readings.values()].map(({ device, ts, values }) => ({ ...(device ? { device } : {}), ts, values: Object.fromEntries(values) }));
 }

@@ -77,3 +77,70 @@ describe('SenML on /v1/readings', () => {
     }
   });
 });
+
+describe('hostile uplinks and SenML packs: a 4xx code, never a 500', () => {
+  let fx: IngestFixture;
+  let gateway: string;
+  let device: string;
+
+  beforeAll(async () => {
+    const db = `hostile_${process.pid}`;
+    await createDatabase(influxUrl, db);
+    fx = createIngestFixture({ influxUrl, database: db });
+    gateway = (await fx.devices.add({ id: 'ns-hostile', farm: 'farm-h', field: 'f', kind: 'gateway' })).secret;
+    await fx.devices.add({ id: '0101010101010101', farm: 'farm-h', field: 'f', kind: 'device', gateway: 'ns-hostile' });
+    await fx.devices.add({ id: '70b3d57ed005a1b2', farm: 'farm-h', field: 'f', kind: 'device', gateway: 'ns-hostile' });
+    device = (await fx.devices.add({ id: 'senml-h', farm: 'farm-h', field: 'f', kind: 'device' })).secret;
+    await fx.ingestor.start();
+  });
+  afterAll(() => fx.close());
+
+  const nestedText = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const postText = (url: string, secret: string, payload: string, contentType = 'application/json') =>
+    fx.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${secret}`, 'content-type': contentType }, payload });
+
+  it.each([
+    ['ChirpStack', 5_000, '/v1/uplinks/chirpstack?event=up', (o: string) => JSON.stringify({ ...CHIRPSTACK_UP, object: '@' }).replace('"@"', o)],
+    ['TTN', 20_000, '/v1/uplinks/ttn', (o: string) => JSON.stringify({ ...TTN_UPLINK, uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: '@' } }).replace('"@"', o)],
+    ['ChirpStack', 1_000, '/v1/uplinks/chirpstack?event=up', (o: string) => JSON.stringify({ ...CHIRPSTACK_UP, object: '@' }).replace('"@"', o)],
+  ])('%s: a decoded payload nested %i deep is refused with FH_ERR_INGEST_PAYLOAD_TOO_DEEP and a short field', async (_ns, depth, url, envelope) => {
+    const res = await postText(url, gateway, envelope(nestedText(depth)));
+    expect(res.statusCode).toBe(400);
+    const body = res.json() as { code: string; field: string; maxDepth: number };
+    expect(body).toMatchObject({ code: 'FH_ERR_INGEST_PAYLOAD_TOO_DEEP', maxDepth: 8 });
+    expect(body.field.length).toBeLessThanOrEqual(65);
+    expect(res.body.length).toBeLessThan(1_000);
+  });
+
+  it('refuses prototype names in a decoded payload as unknown quantities, and Object.prototype stays clean', async () => {
+    const up = JSON.stringify({ ...CHIRPSTACK_UP, deduplicationId: 'proto-1', time: new Date().toISOString(), object: '@' }).replace(
+      '"@"',
+      '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"soil_moisture":0.2}',
+    );
+    const res = await postText('/v1/uplinks/chirpstack?event=up', gateway, up);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'FH_ERR_INGEST_ALL_REFUSED', refused: [{ index: 0, code: 'FH_ERR_READING_UNKNOWN_QUANTITY' }] });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['"u":"valueOf"', '{"n":"soil_moisture","u":"valueOf","v":0.2}'],
+    ['"u":"__proto__"', '{"n":"soil_moisture","u":"__proto__","v":0.2}'],
+    ['"u":"hasOwnProperty"', '{"n":"soil_moisture","u":"hasOwnProperty","v":0.2}'],
+    ['"u":"toString"', '{"n":"soil_moisture","u":"toString","v":0.2}'],
+    ['"n":"constructor","u":"name"', '{"n":"constructor","u":"name","v":1}'],
+  ])('SenML %s is a unit that does not fit: 400 FH_ERR_INGEST_BAD_ENVELOPE on [0].u', async (_name, record) => {
+    const t = Math.floor(Date.now() / 1000) - 60;
+    const res = await postText('/v1/readings', device, `[${record.replace('{', `{"bt":${t},`)}]`, 'application/senml+json');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'FH_ERR_INGEST_BAD_ENVELOPE', field: '[0].u' });
+  });
+
+  it('SenML: a 2,000-character name is refused with FH_ERR_INGEST_NAME_TOO_LONG, repeating only a prefix', async () => {
+    const t = Math.floor(Date.now() / 1000) - 60;
+    const res = await postText('/v1/readings', device, JSON.stringify([{ bt: t, n: 'x'.repeat(2_000), v: 1 }]), 'application/senml+json');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'FH_ERR_INGEST_NAME_TOO_LONG', field: '[0].n', maxLength: 64 });
+    expect(res.body.length).toBeLessThan(1_000);
+  });
+});

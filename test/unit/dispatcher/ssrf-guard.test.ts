@@ -191,6 +191,26 @@ describe('SSRF guard: per-farm allow-list', () => {
     expect(everyFarm.check('100.64.5.6')).toMatchObject({ allowed: false, range: 'carrierGradeNat' });
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    'gives a farm named %s an empty allow-list, never an Object.prototype member (was a 500)',
+    (farm) => {
+      const policy = policyFor(allow, [farm], false);
+      expect(policy.perFarm).toEqual([[]]);
+      const scoped = createAddressGuard(policy);
+      expect(scoped.check('192.168.10.20')).toMatchObject({ allowed: false, range: 'private' });
+      expect(scoped.check('100.64.5.5')).toMatchObject({ allowed: true, via: 'allow-list' });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+
+  it('reads the allow-list configuration as own entries only', () => {
+    // Parsed JSON: "__proto__" is an own key there, so it is a farm's list like any other.
+    const parsed = JSON.parse('{"__proto__":["10.9.0.0/16"],"farm-a":["192.168.10.0/24"]}') as Record<string, string[]>;
+    expect(policyFor(parsed, ['__proto__'], false).perFarm).toEqual([['10.9.0.0/16']]);
+    // No "*" entry: no global list, even when Object.prototype would answer one.
+    expect(policyFor(Object.create({ '*': ['0.0.0.0/0'] }) as Record<string, string[]>, [], false).global).toEqual([]);
+  });
+
   it('reports allow-listed admissions for the audit log', async () => {
     const seen: unknown[] = [];
     const farmA = createAddressGuard(policyFor(allow, ['farm-a'], false));

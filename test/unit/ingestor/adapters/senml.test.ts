@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fromSenml } from '../../../../services/ingestor/adapters/senml.js';
+import { DEFAULT_SENML_LIMITS, fromSenml } from '../../../../services/ingestor/adapters/senml.js';
+import { parseReading } from '../../../../services/ingestor/reading.js';
+import { expectPrototypesIntact, FUZZ_RULES, NOW } from '../hostile-input.js';
 
 describe('SenML adapter (RFC 8428)', () => {
   it('resolves base name, time and unit, converts units and groups records of one time into one reading', () => {
@@ -29,5 +31,64 @@ describe('SenML adapter (RFC 8428)', () => {
     ['a unit that does not fit the quantity', [{ n: 'soil_moisture', u: 'Cel', v: 20, t: 1.796e9 }], '[0].u'],
   ])('refuses %s, naming the record', (_name, pack, field) => {
     expect(() => fromSenml(pack)).toThrow(expect.objectContaining({ code: 'FH_ERR_INGEST_BAD_ENVELOPE', details: { field } }));
+  });
+
+  describe('names and units from the device never reach a prototype', () => {
+    const t = NOW / 1000;
+
+    it.each(['valueOf', '__proto__', 'hasOwnProperty', 'toString', 'constructor', 'isPrototypeOf'])(
+      'refuses the unit %s as one that does not fit the quantity (was a 500 or a misleading value type)',
+      (unit) => {
+        const pack = JSON.parse(JSON.stringify([{ n: 'soil_moisture', u: unit, v: 0.2, t }]));
+        expect(() => fromSenml(pack)).toThrow(expect.objectContaining({ code: 'FH_ERR_INGEST_BAD_ENVELOPE', statusCode: 400, details: { field: '[0].u' } }));
+        expectPrototypesIntact();
+      },
+    );
+
+    it('refuses "n": "constructor" with "u": "name" as a unit that does not fit', () => {
+      expect(() => fromSenml([{ n: 'constructor', u: 'name', v: 1, t }])).toThrow(
+        expect.objectContaining({ code: 'FH_ERR_INGEST_BAD_ENVELOPE', details: { field: '[0].u' } }),
+      );
+    });
+
+    it('keeps a "__proto__" name as an own key, which the reading rules then refuse as an unknown quantity', () => {
+      const [item] = fromSenml(JSON.parse(`[{"n":"__proto__","v":1,"t":${t}},{"n":"rssi","v":-80,"t":${t}}]`));
+      expect(Object.getPrototypeOf(item!.values)).toBe(Object.prototype);
+      expect(Object.keys(item!.values)).toEqual(['__proto__', 'rssi']);
+      expect(parseReading(item, FUZZ_RULES, NOW)).toMatchObject({ ok: false, code: 'FH_ERR_READING_UNKNOWN_QUANTITY', field: 'values.__proto__' });
+      expectPrototypesIntact();
+    });
+
+    it('reads only own fields of a record: a polluted prototype adds no base time or unit', () => {
+      const record = Object.assign(Object.create({ bt: 1.796e9, u: 'K' }) as object, { n: 'air_temperature', v: 20, t: 1.796e9 });
+      expect(fromSenml([record])).toEqual([{ ts: 1.796e12, values: { air_temperature: 20 } }]);
+    });
+  });
+
+  describe('limits', () => {
+    it(`refuses a name longer than ${DEFAULT_SENML_LIMITS.maxNameLength} characters, repeating only a prefix of it`, () => {
+      const n = 'x'.repeat(2_000);
+      let thrown: unknown;
+      try {
+        fromSenml([{ n, v: 1, t: 1.796e9 }]);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toMatchObject({ code: 'FH_ERR_INGEST_NAME_TOO_LONG', statusCode: 400, details: { field: '[0].n', maxLength: 64 } });
+      expect((thrown as Error).message.length).toBeLessThan(200);
+    });
+
+    it('trims a base name of 100,000 separators in linear time (a backtracking regex took 13 s)', () => {
+      const started = performance.now();
+      expect(fromSenml([{ bn: `${':'.repeat(100_000)}x`, n: 'rssi', v: -80, t: 1.796e9 }])).toHaveLength(1);
+      expect(fromSenml([{ bn: `n-1${':'.repeat(100_000)}`, n: 'rssi', v: -80, t: 1.796e9 }])).toEqual([{ device: 'n-1', ts: 1.796e12, values: { rssi: -80 } }]);
+      // Generous: the linear trim takes about a millisecond, the quadratic one thousands.
+      expect(performance.now() - started).toBeLessThan(1_000);
+    });
+
+    it('leaves a time that overflows to the reading rules, which refuse it as invalid', () => {
+      const [item] = fromSenml(JSON.parse('[{"bt":1e308,"t":1e308,"n":"rssi","v":-80}]'));
+      expect(parseReading(item, FUZZ_RULES, NOW)).toMatchObject({ ok: false, code: 'FH_ERR_READING_TS_INVALID' });
+    });
   });
 });
