@@ -50,6 +50,24 @@ export const Errors = {
     'This credential may not write for that device',
     'The credential may not write readings for the device named in the reading.',
   ),
+  authMalformed: defineError(
+    'FH_ERR_AUTH_MALFORMED',
+    401,
+    'Authorization must be `Bearer <device secret>`',
+    'The `Authorization` header of an unsigned request is not `Bearer <device secret>` (another scheme, no secret, extra words).',
+  ),
+  authAmbiguous: defineError(
+    'FH_ERR_AUTH_AMBIGUOUS',
+    400,
+    'Send either Authorization: Bearer or webhook-* signature headers, not both',
+    'The request carries both a Bearer credential and `webhook-*` signature headers.',
+  ),
+  authSignedDeviceMissing: defineError(
+    'FH_ERR_AUTH_SIGNED_DEVICE_MISSING',
+    401,
+    'A signed request must name its device in the fieldhook-device header',
+    'A request with `webhook-*` signature headers has no `fieldhook-device` header (the device is checked before the body is read).',
+  ),
   authUnauthorized: defineError(
     'FH_ERR_AUTH_UNAUTHORIZED',
     401,
@@ -76,7 +94,7 @@ export const Errors = {
     'FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
     415,
     'Unsupported Media Type',
-    'The body is not `application/json`.',
+    'The body is not of a media type the route accepts (`application/json`; `application/senml+json` on `/v1/readings`).',
   ),
   httpBadContentLength: defineError(
     'FH_ERR_HTTP_BAD_CONTENT_LENGTH',
@@ -95,6 +113,25 @@ export const Errors = {
     400,
     'Bad request',
     'Any other request the HTTP layer refused; the response keeps the 4xx status it chose.',
+  ),
+  httpUriTooLong: defineError('FH_ERR_HTTP_URI_TOO_LONG', 414, 'Request URI is too long', 'The request target is longer than `HTTP_MAX_URL_LENGTH_BYTES`, or a path parameter longer than its limit.'),
+  httpHeadersTooLarge: defineError(
+    'FH_ERR_HTTP_HEADERS_TOO_LARGE',
+    431,
+    'Request headers are too large',
+    'The request line and headers are larger than `HTTP_MAX_HEADER_SIZE_BYTES`; the connection is closed.',
+  ),
+  httpRequestTimeout: defineError(
+    'FH_ERR_HTTP_REQUEST_TIMEOUT',
+    408,
+    'The request was not received in time',
+    'The headers did not arrive within `HTTP_HEADERS_TIMEOUT_MS`, or the whole request within `HTTP_REQUEST_TIMEOUT_MS`; the connection is closed.',
+  ),
+  httpTooManyConnections: defineError(
+    'FH_ERR_HTTP_TOO_MANY_CONNECTIONS',
+    503,
+    'Too many open connections: retry later',
+    'The server holds `HTTP_MAX_CONNECTIONS` connections, or this source address `HTTP_MAX_CONNECTIONS_PER_ADDRESS`: retry after `Retry-After` seconds; the connection is closed.',
   ),
   httpNotFound: defineError('FH_ERR_HTTP_NOT_FOUND', 404, 'No such route', 'No route matches the method and path.'),
   internal: defineError('FH_ERR_INTERNAL', 500, 'Internal error', 'An unexpected failure; the details are in the server log, not the response.'),
@@ -116,7 +153,13 @@ export const Errors = {
     'FH_ERR_INGEST_BATCH_TOO_LARGE',
     413,
     'Too many readings in one request',
-    'The body holds more than `INGEST_MAX_BATCH` readings.',
+    'The body (or MQTT message) holds more than `INGEST_MAX_BATCH` readings.',
+  ),
+  ingestPayloadTooLarge: defineError(
+    'FH_ERR_INGEST_PAYLOAD_TOO_LARGE',
+    413,
+    'MQTT payload is too large',
+    'An MQTT message larger than `INGEST_BODY_LIMIT_BYTES`: acknowledged, refused on the device\'s errors topic, never parsed.',
   ),
   ingestAllRefused: defineError(
     'FH_ERR_INGEST_ALL_REFUSED',
@@ -141,6 +184,18 @@ export const Errors = {
     429,
     'Too many requests for this device',
     "The device exceeded its request rate limit: retry after `Retry-After` seconds.",
+  ),
+  ingestPayloadTooDeep: defineError(
+    'FH_ERR_INGEST_PAYLOAD_TOO_DEEP',
+    400,
+    'The decoded payload nests objects too deeply',
+    "An uplink's decoded payload nests objects deeper than the adapter's limit (`maxDepth`, path prefix in `field`).",
+  ),
+  ingestNameTooLong: defineError(
+    'FH_ERR_INGEST_NAME_TOO_LONG',
+    400,
+    'A quantity name is too long',
+    'A SenML name or a flattened name of a decoded payload is longer than any quantity name can be (`maxLength`, prefix in `field`).',
   ),
 
   // One refused reading of a batch (see READING in AREAS below).
