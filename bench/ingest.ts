@@ -116,7 +116,7 @@ async function httpThroughput(url: string, secrets: string[], influx: RunningInf
 async function mqttThroughput(brokerUrl: string, secrets: string[], influx: RunningInfluxDB, db: string, label: string, offset: number): Promise<Row> {
   const clients: MqttClient[] = [];
   for (let d = 0; d < 20; d++) {
-    clients.push(await connectAsync(brokerUrl, { username: `b-${d}`, password: secrets[d]!, clientId: `bench-${offset}-${d}`, protocolVersion: 4 }));
+    clients.push(await connectAsync(brokerUrl, { username: `b-${d}`, password: secrets[d]!, clientId: `b-${d}/bench-${offset}`, protocolVersion: 4 }));
   }
   const perClient = MQTT_READINGS / clients.length;
   const before = await count(influx, db);

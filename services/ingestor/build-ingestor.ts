@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
 import type { DeviceRepository } from '../registry/device.js';
-import { connectPublisher, type BusConnection, type Publisher } from '../shared/bus/index.js';
+import { connectPublisher, type BusConnection, type BusPrincipal, type Publisher } from '../shared/bus/index.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component, ReadinessCheck } from '../shared/component.js';
 import type { InfluxTarget } from '../shared/influx.js';
@@ -44,8 +44,11 @@ export interface Ingestor extends Component {
   metrics: Registry;
   /** False while InfluxDB writes are failing. */
   writerHealthy(): boolean;
-  /** How other parts of the process reach the bus (the embedded broker's internal login), known after start(). */
-  busConnection(): BusConnection;
+  /**
+   * How a part of the process reaches the bus, known after start(): on the embedded broker with
+   * that part's own internal login; on an external broker with the configured one.
+   */
+  busConnection(principal: BusPrincipal): BusConnection;
 }
 
 /**
@@ -93,6 +96,8 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     now: () => clock.now(),
   });
 
+  // One message over MQTT is held to the same limits as one HTTP request.
+  const limits = { maxPayloadBytes: config.INGEST_BODY_LIMIT_BYTES, maxBatchItems: config.INGEST_MAX_BATCH };
   const tls =
     config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
@@ -104,11 +109,12 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         {
           host: config.MQTT_LISTEN_HOST,
           port: config.MQTT_LISTEN_PORT,
+          limits,
           ...(tls ? { tls: { port: config.MQTT_TLS_PORT, options: tls } } : {}),
         },
       );
   const consumer: MqttConsumer | undefined = config.MQTT_URL
-    ? createMqttConsumer({ ingest, devices, logger, metrics, now: () => clock.now() }, externalBus(config), {
+    ? createMqttConsumer({ ingest, devices, logger, metrics, limits, now: () => clock.now() }, externalBus(config), {
         group: config.MQTT_GROUP,
         clientIdPrefix: config.MQTT_CLIENT_ID_PREFIX,
         connections: config.MQTT_CONNECTIONS,
@@ -119,9 +125,11 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
   let stopPruning: (() => void) | undefined;
   let started = false;
   let busPublisher: ReturnType<typeof createBusPublisher> | undefined;
-  const busConnection = (): BusConnection =>
+  const busConnection = (principal: BusPrincipal): BusConnection =>
     // The embedded broker speaks 3.1.1 without shared subscriptions; one instance runs there anyway.
-    broker ? { url: broker.internalUrl(), ...broker.internalCredentials(), protocolVersion: 4, sharedSubscriptions: false } : externalBus(config);
+    broker
+      ? { url: broker.internalUrl(), ...broker.internalCredentials(principal), protocolVersion: 4, sharedSubscriptions: false }
+      : externalBus(config);
 
   const readiness = ingestorReadiness({
     influxUrl: deps.influx.url,
@@ -157,7 +165,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       if (broker) {
         publish = (topic, payload) => broker.publish(topic, payload);
       } else {
-        const client = (busClient = connectPublisher(busConnection(), `fieldhook-bus-${process.pid}`, logger));
+        const client = (busClient = connectPublisher(busConnection('bus'), `fieldhook-bus-${process.pid}`, logger));
         publish = (topic, payload) => client.publish(topic, payload);
       }
       busPublisher = createBusPublisher({ spool, publish, logger, metrics });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { BusPrincipal } from '../shared/bus/index.js';
 import type { DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -10,29 +11,42 @@ import { deviceErrorsTopic, deviceOfTopic } from '../shared/bus/topics.js';
 import type { Authenticator } from './auth.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
-import { ingestMqttMessage } from './mqtt-message.js';
+import { MQTT_PACKET_OVERHEAD_BYTES, ingestMqttMessage, payloadTooLarge, type MqttMessageLimits } from './mqtt-message.js';
+import { guardConnection } from './mqtt-size-guard.js';
 
-/** The login the process's own parts (bus publisher, predictor, dispatcher) use on the embedded broker. */
-export const INTERNAL_USERNAME = 'fieldhook-internal';
+/**
+ * Usernames and client ids that begin with this belong to the process's own parts: a device login
+ * never gets one (the device registry may hold such an id; that device cannot use MQTT).
+ */
+export const RESERVED_PREFIX = 'fieldhook-';
+
+/** The login of one internal part (bus publisher, predictor, dispatcher) on the embedded broker. */
+export const internalUsername = (principal: BusPrincipal) => `${RESERVED_PREFIX}internal-${principal}`;
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   tls?: { port: number; options: TlsOptions };
+  /** `INGEST_BODY_LIMIT_BYTES` and `INGEST_MAX_BATCH`: the same limits as over HTTP. */
+  limits: MqttMessageLimits;
 }
 
 export interface EmbeddedBroker {
   listen(): Promise<void>;
   close(): Promise<void>;
-  /** mqtt:// URL and credentials for in-process clients. */
+  /** mqtt:// URL for in-process clients. */
   internalUrl(): string;
-  internalCredentials(): { username: string; password: string };
+  /** The login of one internal part: its own username and password. */
+  internalCredentials(principal: BusPrincipal): { username: string; password: string };
   /** Publish from inside the process (QoS 1): no socket, no client, same delivery to subscribers. */
   publish(topic: string, payload: string): Promise<void>;
 }
 
-const NOT_AUTHORIZED = 5;
+const IDENTIFIER_REJECTED = 2;
 const BAD_LOGIN = 4;
+const NOT_AUTHORIZED = 5;
+
+const PRINCIPALS: readonly BusPrincipal[] = ['bus', 'predictor', 'dispatcher'];
 
 function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -43,20 +57,47 @@ function authError(message: string, returnCode: number): AuthenticateError {
  * Devices log in with id and secret and may publish only to their own readings topic. Here the
  * broker itself is the ingest point: the PUBACK waits until the reading is in the spool, so a
  * device's acknowledgement means the same as over HTTP.
+ *
+ * Client ids are bound to logins, because aedes hands a session to whoever connects with its
+ * client id: a device's client id is its device id, `<device id>/<anything>`, or empty with a clean
+ * session (the broker assigns one); ids beginning with `fieldhook-` and those the internal parts used are refused to
+ * devices at CONNECT (identifier rejected), before any session is taken over. Each internal part
+ * has its own login. Messages are capped before the parser (see `mqtt-size-guard.ts`).
  */
 export function createEmbeddedBroker(
   deps: { auth: Authenticator; ingest: IngestService; logger: Logger; metrics: IngestMetrics },
   options: EmbeddedBrokerOptions,
 ): EmbeddedBroker {
   const { auth, ingest, logger, metrics } = deps;
-  const internalPassword = randomBytes(24).toString('base64url');
+  const { limits } = options;
+  const internalPasswords = new Map(PRINCIPALS.map((p) => [internalUsername(p), randomBytes(24).toString('base64url')]));
   const credentials = new WeakMap<Client, DeviceWithSecret | 'internal'>();
+  /** Clients that sent an empty client id with a clean session: aedes assigned them a fresh one. */
+  const assignedIds = new WeakSet<Client>();
+  /** Client ids the internal parts have connected with: never a device's. */
+  const internalClientIds = new Set<string>();
+  // Stands in for an oversized payload (see the guard); unguessable, so no device can send it.
+  const oversizedMark = `\u0000fieldhook-oversized:${randomBytes(16).toString('hex')}:`;
+  const oversizedBytes = (payload: Buffer | string): number | undefined => {
+    const text = Buffer.isBuffer(payload) && payload.length < 128 ? payload.toString('latin1') : typeof payload === 'string' ? payload : '';
+    return text.startsWith(oversizedMark) ? Number(text.slice(oversizedMark.length)) : undefined;
+  };
   let aedes: Aedes | undefined;
   const servers: Server[] = [];
   let boundPort = options.port;
 
+  /** Why a device may not connect with this client id, or undefined. */
+  function clientIdRefusal(client: Client, device: DeviceWithSecret): string | undefined {
+    if (/[/+#]/.test(device.id)) return `device id ${device.id} cannot be used over MQTT`;
+    if (assignedIds.has(client)) return undefined;
+    if (client.id.startsWith(RESERVED_PREFIX) || internalClientIds.has(client.id)) return `client id ${client.id} is reserved`;
+    if (client.id === device.id || client.id.startsWith(`${device.id}/`)) return undefined;
+    return `client id must be ${device.id} or begin with ${device.id}/`;
+  }
+
   async function ingestPublish(device: DeviceWithSecret, payload: Buffer): Promise<void> {
-    const refused = await ingestMqttMessage({ ingest, metrics }, device, payload);
+    const oversized = oversizedBytes(payload);
+    const refused = oversized === undefined ? await ingestMqttMessage({ ingest, metrics }, device, payload, limits) : payloadTooLarge(metrics, oversized, limits);
     if (refused.length > 0) {
       aedes?.publish(
         { cmd: 'publish', topic: deviceErrorsTopic(device.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false },
@@ -67,10 +108,19 @@ export function createEmbeddedBroker(
 
   async function start(): Promise<Aedes> {
     const broker = await Aedes.createBroker({
+      preConnect(client, packet, done) {
+        // An empty id with a clean session gets a fresh one from aedes; without, it is refused below.
+        if (!packet.clientId && packet.clean) assignedIds.add(client);
+        done(null, true);
+      },
       authenticate(client, username, password, done) {
-        if (username === INTERNAL_USERNAME) {
-          const ok = secretsEqual(password?.toString() ?? '', internalPassword);
-          if (ok) credentials.set(client, 'internal');
+        if (username?.startsWith(RESERVED_PREFIX)) {
+          const expected = internalPasswords.get(username);
+          const ok = expected !== undefined && secretsEqual(password?.toString() ?? '', expected);
+          if (ok) {
+            credentials.set(client, 'internal');
+            internalClientIds.add(client.id);
+          }
           return done(ok ? null : authError('bad login', BAD_LOGIN), ok);
         }
         const remote = (client.conn as { remoteAddress?: string }).remoteAddress;
@@ -78,12 +128,17 @@ export function createEmbeddedBroker(
           .password(username ?? '', password?.toString() ?? '')
           .then(async (device) => {
             await auth.checkNetwork(device, remote);
+            // Checked here, before aedes registers the client: a refused id takes over no session.
+            const refusal = clientIdRefusal(client, device);
+            if (refusal) throw Object.assign(new Error(refusal), { returnCode: IDENTIFIER_REJECTED });
             credentials.set(client, device);
             done(null, true);
           })
           .catch((err: Error) => {
-            logger.info({ device: username, code: (err as { code?: string }).code }, 'MQTT login refused');
-            done(authError(err.message, (err as { code?: string }).code === Errors.authNetworkForbidden.code ? NOT_AUTHORIZED : BAD_LOGIN), false);
+            const code = (err as { code?: string }).code;
+            const returnCode = (err as { returnCode?: number }).returnCode ?? (code === Errors.authNetworkForbidden.code ? NOT_AUTHORIZED : BAD_LOGIN);
+            logger.info({ device: username, clientId: client.id, code, reason: err.message }, 'MQTT login refused');
+            done(authError(err.message, returnCode), false);
           });
       },
       authorizePublish(client, packet, done) {
@@ -92,6 +147,8 @@ export function createEmbeddedBroker(
         if (!who || !client || deviceOfTopic(packet.topic) !== who.id) {
           return done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
         }
+        // An oversized message is acknowledged (refused on the errors topic) and neither kept nor forwarded.
+        if (oversizedBytes(packet.payload) !== undefined) packet.retain = false;
         ingestPublish(who, packet.payload as Buffer).then(
           () => done(null),
           (err: unknown) => {
@@ -99,6 +156,9 @@ export function createEmbeddedBroker(
             done(err as Error);
           },
         );
+      },
+      authorizeForward(_client, packet) {
+        return oversizedBytes(packet.payload) === undefined ? packet : undefined;
       },
       authorizeSubscribe(client, subscription, done) {
         const who = credentials.get(client);
@@ -120,14 +180,25 @@ export function createEmbeddedBroker(
     });
   }
 
+  const guard = {
+    maxPayloadBytes: limits.maxPayloadBytes,
+    maxControlPacketBytes: limits.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES,
+    oversized: (bytes: number) => Buffer.from(`${oversizedMark}${bytes}`, 'latin1'),
+  };
+  // Every connection reaches aedes through the size guard: no packet is buffered beyond the limit.
+  const handle = (socket: Socket) => {
+    if (aedes) aedes.handle(guardConnection(socket, guard) as unknown as Socket);
+    else socket.destroy();
+  };
+
   return {
     async listen() {
       aedes = await start();
-      const plain = createServer(aedes.handle);
+      const plain = createServer(handle);
       servers.push(plain);
       boundPort = await listenOn(plain, options.port, options.host);
       if (options.tls) {
-        const secure = createTlsServer(options.tls.options, aedes.handle);
+        const secure = createTlsServer(options.tls.options, handle);
         servers.push(secure);
         await listenOn(secure, options.tls.port, options.host);
       }
@@ -145,6 +216,6 @@ export function createEmbeddedBroker(
         aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? reject(err) : resolve()));
       });
     },
-    internalCredentials: () => ({ username: INTERNAL_USERNAME, password: internalPassword }),
+    internalCredentials: (principal) => ({ username: internalUsername(principal), password: internalPasswords.get(internalUsername(principal))! }),
   };
 }

@@ -4,7 +4,7 @@ import { ALL_DEVICE_READINGS, connectSubscriber, deviceErrorsTopic, deviceOfTopi
 import type { Logger } from '../shared/logger.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
-import { ingestMqttMessage, type MqttRefusal } from './mqtt-message.js';
+import { MQTT_PACKET_OVERHEAD_BYTES, ingestMqttMessage, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
 import { Errors } from '../shared/error-catalog.js';
 
 export interface MqttConsumerOptions {
@@ -38,6 +38,8 @@ export interface MqttConsumerDeps {
   devices: DeviceRepository;
   logger: Logger;
   metrics: IngestMetrics;
+  /** `INGEST_BODY_LIMIT_BYTES` and `INGEST_MAX_BATCH`: the same limits as over HTTP. */
+  limits: MqttMessageLimits;
   now?: () => number;
 }
 
@@ -46,10 +48,15 @@ export interface MqttConsumerDeps {
  * authenticated the device and its ACL pins each device to its own topic, so the topic names the
  * credential. The PUBACK is sent only after the reading is in the spool; under pressure it is
  * withheld, which makes the broker stop sending (its in-flight window fills up).
+ *
+ * On MQTT 5 the consumer announces `maximumPacketSize` (the payload limit plus room for the
+ * topic) on CONNECT, so the broker never sends it a larger message; a payload above the limit that
+ * does arrive is refused before it is parsed, acknowledged, and reported on the device's errors
+ * topic. On 3.1.1 the broker's own packet limit (Mosquitto `max_packet_size`) is what bounds it.
  */
 export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnection, options: Partial<MqttConsumerOptions> = {}): MqttConsumer {
   const opts = { ...DEFAULT_MQTT_CONSUMER_OPTIONS, ...options };
-  const { ingest, devices, logger, metrics } = deps;
+  const { ingest, devices, logger, metrics, limits } = deps;
   const now = deps.now ?? Date.now;
   let subscribers: Subscriber[] = [];
   let lastMessageAt = 0;
@@ -64,7 +71,7 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
       metrics.refused.inc({ code: error.code });
       refused = [{ code: error.code, message: `Device ${device} cannot write` }];
     } else {
-      refused = await ingestMqttMessage({ ingest, metrics }, credential, packet.payload as Buffer);
+      refused = await ingestMqttMessage({ ingest, metrics }, credential, packet.payload as Buffer, limits);
     }
     if (refused.length > 0 && device) {
       // There is no negative PUBACK a device would see through the broker: refusals go to its errors topic.
@@ -75,7 +82,12 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
   function open(index: number): Subscriber {
     const subscriber: Subscriber = connectSubscriber(
       connection,
-      { clientId: `${opts.clientIdPrefix}-${index}`, filter: ALL_DEVICE_READINGS, group: opts.group },
+      {
+        clientId: `${opts.clientIdPrefix}-${index}`,
+        filter: ALL_DEVICE_READINGS,
+        group: opts.group,
+        maximumPacketSize: limits.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES,
+      },
       (packet) => handle(subscriber, packet),
       logger,
     );

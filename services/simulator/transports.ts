@@ -68,7 +68,8 @@ export function createMqttTransport(options: MqttTransportOptions): ReadingTrans
     let client = clients.get(device);
     if (!client) {
       client = mqtt.connectAsync(options.url, {
-        clientId: `fieldhook-sim-${device}`,
+        // Bound to the login: the embedded broker takes `<device id>` or `<device id>/…` only.
+        clientId: `${device}/fieldhook-sim`,
         username: device,
         password: secretOf(device),
         connectTimeout: options.connectTimeoutMs ?? DEFAULT_MQTT_TRANSPORT.connectTimeoutMs,

@@ -1,5 +1,11 @@
 import type { IClientOptions } from 'mqtt';
 
+/**
+ * The process's own parts that reach the embedded broker, each with a login of its own: the bus
+ * publisher (durable readings out), the predictor and the dispatcher.
+ */
+export type BusPrincipal = 'bus' | 'predictor' | 'dispatcher';
+
 /** How a part reaches the bus: the embedded broker (internal login) or an external one. */
 export interface BusConnection {
   url: string;
@@ -24,15 +30,20 @@ export const SESSION_EXPIRY_S = 7 * 24 * 3600;
 /** Wait before reconnecting to the broker, ms. */
 export const RECONNECT_PERIOD_MS = 1_000;
 
-/** mqtt.js options of a connection with a persistent session. */
-export function sessionOptions(connection: BusConnection, clientId: string): IClientOptions {
+/**
+ * mqtt.js options of a connection with a persistent session. `maximumPacketSize` (bytes) is
+ * announced on CONNECT on MQTT 5: the broker then never sends a larger packet (MQTT 5 §3.1.2.11.4).
+ */
+export function sessionOptions(connection: BusConnection, clientId: string, limits: { maximumPacketSize?: number } = {}): IClientOptions {
   return {
     clientId,
     clean: false,
     protocolVersion: connection.protocolVersion,
     reconnectPeriod: RECONNECT_PERIOD_MS,
     // MQTT 5 sessions end with the connection unless told otherwise.
-    ...(connection.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
+    ...(connection.protocolVersion === 5
+      ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S, ...(limits.maximumPacketSize ? { maximumPacketSize: limits.maximumPacketSize } : {}) } }
+      : {}),
     ...(connection.username ? { username: connection.username } : {}),
     ...(connection.password ? { password: connection.password } : {}),
   };

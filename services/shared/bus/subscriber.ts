@@ -30,6 +30,11 @@ export interface SubscriberOptions {
   group: string;
   /** Wait before handling a failed message again, ms. */
   retryDelayMs?: number;
+  /**
+   * Largest packet this subscriber takes, bytes: announced as `maximumPacketSize` on CONNECT on
+   * MQTT 5, so the broker does not send larger ones. The handler still checks what it gets (3.1.1).
+   */
+  maximumPacketSize?: number;
 }
 
 export const DEFAULT_RETRY_DELAY_MS = 1_000;
@@ -55,7 +60,8 @@ export function connectSubscriber(
 ): Subscriber {
   const retryDelayMs = options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
   const filter = subscriptionFilter(connection, options);
-  const client = mqtt.connect(connection.url, { ...sessionOptions(connection, options.clientId), manualConnect: true });
+  const limits = options.maximumPacketSize ? { maximumPacketSize: options.maximumPacketSize } : {};
+  const client = mqtt.connect(connection.url, { ...sessionOptions(connection, options.clientId, limits), manualConnect: true });
   let stopping = false;
 
   client.handleMessage = (packet, done) => {

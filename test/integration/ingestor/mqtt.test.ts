@@ -92,6 +92,28 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
     expect(await refusal).toEqual({ refused: [expect.objectContaining({ index: 0, code: 'FH_ERR_READING_VALUE_OUT_OF_RANGE' })] });
   });
 
+  it('refuses a payload above INGEST_BODY_LIMIT_BYTES before parsing it, and one of more than INGEST_MAX_BATCH readings', async () => {
+    const m2 = await device('m-2');
+    await m2.subscribeAsync('fieldhook/v1/devices/m-2/errors', { qos: 0 });
+    const base = Date.parse('2026-11-25T11:00:00Z');
+    // Valid readings, under INGEST_MAX_BATCH, but more bytes than one message may hold; below the
+    // maximumPacketSize the consumer announces, so Mosquitto delivers it.
+    const limit = fx.config.INGEST_BODY_LIMIT_BYTES;
+    const padded = Array.from({ length: 40 }, (_, i) => ({ id: `pad-${i}-${'p'.repeat(Math.ceil(limit / 40))}`, ts: base + i, values: { battery_voltage: 3.7 } }));
+    const big = Buffer.from(JSON.stringify(padded));
+    expect(big.length).toBeGreaterThan(limit);
+    expect(big.length).toBeLessThan(limit + 16_384);
+    const tooLarge = nextMessage(m2, 'fieldhook/v1/devices/m-2/errors');
+    await m2.publishAsync('fieldhook/v1/devices/m-2/readings', big, { qos: 1 });
+    expect(await tooLarge).toEqual({ refused: [expect.objectContaining({ code: 'FH_ERR_INGEST_PAYLOAD_TOO_LARGE' })] });
+
+    const many = Array.from({ length: fx.config.INGEST_MAX_BATCH + 1 }, (_, i) => ({ ts: base + i, values: { battery_voltage: 3.7 } }));
+    const tooMany = nextMessage(m2, 'fieldhook/v1/devices/m-2/errors');
+    await m2.publishAsync('fieldhook/v1/devices/m-2/readings', JSON.stringify(many), { qos: 1 });
+    expect(await tooMany).toEqual({ refused: [expect.objectContaining({ code: 'FH_ERR_INGEST_BATCH_TOO_LARGE' })] });
+    expect(await countPoints(influxUrl, database, `WHERE time >= ${base}ms AND time < ${base + 3_600_000}ms`)).toBe(0);
+  });
+
   it('does not let a device publish as another (the ACL refuses it)', async () => {
     const m2 = await device('m-2');
     const base = Date.parse('2026-11-25T09:00:00Z');
@@ -134,7 +156,7 @@ describe('MQTT ingest on the embedded broker', () => {
   afterAll(() => fx.close());
 
   it('acknowledges only durable readings and writes them to InfluxDB', async () => {
-    const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: secret, protocolVersion: 4 });
+    const client = await connectAsync(fx.ingestor.busConnection('bus').url, { username: 'e-1', password: secret, clientId: 'e-1', protocolVersion: 4 });
     const base = Date.parse('2026-11-24T08:00:00Z');
     for (let i = 0; i < 10; i++) await client.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify(reading('e-1', i, base)), { qos: 1 });
     // The PUBACK came after the spool commit: the readings are there before InfluxDB has them.
@@ -144,8 +166,8 @@ describe('MQTT ingest on the embedded broker', () => {
   });
 
   it('refuses a wrong password and a publish to another device’s topic', async () => {
-    await expect(connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
-    const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'e-1', password: secret, reconnectPeriod: 0 });
+    await expect(connectAsync(fx.ingestor.busConnection('bus').url, { username: 'e-1', password: 'wrong', clientId: 'e-1', reconnectPeriod: 0 })).rejects.toThrow();
+    const client = await connectAsync(fx.ingestor.busConnection('bus').url, { username: 'e-1', password: secret, clientId: 'e-1/refused', reconnectPeriod: 0 });
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.publish('fieldhook/v1/devices/e-2/readings', JSON.stringify(reading('e-2', 1)), { qos: 1 });
     await closed;

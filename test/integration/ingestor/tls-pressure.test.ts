@@ -53,7 +53,7 @@ describe('TLS', () => {
       expect(res.statusCode).toBe(202);
       await res.body.dump();
 
-      const client = await connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { username: 't-1', password: secret, ca: tls.ca, reconnectPeriod: 0 });
+      const client = await connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { username: 't-1', password: secret, clientId: 't-1', ca: tls.ca, reconnectPeriod: 0 });
       await client.publishAsync('fieldhook/v1/devices/t-1/readings', JSON.stringify(reading('t-1', 2, base)), { qos: 1 });
       await client.endAsync();
       await eventually(async () => (await countPoints(influxUrl, database)) === 2);
@@ -97,7 +97,7 @@ describe('MQTT backpressure', () => {
       const accepted = sent - 5;
       expect(fx.ingestor.ingest.pressure()).toBe('full');
 
-      const client = await connectAsync(fx.ingestor.busConnection().url, { username: 'q-1', password: secret });
+      const client = await connectAsync(fx.ingestor.busConnection('bus').url, { username: 'q-1', password: secret, clientId: 'q-1' });
       // The ingestor's capacity checks: the MQTT path polls them while it holds a message.
       const pressure = vi.spyOn(fx.ingestor.ingest, 'pressure');
       let acked = false;

@@ -1,0 +1,60 @@
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { createPacketSizeGuard } from '../../../services/ingestor/mqtt-size-guard.js';
+
+const options = { maxPayloadBytes: 1_000, maxControlPacketBytes: 2_000, oversized: (bytes: number) => Buffer.from(`too-large:${bytes}`) };
+
+/** Bytes through the guard in chunks of `chunk` bytes; what comes out, parsed by mqtt-packet, and the error if any. */
+async function through(bytes: Buffer, chunk: number): Promise<{ out: Buffer; packets: Packet[]; error?: Error }> {
+  const guard = createPacketSizeGuard(options);
+  const outs: Buffer[] = [];
+  guard.on('data', (b: Buffer) => outs.push(b));
+  const done = new Promise<Error | undefined>((resolve) => {
+    guard.on('end', () => resolve(undefined));
+    guard.on('error', (err) => resolve(err));
+  });
+  for (let i = 0; i < bytes.length; i += chunk) guard.write(bytes.subarray(i, i + chunk));
+  guard.end();
+  const error = await done;
+  const out = Buffer.concat(outs);
+  const packets: Packet[] = [];
+  const parser = mqttPacket.parser({ protocolVersion: 4 });
+  parser.on('packet', (p) => packets.push(p));
+  parser.parse(out);
+  return { out, packets, ...(error ? { error } : {}) };
+}
+
+const publish = (payloadBytes: number, messageId = 7): Buffer =>
+  mqttPacket.generate({ cmd: 'publish', topic: 'fieldhook/v1/devices/d-1/readings', payload: Buffer.alloc(payloadBytes, 0x61), qos: 1, messageId, dup: false, retain: false });
+const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'd-1', clean: true, keepalive: 30, username: 'd-1', password: Buffer.from('secret') });
+
+describe('MQTT packet size guard', () => {
+  it.each([1, 3, 64, 100_000])('passes packets within the limits through byte for byte (chunks of %i bytes)', async (chunk) => {
+    const stream = Buffer.concat([connect, publish(0, 1), publish(1_000, 2), publish(10, 3), mqttPacket.generate({ cmd: 'pingreq' })]);
+    const { out, error } = await through(stream, chunk);
+    expect(error).toBeUndefined();
+    expect(out.equals(stream)).toBe(true);
+  });
+
+  it.each([1, 5, 4096])('replaces an oversized payload and drops it, keeping topic, packet id and the packets around it (chunks of %i bytes)', async (chunk) => {
+    const { packets, error } = await through(Buffer.concat([connect, publish(10, 1), publish(50_000, 2), publish(10, 3)]), chunk);
+    expect(error).toBeUndefined();
+    expect(packets.map((p) => p.cmd)).toEqual(['connect', 'publish', 'publish', 'publish']);
+    expect(packets[2]).toMatchObject({ cmd: 'publish', topic: 'fieldhook/v1/devices/d-1/readings', messageId: 2, qos: 1 });
+    expect((packets[2] as { payload: Buffer }).payload.toString()).toBe('too-large:50000');
+    expect((packets[3] as { payload: Buffer }).payload.length).toBe(10);
+  });
+
+  it('passes a PUBLISH whose packet is above the limit but whose payload is not', async () => {
+    // The topic counts towards the remaining length, not towards the payload.
+    const packet = mqttPacket.generate({ cmd: 'publish', topic: `t/${'x'.repeat(500)}`, payload: Buffer.alloc(900), qos: 1, messageId: 9, dup: false, retain: false });
+    const { out } = await through(packet, 7);
+    expect(out.equals(packet)).toBe(true);
+  });
+
+  it('fails the connection on another packet above its limit, or on a malformed remaining length', async () => {
+    const subscribe = mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: `t/${'x'.repeat(3_000)}`, qos: 1 }] });
+    expect((await through(subscribe, 100)).error?.message).toMatch(/larger than 2000/);
+    expect((await through(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), 1)).error?.message).toMatch(/malformed/);
+  });
+});
