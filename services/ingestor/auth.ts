@@ -14,12 +14,35 @@ export interface SignatureHeaders {
 export interface Authenticator {
   /** `Authorization: Bearer <secret>`: the secret identifies the device. */
   bearer(secret: string): Promise<DeviceWithSecret>;
-  /** HMAC over `id.timestamp.rawBody` with the device's secret, ±300 s. */
+  /**
+   * The first half of a signed request's check, before its body is read: all three headers are
+   * there, the timestamp is within ±300 s, and the named device exists and is enabled.
+   */
+  signedDevice(deviceId: string, headers: SignatureHeaders): Promise<DeviceWithSecret>;
+  /** The second half, once the body is read: HMAC over `id.timestamp.rawBody` with the device's secret. */
+  verifySignature(device: DeviceWithSecret, headers: SignatureHeaders, rawBody: Buffer): void;
+  /** Both halves: HMAC over `id.timestamp.rawBody` with the device's secret, ±300 s. */
   signature(deviceId: string, headers: SignatureHeaders, rawBody: Buffer): Promise<DeviceWithSecret>;
   /** MQTT: username = device id, password = secret. */
   password(deviceId: string, password: string): Promise<DeviceWithSecret>;
   /** Throws unless `ip` is in the device's (else its farm's) allowed networks, when any are set. */
   checkNetwork(device: DeviceWithSecret, ip: string | undefined): Promise<void>;
+}
+
+/** How far a `webhook-timestamp` may be from the server clock (the Standard Webhooks tolerance). */
+export const SIGNATURE_TOLERANCE_S = 300;
+
+/** A device id as a client gave it, safe to repeat in a message (never the whole of a long header). */
+const quoted = (id: string) => JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id);
+
+/** Throws unless all three signature headers are present and the timestamp is within the tolerance. */
+export function checkSignatureHeaders(headers: SignatureHeaders, nowMs: number = Date.now()): void {
+  const { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature } = headers;
+  if (!id || !timestamp || !signature) {
+    throw Errors.authMissing('A signed request needs all of webhook-id, webhook-timestamp and webhook-signature');
+  }
+  if (!/^\d{1,12}$/.test(timestamp)) throw Errors.authSignatureInvalid('webhook-timestamp must be Unix seconds');
+  if (Math.abs(Math.floor(nowMs / 1000) - Number(timestamp)) > SIGNATURE_TOLERANCE_S) throw Errors.authSignatureStale();
 }
 
 function usable(device: DeviceWithSecret | undefined, unknown: () => Error): DeviceWithSecret {
@@ -48,13 +71,17 @@ export function inNetworks(ip: string, cidrs: string[]): boolean {
 }
 
 export function createAuthenticator(devices: DeviceRepository): Authenticator {
-  return {
+  const auth: Authenticator = {
     async bearer(secret) {
       return usable(await devices.findBySecret(secret), () => Errors.authInvalid());
     },
 
-    async signature(deviceId, headers, rawBody) {
-      const device = usable(await devices.get(deviceId), () => Errors.deviceUnknown(`Unknown device ${deviceId}`));
+    async signedDevice(deviceId, headers) {
+      checkSignatureHeaders(headers);
+      return usable(await devices.get(deviceId), () => Errors.deviceUnknown(`Unknown device ${quoted(deviceId)}`));
+    },
+
+    verifySignature(device, headers, rawBody) {
       try {
         new Webhook(device.secret).verify(rawBody, headers as Record<string, string>, { jsonParse: false });
       } catch (err) {
@@ -64,6 +91,11 @@ export function createAuthenticator(devices: DeviceRepository): Authenticator {
         if (err instanceof WebhookVerificationError && /Missing/.test(err.message)) throw Errors.authMissing();
         throw Errors.authSignatureInvalid();
       }
+    },
+
+    async signature(deviceId, headers, rawBody) {
+      const device = await auth.signedDevice(deviceId, headers);
+      auth.verifySignature(device, headers, rawBody);
       return device;
     },
 
@@ -79,4 +111,5 @@ export function createAuthenticator(devices: DeviceRepository): Authenticator {
       if (!ip || !inNetworks(ip, cidrs)) throw Errors.authNetworkForbidden(`Source ${ip ?? 'unknown'} is not allowed for ${device.id}`);
     },
   };
+  return auth;
 }

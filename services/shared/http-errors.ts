@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from './error-catalog.js';
 import { FieldhookError, isFieldhookError, toProblem, type ErrorFactory } from './errors.js';
 
@@ -48,6 +50,78 @@ export function installErrorHandler(app: FastifyInstance): void {
     void reply
       .code(404)
       .type('application/problem+json')
-      .send(toProblem(Errors.httpNotFound(`No route ${request.method} ${request.url}`)));
+      .send(toProblem(Errors.httpNotFound(`No route ${request.method} ${bounded(request.url)}`)));
   });
+}
+
+/** The start of something a client sent, short enough to repeat in a message. */
+function bounded(text: string, max = 120): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors it raises while routing, before any hook (a malformed URL
+ * component, a path parameter longer than `maxParamLength`). Answered as problem+json, without
+ * repeating the offending path.
+ */
+export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const known =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? Errors.httpUriTooLong('A path parameter is too long')
+      : err.code === 'FST_ERR_BAD_URL'
+        ? Errors.httpBadRequest('The URL is not valid')
+        : (err.statusCode ?? 500) < 500
+          ? Errors.httpBadRequest()
+          : Errors.internal();
+  void reply.code(known.statusCode).type('application/problem+json').send(toProblem(known));
+}
+
+/**
+ * A complete HTTP/1.1 response carrying `error` as problem+json, for the places below Fastify
+ * where only the socket is at hand; it always closes the connection.
+ */
+export function rawProblemResponse(error: FieldhookError, headers: Record<string, string> = {}): string {
+  const body = JSON.stringify(toProblem(error));
+  const lines = [
+    `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? 'Error'}`,
+    'Content-Type: application/problem+json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${lines.join('\r\n')}\r\n\r\n${body}`;
+}
+
+/** The error for a client error Node's HTTP parser or its timers raised on a connection. */
+export function clientErrorOf(err: NodeJS.ErrnoException): FieldhookError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return Errors.httpHeadersTooLarge();
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return Errors.httpRequestTimeout();
+    default:
+      return Errors.httpBadRequest('The request could not be parsed');
+  }
+}
+
+/**
+ * The server's `clientError` handler (Fastify's `clientErrorHandler`): a malformed request line,
+ * headers too large (431), a request or its headers not received in time (408). Answers a stable
+ * problem+json that never repeats the request, then closes the connection.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  // A response already started on this connection cannot be followed by another.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    socket.end(rawProblemResponse(clientErrorOf(err)), () => socket.destroy());
+    // A client that never reads must not keep the socket either.
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  } else {
+    socket.destroy();
+  }
 }

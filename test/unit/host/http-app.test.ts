@@ -79,4 +79,44 @@ describe('host app', () => {
     expect(Object.keys(doc.paths)).toContain('/v1/things');
     await app.close();
   });
+
+  describe('bounded request targets', () => {
+    const api = () =>
+      buildHostApp([component('api', { routes: async (scope) => void scope.get('/v1/things/:id', async () => ({ ok: true })) })], {
+        logger: silentLogger(),
+        server: { maxUrlLengthBytes: 256 },
+      });
+
+    it('answers a path over HTTP_MAX_URL_LENGTH_BYTES with 414 FH_ERR_HTTP_URI_TOO_LONG, without echoing it', async () => {
+      const app = api();
+      const marker = 'zq'.repeat(5_000);
+      for (const url of [`/v1/things/${marker}`, `/nowhere/${marker}`, `/v1/things/1?q=${marker}`]) {
+        const res = await app.inject({ method: 'GET', url });
+        expect(res.statusCode).toBe(414);
+        expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+        expect(res.json()).toMatchObject({ status: 414, code: 'FH_ERR_HTTP_URI_TOO_LONG' });
+        expect(res.body).not.toContain('zqzq');
+      }
+      expect((await app.inject({ method: 'GET', url: '/v1/things/1' })).statusCode).toBe(200);
+      await app.close();
+    });
+
+    it('answers a path parameter over Fastify’s limit with 414 problem+json, without echoing it', async () => {
+      const app = api();
+      const res = await app.inject({ method: 'GET', url: `/v1/things/${'zq'.repeat(60)}` });
+      expect(res.statusCode).toBe(414);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.json()).toMatchObject({ code: 'FH_ERR_HTTP_URI_TOO_LONG' });
+      expect(res.body).not.toContain('zqzq');
+      await app.close();
+    });
+
+    it('repeats at most the start of an unknown path in the 404', async () => {
+      const app = api();
+      const res = await app.inject({ method: 'GET', url: `/nowhere/${'zq'.repeat(100)}` });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().title.length).toBeLessThan(160);
+      await app.close();
+    });
+  });
 });
