@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { HTTP_SERVER_CONFIG } from '../host/http-config.js';
 import { EVENTS_TOPIC } from '../shared/bus/topics.js';
 import { COMMON_CONFIG } from '../shared/common-config.js';
 import { envBoolean, loadConfig } from '../shared/config.js';
+import { secret } from '../shared/secrets.js';
 import { DEFAULT_DELIVERY_LOOP_OPTIONS } from './delivery-loop.js';
 import { DEFAULT_ENDPOINT_LIMITER } from './endpoint-limiter.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
@@ -26,19 +28,23 @@ const limiter = DEFAULT_ENDPOINT_LIMITER;
  */
 export const DISPATCH_CONFIG = {
   ...COMMON_CONFIG,
+  // The standalone dispatcher serves HTTP too: the same server limits as `fieldhook start`.
+  ...HTTP_SERVER_CONFIG,
   DISPATCH_DB_PATH: z
     .string()
     .optional()
     .describe('SQLite file holding subscriptions, the outbox and the delivery log; `:memory:` for tests; unset = `<DATA_DIR>/dispatch.sqlite`.'),
   DISPATCH_LISTEN_HOST: z.string().default('127.0.0.1').describe('Address the standalone dispatcher API listens on.'),
   DISPATCH_LISTEN_PORT: int().max(65535).default(8383).describe('Port of the standalone dispatcher API (0 = any free port).'),
-  ADMIN_TOKEN: z
-    .string()
-    .min(16)
-    .optional()
-    .describe(
-      'Bearer token required on `/v1/subscriptions`, `/v1/deliveries` and `/v1/events` (at least 16 characters). Unset = those routes refuse every request.',
-    ),
+  ADMIN_TOKEN: secret(
+    z
+      .string()
+      .min(16)
+      .optional()
+      .describe(
+        'Bearer token required on `/v1/subscriptions`, `/v1/deliveries` and `/v1/events` (at least 16 characters). Unset = those routes refuse every request.',
+      ),
+  ),
   WEBHOOK_TIMEOUT_MS: int(1).default(loop.timeoutMs).describe('Whole-request timeout of one delivery attempt, in ms.'),
   WEBHOOK_RETRY_SCHEDULE_MS: json(z.array(int()).min(1))
     .default(() => [...retry.scheduleMs])
@@ -81,7 +87,7 @@ export const DISPATCH_CONFIG = {
     .optional()
     .describe(`MQTT broker URL; when set, events published on \`${EVENTS_TOPIC}\` are accepted into the outbox. Unset = no bus consumer.`),
   DISPATCH_MQTT_USERNAME: z.string().optional().describe('Dispatcher login on that broker.'),
-  DISPATCH_MQTT_PASSWORD: z.string().optional().describe('Dispatcher password on that broker.'),
+  DISPATCH_MQTT_PASSWORD: secret(z.string().optional().describe('Dispatcher password on that broker.')),
 } satisfies Record<string, z.ZodType>;
 
 export type DispatchConfig = z.infer<z.ZodObject<typeof DISPATCH_CONFIG>>;

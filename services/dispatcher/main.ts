@@ -1,4 +1,5 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { httpServerOptions } from '../host/http-config.js';
 import { runHost } from '../host/run-host.js';
 import { createLogger } from '../shared/logger.js';
 import { buildDispatcher } from './build-dispatcher.js';
@@ -13,6 +14,7 @@ const host = await runHost([buildDispatcher({ config, logger })], {
   logger,
   registry,
   http: { host: config.DISPATCH_LISTEN_HOST, port: config.DISPATCH_LISTEN_PORT },
+  server: httpServerOptions(config),
 });
 logger.info({ address: host.url }, 'dispatcher listening');
 // A parent process (tests, supervisors) can read the bound address from this line.

@@ -6,9 +6,11 @@ import { buildIngestor } from '../ingestor/build-ingestor.js';
 import { buildPredictor } from '../predictor/build-predictor.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import type { Component } from '../shared/component.js';
+import { prepareDataDir } from '../shared/data-dir.js';
 import type { InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import type { PIPELINE_CONFIG } from './config.js';
+import { httpServerOptions } from './http-config.js';
 import { createInfluxComponent } from './influxdb-component.js';
 import { runHost, type RunningHost } from './run-host.js';
 
@@ -24,6 +26,8 @@ export interface RunningFieldhook extends RunningHost {
  * one), the ingestor with its broker, the dispatcher and the predictor, in one host. Wiring only.
  */
 export async function startFieldhook(config: PipelineConfig, logger: Logger, options: { handleSignals?: boolean } = {}): Promise<RunningFieldhook> {
+  // First, before any part opens a file there: DATA_DIR holds secrets (0700, files 0600; warns when looser).
+  prepareDataDir(config.DATA_DIR, logger, config.DISPATCH_DB_PATH && config.DISPATCH_DB_PATH !== ':memory:' ? [config.DISPATCH_DB_PATH] : []);
   const influxdb = createInfluxComponent(
     { url: config.INFLUX_URL, token: config.INFLUX_TOKEN, bucket: config.INFLUX_BUCKET, createDatabase: config.INFLUX_CREATE_DATABASE, dataDir: config.DATA_DIR },
     logger,
@@ -33,11 +37,12 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
   // The registry is shared state of the process, not of one part: closed after every part stopped.
   const deviceRegistry: Component = { name: 'devices', start: async () => {}, stop: async () => devices.close() };
   const ingestor = buildIngestor({ config, logger, devices, influx });
-  // Events reach the dispatcher in-process (publish) or on the bus, through the same broker.
-  const dispatcher = buildDispatcher({ config, logger, bus: ingestor.busConnection });
+  // Events reach the dispatcher in-process (publish) or on the bus, through the same broker; each
+  // part logs in to the embedded broker as itself.
+  const dispatcher = buildDispatcher({ config, logger, bus: () => ingestor.busConnection('dispatcher') });
   const components: Component[] = [influxdb, deviceRegistry, ingestor, dispatcher];
   if (config.PREDICT_ENABLED) {
-    components.push(buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: ingestor.busConnection }));
+    components.push(buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor') }));
   }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -45,9 +50,10 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
     logger,
     registry,
     http: { host: config.HTTP_HOST, port: config.HTTP_PORT },
+    server: httpServerOptions(config),
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
   });
-  logger.info({ httpUrl: host.url, influxUrl: influxdb.url, mqtt: ingestor.busConnection().url }, 'fieldhook is running');
+  logger.info({ httpUrl: host.url, influxUrl: influxdb.url, mqtt: ingestor.busConnection('bus').url }, 'fieldhook is running');
   return { ...host, publish: (event) => dispatcher.publish(event) };
 }

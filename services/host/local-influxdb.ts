@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../shared/data-dir.js';
 import type { Logger } from '../shared/logger.js';
 import { freePort, startProcess, waitUntil, type ManagedProcess } from '../shared/child-process.js';
 
@@ -63,6 +64,8 @@ export interface StartInfluxOptions {
 /** Start influxd on loopback with its data under `dataDir`, and wait for `/ping`. */
 export async function startInfluxDB(options: StartInfluxOptions): Promise<RunningInfluxDB> {
   const binary = ensureInfluxd();
+  // Under DATA_DIR, next to the secrets: only fieldhook's user may enter (influxd creates what is inside).
+  ensurePrivateDir(options.dataDir);
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const env = {

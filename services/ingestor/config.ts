@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COMMON_CONFIG } from '../shared/common-config.js';
 import { envBoolean } from '../shared/config.js';
+import { secret } from '../shared/secrets.js';
 import { DEFAULT_INGEST_OPTIONS } from './ingest.js';
 import { DEFAULT_INFLUX_WRITER_OPTIONS } from './influx-writer.js';
 import { DEFAULT_MQTT_CONSUMER_OPTIONS } from './mqtt-consumer.js';
@@ -23,7 +24,7 @@ export const INGEST_CONFIG = {
   TLS_CERT_FILE: z.string().optional().describe('PEM certificate: serve HTTPS (and MQTT over TLS on the embedded broker)'),
   TLS_KEY_FILE: z.string().optional().describe('PEM private key for TLS_CERT_FILE'),
   INFLUX_URL: z.string().url().optional().describe('InfluxDB base URL; unset = start a local InfluxDB 1.8 under DATA_DIR'),
-  INFLUX_TOKEN: z.string().default('').describe('API token (2.x/3.x) or `user:password` (1.8)'),
+  INFLUX_TOKEN: secret(z.string().default('').describe('API token (2.x/3.x) or `user:password` (1.8)')),
   INFLUX_ORG: z.string().default('fieldhook').describe('Organisation (2.x/Cloud; ignored by 1.8)'),
   INFLUX_BUCKET: z.string().default('fieldhook').describe('Bucket (2.x) or `database/retention-policy` (1.8)'),
   INFLUX_CREATE_DATABASE: envBoolean().default(true).describe('On 1.x, create the database at start if missing'),
@@ -34,7 +35,7 @@ export const INGEST_CONFIG = {
   INFLUX_RETRY_MAX_MS: z.coerce.number().int().positive().default(writer.retryMaxMs).describe('Longest retry delay (Retry-After wins)'),
   MQTT_URL: z.string().optional().describe('External broker (mqtt://, mqtts://); unset = embedded broker'),
   MQTT_USERNAME: z.string().optional().describe('Ingestor login on the external broker'),
-  MQTT_PASSWORD: z.string().optional().describe('Ingestor password on the external broker'),
+  MQTT_PASSWORD: secret(z.string().optional().describe('Ingestor password on the external broker')),
   MQTT_PROTOCOL_VERSION: z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)])).default(5).describe('5, or 4 (3.1.1) for brokers without MQTT 5'),
   MQTT_GROUP: z.string().default(mqtt.group).describe('Shared-subscription group of all ingestor instances'),
   MQTT_CLIENT_ID_PREFIX: z.string().default(mqtt.clientIdPrefix).describe('Stable client id prefix (persistent sessions); unique per instance'),
@@ -42,8 +43,8 @@ export const INGEST_CONFIG = {
   MQTT_LISTEN_HOST: z.string().default('0.0.0.0').describe('Embedded broker: listen address'),
   MQTT_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(1883).describe('Embedded broker: MQTT port'),
   MQTT_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(8883).describe('Embedded broker: MQTT over TLS port (with TLS_CERT_FILE)'),
-  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576).describe('Largest request body (413 above)'),
-  INGEST_MAX_BATCH: z.coerce.number().int().positive().default(5_000).describe('Most readings per request (413 above)'),
+  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576).describe('Largest request body or MQTT payload (413, or refused on the device errors topic, above)'),
+  INGEST_MAX_BATCH: z.coerce.number().int().positive().default(5_000).describe('Most readings per request or MQTT message (413, or refused on the device errors topic, above)'),
   INGEST_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(rules.maxFutureMs).describe('Readings further ahead of the server clock are refused'),
   INGEST_MAX_AGE_MS: z.coerce.number().int().positive().default(rules.maxAgeMs).describe('Oldest back-filled reading accepted'),
   INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600).describe('HTTP requests per device per minute; 0 = off'),

@@ -17,7 +17,7 @@ export const Errors = {
     'FH_ERR_AUTH_MISSING',
     401,
     'Send Authorization: Bearer <device secret> or webhook-* signature headers',
-    'The request carries no device credential, or a signed request names no device.',
+    'The request carries no device credential, or a signed request lacks one of the three `webhook-*` headers.',
   ),
   authInvalid: defineError('FH_ERR_AUTH_INVALID', 401, 'Unknown credential', 'The bearer secret belongs to no device, or the MQTT password is wrong.'),
   authSignatureInvalid: defineError(

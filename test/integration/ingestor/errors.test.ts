@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { NewDevice } from '../../../services/registry/device.js';
 import { createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { TTN_UPLINK } from '../../fixtures/lorawan.js';
 
 const influxUrl = inject('influxUrl');
 const database = `errors_${process.pid}`;
@@ -84,6 +85,7 @@ describe('ingest refusals: every bad input gets its own code', () => {
     ['source outside allowed networks', () => post(bearer('lan-only'), [reading('lan-only', 1)]), 403, 'FH_ERR_AUTH_NETWORK_FORBIDDEN'],
     ['another device’s reading', () => post(bearer('n-1'), [reading('n-2', 1)]), 403, 'FH_ERR_AUTH_DEVICE_FORBIDDEN'],
     ['unsupported media type', () => fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { ...bearer('n-1'), 'content-type': 'text/csv' }, payload: 'a,b' }), 415, 'FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE'],
+    ['a valid reading as text/plain', () => fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { ...bearer('n-1'), 'content-type': 'text/plain' }, payload: JSON.stringify([reading('n-1', 3)]) }), 415, 'FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE'],
     ['unknown route', () => fx.app.inject({ method: 'GET', url: '/v1/nothing' }), 404, 'FH_ERR_HTTP_NOT_FOUND'],
   ];
 
@@ -103,10 +105,12 @@ describe('ingest refusals: every bad input gets its own code', () => {
       expect(res.json()).toMatchObject({ accepted: 1 });
     });
 
-    it('takes the device from the body when the header is absent', async () => {
+    it('refuses a signed request without the fieldhook-device header, even when the body names one device', async () => {
+      // The device is checked before the body is read, so it cannot come from the body.
       const payload = JSON.stringify([{ device: 'n-2', ts: now(), id: 'from-body', values: { rssi: -70 } }]);
       const res = await post(signed(secrets['n-2']!, payload), payload);
-      expect(res.statusCode).toBe(202);
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ code: 'FH_ERR_AUTH_SIGNED_DEVICE_MISSING' });
     });
 
     it('refuses a body changed after signing', async () => {
@@ -239,5 +243,51 @@ describe('ingest under pressure', () => {
     // Another device has its own budget.
     expect((await send(b.secret, 'r-2', 1)).statusCode).toBe(202);
     await fx.close();
+  });
+});
+
+describe('impossible dates are refused end to end', () => {
+  let fx: IngestFixture;
+  let device: string;
+  let gateway: string;
+
+  beforeAll(async () => {
+    const db = `dates_${process.pid}`;
+    await createDatabase(influxUrl, db);
+    // Ten years of back-fill, so only the calendar decides, not the age of the date.
+    fx = createIngestFixture({ influxUrl, database: db, config: { INGEST_MAX_AGE_MS: String(10 * 365 * 86_400_000) } });
+    device = (await fx.devices.add({ id: 'cal-1', farm: 'farm-c', field: 'f', kind: 'device' })).secret;
+    gateway = (await fx.devices.add({ id: 'ns-cal', farm: 'farm-c', field: 'f', kind: 'gateway' })).secret;
+    await fx.devices.add({ id: '70b3d57ed005a1b2', farm: 'farm-c', field: 'f', kind: 'device', gateway: 'ns-cal' });
+    await fx.ingestor.start();
+  });
+  afterAll(() => fx.close());
+
+  const post = (url: string, secret: string, payload: unknown) =>
+    fx.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+
+  it.each([
+    ['31 November', '2026-11-31T04:30:00Z'],
+    ['31 November, in the past', '2024-11-31T04:30:00Z'],
+    ['30 February', '2024-02-30T04:30:00Z'],
+    ['29 February of a common year', '2023-02-29T04:30:00Z'],
+    ['31 April, with an offset', '2025-04-31T10:00:00+02:00'],
+  ])('%s (%s) → FH_ERR_READING_TS_INVALID', async (_name, ts) => {
+    const res = await post('/v1/readings', device, [{ ts, values: { rssi: -80 } }]);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'FH_ERR_INGEST_ALL_REFUSED', refused: [{ index: 0, code: 'FH_ERR_READING_TS_INVALID', field: 'ts' }] });
+  });
+
+  it('accepts 29 February of a leap year', async () => {
+    const res = await post('/v1/readings', device, [{ ts: '2024-02-29T04:30:00Z', values: { rssi: -80 } }]);
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({ accepted: 1 });
+  });
+
+  it('refuses a TTN uplink received on 31 November', async () => {
+    const uplink = { ...TTN_UPLINK, uplink_message: { ...TTN_UPLINK.uplink_message, received_at: '2024-11-31T10:00:00Z' } };
+    const res = await post('/v1/uplinks/ttn', gateway, uplink);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ refused: [{ code: 'FH_ERR_READING_TS_INVALID', field: 'ts' }] });
   });
 });
