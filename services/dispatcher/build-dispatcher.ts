@@ -7,7 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { createBusConsumer } from './bus-consumer.js';
 import { dispatchDbPath, type DispatchConfig } from './config.js';
 import { createDeliveryLoop } from './delivery-loop.js';
-import { DEFAULT_PRUNE_INTERVAL_MS, createDeliveryPruner } from './delivery-pruner.js';
+import { DEFAULT_DELIVERY_PRUNER_OPTIONS, createDeliveryPruner } from './delivery-pruner.js';
 import { createDispatchService, type DispatchService } from './dispatch-service.js';
 import { createEndpointLimiter } from './endpoint-limiter.js';
 import type { PublishInput, PublishResult } from './events.js';
@@ -136,7 +136,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       ...(options.random ? { random: options.random } : {}),
     },
   );
-  const pruner = createDeliveryPruner({ store, clock, logger }, { retentionMs: config.DELIVERY_RETENTION_MS, intervalMs: DEFAULT_PRUNE_INTERVAL_MS });
+  const pruner = createDeliveryPruner({ store, clock, logger }, { retentionMs: config.DELIVERY_RETENTION_MS, intervalMs: DEFAULT_DELIVERY_PRUNER_OPTIONS.intervalMs });
   const busConnection = options.bus ?? (() => configuredBus(config));
 
   const routes: FastifyPluginAsync = async (scope) => {

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DELIVERY_PRUNER_OPTIONS } from './delivery-pruner.js';
+import { DEFAULT_SECRET_ROTATION_OVERLAP_MS } from './dispatch-service.js';
 import { HTTP_SERVER_CONFIG } from '../host/http-config.js';
 import { EVENTS_TOPIC } from '../shared/bus/topics.js';
 import { COMMON_CONFIG } from '../shared/common-config.js';
@@ -68,7 +70,7 @@ export const DISPATCH_CONFIG = {
     .default(limiter.cooldownMs)
     .describe('How long an open breaker holds deliveries before one probe attempt, in ms; doubles up to 16x while probes fail.'),
   WEBHOOK_SECRET_ROTATION_OVERLAP_MS: int()
-    .default(24 * 3_600_000)
+    .default(DEFAULT_SECRET_ROTATION_OVERLAP_MS)
     .describe('After a secret rotation the old secret keeps signing (alongside the new one) for this long, in ms.'),
   WEBHOOK_HTTPS_ONLY: envBoolean().default(DEFAULT_SSRF_POLICY.httpsOnly).describe('Refuse `http:` subscription URLs (allow-listed ones included).'),
   WEBHOOK_ALLOW_CIDRS: json(z.record(z.string(), z.array(z.string())))
@@ -77,7 +79,7 @@ export const DISPATCH_CONFIG = {
       'Per-farm allow-list of otherwise refused address ranges, as JSON `{"<farm>": ["192.168.10.0/24"], "*": [...]}`; a subscription may reach an address if `*` lists it or every farm in its `farms` filter does. `{}` = no private targets.',
     ),
   DELIVERY_RETENTION_MS: int(1)
-    .default(30 * 24 * 3_600_000)
+    .default(DEFAULT_DELIVERY_PRUNER_OPTIONS.retentionMs)
     .describe('Finished deliveries, their attempts and events are pruned after this long, in ms.'),
   DISPATCH_POLL_INTERVAL_MS: int(10)
     .default(loop.pollIntervalMs)

@@ -9,8 +9,12 @@ export interface DeliveryPrunerOptions {
   intervalMs: number;
 }
 
-/** Hourly: the delivery log is for recent history, not an archive. */
-export const DEFAULT_PRUNE_INTERVAL_MS = 3_600_000;
+export const DEFAULT_DELIVERY_PRUNER_OPTIONS: Readonly<DeliveryPrunerOptions> = Object.freeze({
+  /** 30 days: long enough to answer "was it delivered last month?", short enough to stay small. */
+  retentionMs: 30 * 24 * 3_600_000,
+  /** Hourly: the delivery log is for recent history, not an archive. */
+  intervalMs: 3_600_000,
+});
 
 export interface DeliveryPruner {
   /** Prune now, then every `intervalMs`. */

@@ -57,9 +57,13 @@ export interface DispatchServiceDeps {
   wake(): void;
   /** A subscription was re-enabled or changed: forget its breaker state. */
   resetEndpoint(id: string): void;
+  /** After a rotation the old secret keeps signing next to the new one this long, ms. */
   secretRotationOverlapMs: number;
   onAccepted(n: number): void;
 }
+
+/** A day: receivers deployed once a day pick up the new secret before the old one stops signing. */
+export const DEFAULT_SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 function assertFilters(events: string[] | undefined): void {
   for (const e of events ?? []) if (!isValidTypePattern(e)) throw Errors.subscriptionInvalidFilter(`Invalid event type filter: ${e}`);

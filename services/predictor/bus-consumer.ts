@@ -14,6 +14,12 @@ export interface PredictorBusOptions {
   group: string;
 }
 
+export const DEFAULT_PREDICTOR_BUS_OPTIONS: Readonly<PredictorBusOptions> = Object.freeze({
+  clientId: 'fieldhook-predict',
+  /** With several partitions, partition `p` of `n` subscribes in group `<group>-<p>of<n>` (partition.ts). */
+  group: 'fieldhook-predict',
+});
+
 export function createPredictorBusConsumer(
   connection: BusConnection,
   deps: { apply(key: string, readings: WindowReading[]): void; logger: Logger },

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { envBoolean } from '../shared/config.js';
+import { DEFAULT_PREDICTOR_BUS_OPTIONS } from './bus-consumer.js';
 import { DEFAULT_DECISION_OPTIONS } from './decision.js';
+import { DEFAULT_EVALUATOR_OPTIONS } from './evaluator.js';
+import { DEFAULT_MODEL_POLL_MS } from './model-holder.js';
+import { DEFAULT_PARTITIONING } from './partition.js';
+import { DEFAULT_SCHEDULER_OPTIONS } from './scheduler.js';
 
 const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 const int = (min = 0) => z.coerce.number().int().min(min);
 const decision = DEFAULT_DECISION_OPTIONS;
 
@@ -16,18 +20,18 @@ export const PREDICT_CONFIG = {
   PREDICT_ENABLED: envBoolean().default(true).describe('Run the predictor in `fieldhook start`'),
   PREDICT_MODEL_PATH: z.string().default('models/irrigation/model.onnx').describe('ONNX irrigation model; reloaded when the file changes'),
   PREDICT_MODEL_CARD_PATH: z.string().default('models/irrigation/model.json').describe('Model card checked against the model and the feature code'),
-  PREDICT_MODEL_POLL_MS: int(100).default(5_000).describe('How often the model file is checked for changes'),
+  PREDICT_MODEL_POLL_MS: int(100).default(DEFAULT_MODEL_POLL_MS).describe('How often the model file is checked for changes'),
   PREDICT_HORIZON_H: z.coerce.number().positive().max(48).default(decision.horizonH).describe('Advise irrigation when depletion is predicted to reach RAW within this many hours'),
   PREDICT_CLEAR_FRACTION: z.coerce.number().min(0).max(1).default(decision.clearFraction).describe('Advice is cleared when depletion falls below this fraction of RAW (refilled)'),
   PREDICT_COOLDOWN_MS: int().default(decision.cooldownMs).describe('No new advice for a field this soon after its last advice or clearance'),
   PREDICT_ADVICE_VALIDITY_MS: int(MINUTE_MS).default(decision.validityMs).describe('`valid_until` of an advice, from its issue time'),
-  PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(3 * HOUR_MS).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
-  PREDICT_INTERVAL_MS: int(1_000).default(15 * MINUTE_MS).describe('Every field is re-evaluated this often, even without new readings'),
-  PREDICT_DEBOUNCE_MS: int().default(20).describe('Readings arriving within this delay are evaluated in one batch'),
-  PREDICT_MQTT_GROUP: z.string().default('fieldhook-predict').describe('Shared-subscription group prefix of the predictor instances (one group per partition)'),
-  PREDICT_PARTITIONS: int(1).max(1024).default(1).describe('Predictor instances splitting the fields (by a hash of farm/field)'),
-  PREDICT_PARTITION: int(0).default(0).describe('This instance\'s partition, 0 … PREDICT_PARTITIONS − 1'),
-  PREDICT_MQTT_CLIENT_ID: z.string().default('fieldhook-predict').describe('Stable client id of this predictor (persistent session); unique per instance'),
+  PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(DEFAULT_EVALUATOR_OPTIONS.staleAfterMs).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
+  PREDICT_INTERVAL_MS: int(1_000).default(DEFAULT_SCHEDULER_OPTIONS.intervalMs).describe('Every field is re-evaluated this often, even without new readings'),
+  PREDICT_DEBOUNCE_MS: int().default(DEFAULT_SCHEDULER_OPTIONS.debounceMs).describe('Readings arriving within this delay are evaluated in one batch'),
+  PREDICT_MQTT_GROUP: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.group).describe('Shared-subscription group prefix of the predictor instances (one group per partition)'),
+  PREDICT_PARTITIONS: int(1).max(1024).default(DEFAULT_PARTITIONING.partitions).describe('Predictor instances splitting the fields (by a hash of farm/field)'),
+  PREDICT_PARTITION: int(0).default(DEFAULT_PARTITIONING.partition).describe('This instance\'s partition, 0 … PREDICT_PARTITIONS − 1'),
+  PREDICT_MQTT_CLIENT_ID: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.clientId).describe('Stable client id of this predictor (persistent session); unique per instance'),
 };
 
 export type PredictConfig = z.infer<z.ZodObject<typeof PREDICT_CONFIG>>;

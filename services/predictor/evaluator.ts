@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
-import { decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
+import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
 import type { FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
@@ -19,6 +19,12 @@ export interface EvaluatorOptions extends DecisionOptions {
   /** Soil moisture or weather older than this makes the field stale, ms. */
   staleAfterMs: number;
 }
+
+export const DEFAULT_EVALUATOR_OPTIONS: Readonly<EvaluatorOptions> = Object.freeze({
+  ...DEFAULT_DECISION_OPTIONS,
+  /** 3 h: hourly sensors may miss two reports before a field is called stale. */
+  staleAfterMs: 3 * HOUR_MS,
+});
 
 /** A field as the evaluator needs it. */
 export interface EvaluatedField {

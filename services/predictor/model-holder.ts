@@ -16,9 +16,11 @@ export interface ModelIdentity {
 }
 
 export interface ModelHolderOptions extends IrrigationModelOptions {
-  /** How often the files are polled for changes, ms (polling also works on network mounts). Default 5,000. */
+  /** How often the files are polled for changes, ms (polling also works on network mounts). Default `DEFAULT_MODEL_POLL_MS`. */
   pollMs: number;
 }
+
+export const DEFAULT_MODEL_POLL_MS = 5_000;
 
 export interface ModelHolder {
   /** Load the model (throws FH_ERR_PREDICT_MODEL_INVALID) and start watching its files. */

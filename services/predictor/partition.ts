@@ -23,6 +23,9 @@ export interface Partitioning {
   partition: number;
 }
 
+/** One instance owns every field. */
+export const DEFAULT_PARTITIONING: Readonly<Partitioning> = Object.freeze({ partitions: 1, partition: 0 });
+
 export function ownsField(p: Partitioning, key: string): boolean {
   return p.partitions <= 1 || fieldHash(key) % p.partitions === p.partition;
 }

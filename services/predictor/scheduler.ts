@@ -9,6 +9,13 @@ export interface SchedulerOptions {
   debounceMs: number;
 }
 
+export const DEFAULT_SCHEDULER_OPTIONS: Readonly<SchedulerOptions> = Object.freeze({
+  /** 15 min: a sensor that falls silent is noticed within a quarter of an hour of its threshold. */
+  intervalMs: 15 * 60_000,
+  /** 20 ms: a gateway's burst of readings becomes one round. */
+  debounceMs: 20,
+});
+
 export interface RoundRunner<R> {
   /** Evaluate the given field keys, or every field when undefined. */
   run(keys: readonly string[] | undefined): Promise<R>;
