@@ -3,7 +3,7 @@
  * next to that InfluxDB's own ceiling measured in the same run. Loopback only, bounded in count
  * and time. Prints a Markdown table.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -16,6 +16,7 @@ import { readingToLine } from '../services/ingestor/line-protocol.js';
 import { exportMosquitto } from '../services/registry/mosquitto-export.js';
 import { createSqliteDeviceRepository } from '../services/registry/sqlite-devices.js';
 import { deviceReadingsTopic } from '../services/shared/bus/topics.js';
+import { rssMb } from './lib/process-stats.js';
 
 const HTTP_READINGS = Number(process.env.BENCH_HTTP_READINGS ?? 200_000);
 const MQTT_READINGS = Number(process.env.BENCH_MQTT_READINGS ?? 40_000);
@@ -173,16 +174,6 @@ async function latency(url: string, secret: string): Promise<{ p50: number; p99:
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, n: latencies.length };
-}
-
-function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
-  let status: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return 0; // the process has exited: the phase itself reports why
-  }
-  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
 }
 
 /** Run `phase` while sampling the ingestor's RSS every 50 ms; the row gets the peak. */
