@@ -189,7 +189,11 @@ export function parseReading(input: unknown, rules: ReadingRules, nowMs: number)
   const values: Record<string, number> = {};
   let count = 0;
   // Own keys only; the table has no prototype, so `constructor` or `__proto__` is an unknown quantity.
-  for (const [name, value] of Object.entries(rawValues)) {
+  // Walked lazily: a reading with thousands of names is refused at the first unknown one, not
+  // after listing them all.
+  for (const name in rawValues) {
+    if (!Object.hasOwn(rawValues, name)) continue;
+    const value = (rawValues as Record<string, unknown>)[name];
     const spec = quantitySpec(rules.quantities, name);
     if (!spec) return refuse(Errors.readingUnknownQuantity.code, `Unknown quantity ${echo(name)}`, `values.${echo(name)}`);
     if (typeof value !== 'number') {

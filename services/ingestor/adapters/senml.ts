@@ -23,12 +23,19 @@ export interface SenmlItem {
 export interface SenmlLimits {
   /** Longest record name `n`; a longer one cannot be a quantity. */
   maxNameLength: number;
+  /**
+   * Most readings a pack may make (the ingest batch limit). The pack is refused as soon as it makes
+   * one more, before the rest is read: a large pack costs no more than a full batch.
+   */
+  maxReadings: number;
 }
 
 /** Defaults of {@link SenmlLimits}. */
 export const DEFAULT_SENML_LIMITS: Readonly<SenmlLimits> = Object.freeze({
   /** Characters of a record name: the longest quantity name, {@link MAX_QUANTITY_NAME_LENGTH}. */
   maxNameLength: MAX_QUANTITY_NAME_LENGTH,
+  /** The default ingest batch limit (`INGEST_MAX_BATCH`). */
+  maxReadings: 5_000,
 });
 
 type Convert = (v: number) => number;
@@ -104,7 +111,12 @@ export function fromSenml(body: unknown, limits: Readonly<SenmlLimits> = DEFAULT
     const ts = Math.round(seconds * 1000);
     const key = `${device ?? ''}@${ts}`;
     let reading = readings.get(key);
-    if (!reading) readings.set(key, (reading = { device, ts, values: new Map() }));
+    if (!reading) {
+      if (readings.size >= limits.maxReadings) {
+        throw Errors.ingestBatchTooLarge(`At most ${limits.maxReadings} readings per request`, { maxBatchItems: limits.maxReadings });
+      }
+      readings.set(key, (reading = { device, ts, values: new Map() }));
+    }
     reading.values.set(quantity, convert(v));
   });
   // fromEntries defines own properties: a `__proto__` name stays a (refused) quantity name.

@@ -19,6 +19,22 @@ describe('SenML adapter (RFC 8428)', () => {
     ]);
   });
 
+  it('refuses a pack that makes more readings than the batch limit, before reading the rest of it', () => {
+    const limits = { ...DEFAULT_SENML_LIMITS, maxReadings: 3 };
+    const pack = (n: number) => [
+      { bn: 'urn:dev:id:n-1', bt: 1.7e9, n: 'rssi', v: -70 },
+      ...Array.from({ length: n - 1 }, (_, i) => ({ n: 'rssi', v: -70, t: i + 1 })),
+    ];
+    expect(fromSenml(pack(3), limits)).toHaveLength(3);
+    // The fourth reading is refused; a record after it that would throw is never reached.
+    expect(() => fromSenml([...pack(4), { n: 'rssi', v: 'not a number', t: 99 }], limits)).toThrow(
+      expect.objectContaining({ code: 'FH_ERR_INGEST_BATCH_TOO_LARGE', statusCode: 413 }),
+    );
+    // Several quantities of one reading are one reading.
+    expect(fromSenml([...pack(3), { n: 'soil_moisture', v: 0.2, t: 2 }], limits)).toHaveLength(3);
+    expect(DEFAULT_SENML_LIMITS.maxReadings).toBe(5_000);
+  });
+
   it('leaves the device to the credential when there is no base name', () => {
     expect(fromSenml([{ n: 'rssi', u: 'dBW', v: -110, t: 1.796e9 }])).toEqual([{ ts: 1.796e12, values: { rssi: -80 } }]);
   });
