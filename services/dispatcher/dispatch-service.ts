@@ -152,6 +152,8 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       const next = secret ?? generateSecret();
       assertValidSecret(next);
       const now = clock.now();
+      // A secret signs once per subscription: naming one that signs now would add it twice.
+      if ((await store.subscriptions.activeSecrets(id, now)).includes(next)) throw Errors.subscriptionSecretInUse();
       if (!(await store.subscriptions.rotateSecret(id, next, now, deps.secretRotationOverlapMs))) {
         throw Errors.subscriptionNotFound(`Subscription ${id} not found`);
       }

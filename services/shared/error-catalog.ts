@@ -134,6 +134,12 @@ export const Errors = {
     'The server holds `HTTP_MAX_CONNECTIONS` connections, or this source address `HTTP_MAX_CONNECTIONS_PER_ADDRESS`: retry after `Retry-After` seconds; the connection is closed.',
   ),
   httpNotFound: defineError('FH_ERR_HTTP_NOT_FOUND', 404, 'No such route', 'No route matches the method and path.'),
+  httpMethodNotAllowed: defineError(
+    'FH_ERR_HTTP_METHOD_NOT_ALLOWED',
+    405,
+    'Method not allowed on this path',
+    'The path exists but not for this method; `Allow` (and `allowed`) lists the methods it takes.',
+  ),
   internal: defineError('FH_ERR_INTERNAL', 500, 'Internal error', 'An unexpected failure; the details are in the server log, not the response.'),
 
   // Ingest of readings (HTTP, MQTT, LoRaWAN network servers).
@@ -271,6 +277,12 @@ export const Errors = {
     400,
     'A secret is `whsec_` followed by 24 to 64 base64-encoded bytes',
     'The secret is not `whsec_` followed by 24 to 64 base64-encoded bytes.',
+  ),
+  subscriptionSecretInUse: defineError(
+    'FH_ERR_SUBSCRIPTION_SECRET_IN_USE',
+    409,
+    'The subscription already signs with this secret',
+    'A rotation names a secret the subscription signs with now (its current one, or one still in its overlap).',
   ),
   subscriptionInvalidFilter: defineError(
     'FH_ERR_SUBSCRIPTION_INVALID_FILTER',

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { Errors } from '../../shared/error-catalog.js';
+import { code } from '../../shared/openapi.js';
 import type { DispatchService } from '../dispatch-service.js';
 import type { DeliveryStatus } from '../store/types.js';
 import { presentDelivery } from './present.js';
-import { idParams, security } from './schemas.js';
+import { adminDocs, DELIVERY_NOT_FOUND, idParams, security } from './schemas.js';
 
 const ref = { $ref: 'Delivery#' };
 const tags = ['deliveries'];
@@ -45,6 +47,7 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { service: Disp
           200: { type: 'object', properties: { data: { type: 'array', items: ref }, next_after: { type: ['string', 'null'] } } },
         },
       },
+      config: adminDocs(),
     },
     async (request) => {
       const q = request.query;
@@ -64,7 +67,7 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { service: Disp
 
   app.get<{ Params: { id: string } }>(
     '/v1/deliveries/:id',
-    { schema: { tags, security, summary: 'One delivery with every attempt.', params: idParams, response: { 200: ref } } },
+    { schema: { tags, security, summary: 'One delivery with every attempt.', params: idParams, response: { 200: ref } }, config: adminDocs(DELIVERY_NOT_FOUND) },
     async (request) => {
       const { delivery, attempts } = await service.getDelivery(request.params.id);
       return presentDelivery(delivery, attempts);
@@ -81,6 +84,7 @@ export async function deliveryRoutes(app: FastifyInstance, opts: { service: Disp
         params: idParams,
         response: { 202: ref },
       },
+      config: adminDocs({ ...DELIVERY_NOT_FOUND, 409: `${code(Errors.webhookExpired)}: the event is past its \`valid_until\`.` }),
     },
     async (request, reply) => reply.code(202).send(presentDelivery(await service.retryDelivery(request.params.id))),
   );

@@ -1,9 +1,14 @@
 // Brings the `tags`/`summary`/`security` additions to FastifySchema into scope.
 import type {} from '@fastify/swagger';
+import { ID_RULE } from '../../shared/ids.js';
+import { Errors } from '../../shared/error-catalog.js';
+import { code, type RouteDocumentation } from '../../shared/openapi.js';
 
 /** JSON schemas of the dispatcher API; they drive validation and the OpenAPI document. */
 
 const stringList = { type: 'array', items: { type: 'string', minLength: 1, maxLength: 256 }, maxItems: 256 } as const;
+/** Farms and fields are ids (services/shared/ids.ts): a filter naming anything else matches nothing. */
+const idList = { type: 'array', items: { type: 'string', pattern: `^${ID_RULE}$` }, maxItems: 256 } as const;
 const epochOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
 
 export const subscriptionSchema = {
@@ -31,8 +36,8 @@ export const subscriptionInputProps = {
   url: { type: 'string', minLength: 1, maxLength: 2048 },
   description: { type: 'string', maxLength: 1024 },
   events: { ...stringList, minItems: 1, description: 'Event types; `*` = all pipeline events; `irrigation.*` = a family.' },
-  farms: { ...stringList, description: 'Only events of these farms; empty = all farms.' },
-  fields: { ...stringList, description: 'Only events of these fields; empty = all fields.' },
+  farms: { ...idList, description: 'Only events of these farms; empty = all farms.' },
+  fields: { ...idList, description: 'Only events of these fields; empty = all fields.' },
   enabled: { type: 'boolean' },
   rate_limit_per_second: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 10000 },
 } as const;
@@ -77,3 +82,53 @@ export const deliverySchema = {
 export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 export const security = [{ bearerAuth: [] }];
+
+/** An event type filter (`matching.ts` `isValidTypePattern`): `*`, a type, or a family `irrigation.*`. */
+export const EVENT_FILTER_PATTERN = '^(\\*|[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*(\\.\\*|\\.[a-z0-9_]+))$';
+/** A webhook secret (`signer.ts` `assertValidSecret`): `whsec_` and 24 to 64 base64-encoded bytes. */
+export const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$';
+/**
+ * A webhook URL: http(s), no credentials, a host that is a name whose last label starts with a
+ * letter, an IPv4 address (dotted, or one decimal number) or a bracketed IPv6 one (IPv4-mapped
+ * too), an optional port (0 to 65535), then printable ASCII.
+ * The route refuses any other (`FH_ERR_SUBSCRIPTION_INVALID_URL`), so the document and the API
+ * agree; the SSRF policy (address ranges, the allow-list) is the service's to apply on top.
+ */
+const HOST_NAME = '([A-Za-z0-9_-]+\\.)*[A-Za-z][A-Za-z0-9_-]*';
+const IPV4 = '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV6 = '\\[(::[Ff][Ff][Ff][Ff]:((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])|([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|:((:[0-9A-Fa-f]{1,4}){1,7}|:))\\]';
+const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})';
+/** An IPv4 address as one decimal number, 0 to 4294967295 (`http://2130706433/` is 127.0.0.1). */
+const IPV4_NUMBER =
+  '(429496729[0-5]|42949672[0-8][0-9]|4294967[01][0-9]{2}|429496[0-6][0-9]{3}|42949[0-5][0-9]{4}|4294[0-8][0-9]{5}|429[0-3][0-9]{6}|42[0-8][0-9]{7}|4[01][0-9]{8}|[1-3][0-9]{9}|[1-9][0-9]{0,8}|0)';
+export const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(${HOST_NAME}|${IPV4}|${IPV4_NUMBER}|${IPV6})(:${PORT})?([/?#][!-~]*)?$`;
+export const URL_RE = new RegExp(URL_PATTERN);
+
+/**
+ * The subscription input as the service accepts it: the route schema plus what the service checks
+ * itself (filters, secret, URL), so the document promises no more than the API keeps. Fastify keeps
+ * validating with the route schema, and the service answers its own codes for the rest.
+ */
+export function documentedSubscriptionInput(withSecret: boolean): Record<string, unknown> {
+  return {
+    ...subscriptionInputProps,
+    url: {
+      ...subscriptionInputProps.url,
+      pattern: URL_PATTERN,
+      description: `An absolute http(s) URL without credentials; addresses outside the public ranges are refused (${code(Errors.webhookSsrfBlocked)}) unless allow-listed.`,
+    },
+    events: { ...subscriptionInputProps.events, items: { type: 'string', pattern: EVENT_FILTER_PATTERN, maxLength: 256 } },
+    ...(withSecret ? { secret: { type: 'string', pattern: SECRET_PATTERN, description: '`whsec_…`; generated when absent.' } } : {}),
+  };
+}
+
+/** Problems of every admin route. */
+export const ADMIN_PROBLEMS = { 401: `${code(Errors.authUnauthorized)}: no valid admin bearer token.` } as const;
+
+/** Documentation of an admin route: its problems, and whatever else the document needs. */
+export function adminDocs(problems: Record<number, string> = {}, more: Omit<RouteDocumentation, 'problems'> = {}): { openapi: RouteDocumentation } {
+  return { openapi: { ...more, problems: { ...ADMIN_PROBLEMS, ...problems } } };
+}
+
+export const SUBSCRIPTION_NOT_FOUND = { 404: `${code(Errors.subscriptionNotFound)}: no subscription has this id.` } as const;
+export const DELIVERY_NOT_FOUND = { 404: `${code(Errors.webhookDeliveryNotFound)}: no delivery has this id.` } as const;

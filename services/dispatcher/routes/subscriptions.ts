@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Errors } from '../../shared/error-catalog.js';
+import { code } from '../../shared/openapi.js';
 import type { DispatchService } from '../dispatch-service.js';
 import { presentSubscription } from './present.js';
-import { idParams, security, subscriptionInputProps } from './schemas.js';
+import { adminDocs, documentedSubscriptionInput, idParams, SECRET_PATTERN, security, SUBSCRIPTION_NOT_FOUND, subscriptionInputProps, URL_RE } from './schemas.js';
 
 interface SubscriptionBody {
   url?: string;
@@ -16,7 +17,18 @@ interface SubscriptionBody {
 }
 
 const ref = { $ref: 'Subscription#' };
+
+/** The URL shape the document promises (`URL_PATTERN`); the service then applies its SSRF policy. */
+function assertDocumentedUrl(url: string | undefined): void {
+  if (url !== undefined && !URL_RE.test(url)) throw Errors.subscriptionInvalidUrl('Send an http(s) URL with a host name or an IP address, no credentials');
+}
 const tags = ['subscriptions'];
+const json = (schema: Record<string, unknown>) => ({ 'application/json': { schema } });
+/** What the service refuses of an input the route schema lets through. */
+const INPUT_PROBLEMS = {
+  400:
+    `${code(Errors.subscriptionInvalidUrl)}, ${code(Errors.webhookSsrfBlocked)}, ${code(Errors.subscriptionInvalidFilter)}, ${code(Errors.subscriptionInvalidSecret)}: the service refused the URL, a filter or the secret.`,
+} as const;
 
 /** `/v1/subscriptions`: create, list, show, update, delete, rotate-secret, test, recover. */
 export async function subscriptionRoutes(app: FastifyInstance, opts: { service: DispatchService }): Promise<void> {
@@ -37,9 +49,13 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         },
         response: { 201: ref },
       },
+      config: adminDocs(INPUT_PROBLEMS, {
+        body: json({ type: 'object', required: ['url'], additionalProperties: false, properties: documentedSubscriptionInput(true) }),
+      }),
     },
     async (request, reply) => {
       const b = request.body;
+      assertDocumentedUrl(b.url);
       const { subscription, secret } = await service.createSubscription({
         url: b.url!,
         ...(b.events ? { events: b.events } : {}),
@@ -48,7 +64,8 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         ...(b.description !== undefined ? { description: b.description } : {}),
         ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
         ...(b.rate_limit_per_second !== undefined ? { rateLimitPerSecond: b.rate_limit_per_second } : {}),
-        ...(b.secret ? { secret: b.secret } : {}),
+        // An empty secret is a wrong one, not a missing one: it is refused, never replaced.
+        ...(b.secret !== undefined ? { secret: b.secret } : {}),
       });
       return reply.code(201).send({ ...presentSubscription(subscription), secret });
     },
@@ -63,13 +80,14 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         summary: 'List subscriptions.',
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: ref } } } },
       },
+      config: adminDocs(),
     },
     async () => ({ data: (await service.listSubscriptions()).map(presentSubscription) }),
   );
 
   app.get<{ Params: { id: string } }>(
     '/v1/subscriptions/:id',
-    { schema: { tags, security, summary: 'Show one subscription.', params: idParams, response: { 200: ref } } },
+    { schema: { tags, security, summary: 'Show one subscription.', params: idParams, response: { 200: ref } }, config: adminDocs(SUBSCRIPTION_NOT_FOUND) },
     async (request) => presentSubscription(await service.getSubscription(request.params.id)),
   );
 
@@ -84,9 +102,14 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: subscriptionInputProps },
         response: { 200: ref },
       },
+      config: adminDocs(
+        { ...INPUT_PROBLEMS, ...SUBSCRIPTION_NOT_FOUND },
+        { body: json({ type: 'object', additionalProperties: false, minProperties: 1, properties: documentedSubscriptionInput(false) }) },
+      ),
     },
     async (request) => {
       const b = request.body;
+      assertDocumentedUrl(b.url);
       const updated = await service.updateSubscription(request.params.id, {
         ...(b.url !== undefined ? { url: b.url } : {}),
         ...(b.events !== undefined ? { events: b.events } : {}),
@@ -102,7 +125,10 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
 
   app.delete<{ Params: { id: string } }>(
     '/v1/subscriptions/:id',
-    { schema: { tags, security, summary: 'Delete a subscription, its backlog and its delivery log.', params: idParams } },
+    {
+      schema: { tags, security, summary: 'Delete a subscription, its backlog and its delivery log.', params: idParams },
+      config: adminDocs(SUBSCRIPTION_NOT_FOUND, { responses: { 204: { description: 'Deleted.' } } }),
+    },
     async (request, reply) => {
       await service.removeSubscription(request.params.id);
       return reply.code(204).send();
@@ -125,6 +151,14 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
           },
         },
       },
+      config: adminDocs(
+        {
+          400: `${code(Errors.subscriptionInvalidSecret)}: the secret is not \`whsec_\` and 24 to 64 base64-encoded bytes.`,
+          409: `${code(Errors.subscriptionSecretInUse)}: the subscription signs with this secret already.`,
+          ...SUBSCRIPTION_NOT_FOUND,
+        },
+        { bodyOptional: true, body: json({ type: ['object', 'null'], additionalProperties: false, properties: { secret: { type: 'string', pattern: SECRET_PATTERN } } }) },
+      ),
     },
     async (request) => {
       const r = await service.rotateSecret(request.params.id, request.body?.secret);
@@ -142,6 +176,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         params: idParams,
         response: { 202: { type: 'object', properties: { event_id: { type: 'string' }, delivery_id: { type: 'string' } } } },
       },
+      config: adminDocs(SUBSCRIPTION_NOT_FOUND),
     },
     async (request, reply) => {
       const r = await service.sendTest(request.params.id);
@@ -160,6 +195,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         querystring: { type: 'object', required: ['since'], properties: { since: { type: 'string', format: 'date-time' } } },
         response: { 202: { type: 'object', properties: { recovered: { type: 'integer' } } } },
       },
+      config: adminDocs(SUBSCRIPTION_NOT_FOUND),
     },
     async (request, reply) => {
       const since = Date.parse(request.query.since);

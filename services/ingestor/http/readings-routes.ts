@@ -5,6 +5,9 @@ import { fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
 import { Errors } from '../../shared/error-catalog.js';
+import { ID_RULE } from '../../shared/ids.js';
+import { code, type RouteDocumentation } from '../../shared/openapi.js';
+import { CANONICAL_QUANTITIES } from '../../shared/quantities.js';
 import type { IngestService } from '../ingest.js';
 
 declare module 'fastify' {
@@ -74,6 +77,118 @@ function presentedCredential(request: FastifyRequest): { bearer: string } | { de
   return { bearer: secret };
 }
 
+// The OpenAPI document of these routes. Fastify validates none of it: the handlers check every
+// request in code (a signature is over the raw bytes; a refused reading comes back with its index
+// and code), so these schemas live in `config.openapi`, which only the document reads.
+
+/** A reading in the native format; a value outside its quantity's range is refused, like one too old or ahead of the clock. */
+const readingSchema = {
+  type: 'object',
+  required: ['ts', 'values'],
+  properties: {
+    device: { type: 'string', pattern: `^${ID_RULE}$`, description: "The device; a device's own readings may omit it, a gateway names it." },
+    id: { oneOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'integer' }], description: 'De-duplication key.' },
+    ts: {
+      oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }],
+      description: 'ISO 8601 with a zone, or epoch milliseconds; within `INGEST_MAX_AGE_MS` before and `INGEST_MAX_FUTURE_MS` after the server clock.',
+    },
+    values: {
+      type: 'object',
+      minProperties: 1,
+      description: 'Canonical quantities (and those `INGEST_EXTRA_QUANTITIES` declares) in their units.',
+      properties: Object.fromEntries(Object.entries(CANONICAL_QUANTITIES).map(([name, q]) => [name, { type: 'number', minimum: q.min, maximum: q.max, description: q.unit }])),
+    },
+  },
+} as const;
+
+/** A SenML pack (RFC 8428): records of a name and a numeric value, base fields carried forward. */
+const senmlSchema = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    properties: {
+      bn: { type: 'string' },
+      bt: { type: 'number' },
+      bu: { type: 'string' },
+      n: { type: 'string', maxLength: 64 },
+      u: { type: 'string' },
+      v: { type: 'number' },
+      t: { type: 'number' },
+    },
+  },
+} as const;
+
+/** A LoRaWAN network server's uplink; its decoded payload is flattened onto quantities. */
+const chirpstackSchema = {
+  type: 'object',
+  required: ['deviceInfo', 'deduplicationId', 'time', 'object'],
+  properties: {
+    deduplicationId: { type: 'string', minLength: 1 },
+    time: { type: 'string', format: 'date-time' },
+    deviceInfo: { type: 'object', required: ['devEui'], properties: { devEui: { type: 'string', minLength: 1 } } },
+    object: { type: 'object', description: 'The decoded payload.' },
+    rxInfo: { type: 'array', items: { type: 'object', properties: { rssi: { type: 'number' } } } },
+  },
+} as const;
+
+const ttnSchema = {
+  type: 'object',
+  required: ['end_device_ids', 'uplink_message'],
+  properties: {
+    end_device_ids: { type: 'object', required: ['dev_eui'], properties: { dev_eui: { type: 'string', minLength: 1 } } },
+    correlation_ids: { type: 'array', items: { type: 'string' } },
+    received_at: { type: 'string', format: 'date-time' },
+    uplink_message: {
+      type: 'object',
+      required: ['decoded_payload'],
+      properties: {
+        decoded_payload: { type: 'object' },
+        received_at: { type: 'string', format: 'date-time' },
+        f_cnt: { type: 'integer', minimum: 0 },
+        rx_metadata: { type: 'array', items: { type: 'object', properties: { rssi: { type: 'number' } } } },
+      },
+    },
+  },
+} as const;
+
+const outcomeSchema = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer' },
+    duplicates: { type: 'integer' },
+    refused: {
+      type: 'array',
+      items: { type: 'object', properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' }, field: { type: 'string' } } },
+    },
+  },
+  additionalProperties: true,
+} as const;
+
+const INGEST_PROBLEMS: Readonly<Record<number, string>> = {
+  400: `${code(Errors.ingestAllRefused)} (each reading in \`refused\`), ${code(Errors.ingestEmptyBatch)}, ${code(Errors.ingestBadEnvelope)}, ${code(Errors.ingestPayloadTooDeep)}, ${code(Errors.ingestNameTooLong)}, ${code(Errors.authAmbiguous)}.`,
+  401: `${code(Errors.authMissing)}, ${code(Errors.authMalformed)}, ${code(Errors.authInvalid)}, ${code(Errors.authSignatureInvalid)}, ${code(Errors.authSignatureStale)}, ${code(Errors.authSignedDeviceMissing)}, ${code(Errors.deviceUnknown)}.`,
+  403: `${code(Errors.deviceDisabled)}, ${code(Errors.authNetworkForbidden)}, ${code(Errors.authDeviceForbidden)}.`,
+  409: `${code(Errors.authReplayed)}: this \`webhook-id\` was already accepted.`,
+  413: `${code(Errors.httpBodyTooLarge)}, ${code(Errors.ingestBatchTooLarge)}.`,
+  415: `${code(Errors.httpUnsupportedMediaType)}: not one of the media types of the route.`,
+  429: `${code(Errors.ingestRateLimited)}, ${code(Errors.ingestBackpressure)}: retry after \`Retry-After\`.`,
+  503: `${code(Errors.ingestSpoolFull)}: retry after \`Retry-After\`.`,
+};
+
+const accepted = { description: 'Every reading not refused is on disk; refused ones are listed with their index and code.', content: { [JSON_MEDIA_TYPE]: { schema: outcomeSchema } } };
+
+function ingestDocs(body: NonNullable<RouteDocumentation['body']>, more: Partial<RouteDocumentation> = {}): { openapi: RouteDocumentation } {
+  return { openapi: { body, ...more, responses: { 202: accepted, ...more.responses }, problems: INGEST_PROBLEMS } };
+}
+
+/** A request is authenticated by a Bearer secret or, instead, signed (docs/ingest.md); never both. */
+const SIGNED_REQUESTS =
+  'Instead of `Authorization: Bearer <secret>`, a request may be signed (Standard Webhooks): `webhook-id`, `webhook-timestamp`, ' +
+  `\`webhook-signature\` and \`fieldhook-device\` naming the device; a request with both is refused (${code(Errors.authAmbiguous)}).`;
+
+const ingestSchema = (summary: string) => ({ tags: ['ingest'], summary, description: SIGNED_REQUESTS, security: [{ deviceSecret: [] }] });
+
 /**
  * `POST /v1/readings`: one reading or an array; `POST /v1/uplinks/chirpstack|ttn`: a LoRaWAN
  * network server's uplink. 202 = every listed reading is on disk; refused items come back with
@@ -118,9 +233,9 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
    * by `fieldhook-device`, which must exist and be enabled), the media type, the source network.
    * The signature itself needs the body, so it is checked once that is read.
    */
-  const authenticated = (mediaTypes: readonly string[]) => ({
+  const authenticated = (mediaTypes: readonly string[], openapi: { openapi: RouteDocumentation }) => ({
     bodyLimit: opts.bodyLimitBytes,
-    config: opts.rateLimitPerMinute > 0 ? { rateLimit: {} } : {},
+    config: { ...(opts.rateLimitPerMinute > 0 ? { rateLimit: {} } : {}), ...openapi },
     onRequest: async (request: FastifyRequest) => {
       ingest.assertCapacity();
       const presented = presentedCredential(request);
@@ -163,16 +278,31 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     return reply.code(202).send(outcome);
   }
 
-  app.post('/v1/readings', authenticated([JSON_MEDIA_TYPE, SENML_MEDIA_TYPE]), async (request, reply) => {
+  const readingsDocs = ingestDocs({
+    [JSON_MEDIA_TYPE]: { schema: { oneOf: [readingSchema, { type: 'array', minItems: 1, items: readingSchema }] } },
+    [SENML_MEDIA_TYPE]: { schema: senmlSchema },
+  });
+  app.post('/v1/readings', { schema: ingestSchema('Readings: one or an array (native JSON), or a SenML pack.'), ...authenticated([JSON_MEDIA_TYPE, SENML_MEDIA_TYPE], readingsDocs) }, async (request, reply) => {
     if (mediaTypeOf(request) === SENML_MEDIA_TYPE) return ingestItems(request, reply, fromSenml(request.body));
     return ingestItems(request, reply, Array.isArray(request.body) ? request.body : [request.body]);
   });
 
   // LoRaWAN network servers post their uplinks here with a gateway credential (see adapters/lorawan.ts).
-  app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', authenticated([JSON_MEDIA_TYPE]), async (request, reply) => {
+  // ChirpStack posts every event type to this URL; only `up` is read, any other is acknowledged unread.
+  const chirpstackDocs = ingestDocs(
+    { [JSON_MEDIA_TYPE]: { schema: { anyOf: [chirpstackSchema, { description: 'Another event (`?event=` other than `up`): any JSON, not read.' }] } } },
+    {
+      querystring: { type: 'object', properties: { event: { type: 'string', description: 'ChirpStack event type; only `up` carries readings.' } } },
+      responses: { 204: { description: 'An event other than `up`: nothing to store.' } },
+    },
+  );
+  const uplinkSchema = ingestSchema("A LoRaWAN network server's uplink, with a gateway credential.");
+  app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {
     // ChirpStack posts every event type to one URL; only uplinks carry readings.
     if (request.query.event !== undefined && request.query.event !== 'up') return reply.code(204).send();
     return ingestItems(request, reply, [fromChirpStack(request.body)]);
   });
-  app.post('/v1/uplinks/ttn', authenticated([JSON_MEDIA_TYPE]), async (request, reply) => ingestItems(request, reply, [fromTheThingsStack(request.body)]));
+  app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ingestDocs({ [JSON_MEDIA_TYPE]: { schema: ttnSchema } })) }, async (request, reply) =>
+    ingestItems(request, reply, [fromTheThingsStack(request.body)]),
+  );
 };
