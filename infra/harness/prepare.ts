@@ -1,8 +1,10 @@
 import { ensureInfluxd } from './influxdb.js';
 import { ensureMosquitto } from './mosquitto.js';
+import { ensureSchemathesis } from './schemathesis.js';
 
-// `npm run services:prepare`: build/install the real services the tests run against, so that the
-// test run itself starts quickly. Safe to run again: both steps are no-ops once done.
+// `npm run services:prepare`: build/install the real services and tools the tests run against, so
+// that the test run itself starts quickly. Safe to run again: every step is a no-op once done.
 const influxd = ensureInfluxd();
 const mosquitto = ensureMosquitto();
-process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\n`);
+const schemathesis = ensureSchemathesis();
+process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\nschemathesis: ${schemathesis}\n`);
