@@ -830,7 +830,7 @@ function mqttAttackers(ctx: AttackContext, p: ReturnType<typeof payloads>): Prom
   // Other devices' and the process's own topics.
   attackers.push(
     paced(500, bound(500), stop, async (i) => {
-      const topics = [deviceReadingsTopic(GOOD.mqtt), fieldReadingsTopic(FARM, 'f-good'), EVENTS_TOPIC, deviceErrorsTopic(GOOD.mqtt), '$SYS/soak', 'fieldhook/v1/devices/h-mq-topic/readings/extra'];
+      const topics = [deviceReadingsTopic(GOOD.mqtt), fieldReadingsTopic(FARM, 'f-good'), EVENTS_TOPIC, deviceErrorsTopic(GOOD.mqtt), '$SYS/soak', `${deviceReadingsTopic('h-mq-topic')}/extra`];
       const topic = topics[i % topics.length]!;
       const kind = 'MQTT wrong topic';
       let client: MqttClient;

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { fromChirpStack, fromTheThingsStack } from '../adapters/lorawan.js';
-import { fromSenml } from '../adapters/senml.js';
+import { DEFAULT_SENML_LIMITS, fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
 import { Errors } from '../../shared/error-catalog.js';
@@ -278,12 +278,14 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     return reply.code(202).send(outcome);
   }
 
+  // A pack is refused as soon as it makes more readings than a request may carry.
+  const senmlLimits = { ...DEFAULT_SENML_LIMITS, maxReadings: opts.maxBatchItems };
   const readingsDocs = ingestDocs({
     [JSON_MEDIA_TYPE]: { schema: { oneOf: [readingSchema, { type: 'array', minItems: 1, items: readingSchema }] } },
     [SENML_MEDIA_TYPE]: { schema: senmlSchema },
   });
   app.post('/v1/readings', { schema: ingestSchema('Readings: one or an array (native JSON), or a SenML pack.'), ...authenticated([JSON_MEDIA_TYPE, SENML_MEDIA_TYPE], readingsDocs) }, async (request, reply) => {
-    if (mediaTypeOf(request) === SENML_MEDIA_TYPE) return ingestItems(request, reply, fromSenml(request.body));
+    if (mediaTypeOf(request) === SENML_MEDIA_TYPE) return ingestItems(request, reply, fromSenml(request.body, senmlLimits));
     return ingestItems(request, reply, Array.isArray(request.body) ? request.body : [request.body]);
   });
 
