@@ -14,6 +14,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY models ./models
+COPY profiles ./profiles
 ENV FIELDHOOK_DATA_DIR=/data
 EXPOSE 8080 1883
 CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=160", "bin/fieldhook.js", "start"]

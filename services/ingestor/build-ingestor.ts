@@ -23,6 +23,7 @@ import { ingestorReadiness } from './readiness.js';
 import { createSqliteSpool } from './spool/sqlite-spool.js';
 import { createWorkerSpool } from './spool/worker-spool.js';
 import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool } from './spool/spool.js';
+import { loadProfiles, type ProfileSet } from './profiles/load.js';
 
 /** De-duplication keys past the window are pruned hourly: the table stays as small as the window. */
 const DEDUP_PRUNE_INTERVAL_MS = 3_600_000;
@@ -33,6 +34,8 @@ export interface IngestorDeps {
   devices: DeviceRepository;
   influx: InfluxTarget;
   clock?: Clock;
+  /** Device profiles for LoRaWAN uplinks; default: the shipped ones and those of `PROFILES_DIR`, loaded now. */
+  profiles?: ProfileSet;
 }
 
 export interface Ingestor extends Component {
@@ -59,6 +62,8 @@ export interface Ingestor extends Component {
 export function buildIngestor(deps: IngestorDeps): Ingestor {
   const { config, logger, devices } = deps;
   const clock = deps.clock ?? systemClock;
+  // Before anything opens: a bad profile file stops the start (FH_ERR_PROFILE_INVALID, file and path named).
+  const profiles = deps.profiles ?? loadProfiles(config.PROFILES_DIR ? { extraDir: config.PROFILES_DIR } : {});
   const registry = new Registry();
   const spoolOptions = { path: join(config.DATA_DIR, 'spool.db'), consumers: [INFLUX_CONSUMER, BUS_CONSUMER] };
   const spool = config.SPOOL_IN_WORKER ? createWorkerSpool(spoolOptions) : createSqliteSpool(spoolOptions);
@@ -157,6 +162,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
         maxBatchItems: config.INGEST_MAX_BATCH,
         rateLimitPerMinute: config.INGEST_RATE_LIMIT_PER_MINUTE,
+        profiles,
       });
     },
     async start() {

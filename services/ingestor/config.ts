@@ -48,6 +48,7 @@ export const INGEST_CONFIG = {
   INGEST_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(rules.maxFutureMs).describe('Readings further ahead of the server clock are refused'),
   INGEST_MAX_AGE_MS: z.coerce.number().int().positive().default(rules.maxAgeMs).describe('Oldest back-filled reading accepted'),
   INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600).describe('HTTP requests per device per minute; 0 = off'),
+  PROFILES_DIR: z.string().optional().describe('Folder of a farm\'s own device profiles (`<name>.json`), added to the shipped ones (docs/devices.md)'),
   INGEST_EXTRA_QUANTITIES: z
     .preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), quantitySpec))
     .default({})

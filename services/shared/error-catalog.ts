@@ -377,6 +377,27 @@ export const Errors = {
   ),
   predictConfig: defineError('FH_ERR_PREDICT_CONFIG', 500, 'Invalid predictor settings', 'Predictor settings contradict each other (e.g. a partition number above the partition count).'),
 
+  // Device profiles: vendors' decoded payloads mapped onto canonical quantities (docs/devices.md).
+  profileInvalid: defineError(
+    'FH_ERR_PROFILE_INVALID',
+    500,
+    'Invalid device profile',
+    'A device profile file cannot be read or breaks the format; checked at start (file and path inside it listed in `problems`).',
+  ),
+  profileNotFound: defineError('FH_ERR_PROFILE_NOT_FOUND', 404, 'No such device profile', 'A command names a device profile that is neither shipped nor in `PROFILES_DIR`.'),
+  profileNoValue: defineError(
+    'FH_ERR_PROFILE_NO_VALUE',
+    400,
+    'A field has no value the profile can map',
+    "A decoded field named by a profile's mapping is not a number, nor a string holding one (its path in `field`).",
+  ),
+  profileUnmappedField: defineError(
+    'FH_ERR_PROFILE_UNMAPPED_FIELD',
+    400,
+    'A decoded field is not in the profile',
+    'A top-level field of the decoded payload is neither mapped, kept nor ignored by the profile, whose `others` is `refuse`.',
+  ),
+
   // Configuration, checked once at start-up.
   configFile: defineError('FH_ERR_CONFIG_FILE', 500, 'Cannot read the config file', 'The file named by `FIELDHOOK_CONFIG_FILE` cannot be read or is not JSON.'),
   configInvalid: defineError(
@@ -431,6 +452,14 @@ const AREAS: readonly { prefix: string; title: string; note?: string }[] = [
   { prefix: 'MODEL', title: 'Irrigation model' },
   { prefix: 'FIELD', title: 'Field profiles' },
   { prefix: 'PREDICT', title: 'Predictor' },
+  {
+    prefix: 'PROFILE',
+    title: 'Device profiles',
+    note:
+      'A field refused by a profile (`FH_ERR_PROFILE_NO_VALUE`, `FH_ERR_PROFILE_UNMAPPED_FIELD`, or a `FH_ERR_READING_*` code) ' +
+      'does not refuse the uplink while another field maps; when none does, the uplink is refused with `FH_ERR_INGEST_ALL_REFUSED` ' +
+      'listing each field. See docs/devices.md.',
+  },
   { prefix: 'CONFIG', title: 'Configuration' },
   { prefix: 'CLI', title: 'Command line', note: 'The `fieldhook` command prints `{"error": {"code": …, "message": …}}` on stderr and exits with 1.' },
 ];

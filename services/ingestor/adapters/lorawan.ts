@@ -1,6 +1,8 @@
 import { Errors } from '../../shared/error-catalog.js';
 import { MAX_QUANTITY_NAME_LENGTH } from '../../shared/quantities.js';
 import { echo, own } from '../reading.js';
+import type { ProfileSet } from '../profiles/load.js';
+import { applyProfile, type FieldRefusal, type Profile } from '../profiles/profile.js';
 
 /**
  * LoRaWAN network servers' uplink webhooks, mapped onto native readings. The decoded payload
@@ -18,6 +20,25 @@ export interface NativeItem {
   id: string;
   ts: string;
   values: Record<string, unknown>;
+}
+
+/**
+ * An uplink read through a device profile (docs/devices.md): the item, the profile's name and
+ * the fields it could not map. Without a profile, `profile` is undefined and `refused` empty.
+ */
+export interface UplinkItem {
+  item: NativeItem;
+  profile: string | undefined;
+  refused: FieldRefusal[];
+}
+
+/**
+ * How an uplink's decoded payload is read: the profiles loaded, and optionally the profile a
+ * device names in the registry (which wins over what the uplink names).
+ */
+export interface UplinkOptions {
+  limits?: Readonly<FlattenLimits>;
+  profiles?: ProfileSet;
 }
 
 /** How far {@link flatten} follows a codec's grouping before it refuses the payload. */
@@ -122,20 +143,71 @@ function withRssi(values: Record<string, unknown>, rssi: number | undefined): Re
 
 /** ChirpStack v4 HTTP integration, `up` event (JSON marshaler). */
 export function fromChirpStack(body: unknown, limits: Readonly<FlattenLimits> = DEFAULT_FLATTEN_LIMITS): NativeItem {
+  return readChirpStack(body, { limits }).item;
+}
+
+/** A string field, or undefined when it is absent or not a non-empty string (a selector, never required). */
+function optionalText(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : undefined;
+}
+
+/**
+ * The decoded payload as values: through the profile when there is one, else flattened onto
+ * canonical names as before profiles existed.
+ */
+function readDecoded(decoded: Json, profile: Profile | undefined, limits: Readonly<FlattenLimits>, root: string): { values: Record<string, unknown>; refused: FieldRefusal[] } {
+  if (!profile) return { values: flatten(decoded, limits, root), refused: [] };
+  const result = applyProfile(profile, decoded);
+  return { values: result.values, refused: result.refused.map((r) => ({ ...r, path: `${root}.${r.path}` })) };
+}
+
+/**
+ * ChirpStack `up` event with its profile: chosen by the device-profile name, v4
+ * `deviceInfo.deviceProfileName` or v3 `deviceProfileName`.
+ */
+export function readChirpStack(body: unknown, options: UplinkOptions = {}): UplinkItem {
+  const limits = options.limits ?? DEFAULT_FLATTEN_LIMITS;
   const up = object(body, 'body');
   const info = object(own(up, 'deviceInfo'), 'deviceInfo');
   const device = text(own(info, 'devEui'), 'deviceInfo.devEui').toLowerCase();
   const decoded = object(own(up, 'object'), 'object');
+  const profileName = optionalText(own(info, 'deviceProfileName')) ?? optionalText(own(up, 'deviceProfileName'));
+  const profile = profileName !== undefined ? options.profiles?.forChirpStack(profileName) : undefined;
+  const { values, refused } = readDecoded(decoded, profile, limits, 'object');
   return {
-    device,
-    id: text(own(up, 'deduplicationId'), 'deduplicationId'),
-    ts: text(own(up, 'time'), 'time'),
-    values: withRssi(flatten(decoded, limits, 'object'), bestRssi(own(up, 'rxInfo'))),
+    item: {
+      device,
+      id: text(own(up, 'deduplicationId'), 'deduplicationId'),
+      ts: text(own(up, 'time'), 'time'),
+      values: withRssi(values, bestRssi(own(up, 'rxInfo'))),
+    },
+    profile: profile?.name,
+    refused,
   };
 }
 
 /** The Things Stack v3 webhook, uplink message. */
 export function fromTheThingsStack(body: unknown, limits: Readonly<FlattenLimits> = DEFAULT_FLATTEN_LIMITS): NativeItem {
+  return readTheThingsStack(body, { limits }).item;
+}
+
+/** The Things Stack's end-device version identifiers: `uplink_message.version_ids`, or the message's own (3.34+). */
+function ttnVersionIds(up: Json, message: Json): { brand: string; model: string } | undefined {
+  for (const candidate of [own(message, 'version_ids'), own(up, 'version_ids')]) {
+    if (!isObject(candidate)) continue;
+    const brand = optionalText(own(candidate, 'brand_id'));
+    const model = optionalText(own(candidate, 'model_id'));
+    if (brand !== undefined && model !== undefined) return { brand, model };
+  }
+  return undefined;
+}
+
+/**
+ * The Things Stack uplink with its profile: chosen by the Device Repository's brand and model
+ * (`uplink_message.version_ids.brand_id` / `model_id`).
+ */
+export function readTheThingsStack(body: unknown, options: UplinkOptions = {}): UplinkItem {
+  const limits = options.limits ?? DEFAULT_FLATTEN_LIMITS;
   const up = object(body, 'body');
   const ids = object(own(up, 'end_device_ids'), 'end_device_ids');
   const device = text(own(ids, 'dev_eui'), 'end_device_ids.dev_eui').toLowerCase();
@@ -155,10 +227,12 @@ export function fromTheThingsStack(body: unknown, limits: Readonly<FlattenLimits
     }
     id = `${String(fCnt)}@${receivedAt}`;
   }
+  const version = ttnVersionIds(up, message);
+  const profile = version ? options.profiles?.forTheThingsStack(version.brand, version.model) : undefined;
+  const { values, refused } = readDecoded(decoded, profile, limits, 'uplink_message.decoded_payload');
   return {
-    device,
-    id,
-    ts: receivedAt,
-    values: withRssi(flatten(decoded, limits, 'uplink_message.decoded_payload'), bestRssi(own(message, 'rx_metadata'))),
+    item: { device, id, ts: receivedAt, values: withRssi(values, bestRssi(own(message, 'rx_metadata'))) },
+    profile: profile?.name,
+    refused,
   };
 }

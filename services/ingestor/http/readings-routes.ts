@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { fromChirpStack, fromTheThingsStack } from '../adapters/lorawan.js';
+import { readChirpStack, readTheThingsStack, type UplinkItem } from '../adapters/lorawan.js';
 import { DEFAULT_SENML_LIMITS, fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
@@ -9,6 +9,7 @@ import { ID_RULE } from '../../shared/ids.js';
 import { code, type RouteDocumentation } from '../../shared/openapi.js';
 import { CANONICAL_QUANTITIES } from '../../shared/quantities.js';
 import type { IngestService } from '../ingest.js';
+import type { ProfileSet } from '../profiles/load.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,6 +30,8 @@ export interface ReadingsRoutesOptions {
   maxBatchItems: number;
   /** Requests per device per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Device profiles for LoRaWAN uplinks (docs/devices.md); none: decoded payloads use canonical names. */
+  profiles?: ProfileSet;
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -298,13 +301,29 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       responses: { 204: { description: 'An event other than `up`: nothing to store.' } },
     },
   );
+  const uplinkOptions = opts.profiles ? { profiles: opts.profiles } : {};
+  /**
+   * An uplink read through its device profile: fields the profile could not map are logged and
+   * the others ingested; when no field gave a value, the uplink is refused with each field's reason.
+   */
+  async function ingestUplink(request: FastifyRequest, reply: FastifyReply, uplink: UplinkItem) {
+    if (uplink.refused.length > 0) {
+      request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
+      if (Object.keys(uplink.item.values).length === 0) {
+        throw Errors.ingestAllRefused(undefined, {
+          refused: uplink.refused.map((r) => ({ index: 0, code: r.code, message: r.message, field: r.path })),
+        });
+      }
+    }
+    return ingestItems(request, reply, [uplink.item]);
+  }
   const uplinkSchema = ingestSchema("A LoRaWAN network server's uplink, with a gateway credential.");
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {
     // ChirpStack posts every event type to one URL; only uplinks carry readings.
     if (request.query.event !== undefined && request.query.event !== 'up') return reply.code(204).send();
-    return ingestItems(request, reply, [fromChirpStack(request.body)]);
+    return ingestUplink(request, reply, readChirpStack(request.body, uplinkOptions));
   });
   app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ingestDocs({ [JSON_MEDIA_TYPE]: { schema: ttnSchema } })) }, async (request, reply) =>
-    ingestItems(request, reply, [fromTheThingsStack(request.body)]),
+    ingestUplink(request, reply, readTheThingsStack(request.body, uplinkOptions)),
   );
 };
