@@ -55,11 +55,15 @@ export function parsePath(path: string): PathSegment[] | string {
   return out;
 }
 
+/** Names every plain object answers: never a quantity. */
+const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 const sentinel = z.union([z.number(), z.string()]);
 const quantityName = z
   .string()
   .max(MAX_QUANTITY_NAME_LENGTH)
-  .regex(QUANTITY_NAME_PATTERN, 'a quantity is a letter followed by letters, digits and _');
+  .regex(QUANTITY_NAME_PATTERN, 'a quantity is a letter followed by letters, digits and _')
+  .refine((name) => !RESERVED_NAMES.has(name), 'a quantity cannot be a member of every JavaScript object');
 
 const MAPPING = z.strictObject({
   /** Where the value is: a path, or alternatives tried in order (the first present wins). */

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { readChirpStack, readTheThingsStack } from '../../../../services/ingestor/adapters/lorawan.js';
+import { loadProfiles } from '../../../../services/ingestor/profiles/load.js';
+import { CHIRPSTACK_UP, TTN_UPLINK } from '../../../fixtures/lorawan.js';
+import { VENDOR_EXAMPLES } from '../../../fixtures/vendor-payloads.js';
+
+const profiles = loadProfiles();
+
+function expectValues(actual: Record<string, unknown>, expected: Record<string, number>) {
+  expect(Object.keys(actual).sort()).toEqual(Object.keys(expected).sort());
+  for (const [name, value] of Object.entries(expected)) expect(actual[name], name).toBeCloseTo(value, 9);
+}
+
+describe('shipped device profiles', () => {
+  it('are the five documented, each with vendor examples', () => {
+    expect(profiles.names()).toEqual(['dragino-lht65n', 'dragino-lse01', 'milesight-em500-smtc', 'sensecap-s2105', 'sensecap-s2120']);
+    for (const name of profiles.names()) expect(VENDOR_EXAMPLES[name], name).toBeDefined();
+  });
+
+  for (const [name, examples] of Object.entries(VENDOR_EXAMPLES)) {
+    describe(name, () => {
+      const profile = profiles.byName(name)!;
+
+      for (const example of examples) {
+        it(`through a ChirpStack v4 uplink: ${example.source}`, () => {
+          const body = {
+            ...CHIRPSTACK_UP,
+            deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: profile.chirpstack[0] },
+            object: example.decoded,
+            rxInfo: [],
+          };
+          const uplink = readChirpStack(body, { profiles });
+          expect(uplink.profile).toBe(name);
+          expect(uplink.refused).toEqual([]);
+          expectValues(uplink.item.values, example.expected);
+        });
+
+        it(`through a ChirpStack v3 uplink (top-level deviceProfileName): ${example.source}`, () => {
+          const body = { ...CHIRPSTACK_UP, deviceProfileName: profile.chirpstack[1], object: example.decoded, rxInfo: [] };
+          const uplink = readChirpStack(body, { profiles });
+          expect(uplink.profile).toBe(name);
+          expectValues(uplink.item.values, example.expected);
+        });
+
+        it(`through a The Things Stack uplink (version_ids): ${example.source}`, () => {
+          const { brand, model } = profile.ttn[0]!;
+          const body = {
+            ...TTN_UPLINK,
+            uplink_message: {
+              ...TTN_UPLINK.uplink_message,
+              decoded_payload: example.decoded,
+              rx_metadata: [],
+              version_ids: { brand_id: brand, model_id: model, hardware_version: '1.0', firmware_version: '1.0', band_id: 'EU_863_870' },
+            },
+          };
+          const uplink = readTheThingsStack(body, { profiles });
+          expect(uplink.profile).toBe(name);
+          expect(uplink.refused).toEqual([]);
+          expectValues(uplink.item.values, example.expected);
+        });
+      }
+    });
+  }
+
+  it('the gateway RSSI is still added when the profile maps none', () => {
+    const example = VENDOR_EXAMPLES['dragino-lht65n']![0]!;
+    const body = { ...CHIRPSTACK_UP, deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: 'LHT65N' }, object: example.decoded };
+    expect(readChirpStack(body, { profiles }).item.values.rssi).toBe(-83);
+  });
+
+  it('a vendor payload without a matching profile is read as canonical names, as before (and refused by ingest)', () => {
+    const example = VENDOR_EXAMPLES['dragino-lse01']![0]!;
+    const body = { ...CHIRPSTACK_UP, deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: 'some other profile' }, object: example.decoded, rxInfo: [] };
+    const uplink = readChirpStack(body, { profiles });
+    expect(uplink.profile).toBeUndefined();
+    expect(uplink.item.values).toEqual(example.decoded);
+  });
+
+  it('the existing canonical fixtures read the same with profiles loaded', () => {
+    expect(readChirpStack(CHIRPSTACK_UP, { profiles }).item).toEqual(readChirpStack(CHIRPSTACK_UP).item);
+    expect(readTheThingsStack(TTN_UPLINK, { profiles }).item).toEqual(readTheThingsStack(TTN_UPLINK).item);
+  });
+});
