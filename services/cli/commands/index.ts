@@ -5,6 +5,7 @@ import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerPredictorCommands } from './predictor.js';
+import { registerProfileCommands } from './profiles.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerStartCommand } from './start.js';
 import { registerSubscriptionCommands } from './subscriptions.js';
@@ -20,6 +21,7 @@ const registrars: CommandRegistrar[] = [
   registerDeliveryCommands,
   registerDeviceCommands,
   registerPredictorCommands,
+  registerProfileCommands,
   registerSimulateCommand,
   registerStartCommand,
   registerSubscriptionCommands,

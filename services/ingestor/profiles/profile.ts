@@ -276,8 +276,8 @@ function mapValue(raw: unknown, m: CompiledMapping): Outcome {
     n = Number(raw.trim());
     if (m.noReadingNumbers.has(n)) return { ok: false, noReading: true };
   } else {
-    const what = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw === 'string' ? 'a string that is not a number' : `a ${typeof raw}`;
-    return { ok: false, code: Errors.profileNoValue.code, message: `is ${what}, not a number` };
+    const what = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw === 'string' ? 'text' : typeof raw === 'object' ? 'an object' : `a ${typeof raw}`;
+    return { ok: false, code: Errors.profileNoValue.code, message: `holds ${what}, not a number` };
   }
   if (!Number.isFinite(n)) return { ok: false, code: Errors.readingValueNotFinite.code, message: 'is not finite' };
   const value = m.convert(n * m.scale + m.offset);
