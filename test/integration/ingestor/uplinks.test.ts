@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { countPoints, createDatabase, createIngestFixture, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { CHIRPSTACK_UP, TTN_UPLINK } from '../../fixtures/lorawan.js';
 import { eventually } from '../../helpers/eventually.js';
+import { VENDOR_EXAMPLES } from '../../fixtures/vendor-payloads.js';
 
 const influxUrl = inject('influxUrl');
 const database = `uplinks_${process.pid}`;
@@ -38,6 +39,45 @@ describe('LoRaWAN network server webhooks', () => {
     expect((await post('/v1/uplinks/ttn', uplink)).statusCode).toBe(202);
     const params = new URLSearchParams({ q: `SELECT "battery_voltage", "rssi" FROM "reading" WHERE "field" = 'south'`, db: database });
     await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes('3.3'));
+  });
+
+  it('reads a vendor codec through the device profile the uplink names (ChirpStack device profile, TTN version_ids)', async () => {
+    // The LSE01 example's EC (28,200 µS/cm = 28.2 dS/m) is above soil_ec's range: a field probe's value here.
+    const lse01 = { ...VENDOR_EXAMPLES['dragino-lse01']![0]!.decoded, conduct_SOIL: 1200 };
+    const up = {
+      ...CHIRPSTACK_UP,
+      deduplicationId: 'profile-1',
+      time: recent(CHIRPSTACK_UP.time),
+      deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: 'Dragino LSE01' },
+      object: lse01,
+    };
+    expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
+    const params = new URLSearchParams({ q: `SELECT "soil_moisture", "soil_ec" FROM "reading" WHERE "device" = '0101010101010101'`, db: database });
+    await eventually(async () => {
+      const text = JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json());
+      return text.includes('0.1957') && text.includes('1.2');
+    });
+    const lht65n = {
+      ...TTN_UPLINK,
+      correlation_ids: ['as:up:profile-2'],
+      uplink_message: {
+        ...TTN_UPLINK.uplink_message,
+        decoded_payload: VENDOR_EXAMPLES['dragino-lht65n']![0]!.decoded,
+        version_ids: { brand_id: 'dragino', model_id: 'lht65n' },
+        received_at: recent(TTN_UPLINK.received_at),
+      },
+    };
+    expect((await post('/v1/uplinks/ttn', lht65n)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
+    // Every field refused and no RSSI: the uplink is refused, each field with its reason.
+    const refused = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: 'profile-3', object: { water_SOIL: 'n/a', odd: 1 }, rxInfo: [] });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({
+      code: 'FH_ERR_INGEST_ALL_REFUSED',
+      refused: [
+        { index: 0, code: 'FH_ERR_PROFILE_NO_VALUE', field: 'object.water_SOIL' },
+        { index: 0, code: 'FH_ERR_PROFILE_UNMAPPED_FIELD', field: 'object.odd' },
+      ],
+    });
   });
 
   it('refuses an uplink for a device not registered to the credential, and a malformed envelope', async () => {
