@@ -163,6 +163,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         maxBatchItems: config.INGEST_MAX_BATCH,
         rateLimitPerMinute: config.INGEST_RATE_LIMIT_PER_MINUTE,
         profiles,
+        deviceProfileOf: async (device) => (await devices.get(device))?.deviceProfile,
       });
     },
     async start() {

@@ -10,6 +10,11 @@ export interface Device {
   enabled: boolean;
   location?: { latitude: number; longitude: number; elevation: number };
   profile?: DeviceProfile;
+  /**
+   * The device profile (docs/devices.md) its LoRaWAN uplinks are read with, by name; wins over the
+   * profile the uplink itself selects.
+   */
+  deviceProfile?: string;
   /** Source networks (CIDR) allowed to send for this device; empty = the farm's list, or anywhere. */
   allowedNetworks: string[];
   createdAt: string;

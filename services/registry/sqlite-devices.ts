@@ -25,6 +25,10 @@ const MIGRATIONS = [
       CREATE TABLE farms (id TEXT PRIMARY KEY, allowed_networks TEXT NOT NULL DEFAULT '[]');
     `);
   },
+  // The device profile (a name) LoRaWAN uplinks of the device are read with.
+  (db: SqliteDatabase) => {
+    db.exec('ALTER TABLE devices ADD COLUMN device_profile TEXT');
+  },
 ];
 
 interface DeviceRow {
@@ -39,6 +43,7 @@ interface DeviceRow {
   longitude: number | null;
   elevation: number | null;
   profile: string | null;
+  device_profile: string | null;
   allowed_networks: string;
   created_at: string;
 }
@@ -59,6 +64,7 @@ function toDevice(row: DeviceRow): DeviceWithSecret {
     device.location = { latitude: row.latitude, longitude: row.longitude, elevation: row.elevation ?? 0 };
   }
   if (row.profile) device.profile = JSON.parse(row.profile) as Device['profile'];
+  if (row.device_profile) device.deviceProfile = row.device_profile;
   return device;
 }
 
@@ -68,8 +74,8 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
   const db = openSqlite(path, MIGRATIONS);
   const stmt = {
     insert: db.prepare(`INSERT INTO devices
-      (id, farm, field, kind, gateway, enabled, secret, secret_digest, latitude, longitude, elevation, profile, allowed_networks, created_at)
-      VALUES (@id, @farm, @field, @kind, @gateway, @enabled, @secret, @digest, @latitude, @longitude, @elevation, @profile, @networks, @createdAt)`),
+      (id, farm, field, kind, gateway, enabled, secret, secret_digest, latitude, longitude, elevation, profile, device_profile, allowed_networks, created_at)
+      VALUES (@id, @farm, @field, @kind, @gateway, @enabled, @secret, @digest, @latitude, @longitude, @elevation, @profile, @deviceProfile, @networks, @createdAt)`),
     get: db.prepare('SELECT * FROM devices WHERE id = ?'),
     bySecret: db.prepare('SELECT * FROM devices WHERE secret_digest = ?'),
     rotate: db.prepare('UPDATE devices SET secret = ?, secret_digest = ? WHERE id = ?'),
@@ -100,6 +106,7 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
           longitude: input.location?.longitude ?? null,
           elevation: input.location?.elevation ?? null,
           profile: input.profile ? JSON.stringify(input.profile) : null,
+          deviceProfile: input.deviceProfile ?? null,
           networks: JSON.stringify(input.allowedNetworks ?? []),
           createdAt: new Date().toISOString(),
         });

@@ -5,6 +5,8 @@ import type { NewDevice } from '../../registry/device.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { printJson, withDevices } from '../context.js';
 import { DEVICE_ID_PATTERN } from '../../ingestor/reading.js';
+import { loadProfiles } from '../../ingestor/profiles/load.js';
+import type { PipelineConfig } from '../../host/fieldhook.js';
 
 interface AddOptions {
   farm: string;
@@ -20,6 +22,7 @@ interface AddOptions {
   probeDepth?: string;
   allowNetwork?: string[];
   secret?: string;
+  profile?: string;
 }
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -51,7 +54,15 @@ function toNewDevice(id: string, o: AddOptions): NewDevice {
     ...(Object.keys(profile).length ? { profile } : {}),
     ...(o.allowNetwork ? { allowedNetworks: o.allowNetwork } : {}),
     ...(o.secret ? { secret: o.secret } : {}),
+    ...(o.profile ? { deviceProfile: o.profile } : {}),
   };
+}
+
+/** A device profile named on the command line must be one `fieldhook start` would load. */
+function checkDeviceProfile(name: string | undefined, config: PipelineConfig): void {
+  if (name === undefined) return;
+  const set = loadProfiles(config.PROFILES_DIR ? { extraDir: config.PROFILES_DIR } : {});
+  if (!set.byName(name)) throw Errors.profileNotFound(`No device profile ${name}; fieldhook profiles list shows them`, { profile: name });
 }
 
 export function registerDeviceCommands(program: Command): void {
@@ -73,7 +84,13 @@ export function registerDeviceCommands(program: Command): void {
     .option('--probe-depth <m>', 'soil moisture probe depth, m')
     .option('--allow-network <cidr...>', 'source networks allowed for this device')
     .option('--secret <secret>', 'use this secret instead of a generated one')
-    .action((id: string, options: AddOptions) => withDevices(async (repo) => printJson(await repo.add(toNewDevice(id, options)))));
+    .option('--profile <name>', 'device profile its LoRaWAN uplinks are read with (docs/devices.md); wins over the uplink\'s')
+    .action((id: string, options: AddOptions) =>
+      withDevices(async (repo, config) => {
+        checkDeviceProfile(options.profile, config);
+        printJson(await repo.add(toNewDevice(id, options)));
+      }),
+    );
 
   devices
     .command('list')

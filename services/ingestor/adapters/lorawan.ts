@@ -39,6 +39,25 @@ export interface UplinkItem {
 export interface UplinkOptions {
   limits?: Readonly<FlattenLimits>;
   profiles?: ProfileSet;
+  /** The profile the device names in the registry: used when loaded, before the uplink's own selection. */
+  deviceProfile?: string;
+}
+
+/**
+ * The DevEUI (lower case) an uplink is for, read before the rest so that the device's registered
+ * profile can be looked up; undefined when the envelope does not have one (the reader then refuses it).
+ */
+export function uplinkDevEui(network: 'chirpstack' | 'ttn', body: unknown): string | undefined {
+  if (!isObject(body)) return undefined;
+  const ids = own(body, network === 'chirpstack' ? 'deviceInfo' : 'end_device_ids');
+  const eui = isObject(ids) ? own(ids, network === 'chirpstack' ? 'devEui' : 'dev_eui') : undefined;
+  return typeof eui === 'string' && eui.length > 0 && eui.length <= 64 ? eui.toLowerCase() : undefined;
+}
+
+/** The device's own profile when it names a loaded one, else what the uplink selects. */
+function chooseProfile(options: UplinkOptions, selected: () => Profile | undefined): Profile | undefined {
+  const own = options.deviceProfile !== undefined ? options.profiles?.byName(options.deviceProfile) : undefined;
+  return own ?? selected();
 }
 
 /** How far {@link flatten} follows a codec's grouping before it refuses the payload. */
@@ -172,7 +191,7 @@ export function readChirpStack(body: unknown, options: UplinkOptions = {}): Upli
   const device = text(own(info, 'devEui'), 'deviceInfo.devEui').toLowerCase();
   const decoded = object(own(up, 'object'), 'object');
   const profileName = optionalText(own(info, 'deviceProfileName')) ?? optionalText(own(up, 'deviceProfileName'));
-  const profile = profileName !== undefined ? options.profiles?.forChirpStack(profileName) : undefined;
+  const profile = chooseProfile(options, () => (profileName !== undefined ? options.profiles?.forChirpStack(profileName) : undefined));
   const { values, refused } = readDecoded(decoded, profile, limits, 'object');
   return {
     item: {
@@ -228,7 +247,7 @@ export function readTheThingsStack(body: unknown, options: UplinkOptions = {}): 
     id = `${String(fCnt)}@${receivedAt}`;
   }
   const version = ttnVersionIds(up, message);
-  const profile = version ? options.profiles?.forTheThingsStack(version.brand, version.model) : undefined;
+  const profile = chooseProfile(options, () => (version ? options.profiles?.forTheThingsStack(version.brand, version.model) : undefined));
   const { values, refused } = readDecoded(decoded, profile, limits, 'uplink_message.decoded_payload');
   return {
     item: { device, id, ts: receivedAt, values: withRssi(values, bestRssi(own(message, 'rx_metadata'))) },

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { readChirpStack, readTheThingsStack, type UplinkItem } from '../adapters/lorawan.js';
+import { readChirpStack, readTheThingsStack, uplinkDevEui, type UplinkItem, type UplinkOptions } from '../adapters/lorawan.js';
 import { DEFAULT_SENML_LIMITS, fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
@@ -32,6 +32,8 @@ export interface ReadingsRoutesOptions {
   rateLimitPerMinute: number;
   /** Device profiles for LoRaWAN uplinks (docs/devices.md); none: decoded payloads use canonical names. */
   profiles?: ProfileSet;
+  /** The profile a device names in the registry, by device id (its DevEUI for LoRaWAN nodes). */
+  deviceProfileOf?: (device: string) => Promise<string | undefined>;
 }
 
 const BEARER = /^Bearer\s+(\S+)$/i;
@@ -301,7 +303,16 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       responses: { 204: { description: 'An event other than `up`: nothing to store.' } },
     },
   );
-  const uplinkOptions = opts.profiles ? { profiles: opts.profiles } : {};
+  /** Reading options for one uplink: the profiles, and the profile its device names in the registry. */
+  async function uplinkOptions(network: 'chirpstack' | 'ttn', body: unknown): Promise<UplinkOptions> {
+    if (!opts.profiles) return {};
+    const eui = uplinkDevEui(network, body);
+    const named = eui !== undefined && opts.deviceProfileOf ? await opts.deviceProfileOf(eui) : undefined;
+    if (named !== undefined && !opts.profiles.byName(named)) {
+      app.log.warn({ device: eui, profile: named }, 'the device names a profile that is not loaded; the uplink selects its own');
+    }
+    return { profiles: opts.profiles, ...(named !== undefined ? { deviceProfile: named } : {}) };
+  }
   /**
    * An uplink read through its device profile: fields the profile could not map are logged and
    * the others ingested; when no field gave a value, the uplink is refused with each field's reason.
@@ -321,9 +332,9 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {
     // ChirpStack posts every event type to one URL; only uplinks carry readings.
     if (request.query.event !== undefined && request.query.event !== 'up') return reply.code(204).send();
-    return ingestUplink(request, reply, readChirpStack(request.body, uplinkOptions));
+    return ingestUplink(request, reply, readChirpStack(request.body, await uplinkOptions('chirpstack', request.body)));
   });
   app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ingestDocs({ [JSON_MEDIA_TYPE]: { schema: ttnSchema } })) }, async (request, reply) =>
-    ingestUplink(request, reply, readTheThingsStack(request.body, uplinkOptions)),
+    ingestUplink(request, reply, readTheThingsStack(request.body, await uplinkOptions('ttn', request.body))),
   );
 };

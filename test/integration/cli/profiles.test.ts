@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { VENDOR_EXAMPLES } from '../../fixtures/vendor-payloads.js';
@@ -40,6 +43,16 @@ describe('fieldhook profiles (command line)', () => {
       ],
       skipped: [],
     });
+  }, 30_000);
+
+  it('devices add --profile stores a loaded profile and refuses an unknown one', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, FIELDHOOK_DATA_DIR: mkdtempSync(join(tmpdir(), 'fh-cli-profiles-')) };
+    const add = (...args: string[]) => exec(process.execPath, [...CLI, 'devices', 'add', ...args, '--farm', 'f1', '--field', 'north'], { env });
+    expect(JSON.parse((await add('0101010101010101', '--profile', 'dragino-lse01')).stdout)).toMatchObject({ deviceProfile: 'dragino-lse01' });
+    const refused = await add('0202020202020202', '--profile', 'nope').catch((e: { stderr: string }) => e);
+    expect(JSON.parse((refused as { stderr: string }).stderr).error.code).toBe('FH_ERR_PROFILE_NOT_FOUND');
+    const shown = JSON.parse((await exec(process.execPath, [...CLI, 'devices', 'show', '0101010101010101'], { env })).stdout);
+    expect(shown.deviceProfile).toBe('dragino-lse01');
   }, 30_000);
 
   it('an unknown profile is FH_ERR_PROFILE_NOT_FOUND', async () => {

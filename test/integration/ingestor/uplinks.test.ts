@@ -19,6 +19,7 @@ describe('LoRaWAN network server webhooks', () => {
     secret = (await fx.devices.add({ id: 'chirpstack', farm: 'farm-l', field: 'north', kind: 'gateway' })).secret;
     await fx.devices.add({ id: '0101010101010101', farm: 'farm-l', field: 'north', kind: 'device', gateway: 'chirpstack' });
     await fx.devices.add({ id: '70b3d57ed005a1b2', farm: 'farm-l', field: 'south', kind: 'device', gateway: 'chirpstack' });
+    await fx.devices.add({ id: '0202020202020202', farm: 'farm-l', field: 'east', kind: 'device', gateway: 'chirpstack', deviceProfile: 'milesight-em500-smtc' });
     await fx.ingestor.start();
   });
   afterAll(() => fx.close());
@@ -78,6 +79,19 @@ describe('LoRaWAN network server webhooks', () => {
         { index: 0, code: 'FH_ERR_PROFILE_UNMAPPED_FIELD', field: 'object.odd' },
       ],
     });
+  });
+
+  it('reads an uplink with the profile its device names in the registry, over the one the uplink names', async () => {
+    const up = {
+      ...CHIRPSTACK_UP,
+      deduplicationId: 'profile-own-1',
+      time: recent(CHIRPSTACK_UP.time),
+      deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, devEui: '0202020202020202', deviceProfileName: 'Dragino LSE01' },
+      object: VENDOR_EXAMPLES['milesight-em500-smtc']![0]!.decoded,
+    };
+    expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
+    const params = new URLSearchParams({ q: `SELECT "soil_moisture" FROM "reading" WHERE "field" = 'east'`, db: database });
+    await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes('0.505'));
   });
 
   it('refuses an uplink for a device not registered to the credential, and a malformed envelope', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readChirpStack, readTheThingsStack } from '../../../../services/ingestor/adapters/lorawan.js';
+import { readChirpStack, readTheThingsStack, uplinkDevEui } from '../../../../services/ingestor/adapters/lorawan.js';
 import { loadProfiles } from '../../../../services/ingestor/profiles/load.js';
 import { CHIRPSTACK_UP, TTN_UPLINK } from '../../../fixtures/lorawan.js';
 import { VENDOR_EXAMPLES } from '../../../fixtures/vendor-payloads.js';
@@ -74,6 +74,26 @@ describe('shipped device profiles', () => {
     const uplink = readChirpStack(body, { profiles });
     expect(uplink.profile).toBeUndefined();
     expect(uplink.item.values).toEqual(example.decoded);
+  });
+
+  it('the profile the device names in the registry wins over the uplink\'s; an unknown one leaves the uplink\'s', () => {
+    const example = VENDOR_EXAMPLES['milesight-em500-smtc']![0]!;
+    const body = { ...CHIRPSTACK_UP, deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: 'LSE01' }, object: example.decoded, rxInfo: [] };
+    expect(readChirpStack(body, { profiles }).profile).toBe('dragino-lse01');
+    const own = readChirpStack(body, { profiles, deviceProfile: 'milesight-em500-smtc' });
+    expect(own.profile).toBe('milesight-em500-smtc');
+    expectValues(own.item.values, example.expected);
+    expect(readChirpStack(body, { profiles, deviceProfile: 'constructor' }).profile).toBe('dragino-lse01');
+    const ttn = { ...TTN_UPLINK, uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: example.decoded, rx_metadata: [] } };
+    expect(readTheThingsStack(ttn, { profiles, deviceProfile: 'milesight-em500-smtc' }).profile).toBe('milesight-em500-smtc');
+  });
+
+  it('uplinkDevEui reads the DevEUI before the rest, or nothing', () => {
+    expect(uplinkDevEui('chirpstack', CHIRPSTACK_UP)).toBe('0101010101010101');
+    expect(uplinkDevEui('ttn', TTN_UPLINK)).toBe('70b3d57ed005a1b2');
+    expect(uplinkDevEui('ttn', { end_device_ids: { dev_eui: 7 } })).toBeUndefined();
+    expect(uplinkDevEui('chirpstack', [])).toBeUndefined();
+    expect(uplinkDevEui('chirpstack', JSON.parse('{"__proto__": {"devEui": "x"}}'))).toBeUndefined();
   });
 
   it('the existing canonical fixtures read the same with profiles loaded', () => {
