@@ -10,6 +10,7 @@ import { code, type RouteDocumentation } from '../../shared/openapi.js';
 import { CANONICAL_QUANTITIES } from '../../shared/quantities.js';
 import type { IngestService } from '../ingest.js';
 import type { ProfileSet } from '../profiles/load.js';
+import { lineProtocolRoutes } from './line-protocol-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -230,6 +231,15 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
         }),
     });
   }
+
+  // InfluxDB's write endpoints (line protocol), with their own body parsers and InfluxDB-shaped errors.
+  await app.register(lineProtocolRoutes, {
+    ingest,
+    auth,
+    bodyLimitBytes: opts.bodyLimitBytes,
+    maxBatchItems: opts.maxBatchItems,
+    rateLimited: opts.rateLimitPerMinute > 0,
+  });
 
   /**
    * Cheap refusals first, before a byte of the body is read, so that a client without a usable
