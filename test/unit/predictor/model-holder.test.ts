@@ -48,8 +48,15 @@ describe('model holder', () => {
     const holder = createModelHolder({ modelPath, cardPath, pollMs: 50 }, silentLogger());
     await holder.start();
     const card = JSON.parse(readFileSync(cardPath, 'utf8')) as { version: string };
-    writeFileSync(cardPath, JSON.stringify({ ...card, version: '7.0.0' }));
-    await eventually(() => holder.current().identity.version === '7.0.0', { timeoutMs: 5_000, what: 'the polled model swap' });
+    // Written again on every probe: the poller's first look at the file may land after a single
+    // write (then it never sees a change), and a loaded machine may take a while to reload.
+    await eventually(
+      () => {
+        writeFileSync(cardPath, JSON.stringify({ ...card, version: '7.0.0' }));
+        return holder.current().identity.version === '7.0.0';
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'the polled model swap' },
+    );
     expect(holder.current().identity.version).toBe('7.0.0');
     await holder.stop();
   });
