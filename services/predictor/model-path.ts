@@ -4,17 +4,8 @@
  * the installed package, so `fieldhook start` works from any directory.
  */
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return undefined;
-}
+import { isAbsolute, join, resolve } from 'node:path';
+import { packageRoot } from '../shared/package-root.js';
 
 export function resolveModelPath(path: string): string {
   if (isAbsolute(path) || existsSync(path)) return resolve(path);

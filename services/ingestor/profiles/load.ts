@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Errors } from '../../shared/error-catalog.js';
+import { packageRoot } from '../../shared/package-root.js';
 import { FieldhookError } from '../../shared/errors.js';
 import { compileProfile, type Profile } from './profile.js';
 
@@ -14,15 +14,6 @@ import { compileProfile, type Profile } from './profile.js';
 
 /** Largest profile file read. */
 const MAX_FILE_BYTES = 256 * 1024;
-
-function packageRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return undefined;
-}
 
 /** The shipped profiles' folder: `profiles/` next to package.json (the repository, the container's /app, an installed package). */
 export function shippedProfilesDir(): string {
