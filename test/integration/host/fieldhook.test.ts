@@ -3,11 +3,12 @@
  * clear, so the parts create it 0700 and their SQLite files (with -wal and -shm) 0600, and the
  * start warns about anything there that other users may read.
  */
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { modeOf as modeBits, usualUmask } from '../../helpers/file-modes.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook } from '../../../services/host/fieldhook.js';
 import { loadConfig } from '../../../services/shared/config.js';
@@ -16,7 +17,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { createDatabase } from '../../helpers/ingest-fixture.js';
 
 const ADMIN_TOKEN = 'data-dir-admin-token-0123';
-const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+const modeOf = (path: string) => modeBits(path).toString(8);
 
 function captureLogger() {
   const lines: Record<string, unknown>[] = [];
@@ -34,7 +35,7 @@ describe('fieldhook start: DATA_DIR is private', () => {
   const database = `data_dir_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-data-dir-'));
   const dataDir = join(root, 'state', '.fieldhook');
-  let umask: number | undefined;
+  let restoreUmask: () => void;
 
   const start = (logger: ReturnType<typeof captureLogger>['logger']) => {
     const env = {
@@ -47,16 +48,12 @@ describe('fieldhook start: DATA_DIR is private', () => {
 
   beforeAll(async () => {
     // The usual umask, so that a mode fieldhook does not set itself would show as 0755/0644.
-    try {
-      umask = process.umask(0o022);
-    } catch {
-      umask = undefined;
-    }
+    restoreUmask = usualUmask();
     await createDatabase(influxUrl, database);
   });
 
   afterAll(() => {
-    if (umask !== undefined) process.umask(umask);
+    restoreUmask();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { modeOf, usualUmask } from '../../helpers/file-modes.js';
 import { checkModes, createPrivateFile, ensurePrivateDir, looseModes, prepareDataDir } from '../../../services/shared/data-dir.js';
 import { createLogger } from '../../../services/shared/logger.js';
 
-const modeOf = (path: string) => statSync(path).mode & 0o777;
 
 /** A logger whose lines the test reads. */
 function capture() {
@@ -22,18 +22,14 @@ function capture() {
 
 describe('data-dir', () => {
   let root: string;
-  let umask: number | undefined;
+  let restoreUmask: () => void;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'fh-data-dir-'));
     // The usual umask (022), so that a mode the code does not set shows as 0755/0644.
-    try {
-      umask = process.umask(0o022);
-    } catch {
-      umask = undefined;
-    }
+    restoreUmask = usualUmask();
   });
   afterEach(() => {
-    if (umask !== undefined) process.umask(umask);
+    restoreUmask();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -1,25 +1,21 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { modeOf, usualUmask } from '../../helpers/file-modes.js';
 import { openSqlite, type SqliteDatabase } from '../../../services/shared/sqlite.js';
 
-const modeOf = (path: string) => statSync(path).mode & 0o777;
 const MIGRATIONS = [(db: SqliteDatabase) => db.exec('CREATE TABLE secret (value TEXT)')];
 
 describe('openSqlite', () => {
   let root: string;
-  let umask: number | undefined;
+  let restoreUmask: () => void;
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'fh-sqlite-'));
-    try {
-      umask = process.umask(0o022);
-    } catch {
-      umask = undefined;
-    }
+    restoreUmask = usualUmask();
   });
   afterEach(() => {
-    if (umask !== undefined) process.umask(umask);
+    restoreUmask();
     rmSync(root, { recursive: true, force: true });
   });
 
