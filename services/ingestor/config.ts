@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { COMMON_CONFIG } from '../shared/common-config.js';
 import { envBoolean } from '../shared/config.js';
 import { secret } from '../shared/secrets.js';
-import { DEFAULT_INGEST_OPTIONS } from './ingest.js';
+import { DEFAULT_INGEST_OPTIONS, DEFAULT_MESSAGE_LIMITS } from './ingest.js';
 import { DEFAULT_INFLUX_WRITER_OPTIONS } from './influx-writer.js';
 import { DEFAULT_MQTT_CONSUMER_OPTIONS } from './mqtt-consumer.js';
 import { DEFAULT_SPOOL_OPTIONS, MIN_DEDUP_WINDOW_MS } from './spool/spool.js';
@@ -43,8 +43,8 @@ export const INGEST_CONFIG = {
   MQTT_LISTEN_HOST: z.string().default('0.0.0.0').describe('Embedded broker: listen address'),
   MQTT_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(1883).describe('Embedded broker: MQTT port'),
   MQTT_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(8883).describe('Embedded broker: MQTT over TLS port (with TLS_CERT_FILE)'),
-  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576).describe('Largest request body or MQTT payload (413, or refused on the device errors topic, above)'),
-  INGEST_MAX_BATCH: z.coerce.number().int().positive().default(5_000).describe('Most readings per request or MQTT message (413, or refused on the device errors topic, above)'),
+  INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(DEFAULT_MESSAGE_LIMITS.maxBodyBytes).describe('Largest request body or MQTT payload (413, or refused on the device errors topic, above)'),
+  INGEST_MAX_BATCH: z.coerce.number().int().positive().default(DEFAULT_MESSAGE_LIMITS.maxBatchItems).describe('Most readings per request or MQTT message (413, or refused on the device errors topic, above)'),
   INGEST_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(rules.maxFutureMs).describe('Readings further ahead of the server clock are refused'),
   INGEST_MAX_AGE_MS: z.coerce.number().int().positive().default(rules.maxAgeMs).describe('Oldest back-filled reading accepted'),
   INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600).describe('HTTP requests per device per minute; 0 = off'),

@@ -33,6 +33,17 @@ export interface BackpressureLimits {
   retryAfterS: number;
 }
 
+/**
+ * What one HTTP request or one MQTT message may carry, whatever its format: the same on every
+ * path (`INGEST_BODY_LIMIT_BYTES`, `INGEST_MAX_BATCH`).
+ */
+export const DEFAULT_MESSAGE_LIMITS = Object.freeze({
+  /** Largest body or payload, bytes: 1 MiB. */
+  maxBodyBytes: 1_048_576,
+  /** Most readings, 5,000: a day of a minutely node, or a gateway's backlog, in one go. */
+  maxBatchItems: 5_000,
+});
+
 /** Defaults of the ingest service's tunables (`rules` and `limits` of {@link IngestDeps}). */
 export const DEFAULT_INGEST_OPTIONS: {
   readonly rules: Readonly<Pick<ReadingRules, 'maxFutureMs' | 'maxAgeMs'>>;

@@ -1,5 +1,6 @@
 import { Errors } from '../../shared/error-catalog.js';
 import { MAX_QUANTITY_NAME_LENGTH } from '../../shared/quantities.js';
+import { DEFAULT_MESSAGE_LIMITS } from '../ingest.js';
 import { echo, own } from '../reading.js';
 
 /**
@@ -34,8 +35,7 @@ export interface SenmlLimits {
 export const DEFAULT_SENML_LIMITS: Readonly<SenmlLimits> = Object.freeze({
   /** Characters of a record name: the longest quantity name, {@link MAX_QUANTITY_NAME_LENGTH}. */
   maxNameLength: MAX_QUANTITY_NAME_LENGTH,
-  /** The default ingest batch limit (`INGEST_MAX_BATCH`). */
-  maxReadings: 5_000,
+  maxReadings: DEFAULT_MESSAGE_LIMITS.maxBatchItems,
 });
 
 type Convert = (v: number) => number;
