@@ -82,13 +82,15 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       retryMaxMs: config.INFLUX_RETRY_MAX_MS,
     },
   );
+  // One table for every path: a quantity the configuration declares arrives by any format.
+  const quantities = buildQuantityTable(config.INGEST_EXTRA_QUANTITIES);
   const ingest = createIngestService({
     spool,
     devices,
     metrics,
     logger,
     rules: {
-      quantities: buildQuantityTable(config.INGEST_EXTRA_QUANTITIES),
+      quantities,
       maxFutureMs: config.INGEST_MAX_FUTURE_MS,
       maxAgeMs: config.INGEST_MAX_AGE_MS,
     },
@@ -162,6 +164,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         bodyLimitBytes: config.INGEST_BODY_LIMIT_BYTES,
         maxBatchItems: config.INGEST_MAX_BATCH,
         rateLimitPerMinute: config.INGEST_RATE_LIMIT_PER_MINUTE,
+        quantities,
         profiles,
         deviceProfileOf: async (device) => (await devices.get(device))?.deviceProfile,
       });

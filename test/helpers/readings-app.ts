@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import type { Component } from '../../services/shared/component.js';
 import { createAuthenticator } from '../../services/ingestor/auth.js';
-import { readingsRoutes } from '../../services/ingestor/http/readings-routes.js';
+import { readingsRoutes, type ReadingsRoutesOptions } from '../../services/ingestor/http/readings-routes.js';
 import type { IngestRequest, IngestService } from '../../services/ingestor/ingest.js';
 import type { DeviceRepository, DeviceWithSecret } from '../../services/registry/device.js';
 import { Errors } from '../../services/shared/error-catalog.js';
@@ -51,7 +51,7 @@ function fakeIngest() {
  * The ingestor's HTTP routes over the real authenticator, with an in-memory registry and an ingest
  * core that records what it is given: no spool, no InfluxDB.
  */
-export function readingsComponent(): { component: Component; requests: IngestRequest[] } {
+export function readingsComponent(options: Partial<ReadingsRoutesOptions> = {}): { component: Component; requests: IngestRequest[] } {
   const ingest = fakeIngest();
   const auth = createAuthenticator(registry([device('n-1'), device('n-2'), device('off', { enabled: false })]));
   const component: Component = {
@@ -59,7 +59,7 @@ export function readingsComponent(): { component: Component; requests: IngestReq
     start: async () => {},
     stop: async () => {},
     routes: async (scope) => {
-      await scope.register(readingsRoutes, { ingest: ingest.service, auth, bodyLimitBytes: 100_000, maxBatchItems: 50, rateLimitPerMinute: 0 });
+      await scope.register(readingsRoutes, { ingest: ingest.service, auth, bodyLimitBytes: 100_000, maxBatchItems: 50, rateLimitPerMinute: 0, ...options });
     },
   };
   return { component, requests: ingest.requests };

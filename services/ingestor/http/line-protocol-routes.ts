@@ -6,7 +6,7 @@ import type { IngestService } from '../ingest.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { isFieldhookError } from '../../shared/errors.js';
 import type { RouteDocumentation } from '../../shared/openapi.js';
-import { CANONICAL_QUANTITIES } from '../../shared/quantities.js';
+import { quantitySpec, type QuantityTable } from '../../shared/quantities.js';
 
 export interface LineProtocolRoutesOptions {
   ingest: IngestService;
@@ -17,11 +17,13 @@ export interface LineProtocolRoutesOptions {
   maxBatchItems: number;
   /** Rate limited like the other ingest routes (the plugin is registered by the caller). */
   rateLimited: boolean;
+  /** The quantities fields map onto: canonical and those the configuration declares. */
+  quantities: QuantityTable;
 }
 
 const TEXT_PLAIN = 'text/plain';
 
-/** Milliseconds per unit of each precision name (v2 and v1 names). */
+/** Nanoseconds per unit of each precision name (v2 and v1 names). */
 const NS_PER_UNIT: Readonly<Record<string, bigint>> = { ns: 1n, n: 1n, us: 1_000n, u: 1_000n, ms: 1_000_000n, s: 1_000_000_000n };
 const V2_PRECISIONS = ['ns', 'us', 'ms', 's'];
 const V1_PRECISIONS = ['n', 'ns', 'u', 'us', 'ms', 's'];
@@ -82,11 +84,11 @@ function presentedSecret(request: FastifyRequest, v1: boolean): string {
   throw Errors.authMissing('Send Authorization: Token <secret>');
 }
 
-/** A field name as a canonical quantity: itself, or `<measurement>_<field>` when that is canonical. */
-function quantityOf(measurement: string, field: string): string | undefined {
-  if (Object.hasOwn(CANONICAL_QUANTITIES, field)) return field;
+/** A field name as a quantity of `table`: itself, or `<measurement>_<field>` when that is one. */
+function quantityOf(table: QuantityTable, measurement: string, field: string): string | undefined {
+  if (quantitySpec(table, field)) return field;
   const joined = `${measurement}_${field}`;
-  return Object.hasOwn(CANONICAL_QUANTITIES, joined) ? joined : undefined;
+  return quantitySpec(table, joined) ? joined : undefined;
 }
 
 /** Epoch milliseconds of a line's timestamp in `precision` (nanoseconds per unit); absent = now. */
@@ -101,13 +103,14 @@ export function lineToReading(
   credential: { id: string; kind: string },
   nsPerUnit: bigint,
   now: number,
+  quantities: QuantityTable,
 ): { item: { device: string; ts: number; values: Record<string, number> } } | { refused: string } {
   const device = line.tags.get('device') ?? (credential.kind === 'gateway' ? undefined : credential.id);
   if (device === undefined) return { refused: 'a gateway names the device in the `device` tag' };
   const values: Record<string, number> = {};
   for (const [name, field] of line.fields) {
-    const quantity = quantityOf(line.measurement, name);
-    if (quantity === undefined) return { refused: `field ${name} is not a canonical quantity (nor is ${line.measurement}_${name})` };
+    const quantity = quantityOf(quantities, line.measurement, name);
+    if (quantity === undefined) return { refused: `field ${name} is not a known quantity (nor is ${line.measurement}_${name})` };
     if (field.type === 'string' || field.type === 'boolean') return { refused: `field ${name}: ${field.type} values are not readings` };
     values[quantity] = field.value;
   }
@@ -235,7 +238,7 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
         const nsPerUnit = NS_PER_UNIT[precision]!;
         const items: unknown[] = [];
         for (const line of parsed.lines) {
-          const mapped = lineToReading(line, request.credential!, nsPerUnit, now);
+          const mapped = lineToReading(line, request.credential!, nsPerUnit, now, opts.quantities);
           if ('refused' in mapped) throw influxError(400, `line ${line.lineNumber}: ${mapped.refused}`);
           items.push(mapped.item);
         }

@@ -7,7 +7,7 @@ import type { Authenticator, SignatureHeaders } from '../auth.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { ID_RULE } from '../../shared/ids.js';
 import { code, type RouteDocumentation } from '../../shared/openapi.js';
-import { CANONICAL_QUANTITIES } from '../../shared/quantities.js';
+import { CANONICAL_QUANTITIES, buildQuantityTable, type QuantityTable } from '../../shared/quantities.js';
 import type { IngestService } from '../ingest.js';
 import type { ProfileSet } from '../profiles/load.js';
 import { lineProtocolRoutes } from './line-protocol-routes.js';
@@ -31,6 +31,8 @@ export interface ReadingsRoutesOptions {
   maxBatchItems: number;
   /** Requests per device per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** The quantities readings may name (canonical and declared); line protocol fields map onto them. Default: the canonical ones. */
+  quantities?: QuantityTable;
   /** Device profiles for LoRaWAN uplinks (docs/devices.md); none: decoded payloads use canonical names. */
   profiles?: ProfileSet;
   /** The profile a device names in the registry, by device id (its DevEUI for LoRaWAN nodes). */
@@ -239,6 +241,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     bodyLimitBytes: opts.bodyLimitBytes,
     maxBatchItems: opts.maxBatchItems,
     rateLimited: opts.rateLimitPerMinute > 0,
+    quantities: opts.quantities ?? buildQuantityTable(),
   });
 
   /**

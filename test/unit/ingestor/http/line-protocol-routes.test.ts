@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildHostApp } from '../../../../services/host/http-app.js';
 import type { IngestRequest } from '../../../../services/ingestor/ingest.js';
 import { silentLogger } from '../../../../services/shared/logger.js';
+import { buildQuantityTable } from '../../../../services/shared/quantities.js';
 import { SECRETS, readingsComponent } from '../../../helpers/readings-app.js';
 
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -68,6 +69,20 @@ describe('line protocol routes: /api/v2/write and /write', () => {
     const res = await write(`reading soil_moisture=0.2 ${NOW_S}\ncpu usage_idle=99 ${NOW_S}`);
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/line 2: field usage_idle/);
+  });
+
+  it('maps fields onto the quantities the configuration declares, as the native format does', async () => {
+    const built = readingsComponent({ quantities: buildQuantityTable({ canopy_temperature: { unit: 'degC', min: -50, max: 80 } }) });
+    const declared = buildHostApp([built.component], { logger: silentLogger() });
+    try {
+      const res = await declared.inject({ method: 'POST', url: '/api/v2/write?precision=s', headers: token, payload: `canopy temperature=24.5 ${NOW_S}` });
+      expect(res.statusCode).toBe(204);
+      expect(built.requests[0]!.items).toEqual([{ device: 'n-1', ts: NOW_S * 1000, values: { canopy_temperature: 24.5 } }]);
+      // Without the declaration the same line is refused.
+      expect((await write(`canopy temperature=24.5 ${NOW_S}`)).statusCode).toBe(400);
+    } finally {
+      await declared.close();
+    }
   });
 
   it('401 unauthorized in InfluxDB shape: none, malformed, unknown', async () => {
