@@ -11,6 +11,7 @@ export default defineConfig({
     // Integration tests share one InfluxDB and one Mosquitto; files isolate by database name and
     // topic prefix, so they may run in parallel, but two workers is all a 2-core machine wants.
     maxWorkers: 2,
+    setupFiles: ['test/setup/fast-check.ts'],
     projects: [
       {
         // Pure code: no child processes, no sockets, no Go, InfluxDB or Mosquitto.

@@ -122,7 +122,8 @@ describe('daily ET0 properties', () => {
         });
         expect(Number.isFinite(r.et0)).toBe(true);
         expect(r.et0).toBeGreaterThanOrEqual(0);
-        expect(r.et0).toBeLessThan(20);
+        // The driest, hottest, windiest corner (52 °C, 5 % RH, 12 m/s) reaches about 20 mm/day.
+        expect(r.et0).toBeLessThan(25);
         expect(r.ea).toBeLessThanOrEqual(r.es + 1e-9);
         expect(r.rs).toBeLessThanOrEqual(r.rso + 1e-9);
       }),
