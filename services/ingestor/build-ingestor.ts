@@ -22,7 +22,7 @@ import { createMqttConsumer, type MqttConsumer } from './mqtt-consumer.js';
 import { ingestorReadiness } from './readiness.js';
 import { createSqliteSpool } from './spool/sqlite-spool.js';
 import { createWorkerSpool } from './spool/worker-spool.js';
-import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool } from './spool/spool.js';
+import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool, type SpoolUsage } from './spool/spool.js';
 import { loadProfiles, type ProfileSet } from './profiles/load.js';
 
 /** De-duplication keys past the window are pruned hourly: the table stays as small as the window. */
@@ -47,11 +47,19 @@ export interface Ingestor extends Component {
   metrics: Registry;
   /** False while InfluxDB writes are failing. */
   writerHealthy(): boolean;
+  /** A read-only snapshot for the status page. */
+  status(): Promise<IngestorStatus>;
   /**
    * How a part of the process reaches the bus, known after start(): on the embedded broker with
    * that part's own internal login; on an external broker with the configured one.
    */
   busConnection(principal: BusPrincipal): BusConnection;
+}
+
+/** Spool depth and age per consumer, dead letters, and whether InfluxDB writes succeed. */
+export interface IngestorStatus {
+  spool: SpoolUsage;
+  writer: { healthy: boolean; /** Epoch ms of the last successful write, null before the first. */ lastSuccessAt: number | null };
 }
 
 /**
@@ -157,6 +165,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
     ingest,
     busConnection,
     writerHealthy: () => writer.healthy(),
+    status: async () => ({ spool: await spool.usage(), writer: { healthy: writer.healthy(), lastSuccessAt: writer.lastSuccessAt() || null } }),
     routes: async (app) => {
       await app.register(readingsRoutes, {
         ingest,

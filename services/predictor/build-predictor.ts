@@ -19,7 +19,7 @@ import { createFieldSet } from './field-set.js';
 import { fieldKey, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createPredictorMetrics } from './metrics.js';
-import { createModelHolder, type ModelHolder } from './model-holder.js';
+import { createModelHolder, type ModelHolder, type ModelIdentity } from './model-holder.js';
 import { resolveModelPath } from './model-path.js';
 import { createRecommendationWriter, type RecommendationWriter } from './outputs.js';
 import { ownsField, partitionGroup, type Partitioning } from './partition.js';
@@ -64,6 +64,14 @@ export interface Predictor extends Component {
   readonly windows: WindowStore;
   /** Resolves when every evaluation scheduled so far has finished (tests). */
   idle(): Promise<void>;
+  /** A read-only snapshot for the status page: the model and each field with its decision state. */
+  status(): PredictorStatus;
+}
+
+export interface PredictorStatus {
+  /** Null until the predictor has started. */
+  model: ModelIdentity | null;
+  fields: { settings: FieldSettings; state: DecisionState | null }[];
 }
 
 export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
@@ -163,6 +171,10 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     ingest,
     reloadFields: () => fields.reload(started),
     idle: () => scheduler.idle(),
+    status: () => ({
+      model: started ? model.current().identity : null,
+      fields: fields.all().map((f) => ({ settings: f.settings, state: states.get(f.key) ?? null })),
+    }),
   };
 }
 

@@ -241,6 +241,9 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
       AND (valid_until IS NULL OR valid_until > @now)`),
     backlog: db.prepare(`SELECT subscription_id AS sub, COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries
       WHERE status = 'pending' GROUP BY subscription_id`),
+    // SQLite takes the bare columns of an aggregate query from the row MAX() picked.
+    lastAttempted: db.prepare(`SELECT *, MAX(last_attempt_at) AS newest FROM deliveries
+      WHERE last_attempt_at IS NOT NULL GROUP BY subscription_id`),
     pruneAttempts: db.prepare(`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ?)`),
     pruneDeliveries: db.prepare('DELETE FROM deliveries WHERE finished_at IS NOT NULL AND finished_at < ?'),
     pruneEvents: db.prepare('DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)'),
@@ -400,6 +403,9 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
     },
     async backlog(): Promise<BacklogRow[]> {
       return (s.backlog.all() as Row[]).map((r) => ({ subscriptionId: String(r.sub), pending: Number(r.n), oldestCreatedAt: num(r.oldest) }));
+    },
+    async lastAttempted() {
+      return (s.lastAttempted.all() as Row[]).map(toDelivery);
     },
     async prune(beforeMs) {
       return prune(beforeMs);

@@ -163,6 +163,8 @@ export interface OutboxRepository {
   /** Make every failed/aborted delivery of a subscription created since `sinceMs` pending again. */
   recover(subscriptionId: string, sinceMs: number, nowMs: number): Promise<number>;
   backlog(): Promise<BacklogRow[]>;
+  /** Per subscription, the delivery attempted most recently (the status page's "last delivery"). */
+  lastAttempted(): Promise<DeliveryRecord[]>;
   /** Delete finished deliveries (and their attempts) and orphan events older than `beforeMs`. */
   prune(beforeMs: number): Promise<number>;
 }
