@@ -1,10 +1,12 @@
 import { ensureInfluxd } from './influxdb.js';
 import { ensureMosquitto } from './mosquitto.js';
+import { ensurePostgres } from './postgres.js';
 import { ensureSchemathesis } from './schemathesis.js';
 
 // `npm run services:prepare`: build/install the real services and tools the tests run against, so
 // that the test run itself starts quickly. Safe to run again: every step is a no-op once done.
 const influxd = ensureInfluxd();
 const mosquitto = ensureMosquitto();
+const postgres = ensurePostgres();
 const schemathesis = ensureSchemathesis();
-process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\nschemathesis: ${schemathesis}\n`);
+process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\nPostgreSQL: ${postgres}\nschemathesis: ${schemathesis}\n`);

@@ -40,8 +40,14 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv): ManagedProcess {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Who the child runs as, for servers that refuse to run as root (PostgreSQL). */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+}
+
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, user?: ProcessUser): ManagedProcess {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...user });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
