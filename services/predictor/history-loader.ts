@@ -4,6 +4,7 @@
  * same way on every version.
  */
 import type { InfluxTarget } from '../shared/influx.js';
+import { queryInfluxQl, quoteLiteral, statementError, type InfluxQlResult } from '../shared/influxql.js';
 import { fieldKey } from './field-profiles.js';
 import type { WindowReading } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -16,13 +17,7 @@ export interface HistoryLoader {
   load(fromTs: number, toTs: number, fields?: readonly { farm: string; field: string }[]): Promise<Map<string, WindowReading[]>>;
 }
 
-interface InfluxQlResponse {
-  results?: { error?: string; series?: { tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[];
-  error?: string;
-}
-
-/** InfluxQL string literal (single quotes, backslash-escaped). */
-export const quoteLiteral = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export { quoteLiteral };
 
 /** The query the loader sends (exported for tests and docs). */
 export function historyQuery(fromTs: number, toTs: number, fields?: readonly { farm: string; field: string }[]): string {
@@ -38,27 +33,17 @@ const TAG_COLUMNS = new Set(['time', 'device', 'farm', 'field']);
 const FIELDS_PER_QUERY = 200;
 
 export function createHistoryLoader(target: Pick<InfluxTarget, 'url' | 'token' | 'bucket' | 'timeoutMs'>): HistoryLoader {
-  const [db, rp] = target.bucket.split('/');
-
-  async function query(q: string): Promise<InfluxQlResponse> {
-    const params = new URLSearchParams({ db: db!, q, epoch: 'ms' });
-    if (rp) params.set('rp', rp);
-    let res: Response;
+  async function query(q: string): Promise<{ results: InfluxQlResult[] }> {
+    let results: InfluxQlResult[];
     try {
-      res = await fetch(new URL(`/query?${params}`, target.url), {
-        headers: target.token ? { authorization: `Token ${target.token}` } : {},
-        signal: AbortSignal.timeout(target.timeoutMs),
-      });
+      results = await queryInfluxQl(target, q);
     } catch (err) {
-      throw Errors.predictHistory(`InfluxDB query failed: ${(err as Error).message}`);
+      throw Errors.predictHistory((err as Error).message);
     }
-    const text = await res.text();
-    if (!res.ok) throw Errors.predictHistory(`InfluxDB answered ${res.status}: ${text.slice(0, 200)}`);
-    const body = JSON.parse(text) as InfluxQlResponse;
-    const error = body.error ?? body.results?.find((r) => r.error)?.error;
     // A database without readings yet is not an error for the predictor.
-    if (error && !/database not found/.test(error)) throw Errors.predictHistory(`InfluxDB query error: ${error}`);
-    return body;
+    const error = statementError(results.find((r) => r.error));
+    if (error) throw Errors.predictHistory(`InfluxDB query error: ${error}`);
+    return { results };
   }
 
   return {
