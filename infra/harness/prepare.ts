@@ -1,6 +1,7 @@
 import { ensureInfluxd } from './influxdb.js';
 import { ensureMosquitto } from './mosquitto.js';
 import { ensurePostgres } from './postgres.js';
+import { ensurePrometheus } from './prometheus.js';
 import { ensureSchemathesis } from './schemathesis.js';
 
 // `npm run services:prepare`: build/install the real services and tools the tests run against, so
@@ -9,4 +10,6 @@ const influxd = ensureInfluxd();
 const mosquitto = ensureMosquitto();
 const postgres = ensurePostgres();
 const schemathesis = ensureSchemathesis();
+const prometheus = ensurePrometheus();
 process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\nPostgreSQL: ${postgres}\nschemathesis: ${schemathesis}\n`);
+process.stdout.write(`Prometheus: ${prometheus}\n`);
