@@ -11,13 +11,15 @@ import { createInfluxClient } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { buildQuantityTable } from '../shared/quantities.js';
 import { createAuthenticator } from './auth.js';
+import { createCredentialCache } from './credential-cache.js';
 import { createBusPublisher, type BusPublish } from './bus-publisher.js';
 import type { IngestConfig } from './config.js';
-import { createEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.js';
+import { createEmbeddedBroker, type DeviceTopicHandler, type EmbeddedBroker } from './embedded-broker.js';
 import { readingsRoutes } from './http/readings-routes.js';
 import { createInfluxWriter } from './influx-writer.js';
 import { createIngestService, type IngestService } from './ingest.js';
 import { createIngestMetrics } from './metrics.js';
+import { createMqttBatcher } from './mqtt-batch.js';
 import { createMqttConsumer, type MqttConsumer } from './mqtt-consumer.js';
 import { ingestorReadiness } from './readiness.js';
 import { createSqliteSpool } from './spool/sqlite-spool.js';
@@ -36,6 +38,8 @@ export interface IngestorDeps {
   clock?: Clock;
   /** Device profiles for LoRaWAN uplinks; default: the shipped ones and those of `PROFILES_DIR`, loaded now. */
   profiles?: ProfileSet;
+  /** Other device topics the embedded broker takes, acknowledged once stored (irrigation reports). */
+  deviceTopics?: readonly DeviceTopicHandler[];
 }
 
 export interface Ingestor extends Component {
@@ -68,7 +72,9 @@ export interface IngestorStatus {
  * writer and the bus publisher.
  */
 export function buildIngestor(deps: IngestorDeps): Ingestor {
-  const { config, logger, devices } = deps;
+  const { config, logger } = deps;
+  // Every credential the ingest path checks comes from memory, kept current on registry changes.
+  const devices = createCredentialCache(deps.devices);
   const clock = deps.clock ?? systemClock;
   // Before anything opens: a bad profile file stops the start (FH_ERR_PROFILE_INVALID, file and path named).
   const profiles = deps.profiles ?? loadProfiles(config.PROFILES_DIR ? { extraDir: config.PROFILES_DIR } : {});
@@ -113,6 +119,8 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
 
   // One message over MQTT is held to the same limits as one HTTP request.
   const limits = { maxPayloadBytes: config.INGEST_BODY_LIMIT_BYTES, maxBatchItems: config.INGEST_MAX_BATCH };
+  // MQTT messages, from the embedded broker or an external one, are appended in batches.
+  const batcher = createMqttBatcher({ ingest, metrics, limits });
   const tls =
     config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
@@ -120,7 +128,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
   const broker: EmbeddedBroker | undefined = config.MQTT_URL
     ? undefined
     : createEmbeddedBroker(
-        { auth, ingest, logger, metrics },
+        { auth, ingest, batcher, logger, metrics, ...(deps.deviceTopics ? { deviceTopics: deps.deviceTopics } : {}) },
         {
           host: config.MQTT_LISTEN_HOST,
           port: config.MQTT_LISTEN_PORT,
@@ -129,7 +137,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         },
       );
   const consumer: MqttConsumer | undefined = config.MQTT_URL
-    ? createMqttConsumer({ ingest, devices, logger, metrics, limits, now: () => clock.now() }, externalBus(config), {
+    ? createMqttConsumer({ ingest, devices, logger, metrics, limits, batcher, now: () => clock.now() }, externalBus(config), {
         group: config.MQTT_GROUP,
         clientIdPrefix: config.MQTT_CLIENT_ID_PREFIX,
         connections: config.MQTT_CONNECTIONS,
@@ -148,6 +156,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
 
   const readiness = ingestorReadiness({
     influxUrl: deps.influx.url,
+    influxToken: deps.influx.token,
     writer,
     spool,
     ingest,

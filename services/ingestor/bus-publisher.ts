@@ -27,8 +27,8 @@ export type BusPublish = (topic: string, payload: string) => Promise<unknown>;
 
 /**
  * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1; the
- * payload is a JSON array of `BusReading`s of that field, see `bus-message.ts`) from
- * its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
+ * payload is a JSON array of `BusReading`s of that field, see `bus-message.ts`, one message per
+ * field and round of up to `batchReadings` readings) from its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
  * a broker outage delays the predictor without losing its input.
  */
 export function createBusPublisher(
@@ -41,13 +41,22 @@ export function createBusPublisher(
   async function round(signal: AbortSignal): Promise<boolean> {
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
-    // The messages were prepared when the readings were stored (one per field and record).
-    const sends: Promise<unknown>[] = [];
+    // The messages were prepared when the readings were stored (one per field and record); the
+    // round sends one per field, the records' arrays of readings joined without being parsed.
+    const byTopic = new Map<string, string[]>();
     let published = 0;
     for (const record of records) {
-      for (const [topic, payload] of JSON.parse(record.data) as [string, string][]) sends.push(publish(topic, payload));
+      for (const [topic, payload] of JSON.parse(record.data) as [string, string][]) {
+        const inner = payload.slice(1, -1);
+        if (inner === '') continue;
+        const parts = byTopic.get(topic);
+        if (parts) parts.push(inner);
+        else byTopic.set(topic, [inner]);
+      }
       published += record.count;
     }
+    const sends: Promise<unknown>[] = [];
+    for (const [topic, parts] of byTopic) sends.push(publish(topic, `[${parts.join(',')}]`));
     await abortable(Promise.all(sends), signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
     metrics.busPublished.inc(published);

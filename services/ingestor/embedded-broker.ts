@@ -11,7 +11,8 @@ import { deviceErrorsTopic, deviceOfTopic } from '../shared/bus/topics.js';
 import type { Authenticator } from './auth.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
-import { MQTT_PACKET_OVERHEAD_BYTES, ingestMqttMessage, payloadTooLarge, type MqttMessageLimits } from './mqtt-message.js';
+import { createMqttBatcher, type MqttBatcher } from './mqtt-batch.js';
+import { MQTT_PACKET_OVERHEAD_BYTES, payloadTooLarge, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
 import { guardConnection } from './mqtt-size-guard.js';
 
 /**
@@ -22,6 +23,16 @@ export const RESERVED_PREFIX = 'fieldhook-';
 
 /** The login of one internal part (bus publisher, predictor, dispatcher) on the embedded broker. */
 export const internalUsername = (principal: BusPrincipal) => `${RESERVED_PREFIX}internal-${principal}`;
+
+/**
+ * A device topic besides readings that the broker takes as an ingest point (the valve
+ * controllers' irrigation reports): the PUBACK waits for `handle`, refusals go to the errors topic.
+ */
+export interface DeviceTopicHandler {
+  /** The device a topic belongs to, or undefined when the topic is not this handler's. */
+  deviceOf(topic: string): string | undefined;
+  handle(device: DeviceWithSecret, payload: Buffer): Promise<{ code: string; message: string }[]>;
+}
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -65,11 +76,20 @@ function authError(message: string, returnCode: number): AuthenticateError {
  * has its own login. Messages are capped before the parser (see `mqtt-size-guard.ts`).
  */
 export function createEmbeddedBroker(
-  deps: { auth: Authenticator; ingest: IngestService; logger: Logger; metrics: IngestMetrics },
+  deps: {
+    auth: Authenticator;
+    ingest: IngestService;
+    logger: Logger;
+    metrics: IngestMetrics;
+    deviceTopics?: readonly DeviceTopicHandler[];
+    /** Appends the messages of one event-loop turn together; one of the broker's own when not given. */
+    batcher?: MqttBatcher;
+  },
   options: EmbeddedBrokerOptions,
 ): EmbeddedBroker {
   const { auth, ingest, logger, metrics } = deps;
   const { limits } = options;
+  const batcher = deps.batcher ?? createMqttBatcher({ ingest, metrics, limits });
   const internalPasswords = new Map(PRINCIPALS.map((p) => [internalUsername(p), randomBytes(24).toString('base64url')]));
   const credentials = new WeakMap<Client, DeviceWithSecret | 'internal'>();
   /** Clients that sent an empty client id with a clean session: aedes assigned them a fresh one. */
@@ -95,15 +115,34 @@ export function createEmbeddedBroker(
     return `client id must be ${device.id} or begin with ${device.id}/`;
   }
 
-  async function ingestPublish(device: DeviceWithSecret, payload: Buffer): Promise<void> {
+  function publishRefusals(device: DeviceWithSecret, refused: MqttRefusal[]): void {
+    if (refused.length === 0) return;
+    aedes?.publish(
+      { cmd: 'publish', topic: deviceErrorsTopic(device.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
+  }
+
+  /**
+   * aedes handles every PUBLISH of one socket read at once and sends each PUBACK when its `done`
+   * is called; the batcher settles a turn's messages together, in the order they came, once their
+   * one commit is durable: many messages per connection share a commit, and the PUBACKs keep
+   * their order.
+   */
+  function ingestPublish(device: DeviceWithSecret, payload: Buffer, done: (err: Error | null) => void): void {
     const oversized = oversizedBytes(payload);
-    const refused = oversized === undefined ? await ingestMqttMessage({ ingest, metrics }, device, payload, limits) : payloadTooLarge(metrics, oversized, limits);
-    if (refused.length > 0) {
-      aedes?.publish(
-        { cmd: 'publish', topic: deviceErrorsTopic(device.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false },
-        () => undefined,
-      );
+    if (oversized !== undefined) {
+      publishRefusals(device, payloadTooLarge(metrics, oversized, limits));
+      return done(null);
     }
+    batcher.submit(device, payload, (err, refused) => {
+      if (err) {
+        logger.error({ err, device: device.id }, 'MQTT ingest failed: not acknowledged');
+        return done(err);
+      }
+      publishRefusals(device, refused);
+      done(null);
+    });
   }
 
   async function start(): Promise<Aedes> {
@@ -144,18 +183,28 @@ export function createEmbeddedBroker(
       authorizePublish(client, packet, done) {
         const who = client ? credentials.get(client) : 'internal';
         if (who === 'internal') return done(null);
+        const other = who && oversizedBytes(packet.payload) === undefined ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
+        if (other && who) {
+          other.handle(who, packet.payload as Buffer).then(
+            (refused) => {
+              if (refused.length > 0) {
+                aedes?.publish({ cmd: 'publish', topic: deviceErrorsTopic(who.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false }, () => undefined);
+              }
+              done(null);
+            },
+            (err: unknown) => {
+              logger.error({ err, device: who.id, topic: packet.topic }, 'MQTT device message not stored: not acknowledged');
+              done(err as Error);
+            },
+          );
+          return;
+        }
         if (!who || !client || deviceOfTopic(packet.topic) !== who.id) {
           return done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
         }
         // An oversized message is acknowledged (refused on the errors topic) and neither kept nor forwarded.
         if (oversizedBytes(packet.payload) !== undefined) packet.retain = false;
-        ingestPublish(who, packet.payload as Buffer).then(
-          () => done(null),
-          (err: unknown) => {
-            logger.error({ err, device: who.id }, 'MQTT ingest failed: not acknowledged');
-            done(err as Error);
-          },
-        );
+        ingestPublish(who, packet.payload as Buffer, done);
       },
       authorizeForward(_client, packet) {
         return oversizedBytes(packet.payload) === undefined ? packet : undefined;

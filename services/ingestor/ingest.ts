@@ -69,6 +69,12 @@ export type Pressure = 'ok' | 'high' | 'full';
 
 export interface IngestService {
   ingest(request: IngestRequest): Promise<IngestOutcome>;
+  /**
+   * Several requests (MQTT messages taken together) in one spool append: one record, one commit.
+   * Resolves once every good reading of every request is durable, with each request's outcome in
+   * order. Without `onceKey`: a once-only request goes through {@link ingest}.
+   */
+  ingestMany(requests: Omit<IngestRequest, 'onceKey' | 'correlationId'>[], correlationId: string): Promise<IngestOutcome[]>;
   pressure(): Pressure;
   /** Throws the 429/503 error that matches the current pressure, if any. */
   assertCapacity(): void;
@@ -127,28 +133,43 @@ export function createIngestService(deps: IngestDeps): IngestService {
     return result;
   }
 
+  /** The request's readings that pass, normalised, and the refusals of the others (counted). */
+  async function validate(request: Pick<IngestRequest, 'items' | 'credential'>, at: number): Promise<{ readings: NormalizedReading[]; refused: IngestOutcome['refused'] }> {
+    const refused: IngestOutcome['refused'] = [];
+    const readings: NormalizedReading[] = [];
+    let cache: Map<string, DeviceWithSecret | Refusal> | undefined;
+    const { items, credential } = request;
+    for (let index = 0; index < items.length; index++) {
+      const parsed = parseReading(items[index], deps.rules, at);
+      if (!parsed.ok) {
+        refused.push({ index, code: parsed.code, message: parsed.message, ...(parsed.field ? { field: parsed.field } : {}) });
+        continue;
+      }
+      const named = parsed.reading.device;
+      // A device writing its own readings (the usual case) needs no lookup and no cache.
+      const device =
+        (named === undefined && credential.kind !== 'gateway') || named === credential.id
+          ? credential
+          : await resolveDevice(credential, named, (cache ??= new Map()));
+      if (!('farm' in device)) {
+        refused.push({ index, ...device });
+        continue;
+      }
+      const { id, ts, values } = parsed.reading;
+      readings.push(id !== undefined ? { device: device.id, farm: device.farm, field: device.field, id, ts, values } : { device: device.id, farm: device.farm, field: device.field, ts, values });
+    }
+    for (const r of refused) metrics.refused.inc({ code: r.code });
+    return { readings, refused };
+  }
+
+  function count(protocol: Protocol, accepted: number, duplicates: number): void {
+    if (accepted > 0) metrics.accepted.inc({ protocol }, accepted);
+    if (duplicates > 0) metrics.duplicates.inc(duplicates);
+  }
+
   const service: IngestService = {
     async ingest(request) {
-      const at = now();
-      const refused: IngestOutcome['refused'] = [];
-      const readings: NormalizedReading[] = [];
-      const cache = new Map<string, DeviceWithSecret | Refusal>();
-      for (const [index, item] of request.items.entries()) {
-        const parsed = parseReading(item, deps.rules, at);
-        if (!parsed.ok) {
-          refused.push({ index, code: parsed.code, message: parsed.message, ...(parsed.field ? { field: parsed.field } : {}) });
-          continue;
-        }
-        const device = await resolveDevice(request.credential, parsed.reading.device, cache);
-        if (!('farm' in device)) {
-          refused.push({ index, ...device });
-          continue;
-        }
-        const { id, ts, values } = parsed.reading;
-        readings.push({ device: device.id, farm: device.farm, field: device.field, ...(id !== undefined ? { id } : {}), ts, values });
-      }
-      for (const r of refused) metrics.refused.inc({ code: r.code });
-
+      const { readings, refused } = await validate(request, now());
       let accepted = 0;
       let duplicates = 0;
       if (readings.length > 0 || request.onceKey) {
@@ -161,12 +182,31 @@ export function createIngestService(deps: IngestDeps): IngestService {
           metrics.refused.inc({ code: Errors.authReplayed.code });
           throw Errors.authReplayed();
         }
-        accepted = result.stored.filter(Boolean).length;
+        for (const stored of result.stored) if (stored) accepted++;
         duplicates = readings.length - accepted;
       }
-      metrics.accepted.inc({ protocol: request.protocol }, accepted);
-      if (duplicates > 0) metrics.duplicates.inc(duplicates);
+      count(request.protocol, accepted, duplicates);
       return { accepted, duplicates, refused };
+    },
+
+    async ingestMany(requests, correlationId) {
+      const at = now();
+      const validated = [];
+      for (const request of requests) validated.push(await validate(request, at));
+      const all: NormalizedReading[] = [];
+      for (const v of validated) for (const r of v.readings) all.push(r);
+      // One append, one record, one commit for every message of the batch; a reading repeated
+      // within the batch is a duplicate like any other (the first one is stored).
+      const stored = all.length > 0 ? (await spool.append({ readings: all, correlationId })).stored : [];
+      let offset = 0;
+      return validated.map((v, i) => {
+        let accepted = 0;
+        for (let k = 0; k < v.readings.length; k++) if (stored[offset + k]) accepted++;
+        offset += v.readings.length;
+        const duplicates = v.readings.length - accepted;
+        count(requests[i]!.protocol, accepted, duplicates);
+        return { accepted, duplicates, refused: v.refused };
+      });
     },
 
     // Above the high-water mark with InfluxDB keeping up, senders are simply too fast: push back.

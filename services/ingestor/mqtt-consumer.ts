@@ -1,11 +1,18 @@
-import type { IPublishPacket } from 'mqtt';
-import type { DeviceRepository } from '../registry/device.js';
-import { ALL_DEVICE_READINGS, connectSubscriber, deviceErrorsTopic, deviceOfTopic, type BusConnection, type Subscriber } from '../shared/bus/index.js';
+import { SESSION_EXPIRY_S, type BusConnection } from '../shared/bus/connection.js';
+import { ALL_DEVICE_READINGS, deviceErrorsTopic, deviceOfTopic, subscriptionFilter } from '../shared/bus/index.js';
+import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
+import type { CredentialCache } from './credential-cache.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
-import { MQTT_PACKET_OVERHEAD_BYTES, ingestMqttMessage, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
-import { Errors } from '../shared/error-catalog.js';
+import { createMqttBatcher, type MqttBatcher } from './mqtt-batch.js';
+import {
+  DEFAULT_CONSUMER_CONNECTION_OPTIONS,
+  createConsumerConnection,
+  type ConsumerConnection,
+  type InboundMessage,
+} from './mqtt-consumer-connection.js';
+import { MQTT_PACKET_OVERHEAD_BYTES, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
 
 export interface MqttConsumerOptions {
   /** Shared-subscription group: every ingestor instance of a deployment uses the same one. */
@@ -13,16 +20,22 @@ export interface MqttConsumerOptions {
   /** Stable client id prefix: with a persistent session the broker keeps QoS 1 messages while we are away. */
   clientIdPrefix: string;
   /**
-   * Connections in the shared group. mqtt.js handles one message at a time per connection and we
-   * acknowledge only after the fsync, so connections are what lets acknowledgements share a commit.
+   * Connections in the shared group. Each keeps up to `maxInFlight` messages unacknowledged and
+   * their commits are shared, so a few are enough; more spread the socket work of a busy broker.
    */
   connections: number;
+  /** Messages received and not yet acknowledged per connection before it stops reading. */
+  maxInFlight: number;
+  /** Wait before a message whose append failed is tried again, ms. */
+  retryDelayMs: number;
 }
 
 export const DEFAULT_MQTT_CONSUMER_OPTIONS: MqttConsumerOptions = {
   group: 'fieldhook-ingest',
   clientIdPrefix: 'fieldhook-ingest',
-  connections: 16,
+  connections: 4,
+  maxInFlight: DEFAULT_CONSUMER_CONNECTION_OPTIONS.maxInFlight,
+  retryDelayMs: 1_000,
 };
 
 export interface MqttConsumer {
@@ -35,19 +48,24 @@ export interface MqttConsumer {
 
 export interface MqttConsumerDeps {
   ingest: IngestService;
-  devices: DeviceRepository;
+  /** The device registry from memory (credential-cache.ts): no query per message. */
+  devices: CredentialCache;
   logger: Logger;
   metrics: IngestMetrics;
   /** `INGEST_BODY_LIMIT_BYTES` and `INGEST_MAX_BATCH`: the same limits as over HTTP. */
   limits: MqttMessageLimits;
+  /** Shared with the embedded broker's path when both exist; one of its own otherwise. */
+  batcher?: MqttBatcher;
   now?: () => number;
 }
 
 /**
  * Consumes `fieldhook/v1/devices/{device}/readings` from an external broker. The broker has
  * authenticated the device and its ACL pins each device to its own topic, so the topic names the
- * credential. The PUBACK is sent only after the reading is in the spool; under pressure it is
- * withheld, which makes the broker stop sending (its in-flight window fills up).
+ * credential. Messages of every connection arriving in one event-loop turn are appended together
+ * (mqtt-batch.ts), and each PUBACK is sent only after its message is in the spool, in receive order
+ * (mqtt-consumer-connection.ts). Under pressure PUBACKs are withheld, which makes the broker stop
+ * sending (its in-flight window fills up, and past `maxInFlight` the socket is not read).
  *
  * On MQTT 5 the consumer announces `maximumPacketSize` (the payload limit plus room for the
  * topic) on CONNECT, so the broker never sends it a larger message; a payload above the limit that
@@ -56,58 +74,93 @@ export interface MqttConsumerDeps {
  */
 export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnection, options: Partial<MqttConsumerOptions> = {}): MqttConsumer {
   const opts = { ...DEFAULT_MQTT_CONSUMER_OPTIONS, ...options };
-  const { ingest, devices, logger, metrics, limits } = deps;
+  const { devices, logger, metrics, limits } = deps;
   const now = deps.now ?? Date.now;
-  let subscribers: Subscriber[] = [];
+  const batcher = deps.batcher ?? createMqttBatcher({ ingest: deps.ingest, metrics, limits });
+  let connections: ConsumerConnection[] = [];
   let lastMessageAt = 0;
+  let stopping = false;
 
-  async function handle(subscriber: Subscriber, packet: IPublishPacket): Promise<void> {
-    lastMessageAt = now();
-    const device = deviceOfTopic(packet.topic);
-    const credential = device ? await devices.get(device) : undefined;
-    let refused: MqttRefusal[];
+  function refuse(link: ConsumerConnection, device: string, refused: MqttRefusal[]): void {
+    // There is no negative PUBACK a device would see through the broker: refusals go to its errors topic.
+    link.publish(deviceErrorsTopic(device), JSON.stringify({ refused }));
+  }
+
+  function take(link: ConsumerConnection, message: InboundMessage): void {
+    const device = deviceOfTopic(message.topic);
+    if (device === undefined) return message.ack();
+    const credential = devices.peek(device);
+    if (credential === undefined) {
+      // Not in memory yet: one registry read, then the same path.
+      devices.get(device).then(
+        () => take(link, message),
+        (err: unknown) => {
+          logger.error({ err, device }, 'device registry read failed; message not acknowledged');
+          retry(link, message);
+        },
+      );
+      return;
+    }
     if (!credential || !credential.enabled) {
       const error = credential ? Errors.deviceDisabled : Errors.deviceUnknown;
       metrics.refused.inc({ code: error.code });
-      refused = [{ code: error.code, message: `Device ${device} cannot write` }];
-    } else {
-      refused = await ingestMqttMessage({ ingest, metrics }, credential, packet.payload as Buffer, limits);
+      refuse(link, device, [{ code: error.code, message: `Device ${device} cannot write` }]);
+      return message.ack();
     }
-    if (refused.length > 0 && device) {
-      // There is no negative PUBACK a device would see through the broker: refusals go to its errors topic.
-      subscriber.client.publish(deviceErrorsTopic(device), JSON.stringify({ refused }), { qos: 0 });
-    }
+    batcher.submit(credential, message.payload, (err, refused) => {
+      if (err) {
+        logger.error({ err, device }, 'MQTT ingest failed; retrying before acknowledging');
+        return retry(link, message);
+      }
+      if (refused.length > 0) refuse(link, device, refused);
+      message.ack();
+    });
   }
 
-  function open(index: number): Subscriber {
-    const subscriber: Subscriber = connectSubscriber(
-      connection,
+  /** The same message again after a while; the PUBACKs of later ones wait for it (order). */
+  function retry(link: ConsumerConnection, message: InboundMessage): void {
+    if (!stopping) setTimeout(() => take(link, message), opts.retryDelayMs).unref();
+  }
+
+  function open(index: number): ConsumerConnection {
+    const link: ConsumerConnection = createConsumerConnection(
       {
+        ...DEFAULT_CONSUMER_CONNECTION_OPTIONS,
+        url: connection.url,
         clientId: `${opts.clientIdPrefix}-${index}`,
-        filter: ALL_DEVICE_READINGS,
-        group: opts.group,
+        ...(connection.username ? { username: connection.username } : {}),
+        ...(connection.password ? { password: connection.password } : {}),
+        protocolVersion: connection.protocolVersion,
+        filters: [subscriptionFilter(connection, { filter: ALL_DEVICE_READINGS, group: opts.group })],
+        sessionExpiryS: SESSION_EXPIRY_S,
         maximumPacketSize: limits.maxPayloadBytes + MQTT_PACKET_OVERHEAD_BYTES,
+        maxInFlight: opts.maxInFlight,
       },
-      (packet) => handle(subscriber, packet),
+      (message) => {
+        lastMessageAt = now();
+        take(link, message);
+      },
       logger,
     );
-    return subscriber;
+    return link;
   }
 
   return {
     async start() {
+      stopping = false;
       for (let i = 0; i < opts.connections; i++) {
-        const subscriber = open(i);
-        subscribers.push(subscriber);
-        await subscriber.start();
+        const link = open(i);
+        connections.push(link);
+        await link.start();
       }
       logger.info({ url: connection.url, connections: opts.connections, group: opts.group }, 'MQTT consumer started');
     },
     async stop() {
-      await Promise.all(subscribers.map((s) => s.stop()));
-      subscribers = [];
+      stopping = true;
+      await Promise.all(connections.map((c) => c.stop()));
+      connections = [];
     },
     lastMessageAgeMs: () => (lastMessageAt === 0 ? -1 : now() - lastMessageAt),
-    connected: () => subscribers.length > 0 && subscribers.every((s) => s.connected()),
+    connected: () => connections.length > 0 && connections.every((c) => c.connected()),
   };
 }

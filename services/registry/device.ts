@@ -56,5 +56,11 @@ export interface DeviceRepository {
   /** Source networks allowed for every device of a farm (empty = anywhere). */
   getFarmNetworks(farm: string): Promise<string[]>;
   setFarmNetworks(farm: string, cidrs: string[]): Promise<void>;
+  /**
+   * A number that changes whenever the registry changes, by this process or another one; cheap
+   * and synchronous, so a reader may keep devices in memory and look at it once per turn.
+   * Optional: a repository without it is read every time.
+   */
+  changeVersion?(): number;
   close(): void;
 }

@@ -85,6 +85,10 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
       'INSERT INTO farms (id, allowed_networks) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET allowed_networks = excluded.allowed_networks',
     ),
   };
+  // SQLite's data_version moves when another connection (another process) commits; this
+  // connection's own writes are counted here, since data_version does not see them.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  let ownWrites = 0;
 
   return {
     async add(input: NewDevice) {
@@ -116,6 +120,7 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
         }
         throw err;
       }
+      ownWrites++;
       return toDevice(stmt.get.get(input.id) as DeviceRow);
     },
     async get(id) {
@@ -140,10 +145,12 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
     async rotateSecret(id) {
       const secret = generateSecret();
       if (stmt.rotate.run(secret, secretDigest(secret), id).changes === 0) throw notFound(id);
+      ownWrites++;
       return secret;
     },
     async setEnabled(id, enabled) {
       if (stmt.enable.run(enabled ? 1 : 0, id).changes === 0) throw notFound(id);
+      ownWrites++;
     },
     async getFarmNetworks(farm) {
       const raw = stmt.farmNetworks.get(farm) as string | undefined;
@@ -151,7 +158,10 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
     },
     async setFarmNetworks(farm, cidrs) {
       stmt.setFarmNetworks.run(farm, JSON.stringify(cidrs));
+      ownWrites++;
     },
+    // Both counters only grow, so their sum moves whenever either does.
+    changeVersion: () => (dataVersion.get() as number) + ownWrites,
     close: () => db.close(),
   };
 }

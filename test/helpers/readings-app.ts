@@ -40,6 +40,7 @@ function fakeIngest() {
       }
       return { accepted: request.items.length, duplicates: 0, refused: [] };
     },
+    ingestMany: (batch, correlationId) => Promise.all(batch.map((r) => service.ingest({ ...r, correlationId }))),
     pressure: () => 'ok' as ReturnType<IngestService['pressure']>,
     assertCapacity: () => {},
     waitForCapacity: async () => {},

@@ -1,0 +1,103 @@
+import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
+
+/**
+ * The device registry as the ingest path reads it: from memory. Every request and MQTT message
+ * needs its credential (and perhaps its farm's networks); reading SQLite for each was a
+ * synchronous query per message on the thread that answers devices.
+ *
+ * Kept current by the repository's change version ({@link DeviceRepository.changeVersion}),
+ * which moves on every change, made by this process or another one (`fieldhook devices add`,
+ * `rotate-secret`, `disable` run next to `fieldhook start`): it is looked at once per event-loop
+ * turn, and when it moved everything cached is forgotten, so a rotated secret or a disabled device
+ * stops working on the next turn after the change is committed. A repository without a change
+ * version is not cached.
+ */
+export interface CredentialCache extends DeviceRepository {
+  /** The device from memory without waiting: `null` when known not to exist, `undefined` when not loaded yet. */
+  peek(id: string): DeviceWithSecret | null | undefined;
+}
+
+/** Most entries of each map; past it the map starts over (unknown secrets must not grow it without bound). */
+export const CREDENTIAL_CACHE_MAX_ENTRIES = 100_000;
+
+export function createCredentialCache(repository: DeviceRepository): CredentialCache {
+  const version = repository.changeVersion?.bind(repository);
+  const byId = new Map<string, DeviceWithSecret | null>();
+  const bySecret = new Map<string, DeviceWithSecret | null>();
+  const farmNetworks = new Map<string, string[]>();
+  let seen = version?.();
+  let checked = false;
+
+  /** Forget everything when the registry changed since the last look (at most one look per turn). */
+  function current(): boolean {
+    if (version === undefined) return false;
+    if (!checked) {
+      checked = true;
+      setImmediate(() => (checked = false));
+      const now = version();
+      if (now !== seen) {
+        seen = now;
+        byId.clear();
+        bySecret.clear();
+        farmNetworks.clear();
+      }
+    }
+    return true;
+  }
+
+  function remember<V>(map: Map<string, V>, key: string, value: V): V {
+    if (map.size >= CREDENTIAL_CACHE_MAX_ENTRIES) map.clear();
+    map.set(key, value);
+    return value;
+  }
+
+  /** A change made through this cache is seen at once, not on the next turn. */
+  const thenLook = async <T>(change: Promise<T>): Promise<T> => {
+    const result = await change;
+    checked = false;
+    return result;
+  };
+
+  return {
+    ...bindAll(repository),
+    add: (device) => thenLook(repository.add(device)),
+    rotateSecret: (id) => thenLook(repository.rotateSecret(id)),
+    setEnabled: (id, enabled) => thenLook(repository.setEnabled(id, enabled)),
+    setFarmNetworks: (farm, cidrs) => thenLook(repository.setFarmNetworks(farm, cidrs)),
+    peek(id) {
+      return current() ? byId.get(id) : undefined;
+    },
+    async get(id) {
+      if (!current()) return repository.get(id);
+      const hit = byId.get(id);
+      if (hit !== undefined) return hit ?? undefined;
+      return remember(byId, id, (await repository.get(id)) ?? null) ?? undefined;
+    },
+    async findBySecret(secret) {
+      if (!current()) return repository.findBySecret(secret);
+      const hit = bySecret.get(secret);
+      if (hit !== undefined) return hit ?? undefined;
+      return remember(bySecret, secret, (await repository.findBySecret(secret)) ?? null) ?? undefined;
+    },
+    async getFarmNetworks(farm) {
+      if (!current()) return repository.getFarmNetworks(farm);
+      return farmNetworks.get(farm) ?? remember(farmNetworks, farm, await repository.getFarmNetworks(farm));
+    },
+  };
+}
+
+/** The repository's methods, bound, for those the cache passes through (writes, lists). */
+function bindAll(repository: DeviceRepository): DeviceRepository {
+  return {
+    add: (d) => repository.add(d),
+    get: (id) => repository.get(id),
+    findBySecret: (s) => repository.findBySecret(s),
+    list: (f) => repository.list(f),
+    rotateSecret: (id) => repository.rotateSecret(id),
+    setEnabled: (id, e) => repository.setEnabled(id, e),
+    getFarmNetworks: (f) => repository.getFarmNetworks(f),
+    setFarmNetworks: (f, c) => repository.setFarmNetworks(f, c),
+    close: () => repository.close(),
+    ...(repository.changeVersion ? { changeVersion: () => repository.changeVersion!() } : {}),
+  };
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceWithSecret } from '../registry/device.js';
+import { Errors } from '../shared/error-catalog.js';
+import type { IngestRequest, IngestService } from './ingest.js';
+import type { IngestMetrics } from './metrics.js';
+import { payloadTooLarge, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
+
+/**
+ * Called once per message, in the order messages were submitted: with the refusals (none when
+ * every reading is durable or a duplicate), or with an error when the spool failed (nothing may
+ * be acknowledged then).
+ */
+export type Settle = (err: Error | undefined, refused: MqttRefusal[]) => void;
+
+export interface MqttBatcher {
+  /** Take one message of an authenticated device; `settle` runs once it is durable or refused. */
+  submit(credential: DeviceWithSecret, payload: Buffer, settle: Settle): void;
+  /** Messages submitted and not yet settled. */
+  pending(): number;
+}
+
+interface Entry {
+  credential: DeviceWithSecret;
+  payload: Buffer;
+  settle: Settle;
+  at: number;
+}
+
+const NO_REFUSALS: MqttRefusal[] = [];
+
+/**
+ * Group commit for MQTT: every message submitted during one event-loop turn, from every
+ * connection, becomes one spool append (one record, one fsync), and all of them settle together,
+ * in submission order, once it is durable. A broker connection keeps many messages in flight and
+ * sends their PUBACKs in receive order, so a commit holds as many messages as arrived meanwhile,
+ * not one per connection. Under backpressure the batch waits before it is appended: its
+ * PUBACKs are withheld and the broker's in-flight window fills.
+ */
+export function createMqttBatcher(deps: { ingest: IngestService; metrics: IngestMetrics; limits: MqttMessageLimits }): MqttBatcher {
+  const { ingest, metrics, limits } = deps;
+  const ackSeconds = metrics.ackSeconds.labels({ protocol: 'mqtt' });
+  let queue: Entry[] = [];
+  let scheduled = false;
+  let inFlight = 0;
+
+  /** The readings of one payload, or why the whole message is refused (never parsed past its limits). */
+  function read(payload: Buffer): { items: unknown[] } | { refused: MqttRefusal[] } {
+    if (payload.length > limits.maxPayloadBytes) return { refused: payloadTooLarge(metrics, payload.length, limits) };
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      metrics.refused.inc({ code: Errors.httpMalformedJson.code });
+      return { refused: [{ code: Errors.httpMalformedJson.code, message: 'Payload is not valid JSON' }] };
+    }
+    const items = Array.isArray(body) ? body : [body];
+    if (items.length > limits.maxBatchItems) {
+      metrics.refused.inc({ code: Errors.ingestBatchTooLarge.code });
+      return { refused: [{ code: Errors.ingestBatchTooLarge.code, message: `At most ${limits.maxBatchItems} readings per message; this one holds ${items.length}` }] };
+    }
+    return { items };
+  }
+
+  async function run(batch: Entry[]): Promise<void> {
+    const requests: Omit<IngestRequest, 'onceKey' | 'correlationId'>[] = [];
+    /** Per entry: the index of its request, or the refusal of the whole message. */
+    const plan: (number | MqttRefusal[])[] = [];
+    for (const entry of batch) {
+      const message = read(entry.payload);
+      if ('refused' in message) {
+        plan.push(message.refused);
+      } else {
+        plan.push(requests.length);
+        requests.push({ credential: entry.credential, items: message.items, protocol: 'mqtt' });
+      }
+    }
+    let outcomes: Awaited<ReturnType<IngestService['ingestMany']>> = [];
+    try {
+      if (ingest.pressure() !== 'ok') await ingest.waitForCapacity();
+      if (requests.length > 0) outcomes = await ingest.ingestMany(requests, randomUUID());
+    } catch (err) {
+      for (const entry of batch) entry.settle(err as Error, NO_REFUSALS);
+      return;
+    }
+    const done = performance.now();
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i]!;
+      const step = plan[i]!;
+      ackSeconds.observe((done - entry.at) / 1000);
+      entry.settle(undefined, typeof step === 'number' ? (outcomes[step]!.refused as MqttRefusal[]) : step);
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    void run(batch).finally(() => (inFlight -= batch.length));
+  }
+
+  return {
+    submit(credential, payload, settle) {
+      queue.push({ credential, payload, settle, at: performance.now() });
+      inFlight++;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    pending: () => inFlight,
+  };
+}

@@ -1,0 +1,312 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import mqttPacket, { type IConnackPacket, type IConnectPacket, type IPublishPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
+import type { Logger } from '../shared/logger.js';
+
+/**
+ * One consumer connection to an external broker, on mqtt-packet (the codec mqtt.js itself uses)
+ * over a socket of our own, because mqtt.js hands a connection's messages over one at a time and
+ * acknowledges each before it passes the next: a commit could then hold one message per
+ * connection. Here every QoS 1 message is handed over as it arrives; its PUBACK is sent once it
+ * is settled and every message received before it on this connection has been acknowledged
+ * (MQTT 3.1.1 §4.6, MQTT 5 §4.6: PUBACKs in the order the PUBLISH packets were received). The
+ * PUBACKs a commit releases leave in one socket write.
+ */
+export interface ConsumerConnectionOptions {
+  /** `mqtt://host:port` or `mqtts://host:port` (TLS, verified against the system's CAs). */
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  protocolVersion: 4 | 5;
+  /** Filters subscribed at QoS 1 whenever the broker has no session for us. */
+  filters: string[];
+  /** Session kept by the broker after a disconnect (MQTT 5), s; 3.1.1 sessions are kept until taken with clean. */
+  sessionExpiryS: number;
+  /** Largest packet we take, bytes: announced to MQTT 5 brokers, checked by the handler on 3.1.1. */
+  maximumPacketSize: number;
+  /**
+   * Messages received and not yet acknowledged before the socket stops being read (backpressure
+   * towards the broker); announced as `receiveMaximum` on MQTT 5.
+   */
+  maxInFlight: number;
+  /** PINGREQ period, s; a connection silent for two of them is dropped and made again. */
+  keepaliveS: number;
+  /** First and longest wait before reconnecting, ms; doubled each failed attempt, ±20 % jitter. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+export const DEFAULT_CONSUMER_CONNECTION_OPTIONS = Object.freeze({
+  sessionExpiryS: 7 * 24 * 3600,
+  maxInFlight: 1_000,
+  keepaliveS: 30,
+  reconnectMinMs: 500,
+  reconnectMaxMs: 30_000,
+});
+
+/** One received message; call `ack()` once it is durable (or refused), exactly once. */
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  ack(): void;
+}
+
+export interface ConsumerConnection {
+  /** Resolves on the first CONNACK (and SUBACK when subscribing); rejects if the broker refuses it. */
+  start(): Promise<void>;
+  /** Closes without acknowledging what is unsettled: the broker redelivers it to the next session. */
+  stop(): Promise<void>;
+  connected(): boolean;
+  /** QoS 0 publish (refusals to a device's errors topic). */
+  publish(topic: string, payload: string): void;
+}
+
+interface Pending {
+  messageId: number;
+  qos: 1 | 2;
+  settled: boolean;
+}
+
+const PUBACK = 0x40;
+const PUBREC = 0x50;
+
+/** The broker accepted the connection: 0 in both MQTT 3.1.1 (return code) and 5 (reason code). */
+const ACCEPTED = 0;
+
+export function createConsumerConnection(
+  options: ConsumerConnectionOptions,
+  onMessage: (message: InboundMessage) => void,
+  logger: Logger,
+): ConsumerConnection {
+  const url = new URL(options.url);
+  const secure = url.protocol === 'mqtts:' || url.protocol === 'ssl:';
+  const port = Number(url.port || (secure ? 8883 : 1883));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const generateOptions = { protocolVersion: options.protocolVersion };
+
+  let socket: Socket | undefined;
+  let isConnected = false;
+  let stopping = false;
+  let reconnectDelay = options.reconnectMinMs;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let pingTimer: NodeJS.Timeout | undefined;
+  let nextPacketId = 1;
+  /** Unacknowledged messages of the current socket, in receive order (a ring would save little). */
+  let inFlight: Pending[] = [];
+  let head = 0;
+  let flushScheduled = false;
+  let firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
+
+  function write(packet: Packet): void {
+    socket?.write(mqttPacket.generate(packet, generateOptions));
+  }
+
+  /** PUBACKs (PUBRECs for QoS 2) of the settled messages at the head of the queue, in one write. */
+  function flushAcks(): void {
+    flushScheduled = false;
+    let end = head;
+    while (end < inFlight.length && inFlight[end]!.settled) end++;
+    if (end === head || !socket) return;
+    // PUBACK/PUBREC without reason code or properties: 4 bytes, the same in 3.1.1 and 5 (MQTT 5 §3.4.2.1).
+    const out = Buffer.allocUnsafe((end - head) * 4);
+    for (let i = head, o = 0; i < end; i++, o += 4) {
+      const p = inFlight[i]!;
+      out[o] = p.qos === 1 ? PUBACK : PUBREC;
+      out[o + 1] = 2;
+      out.writeUInt16BE(p.messageId, o + 2);
+    }
+    head = end;
+    if (head > 1024 && head * 2 > inFlight.length) {
+      inFlight = inFlight.slice(head);
+      head = 0;
+    }
+    socket.write(out);
+    if (socket.isPaused() && inFlight.length - head < options.maxInFlight) socket.resume();
+  }
+
+  function received(packet: IPublishPacket, current: Socket): void {
+    if (packet.qos === 0) {
+      onMessage({ topic: packet.topic, payload: packet.payload as Buffer, ack: () => undefined });
+      return;
+    }
+    const pending: Pending = { messageId: packet.messageId!, qos: packet.qos, settled: false };
+    inFlight.push(pending);
+    if (inFlight.length - head >= options.maxInFlight) current.pause();
+    onMessage({
+      topic: packet.topic,
+      payload: packet.payload as Buffer,
+      ack() {
+        // A message of a socket that is gone is redelivered on the next one: nothing to send.
+        if (pending.settled || socket !== current) return;
+        pending.settled = true;
+        if (!flushScheduled) {
+          flushScheduled = true;
+          queueMicrotask(flushAcks);
+        }
+      },
+    });
+  }
+
+  function handle(packet: Packet, current: Socket): void {
+    switch (packet.cmd) {
+      case 'publish':
+        return received(packet, current);
+      case 'pubrel':
+        // QoS 2, second half: the message was stored before its PUBREC left.
+        return write({ cmd: 'pubcomp', messageId: packet.messageId! });
+      case 'connack':
+        return connacked(packet);
+      case 'suback':
+        return subacked(packet);
+      case 'pingresp':
+        return;
+      case 'disconnect':
+        logger.warn({ clientId: options.clientId, reasonCode: packet.reasonCode }, 'broker disconnected the consumer');
+        current.destroy();
+        return;
+      default:
+        return;
+    }
+  }
+
+  function connacked(packet: IConnackPacket): void {
+    const code = packet.reasonCode ?? packet.returnCode ?? ACCEPTED;
+    if (code !== ACCEPTED) {
+      fail(new Error(`broker refused the connection of ${options.clientId} (code ${code})`));
+      return;
+    }
+    // Subscribe whenever the broker has no session for us: one that lost it must hear it again.
+    if (packet.sessionPresent) return ready();
+    write({
+      cmd: 'subscribe',
+      messageId: packetId(),
+      subscriptions: options.filters.map((topic) => ({ topic, qos: 1 as const })),
+    });
+  }
+
+  function subacked(packet: ISubackPacket): void {
+    const refused = packet.granted.filter((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos) >= 0x80);
+    if (refused.length > 0) return fail(new Error(`broker refused the subscription of ${options.clientId} (${refused.join(', ')})`));
+    ready();
+  }
+
+  function ready(): void {
+    isConnected = true;
+    reconnectDelay = options.reconnectMinMs;
+    firstConnect?.resolve();
+    firstConnect = undefined;
+    logger.debug({ clientId: options.clientId }, 'MQTT consumer connected');
+  }
+
+  function fail(err: Error): void {
+    if (firstConnect) {
+      firstConnect.reject(err);
+      firstConnect = undefined;
+      stopping = true;
+    } else {
+      logger.error({ err: err.message, clientId: options.clientId }, 'MQTT consumer connection refused; retrying');
+    }
+    socket?.destroy();
+  }
+
+  function packetId(): number {
+    const id = nextPacketId;
+    nextPacketId = nextPacketId === 65_535 ? 1 : nextPacketId + 1;
+    return id;
+  }
+
+  function connectPacket(): IConnectPacket {
+    return {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: options.protocolVersion,
+      clientId: options.clientId,
+      clean: false,
+      keepalive: options.keepaliveS,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: Buffer.from(options.password) } : {}),
+      ...(options.protocolVersion === 5
+        ? {
+            properties: {
+              sessionExpiryInterval: options.sessionExpiryS,
+              maximumPacketSize: options.maximumPacketSize,
+              receiveMaximum: Math.min(65_535, options.maxInFlight),
+            },
+          }
+        : {}),
+    };
+  }
+
+  function open(): void {
+    reconnectTimer = undefined;
+    const current = secure ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    socket = current;
+    inFlight = [];
+    head = 0;
+    current.setNoDelay(true);
+    const parser = mqttPacket.parser({ protocolVersion: options.protocolVersion });
+    let heard = true;
+    parser.on('packet', (packet: Packet) => {
+      heard = true;
+      handle(packet, current);
+    });
+    parser.on('error', (err: Error) => {
+      logger.warn({ err: err.message, clientId: options.clientId }, 'malformed packet from the broker; reconnecting');
+      current.destroy();
+    });
+    current.once(secure ? 'secureConnect' : 'connect', () => {
+      write(connectPacket());
+      pingTimer = setInterval(() => {
+        // Nothing heard for a whole period after the last ping: the connection is dead.
+        if (!heard) return current.destroy();
+        heard = false;
+        write({ cmd: 'pingreq' });
+      }, options.keepaliveS * 1000);
+      pingTimer.unref();
+    });
+    current.on('data', (chunk: Buffer) => parser.parse(chunk));
+    current.on('error', (err) => logger.warn({ err: err.message, clientId: options.clientId }, 'MQTT consumer connection error'));
+    current.on('close', () => {
+      clearInterval(pingTimer);
+      if (socket === current) socket = undefined;
+      isConnected = false;
+      if (stopping) return;
+      if (firstConnect) {
+        firstConnect.reject(new Error(`could not connect to ${options.url}`));
+        firstConnect = undefined;
+        stopping = true;
+        return;
+      }
+      const jitter = 0.8 + Math.random() * 0.4;
+      reconnectTimer = setTimeout(open, reconnectDelay * jitter);
+      reconnectDelay = Math.min(options.reconnectMaxMs, reconnectDelay * 2);
+    });
+  }
+
+  return {
+    start() {
+      stopping = false;
+      return new Promise((resolve, reject) => {
+        firstConnect = { resolve, reject };
+        open();
+      });
+    },
+    async stop() {
+      stopping = true;
+      clearTimeout(reconnectTimer);
+      const current = socket;
+      if (!current || current.destroyed) return;
+      await new Promise<void>((resolve) => {
+        current.once('close', () => resolve());
+        // Unsettled messages stay unacknowledged: the broker keeps them for the next session.
+        current.end(mqttPacket.generate({ cmd: 'disconnect' }, generateOptions));
+        setTimeout(() => current.destroy(), 1_000).unref();
+      });
+    },
+    connected: () => isConnected,
+    publish(topic, payload) {
+      if (isConnected) write({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false });
+    },
+  };
+}
