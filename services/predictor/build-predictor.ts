@@ -11,6 +11,8 @@ import type { Component } from '../shared/component.js';
 import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { createPredictorBusConsumer } from './bus-consumer.js';
+import { createAppliedWaterLedger, DEFAULT_APPLIED_WATER_OPTIONS, type AppliedWater } from './applied-water.js';
+import { createAppliedWaterConsumer, createAppliedWaterLoader, type AppliedWaterLoader } from './applied-water-source.js';
 import type { PredictConfig } from './config.js';
 import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
 import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evaluator.js';
@@ -43,6 +45,8 @@ export interface BuildPredictorOptions {
   states?: DecisionStateRepository;
   /** Defaults to InfluxQL over `/query` on `influx`. */
   history?: HistoryLoader;
+  /** Recorded irrigations of the last days, read at start; defaults to InfluxQL over `/query` on `influx`. */
+  appliedHistory?: AppliedWaterLoader;
   writer?: RecommendationWriter;
   model?: ModelHolder;
   /**
@@ -57,6 +61,8 @@ export interface Predictor extends Component {
   evaluate(keys?: readonly string[]): Promise<Evaluation[]>;
   /** The current assessment of one field without publishing or changing state. */
   assess(farm: string, field: string): Promise<Evaluation | undefined>;
+  /** Apply recorded irrigations of one field as if from the bus: credited until the probe shows them. */
+  applyIrrigations(key: string, items: AppliedWater[]): void;
   /** Apply readings as if from the bus (tests, benches, in-process producers). */
   ingest(key: string, readings: WindowReading[]): void;
   /** Re-read field profiles (after `fieldhook fields add|update`). */
@@ -81,6 +87,9 @@ export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
     clearFraction: config.PREDICT_CLEAR_FRACTION,
     cooldownMs: config.PREDICT_COOLDOWN_MS,
     validityMs: config.PREDICT_ADVICE_VALIDITY_MS,
+    renewDepthMm: config.PREDICT_RENEW_DEPTH_MM,
+    renewDepthFraction: config.PREDICT_RENEW_DEPTH_FRACTION,
+    renewDeadlineMs: config.PREDICT_RENEW_DEADLINE_MS,
     staleAfterMs: config.PREDICT_STALE_AFTER_MS,
   };
 }
@@ -109,7 +118,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const cache = createFeatureCache();
   const states = new Map<string, DecisionState>();
   const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, partitioning, clock, logger });
-  const roundDeps = { windows, cache, model, states, statesRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
+  const applied = createAppliedWaterLedger();
+  const roundDeps = { windows, cache, applied, model, states, statesRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
   const scheduler = createScheduler(
     {
       run: (keys) => runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions),
@@ -119,7 +129,25 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     { intervalMs: config.PREDICT_INTERVAL_MS, debounceMs: config.PREDICT_DEBOUNCE_MS },
   );
   let bus: Subscriber | undefined;
+  let irrigationBus: Subscriber | undefined;
   let started = false;
+
+  function applyIrrigations(key: string, items: AppliedWater[]): void {
+    if (!ownsField(partitioning, key)) return;
+    applied.add(key, items);
+    if (started) scheduler.touch(key);
+  }
+
+  /** The last days' recorded irrigations; without them the bus brings new ones only. */
+  async function loadAppliedWater(): Promise<void> {
+    const now = clock.now();
+    const loader = options.appliedHistory ?? createAppliedWaterLoader(options.influx);
+    try {
+      for (const [key, items] of await loader.load(now - DEFAULT_APPLIED_WATER_OPTIONS.keepMs, now)) applyIrrigations(key, items);
+    } catch (err) {
+      logger.warn({ err }, 'recorded irrigations not loaded from InfluxDB; advice counts only those that arrive now');
+    }
+  }
 
   function ingest(key: string, readings: WindowReading[]): void {
     // Another partition's field: acknowledged (by returning) but not kept.
@@ -139,6 +167,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       await fields.reload(false);
       for (const [key, state] of await statesRepo.loadAll()) states.set(key, state);
       const withHistory = await fields.loadHistory();
+      await loadAppliedWater();
       logger.info({ fields: fields.size, withHistory }, 'predictor windows rebuilt from InfluxDB');
       started = true;
       if (options.mode === 'passive') return;
@@ -146,6 +175,9 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       if (connection) {
         bus = createPredictorBusConsumer(connection, { apply: ingest, logger }, { clientId: config.PREDICT_MQTT_CLIENT_ID, group: partitionGroup(config.PREDICT_MQTT_GROUP, partitioning) });
         await bus.start();
+        const group = `${partitionGroup(config.PREDICT_MQTT_GROUP, partitioning)}-irrigations`;
+        irrigationBus = createAppliedWaterConsumer(connection, { apply: applyIrrigations, logger }, { clientId: `${config.PREDICT_MQTT_CLIENT_ID}-irrigations`, group });
+        await irrigationBus.start();
       }
       scheduler.start();
       await scheduler.enqueue(undefined);
@@ -153,6 +185,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     async stop() {
       started = false;
       await bus?.stop();
+      await irrigationBus?.stop();
       await scheduler.stop();
       await writer.close();
       await model.stop();
@@ -165,10 +198,11 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       const f = fields.get(fieldKey(farm, field));
       if (!f) return undefined;
       const { model: current, identity } = model.current();
-      const [e] = await evaluateFields([f], clock.now(), { windows, states, model: current, identity, cache }, evalOptions);
+      const [e] = await evaluateFields([f], clock.now(), { windows, states, model: current, identity, cache, applied }, evalOptions);
       return e;
     },
     ingest,
+    applyIrrigations,
     reloadFields: () => fields.reload(started),
     idle: () => scheduler.idle(),
     status: () => ({

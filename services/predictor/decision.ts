@@ -16,19 +16,54 @@ export interface DecisionOptions {
   cooldownMs: number;
   /** `valid_until` of an advice, from its issue time, ms. Default 24 h. */
   validityMs: number;
+  /**
+   * An advice in force is sent again only when its net depth moved by more than this many mm
+   * *and* by more than `renewDepthFraction` of the depth people were told. Default 5 mm.
+   */
+  renewDepthMm: number;
+  /** See `renewDepthMm`. Default 0.2. */
+  renewDepthFraction: number;
+  /** An advice in force is sent again when its start-by time moves earlier by more than this, ms. Default 6 h. */
+  renewDeadlineMs: number;
 }
 
+/**
+ * The renewal tolerances are what makes one need one message. A forecast re-run every hour
+ * moves by a few mm and a few hours without anything changing for the person who irrigates:
+ * irrigation is set in steps of about 5 mm (a sprinkler run, a drip shift), and one fifth of the
+ * depth is within what the root-zone balance can tell apart, so smaller moves are noise. A
+ * deadline that moves *later* needs no message (whoever irrigates by the earlier time is not
+ * wrong; a depletion hovering just below RAW moves it later every day, and each of those
+ * renewals was a false alarm); one that moves earlier by more than 6 h (a hot spell) changes
+ * what they must do.
+ */
 export const DEFAULT_DECISION_OPTIONS: DecisionOptions = {
   horizonH: 24,
   clearFraction: 0.5,
   cooldownMs: 6 * HOUR_MS,
   validityMs: 24 * HOUR_MS,
+  renewDepthMm: 5,
+  renewDepthFraction: 0.2,
+  renewDeadlineMs: 6 * HOUR_MS,
 };
+
+/** The advice people were last told about. */
+export interface Advice {
+  eventId: string;
+  /** When it was sent, epoch ms. */
+  issuedAt: number;
+  /** Until when it holds, epoch ms: extended silently while the need is unchanged. */
+  validUntil: number;
+  /** Start irrigating by, epoch ms, as sent. */
+  startBy: number;
+  /** Net depth as sent, mm (absent in states saved before depths were kept). */
+  depthMm?: number;
+}
 
 /** What the decision knows about the field between evaluations (persisted). */
 export interface DecisionState {
   /** The advice subscribers currently hold, if any. */
-  advice: { eventId: string; issuedAt: number; validUntil: number; startBy: number } | null;
+  advice: Advice | null;
   /** Epoch ms of the last advice or clearance (the cool-down runs from here), or null. */
   lastChangeAt: number | null;
   /** True while the field is stale; `sensor.stale` is sent once per episode. */
@@ -40,6 +75,8 @@ export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeA
 /** What one evaluation found. */
 export type Assessment =
   | { kind: 'stale'; reason: string }
+  /** The crop's season is over (harvested, or its stages have run out): no advice. */
+  | { kind: 'off-season'; reason: string }
   | {
       kind: 'ok';
       /** Depletion now and the RAW threshold, mm. */
@@ -47,6 +84,8 @@ export type Assessment =
       rawMm: number;
       /** Hours until depletion reaches RAW (0 reached, null beyond the model's reach). */
       hoursToRaw: number | null;
+      /** Net depth an advice issued now would give (refills the root zone at the horizon), mm. */
+      depthMm: number;
     };
 
 export type DecisionEvent = 'irrigation.recommended' | 'irrigation.cleared' | 'sensor.stale';
@@ -69,6 +108,10 @@ export interface DecisionResult {
  * Hysteresis: advice starts when RAW is within the horizon but only ends when the root zone is
  * refilled below `clearFraction`·RAW (or the advice expires); noise around the threshold cannot
  * make it flap. The cool-down stops a new advice right after a clearance or a previous advice.
+ *
+ * One need, one message: an advice in force is sent again only when what it tells the person
+ * changes materially (its depth, or an earlier start-by; see {@link DEFAULT_DECISION_OPTIONS});
+ * otherwise, while water is still due, its validity is extended without a message.
  */
 export function decide(
   state: DecisionState,
@@ -82,12 +125,19 @@ export function decide(
     if (state.stale) return { state, event: null, reason: `still stale: ${assessment.reason}` };
     return { state: { ...state, stale: true }, event: 'sensor.stale', reason: assessment.reason };
   }
+  if (assessment.kind === 'off-season') {
+    // After harvest an advice in force is withdrawn once; nothing else is said until a new season.
+    if (state.advice) return { state: { advice: null, lastChangeAt: now, stale: false }, event: 'irrigation.cleared', reason: assessment.reason };
+    return { state: state.stale ? { ...state, stale: false } : state, event: null, reason: assessment.reason };
+  }
   const fresh: DecisionState = state.stale ? { ...state, stale: false } : state;
-  const { depletionNowMm, rawMm, hoursToRaw } = assessment;
+  const { depletionNowMm, rawMm, hoursToRaw, depthMm } = assessment;
   const due = hoursToRaw !== null && hoursToRaw <= options.horizonH;
   const coolingDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;
+  const startBy = now + Math.max(0, hoursToRaw ?? 0) * HOUR_MS;
 
   if (fresh.advice) {
+    const advice = fresh.advice;
     if (depletionNowMm <= options.clearFraction * rawMm) {
       return {
         state: { advice: null, lastChangeAt: now, stale: false },
@@ -95,22 +145,49 @@ export function decide(
         reason: `root zone refilled: depletion ${depletionNowMm.toFixed(1)} mm ≤ ${(options.clearFraction * rawMm).toFixed(1)} mm`,
       };
     }
-    if (now < fresh.advice.validUntil) return { state: fresh, event: null, reason: 'advice active' };
-    // Expired: renew while water is still due, otherwise let it lapse quietly (receivers already
-    // ignore it after valid_until).
-    if (!due) return { state: { ...fresh, advice: null }, event: null, reason: 'advice expired, no longer due' };
+    const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
+    if (!change) {
+      if (now < advice.validUntil) return { state: fresh, event: null, reason: 'advice active' };
+      // Expired: while water is still due and the advice says the same, it holds on without a
+      // message; otherwise it lapses quietly (receivers already ignore it after valid_until).
+      if (!due) return { state: { ...fresh, advice: null }, event: null, reason: 'advice expired, no longer due' };
+      return {
+        state: { ...fresh, advice: { ...advice, validUntil: now + options.validityMs, depthMm: advice.depthMm ?? depthMm } },
+        event: null,
+        reason: `advice extended: still due, unchanged (${depthMm.toFixed(1)} mm)`,
+      };
+    }
+    return advise(now, eventId, startBy, depthMm, options, `advice changed: ${change}`);
   } else if (!due) {
     return { state: fresh, event: null, reason: hoursToRaw === null ? 'RAW not within reach' : `RAW in ${hoursToRaw.toFixed(1)} h` };
   } else if (coolingDown) {
     return { state: fresh, event: null, reason: 'due, but in cool-down' };
   }
-  const startBy = now + Math.max(0, hoursToRaw ?? 0) * HOUR_MS;
+  return advise(now, eventId, startBy, depthMm, options, `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`);
+}
+
+/** A new advice, sent. */
+function advise(now: number, eventId: string, startBy: number, depthMm: number, options: DecisionOptions, reason: string): DecisionResult {
   const validUntil = now + options.validityMs;
   return {
-    state: { advice: { eventId, issuedAt: now, validUntil, startBy }, lastChangeAt: now, stale: false },
+    state: { advice: { eventId, issuedAt: now, validUntil, startBy, depthMm }, lastChangeAt: now, stale: false },
     event: 'irrigation.recommended',
-    reason: `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`,
+    reason,
     startBy,
     validUntil,
   };
+}
+
+/** How the advice now differs from the one people hold, if it differs materially (see the tolerances). */
+export function materialChange(advice: Advice, depthMm: number, startBy: number, options: DecisionOptions): string | undefined {
+  const changes: string[] = [];
+  if (advice.depthMm !== undefined) {
+    const delta = depthMm - advice.depthMm;
+    if (Math.abs(delta) > Math.max(options.renewDepthMm, options.renewDepthFraction * advice.depthMm)) {
+      changes.push(`depth ${advice.depthMm.toFixed(1)} → ${depthMm.toFixed(1)} mm`);
+    }
+  }
+  const earlierH = (advice.startBy - startBy) / HOUR_MS;
+  if (advice.startBy - startBy > options.renewDeadlineMs) changes.push(`start ${earlierH.toFixed(1)} h earlier`);
+  return changes.length > 0 ? changes.join(', ') : undefined;
 }

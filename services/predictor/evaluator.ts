@@ -4,12 +4,13 @@
  * from the model call; the caller writes the points and publishes the events.
  */
 import { createHash } from 'node:crypto';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, localHourOf, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
-import type { FieldSettings } from './field-profiles.js';
+import { seasonEndTs, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import type { WindowStore } from './window-store.js';
+import { creditPrediction, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
 
 const HOUR_MS = 3_600_000;
 /** Correlation ids carried in provenance: the newest ones, enough to find the readings. */
@@ -39,6 +40,8 @@ export interface Provenance {
   window: { from: string; to: string; readings: number; /** hours of the 72 with soil moisture, 0–1 */ completeness: number };
   features: Record<string, number> | null;
   correlation_ids: string[];
+  /** Recorded irrigations the soil probe does not show yet, credited to the depletion (applied-water.ts). */
+  applied_water?: WaterCredit;
 }
 
 export interface Evaluation {
@@ -51,7 +54,7 @@ export interface Evaluation {
   prediction: IrrigationPrediction | null;
   /** ET0 of the last 24 h, mm (NaN when stale). */
   et0Mm: number;
-  /** Net depth refilling the root zone and the gross depth the system must apply, mm. */
+  /** Net and gross depth of the advice in force (as people were told it), 0 when none, mm. */
   netDepthMm: number;
   grossDepthMm: number;
   decision: DecisionResult;
@@ -75,11 +78,19 @@ const iEt0 = FEATURE_NAMES.indexOf('et0_24h_mm');
 export async function evaluateFields(
   fields: readonly EvaluatedField[],
   now: number,
-  deps: { windows: WindowStore; states: ReadonlyMap<string, DecisionState>; model: IrrigationModel; identity: ModelIdentity; cache?: FeatureCache },
+  deps: {
+    windows: WindowStore;
+    states: ReadonlyMap<string, DecisionState>;
+    model: IrrigationModel;
+    identity: ModelIdentity;
+    cache?: FeatureCache;
+    /** Recorded irrigations per field: credited until the probe shows them. */
+    applied?: AppliedWaterLedger;
+  },
   options: EvaluatorOptions,
 ): Promise<Evaluation[]> {
   const fromTs = Math.floor(now / HOUR_MS) * HOUR_MS - FEATURE_WINDOW_HOURS * HOUR_MS;
-  const pending: { f: EvaluatedField; features: Float64Array; base: Omit<Provenance, 'features' | 'model'>; corr: string | undefined }[] = [];
+  const pending: { f: EvaluatedField; features: Float64Array; base: Omit<Provenance, 'features' | 'model'>; corr: string | undefined; lastSoilTs: number }[] = [];
   const results: Evaluation[] = [];
 
   const finish = (
@@ -96,7 +107,8 @@ export async function evaluateFields(
     const provisional = eventIdOf(f.key, type, now);
     const decision = decide(state, assessment, now, provisional, options);
     const eventId = decision.event ? eventIdOf(f.key, decision.event, now) : provisional;
-    const net = prediction ? (prediction.irrigate ? prediction.irrigationDepthMm : Math.max(prediction.depletion24hMm, prediction.rawMm)) : 0;
+    const advice = decision.state.advice;
+    const net = advice ? (advice.depthMm ?? (assessment.kind === 'ok' ? assessment.depthMm : 0)) : 0;
     results.push({
       key: f.key,
       farm: f.settings.farm,
@@ -119,6 +131,13 @@ export async function evaluateFields(
   };
 
   for (const f of fields) {
+    const seasonEnd = seasonEndTs(f.settings, f.profile);
+    if (now >= seasonEnd) {
+      const base = { window: { from: new Date(fromTs).toISOString(), to: new Date(now).toISOString(), readings: 0, completeness: 0 }, correlation_ids: [] };
+      const why = f.settings.harvestedOn !== undefined ? `harvested ${f.settings.harvestedOn}` : `season over (${new Date(seasonEnd).toISOString().slice(0, 10)})`;
+      finish(f, { kind: 'off-season', reason: why }, null, null, base, undefined);
+      continue;
+    }
     // Freshness from the readings up to `now` (not the window's newest): replays stay honest.
     const scan = deps.windows.scan(f.key, fromTs, now);
     // Only batches that arrived with readings up to `now` (a replay must not cite later ones).
@@ -158,19 +177,22 @@ export async function evaluateFields(
       finish(f, { kind: 'stale', reason: `incomplete inputs: ${FEATURE_NAMES[bad]}` }, null, null, base, corr);
       continue;
     }
-    pending.push({ f, features: computed.features, base, corr });
+    pending.push({ f, features: computed.features, base, corr, lastSoilTs: scan.lastSoilMoistureTs });
   }
 
   if (pending.length > 0) {
     const predictions = await deps.model.predict(pending.map((p) => p.features));
     pending.forEach((p, i) => {
-      const prediction = predictions[i]!;
+      const credit = deps.applied ? unseenWater(deps.applied.get(p.f.key), p.lastSoilTs, now) : undefined;
+      const prediction = credit && credit.mm > 0 ? creditPrediction(predictions[i]!, credit.mm, localHourOf(p.features)) : predictions[i]!;
+      // An advice refills the root zone to field capacity at the horizon, and is never for less than RAW.
+      const depthMm = Math.max(prediction.depletion24hMm, prediction.rawMm);
       finish(
         p.f,
-        { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw },
+        { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm },
         prediction,
         p.features,
-        p.base,
+        credit && credit.ids.length > 0 ? { ...p.base, applied_water: credit } : p.base,
         p.corr,
       );
     });

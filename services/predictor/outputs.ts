@@ -18,8 +18,16 @@ export function recommendationPoint(e: Evaluation): Point {
     .tag('model', `${e.provenance.model.name}@${e.provenance.model.version}`)
     .timestamp(new Date(e.at));
   const stale = e.assessment.kind === 'stale';
+  const advice = e.decision.state.advice;
   p.booleanField('stale', stale);
-  p.booleanField('advice_active', e.decision.state.advice !== null);
+  p.booleanField('in_season', e.assessment.kind !== 'off-season');
+  p.booleanField('advice_active', advice !== null);
+  // What people were told, and nothing when they were told nothing: `depth_mm` is the advised net
+  // depth in force (0 without advice), never the model's forecast, which has fields of its own.
+  p.booleanField('irrigate', advice !== null);
+  p.floatField('depth_mm', e.netDepthMm);
+  p.floatField('gross_depth_mm', e.grossDepthMm);
+  if (advice) p.intField('advice_valid_until', advice.validUntil);
   if (e.decision.event) p.stringField('event', e.decision.event);
   p.intField('window_readings', e.provenance.window.readings);
   // Enough to answer "why" from a dashboard: the exact model file and the newest ingest batch.
@@ -28,10 +36,9 @@ export function recommendationPoint(e: Evaluation): Point {
   p.floatField('window_completeness', e.provenance.window.completeness);
   if (e.prediction) {
     const r = e.prediction;
-    p.booleanField('irrigate', e.decision.state.advice !== null || r.irrigate);
-    p.floatField('depth_mm', e.netDepthMm);
-    p.floatField('gross_depth_mm', e.grossDepthMm);
     p.floatField('depletion_mm', r.depletionNowMm);
+    // The depletion the model forecasts at the 24 h horizon (what an advice issued now would refill).
+    p.floatField('forecast_depletion_mm', r.depletion24hMm);
     p.floatField('depletion_24h_mm', r.depletion24hMm);
     p.floatField('depletion_48h_mm', r.depletion48hMm);
     p.floatField('raw_mm', r.rawMm);
@@ -39,8 +46,6 @@ export function recommendationPoint(e: Evaluation): Point {
     if (Number.isFinite(e.et0Mm)) p.floatField('et0_mm', e.et0Mm);
     // Beyond the model's reach is written as a large sentinel-free gap: the field is omitted.
     if (r.hoursToRaw !== null) p.floatField('hours_to_threshold', r.hoursToRaw);
-  } else {
-    p.booleanField('irrigate', false);
   }
   return p;
 }
@@ -73,8 +78,9 @@ export function eventOf(e: Evaluation): PublishInput | null {
       reason: e.decision.reason,
     };
   } else if (type === 'irrigation.cleared') {
-    const r = e.prediction!;
-    data = { ...base, depletion_mm: round1(r.depletionNowMm), raw_mm: round1(r.rawMm), reason: e.decision.reason };
+    // A clearance at harvest has no prediction behind it, only the reason.
+    const r = e.prediction;
+    data = { ...base, ...(r ? { depletion_mm: round1(r.depletionNowMm), raw_mm: round1(r.rawMm) } : {}), reason: e.decision.reason };
   } else {
     data = { ...base, reason: e.decision.reason };
   }

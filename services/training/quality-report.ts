@@ -7,6 +7,7 @@ import { FEATURE_WINDOW_HOURS, type IrrigationModel } from '../model/index.js';
 import type { DecisionState } from '../predictor/decision.js';
 import { evaluateFields, type EvaluatedField, type EvaluatorOptions } from '../predictor/evaluator.js';
 import { createFeatureCache } from '../predictor/feature-cache.js';
+import { seasonEndTs } from '../predictor/field-profiles.js';
 import type { ModelIdentity } from '../predictor/model-holder.js';
 import { createWindowStore } from '../predictor/window-store.js';
 import { hoursToRawAhead, simulateField, type FieldRun } from '../simulator/field-run.js';
@@ -133,9 +134,12 @@ export async function runQualityReport(
     const { run } = s;
     report.fieldDays += run.weather.length / 24;
     const seen = new Set<number>();
+    // The simulated run goes on a few days past the crop's season; a field with no crop needs no water.
+    const seasonEnd = seasonEndTs(s.field.settings, s.field.profile);
     for (let i = FEATURE_WINDOW_HOURS; i < run.weather.length; i++) {
       if (run.depletion[i]! < run.raw) continue;
       const endOfHour = run.weather[i]!.ts + HOUR_MS;
+      if (endOfHour - HOUR_MS >= seasonEnd) break;
       const day = Math.floor((endOfHour - 1 + s.tzOffsetMs) / DAY_MS);
       if (seen.has(day)) continue;
       seen.add(day);

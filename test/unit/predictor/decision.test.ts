@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_DECISION_OPTIONS, INITIAL_DECISION_STATE, decide, type Assessment, type DecisionState } from '../../../services/predictor/decision.js';
 
 const H = 3_600_000;
-const ok = (depletionNowMm: number, hoursToRaw: number | null, rawMm = 40): Assessment => ({ kind: 'ok', depletionNowMm, rawMm, hoursToRaw });
+const ok = (depletionNowMm: number, hoursToRaw: number | null, rawMm = 40, depthMm = rawMm): Assessment => ({ kind: 'ok', depletionNowMm, rawMm, hoursToRaw, depthMm });
 
 /** Step through a sequence of hourly assessments; returns the events by hour. */
 function run(assessments: Assessment[], start: DecisionState = INITIAL_DECISION_STATE) {
@@ -51,12 +51,11 @@ describe('decision state machine', () => {
     ]);
   });
 
-  it('renews an expired advice that is still due, and lets it lapse quietly when not', () => {
-    const due = Array.from({ length: 26 }, () => ok(38, 0));
-    expect(run(due).events).toEqual([
-      [0, 'irrigation.recommended'],
-      [24, 'irrigation.recommended'],
-    ]);
+  it('extends an expired advice that is still due and unchanged without a message, and lets it lapse quietly when not due', () => {
+    const due = Array.from({ length: 50 }, () => ok(38, 0));
+    const held = run(due);
+    expect(held.events).toEqual([[0, 'irrigation.recommended']]);
+    expect(held.state.advice).toMatchObject({ eventId: 'e0', issuedAt: 0, validUntil: 48 * H + DEFAULT_DECISION_OPTIONS.validityMs, depthMm: 40 });
     const lapsing = [ok(30, 5), ...Array.from({ length: 25 }, () => ok(30, 40))];
     const r = run(lapsing);
     expect(r.events).toEqual([[0, 'irrigation.recommended']]);
@@ -81,5 +80,70 @@ describe('decision state machine', () => {
     const first = decide(INITIAL_DECISION_STATE, ok(35, 3), 0, 'e0');
     const restored = JSON.parse(JSON.stringify(first.state)) as DecisionState;
     expect(decide(restored, ok(36, 2), H, 'e1').event).toBeNull();
+  });
+});
+
+describe('one need, one message', () => {
+  it('a depletion hovering at 0.90–0.98 of RAW for several days is one message, not one per day', () => {
+    const raw = 40;
+    // Five days, hourly: depletion swings between 0.90 and 0.98 of RAW with the daily cycle, the
+    // forecast puts RAW 3–20 h ahead, the depth an advice would give moves by a few mm.
+    const seq = Array.from({ length: 5 * 24 }, (_, h) => {
+      const phase = Math.sin((2 * Math.PI * h) / 24);
+      return ok(raw * (0.94 + 0.04 * phase), 11.5 + 8.5 * phase, raw, raw + 2 + 2 * phase);
+    });
+    const { events, state } = run(seq);
+    expect(events).toEqual([[0, 'irrigation.recommended']]);
+    // Still in force at the end, its validity carried past the last evaluation.
+    expect(state.advice?.eventId).toBe('e0');
+    expect(state.advice!.validUntil).toBeGreaterThan(119 * H);
+  });
+
+  it('sends the advice again when its depth changes beyond the tolerance, in either direction', () => {
+    const bigger = [ok(38, 2, 40, 40), ...Array.from({ length: 8 }, (_, h) => ok(39, 1, 40, 40 + (h + 1) * 1.2))];
+    // 40 mm told; the tolerance is max(5 mm, 20 % = 8 mm): 48.4 mm at h7 is the first beyond it
+    expect(run(bigger).events).toEqual([
+      [0, 'irrigation.recommended'],
+      [7, 'irrigation.recommended'],
+    ]);
+    const r = decide(run(bigger.slice(0, 1)).state, ok(30, 10, 40, 30), 7 * H, 'x');
+    expect(r.event).toBe('irrigation.recommended');
+    expect(r.reason).toMatch(/depth 40\.0 → 30\.0 mm/);
+  });
+
+  it('sends it again when the start-by moves earlier beyond the tolerance, not when it moves later', () => {
+    const start = run([ok(30, 20)]).state; // start by h20
+    const later = decide(start, ok(30, 23), 8 * H, 'x'); // start by h31: later, no message
+    expect(later.event).toBeNull();
+    const slightlyEarlier = decide(start, ok(30, 7), 8 * H, 'x'); // h15: 5 h earlier, within 6 h
+    expect(slightlyEarlier.event).toBeNull();
+    const earlier = decide(start, ok(30, 2), 8 * H, 'x'); // h10: 10 h earlier
+    expect(earlier.event).toBe('irrigation.recommended');
+    expect(earlier.reason).toMatch(/start 10\.0 h earlier/);
+    expect(earlier.state.advice).toMatchObject({ eventId: 'x', startBy: 10 * H });
+  });
+
+  it('does not re-send within the cool-down, and the tolerances are options', () => {
+    const start = run([ok(30, 10)]).state;
+    expect(decide(start, ok(30, 10, 40, 60), 2 * H, 'x').event).toBeNull();
+    const strict = { ...DEFAULT_DECISION_OPTIONS, renewDepthMm: 0.5, renewDepthFraction: 0 };
+    expect(decide(start, ok(30, 10, 40, 41), 7 * H, 'x', strict).event).toBe('irrigation.recommended');
+    expect(decide(start, ok(30, 10, 40, 41), 7 * H, 'x').event).toBeNull();
+  });
+
+  it('an advice saved before depths were kept is extended, and picks up the depth of the day', () => {
+    const old: DecisionState = { advice: { eventId: 'old', issuedAt: 0, validUntil: 24 * H, startBy: 5 * H }, lastChangeAt: 0, stale: false };
+    const r = decide(old, ok(38, 0, 40, 44), 25 * H, 'x');
+    expect(r.event).toBeNull();
+    expect(r.state.advice).toEqual({ eventId: 'old', issuedAt: 0, validUntil: 49 * H, startBy: 5 * H, depthMm: 44 });
+  });
+
+  it('after harvest an advice in force is withdrawn once and nothing else is said', () => {
+    const advised = run([ok(35, 2)]).state;
+    const off: Assessment = { kind: 'off-season', reason: 'harvested 2026-09-01' };
+    const r = decide(advised, off, 3 * H, 'x');
+    expect(r).toMatchObject({ event: 'irrigation.cleared', reason: 'harvested 2026-09-01', state: { advice: null } });
+    expect(decide(r.state, off, 4 * H, 'y').event).toBeNull();
+    expect(decide(INITIAL_DECISION_STATE, off, 0, 'z').event).toBeNull();
   });
 });

@@ -8,9 +8,9 @@ const at = Date.parse('2026-07-06T17:00:00Z');
 
 function evaluation(overrides: Partial<Evaluation> = {}): Evaluation {
   const prediction = { depletionNowMm: 40, depletion24hMm: 55, depletion48hMm: 66, tawMm: 130, rawMm: 52, irrigate: true, irrigationDepthMm: 55, hoursToRaw: 14.5 };
-  const decision = decide(INITIAL_DECISION_STATE, { kind: 'ok', depletionNowMm: 40, rawMm: 52, hoursToRaw: 14.5 }, at, 'evt_x');
+  const decision = decide(INITIAL_DECISION_STATE, { kind: 'ok', depletionNowMm: 40, rawMm: 52, hoursToRaw: 14.5, depthMm: 55 }, at, 'evt_x');
   return {
-    key: 'farm 1/north', farm: 'farm 1', field: 'north', at, assessment: { kind: 'ok', depletionNowMm: 40, rawMm: 52, hoursToRaw: 14.5 },
+    key: 'farm 1/north', farm: 'farm 1', field: 'north', at, assessment: { kind: 'ok', depletionNowMm: 40, rawMm: 52, hoursToRaw: 14.5, depthMm: 55 },
     prediction, et0Mm: 5.2, netDepthMm: 55, grossDepthMm: 55 / 0.8, decision, eventId: 'evt_x',
     provenance: { model: { name: 'm', version: '1.0.0', sha256: 'a'.repeat(64) }, window: { from: '', to: '', readings: 72, completeness: 1 }, features: null, correlation_ids: ['c1'] },
     correlationId: 'c1',
@@ -22,7 +22,7 @@ describe('recommendation outputs', () => {
   it('writes the recommendation point of the InfluxDB schema: tags farm, field, model; depth, depletion, RAW, TAW, ET0', () => {
     const line = recommendationPoint(evaluation()).toLineProtocol()!;
     expect(line).toMatch(/^recommendation,farm=farm\\ 1,field=north,model=m@1\.0\.0 /);
-    for (const f of ['irrigate=T', 'depth_mm=55', 'gross_depth_mm=68.75', 'depletion_mm=40', 'raw_mm=52', 'taw_mm=130', 'et0_mm=5.2', 'hours_to_threshold=14.5', 'stale=F', 'event="irrigation.recommended"', 'correlation_id="c1"', `model_sha256="${'a'.repeat(64)}"`]) {
+    for (const f of ['irrigate=T', 'depth_mm=55', 'gross_depth_mm=68.75', 'depletion_mm=40', 'forecast_depletion_mm=55', 'in_season=T', `advice_valid_until=${at + 24 * H}i`, 'raw_mm=52', 'taw_mm=130', 'et0_mm=5.2', 'hours_to_threshold=14.5', 'stale=F', 'event="irrigation.recommended"', 'correlation_id="c1"', `model_sha256="${'a'.repeat(64)}"`]) {
       expect(line).toContain(f);
     }
     expect(line.endsWith(` ${BigInt(at) * 1_000_000n}`)).toBe(true); // ns here; the write API converts to its precision
@@ -37,5 +37,27 @@ describe('recommendation outputs', () => {
     });
     const quiet = evaluation({ decision: { state: INITIAL_DECISION_STATE, event: null, reason: 'RAW in 40 h' } });
     expect(eventOf(quiet)).toBeNull();
+  });
+
+  it('writes depth_mm 0 when no advice is in force, with the forecast depletion in its own field', () => {
+    const prediction = { depletionNowMm: 20, depletion24hMm: 31, depletion48hMm: 40, tawMm: 130, rawMm: 52, irrigate: false, irrigationDepthMm: 0, hoursToRaw: 60 };
+    const line = recommendationPoint(
+      evaluation({ prediction, netDepthMm: 0, grossDepthMm: 0, decision: { state: INITIAL_DECISION_STATE, event: null, reason: 'RAW in 60 h' } }),
+    ).toLineProtocol()!;
+    for (const f of ['irrigate=F', 'depth_mm=0', 'gross_depth_mm=0', 'forecast_depletion_mm=31', 'advice_active=F']) expect(line).toContain(f);
+    expect(line).not.toContain('advice_valid_until');
+  });
+
+  it('a harvested field: in_season false, no depth, and a clearance that carries only its reason', () => {
+    const state = { advice: null, lastChangeAt: at, stale: false };
+    const e = evaluation({
+      assessment: { kind: 'off-season', reason: 'harvested 2026-07-06' },
+      prediction: null, netDepthMm: 0, grossDepthMm: 0,
+      decision: { state, event: 'irrigation.cleared', reason: 'harvested 2026-07-06' },
+    });
+    const line = recommendationPoint(e).toLineProtocol()!;
+    for (const f of ['in_season=F', 'irrigate=F', 'depth_mm=0', 'event="irrigation.cleared"']) expect(line).toContain(f);
+    expect(eventOf(e)).toMatchObject({ type: 'irrigation.cleared', data: { reason: 'harvested 2026-07-06' } });
+    expect(eventOf(e)!.data).not.toHaveProperty('depletion_mm');
   });
 });
