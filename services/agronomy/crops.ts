@@ -1,6 +1,6 @@
 import { Errors } from '../shared/error-catalog.js';
 
-/** Crop parameters from FAO-56 Tables 11 (stage lengths), 12 (Kc) and 22 (Zr, p). */
+/** Crop parameters from FAO-56 Tables 11 (stage lengths), 12 (Kc) and 22 (Zr max, p); Zr min from chapter 8. */
 export interface CropPreset {
   name: CropName;
   /** Single crop coefficients for the initial, mid-season and end of the late season, –. */
@@ -11,8 +11,14 @@ export interface CropPreset {
   stageDays: readonly [number, number, number, number];
   /** Maximum crop height, m (for the climate adjustment of Kc). */
   heightM: number;
-  /** Maximum effective rooting depth, m. */
+  /** Maximum effective rooting depth, m (Table 22), reached at the end of the development stage. */
   rootDepthM: number;
+  /**
+   * Effective rooting depth over the initial stage, m. FAO-56 chapter 8 lets Zr grow from the
+   * depth the seed or transplant draws from (about 0.15–0.2 m for a seeded crop, the root ball's
+   * depth for a transplant) to the Table 22 maximum.
+   */
+  rootDepthMinM: number;
   /** Soil water depletion fraction for no stress at ETc ≈ 5 mm/day, –. */
   p: number;
 }
@@ -37,18 +43,20 @@ export type CropName = (typeof CROP_NAMES)[number];
 /**
  * One representative line per crop. Where FAO-56 gives a range (rooting depth, Kc end) the
  * value is a typical irrigated one; stage lengths are one of the regional rows of Table 11.
+ * Minimum rooting depths: 0.15 m for seeded crops, 0.2 m for seed tubers (planted about that
+ * deep), 0.25 m for transplanted tomato.
  */
 export const CROPS: Readonly<Record<CropName, CropPreset>> = {
-  tomato: { name: 'tomato', kcIni: 0.6, kcMid: 1.15, kcEnd: 0.8, stageDays: [30, 40, 40, 25], heightM: 0.6, rootDepthM: 1.0, p: 0.4 },
-  'maize-field': { name: 'maize-field', kcIni: 0.3, kcMid: 1.2, kcEnd: 0.6, stageDays: [30, 40, 50, 30], heightM: 2.0, rootDepthM: 1.2, p: 0.55 },
-  'maize-sweet': { name: 'maize-sweet', kcIni: 0.3, kcMid: 1.15, kcEnd: 1.05, stageDays: [20, 25, 25, 10], heightM: 1.5, rootDepthM: 0.9, p: 0.5 },
-  'wheat-spring': { name: 'wheat-spring', kcIni: 0.3, kcMid: 1.15, kcEnd: 0.3, stageDays: [20, 25, 60, 30], heightM: 1.0, rootDepthM: 1.2, p: 0.55 },
-  potato: { name: 'potato', kcIni: 0.5, kcMid: 1.15, kcEnd: 0.75, stageDays: [25, 30, 45, 30], heightM: 0.6, rootDepthM: 0.5, p: 0.35 },
-  onion: { name: 'onion', kcIni: 0.7, kcMid: 1.05, kcEnd: 0.75, stageDays: [15, 25, 70, 40], heightM: 0.4, rootDepthM: 0.45, p: 0.3 },
-  cotton: { name: 'cotton', kcIni: 0.35, kcMid: 1.18, kcEnd: 0.6, stageDays: [30, 50, 60, 55], heightM: 1.35, rootDepthM: 1.3, p: 0.65 },
-  soybean: { name: 'soybean', kcIni: 0.4, kcMid: 1.15, kcEnd: 0.5, stageDays: [20, 30, 60, 25], heightM: 0.75, rootDepthM: 1.0, p: 0.5 },
-  'sugar-beet': { name: 'sugar-beet', kcIni: 0.35, kcMid: 1.2, kcEnd: 0.7, stageDays: [30, 45, 90, 15], heightM: 0.5, rootDepthM: 1.0, p: 0.55 },
-  lettuce: { name: 'lettuce', kcIni: 0.7, kcMid: 1.0, kcEnd: 0.95, stageDays: [20, 30, 15, 10], heightM: 0.3, rootDepthM: 0.4, p: 0.3 },
+  tomato: { name: 'tomato', kcIni: 0.6, kcMid: 1.15, kcEnd: 0.8, stageDays: [30, 40, 40, 25], heightM: 0.6, rootDepthM: 1.0, rootDepthMinM: 0.25, p: 0.4 },
+  'maize-field': { name: 'maize-field', kcIni: 0.3, kcMid: 1.2, kcEnd: 0.6, stageDays: [30, 40, 50, 30], heightM: 2.0, rootDepthM: 1.2, rootDepthMinM: 0.15, p: 0.55 },
+  'maize-sweet': { name: 'maize-sweet', kcIni: 0.3, kcMid: 1.15, kcEnd: 1.05, stageDays: [20, 25, 25, 10], heightM: 1.5, rootDepthM: 0.9, rootDepthMinM: 0.15, p: 0.5 },
+  'wheat-spring': { name: 'wheat-spring', kcIni: 0.3, kcMid: 1.15, kcEnd: 0.3, stageDays: [20, 25, 60, 30], heightM: 1.0, rootDepthM: 1.2, rootDepthMinM: 0.15, p: 0.55 },
+  potato: { name: 'potato', kcIni: 0.5, kcMid: 1.15, kcEnd: 0.75, stageDays: [25, 30, 45, 30], heightM: 0.6, rootDepthM: 0.5, rootDepthMinM: 0.2, p: 0.35 },
+  onion: { name: 'onion', kcIni: 0.7, kcMid: 1.05, kcEnd: 0.75, stageDays: [15, 25, 70, 40], heightM: 0.4, rootDepthM: 0.45, rootDepthMinM: 0.15, p: 0.3 },
+  cotton: { name: 'cotton', kcIni: 0.35, kcMid: 1.18, kcEnd: 0.6, stageDays: [30, 50, 60, 55], heightM: 1.35, rootDepthM: 1.3, rootDepthMinM: 0.15, p: 0.65 },
+  soybean: { name: 'soybean', kcIni: 0.4, kcMid: 1.15, kcEnd: 0.5, stageDays: [20, 30, 60, 25], heightM: 0.75, rootDepthM: 1.0, rootDepthMinM: 0.15, p: 0.5 },
+  'sugar-beet': { name: 'sugar-beet', kcIni: 0.35, kcMid: 1.2, kcEnd: 0.7, stageDays: [30, 45, 90, 15], heightM: 0.5, rootDepthM: 1.0, rootDepthMinM: 0.15, p: 0.55 },
+  lettuce: { name: 'lettuce', kcIni: 0.7, kcMid: 1.0, kcEnd: 0.95, stageDays: [20, 30, 15, 10], heightM: 0.3, rootDepthM: 0.4, rootDepthMinM: 0.15, p: 0.3 },
 };
 
 /** Look up a crop by name (`maize-field`, `maize_field`, `Maize field` all work). */
@@ -121,4 +129,25 @@ export function cropCoefficient(crop: KcCurve, daysAfterSowing: number): number 
   if (d < ini + dev + mid) return crop.kcMid;
   if (d < ini + dev + mid + late) return crop.kcMid + ((d - ini - dev - mid) / late) * (crop.kcEnd - crop.kcMid);
   return crop.kcEnd;
+}
+
+/**
+ * Effective rooting depth on a day after sowing (FAO-56 chapter 8): Zr min over the initial
+ * stage, growing linearly to Zr max over the development stage (as the canopy, and with it Kc,
+ * develops), Zr max from mid-season on. Before sowing the bare soil's top layer counts: Zr min.
+ *
+ * Interpolated by days, not growing degree days: the stage lengths that carry the crop through
+ * the season are in days (Table 11, and what a field overrides), FAO-56 tabulates no base
+ * temperatures or thermal times per stage, and the predictor keeps 72 h of readings, not the
+ * season's temperatures a degree-day sum would need. A season running warmer or cooler than
+ * the table is corrected by overriding the stage lengths.
+ * @param daysAfterSowing days since sowing (may be fractional)
+ * @returns Zr, m
+ */
+export function rootDepthOn(stageDays: CropPreset['stageDays'], minM: number, maxM: number, daysAfterSowing: number): number {
+  const [ini, dev] = stageDays;
+  const lo = Math.min(minM, maxM);
+  if (daysAfterSowing <= ini) return lo;
+  if (dev <= 0 || daysAfterSowing >= ini + dev) return maxM;
+  return lo + ((daysAfterSowing - ini) / dev) * (maxM - lo);
 }

@@ -6,6 +6,7 @@ import {
   computeHourlyEt0,
   cropCoefficient,
   readilyAvailableWater,
+  rootDepthOn,
   stepWaterBalance,
   totalAvailableWater,
   waterStressCoefficient,
@@ -23,8 +24,14 @@ export interface FieldProfile {
   /** Soil water retention, m3/m3. */
   thetaFc: number;
   thetaWp: number;
-  /** Managed root-zone depth, m. */
+  /** Managed root-zone depth, m: the crop's maximum when `rootDepthMinM` is given. */
   rootDepthM: number;
+  /**
+   * Root depth over the initial stage, m. When given, the root zone grows from it to `rootDepthM`
+   * over the development stage (`rootDepthOn`), and every feature uses the day's depth; without
+   * it the depth is fixed.
+   */
+  rootDepthMinM?: number;
   /** Depletion fraction p, –. */
   p: number;
   /** Crop coefficient curve (FAO-56 single Kc by stage). */
@@ -255,10 +262,11 @@ export type FeatureGap = 'no-recent-soil-moisture' | 'short-history';
  * least the 72 h before it. Returns a gap reason instead when the soil moisture is stale.
  */
 export function computeFeatures(
-  profile: FieldProfile,
+  fieldProfile: FieldProfile,
   series: ObservationSeries,
   atTs: number,
 ): { features: Float64Array } | { gap: FeatureGap } {
+  const profile = profileOnDay(fieldProfile, atTs);
   const end = Math.round((atTs - series.startTs) / HOUR_MS); // bins [0, end) are in the past
   if (end < FEATURE_WINDOW_HOURS || end > series.hours) return { gap: 'short-history' };
   let thetaNow = meanOf(series.theta, end - 3, end);
@@ -274,8 +282,7 @@ export function computeFeatures(
   const depletionNow = 1000 * (profile.thetaFc - thetaNow) * profile.rootDepthM;
   const et24 = et0Sum(series.et0, end - 24, end);
   const et72 = et0Sum(series.et0, end - 72, end);
-  const sowingMs = Date.parse(`${profile.sowingDate}T00:00:00Z`) - (profile.tzLongitudeDeg / 15) * HOUR_MS;
-  const das = (atTs - sowingMs) / DAY_MS;
+  const das = daysAfterSowing(profile, atTs);
   const kcNow = cropCoefficient(profile.crop, das);
   const kcNext = cropCoefficient(profile.crop, das + 2);
   const smoothed = smoothedDepletion(series, end, profile, kcNow, depletionNow, taw, raw);
@@ -318,6 +325,18 @@ export function computeFeatures(
   f[i++] = Math.cos((2 * Math.PI * hour) / 24);
   f[i++] = das;
   return { features: f };
+}
+
+/** Days since sowing at `atTs` (local midnight of the sowing date is day 0). */
+export function daysAfterSowing(profile: Pick<FieldProfile, 'sowingDate' | 'tzLongitudeDeg'>, atTs: number): number {
+  const sowingMs = Date.parse(`${profile.sowingDate}T00:00:00Z`) - (profile.tzLongitudeDeg / 15) * HOUR_MS;
+  return (atTs - sowingMs) / DAY_MS;
+}
+
+/** The profile with the root depth of the day at `atTs` (unchanged when the depth is fixed). */
+export function profileOnDay(profile: FieldProfile, atTs: number): FieldProfile {
+  if (profile.rootDepthMinM === undefined) return profile;
+  return { ...profile, rootDepthM: rootDepthOn(profile.crop.stageDays, profile.rootDepthMinM, profile.rootDepthM, daysAfterSowing(profile, atTs)) };
 }
 
 /**

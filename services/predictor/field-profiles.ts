@@ -2,7 +2,7 @@
  * Field configuration: what the model needs to know about a field besides its readings. Stored
  * through an async repository (SQLite here; PostgreSQL would be a second implementation).
  */
-import { CROPS, getCrop, getSoil, type KcCurve } from '../agronomy/index.js';
+import { CROPS, getCrop, getSoil, seasonLength, type KcCurve } from '../agronomy/index.js';
 import type { FieldProfile } from '../model/index.js';
 import { Errors } from '../shared/error-catalog.js';
 
@@ -10,17 +10,27 @@ import { Errors } from '../shared/error-catalog.js';
 export interface FieldSettings {
   farm: string;
   field: string;
-  /** Crop preset name (services/agronomy/crops.ts); `kc` overrides its curve. */
+  /**
+   * Crop preset name (services/agronomy/crops.ts); `kc` overrides its curve: Kc ini/mid/end and
+   * the four stage lengths in days, which also set the season's length and the root growth.
+   */
   crop: string;
   kc?: Partial<KcCurve>;
   /** Local sowing date, YYYY-MM-DD. */
   sowingDate: string;
+  /**
+   * Local harvest date, YYYY-MM-DD: the season ends at its start and no advice follows. Without
+   * it the season ends when the crop's stages have run out (sowing + the four stage lengths).
+   */
+  harvestedOn?: string;
   /** Soil preset name; `thetaFc`/`thetaWp` (measured, m3/m3) override it. */
   soil?: string;
   thetaFc?: number;
   thetaWp?: number;
-  /** Managed root depth, m (default: the crop's). */
+  /** Maximum (managed) root depth, m, reached at the end of the development stage (default: the crop's). */
   rootDepthM?: number;
+  /** Root depth over the initial stage, m (default: the crop's; equal to `rootDepthM` for a fixed depth). */
+  rootDepthMinM?: number;
   /** Depletion fraction p (default: the crop's). */
   p?: number;
   /** Irrigation system application efficiency, 0–1 (drip ≈ 0.9, sprinkler ≈ 0.75, furrow ≈ 0.6). */
@@ -66,7 +76,20 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
   } else if (s.thetaFc === undefined || s.thetaWp === undefined) {
     problems.push('give a soil preset or both thetaFc and thetaWp');
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s.sowingDate) || Number.isNaN(Date.parse(s.sowingDate))) problems.push('sowingDate must be YYYY-MM-DD');
+  if (!isDate(s.sowingDate)) problems.push('sowingDate must be YYYY-MM-DD');
+  if (s.harvestedOn !== undefined) {
+    if (!isDate(s.harvestedOn)) problems.push('harvestedOn must be YYYY-MM-DD');
+    else if (isDate(s.sowingDate) && s.harvestedOn < s.sowingDate) problems.push(`harvestedOn (${s.harvestedOn}) must not be before sowingDate (${s.sowingDate})`);
+  }
+  if (s.kc !== undefined) {
+    num('kc.kcIni', s.kc.kcIni, 0.1, 2);
+    num('kc.kcMid', s.kc.kcMid, 0.1, 2);
+    num('kc.kcEnd', s.kc.kcEnd, 0.1, 2);
+    const d = s.kc.stageDays;
+    if (d !== undefined && !(Array.isArray(d) && d.length === 4 && d.every((x) => Number.isInteger(x) && x >= 1 && x <= 365))) {
+      problems.push('kc.stageDays must be four whole numbers of days, 1–365 each (initial, development, mid-season, late season)');
+    }
+  }
   num('efficiency', s.efficiency, 0.05, 1);
   num('latitudeDeg', s.latitudeDeg, -90, 90);
   num('longitudeDeg', s.longitudeDeg, -180, 180);
@@ -74,6 +97,7 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
   num('thetaFc', s.thetaFc, 0.01, 0.7);
   num('thetaWp', s.thetaWp, 0, 0.6);
   num('rootDepthM', s.rootDepthM, 0.05, 5);
+  num('rootDepthMinM', s.rootDepthMinM, 0.05, 5);
   num('p', s.p, 0.05, 0.95);
   num('windHeightM', s.windHeightM, 0.5, 30);
   num('tzLongitudeDeg', s.tzLongitudeDeg, -180, 180);
@@ -81,9 +105,16 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
   if (problems.length === 0) {
     const { thetaFc, thetaWp } = soilOf(s);
     if (!(thetaFc > thetaWp)) problems.push('field capacity must exceed the wilting point');
+    const crop = getCrop(s.crop);
+    const max = s.rootDepthM ?? crop.rootDepthM;
+    if (s.rootDepthMinM !== undefined && s.rootDepthMinM > max) problems.push(`rootDepthMinM (${s.rootDepthMinM}) must not exceed the root depth (${max})`);
   }
   if (problems.length > 0) throw Errors.fieldInvalid(`Invalid field ${s.farm}/${s.field}: ${problems.join('; ')}`, { problems });
   return s;
+}
+
+function isDate(v: unknown): v is string {
+  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v;
 }
 
 function soilOf(s: FieldSettings): { thetaFc: number; thetaWp: number } {
@@ -103,6 +134,8 @@ export function profileOf(s: FieldSettings): FieldProfile {
     thetaFc,
     thetaWp,
     rootDepthM: s.rootDepthM ?? crop.rootDepthM,
+    // A managed depth set without a minimum stays fixed only if the crop's minimum is not below it.
+    rootDepthMinM: Math.min(s.rootDepthMinM ?? crop.rootDepthMinM, s.rootDepthM ?? crop.rootDepthM),
     p: s.p ?? crop.p,
     crop: {
       kcIni: s.kc?.kcIni ?? crop.kcIni,
@@ -113,6 +146,18 @@ export function profileOf(s: FieldSettings): FieldProfile {
     sowingDate: s.sowingDate,
     windHeightM: s.windHeightM ?? 2,
   };
+}
+
+/**
+ * When the field's season ends, epoch ms: local midnight at the start of the harvest date, or
+ * when the crop's stages have run out (sowing + the sum of the stage lengths) if no harvest is
+ * recorded. A later harvest than the stages foresee is honoured (the crop stays at Kc end).
+ */
+export function seasonEndTs(s: Pick<FieldSettings, 'harvestedOn'>, profile: Pick<FieldProfile, 'sowingDate' | 'tzLongitudeDeg' | 'crop'>): number {
+  const tzMs = (profile.tzLongitudeDeg / 15) * 3_600_000;
+  const day = (date: string) => Date.parse(`${date}T00:00:00Z`) - tzMs;
+  if (s.harvestedOn !== undefined) return day(s.harvestedOn);
+  return day(profile.sowingDate) + seasonLength(profile.crop) * 86_400_000;
 }
 
 /** Key of a field in maps and ids. */

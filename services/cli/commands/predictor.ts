@@ -7,6 +7,7 @@ import { buildPredictor, evaluatorOptionsOf } from '../../predictor/build-predic
 import { fieldDefaultsFromDevices } from '../../predictor/field-defaults.js';
 import { fieldKey, profileOf, type FieldSettings } from '../../predictor/field-profiles.js';
 import { createHistoryLoader } from '../../predictor/history-loader.js';
+import { createAppliedWaterLoader } from '../../predictor/applied-water-source.js';
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
 import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter } from '../../predictor/outputs.js';
@@ -47,6 +48,10 @@ interface FieldOptions {
   fc?: string;
   wp?: string;
   rootDepth?: string;
+  rootMinDepth?: string;
+  stageDays?: string;
+  kc?: string;
+  harvested?: string | true;
   p?: string;
   efficiency?: string;
   lat?: string;
@@ -56,6 +61,26 @@ interface FieldOptions {
   windHeight?: string;
 }
 
+/** `a,b,c`: exactly `count` numbers. */
+function numbers(name: string, v: string | undefined, count: number): number[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((x) => Number(x.trim()));
+  if (list.length !== count || !list.every(Number.isFinite)) throw invalid(`--${name} takes ${count} comma-separated numbers`);
+  return list;
+}
+
+/** `--kc ini,mid,end` and `--stage-days ini,dev,mid,late` onto the field's Kc curve override. */
+function kcPatch(o: FieldOptions): FieldSettings['kc'] | undefined {
+  const kc = numbers('kc', o.kc, 3);
+  const days = numbers('stage-days', o.stageDays, 4);
+  if (!kc && !days) return undefined;
+  return {
+    ...(kc ? { kcIni: kc[0]!, kcMid: kc[1]!, kcEnd: kc[2]! } : {}),
+    ...(days ? { stageDays: days as [number, number, number, number] } : {}),
+  };
+}
+
+
 function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
   const entries: [keyof FieldSettings, unknown][] = [
     ['crop', o.crop],
@@ -64,6 +89,9 @@ function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
     ['thetaFc', num('fc', o.fc)],
     ['thetaWp', num('wp', o.wp)],
     ['rootDepthM', num('root-depth', o.rootDepth)],
+    ['rootDepthMinM', num('root-min-depth', o.rootMinDepth)],
+    ['kc', kcPatch(o)],
+    ['harvestedOn', typeof o.harvested === 'string' ? o.harvested : undefined],
     ['p', num('p', o.p)],
     ['efficiency', num('efficiency', o.efficiency)],
     ['latitudeDeg', num('lat', o.lat)],
@@ -82,7 +110,10 @@ function fieldOptions(cmd: Command): Command {
     .option('--soil <soil>', 'soil preset')
     .option('--fc <m3/m3>', 'measured field capacity (overrides the soil preset)')
     .option('--wp <m3/m3>', 'measured wilting point (overrides the soil preset)')
-    .option('--root-depth <m>', 'managed root depth (default: the crop preset)')
+    .option('--root-depth <m>', 'maximum root depth, reached at the end of the development stage (default: the crop preset)')
+    .option('--root-min-depth <m>', 'root depth over the initial stage; equal to --root-depth for a fixed depth (default: the crop preset)')
+    .option('--stage-days <ini,dev,mid,late>', 'lengths of the four crop stages in days: Kc curve, root growth and season length (default: the crop preset)')
+    .option('--kc <ini,mid,end>', 'crop coefficients Kc ini, mid and end (default: the crop preset)')
     .option('--p <fraction>', 'depletion fraction p (default: the crop preset)')
     .option('--efficiency <fraction>', 'irrigation system application efficiency, 0–1')
     .option('--lat <deg>', 'latitude (default: from the field\'s devices)')
@@ -142,7 +173,21 @@ export function registerPredictorCommands(program: Command): void {
     );
 
   fieldOptions(fields.command('update <farm> <field>').description('Change some settings of a field'))
-    .action((farm: string, field: string, o: FieldOptions) => withFields(async (repo) => printJson(await repo.update(farm, field, settingsPatch(o)))));
+    .option('--harvested [date]', 'the crop was harvested (local date YYYY-MM-DD, default today): its season ends, no advice follows')
+    .action((farm: string, field: string, o: FieldOptions) =>
+      withFields(async (repo) => {
+        const current = await repo.get(farm, field);
+        if (!current) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
+        const patch = settingsPatch(o);
+        // --kc and --stage-days each change their part of the curve, not the other's.
+        if (patch.kc) patch.kc = { ...current.kc, ...patch.kc };
+        // `--harvested` alone: today at the field's local standard time.
+        if (o.harvested === true) patch.harvestedOn = new Date(Date.now() + (profileOf(current).tzLongitudeDeg / 15) * 3_600_000).toISOString().slice(0, 10);
+        // A new sowing date starts a new season: the last one's harvest no longer applies.
+        if (o.sowingDate !== undefined && o.harvested === undefined) patch.harvestedOn = undefined;
+        printJson(await repo.update(farm, field, patch));
+      }),
+    );
 
   fields
     .command('remove <farm> <field>')
@@ -250,6 +295,7 @@ export function registerPredictorCommands(program: Command): void {
         { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: num('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true },
         {
           history: createHistoryLoader(influx),
+          appliedHistory: createAppliedWaterLoader(influx),
           model: holder,
           writer,
           evaluator: evaluatorOptionsOf(config),

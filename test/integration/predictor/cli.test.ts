@@ -53,6 +53,32 @@ describe('fieldhook fields | predict', () => {
     await expect(cli('fields', 'add', 'farm1', 'south', '--crop', 'maize-sweet', '--sowing-date', '2026-05-01')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID' });
   });
 
+  it('takes the crop\'s development from flags: stage lengths, Kc, root depths; refuses impossible ones', async () => {
+    const updated = await cli('fields', 'update', 'farm1', 'north', '--stage-days', '15,30,30,10', '--root-min-depth', '0.2', '--root-depth', '1.4');
+    expect(updated).toMatchObject({ kc: { stageDays: [15, 30, 30, 10] }, rootDepthMinM: 0.2, rootDepthM: 1.4 });
+    // --kc changes the coefficients and keeps the stage lengths given before.
+    expect(await cli('fields', 'update', 'farm1', 'north', '--kc', '0.35,1.2,1.0')).toMatchObject({ kc: { kcIni: 0.35, kcMid: 1.2, kcEnd: 1.0, stageDays: [15, 30, 30, 10] } });
+    const shown = await cli('fields', 'show', 'farm1', 'north');
+    expect(shown.profile).toMatchObject({ rootDepthM: 1.4, rootDepthMinM: 0.2, crop: { kcIni: 0.35, stageDays: [15, 30, 30, 10] } });
+    await expect(cli('fields', 'update', 'farm1', 'north', '--stage-days', '15,30,0,10')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID' });
+    await expect(cli('fields', 'update', 'farm1', 'north', '--root-min-depth', '2')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID' });
+    await expect(cli('fields', 'update', 'farm1', 'north', '--stage-days', '15,30')).rejects.toMatchObject({ code: 'FH_ERR_CLI_INVALID' });
+    // Back to the preset's stages and depths for the tests below.
+    await cli('fields', 'update', 'farm1', 'north', '--stage-days', '20,25,25,10', '--kc', '0.3,1.15,1.05', '--root-min-depth', '0.15', '--root-depth', '0.9');
+  });
+
+  it('fields update --harvested ends the season: predict says so and would send nothing', async () => {
+    const sowing = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+    expect(await cli('fields', 'update', 'farm1', 'north', '--sowing-date', sowing)).not.toHaveProperty('harvestedOn');
+    const harvested = await cli('fields', 'update', 'farm1', 'north', '--harvested');
+    expect(harvested.harvestedOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const out = await cli('predict', '--field', 'farm1/north');
+    expect(out).toMatchObject({ assessment: { kind: 'off-season', reason: `harvested ${harvested.harvestedOn}` }, would_emit: null, net_depth_mm: 0 });
+    await expect(cli('fields', 'update', 'farm1', 'north', '--harvested', '2001-01-01')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID' });
+    // A new sowing date starts a new season and forgets the harvest.
+    expect(await cli('fields', 'update', 'farm1', 'north', '--sowing-date', sowing)).not.toHaveProperty('harvestedOn');
+  });
+
   it('predict reports a field without readings as stale, with the model that would judge it', async () => {
     const out = await cli('predict', '--field', 'farm1/north');
     expect(out).toMatchObject({ field: 'farm1/north', assessment: { kind: 'stale', reason: 'no readings' }, would_emit: 'sensor.stale' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CROP_NAMES, adjustKcForClimate, cropCoefficient, getCrop, growthStage, seasonLength } from '../../../services/agronomy/crops.js';
+import { CROPS, CROP_NAMES, adjustKcForClimate, cropCoefficient, getCrop, growthStage, rootDepthOn, seasonLength } from '../../../services/agronomy/crops.js';
 
 describe('crop coefficients (FAO-56 ch. 6)', () => {
   it('has the crops the predictor needs, with Kc from FAO-56 Table 12', () => {
@@ -32,5 +32,17 @@ describe('crop coefficients (FAO-56 ch. 6)', () => {
     expect(adjustKcForClimate(1.15, 4, 20, 3)).toBeCloseTo(1.33, 9);
     // FAO-56 does not adjust a Kc end below 0.45.
     expect(adjustKcForClimate(0.3, 4, 20, 1)).toBe(0.3);
+  });
+
+  it('grows roots from Zr min over the initial stage to Zr max at the end of development (FAO-56 ch. 8)', () => {
+    const days = [30, 40, 50, 30] as const;
+    expect(rootDepthOn(days, 0.15, 1.2, -5)).toBe(0.15);
+    expect(rootDepthOn(days, 0.15, 1.2, 30)).toBe(0.15);
+    expect(rootDepthOn(days, 0.15, 1.2, 50)).toBeCloseTo(0.675, 9);
+    expect(rootDepthOn(days, 0.15, 1.2, 70)).toBe(1.2);
+    expect(rootDepthOn(days, 0.15, 1.2, 200)).toBe(1.2);
+    // A minimum at (or above) the maximum is a fixed depth.
+    expect(rootDepthOn(days, 1.2, 1.2, 50)).toBe(1.2);
+    for (const crop of Object.values(CROPS)) expect(crop.rootDepthMinM).toBeLessThan(crop.rootDepthM);
   });
 });

@@ -6,6 +6,7 @@ import {
   buildObservationSeries,
   computeFeatures,
   featuresFromReadings,
+  profileOnDay,
 } from '../../../services/model/features.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
@@ -76,5 +77,23 @@ describe('irrigation model features', () => {
       expect(s.depletion48h).toBeLessThanOrEqual(s.taw + 1e-9);
       expect(f(s.features, 'taw_mm')).toBeCloseTo(s.taw, 9);
     }
+  });
+
+  it('with a minimum root depth, every feature uses the day\'s root zone (TAW and RAW grow with the roots)', () => {
+    const growing = { ...profile, rootDepthMinM: 0.2 };
+    const [ini, dev] = profile.crop.stageDays;
+    const sowing = Date.parse(`${profile.sowingDate}T00:00:00Z`) - (profile.tzLongitudeDeg / 15) * HOUR_MS;
+    expect(profileOnDay(growing, sowing + 2 * 86_400_000).rootDepthM).toBe(0.2);
+    expect(profileOnDay(growing, sowing + (ini + dev / 2) * 86_400_000).rootDepthM).toBeCloseTo((0.2 + profile.rootDepthM) / 2, 9);
+    expect(profileOnDay(profile, sowing)).toBe(profile); // fixed depth: the same object
+    const at = sowing + (ini + dev / 4) * 86_400_000;
+    const end = Math.floor(at / HOUR_MS) * HOUR_MS;
+    const fixed = featuresFromReadings(profile, readings, end);
+    const grown = featuresFromReadings(growing, readings, end);
+    if (!('features' in fixed) || !('features' in grown)) throw new Error('no features');
+    const zr = profileOnDay(growing, end).rootDepthM;
+    expect(f(grown.features, 'root_depth_m')).toBeCloseTo(zr, 9);
+    expect(f(grown.features, 'taw_mm')).toBeCloseTo((f(fixed.features, 'taw_mm') * zr) / profile.rootDepthM, 6);
+    expect(f(grown.features, 'raw_mm')).toBeLessThan(f(fixed.features, 'raw_mm'));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { profileOf, validateFieldSettings, type FieldSettings } from '../../../services/predictor/field-profiles.js';
+import { profileOf, seasonEndTs, validateFieldSettings, type FieldSettings } from '../../../services/predictor/field-profiles.js';
 
 const base: FieldSettings = {
   farm: 'f1', field: 'north', crop: 'tomato', sowingDate: '2026-04-01', soil: 'loam', efficiency: 0.9,
@@ -22,5 +22,25 @@ describe('field profiles', () => {
     expect(() => validateFieldSettings({ ...base, soil: undefined })).toThrow(/soil preset/);
     expect(() => validateFieldSettings({ ...base, soil: undefined, thetaFc: 0.1, thetaWp: 0.2 })).toThrow(/field capacity/);
     expect(() => validateFieldSettings({ ...base, sowingDate: 'April' })).toThrow(/sowingDate/);
+  });
+
+  it('grows roots from the crop\'s minimum unless told otherwise, and validates the crop\'s development', () => {
+    expect(profileOf(base)).toMatchObject({ rootDepthM: 1.0, rootDepthMinM: 0.25 });
+    // A managed depth below the crop's minimum is a fixed depth.
+    expect(profileOf({ ...base, rootDepthM: 0.2 })).toMatchObject({ rootDepthM: 0.2, rootDepthMinM: 0.2 });
+    expect(profileOf({ ...base, kc: { stageDays: [10, 20, 30, 10] } }).crop).toMatchObject({ kcIni: 0.6, stageDays: [10, 20, 30, 10] });
+    expect(() => validateFieldSettings({ ...base, kc: { stageDays: [10, 20, 30] as never } })).toThrow(/stageDays/);
+    expect(() => validateFieldSettings({ ...base, kc: { kcMid: 4 } })).toThrow(/kc\.kcMid/);
+    expect(() => validateFieldSettings({ ...base, rootDepthMinM: 1.5 })).toThrow(/rootDepthMinM/);
+    expect(() => validateFieldSettings({ ...base, harvestedOn: '2026-02-30' })).toThrow(/harvestedOn/);
+    expect(() => validateFieldSettings({ ...base, harvestedOn: '2026-03-01' })).toThrow(/before sowingDate/);
+    expect(validateFieldSettings({ ...base, harvestedOn: '2026-08-01' }).harvestedOn).toBe('2026-08-01');
+  });
+
+  it('ends the season at local midnight of the harvest date, or when the crop\'s stages have run out', () => {
+    const p = profileOf(base); // tomato 30+40+40+25 = 135 days, UTC+1 standard time
+    expect(new Date(seasonEndTs(base, p)).toISOString()).toBe('2026-08-13T23:00:00.000Z');
+    expect(new Date(seasonEndTs({ harvestedOn: '2026-07-20' }, p)).toISOString()).toBe('2026-07-19T23:00:00.000Z');
+    expect(new Date(seasonEndTs(base, profileOf({ ...base, kc: { stageDays: [10, 10, 10, 10] } }))).toISOString()).toBe('2026-05-10T23:00:00.000Z');
   });
 });
