@@ -9,7 +9,8 @@
 
 /** The running pipeline: everything under services/ but the tools. */
 const RUNTIME = '^services/';
-const TOOLS = '^services/(simulator|training)/';
+/** The demo (services/demo) plays the simulator into the pipeline: a tool too, loaded only by `fieldhook demo`. */
+const TOOLS = '^services/(simulator|training|demo)/';
 /** Commands of the `fieldhook` CLI: they may load the tools, but only by a dynamic import() in an action. */
 const CLI_COMMANDS = '^services/cli/commands/';
 const TEST_SUPPORT = '^(infra|test|bench)/';

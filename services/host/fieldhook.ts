@@ -3,8 +3,10 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { z } from 'zod';
 import { buildDispatcher, type FieldhookDispatcher } from '../dispatcher/index.js';
 import { buildIngestor } from '../ingestor/build-ingestor.js';
+import { buildIrrigations } from '../irrigations/build-irrigations.js';
 import { buildPredictor } from '../predictor/build-predictor.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
+import { buildStatusPage } from '../status/build-status-page.js';
 import type { Component } from '../shared/component.js';
 import { prepareDataDir } from '../shared/data-dir.js';
 import type { InfluxTarget } from '../shared/influx.js';
@@ -19,6 +21,9 @@ export type PipelineConfig = z.infer<z.ZodObject<typeof PIPELINE_CONFIG>>;
 export interface RunningFieldhook extends RunningHost {
   /** Publish an event to webhook subscribers (resolves once durable). */
   publish: FieldhookDispatcher['publish'];
+  /** The InfluxDB it writes to, and its MQTT broker (credentials removed): for the local CLI. */
+  influxUrl: string;
+  mqttUrl: string;
 }
 
 /**
@@ -29,21 +34,42 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
   // First, before any part opens a file there: DATA_DIR holds secrets (0700, files 0600; warns when looser).
   prepareDataDir(config.DATA_DIR, logger, config.DISPATCH_DB_PATH && config.DISPATCH_DB_PATH !== ':memory:' ? [config.DISPATCH_DB_PATH] : []);
   const influxdb = createInfluxComponent(
-    { url: config.INFLUX_URL, token: config.INFLUX_TOKEN, bucket: config.INFLUX_BUCKET, createDatabase: config.INFLUX_CREATE_DATABASE, dataDir: config.DATA_DIR },
+    {
+      url: config.INFLUX_URL,
+      token: config.INFLUX_TOKEN,
+      org: config.INFLUX_ORG,
+      bucket: config.INFLUX_BUCKET,
+      createDatabase: config.INFLUX_CREATE_DATABASE,
+      dataDir: config.DATA_DIR,
+      timeoutMs: config.INFLUX_TIMEOUT_MS,
+    },
     logger,
   );
   const influx: InfluxTarget = { url: influxdb.url, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
   const devices = createSqliteDeviceRepository(join(config.DATA_DIR, 'registry.db'));
   // The registry is shared state of the process, not of one part: closed after every part stopped.
   const deviceRegistry: Component = { name: 'devices', start: async () => {}, stop: async () => devices.close() };
-  const ingestor = buildIngestor({ config, logger, devices, influx });
+  // Irrigation records: built before the ingestor, whose broker takes the valve controllers' reports.
+  const irrigations = buildIrrigations({ config, logger, devices, influx, bus: () => ingestor.busConnection('bus') });
+  const ingestor = buildIngestor({ config, logger, devices, influx, deviceTopics: [irrigations.deviceTopic] });
   // Events reach the dispatcher in-process (publish) or on the bus, through the same broker; each
   // part logs in to the embedded broker as itself.
   const dispatcher = buildDispatcher({ config, logger, bus: () => ingestor.busConnection('dispatcher') });
-  const components: Component[] = [influxdb, deviceRegistry, ingestor, dispatcher];
-  if (config.PREDICT_ENABLED) {
-    components.push(buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor') }));
-  }
+  const components: Component[] = [influxdb, deviceRegistry, ingestor, irrigations, dispatcher];
+  const predictor = config.PREDICT_ENABLED
+    ? buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor') })
+    : undefined;
+  if (predictor) components.push(predictor);
+  // Last: it only reads the others, through their read-only status contracts.
+  components.push(
+    buildStatusPage({
+      adminToken: config.ADMIN_TOKEN,
+      tls: Boolean(config.TLS_CERT_FILE && config.TLS_KEY_FILE),
+      influx,
+      sources: { devices, ingestor, dispatcher, ...(predictor ? { predictor } : {}) },
+      snapshot: { silentAfterMs: config.PREDICT_STALE_AFTER_MS },
+    }),
+  );
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const host = await runHost(components, {
@@ -55,5 +81,8 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
   });
   logger.info({ httpUrl: host.url, influxUrl: influxdb.url, mqtt: ingestor.busConnection('bus').url }, 'fieldhook is running');
-  return { ...host, publish: (event) => dispatcher.publish(event) };
+  const mqttUrl = new URL(ingestor.busConnection('bus').url);
+  mqttUrl.username = '';
+  mqttUrl.password = '';
+  return { ...host, publish: (event) => dispatcher.publish(event), influxUrl: influxdb.url, mqttUrl: mqttUrl.toString().replace(/\/$/, '') };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AjvCompiler } from '@fastify/ajv-compiler';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
+import type { Clock } from '../shared/clock.js';
 import type { Component, ReadinessCheck } from '../shared/component.js';
 import { Errors } from '../shared/error-catalog.js';
 import { clientErrorHandler, frameworkErrorHandler, installErrorHandler } from '../shared/http-errors.js';
@@ -12,6 +13,7 @@ import { healthRoutes } from './health-routes.js';
 import { DEFAULT_HTTP_SERVER_OPTIONS, type HttpServerOptions } from './http-config.js';
 import { answerMethodNotAllowed } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi-document.js';
+import { installRequestLog, type RequestLogOptions } from './request-log.js';
 
 export { OPENAPI_VERSION } from './openapi-document.js';
 
@@ -22,6 +24,8 @@ export interface HostAppOptions {
   tls?: { certFile: string; keyFile: string };
   /** Limits of the HTTP server (timeouts, sizes, connection caps); unset ones take the defaults. */
   server?: Partial<HttpServerOptions>;
+  /** Request lines at debug, a throughput summary at info (request-log.ts); the clock drives its interval. */
+  requestLog?: Partial<RequestLogOptions> & { clock?: Clock };
 }
 
 const CORRELATION_HEADER = 'x-correlation-id';
@@ -46,6 +50,8 @@ export function buildHostApp(components: readonly Component[], options: HostAppO
   };
   const app = Fastify({
     loggerInstance: options.logger,
+    // One line per request only at debug; info gets a summary per minute (installRequestLog).
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -71,6 +77,7 @@ export function buildHostApp(components: readonly Component[], options: HostAppO
       : {}),
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  installRequestLog(app, options.logger, options.requestLog);
   limitConnections(app.server, limits, options.tls !== undefined);
   // Before any route's own hooks, and for unknown routes too: a request target is bounded.
   app.addHook('onRequest', async (request) => {

@@ -4,6 +4,9 @@ import type { ConfigShape } from './config.js';
 /** pino's levels, most severe first; `silent` logs nothing. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** How log lines are written (see LOG_FORMAT). */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+
 /**
  * Settings every long-lived part reads, declared once: the area shapes (ingestor, dispatcher)
  * spread this in, so a part started alone and `fieldhook start` read them the same way.
@@ -11,6 +14,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const COMMON_CONFIG = {
   DATA_DIR: z.string().default('.fieldhook').describe('Folder for the spool, registry and other local state'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('pino log level'),
+  LOG_FORMAT: z
+    .enum(LOG_FORMATS)
+    .default('auto')
+    .describe('`pretty`: one readable line per event; `json`: one JSON object per line, for machines; `auto`: pretty when stdout is a terminal, JSON otherwise'),
 } satisfies ConfigShape;
 
 /** The shapes in `S`, merged. */

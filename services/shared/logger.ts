@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { redactUrlsInText } from './secrets.js';
 
 export type { Logger };
@@ -62,6 +63,35 @@ export interface LoggerSettings {
   level?: string;
   /** Extra bindings on every line, e.g. `{ service: 'ingestor' }`. */
   base?: Record<string, unknown>;
+  /**
+   * `json` (one object per line, for machines), `pretty` (one readable line per event, for
+   * people) or `auto` (pretty when stdout is a terminal). Default `auto`. Ignored when a
+   * destination is given.
+   */
+  format?: LogFormat;
+}
+
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** Whether `format` means pretty lines on this process's stdout. */
+export function isPretty(format: LogFormat = 'auto', stdoutIsTty: boolean = process.stdout.isTTY === true): boolean {
+  return format === 'pretty' || (format === 'auto' && stdoutIsTty);
+}
+
+/**
+ * pino-pretty as a synchronous stream in this thread (not a transport worker): lines keep their
+ * order with the command's own output, and nothing is lost when the process exits. The same
+ * redaction and URL scrubbing apply, since they run before the line is formatted.
+ */
+function prettyStream(fd = 1): pino.DestinationStream {
+  return pinoPretty({
+    sync: true,
+    destination: fd,
+    colorize: (fd === 2 ? process.stderr : process.stdout).isTTY === true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'app',
+    singleLine: true,
+  });
 }
 
 /** pino's error serializer, with URL credentials masked in the message and the stack. */
@@ -72,6 +102,15 @@ function serializeError(err: Error): unknown {
     if (typeof serialized[key] === 'string') serialized[key] = redactUrlsInText(serialized[key]);
   }
   return serialized;
+}
+
+/**
+ * Where a logger with this format writes when it must use file descriptor `fd` (2: stderr, for
+ * commands whose stdout is their output): pretty or JSON lines as {@link isPretty} decides for that descriptor.
+ */
+export function logStream(format: LogFormat, fd: 1 | 2): pino.DestinationStream {
+  const tty = (fd === 2 ? process.stderr : process.stdout).isTTY === true;
+  return isPretty(format, tty) ? prettyStream(fd) : pino.destination({ fd, sync: true });
 }
 
 export function createLogger(settings: LoggerSettings = {}, destination?: pino.DestinationStream): Logger {
@@ -90,7 +129,8 @@ export function createLogger(settings: LoggerSettings = {}, destination?: pino.D
       },
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  return isPretty(settings.format) ? pino(options, prettyStream()) : pino(options);
 }
 
 /** A logger that discards everything: for tests and library use. */

@@ -28,6 +28,8 @@ export interface FleetOptions {
   concurrency?: number;
   devicePrefix?: string;
   population?: FieldPopulation;
+  /** Fields to play instead of drawing `devices` of them from `seed` and `population` (a designed farm). */
+  specs?: readonly FieldSpec[];
   transport: ReadingTransport;
   logger?: Logger;
   /** Wall clock, ms; replaceable in tests. */
@@ -83,7 +85,7 @@ export function createFleet(options: FleetOptions): Fleet {
   const logger = options.logger ?? silentLogger();
   const startDate = new Date(startMs).toISOString().slice(0, 10);
   // Sow within the 60 days before the start so every season is under way.
-  const specs = createFieldSpecs({
+  const specs = options.specs ?? createFieldSpecs({
     count: options.devices,
     seed: options.seed,
     population: options.population ?? DEFAULT_FLEET_OPTIONS.population,

@@ -3,6 +3,7 @@ import { registerAgronomyCommands } from './agronomy.js';
 import { registerConfigCommand } from './config.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
+import { registerDemoCommand } from './demo.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerPredictorCommands } from './predictor.js';
 import { registerProfileCommands } from './profiles.js';
@@ -19,6 +20,7 @@ const registrars: CommandRegistrar[] = [
   registerConfigCommand,
   registerDeadLetterCommands,
   registerDeliveryCommands,
+  registerDemoCommand,
   registerDeviceCommands,
   registerPredictorCommands,
   registerProfileCommands,
