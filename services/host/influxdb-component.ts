@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { Component } from '../shared/component.js';
+import { Errors } from '../shared/error-catalog.js';
 import { databaseOf } from '../shared/influx.js';
+import { checkInfluxServer, detectInfluxServer } from '../shared/influx-server.js';
 import type { Logger } from '../shared/logger.js';
 import { LOCAL_INFLUX_PORT, ensureInfluxDatabase, startInfluxDB, type RunningInfluxDB } from './local-influxdb.js';
 
@@ -8,10 +10,13 @@ export interface InfluxComponentOptions {
   /** Configured InfluxDB; unset = run a local InfluxDB 1.8 under `dataDir`. */
   url: string | undefined;
   token: string;
+  org: string;
   bucket: string;
   /** On 1.x, `CREATE DATABASE` at start. */
   createDatabase: boolean;
   dataDir: string;
+  /** Per request of the start-up check, ms. */
+  timeoutMs: number;
 }
 
 export interface InfluxComponent extends Component {
@@ -22,11 +27,16 @@ export interface InfluxComponent extends Component {
 /**
  * The InfluxDB the process writes to: the configured one, or a local InfluxDB 1.8 that one
  * command runs with a real database behind it. Started first and stopped last, so the writer
- * never outlives it.
+ * never outlives it. Its start checks that the server is set up for fieldhook (version, org,
+ * bucket or database, a token that can write and read: services/shared/influx-server.ts) and
+ * fails with `FH_ERR_INFLUX_SETUP` naming the settings to change, so that no other part starts
+ * against an InfluxDB that would refuse every write or hide every reading. An InfluxDB that does
+ * not answer is not a set-up error: the spool holds readings until it is back.
  */
 export function createInfluxComponent(options: InfluxComponentOptions, logger: Logger): InfluxComponent {
   let local: RunningInfluxDB | undefined;
   const url = options.url ?? `http://127.0.0.1:${LOCAL_INFLUX_PORT}`;
+  const target = { url, token: options.token, org: options.org, bucket: options.bucket };
   return {
     name: 'influxdb',
     url,
@@ -35,7 +45,22 @@ export function createInfluxComponent(options: InfluxComponentOptions, logger: L
         logger.info({ port: LOCAL_INFLUX_PORT }, 'no INFLUX_URL: starting a local InfluxDB 1.8');
         local = await startInfluxDB({ dataDir: join(options.dataDir, 'influxdb'), port: LOCAL_INFLUX_PORT });
       }
-      if (options.createDatabase) await ensureInfluxDatabase(url, options.token, databaseOf(options.bucket), logger);
+      const check = { timeoutMs: options.timeoutMs };
+      const server = await detectInfluxServer(target, check);
+      if (!server) {
+        logger.warn({ influxUrl: new URL(url).origin }, 'InfluxDB unreachable at start, not checked: the spool holds readings until it is back');
+        return;
+      }
+      if (server.kind === '1.x' && options.createDatabase) await ensureInfluxDatabase(url, options.token, databaseOf(options.bucket), logger);
+      const report = await checkInfluxServer(target, { ...check, server });
+      if (report.problems.length > 0) {
+        const problems = report.problems.map((p) => `${p.setting}: ${p.message}`);
+        throw Errors.influxSetup(`InfluxDB ${server.kind} at ${new URL(url).origin} is not set up for fieldhook:\n  ${problems.join('\n  ')}`, {
+          server,
+          problems: report.problems,
+        });
+      }
+      logger.info({ influxUrl: new URL(url).origin, kind: server.kind, version: server.version, build: server.build }, 'InfluxDB checked: fieldhook can write and read');
     },
     async stop() {
       await local?.stop();

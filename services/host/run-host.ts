@@ -22,6 +22,8 @@ export interface RunningHost {
  * Run components in one process: build the one HTTP app, start the components in order (a part
  * that fails to start stops the ones before it, and the error is thrown: no half-started
  * process), then listen. Stopping closes the app first, so no request reaches a stopped part.
+ * A failed start also stops the parts it never reached: building one may already hold resources
+ * (the spool's worker thread) that would keep the process alive after the error.
  */
 export async function runHost(components: readonly Component[], options: RunHostOptions): Promise<RunningHost> {
   const { logger } = options;
@@ -60,8 +62,12 @@ export async function runHost(components: readonly Component[], options: RunHost
     return { url, app, stop };
   } catch (err) {
     logger.error({ err }, 'fieldhook did not start');
+    const notStarted = components.filter((c) => !started.includes(c));
     await app.close().catch(() => {});
     await stopStarted().catch(() => {});
+    for (const component of notStarted.reverse()) {
+      await component.stop().catch((stopErr: unknown) => logger.debug({ err: stopErr, component: component.name }, 'a part that never started did not stop cleanly'));
+    }
     throw err;
   }
 }

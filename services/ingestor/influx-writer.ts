@@ -1,5 +1,6 @@
 import { HttpError, type InfluxDB } from '@influxdata/influxdb-client';
 import { sleep as abortableSleep } from '../shared/abortable.js';
+import { settingForRefusal, type InfluxSetting } from '../shared/influx-server.js';
 import type { Logger } from '../shared/logger.js';
 import type { IngestMetrics } from './metrics.js';
 import { createConsumerLoop } from './spool/consumer-loop.js';
@@ -11,6 +12,17 @@ export const PERMANENT_STATUSES: readonly number[] = [400, 422];
 export const SPLIT_STATUSES: readonly number[] = [413];
 // Everything else (network errors, 401/403/404 while an operator fixes a token or creates a
 // database, 429, 5xx) is retried with backoff for as long as it takes: the spool holds the lines.
+// 401/403/404 are also reported as a set-up refusal (`refusal()`), which fails `/readyz`.
+
+/** A write InfluxDB refused for a reason of configuration, and the setting to change. */
+export interface InfluxRefusal {
+  status: number;
+  setting: InfluxSetting;
+  /** InfluxDB's answer, shortened. */
+  message: string;
+  /** Epoch ms of the refusal. */
+  at: number;
+}
 
 export interface InfluxWriterOptions {
   /** Most lines in one write request. Default 5,000. */
@@ -51,6 +63,8 @@ export interface InfluxWriter {
   lastSuccessAt(): number;
   /** False while writes are failing (InfluxDB down or refusing): the spool is absorbing an outage. */
   healthy(): boolean;
+  /** The last write refused for a configuration reason (401, 403, 404), until a write succeeds. */
+  refusal(): InfluxRefusal | undefined;
 }
 
 /** One line to write, and where its reading is kept (record and position) should it be refused. */
@@ -78,6 +92,7 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
   const random = deps.random ?? Math.random;
   let lastSuccess = 0;
   let failing = false;
+  let refusal: InfluxRefusal | undefined;
 
   async function post(lines: string[]): Promise<void> {
     // A write API per request: its own buffering and retries are off, ours govern.
@@ -96,6 +111,10 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
     } catch (err) {
       stopTimer({ outcome: 'error' });
       metrics.influxWriteErrors.inc({ status: err instanceof HttpError ? String(err.statusCode) : errorCode(err) });
+      if (err instanceof HttpError) {
+        const setting = settingForRefusal(err.statusCode, `${err.body ?? ''} ${err.message}`);
+        refusal = setting ? { status: err.statusCode, setting, message: (err.body ?? err.message).slice(0, 300), at: Date.now() } : undefined;
+      }
       throw err;
     } finally {
       await api.close().catch(() => undefined);
@@ -147,6 +166,7 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
         logger.debug({ correlationIds: records.map((r) => r.correlationId), lines: entries.length }, 'written to InfluxDB');
         lastSuccess = Date.now();
         failing = false;
+        refusal = undefined;
         return true;
       } catch (err) {
         failing = true;
@@ -170,6 +190,7 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
     stop: () => loop.stop(),
     lastSuccessAt: () => lastSuccess,
     healthy: () => !failing,
+    refusal: () => refusal,
   };
 }
 

@@ -8,12 +8,17 @@ import type { Spool } from './spool/spool.js';
 export const INFLUX_PING_TIMEOUT_MS = 1_000;
 
 /**
- * What the ingestor needs to do its job now: InfluxDB reachable (with whether writes succeed),
- * the spool below its high-water mark, and the MQTT path up.
+ * What the ingestor needs to do its job now: InfluxDB reachable and not refusing writes for a
+ * reason of configuration (401/403/404: the detail names the setting to change, since those
+ * never heal by waiting), the spool below its high-water mark, and the MQTT path up. An InfluxDB
+ * that is down or slow keeps `writing: false` in the detail but only fails the check when `/ping`
+ * gets no answer: the spool is absorbing that outage.
  */
 export function ingestorReadiness(deps: {
   influxUrl: string;
-  writer: Pick<InfluxWriter, 'healthy' | 'lastSuccessAt'>;
+  /** Sent with `/ping`: InfluxDB 3 asks for a token there by default. */
+  influxToken?: string;
+  writer: Pick<InfluxWriter, 'healthy' | 'lastSuccessAt' | 'refusal'>;
   spool: Pick<Spool, 'usage'>;
   ingest: Pick<IngestService, 'pressure'>;
   mqtt(): { ok: boolean; detail: Record<string, unknown> };
@@ -22,10 +27,18 @@ export function ingestorReadiness(deps: {
   return [
     {
       name: 'influxdb',
-      check: async () => ({
-        ok: await pingInflux(deps.influxUrl, INFLUX_PING_TIMEOUT_MS),
-        detail: { writing: writer.healthy(), lastWriteAt: writer.lastSuccessAt() ? new Date(writer.lastSuccessAt()).toISOString() : null },
-      }),
+      check: async () => {
+        const refusal = writer.refusal();
+        const detail: Record<string, unknown> = {
+          writing: writer.healthy(),
+          lastWriteAt: writer.lastSuccessAt() ? new Date(writer.lastSuccessAt()).toISOString() : null,
+        };
+        if (refusal) {
+          detail.refused = { status: refusal.status, setting: refusal.setting, message: refusal.message, at: new Date(refusal.at).toISOString() };
+        }
+        const reachable = await pingInflux(deps.influxUrl, INFLUX_PING_TIMEOUT_MS, deps.influxToken);
+        return { ok: reachable && !refusal, detail };
+      },
     },
     {
       name: 'spool',

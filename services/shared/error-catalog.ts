@@ -290,6 +290,36 @@ export const Errors = {
     'Invalid event type filter',
     'An event type filter is not a valid type pattern.',
   ),
+  subscriptionUnknownField: defineError(
+    'FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD',
+    400,
+    'The subscription has a field fieldhook does not know',
+    'The body names a field the subscription API does not have (a typo such as `event` for `events`, or a setting another format takes); `field` names it.',
+  ),
+  subscriptionInvalidSettings: defineError(
+    'FH_ERR_SUBSCRIPTION_INVALID_SETTINGS',
+    400,
+    'The settings do not fit the format',
+    "A format's settings are missing or wrong (a `telegram` subscription without `settings.chat_id`, an `email` one whose URL is not `mailto:` with addresses); `field` names the setting.",
+  ),
+  subscriptionUnknownLocale: defineError(
+    'FH_ERR_SUBSCRIPTION_UNKNOWN_LOCALE',
+    400,
+    'fieldhook has no messages in this locale',
+    'The `locale` is not one of the message catalogs fieldhook ships (`en`, `he`).',
+  ),
+  subscriptionInvalidTimezone: defineError(
+    'FH_ERR_SUBSCRIPTION_INVALID_TIMEZONE',
+    400,
+    'Unknown time zone',
+    'The `timezone` is not an IANA time zone name such as `Asia/Jerusalem` or `UTC`.',
+  ),
+  subscriptionFormatUnavailable: defineError(
+    'FH_ERR_SUBSCRIPTION_FORMAT_UNAVAILABLE',
+    400,
+    'This format is not configured on this server',
+    'The format needs settings of the server that are not set: `email` needs `SMTP_URL`.',
+  ),
 
   // Webhook deliveries (dispatcher).
   webhookDeliveryNotFound: defineError('FH_ERR_WEBHOOK_DELIVERY_NOT_FOUND', 404, 'Delivery not found', 'No delivery has this id.'),
@@ -398,6 +428,79 @@ export const Errors = {
     'A top-level field of the decoded payload is neither mapped, kept nor ignored by the profile, whose `others` is `refuse`.',
   ),
 
+  // Irrigation records (POST /v1/irrigations, the valve controllers' MQTT topic, chat answers).
+  irrigationInvalid: defineError(
+    'FH_ERR_IRRIGATION_INVALID',
+    400,
+    'Invalid irrigation record',
+    'A value of an irrigation record breaks the rules (the property is named in `field`): ids, a depth above 0 and at most 500 mm, start before end, no end in the future.',
+  ),
+  irrigationForbidden: defineError(
+    'FH_ERR_IRRIGATION_FORBIDDEN',
+    403,
+    'This credential may not record irrigations for that field',
+    "A device records only for its own field, a gateway for its own and its devices' fields.",
+  ),
+  irrigationIdempotencyConflict: defineError(
+    'FH_ERR_IRRIGATION_IDEMPOTENCY_CONFLICT',
+    409,
+    'This Idempotency-Key was used for another irrigation',
+    'The `Idempotency-Key` was already used by this reporter with a different body (`id` names the record it recorded).',
+  ),
+
+  // Chat answers (Slack, Telegram): docs/answering-advice.md.
+  chatNotConfigured: defineError(
+    'FH_ERR_CHAT_NOT_CONFIGURED',
+    401,
+    'This chat platform is not configured',
+    'A Slack or Telegram request arrived while its secret (`SLACK_SIGNING_SECRET`, `TELEGRAM_SECRET_TOKEN`) is unset: nothing can be verified.',
+  ),
+  chatSignatureMissing: defineError(
+    'FH_ERR_CHAT_SIGNATURE_MISSING',
+    401,
+    'The request is not signed',
+    'A Slack request lacks `X-Slack-Signature` or `X-Slack-Request-Timestamp`, or a Telegram update lacks `X-Telegram-Bot-Api-Secret-Token`.',
+  ),
+  chatSignatureInvalid: defineError(
+    'FH_ERR_CHAT_SIGNATURE_INVALID',
+    401,
+    'The request signature does not match',
+    "The `X-Slack-Signature` HMAC does not match the body, or the Telegram secret token is not the configured one.",
+  ),
+  chatSignatureStale: defineError(
+    'FH_ERR_CHAT_SIGNATURE_STALE',
+    401,
+    'X-Slack-Request-Timestamp is more than 300 s from the server clock',
+    'The `X-Slack-Request-Timestamp` of a Slack request is more than 5 minutes from the server clock (a replay).',
+  ),
+  chatPayloadInvalid: defineError(
+    'FH_ERR_CHAT_PAYLOAD_INVALID',
+    400,
+    'The chat request cannot be read',
+    'A verified Slack or Telegram request is not the documented shape (form fields, `payload` JSON, update JSON).',
+  ),
+  chatFarmForbidden: defineError(
+    'FH_ERR_CHAT_FARM_FORBIDDEN',
+    403,
+    'This chat user may not see or record for that farm',
+    'The chat user is mapped to no farm, or not to the farm of the field named (`fieldhook chat users add`); answered in the chat, nothing recorded.',
+  ),
+  chatUserInvalid: defineError('FH_ERR_CHAT_USER_INVALID', 400, 'Invalid chat user mapping', 'A chat user mapping names an unknown platform or an invalid user or farm id.'),
+
+  // The status page (docs/status-page.md).
+  statusLoginRequired: defineError(
+    'FH_ERR_STATUS_LOGIN_REQUIRED',
+    401,
+    'Log in at /ui/login, or send Authorization: Bearer <admin token>',
+    "The status page's data was asked for without a live session (none, logged out or expired) and without the admin bearer token.",
+  ),
+  statusCrossOrigin: defineError(
+    'FH_ERR_STATUS_CROSS_ORIGIN',
+    403,
+    'This form is accepted from the status page only',
+    "A login or logout form was posted from another site, or without the `Origin` and `Referer` a browser sends (CSRF protection).",
+  ),
+
   // Configuration, checked once at start-up.
   configFile: defineError('FH_ERR_CONFIG_FILE', 500, 'Cannot read the config file', 'The file named by `FIELDHOOK_CONFIG_FILE` cannot be read or is not JSON.'),
   configInvalid: defineError(
@@ -405,6 +508,12 @@ export const Errors = {
     500,
     'Invalid configuration',
     'A setting is invalid (each problem, with its variable, listed in `problems`).',
+  ),
+  influxSetup: defineError(
+    'FH_ERR_INFLUX_SETUP',
+    500,
+    'InfluxDB is not set up for fieldhook',
+    'At start, InfluxDB refused an empty write or an InfluxQL read with the configured settings (wrong org, bucket or database, a token that cannot write and read): each problem, with the setting to change, listed in `problems` (docs/influxdb.md).',
   ),
 
   // The `fieldhook` command line.
@@ -460,7 +569,11 @@ const AREAS: readonly { prefix: string; title: string; note?: string }[] = [
       'does not refuse the uplink while another field maps; when none does, the uplink is refused with `FH_ERR_INGEST_ALL_REFUSED` ' +
       'listing each field. See docs/devices.md.',
   },
+  { prefix: 'IRRIGATION', title: 'Irrigation records' },
+  { prefix: 'CHAT', title: 'Chat answers', note: 'A refusal of a verified chat user (`FH_ERR_CHAT_FARM_FORBIDDEN`) is answered in the chat, with HTTP 200, so the platform shows it to the person.' },
+  { prefix: 'STATUS', title: 'Status page' },
   { prefix: 'CONFIG', title: 'Configuration' },
+  { prefix: 'INFLUX', title: 'InfluxDB set-up', note: 'Checked when `fieldhook start` starts, before any other part: see docs/influxdb.md for the set-up of each InfluxDB version.' },
   { prefix: 'CLI', title: 'Command line', note: 'The `fieldhook` command prints `{"error": {"code": …, "message": …}}` on stderr and exits with 1.' },
 ];
 

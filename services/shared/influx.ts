@@ -19,10 +19,16 @@ export function createInfluxClient(target: InfluxTarget): InfluxDB {
   return new InfluxDB(options);
 }
 
-/** `GET /ping` answers on every InfluxDB version: the cheapest "is it there" question. */
-export async function pingInflux(url: string, timeoutMs: number): Promise<boolean> {
+/**
+ * `GET /ping` answers on every InfluxDB version: the cheapest "is it there" question. The token,
+ * when given, goes along: InfluxDB 3 asks for one on `/ping` by default.
+ */
+export async function pingInflux(url: string, timeoutMs: number, token?: string): Promise<boolean> {
   try {
-    const res = await fetch(new URL('/ping', url), { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(new URL('/ping', url), {
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(token ? { headers: { authorization: `Token ${token}` } } : {}),
+    });
     await res.body?.cancel();
     return res.status === 204 || res.status === 200;
   } catch {
