@@ -20,6 +20,8 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { eventRoutes } from './routes/events.js';
 import { deliverySchema, subscriptionSchema } from './routes/schemas.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { FORMAT_NAMES } from './formats/index.js';
+import { createSmtpMailer, type Mailer } from './formats/mailer.js';
 import { createSigner } from './signer.js';
 import type { Resolver } from './ssrf-guard.js';
 import { createSqliteStore } from './store/sqlite-store.js';
@@ -38,6 +40,8 @@ export interface BuildDispatcherOptions {
   resolver?: Resolver;
   /** Jitter source, [0, 1). */
   random?: () => number;
+  /** Sends `email` deliveries; defaults to nodemailer on `SMTP_URL`, none when that is unset. */
+  mailer?: Mailer;
   /**
    * Consume `EVENTS_TOPIC` from this broker (e.g. the embedded one, with the process's internal
    * login), read when the dispatcher starts. Defaults to `DISPATCH_MQTT_*` from the config; no
@@ -95,6 +99,10 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     },
     logger,
   );
+  const mailer =
+    options.mailer ?? (config.SMTP_URL ? createSmtpMailer({ url: config.SMTP_URL, from: config.SMTP_FROM, timeoutMs: config.WEBHOOK_TIMEOUT_MS }) : undefined);
+  // E-mail is offered (and documented) only where a relay can send it.
+  const availableFormats = FORMAT_NAMES.filter((f) => f !== 'email' || mailer !== undefined);
   const metrics = createDispatchMetrics(registry, {
     backlog: () => store.outbox.backlog(),
     disabledEndpoints: async () => (await store.subscriptions.list()).filter((s) => !s.enabled).length,
@@ -109,6 +117,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     resetEndpoint: (id) => limiter.reset(id),
     secretRotationOverlapMs: config.WEBHOOK_SECRET_ROTATION_OVERLAP_MS,
     onAccepted: (n) => metrics.eventAccepted(n),
+    availableFormats,
   });
   const loop = createDeliveryLoop(
     {
@@ -134,6 +143,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       guardFor: (sub) => guards.guardFor(sub.farms),
       ...createOperationalEvents({ publish: (event) => service.publish(event), clock, logger }),
       ...(options.random ? { random: options.random } : {}),
+      ...(mailer ? { mailer } : {}),
     },
   );
   const pruner = createDeliveryPruner({ store, clock, logger }, { retentionMs: config.DELIVERY_RETENTION_MS, intervalMs: DEFAULT_DELIVERY_PRUNER_OPTIONS.intervalMs });
@@ -143,7 +153,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     scope.addSchema(subscriptionSchema);
     scope.addSchema(deliverySchema);
     requireAdminToken(scope, config.ADMIN_TOKEN);
-    await scope.register(subscriptionRoutes, { service });
+    await scope.register(subscriptionRoutes, { service, formats: availableFormats });
     await scope.register(deliveryRoutes, { service });
     await scope.register(eventRoutes, { service });
   };
@@ -192,6 +202,8 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       await bus?.stop();
       await loop.stop();
       await guards.close();
+      // A mailer passed in is its owner's to close.
+      if (!options.mailer) mailer?.close();
       await store.close();
     },
   };

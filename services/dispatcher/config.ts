@@ -84,6 +84,13 @@ export const DISPATCH_CONFIG = {
   DISPATCH_POLL_INTERVAL_MS: int(10)
     .default(loop.pollIntervalMs)
     .describe('Longest sleep of the delivery loop between looks at the outbox (it also wakes on publish and on the next due retry), in ms.'),
+  SMTP_URL: secret(
+    z
+      .string()
+      .optional()
+      .describe('SMTP relay of `email` subscriptions, e.g. `smtps://user:password@smtp.example.com:465` or `smtp://relay:587` (STARTTLS when offered). Unset = no `email` format.'),
+  ),
+  SMTP_FROM: z.string().min(3).default('fieldhook <fieldhook@localhost>').describe('`From` of every notification e-mail; its domain names the messages\' `Message-ID`s.'),
   DISPATCH_MQTT_URL: z
     .string()
     .optional()

@@ -17,7 +17,10 @@ import {
 } from './retry-policy.js';
 import type { Signer } from './signer.js';
 import { checkUrl, type AddressGuard } from './ssrf-guard.js';
-import type { Transport } from './http-transport.js';
+import type { Transport, TransportResponse } from './http-transport.js';
+import type { EventEnvelope } from './events.js';
+import { formatOf, type Delivery } from './formats/index.js';
+import type { Mailer } from './formats/mailer.js';
 import type {
   AttemptOutcome,
   AttemptResult,
@@ -69,6 +72,8 @@ export interface DeliveryLoopDeps {
   onDisabled(sub: SubscriptionRecord, reason: string): Promise<void>;
   onExhausted(delivery: ClaimedDelivery, sub: SubscriptionRecord, last: AttemptResult): Promise<void>;
   random?: () => number;
+  /** The SMTP relay of `email` subscriptions; without one their attempts fail. */
+  mailer?: Mailer;
 }
 
 export interface DeliveryLoop {
@@ -185,6 +190,22 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     else schedule(Math.max(sleep, MIN_SLEEP_MS));
   }
 
+  /**
+   * Send what a format rendered: an HTTP request through the subscription's SSRF guard, or an
+   * e-mail through the configured relay. Both answer a status and a snippet for the log.
+   */
+  async function send(delivery: Delivery, sub: SubscriptionRecord): Promise<TransportResponse> {
+    if (delivery.kind === 'mail') {
+      if (!deps.mailer) throw Errors.subscriptionFormatUnavailable('No SMTP relay is configured (SMTP_URL)');
+      return deps.mailer.send(delivery);
+    }
+    const { guard, agent } = deps.guardFor(sub);
+    // Literal-IP hosts never reach the lookup hook; the agent checks them again once connected.
+    checkUrl(delivery.url, guard);
+    const headers = { ...delivery.headers, 'user-agent': USER_AGENT };
+    return deps.transport({ url: delivery.url, headers, body: delivery.body, timeoutMs: options.timeoutMs, dispatcher: agent });
+  }
+
   async function attempt(c: ClaimedDelivery, sub: SubscriptionRecord, secrets: string[]): Promise<void> {
     const startedAt = clock.now();
     const attemptNo = c.attempts + 1;
@@ -195,16 +216,15 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     let error: string | null = null;
     let outcome: AttemptOutcome;
     let retryAfterMs: number | null = null;
+    const format = formatOf(sub.format);
     try {
-      const { guard, agent } = deps.guardFor(sub);
-      // Literal-IP hosts never reach the lookup hook; the agent checks them again once connected.
-      checkUrl(sub.url, guard);
-      const headers: Record<string, string> = {
-        ...deps.signer.sign(c.eventId, startedAt, c.body, secrets),
-        'content-type': 'application/json',
-        'user-agent': USER_AGENT,
-      };
-      const res = await deps.transport({ url: sub.url, headers, body: c.body, timeoutMs: options.timeoutMs, dispatcher: agent });
+      const delivery = format.render({
+        body: c.body,
+        event: JSON.parse(c.body) as EventEnvelope,
+        subscription: sub,
+        signatureHeaders: () => ({ ...deps.signer.sign(c.eventId, startedAt, c.body, secrets) }),
+      });
+      const res = await send(delivery, sub);
       statusCode = res.statusCode;
       snippet = res.snippet;
       if (statusCode >= 200 && statusCode < 300) outcome = 'success';
@@ -213,8 +233,11 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
       else {
         outcome = 'failure';
         if (RETRY_AFTER_STATUSES.has(statusCode)) {
-          const h = res.headers['retry-after'];
-          retryAfterMs = parseRetryAfter(h, clock.now(), options.retry.retryAfterMaxMs);
+          const asked = format.retryAfterMs?.(res) ?? null;
+          retryAfterMs =
+            asked !== null
+              ? Math.min(asked, options.retry.retryAfterMaxMs)
+              : parseRetryAfter(res.headers['retry-after'], clock.now(), options.retry.retryAfterMaxMs);
         }
       }
     } catch (err) {

@@ -14,6 +14,9 @@ import type {
   SubscriptionRecord,
 } from './store/types.js';
 import { Errors } from '../shared/error-catalog.js';
+import { DEFAULT_FORMAT, FORMATS, type FormatName } from './formats/index.js';
+import { checkDeliverySettings } from './formats/subscription-settings.js';
+import { DEFAULT_LOCALE } from './messages/catalog.js';
 
 export interface CreateSubscriptionInput {
   url: string;
@@ -25,6 +28,14 @@ export interface CreateSubscriptionInput {
   rateLimitPerSecond?: number | null;
   /** `whsec_…`; generated when absent. */
   secret?: string;
+  /** Default `standard-webhooks`. */
+  format?: FormatName;
+  /** Default `en`. */
+  locale?: string;
+  /** IANA name; default `UTC`. */
+  timeZone?: string;
+  /** The format's own settings. */
+  settings?: Record<string, unknown>;
 }
 
 export interface DispatchService {
@@ -60,7 +71,12 @@ export interface DispatchServiceDeps {
   /** After a rotation the old secret keeps signing next to the new one this long, ms. */
   secretRotationOverlapMs: number;
   onAccepted(n: number): void;
+  /** Formats this server can deliver (`email` only with an SMTP relay). Default: all. */
+  availableFormats?: readonly FormatName[];
 }
+
+/** Default time zone of a subscription's messages. */
+export const DEFAULT_TIME_ZONE = 'UTC';
 
 /** A day: receivers deployed once a day pick up the new secret before the old one stops signing. */
 export const DEFAULT_SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
@@ -71,6 +87,21 @@ function assertFilters(events: string[] | undefined): void {
 
 export function createDispatchService(deps: DispatchServiceDeps): DispatchService {
   const { store, clock } = deps;
+  const available = new Set<string>(deps.availableFormats ?? Object.keys(FORMATS));
+
+  /**
+   * Check a subscription's delivery as a whole (format, settings, locale, time zone, URL), as it
+   * will be after a create or an update; returns the settings to store.
+   */
+  const checkDelivery = (sub: { url: string; farms: readonly string[]; format: string; locale: string; timeZone: string; settings: unknown }) => {
+    if (!available.has(sub.format)) {
+      throw Errors.subscriptionFormatUnavailable(`The ${sub.format} format is not configured on this server`, { field: 'format' });
+    }
+    const checked = checkDeliverySettings(sub);
+    // The SSRF policy guards HTTP destinations; e-mail goes to the configured relay only.
+    if (FORMATS[checked.format].destination === 'http') checkUrl(sub.url, deps.guardForFarms(sub.farms));
+    return checked;
+  };
 
   const mustGet = async (id: string) => {
     const sub = await store.subscriptions.get(id);
@@ -106,7 +137,14 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     publishMany,
     async createSubscription(input) {
       const farms = input.farms ?? [];
-      checkUrl(input.url, deps.guardForFarms(farms));
+      const delivery = checkDelivery({
+        url: input.url,
+        farms,
+        format: input.format ?? DEFAULT_FORMAT,
+        locale: input.locale ?? DEFAULT_LOCALE,
+        timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+        settings: input.settings ?? {},
+      });
       assertFilters(input.events);
       const secret = input.secret ?? generateSecret();
       assertValidSecret(secret);
@@ -120,22 +158,36 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
           fields: input.fields ?? [],
           enabled: input.enabled ?? true,
           rateLimitPerSecond: input.rateLimitPerSecond ?? null,
+          ...delivery,
         },
         secret,
         clock.now(),
       );
-      deps.logger.info({ subscription: subscription.id, endpoint: new URL(subscription.url).origin }, 'subscription created');
+      deps.logger.info({ subscription: subscription.id, format: subscription.format, endpoint: new URL(subscription.url).origin }, 'subscription created');
       return { subscription, secret };
     },
     getSubscription: mustGet,
     listSubscriptions: () => store.subscriptions.list(),
     async updateSubscription(id, patch) {
       const current = await mustGet(id);
-      if (patch.url !== undefined || patch.farms !== undefined) {
-        checkUrl(patch.url ?? current.url, deps.guardForFarms(patch.farms ?? current.farms));
+      const touchesDelivery = ['url', 'farms', 'format', 'locale', 'timeZone', 'settings'].some((k) => patch[k as keyof SubscriptionPatch] !== undefined);
+      let checked = patch;
+      if (touchesDelivery) {
+        // A new format starts from its own settings: another format's would be unknown to it.
+        const format = patch.format ?? current.format;
+        const settings = patch.settings ?? (format === current.format ? current.settings : {});
+        const delivery = checkDelivery({
+          url: patch.url ?? current.url,
+          farms: patch.farms ?? current.farms,
+          format,
+          locale: patch.locale ?? current.locale,
+          timeZone: patch.timeZone ?? current.timeZone,
+          settings,
+        });
+        checked = { ...patch, ...delivery };
       }
       assertFilters(patch.events);
-      const updated = await store.subscriptions.update(id, patch, clock.now());
+      const updated = await store.subscriptions.update(id, checked, clock.now());
       if (!updated) throw Errors.subscriptionNotFound(`Subscription ${id} not found`);
       if (patch.enabled === true && !current.enabled) {
         deps.logger.info({ subscription: id }, 'subscription re-enabled; delivering its backlog');

@@ -3,6 +3,10 @@ import type {} from '@fastify/swagger';
 import { ID_RULE } from '../../shared/ids.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { code, type RouteDocumentation } from '../../shared/openapi.js';
+import { MAILTO_PATTERN } from '../formats/email.js';
+import { DEFAULT_FORMAT, FORMAT_NAMES, type FormatName } from '../formats/format-names.js';
+import { TIME_ZONES } from '../formats/subscription-settings.js';
+import { LOCALES } from '../messages/catalog.js';
 
 /** JSON schemas of the dispatcher API; they drive validation and the OpenAPI document. */
 
@@ -25,6 +29,10 @@ export const subscriptionSchema = {
     disabled_reason: { type: ['string', 'null'], description: '`gone` (410), `failing` (continuous failures) or `manual`.' },
     disabled_at: epochOrNull,
     rate_limit_per_second: { type: ['number', 'null'] },
+    format: { type: 'string', enum: [...FORMAT_NAMES] },
+    locale: { type: 'string' },
+    timezone: { type: 'string' },
+    settings: { type: 'object', additionalProperties: true },
     failing_since: epochOrNull,
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
@@ -40,7 +48,14 @@ export const subscriptionInputProps = {
   fields: { ...idList, description: 'Only events of these fields; empty = all fields.' },
   enabled: { type: 'boolean' },
   rate_limit_per_second: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 10000 },
+  format: { type: 'string', enum: [...FORMAT_NAMES], description: `How events are delivered; default \`${DEFAULT_FORMAT}\`.` },
+  locale: { type: 'string', minLength: 1, maxLength: 35, description: 'Language of the messages for people; default `en`.' },
+  timezone: { type: 'string', minLength: 1, maxLength: 64, description: 'IANA time zone of the times in messages; default `UTC`.' },
+  settings: { type: 'object', description: "The format's own settings: `telegram` takes `chat_id` (required) and `message_thread_id`; other formats none." },
 } as const;
+
+/** The fields a subscription body may have; any other is refused by name (`FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD`). */
+export const SUBSCRIPTION_FIELDS: ReadonlySet<string> = new Set([...Object.keys(subscriptionInputProps), 'secret']);
 
 export const deliverySchema = {
   $id: 'Delivery',
@@ -103,23 +118,73 @@ const IPV4_NUMBER =
   '(429496729[0-5]|42949672[0-8][0-9]|4294967[01][0-9]{2}|429496[0-6][0-9]{3}|42949[0-5][0-9]{4}|4294[0-8][0-9]{5}|429[0-3][0-9]{6}|42[0-8][0-9]{7}|4[01][0-9]{8}|[1-3][0-9]{9}|[1-9][0-9]{0,8}|0)';
 export const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(${HOST_NAME}|${IPV4}|${IPV4_NUMBER}|${IPV6})(:${PORT})?([/?#][!-~]*)?$`;
 export const URL_RE = new RegExp(URL_PATTERN);
+/** An ntfy topic URL: an http(s) URL whose path ends with the topic (`https://ntfy.sh/north-field`). */
+export const NTFY_URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(${HOST_NAME}|${IPV4}|${IPV4_NUMBER}|${IPV6})(:${PORT})?(/[-_A-Za-z0-9]+)*/[-_A-Za-z0-9]{1,64}(\\?[!-~]*)?$`;
+export const MAILTO_RE = new RegExp(MAILTO_PATTERN);
+
+const TELEGRAM_CHAT_ID = {
+  oneOf: [
+    { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+    { type: 'string', pattern: '^(-?[0-9]{1,19}|@[A-Za-z][A-Za-z0-9_]{3,31})$' },
+  ],
+  description: 'The chat: its id (negative for groups) or a public channel\'s `@username`.',
+};
+
+/**
+ * Per format, what makes a body deliverable: the kind of URL and the settings. The document says
+ * it with `oneOf`, so that a body valid by the document is one the API accepts.
+ */
+function formatVariants(formats: readonly FormatName[]): Record<string, unknown>[] {
+  const httpUrl = { type: 'string', pattern: URL_PATTERN };
+  const noSettings = { type: 'object', maxProperties: 0 };
+  const plain = formats.filter((f) => f !== 'telegram' && f !== 'ntfy' && f !== 'email');
+  const variants: Record<string, unknown>[] = [];
+  // Without `format` a body is a Standard Webhooks one: only this variant lets `format` be absent.
+  if (plain.length > 0) variants.push({ properties: { format: { enum: plain }, url: httpUrl, settings: noSettings } });
+  if (formats.includes('telegram')) {
+    variants.push({
+      required: ['format', 'settings'],
+      properties: {
+        format: { const: 'telegram' },
+        url: httpUrl,
+        settings: {
+          type: 'object',
+          required: ['chat_id'],
+          additionalProperties: false,
+          properties: { chat_id: TELEGRAM_CHAT_ID, message_thread_id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+        },
+      },
+    });
+  }
+  if (formats.includes('ntfy')) variants.push({ required: ['format'], properties: { format: { const: 'ntfy' }, url: { type: 'string', pattern: NTFY_URL_PATTERN }, settings: noSettings } });
+  if (formats.includes('email')) variants.push({ required: ['format'], properties: { format: { const: 'email' }, url: { type: 'string', pattern: MAILTO_PATTERN }, settings: noSettings } });
+  return variants;
+}
 
 /**
  * The subscription input as the service accepts it: the route schema plus what the service checks
  * itself (filters, secret, URL), so the document promises no more than the API keeps. Fastify keeps
  * validating with the route schema, and the service answers its own codes for the rest.
  */
-export function documentedSubscriptionInput(withSecret: boolean): Record<string, unknown> {
+export function documentedSubscriptionInput(withSecret: boolean, formats: readonly FormatName[] = FORMAT_NAMES): Record<string, unknown> {
   return {
     ...subscriptionInputProps,
     url: {
       ...subscriptionInputProps.url,
-      pattern: URL_PATTERN,
-      description: `An absolute http(s) URL without credentials; addresses outside the public ranges are refused (${code(Errors.webhookSsrfBlocked)}) unless allow-listed.`,
+      anyOf: [{ pattern: URL_PATTERN }, { pattern: MAILTO_PATTERN }],
+      description: `Where to deliver: an absolute http(s) URL without credentials (for \`ntfy\` the topic's URL), or for \`email\` \`mailto:\` with the recipients. Addresses outside the public ranges are refused (${code(Errors.webhookSsrfBlocked)}) unless allow-listed.`,
     },
     events: { ...subscriptionInputProps.events, items: { type: 'string', pattern: EVENT_FILTER_PATTERN, maxLength: 256 } },
-    ...(withSecret ? { secret: { type: 'string', pattern: SECRET_PATTERN, description: '`whsec_…`; generated when absent.' } } : {}),
+    format: { ...subscriptionInputProps.format, enum: [...formats] },
+    locale: { type: 'string', enum: [...LOCALES], description: subscriptionInputProps.locale.description },
+    timezone: { type: 'string', enum: [...TIME_ZONES], description: subscriptionInputProps.timezone.description },
+    ...(withSecret ? { secret: { type: 'string', pattern: SECRET_PATTERN, description: '`whsec_…`; generated when absent. Only Standard Webhooks deliveries are signed.' } } : {}),
   };
+}
+
+/** The body of `POST /v1/subscriptions` as documented: the fields, and per format what it needs. */
+export function documentedSubscriptionCreate(formats: readonly FormatName[] = FORMAT_NAMES): Record<string, unknown> {
+  return { type: 'object', required: ['url'], additionalProperties: false, properties: documentedSubscriptionInput(true, formats), oneOf: formatVariants(formats) };
 }
 
 /** Problems of every admin route. */

@@ -1,9 +1,22 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from '../../shared/error-catalog.js';
 import { code } from '../../shared/openapi.js';
 import type { DispatchService } from '../dispatch-service.js';
 import { presentSubscription } from './present.js';
-import { adminDocs, documentedSubscriptionInput, idParams, SECRET_PATTERN, security, SUBSCRIPTION_NOT_FOUND, subscriptionInputProps, URL_RE } from './schemas.js';
+import type { FormatName } from '../formats/format.js';
+import {
+  adminDocs,
+  documentedSubscriptionCreate,
+  documentedSubscriptionInput,
+  idParams,
+  MAILTO_RE,
+  SECRET_PATTERN,
+  security,
+  SUBSCRIPTION_FIELDS,
+  SUBSCRIPTION_NOT_FOUND,
+  subscriptionInputProps,
+  URL_RE,
+} from './schemas.js';
 
 interface SubscriptionBody {
   url?: string;
@@ -14,25 +27,54 @@ interface SubscriptionBody {
   enabled?: boolean;
   rate_limit_per_second?: number | null;
   secret?: string;
+  format?: FormatName;
+  locale?: string;
+  timezone?: string;
+  settings?: Record<string, unknown>;
 }
 
 const ref = { $ref: 'Subscription#' };
 
-/** The URL shape the document promises (`URL_PATTERN`); the service then applies its SSRF policy. */
+/** The URL shapes the document promises (`URL_PATTERN`, `mailto:`); the service then applies its SSRF policy. */
 function assertDocumentedUrl(url: string | undefined): void {
-  if (url !== undefined && !URL_RE.test(url)) throw Errors.subscriptionInvalidUrl('Send an http(s) URL with a host name or an IP address, no credentials');
+  if (url !== undefined && !URL_RE.test(url) && !MAILTO_RE.test(url)) {
+    throw Errors.subscriptionInvalidUrl('Send an http(s) URL with a host name or an IP address, no credentials (or mailto: addresses for email)', { field: 'url' });
+  }
+}
+
+/**
+ * Before the schema: a field the API does not have is refused by name, so that a misspelled
+ * `format` (or `event` for `events`) never quietly means the default.
+ */
+async function refuseUnknownFields(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  const unknown = Object.keys(body).find((k) => !SUBSCRIPTION_FIELDS.has(k) || (k === 'secret' && request.method === 'PATCH'));
+  if (unknown !== undefined) throw Errors.subscriptionUnknownField(`Subscriptions have no field "${unknown.slice(0, 64)}"`, { field: unknown.slice(0, 64) });
+}
+
+/** The delivery fields of a body, in the service's names. */
+function deliveryOf(b: SubscriptionBody) {
+  return {
+    ...(b.format !== undefined ? { format: b.format } : {}),
+    ...(b.locale !== undefined ? { locale: b.locale } : {}),
+    ...(b.timezone !== undefined ? { timeZone: b.timezone } : {}),
+    ...(b.settings !== undefined ? { settings: b.settings } : {}),
+  };
 }
 const tags = ['subscriptions'];
 const json = (schema: Record<string, unknown>) => ({ 'application/json': { schema } });
 /** What the service refuses of an input the route schema lets through. */
 const INPUT_PROBLEMS = {
   400:
-    `${code(Errors.subscriptionInvalidUrl)}, ${code(Errors.webhookSsrfBlocked)}, ${code(Errors.subscriptionInvalidFilter)}, ${code(Errors.subscriptionInvalidSecret)}: the service refused the URL, a filter or the secret.`,
+    `${code(Errors.subscriptionInvalidUrl)}, ${code(Errors.webhookSsrfBlocked)}, ${code(Errors.subscriptionInvalidFilter)}, ${code(Errors.subscriptionInvalidSecret)}, ` +
+    `${code(Errors.subscriptionUnknownField)}, ${code(Errors.subscriptionInvalidSettings)}, ${code(Errors.subscriptionUnknownLocale)}, ${code(Errors.subscriptionInvalidTimezone)}, ${code(Errors.subscriptionFormatUnavailable)}: ` +
+    'the service refused the URL, a filter, the secret, a field it does not know, the format\'s settings, the locale or the time zone (`field` names it).',
 } as const;
 
 /** `/v1/subscriptions`: create, list, show, update, delete, rotate-secret, test, recover. */
-export async function subscriptionRoutes(app: FastifyInstance, opts: { service: DispatchService }): Promise<void> {
-  const { service } = opts;
+export async function subscriptionRoutes(app: FastifyInstance, opts: { service: DispatchService; formats?: readonly FormatName[] }): Promise<void> {
+  const { service, formats } = opts;
 
   app.post<{ Body: SubscriptionBody }>(
     '/v1/subscriptions',
@@ -49,9 +91,8 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         },
         response: { 201: ref },
       },
-      config: adminDocs(INPUT_PROBLEMS, {
-        body: json({ type: 'object', required: ['url'], additionalProperties: false, properties: documentedSubscriptionInput(true) }),
-      }),
+      preValidation: refuseUnknownFields,
+      config: adminDocs(INPUT_PROBLEMS, { body: json(documentedSubscriptionCreate(formats)) }),
     },
     async (request, reply) => {
       const b = request.body;
@@ -66,6 +107,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         ...(b.rate_limit_per_second !== undefined ? { rateLimitPerSecond: b.rate_limit_per_second } : {}),
         // An empty secret is a wrong one, not a missing one: it is refused, never replaced.
         ...(b.secret !== undefined ? { secret: b.secret } : {}),
+        ...deliveryOf(b),
       });
       return reply.code(201).send({ ...presentSubscription(subscription), secret });
     },
@@ -102,9 +144,10 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: subscriptionInputProps },
         response: { 200: ref },
       },
+      preValidation: refuseUnknownFields,
       config: adminDocs(
         { ...INPUT_PROBLEMS, ...SUBSCRIPTION_NOT_FOUND },
-        { body: json({ type: 'object', additionalProperties: false, minProperties: 1, properties: documentedSubscriptionInput(false) }) },
+        { body: json({ type: 'object', additionalProperties: false, minProperties: 1, properties: documentedSubscriptionInput(false, formats) }) },
       ),
     },
     async (request) => {
@@ -118,6 +161,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         ...(b.description !== undefined ? { description: b.description } : {}),
         ...(b.enabled !== undefined ? { enabled: b.enabled } : {}),
         ...(b.rate_limit_per_second !== undefined ? { rateLimitPerSecond: b.rate_limit_per_second } : {}),
+        ...deliveryOf(b),
       });
       return presentSubscription(updated);
     },

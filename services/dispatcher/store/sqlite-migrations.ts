@@ -79,4 +79,13 @@ export const DISPATCH_MIGRATIONS: Migration[] = [
       CREATE INDEX attempts_delivery ON attempts (delivery_id);
     `);
   },
+  // Formats for people and platforms: existing subscriptions keep Standard Webhooks, in English, UTC.
+  (db) => {
+    db.exec(`
+      ALTER TABLE subscriptions ADD COLUMN format TEXT NOT NULL DEFAULT 'standard-webhooks';
+      ALTER TABLE subscriptions ADD COLUMN locale TEXT NOT NULL DEFAULT 'en';
+      ALTER TABLE subscriptions ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC';
+      ALTER TABLE subscriptions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    `);
+  },
 ];

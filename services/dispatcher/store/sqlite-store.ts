@@ -32,6 +32,10 @@ function toSubscription(r: Row): SubscriptionRecord {
     disabledReason: str(r.disabled_reason),
     disabledAt: num(r.disabled_at),
     rateLimitPerSecond: num(r.rate_limit_per_s),
+    format: String(r.format) as SubscriptionRecord['format'],
+    locale: String(r.locale),
+    timeZone: String(r.time_zone),
+    settings: JSON.parse(String(r.settings)) as Record<string, unknown>,
     failingSince: num(r.failing_since),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
@@ -86,8 +90,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
 
 export function createSqliteSubscriptions(db: SqliteDatabase): SubscriptionRepository {
   const s = {
-    insert: db.prepare(`INSERT INTO subscriptions (id, url, description, events, farms, fields, enabled, rate_limit_per_s, created_at, updated_at)
-      VALUES (@id, @url, @description, @events, @farms, @fields, @enabled, @rate, @now, @now)`),
+    insert: db.prepare(`INSERT INTO subscriptions (id, url, description, events, farms, fields, enabled, rate_limit_per_s, format, locale, time_zone, settings, created_at, updated_at)
+      VALUES (@id, @url, @description, @events, @farms, @fields, @enabled, @rate, @format, @locale, @timeZone, @settings, @now, @now)`),
     insertSecret: db.prepare('INSERT INTO subscription_secrets (subscription_id, secret, created_at) VALUES (?, ?, ?)'),
     get: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
     list: db.prepare('SELECT * FROM subscriptions ORDER BY created_at, id'),
@@ -120,6 +124,10 @@ export function createSqliteSubscriptions(db: SqliteDatabase): SubscriptionRepos
       fields: JSON.stringify(sub.fields),
       enabled: sub.enabled ? 1 : 0,
       rate: sub.rateLimitPerSecond,
+      format: sub.format ?? 'standard-webhooks',
+      locale: sub.locale ?? 'en',
+      timeZone: sub.timeZone ?? 'UTC',
+      settings: JSON.stringify(sub.settings ?? {}),
       now,
     });
     s.insertSecret.run(sub.id, secret, now);
@@ -140,6 +148,10 @@ export function createSqliteSubscriptions(db: SqliteDatabase): SubscriptionRepos
     if (patch.farms !== undefined) put('farms', JSON.stringify(patch.farms));
     if (patch.fields !== undefined) put('fields', JSON.stringify(patch.fields));
     if (patch.rateLimitPerSecond !== undefined) put('rate_limit_per_s', patch.rateLimitPerSecond);
+    if (patch.format !== undefined) put('format', patch.format);
+    if (patch.locale !== undefined) put('locale', patch.locale);
+    if (patch.timeZone !== undefined) put('time_zone', patch.timeZone);
+    if (patch.settings !== undefined) put('settings', JSON.stringify(patch.settings));
     if (patch.enabled === true && current.enabled !== 1) {
       put('enabled', 1);
       put('disabled_reason', null);

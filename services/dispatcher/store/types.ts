@@ -1,4 +1,5 @@
 import type { OutboxEvent, PublishResult } from '../events.js';
+import type { FormatName } from '../formats/format-names.js';
 
 /**
  * Repository interfaces of the dispatcher. Routes and the delivery loop only see these; the
@@ -18,17 +19,26 @@ export interface SubscriptionRecord {
   disabledAt: number | null;
   /** Deliveries per second at most, or null for no limit. */
   rateLimitPerSecond: number | null;
+  /** How events are delivered: `standard-webhooks` (signed envelopes) or a platform's message. */
+  format: FormatName;
+  /** Locale of the messages for people (`en`, `he`). */
+  locale: string;
+  /** IANA time zone the messages' times are given in. */
+  timeZone: string;
+  /** The format's own settings (`chat_id` for Telegram), as the format checked them. */
+  settings: Record<string, unknown>;
   /** Epoch ms of the first failure since the last success, or null when healthy. */
   failingSince: number | null;
   createdAt: number;
   updatedAt: number;
 }
 
-/** What a caller chooses when creating one; the rest of the record is the dispatcher's. */
-export type NewSubscription = Pick<
-  SubscriptionRecord,
-  'id' | 'url' | 'description' | 'events' | 'farms' | 'fields' | 'enabled' | 'rateLimitPerSecond'
->;
+/**
+ * What a caller chooses when creating one; the rest of the record is the dispatcher's. Without a
+ * delivery format it is a Standard Webhooks subscription in English, UTC.
+ */
+export type NewSubscription = Pick<SubscriptionRecord, 'id' | 'url' | 'description' | 'events' | 'farms' | 'fields' | 'enabled' | 'rateLimitPerSecond'> &
+  Partial<Pick<SubscriptionRecord, 'format' | 'locale' | 'timeZone' | 'settings'>>;
 
 export type SubscriptionPatch = Partial<Omit<NewSubscription, 'id'>>;
 

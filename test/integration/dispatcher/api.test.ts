@@ -83,7 +83,7 @@ describe('subscriptions API', () => {
       [{ url: 'https://a.example.com/', events: ['Irrigation!'] }, 'FH_ERR_SUBSCRIPTION_INVALID_FILTER'],
       [{ url: 'ftp://a.example.com/' }, 'FH_ERR_SUBSCRIPTION_INVALID_URL'],
       [{ url: 'http://169.254.169.254/' }, 'FH_ERR_WEBHOOK_SSRF_BLOCKED'],
-      [{ url: 'https://a.example.com/', surprise: 1 }, 'FH_ERR_HTTP_INVALID_REQUEST'],
+      [{ url: 'https://a.example.com/', surprise: 1 }, 'FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD'],
     ];
     for (const [payload, code] of cases) {
       const res = await d.app.inject({ method: 'POST', url: '/v1/subscriptions', headers: auth, payload });

@@ -7,7 +7,7 @@ import { silentLogger } from '../../../services/shared/logger.js';
 const T = Date.parse('2026-07-06T10:00:00Z');
 const sub = (farms: string[]): SubscriptionRecord => ({
   id: 'sub_1', url: 'https://hooks.example.com/services/T000/B000/secret-token?x=1', description: '', events: ['*'], farms, fields: [],
-  enabled: false, disabledReason: 'failing', disabledAt: T, rateLimitPerSecond: null, failingSince: T - 1, createdAt: T, updatedAt: T,
+  enabled: false, disabledReason: 'failing', disabledAt: T, rateLimitPerSecond: null, format: 'standard-webhooks', locale: 'en', timeZone: 'UTC', settings: {}, failingSince: T - 1, createdAt: T, updatedAt: T,
 });
 const delivery = (eventType: string): ClaimedDelivery => ({
   id: 'dlv_1', subscriptionId: 'sub_1', eventId: 'evt_1', eventType, body: '{}', attempts: 8, firstAttemptAt: T, validUntil: null, correlationId: null,
