@@ -1,0 +1,306 @@
+/**
+ * The provisioned Grafana dashboards work against what fieldhook really writes and exposes: after
+ * a short run of the whole pipeline (readings over HTTP, a refused one, a line InfluxDB refuses
+ * for good, advice delivered to one subscriber and retried for another), every panel, annotation
+ * and variable query, its Grafana variables and time macros filled in, answers with data from the
+ * real InfluxDB (InfluxQL on /query) and from a real Prometheus scraping the run's `/metrics`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startPrometheus, type RunningPrometheus } from '../../../infra/harness/prometheus.js';
+import { PIPELINE_CONFIG } from '../../../services/host/config.js';
+import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
+import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
+import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
+import { loadConfig } from '../../../services/shared/config.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { eventually } from '../../helpers/eventually.js';
+import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { startReceiver, verify, type Receiver } from '../dispatcher/helpers.js';
+import {
+  expand,
+  loadDashboards,
+  provisionedDataSources,
+  queriesOf,
+  runInfluxQL,
+  runPromQL,
+  variableValues,
+  type Answer,
+  type Dashboard,
+  type DashboardQuery,
+  type DataSourceType,
+  type QueryContext,
+} from './grafana-queries.js';
+
+const HOUR = 3_600_000;
+const ADMIN_TOKEN = 'grafana-dashboards-admin-token-0123';
+const FARM = `grafana-${process.pid}`;
+/** A field past RAW (loam, θFC 0.25, at θ 0.15), so the predictor advises irrigation. */
+const NORTH = { field: 'north', device: `north-${process.pid}` };
+/** A field whose only node stopped reporting ten hours ago: a silent device. */
+const SOUTH = { field: 'south', device: `south-${process.pid}` };
+
+const dashboards = loadDashboards();
+
+describe('the provisioned Grafana dashboards', () => {
+  const influxUrl = inject('influxUrl');
+  const database = `grafana_${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'fh-grafana-'));
+  const hourNow = Math.floor(Date.now() / HOUR) * HOUR;
+  let pipeline: RunningFieldhook | undefined;
+  let prometheus: RunningPrometheus | undefined;
+  let healthy: Receiver;
+  let failing: Receiver;
+  let startedAt = 0;
+  const secrets: Record<string, string> = {};
+
+  const values = (ts: number) => {
+    const hour = new Date(ts).getUTCHours();
+    return {
+      soil_moisture: 0.15,
+      air_temperature: 18 + (hour >= 6 && hour <= 17 ? 8 : 0),
+      relative_humidity: 55,
+      wind_speed: 2,
+      solar_radiation: hour >= 6 && hour <= 17 ? 550 : 0,
+      rainfall: hour === 3 ? 1.2 : 0,
+      battery_voltage: 3.9 - (hourNow - ts) / HOUR / 10_000,
+      rssi: -90 - (hour % 5),
+    };
+  };
+  const history = (device: string, fromH: number, toH: number) => {
+    const out = [];
+    for (let h = fromH; h <= toH; h++) {
+      const ts = hourNow + h * HOUR;
+      out.push({ device, id: `${device}-${ts}`, ts: new Date(ts).toISOString(), values: values(ts) });
+    }
+    return out;
+  };
+  const post = (device: string, body: unknown) =>
+    fetch(`${pipeline!.url}/v1/readings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets[device]}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const promInstant = async (query: string): Promise<number[]> => {
+    const body = (await (await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { data: { result: { value: [number, string] }[] } };
+    return body.data.result.map((r) => Number(r.value[1]));
+  };
+  /** Samples Prometheus holds for each series of a range selector. */
+  const samplesPerSeries = async (selector: string): Promise<number[]> => {
+    const body = (await (await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query: selector })}`)).json()) as { data: { result: { values: unknown[] }[] } };
+    return body.data.result.map((r) => r.values.length);
+  };
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, database);
+    const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
+    for (const f of [NORTH, SOUTH]) secrets[f.device] = (await devices.add({ id: f.device, farm: FARM, field: f.field, kind: 'device' })).secret;
+    devices.close();
+    const db = openPredictorDb(join(dir, 'predictor.db'));
+    await createSqliteFieldProfiles(db).add({
+      farm: FARM, field: NORTH.field, crop: 'tomato', soil: 'loam', sowingDate: new Date(hourNow - 60 * 24 * HOUR).toISOString().slice(0, 10),
+      efficiency: 0.8, latitudeDeg: 45, longitudeDeg: 0, elevationM: 50,
+    });
+    db.close();
+    healthy = await startReceiver();
+    failing = await startReceiver(() => ({ status: 503 }));
+
+    const env = {
+      DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
+      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
+      // A round every second: the predictor's own panels see several between two scrapes.
+      PREDICT_INTERVAL_MS: '1000',
+    };
+    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    startedAt = Date.now();
+    pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
+    prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), targets: [{ job: 'fieldhook', address: new URL(pipeline.url).host }] });
+
+    for (const [name, receiver] of [['healthy', healthy], ['failing', failing]] as const) {
+      const res = await fetch(`${pipeline.url}/v1/subscriptions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: receiver.url, events: ['irrigation.*', 'sensor.stale'], farms: [FARM] }),
+      });
+      expect(res.status, name).toBe(201);
+      secrets[name] = (await res.json() as { secret: string }).secret;
+    }
+
+    // Someone else's writer stored leaf_wetness as a string: InfluxDB will refuse fieldhook's
+    // float for good (field type conflict), a 400 that ends in the dead-letter store.
+    const conflictTs = hourNow - 2 * HOUR;
+    const legacy = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, {
+      method: 'POST',
+      body: `reading,device=${NORTH.device},farm=${FARM},field=${NORTH.field} leaf_wetness="wet" ${conflictTs}`,
+    });
+    expect(legacy.status).toBe(204);
+
+    // First half of the history, then a scrape: histograms and counters must move between two
+    // scrapes for a rate (and a quantile of rates) to be drawn.
+    expect((await post(NORTH.device, history(NORTH.device, -72, -37))).status).toBe(202);
+    expect((await post(SOUTH.device, history(SOUTH.device, -72, -10))).status).toBe(202);
+    await eventually(async () => (await promInstant('fieldhook_influx_lines_written_total'))[0]! > 0, { timeoutMs: 30_000, intervalMs: 100, what: 'a scrape after the first writes' });
+
+    expect((await post(NORTH.device, history(NORTH.device, -36, 0))).status).toBe(202);
+    const refused = await post(NORTH.device, { device: NORTH.device, id: 'implausible-1', ts: new Date(hourNow).toISOString(), values: { soil_moisture: 5 } });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.status).toBeLessThan(500);
+    expect((await post(NORTH.device, { device: NORTH.device, id: 'leaf-1', ts: new Date(conflictTs).toISOString(), values: { leaf_wetness: 80 } })).status).toBe(202);
+    // An irrigation record as fieldhook keeps them: measurement `irrigation`, tags farm and field, depth_mm.
+    const irrigation = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, {
+      method: 'POST',
+      body: `irrigation,farm=${FARM},field=${NORTH.field} depth_mm=18 ${hourNow - 30 * HOUR}`,
+    });
+    expect(irrigation.status).toBe(204);
+
+    const advice = await eventually(
+      () => healthy.received.map((r) => verify(secrets.healthy!, r)).find((e) => e.type === 'irrigation.recommended'),
+      { timeoutMs: 30_000, what: 'a signed irrigation.recommended delivery' },
+    );
+    expect(advice.data).toMatchObject({ farm: FARM, field: NORTH.field });
+    await eventually(() => failing.received.length >= 1, { timeoutMs: 30_000, what: 'a failed delivery attempt' });
+    await eventually(async () => /^fieldhook_dead_letters 1$/m.test(await (await fetch(`${pipeline!.url}/metrics`)).text()), { timeoutMs: 30_000, what: 'the refused line in the dead-letter store' });
+    // Every fieldhook series scraped at least five times: more than the four scrapes a
+    // $__rate_interval spans, so each counter and histogram has a rate to draw.
+    await eventually(async () => Math.min(...(await samplesPerSeries('{job="fieldhook",__name__=~"fieldhook_.+"}[1h]'))) >= 5, {
+      timeoutMs: 30_000, intervalMs: 100, what: 'five scrapes of every fieldhook series',
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await pipeline?.stop();
+    await healthy?.close();
+    await failing?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Grafana's view: the last four days for InfluxDB, the run for Prometheus, everything selected. */
+  const context = (d: Dashboard, type: DataSourceType, variables: QueryContext['variables'] = {}): QueryContext => {
+    const to = Date.now();
+    const all: QueryContext['variables'] = Object.fromEntries(
+      d.templating.list.map((v) => [v.name, v.type === 'custom' ? [String(v.current?.value)] : 'all'] as const),
+    );
+    return {
+      from: type === 'influxdb' ? to - 4 * 24 * HOUR : startedAt,
+      to,
+      maxDataPoints: 1_000,
+      // The test's Prometheus scrapes every second; the provisioned data source says 15 s for compose.
+      minIntervalMs: type === 'prometheus' ? prometheus!.scrapeIntervalMs : 0,
+      variables: { ...all, ...variables },
+      definitions: d.templating.list,
+    };
+  };
+  const run = (q: DashboardQuery, ctx: QueryContext): Promise<Answer> => {
+    const type = q.datasource.type as DataSourceType;
+    const text = expand(q.text, type, ctx);
+    return type === 'influxdb' ? runInfluxQL(influxUrl, database, text) : runPromQL(prometheus!.url, text, ctx);
+  };
+
+  it('are three (fleet, field water, pipeline), every query on a provisioned data source of its type', () => {
+    expect(dashboards.map((d) => d.uid).sort()).toEqual(['fieldhook-fields', 'fieldhook-fleet', 'fieldhook-pipeline']);
+    const provisioned = provisionedDataSources();
+    expect([...provisioned.entries()].sort()).toEqual([['fieldhook-influxdb', 'influxdb'], ['fieldhook-prometheus', 'prometheus']]);
+    for (const d of dashboards) {
+      const refs = [...queriesOf(d).map((q) => q.datasource), ...d.templating.list.flatMap((v) => (v.datasource ? [v.datasource] : []))];
+      for (const ref of refs) expect(provisioned.get(ref.uid), `${d.file}: ${ref.uid}`).toBe(ref.type);
+    }
+    // Field water and fleet read InfluxDB only; the pipeline reads Prometheus only.
+    const types = (uid: string) => new Set(queriesOf(dashboards.find((d) => d.uid === uid)!).map((q) => q.datasource.type));
+    expect(types('fieldhook-pipeline')).toEqual(new Set(['prometheus']));
+    expect(types('fieldhook-fleet')).toEqual(new Set(['influxdb']));
+    expect(types('fieldhook-fields')).toEqual(new Set(['influxdb']));
+  });
+
+  it("offer the run's farm, fields, devices and fieldhook instance in their template variables", async () => {
+    const urls = { influx: influxUrl, database, prometheus: prometheus!.url };
+    const offered: Record<string, string[]> = {};
+    for (const d of dashboards) {
+      for (const v of d.templating.list) {
+        const values = await variableValues(v, urls, context(d, v.datasource?.type === 'prometheus' ? 'prometheus' : 'influxdb'));
+        expect(values.length, `${d.file}: $${v.name}`).toBeGreaterThan(0);
+        offered[`${d.uid}.${v.name}`] = values.sort();
+      }
+    }
+    expect(offered).toMatchObject({
+      'fieldhook-fleet.farm': [FARM],
+      'fieldhook-fleet.field': [NORTH.field, SOUTH.field],
+      'fieldhook-fleet.device': [NORTH.device, SOUTH.device].sort(),
+      'fieldhook-fields.field': [NORTH.field, SOUTH.field],
+      'fieldhook-pipeline.instance': [new URL(pipeline!.url).host],
+    });
+  });
+
+  it('answer every panel and annotation query with data, with All selected as Grafana starts', async () => {
+    const failures: string[] = [];
+    let count = 0;
+    for (const d of dashboards) {
+      for (const q of queriesOf(d)) {
+        count++;
+        const answer = await run(q, context(d, q.datasource.type as DataSourceType));
+        if (answer.error || answer.values === 0) failures.push(`${d.file} ${q.source}: ${answer.error ?? 'no data'}\n  ${q.text}`);
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(count).toBeGreaterThanOrEqual(35);
+  });
+
+  it('draw the advice, the irrigation record, the silent device and the refusal code where a user looks for them', async () => {
+    const find = (uid: string, source: string) => {
+      const d = dashboards.find((x) => x.uid === uid)!;
+      const q = queriesOf(d).find((x) => x.source.startsWith(source));
+      if (!q) throw new Error(`${uid}: no ${source}`);
+      return { d, q };
+    };
+    const influxRows = async (uid: string, source: string) => {
+      const { d, q } = find(uid, source);
+      const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ q: expand(q.text, 'influxdb', context(d, 'influxdb')), db: database, epoch: 'ms' })}`);
+      const body = (await res.json()) as { results: { series?: { tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[] };
+      return (body.results[0]!.series ?? []).flatMap((s) => s.values.map((row) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, row[i]])) })));
+    };
+    expect(await influxRows('fieldhook-fields', 'annotation "Advice"')).toContainEqual(expect.objectContaining({ event: 'irrigation.recommended', field: NORTH.field }));
+    expect(await influxRows('fieldhook-fields', 'annotation "Irrigation"')).toEqual([expect.objectContaining({ depth_mm: 18, field: NORTH.field })]);
+    expect((await influxRows('fieldhook-fleet', 'panel "Silent devices" A')).map((r) => r.device)).toEqual([SOUTH.device]);
+    const lastSeen = await influxRows('fieldhook-fleet', 'panel "Last seen"');
+    expect(lastSeen.find((r) => r.device === NORTH.device)?.time).toBe(hourNow);
+    expect(lastSeen.find((r) => r.device === SOUTH.device)?.time).toBe(hourNow - 10 * HOUR);
+
+    const refusals = await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query: 'fieldhook_readings_refused_total' })}`);
+    const codes = ((await refusals.json()) as { data: { result: { metric: { code: string } }[] } }).data.result.map((r) => r.metric.code);
+    expect(codes).toEqual([expect.stringMatching(/^FH_ERR_/)]);
+  });
+
+  it('run every query with one farm, field and device selected', async () => {
+    const failures: string[] = [];
+    for (const d of dashboards) {
+      for (const q of queriesOf(d)) {
+        const type = q.datasource.type as DataSourceType;
+        const selected = type === 'influxdb' ? { farm: [FARM], field: [NORTH.field], device: [NORTH.device] } : { instance: [new URL(pipeline!.url).host] };
+        const ctx = context(d, type, Object.fromEntries(Object.entries(selected).filter(([k]) => d.templating.list.some((v) => v.name === k))));
+        const answer = await run(q, ctx);
+        if (answer.error) failures.push(`${d.file} ${q.source}: ${answer.error}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('would catch a panel that names a measurement, field or metric fieldhook does not write', async () => {
+    const all = dashboards.flatMap((d) => queriesOf(d).map((q) => ({ d, q })));
+    const mutate = (needle: string, replacement: string) => {
+      const hit = all.find(({ q }) => q.text.includes(needle));
+      if (!hit) throw new Error(`no query uses ${needle}`);
+      return { d: hit.d, q: { ...hit.q, text: hit.q.text.replaceAll(needle, replacement) } };
+    };
+    for (const { d, q } of [
+      mutate('"soil_moisture"', '"soil_moist"'),
+      mutate('FROM "recommendation"', 'FROM "recommendations"'),
+      mutate('fieldhook_spool_depth_readings', 'fieldhook_spool_depth'),
+      mutate('fieldhook_webhook_deliveries_total', 'fieldhook_deliveries_total'),
+    ]) {
+      const answer = await run(q, context(d, q.datasource.type as DataSourceType));
+      expect(answer.values, q.text).toBe(0);
+    }
+  });
+});
