@@ -1,22 +1,34 @@
 import { Command, Option } from 'commander';
 import { createAdminClient, type AdminClient } from '../../dispatcher/admin-client.js';
+import { FORMAT_NAMES } from '../../dispatcher/formats/format-names.js';
+import { LOCALES } from '../../dispatcher/messages/catalog.js';
 import { Errors } from '../../shared/error-catalog.js';
+import { cliConfig } from '../context.js';
+import { runningPipeline, storedAdminToken } from '../local-pipeline.js';
+
+/** The standalone dispatcher's API (services/dispatcher/main.ts), when nothing else says where. */
+const STANDALONE_DISPATCHER_URL = 'http://127.0.0.1:8383';
 
 /**
  * `fieldhook subscriptions …` and `fieldhook deliveries …` talk to the running dispatcher's HTTP
  * API (not to its SQLite file), so they work against a remote instance and never race the
- * delivery loop. `--admin-url`/`--admin-token` or FIELDHOOK_ADMIN_URL/FIELDHOOK_ADMIN_TOKEN.
+ * delivery loop. `--admin-url`/`--admin-token` or FIELDHOOK_ADMIN_URL/FIELDHOOK_ADMIN_TOKEN;
+ * without them, the pipeline `fieldhook start` runs on this data folder and the admin token it
+ * generated there.
  */
 export function adminOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--admin-url <url>', 'dispatcher API base URL').env('FIELDHOOK_ADMIN_URL').default('http://127.0.0.1:8383'))
-    .addOption(new Option('--admin-token <token>', 'admin bearer token').env('FIELDHOOK_ADMIN_TOKEN'));
+    .addOption(new Option('--admin-url <url>', `dispatcher API base URL (default: the running fieldhook of this DATA_DIR, else ${STANDALONE_DISPATCHER_URL})`).env('FIELDHOOK_ADMIN_URL'))
+    .addOption(new Option('--admin-token <token>', 'admin bearer token (default: the one fieldhook start generated for this DATA_DIR)').env('FIELDHOOK_ADMIN_TOKEN'));
 }
 
 export function clientOf(cmd: Command): AdminClient {
-  const o = cmd.optsWithGlobals<{ adminUrl: string; adminToken?: string }>();
-  if (!o.adminToken) throw Errors.cliInvalid('An admin token is required (--admin-token or FIELDHOOK_ADMIN_TOKEN)');
-  return createAdminClient({ baseUrl: o.adminUrl, token: o.adminToken });
+  const o = cmd.optsWithGlobals<{ adminUrl?: string; adminToken?: string }>();
+  const dataDir = o.adminUrl && o.adminToken ? undefined : cliConfig().DATA_DIR;
+  const baseUrl = o.adminUrl ?? (dataDir ? runningPipeline(dataDir)?.httpUrl : undefined) ?? STANDALONE_DISPATCHER_URL;
+  const token = o.adminToken ?? (dataDir ? storedAdminToken(dataDir) : undefined);
+  if (!token) throw Errors.cliInvalid('An admin token is required (--admin-token or FIELDHOOK_ADMIN_TOKEN; fieldhook start generates one when none is set)');
+  return createAdminClient({ baseUrl, token });
 }
 
 export function print(value: unknown): void {
@@ -43,6 +55,25 @@ interface SubscriptionOptions {
   secret?: string;
   enable?: boolean;
   disable?: boolean;
+  format?: string;
+  locale?: string;
+  timezone?: string;
+  chatId?: string;
+  threadId?: string;
+}
+
+/** A Telegram chat: a number (negative for groups) or a channel's @username, as the API takes it. */
+function chatId(v: string): number | string {
+  return /^-?[0-9]{1,15}$/.test(v) ? Number(v) : v;
+}
+
+/** The format's settings from its options; the API checks them against the format. */
+function settings(o: SubscriptionOptions): Record<string, unknown> | undefined {
+  const s: Record<string, unknown> = {
+    ...(o.chatId !== undefined ? { chat_id: chatId(o.chatId) } : {}),
+    ...(o.threadId !== undefined ? { message_thread_id: Number(o.threadId) } : {}),
+  };
+  return Object.keys(s).length > 0 ? s : undefined;
 }
 
 function body(o: SubscriptionOptions): Record<string, unknown> {
@@ -57,6 +88,10 @@ function body(o: SubscriptionOptions): Record<string, unknown> {
     ...(r !== undefined ? { rate_limit_per_second: r } : {}),
     ...(o.enable ? { enabled: true } : {}),
     ...(o.disable ? { enabled: false } : {}),
+    ...(o.format !== undefined ? { format: o.format } : {}),
+    ...(o.locale !== undefined ? { locale: o.locale } : {}),
+    ...(o.timezone !== undefined ? { timezone: o.timezone } : {}),
+    ...(settings(o) ? { settings: settings(o) } : {}),
   };
 }
 
@@ -66,14 +101,23 @@ const filterOptions = (cmd: Command) =>
     .option('--farms <farms>', 'comma-separated farms (empty = all)', list)
     .option('--fields <fields>', 'comma-separated fields (empty = all)', list)
     .option('--description <text>')
-    .option('--rate-limit <per-second>', 'deliveries per second at most, or "none"');
+    .option('--rate-limit <per-second>', 'deliveries per second at most, or "none"')
+    .addOption(new Option('--format <format>', 'how events are delivered').choices([...FORMAT_NAMES]))
+    .option('--locale <locale>', `language of the messages for people: ${LOCALES.join(', ')}`)
+    .option('--timezone <zone>', 'IANA time zone of the times in messages, e.g. Asia/Jerusalem')
+    .option('--chat-id <id>', 'telegram: the chat id or @channel')
+    .option('--thread-id <id>', 'telegram: a forum topic of the chat');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function registerSubscriptionCommands(program: Command): void {
   const subs = adminOptions(program.command('subscriptions').description('Webhook subscriptions (via the dispatcher API)'));
 
-  filterOptions(subs.command('add <url>').description('Create a subscription; prints it with its secret (shown once)'))
+  filterOptions(
+    subs
+      .command('add <url>')
+      .description('Create a subscription; prints it with its secret (shown once). <url> is the receiver, the platform webhook or bot URL, or mailto:a@x,b@y for email'),
+  )
     .option('--secret <whsec>', 'use this secret instead of a generated one')
     .option('--disabled', 'create it disabled')
     .action(async (url: string, o: SubscriptionOptions & { disabled?: boolean }, cmd: Command) => {
