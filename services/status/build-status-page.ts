@@ -1,0 +1,55 @@
+/**
+ * The status page: a component of the host that serves `/ui/` (and `/` leads there) on the one
+ * HTTP port. Static files from the package, a login with the admin token, and one JSON snapshot
+ * the page polls. It reads the other parts only through their read-only contracts; it owns no
+ * state but its sessions. Wiring only.
+ */
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { Component } from '../shared/component.js';
+import type { InfluxTarget } from '../shared/influx.js';
+import { createAssets } from './assets.js';
+import { createStatusQueries } from './influx-queries.js';
+import { statusRoutes } from './routes.js';
+import { createSessionStore, DEFAULT_SESSION_OPTIONS, type SessionOptions } from './sessions.js';
+import { createSnapshotReader, DEFAULT_SNAPSHOT_OPTIONS, type SnapshotOptions, type StatusSources } from './snapshot.js';
+
+export interface BuildStatusPageOptions {
+  /** The admin token that logs in; without one the login page says so and nobody gets in. */
+  adminToken: string | undefined;
+  /** The app serves TLS: the session cookie is marked `Secure`. */
+  tls: boolean;
+  influx: Pick<InfluxTarget, 'url' | 'token' | 'bucket' | 'timeoutMs'>;
+  sources: Omit<StatusSources, 'influx'>;
+  clock?: Clock;
+  snapshot?: Partial<SnapshotOptions>;
+  sessions?: Partial<SessionOptions>;
+  /** Where the page's files are (default: the package's `services/status/public`). */
+  assetsDir?: string;
+}
+
+export interface StatusPage extends Component {
+  /** The snapshot `GET /ui/api/status` answers. */
+  snapshot(): Promise<unknown>;
+}
+
+export function buildStatusPage(options: BuildStatusPageOptions): StatusPage {
+  const clock = options.clock ?? systemClock;
+  const sessions = createSessionStore(clock, { ...DEFAULT_SESSION_OPTIONS, ...options.sessions });
+  const snapshot = createSnapshotReader({ ...options.sources, influx: createStatusQueries(options.influx) }, clock, {
+    ...DEFAULT_SNAPSHOT_OPTIONS,
+    ...options.snapshot,
+  });
+  const assets = createAssets(options.assetsDir);
+  return {
+    name: 'status',
+    snapshot,
+    routes: async (app) => {
+      await app.register(statusRoutes, { adminToken: options.adminToken, secureCookie: options.tls, sessions, snapshot, assets });
+    },
+    async start() {
+      // Read the files now: a package without them fails at start, not on a visitor's request.
+      assets.get('index.html');
+    },
+    async stop() {},
+  };
+}

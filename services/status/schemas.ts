@@ -1,0 +1,106 @@
+/** JSON schema of `GET /ui/api/status` (the snapshot of snapshot.ts), for the OpenAPI document and the serializer. */
+
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+const nullableNumber = { type: ['number', 'null'] } as const;
+const obj = (properties: Record<string, unknown>, description?: string) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: Object.keys(properties),
+  properties,
+  ...(description ? { description } : {}),
+});
+const nullableObj = (properties: Record<string, unknown>, description?: string) => ({ ...obj(properties, description), type: ['object', 'null'] });
+
+const device = obj({
+  id: { type: 'string' },
+  farm: { type: 'string' },
+  field: { type: 'string' },
+  kind: { type: 'string', enum: ['device', 'gateway'] },
+  enabled: { type: 'boolean' },
+  last_seen: { ...nullableTime, description: 'Time of its newest reading within the last 7 days; null when none.' },
+  battery_v: { ...nullableNumber, description: 'Newest `battery_voltage`, V.' },
+  rssi_dbm: { ...nullableNumber, description: 'Newest `rssi`, dBm.' },
+  silent: { type: 'boolean', description: 'Enabled, and no reading for longer than `fleet.silent_after_ms`.' },
+});
+
+const field = obj({
+  farm: { type: 'string' },
+  field: { type: 'string' },
+  configured: { type: 'boolean', description: 'False for a field devices report for that has no field profile: the predictor gives it no advice.' },
+  crop: { type: ['string', 'null'] },
+  soil: nullableObj(
+    { theta_fc: { type: 'number' }, theta_wp: { type: 'number' }, theta_raw: nullableNumber },
+    'Field capacity, wilting point and the RAW threshold as volumetric water content, m3/m3.',
+  ),
+  stale: { type: 'boolean', description: 'The predictor finds its readings too old to advise on.' },
+  devices: { type: 'array', items: { type: 'string' } },
+  water: nullableObj(
+    {
+      at: time,
+      depletion_mm: { type: 'number' },
+      raw_mm: { type: 'number' },
+      taw_mm: { type: 'number' },
+      hours_to_raw: nullableNumber,
+    },
+    'Root-zone depletion of the newest evaluation against readily (RAW) and totally (TAW) available water, mm.',
+  ),
+  advice: nullableObj(
+    { event_id: { type: 'string' }, issued_at: time, start_by: time, valid_until: time, expired: { type: 'boolean' } },
+    'The `irrigation.recommended` advice subscribers currently hold.',
+  ),
+  history: {
+    type: 'array',
+    description: 'Hourly mean soil moisture (m3/m3) and rain sum (mm) of the last 72 hours.',
+    items: obj({ t: time, soil_moisture: nullableNumber, rainfall_mm: nullableNumber }),
+  },
+});
+
+const subscription = obj({
+  id: { type: 'string' },
+  host: { type: 'string', description: 'Host of the URL only (chat platforms carry tokens in the path).' },
+  description: { type: 'string' },
+  events: { type: 'array', items: { type: 'string' } },
+  health: { type: 'string', enum: ['healthy', 'failing', 'disabled'] },
+  disabled_reason: { type: ['string', 'null'] },
+  disabled_at: nullableTime,
+  failing_since: nullableTime,
+  backlog: obj({ pending: { type: 'integer' }, oldest_created_at: nullableTime }),
+  last_delivery: nullableObj({
+    at: time,
+    event_type: { type: 'string' },
+    status: { type: 'string' },
+    status_code: { type: ['integer', 'null'] },
+    error: { type: ['string', 'null'] },
+  }),
+});
+
+export const STATUS_SCHEMA = {
+  $id: 'StatusSnapshot',
+  ...obj({
+    generated_at: time,
+    fleet: obj({ silent_after_ms: { type: 'integer' }, devices: { type: 'array', items: device } }),
+    fields: { type: 'array', items: field },
+    subscriptions: { type: 'array', items: subscription },
+    pipeline: obj({
+      spool: nullableObj({
+        pending_bytes: { type: 'integer' },
+        dead_letters: { type: 'integer' },
+        consumers: {
+          type: 'array',
+          items: obj({ name: { type: 'string' }, pending_readings: { type: 'integer' }, oldest_age_ms: { type: 'number' } }),
+        },
+      }),
+      influxdb_writer: nullableObj({ healthy: { type: 'boolean' }, last_write_at: nullableTime }),
+      predictor: obj({
+        enabled: { type: 'boolean' },
+        model: nullableObj({ name: { type: 'string' }, version: { type: 'string' }, sha256: { type: 'string' } }),
+      }),
+    }),
+    problems: {
+      type: 'array',
+      description: 'Sections that could not be read this time (e.g. InfluxDB unreachable), with the reason.',
+      items: obj({ section: { type: 'string' }, message: { type: 'string' } }),
+    },
+  }, 'Everything the status page shows, as one snapshot.'),
+};

@@ -1,0 +1,183 @@
+/**
+ * One snapshot of the whole process for the status page, assembled from the read-only contracts
+ * each part exports (the registry's `list`, the ingestor's and predictor's `status()`, the
+ * dispatcher's store queries) and from InfluxDB. A part that cannot answer (InfluxDB down) leaves
+ * its section empty and says so in `problems`: the page still shows everything else.
+ */
+import type { BacklogRow, DeliveryRecord, OutboxRepository, SubscriptionRecord, SubscriptionRepository } from '../dispatcher/store/types.js';
+import type { IngestorStatus } from '../ingestor/build-ingestor.js';
+import type { PredictorStatus } from '../predictor/build-predictor.js';
+import { profileOf, type FieldSettings } from '../predictor/field-profiles.js';
+import type { DeviceRepository } from '../registry/device.js';
+import type { Clock } from '../shared/clock.js';
+import type { DeviceSignals, FieldHour, StatusQueries, WaterBalance } from './influx-queries.js';
+
+const HOUR_MS = 3_600_000;
+
+/** What the snapshot reads; each is a published, read-only surface of its part. */
+export interface StatusSources {
+  devices: Pick<DeviceRepository, 'list'>;
+  ingestor: { status(): Promise<IngestorStatus> };
+  /** Absent when the predictor is off (`PREDICT_ENABLED=false`). */
+  predictor?: { status(): PredictorStatus };
+  dispatcher: { store: { subscriptions: Pick<SubscriptionRepository, 'list'>; outbox: Pick<OutboxRepository, 'backlog' | 'lastAttempted'> } };
+  influx: StatusQueries;
+}
+
+export interface SnapshotOptions {
+  /** A device with no reading for this long is flagged silent, ms (the predictor's stale age). */
+  silentAfterMs: number;
+  /** How far back the charts reach, ms. Default 72 h. */
+  historyMs: number;
+  /** How far back a device's last reading is looked for, ms. Default 7 days. */
+  lastSeenWindowMs: number;
+}
+
+export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotOptions = {
+  silentAfterMs: 3 * HOUR_MS,
+  historyMs: 72 * HOUR_MS,
+  lastSeenWindowMs: 7 * 24 * HOUR_MS,
+};
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export type StatusSnapshot = Awaited<ReturnType<ReturnType<typeof createSnapshotReader>>>;
+
+/** `read()` assembles a snapshot now; the shape is `STATUS_SCHEMA` (schemas.ts). */
+export function createSnapshotReader(sources: StatusSources, clock: Clock, options: SnapshotOptions = DEFAULT_SNAPSHOT_OPTIONS) {
+  return async function read() {
+    const now = clock.now();
+    const problems: { section: string; message: string }[] = [];
+    const attempt = async <T>(section: string, fallback: T, f: () => Promise<T>): Promise<T> => {
+      try {
+        return await f();
+      } catch (err) {
+        problems.push({ section, message: (err as Error).message });
+        return fallback;
+      }
+    };
+    const [devices, signals, hours, balances, ingestor, subscriptions, backlog, lastAttempted] = await Promise.all([
+      attempt('fleet', [], () => sources.devices.list()),
+      attempt('fleet', new Map<string, DeviceSignals>(), () => sources.influx.devices(now - options.lastSeenWindowMs, now)),
+      attempt('fields', new Map<string, FieldHour[]>(), () => sources.influx.fieldHours(now - options.historyMs, now)),
+      attempt('fields', new Map<string, WaterBalance>(), () => sources.influx.waterBalances(now - options.historyMs, now)),
+      attempt('pipeline', null, () => sources.ingestor.status()),
+      attempt('subscriptions', [] as SubscriptionRecord[], () => sources.dispatcher.store.subscriptions.list()),
+      attempt('subscriptions', [] as BacklogRow[], () => sources.dispatcher.store.outbox.backlog()),
+      attempt('subscriptions', [] as DeliveryRecord[], () => sources.dispatcher.store.outbox.lastAttempted()),
+    ]);
+    const predictor = sources.predictor?.status();
+
+    const fleet = devices.map((d) => {
+      const s = signals.get(d.id);
+      return {
+        id: d.id,
+        farm: d.farm,
+        field: d.field,
+        kind: d.kind,
+        enabled: d.enabled,
+        last_seen: iso(s?.lastSeenAt),
+        battery_v: s?.batteryV ?? null,
+        rssi_dbm: s?.rssiDbm ?? null,
+        silent: d.enabled && (!s || now - s.lastSeenAt > options.silentAfterMs),
+      };
+    });
+
+    // Every configured field, and every field devices report for that has no profile yet (it gets no advice).
+    const profiled = new Map((predictor?.fields ?? []).map((f) => [`${f.settings.farm}/${f.settings.field}`, f]));
+    // Configured fields first; those without a profile after them, each group by name.
+    const keys = [...new Set([...profiled.keys(), ...devices.map((d) => `${d.farm}/${d.field}`)])].sort(
+      (a, b) => Number(profiled.has(b)) - Number(profiled.has(a)) || a.localeCompare(b),
+    );
+    const fields = keys.map((key) => {
+      const [farm, field] = splitKey(key);
+      const entry = profiled.get(key);
+      const balance = balances.get(key);
+      const advice = entry?.state?.advice ?? null;
+      return {
+        farm,
+        field,
+        configured: entry !== undefined,
+        crop: entry?.settings.crop ?? null,
+        soil: entry ? soilLines(entry.settings, balance) : null,
+        stale: entry?.state?.stale ?? false,
+        devices: fleet.filter((d) => d.farm === farm && d.field === field).map((d) => d.id),
+        water: balance
+          ? { at: iso(balance.at)!, depletion_mm: balance.depletionMm, raw_mm: balance.rawMm, taw_mm: balance.tawMm, hours_to_raw: balance.hoursToRaw }
+          : null,
+        advice: advice
+          ? { event_id: advice.eventId, issued_at: iso(advice.issuedAt)!, start_by: iso(advice.startBy)!, valid_until: iso(advice.validUntil)!, expired: advice.validUntil <= now }
+          : null,
+        history: (hours.get(key) ?? []).map((h) => ({ t: iso(h.t)!, soil_moisture: h.soilMoisture, rainfall_mm: h.rainfallMm })),
+      };
+    });
+
+    const backlogOf = new Map(backlog.map((b) => [b.subscriptionId, b]));
+    const lastOf = new Map(lastAttempted.map((d) => [d.subscriptionId, d]));
+    const subs = subscriptions.map((s) => {
+      const b = backlogOf.get(s.id);
+      const last = lastOf.get(s.id);
+      return {
+        id: s.id,
+        // The host only: paths and queries of chat platforms' URLs carry their tokens.
+        host: hostOf(s.url),
+        description: s.description,
+        events: s.events,
+        health: !s.enabled ? ('disabled' as const) : s.failingSince !== null ? ('failing' as const) : ('healthy' as const),
+        disabled_reason: s.disabledReason,
+        disabled_at: iso(s.disabledAt),
+        failing_since: iso(s.failingSince),
+        backlog: { pending: b?.pending ?? 0, oldest_created_at: iso(b?.oldestCreatedAt) },
+        last_delivery: last
+          ? { at: iso(last.lastAttemptAt)!, event_type: last.eventType, status: last.status, status_code: last.lastStatusCode, error: last.lastError }
+          : null,
+      };
+    });
+
+    return {
+      generated_at: iso(now)!,
+      fleet: { silent_after_ms: options.silentAfterMs, devices: fleet },
+      fields,
+      subscriptions: subs,
+      pipeline: {
+        spool: ingestor
+          ? {
+              pending_bytes: ingestor.spool.pendingBytes,
+              dead_letters: ingestor.spool.deadLetters,
+              consumers: Object.entries(ingestor.spool.consumers).map(([name, c]) => ({ name, pending_readings: c.pendingReadings, oldest_age_ms: c.oldestAgeMs })),
+            }
+          : null,
+        influxdb_writer: ingestor ? { healthy: ingestor.writer.healthy, last_write_at: iso(ingestor.writer.lastSuccessAt) } : null,
+        predictor: { enabled: sources.predictor !== undefined, model: predictor?.model ?? null },
+      },
+      problems,
+    };
+  };
+}
+
+/**
+ * Field capacity, wilting point and the RAW threshold as volumetric water contents, the lines of
+ * the soil-moisture chart: the threshold is field capacity less RAW spread over the root depth.
+ */
+function soilLines(settings: FieldSettings, balance: WaterBalance | undefined) {
+  try {
+    const p = profileOf(settings);
+    const thetaRaw = balance ? p.thetaFc - balance.rawMm / (1000 * p.rootDepthM) : null;
+    return { theta_fc: p.thetaFc, theta_wp: p.thetaWp, theta_raw: thetaRaw };
+  } catch {
+    return null;
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}

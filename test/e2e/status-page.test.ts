@@ -1,0 +1,292 @@
+/**
+ * The status page of a real `fieldhook start` (real InfluxDB, embedded broker, predictor and
+ * dispatcher), in headless Chromium: log in with the admin token through the form, see the fields
+ * with their advice, water balance and chart, the fleet with its silent device, the subscriptions
+ * and the pipeline, with no console error and no failed request; and on a phone's width too. Also
+ * the login's refusals, the cookie's attributes, logout, and the JSON API's 401. The desktop
+ * picture is saved to docs/images/status-page.png (the README shows it).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildDispatcher } from '../../services/dispatcher/build-dispatcher.js';
+import { createDispatchConfig } from '../../services/dispatcher/config.js';
+import { PIPELINE_CONFIG } from '../../services/host/config.js';
+import { startFieldhook, type RunningFieldhook } from '../../services/host/fieldhook.js';
+import { buildHostApp } from '../../services/host/http-app.js';
+import { createSqliteFieldProfiles, openPredictorDb } from '../../services/predictor/sqlite-predictor-store.js';
+import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
+import { buildStatusPage } from '../../services/status/build-status-page.js';
+import { loadConfig } from '../../services/shared/config.js';
+import { silentLogger } from '../../services/shared/logger.js';
+import { createDatabase } from '../helpers/ingest-fixture.js';
+import { eventually } from '../helpers/eventually.js';
+import { startReceiver, type Receiver } from '../integration/dispatcher/helpers.js';
+
+const HOUR = 3_600_000;
+const ADMIN_TOKEN = 'status-page-admin-token-0123';
+const FARM = 'hillside';
+const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../docs/images/status-page.png');
+const CHROMIUM = { executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] };
+
+interface Snapshot {
+  fields: { farm: string; field: string; configured: boolean; advice: { valid_until: string } | null; water: { depletion_mm: number; raw_mm: number; taw_mm: number } | null; history: unknown[] }[];
+  fleet: { devices: { id: string; silent: boolean; battery_v: number | null; rssi_dbm: number | null; last_seen: string | null }[] };
+  subscriptions: { health: string; last_delivery: { status: string } | null }[];
+  pipeline: { spool: { consumers: { name: string }[] } | null; influxdb_writer: { healthy: boolean } | null; predictor: { model: { sha256: string } | null } };
+  problems: unknown[];
+}
+
+/**
+ * Three days of hourly readings, ending this hour: `north` (tomato on loam) dries far past RAW and
+ * gets advice, `south` (maize on sandy loam) had rain and stays wet, `east` reports but has no
+ * field profile; `old-logger` on south stopped 10 hours ago, `spare-node` never sent anything.
+ */
+function history(hourNow: number): string[] {
+  const lines: string[] = [];
+  const weather = (ts: number) => {
+    const h = new Date(ts).getUTCHours();
+    const day = h >= 6 && h <= 18;
+    return `air_temperature=${day ? 27 : 16},relative_humidity=${day ? 45 : 70},wind_speed=2.2,solar_radiation=${day ? 520 : 0}`;
+  };
+  for (let i = 75; i >= 0; i--) {
+    const ts = hourNow - i * HOUR;
+    const f = (75 - i) / 75;
+    const north = 0.205 - 0.055 * f;
+    const rain = i >= 40 && i < 44 ? 3 : 0;
+    const south = (i >= 44 ? 0.2 : 0.228) - 0.01 * (i < 44 ? (44 - i) / 44 : (75 - i) / 32);
+    lines.push(`reading,device=north-1,farm=${FARM},field=north soil_moisture=${north.toFixed(4)},${weather(ts)},battery_voltage=${(3.62 - 0.1 * f).toFixed(3)},rssi=-97 ${ts}`);
+    lines.push(`reading,device=south-1,farm=${FARM},field=south soil_moisture=${south.toFixed(4)},rainfall=${rain},${weather(ts)},battery_voltage=3.55,rssi=-108 ${ts}`);
+    lines.push(`reading,device=east-1,farm=${FARM},field=east soil_moisture=0.27,battery_voltage=3.31,rssi=-115 ${ts}`);
+    if (i >= 10) lines.push(`reading,device=old-logger,farm=${FARM},field=south soil_temperature=18.5,battery_voltage=2.95 ${ts}`);
+  }
+  return lines;
+}
+
+describe('the status page of a running fieldhook, in headless Chromium', () => {
+  const influxUrl = inject('influxUrl');
+  const database = `status_page_${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'fh-status-page-'));
+  const hourNow = Math.floor(Date.now() / HOUR) * HOUR;
+  let receiver: Receiver;
+  let pipeline: RunningFieldhook | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, database);
+    receiver = await startReceiver();
+    const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
+    for (const [id, field] of [['north-1', 'north'], ['south-1', 'south'], ['east-1', 'east'], ['old-logger', 'south'], ['spare-node', 'north']] as const) {
+      await devices.add({ id, farm: FARM, field, kind: 'device' });
+    }
+    devices.close();
+    const db = openPredictorDb(join(dir, 'predictor.db'));
+    const profiles = createSqliteFieldProfiles(db);
+    const sown = new Date(hourNow - 60 * 24 * HOUR).toISOString().slice(0, 10);
+    const site = { efficiency: 0.85, latitudeDeg: 44.2, longitudeDeg: 0.6, elevationM: 60 };
+    await profiles.add({ farm: FARM, field: 'north', crop: 'tomato', soil: 'loam', sowingDate: sown, ...site });
+    await profiles.add({ farm: FARM, field: 'south', crop: 'maize-field', soil: 'sandy-loam', sowingDate: sown, ...site });
+    db.close();
+    // Subscribed before the pipeline starts: its first round already advises on north.
+    const dispatcher = buildDispatcher({
+      config: createDispatchConfig({ ADMIN_TOKEN, DISPATCH_DB_PATH: join(dir, 'dispatch.sqlite'), WEBHOOK_ALLOW_CIDRS: { '*': ['127.0.0.1/32'] } }),
+      logger: silentLogger(),
+    });
+    const app = buildHostApp([dispatcher], { logger: silentLogger() });
+    const subscribe = (payload: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url: '/v1/subscriptions', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload });
+    expect((await subscribe({ url: receiver.url, events: ['irrigation.*', 'sensor.stale'], farms: [FARM], description: 'farm office' })).statusCode).toBe(201);
+    expect((await subscribe({ url: 'http://127.0.0.1:9/paused', events: ['irrigation.recommended'], enabled: false, description: 'agronomist (paused)' })).statusCode).toBe(201);
+    await dispatcher.stop();
+    const write = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, { method: 'POST', body: history(hourNow).join('\n') });
+    expect(write.status).toBe(204);
+
+    const env = {
+      DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
+      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
+    };
+    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
+    // The advice is delivered, and its evaluation is in InfluxDB for the water balance.
+    await eventually(() => receiver.received.length >= 1, { timeoutMs: 20_000, what: 'the advice delivered' });
+    await eventually(async () => (await snapshot()).fields.find((f) => f.field === 'north')?.water, { timeoutMs: 20_000, what: 'north water balance' });
+    browser = await chromium.launch(CHROMIUM);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await pipeline?.stop();
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function snapshot(): Promise<Snapshot> {
+    const res = await fetch(`${pipeline!.url}/ui/api/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Snapshot;
+  }
+
+  /** A page that records console errors, failed requests and error responses. */
+  async function watchedPage(viewport: { width: number; height: number }, isMobile = false) {
+    const context = await browser!.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: isMobile ? 2 : 1 });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => (m.type() === 'error' ? errors.push(`console: ${m.text()}`) : undefined));
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => errors.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('response', (r) => (r.status() >= 400 ? errors.push(`${r.status()}: ${r.url()}`) : undefined));
+    return { page, errors, close: () => context.close() };
+  }
+
+  async function logIn(page: Page, token: string): Promise<void> {
+    await page.goto(`${pipeline!.url}/`);
+    await page.waitForURL('**/ui/login');
+    await page.fill('#token', token);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  }
+
+  it('sends / to the login form, and after logging in shows the fields, their advice, the fleet, the subscriptions and the pipeline', async () => {
+    const { page, errors, close } = await watchedPage({ width: 1280, height: 900 });
+    try {
+      await logIn(page, ADMIN_TOKEN);
+      expect(new URL(page.url()).pathname).toBe('/ui/');
+      const north = page.locator('[data-field="hillside/north"]');
+      await north.locator('.advice.active').waitFor();
+      expect(await north.locator('.advice.active').textContent()).toMatch(/Irrigate · advised .+, start by .+, valid until .+/);
+      const water = (await snapshot()).fields.find((f) => f.field === 'north')!.water!;
+      expect(water.depletion_mm).toBeGreaterThan(water.raw_mm);
+      const mm = (x: number) => x.toFixed(0);
+      expect(await north.locator('.water-text').textContent()).toContain(`Depletion ${mm(water.depletion_mm)} mm · RAW ${mm(water.raw_mm)} · TAW ${mm(water.taw_mm)} mm · past RAW`);
+      expect(await north.locator('svg.bar .bar-fill.over').count()).toBe(1);
+      // The chart: the soil-moisture line, and the reference lines of the field's soil.
+      expect(await north.locator('svg.chart path.moisture').count()).toBe(1);
+      expect(await north.locator('svg.chart line.ref').count()).toBe(3);
+      const south = page.locator('[data-field="hillside/south"]');
+      expect(await south.locator('.advice.none').textContent()).toBe('No irrigation advice');
+      expect(await south.locator('svg.chart rect.rain').count()).toBe(4);
+      expect(await page.locator('[data-field="hillside/east"]').textContent()).toMatch(/no field profile/);
+
+      const fleet = page.locator('#fleet');
+      for (const id of ['north-1', 'south-1', 'east-1', 'old-logger', 'spare-node']) expect(await fleet.textContent()).toContain(id);
+      const row = (id: string) => fleet.locator('tr', { hasText: id });
+      expect(await row('old-logger').locator('.badge').textContent()).toBe('silent');
+      expect(await row('spare-node').textContent()).toMatch(/never.*silent/);
+      expect(await row('north-1').locator('.badge').textContent()).toBe('reporting');
+      expect(await row('north-1').textContent()).toMatch(/3\.52 V.*-97 dBm/);
+
+      const subs = page.locator('#subscriptions');
+      expect(await subs.locator('tr', { hasText: 'farm office' }).textContent()).toMatch(/healthy.*irrigation\.recommended · succeeded \(204\)/);
+      expect(await subs.locator('tr', { hasText: 'agronomist (paused)' }).textContent()).toMatch(/irrigation\.recommended\s*disabled\s*1 \(oldest [^)]+\)\s*none yet/);
+
+      const pipelineText = await page.locator('#pipeline').textContent();
+      expect(pipelineText).toMatch(/InfluxDB writer\s*writing/);
+      expect(pipelineText).toMatch(/Model\s*fieldhook-irrigation/);
+      expect(pipelineText).toMatch(/influx.*bus|bus.*influx/);
+      expect(await page.locator('#banner').isHidden()).toBe(true);
+
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('reads on a phone: nothing wider than the screen, tables as labelled rows', async () => {
+    const { page, errors, close } = await watchedPage({ width: 390, height: 844 }, true);
+    try {
+      await logIn(page, ADMIN_TOKEN);
+      await page.locator('[data-field="hillside/north"] .advice.active').waitFor();
+      // A string, so that it runs in the page (the test's own types know no DOM).
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(await page.locator('#fleet thead').isHidden()).toBe(true);
+      expect(await page.locator('#fleet td[data-label="Last seen"]').first().isVisible()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('refuses a wrong token with a clear message and no session; logout ends the session', async () => {
+    const { page, close } = await watchedPage({ width: 800, height: 700 });
+    try {
+      await logIn(page, 'not-the-admin-token');
+      expect(new URL(page.url()).pathname).toBe('/ui/login');
+      expect(await page.locator('#notice').textContent()).toBe('That is not the admin token. Check it and try again.');
+      expect(await page.context().cookies()).toEqual([]);
+
+      await page.fill('#token', ADMIN_TOKEN);
+      await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      await page.locator('#fields .card').first().waitFor();
+      const [cookie] = await page.context().cookies();
+      expect(cookie).toMatchObject({ name: 'fieldhook_session', path: '/ui', httpOnly: true, sameSite: 'Strict', secure: false });
+      expect(cookie!.expires * 1000 - Date.now()).toBeGreaterThan(11 * HOUR);
+
+      await Promise.all([page.waitForNavigation(), page.click('text=Log out')]);
+      expect(new URL(page.url()).pathname).toBe('/ui/login');
+      expect(await page.locator('#notice').textContent()).toBe('You are logged out.');
+      // The old cookie names no session any more.
+      const res = await fetch(`${pipeline!.url}/ui/api/status`, { headers: { cookie: `fieldhook_session=${cookie!.value}` } });
+      expect(res.status).toBe(401);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
+  it('answers the JSON API only to a session or the admin token, with a problem otherwise', async () => {
+    const url = `${pipeline!.url}/ui/api/status`;
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-wrong-token' }, { cookie: 'fieldhook_session=forged' }];
+    for (const headers of attempts) {
+      const res = await fetch(url, { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await res.json()).toMatchObject({ status: 401, code: 'FH_ERR_STATUS_LOGIN_REQUIRED' });
+    }
+    const s = await snapshot();
+    expect(s.problems).toEqual([]);
+    expect(s.fields.map((f) => `${f.field}:${f.configured}`)).toEqual(['north:true', 'south:true', 'east:false']);
+    expect(s.fields.find((f) => f.field === 'north')!.history.length).toBeGreaterThanOrEqual(72);
+    expect(s.fleet.devices.filter((d) => d.silent).map((d) => d.id).sort()).toEqual(['old-logger', 'spare-node']);
+    expect(s.pipeline.predictor.model?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(s.pipeline.spool?.consumers.map((c) => c.name).sort()).toEqual(['bus', 'influx']);
+  });
+
+  it('refuses login forms from another origin or without one, and a login with no token configured', async () => {
+    const form = (headers: Record<string, string>) =>
+      fetch(`${pipeline!.url}/ui/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: `token=${ADMIN_TOKEN}` });
+    const foreign: Record<string, string>[] = [{ origin: 'https://evil.example' }, {}, { referer: 'https://evil.example/ui/login' }];
+    for (const headers of foreign) {
+      const res = await form(headers);
+      expect(res.status).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
+      expect(await res.json()).toMatchObject({ code: 'FH_ERR_STATUS_CROSS_ORIGIN' });
+    }
+    const ok = await form({ origin: pipeline!.url });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/ui/');
+
+    // Without an admin token nobody logs in, and the page says why; over TLS the cookie is Secure.
+    const locked = buildHostApp([buildStatusPage({ adminToken: undefined, tls: false, influx: { url: influxUrl, token: '', bucket: database, timeoutMs: 2_000 }, sources: noSources })], { logger: silentLogger() });
+    const page = await locked.inject({ method: 'GET', url: '/ui/login' });
+    expect(page.body).toContain('No admin token is configured');
+    const refused = await locked.inject({ method: 'POST', url: '/ui/login', headers: { origin: 'http://localhost:80', host: 'localhost:80', 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=anything-at-all' });
+    expect(refused.statusCode).toBe(401);
+    const secure = buildHostApp([buildStatusPage({ adminToken: ADMIN_TOKEN, tls: true, influx: { url: influxUrl, token: '', bucket: database, timeoutMs: 2_000 }, sources: noSources })], { logger: silentLogger() });
+    const login = await secure.inject({
+      method: 'POST', url: '/ui/login', headers: { host: 'farm.example', origin: 'https://farm.example', 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${ADMIN_TOKEN}`,
+    });
+    expect(login.statusCode).toBe(303);
+    expect(login.headers['set-cookie']).toMatch(/^fieldhook_session=[A-Za-z0-9_-]{43}; Path=\/ui; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/);
+  });
+});
+
+/** Parts with nothing to report, for the app-only checks. */
+const noSources = {
+  devices: { list: async () => [] },
+  ingestor: { status: async () => ({ spool: { pendingBytes: 0, consumers: {}, deadLetters: 0 }, writer: { healthy: true, lastSuccessAt: null } }) },
+  dispatcher: { store: { subscriptions: { list: async () => [] }, outbox: { backlog: async () => [], lastAttempted: async () => [] } } },
+};
