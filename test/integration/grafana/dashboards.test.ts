@@ -5,7 +5,7 @@
  * and variable query, its Grafana variables and time macros filled in, answers with data from the
  * real InfluxDB (InfluxQL on /query) and from a real Prometheus scraping the run's `/metrics`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,6 +20,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { startReceiver, verify, type Receiver } from '../dispatcher/helpers.js';
 import {
+  DATASOURCE_DIR,
   expand,
   loadDashboards,
   provisionedDataSources,
@@ -212,6 +213,11 @@ describe('the provisioned Grafana dashboards', () => {
     expect(types('fieldhook-pipeline')).toEqual(new Set(['prometheus']));
     expect(types('fieldhook-fleet')).toEqual(new Set(['influxdb']));
     expect(types('fieldhook-fields')).toEqual(new Set(['influxdb']));
+    // $__rate_interval spans four scrapes only if the data source knows the real scrape interval.
+    const scrape = /scrape_interval:\s*(\S+)/.exec(readFileSync(new URL('../../../infra/compose/prometheus/prometheus.yml', import.meta.url), 'utf8'))?.[1];
+    const timeInterval = /timeInterval:\s*(\S+)/.exec(readFileSync(new URL('prometheus.yml', DATASOURCE_DIR), 'utf8'))?.[1];
+    expect(scrape).toBeDefined();
+    expect(timeInterval).toBe(scrape);
   });
 
   it("offer the run's farm, fields, devices and fieldhook instance in their template variables", async () => {
