@@ -6,6 +6,8 @@
 import type { PublishInput } from '../shared/bus/payloads.js';
 import { FEATURE_WINDOW_HOURS } from '../model/index.js';
 import type { DecisionState } from './decision.js';
+import { createAppliedWaterLedger } from './applied-water.js';
+import type { AppliedWaterLoader } from './applied-water-source.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import type { HistoryLoader } from './history-loader.js';
 import type { ModelHolder } from './model-holder.js';
@@ -18,6 +20,8 @@ import { Errors } from '../shared/error-catalog.js';
 const HOUR_MS = 3_600_000;
 /** Longest replay in one call: a season and a bit. */
 const MAX_REPLAY_HOURS = 400 * 24;
+/** Longest irrigation a record may span (services/irrigations/record.ts), ms. */
+const MAX_IRRIGATION_SPAN_MS = 7 * 24 * HOUR_MS;
 
 export interface ReplayOptions {
   fromTs: number;
@@ -40,6 +44,8 @@ export async function replay(
   options: ReplayOptions,
   deps: {
     history: HistoryLoader;
+    /** Recorded irrigations (InfluxDB `irrigation`); without it the replay sees only what the probe saw. */
+    appliedHistory?: AppliedWaterLoader;
     model: ModelHolder;
     writer?: RecommendationWriter;
     publish?: (e: PublishInput) => Promise<unknown>;
@@ -55,6 +61,12 @@ export async function replay(
   const windows = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
   const loaded = await deps.history.load(options.fromTs - (FEATURE_WINDOW_HOURS + 1) * HOUR_MS, options.toTs, fields.map((f) => f.settings));
   for (const [key, readings] of loaded) windows.apply(key, readings);
+  const applied = createAppliedWaterLedger({ keepMs: Number.POSITIVE_INFINITY });
+  if (deps.appliedHistory) {
+    // Water that ended before the window or starts after `to` cannot matter; one running across `to` can.
+    const loadedWater = await deps.appliedHistory.load(options.fromTs - (FEATURE_WINDOW_HOURS + 1) * HOUR_MS, options.toTs + MAX_IRRIGATION_SPAN_MS, fields.map((f) => f.settings));
+    for (const [key, items] of loadedWater) applied.add(key, items);
+  }
   const states = new Map<string, DecisionState>();
   const cache = createFeatureCache();
   const summary: ReplaySummary = { fields: fields.length, evaluations: 0, events: {}, published: 0 };
@@ -62,7 +74,7 @@ export async function replay(
     // Windows keep the whole range; the evaluator only looks at the 72 h before t, so no
     // reading from after t can leak into a replayed decision.
     const { model, identity } = deps.model.current();
-    const evaluations = await evaluateFields(fields, t, { windows, states, model, identity, cache }, deps.evaluator);
+    const evaluations = await evaluateFields(fields, t, { windows, states, model, identity, cache, applied }, deps.evaluator);
     await deps.writer?.write(evaluations);
     for (const e of evaluations) {
       states.set(e.key, e.decision.state);

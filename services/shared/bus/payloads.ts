@@ -58,6 +58,38 @@ export function parseReadingBatch(payload: Buffer | string): Map<string, FieldRe
   return out;
 }
 
+/**
+ * One stored irrigation record on `fieldIrrigationsTopic` (irrigations -> predictor): net depth
+ * in mm, the water's start and end (ISO 8601), where it came from and who reported it.
+ */
+export interface BusIrrigation {
+  id: string;
+  farm: string;
+  field: string;
+  depth_mm: number;
+  start: string;
+  end: string;
+  source: string;
+  who: string;
+}
+
+/** The records in an irrigations message (one or an array); malformed entries are skipped, non-JSON throws. */
+export function parseIrrigationBatch(payload: Buffer | string): BusIrrigation[] {
+  const parsed = JSON.parse(payload.toString()) as unknown;
+  const list = (Array.isArray(parsed) ? parsed : [parsed]) as Partial<BusIrrigation>[];
+  return list.filter(
+    (r): r is BusIrrigation =>
+      !!r &&
+      typeof r.id === 'string' &&
+      typeof r.farm === 'string' &&
+      typeof r.field === 'string' &&
+      typeof r.depth_mm === 'number' &&
+      Number.isFinite(r.depth_mm) &&
+      Number.isFinite(Date.parse(r.start ?? '')) &&
+      Number.isFinite(Date.parse(r.end ?? '')),
+  );
+}
+
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 
 /**

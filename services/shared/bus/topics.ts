@@ -11,6 +11,10 @@ export const deviceReadingsTopic = (device: string) => `${TOPIC_ROOT}/devices/${
 export const deviceErrorsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/errors`;
 /** Durable readings of one field, republished by the ingestor for the predictor. */
 export const fieldReadingsTopic = (farm: string, field: string) => `${TOPIC_ROOT}/farms/${farm}/fields/${field}/readings`;
+/** Where a valve controller reports water it applied (QoS 1): one irrigation report or an array. */
+export const deviceIrrigationsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/irrigations`;
+/** Irrigation records of one field, once stored durably, for the predictor (`BusIrrigation` JSON). */
+export const fieldIrrigationsTopic = (farm: string, field: string) => `${TOPIC_ROOT}/farms/${farm}/fields/${field}/irrigations`;
 /** Events (`PublishInput` JSON) for the dispatcher. */
 export const EVENTS_TOPIC = `${TOPIC_ROOT}/events`;
 
@@ -18,6 +22,10 @@ export const EVENTS_TOPIC = `${TOPIC_ROOT}/events`;
 export const ALL_DEVICE_READINGS = deviceReadingsTopic('+');
 /** Subscription filter for every field's readings (the predictor). */
 export const ALL_FIELD_READINGS = fieldReadingsTopic('+', '+');
+/** Subscription filter for every valve controller's irrigation reports (an external broker). */
+export const ALL_DEVICE_IRRIGATIONS = deviceIrrigationsTopic('+');
+/** Subscription filter for every field's irrigation records (the predictor). */
+export const ALL_FIELD_IRRIGATIONS = fieldIrrigationsTopic('+', '+');
 /** Everything fieldhook publishes or consumes, in every version of the contract (the ingestor's ACL). */
 export const ALL_TOPICS = 'fieldhook/#';
 
@@ -28,6 +36,13 @@ export function deviceOfTopic(topic: string): string | undefined {
   return DEVICE_READINGS.exec(topic)?.[1];
 }
 
+const DEVICE_IRRIGATIONS = new RegExp(`^${TOPIC_ROOT}/devices/([^/]+)/irrigations$`);
+
+/** The device id in an irrigations topic, or undefined for any other topic. */
+export function deviceOfIrrigationsTopic(topic: string): string | undefined {
+  return DEVICE_IRRIGATIONS.exec(topic)?.[1];
+}
+
 /** A shared subscription so several instances split the load (MQTT 5, and Mosquitto for 3.1.1). */
 export const sharedSubscription = (group: string, filter: string) => `$share/${group}/${filter}`;
 
@@ -35,4 +50,8 @@ export const sharedSubscription = (group: string, filter: string) => `$share/${g
  * Mosquitto ACL lines pinning every device login to its own topics (`%u` = username = device id).
  * The ingestor's own login gets `ALL_TOPICS`.
  */
-export const DEVICE_ACL_PATTERNS = [`pattern write ${deviceReadingsTopic('%u')}`, `pattern read ${deviceErrorsTopic('%u')}`] as const;
+export const DEVICE_ACL_PATTERNS = [
+  `pattern write ${deviceReadingsTopic('%u')}`,
+  `pattern write ${deviceIrrigationsTopic('%u')}`,
+  `pattern read ${deviceErrorsTopic('%u')}`,
+] as const;

@@ -33,7 +33,11 @@ describe('bus topics', () => {
     expect(ALL_FIELD_READINGS).toBe('fieldhook/v1/farms/+/fields/+/readings');
     expect(ALL_TOPICS).toBe('fieldhook/#');
     expect(sharedSubscription('g', ALL_DEVICE_READINGS)).toBe('$share/g/fieldhook/v1/devices/+/readings');
-    expect(DEVICE_ACL_PATTERNS).toEqual(['pattern write fieldhook/v1/devices/%u/readings', 'pattern read fieldhook/v1/devices/%u/errors']);
+    expect(DEVICE_ACL_PATTERNS).toEqual([
+      'pattern write fieldhook/v1/devices/%u/readings',
+      'pattern write fieldhook/v1/devices/%u/irrigations',
+      'pattern read fieldhook/v1/devices/%u/errors',
+    ]);
   });
 
   it('name the device of a readings topic and nothing else', () => {

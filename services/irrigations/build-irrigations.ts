@@ -1,0 +1,119 @@
+/**
+ * Irrigation records as a component: the store (`<DATA_DIR>/irrigations.db`), the API routes, the
+ * valve controllers' MQTT topic, and the forwarder to InfluxDB and the predictor. Wiring only;
+ * built, not started. The store opens at build time so that the ingestor's broker, which starts
+ * first, can hand it reports at once.
+ */
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { createAuthenticator } from '../ingestor/auth.js';
+import type { DeviceTopicHandler } from '../ingestor/embedded-broker.js';
+import type { DeviceRepository } from '../registry/device.js';
+import {
+  ALL_DEVICE_IRRIGATIONS,
+  connectPublisher,
+  connectSubscriber,
+  deviceErrorsTopic,
+  deviceOfIrrigationsTopic,
+  fieldIrrigationsTopic,
+  groupByTopic,
+  InvalidBusMessage,
+  type BusConnection,
+  type BusIrrigation,
+  type Publisher,
+  type Subscriber,
+} from '../shared/bus/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { Component } from '../shared/component.js';
+import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
+import type { Logger } from '../shared/logger.js';
+import { createForwarder, type ForwarderOptions } from './forwarder.js';
+import { createIrrigationInfluxWriter } from './influx-point.js';
+import { recordDeviceReports } from './mqtt-reports.js';
+import type { IrrigationRecord } from './record.js';
+import { irrigationRoutes } from './routes.js';
+import { createIrrigationService, type IrrigationService } from './service.js';
+import { createSqliteIrrigations, type IrrigationRepository } from './store.js';
+
+export interface IrrigationsDeps {
+  config: { DATA_DIR: string; ADMIN_TOKEN?: string | undefined; MQTT_URL?: string | undefined };
+  logger: Logger;
+  devices: DeviceRepository;
+  influx: InfluxTarget;
+  /** The bus, read at start: on the embedded broker the `bus` login, else the configured broker. */
+  bus: () => BusConnection;
+  clock?: Clock;
+  /** Default: SQLite in `<DATA_DIR>/irrigations.db`. */
+  store?: IrrigationRepository;
+  forwarder?: Partial<ForwarderOptions>;
+}
+
+export interface Irrigations extends Component {
+  service: IrrigationService;
+  /** The valve controllers' topic, for the embedded broker. */
+  deviceTopic: DeviceTopicHandler;
+}
+
+export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
+  const { config, devices } = deps;
+  const logger = deps.logger.child({ service: 'irrigations' });
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? createSqliteIrrigations(join(config.DATA_DIR, 'irrigations.db'));
+  const writer = createIrrigationInfluxWriter(createInfluxClient(deps.influx), deps.influx.org, deps.influx.bucket);
+  let publisher: Publisher | undefined;
+  let reports: Subscriber | undefined;
+
+  async function publish(records: readonly IrrigationRecord[]): Promise<void> {
+    if (!publisher) throw new Error('bus not connected');
+    const items = records.map((r): BusIrrigation => ({ id: r.id, farm: r.farm, field: r.field, depth_mm: r.depth_mm, start: r.start, end: r.end, source: r.source, who: r.who }));
+    for (const [topic, payload] of groupByTopic(items.map((r) => fieldIrrigationsTopic(r.farm, r.field)), items.map((r) => JSON.stringify(r)))) {
+      await publisher.publish(topic, payload);
+    }
+  }
+  const forwarder = createForwarder({ store, send: { influx: (r) => writer.write(r), bus: publish }, clock, logger }, deps.forwarder);
+  const service = createIrrigationService({ store, devices, clock, onRecorded: () => forwarder.wake() });
+  const deviceTopic: DeviceTopicHandler = {
+    deviceOf: deviceOfIrrigationsTopic,
+    handle: (device, payload) => recordDeviceReports(service, device, payload),
+  };
+  const auth = createAuthenticator(devices);
+
+  return {
+    name: 'irrigations',
+    metrics: new Registry(),
+    service,
+    deviceTopic,
+    readiness: [{ name: 'irrigations', check: async () => ({ ok: publisher?.connected() === true, detail: { backlog: await forwarder.backlog() } }) }],
+    routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN }),
+    async start() {
+      const connection = deps.bus();
+      publisher = connectPublisher(connection, `fieldhook-irrigations-${process.pid}`, logger);
+      // On an external broker the valve controllers' reports are consumed here (the broker's ACL
+      // pins each device to its topic); the embedded broker hands them over through `deviceTopic`.
+      if (config.MQTT_URL) {
+        const subscriber: Subscriber = connectSubscriber(
+          connection,
+          { clientId: 'fieldhook-irrigations', filter: ALL_DEVICE_IRRIGATIONS, group: 'fieldhook-irrigations' },
+          async (packet) => {
+            const id = deviceOfIrrigationsTopic(packet.topic);
+            const device = id ? await devices.get(id) : undefined;
+            if (!device || !device.enabled) throw new InvalidBusMessage(`device ${id} cannot record irrigations`);
+            const refused = await recordDeviceReports(service, device, packet.payload as Buffer);
+            if (refused.length > 0) subscriber.client.publish(deviceErrorsTopic(device.id), JSON.stringify({ refused }), { qos: 0 });
+          },
+          logger,
+        );
+        reports = subscriber;
+        await subscriber.start();
+      }
+      forwarder.start();
+    },
+    async stop() {
+      await reports?.stop();
+      await forwarder.stop();
+      await publisher?.stop();
+      await writer.close();
+      store.close();
+    },
+  };
+}

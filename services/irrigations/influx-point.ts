@@ -1,0 +1,35 @@
+/**
+ * The `irrigation` measurement: one point per record, at the time its water ended (when it is in
+ * the soil). Tags `farm`, `field`, `source`; fields `depth_mm` (net, mm), `duration_s`, `id`, `who`.
+ * A record written again (after a crash before its cursor moved) lands on the same series and
+ * time and overwrites itself.
+ */
+import { Point, type InfluxDB } from '@influxdata/influxdb-client';
+import type { IrrigationRecord } from './record.js';
+
+export const IRRIGATION_MEASUREMENT = 'irrigation';
+
+export function irrigationPoint(r: IrrigationRecord): Point {
+  const end = Date.parse(r.end);
+  return new Point(IRRIGATION_MEASUREMENT)
+    .tag('farm', r.farm)
+    .tag('field', r.field)
+    .tag('source', r.source)
+    .floatField('depth_mm', r.depth_mm)
+    .floatField('duration_s', (end - Date.parse(r.start)) / 1000)
+    .stringField('id', r.id)
+    .stringField('who', r.who)
+    .timestamp(new Date(end));
+}
+
+/** Write records through the v2 write API; rejects when InfluxDB did not take them. */
+export function createIrrigationInfluxWriter(influx: InfluxDB, org: string, bucket: string): { write(records: readonly IrrigationRecord[]): Promise<void>; close(): Promise<void> } {
+  const api = influx.getWriteApi(org, bucket, 'ms', { maxRetries: 0, batchSize: 100_000, flushInterval: 0 });
+  return {
+    async write(records) {
+      api.writePoints(records.map(irrigationPoint));
+      await api.flush();
+    },
+    close: () => api.close().catch(() => {}),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * `POST /v1/irrigations` (device, gateway or admin credential, `Idempotency-Key`) and
+ * `GET /v1/irrigations` (admin). Devices and gateways record for their own fields; the admin
+ * credential for any, and may say it reports through the CLI.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../ingestor/auth.js';
+import { Errors } from '../shared/error-catalog.js';
+import { code } from '../shared/openapi.js';
+import { IRRIGATION_SOURCES, type IrrigationSource } from './record.js';
+import type { IrrigationService, Reporter } from './service.js';
+
+export interface IrrigationRoutesOptions {
+  service: IrrigationService;
+  auth: Authenticator;
+  /** The admin bearer token (`ADMIN_TOKEN`); unset: only devices and gateways may record, nobody may list. */
+  adminToken: string | undefined;
+}
+
+const BEARER = /^Bearer[ ]+(\S+)$/i;
+const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Sources an admin credential may name: the others belong to their own ways in. */
+const ADMIN_SOURCES: readonly IrrigationSource[] = ['api', 'cli'];
+
+const recordSchema = {
+  type: 'object',
+  required: ['id', 'farm', 'field', 'depth_mm', 'start', 'end', 'source', 'who', 'recorded_at'],
+  properties: {
+    id: { type: 'string' },
+    farm: { type: 'string' },
+    field: { type: 'string' },
+    depth_mm: { type: 'number', description: 'Net depth applied, mm.' },
+    start: { type: 'string', format: 'date-time' },
+    end: { type: 'string', format: 'date-time' },
+    source: { type: 'string', enum: [...IRRIGATION_SOURCES] },
+    who: { type: 'string' },
+    recorded_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const AUTH_PROBLEMS = `${code(Errors.authMissing)}, ${code(Errors.authMalformed)}, ${code(Errors.authInvalid)}: no, a malformed or an unknown credential.`;
+
+export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRoutesOptions): Promise<void> {
+  const { service, auth } = opts;
+  const admin = opts.adminToken ? digest(opts.adminToken) : null;
+
+  /** The reporter behind a request's bearer credential: the admin token, else a device's secret. */
+  async function reporterOf(request: FastifyRequest, adminOnly: boolean): Promise<Reporter | 'admin'> {
+    const header = request.headers.authorization;
+    if (header === undefined) throw Errors.authMissing('Send Authorization: Bearer <device secret or admin token>');
+    const secret = BEARER.exec(header)?.[1];
+    if (secret === undefined) throw Errors.authMalformed('Authorization must be `Bearer <device secret or admin token>`');
+    if (admin && timingSafeEqual(digest(secret), admin)) return 'admin';
+    if (adminOnly) throw Errors.authUnauthorized();
+    const device = await auth.bearer(secret);
+    await auth.checkNetwork(device, request.ip);
+    return { source: 'api', who: `device:${device.id}`, device };
+  }
+
+  app.post<{ Body: Record<string, unknown> }>(
+    '/v1/irrigations',
+    {
+      schema: {
+        tags: ['irrigations'],
+        summary: 'Record water applied to a field (net depth, start, end).',
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+        body: {
+          type: 'object',
+          required: ['farm', 'field', 'depth_mm'],
+          additionalProperties: false,
+          properties: {
+            farm: { type: 'string' },
+            field: { type: 'string' },
+            depth_mm: { type: 'number', description: 'Net depth applied, mm (above 0, at most 500).' },
+            start: { type: ['string', 'number'], description: 'ISO 8601 or epoch ms; default `end`.' },
+            end: { type: ['string', 'number'], description: 'ISO 8601 or epoch ms; default now.' },
+            source: { type: 'string', enum: [...ADMIN_SOURCES], description: 'Admin credential only; default `api`.' },
+            who: { type: 'string', minLength: 1, maxLength: 128, description: 'Admin credential only: who reports; default `admin`.' },
+          },
+        },
+        response: { 200: recordSchema, 201: recordSchema },
+      },
+      config: {
+        openapi: {
+          problems: {
+            400: `${code(Errors.irrigationInvalid)}: a value breaks the rules (named in \`field\`).`,
+            401: AUTH_PROBLEMS,
+            403: `${code(Errors.irrigationForbidden)}, ${code(Errors.deviceDisabled)}, ${code(Errors.authNetworkForbidden)}: this credential may not record for that field.`,
+            409: `${code(Errors.irrigationIdempotencyConflict)}: the Idempotency-Key was used for another irrigation.`,
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const who = await reporterOf(request, false);
+      const { source, who: named, ...input } = request.body;
+      let reporter: Reporter;
+      if (who === 'admin') {
+        reporter = { source: (source as IrrigationSource | undefined) ?? 'api', who: typeof named === 'string' ? named : 'admin' };
+      } else {
+        if (source !== undefined || named !== undefined) throw Errors.irrigationInvalid('source and who are set by fieldhook for a device credential', { field: source !== undefined ? 'source' : 'who' });
+        reporter = who;
+      }
+      const key = request.headers['idempotency-key'];
+      const { record, replayed } = await service.record(input, reporter, typeof key === 'string' ? key : undefined);
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(replayed ? 200 : 201).send(record);
+    },
+  );
+
+  app.get<{ Querystring: { farm?: string; field?: string; since?: string; limit?: number } }>(
+    '/v1/irrigations',
+    {
+      schema: {
+        tags: ['irrigations'],
+        summary: 'Irrigation records whose water ended at or after `since`, oldest first (admin).',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            farm: { type: 'string' },
+            field: { type: 'string' },
+            since: { type: 'string', description: 'ISO 8601 or epoch ms.' },
+            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 },
+          },
+        },
+        response: { 200: { type: 'object', required: ['irrigations'], properties: { irrigations: { type: 'array', items: recordSchema } } } },
+      },
+      config: { openapi: { problems: { 400: `${code(Errors.irrigationInvalid)}: \`since\` is not a time.`, 401: `${code(Errors.authUnauthorized)}: the admin token is required.` } } },
+    },
+    async (request) => {
+      await reporterOf(request, true);
+      const q = request.query;
+      let since: number | undefined;
+      if (q.since !== undefined) {
+        since = /^\d+$/.test(q.since) ? Number(q.since) : Date.parse(q.since);
+        if (!Number.isFinite(since)) throw Errors.irrigationInvalid('since must be ISO 8601 or epoch milliseconds', { field: 'since' });
+      }
+      const irrigations = await service.list({
+        ...(q.farm !== undefined ? { farm: q.farm } : {}),
+        ...(q.field !== undefined ? { field: q.field } : {}),
+        ...(since !== undefined ? { since } : {}),
+        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+      });
+      return { irrigations };
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * Recording irrigations: the rules every way in shares (HTTP, MQTT, chat, CLI). A record is on
+ * disk before `record` resolves; the forwarder then takes it to InfluxDB and the predictor.
+ */
+import type { Device, DeviceRepository } from '../registry/device.js';
+import type { Clock } from '../shared/clock.js';
+import { Errors } from '../shared/error-catalog.js';
+import { DEFAULT_IRRIGATION_RULES, parseIrrigationInput, type IrrigationRecord, type IrrigationRules, type IrrigationSource } from './record.js';
+import type { IrrigationRepository } from './store.js';
+
+/** Who reports, through which way in. `device` is set for device and gateway credentials. */
+export interface Reporter {
+  source: IrrigationSource;
+  /** `device:<id>`, `admin`, `cli:<user>`, `slack:<user>`, `telegram:<user>`; also the scope of idempotency keys. */
+  who: string;
+  device?: Device;
+}
+
+export interface IrrigationService {
+  record(input: unknown, reporter: Reporter, idempotencyKey?: string): Promise<{ record: IrrigationRecord; replayed: boolean }>;
+  list(filter: { farm?: string; field?: string; since?: number; limit?: number }): Promise<IrrigationRecord[]>;
+}
+
+/** Longest idempotency key taken, characters (Stripe's limit). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export function createIrrigationService(deps: {
+  store: IrrigationRepository;
+  devices: DeviceRepository;
+  clock: Clock;
+  /** Called after every new record is committed (wakes the forwarder). */
+  onRecorded?: (record: IrrigationRecord) => void;
+  rules?: IrrigationRules;
+}): IrrigationService {
+  const { store, devices, clock } = deps;
+
+  /** A device records for its own field; a gateway for its own and those of the devices it carries. */
+  async function assertMayRecord(device: Device, farm: string, field: string): Promise<void> {
+    if (device.farm === farm && device.field === field) return;
+    if (device.kind === 'gateway' && device.farm === farm) {
+      const carried = await devices.list({ farm, field });
+      if (carried.some((d) => d.gateway === device.id)) return;
+    }
+    throw Errors.irrigationForbidden(`${device.id} may record irrigations only for ${device.farm}/${device.field}`);
+  }
+
+  return {
+    async record(input, reporter, idempotencyKey) {
+      if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+        throw Errors.irrigationInvalid(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, { field: 'Idempotency-Key' });
+      }
+      const now = clock.now();
+      const facts = parseIrrigationInput(input, now, deps.rules ?? DEFAULT_IRRIGATION_RULES);
+      if (reporter.device) await assertMayRecord(reporter.device, facts.farm, facts.field);
+      const result = await store.record(
+        { ...facts, source: reporter.source, who: reporter.who, recordedAt: now },
+        idempotencyKey === undefined ? undefined : { scope: reporter.who, key: idempotencyKey },
+      );
+      if (!result.replayed) deps.onRecorded?.(result.record);
+      return result;
+    },
+    list: (filter) => store.list(filter),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Water that people and valve controllers report (irrigation records) in the predictor's balance.
+ *
+ * The model sees the field through its soil probe, and the probe shows an irrigation only once the
+ * water has reached it. Until then a recorded irrigation is credited directly: its net depth comes
+ * off the depletion now and off the 24 h and 48 h forecasts (FAO-56: irrigation enters the balance
+ * like effective rain), and the threshold crossing is recomputed. Once the probe has reported
+ * `probeSettleMs` after the water ended, its readings carry the irrigation and the credit ends, so
+ * the water is never counted twice for long. An irrigation still running is credited in
+ * proportion to the time elapsed. Pure: the live predictor and replay use the same rule.
+ */
+import { hoursToThreshold, type IrrigationPrediction } from '../model/index.js';
+
+/** One recorded irrigation as the predictor keeps it. */
+export interface AppliedWater {
+  id: string;
+  startTs: number;
+  endTs: number;
+  /** Net depth, mm. */
+  depthMm: number;
+}
+
+export interface AppliedWaterOptions {
+  /** After the water ended, how long until the probe is trusted to show it, ms. Default 2 h. */
+  probeSettleMs: number;
+  /** Records kept per field behind the newest one, ms. Default 96 h (the features' 72 h and margin). */
+  keepMs: number;
+}
+
+export const DEFAULT_APPLIED_WATER_OPTIONS: AppliedWaterOptions = { probeSettleMs: 2 * 3_600_000, keepMs: 96 * 3_600_000 };
+
+/** What was credited to an evaluation (reported in provenance). */
+export interface WaterCredit {
+  /** Net depth credited, mm. */
+  mm: number;
+  /** The records credited. */
+  ids: string[];
+}
+
+/** Recorded irrigations per field (`farm/field`), de-duplicated by id, oldest end first. */
+export interface AppliedWaterLedger {
+  add(key: string, items: Iterable<AppliedWater>): void;
+  get(key: string): readonly AppliedWater[];
+}
+
+export function createAppliedWaterLedger(options: Partial<AppliedWaterOptions> = {}): AppliedWaterLedger {
+  const keepMs = options.keepMs ?? DEFAULT_APPLIED_WATER_OPTIONS.keepMs;
+  const byField = new Map<string, AppliedWater[]>();
+  return {
+    add(key, items) {
+      const list = byField.get(key) ?? [];
+      for (const item of items) if (!list.some((x) => x.id === item.id)) list.push(item);
+      list.sort((a, b) => a.endTs - b.endTs);
+      const newest = list.at(-1)?.endTs ?? 0;
+      byField.set(key, list.filter((x) => x.endTs >= newest - keepMs));
+    },
+    get: (key) => byField.get(key) ?? [],
+  };
+}
+
+/**
+ * The water of `records` the probe cannot show yet at `now`, given its newest soil moisture
+ * reading at `lastSoilTs`. Records that start after `now` do not exist yet (replay).
+ */
+export function unseenWater(records: readonly AppliedWater[], lastSoilTs: number, now: number, options: Pick<AppliedWaterOptions, 'probeSettleMs'> = DEFAULT_APPLIED_WATER_OPTIONS): WaterCredit {
+  let mm = 0;
+  const ids: string[] = [];
+  for (const r of records) {
+    if (r.startTs > now || lastSoilTs >= r.endTs + options.probeSettleMs) continue;
+    const fraction = r.endTs <= now ? 1 : (now - r.startTs) / Math.max(1, r.endTs - r.startTs);
+    if (fraction <= 0) continue;
+    mm += r.depthMm * fraction;
+    ids.push(r.id);
+  }
+  return { mm: Math.round(mm * 100) / 100, ids };
+}
+
+/**
+ * A prediction with `mm` of water added to the root zone now: depletion now and ahead lower by
+ * it (never below field capacity), advice and threshold crossing recomputed the model's way.
+ */
+export function creditPrediction(p: IrrigationPrediction, mm: number, localHour?: number): IrrigationPrediction {
+  // Water beyond field capacity drains below the roots (FAO-56 deep percolation): it refills, no more.
+  const refill = Math.min(mm, p.depletionNowMm);
+  if (!(refill > 0)) return p;
+  const less = (x: number) => Math.max(0, x - refill);
+  const now = less(p.depletionNowMm);
+  const d24 = less(p.depletion24hMm);
+  const d48 = less(p.depletion48hMm);
+  const irrigate = d24 >= p.rawMm;
+  return {
+    ...p,
+    depletionNowMm: now,
+    depletion24hMm: d24,
+    depletion48hMm: d48,
+    irrigate,
+    irrigationDepthMm: irrigate ? d24 : 0,
+    hoursToRaw: hoursToThreshold(now, d24, d48, p.rawMm, localHour),
+  };
+}
