@@ -3,8 +3,9 @@
  * dispatcher), in headless Chromium: log in with the admin token through the form, see the fields
  * with their advice, water balance and chart, the fleet with its silent device, the subscriptions
  * and the pipeline, with no console error and no failed request; and on a phone's width too. Also
- * the login's refusals, the cookie's attributes, logout, and the JSON API's 401. The desktop
- * picture is saved to docs/images/status-page.png (the README shows it).
+ * the login's refusals, the cookie's attributes, logout, and the JSON API's 401. Then the demo farm
+ * (services/demo) on the page: its picture is saved to docs/images/status-page.png (the README
+ * shows it).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ import { silentLogger } from '../../services/shared/logger.js';
 import { createDatabase } from '../helpers/ingest-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { startReceiver, type Receiver } from '../integration/dispatcher/helpers.js';
+import { DEMO_FARM } from '../../services/demo/farm.js';
+import { seedDemoFarm, type SeededFarm } from '../../services/demo/seed.js';
 
 const HOUR = 3_600_000;
 const ADMIN_TOKEN = 'status-page-admin-token-0123';
@@ -36,7 +39,7 @@ interface Snapshot {
   fields: { farm: string; field: string; configured: boolean; advice: { valid_until: string } | null; water: { depletion_mm: number; raw_mm: number; taw_mm: number } | null; history: unknown[] }[];
   fleet: { devices: { id: string; silent: boolean; battery_v: number | null; rssi_dbm: number | null; last_seen: string | null }[] };
   subscriptions: { health: string; last_delivery: { status: string } | null }[];
-  pipeline: { spool: { consumers: { name: string }[] } | null; influxdb_writer: { healthy: boolean } | null; predictor: { model: { sha256: string } | null } };
+  pipeline: { spool: { consumers: { name: string }[] } | null; influxdb_writer: { healthy: boolean; last_write_at: string | null } | null; predictor: { model: { sha256: string } | null } };
   problems: unknown[];
 }
 
@@ -66,6 +69,41 @@ function history(hourNow: number): string[] {
   return lines;
 }
 
+/** The settings of a `fieldhook start` on loopback with free ports, InfluxDB of the test harness. */
+function pipelineConfig(dir: string, influxUrl: string, database: string, extra: Record<string, string> = {}) {
+  const env = {
+    DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
+    INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent', ...extra,
+  };
+  return loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+}
+
+async function snapshotOf(baseUrl: string): Promise<Snapshot> {
+  const res = await fetch(`${baseUrl}/ui/api/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Snapshot;
+}
+
+/** A page that records console errors, failed requests and error responses. */
+async function watch(browser: Browser, viewport: { width: number; height: number }, isMobile = false) {
+  const context = await browser.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: isMobile ? 2 : 1 });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => (m.type() === 'error' ? errors.push(`console: ${m.text()}`) : undefined));
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => errors.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => (r.status() >= 400 ? errors.push(`${r.status()}: ${r.url()}`) : undefined));
+  return { page, errors, close: () => context.close() };
+}
+
+/** Open `/`, which leads to the login form, and log in with `token`. */
+async function logInAt(page: Page, baseUrl: string, token: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.waitForURL('**/ui/login');
+  await page.fill('#token', token);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+}
+
 describe('the status page of a running fieldhook, in headless Chromium', () => {
   const influxUrl = inject('influxUrl');
   const database = `status_page_${process.pid}`;
@@ -74,13 +112,14 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
   let receiver: Receiver;
   let pipeline: RunningFieldhook | undefined;
   let browser: Browser | undefined;
+  const secrets = new Map<string, string>();
 
   beforeAll(async () => {
     await createDatabase(influxUrl, database);
     receiver = await startReceiver();
     const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     for (const [id, field] of [['north-1', 'north'], ['south-1', 'south'], ['east-1', 'east'], ['old-logger', 'south'], ['spare-node', 'north']] as const) {
-      await devices.add({ id, farm: FARM, field, kind: 'device' });
+      secrets.set(id, (await devices.add({ id, farm: FARM, field, kind: 'device' })).secret);
     }
     devices.close();
     const db = openPredictorDb(join(dir, 'predictor.db'));
@@ -104,15 +143,18 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     const write = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, { method: 'POST', body: history(hourNow).join('\n') });
     expect(write.status).toBe(204);
 
-    const env = {
-      DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
-    };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
-    pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
+    pipeline = await startFieldhook(pipelineConfig(dir, influxUrl, database), silentLogger(), { handleSignals: false });
+    // This hour's reading of east-1 arrives over HTTP: through the spool and the InfluxDB writer.
+    const post = await fetch(`${pipeline.url}/v1/readings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.get('east-1')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ device: 'east-1', id: 'now', ts: new Date().toISOString(), values: { soil_moisture: 0.268, battery_voltage: 3.3, rssi: -112 } }),
+    });
+    expect(post.status).toBe(202);
     // The advice is delivered, and its evaluation is in InfluxDB for the water balance.
     await eventually(() => receiver.received.length >= 1, { timeoutMs: 20_000, what: 'the advice delivered' });
     await eventually(async () => (await snapshot()).fields.find((f) => f.field === 'north')?.water, { timeoutMs: 20_000, what: 'north water balance' });
+    await eventually(async () => (await snapshot()).fleet.devices.find((d) => d.id === 'east-1')?.rssi_dbm === -112, { what: "east-1's reading in InfluxDB" });
     browser = await chromium.launch(CHROMIUM);
   }, 120_000);
 
@@ -123,30 +165,9 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function snapshot(): Promise<Snapshot> {
-    const res = await fetch(`${pipeline!.url}/ui/api/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-    expect(res.status).toBe(200);
-    return (await res.json()) as Snapshot;
-  }
-
-  /** A page that records console errors, failed requests and error responses. */
-  async function watchedPage(viewport: { width: number; height: number }, isMobile = false) {
-    const context = await browser!.newContext({ viewport, isMobile, hasTouch: isMobile, deviceScaleFactor: isMobile ? 2 : 1 });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => (m.type() === 'error' ? errors.push(`console: ${m.text()}`) : undefined));
-    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => errors.push(`failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on('response', (r) => (r.status() >= 400 ? errors.push(`${r.status()}: ${r.url()}`) : undefined));
-    return { page, errors, close: () => context.close() };
-  }
-
-  async function logIn(page: Page, token: string): Promise<void> {
-    await page.goto(`${pipeline!.url}/`);
-    await page.waitForURL('**/ui/login');
-    await page.fill('#token', token);
-    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  }
+  const snapshot = () => snapshotOf(pipeline!.url);
+  const watchedPage = (viewport: { width: number; height: number }, isMobile = false) => watch(browser!, viewport, isMobile);
+  const logIn = (page: Page, token: string) => logInAt(page, pipeline!.url, token);
 
   it('sends / to the login form, and after logging in shows the fields, their advice, the fleet, the subscriptions and the pipeline', async () => {
     const { page, errors, close } = await watchedPage({ width: 1280, height: 900 });
@@ -176,19 +197,17 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
       expect(await row('spare-node').textContent()).toMatch(/never.*silent/);
       expect(await row('north-1').locator('.badge').textContent()).toBe('reporting');
       expect(await row('north-1').textContent()).toMatch(/3\.52 V.*-97 dBm/);
+      expect(await row('east-1').textContent()).toMatch(/just now.*3\.30 V.*-112 dBm/);
 
       const subs = page.locator('#subscriptions');
       expect(await subs.locator('tr', { hasText: 'farm office' }).textContent()).toMatch(/healthy.*irrigation\.recommended · succeeded \(204\)/);
       expect(await subs.locator('tr', { hasText: 'agronomist (paused)' }).textContent()).toMatch(/irrigation\.recommended\s*disabled\s*1 \(oldest [^)]+\)\s*none yet/);
 
       const pipelineText = await page.locator('#pipeline').textContent();
-      expect(pipelineText).toMatch(/InfluxDB writer\s*writing/);
+      expect(pipelineText).toMatch(/InfluxDB writer\s*writing last write (just now|\d+ min ago)/);
       expect(pipelineText).toMatch(/Model\s*fieldhook-irrigation/);
       expect(pipelineText).toMatch(/influx.*bus|bus.*influx/);
       expect(await page.locator('#banner').isHidden()).toBe(true);
-
-      mkdirSync(dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(errors).toEqual([]);
     } finally {
       await close();
@@ -282,6 +301,73 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     expect(login.statusCode).toBe(303);
     expect(login.headers['set-cookie']).toMatch(/^fieldhook_session=[A-Za-z0-9_-]{43}; Path=\/ui; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/);
   });
+});
+
+describe("the demo farm on the status page (the README's picture)", () => {
+  const influxUrl = inject('influxUrl');
+  const database = `status_page_demo_${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'fh-status-demo-'));
+  let receiver: Receiver;
+  let pipeline: RunningFieldhook | undefined;
+  let farm: SeededFarm | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, database);
+    // New fields are picked up at the next scheduled round: a short one keeps the test short.
+    pipeline = await startFieldhook(pipelineConfig(dir, influxUrl, database, { PREDICT_INTERVAL_MS: '1000' }), silentLogger(), { handleSignals: false });
+    receiver = await startReceiver();
+    const res = await fetch(`${pipeline.url}/v1/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url, events: ['irrigation.*'], farms: [DEMO_FARM], description: 'farm office' }),
+    });
+    expect(res.status).toBe(201);
+    farm = await seedDemoFarm({ dataDir: dir, httpUrl: pipeline.url });
+    // Every field evaluated (a water balance each), and the thirsty ones' advice delivered.
+    await eventually(
+      async () => {
+        const s = await snapshotOf(pipeline!.url);
+        return s.fields.every((f) => f.water) && s.fields.some((f) => f.advice) && s.subscriptions[0]?.last_delivery?.status === 'succeeded';
+      },
+      { timeoutMs: 90_000, what: 'every demo field evaluated and an advice delivered' },
+    );
+    browser = await chromium.launch(CHROMIUM);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await farm?.fleet.stop();
+    await pipeline?.stop();
+    await receiver?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("shows every demo field with its crop, water balance and chart, every device, and the advice; saves the picture", async () => {
+    const { page, errors, close } = await watch(browser!, { width: 1280, height: 900 });
+    try {
+      await logInAt(page, pipeline!.url, ADMIN_TOKEN);
+      await page.locator('#fields .card').first().waitFor();
+      const s = await snapshotOf(pipeline!.url);
+      for (const f of farm!.fields) {
+        const card = page.locator(`[data-field="${DEMO_FARM}/${f.field}"]`);
+        expect(await card.locator('.badge.crop').textContent()).toBe(f.spec.crop);
+        expect(await card.locator('svg.bar').count()).toBe(1);
+        expect(await card.locator('svg.chart path.moisture').count()).toBe(1);
+        expect(await page.locator('#fleet tr', { hasText: f.device }).locator('.badge').textContent()).toBe('reporting');
+      }
+      const advised = s.fields.filter((f) => f.advice).map((f) => f.field);
+      for (const field of advised) expect(await page.locator(`[data-field="${DEMO_FARM}/${field}"] .advice.active`).count()).toBe(1);
+      expect(await page.locator('.advice.active').count()).toBe(advised.length);
+      expect(await page.locator('#subscriptions').textContent()).toMatch(/farm office.*healthy.*succeeded \(204\)/);
+
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
 });
 
 /** Parts with nothing to report, for the app-only checks. */

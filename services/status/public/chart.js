@@ -67,7 +67,7 @@ export function soilChart(history, soil, endMs, spanMs = 72 * HOUR_MS) {
   for (const v of [lo, (lo + hi) / 2, hi]) {
     chart.append(svg('text', { class: 'axis', x: pad.l - 3, y: y(v) + 3, 'text-anchor': 'end' }, v.toFixed(2)));
   }
-  chart.append(svg('text', { class: 'axis', x: W - pad.r + 3, y: yRain(rainMax) + 3 }, `${fmt(rainMax)}mm`));
+  chart.append(svg('text', { class: 'axis', x: W - pad.r + 3, y: yRain(rainMax) + 3 }, `${fmt(rainMax)} mm`));
 
   for (const p of points) {
     if (!p.rain) continue;
