@@ -35,7 +35,7 @@ export interface ParseLimits {
 
 export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxLines: 5_000, maxLineLength: 64 * 1024 };
 
-class LineError extends Error {}
+class LineSyntaxError extends Error {}
 
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+i$/;
@@ -65,43 +65,43 @@ function readToken(text: string, start: number, stops: string, escapable: string
 function parseFieldValue(raw: string, key: string): FieldValue {
   if (INTEGER.test(raw)) {
     const value = Number(raw.slice(0, -1));
-    if (!Number.isSafeInteger(value)) throw new LineError(`field ${key}: integer out of range`);
+    if (!Number.isSafeInteger(value)) throw new LineSyntaxError(`field ${key}: integer out of range`);
     return { type: 'integer', value };
   }
   if (UNSIGNED.test(raw)) {
     const value = Number(raw.slice(0, -1));
-    if (!Number.isSafeInteger(value)) throw new LineError(`field ${key}: unsigned integer out of range`);
+    if (!Number.isSafeInteger(value)) throw new LineSyntaxError(`field ${key}: unsigned integer out of range`);
     return { type: 'unsigned', value };
   }
   if (TRUE.has(raw)) return { type: 'boolean', value: true };
   if (FALSE.has(raw)) return { type: 'boolean', value: false };
   if (FLOAT.test(raw)) {
     const value = Number(raw);
-    if (!Number.isFinite(value)) throw new LineError(`field ${key}: number out of range`);
+    if (!Number.isFinite(value)) throw new LineSyntaxError(`field ${key}: number out of range`);
     return { type: 'float', value };
   }
-  throw new LineError(`field ${key}: invalid value ${JSON.stringify(raw.slice(0, 40))}`);
+  throw new LineSyntaxError(`field ${key}: invalid value ${JSON.stringify(raw.slice(0, 40))}`);
 }
 
 function parseLine(text: string, lineNumber: number): ParsedLine {
   const measurement = readToken(text, 0, ', ');
-  if (measurement.value === '') throw new LineError('missing measurement');
+  if (measurement.value === '') throw new LineSyntaxError('missing measurement');
   let i = measurement.end;
   const tags = new Map<string, string>();
   while (text[i] === ',') {
     const key = readToken(text, i + 1, ',= ');
-    if (key.value === '' || text[key.end] !== '=') throw new LineError('invalid tag: expected key=value');
+    if (key.value === '' || text[key.end] !== '=') throw new LineSyntaxError('invalid tag: expected key=value');
     const value = readToken(text, key.end + 1, ', ', ',= ');
-    if (value.value === '') throw new LineError(`tag ${key.value}: missing value`);
+    if (value.value === '') throw new LineSyntaxError(`tag ${key.value}: missing value`);
     tags.set(key.value, value.value);
     i = value.end;
   }
-  if (text[i] !== ' ') throw new LineError('missing fields');
+  if (text[i] !== ' ') throw new LineSyntaxError('missing fields');
   while (text[i] === ' ') i += 1;
   const fields = new Map<string, FieldValue>();
   for (;;) {
     const key = readToken(text, i, ',= ');
-    if (key.value === '' || text[key.end] !== '=') throw new LineError('invalid field: expected key=value');
+    if (key.value === '' || text[key.end] !== '=') throw new LineSyntaxError('invalid field: expected key=value');
     i = key.end + 1;
     if (text[i] === '"') {
       let value = '';
@@ -122,11 +122,11 @@ function parseLine(text: string, lineNumber: number): ParsedLine {
         value += c;
         i += 1;
       }
-      if (!closed) throw new LineError(`field ${key.value}: unterminated string`);
+      if (!closed) throw new LineSyntaxError(`field ${key.value}: unterminated string`);
       fields.set(key.value, { type: 'string', value });
     } else {
       const raw = readToken(text, i, ', ');
-      if (raw.value === '') throw new LineError(`field ${key.value}: missing value`);
+      if (raw.value === '') throw new LineSyntaxError(`field ${key.value}: missing value`);
       fields.set(key.value, parseFieldValue(raw.value, key.value));
       i = raw.end;
     }
@@ -137,16 +137,31 @@ function parseLine(text: string, lineNumber: number): ParsedLine {
     break;
   }
   if (i >= text.length) return { lineNumber, measurement: measurement.value, tags, fields };
-  if (text[i] !== ' ') throw new LineError('invalid field set');
+  if (text[i] !== ' ') throw new LineSyntaxError('invalid field set');
   const rest = text.slice(i).trim();
   if (rest === '') return { lineNumber, measurement: measurement.value, tags, fields };
-  if (!TIMESTAMP.test(rest)) throw new LineError(`invalid timestamp ${JSON.stringify(rest.slice(0, 40))}`);
+  if (!TIMESTAMP.test(rest)) throw new LineSyntaxError(`invalid timestamp ${JSON.stringify(rest.slice(0, 40))}`);
   return { lineNumber, measurement: measurement.value, tags, fields, timestamp: BigInt(rest) };
 }
 
-/** Every point of a body, or the first bad line. Blank lines and `#` comments are skipped. */
-export function parseLineProtocol(body: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
+/** A line that could not be read: its 1-based number and why. */
+export interface LineError {
+  lineNumber: number;
+  message: string;
+}
+
+/**
+ * Every line of a body read on its own: the points, and each bad line with its reason (InfluxDB
+ * writes the good points of a body and reports the bad ones; the caller decides). A body with
+ * more than `maxLines` points is refused whole (`tooMany`): it is too large, not partly bad.
+ * Blank lines and `#` comments are skipped.
+ */
+export function readLineProtocol(
+  body: string,
+  limits: ParseLimits = DEFAULT_PARSE_LIMITS,
+): { lines: ParsedLine[]; errors: LineError[]; tooMany?: LineError } {
   const lines: ParsedLine[] = [];
+  const errors: LineError[] = [];
   let start = 0;
   let lineNumber = 0;
   while (start <= body.length) {
@@ -158,13 +173,25 @@ export function parseLineProtocol(body: string, limits: ParseLimits = DEFAULT_PA
     if (text.endsWith('\r')) text = text.slice(0, -1);
     const trimmed = text.trimStart();
     if (trimmed === '' || trimmed.startsWith('#')) continue;
-    if (text.length > limits.maxLineLength) return { ok: false, lineNumber, message: `line longer than ${limits.maxLineLength} characters` };
-    if (lines.length >= limits.maxLines) return { ok: false, lineNumber, message: `more than ${limits.maxLines} points in one request` };
+    if (lines.length + errors.length >= limits.maxLines) {
+      return { lines, errors, tooMany: { lineNumber, message: `more than ${limits.maxLines} points in one request` } };
+    }
+    if (text.length > limits.maxLineLength) {
+      errors.push({ lineNumber, message: `line longer than ${limits.maxLineLength} characters` });
+      continue;
+    }
     try {
       lines.push(parseLine(trimmed, lineNumber));
     } catch (err) {
-      return { ok: false, lineNumber, message: err instanceof LineError ? err.message : 'unreadable line' };
+      errors.push({ lineNumber, message: err instanceof LineSyntaxError ? err.message : 'unreadable line' });
     }
   }
-  return { ok: true, lines };
+  return { lines, errors };
+}
+
+/** Every point of a body, or the first bad line (or the point past `maxLines`). */
+export function parseLineProtocol(body: string, limits: ParseLimits = DEFAULT_PARSE_LIMITS): ParseResult {
+  const { lines, errors, tooMany } = readLineProtocol(body, limits);
+  const first = [...errors, ...(tooMany ? [tooMany] : [])][0];
+  return first ? { ok: false, lineNumber: first.lineNumber, message: first.message } : { ok: true, lines };
 }

@@ -1,8 +1,10 @@
 import { gunzipSync } from 'node:zlib';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { parseLineProtocol, type ParsedLine } from '../adapters/line-protocol-parser.js';
+import { readLineProtocol, type FieldValue, type ParsedLine } from '../adapters/line-protocol-parser.js';
 import type { Authenticator } from '../auth.js';
 import type { IngestService } from '../ingest.js';
+import type { ProfileSet } from '../profiles/load.js';
+import { applyProfile, type Profile } from '../profiles/profile.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { isFieldhookError } from '../../shared/errors.js';
 import type { RouteDocumentation } from '../../shared/openapi.js';
@@ -19,7 +21,20 @@ export interface LineProtocolRoutesOptions {
   rateLimited: boolean;
   /** The quantities fields map onto: canonical and those the configuration declares. */
   quantities: QuantityTable;
+  /** Device profiles: a device's own (registry), else {@link DEFAULT_LINE_PROTOCOL_PROFILE}; none: canonical names only. */
+  profiles?: ProfileSet;
+  /** The profile a device names in the registry. */
+  deviceProfileOf?: (device: string) => Promise<string | undefined>;
 }
+
+/**
+ * The shipped profile (profiles/line-protocol.json) that reads common Telegraf and gateway field
+ * names (`temperature`, `humidity`, `rain`, …) for a device that names no profile of its own.
+ */
+export const DEFAULT_LINE_PROTOCOL_PROFILE = 'line-protocol';
+
+/** Refused lines quoted in a partial-write answer; the rest are counted. */
+const MAX_LINES_QUOTED = 5;
 
 const TEXT_PLAIN = 'text/plain';
 
@@ -29,6 +44,7 @@ const V2_PRECISIONS = ['ns', 'us', 'ms', 's'];
 const V1_PRECISIONS = ['n', 'ns', 'u', 'us', 'ms', 's'];
 
 const TOKEN = /^(?:Token|Bearer)\s+(\S+)$/i;
+const BASIC = /^Basic\s+([A-Za-z0-9+/=]+)$/i;
 
 /** InfluxDB's error codes by HTTP status: its clients (Telegraf, influxdb-client) read `code` and `message`. */
 const INFLUX_CODES: Readonly<Record<number, string>> = {
@@ -42,15 +58,23 @@ const INFLUX_CODES: Readonly<Record<number, string>> = {
   503: 'unavailable',
 };
 
-/** The body of an InfluxDB error, as `/api/v2/write` and `/write` answer it. */
+/** The body of an InfluxDB 2.x error, as `/api/v2/write` answers it. */
 export const INFLUX_ERROR_SCHEMA = {
   type: 'object',
   required: ['code', 'message'],
-  description: 'An InfluxDB-shaped error (not problem+json): these routes answer as InfluxDB does, for its clients.',
+  description: 'An InfluxDB 2.x-shaped error (not problem+json): this route answers as InfluxDB does, for its clients.',
   properties: {
     code: { type: 'string', enum: [...new Set([...Object.values(INFLUX_CODES), 'internal error'])] },
     message: { type: 'string' },
   },
+} as const;
+
+/** The body of an InfluxDB 1.x error, as `/write` answers it (Telegraf's `outputs.influxdb` reads `error`). */
+export const INFLUX_V1_ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error'],
+  description: 'An InfluxDB 1.x-shaped error (not problem+json): this route answers as InfluxDB 1.x does, for its clients.',
+  properties: { error: { type: 'string' } },
 } as const;
 
 function influxError(statusCode: number, message: string) {
@@ -60,7 +84,10 @@ function influxError(statusCode: number, message: string) {
   return error;
 }
 
-/** Errors of these routes in InfluxDB's shape: `{code, message}` with the status of the fieldhook error. */
+/**
+ * Errors of these routes in InfluxDB's shape, with the status of the fieldhook error: 2.x
+ * `{code, message}` on `/api/v2/write`, 1.x `{error}` and the `X-Influxdb-Error` header on `/write`.
+ */
 function influxErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const status = isFieldhookError(err) ? err.statusCode : typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
   if (status >= 500 && status !== 503) request.log.error({ err }, 'line protocol write failed');
@@ -68,13 +95,29 @@ function influxErrorHandler(err: FastifyError, request: FastifyRequest, reply: F
   const retryAfterS = isFieldhookError(err) ? err.details?.retryAfterS : undefined;
   if (typeof retryAfterS === 'number') void reply.header('retry-after', String(retryAfterS));
   const message = status >= 500 && status !== 503 ? 'internal error' : err.message;
-  void reply.code(status).type('application/json; charset=utf-8').send({ code: INFLUX_CODES[status] ?? 'internal error', message });
+  void reply.code(status).type('application/json; charset=utf-8');
+  if (request.routeOptions.url === '/write') {
+    // A header holds no line break; the message may quote several lines.
+    void reply.header('x-influxdb-error', message.replace(/[\r\n]+/g, ' ').slice(0, 1_000)).send({ error: message });
+  } else {
+    void reply.send({ code: INFLUX_CODES[status] ?? 'internal error', message });
+  }
 }
 
-/** The secret a write presents: `Authorization: Token|Bearer <secret>`, or (v1) the `p` query parameter. */
+/**
+ * The secret a write presents: `Authorization: Token|Bearer <secret>`, or (v1) Basic with the
+ * secret as the password (Telegraf's `outputs.influxdb` `password`), or the `p` query parameter.
+ */
 function presentedSecret(request: FastifyRequest, v1: boolean): string {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
+    const basic = v1 ? BASIC.exec(authorization)?.[1] : undefined;
+    if (basic !== undefined) {
+      const decoded = Buffer.from(basic, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0 || colon === decoded.length - 1) throw Errors.authMalformed('Send Basic <user:secret> with the secret as the password');
+      return decoded.slice(colon + 1);
+    }
     const secret = TOKEN.exec(authorization)?.[1];
     if (secret === undefined) throw Errors.authMalformed('Send Authorization: Token <secret>');
     return secret;
@@ -97,23 +140,59 @@ function epochMs(line: ParsedLine, nsPerUnit: bigint, now: number): number {
   return Number((line.timestamp * nsPerUnit) / 1_000_000n);
 }
 
-/** A parsed line as a native reading, or why it cannot be one. */
+/** How a line's fields become quantities: a profile, and whether it is the device's own (it then wins over canonical names). */
+export interface LineMapping {
+  profile?: Profile;
+  /** The device names this profile: the fields it knows are its to read. Otherwise canonical names come first. */
+  ownProfile: boolean;
+}
+
+/**
+ * A parsed line as a native reading, or why it cannot be one. Each field is, in order: read by
+ * the device's own profile when it knows the field; a quantity by name (canonical or declared,
+ * or `<measurement>_<field>`); read by the default profile when it knows the field. Anything
+ * else refuses the line, as does a value the profile cannot map: a line is stored whole or not
+ * at all.
+ */
 export function lineToReading(
   line: ParsedLine,
   credential: { id: string; kind: string },
   nsPerUnit: bigint,
   now: number,
   quantities: QuantityTable,
+  mapping: LineMapping = { ownProfile: false },
 ): { item: { device: string; ts: number; values: Record<string, number> } } | { refused: string } {
   const device = line.tags.get('device') ?? (credential.kind === 'gateway' ? undefined : credential.id);
   if (device === undefined) return { refused: 'a gateway names the device in the `device` tag' };
+  const { profile } = mapping;
   const values: Record<string, number> = {};
+  const forProfile: [string, FieldValue][] = [];
   for (const [name, field] of line.fields) {
+    if (profile && mapping.ownProfile && profile.known.has(name)) {
+      forProfile.push([name, field]);
+      continue;
+    }
     const quantity = quantityOf(quantities, line.measurement, name);
-    if (quantity === undefined) return { refused: `field ${name} is not a known quantity (nor is ${line.measurement}_${name})` };
+    if (quantity === undefined) {
+      if (profile?.known.has(name)) {
+        forProfile.push([name, field]);
+        continue;
+      }
+      return { refused: `field ${name} is not a known quantity (nor is ${line.measurement}_${name})${profile ? `, nor read by profile ${profile.name}` : ''}` };
+    }
     if (field.type === 'string' || field.type === 'boolean') return { refused: `field ${name}: ${field.type} values are not readings` };
     values[quantity] = field.value;
   }
+  if (profile && forProfile.length > 0) {
+    const result = applyProfile(profile, Object.fromEntries(forProfile.map(([name, field]) => [name, field.value])));
+    const refusal = result.refused[0];
+    if (refusal) return { refused: `field ${refusal.message} (profile ${profile.name})` };
+    for (const [quantity, value] of Object.entries(result.values)) {
+      if (Object.hasOwn(values, quantity)) return { refused: `two fields give ${quantity}` };
+      values[quantity] = value;
+    }
+  }
+  if (Object.keys(values).length === 0) return { refused: 'no field is a reading' };
   return { item: { device, ts: epochMs(line, nsPerUnit, now), values } };
 }
 
@@ -134,10 +213,9 @@ const BODY_DOC = {
   },
 };
 
-const influxError401 = { description: 'No, a malformed or an unknown credential (`code: unauthorized`).', content: { 'application/json': { schema: INFLUX_ERROR_SCHEMA } } };
-
-function writeDocs(querystring: Record<string, unknown>): { openapi: RouteDocumentation } {
-  const json = { 'application/json': { schema: INFLUX_ERROR_SCHEMA } };
+function writeDocs(querystring: Record<string, unknown>, v1: boolean): { openapi: RouteDocumentation } {
+  const json = { 'application/json': { schema: v1 ? INFLUX_V1_ERROR_SCHEMA : INFLUX_ERROR_SCHEMA } };
+  const influxError401 = { description: 'No, a malformed or an unknown credential (`code: unauthorized`).', content: json };
   return {
     openapi: {
       body: BODY_DOC,
@@ -145,7 +223,11 @@ function writeDocs(querystring: Record<string, unknown>): { openapi: RouteDocume
       querystring,
       responses: {
         204: { description: 'Every point is on disk (spool committed).' },
-        400: { description: 'A line cannot be read or mapped, or a point was refused: `{code: invalid, message: "…line N: …"}`.', content: json },
+        400: {
+          description:
+            'Some lines cannot be read or mapped, or some points were refused: the others are stored and the message starts `partial write:` and names the refused lines; when no point was stored it names the first bad line (`unable to parse points: line N: …`).',
+          content: json,
+        },
         401: influxError401,
         403: { description: 'The device is disabled, or not the credential’s to write (`code: forbidden`).', content: json },
         413: { description: 'The body, inflated, is larger than the limit, or has too many points (`code: request too large`).', content: json },
@@ -163,6 +245,28 @@ function writeDocs(querystring: Record<string, unknown>): { openapi: RouteDocume
  */
 export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> = async (app: FastifyInstance, opts) => {
   const { ingest, auth } = opts;
+  const defaultProfile = opts.profiles?.byName(DEFAULT_LINE_PROTOCOL_PROFILE);
+
+  /**
+   * The mapping of each line of one request: the profile its device names in the registry (looked
+   * up once per device and request), else the default profile. A name no longer loaded falls back
+   * to the default, as uplinks do.
+   */
+  const mappingsFor = (credential: { id: string; kind: string }) => {
+    const byDevice = new Map<string, Promise<LineMapping>>();
+    const lookUp = async (device: string): Promise<LineMapping> => {
+      const named = opts.profiles && opts.deviceProfileOf ? await opts.deviceProfileOf(device) : undefined;
+      const own = named !== undefined ? opts.profiles?.byName(named) : undefined;
+      if (own) return { profile: own, ownProfile: true };
+      return defaultProfile ? { profile: defaultProfile, ownProfile: false } : { ownProfile: false };
+    };
+    return (line: ParsedLine): Promise<LineMapping> => {
+      const device = line.tags.get('device') ?? credential.id;
+      let mapping = byDevice.get(device);
+      if (!mapping) byDevice.set(device, (mapping = lookUp(device)));
+      return mapping;
+    };
+  };
   app.removeAllContentTypeParsers();
   // text/plain, and a body without a content type (some clients send none).
   app.addContentTypeParser([TEXT_PLAIN, '*'], { parseAs: 'buffer', bodyLimit: opts.bodyLimitBytes }, (_request, body, done) => done(null, body));
@@ -200,7 +304,7 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
         },
         bodyLimit: opts.bodyLimitBytes,
         errorHandler: influxErrorHandler,
-        config: { ...(opts.rateLimited ? { rateLimit: {} } : {}), ...writeDocs(querystring) },
+        config: { ...(opts.rateLimited ? { rateLimit: {} } : {}), ...writeDocs(querystring, v1) },
         onRequest: async (request: FastifyRequest) => {
           ingest.assertCapacity();
           request.credential = await auth.bearer(presentedSecret(request, v1));
@@ -228,29 +332,40 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
         } else if (encoding !== 'identity') {
           throw influxError(415, `content-encoding ${encoding} is not supported (gzip is)`);
         }
-        const parsed = parseLineProtocol(body.toString('utf8'), { maxLines: opts.maxBatchItems, maxLineLength: opts.bodyLimitBytes });
-        if (!parsed.ok) {
-          const tooMany = parsed.message.startsWith('more than');
-          throw influxError(tooMany ? 413 : 400, `unable to parse points: line ${parsed.lineNumber}: ${parsed.message}`);
-        }
-        if (parsed.lines.length === 0) throw influxError(400, 'no points in the body');
+        const parsed = readLineProtocol(body.toString('utf8'), { maxLines: opts.maxBatchItems, maxLineLength: opts.bodyLimitBytes });
+        if (parsed.tooMany) throw influxError(413, `unable to parse points: line ${parsed.tooMany.lineNumber}: ${parsed.tooMany.message}`);
+        // Every refused line, with its reason: InfluxDB writes the good points of a body and names the bad ones.
+        const dropped: { lineNumber: number; message: string }[] = parsed.errors.map((e) => ({ lineNumber: e.lineNumber, message: `unable to parse: ${e.message}` }));
         const now = Date.now();
         const nsPerUnit = NS_PER_UNIT[precision]!;
-        const items: unknown[] = [];
+        const mappingOf = mappingsFor(request.credential!);
+        const items: { device: string; ts: number; values: Record<string, number> }[] = [];
+        const lineOfItem: number[] = [];
         for (const line of parsed.lines) {
-          const mapped = lineToReading(line, request.credential!, nsPerUnit, now, opts.quantities);
-          if ('refused' in mapped) throw influxError(400, `line ${line.lineNumber}: ${mapped.refused}`);
-          items.push(mapped.item);
+          const mapped = lineToReading(line, request.credential!, nsPerUnit, now, opts.quantities, await mappingOf(line));
+          if ('refused' in mapped) dropped.push({ lineNumber: line.lineNumber, message: mapped.refused });
+          else {
+            items.push(mapped.item);
+            lineOfItem.push(line.lineNumber);
+          }
+        }
+        if (items.length === 0) {
+          if (dropped.length === 0) throw influxError(400, 'no points in the body');
+          const first = dropped.sort((a, b) => a.lineNumber - b.lineNumber)[0]!;
+          throw influxError(400, `${first.message.startsWith('unable to parse') ? 'unable to parse points' : 'no point written'}: line ${first.lineNumber}: ${first.message.replace(/^unable to parse: /, '')}`);
         }
         const outcome = await ingest.ingest({ credential: request.credential!, items, correlationId: request.id, protocol: 'http' });
-        if (outcome.refused.length > 0) {
-          const first = outcome.refused[0]!;
-          const lineNumber = parsed.lines[first.index]?.lineNumber ?? first.index + 1;
+        for (const r of outcome.refused) dropped.push({ lineNumber: lineOfItem[r.index] ?? r.index + 1, message: r.message ?? r.code });
+        if (dropped.length > 0) {
           const written = outcome.accepted + outcome.duplicates;
-          const status = written === 0 && outcome.refused.every((r) => r.code === Errors.authDeviceForbidden.code) ? 403 : 400;
+          const forbidden = written === 0 && parsed.errors.length === 0 && outcome.refused.length === items.length && outcome.refused.every((r) => r.code === Errors.authDeviceForbidden.code);
+          dropped.sort((a, b) => a.lineNumber - b.lineNumber);
+          const quoted = dropped.slice(0, MAX_LINES_QUOTED).map((d) => `line ${d.lineNumber}: ${d.message}`);
+          if (dropped.length > MAX_LINES_QUOTED) quoted.push(`and ${dropped.length - MAX_LINES_QUOTED} more`);
+          request.log.warn({ written, dropped: dropped.length, lines: dropped.slice(0, MAX_LINES_QUOTED) }, 'line protocol write: lines refused');
           throw influxError(
-            status,
-            `${written > 0 ? `partial write: ${written} points written, ${outcome.refused.length} refused; ` : ''}line ${lineNumber}: ${first.message ?? first.code}`,
+            forbidden ? 403 : 400,
+            written > 0 ? `partial write: ${written} points written, ${dropped.length} dropped: ${quoted.join('; ')} dropped=${dropped.length}` : `no point written: ${quoted.join('; ')}`,
           );
         }
         return reply.code(204).send();

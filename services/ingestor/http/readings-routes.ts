@@ -242,6 +242,8 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     maxBatchItems: opts.maxBatchItems,
     rateLimited: opts.rateLimitPerMinute > 0,
     quantities: opts.quantities ?? buildQuantityTable(),
+    ...(opts.profiles ? { profiles: opts.profiles } : {}),
+    ...(opts.deviceProfileOf ? { deviceProfileOf: opts.deviceProfileOf } : {}),
   });
 
   /**

@@ -5,6 +5,7 @@ import { buildHostApp } from '../../../../services/host/http-app.js';
 import type { IngestRequest } from '../../../../services/ingestor/ingest.js';
 import { silentLogger } from '../../../../services/shared/logger.js';
 import { buildQuantityTable } from '../../../../services/shared/quantities.js';
+import { loadProfiles } from '../../../../services/ingestor/profiles/load.js';
 import { SECRETS, readingsComponent } from '../../../helpers/readings-app.js';
 
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -57,12 +58,40 @@ describe('line protocol routes: /api/v2/write and /write', () => {
     expect(res.json()).toMatchObject({ code: 'request too large' });
   });
 
-  it('400 invalid naming the first bad line; nothing ingested', async () => {
-    const res = await write(`reading soil_moisture=0.2 ${NOW_S}\nreading soil_moisture=`);
+  it('as InfluxDB does: the good lines are stored and 400 "partial write" names each bad line', async () => {
+    const res = await write(`reading soil_moisture=0.2 ${NOW_S}\nreading soil_moisture=\ncpu usage_idle=99 ${NOW_S}\nreading soil_moisture=0.3 ${NOW_S + 1}`);
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.json()).toEqual({ code: 'invalid', message: expect.stringContaining('line 2: ') });
+    expect(res.json()).toEqual({
+      code: 'invalid',
+      message: expect.stringMatching(/^partial write: 2 points written, 2 dropped: line 2: unable to parse: field soil_moisture: missing value; line 3: field usage_idle .* dropped=2$/),
+    });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.items).toEqual([
+      { device: 'n-1', ts: NOW_S * 1000, values: { soil_moisture: 0.2 } },
+      { device: 'n-1', ts: (NOW_S + 1) * 1000, values: { soil_moisture: 0.3 } },
+    ]);
+  });
+
+  it('400 naming the first bad line, nothing ingested, when no line is good', async () => {
+    const res = await write(`reading soil_moisture=\ncpu usage_idle=99 ${NOW_S}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ code: 'invalid', message: 'unable to parse points: line 1: field soil_moisture: missing value' });
     expect(requests).toHaveLength(0);
+  });
+
+  it('v1 /write answers errors in the 1.x shape Telegraf reads: {error} and X-Influxdb-Error', async () => {
+    const res = await write(`reading soil_moisture=0.2 ${NOW_S}\ncpu usage_idle=99 ${NOW_S}`, token, '/write?db=x&precision=s');
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: expect.stringMatching(/^partial write: 1 points written, 1 dropped: line 2: field usage_idle/) });
+    expect(res.headers['x-influxdb-error']).toMatch(/^partial write: /);
+  });
+
+  it('v1 /write takes Basic auth with the secret as the password (Telegraf outputs.influxdb username/password)', async () => {
+    const basic = `Basic ${Buffer.from(`telegraf:${SECRETS['n-1']}`).toString('base64')}`;
+    const res = await write(`reading soil_moisture=0.2 ${NOW_S}`, { authorization: basic }, '/write?db=x&precision=s');
+    expect(res.statusCode).toBe(204);
+    expect((await write(`reading soil_moisture=0.2 ${NOW_S}`, { authorization: basic }, '/api/v2/write?precision=s')).statusCode).toBe(401);
   });
 
   it('400 for a field that is no canonical quantity, with its line', async () => {
@@ -105,5 +134,67 @@ describe('line protocol routes: /api/v2/write and /write', () => {
     const res = await write('{}', { ...token, 'content-type': 'application/json' });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toMatchObject({ code: 'unsupported media type' });
+  });
+
+  describe('through device profiles', () => {
+    const profiles = loadProfiles();
+    const withProfiles = async (deviceProfiles: Record<string, string> = {}) => {
+      const built = readingsComponent({ profiles, deviceProfileOf: async (device) => deviceProfiles[device] });
+      const profiled = buildHostApp([built.component], { logger: silentLogger() });
+      await profiled.ready();
+      const send = (payload: string) => profiled.inject({ method: 'POST', url: '/api/v2/write?precision=s', headers: token, payload });
+      return { built, profiled, send };
+    };
+
+    it('a device that names no profile is read by the default: Telegraf openweathermap names, its other fields ignored', async () => {
+      const { built, profiled, send } = await withProfiles();
+      try {
+        const line = `weather,city_id=2643743,forecast=0h temperature=21.5,humidity=64i,pressure=1013,wind_speed=3.2,wind_degrees=250,rain=0.4,cloudiness=75i,condition_description="light rain" ${NOW_S}`;
+        expect((await send(line)).statusCode).toBe(204);
+        expect(built.requests[0]!.items).toEqual([
+          { device: 'n-1', ts: NOW_S * 1000, values: { air_temperature: 21.5, relative_humidity: 64, wind_speed: 3.2, rainfall: 0.4 } },
+        ]);
+      } finally {
+        await profiled.close();
+      }
+    });
+
+    it('canonical names and <measurement>_<field> come before the default profile; its units convert', async () => {
+      const { built, profiled, send } = await withProfiles();
+      try {
+        // `soil temperature` is soil_temperature (not the default's air temperature); `soil moisture` would be soil_moisture in m3/m3.
+        expect((await send(`soil temperature=18.2 ${NOW_S}\nzigbee,sensor=bed-3 moisture=23 ${NOW_S + 1}`)).statusCode).toBe(204);
+        expect(built.requests[0]!.items).toEqual([
+          { device: 'n-1', ts: NOW_S * 1000, values: { soil_temperature: 18.2 } },
+          { device: 'n-1', ts: (NOW_S + 1) * 1000, values: { soil_moisture: 0.23 } },
+        ]);
+        const refused = await send(`weather temperature=21.5,ozone=3 ${NOW_S}`);
+        expect(refused.statusCode).toBe(400);
+        expect(refused.json().message).toMatch(/line 1: field ozone is not a known quantity \(nor is weather_ozone\), nor read by profile line-protocol/);
+      } finally {
+        await profiled.close();
+      }
+    });
+
+    it('a device that names a profile in the registry is read by it first (Milesight EM500-SMTC through Telegraf)', async () => {
+      const { built, profiled, send } = await withProfiles({ 'n-1': 'milesight-em500-smtc' });
+      try {
+        expect((await send(`em500 temperature=20.1,humidity=40.5,conductivity=1200i,battery=92i ${NOW_S}`)).statusCode).toBe(204);
+        expect(built.requests[0]!.items).toEqual([{ device: 'n-1', ts: NOW_S * 1000, values: { soil_temperature: 20.1, soil_moisture: 0.405, soil_ec: 1.2 } }]);
+      } finally {
+        await profiled.close();
+      }
+    });
+
+    it('a value the profile cannot read refuses its line, named', async () => {
+      const { profiled, send } = await withProfiles();
+      try {
+        const res = await send(`weather humidity="wet" ${NOW_S}`);
+        expect(res.statusCode).toBe(400);
+        expect(res.json().message).toMatch(/line 1: field humidity \(relative_humidity\) holds text, not a number \(profile line-protocol\)/);
+      } finally {
+        await profiled.close();
+      }
+    });
   });
 });

@@ -12,9 +12,19 @@ function expectValues(actual: Record<string, unknown>, expected: Record<string, 
 }
 
 describe('shipped device profiles', () => {
-  it('are the five documented, each with vendor examples', () => {
-    expect(profiles.names()).toEqual(['dragino-lht65n', 'dragino-lse01', 'milesight-em500-smtc', 'sensecap-s2105', 'sensecap-s2120']);
-    for (const name of profiles.names()) expect(VENDOR_EXAMPLES[name], name).toBeDefined();
+  it('are the six vendor profiles documented, each with vendor examples, and the line protocol default', () => {
+    expect(profiles.names()).toEqual([
+      'decentlab-dl-trs12',
+      'dragino-lht65n',
+      'dragino-lse01',
+      'line-protocol',
+      'milesight-em500-smtc',
+      'sensecap-s2105',
+      'sensecap-s2120',
+    ]);
+    for (const name of profiles.names().filter((n) => n !== 'line-protocol')) expect(VENDOR_EXAMPLES[name], name).toBeDefined();
+    // The default is for line protocol only: no uplink selects it.
+    expect(profiles.byName('line-protocol')).toMatchObject({ chirpstack: [], ttn: [] });
   });
 
   for (const [name, examples] of Object.entries(VENDOR_EXAMPLES)) {
