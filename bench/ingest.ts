@@ -1,299 +1,501 @@
 /**
- * `npm run bench:ingest`: end-to-end ingest throughput and latency against a real InfluxDB 1.8,
- * next to that InfluxDB's own ceiling measured in the same run. Loopback only, bounded in count
- * and time. Prints a Markdown table.
+ * `npm run bench:ingest`: fieldhook's ingest next to the agents users compare it with, measured in
+ * the same run on the same machine, in interleaved rounds (every contender once per round, so a
+ * noisy neighbour slows all of them alike), medians and ranges:
+ *
+ * - MQTT: the same publisher (BENCH_MQTT_READINGS readings, QoS 1, BENCH_MQTT_CLIENTS devices with
+ *   BENCH_MQTT_INFLIGHT messages in flight each) into a fresh Mosquitto per run (no in-flight or
+ *   queue limit), consumed by fieldhook (shared subscription), Telegraf's `mqtt_consumer`
+ *   (acknowledging after the write) and Node-RED (mqtt in → function → join → influxdb batch); and
+ *   fieldhook's embedded broker, where the devices connect to fieldhook itself.
+ * - HTTP: batches of 100 readings on 16 connections, fieldhook `/v1/readings` against Telegraf's
+ *   `http_listener_v2`.
+ * - CPU seconds per reading of each consumer, of Mosquitto and of InfluxDB, from /proc/<pid>/stat.
+ * - Durability: the consumer is SIGKILLed mid-run and started again; readings acknowledged to the
+ *   devices against readings stored.
+ *
+ * BENCH_BEFORE_DIST=<dir of an older build's dist> adds that build's fieldhook rows ("before").
+ * BENCH_ROUNDS, BENCH_HTTP_READINGS, BENCH_KILL_READINGS, BENCH_ONLY (comma-separated contender
+ * names) shorten a run. Figures are only comparable within one run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { Pool } from 'undici';
 import { startInfluxDB, type RunningInfluxDB } from '../infra/harness/influxdb.js';
-import { startMosquitto } from '../infra/harness/mosquitto.js';
-import { startTelegraf, TELEGRAF_VERSION } from '../infra/harness/telegraf.js';
+import { startMosquitto, type RunningMosquitto } from '../infra/harness/mosquitto.js';
+import { ensureNodeRed, startNodeRed } from '../infra/harness/node-red.js';
+import { startTelegraf, startTelegrafMqtt, TELEGRAF_VERSION } from '../infra/harness/telegraf.js';
 import { freePort, startProcess, waitUntil, type ManagedProcess } from '../infra/harness/process.js';
-import { readingToLine } from '../services/ingestor/line-protocol.js';
 import { exportMosquitto } from '../services/registry/mosquitto-export.js';
 import { createSqliteDeviceRepository } from '../services/registry/sqlite-devices.js';
 import { deviceReadingsTopic } from '../services/shared/bus/topics.js';
-import { rssMb } from './lib/process-stats.js';
 
-const HTTP_READINGS = Number(process.env.BENCH_HTTP_READINGS ?? 200_000);
 const MQTT_READINGS = Number(process.env.BENCH_MQTT_READINGS ?? 40_000);
-const LATENCY_RATE = 500; // requests per second
-const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
-const DEVICES = 50;
+const MQTT_CLIENTS = Number(process.env.BENCH_MQTT_CLIENTS ?? 40);
+const MQTT_INFLIGHT = Number(process.env.BENCH_MQTT_INFLIGHT ?? 100);
+const HTTP_READINGS = Number(process.env.BENCH_HTTP_READINGS ?? 200_000);
+const KILL_READINGS = Number(process.env.BENCH_KILL_READINGS ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const BEFORE_DIST = process.env.BENCH_BEFORE_DIST ? resolve(process.env.BENCH_BEFORE_DIST) : undefined;
+const DEVICES = Math.max(50, MQTT_CLIENTS);
 const BATCH = 100;
 const BASE_TS = Date.now() - 6 * 24 * 3_600_000;
+const CONSUMER_LOGIN = { username: 'ingestor', password: 'bench' };
+const CLK_TCK = 100;
 
-interface Row {
-  what: string;
-  readings: number;
-  seconds: number;
-  note?: string;
-  /** Peak resident memory of the ingestor process during this row. */
-  peakRssMb?: number;
-}
-const rows: Row[] = [];
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function values(i: number) {
   return { soil_moisture: 0.2 + (i % 100) / 1000, soil_temperature: 15 + (i % 10), battery_voltage: 3.7, rssi: -70 };
 }
 
-/** Reading number i of the run: device, id and time are unique per i. */
-function reading(i: number) {
-  return { device: `b-${i % DEVICES}`, id: `r-${i}`, ts: BASE_TS + i, values: values(i) };
+/** Reading number i of a run: its time is unique per i, so a stored point is a stored reading. */
+function reading(i: number, device: number) {
+  return { device: `b-${device}`, id: `r-${i}`, ts: BASE_TS + i, values: values(i) };
 }
 
-/** Points counted by one field: fieldhook writes `rssi`, Telegraf's JSON parser `values_rssi`. */
-async function count(influx: RunningInfluxDB, db: string, field = 'rssi'): Promise<number> {
+/** CPU seconds (user + system, every thread) a process has used; 0 once it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return 0;
+  }
+}
+
+async function times(influx: RunningInfluxDB, db: string, field: string): Promise<number[]> {
+  const res = await fetch(`${influx.url}/query?db=${db}&epoch=ms&q=${encodeURIComponent(`SELECT "${field}" FROM "reading"`)}`);
+  const body = (await res.json()) as { results: { series?: { values: [number, number][] }[] }[] };
+  return (body.results[0]?.series?.[0]?.values ?? []).map((v) => v[0]);
+}
+
+async function count(influx: RunningInfluxDB, db: string, field: string): Promise<number> {
   const body = (await influx.query(`SELECT count("${field}") FROM "reading"`, db)) as { results: { series?: { values: [number, number][] }[] }[] };
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
-async function untilCount(influx: RunningInfluxDB, db: string, n: number, field = 'rssi', timeoutMs = 300_000): Promise<void> {
-  await waitUntil(async () => (await count(influx, db, field)) >= n, timeoutMs, `${n} points in ${db}`);
-}
-
-async function rawCeiling(influx: RunningInfluxDB, n: number): Promise<Row> {
-  await influx.createDatabase('raw');
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = reading(i);
-    lines.push(readingToLine({ device: r.device, farm: 'bench', field: `f-${i % 5}`, id: r.id, ts: r.ts, values: r.values }));
+async function untilCount(influx: RunningInfluxDB, db: string, field: string, n: number, timeoutMs = 600_000): Promise<void> {
+  for (const started = Date.now(); ; ) {
+    if ((await count(influx, db, field)) >= n) return;
+    if (Date.now() - started > timeoutMs) throw new Error(`${n} points in ${db} not reached`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  const batches: string[] = [];
-  for (let i = 0; i < lines.length; i += 5000) batches.push(lines.slice(i, i + 5000).join('\n'));
-  const started = performance.now();
-  let next = 0;
-  // Two writers in parallel: as many as the ingestor's own writer could use on 2 cores.
-  await Promise.all(
-    [0, 1].map(async () => {
-      while (next < batches.length) {
-        const body = batches[next++]!;
-        const res = await fetch(`${influx.url}/api/v2/write?bucket=raw&precision=ms`, { method: 'POST', body });
-        if (res.status !== 204) throw new Error(`raw write ${res.status}`);
-      }
-    }),
-  );
-  await untilCount(influx, 'raw', n);
-  return { what: 'InfluxDB raw ceiling (5,000-line batches, 2 writers)', readings: n, seconds: (performance.now() - started) / 1000 };
 }
 
-async function httpThroughput(url: string, secrets: string[], influx: RunningInfluxDB, db: string, label = 'fieldhook HTTP', field = 'rssi'): Promise<Row> {
-  const pool = new Pool(url, { connections: 16, pipelining: 1 });
-  const requests = HTTP_READINGS / BATCH;
-  const before = await count(influx, db, field);
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < requests) {
-        const b = next++;
-        // One device per batch, as a gateway or a buffered node would send.
-        const device = b % DEVICES;
-        const body = JSON.stringify(Array.from({ length: BATCH }, (_, j) => ({ ...reading(b * BATCH + j), device: `b-${device}` })));
-        for (;;) {
-          const res = await pool.request({
-            path: '/v1/readings',
-            method: 'POST',
-            headers: { authorization: `Bearer ${secrets[device]}`, 'content-type': 'application/json' },
-            body,
-          });
-          await res.body.dump();
-          if (res.statusCode === 202 || res.statusCode === 204) break;
-          if (res.statusCode !== 429 && res.statusCode !== 503) throw new Error(`HTTP ${res.statusCode}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }),
-  );
-  const acked = (performance.now() - started) / 1000;
-  await untilCount(influx, db, before + HTTP_READINGS, field);
-  await pool.close();
-  return { what: `${label}, batches of ${BATCH}`, readings: HTTP_READINGS, seconds: (performance.now() - started) / 1000, note: `all acknowledged after ${acked.toFixed(2)} s` };
-}
-
-async function mqttThroughput(brokerUrl: string, secrets: string[], influx: RunningInfluxDB, db: string, label: string, offset: number): Promise<Row> {
-  const clients: MqttClient[] = [];
-  for (let d = 0; d < 20; d++) {
-    clients.push(await connectAsync(brokerUrl, { username: `b-${d}`, password: secrets[d]!, clientId: `b-${d}/bench-${offset}`, protocolVersion: 4 }));
+/** Until the count has not moved for `quietMs` (what a consumer could store is stored). */
+async function untilSettled(influx: RunningInfluxDB, db: string, field: string, quietMs = 6_000): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const n = await count(influx, db, field);
+    if (n !== last) (last = n), (since = Date.now());
+    else if (Date.now() - since >= quietMs) return n;
+    await new Promise((r) => setTimeout(r, 250));
   }
-  const perClient = MQTT_READINGS / clients.length;
-  const before = await count(influx, db);
-  const started = performance.now();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The publisher: the same for every MQTT contender.
+
+interface Published {
+  /** Times (ms) of the readings whose PUBACK came back. */
+  acked: number[];
+}
+
+async function connectDevices(url: string, secrets: string[], tag: string): Promise<MqttClient[]> {
+  return Promise.all(
+    Array.from({ length: MQTT_CLIENTS }, (_, d) =>
+      connectAsync(url, { username: `b-${d}`, password: secrets[d]!, clientId: `b-${d}/${tag}`, protocolVersion: 4, reconnectPeriod: 0 }),
+    ),
+  );
+}
+
+/** Every client publishes its share of readings `from..from+n` with a window of MQTT_INFLIGHT. */
+async function publish(clients: MqttClient[], from: number, n: number, onAck?: () => void): Promise<Published> {
+  const acked: number[] = [];
   await Promise.all(
     clients.map(async (client, d) => {
-      // A window of 20 unacknowledged messages per device: Mosquitto's default in-flight limit.
       const inflight = new Set<Promise<unknown>>();
-      for (let k = 0; k < perClient; k++) {
-        const i = offset + d + k * clients.length;
-        const body = JSON.stringify({ ...reading(i), device: `b-${d}` });
-        const p = client.publishAsync(deviceReadingsTopic(`b-${d}`), body, { qos: 1 }).finally(() => inflight.delete(p));
+      for (let i = from + d; i < from + n; i += clients.length) {
+        const r = reading(i, d);
+        const p = client
+          .publishAsync(deviceReadingsTopic(r.device), JSON.stringify(r), { qos: 1 })
+          .then(() => {
+            acked.push(r.ts);
+            onAck?.();
+          })
+          .catch(() => undefined)
+          .finally(() => inflight.delete(p));
         inflight.add(p);
-        if (inflight.size >= 20) await Promise.race(inflight);
+        if (inflight.size >= MQTT_INFLIGHT) await Promise.race(inflight);
+        if (!client.connected) break;
       }
       await Promise.all(inflight);
     }),
   );
-  const acked = (performance.now() - started) / 1000;
-  await untilCount(influx, db, before + MQTT_READINGS);
-  await Promise.all(clients.map((c) => c.endAsync()));
-  return { what: `fieldhook MQTT QoS 1 (${label})`, readings: MQTT_READINGS, seconds: (performance.now() - started) / 1000, note: `all PUBACKed after ${acked.toFixed(2)} s` };
+  return { acked };
 }
 
-async function latency(url: string, secret: string): Promise<{ p50: number; p99: number; max: number; n: number }> {
-  const pool = new Pool(url, { connections: 64 });
-  const total = LATENCY_RATE * LATENCY_SECONDS;
-  const latencies: number[] = [];
-  const started = performance.now();
-  const sends: Promise<void>[] = [];
-  for (let k = 0; k < total; k++) {
-    // Open loop: each request leaves at its scheduled time, whatever the previous ones did.
-    const due = started + (k * 1000) / LATENCY_RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const i = 10_000_000 + k;
-    sends.push(
-      (async () => {
-        const t0 = performance.now();
-        const res = await pool.request({
-          path: '/v1/readings',
-          method: 'POST',
-          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ ...reading(i), device: 'b-0' }),
-        });
-        await res.body.dump();
-        if (res.statusCode !== 202) throw new Error(`HTTP ${res.statusCode}`);
-        latencies.push(performance.now() - t0);
-      })(),
-    );
-  }
-  await Promise.all(sends);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, n: latencies.length };
+// ---------------------------------------------------------------------------------------------
+// Contenders.
+
+interface Env {
+  root: string;
+  influx: RunningInfluxDB;
+  secrets: string[];
+  registryDb: string;
 }
 
-/** Run `phase` while sampling the ingestor's RSS every 50 ms; the row gets the peak. */
-async function measured(pid: number, phase: () => Promise<Row>): Promise<Row> {
-  let peak = rssMb(pid);
-  const timer = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
-  try {
-    const row = await phase();
-    return { ...row, peakRssMb: Math.max(peak, rssMb(pid)) };
-  } finally {
-    clearInterval(timer);
-  }
+/** A consumer running for one measurement. */
+interface Running {
+  pid: number;
+  /** Where devices publish (MQTT) or post (HTTP). */
+  url: string;
+  mosquitto?: RunningMosquitto;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Start the consumer again after a kill, with its state (session, spool) as it was. */
+  restart(): Promise<Running>;
 }
 
-async function startIngestor(dataDir: string, influx: RunningInfluxDB, db: string, extra: Record<string, string>) {
-  const port = await freePort();
-  const mqttPort = await freePort();
-  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each ingestor run there.
+interface Contender {
+  name: string;
+  protocol: 'mqtt' | 'http';
+  /** The field whose points are counted: fieldhook and Node-RED write `rssi`, Telegraf's JSON parser `values_rssi`. */
+  field: string;
+  start(env: Env, db: string, dir: string): Promise<Running>;
+}
+
+async function mosquittoFor(env: Env, dir: string, port?: number): Promise<RunningMosquitto> {
+  const devices = env.secrets.map((secret, d) => ({ id: `b-${d}`, secret, enabled: true }) as Parameters<typeof exportMosquitto>[0][number]);
+  const exported = exportMosquitto(devices, CONSUMER_LOGIN);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'passwords'), exported.passwordFile);
+  writeFileSync(join(dir, 'acl'), exported.aclFile);
+  return startMosquitto({
+    dir,
+    ...(port ? { port } : {}),
+    // The same limits for every contender: none on messages in flight or queued.
+    extraConfig: ['max_inflight_messages 0', 'max_queued_messages 0', 'allow_anonymous false', `password_file ${join(dir, 'passwords')}`, `acl_file ${join(dir, 'acl')}`],
+  });
+}
+
+async function startFieldhook(dist: string, env: Env, db: string, dataDir: string, extra: Record<string, string>, ports?: { http: number; mqtt: number }) {
+  const port = ports?.http ?? (await freePort());
+  const mqttPort = ports?.mqtt ?? (await freePort());
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // The same V8 limits as `npm start` (package.json), unless BENCH_NODE_FLAGS says otherwise.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=160').split(' ').filter(Boolean);
-  const proc: ManagedProcess = startProcess(process.execPath, [...flags, ...profile, 'dist/services/cli/main.js', 'start'], {
+  const proc: ManagedProcess = startProcess(process.execPath, [...flags, ...profile, join(dist, 'services/cli/main.js'), 'start'], {
     ...process.env,
     FIELDHOOK_DATA_DIR: dataDir,
     FIELDHOOK_HTTP_HOST: '127.0.0.1',
     FIELDHOOK_HTTP_PORT: String(port),
     FIELDHOOK_MQTT_LISTEN_HOST: '127.0.0.1',
     FIELDHOOK_MQTT_LISTEN_PORT: String(mqttPort),
-    FIELDHOOK_INFLUX_URL: influx.url,
+    FIELDHOOK_INFLUX_URL: env.influx.url,
     FIELDHOOK_INFLUX_BUCKET: db,
     FIELDHOOK_INGEST_RATE_LIMIT_PER_MINUTE: '0',
     FIELDHOOK_LOG_LEVEL: 'warn',
-    // The ingest path alone: the predictor (a bus subscriber in the same process) has its own bench.
+    // The ingest path alone: the predictor has its own bench.
     FIELDHOOK_PREDICT_ENABLED: process.env.BENCH_WITH_PREDICTOR === '1' ? 'true' : 'false',
     ...extra,
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${url}/healthz`)).ok, 30_000, 'fieldhook');
-  return { proc, url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}` };
+  await waitUntil(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true, 30_000, 'fieldhook').catch((err: Error) => {
+    throw new Error(`${err.message}\n${proc.output()}`);
+  });
+  return { proc, url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, ports: { http: port, mqtt: mqttPort } };
 }
+
+function fieldhookContenders(dist: string, label: string): Contender[] {
+  const dataDirFor = (env: Env, dir: string) => {
+    const dataDir = join(dir, 'fieldhook');
+    mkdirSync(dataDir, { recursive: true });
+    copyFileSync(env.registryDb, join(dataDir, 'registry.db'));
+    return dataDir;
+  };
+  const viaMosquitto: Contender = {
+    name: `fieldhook${label} via Mosquitto`,
+    protocol: 'mqtt',
+    field: 'rssi',
+    async start(env, db, dir) {
+      const mosquitto = await mosquittoFor(env, join(dir, 'mosquitto'));
+      const dataDir = dataDirFor(env, dir);
+      const extra = { FIELDHOOK_MQTT_URL: mosquitto.url, FIELDHOOK_MQTT_USERNAME: CONSUMER_LOGIN.username, FIELDHOOK_MQTT_PASSWORD: CONSUMER_LOGIN.password };
+      const run = async (): Promise<Running> => {
+        const f = await startFieldhook(dist, env, db, dataDir, extra);
+        return { pid: f.proc.child.pid!, url: mosquitto.url, mosquitto, stop: async (signal) => (await f.proc.stop(signal), signal ? undefined : await mosquitto.stop()), restart: run };
+      };
+      return run();
+    },
+  };
+  const embedded: Contender = {
+    name: `fieldhook${label}, embedded broker`,
+    protocol: 'mqtt',
+    field: 'rssi',
+    async start(env, db, dir) {
+      const dataDir = dataDirFor(env, dir);
+      const run = async (ports?: { http: number; mqtt: number }): Promise<Running> => {
+        const f = await startFieldhook(dist, env, db, dataDir, {}, ports);
+        return { pid: f.proc.child.pid!, url: f.mqttUrl, stop: (signal) => f.proc.stop(signal), restart: () => run(f.ports) };
+      };
+      return run();
+    },
+  };
+  const http: Contender = {
+    name: `fieldhook${label} HTTP /v1/readings`,
+    protocol: 'http',
+    field: 'rssi',
+    async start(env, db, dir) {
+      const f = await startFieldhook(dist, env, db, dataDirFor(env, dir), {});
+      return { pid: f.proc.child.pid!, url: f.url, stop: (signal) => f.proc.stop(signal), restart: () => Promise.reject(new Error('not restarted')) };
+    },
+  };
+  return [viaMosquitto, embedded, http];
+}
+
+const telegrafMqtt: Contender = {
+  name: `Telegraf ${TELEGRAF_VERSION} mqtt_consumer (ack after write)`,
+  protocol: 'mqtt',
+  field: 'values_rssi',
+  async start(env, db, dir) {
+    const mosquitto = await mosquittoFor(env, join(dir, 'mosquitto'));
+    const run = async (): Promise<Running> => {
+      const t = await startTelegrafMqtt({ dir: join(dir, 'telegraf'), influxUrl: env.influx.url, database: db, mqttPort: mosquitto.port, ...CONSUMER_LOGIN });
+      return { pid: t.process.child.pid!, url: mosquitto.url, mosquitto, stop: async (signal) => (await t.stop(signal), signal ? undefined : await mosquitto.stop()), restart: run };
+    };
+    return run();
+  },
+};
+
+function nodeRedContender(version: string): Contender {
+  return {
+    name: `Node-RED ${version} (mqtt in → function → join → influxdb batch)`,
+    protocol: 'mqtt',
+    field: 'rssi',
+    async start(env, db, dir) {
+      const mosquitto = await mosquittoFor(env, join(dir, 'mosquitto'));
+      const run = async (): Promise<Running> => {
+        const n = await startNodeRed({ dir: join(dir, 'node-red'), mqttPort: mosquitto.port, ...CONSUMER_LOGIN, influxPort: env.influx.port, database: db });
+        return { pid: n.process.child.pid!, url: mosquitto.url, mosquitto, stop: async (signal) => (await n.stop(signal), signal ? undefined : await mosquitto.stop()), restart: run };
+      };
+      return run();
+    },
+  };
+}
+
+const telegrafHttp: Contender = {
+  name: `Telegraf ${TELEGRAF_VERSION} http_listener_v2 (acks before writing)`,
+  protocol: 'http',
+  field: 'values_rssi',
+  async start(env, db, dir) {
+    const t = await startTelegraf({ dir: join(dir, 'telegraf'), influxUrl: env.influx.url, database: db });
+    return { pid: t.process.child.pid!, url: t.url, stop: (signal) => t.process.stop(signal), restart: () => Promise.reject(new Error('not restarted')) };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
+interface Sample {
+  rate: number;
+  /** CPU µs per reading: consumer, Mosquitto, InfluxDB. */
+  cpu: number;
+  mosquittoCpu: number;
+  influxCpu: number;
+}
+
+/**
+ * The publisher's probe: one reading, sent again every second until it is stored (a consumer that
+ * has not subscribed yet has no session to keep it), so the run starts with every consumer
+ * subscribed and writing. Sent again, it is the same point.
+ */
+async function probe(clients: MqttClient[], influx: RunningInfluxDB, db: string, field: string): Promise<void> {
+  const body = JSON.stringify(reading(90_000_000, 0));
+  for (const started = Date.now(); (await count(influx, db, field)) < 1; ) {
+    if (Date.now() - started > 120_000) throw new Error(`the probe never reached ${db}`);
+    await clients[0]!.publishAsync(deviceReadingsTopic('b-0'), body, { qos: 1 });
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+async function measureMqtt(contender: Contender, env: Env, tag: string): Promise<Sample> {
+  const db = tag.replace(/\W/g, '_');
+  await env.influx.createDatabase(db);
+  const dir = join(env.root, tag);
+  const running = await contender.start(env, db, dir);
+  const clients = await connectDevices(running.url, env.secrets, tag);
+  try {
+    await probe(clients, env.influx, db, contender.field);
+    const cpu0 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
+    const started = performance.now();
+    await publish(clients, 0, MQTT_READINGS);
+    await untilCount(env.influx, db, contender.field, MQTT_READINGS + 1);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu1 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
+    const per = (k: number) => ((cpu1[k]! - cpu0[k]!) * 1e6) / MQTT_READINGS;
+    return { rate: MQTT_READINGS / seconds, cpu: per(0), mosquittoCpu: per(1), influxCpu: per(2) };
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    await running.stop();
+  }
+}
+
+async function measureHttp(contender: Contender, env: Env, tag: string): Promise<Sample> {
+  const db = tag.replace(/\W/g, '_');
+  await env.influx.createDatabase(db);
+  const running = await contender.start(env, db, join(env.root, tag));
+  const pool = new Pool(running.url, { connections: 16, pipelining: 1 });
+  try {
+    const requests = HTTP_READINGS / BATCH;
+    const bodies = Array.from({ length: requests }, (_, b) => JSON.stringify(Array.from({ length: BATCH }, (_, j) => reading(b * BATCH + j, b % DEVICES))));
+    const cpu0 = [cpuSeconds(running.pid), cpuSeconds(env.influx.process.child.pid)];
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < requests) {
+          const b = next++;
+          for (;;) {
+            const res = await pool.request({
+              path: '/v1/readings',
+              method: 'POST',
+              headers: { authorization: `Bearer ${env.secrets[b % DEVICES]}`, 'content-type': 'application/json' },
+              body: bodies[b]!,
+            });
+            await res.body.dump();
+            if (res.statusCode === 202 || res.statusCode === 204) break;
+            if (res.statusCode !== 429 && res.statusCode !== 503) throw new Error(`HTTP ${res.statusCode}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      }),
+    );
+    await untilCount(env.influx, db, contender.field, HTTP_READINGS);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu1 = [cpuSeconds(running.pid), cpuSeconds(env.influx.process.child.pid)];
+    return { rate: HTTP_READINGS / seconds, cpu: ((cpu1[0]! - cpu0[0]!) * 1e6) / HTTP_READINGS, mosquittoCpu: 0, influxCpu: ((cpu1[1]! - cpu0[1]!) * 1e6) / HTTP_READINGS };
+  } finally {
+    await pool.close();
+    await running.stop();
+  }
+}
+
+interface Durability {
+  acknowledged: number;
+  stored: number;
+  lost: number;
+}
+
+/**
+ * SIGKILL the consumer once a third of the readings are stored, start it again, and compare what
+ * the devices had acknowledged (by the broker, or by fieldhook's embedded broker) with what is
+ * stored once everything has settled.
+ */
+async function measureDurability(contender: Contender, env: Env, tag: string): Promise<Durability> {
+  const db = tag.replace(/\W/g, '_');
+  await env.influx.createDatabase(db);
+  let running = await contender.start(env, db, join(env.root, tag));
+  const clients = await connectDevices(running.url, env.secrets, tag);
+  await probe(clients, env.influx, db, contender.field);
+  let killed = false;
+  const killer = (async () => {
+    await untilCount(env.influx, db, contender.field, 1 + Math.floor(KILL_READINGS / 3));
+    await running.stop('SIGKILL');
+    killed = true;
+    // Devices of the embedded broker lose their broker: what they had not had acknowledged fails.
+    if (!running.mosquitto) await Promise.all(clients.map((c) => c.endAsync(true)));
+  })();
+  const { acked } = await publish(clients, 0, KILL_READINGS);
+  await killer;
+  await Promise.all(clients.map((c) => c.endAsync(true)));
+  if (!killed) throw new Error('not killed');
+  running = await running.restart();
+  await untilSettled(env.influx, db, contender.field);
+  const stored = new Set(await times(env.influx, db, contender.field));
+  await running.stop();
+  await running.mosquitto?.stop();
+  const lost = acked.filter((t) => !stored.has(t)).length;
+  return { acknowledged: acked.length, stored: stored.size - 1, lost };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const range = (xs: number[], f: (x: number) => string) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 
 async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'fieldhook-bench-'));
   const influx = await startInfluxDB({ dataDir: join(root, 'influxdb') });
-  const dataDir = join(root, 'fieldhook');
-  const devices = createSqliteDeviceRepository(join(dataDir, 'registry.db'));
+  const registryDb = join(root, 'registry.db');
+  const devices = createSqliteDeviceRepository(registryDb);
   const secrets: string[] = [];
   for (let d = 0; d < DEVICES; d++) secrets.push((await devices.add({ id: `b-${d}`, farm: 'bench', field: `f-${d % 5}`, kind: 'device' })).secret);
-  const all = (await Promise.all(secrets.map((_, d) => devices.get(`b-${d}`)))).filter((d) => d !== undefined);
   devices.close();
+  const env: Env = { root, influx, secrets, registryDb };
+
+  const after = fieldhookContenders(resolve('dist'), '');
+  const before = BEFORE_DIST ? fieldhookContenders(BEFORE_DIST, ' (before)') : [];
+  const nodeRed = nodeRedContender(ensureNodeRed(log).version);
+  const all = [after[0]!, ...(before[0] ? [before[0]] : []), after[1]!, ...(before[1] ? [before[1]] : []), telegrafMqtt, nodeRed, after[2]!, ...(before[2] ? [before[2]] : []), telegrafHttp];
+  const contenders = all.filter((c) => !ONLY || ONLY.some((o) => c.name.includes(o)));
+  const samples = new Map<Contender, Sample[]>(contenders.map((c) => [c, []]));
 
   try {
-    process.stderr.write(`raw InfluxDB ceiling with ${HTTP_READINGS} readings…\n`);
-    const raw = await rawCeiling(influx, HTTP_READINGS);
-    rows.push(raw);
-
-    await influx.createDatabase('embedded');
-    const embedded = await startIngestor(dataDir, influx, 'embedded', {});
-    const startRss = rssMb(embedded.proc.child.pid!);
-    process.stderr.write(`ack latency at ${LATENCY_RATE} req/s for ${LATENCY_SECONDS} s…\n`);
-    let latencyRss = 0;
-    const latencyRow = await measured(embedded.proc.child.pid!, async () => {
-      const result = await latency(embedded.url, secrets[0]!);
-      return { what: 'latency', readings: result.n, seconds: LATENCY_SECONDS, note: JSON.stringify(result) };
-    });
-    latencyRss = latencyRow.peakRssMb ?? 0;
-    const lat = JSON.parse(latencyRow.note!) as { p50: number; p99: number; max: number; n: number };
-    process.stderr.write('HTTP throughput…\n');
-    rows.push(await measured(embedded.proc.child.pid!, () => httpThroughput(embedded.url, secrets, influx, 'embedded')));
-    process.stderr.write('MQTT throughput on the embedded broker…\n');
-    rows.push(await measured(embedded.proc.child.pid!, () => mqttThroughput(embedded.mqttUrl, secrets, influx, 'embedded', 'embedded broker', 20_000_000)));
-    const afterRss = rssMb(embedded.proc.child.pid!);
-    const rssEmbedded = rssMb(embedded.proc.child.pid!, 'VmHWM');
-    await embedded.proc.stop();
-
-    // The scaling path: devices on Mosquitto, the ingestor consuming a shared subscription.
-    const exported = exportMosquitto(all, { username: 'ingestor', password: 'bench' });
-    const mosqDir = join(root, 'mosquitto');
-    const { writeFileSync, mkdirSync } = await import('node:fs');
-    mkdirSync(mosqDir, { recursive: true });
-    writeFileSync(join(mosqDir, 'passwords'), exported.passwordFile);
-    writeFileSync(join(mosqDir, 'acl'), exported.aclFile);
-    const mosquitto = await startMosquitto({
-      dir: mosqDir,
-      extraConfig: ['allow_anonymous false', `password_file ${join(mosqDir, 'passwords')}`, `acl_file ${join(mosqDir, 'acl')}`],
-    });
-    await influx.createDatabase('external');
-    const external = await startIngestor(dataDir, influx, 'external', {
-      FIELDHOOK_MQTT_URL: mosquitto.url,
-      FIELDHOOK_MQTT_USERNAME: 'ingestor',
-      FIELDHOOK_MQTT_PASSWORD: 'bench',
-    });
-    process.stderr.write('MQTT throughput through Mosquitto…\n');
-    rows.push(await measured(external.proc.child.pid!, () => mqttThroughput(mosquitto.url, secrets, influx, 'external', 'Mosquitto + shared subscription', 30_000_000)));
-    const rssExternal = rssMb(external.proc.child.pid!, 'VmHWM');
-    await external.proc.stop();
-    await mosquitto.stop();
-
-    // Telegraf's HTTP listener into the same InfluxDB: the agent users compare with. It answers
-    // 204 before anything is written and buffers in memory only.
-    process.stderr.write('Telegraf HTTP listener…\n');
-    await influx.createDatabase('telegraf');
-    const telegraf = await startTelegraf({ dir: join(root, 'telegraf'), influxUrl: influx.url, database: 'telegraf' });
-    rows.push(
-      await measured(telegraf.process.child.pid!, () =>
-        httpThroughput(telegraf.url, secrets, influx, 'telegraf', `Telegraf ${TELEGRAF_VERSION} http_listener_v2 (acks before writing, memory buffer)`, 'values_rssi'),
-      ),
-    );
-    await telegraf.stop();
-
-    const ceiling = raw.readings / raw.seconds;
-    console.log('\n| path | readings | seconds | readings/s | % of raw ceiling | peak RSS | note |');
-    console.log('|---|---:|---:|---:|---:|---:|---|');
-    for (const r of rows) {
-      const rate = r.readings / r.seconds;
-      const rss = r.peakRssMb ? `${r.peakRssMb.toFixed(0)} MB` : '';
-      console.log(`| ${r.what} | ${r.readings} | ${r.seconds.toFixed(2)} | ${Math.round(rate)} | ${((100 * rate) / ceiling).toFixed(0)} % | ${rss} | ${r.note ?? ''} |`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [k, c] of contenders.entries()) {
+        log(`round ${round}/${ROUNDS}: ${c.name}…`);
+        const tag = `r${round}_${k}`;
+        const sample = c.protocol === 'mqtt' ? await measureMqtt(c, env, tag) : await measureHttp(c, env, tag);
+        log(`  ${int(sample.rate)} readings/s, ${sample.cpu.toFixed(1)} µs CPU per reading`);
+        samples.get(c)!.push(sample);
+      }
     }
-    console.log(`\nSingle-reading POSTs at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${lat.n} requests): ack p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(1)} ms; peak RSS during it ${latencyRss.toFixed(0)} MB (${startRss.toFixed(0)} MB at start)`);
-    console.log(`Ingestor RSS: ${afterRss.toFixed(0)} MB after the throughput runs, peak ${rssEmbedded.toFixed(0)} MB (embedded broker process), ${rssExternal.toFixed(0)} MB (Mosquitto process)`);
+    const durability = new Map<Contender, Durability>();
+    if (KILL_READINGS > 0) {
+      for (const [k, c] of contenders.entries()) {
+        if (c.protocol !== 'mqtt') continue;
+        log(`durability: ${c.name}, SIGKILL mid-run…`);
+        durability.set(c, await measureDurability(c, env, `kill_${k}`));
+      }
+    }
+
+    console.log(`\nMQTT: ${MQTT_READINGS.toLocaleString('en-US')} readings, QoS 1, ${MQTT_CLIENTS} devices × ${MQTT_INFLIGHT} in flight; HTTP: ${HTTP_READINGS.toLocaleString('en-US')} readings in batches of ${BATCH} on 16 connections. ${ROUNDS} interleaved rounds: median (range).`);
+    console.log('CPU: µs per reading (user + system) of the consumer (the fieldhook process includes its broker when embedded), of Mosquitto and of InfluxDB.\n');
+    console.log(`| consumer | readings/s | CPU per reading | Mosquitto CPU | InfluxDB CPU | SIGKILL mid-run (${KILL_READINGS.toLocaleString('en-US')}): acknowledged / stored / lost |`);
+    console.log('|---|---:|---:|---:|---:|---|');
+    for (const c of contenders) {
+      const s = samples.get(c)!;
+      const rates = s.map((x) => x.rate);
+      const cpus = s.map((x) => x.cpu);
+      const d = durability.get(c);
+      console.log(
+        `| ${c.name} | ${int(median(rates))} (${range(rates, int)}) | ${median(cpus).toFixed(1)} µs (${range(cpus, (x) => x.toFixed(1))}) | ${c.protocol === 'mqtt' && !c.name.includes('embedded') ? `${median(s.map((x) => x.mosquittoCpu)).toFixed(1)} µs` : '—'} | ${median(s.map((x) => x.influxCpu)).toFixed(1)} µs | ${d ? `${int(d.acknowledged)} / ${int(d.stored)} / **${int(d.lost)}**` : '—'} |`,
+      );
+    }
+    const rate = (name: string) => {
+      const c = contenders.find((x) => x.name.startsWith(name));
+      return c ? median(samples.get(c)!.map((x) => x.rate)) : undefined;
+    };
+    const ratio = (a: string, b: string) => {
+      const x = rate(a);
+      const y = rate(b);
+      return x && y ? `${(x / y).toFixed(2)}×` : 'n/a';
+    };
+    console.log(
+      `\nfieldhook via Mosquitto / Telegraf mqtt_consumer: ${ratio('fieldhook via Mosquitto', 'Telegraf v1.36.4 mqtt')}; embedded / Telegraf: ${ratio('fieldhook, embedded', 'Telegraf v1.36.4 mqtt')}; ` +
+        `via Mosquitto / Node-RED: ${ratio('fieldhook via Mosquitto', 'Node-RED')}; HTTP / http_listener_v2: ${ratio('fieldhook HTTP', 'Telegraf v1.36.4 http')}`,
+    );
   } finally {
     await influx.stop();
     rmSync(root, { recursive: true, force: true });

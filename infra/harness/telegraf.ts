@@ -74,3 +74,60 @@ export async function startTelegraf(options: { dir: string; influxUrl: string; d
   await waitUntil(() => tcpOpen(port), 15_000, 'Telegraf');
   return { url: `http://127.0.0.1:${port}`, process: proc, stop: () => proc.stop() };
 }
+
+export interface TelegrafMqttOptions {
+  dir: string;
+  influxUrl: string;
+  database: string;
+  /** Broker port on loopback, and the login that may read every device's readings topic. */
+  mqttPort: number;
+  username: string;
+  password: string;
+  /** Metrics per InfluxDB write; at most `max_undelivered_messages`, so a full batch can form. */
+  batch?: number;
+}
+
+/**
+ * Telegraf's `mqtt_consumer` acknowledging after the write: with a persistent session, a fixed
+ * client id and QoS 1, Telegraf acknowledges a message only once the output has written its metric
+ * (up to `max_undelivered_messages` outstanding), so a SIGKILL loses nothing the broker holds.
+ */
+export async function startTelegrafMqtt(options: TelegrafMqttOptions): Promise<{ process: ManagedProcess; stop(signal?: NodeJS.Signals): Promise<void> }> {
+  const binary = ensureTelegraf();
+  const batch = options.batch ?? 5_000;
+  mkdirSync(options.dir, { recursive: true });
+  const config = join(options.dir, 'telegraf-mqtt.conf');
+  writeFileSync(
+    config,
+    `[agent]
+  interval = "10s"
+  flush_interval = "100ms"
+  metric_batch_size = ${batch}
+  metric_buffer_limit = 1000000
+  omit_hostname = true
+
+[[inputs.mqtt_consumer]]
+  servers = ["tcp://127.0.0.1:${options.mqttPort}"]
+  topics = ["fieldhook/v1/devices/+/readings"]
+  topic_tag = ""
+  qos = 1
+  client_id = "telegraf-bench"
+  persistent_session = true
+  max_undelivered_messages = ${Math.max(batch, 10_000)}
+  username = "${options.username}"
+  password = "${options.password}"
+  data_format = "json"
+  name_override = "reading"
+  tag_keys = ["device"]
+  json_time_key = "ts"
+  json_time_format = "unix_ms"
+
+[[outputs.influxdb]]
+  urls = ["${options.influxUrl}"]
+  database = "${options.database}"
+  skip_database_creation = true
+`,
+  );
+  const proc = startProcess(binary, ['--config', config], process.env);
+  return { process: proc, stop: (signal) => proc.stop(signal) };
+}
