@@ -1,8 +1,10 @@
 /**
  * The `irrigation` measurement: one point per record, at the time its water ended (when it is in
- * the soil). Tags `farm`, `field`, `source`; fields `depth_mm` (net, mm), `duration_s`, `id`, `who`.
+ * the soil). Tags `farm`, `field`, `source`, `who`; fields `depth_mm` (net, mm), `duration_s`, `id`.
  * A record written again (after a crash before its cursor moved) lands on the same series and
- * time and overwrites itself.
+ * time and overwrites itself; `who` is a tag so that two reporters' records of one field that end
+ * at the same instant stay two points (a person and the valve controller reporting one run).
+ * Its values are bounded: the devices and the chat users of a farm.
  */
 import { Point, type InfluxDB } from '@influxdata/influxdb-client';
 import type { IrrigationRecord } from './record.js';
@@ -15,10 +17,10 @@ export function irrigationPoint(r: IrrigationRecord): Point {
     .tag('farm', r.farm)
     .tag('field', r.field)
     .tag('source', r.source)
+    .tag('who', r.who)
     .floatField('depth_mm', r.depth_mm)
     .floatField('duration_s', (end - Date.parse(r.start)) / 1000)
     .stringField('id', r.id)
-    .stringField('who', r.who)
     .timestamp(new Date(end));
 }
 
