@@ -4,6 +4,9 @@ import type { PipelineConfig } from '../host/fieldhook.js';
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import type { DeviceRepository } from '../registry/device.js';
 import { loadConfig } from '../shared/config.js';
+import { Errors } from '../shared/error-catalog.js';
+import type { InfluxTarget } from '../shared/influx.js';
+import { readPipelineRecord, runningPipeline, type PipelineRecord } from './local-pipeline.js';
 
 /** Validated settings for a CLI command (the same schema `fieldhook start` uses). */
 export function cliConfig(): PipelineConfig {
@@ -24,4 +27,26 @@ export async function withDevices<T>(fn: (devices: DeviceRepository, config: Pip
 /** Commands print JSON so that scripts can use them. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The pipeline `fieldhook start` runs on this data folder, if it runs. */
+export function localPipeline(config: PipelineConfig = cliConfig()): PipelineRecord | undefined {
+  return runningPipeline(config.DATA_DIR);
+}
+
+/**
+ * The InfluxDB the pipeline writes to: FIELDHOOK_INFLUX_URL when set, otherwise the one the
+ * running pipeline of this data folder serves (its local InfluxDB included).
+ */
+export function influxTargetOf(config: PipelineConfig): InfluxTarget {
+  const url = config.INFLUX_URL ?? localPipeline(config)?.influxUrl;
+  if (!url) {
+    const last = readPipelineRecord(config.DATA_DIR);
+    throw Errors.cliInvalid(
+      last
+        ? `fieldhook is not running for ${config.DATA_DIR} (it last ran with InfluxDB at ${last.influxUrl}): start it, or set FIELDHOOK_INFLUX_URL`
+        : `No InfluxDB: run fieldhook start (its local InfluxDB is found through ${config.DATA_DIR}), or set FIELDHOOK_INFLUX_URL`,
+    );
+  }
+  return { url, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../shared/logger.js';
 import type { PIPELINE_CONFIG } from './config.js';
 import { httpServerOptions } from './http-config.js';
 import { createInfluxComponent } from './influxdb-component.js';
+import { chooseLocalInfluxPort } from './local-influxdb.js';
 import { runHost, type RunningHost } from './run-host.js';
 
 export type PipelineConfig = z.infer<z.ZodObject<typeof PIPELINE_CONFIG>>;
@@ -42,6 +43,8 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
       createDatabase: config.INFLUX_CREATE_DATABASE,
       dataDir: config.DATA_DIR,
       timeoutMs: config.INFLUX_TIMEOUT_MS,
+      // 8086 unless something else listens there (a farm's own InfluxDB is never written into).
+      ...(config.INFLUX_URL ? {} : { localPort: await chooseLocalInfluxPort(logger) }),
     },
     logger,
   );

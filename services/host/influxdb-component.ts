@@ -17,6 +17,8 @@ export interface InfluxComponentOptions {
   dataDir: string;
   /** Per request of the start-up check, ms. */
   timeoutMs: number;
+  /** Port of the local InfluxDB (chooseLocalInfluxPort: 8086 unless taken). Default 8086. */
+  localPort?: number;
 }
 
 export interface InfluxComponent extends Component {
@@ -35,15 +37,16 @@ export interface InfluxComponent extends Component {
  */
 export function createInfluxComponent(options: InfluxComponentOptions, logger: Logger): InfluxComponent {
   let local: RunningInfluxDB | undefined;
-  const url = options.url ?? `http://127.0.0.1:${LOCAL_INFLUX_PORT}`;
+  const localPort = options.localPort ?? LOCAL_INFLUX_PORT;
+  const url = options.url ?? `http://127.0.0.1:${localPort}`;
   const target = { url, token: options.token, org: options.org, bucket: options.bucket };
   return {
     name: 'influxdb',
     url,
     async start() {
       if (!options.url) {
-        logger.info({ port: LOCAL_INFLUX_PORT }, 'no INFLUX_URL: starting a local InfluxDB 1.8');
-        local = await startInfluxDB({ dataDir: join(options.dataDir, 'influxdb'), port: LOCAL_INFLUX_PORT });
+        logger.info({ port: localPort }, 'no INFLUX_URL: starting a local InfluxDB 1.8');
+        local = await startInfluxDB({ dataDir: join(options.dataDir, 'influxdb'), port: localPort });
       }
       const check = { timeoutMs: options.timeoutMs };
       const server = await detectInfluxServer(target, check);

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../shared/data-dir.js';
 import type { Logger } from '../shared/logger.js';
-import { freePort, startProcess, waitUntil, type ManagedProcess } from '../shared/child-process.js';
+import { freePort, startProcess, tcpOpen, waitUntil, type ManagedProcess } from '../shared/child-process.js';
 
 /**
  * The InfluxDB `fieldhook start` runs when no INFLUX_URL is configured: OSS 1.8.10, pure Go, built
@@ -67,6 +67,10 @@ export async function startInfluxDB(options: StartInfluxOptions): Promise<Runnin
   // Under DATA_DIR, next to the secrets: only fieldhook's user may enter (influxd creates what is inside).
   ensurePrivateDir(options.dataDir);
   const port = options.port ?? (await freePort());
+  // Whatever answers /ping on a port that is already taken is not ours: never write into it.
+  const inTheWay = await whatListensOn(port);
+  if (inTheWay) throw new Error(`Cannot start the local InfluxDB on 127.0.0.1:${port}: ${inTheWay} already listens there`);
+  const spawnedAt = Date.now();
   const url = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
@@ -84,6 +88,10 @@ export async function startInfluxDB(options: StartInfluxOptions): Promise<Runnin
   const proc = startProcess(binary, ['run', '-config', '/dev/null'], env);
   try {
     await waitUntil(async () => (await fetch(`${url}/ping`)).status === 204, 30_000, 'InfluxDB');
+    // A server that grabbed the port between the check and the spawn would answer too; ours is alive and started just now.
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`influxd exited (${proc.child.exitCode ?? proc.child.signalCode})`);
+    const started = await startedAt(url);
+    if (started !== undefined && started < spawnedAt - 5_000) throw new Error(`another InfluxDB (up since ${new Date(started).toISOString()}) answers on port ${port}`);
   } catch (err) {
     await proc.stop('SIGKILL');
     throw new Error(`${(err as Error).message}\n${proc.output()}`);
@@ -109,6 +117,51 @@ export async function startInfluxDB(options: StartInfluxOptions): Promise<Runnin
 
 /** Port of the local InfluxDB `fieldhook start` runs when none is configured (InfluxDB's usual one). */
 export const LOCAL_INFLUX_PORT = 8086;
+
+/** When the InfluxDB at `url` started (1.x `/debug/vars`), if it says. */
+async function startedAt(url: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${url}/debug/vars`, { signal: AbortSignal.timeout(2_000) });
+    const vars = (await res.json()) as { system?: { started?: string } };
+    const t = Date.parse(vars.system?.started ?? '');
+    return Number.isNaN(t) ? undefined : t;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What listens on a loopback port, in words (`an InfluxDB 1.8.10`, `an HTTP server`, `a program
+ * that does not speak HTTP`), or undefined when the port is free.
+ */
+export async function whatListensOn(port: number): Promise<string | undefined> {
+  if (!(await tcpOpen(port))) return undefined;
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    const version = res.headers.get('x-influxdb-version');
+    if (version !== null) return `an InfluxDB ${version === 'unknown' ? '' : `${version} `}(${res.headers.get('x-influxdb-build') ?? 'OSS'})`.replace('  ', ' ');
+    return `an HTTP server (answered ${res.status} to /ping)`;
+  } catch {
+    return 'a program that does not answer HTTP';
+  }
+}
+
+/**
+ * The port the local InfluxDB takes: {@link LOCAL_INFLUX_PORT} when it is free, otherwise a free
+ * one, saying what is in the way. A farm server often runs its own InfluxDB on 8086: fieldhook
+ * never writes into it by accident.
+ */
+export async function chooseLocalInfluxPort(logger: Logger, preferred: number = LOCAL_INFLUX_PORT): Promise<number> {
+  const inTheWay = await whatListensOn(preferred);
+  if (!inTheWay) return preferred;
+  const port = await freePort();
+  logger.warn(
+    { port, taken: preferred, inTheWay },
+    `port ${preferred} is taken by ${inTheWay}, which fieldhook leaves alone: the local InfluxDB listens on ${port} instead (to write into that InfluxDB, set FIELDHOOK_INFLUX_URL)`,
+  );
+  return port;
+}
 
 /** On 1.x, `CREATE DATABASE` is idempotent; 2.x/3.x answer 404 or 401 to it and are left alone. */
 export async function ensureInfluxDatabase(url: string, token: string, database: string, logger: Logger): Promise<void> {

@@ -4,6 +4,7 @@ import { registerConfigCommand } from './config.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerPredictorCommands } from './predictor.js';
 import { registerProfileCommands } from './profiles.js';
@@ -21,6 +22,7 @@ const registrars: CommandRegistrar[] = [
   registerDeadLetterCommands,
   registerDeliveryCommands,
   registerDemoCommand,
+  registerDoctorCommand,
   registerDeviceCommands,
   registerPredictorCommands,
   registerProfileCommands,

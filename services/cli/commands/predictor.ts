@@ -15,7 +15,7 @@ import { replay } from '../../predictor/replay.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
-import { cliConfig, printJson } from '../context.js';
+import { cliConfig, influxTargetOf, printJson } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
 const invalid = (message: string) => Errors.cliInvalid(message);
@@ -133,10 +133,8 @@ async function withFields<T>(fn: (repo: ReturnType<typeof createSqliteFieldProfi
   }
 }
 
-const influxOf = (config: PipelineConfig): InfluxTarget => {
-  if (!config.INFLUX_URL) throw invalid('FIELDHOOK_INFLUX_URL must point at the InfluxDB the pipeline writes to');
-  return { url: config.INFLUX_URL, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
-};
+/** FIELDHOOK_INFLUX_URL, or the InfluxDB of the pipeline running on this data folder. */
+const influxOf = (config: PipelineConfig): InfluxTarget => influxTargetOf(config);
 
 export function registerPredictorCommands(program: Command): void {
   const fields = program.command('fields').description('Field profiles the predictor uses (crop, soil, site, irrigation system)');

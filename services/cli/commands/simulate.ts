@@ -4,7 +4,7 @@ import { createLogger } from '../../shared/logger.js';
 // Types only: the simulator and the training code are loaded by the action (dynamic import), never by `fieldhook start`.
 import type { FieldSpec } from '../../simulator/fields.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { withDevices } from '../context.js';
+import { localPipeline, withDevices } from '../context.js';
 
 /** Each simulated device's own secret from the registry, registering missing devices when asked. */
 async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Promise<(device: string) => string> {
@@ -51,7 +51,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--interval <seconds>', 'wall-clock seconds between pushes (default: 5)', positive('interval'))
     .option('--speedup <x>', 'simulated seconds per wall-clock second (the clock never passes the present)', positive('speedup'), 1)
     .option('--transport <kind>', 'http or mqtt', 'http')
-    .option('--url <url>', 'ingestor base URL (http) or broker URL (mqtt)')
+    .option('--url <url>', 'ingestor base URL (http) or broker URL (mqtt) (default: those of the fieldhook running on this DATA_DIR)')
     .option('--secret <secret>', 'one secret for every device (default: each device’s own, from the registry)')
     .option('--register', 'add the simulated devices to this DATA_DIR’s registry first (farm "sim", one field each)')
     .option('--seed <seed>', 'seed of the simulated fleet', '42')
@@ -74,8 +74,10 @@ export function registerSimulateCommand(program: Command): void {
       const startMs = opts.start === undefined ? undefined : Date.parse(opts.start);
       if (startMs !== undefined && Number.isNaN(startMs)) throw new Error(`--start is not a date: ${opts.start}`);
       let transport;
-      if (opts.transport === 'http') transport = createHttpTransport({ url: opts.url ?? 'http://127.0.0.1:8080', secret });
-      else if (opts.transport === 'mqtt') transport = createMqttTransport({ url: opts.url ?? 'mqtt://127.0.0.1:1883', secret });
+      // Without --url: the pipeline running on this data folder, else the default ports.
+      const running = opts.url ? undefined : localPipeline();
+      if (opts.transport === 'http') transport = createHttpTransport({ url: opts.url ?? running?.httpUrl ?? 'http://127.0.0.1:8080', secret });
+      else if (opts.transport === 'mqtt') transport = createMqttTransport({ url: opts.url ?? running?.mqttUrl ?? 'mqtt://127.0.0.1:1883', secret });
       else throw new Error(`--transport must be http or mqtt (got ${opts.transport})`);
 
       const logger = createLogger({ base: { service: 'simulator' } });

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { formatDoctorReport, runDoctor } from '../doctor.js';
+import { printJson } from '../context.js';
+
+/** `fieldhook doctor`: check the settings and everything fieldhook depends on; exit 1 when a check fails. */
+export function registerDoctorCommand(program: Command): void {
+  program
+    .command('doctor')
+    .description('Check the configuration, InfluxDB (reachable, version, write and query), the broker, the model and its card, the disk budget, clock skew and TLS files; say what to fix')
+    .option('--json', 'the report as JSON')
+    .action(async (o: { json?: boolean }) => {
+      const report = await runDoctor();
+      if (o.json) printJson(report);
+      else process.stdout.write(`${formatDoctorReport(report)}\n`);
+      if (!report.ok) process.exitCode = 1;
+    });
+}
