@@ -15,6 +15,8 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY models ./models
 COPY profiles ./profiles
+# The status page's files, served as they are (no build step).
+COPY services/status/public ./services/status/public
 ENV FIELDHOOK_DATA_DIR=/data
 EXPOSE 8080 1883
 CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=160", "bin/fieldhook.js", "start"]

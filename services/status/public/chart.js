@@ -41,7 +41,7 @@ export function depletionBar(water) {
 export function soilChart(history, soil, endMs, spanMs = 72 * HOUR_MS) {
   const W = 320;
   const H = 150;
-  const pad = { l: 34, r: 26, t: 8, b: 20 };
+  const pad = { l: 34, r: 32, t: 8, b: 20 };
   const startMs = endMs - spanMs;
   const points = history.map((p) => ({ t: Date.parse(p.t), sm: p.soil_moisture, rain: p.rainfall_mm }));
   const values = points.map((p) => p.sm).filter((v) => v !== null);
