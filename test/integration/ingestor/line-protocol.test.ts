@@ -37,8 +37,24 @@ describe('line protocol from @influxdata/influxdb-client into a real InfluxDB', 
     }
     const where = `WHERE time >= ${base}ms AND time < ${base + 60_000}ms`;
     await eventually(async () => (await countPoints(influxUrl, database, where)) === 20);
-    await new Promise((r) => setTimeout(r, 300));
+    // Once the spool has nothing left for InfluxDB, nothing more can arrive: still 20.
+    await eventually(async () => (await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings === 0, { what: 'the spool drained' });
     expect(await countPoints(influxUrl, database, where)).toBe(20);
+  });
+
+  it('a body with a bad line: the good points are stored and the client gets 400 "partial write" naming the bad line', async () => {
+    const base = Date.now() - 7_200_000;
+    const writer = new InfluxDB({ url, token: secret }).getWriteApi('any-org', 'any-bucket', 'ms', { maxRetries: 0 });
+    writer.writeRecords([
+      `reading battery_voltage=3.6,soil_moisture=0.21 ${base}`,
+      `cpu usage_idle=99 ${base + 1000}`,
+      `reading battery_voltage=3.6,soil_moisture=0.22 ${base + 2000}`,
+    ]);
+    const error = (await writer.close().catch((e: unknown) => e)) as HttpError;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.statusCode).toBe(400);
+    expect(error.json).toMatchObject({ code: 'invalid', message: expect.stringMatching(/^partial write: 2 points written, 1 dropped: line 2: field usage_idle/) });
+    await eventually(async () => (await countPoints(influxUrl, database, `WHERE time >= ${base}ms AND time <= ${base + 2000}ms`)) === 2);
   });
 
   it('a bad point is refused with the InfluxDB error shape the client reads', async () => {
