@@ -3,6 +3,7 @@ import { ensureMosquitto } from './mosquitto.js';
 import { ensurePostgres } from './postgres.js';
 import { ensurePrometheus } from './prometheus.js';
 import { ensureSchemathesis } from './schemathesis.js';
+import { ensureLineProtocolTelegraf } from './telegraf-line-protocol.js';
 
 // `npm run services:prepare`: build/install the real services and tools the tests run against, so
 // that the test run itself starts quickly. Safe to run again: every step is a no-op once done.
@@ -13,3 +14,5 @@ const schemathesis = ensureSchemathesis();
 const prometheus = ensurePrometheus();
 process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\nPostgreSQL: ${postgres}\nschemathesis: ${schemathesis}\n`);
 process.stdout.write(`Prometheus: ${prometheus}\n`);
+// Telegraf as a client of fieldhook's line protocol endpoints (test/integration/ingestor/telegraf.test.ts).
+process.stdout.write(`Telegraf (line protocol client): ${ensureLineProtocolTelegraf()}\n`);
