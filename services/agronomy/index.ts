@@ -3,6 +3,7 @@ export * from './atmosphere.js';
 export * from './crops.js';
 export * from './et0-daily.js';
 export * from './et0-hourly.js';
+export * from './hargreaves.js';
 export * from './humidity.js';
 export * from './penman-monteith.js';
 export * from './radiation.js';

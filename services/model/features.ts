@@ -5,6 +5,8 @@
 import {
   computeHourlyEt0,
   cropCoefficient,
+  extraterrestrialRadiationPeriod,
+  hargreavesEt0,
   readilyAvailableWater,
   rootDepthOn,
   stepWaterBalance,
@@ -56,11 +58,11 @@ export const FEATURES = [
   ['theta_now', 'm3/m3', 'mean soil moisture of the last 3 h (or the latest within 12 h)'],
   ['theta_trend_24h', 'm3/m3 per day', 'soil moisture now minus 24 h ago'],
   ['depletion_change_24h_mm', 'mm', 'change in depletion over the last 24 h'],
-  ['et0_24h_mm', 'mm', 'FAO-56 hourly ET0 (Eq. 53) summed over the last 24 h'],
-  ['et0_72h_mm', 'mm', 'FAO-56 hourly ET0 summed over the last 72 h'],
+  ['et0_24h_mm', 'mm', 'reference ET0 summed over the last 24 h: the station\'s, else FAO-56 hourly Penman-Monteith (Eq. 53), else Hargreaves (Eq. 52)'],
+  ['et0_72h_mm', 'mm', 'reference ET0 summed over the last 72 h (same sources)'],
   ['rain_24h_mm', 'mm', 'rainfall over the last 24 h'],
   ['rain_72h_mm', 'mm', 'rainfall over the last 72 h'],
-  ['weather_coverage_72h', '1', 'fraction of the last 72 h with complete weather'],
+  ['weather_coverage_72h', '1', 'fraction of the last 72 h with an ET0'],
   ['kc_now', '1', 'crop coefficient now'],
   ['kc_next_48h', '1', 'crop coefficient 48 h ahead'],
   ['etc_24h_mm', 'mm', 'kc_now · et0_24h_mm'],
@@ -104,10 +106,38 @@ export interface ObservationSeries {
   hours: number;
   /** Mean soil moisture of the bin, m3/m3 (NaN when none). */
   theta: Float64Array;
-  /** FAO-56 hourly ET0 of the bin, mm (NaN when the weather is incomplete). */
+  /**
+   * ET0 of the bin, mm: the station's own (`et0` readings summed), else FAO-56 hourly
+   * Penman-Monteith from complete weather; NaN otherwise (Hargreaves fills those hours from
+   * `temperature` when features are computed, since it needs the day's temperature range).
+   */
   et0: Float64Array;
   /** Rainfall of the bin, mm (0 when not reported). */
   rain: Float64Array;
+  /** Mean air temperature of the bin, °C (NaN when none). Absent: no Hargreaves fill. */
+  temperature?: Float64Array;
+  /** What the bin's weather had: {@link Et0Inputs} bits. Absent: nothing known. */
+  inputs?: Float64Array;
+}
+
+/** Bits of `ObservationSeries.inputs`: which ET0 inputs a bin had. */
+export const Et0Inputs = {
+  station: 1,
+  air_temperature: 2,
+  relative_humidity: 4,
+  wind_speed: 8,
+  solar_radiation: 16,
+} as const;
+const PENMAN_MONTEITH_INPUTS = Et0Inputs.air_temperature | Et0Inputs.relative_humidity | Et0Inputs.wind_speed | Et0Inputs.solar_radiation;
+
+/** How the ET0 of the last 24 h was obtained: reported in the advice's provenance. */
+export interface Et0Provenance {
+  /** The method of most of the hours (`none` when no hour had an ET0). */
+  method: 'station' | 'penman-monteith' | 'hargreaves' | 'none';
+  /** Hours of the last 24 by method. */
+  hours: { station: number; 'penman-monteith': number; hargreaves: number; none: number };
+  /** Penman-Monteith inputs that were missing in hours that fell back to Hargreaves. */
+  missing: string[];
 }
 
 function toMs(ts: number | string): number {
@@ -131,6 +161,7 @@ export function buildObservationSeries(
     rh: new Float64Array(hours), rhN: new Uint16Array(hours),
     u: new Float64Array(hours), uN: new Uint16Array(hours),
     rs: new Float64Array(hours), rsN: new Uint16Array(hours),
+    e0: new Float64Array(hours), e0N: new Uint16Array(hours),
   };
   const rain = new Float64Array(hours);
   for (const r of readings) {
@@ -149,14 +180,27 @@ export function buildObservationSeries(
     add(v.relative_humidity, sums.rh, sums.rhN);
     add(v.wind_speed, sums.u, sums.uN);
     add(v.solar_radiation, sums.rs, sums.rsN);
+    add(v.et0, sums.e0, sums.e0N);
     if (v.rainfall !== undefined && Number.isFinite(v.rainfall)) rain[k]! += v.rainfall;
   }
   const theta = new Float64Array(hours);
   const et0 = new Float64Array(hours);
+  const temperature = new Float64Array(hours);
+  const inputs = new Float64Array(hours);
   const tzOffsetMs = (profile.tzLongitudeDeg / 15) * HOUR_MS;
   for (let k = 0; k < hours; k++) {
     theta[k] = sums.thetaN[k]! > 0 ? sums.theta[k]! / sums.thetaN[k]! : Number.NaN;
-    if (sums.tN[k]! && sums.rhN[k]! && sums.uN[k]! && sums.rsN[k]!) {
+    temperature[k] = sums.tN[k]! > 0 ? sums.t[k]! / sums.tN[k]! : Number.NaN;
+    inputs[k] =
+      (sums.e0N[k]! ? Et0Inputs.station : 0) |
+      (sums.tN[k]! ? Et0Inputs.air_temperature : 0) |
+      (sums.rhN[k]! ? Et0Inputs.relative_humidity : 0) |
+      (sums.uN[k]! ? Et0Inputs.wind_speed : 0) |
+      (sums.rsN[k]! ? Et0Inputs.solar_radiation : 0);
+    if (sums.e0N[k]!) {
+      // A station that reports its own ET0 knows its sensors and site better than we do.
+      et0[k] = sums.e0[k]!;
+    } else if (sums.tN[k]! && sums.rhN[k]! && sums.uN[k]! && sums.rsN[k]!) {
       const local = new Date(fromTs + k * HOUR_MS + tzOffsetMs);
       et0[k] = computeHourlyEt0({
         doy: dayOfYearUtc(local),
@@ -175,7 +219,65 @@ export function buildObservationSeries(
       et0[k] = Number.NaN;
     }
   }
-  return { startTs: fromTs, hours, theta, et0, rain };
+  return { startTs: fromTs, hours, theta, et0, rain, temperature, inputs };
+}
+
+/** Hours of temperature a Hargreaves day needs before its range means anything. */
+const HARGREAVES_MIN_HOURS = 12;
+
+/**
+ * The series' ET0 with the hours that have only air temperature filled by Hargreaves (FAO-56
+ * Eq. 52): Tmean, Tmax and Tmin of the 24 hourly means up to that hour (the first day's for the
+ * window's first hours), with that hour's
+ * extraterrestrial radiation (Eq. 28). Also what each of the last 24 h used, for provenance.
+ */
+function et0WithFallback(profile: FieldProfile, series: ObservationSeries, end: number): { et0: Float64Array; provenance: Et0Provenance } {
+  const et0 = Float64Array.from(series.et0);
+  const { temperature, inputs } = series;
+  const hours = { station: 0, 'penman-monteith': 0, hargreaves: 0, none: 0 };
+  let missingBits = 0;
+  const tzOffsetMs = (profile.tzLongitudeDeg / 15) * HOUR_MS;
+  for (let k = 0; k < end; k++) {
+    if (temperature && !Number.isFinite(et0[k]!) && Number.isFinite(temperature[k]!)) {
+      let n = 0;
+      let sum = 0;
+      let max = Number.NEGATIVE_INFINITY;
+      let min = Number.POSITIVE_INFINITY;
+      // The 24 h up to this hour; the window's first hours borrow its first day (still before `end`).
+      const from = Math.max(0, k - 23);
+      for (let j = from, to = Math.min(end - 1, Math.max(k, from + 23)); j <= to; j++) {
+        const t = temperature[j]!;
+        if (!Number.isFinite(t)) continue;
+        n++;
+        sum += t;
+        max = Math.max(max, t);
+        min = Math.min(min, t);
+      }
+      if (n >= HARGREAVES_MIN_HOURS) {
+        const local = new Date(series.startTs + k * HOUR_MS + tzOffsetMs);
+        const ra = extraterrestrialRadiationPeriod(profile.latitudeDeg, profile.longitudeDeg, profile.tzLongitudeDeg, dayOfYearUtc(local), local.getUTCHours(), 1);
+        et0[k] = hargreavesEt0(sum / n, max, min, ra);
+      }
+    }
+    if (k < end - 24) continue;
+    const bits = inputs?.[k] ?? 0;
+    if (!Number.isFinite(et0[k]!)) hours.none++;
+    else if (bits & Et0Inputs.station) hours.station++;
+    else if ((bits & PENMAN_MONTEITH_INPUTS) === PENMAN_MONTEITH_INPUTS || !inputs) hours['penman-monteith']++;
+    else {
+      hours.hargreaves++;
+      missingBits |= PENMAN_MONTEITH_INPUTS & ~bits;
+    }
+  }
+  const missing = Object.entries(Et0Inputs).filter(([, bit]) => missingBits & bit).map(([name]) => name);
+  return { et0, provenance: { method: mostUsed(hours), hours, missing } };
+}
+
+/** The method of most hours among those that had an ET0 (ties: the better method). */
+function mostUsed(hours: Et0Provenance['hours']): Et0Provenance['method'] {
+  let best: Et0Provenance['method'] = 'none';
+  for (const m of ['station', 'penman-monteith', 'hargreaves'] as const) if (hours[m] > 0 && (best === 'none' || hours[m] > hours[best])) best = m;
+  return best;
 }
 
 function dayOfYearUtc(d: Date): number {
@@ -265,7 +367,7 @@ export function computeFeatures(
   fieldProfile: FieldProfile,
   series: ObservationSeries,
   atTs: number,
-): { features: Float64Array } | { gap: FeatureGap } {
+): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap } {
   const profile = profileOnDay(fieldProfile, atTs);
   const end = Math.round((atTs - series.startTs) / HOUR_MS); // bins [0, end) are in the past
   if (end < FEATURE_WINDOW_HOURS || end > series.hours) return { gap: 'short-history' };
@@ -280,12 +382,13 @@ export function computeFeatures(
   const taw = totalAvailableWater(profile.thetaFc, profile.thetaWp, profile.rootDepthM);
   const raw = readilyAvailableWater(taw, profile.p);
   const depletionNow = 1000 * (profile.thetaFc - thetaNow) * profile.rootDepthM;
-  const et24 = et0Sum(series.et0, end - 24, end);
-  const et72 = et0Sum(series.et0, end - 72, end);
+  const { et0, provenance } = et0WithFallback(profile, series, end);
+  const et24 = et0Sum(et0, end - 24, end);
+  const et72 = et0Sum(et0, end - 72, end);
   const das = daysAfterSowing(profile, atTs);
   const kcNow = cropCoefficient(profile.crop, das);
   const kcNext = cropCoefficient(profile.crop, das + 2);
-  const smoothed = smoothedDepletion(series, end, profile, kcNow, depletionNow, taw, raw);
+  const smoothed = smoothedDepletion({ ...series, et0 }, end, profile, kcNow, depletionNow, taw, raw);
   const clipped = Math.min(taw, Math.max(0, smoothed));
   // The physics prior: FAO-56 balance forward with the last day's ET0 and no rain.
   const d24 = stepWaterBalance(clipped, { et0: et24.sum, kc: cropCoefficient(profile.crop, das + 0.5) }, taw, raw).depletionEnd;
@@ -324,7 +427,7 @@ export function computeFeatures(
   f[i++] = Math.sin((2 * Math.PI * hour) / 24);
   f[i++] = Math.cos((2 * Math.PI * hour) / 24);
   f[i++] = das;
-  return { features: f };
+  return { features: f, et0: provenance };
 }
 
 /** Days since sowing at `atTs` (local midnight of the sowing date is day 0). */
@@ -347,7 +450,7 @@ export function featuresFromReadings(
   profile: FieldProfile,
   readings: Iterable<ObservedReading>,
   atTs: number,
-): { features: Float64Array } | { gap: FeatureGap } {
+): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap } {
   const end = Math.floor(atTs / HOUR_MS) * HOUR_MS;
   const series = buildObservationSeries(profile, readings, end - FEATURE_WINDOW_HOURS * HOUR_MS, end);
   return computeFeatures(profile, series, end);

@@ -13,6 +13,7 @@ export {
   buildObservationSeries,
   computeFeatures,
   featuresFromReadings,
+  type Et0Provenance,
   type FeatureGap,
   type FeatureName,
   type FieldProfile,

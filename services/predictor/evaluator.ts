@@ -4,7 +4,7 @@
  * from the model call; the caller writes the points and publishes the events.
  */
 import { createHash } from 'node:crypto';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, localHourOf, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, localHourOf, type Et0Provenance, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
 import { seasonEndTs, type FieldSettings } from './field-profiles.js';
@@ -39,6 +39,11 @@ export interface Provenance {
   model: ModelIdentity;
   window: { from: string; to: string; readings: number; /** hours of the 72 with soil moisture, 0–1 */ completeness: number };
   features: Record<string, number> | null;
+  /**
+   * How the last 24 h of ET0 were had: the station's, FAO-56 Penman-Monteith, or Hargreaves from
+   * air temperature alone (then `missing` names the inputs it stood in for). Absent when stale.
+   */
+  et0?: Et0Provenance;
   correlation_ids: string[];
   /** Recorded irrigations the soil probe does not show yet, credited to the depletion (applied-water.ts). */
   applied_water?: WaterCredit;
@@ -157,7 +162,7 @@ export async function evaluateFields(
       : now - scan.lastSoilMoistureTs > options.staleAfterMs
         ? `soil moisture older than ${Math.round(options.staleAfterMs / 60_000)} min`
         : now - scan.lastWeatherTs > options.staleAfterMs
-          ? `weather older than ${Math.round(options.staleAfterMs / 60_000)} min`
+          ? `no et0 or air temperature in ${Math.round(options.staleAfterMs / 60_000)} min`
           : undefined;
     if (staleReason) {
       finish(f, { kind: 'stale', reason: staleReason }, null, null, base, corr);
@@ -177,7 +182,7 @@ export async function evaluateFields(
       finish(f, { kind: 'stale', reason: `incomplete inputs: ${FEATURE_NAMES[bad]}` }, null, null, base, corr);
       continue;
     }
-    pending.push({ f, features: computed.features, base, corr, lastSoilTs: scan.lastSoilMoistureTs });
+    pending.push({ f, features: computed.features, base: { ...base, et0: computed.et0 }, corr, lastSoilTs: scan.lastSoilMoistureTs });
   }
 
   if (pending.length > 0) {

@@ -5,24 +5,26 @@
  * evaluation then assembles 72 cached bins and calls the model's `computeFeatures`: the same
  * numbers as `featuresFromReadings`, at a fraction of the cost (ET0 is the expensive part).
  */
-import { FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type FeatureGap, type FieldProfile } from '../model/index.js';
+import { FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type Et0Provenance, type FeatureGap, type FieldProfile, type ObservationSeries } from '../model/index.js';
 import type { WindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
 
 /** Slots per field: the 72 bins of a window plus room for the clock to move on. */
 const SLOTS = 96;
-/** Layout of one slot in a field's Float64Array: bin end, revision, θ, ET0, rain. */
+/** Layout of one slot in a field's Float64Array: bin end, revision, θ, ET0, rain, air temperature, ET0 input bits. */
 const END = 0;
 const REV = 1;
 const THETA = 2;
 const ET0 = 3;
 const RAIN = 4;
-const WIDTH = 5;
+const TEMP = 5;
+const INPUTS = 6;
+const WIDTH = 7;
 
 export interface FeatureCache {
   /** Features of field `key` at `atTs` (rounded down to the hour), as `featuresFromReadings` gives them. */
-  features(key: string, profile: FieldProfile, windows: WindowStore, atTs: number): { features: Float64Array } | { gap: FeatureGap };
+  features(key: string, profile: FieldProfile, windows: WindowStore, atTs: number): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap };
   forget(key: string): void;
 }
 
@@ -46,37 +48,43 @@ export function createFeatureCache(): FeatureCache {
         const o = slotOf(binEnd);
         return slots[o + END] === binEnd && slots[o + REV] === (revisions?.get(binEnd) ?? 0);
       };
-      const store = (binEnd: number, theta: number, et0: number, rain: number) => {
+      const store = (binEnd: number, series: ObservationSeries, k: number) => {
         const o = slotOf(binEnd);
         slots[o + END] = binEnd;
         slots[o + REV] = revisions?.get(binEnd) ?? 0;
-        slots[o + THETA] = theta;
-        slots[o + ET0] = et0;
-        slots[o + RAIN] = rain;
+        slots[o + THETA] = series.theta[k]!;
+        slots[o + ET0] = series.et0[k]!;
+        slots[o + RAIN] = series.rain[k]!;
+        slots[o + TEMP] = series.temperature?.[k] ?? Number.NaN;
+        slots[o + INPUTS] = series.inputs?.[k] ?? 0;
       };
       let stale = 0;
       for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) if (!valid(start + (k + 1) * HOUR_MS)) stale++;
       if (stale > FEATURE_WINDOW_HOURS / 4) {
         // Cold (after a start or a gap): one pass over the window beats 72 one-hour passes.
         const series = buildObservationSeries(profile, windows.between(key, start + 1, end), start, end);
-        for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) store(start + (k + 1) * HOUR_MS, series.theta[k]!, series.et0[k]!, series.rain[k]!);
+        for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) store(start + (k + 1) * HOUR_MS, series, k);
       }
       const theta = new Float64Array(FEATURE_WINDOW_HOURS);
       const et0 = new Float64Array(FEATURE_WINDOW_HOURS);
       const rain = new Float64Array(FEATURE_WINDOW_HOURS);
+      const temperature = new Float64Array(FEATURE_WINDOW_HOURS);
+      const inputs = new Float64Array(FEATURE_WINDOW_HOURS);
       for (let k = 0; k < FEATURE_WINDOW_HOURS; k++) {
         const binEnd = start + (k + 1) * HOUR_MS;
         if (!valid(binEnd)) {
           const revision = revisions?.get(binEnd) ?? 0;
           const one = buildObservationSeries(profile, revision ? windows.between(key, binEnd - HOUR_MS + 1, binEnd) : [], binEnd - HOUR_MS, binEnd);
-          store(binEnd, one.theta[0]!, one.et0[0]!, one.rain[0]!);
+          store(binEnd, one, 0);
         }
         const o = slotOf(binEnd);
         theta[k] = slots[o + THETA]!;
         et0[k] = slots[o + ET0]!;
         rain[k] = slots[o + RAIN]!;
+        temperature[k] = slots[o + TEMP]!;
+        inputs[k] = slots[o + INPUTS]!;
       }
-      return computeFeatures(profile, { startTs: start, hours: FEATURE_WINDOW_HOURS, theta, et0, rain }, end);
+      return computeFeatures(profile, { startTs: start, hours: FEATURE_WINDOW_HOURS, theta, et0, rain, temperature, inputs }, end);
     },
     forget: (key) => void fields.delete(key),
   };

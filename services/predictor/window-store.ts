@@ -11,15 +11,21 @@ import { FEATURE_WINDOW_HOURS, type ObservedReading } from '../model/index.js';
 
 const HOUR_MS = 3_600_000;
 
-/** Quantities the FAO-56 ET0 needs; a field missing any of them recently is stale. */
+/** Quantities the FAO-56 Penman-Monteith ET0 needs. */
 export const WEATHER_QUANTITIES = ['air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation'] as const;
 
 /**
  * What the features read; other quantities (battery, RSSI, …) are not kept in the window.
  */
-export const FEATURE_QUANTITIES = ['soil_moisture', ...WEATHER_QUANTITIES, 'rainfall'] as const;
+export const FEATURE_QUANTITIES = ['soil_moisture', ...WEATHER_QUANTITIES, 'rainfall', 'et0'] as const;
 const Q = FEATURE_QUANTITIES.length;
 const SOIL = 0;
+/**
+ * A reading is weather enough when an ET0 can be had from it: the station's own `et0`, or air
+ * temperature (Hargreaves, when humidity, wind or radiation are not measured). A field is stale
+ * only without either; a degraded ET0 is stated in the advice's provenance instead.
+ */
+const ET0_SOURCES = [FEATURE_QUANTITIES.indexOf('et0'), FEATURE_QUANTITIES.indexOf('air_temperature')];
 
 /** Correlation ids remembered per field (the newest ones are what provenance reports). */
 const CORRELATIONS_KEPT = 8;
@@ -33,7 +39,7 @@ export interface WindowReading extends ObservedReading {
 export interface FieldWindow {
   /** Readings (distinct time stamps) held. */
   count: number;
-  /** Device time of the newest soil moisture and of the newest complete weather, epoch ms (0 = none). */
+  /** Device time of the newest soil moisture and of the newest weather an ET0 comes from, epoch ms (0 = none). */
   lastSoilMoistureTs: number;
   lastWeatherTs: number;
   /** Time of the newest reading of any kind, epoch ms (device time). */
@@ -50,7 +56,7 @@ export interface FieldWindow {
 /** What the freshness gate needs from a span of a window, without materialising readings. */
 export interface WindowScan {
   readings: number;
-  /** Newest soil moisture and newest complete weather in the span, epoch ms (−∞ = none). */
+  /** Newest soil moisture and newest weather an ET0 comes from (et0 or air temperature) in the span, epoch ms (−∞ = none). */
   lastSoilMoistureTs: number;
   lastWeatherTs: number;
   /** Distinct hours (by bin end) with a soil moisture reading. */
@@ -114,8 +120,7 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
   }
 
   function weatherComplete(w: Columns, row: number): boolean {
-    for (let q = 1; q <= WEATHER_QUANTITIES.length; q++) if (Number.isNaN(w.values[row * Q + q]!)) return false;
-    return true;
+    return ET0_SOURCES.some((q) => !Number.isNaN(w.values[row * Q + q]!));
   }
 
   function remember(w: Columns, ts: number, id: string): void {

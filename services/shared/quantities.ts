@@ -20,6 +20,8 @@ export const CANONICAL_QUANTITIES = {
   wind_speed: { unit: 'm/s', min: 0, max: 75 },
   solar_radiation: { unit: 'W/m2', min: 0, max: 1500 },
   rainfall: { unit: 'mm', min: 0, max: 500 },
+  // Reference evapotranspiration a weather station computes itself, mm since its previous reading.
+  et0: { unit: 'mm', min: 0, max: 50 },
   leaf_wetness: { unit: '%', min: 0, max: 100 },
   battery_voltage: { unit: 'V', min: 0, max: 60 },
   rssi: { unit: 'dBm', min: -150, max: 0 },

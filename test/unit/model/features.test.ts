@@ -96,4 +96,51 @@ describe('irrigation model features', () => {
     expect(f(grown.features, 'taw_mm')).toBeCloseTo((f(fixed.features, 'taw_mm') * zr) / profile.rootDepthM, 6);
     expect(f(grown.features, 'raw_mm')).toBeLessThan(f(fixed.features, 'raw_mm'));
   });
+
+  describe('ET0 from the station as it is', () => {
+    const at = first + 1200 * HOUR_MS;
+    const window = readings.filter((r) => Date.parse(r.ts) > at - 73 * HOUR_MS && Date.parse(r.ts) <= at);
+    const only = (keep: string[], extra: (r: (typeof readings)[number]) => Record<string, number> = () => ({})) =>
+      window.map((r) => ({ ts: r.ts, values: { ...Object.fromEntries(keep.map((q) => [q, (r.values as Record<string, number | undefined>)[q]])), ...extra(r) } }));
+    const full = featuresFromReadings(profile, window, at);
+    // Hours of the last 24 with a reading (the simulated sensor has gaps): the rest have no ET0.
+    const present = new Set(window.filter((r) => Date.parse(r.ts) > at - 24 * HOUR_MS).map((r) => Math.ceil(Date.parse(r.ts) / HOUR_MS))).size;
+
+    it('with complete weather: Penman-Monteith for every hour, nothing missing', () => {
+      if (!('features' in full)) throw new Error('no features');
+      expect(present).toBeGreaterThan(20);
+      expect(full.et0).toEqual({ method: 'penman-monteith', hours: { station: 0, 'penman-monteith': present, hargreaves: 0, none: 24 - present }, missing: [] });
+    });
+
+    it('with soil moisture, temperature and rain only: Hargreaves, close to Penman-Monteith, and says what was missing', () => {
+      const degraded = featuresFromReadings(profile, only(['soil_moisture', 'air_temperature', 'rainfall']), at);
+      if (!('features' in degraded) || !('features' in full)) throw new Error('no features');
+      expect(degraded.et0).toEqual({
+        method: 'hargreaves',
+        hours: { station: 0, 'penman-monteith': 0, hargreaves: present, none: 24 - present },
+        missing: ['relative_humidity', 'wind_speed', 'solar_radiation'],
+      });
+      expect(degraded.features.every(Number.isFinite)).toBe(true);
+      expect(f(degraded.features, 'weather_coverage_72h')).toBeGreaterThan(0.9);
+      // Hargreaves is a daily method; over a day it lands within about a third of Penman-Monteith here.
+      const ratio = f(degraded.features, 'et0_24h_mm') / f(full.features, 'et0_24h_mm');
+      expect(ratio).toBeGreaterThan(0.66);
+      expect(ratio).toBeLessThan(1.5);
+    });
+
+    it('a station\'s own et0 (mm since its previous reading) wins over computing it', () => {
+      const station = featuresFromReadings(profile, only(['soil_moisture', 'rainfall'], () => ({ et0: 0.25 })), at);
+      if (!('features' in station)) throw new Error('no features');
+      expect(station.et0.method).toBe('station');
+      expect(station.et0.hours.station).toBe(present);
+      // Hours without a reading are filled with the day's mean, as for every ET0 source.
+      expect(f(station.features, 'et0_24h_mm')).toBeCloseTo(0.25 * 24, 6);
+    });
+
+    it('without any ET0 source the hours count as none', () => {
+      const none = featuresFromReadings(profile, only(['soil_moisture', 'rainfall']), at);
+      if (!('features' in none)) throw new Error('no features');
+      expect(none.et0).toMatchObject({ method: 'none', hours: { none: 24 } });
+    });
+  });
 });

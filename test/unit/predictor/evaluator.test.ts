@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, type EvaluatedField } from '../../../services/predictor/evaluator.js';
+import { identityOf } from '../../../services/predictor/model-holder.js';
+import { createWindowStore } from '../../../services/predictor/window-store.js';
+import { simulateField } from '../../../services/simulator/field-run.js';
+import { createFieldSpecs } from '../../../services/simulator/fields.js';
+import { sensorReadings } from '../../../services/simulator/sensors.js';
+import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
+
+const HOUR = 3_600_000;
+const [spec] = createFieldSpecs({ count: 1, seed: 'evaluator', population: POPULATIONS.heldOut });
+const run = simulateField(spec!);
+const profile = profileFromSpec(spec!);
+const field: EvaluatedField = {
+  key: 'f/a',
+  profile,
+  settings: {
+    farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.8,
+    latitudeDeg: profile.latitudeDeg, longitudeDeg: profile.longitudeDeg, elevationM: profile.elevationM, tzLongitudeDeg: profile.tzLongitudeDeg,
+  },
+};
+const at = run.weather[0]!.ts + 400 * HOUR;
+
+/** The field's readings up to `at`, keeping only some quantities. */
+function windowWith(keep: readonly string[]) {
+  const windows = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
+  windows.apply(
+    field.key,
+    sensorReadings(run)
+      .filter((r) => Date.parse(r.ts) <= at)
+      .map((r) => ({ ts: Date.parse(r.ts), values: Object.fromEntries(keep.map((q) => [q, (r.values as Record<string, number | undefined>)[q]])) })),
+  );
+  return windows;
+}
+
+describe('evaluator: stations as they are', () => {
+  let model: IrrigationModel;
+  beforeAll(async () => {
+    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+  });
+  afterAll(() => model.close());
+
+  const evaluate = async (keep: readonly string[]) => {
+    const [e] = await evaluateFields([field], at, { windows: windowWith(keep), states: new Map(), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS);
+    return e!;
+  };
+
+  it('advises from soil moisture, temperature and rain alone (Hargreaves), and says so in the provenance', async () => {
+    const full = await evaluate(['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall']);
+    const degraded = await evaluate(['soil_moisture', 'air_temperature', 'rainfall']);
+    expect(full.assessment.kind).toBe('ok');
+    expect(full.provenance.et0).toMatchObject({ method: 'penman-monteith', missing: [] });
+    expect(degraded.assessment.kind).toBe('ok');
+    expect(degraded.provenance.et0).toMatchObject({ method: 'hargreaves', missing: ['relative_humidity', 'wind_speed', 'solar_radiation'] });
+    // The same field, judged from less: the forecast stays in the same range.
+    expect(Math.abs(degraded.prediction!.depletion24hMm - full.prediction!.depletion24hMm)).toBeLessThan(0.25 * full.prediction!.rawMm);
+  });
+
+  it('is stale only when neither the station\'s et0 nor air temperature arrives', async () => {
+    const none = await evaluate(['soil_moisture', 'rainfall']);
+    expect(none.assessment).toEqual({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
+    expect(none.decision.event).toBe('sensor.stale');
+  });
+});
