@@ -1,9 +1,10 @@
 /**
  * The provisioned Grafana dashboards work against what fieldhook really writes and exposes: after
  * a short run of the whole pipeline (readings over HTTP, a refused one, a line InfluxDB refuses
- * for good, advice delivered to one subscriber and retried for another), every panel, annotation
- * and variable query, its Grafana variables and time macros filled in, answers with data from the
- * real InfluxDB (InfluxQL on /query) and from a real Prometheus scraping the run's `/metrics`.
+ * for good, advice delivered to one subscriber and retried for another, an irrigation recorded),
+ * every panel, annotation and variable query, its Grafana variables and time macros filled in,
+ * answers with data from the real InfluxDB (InfluxQL on /query) and from a real Prometheus
+ * scraping the run's `/metrics`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -149,18 +150,19 @@ describe('the provisioned Grafana dashboards', () => {
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(refused.status).toBeLessThan(500);
     expect((await post(NORTH.device, { device: NORTH.device, id: 'leaf-1', ts: new Date(conflictTs).toISOString(), values: { leaf_wetness: 80 } })).status).toBe(202);
-    // An irrigation record as fieldhook keeps them: measurement `irrigation`, tags farm and field, depth_mm.
-    const irrigation = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, {
-      method: 'POST',
-      body: `irrigation,farm=${FARM},field=${NORTH.field} depth_mm=18 ${hourNow - 30 * HOUR}`,
-    });
-    expect(irrigation.status).toBe(204);
-
     const advice = await eventually(
       () => healthy.received.map((r) => verify(secrets.healthy!, r)).find((e) => e.type === 'irrigation.recommended'),
       { timeoutMs: 30_000, what: 'a signed irrigation.recommended delivery' },
     );
     expect(advice.data).toMatchObject({ farm: FARM, field: NORTH.field });
+    // The farmer reports the water through the API; fieldhook forwards it to the `irrigation` measurement.
+    const irrigation = await fetch(`${pipeline.url}/v1/irrigations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': `grafana-${process.pid}` },
+      body: JSON.stringify({ farm: FARM, field: NORTH.field, depth_mm: 18, start: new Date(hourNow - 32 * HOUR).toISOString(), end: new Date(hourNow - 30 * HOUR).toISOString() }),
+    });
+    expect(irrigation.status, await irrigation.clone().text()).toBeLessThan(300);
+    await eventually(async () => (await runInfluxQL(influxUrl, database, 'SELECT "depth_mm" FROM "irrigation"')).values > 0, { timeoutMs: 30_000, what: 'the irrigation record in InfluxDB' });
     await eventually(() => failing.received.length >= 1, { timeoutMs: 30_000, what: 'a failed delivery attempt' });
     await eventually(async () => /^fieldhook_dead_letters 1$/m.test(await (await fetch(`${pipeline!.url}/metrics`)).text()), { timeoutMs: 30_000, what: 'the refused line in the dead-letter store' });
     // Every fieldhook series scraped at least five times: more than the four scrapes a
@@ -267,7 +269,7 @@ describe('the provisioned Grafana dashboards', () => {
       return (body.results[0]!.series ?? []).flatMap((s) => s.values.map((row) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, row[i]])) })));
     };
     expect(await influxRows('fieldhook-fields', 'annotation "Advice"')).toContainEqual(expect.objectContaining({ event: 'irrigation.recommended', field: NORTH.field }));
-    expect(await influxRows('fieldhook-fields', 'annotation "Irrigation"')).toEqual([expect.objectContaining({ depth_mm: 18, field: NORTH.field })]);
+    expect(await influxRows('fieldhook-fields', 'annotation "Irrigation"')).toEqual([expect.objectContaining({ time: hourNow - 30 * HOUR, depth_mm: 18, field: NORTH.field, source: 'api', who: 'admin' })]);
     expect((await influxRows('fieldhook-fleet', 'panel "Silent devices" A')).map((r) => r.device)).toEqual([SOUTH.device]);
     const lastSeen = await influxRows('fieldhook-fleet', 'panel "Last seen"');
     expect(lastSeen.find((r) => r.device === NORTH.device)?.time).toBe(hourNow);
