@@ -48,8 +48,9 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
     deviceSecret = (await devices.add({ id: `node-${process.pid}`, farm: FARM, field: 'dry', kind: 'device' })).secret;
     devices.close();
     const db = openPredictorDb(join(dir, 'predictor.db'));
+    // Roots fixed at the tomato's 1 m (rootDepthMinM): RAW and TAW below do not depend on the hour the test runs.
     await createSqliteFieldProfiles(db).add({
-      farm: FARM, field: 'dry', crop: 'tomato', soil: 'loam', sowingDate: new Date(hourNow - 60 * 24 * HOUR).toISOString().slice(0, 10),
+      farm: FARM, field: 'dry', crop: 'tomato', soil: 'loam', rootDepthMinM: 1, sowingDate: new Date(hourNow - 60 * 24 * HOUR).toISOString().slice(0, 10),
       efficiency: 0.8, latitudeDeg: 45, longitudeDeg: 0, elevationM: 50,
     });
     db.close();

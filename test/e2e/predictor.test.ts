@@ -54,11 +54,14 @@ function scenario(): Scenario {
   return { run, readings: sensorReadings(run), cross, irrigation, shiftMs };
 }
 
-function settingsOf(run: FieldRun, field: string): FieldSettings {
+function settingsOf(run: FieldRun, field: string, shiftMs: number): FieldSettings {
   const p = profileFromSpec(run.spec);
+  // The season moves with the readings (whole days), so the crop is where the simulator had it.
+  const sowingDate = new Date(Date.parse(`${run.spec.sowingDate}T00:00:00Z`) + shiftMs).toISOString().slice(0, 10);
   return {
-    farm: FARM, field, crop: run.spec.crop, kc: run.spec.cropParams, sowingDate: run.spec.sowingDate, thetaFc: run.spec.thetaFc, thetaWp: run.spec.thetaWp,
-    rootDepthM: run.spec.rootDepthM, p: run.spec.p, efficiency: 0.8, latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg,
+    farm: FARM, field, crop: run.spec.crop, kc: run.spec.cropParams, sowingDate, thetaFc: run.spec.thetaFc, thetaWp: run.spec.thetaWp,
+    // The simulator's root zone has a fixed depth: so has this field's.
+    rootDepthM: run.spec.rootDepthM, rootDepthMinM: run.spec.rootDepthM, p: run.spec.p, efficiency: 0.8, latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg,
     elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg, windHeightM: p.windHeightM,
   };
 }
@@ -135,8 +138,8 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
     producer = await mqtt.connectAsync(mosquittoUrl, { protocolVersion: 5, clientId: `e2e-producer-${process.pid}` });
     const db = openPredictorDb(join(dir, 'predictor.db'));
     const repo = createSqliteFieldProfiles(db);
-    await repo.add(settingsOf(sc.run, 'drying'));
-    await repo.add(settingsOf(sc.run, 'silent'));
+    await repo.add(settingsOf(sc.run, 'drying', sc.shiftMs));
+    await repo.add(settingsOf(sc.run, 'silent', sc.shiftMs));
     db.close();
   });
 
