@@ -46,7 +46,7 @@ export const slackFormat: Format = {
       kind: 'http',
       url: subscription.url,
       headers: { ...JSON_HEADERS },
-      body: JSON.stringify({ text: clip(escape(`${m.title}: ${m.text}`), 3000), blocks, unfurl_links: false, unfurl_media: false }),
+      body: JSON.stringify({ text: clip(escape(m.text), 3000), blocks, unfurl_links: false, unfurl_media: false }),
     };
   },
 };

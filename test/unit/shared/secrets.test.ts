@@ -38,7 +38,7 @@ describe('secrets', () => {
   });
 
   it('the schemas declare the credentials secret, and only them', () => {
-    expect(secretSettingKeys(PIPELINE_CONFIG).sort()).toEqual(['ADMIN_TOKEN', 'DISPATCH_MQTT_PASSWORD', 'INFLUX_TOKEN', 'MQTT_PASSWORD']);
+    expect(secretSettingKeys(PIPELINE_CONFIG).sort()).toEqual(['ADMIN_TOKEN', 'DISPATCH_MQTT_PASSWORD', 'INFLUX_TOKEN', 'MQTT_PASSWORD', 'SMTP_URL']);
   });
 
   it('a setting whose name looks like a credential is declared secret, or listed here as not one', () => {
