@@ -349,23 +349,28 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
             lineOfItem.push(line.lineNumber);
           }
         }
+        const quote = (list: typeof dropped) => {
+          list.sort((a, b) => a.lineNumber - b.lineNumber);
+          const quoted = list.slice(0, MAX_LINES_QUOTED).map((d) => `line ${d.lineNumber}: ${d.message}`);
+          if (list.length > MAX_LINES_QUOTED) quoted.push(`and ${list.length - MAX_LINES_QUOTED} more`);
+          return quoted.join('; ');
+        };
         if (items.length === 0) {
           if (dropped.length === 0) throw influxError(400, 'no points in the body');
-          const first = dropped.sort((a, b) => a.lineNumber - b.lineNumber)[0]!;
-          throw influxError(400, `${first.message.startsWith('unable to parse') ? 'unable to parse points' : 'no point written'}: line ${first.lineNumber}: ${first.message.replace(/^unable to parse: /, '')}`);
+          // Nothing stored: InfluxDB's words when no line could be read, ours when lines were read but not mapped.
+          if (parsed.lines.length === 0) throw influxError(400, `unable to parse points: ${quote(dropped).replace(/: unable to parse: /g, ': ')}`);
+          throw influxError(400, `no point written: ${quote(dropped)}`);
         }
         const outcome = await ingest.ingest({ credential: request.credential!, items, correlationId: request.id, protocol: 'http' });
         for (const r of outcome.refused) dropped.push({ lineNumber: lineOfItem[r.index] ?? r.index + 1, message: r.message ?? r.code });
         if (dropped.length > 0) {
           const written = outcome.accepted + outcome.duplicates;
           const forbidden = written === 0 && parsed.errors.length === 0 && outcome.refused.length === items.length && outcome.refused.every((r) => r.code === Errors.authDeviceForbidden.code);
-          dropped.sort((a, b) => a.lineNumber - b.lineNumber);
-          const quoted = dropped.slice(0, MAX_LINES_QUOTED).map((d) => `line ${d.lineNumber}: ${d.message}`);
-          if (dropped.length > MAX_LINES_QUOTED) quoted.push(`and ${dropped.length - MAX_LINES_QUOTED} more`);
+          const quoted = quote(dropped);
           request.log.warn({ written, dropped: dropped.length, lines: dropped.slice(0, MAX_LINES_QUOTED) }, 'line protocol write: lines refused');
           throw influxError(
             forbidden ? 403 : 400,
-            written > 0 ? `partial write: ${written} points written, ${dropped.length} dropped: ${quoted.join('; ')} dropped=${dropped.length}` : `no point written: ${quoted.join('; ')}`,
+            written > 0 ? `partial write: ${written} points written, ${dropped.length} dropped: ${quoted} dropped=${dropped.length}` : `no point written: ${quoted}`,
           );
         }
         return reply.code(204).send();

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildHostApp } from '../../../../services/host/http-app.js';
@@ -73,10 +74,18 @@ describe('line protocol routes: /api/v2/write and /write', () => {
     ]);
   });
 
-  it('400 naming the first bad line, nothing ingested, when no line is good', async () => {
-    const res = await write(`reading soil_moisture=\ncpu usage_idle=99 ${NOW_S}`);
-    expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ code: 'invalid', message: 'unable to parse points: line 1: field soil_moisture: missing value' });
+  it('400 naming each bad line, nothing ingested, when no line is good', async () => {
+    const unreadable = await write(`reading soil_moisture=\nreading soil_moisture=0.2 12abc`);
+    expect(unreadable.statusCode).toBe(400);
+    expect(unreadable.json()).toEqual({
+      code: 'invalid',
+      message: 'unable to parse points: line 1: field soil_moisture: missing value; line 2: invalid timestamp "12abc"',
+    });
+    const unmapped = await write(`reading soil_moisture=\ncpu usage_idle=99 ${NOW_S}`);
+    expect(unmapped.json()).toEqual({
+      code: 'invalid',
+      message: expect.stringMatching(/^no point written: line 1: unable to parse: field soil_moisture: missing value; line 2: field usage_idle is not a known quantity/),
+    });
     expect(requests).toHaveLength(0);
   });
 
@@ -192,6 +201,59 @@ describe('line protocol routes: /api/v2/write and /write', () => {
         const res = await send(`weather humidity="wet" ${NOW_S}`);
         expect(res.statusCode).toBe(400);
         expect(res.json().message).toMatch(/line 1: field humidity \(relative_humidity\) holds text, not a number \(profile line-protocol\)/);
+      } finally {
+        await profiled.close();
+      }
+    });
+  });
+
+  describe('nothing partial is stored silently (property, fixed seed)', () => {
+    const profiles = loadProfiles();
+    // Good lines, and lines bad in each way: unreadable, unknown field, a string value, a value the default profile cannot read.
+    const good = fc.record({ kind: fc.constant('good' as const), moisture: fc.double({ min: 0, max: 0.7, noNaN: true }) });
+    const bad = fc.constantFrom(
+      'reading soil_moisture=',
+      'reading soil_moisture=0.2 12abc',
+      'cpu usage_idle=99',
+      'reading soil_moisture="wet"',
+      'weather humidity="damp"',
+      'weather pressure=1013',
+      '=',
+      'reading,device soil_moisture=0.1',
+    );
+    const body = fc.array(fc.oneof(good, bad), { minLength: 1, maxLength: 30 });
+
+    it('every line is either stored as a reading or named in the answer; 204 only when all were stored', async () => {
+      const built = readingsComponent({ profiles, deviceProfileOf: async () => undefined });
+      const profiled = buildHostApp([built.component], { logger: silentLogger() });
+      await profiled.ready();
+      try {
+        await fc.assert(
+          fc.asyncProperty(body, async (lines) => {
+            built.requests.length = 0;
+            const text = lines.map((l, i) => (typeof l === 'string' ? l : `reading soil_moisture=${l.moisture} ${NOW_S + i}`)).join('\n');
+            const res = await profiled.inject({ method: 'POST', url: '/api/v2/write?precision=s', headers: token, payload: text });
+            const stored = built.requests.flatMap((r) => r.items as { ts: number }[]);
+            const goodLines = lines.flatMap((l, i) => (typeof l === 'string' ? [] : [i + 1]));
+            const badLines = lines.flatMap((l, i) => (typeof l === 'string' ? [i + 1] : []));
+            // The good lines, and only they, reached the ingest core, each as its own reading.
+            expect(stored.map((item) => item.ts)).toEqual(goodLines.map((n) => (NOW_S + n - 1) * 1000));
+            if (badLines.length === 0) {
+              expect(res.statusCode).toBe(204);
+              return;
+            }
+            expect(res.statusCode).toBe(400);
+            const message = (res.json() as { message: string }).message;
+            if (goodLines.length > 0) {
+              expect(message).toMatch(new RegExp(`^partial write: ${goodLines.length} points written, ${badLines.length} dropped: `));
+              expect(message).toMatch(new RegExp(` dropped=${badLines.length}$`));
+            }
+            // Each bad line is named (the first five; the rest counted).
+            for (const n of badLines.slice(0, 5)) expect(message).toContain(`line ${n}: `);
+            if (badLines.length > 5) expect(message).toContain(`and ${badLines.length - 5} more`);
+          }),
+          { numRuns: 150 },
+        );
       } finally {
         await profiled.close();
       }
