@@ -1,6 +1,6 @@
 /**
  * The provisioned Grafana dashboards work against what fieldhook really writes and exposes: after
- * a short run of the whole pipeline (readings over HTTP, a refused one, a line InfluxDB refuses
+ * a short run of the whole pipeline (readings over HTTP and MQTT, a refused one, a line InfluxDB refuses
  * for good, advice delivered to one subscriber and retried for another, an irrigation recorded),
  * every panel, annotation and variable query, its Grafana variables and time macros filled in,
  * answers with data from the real InfluxDB (InfluxQL on /query) and from a real Prometheus
@@ -9,12 +9,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPrometheus, type RunningPrometheus } from '../../../infra/harness/prometheus.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
+import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -85,6 +87,15 @@ describe('the provisioned Grafana dashboards', () => {
       headers: { authorization: `Bearer ${secrets[device]}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
+  /** Publish readings as the device's node does over MQTT (QoS 1: resolves on the PUBACK, once durable). */
+  const publish = async (device: string, readings: ReturnType<typeof history>) => {
+    const client = await connectAsync(pipeline!.mqttUrl, { username: device, password: secrets[device]!, clientId: device, protocolVersion: 4, reconnectPeriod: 0 });
+    try {
+      await client.publishAsync(deviceReadingsTopic(device), JSON.stringify(readings.map(({ id, ts, values: v }) => ({ id, ts, values: v }))), { qos: 1 });
+    } finally {
+      await client.endAsync();
+    }
+  };
   const promInstant = async (query: string): Promise<number[]> => {
     const body = (await (await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { data: { result: { value: [number, string] }[] } };
     return body.data.result.map((r) => Number(r.value[1]));
@@ -141,11 +152,14 @@ describe('the provisioned Grafana dashboards', () => {
 
     // First half of the history, then a scrape: histograms and counters must move between two
     // scrapes for a rate (and a quantile of rates) to be drawn.
-    expect((await post(NORTH.device, history(NORTH.device, -72, -37))).status).toBe(202);
+    // The north node sends over HTTP and MQTT, the south one over HTTP.
+    expect((await post(NORTH.device, history(NORTH.device, -72, -55))).status).toBe(202);
+    await publish(NORTH.device, history(NORTH.device, -54, -37));
     expect((await post(SOUTH.device, history(SOUTH.device, -72, -10))).status).toBe(202);
-    await eventually(async () => (await promInstant('fieldhook_influx_lines_written_total'))[0]! > 0, { timeoutMs: 30_000, intervalMs: 100, what: 'a scrape after the first writes' });
+    await eventually(async () => (await promInstant('fieldhook_influx_lines_written_total'))[0]! >= 18 * 2 + 63, { timeoutMs: 30_000, intervalMs: 100, what: 'a scrape after the first writes' });
 
-    expect((await post(NORTH.device, history(NORTH.device, -36, 0))).status).toBe(202);
+    await publish(NORTH.device, history(NORTH.device, -36, -19));
+    expect((await post(NORTH.device, history(NORTH.device, -18, 0))).status).toBe(202);
     const refused = await post(NORTH.device, { device: NORTH.device, id: 'implausible-1', ts: new Date(hourNow).toISOString(), values: { soil_moisture: 5 } });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(refused.status).toBeLessThan(500);
