@@ -33,7 +33,7 @@ export function loginPage(notice: LoginNotice): string {
 <body class="login">
 <main class="login-box">
 <h1><img src="/ui/assets/icon.svg" alt="" width="28" height="28"> fieldhook</h1>
-<p class="muted">The status page needs the admin token (<code>FIELDHOOK_ADMIN_TOKEN</code>).</p>
+<p class="muted">Log in with the admin token: <code>FIELDHOOK_ADMIN_TOKEN</code>, or when that is not set, the one <code>fieldhook start</code> printed and keeps in the file <code>admin-token</code> of its data folder.</p>
 ${message ? `<p class="notice${message.error ? ' error' : ''}" role="${message.error ? 'alert' : 'status'}" id="notice">${escapeHtml(message.text)}</p>` : ''}
 <form method="post" action="/ui/login">
 <label for="token">Admin token</label>

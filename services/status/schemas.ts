@@ -59,6 +59,7 @@ const field = obj({
 const subscription = obj({
   id: { type: 'string' },
   host: { type: 'string', description: 'Host of the URL only (chat platforms carry tokens in the path).' },
+  format: { type: 'string', description: 'How events are delivered: `standard-webhooks` or a chat platform (`slack`, `telegram`, …).' },
   description: { type: 'string' },
   events: { type: 'array', items: { type: 'string' } },
   health: { type: 'string', enum: ['healthy', 'failing', 'disabled'] },

@@ -121,6 +121,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
         id: s.id,
         // The host only: paths and queries of chat platforms' URLs carry their tokens.
         host: hostOf(s.url),
+        format: s.format,
         description: s.description,
         events: s.events,
         health: !s.enabled ? ('disabled' as const) : s.failingSince !== null ? ('failing' as const) : ('healthy' as const),

@@ -130,7 +130,13 @@ function subscriptions(s, nowMs) {
   return table(
     ['Endpoint', 'Events', 'Health', 'Backlog', 'Last delivery'],
     s.subscriptions.map((x) => [
-      h('span', {}, h('span', { class: 'mono' }, x.host), x.description ? h('span', { class: 'muted' }, ` ${x.description}`) : null),
+      h(
+        'span',
+        {},
+        h('span', { class: 'mono' }, x.host),
+        x.format !== 'standard-webhooks' ? [' ', badge('muted', x.format)] : null,
+        x.description ? h('span', { class: 'muted' }, ` ${x.description}`) : null,
+      ),
       x.events.join(', ') || '*',
       h(
         'span',

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { DeliveryRecord, SubscriptionRecord } from '../../../services/dispatcher/store/types.js';
+import type { FieldSettings } from '../../../services/predictor/field-profiles.js';
+import type { Device } from '../../../services/registry/device.js';
+import type { StatusQueries } from '../../../services/status/influx-queries.js';
+import { createSnapshotReader, DEFAULT_SNAPSHOT_OPTIONS, type StatusSources } from '../../../services/status/snapshot.js';
+import { createManualClock } from '../../helpers/manual-clock.js';
+
+const HOUR = 3_600_000;
+const NOW = Date.parse('2026-07-06T12:00:00Z');
+
+const device = (id: string, field: string, enabled = true): Device => ({ id, farm: 'f', field, kind: 'device', enabled, allowedNetworks: [], createdAt: '2026-07-01T00:00:00Z' });
+const north: FieldSettings = { farm: 'f', field: 'north', crop: 'tomato', soil: 'loam', sowingDate: '2026-05-01', efficiency: 0.8, latitudeDeg: 45, longitudeDeg: 0, elevationM: 50, rootDepthM: 1 };
+const subscription = (id: string, over: Partial<SubscriptionRecord>): SubscriptionRecord => ({
+  id, url: 'https://api.telegram.org/bot123:SECRET/sendMessage?chat_id=1', description: '', events: ['*'], farms: [], fields: [], enabled: true,
+  disabledReason: null, disabledAt: null, rateLimitPerSecond: null, format: 'telegram', locale: 'en', timeZone: 'UTC', settings: { chat_id: '1' },
+  failingSince: null, createdAt: 0, updatedAt: 0, ...over,
+});
+
+function sources(influx: Partial<StatusQueries> = {}): StatusSources {
+  return {
+    devices: { list: async () => [device('n1', 'north'), device('quiet', 'north'), device('off', 'north', false), device('e1', 'east')] },
+    ingestor: { status: async () => ({ spool: { pendingBytes: 10, consumers: { influx: { pendingReadings: 2, oldestAgeMs: 500 } }, deadLetters: 1 }, writer: { healthy: false, lastSuccessAt: NOW - HOUR } }) },
+    predictor: {
+      status: () => ({
+        model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) },
+        fields: [{ settings: north, state: { advice: { eventId: 'evt_1', issuedAt: NOW - HOUR, validUntil: NOW + HOUR, startBy: NOW }, lastChangeAt: NOW - HOUR, stale: false } }],
+      }),
+    },
+    dispatcher: {
+      store: {
+        subscriptions: { list: async () => [subscription('s1', {}), subscription('s2', { failingSince: NOW - HOUR }), subscription('s3', { enabled: false, disabledReason: 'gone', disabledAt: NOW })] },
+        outbox: {
+          backlog: async () => [{ subscriptionId: 's2', pending: 3, oldestCreatedAt: NOW - 2 * HOUR }],
+          lastAttempted: async () => [{ subscriptionId: 's1', lastAttemptAt: NOW - 60_000, eventType: 'irrigation.recommended', status: 'succeeded', lastStatusCode: 200, lastError: null } as DeliveryRecord],
+        },
+      },
+    },
+    influx: {
+      devices: async () => new Map([['n1', { lastSeenAt: NOW - 10 * 60_000, batteryV: 3.6, rssiDbm: -90 }], ['quiet', { lastSeenAt: NOW - 4 * HOUR, batteryV: null, rssiDbm: null }]]),
+      fieldHours: async () => new Map([['f/north', [{ t: NOW - HOUR, soilMoisture: 0.2, rainfallMm: 1 }]]]),
+      waterBalances: async () => new Map([['f/north', { at: NOW - HOUR, depletionMm: 60, rawMm: 52, tawMm: 130, hoursToRaw: 0 }]]),
+      ...influx,
+    },
+  };
+}
+
+describe('the status snapshot', () => {
+  const read = (s: StatusSources) => createSnapshotReader(s, createManualClock(NOW), DEFAULT_SNAPSHOT_OPTIONS)();
+
+  it('flags devices silent past the stale age (never-seen ones too, disabled ones never)', async () => {
+    const s = await read(sources());
+    expect(s.fleet.devices.map((d) => [d.id, d.silent, d.last_seen])).toEqual([
+      ['n1', false, new Date(NOW - 10 * 60_000).toISOString()],
+      ['quiet', true, new Date(NOW - 4 * HOUR).toISOString()],
+      ['off', false, null],
+      ['e1', true, null],
+    ]);
+  });
+
+  it('lists configured fields with advice, water balance, chart lines and history, then fields devices report for without a profile', async () => {
+    const s = await read(sources());
+    expect(s.fields.map((f) => [f.field, f.configured, f.devices])).toEqual([['north', true, ['n1', 'quiet', 'off']], ['east', false, ['e1']]]);
+    const [n] = s.fields;
+    expect(n!.advice).toMatchObject({ event_id: 'evt_1', expired: false, valid_until: new Date(NOW + HOUR).toISOString() });
+    expect(n!.water).toMatchObject({ depletion_mm: 60, raw_mm: 52, taw_mm: 130 });
+    // Loam: θFC 0.25, θWP 0.12; RAW 52 mm over 1 m of roots is 0.052 below field capacity.
+    expect(n!.soil!.theta_fc).toBe(0.25);
+    expect(n!.soil!.theta_raw).toBeCloseTo(0.198, 6);
+    expect(n!.history).toEqual([{ t: new Date(NOW - HOUR).toISOString(), soil_moisture: 0.2, rainfall_mm: 1 }]);
+  });
+
+  it('gives each subscription its health, backlog and last delivery, and only the host of its URL', async () => {
+    const s = await read(sources());
+    expect(s.subscriptions.map((x) => [x.id, x.health, x.backlog.pending, x.last_delivery?.status_code ?? null])).toEqual([
+      ['s1', 'healthy', 0, 200],
+      ['s2', 'failing', 3, null],
+      ['s3', 'disabled', 0, null],
+    ]);
+    expect(JSON.stringify(s.subscriptions)).not.toContain('SECRET');
+    expect(s.subscriptions[0]).toMatchObject({ host: 'api.telegram.org', format: 'telegram' });
+  });
+
+  it('reports the pipeline from the ingestor and predictor snapshots', async () => {
+    const s = await read(sources());
+    expect(s.pipeline).toEqual({
+      spool: { pending_bytes: 10, dead_letters: 1, consumers: [{ name: 'influx', pending_readings: 2, oldest_age_ms: 500 }] },
+      influxdb_writer: { healthy: false, last_write_at: new Date(NOW - HOUR).toISOString() },
+      predictor: { enabled: true, model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) } },
+    });
+  });
+
+  it('keeps every other section when InfluxDB fails, and names what is missing', async () => {
+    const down = async () => {
+      throw new Error('InfluxDB query failed: connect ECONNREFUSED');
+    };
+    const s = await read(sources({ devices: down, fieldHours: down, waterBalances: down }));
+    expect(s.problems.map((p) => p.section)).toEqual(['fleet', 'fields', 'fields']);
+    expect(s.fleet.devices).toHaveLength(4);
+    expect(s.fields[0]!.advice).not.toBeNull();
+    expect(s.fields[0]!.water).toBeNull();
+    expect(s.subscriptions).toHaveLength(3);
+  });
+});
