@@ -8,13 +8,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
+import { Command } from 'commander';
 import { SMTPServer } from 'smtp-server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { registerSubscriptionCommands } from '../../../services/cli/commands/subscriptions.js';
 import { eventually } from '../../helpers/eventually.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 import { ADVICE, STALE } from '../../unit/dispatcher/formats/fixtures.js';
 import { discordProblems, ntfyProblems, slackProblems, teamsProblems, TELEGRAM_DOC_429, telegramProblems } from '../../unit/dispatcher/formats/platform-shapes.js';
-import { auth, createSubscription, makeDispatcher, type TestDispatcher } from './helpers.js';
+import { ADMIN_TOKEN, auth, createSubscription, makeDispatcher, type TestDispatcher } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -279,5 +281,38 @@ describe('chat and e-mail subscriptions through the dispatcher', () => {
     expect(patched.json()).toMatchObject({ format: 'slack', locale: 'en', timezone: 'UTC' });
     const typo = await t.dispatcher.app.inject({ method: 'PATCH', url: `/v1/subscriptions/${id}`, headers: auth, payload: { timezon: 'UTC' } });
     expect(typo.json()).toMatchObject({ code: 'FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD', field: 'timezon' });
+  });
+
+  it('fieldhook subscriptions add --format telegram --chat-id --locale --timezone, then test: the chat gets the test message in Hebrew', async () => {
+    const platforms = await startPlatforms();
+    const t = makeDispatcher();
+    cleanups.push(() => t.cleanup());
+    await t.dispatcher.start();
+    const base = await t.dispatcher.app.listen({ host: '127.0.0.1', port: 0 });
+    const cli = async (...args: string[]) => {
+      const program = new Command('fieldhook').exitOverride();
+      registerSubscriptionCommands(program);
+      let printed = '';
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((printed += String(chunk)), true));
+      const before = process.exitCode;
+      try {
+        await program.parseAsync(['node', 'fieldhook', ...args, '--admin-url', base, '--admin-token', ADMIN_TOKEN]);
+      } finally {
+        spy.mockRestore();
+      }
+      const exitCode = process.exitCode;
+      process.exitCode = before;
+      return { out: JSON.parse(printed) as Record<string, any>, exitCode };
+    };
+
+    const added = (await cli('subscriptions', 'add', platforms.urls.telegram, '--format', 'telegram', '--chat-id', '-100123', '--locale', 'he', '--timezone', 'Asia/Jerusalem')).out;
+    expect(added).toMatchObject({ format: 'telegram', locale: 'he', timezone: 'Asia/Jerusalem', settings: { chat_id: -100123 } });
+    const tested = await cli('subscriptions', 'test', added.id);
+    expect(tested.out.status).toBe('succeeded');
+    expect(tested.exitCode).toBeUndefined();
+    const sent = platforms.of('telegram')[0]!;
+    expect(sent.problems).toEqual([]);
+    expect(sent.body.text).toContain('הודעת בדיקה מ־fieldhook');
+    expect((await cli('subscriptions', 'update', added.id, '--locale', 'en')).out.locale).toBe('en');
   });
 });
