@@ -12,7 +12,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--reset', 'delete the demo data folder first and start over')
     .option('--data-dir <dir>', 'data folder of the demo (default: FIELDHOOK_DATA_DIR or ./fieldhook-demo-data)')
     .option('--log-format <format>', 'pipeline logs on stderr: auto, json or pretty', process.env.FIELDHOOK_LOG_FORMAT ?? 'auto')
-    .action(async (o: { json?: boolean; reset?: boolean; dataDir?: string; logFormat: string }) => {
+    .action(async (_o: unknown, cmd: Command) => {
+      // --json before or after the command name.
+      const o = cmd.optsWithGlobals<{ json?: boolean; reset?: boolean; dataDir?: string; logFormat: string }>();
       if (!(LOG_FORMATS as readonly string[]).includes(o.logFormat)) throw Errors.cliInvalid(`--log-format is one of ${LOG_FORMATS.join(', ')}`);
       // The demo, the simulator and the training code behind it load only for this command.
       const { runDemo } = await import('../../demo/run-demo.js');

@@ -8,9 +8,10 @@ export function registerDoctorCommand(program: Command): void {
     .command('doctor')
     .description('Check the configuration, InfluxDB (reachable, version, write and query), the broker, the model and its card, the disk budget, clock skew and TLS files; say what to fix')
     .option('--json', 'the report as JSON')
-    .action(async (o: { json?: boolean }) => {
+    .action(async (_o: unknown, cmd: Command) => {
       const report = await runDoctor();
-      if (o.json) printJson(report);
+      // --json before or after the command name.
+      if (cmd.optsWithGlobals<{ json?: boolean }>().json) printJson(report);
       else process.stdout.write(`${formatDoctorReport(report)}\n`);
       if (!report.ok) process.exitCode = 1;
     });

@@ -11,12 +11,16 @@ import { createAppliedWaterLoader } from '../../predictor/applied-water-source.j
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
 import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter } from '../../predictor/outputs.js';
-import { replay } from '../../predictor/replay.js';
+import { replay, type ReplaySummary } from '../../predictor/replay.js';
+import type { PublishInput } from '../../shared/bus/payloads.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
 import { cliConfig, influxTargetOf, printJson } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
+
+/** Fields replayed together between two progress lines. */
+const REPLAY_FIELDS_PER_STEP = 4;
 
 const invalid = (message: string) => Errors.cliInvalid(message);
 
@@ -238,7 +242,9 @@ export function registerPredictorCommands(program: Command): void {
     .description('Decision quality over simulated seasons (held-out climates, soils and crops)')
     .option('--fields <n>', 'simulated fields (default: 24)')
     .option('--seed <seed>', 'simulation seed (default: quality)')
-    .action(async (o: { fields?: string; seed?: string }) => {
+    .option('--json', 'the report as JSON instead of a table')
+    .action(async (_o: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ fields?: string; seed?: string; json?: boolean }>();
       // Training code (and the simulator behind it) is loaded only by this command, never by `fieldhook start`.
       const { formatQualityReport, runQualityReport } = await import('../../training/quality-report.js');
       const config = cliConfig();
@@ -253,7 +259,8 @@ export function registerPredictorCommands(program: Command): void {
           ...(o.fields !== undefined ? { fields: num('fields', o.fields)! } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
         });
-        process.stdout.write(`${formatQualityReport(report, identityOf(model))}\n`);
+        if (o.json) printJson(report);
+        else process.stdout.write(`${formatQualityReport(report, identityOf(model))}\n`);
       } finally {
         await holder.stop();
       }
@@ -288,18 +295,27 @@ export function registerPredictorCommands(program: Command): void {
         if (list.length === 0) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
       }
       await holder.start();
-      const summary = await replay(
-        list.map((s) => ({ key: fieldKey(s.farm, s.field), settings: s, profile: profileOf(s) })),
-        { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: num('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true },
-        {
-          history: createHistoryLoader(influx),
-          appliedHistory: createAppliedWaterLoader(influx),
-          model: holder,
-          writer,
-          evaluator: evaluatorOptionsOf(config),
-          ...(admin ? { publish: (event) => admin.call('POST', '/v1/events', event) } : {}),
-        },
-      );
+      const options = { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: num('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true };
+      const deps = {
+        history: createHistoryLoader(influx),
+        appliedHistory: createAppliedWaterLoader(influx),
+        model: holder,
+        writer,
+        evaluator: evaluatorOptionsOf(config),
+        ...(admin ? { publish: (event: PublishInput) => admin.call('POST', '/v1/events', event) } : {}),
+      };
+      // A season of a whole farm takes a while: a few fields at a time, with a progress line on stderr after each.
+      const summary: ReplaySummary = { fields: 0, evaluations: 0, events: {}, published: 0 };
+      const started = Date.now();
+      for (let i = 0; i < list.length; i += REPLAY_FIELDS_PER_STEP) {
+        const part = list.slice(i, i + REPLAY_FIELDS_PER_STEP);
+        const done = await replay(part.map((s) => ({ key: fieldKey(s.farm, s.field), settings: s, profile: profileOf(s) })), options, deps);
+        summary.fields += done.fields;
+        summary.evaluations += done.evaluations;
+        summary.published += done.published;
+        for (const [type, n] of Object.entries(done.events)) summary.events[type] = (summary.events[type] ?? 0) + n;
+        process.stderr.write(`replay: ${Math.min(list.length, i + part.length)}/${list.length} fields, ${summary.evaluations} evaluations (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+      }
       printJson(summary);
     } finally {
       await writer.close();
