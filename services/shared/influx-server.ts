@@ -190,14 +190,22 @@ function readProblem(kind: InfluxKind, status: number, text: string, target: Pic
   if (status === 401) return { setting: 'INFLUX_TOKEN', message: `InfluxDB refused the credentials for /query (401 ${said}): set INFLUX_TOKEN` };
   if (status === 403) return { setting: 'INFLUX_TOKEN', message: `The token may not read ${target.bucket} (403 ${said}): give INFLUX_TOKEN read permission` };
   if (status >= 500) return undefined;
-  if (status !== 200) return { setting: 'INFLUX_URL', message: `InfluxQL on /query answered ${status} ${said}: fieldhook reads history with InfluxQL` };
+  // 200 with the error in the result (1.x, 2.x) or an error status (3.x): the same answer.
   if (/database not found/i.test(said)) {
-    const why =
-      kind === '1.x' || kind === '3.x'
-        ? `the database ${JSON.stringify(target.bucket.split('/')[0])} does not exist`
-        : `the token cannot read bucket ${JSON.stringify(target.bucket)}, or the bucket has no DBRP mapping for InfluxQL (influx v1 dbrp create)`;
-    return { setting: 'INFLUX_TOKEN', message: `/query answered "${said}": ${why}; the predictor could not read its history` };
+    // 1.x and 3.x name databases directly: it does not exist (3.x creates one on the first real write).
+    if (kind === '1.x' || kind === '3.x' || kind === 'cloud-dedicated') {
+      return {
+        setting: 'INFLUX_BUCKET',
+        message: `/query answered "${said}": create the database ${JSON.stringify(target.bucket.split('/')[0])} or set INFLUX_BUCKET to one that exists; the predictor could not read its history`,
+      };
+    }
+    // 2.x and Cloud answer the same for a token that may only write and for a bucket without a DBRP mapping.
+    return {
+      setting: 'INFLUX_TOKEN',
+      message: `/query answered "${said}": the token cannot read bucket ${JSON.stringify(target.bucket)}, or the bucket has no DBRP mapping for InfluxQL (influx v1 dbrp create); the predictor could not read its history`,
+    };
   }
+  if (status !== 200) return { setting: 'INFLUX_URL', message: `InfluxQL on /query answered ${status} ${said}: fieldhook reads history with InfluxQL` };
   if (said !== '' && /error|unauthori[sz]ed|forbidden/i.test(text)) {
     return { setting: 'INFLUX_TOKEN', message: `/query answered "${said}": the predictor could not read its history` };
   }

@@ -168,3 +168,15 @@ describe('settingForRefusal', () => {
     expect(settingForRefusal(503, 'unavailable')).toBeUndefined();
   });
 });
+
+describe('checkInfluxServer on 3.x', () => {
+  it('a database that does not exist yet is INFLUX_BUCKET (3.x creates databases on the first real write, not on an empty one)', async () => {
+    const { fetchFn } = fakeInflux({
+      'GET /ping': { status: 200, headers: { 'x-influxdb-build': 'Core', 'x-influxdb-version': '3.6.0' }, body: '{}' },
+      'POST /api/v2/write': { status: 204 },
+      'GET /query': { status: 200, body: '{"results":[{"statement_id":0,"error":"database not found: fieldhook"}]}' },
+    });
+    const report = await checkInfluxServer({ url: 'http://influx:8181', token: 'apiv3_x', org: '', bucket: 'fieldhook' }, { timeoutMs: 1000, fetch: fetchFn });
+    expect(report.problems).toEqual([{ setting: 'INFLUX_BUCKET', message: expect.stringContaining('create the database "fieldhook"') }]);
+  });
+});
