@@ -9,7 +9,7 @@ import { dispatchDbPath, loadDispatchConfig } from './config.js';
 
 // Standalone dispatcher: the one place that reads the environment; the host listens and handles signals.
 const config = loadDispatchConfig();
-const logger = createLogger({ level: config.LOG_LEVEL, base: { app: 'fieldhook' } });
+const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, base: { app: 'fieldhook' } });
 // The store holds webhook signing secrets: its folder private, loose modes warned about.
 const dbPath = dispatchDbPath(config);
 if (dbPath !== ':memory:') prepareDataDir(dirname(dbPath), logger, [dbPath]);
