@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { z } from 'zod';
 import { buildDispatcher, type FieldhookDispatcher } from '../dispatcher/index.js';
+import { buildChat } from '../chat/build-chat.js';
+import { predictorFieldDirectory } from '../chat/predictor-fields.js';
 import { buildIngestor } from '../ingestor/build-ingestor.js';
 import { buildIrrigations } from '../irrigations/build-irrigations.js';
 import { buildPredictor } from '../predictor/build-predictor.js';
@@ -63,6 +65,8 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
     ? buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor') })
     : undefined;
   if (predictor) components.push(predictor);
+  // People answer advice in Slack and Telegram: their answers become irrigation records.
+  components.push(buildChat({ config, logger, irrigations: irrigations.service, ...(predictor ? { fields: predictorFieldDirectory(predictor) } : {}) }));
   // Last: it only reads the others, through their read-only status contracts.
   components.push(
     buildStatusPage({

@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { registerAgronomyCommands } from './agronomy.js';
+import { registerChatCommands } from './chat.js';
 import { registerConfigCommand } from './config.js';
 import { registerDeadLetterCommands } from './dead-letters.js';
 import { registerDeliveryCommands } from './deliveries.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerDeviceCommands } from './devices.js';
+import { registerIrrigationCommands } from './irrigations.js';
 import { registerPredictorCommands } from './predictor.js';
 import { registerProfileCommands } from './profiles.js';
 import { registerSimulateCommand } from './simulate.js';
@@ -18,12 +20,14 @@ export type CommandRegistrar = (program: Command) => void;
 // One line per area; keep alphabetical.
 const registrars: CommandRegistrar[] = [
   registerAgronomyCommands,
+  registerChatCommands,
   registerConfigCommand,
   registerDeadLetterCommands,
   registerDeliveryCommands,
   registerDemoCommand,
   registerDoctorCommand,
   registerDeviceCommands,
+  registerIrrigationCommands,
   registerPredictorCommands,
   registerProfileCommands,
   registerSimulateCommand,

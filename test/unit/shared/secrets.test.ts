@@ -38,7 +38,16 @@ describe('secrets', () => {
   });
 
   it('the schemas declare the credentials secret, and only them', () => {
-    expect(secretSettingKeys(PIPELINE_CONFIG).sort()).toEqual(['ADMIN_TOKEN', 'DISPATCH_MQTT_PASSWORD', 'INFLUX_TOKEN', 'MQTT_PASSWORD', 'SMTP_URL']);
+    expect(secretSettingKeys(PIPELINE_CONFIG).sort()).toEqual([
+      'ADMIN_TOKEN',
+      'DISPATCH_MQTT_PASSWORD',
+      'INFLUX_TOKEN',
+      'MQTT_PASSWORD',
+      'SLACK_SIGNING_SECRET',
+      'SMTP_URL',
+      'TELEGRAM_BOT_TOKEN',
+      'TELEGRAM_SECRET_TOKEN',
+    ]);
   });
 
   it('a setting whose name looks like a credential is declared secret, or listed here as not one', () => {

@@ -1,0 +1,166 @@
+/**
+ * What a person can say to fieldhook in a chat, and what it answers: `help`, `fields`,
+ * `status <field>`, `irrigated <field> <mm>`, and the "irrigated" button of an advice message.
+ * Platform-neutral: Slack and Telegram hand over the text and who sent it, and send the reply
+ * back their own way. A user sees and records only for the farms mapped to them.
+ */
+import { renderMessage } from '../dispatcher/messages/render-message.js';
+import type { IrrigationService } from '../irrigations/service.js';
+import { isFieldhookError } from '../shared/errors.js';
+import { Errors } from '../shared/error-catalog.js';
+import type { ChatPlatform, ChatUserRepository } from './users.js';
+
+/** A field as the chat shows it. */
+export interface FieldView {
+  farm: string;
+  field: string;
+  crop?: string;
+  /** The advice in force, if any (times epoch ms). */
+  advice: { depthMm?: number; startBy: number; validUntil: number } | null;
+}
+
+/** The field's water now, for `status`. */
+export interface FieldStatus extends FieldView {
+  depletionMm?: number;
+  rawMm?: number;
+  /** Why there is no assessment (stale sensors, season over). */
+  unavailable?: string;
+}
+
+/** Where the chat learns about fields (the predictor, in `fieldhook start`). */
+export interface FieldDirectory {
+  list(farms: readonly string[]): Promise<FieldView[]>;
+  status(farm: string, field: string): Promise<FieldStatus | undefined>;
+}
+
+/** Who is talking, and a key that makes a redelivered request record nothing twice. */
+export interface ChatTurn {
+  platform: ChatPlatform;
+  user: string;
+  /** The platform's id of this interaction (Slack `trigger_id`, Telegram `update_id`). */
+  interactionId: string;
+}
+
+export interface ChatReply {
+  text: string;
+  /** An irrigation was recorded: worth showing the whole channel, not only the sender. */
+  recorded?: boolean;
+}
+
+export interface ConversationOptions {
+  /** Locale and time zone of the replies (the message catalog's). Defaults `en`, `UTC`. */
+  locale: string;
+  timeZone: string;
+}
+
+export const DEFAULT_CONVERSATION_OPTIONS: ConversationOptions = { locale: 'en', timeZone: 'UTC' };
+
+export interface Conversation {
+  /** Answer a typed command (`irrigated north 18`, `/status north`, …). */
+  answer(text: string, turn: ChatTurn): Promise<ChatReply>;
+  /** The advice message's button: record the advised depth. */
+  irrigated(farm: string, field: string, depthMm: number, turn: ChatTurn): Promise<ChatReply>;
+}
+
+const HELP = [
+  'fields: your fields and their advice',
+  'status <field>: water in the root zone and the advice',
+  'irrigated <field> <mm>: record the net depth you applied (e.g. "irrigated north 18")',
+  'A field is its name, or farm/field when two of your farms have one of that name.',
+].join('\n');
+
+/** `irrigated north 18`, `irrigated f1/north 18.5 mm`, `/irrigated@fieldhook_bot north 18mm`. */
+const IRRIGATED = /^irrigated\s+(\S+)\s+(\d+(?:[.,]\d+)?)\s*(?:mm)?$/i;
+const STATUS = /^status\s+(\S+)$/i;
+
+export function createConversation(
+  deps: { users: ChatUserRepository; fields: FieldDirectory; irrigations: IrrigationService },
+  options: Partial<ConversationOptions> = {},
+): Conversation {
+  const opts = { ...DEFAULT_CONVERSATION_OPTIONS, ...options };
+  const render = (key: string, data: Record<string, unknown>) => renderMessage(key, data, opts).text;
+  const forbidden = (field?: string) => Errors.chatFarmForbidden(render('chat.forbidden', field ? { field } : {}));
+
+  /** `north` or `f1/north`, among the user's farms. */
+  async function resolve(name: string, farms: readonly string[]): Promise<{ farm: string; field: string }> {
+    const slash = name.indexOf('/');
+    if (slash >= 0) {
+      const farm = name.slice(0, slash);
+      const field = name.slice(slash + 1);
+      if (!farms.includes(farm)) throw forbidden(field);
+      return { farm, field };
+    }
+    if (farms.length === 1) return { farm: farms[0]!, field: name };
+    const matches = (await deps.fields.list(farms)).filter((f) => f.field.toLowerCase() === name.toLowerCase());
+    if (matches.length === 1) return { farm: matches[0]!.farm, field: matches[0]!.field };
+    if (matches.length === 0) throw Errors.chatPayloadInvalid(`None of your farms (${farms.join(', ')}) has a field ${name}`);
+    throw Errors.chatPayloadInvalid(`Several of your farms have a field ${name}: write ${matches.map((m) => `${m.farm}/${m.field}`).join(' or ')}`);
+  }
+
+  function adviceLine(f: FieldView): string {
+    if (!f.advice) return `${f.farm}/${f.field}: no advice`;
+    return `${f.farm}/${f.field}: ${render('irrigation.recommended', {
+      field: f.field,
+      ...(f.advice.depthMm !== undefined ? { net_depth_mm: f.advice.depthMm } : {}),
+      start_by: new Date(f.advice.startBy).toISOString(),
+      valid_until: new Date(f.advice.validUntil).toISOString(),
+    })}`;
+  }
+
+  async function record(farm: string, field: string, depthMm: number, turn: ChatTurn, farms: readonly string[]): Promise<ChatReply> {
+    if (!farms.includes(farm)) throw forbidden(field);
+    const { record: r } = await deps.irrigations.record(
+      { farm, field, depth_mm: depthMm },
+      { source: turn.platform, who: `${turn.platform}:${turn.user}` },
+      `${turn.platform}:${turn.interactionId}`,
+    );
+    return { text: `${render('chat.irrigation_recorded', { field: r.field, depth_mm: r.depth_mm, at: r.end })} (${r.farm}/${r.field}, ${r.id})`, recorded: true };
+  }
+
+  /** Run a step, turning a refusal into the reply the person sees. */
+  async function replying(step: (farms: readonly string[]) => Promise<ChatReply>, turn: ChatTurn): Promise<ChatReply> {
+    try {
+      const farms = await deps.users.farmsOf(turn.platform, turn.user);
+      if (farms.length === 0) throw forbidden();
+      return await step(farms);
+    } catch (err) {
+      if (isFieldhookError(err) && err.statusCode < 500) return { text: `${err.message} (${err.code})` };
+      throw err;
+    }
+  }
+
+  return {
+    answer(text, turn) {
+      // Telegram's `/status@bot_name north` and Slack's `/fieldhook status north` reduce to `status north`.
+      const said = text.trim().replace(/^\/(\w+)(?:@\w+)?/, '$1').replace(/\s+/g, ' ');
+      return replying(async (farms) => {
+        if (said === '' || /^(help|start)$/i.test(said)) return { text: HELP };
+        if (/^fields$/i.test(said)) {
+          const list = await deps.fields.list(farms);
+          return { text: list.length === 0 ? `No fields configured for ${farms.join(', ')}` : list.map(adviceLine).join('\n') };
+        }
+        const status = STATUS.exec(said);
+        if (status) {
+          const { farm, field } = await resolve(status[1]!, farms);
+          const s = await deps.fields.status(farm, field);
+          if (!s) return { text: `${farm}/${field}: not a configured field` };
+          const water = s.unavailable
+            ? `no assessment (${s.unavailable})`
+            : s.depletionMm !== undefined && s.rawMm !== undefined
+              ? `${s.depletionMm.toFixed(1)} mm of ${s.rawMm.toFixed(1)} mm readily available water used`
+              : 'no assessment yet';
+          return { text: `${adviceLine(s)}\n${farm}/${field}: ${water}` };
+        }
+        const irrigated = IRRIGATED.exec(said);
+        if (irrigated) {
+          const { farm, field } = await resolve(irrigated[1]!, farms);
+          return record(farm, field, Number(irrigated[2]!.replace(',', '.')), turn, farms);
+        }
+        return { text: `${render('chat.unknown_command', {})}\n${HELP}` };
+      }, turn);
+    },
+    irrigated(farm, field, depthMm, turn) {
+      return replying((farms) => record(farm, field, depthMm, turn, farms), turn);
+    },
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * `POST /v1/chat/slack`: Slack's slash command (`/fieldhook irrigated north 18`, form-encoded) and
+ * its interactivity requests (`payload=` JSON, `block_actions`: the "irrigated" button of an
+ * advice message), on one Request URL. Every request is verified against the signing secret over
+ * its raw bytes before anything in it is read. A slash command is answered in the HTTP response;
+ * a button click through its `response_url` (Slack ignores the response body of interactions).
+ *
+ * Payloads: https://api.slack.com/interactivity/slash-commands#app_command_handling and
+ * https://api.slack.com/reference/interaction-payloads/block-actions
+ */
+import type { FastifyInstance } from 'fastify';
+import { Errors } from '../shared/error-catalog.js';
+import type { Logger } from '../shared/logger.js';
+import { code } from '../shared/openapi.js';
+import type { ChatReply, Conversation } from './conversation.js';
+import { verifySlackRequest } from './verify.js';
+
+/** The button of an advice message (services/dispatcher/formats/slack.ts renders it). */
+export const SLACK_IRRIGATED_ACTION_ID = 'fieldhook.irrigated';
+/** A Slack request is a few kilobytes; nothing larger is read. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface SlackRoutesOptions {
+  conversation: Conversation;
+  signingSecret: string | undefined;
+  /** `response_url`s must start with this (Slack's hooks host): the answer goes nowhere else. */
+  responseUrlPrefix: string;
+  now: () => number;
+  logger: Logger;
+}
+
+interface BlockActions {
+  type: 'block_actions';
+  user?: { id?: string };
+  trigger_id?: string;
+  response_url?: string;
+  actions?: { action_id?: string; value?: string; action_ts?: string }[];
+}
+
+const slackMessage = (reply: ChatReply) => ({ response_type: reply.recorded ? 'in_channel' : 'ephemeral', text: reply.text });
+
+export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions): Promise<void> {
+  const { conversation, logger } = opts;
+  // The signature is over the bytes as sent: keep them, parse later.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
+
+  async function respond(url: string | undefined, reply: ChatReply): Promise<void> {
+    if (!url || !url.startsWith(opts.responseUrlPrefix)) {
+      logger.warn({ responseUrl: url?.slice(0, 80) }, 'Slack response_url refused: not under SLACK_RESPONSE_URL_PREFIX');
+      return;
+    }
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...slackMessage(reply), replace_original: false }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) logger.warn({ status: res.status }, 'Slack response_url refused the answer');
+  }
+
+  app.post(
+    '/v1/chat/slack',
+    {
+      bodyLimit: BODY_LIMIT_BYTES,
+      schema: { tags: ['chat'], summary: 'Slack slash commands and advice buttons (signed by Slack).' },
+      config: {
+        openapi: {
+          body: { 'application/x-www-form-urlencoded': { schema: { type: 'object', description: 'A slash command, or `payload` (block_actions JSON).' } } },
+          headers: {
+            type: 'object',
+            properties: { 'x-slack-signature': { type: 'string' }, 'x-slack-request-timestamp': { type: 'string' } },
+          },
+          responses: { 200: { description: 'A slash command\'s answer (`response_type`, `text`), or empty for a button click.' } },
+          problems: {
+            400: `${code(Errors.chatPayloadInvalid)}: not a slash command or block_actions payload.`,
+            401: `${code(Errors.chatNotConfigured)}, ${code(Errors.chatSignatureMissing)}, ${code(Errors.chatSignatureStale)}, ${code(Errors.chatSignatureInvalid)}: not verified as from Slack.`,
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      verifySlackRequest(opts.signingSecret, { signature: request.headers['x-slack-signature'], timestamp: request.headers['x-slack-request-timestamp'] }, raw, opts.now());
+      if (!/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) throw Errors.chatPayloadInvalid('Slack sends application/x-www-form-urlencoded');
+      const form = new URLSearchParams(raw.toString('utf8'));
+      const payload = form.get('payload');
+      if (payload === null) {
+        const user = form.get('user_id');
+        const trigger = form.get('trigger_id');
+        if (!user || !trigger) throw Errors.chatPayloadInvalid('A slash command carries user_id and trigger_id');
+        const answer = await conversation.answer(form.get('text') ?? '', { platform: 'slack', user, interactionId: trigger });
+        return reply.code(200).send(slackMessage(answer));
+      }
+      let interaction: BlockActions;
+      try {
+        interaction = JSON.parse(payload) as BlockActions;
+      } catch {
+        throw Errors.chatPayloadInvalid('payload is not JSON');
+      }
+      const action = interaction.type === 'block_actions' ? interaction.actions?.find((a) => a.action_id === SLACK_IRRIGATED_ACTION_ID) : undefined;
+      // Other interactions (another app's buttons, modals) are acknowledged and left alone.
+      if (!action) return reply.code(200).send();
+      const user = interaction.user?.id;
+      let value: { farm?: unknown; field?: unknown; depth_mm?: unknown };
+      try {
+        value = JSON.parse(action.value ?? '') as typeof value;
+      } catch {
+        throw Errors.chatPayloadInvalid('The button value is not JSON');
+      }
+      if (!user || typeof value.farm !== 'string' || typeof value.field !== 'string' || typeof value.depth_mm !== 'number') {
+        throw Errors.chatPayloadInvalid('The button value carries farm, field and depth_mm');
+      }
+      const answer = await conversation.irrigated(value.farm, value.field, value.depth_mm, {
+        platform: 'slack',
+        user,
+        interactionId: interaction.trigger_id ?? `${user}:${action.action_ts ?? ''}`,
+      });
+      await respond(interaction.response_url, answer).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Slack answer not sent'));
+      return reply.code(200).send();
+    },
+  );
+}

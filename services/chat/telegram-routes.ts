@@ -1,0 +1,87 @@
+/**
+ * `POST /v1/chat/telegram`: the bot's webhook (`setWebhook` with this URL and `secret_token`).
+ * The secret token is checked before the body is read. A text message is a command (`/status
+ * north`, `irrigated north 18`); a callback query is the "irrigated" button of an advice message
+ * (`callback_data` `irr|<farm>|<field>|<depth_mm>`). Answers go back through the Bot API; the
+ * webhook itself is answered 200 once the update is handled, so Telegram does not send it again.
+ *
+ * Update: https://core.telegram.org/bots/api#update, CallbackQuery:
+ * https://core.telegram.org/bots/api#callbackquery
+ */
+import type { FastifyInstance } from 'fastify';
+import { Errors } from '../shared/error-catalog.js';
+import type { Logger } from '../shared/logger.js';
+import { code } from '../shared/openapi.js';
+import type { ChatReply, Conversation } from './conversation.js';
+import type { TelegramApi } from './telegram-api.js';
+import { verifyTelegramSecret } from './verify.js';
+
+/** `callback_data` of the advice message's button (services/dispatcher/formats/telegram.ts). */
+export const TELEGRAM_IRRIGATED_PREFIX = 'irr|';
+
+export interface TelegramRoutesOptions {
+  conversation: Conversation;
+  secretToken: string | undefined;
+  /** Undefined without `TELEGRAM_BOT_TOKEN`: updates are handled, answers only logged. */
+  api: TelegramApi | undefined;
+  logger: Logger;
+}
+
+interface Update {
+  update_id?: number;
+  message?: { message_id?: number; from?: { id?: number }; chat?: { id?: number }; text?: string };
+  callback_query?: { id?: string; from?: { id?: number }; message?: { chat?: { id?: number } }; data?: string };
+}
+
+export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesOptions): Promise<void> {
+  const { conversation, logger } = opts;
+  // Before the body is even read: an unverified sender gets nothing parsed.
+  app.addHook('onRequest', async (request) => verifyTelegramSecret(opts.secretToken, request.headers['x-telegram-bot-api-secret-token']));
+
+  async function send(chatId: number | undefined, reply: ChatReply): Promise<void> {
+    if (chatId === undefined) return;
+    if (!opts.api) return void logger.warn('Telegram answer not sent: TELEGRAM_BOT_TOKEN is not set');
+    await opts.api.sendMessage({ chat_id: chatId, text: reply.text }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Telegram answer not sent'));
+  }
+
+  app.post<{ Body: Update }>(
+    '/v1/chat/telegram',
+    {
+      bodyLimit: 256 * 1024,
+      schema: { tags: ['chat'], summary: 'Telegram bot updates (setWebhook with secret_token).', body: { type: 'object' } },
+      config: {
+        openapi: {
+          headers: { type: 'object', properties: { 'x-telegram-bot-api-secret-token': { type: 'string' } } },
+          responses: { 200: { description: 'The update was handled; answers go through the Bot API.' } },
+          problems: {
+            400: `${code(Errors.chatPayloadInvalid)}: not a Telegram update.`,
+            401: `${code(Errors.chatNotConfigured)}, ${code(Errors.chatSignatureMissing)}, ${code(Errors.chatSignatureInvalid)}: not verified as from Telegram.`,
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const update = request.body;
+      if (typeof update.update_id !== 'number') throw Errors.chatPayloadInvalid('A Telegram update carries update_id');
+      const interactionId = String(update.update_id);
+      const message = update.message;
+      const query = update.callback_query;
+      if (message?.text !== undefined && message.from?.id !== undefined) {
+        const answer = await conversation.answer(message.text, { platform: 'telegram', user: String(message.from.id), interactionId });
+        await send(message.chat?.id, answer);
+      } else if (query?.id && query.from?.id !== undefined && query.data?.startsWith(TELEGRAM_IRRIGATED_PREFIX)) {
+        const [, farm, field, depth] = query.data.split('|');
+        const depthMm = Number(depth);
+        if (!farm || !field || !Number.isFinite(depthMm)) throw Errors.chatPayloadInvalid('callback_data is irr|<farm>|<field>|<depth_mm>');
+        const answer = await conversation.irrigated(farm, field, depthMm, { platform: 'telegram', user: String(query.from.id), interactionId });
+        // The button stops spinning with a short notice; the full answer goes to the chat.
+        if (opts.api) {
+          await opts.api.answerCallbackQuery({ callback_query_id: query.id, text: answer.text }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Telegram callback not answered'));
+        }
+        await send(query.message?.chat?.id, answer);
+      }
+      // Any other update (edits, joins, other buttons) is acknowledged and left alone.
+      return reply.code(200).send({});
+    },
+  );
+}

@@ -1,0 +1,61 @@
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import type { IrrigationRecord } from '../../irrigations/record.js';
+import { Errors } from '../../shared/error-catalog.js';
+import { adminOptions, clientOf, print } from './subscriptions.js';
+
+/**
+ * `fieldhook irrigations add|list`: irrigation records through the running API (like
+ * subscriptions), so a record made here reaches InfluxDB and the predictor as any other does.
+ */
+export function registerIrrigationCommands(program: Command): void {
+  const irrigations = program.command('irrigations').description('Water applied to fields (irrigation records)');
+
+  adminOptions(
+    irrigations
+      .command('add')
+      .description('Record water applied to a field; the predictor counts it at once')
+      .requiredOption('--farm <farm>')
+      .requiredOption('--field <field>')
+      .requiredOption('--depth <mm>', 'net depth applied, mm')
+      .option('--start <time>', 'when the water started, ISO 8601 (default: --end)')
+      .option('--end <time>', 'when the water stopped, ISO 8601 (default: now)')
+      .option('--who <name>', 'who reports it (default: cli:<login name>)')
+      .option('--json', 'print the record as JSON'),
+  ).action(async (o: { farm: string; field: string; depth: string; start?: string; end?: string; who?: string; json?: boolean }, cmd: Command) => {
+    const depth = Number(o.depth);
+    if (!Number.isFinite(depth)) throw Errors.cliInvalid('--depth must be a number of mm');
+    const record = await clientOf(cmd).call<IrrigationRecord>('POST', '/v1/irrigations', {
+      farm: o.farm,
+      field: o.field,
+      depth_mm: depth,
+      ...(o.start ? { start: o.start } : {}),
+      ...(o.end ? { end: o.end } : {}),
+      source: 'cli',
+      who: o.who ?? `cli:${userInfo().username}`,
+    });
+    if (o.json) print(record);
+    else process.stdout.write(`${describe(record)}\n`);
+  });
+
+  adminOptions(
+    irrigations
+      .command('list')
+      .description('Irrigation records, oldest first')
+      .option('--farm <farm>')
+      .option('--field <field>')
+      .option('--since <time>', 'only water that ended at or after, ISO 8601')
+      .option('--json', 'print JSON'),
+  ).action(async (o: { farm?: string; field?: string; since?: string; json?: boolean }, cmd: Command) => {
+    const query = new URLSearchParams({ ...(o.farm ? { farm: o.farm } : {}), ...(o.field ? { field: o.field } : {}), ...(o.since ? { since: o.since } : {}) });
+    const { irrigations: list } = await clientOf(cmd).call<{ irrigations: IrrigationRecord[] }>('GET', `/v1/irrigations${query.size ? `?${query}` : ''}`);
+    if (o.json) print(list);
+    else process.stdout.write(list.length === 0 ? 'No irrigation records.\n' : `${list.map(describe).join('\n')}\n`);
+  });
+}
+
+/** One line for people: when, where, how much, from whom. */
+function describe(r: IrrigationRecord): string {
+  const span = r.start === r.end ? r.end : `${r.start} – ${r.end}`;
+  return `${span}  ${r.farm}/${r.field}  ${r.depth_mm} mm  ${r.source} ${r.who}  ${r.id}`;
+}
