@@ -241,7 +241,9 @@ function writeDocs(querystring: Record<string, unknown>, v1: boolean): { openapi
 
 /**
  * `POST /api/v2/write` and `POST /write` (InfluxDB v1): line protocol in, 204 after the spool
- * commit. Errors in InfluxDB's shape `{code, message}`, which its clients parse (docs/devices.md).
+ * commit. As InfluxDB, a body's good lines are stored and the bad ones named in a 400 `partial
+ * write`. Errors in InfluxDB's shapes (2.x `{code, message}`, 1.x `{error}`), which its clients
+ * parse (docs/devices.md).
  */
 export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> = async (app: FastifyInstance, opts) => {
   const { ingest, auth } = opts;
@@ -297,9 +299,9 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
         schema: {
           tags: ['ingest'],
           summary: v1 ? 'InfluxDB 1.x write: line protocol.' : 'InfluxDB 2.x write: line protocol.',
-          description:
-            'Answers as InfluxDB does: 204, or `{code, message}` (InfluxDB-shaped errors, not problem+json). `Authorization: Token <secret>` or `Bearer`' +
-            (v1 ? '; or the secret as the `p` query parameter.' : '.'),
+          description: v1
+            ? 'Answers as InfluxDB 1.x does: 204, or `{error}` with `X-Influxdb-Error` (not problem+json); the good lines of a partly bad body are stored (400 `partial write`). `Authorization: Token <secret>`, `Bearer`, or `Basic` with the secret as the password; or the secret as the `p` query parameter.'
+            : 'Answers as InfluxDB 2.x does: 204, or `{code, message}` (not problem+json); the good lines of a partly bad body are stored (400 `partial write`). `Authorization: Token <secret>` or `Bearer`.',
           security: [{ deviceSecret: [] }],
         },
         bodyLimit: opts.bodyLimitBytes,
