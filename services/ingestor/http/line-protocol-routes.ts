@@ -97,8 +97,8 @@ function influxErrorHandler(err: FastifyError, request: FastifyRequest, reply: F
   const message = status >= 500 && status !== 503 ? 'internal error' : err.message;
   void reply.code(status).type('application/json; charset=utf-8');
   if (request.routeOptions.url === '/write') {
-    // A header holds no line break; the message may quote several lines.
-    void reply.header('x-influxdb-error', message.replace(/[\r\n]+/g, ' ').slice(0, 1_000)).send({ error: message });
+    // A header holds printable ASCII only; the message may quote several lines and any field name.
+    void reply.header('x-influxdb-error', message.replace(/[^\x20-\x7e]/g, '?').slice(0, 1_000)).send({ error: message });
   } else {
     void reply.send({ code: INFLUX_CODES[status] ?? 'internal error', message });
   }

@@ -94,6 +94,11 @@ describe('line protocol routes: /api/v2/write and /write', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: expect.stringMatching(/^partial write: 1 points written, 1 dropped: line 2: field usage_idle/) });
     expect(res.headers['x-influxdb-error']).toMatch(/^partial write: /);
+    // Any field name may be quoted: the header keeps printable ASCII, the body the name as sent.
+    const named = await write(`reading 温度=1,soil_moisture=0.2 ${NOW_S}\nreading soil_moisture=0.3 ${NOW_S + 1}`, token, '/write?db=x&precision=s');
+    expect(named.statusCode).toBe(400);
+    expect(named.json().error).toContain('field 温度 is not a known quantity');
+    expect(named.headers['x-influxdb-error']).toContain('field ?? is not a known quantity');
   });
 
   it('v1 /write takes Basic auth with the secret as the password (Telegraf outputs.influxdb username/password)', async () => {
