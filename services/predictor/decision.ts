@@ -25,6 +25,13 @@ export interface DecisionOptions {
   renewDepthFraction: number;
   /** An advice in force is sent again when its start-by time moves earlier by more than this, ms. Default 6 h. */
   renewDeadlineMs: number;
+  /**
+   * Hold advice while the forecast expects at least this fraction of the advised depth as rain
+   * (amount × probability) before the field reaches RAW or within `holdGraceH` after. Default 0.5.
+   */
+  holdRainFraction: number;
+  /** See `holdRainFraction`, h. Default 12. */
+  holdGraceH: number;
 }
 
 /**
@@ -45,7 +52,18 @@ export const DEFAULT_DECISION_OPTIONS: DecisionOptions = {
   renewDepthMm: 5,
   renewDepthFraction: 0.2,
   renewDeadlineMs: 6 * HOUR_MS,
+  holdRainFraction: 0.5,
+  holdGraceH: 12,
 };
+
+/*
+ * The hold rule. Rain that refills at least half of what an advice would apply before the field
+ * needs it pushes the need back by about half the interval between irrigations: irrigating now
+ * would be water the rain then drains below the roots. Half a day past RAW costs the crop little
+ * (its stress coefficient falls slowly just beyond RAW), so rain due within 12 h after the
+ * crossing still counts. The rule is re-checked every round: when the rain does not come, or a
+ * newer forecast drops it, advice follows at once.
+ */
 
 /** The advice people were last told about. */
 export interface Advice {
@@ -86,6 +104,11 @@ export type Assessment =
       hoursToRaw: number | null;
       /** Net depth an advice issued now would give (refills the root zone at the horizon), mm. */
       depthMm: number;
+      /**
+       * Rain the forecast expects before RAW + `holdGraceH` (amount × probability), with the end of
+       * its last hour and that time as people read it (`Wed 06:00`, local); absent without a forecast.
+       */
+      expectedRain?: { mm: number; by: number; byLocal: string };
     };
 
 export type DecisionEvent = 'irrigation.recommended' | 'irrigation.cleared' | 'sensor.stale';
@@ -99,6 +122,8 @@ export interface DecisionResult {
   /** For `irrigation.recommended`: the new advice's times, epoch ms. */
   startBy?: number;
   validUntil?: number;
+  /** Advice held (or withdrawn) for the rain the forecast expects. */
+  hold?: { rainMm: number; by: number };
 }
 
 /**
@@ -135,6 +160,10 @@ export function decide(
   const due = hoursToRaw !== null && hoursToRaw <= options.horizonH;
   const coolingDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;
   const startBy = now + Math.max(0, hoursToRaw ?? 0) * HOUR_MS;
+  const rain = assessment.expectedRain;
+  const held = due && rain !== undefined && rain.mm > 0 && rain.mm >= options.holdRainFraction * depthMm;
+  const hold = held ? { rainMm: rain.mm, by: rain.by } : undefined;
+  const holdReason = held ? `hold: ${Math.round(rain.mm)} mm rain expected by ${rain.byLocal}` : '';
 
   if (fresh.advice) {
     const advice = fresh.advice;
@@ -145,6 +174,8 @@ export function decide(
         reason: `root zone refilled: depletion ${depletionNowMm.toFixed(1)} mm ≤ ${(options.clearFraction * rawMm).toFixed(1)} mm`,
       };
     }
+    // The rain will do the advice's work: withdraw it, saying why.
+    if (hold) return { state: { advice: null, lastChangeAt: now, stale: false }, event: 'irrigation.cleared', reason: holdReason, hold };
     const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
     if (!change) {
       if (now < advice.validUntil) return { state: fresh, event: null, reason: 'advice active' };
@@ -160,6 +191,8 @@ export function decide(
     return advise(now, eventId, startBy, depthMm, options, `advice changed: ${change}`);
   } else if (!due) {
     return { state: fresh, event: null, reason: hoursToRaw === null ? 'RAW not within reach' : `RAW in ${hoursToRaw.toFixed(1)} h` };
+  } else if (hold) {
+    return { state: fresh, event: null, reason: holdReason, hold };
   } else if (coolingDown) {
     return { state: fresh, event: null, reason: 'due, but in cool-down' };
   }

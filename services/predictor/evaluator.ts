@@ -10,6 +10,8 @@ import type { FeatureCache } from './feature-cache.js';
 import { seasonEndTs, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import type { WindowStore } from './window-store.js';
+import { expectedRain } from '../forecasts/forecast.js';
+import type { ForecastReader } from '../forecasts/store.js';
 import { creditPrediction, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
 
 const HOUR_MS = 3_600_000;
@@ -91,6 +93,8 @@ export async function evaluateFields(
     cache?: FeatureCache;
     /** Recorded irrigations per field: credited until the probe shows them. */
     applied?: AppliedWaterLedger;
+    /** The weather ahead per field; without it advice knows no forecast. */
+    forecasts?: ForecastReader;
   },
   options: EvaluatorOptions,
 ): Promise<Evaluation[]> {
@@ -185,6 +189,14 @@ export async function evaluateFields(
     pending.push({ f, features: computed.features, base: { ...base, et0: computed.et0 }, corr, lastSoilTs: scan.lastSoilMoistureTs });
   }
 
+  /** Rain the field's forecast expects from now to RAW + the hold's grace (only when RAW is within the horizon). */
+  function rainBeforeNeed(f: EvaluatedField, hoursToRaw: number | null) {
+    if (!deps.forecasts || hoursToRaw === null || hoursToRaw > options.horizonH) return undefined;
+    const until = now + (hoursToRaw + options.holdGraceH) * HOUR_MS;
+    const rain = expectedRain(deps.forecasts.hours(f.settings.farm, f.settings.field, now, until), now, until);
+    return rain.by === null ? undefined : { mm: rain.mm, by: rain.by, byLocal: localLabel(rain.by, f.profile.tzLongitudeDeg) };
+  }
+
   if (pending.length > 0) {
     const predictions = await deps.model.predict(pending.map((p) => p.features));
     pending.forEach((p, i) => {
@@ -192,9 +204,10 @@ export async function evaluateFields(
       const prediction = credit && credit.mm > 0 ? creditPrediction(predictions[i]!, credit.mm, localHourOf(p.features)) : predictions[i]!;
       // An advice refills the root zone to field capacity at the horizon, and is never for less than RAW.
       const depthMm = Math.max(prediction.depletion24hMm, prediction.rawMm);
+      const rain = rainBeforeNeed(p.f, prediction.hoursToRaw);
       finish(
         p.f,
-        { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm },
+        { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm, ...(rain ? { expectedRain: rain } : {}) },
         prediction,
         p.features,
         credit && credit.ids.length > 0 ? { ...p.base, applied_water: credit } : p.base,
@@ -203,6 +216,14 @@ export async function evaluateFields(
     });
   }
   return results;
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** `Wed 06:00` in the field's local standard time: how a person reads a deadline. */
+export function localLabel(ts: number, tzLongitudeDeg: number): string {
+  const d = new Date(ts + (tzLongitudeDeg / 15) * HOUR_MS);
+  return `${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
 }
 
 function round(x: number): number {

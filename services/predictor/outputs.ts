@@ -28,6 +28,8 @@ export function recommendationPoint(e: Evaluation): Point {
   p.floatField('depth_mm', e.netDepthMm);
   p.floatField('gross_depth_mm', e.grossDepthMm);
   if (advice) p.intField('advice_valid_until', advice.validUntil);
+  p.booleanField('hold', e.decision.hold !== undefined);
+  if (e.assessment.kind === 'ok' && e.assessment.expectedRain) p.floatField('expected_rain_mm', e.assessment.expectedRain.mm);
   if (e.decision.event) p.stringField('event', e.decision.event);
   p.intField('window_readings', e.provenance.window.readings);
   // Enough to answer "why" from a dashboard: the exact model file and the newest ingest batch.
@@ -75,12 +77,23 @@ export function eventOf(e: Evaluation): PublishInput | null {
       raw_mm: round1(r.rawMm),
       taw_mm: round1(r.tawMm),
       hours_to_raw: r.hoursToRaw === null ? null : round1(r.hoursToRaw),
+      // The forecast's rain before the need, too little to hold the advice (so people know it was counted).
+      ...(e.assessment.kind === 'ok' && e.assessment.expectedRain
+        ? { expected_rain_mm: round1(e.assessment.expectedRain.mm), expected_rain_by: new Date(e.assessment.expectedRain.by).toISOString() }
+        : {}),
       reason: e.decision.reason,
     };
   } else if (type === 'irrigation.cleared') {
     // A clearance at harvest has no prediction behind it, only the reason.
     const r = e.prediction;
-    data = { ...base, ...(r ? { depletion_mm: round1(r.depletionNowMm), raw_mm: round1(r.rawMm) } : {}), reason: e.decision.reason };
+    const hold = e.decision.hold;
+    data = {
+      ...base,
+      ...(r ? { depletion_mm: round1(r.depletionNowMm), raw_mm: round1(r.rawMm) } : {}),
+      // Withdrawn for the rain ahead: how much, and by when.
+      ...(hold ? { hold: { expected_rain_mm: round1(hold.rainMm), by: new Date(hold.by).toISOString() } } : {}),
+      reason: e.decision.reason,
+    };
   } else {
     data = { ...base, reason: e.decision.reason };
   }

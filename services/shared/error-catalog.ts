@@ -428,6 +428,26 @@ export const Errors = {
     'A top-level field of the decoded payload is neither mapped, kept nor ignored by the profile, whose `others` is `refuse`.',
   ),
 
+  // Weather forecasts (POST /v1/forecasts, the forecasts topic, the Open-Meteo pull).
+  forecastInvalid: defineError(
+    'FH_ERR_FORECAST_INVALID',
+    400,
+    'Invalid forecast',
+    'A forecast breaks the rules (the property is named in `field`): a farm, hours on the hour each given once, at most 16 days of them, quantities within their bounds (rain 0–500 mm, probability 0–1, ET0 0–5 mm per hour, the canonical ranges for the rest).',
+  ),
+  forecastForbidden: defineError(
+    'FH_ERR_FORECAST_FORBIDDEN',
+    403,
+    'This credential may not send forecasts for that farm',
+    "A gateway sends forecasts for its own farm only; the admin token for any.",
+  ),
+  forecastSource: defineError(
+    'FH_ERR_FORECAST_SOURCE',
+    502,
+    'The forecast source answered with something unusable',
+    'A pulled forecast (Open-Meteo) came back with an error status or a body that is not the documented hourly JSON; the last stored forecast stays in use.',
+  ),
+
   // Irrigation records (POST /v1/irrigations, the valve controllers' MQTT topic, chat answers).
   irrigationInvalid: defineError(
     'FH_ERR_IRRIGATION_INVALID',
@@ -516,6 +536,26 @@ export const Errors = {
     'At start, InfluxDB refused an empty write or an InfluxQL read with the configured settings (wrong org, bucket or database, a token that cannot write and read): each problem, with the setting to change, listed in `problems` (docs/influxdb.md).',
   ),
 
+  // The control-plane database (FIELDHOOK_DATABASE_URL) and this instance's data folder, checked at start.
+  databaseUnavailable: defineError(
+    'FH_ERR_DATABASE_UNAVAILABLE',
+    503,
+    'Cannot reach the control-plane database',
+    'PostgreSQL named by `FIELDHOOK_DATABASE_URL` refused the connection, the login or a query while fieldhook started or applied its migrations (the cause is in the message).',
+  ),
+  databaseSchemaNewer: defineError(
+    'FH_ERR_DATABASE_SCHEMA_NEWER',
+    500,
+    'The database was migrated by a newer fieldhook',
+    'A store in the control-plane database has migrations this version does not know: a newer fieldhook upgraded it; run that version (docs/operations.md, upgrades).',
+  ),
+  instanceLocked: defineError(
+    'FH_ERR_INSTANCE_LOCKED',
+    409,
+    'Another fieldhook instance uses this data folder',
+    'A running instance holds `DATA_DIR/instance.lock` (its pid, host and instance id are in the message): each instance needs a data folder of its own; a lock left by a process that died is taken over.',
+  ),
+
   // The `fieldhook` command line.
   cli: defineError('FH_ERR_CLI', 500, 'The command failed', 'The command failed with an error that has no code of its own.'),
   cliInvalid: defineError('FH_ERR_CLI_INVALID', 400, 'Invalid command-line option', 'A command-line option or argument is invalid.'),
@@ -569,11 +609,14 @@ const AREAS: readonly { prefix: string; title: string; note?: string }[] = [
       'does not refuse the uplink while another field maps; when none does, the uplink is refused with `FH_ERR_INGEST_ALL_REFUSED` ' +
       'listing each field. See docs/devices.md.',
   },
+  { prefix: 'FORECAST', title: 'Weather forecasts' },
   { prefix: 'IRRIGATION', title: 'Irrigation records' },
   { prefix: 'CHAT', title: 'Chat answers', note: 'A refusal of a verified chat user (`FH_ERR_CHAT_FARM_FORBIDDEN`) is answered in the chat, with HTTP 200, so the platform shows it to the person.' },
   { prefix: 'STATUS', title: 'Status page' },
   { prefix: 'CONFIG', title: 'Configuration' },
   { prefix: 'INFLUX', title: 'InfluxDB set-up', note: 'Checked when `fieldhook start` starts, before any other part: see docs/influxdb.md for the set-up of each InfluxDB version.' },
+  { prefix: 'DATABASE', title: 'Control-plane database', note: 'Checked when `fieldhook start` starts, before any part opens its store: see docs/operations.md.' },
+  { prefix: 'INSTANCE', title: 'Instances' },
   { prefix: 'CLI', title: 'Command line', note: 'The `fieldhook` command prints `{"error": {"code": …, "message": …}}` on stderr and exits with 1.' },
 ];
 

@@ -147,3 +147,29 @@ describe('one need, one message', () => {
     expect(decide(INITIAL_DECISION_STATE, off, 0, 'z').event).toBeNull();
   });
 });
+
+describe('the weather ahead', () => {
+  const rain = (mm: number, by = 12 * H) => ({ mm, by, byLocal: 'Wed 06:00' });
+  const withRain = (a: Assessment, r: ReturnType<typeof rain>): Assessment => ({ ...(a as Extract<Assessment, { kind: 'ok' }>), expectedRain: r });
+
+  it('holds the advice while the forecast expects at least half its depth as rain before the need, and says so', () => {
+    const held = decide(INITIAL_DECISION_STATE, withRain(ok(35, 6, 40, 40), rain(20)), 0, 'e0');
+    expect(held).toMatchObject({ event: null, reason: 'hold: 20 mm rain expected by Wed 06:00', hold: { rainMm: 20, by: 12 * H } });
+    expect(held.state).toBe(INITIAL_DECISION_STATE);
+    // Less rain than half the depth is advice as usual.
+    expect(decide(INITIAL_DECISION_STATE, withRain(ok(35, 6, 40, 40), rain(19)), 0, 'e0').event).toBe('irrigation.recommended');
+    // The rain did not come and the newer forecast has none: the advice follows at once.
+    expect(decide(held.state, ok(38, 1, 40, 40), 7 * H, 'e7').event).toBe('irrigation.recommended');
+  });
+
+  it('withdraws an advice in force when rain enough is expected, with the hold in the clearance', () => {
+    const advised = run([ok(35, 6, 40, 40)]).state;
+    const r = decide(advised, withRain(ok(36, 5, 40, 40), rain(25)), H, 'x');
+    expect(r).toMatchObject({ event: 'irrigation.cleared', reason: 'hold: 25 mm rain expected by Wed 06:00', state: { advice: null } });
+  });
+
+  it('a hold threshold is an option', () => {
+    const strict = { ...DEFAULT_DECISION_OPTIONS, holdRainFraction: 1 };
+    expect(decide(INITIAL_DECISION_STATE, withRain(ok(35, 6, 40, 40), rain(30)), 0, 'e0', strict).event).toBe('irrigation.recommended');
+  });
+});

@@ -3,6 +3,8 @@ import { createIrrigationModel, type IrrigationModel } from '../../../services/m
 import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, type EvaluatedField } from '../../../services/predictor/evaluator.js';
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { createWindowStore } from '../../../services/predictor/window-store.js';
+import { createSqliteForecasts } from '../../../services/forecasts/store.js';
+import { INITIAL_DECISION_STATE } from '../../../services/predictor/decision.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
 import { sensorReadings } from '../../../services/simulator/sensors.js';
@@ -23,12 +25,12 @@ const field: EvaluatedField = {
 const at = run.weather[0]!.ts + 400 * HOUR;
 
 /** The field's readings up to `at`, keeping only some quantities. */
-function windowWith(keep: readonly string[]) {
+function windowWith(keep: readonly string[], until = at) {
   const windows = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
   windows.apply(
     field.key,
     sensorReadings(run)
-      .filter((r) => Date.parse(r.ts) <= at)
+      .filter((r) => Date.parse(r.ts) <= until)
       .map((r) => ({ ts: Date.parse(r.ts), values: Object.fromEntries(keep.map((q) => [q, (r.values as Record<string, number | undefined>)[q]])) })),
   );
   return windows;
@@ -62,4 +64,52 @@ describe('evaluator: stations as they are', () => {
     expect(none.assessment).toEqual({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
     expect(none.decision.event).toBe('sensor.stale');
   });
+});
+
+describe('evaluator: the weather ahead', () => {
+  let model: IrrigationModel;
+  beforeAll(async () => {
+    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+  });
+  afterAll(() => model.close());
+
+  it('a forecast of rain holds the advice it would otherwise send, and the advice says so', async () => {
+    const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
+    // The first hour after the window's start at which the field is advised without a forecast.
+    let when = -1;
+    let advised;
+    for (let i = 200; i < run.weather.length && when < 0; i++) {
+      const t = run.weather[i]!.ts + HOUR;
+      const [e] = await evaluateFields([field], t, { windows: windowWith(all, t), states: new Map(), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS);
+      if (e!.decision.event === 'irrigation.recommended') {
+        when = t;
+        advised = e!;
+      }
+    }
+    expect(when).toBeGreaterThan(0);
+    const depth = advised!.netDepthMm;
+    const forecasts = createSqliteForecasts(':memory:');
+    // A farm-wide forecast: 60 % chance of rain over three hours, in all more than half the depth.
+    const perHour = depth / 3 / 0.6 + 0.5;
+    forecasts.save({ farm: 'f', issuedAt: when, source: 'test', hours: [1, 2, 3].map((k) => ({ ts: when + (k + 2) * HOUR, rainMm: perHour, rainProbability: 0.6 })) });
+    const windows = windowWith(all, when);
+    const [held] = await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(held!.decision.event).toBeNull();
+    expect(held!.decision.reason).toMatch(/^hold: \d+ mm rain expected by (Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d\d:00$/);
+    expect(held!.decision.hold).toMatchObject({ by: when + 5 * HOUR });
+    expect(held!.decision.hold!.rainMm).toBeCloseTo(3 * perHour * 0.6, 6);
+    expect(held!.netDepthMm).toBe(0);
+
+    // With an advice in force, the same forecast withdraws it, saying why.
+    const [withdrawn] = await evaluateFields([field], when, { windows, states: new Map([[field.key, advised!.decision.state]]), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(withdrawn!.decision.event).toBe('irrigation.cleared');
+    expect(withdrawn!.decision.reason).toBe(held!.decision.reason);
+
+    // A field's own forecast wins over its farm's: a dry one for this field lets the advice through.
+    forecasts.save({ farm: 'f', field: 'a', issuedAt: when, source: 'test', hours: [1, 2, 3].map((k) => ({ ts: when + (k + 2) * HOUR, rainMm: 0 })) });
+    const [dry] = await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(dry!.decision.event).toBe('irrigation.recommended');
+    expect(dry!.decision.state).not.toBe(INITIAL_DECISION_STATE);
+    forecasts.close();
+  }, 60_000);
 });

@@ -1,0 +1,125 @@
+/**
+ * The weather ahead for a farm or one of its fields: hourly amounts and states, each hour
+ * stamped with the end of the period it describes (as readings are). What a forecast says and
+ * the checks it passes before it is stored; no I/O.
+ */
+import { Errors } from '../shared/error-catalog.js';
+
+/** One forecast hour. Every quantity is optional: a forecast says what its source knows. */
+export interface ForecastHour {
+  /** End of the hour, epoch ms (on the hour). */
+  ts: number;
+  /** Rain in the hour, mm. */
+  rainMm?: number;
+  /** Probability of that rain, 0–1 (absent: taken as certain). */
+  rainProbability?: number;
+  /** Reference evapotranspiration of the hour, mm. */
+  et0Mm?: number;
+  /** Mean air temperature °C, relative humidity %, wind speed m/s, solar radiation W/m2. */
+  airTemperature?: number;
+  relativeHumidity?: number;
+  windSpeed?: number;
+  solarRadiation?: number;
+}
+
+export interface Forecast {
+  farm: string;
+  /** The field it is for; absent: every field of the farm. */
+  field?: string;
+  /** When the source issued it, epoch ms: a newer issue replaces an older one hour by hour. */
+  issuedAt: number;
+  /** Who made it (`open-meteo`, a gateway's id, `api`). */
+  source: string;
+  hours: ForecastHour[];
+}
+
+const HOUR_MS = 3_600_000;
+/** Longest forecast kept, h: 16 days, the longest public hourly forecasts. */
+export const MAX_FORECAST_HOURS = 16 * 24;
+
+/** JSON names of the hour fields, with their bounds (the canonical quantities' where they exist). */
+const HOUR_FIELDS = {
+  rain_mm: ['rainMm', 0, 500],
+  rain_probability: ['rainProbability', 0, 1],
+  et0_mm: ['et0Mm', 0, 5],
+  air_temperature: ['airTemperature', -50, 60],
+  relative_humidity: ['relativeHumidity', 0, 100],
+  wind_speed: ['windSpeed', 0, 75],
+  solar_radiation: ['solarRadiation', 0, 1500],
+} as const satisfies Record<string, readonly [keyof ForecastHour, number, number]>;
+
+const invalid = (field: string, what: string) => Errors.forecastInvalid(`${field}: ${what}`, { field });
+
+function time(v: unknown, field: string): number {
+  const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  if (!Number.isFinite(t)) throw invalid(field, 'must be ISO 8601 or epoch milliseconds');
+  return t;
+}
+
+/**
+ * A forecast from its JSON form: `{farm, field?, issued_at?, source?, hours: [{ts, rain_mm?,
+ * rain_probability?, et0_mm?, air_temperature?, relative_humidity?, wind_speed?,
+ * solar_radiation?}]}`. Refuses with `FH_ERR_FORECAST_INVALID` naming the first bad property.
+ * @param now default for `issued_at`, epoch ms
+ */
+export function parseForecast(body: unknown, now: number, defaults: { source?: string } = {}): Forecast {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'must be a JSON object');
+  const b = body as Record<string, unknown>;
+  for (const key of Object.keys(b)) if (!['farm', 'field', 'issued_at', 'source', 'hours'].includes(key)) throw invalid(key, 'is not a forecast property');
+  if (typeof b.farm !== 'string' || b.farm.length === 0 || b.farm.length > 128) throw invalid('farm', 'must be a name of 1–128 characters');
+  if (b.field !== undefined && (typeof b.field !== 'string' || b.field.length === 0 || b.field.length > 128)) throw invalid('field', 'must be a name of 1–128 characters');
+  if (b.source !== undefined && (typeof b.source !== 'string' || b.source.length === 0 || b.source.length > 64)) throw invalid('source', 'must be 1–64 characters');
+  const issuedAt = b.issued_at === undefined ? now : time(b.issued_at, 'issued_at');
+  if (!Array.isArray(b.hours) || b.hours.length === 0) throw invalid('hours', 'must be a non-empty array');
+  if (b.hours.length > MAX_FORECAST_HOURS) throw invalid('hours', `holds at most ${MAX_FORECAST_HOURS} hours`);
+  const seen = new Set<number>();
+  const hours = b.hours.map((h: unknown, i: number): ForecastHour => {
+    const at = `hours[${i}]`;
+    if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalid(at, 'must be an object');
+    const o = h as Record<string, unknown>;
+    const ts = time(o.ts, `${at}.ts`);
+    if (ts % HOUR_MS !== 0) throw invalid(`${at}.ts`, 'must be on the hour (the end of the hour it describes)');
+    if (seen.has(ts)) throw invalid(`${at}.ts`, 'appears twice');
+    seen.add(ts);
+    const hour: ForecastHour = { ts };
+    for (const [key, v] of Object.entries(o)) {
+      if (key === 'ts' || v === null) continue;
+      const spec = (HOUR_FIELDS as Record<string, readonly [keyof ForecastHour, number, number]>)[key];
+      if (!Object.hasOwn(HOUR_FIELDS, key) || !spec) throw invalid(`${at}.${key}`, 'is not a forecast quantity');
+      const [name, min, max] = spec;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw invalid(`${at}.${key}`, `must be a number within ${min}–${max}`);
+      hour[name] = v;
+    }
+    return hour;
+  });
+  return {
+    farm: b.farm,
+    ...(b.field !== undefined ? { field: b.field as string } : {}),
+    issuedAt,
+    source: (b.source as string | undefined) ?? defaults.source ?? 'api',
+    hours: hours.sort((x, y) => x.ts - y.ts),
+  };
+}
+
+/** Rain the forecast expects in a span, and when the last of it falls. */
+export interface ExpectedRain {
+  /** Σ rain × probability over the hours ending in (fromTs, toTs], mm. */
+  mm: number;
+  /** End of the last hour with rain in the span, epoch ms (null when none). */
+  by: number | null;
+}
+
+/**
+ * Rain expected in (fromTs, toTs]: each hour's amount weighted by its probability (an hour without
+ * one counts in full), the expected value of the rain.
+ */
+export function expectedRain(hours: readonly ForecastHour[], fromTs: number, toTs: number): ExpectedRain {
+  let mm = 0;
+  let by: number | null = null;
+  for (const h of hours) {
+    if (h.ts <= fromTs || h.ts > toTs || !h.rainMm) continue;
+    mm += h.rainMm * (h.rainProbability ?? 1);
+    by = h.ts;
+  }
+  return { mm, by };
+}

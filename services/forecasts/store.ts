@@ -1,0 +1,98 @@
+/**
+ * Forecasts on disk: the repository interface and its SQLite implementation (the only module
+ * with forecast SQL). Hours are kept per farm and field (`''` for the whole farm); a newer issue
+ * replaces an older one hour by hour, so a forecast refreshed every few hours never piles up.
+ */
+import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
+import type { Forecast, ForecastHour } from './forecast.js';
+
+/** What the predictor reads: synchronous, so an evaluation round stays one pass. */
+export interface ForecastReader {
+  /** Hours ending in (fromTs, toTs] for a field: its own forecast, else its farm's; oldest first. */
+  hours(farm: string, field: string, fromTs: number, toTs: number): ForecastHour[];
+}
+
+export interface ForecastRepository extends ForecastReader {
+  /** Store a forecast; returns the hours kept (older issues of an hour are not replaced by it). */
+  save(forecast: Forecast): number;
+  /** Drop hours that ended before `beforeTs`. */
+  prune(beforeTs: number): number;
+  close(): void;
+}
+
+const MIGRATIONS: Migration[] = [
+  (db) => {
+    db.exec(`
+      CREATE TABLE forecast_hour (
+        farm TEXT NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, issued_at INTEGER NOT NULL, source TEXT NOT NULL,
+        rain_mm REAL, rain_probability REAL, et0_mm REAL, air_temperature REAL, relative_humidity REAL, wind_speed REAL, solar_radiation REAL,
+        PRIMARY KEY (farm, field, ts)
+      );`);
+  },
+];
+
+interface Row {
+  ts: number;
+  rain_mm: number | null;
+  rain_probability: number | null;
+  et0_mm: number | null;
+  air_temperature: number | null;
+  relative_humidity: number | null;
+  wind_speed: number | null;
+  solar_radiation: number | null;
+}
+
+function hourOf(r: Row): ForecastHour {
+  const h: ForecastHour = { ts: r.ts };
+  if (r.rain_mm !== null) h.rainMm = r.rain_mm;
+  if (r.rain_probability !== null) h.rainProbability = r.rain_probability;
+  if (r.et0_mm !== null) h.et0Mm = r.et0_mm;
+  if (r.air_temperature !== null) h.airTemperature = r.air_temperature;
+  if (r.relative_humidity !== null) h.relativeHumidity = r.relative_humidity;
+  if (r.wind_speed !== null) h.windSpeed = r.wind_speed;
+  if (r.solar_radiation !== null) h.solarRadiation = r.solar_radiation;
+  return h;
+}
+
+/** Open (or create) `<path>`; `:memory:` for tests. */
+export function createSqliteForecasts(path: string): ForecastRepository {
+  // NORMAL: a forecast lost in a crash is replaced by the next issue.
+  const db: SqliteDatabase = openSqlite(path, MIGRATIONS, { synchronous: 'NORMAL' });
+  const upsert = db.prepare(`
+    INSERT INTO forecast_hour (farm, field, ts, issued_at, source, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation)
+    VALUES (@farm, @field, @ts, @issuedAt, @source, @rainMm, @rainProbability, @et0Mm, @airTemperature, @relativeHumidity, @windSpeed, @solarRadiation)
+    ON CONFLICT (farm, field, ts) DO UPDATE SET
+      issued_at = excluded.issued_at, source = excluded.source, rain_mm = excluded.rain_mm, rain_probability = excluded.rain_probability,
+      et0_mm = excluded.et0_mm, air_temperature = excluded.air_temperature, relative_humidity = excluded.relative_humidity,
+      wind_speed = excluded.wind_speed, solar_radiation = excluded.solar_radiation
+    WHERE excluded.issued_at >= forecast_hour.issued_at`);
+  const select = db.prepare<[string, string, number, number], Row>(
+    'SELECT ts, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation FROM forecast_hour WHERE farm = ? AND field = ? AND ts > ? AND ts <= ? ORDER BY ts',
+  );
+  const prune = db.prepare('DELETE FROM forecast_hour WHERE ts < ?');
+  const save = db.transaction((f: Forecast) => {
+    let kept = 0;
+    for (const h of f.hours) {
+      kept += upsert.run({
+        farm: f.farm, field: f.field ?? '', ts: h.ts, issuedAt: f.issuedAt, source: f.source,
+        rainMm: h.rainMm ?? null, rainProbability: h.rainProbability ?? null, et0Mm: h.et0Mm ?? null, airTemperature: h.airTemperature ?? null,
+        relativeHumidity: h.relativeHumidity ?? null, windSpeed: h.windSpeed ?? null, solarRadiation: h.solarRadiation ?? null,
+      }).changes;
+    }
+    return kept;
+  });
+  return {
+    save: (f) => save(f),
+    hours(farm, field, fromTs, toTs) {
+      // A field's own forecast wins hour by hour over its farm's.
+      const own = select.all(farm, field, fromTs, toTs);
+      const farmWide = select.all(farm, '', fromTs, toTs);
+      if (own.length === 0) return farmWide.map(hourOf);
+      const byTs = new Map(farmWide.map((r) => [r.ts, r]));
+      for (const r of own) byTs.set(r.ts, r);
+      return [...byTs.values()].sort((a, b) => a.ts - b.ts).map(hourOf);
+    },
+    prune: (beforeTs) => prune.run(beforeTs).changes,
+    close: () => db.close(),
+  };
+}

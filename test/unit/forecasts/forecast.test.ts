@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { expectedRain, parseForecast } from '../../../services/forecasts/forecast.js';
+import { createSqliteForecasts } from '../../../services/forecasts/store.js';
+
+const H = 3_600_000;
+const t0 = Date.parse('2026-07-08T00:00:00Z');
+
+describe('forecasts', () => {
+  it('reads the JSON form: hours on the hour, sorted, quantities renamed; issued_at defaults to now', () => {
+    const f = parseForecast(
+      { farm: 'f1', field: 'north', source: 'gw-1', hours: [{ ts: new Date(t0 + 2 * H).toISOString(), rain_mm: 4, rain_probability: 0.5 }, { ts: t0 + H, et0_mm: 0.4, air_temperature: 21 }] },
+      t0,
+    );
+    expect(f).toEqual({
+      farm: 'f1', field: 'north', issuedAt: t0, source: 'gw-1',
+      hours: [{ ts: t0 + H, et0Mm: 0.4, airTemperature: 21 }, { ts: t0 + 2 * H, rainMm: 4, rainProbability: 0.5 }],
+    });
+  });
+
+  it('refuses a bad forecast with FH_ERR_FORECAST_INVALID naming the property', () => {
+    const bad = (body: unknown, field: string) => {
+      try {
+        parseForecast(body, t0);
+        expect.unreachable();
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'FH_ERR_FORECAST_INVALID', details: { field } });
+      }
+    };
+    bad([], 'body');
+    bad({ hours: [{ ts: t0 }] }, 'farm');
+    bad({ farm: 'f', hours: [] }, 'hours');
+    bad({ farm: 'f', hours: [{ ts: t0 + 60_000 }] }, 'hours[0].ts');
+    bad({ farm: 'f', hours: [{ ts: t0 }, { ts: t0 }] }, 'hours[1].ts');
+    bad({ farm: 'f', hours: [{ ts: t0, rain_probability: 40 }] }, 'hours[0].rain_probability');
+    bad({ farm: 'f', hours: [{ ts: t0, snow_mm: 1 }] }, 'hours[0].snow_mm');
+    bad({ farm: 'f', hours: [{ ts: t0 }], extra: 1 }, 'extra');
+  });
+
+  it('expects rain as amount × probability, and says when the last of it falls', () => {
+    const hours = [{ ts: t0 + H, rainMm: 10, rainProbability: 0.5 }, { ts: t0 + 2 * H, rainMm: 4 }, { ts: t0 + 3 * H, rainMm: 0 }, { ts: t0 + 9 * H, rainMm: 30 }];
+    expect(expectedRain(hours, t0, t0 + 6 * H)).toEqual({ mm: 9, by: t0 + 2 * H });
+    expect(expectedRain(hours, t0 + 2 * H, t0 + 6 * H)).toEqual({ mm: 0, by: null });
+  });
+
+  it('stores hours per farm and field: a newer issue replaces an older one, a field\'s own forecast wins over its farm\'s', () => {
+    const store = createSqliteForecasts(':memory:');
+    store.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 6 }] });
+    expect(store.save({ farm: 'f', issuedAt: t0 - H, source: 'old', hours: [{ ts: t0 + H, rainMm: 50 }] })).toBe(0);
+    store.save({ farm: 'f', issuedAt: t0 + H, source: 'b', hours: [{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }] });
+    store.save({ farm: 'f', field: 'north', issuedAt: t0, source: 'c', hours: [{ ts: t0 + H, rainMm: 0 }] });
+    expect(store.hours('f', 'south', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
+    expect(store.hours('f', 'north', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 0 }, { ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
+    expect(store.prune(t0 + 2 * H)).toBe(2);
+    expect(store.hours('f', 'north', t0, t0 + 3 * H)).toEqual([{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
+    store.close();
+  });
+});
