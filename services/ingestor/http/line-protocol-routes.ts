@@ -140,6 +140,9 @@ function epochMs(line: ParsedLine, nsPerUnit: bigint, now: number): number {
   return Number((line.timestamp * nsPerUnit) / 1_000_000n);
 }
 
+/** A name as quoted in an answer: bounded, so a refusal never repeats a huge key. */
+const shown = (text: string) => (text.length <= 80 ? text : `${text.slice(0, 80)}…`);
+
 /** How a line's fields become quantities: a profile, and whether it is the device's own (it then wins over canonical names). */
 export interface LineMapping {
   profile?: Profile;
@@ -178,9 +181,11 @@ export function lineToReading(
         forProfile.push([name, field]);
         continue;
       }
-      return { refused: `field ${name} is not a known quantity (nor is ${line.measurement}_${name})${profile ? `, nor read by profile ${profile.name}` : ''}` };
+      return {
+        refused: `field ${shown(name)} is not a known quantity (nor is ${shown(`${line.measurement}_${name}`)})${profile ? `, nor read by profile ${profile.name}` : ''}`,
+      };
     }
-    if (field.type === 'string' || field.type === 'boolean') return { refused: `field ${name}: ${field.type} values are not readings` };
+    if (field.type === 'string' || field.type === 'boolean') return { refused: `field ${shown(name)}: ${field.type} values are not readings` };
     values[quantity] = field.value;
   }
   if (profile && forProfile.length > 0) {
