@@ -9,14 +9,14 @@
  * https://api.slack.com/reference/interaction-payloads/block-actions
  */
 import type { FastifyInstance } from 'fastify';
+// The button the Slack format puts on an advice message: one name for both ends.
+import { SLACK_IRRIGATED_ACTION } from '../dispatcher/formats/slack.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
 import { code } from '../shared/openapi.js';
 import type { ChatReply, Conversation } from './conversation.js';
 import { verifySlackRequest } from './verify.js';
 
-/** The button of an advice message (services/dispatcher/formats/slack.ts renders it). */
-export const SLACK_IRRIGATED_ACTION_ID = 'fieldhook.irrigated';
 /** A Slack request is a few kilobytes; nothing larger is read. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -97,7 +97,7 @@ export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions
       } catch {
         throw Errors.chatPayloadInvalid('payload is not JSON');
       }
-      const action = interaction.type === 'block_actions' ? interaction.actions?.find((a) => a.action_id === SLACK_IRRIGATED_ACTION_ID) : undefined;
+      const action = interaction.type === 'block_actions' ? interaction.actions?.find((a) => a.action_id === SLACK_IRRIGATED_ACTION) : undefined;
       // Other interactions (another app's buttons, modals) are acknowledged and left alone.
       if (!action) return reply.code(200).send();
       const user = interaction.user?.id;

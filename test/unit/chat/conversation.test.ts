@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createConversation, type FieldDirectory } from '../../../services/chat/conversation.js';
+import { createSqliteChatUsers, type ChatUserRepository } from '../../../services/chat/users.js';
+import type { IrrigationService } from '../../../services/irrigations/service.js';
+import type { IrrigationRecord } from '../../../services/irrigations/record.js';
+
+const NOW = Date.parse('2026-07-07T09:00:00Z');
+
+describe('the chat conversation', () => {
+  let users: ChatUserRepository;
+  const recorded: { input: Record<string, unknown>; who: string; key: string | undefined }[] = [];
+  const irrigations: IrrigationService = {
+    async record(input, reporter, key) {
+      const i = input as { farm: string; field: string; depth_mm: number };
+      recorded.push({ input: i, who: reporter.who, key });
+      const record: IrrigationRecord = { id: 'irr_000000000000000000000001', ...i, start: new Date(NOW).toISOString(), end: new Date(NOW).toISOString(), source: reporter.source, who: reporter.who, recorded_at: new Date(NOW).toISOString() };
+      return { record, replayed: false };
+    },
+    list: async () => [],
+  };
+  const fields: FieldDirectory = {
+    list: async (farms) =>
+      [
+        { farm: 'f1', field: 'north', advice: { depthMm: 18, startBy: NOW + 3_600_000, validUntil: NOW + 86_400_000 } },
+        { farm: 'f1', field: 'south', advice: null },
+        { farm: 'f2', field: 'north', advice: null },
+      ].filter((f) => farms.includes(f.farm)),
+    status: async (farm, field) => ({ farm, field, advice: null, depletionMm: 41.04, rawMm: 54 }),
+  };
+  const turn = (user: string, platform: 'slack' | 'telegram' = 'slack') => ({ platform, user, interactionId: `i-${recorded.length}` });
+
+  beforeEach(async () => {
+    users = createSqliteChatUsers(':memory:');
+    await users.add('slack', 'U1', 'f1');
+    await users.add('slack', 'U2', 'f1');
+    await users.add('slack', 'U2', 'f2');
+    recorded.length = 0;
+  });
+  afterEach(() => users.close());
+
+  it('records "irrigated <field> <mm>" in the ways people write it, for the sender\'s farm', async () => {
+    const c = createConversation({ users, fields, irrigations });
+    for (const text of ['irrigated north 18', '/irrigated@fieldhook_bot north 18', 'Irrigated  north 18mm', 'irrigated north 18 mm', 'irrigated f1/north 18,0']) {
+      const reply = await c.answer(text, turn('U1'));
+      expect(reply, text).toEqual({ text: expect.stringMatching(/^Recorded: North field irrigated 18 mm/), recorded: true });
+    }
+    expect(recorded.map((r) => r.input)).toEqual(Array(5).fill({ farm: 'f1', field: 'north', depth_mm: 18 }));
+    expect(recorded[0]).toMatchObject({ who: 'slack:U1', key: 'slack:i-0' });
+  });
+
+  it('asks which farm when two of the user\'s farms have the field, and takes farm/field', async () => {
+    const c = createConversation({ users, fields, irrigations });
+    expect((await c.answer('irrigated north 5', turn('U2'))).text).toMatch(/f1\/north or f2\/north.*FH_ERR_CHAT_PAYLOAD_INVALID/);
+    expect((await c.answer('irrigated f2/north 5', turn('U2'))).recorded).toBe(true);
+    expect(recorded.map((r) => r.input.farm)).toEqual(['f2']);
+  });
+
+  it('refuses users without the farm, in the reply, recording nothing', async () => {
+    const c = createConversation({ users, fields, irrigations });
+    expect((await c.answer('irrigated north 5', turn('U9'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
+    expect((await c.answer('irrigated f2/north 5', turn('U1'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
+    expect((await c.irrigated('f2', 'north', 5, turn('U1'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
+    expect((await c.answer('fields', turn('U1', 'telegram'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
+    expect(recorded).toEqual([]);
+  });
+
+  it('lists fields with their advice and tells a field\'s water', async () => {
+    const c = createConversation({ users, fields, irrigations });
+    const list = (await c.answer('fields', turn('U1'))).text;
+    expect(list.split('\n')).toEqual([expect.stringMatching(/^f1\/north: North field: irrigate 18 mm by \w+ 10:00; valid until/), 'f1/south: no advice']);
+    expect((await c.answer('status south', turn('U1'))).text).toBe('f1/south: no advice\nf1/south: 41.0 mm of 54.0 mm readily available water used');
+    expect((await c.answer('dance', turn('U1'))).text).toMatch(/^Try .fields.*\nfields: /s);
+    expect((await c.answer('help', turn('U1'))).text).toMatch(/^fields: your fields/);
+  });
+});

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { createAppliedWaterLedger, creditPrediction, unseenWater } from '../../../services/predictor/applied-water.js';
+import type { IrrigationPrediction } from '../../../services/model/index.js';
+
+const H = 3_600_000;
+const prediction: IrrigationPrediction = { depletionNowMm: 30, depletion24hMm: 36, depletion48hMm: 42, tawMm: 80, rawMm: 32, irrigate: true, irrigationDepthMm: 36, hoursToRaw: 8 };
+
+describe('applied water in the balance', () => {
+  it('credits an irrigation until the probe has reported two hours after it ended', () => {
+    const records = [{ id: 'a', startTs: 10 * H, endTs: 11 * H, depthMm: 20 }];
+    expect(unseenWater(records, 11 * H, 11 * H)).toEqual({ mm: 20, ids: ['a'] });
+    expect(unseenWater(records, 12.5 * H, 12.5 * H)).toEqual({ mm: 20, ids: ['a'] });
+    expect(unseenWater(records, 13 * H, 13 * H)).toEqual({ mm: 0, ids: [] });
+    // Running: in proportion; not yet started (replay): nothing.
+    expect(unseenWater(records, 10.5 * H, 10.5 * H)).toEqual({ mm: 10, ids: ['a'] });
+    expect(unseenWater(records, 9 * H, 9.5 * H)).toEqual({ mm: 0, ids: [] });
+  });
+
+  it('lowers depletion now and ahead by the water that refills, never past field capacity', () => {
+    const wet = creditPrediction(prediction, 20);
+    expect(wet).toMatchObject({ depletionNowMm: 10, depletion24hMm: 16, depletion48hMm: 22, irrigate: false, irrigationDepthMm: 0 });
+    expect(wet.hoursToRaw).toBeGreaterThan(48);
+    // 50 mm on 30 mm of depletion: 20 mm drain away below the roots.
+    expect(creditPrediction(prediction, 50)).toMatchObject({ depletionNowMm: 0, depletion24hMm: 6, depletion48hMm: 12 });
+    expect(creditPrediction(prediction, 0)).toBe(prediction);
+  });
+
+  it('keeps each record once per field, and the last days only', () => {
+    const ledger = createAppliedWaterLedger({ keepMs: 48 * H });
+    ledger.add('f/a', [{ id: 'x', startTs: 0, endTs: H, depthMm: 5 }]);
+    ledger.add('f/a', [{ id: 'x', startTs: 0, endTs: H, depthMm: 5 }, { id: 'y', startTs: 100 * H, endTs: 101 * H, depthMm: 7 }]);
+    expect(ledger.get('f/a').map((r) => r.id)).toEqual(['y']);
+    expect(ledger.get('f/b')).toEqual([]);
+  });
+});
