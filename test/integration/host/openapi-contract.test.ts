@@ -1,6 +1,6 @@
 /**
  * The OpenAPI document is a contract the app keeps: schemathesis (infra/harness/schemathesis.ts)
- * reads `/documentation/json` of a running app (ingest and dispatcher, a registered device, the
+ * reads `/documentation/json` of a running app (ingest, dispatcher and the status page's API, a registered device, the
  * real InfluxDB) and sends what it generates from it, valid and invalid, with every check on: no
  * 5xx, only documented statuses, content types and bodies, schema-valid requests accepted,
  * schema-violating ones refused, 405 for methods a path does not take. A fixed seed and a bound on
@@ -20,6 +20,7 @@ import { buildIngestor, type Ingestor } from '../../../services/ingestor/build-i
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 import type { DeviceRepository } from '../../../services/registry/device.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { buildStatusPage } from '../../../services/status/build-status-page.js';
 import { ensureSchemathesis, runSchemathesis, SCHEMATHESIS_VERSION } from '../../../infra/harness/schemathesis.js';
 import { createDatabase, testConfig } from '../../helpers/ingest-fixture.js';
 
@@ -65,7 +66,9 @@ describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`
     });
     await ingestor.start();
     await dispatcher.start();
-    app = buildHostApp([ingestor, dispatcher], { logger: silentLogger() });
+    const influx = { url: influxUrl, token: '', bucket: database, timeoutMs: 5_000 };
+    const status = buildStatusPage({ adminToken: ADMIN_TOKEN, tls: false, influx, sources: { devices, ingestor, dispatcher } });
+    app = buildHostApp([ingestor, dispatcher, status], { logger: silentLogger() });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
