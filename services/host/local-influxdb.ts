@@ -44,6 +44,24 @@ export function ensureInfluxd(log: (line: string) => void = (l) => process.stder
   return binary;
 }
 
+/**
+ * At install time (`npm ci` runs it): build the local InfluxDB now if Go is there, so that the
+ * first `fieldhook start` or `fieldhook demo` starts in seconds. Never fails the install: without
+ * Go, or when the build fails, it says so and the first start builds (or explains) instead.
+ */
+export function prebuildInfluxd(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  if (existsSync(influxdBinaryPath())) return;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status !== 0) {
+    log(`fieldhook: Go is not installed, so the local InfluxDB ${INFLUXDB_VERSION} is not built yet; install Go, or set FIELDHOOK_INFLUX_URL to an InfluxDB of yours`);
+    return;
+  }
+  try {
+    ensureInfluxd(log);
+  } catch (err) {
+    log(`fieldhook: ${(err as Error).message}; fieldhook start will try again`);
+  }
+}
+
 export interface RunningInfluxDB {
   url: string;
   port: number;
