@@ -37,6 +37,9 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = { maxLines: 5_000, maxLineLengt
 
 class LineSyntaxError extends Error {}
 
+/** A name as quoted in an error: bounded, so an error never repeats a huge key. */
+const shown = (text: string) => (text.length <= 80 ? text : `${text.slice(0, 80)}…`);
+
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+i$/;
 const UNSIGNED = /^\d+u$/;
@@ -65,22 +68,22 @@ function readToken(text: string, start: number, stops: string, escapable: string
 function parseFieldValue(raw: string, key: string): FieldValue {
   if (INTEGER.test(raw)) {
     const value = Number(raw.slice(0, -1));
-    if (!Number.isSafeInteger(value)) throw new LineSyntaxError(`field ${key}: integer out of range`);
+    if (!Number.isSafeInteger(value)) throw new LineSyntaxError(`field ${shown(key)}: integer out of range`);
     return { type: 'integer', value };
   }
   if (UNSIGNED.test(raw)) {
     const value = Number(raw.slice(0, -1));
-    if (!Number.isSafeInteger(value)) throw new LineSyntaxError(`field ${key}: unsigned integer out of range`);
+    if (!Number.isSafeInteger(value)) throw new LineSyntaxError(`field ${shown(key)}: unsigned integer out of range`);
     return { type: 'unsigned', value };
   }
   if (TRUE.has(raw)) return { type: 'boolean', value: true };
   if (FALSE.has(raw)) return { type: 'boolean', value: false };
   if (FLOAT.test(raw)) {
     const value = Number(raw);
-    if (!Number.isFinite(value)) throw new LineSyntaxError(`field ${key}: number out of range`);
+    if (!Number.isFinite(value)) throw new LineSyntaxError(`field ${shown(key)}: number out of range`);
     return { type: 'float', value };
   }
-  throw new LineSyntaxError(`field ${key}: invalid value ${JSON.stringify(raw.slice(0, 40))}`);
+  throw new LineSyntaxError(`field ${shown(key)}: invalid value ${JSON.stringify(raw.slice(0, 40))}`);
 }
 
 function parseLine(text: string, lineNumber: number): ParsedLine {
@@ -92,7 +95,7 @@ function parseLine(text: string, lineNumber: number): ParsedLine {
     const key = readToken(text, i + 1, ',= ');
     if (key.value === '' || text[key.end] !== '=') throw new LineSyntaxError('invalid tag: expected key=value');
     const value = readToken(text, key.end + 1, ', ', ',= ');
-    if (value.value === '') throw new LineSyntaxError(`tag ${key.value}: missing value`);
+    if (value.value === '') throw new LineSyntaxError(`tag ${shown(key.value)}: missing value`);
     tags.set(key.value, value.value);
     i = value.end;
   }
@@ -122,11 +125,11 @@ function parseLine(text: string, lineNumber: number): ParsedLine {
         value += c;
         i += 1;
       }
-      if (!closed) throw new LineSyntaxError(`field ${key.value}: unterminated string`);
+      if (!closed) throw new LineSyntaxError(`field ${shown(key.value)}: unterminated string`);
       fields.set(key.value, { type: 'string', value });
     } else {
       const raw = readToken(text, i, ', ');
-      if (raw.value === '') throw new LineSyntaxError(`field ${key.value}: missing value`);
+      if (raw.value === '') throw new LineSyntaxError(`field ${shown(key.value)}: missing value`);
       fields.set(key.value, parseFieldValue(raw.value, key.value));
       i = raw.end;
     }
