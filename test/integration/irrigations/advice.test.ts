@@ -7,29 +7,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Point } from '@influxdata/influxdb-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
 import { buildIrrigations, type Irrigations } from '../../../services/irrigations/build-irrigations.js';
 import { createAppliedWaterLoader } from '../../../services/predictor/applied-water-source.js';
-import { buildPredictor, type Predictor } from '../../../services/predictor/build-predictor.js';
-import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
+import type { Predictor } from '../../../services/predictor/build-predictor.js';
 import { DEFAULT_DECISION_OPTIONS } from '../../../services/predictor/decision.js';
-import { fieldKey, profileOf, type FieldSettings } from '../../../services/predictor/field-profiles.js';
+import type { EvaluatedField } from '../../../services/predictor/evaluator.js';
+import { fieldKey, profileOf } from '../../../services/predictor/field-profiles.js';
 import { createHistoryLoader } from '../../../services/predictor/history-loader.js';
 import { createModelHolder } from '../../../services/predictor/model-holder.js';
 import { replay } from '../../../services/predictor/replay.js';
-import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 import type { DeviceRepository } from '../../../services/registry/device.js';
-import { loadConfig } from '../../../services/shared/config.js';
-import { createInfluxClient } from '../../../services/shared/influx.js';
 import { queryInfluxQl } from '../../../services/shared/influxql.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { simulateField } from '../../../services/simulator/field-run.js';
-import { createFieldSpecs } from '../../../services/simulator/fields.js';
-import { sensorReadings } from '../../../services/simulator/sensors.js';
-import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
+import { ADVICE_EVALUATOR, advisedPredictor, advisedSeason } from '../../helpers/advice-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
 import { createDatabase } from '../../helpers/ingest-fixture.js';
 
@@ -43,18 +36,9 @@ describe('a recorded irrigation moves advice (InfluxDB, Mosquitto)', () => {
   const database = `irrigation_advice_${process.pid}`;
   const target = { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 };
   const dir = mkdtempSync(join(tmpdir(), 'fh-irrigation-advice-'));
-  const [spec] = createFieldSpecs({ count: 1, seed: 'irrigation-advice', population: POPULATIONS.heldOut });
-  const readings = sensorReadings(simulateField(spec!)).slice(0, 24 * 40);
-  const p = profileFromSpec(spec!);
-  const settings: FieldSettings = {
-    farm: FARM, field: FIELD, crop: spec!.crop, kc: spec!.cropParams, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc,
-    thetaWp: spec!.thetaWp, rootDepthM: spec!.rootDepthM, p: spec!.p, efficiency: 0.75, latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg,
-    elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg, windHeightM: p.windHeightM,
-  };
-  // The profile exactly as the live predictor derives it from the settings.
-  const field = { key: fieldKey(FARM, FIELD), settings, profile: profileOf(settings) };
   const holder = createModelHolder({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json', pollMs: 60_000 }, silentLogger());
-  const evaluator = { ...DEFAULT_DECISION_OPTIONS, staleAfterMs: 3 * HOUR };
+  const evaluator = ADVICE_EVALUATOR;
+  let field: EvaluatedField;
   let devices: DeviceRepository;
   let irrigations: Irrigations;
   let predictor: Predictor;
@@ -68,58 +52,18 @@ describe('a recorded irrigation moves advice (InfluxDB, Mosquitto)', () => {
   beforeAll(async () => {
     await createDatabase(influxUrl, database);
     await holder.start();
-    // Where does this season first call for water? A replay over the readings in memory says.
-    const byTs = readings.map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
-    await replay(
-      [field],
-      { fromTs: byTs[80]!.ts, toTs: byTs.at(-1)!.ts },
-      {
-        history: { load: async () => new Map([[field.key, byTs]]) },
-        model: holder,
-        evaluator,
-        onRound: (evaluations) => {
-          if (!adviceAt && evaluations[0]?.decision.event === 'irrigation.recommended') adviceAt = evaluations[0].at;
-        },
-      },
-    );
-    expect(adviceAt).toBeGreaterThan(0);
-    const api = createInfluxClient(target).getWriteApi('fieldhook', database, 'ms');
-    api.writePoints(
-      readings
-        .filter((r) => Date.parse(r.ts) <= adviceAt)
-        .map((r) => {
-          const pt = new Point('reading').tag('farm', FARM).tag('field', FIELD).tag('device', r.device).timestamp(new Date(r.ts));
-          for (const [k, v] of Object.entries(r.values)) pt.floatField(k, v);
-          return pt;
-        }),
-    );
-    await api.close();
-
+    const season = await advisedSeason('irrigation-advice', holder);
+    adviceAt = season.adviceAt;
+    const settings = season.settings(FARM, FIELD);
+    // The profile exactly as the live predictor derives it from the settings.
+    field = { key: fieldKey(FARM, FIELD), settings, profile: profileOf(settings) };
+    await season.write(target, [{ farm: FARM, field: FIELD }]);
     now = adviceAt;
     const clock = { now: () => now, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
     const bus = () => ({ url: mosquittoUrl, protocolVersion: 5 as const, sharedSubscriptions: true });
     devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     irrigations = buildIrrigations({ config: { DATA_DIR: dir }, logger: silentLogger(), devices, influx: target, bus, clock });
-    const db = openPredictorDb(':memory:');
-    const fields = createSqliteFieldProfiles(db);
-    await fields.add(settings);
-    predictor = buildPredictor({
-      config: {
-        ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_MQTT_CLIENT_ID: `irr-advice-${process.pid}`, FIELDHOOK_PREDICT_MQTT_GROUP: `irr-advice-${process.pid}` }),
-        DATA_DIR: dir,
-      },
-      logger: silentLogger(),
-      influx: target,
-      publish: async (e) => {
-        published.push(e);
-        return { id: e.id!, deliveries: 1, duplicate: false };
-      },
-      bus,
-      clock,
-      fields,
-      states: createSqliteDecisionStates(db),
-      model: holder,
-    });
+    predictor = await advisedPredictor({ settings: [settings], target, bus, clock, holder, published, dataDir: dir, clientId: `irr-advice-${process.pid}` });
     await irrigations.start();
     await predictor.start();
   }, 120_000);
