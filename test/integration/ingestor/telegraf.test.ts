@@ -23,17 +23,22 @@ const PER_POST = 10;
 const base = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
 const moistureOf = (i: number) => Math.round((0.2 + i / 10_000) * 10_000) / 10_000;
 const lineOf = (i: number) => `reading,device=tg-1 soil_moisture=${moistureOf(i)},battery_voltage=3.7 ${BigInt(base + i * 1000) * 1_000_000n}`;
+/** Weather points as Telegraf's openweathermap input names them, read through the default profile; after the readings. */
+const WEATHER = 20;
+const weatherTs = (i: number) => base + (POINTS + i) * 1000;
+const weatherLineOf = (i: number) =>
+  `weather,device=tg-1,city_id=2643743 temperature=${20 + i / 10},humidity=${60 + i}i,pressure=1013.2,wind_speed=3.5,cloudiness=75i ${BigInt(weatherTs(i)) * 1_000_000n}`;
 
-/** Every stored soil moisture of the device, by epoch ms. */
-async function storedMoisture(database: string): Promise<Map<number, number>> {
-  const params = new URLSearchParams({ q: `SELECT "soil_moisture" FROM "reading" WHERE "device" = 'tg-1'`, db: database, epoch: 'ms' });
+/** Every stored value of one quantity of the device, by epoch ms. */
+async function stored(database: string, quantity: string): Promise<Map<number, number>> {
+  const params = new URLSearchParams({ q: `SELECT "${quantity}" FROM "reading" WHERE "device" = 'tg-1'`, db: database, epoch: 'ms' });
   const body = (await (await fetch(`${influxUrl}/query?${params}`)).json()) as { results: { series?: { values: [number, number][] }[] }[] };
   return new Map((body.results[0]?.series?.[0]?.values ?? []).map(([ts, v]) => [ts, v]));
 }
 
 for (const output of ['influxdb_v2', 'influxdb'] as const) {
   describe(`Telegraf outputs.${output} into fieldhook (${output === 'influxdb_v2' ? '/api/v2/write, Token' : '/write, username/password'})`, () => {
-    it('every point is stored once with its value, across a SIGKILL and restart of fieldhook mid-run', async () => {
+    it('every point is stored once with its value, Telegraf weather names included, across a SIGKILL and restart of fieldhook mid-run', async () => {
       const database = `telegraf_${output}_${process.pid}`;
       await createDatabase(influxUrl, database);
       const root = mkdtempSync(join(tmpdir(), `fh-telegraf-${output}-`));
@@ -70,8 +75,10 @@ for (const output of ['influxdb_v2', 'influxdb'] as const) {
       };
       try {
         await up();
-        // First half, then a kill while Telegraf is still flushing it.
+        // First half (and the weather points, as Telegraf's openweathermap input names them), then a kill.
         for (let i = 0; i < POINTS / 2; i += PER_POST) await post(i);
+        const weather = await fetch(telegraf.inputUrl, { method: 'POST', body: Array.from({ length: WEATHER }, (_, i) => weatherLineOf(i)).join('\n') });
+        expect(weather.status).toBe(204);
         await eventually(async () => (await countPoints(influxUrl, database)) >= 30, { timeoutMs: 30_000, what: 'the first points stored' });
         await fieldhook.stop('SIGKILL');
         // The second half reaches Telegraf while fieldhook is down: it keeps them and retries.
@@ -80,9 +87,17 @@ for (const output of ['influxdb_v2', 'influxdb'] as const) {
         await up();
 
         await eventually(async () => (await countPoints(influxUrl, database)) === POINTS, { timeoutMs: 45_000, what: `${POINTS} points in InfluxDB` });
-        const stored = await storedMoisture(database);
-        expect(stored.size).toBe(POINTS);
-        for (let i = 0; i < POINTS; i++) expect(stored.get(base + i * 1000), `point ${i}`).toBe(moistureOf(i));
+        const moisture = await stored(database, 'soil_moisture');
+        expect(moisture.size).toBe(POINTS);
+        for (let i = 0; i < POINTS; i++) expect(moisture.get(base + i * 1000), `point ${i}`).toBe(moistureOf(i));
+        // Telegraf's own names, unchanged, through the default profile: temperature and humidity; pressure and cloudiness ignored.
+        await eventually(async () => (await stored(database, 'air_temperature')).size === WEATHER, { what: `${WEATHER} weather points` });
+        const [temperature, humidity, wind] = await Promise.all(['air_temperature', 'relative_humidity', 'wind_speed'].map((q) => stored(database, q)));
+        for (let i = 0; i < WEATHER; i++) {
+          expect(temperature.get(weatherTs(i)), `weather ${i}`).toBeCloseTo(20 + i / 10, 9);
+          expect(humidity.get(weatherTs(i)), `weather ${i}`).toBe(60 + i);
+          expect(wind.get(weatherTs(i)), `weather ${i}`).toBe(3.5);
+        }
         // Once fieldhook's spool has nothing left for InfluxDB, nothing more can arrive: still exactly POINTS.
         const influxBacklog = /^fieldhook_spool_depth_readings\{consumer="influx"\} (\d+)$/m;
         await eventually(async () => influxBacklog.exec(await (await fetch(`${fieldhookUrl}/metrics`)).text())?.[1] === '0', { what: 'the spool drained' });
