@@ -520,6 +520,18 @@ export const Errors = {
     'This form is accepted from the status page only',
     "A login or logout form was posted from another site, or without the `Origin` and `Referer` a browser sends (CSRF protection).",
   ),
+  statusLoginRefused: defineError(
+    'FH_ERR_STATUS_LOGIN_REFUSED',
+    401,
+    'That is not the admin token',
+    'The login form was sent without the admin token, with another token, or while no admin token is configured (the login page answers, with the code in `data-code`).',
+  ),
+  statusLoginThrottled: defineError(
+    'FH_ERR_STATUS_LOGIN_THROTTLED',
+    429,
+    'Too many wrong tokens from this address; try again later',
+    'Too many refused logins came from this address within a minute; the login page answers with `Retry-After`.',
+  ),
 
   // Configuration, checked once at start-up.
   configFile: defineError('FH_ERR_CONFIG_FILE', 500, 'Cannot read the config file', 'The file named by `FIELDHOOK_CONFIG_FILE` cannot be read or is not JSON.'),

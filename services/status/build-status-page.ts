@@ -9,6 +9,7 @@ import type { Component } from '../shared/component.js';
 import type { InfluxTarget } from '../shared/influx.js';
 import { createAssets } from './assets.js';
 import { createStatusQueries } from './influx-queries.js';
+import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE_OPTIONS, type LoginThrottleOptions } from './login-throttle.js';
 import { statusRoutes } from './routes.js';
 import { createSessionStore, DEFAULT_SESSION_OPTIONS, type SessionOptions } from './sessions.js';
 import { createSnapshotReader, DEFAULT_SNAPSHOT_OPTIONS, type SnapshotOptions, type StatusSources } from './snapshot.js';
@@ -23,6 +24,7 @@ export interface BuildStatusPageOptions {
   clock?: Clock;
   snapshot?: Partial<SnapshotOptions>;
   sessions?: Partial<SessionOptions>;
+  loginThrottle?: Partial<LoginThrottleOptions>;
   /** Where the page's files are (default: the package's `services/status/public`). */
   assetsDir?: string;
 }
@@ -35,6 +37,7 @@ export interface StatusPage extends Component {
 export function buildStatusPage(options: BuildStatusPageOptions): StatusPage {
   const clock = options.clock ?? systemClock;
   const sessions = createSessionStore(clock, { ...DEFAULT_SESSION_OPTIONS, ...options.sessions });
+  const throttle = createLoginThrottle(clock, { ...DEFAULT_LOGIN_THROTTLE_OPTIONS, ...options.loginThrottle });
   const snapshot = createSnapshotReader({ ...options.sources, influx: createStatusQueries(options.influx) }, clock, {
     ...DEFAULT_SNAPSHOT_OPTIONS,
     ...options.snapshot,
@@ -44,7 +47,7 @@ export function buildStatusPage(options: BuildStatusPageOptions): StatusPage {
     name: 'status',
     snapshot,
     routes: async (app) => {
-      await app.register(statusRoutes, { adminToken: options.adminToken, secureCookie: options.tls, sessions, snapshot, assets });
+      await app.register(statusRoutes, { adminToken: options.adminToken, secureCookie: options.tls, sessions, throttle, snapshot, assets });
     },
     async start() {
       // Read the files now: a package without them fails at start, not on a visitor's request.

@@ -10,6 +10,7 @@ import { Errors } from '../shared/error-catalog.js';
 import { code } from '../shared/openapi.js';
 import type { Asset } from './assets.js';
 import { loginPage, type LoginNotice } from './login-page.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { STATUS_SCHEMA } from './schemas.js';
 import { isAdminToken, type SessionStore } from './sessions.js';
 
@@ -22,6 +23,7 @@ export interface StatusRoutesOptions {
   /** Mark the cookie `Secure` (the app serves TLS). */
   secureCookie: boolean;
   sessions: SessionStore;
+  throttle: LoginThrottle;
   snapshot: () => Promise<unknown>;
   assets: { get(name: string): Asset | undefined };
 }
@@ -79,9 +81,12 @@ export async function statusRoutes(app: FastifyInstance, opts: StatusRoutesOptio
   app.post<{ Body: Record<string, string> | undefined }>('/ui/login', hide, async (request, reply) => {
     assertSameOrigin(request);
     if (!adminToken) return html(reply, 401, loginPage('no-token'));
+    const retryAfterS = opts.throttle.retryAfterS(request.ip);
+    if (retryAfterS > 0) return html(reply.header('retry-after', String(retryAfterS)), 429, loginPage('throttled'));
     const token = typeof request.body?.token === 'string' ? request.body.token.trim() : '';
     if (token === '') return html(reply, 401, loginPage('empty'));
     if (!isAdminToken(token, adminToken)) {
+      opts.throttle.failed(request.ip);
       request.log.warn({ ip: request.ip }, 'status page login refused: wrong admin token');
       return html(reply, 401, loginPage('wrong-token'));
     }

@@ -236,6 +236,7 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
       await logIn(page, 'not-the-admin-token');
       expect(new URL(page.url()).pathname).toBe('/ui/login');
       expect(await page.locator('#notice').textContent()).toBe('That is not the admin token. Check it and try again.');
+      expect(await page.locator('#notice').getAttribute('data-code')).toBe('FH_ERR_STATUS_LOGIN_REFUSED');
       expect(await page.context().cookies()).toEqual([]);
 
       await page.fill('#token', ADMIN_TOKEN);
@@ -294,6 +295,7 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     expect(page.body).toContain('No admin token is configured');
     const refused = await locked.inject({ method: 'POST', url: '/ui/login', headers: { origin: 'http://localhost:80', host: 'localhost:80', 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=anything-at-all' });
     expect(refused.statusCode).toBe(401);
+    expect(refused.body).toContain('data-code="FH_ERR_STATUS_LOGIN_REFUSED"');
     const secure = buildHostApp([buildStatusPage({ adminToken: ADMIN_TOKEN, tls: true, influx: { url: influxUrl, token: '', bucket: database, timeoutMs: 2_000 }, sources: noSources })], { logger: silentLogger() });
     const login = await secure.inject({
       method: 'POST', url: '/ui/login', headers: { host: 'farm.example', origin: 'https://farm.example', 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${ADMIN_TOKEN}`,
@@ -368,6 +370,24 @@ describe("the demo farm on the status page (the README's picture)", () => {
       await close();
     }
   }, 60_000);
+});
+
+describe('the status page login, throttled', () => {
+  it('refuses an address that sent too many wrong tokens, with 429 and Retry-After, even the right one then', async () => {
+    const app = buildHostApp(
+      [buildStatusPage({ adminToken: ADMIN_TOKEN, tls: false, influx: { url: 'http://127.0.0.1:9', token: '', bucket: 'none', timeoutMs: 500 }, sources: noSources, loginThrottle: { maxFailures: 2 } })],
+      { logger: silentLogger() },
+    );
+    const login = (token: string) =>
+      app.inject({ method: 'POST', url: '/ui/login', headers: { host: 'farm.example', origin: 'http://farm.example', 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${token}` });
+    expect((await login('wrong-one-wrong-one')).statusCode).toBe(401);
+    expect((await login('wrong-two-wrong-two')).statusCode).toBe(401);
+    const held = await login(ADMIN_TOKEN);
+    expect(held.statusCode).toBe(429);
+    expect(Number(held.headers['retry-after'])).toBeGreaterThan(0);
+    expect(held.headers['set-cookie']).toBeUndefined();
+    expect(held.body).toContain('data-code="FH_ERR_STATUS_LOGIN_THROTTLED"');
+  });
 });
 
 /** Parts with nothing to report, for the app-only checks. */
