@@ -21,7 +21,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { connectAsync, type MqttClient } from 'mqtt';
 import { Pool } from 'undici';
 import { startInfluxDB, type RunningInfluxDB } from '../infra/harness/influxdb.js';
 import { startMosquitto, type RunningMosquitto } from '../infra/harness/mosquitto.js';
@@ -31,6 +30,7 @@ import { freePort, startProcess, waitUntil, type ManagedProcess } from '../infra
 import { exportMosquitto } from '../services/registry/mosquitto-export.js';
 import { createSqliteDeviceRepository } from '../services/registry/sqlite-devices.js';
 import { deviceReadingsTopic } from '../services/shared/bus/topics.js';
+import { connectPublisher, type BenchPublisher } from './lib/mqtt-publisher.js';
 
 const MQTT_READINGS = Number(process.env.BENCH_MQTT_READINGS ?? 40_000);
 const MQTT_CLIENTS = Number(process.env.BENCH_MQTT_CLIENTS ?? 40);
@@ -108,35 +108,19 @@ interface Published {
   acked: number[];
 }
 
-async function connectDevices(url: string, secrets: string[], tag: string): Promise<MqttClient[]> {
-  return Promise.all(
-    Array.from({ length: MQTT_CLIENTS }, (_, d) =>
-      connectAsync(url, { username: `b-${d}`, password: secrets[d]!, clientId: `b-${d}/${tag}`, protocolVersion: 4, reconnectPeriod: 0 }),
-    ),
-  );
+async function connectDevices(url: string, secrets: string[], tag: string): Promise<BenchPublisher[]> {
+  return Promise.all(Array.from({ length: MQTT_CLIENTS }, (_, d) => connectPublisher(url, { username: `b-${d}`, password: secrets[d]!, clientId: `b-${d}/${tag}` })));
 }
 
-/** Every client publishes its share of readings `from..from+n` with a window of MQTT_INFLIGHT. */
-async function publish(clients: MqttClient[], from: number, n: number, onAck?: () => void): Promise<Published> {
+/** Every device publishes its share of readings `from..from+n` with MQTT_INFLIGHT in flight. */
+async function publish(clients: BenchPublisher[], from: number, n: number): Promise<Published> {
   const acked: number[] = [];
   await Promise.all(
     clients.map(async (client, d) => {
-      const inflight = new Set<Promise<unknown>>();
-      for (let i = from + d; i < from + n; i += clients.length) {
-        const r = reading(i, d);
-        const p = client
-          .publishAsync(deviceReadingsTopic(r.device), JSON.stringify(r), { qos: 1 })
-          .then(() => {
-            acked.push(r.ts);
-            onAck?.();
-          })
-          .catch(() => undefined)
-          .finally(() => inflight.delete(p));
-        inflight.add(p);
-        if (inflight.size >= MQTT_INFLIGHT) await Promise.race(inflight);
-        if (!client.connected) break;
-      }
-      await Promise.all(inflight);
+      const readings: ReturnType<typeof reading>[] = [];
+      for (let i = from + d; i < from + n; i += clients.length) readings.push(reading(i, d));
+      const messages = readings.map((r) => ({ topic: deviceReadingsTopic(r.device), payload: JSON.stringify(r) }));
+      await client.publishAll(messages, MQTT_INFLIGHT, (k) => acked.push(readings[k]!.ts));
     }),
   );
   return { acked };
@@ -316,11 +300,11 @@ interface Sample {
  * has not subscribed yet has no session to keep it), so the run starts with every consumer
  * subscribed and writing. Sent again, it is the same point.
  */
-async function probe(clients: MqttClient[], influx: RunningInfluxDB, db: string, field: string): Promise<void> {
+async function probe(clients: BenchPublisher[], influx: RunningInfluxDB, db: string, field: string): Promise<void> {
   const body = JSON.stringify(reading(90_000_000, 0));
   for (const started = Date.now(); (await count(influx, db, field)) < 1; ) {
     if (Date.now() - started > 120_000) throw new Error(`the probe never reached ${db}`);
-    await clients[0]!.publishAsync(deviceReadingsTopic('b-0'), body, { qos: 1 });
+    await clients[0]!.publishOne(deviceReadingsTopic('b-0'), body);
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }
@@ -336,13 +320,15 @@ async function measureMqtt(contender: Contender, env: Env, tag: string): Promise
     const cpu0 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
     const started = performance.now();
     await publish(clients, 0, MQTT_READINGS);
+    const acked = (performance.now() - started) / 1000;
     await untilCount(env.influx, db, contender.field, MQTT_READINGS + 1);
     const seconds = (performance.now() - started) / 1000;
+    log(`  every PUBACK after ${acked.toFixed(2)} s, every point stored after ${seconds.toFixed(2)} s`);
     const cpu1 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
     const per = (k: number) => ((cpu1[k]! - cpu0[k]!) * 1e6) / MQTT_READINGS;
     return { rate: MQTT_READINGS / seconds, cpu: per(0), mosquittoCpu: per(1), influxCpu: per(2) };
   } finally {
-    await Promise.all(clients.map((c) => c.endAsync(true)));
+    for (const c of clients) c.close();
     await running.stop();
   }
 }
@@ -410,11 +396,11 @@ async function measureDurability(contender: Contender, env: Env, tag: string): P
     await running.stop('SIGKILL');
     killed = true;
     // Devices of the embedded broker lose their broker: what they had not had acknowledged fails.
-    if (!running.mosquitto) await Promise.all(clients.map((c) => c.endAsync(true)));
+    if (!running.mosquitto) for (const c of clients) c.close();
   })();
   const { acked } = await publish(clients, 0, KILL_READINGS);
   await killer;
-  await Promise.all(clients.map((c) => c.endAsync(true)));
+  for (const c of clients) c.close();
   if (!killed) throw new Error('not killed');
   running = await running.restart();
   await untilSettled(env.influx, db, contender.field);

@@ -129,7 +129,7 @@ export function createEmbeddedBroker(
    * one commit is durable: many messages per connection share a commit, and the PUBACKs keep
    * their order.
    */
-  function ingestPublish(device: DeviceWithSecret, payload: Buffer, done: (err: Error | null) => void): void {
+  function ingestPublish(client: Client, device: DeviceWithSecret, payload: Buffer, done: (err: Error | null) => void): void {
     const oversized = oversizedBytes(payload);
     if (oversized !== undefined) {
       publishRefusals(device, payloadTooLarge(metrics, oversized, limits));
@@ -141,8 +141,30 @@ export function createEmbeddedBroker(
         return done(err);
       }
       publishRefusals(device, refused);
+      corkUntilNextTurn(client);
       done(null);
     });
+  }
+
+  /** The devices' sockets, to coalesce the PUBACKs a commit releases. */
+  const sockets = new WeakMap<object, Socket>();
+  const corked = new Set<Socket>();
+  /**
+   * aedes writes each PUBACK on its own (several writes per packet); a commit settles many
+   * messages of a connection at once, so its socket is corked until the next turn and they leave
+   * in one write.
+   */
+  function corkUntilNextTurn(client: Client): void {
+    const socket = sockets.get(client.conn);
+    if (!socket || corked.has(socket)) return;
+    socket.cork();
+    if (corked.size === 0) {
+      setImmediate(() => {
+        for (const s of corked) s.uncork();
+        corked.clear();
+      });
+    }
+    corked.add(socket);
   }
 
   async function start(): Promise<Aedes> {
@@ -204,7 +226,7 @@ export function createEmbeddedBroker(
         }
         // An oversized message is acknowledged (refused on the errors topic) and neither kept nor forwarded.
         if (oversizedBytes(packet.payload) !== undefined) packet.retain = false;
-        ingestPublish(who, packet.payload as Buffer, done);
+        ingestPublish(client, who, packet.payload as Buffer, done);
       },
       authorizeForward(_client, packet) {
         return oversizedBytes(packet.payload) === undefined ? packet : undefined;
@@ -235,9 +257,14 @@ export function createEmbeddedBroker(
     oversized: (bytes: number) => Buffer.from(`${oversizedMark}${bytes}`, 'latin1'),
   };
   // Every connection reaches aedes through the size guard: no packet is buffered beyond the limit.
-  const handle = (socket: Socket) => {
-    if (aedes) aedes.handle(guardConnection(socket, guard) as unknown as Socket);
-    else socket.destroy();
+  const handle = (socket: Socket): void => {
+    if (!aedes) {
+      socket.destroy();
+      return;
+    }
+    const connection = guardConnection(socket, guard);
+    sockets.set(connection, socket);
+    aedes.handle(connection as unknown as Socket);
   };
 
   return {

@@ -1,7 +1,6 @@
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
 import { fieldReadingsTopic, groupByTopic } from '../../shared/bus/index.js';
-import { toBusReading } from '../bus-message.js';
-import { readingToLine } from '../line-protocol.js';
+import { lineFields, lineSeries, readingToLine } from '../line-protocol.js';
 import { dedupKey, type NormalizedReading } from '../reading.js';
 import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
 
@@ -67,15 +66,65 @@ export interface EncodedAppend {
 
 export function encodeAppend(request: AppendRequest): EncodedAppend {
   const { readings, correlationId } = request;
+  const correlation = JSON.stringify(correlationId);
+  let json = '';
+  let lines = '';
+  let topics = '';
+  let bus = '';
+  const keys: [string, string][] = [];
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i]!;
+    const parts = devicePartsOf(r);
+    // Each value map is serialised once and shared by the stored JSON and the bus message; the
+    // result is what JSON.stringify gives for the reading and for toBusReading(reading).
+    const values = JSON.stringify(r.values);
+    const id = r.id !== undefined ? `,"id":${JSON.stringify(r.id)}` : '';
+    const sep = i === 0 ? '' : '\n';
+    json += `${sep}${parts.json}${id},"ts":${r.ts},"values":${values}}`;
+    bus += `${sep}${parts.json}${id},"ts":"${new Date(r.ts).toISOString()}","values":${values},"correlation_id":${correlation}}`;
+    lines += `${sep}${parts.line} ${lineFields(r.values)} ${r.ts}`;
+    topics += `${sep}${parts.topic}`;
+    keys.push([r.device, dedupKey(r)]);
+  }
   return {
     correlationId,
-    readings: readings.map((r) => JSON.stringify(r)).join('\n'),
-    lines: readings.map(readingToLine).join('\n'),
-    topics: readings.map((r) => fieldReadingsTopic(r.farm, r.field)).join('\n'),
-    bus: readings.map((r) => JSON.stringify(toBusReading(r, correlationId))).join('\n'),
-    keys: JSON.stringify(readings.map((r) => [r.device, dedupKey(r)])),
+    readings: json,
+    lines,
+    topics,
+    bus,
+    keys: JSON.stringify(keys),
     ...(request.onceKey ? { onceKey: request.onceKey } : {}),
   };
+}
+
+/** What every reading of one device starts with, in each column: made once per device, not per reading. */
+interface DeviceParts {
+  farm: string;
+  field: string;
+  /** `{"device":…,"farm":…,"field":…` */
+  json: string;
+  /** `reading,device=…,farm=…,field=…` */
+  line: string;
+  topic: string;
+}
+
+const deviceParts = new Map<string, DeviceParts>();
+const MAX_CACHED_DEVICES = 100_000;
+
+function devicePartsOf(r: NormalizedReading): DeviceParts {
+  const cached = deviceParts.get(r.device);
+  // A device moved to another farm or field gets new parts.
+  if (cached && cached.farm === r.farm && cached.field === r.field) return cached;
+  if (deviceParts.size >= MAX_CACHED_DEVICES) deviceParts.clear();
+  const parts: DeviceParts = {
+    farm: r.farm,
+    field: r.field,
+    json: JSON.stringify({ device: r.device, farm: r.farm, field: r.field }).slice(0, -1),
+    line: lineSeries(r.device, r.farm, r.field),
+    topic: fieldReadingsTopic(r.farm, r.field),
+  };
+  deviceParts.set(r.device, parts);
+  return parts;
 }
 
 /** The spool's storage, synchronous: it runs wherever SQLite runs (this thread or a worker). */
@@ -166,13 +215,20 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
       return { stored: keys.map(() => false), replayed: true };
     }
-    const stored = keys.map(([device, key]) => stmt.dedup.run(device, key, at).changes === 1);
-    const keep = <T>(column: string) => column.split('\n').filter((_, i) => stored[i]) as T[];
-    const count = stored.filter(Boolean).length;
+    let count = 0;
+    const stored = keys.map(([device, key]) => {
+      const fresh = stmt.dedup.run(device, key, at).changes === 1;
+      if (fresh) count++;
+      return fresh;
+    });
+    // Usually every reading is new: the columns are then taken as they came.
+    const all = count === keys.length;
+    const keep = (column: string) => column.split('\n').filter((_, i) => stored[i]);
     if (count > 0) {
-      const lines = keep<string>(request.lines).join('\n');
+      const lines = all ? request.lines : keep(request.lines).join('\n');
+      const readings = all ? request.readings.replaceAll('\n', ',') : keep(request.readings).join(',');
       const bus = JSON.stringify(groupByTopic(keep(request.topics), keep(request.bus)));
-      insertRecord(request.correlationId, count, `[${keep<string>(request.readings).join(',')}]`, lines, bus, null);
+      insertRecord(request.correlationId, count, `[${readings}]`, lines, bus, null);
     }
     return { stored, replayed: false };
   }

@@ -1,0 +1,37 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { toBusReading } from '../../../../services/ingestor/bus-message.js';
+import { readingToLine } from '../../../../services/ingestor/line-protocol.js';
+import { dedupKey, type NormalizedReading } from '../../../../services/ingestor/reading.js';
+import { encodeAppend } from '../../../../services/ingestor/spool/spool-store.js';
+import { fieldReadingsTopic } from '../../../../services/shared/bus/topics.js';
+
+const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,15}$/);
+const reading: fc.Arbitrary<NormalizedReading> = fc.record(
+  {
+    device: fc.constantFrom('n-1', 'n-2', 'gw.3:a'),
+    farm: id,
+    field: id,
+    id: fc.string({ minLength: 1, maxLength: 20 }),
+    ts: fc.integer({ min: 1e12, max: 2e12 }),
+    values: fc.dictionary(fc.constantFrom('soil_moisture', 'air_temperature', 'rssi', 'battery_voltage'), fc.double({ min: -100, max: 100, noNaN: true }), { minKeys: 1 }),
+  },
+  { requiredKeys: ['device', 'farm', 'field', 'ts', 'values'] },
+);
+
+describe('encodeAppend', () => {
+  it('prepares each column as serialising every reading on its own would (JSON, line protocol, topic, bus JSON, keys)', () => {
+    fc.assert(
+      fc.property(fc.array(reading, { minLength: 1, maxLength: 8 }), fc.uuid(), (readings, correlationId) => {
+        const encoded = encodeAppend({ readings, correlationId });
+        expect(encoded.readings.split('\n').map((j) => JSON.parse(j) as unknown)).toEqual(readings);
+        expect(encoded.readings).toBe(readings.map((r) => JSON.stringify(r)).join('\n'));
+        expect(encoded.lines).toBe(readings.map(readingToLine).join('\n'));
+        expect(encoded.topics).toBe(readings.map((r) => fieldReadingsTopic(r.farm, r.field)).join('\n'));
+        expect(encoded.bus).toBe(readings.map((r) => JSON.stringify(toBusReading(r, correlationId))).join('\n'));
+        expect(JSON.parse(encoded.keys)).toEqual(readings.map((r) => [r.device, dedupKey(r)]));
+      }),
+      { seed: 20260706, numRuns: 200 },
+    );
+  });
+});
