@@ -92,7 +92,7 @@ for (const output of ['influxdb_v2', 'influxdb'] as const) {
         for (let i = 0; i < POINTS; i++) expect(moisture.get(base + i * 1000), `point ${i}`).toBe(moistureOf(i));
         // Telegraf's own names, unchanged, through the default profile: temperature and humidity; pressure and cloudiness ignored.
         await eventually(async () => (await stored(database, 'air_temperature')).size === WEATHER, { what: `${WEATHER} weather points` });
-        const [temperature, humidity, wind] = await Promise.all(['air_temperature', 'relative_humidity', 'wind_speed'].map((q) => stored(database, q)));
+        const [temperature, humidity, wind] = await Promise.all([stored(database, 'air_temperature'), stored(database, 'relative_humidity'), stored(database, 'wind_speed')]);
         for (let i = 0; i < WEATHER; i++) {
           expect(temperature.get(weatherTs(i)), `weather ${i}`).toBeCloseTo(20 + i / 10, 9);
           expect(humidity.get(weatherTs(i)), `weather ${i}`).toBe(60 + i);
