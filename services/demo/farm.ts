@@ -106,7 +106,7 @@ export function designDemoFarm(nowMs: number, historyStartMs: number): DemoField
 }
 
 /** Where a demo field lies (its climate's site). */
-export function siteOf(field: DemoField): { latitude: number; longitude: number; elevation: number; tzLongitude: number } {
+export function siteOf(field: Pick<DemoField, 'climate'>): { latitude: number; longitude: number; elevation: number; tzLongitude: number } {
   const c = CLIMATES[field.climate];
   return { latitude: c.latitudeDeg, longitude: c.longitudeDeg, elevation: c.elevationM, tzLongitude: c.tzLongitudeDeg };
 }

@@ -20,6 +20,7 @@ import { createSqliteFieldProfiles, openPredictorDb } from '../predictor/sqlite-
 import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
 import { waitUntil } from '../shared/child-process.js';
 import type { Logger } from '../shared/logger.js';
+import type { FieldSpec } from '../simulator/fields.js';
 import { createFleet, type Fleet } from '../simulator/fleet.js';
 import { createHttpTransport } from '../simulator/transports.js';
 import { DEMO_FARM, designDemoFarm, siteOf, type DemoField } from './farm.js';
@@ -63,11 +64,15 @@ export interface SeededFarm {
 
 /** The settings a farmer would enter for a demo field (`fieldhook fields add`). */
 export function fieldSettingsOf(f: DemoField): FieldSettings {
-  const site = siteOf(f);
-  const { spec } = f;
+  return fieldSettingsOfSpec(f.farm, f.spec);
+}
+
+/** The field profile of a simulated field (its crop, soil, site and sowing date), for any farm. */
+export function fieldSettingsOfSpec(farm: string, spec: FieldSpec): FieldSettings {
+  const site = siteOf({ climate: spec.climate });
   return {
-    farm: f.farm,
-    field: f.field,
+    farm,
+    field: spec.id,
     crop: spec.crop,
     // The simulated crop's Kc is adjusted to its climate (FAO-56 Eq. 62): so is the profile's.
     kc: { kcIni: spec.cropParams.kcIni, kcMid: spec.cropParams.kcMid, kcEnd: spec.cropParams.kcEnd },

@@ -1,10 +1,15 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../shared/logger.js';
 // Types only: the simulator and the training code are loaded by the action (dynamic import), never by `fieldhook start`.
 import type { FieldSpec } from '../../simulator/fields.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { localPipeline, withDevices } from '../context.js';
+import { cliConfig, localPipeline, withDevices } from '../context.js';
+import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
+
+/** Farm of the devices and fields `--register` adds. */
+const SIMULATED_FARM = 'sim';
 
 /** Each simulated device's own secret from the registry, registering missing devices when asked. */
 async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Promise<(device: string) => string> {
@@ -17,7 +22,7 @@ async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Pro
         const p = profileFromSpec(spec);
         device = await devices.add({
           id: spec.deviceId,
-          farm: 'sim',
+          farm: SIMULATED_FARM,
           field: spec.id,
           kind: 'device',
           location: { latitude: p.latitudeDeg, longitude: p.longitudeDeg, elevation: p.elevationM },
@@ -31,7 +36,23 @@ async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Pro
     }
     return found;
   });
+  if (register) await registerFieldProfiles(specs);
   return (device) => secrets.get(device)!;
+}
+
+/** The simulated fields' profiles (crop, soil, site, sowing date), so the predictor advises on them. */
+async function registerFieldProfiles(specs: readonly FieldSpec[]): Promise<void> {
+  const { fieldSettingsOfSpec } = await import('../../demo/seed.js');
+  const config = cliConfig();
+  const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
+  try {
+    const repo = createSqliteFieldProfiles(db);
+    for (const spec of specs) {
+      if (!(await repo.get(SIMULATED_FARM, spec.id))) await repo.add(fieldSettingsOfSpec(SIMULATED_FARM, spec));
+    }
+  } finally {
+    db.close();
+  }
 }
 
 function positive(name: string) {
@@ -53,7 +74,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--transport <kind>', 'http or mqtt', 'http')
     .option('--url <url>', 'ingestor base URL (http) or broker URL (mqtt) (default: those of the fieldhook running on this DATA_DIR)')
     .option('--secret <secret>', 'one secret for every device (default: each device’s own, from the registry)')
-    .option('--register', 'add the simulated devices to this DATA_DIR’s registry first (farm "sim", one field each)')
+    .option('--register', 'add the simulated devices and their fields’ profiles to this DATA_DIR first (farm "sim", one field each), so advice comes')
     .option('--seed <seed>', 'seed of the simulated fleet', '42')
     .option('--start <iso>', 'simulated time at start (default: 3 days ago, replayed as backfill)')
     .option('--duration <seconds>', 'stop after this many wall-clock seconds (default: until interrupted)', positive('duration'))

@@ -49,7 +49,7 @@ describe('fieldhook simulate (command line)', () => {
     ).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('FH_ERR_DEVICE_NOT_FOUND') });
   });
 
-  it('registers the simulated devices with --register and signs each push with that device’s own secret', async () => {
+  it('registers the simulated devices and their fields with --register and signs each push with that device’s own secret', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'fh-sim-'));
     const auths = new Map<string, string>();
     const server = createServer((req: IncomingMessage, res) => {
@@ -78,5 +78,9 @@ describe('fieldhook simulate (command line)', () => {
     expect(registered[0]!.location?.latitude).toEqual(expect.any(Number));
     expect(auths.get('sim-0001')).toMatch(/^Bearer whsec_/);
     expect(auths.get('sim-0001')).not.toBe(auths.get('sim-0002'));
+    // And their fields' profiles, so that the predictor advises on them.
+    const fields = JSON.parse((await run(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'fields', 'list', '--farm', 'sim'], { env })).stdout) as { field: string; crop: string; sowingDate: string }[];
+    expect(fields.map((f) => f.field)).toEqual(['field-0001', 'field-0002']);
+    expect(fields[0]).toMatchObject({ crop: expect.any(String), sowingDate: expect.stringMatching(/^\d{4}-\d\d-\d\d$/) });
   });
 });
