@@ -22,7 +22,7 @@ export function registerIrrigationCommands(program: Command): void {
       .option('--end <time>', 'when the water stopped, ISO 8601 (default: now)')
       .option('--who <name>', 'who reports it (default: cli:<login name>)')
       .option('--json', 'print the record as JSON'),
-  ).action(async (o: { farm: string; field: string; depth: string; start?: string; end?: string; who?: string; json?: boolean }, cmd: Command) => {
+  ).action(async (o: { farm: string; field: string; depth: string; start?: string; end?: string; who?: string }, cmd: Command) => {
     const depth = Number(o.depth);
     if (!Number.isFinite(depth)) throw Errors.cliInvalid('--depth must be a number of mm');
     const record = await clientOf(cmd).call<IrrigationRecord>('POST', '/v1/irrigations', {
@@ -34,7 +34,8 @@ export function registerIrrigationCommands(program: Command): void {
       source: 'cli',
       who: o.who ?? `cli:${userInfo().username}`,
     });
-    if (o.json) print(record);
+    // --json before or after the command name.
+    if (cmd.optsWithGlobals<{ json?: boolean }>().json) print(record);
     else process.stdout.write(`${describe(record)}\n`);
   });
 
@@ -46,10 +47,10 @@ export function registerIrrigationCommands(program: Command): void {
       .option('--field <field>')
       .option('--since <time>', 'only water that ended at or after, ISO 8601')
       .option('--json', 'print JSON'),
-  ).action(async (o: { farm?: string; field?: string; since?: string; json?: boolean }, cmd: Command) => {
+  ).action(async (o: { farm?: string; field?: string; since?: string }, cmd: Command) => {
     const query = new URLSearchParams({ ...(o.farm ? { farm: o.farm } : {}), ...(o.field ? { field: o.field } : {}), ...(o.since ? { since: o.since } : {}) });
     const { irrigations: list } = await clientOf(cmd).call<{ irrigations: IrrigationRecord[] }>('GET', `/v1/irrigations${query.size ? `?${query}` : ''}`);
-    if (o.json) print(list);
+    if (cmd.optsWithGlobals<{ json?: boolean }>().json) print(list);
     else process.stdout.write(list.length === 0 ? 'No irrigation records.\n' : `${list.map(describe).join('\n')}\n`);
   });
 }

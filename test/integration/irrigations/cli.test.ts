@@ -1,0 +1,68 @@
+/**
+ * `fieldhook irrigations add|list` against a running API, and `fieldhook chat users add|list|remove`
+ * on a data folder, as a person runs them.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildHostApp } from '../../../services/host/http-app.js';
+import { buildIrrigations, type Irrigations } from '../../../services/irrigations/build-irrigations.js';
+import type { DeviceRepository } from '../../../services/registry/device.js';
+import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+
+const exec = promisify(execFile);
+const ADMIN = 'irrigations-cli-admin-token-0123';
+
+describe('fieldhook irrigations and chat users (command line)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-irrigations-cli-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, FIELDHOOK_DATA_DIR: dir, FIELDHOOK_ADMIN_TOKEN: ADMIN };
+  const run = async (...args: string[]) => (await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { env })).stdout;
+  let devices: DeviceRepository;
+  let irrigations: Irrigations;
+  let app: FastifyInstance;
+  let url = '';
+
+  beforeAll(async () => {
+    devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
+    const influx = { url: inject('influxUrl'), token: '', org: 'fieldhook', bucket: `irrigations_cli_${process.pid}`, timeoutMs: 5_000 };
+    // Not started: the API alone is what the command talks to.
+    irrigations = buildIrrigations({ config: { DATA_DIR: join(dir, 'api'), ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, influx, bus: () => ({ url: 'mqtt://127.0.0.1:9', protocolVersion: 4, sharedSubscriptions: false }) });
+    app = buildHostApp([irrigations], { logger: silentLogger() });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await irrigations?.stop();
+    devices?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('adds and lists irrigation records through the API, as JSON or lines for people', async () => {
+    const rawAdded = await run('irrigations', 'add', '--farm', 'f1', '--field', 'north', '--depth', '18', '--end', '2026-07-06T05:30:00Z', '--who', 'cli:maria', '--json', '--admin-url', url);
+    const added = JSON.parse(rawAdded);
+    expect(added).toMatchObject({ farm: 'f1', field: 'north', depth_mm: 18, end: '2026-07-06T05:30:00.000Z', source: 'cli', who: 'cli:maria' });
+    const line = await run('irrigations', 'add', '--farm', 'f1', '--field', 'south', '--depth', '7.5', '--start', '2026-07-06T06:00:00Z', '--end', '2026-07-06T07:00:00Z', '--admin-url', url);
+    expect(line).toMatch(/^2026-07-06T06:00:00.000Z – 2026-07-06T07:00:00.000Z {2}f1\/south {2}7.5 mm {2}cli cli:\S+ {2}irr_[0-9a-f]{24}\n$/);
+    const listed = JSON.parse(await run('irrigations', 'list', '--farm', 'f1', '--field', 'north', '--json', '--admin-url', url));
+    expect(listed).toEqual([added]);
+    expect(await run('irrigations', 'list', '--since', '2026-07-06T06:30:00Z', '--admin-url', url)).toMatch(/^[^\n]*f1\/south[^\n]*\n$/);
+    const refused = await run('irrigations', 'add', '--farm', 'f1', '--field', 'north', '--depth', '0', '--admin-url', url).catch((err: { stderr: string }) => err.stderr);
+    expect(JSON.parse(refused)).toMatchObject({ error: { code: 'FH_ERR_IRRIGATION_INVALID' } });
+  });
+
+  it('maps chat users to farms', async () => {
+    expect(JSON.parse(await run('chat', 'users', 'add', '--platform', 'slack', '--user', 'U123', '--farm', 'f1'))).toMatchObject({ platform: 'slack', user: 'U123', farm: 'f1' });
+    await run('chat', 'users', 'add', '--platform', 'telegram', '--user', '4242', '--farm', 'f1');
+    expect(JSON.parse(await run('chat', 'users', 'list', '--platform', 'slack')).map((u: { user: string }) => u.user)).toEqual(['U123']);
+    expect(JSON.parse(await run('chat', 'users', 'remove', '--platform', 'slack', '--user', 'U123', '--farm', 'f1'))).toMatchObject({ removed: true });
+    expect(JSON.parse(await run('chat', 'users', 'list')).map((u: { platform: string }) => u.platform)).toEqual(['telegram']);
+    const refused = await run('chat', 'users', 'add', '--platform', 'irc', '--user', 'x', '--farm', 'f1').catch((err: { stderr: string }) => err.stderr);
+    expect(JSON.parse(refused)).toMatchObject({ error: { code: 'FH_ERR_CHAT_USER_INVALID' } });
+  });
+});
