@@ -11,21 +11,13 @@ export interface DeliverySettings {
   settings: Record<string, unknown>;
 }
 
-/** The canonical IANA name of a time zone (`asia/jerusalem` → `Asia/Jerusalem`), or null. */
-export function canonicalTimeZone(name: string): string | null {
-  try {
-    return new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone;
-  } catch {
-    return null;
-  }
-}
-
-/** Time zones the API documents (`UTC` and every IANA zone this runtime knows). */
+/** Time zones a subscription may name: `UTC` and every IANA zone of this runtime, canonical names. */
 export const TIME_ZONES: readonly string[] = Object.freeze(['UTC', ...Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC')]);
+const KNOWN_ZONES: ReadonlySet<string> = new Set(TIME_ZONES);
 
 /**
  * Check what a subscription asks for against its format, with a catalog code naming the field at
- * fault; returns the settings to store (time zone canonical, settings as the format parsed them).
+ * fault; returns the settings to store (settings as the format parsed them).
  * The URL's SSRF policy is the service's to apply on top.
  */
 export function checkDeliverySettings(input: { format: string; locale: string; timeZone: string; settings: unknown; url: string }): DeliverySettings {
@@ -34,8 +26,9 @@ export function checkDeliverySettings(input: { format: string; locale: string; t
   if (!isKnownLocale(input.locale)) {
     throw Errors.subscriptionUnknownLocale(`No messages in locale "${input.locale}"; known: ${LOCALES.join(', ')}`, { field: 'locale' });
   }
-  const timeZone = canonicalTimeZone(input.timeZone);
-  if (timeZone === null) throw Errors.subscriptionInvalidTimezone(`Unknown time zone "${input.timeZone}"`, { field: 'timezone' });
+  // Names exactly as IANA spells them (`Asia/Jerusalem`), the set the API document lists.
+  if (!KNOWN_ZONES.has(input.timeZone)) throw Errors.subscriptionInvalidTimezone(`Unknown time zone "${input.timeZone}"; use an IANA name such as Asia/Jerusalem or UTC`, { field: 'timezone' });
+  const timeZone = input.timeZone;
   const parsed = format.settings.safeParse(input.settings ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -118,8 +118,6 @@ const IPV4_NUMBER =
   '(429496729[0-5]|42949672[0-8][0-9]|4294967[01][0-9]{2}|429496[0-6][0-9]{3}|42949[0-5][0-9]{4}|4294[0-8][0-9]{5}|429[0-3][0-9]{6}|42[0-8][0-9]{7}|4[01][0-9]{8}|[1-3][0-9]{9}|[1-9][0-9]{0,8}|0)';
 export const URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(${HOST_NAME}|${IPV4}|${IPV4_NUMBER}|${IPV6})(:${PORT})?([/?#][!-~]*)?$`;
 export const URL_RE = new RegExp(URL_PATTERN);
-/** An ntfy topic URL: an http(s) URL whose path ends with the topic (`https://ntfy.sh/north-field`). */
-export const NTFY_URL_PATTERN = `^[Hh][Tt][Tt][Pp][Ss]?://(${HOST_NAME}|${IPV4}|${IPV4_NUMBER}|${IPV6})(:${PORT})?(/[-_A-Za-z0-9]+)*/[-_A-Za-z0-9]{1,64}(\\?[!-~]*)?$`;
 export const MAILTO_RE = new RegExp(MAILTO_PATTERN);
 
 const TELEGRAM_CHAT_ID = {
@@ -130,17 +128,23 @@ const TELEGRAM_CHAT_ID = {
   description: 'The chat: its id (negative for groups) or a public channel\'s `@username`.',
 };
 
+/** Any of the time zones the API takes, as one pattern (an enum this long slows generators down). */
+const TIME_ZONE_PATTERN = `^(${TIME_ZONES.map((z) => z.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
+
 /**
  * Per format, what makes a body deliverable: the kind of URL and the settings. The document says
- * it with `oneOf`, so that a body valid by the document is one the API accepts.
+ * it with `oneOf`, so that a body valid by the document is one the API accepts. In a create, a
+ * body without `format` is a Standard Webhooks one. In an update, `settings` and a `mailto:` URL
+ * come with the `format` they belong to, so that whether a change fits never depends on what the
+ * subscription was before.
  */
-function formatVariants(formats: readonly FormatName[]): Record<string, unknown>[] {
+function formatVariants(formats: readonly FormatName[], update: boolean): Record<string, unknown>[] {
   const httpUrl = { type: 'string', pattern: URL_PATTERN };
   const noSettings = { type: 'object', maxProperties: 0 };
-  const plain = formats.filter((f) => f !== 'telegram' && f !== 'ntfy' && f !== 'email');
+  const plain = formats.filter((f) => f !== 'telegram' && f !== 'email');
   const variants: Record<string, unknown>[] = [];
-  // Without `format` a body is a Standard Webhooks one: only this variant lets `format` be absent.
-  if (plain.length > 0) variants.push({ properties: { format: { enum: plain }, url: httpUrl, settings: noSettings } });
+  if (update) variants.push({ properties: { format: false, settings: false, url: httpUrl } });
+  if (plain.length > 0) variants.push({ ...(update ? { required: ['format'] } : {}), properties: { format: { enum: plain }, url: httpUrl, settings: noSettings } });
   if (formats.includes('telegram')) {
     variants.push({
       required: ['format', 'settings'],
@@ -156,8 +160,9 @@ function formatVariants(formats: readonly FormatName[]): Record<string, unknown>
       },
     });
   }
-  if (formats.includes('ntfy')) variants.push({ required: ['format'], properties: { format: { const: 'ntfy' }, url: { type: 'string', pattern: NTFY_URL_PATTERN }, settings: noSettings } });
-  if (formats.includes('email')) variants.push({ required: ['format'], properties: { format: { const: 'email' }, url: { type: 'string', pattern: MAILTO_PATTERN }, settings: noSettings } });
+  if (formats.includes('email')) {
+    variants.push({ required: ['format', ...(update ? ['url'] : [])], properties: { format: { const: 'email' }, url: { type: 'string', pattern: MAILTO_PATTERN }, settings: noSettings } });
+  }
   return variants;
 }
 
@@ -171,20 +176,25 @@ export function documentedSubscriptionInput(withSecret: boolean, formats: readon
     ...subscriptionInputProps,
     url: {
       ...subscriptionInputProps.url,
-      anyOf: [{ pattern: URL_PATTERN }, { pattern: MAILTO_PATTERN }],
-      description: `Where to deliver: an absolute http(s) URL without credentials (for \`ntfy\` the topic's URL), or for \`email\` \`mailto:\` with the recipients. Addresses outside the public ranges are refused (${code(Errors.webhookSsrfBlocked)}) unless allow-listed.`,
+      description: `Where to deliver: an absolute http(s) URL without credentials (for \`ntfy\` the topic's URL), or for \`email\` \`mailto:\` with the recipients (the format's variant gives the pattern). Addresses outside the public ranges are refused (${code(Errors.webhookSsrfBlocked)}) unless allow-listed.`,
     },
     events: { ...subscriptionInputProps.events, items: { type: 'string', pattern: EVENT_FILTER_PATTERN, maxLength: 256 } },
     format: { ...subscriptionInputProps.format, enum: [...formats] },
     locale: { type: 'string', enum: [...LOCALES], description: subscriptionInputProps.locale.description },
-    timezone: { type: 'string', enum: [...TIME_ZONES], description: subscriptionInputProps.timezone.description },
+    timezone: { type: 'string', pattern: TIME_ZONE_PATTERN, description: `${subscriptionInputProps.timezone.description} Exactly as IANA spells it: \`UTC\`, \`Asia/Jerusalem\`, \`America/Sao_Paulo\`.` },
     ...(withSecret ? { secret: { type: 'string', pattern: SECRET_PATTERN, description: '`whsec_…`; generated when absent. Only Standard Webhooks deliveries are signed.' } } : {}),
   };
 }
 
-/** The body of `POST /v1/subscriptions` as documented: the fields, and per format what it needs. */
-export function documentedSubscriptionCreate(formats: readonly FormatName[] = FORMAT_NAMES): Record<string, unknown> {
-  return { type: 'object', required: ['url'], additionalProperties: false, properties: documentedSubscriptionInput(true, formats), oneOf: formatVariants(formats) };
+/** The body of `POST /v1/subscriptions` (`update`: of `PATCH`) as documented: the fields, and per format what it needs. */
+export function documentedSubscriptionBody(update: boolean, formats: readonly FormatName[] = FORMAT_NAMES): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    ...(update ? { minProperties: 1 } : { required: ['url'] }),
+    properties: documentedSubscriptionInput(!update, formats),
+    oneOf: formatVariants(formats, update),
+  };
 }
 
 /** Problems of every admin route. */

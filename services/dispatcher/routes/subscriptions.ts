@@ -6,8 +6,7 @@ import { presentSubscription } from './present.js';
 import type { FormatName } from '../formats/format.js';
 import {
   adminDocs,
-  documentedSubscriptionCreate,
-  documentedSubscriptionInput,
+  documentedSubscriptionBody,
   idParams,
   MAILTO_RE,
   SECRET_PATTERN,
@@ -92,7 +91,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
         response: { 201: ref },
       },
       preValidation: refuseUnknownFields,
-      config: adminDocs(INPUT_PROBLEMS, { body: json(documentedSubscriptionCreate(formats)) }),
+      config: adminDocs(INPUT_PROBLEMS, { body: json(documentedSubscriptionBody(false, formats)) }),
     },
     async (request, reply) => {
       const b = request.body;
@@ -147,12 +146,17 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: { service: 
       preValidation: refuseUnknownFields,
       config: adminDocs(
         { ...INPUT_PROBLEMS, ...SUBSCRIPTION_NOT_FOUND },
-        { body: json({ type: 'object', additionalProperties: false, minProperties: 1, properties: documentedSubscriptionInput(false, formats) }) },
+        { body: json(documentedSubscriptionBody(true, formats)) },
       ),
     },
     async (request) => {
       const b = request.body;
       assertDocumentedUrl(b.url);
+      // What a change means must not depend on what the subscription was: settings, and a mailto:
+      // URL, say which format they are for.
+      if (b.format === undefined && (b.settings !== undefined || (b.url !== undefined && MAILTO_RE.test(b.url)))) {
+        throw Errors.subscriptionInvalidSettings('Send `format` with `settings` or a mailto: URL', { field: 'format' });
+      }
       const updated = await service.updateSubscription(request.params.id, {
         ...(b.url !== undefined ? { url: b.url } : {}),
         ...(b.events !== undefined ? { events: b.events } : {}),

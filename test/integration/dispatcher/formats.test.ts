@@ -15,7 +15,7 @@ import { registerSubscriptionCommands } from '../../../services/cli/commands/sub
 import { eventually } from '../../helpers/eventually.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 import { ADVICE, STALE } from '../../unit/dispatcher/formats/fixtures.js';
-import { discordProblems, ntfyProblems, slackProblems, teamsProblems, TELEGRAM_DOC_429, telegramProblems } from '../../unit/dispatcher/formats/platform-shapes.js';
+import { decodeEncodedWords, discordProblems, ntfyProblems, slackProblems, teamsProblems, TELEGRAM_DOC_429, telegramProblems } from '../../unit/dispatcher/formats/platform-shapes.js';
 import { ADMIN_TOKEN, auth, createSubscription, makeDispatcher, type TestDispatcher } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -41,12 +41,13 @@ const ACCEPTED: Record<Platform, Answer> = {
   ntfy: { status: 200, body: JSON.stringify({ id: 'x', event: 'message' }) },
 };
 
-const CHECK: Record<Platform, (body: unknown) => string[]> = {
-  slack: slackProblems,
+/** Each platform's documented shape; ntfy takes a text body with headers, the others JSON. */
+const CHECK: Record<Platform, (body: Record<string, any>, headers: Record<string, string | undefined>, text: string) => string[]> = {
+  slack: (b) => slackProblems(b),
   teams: (b) => teamsProblems(b, { minVersion: 1.4 }),
-  telegram: telegramProblems,
-  discord: discordProblems,
-  ntfy: ntfyProblems,
+  telegram: (b) => telegramProblems(b),
+  discord: (b) => discordProblems(b),
+  ntfy: (_b, headers, text) => ntfyProblems({ headers, body: text }),
 };
 
 function platformOf(path: string): Platform | null {
@@ -76,14 +77,21 @@ async function startPlatforms(override: (p: Posted, n: number) => Answer | null 
     req.on('end', () => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const platform = platformOf(path);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const headers = req.headers as Record<string, string | undefined>;
       let body: Record<string, any> = {};
       let problems: string[];
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        problems = platform ? CHECK[platform](body) : ['no platform at this path'];
-        if (!String(req.headers['content-type']).startsWith('application/json')) problems.push('content-type');
-      } catch {
-        problems = ['body is not JSON'];
+      if (platform === 'ntfy') {
+        body = { message: text, title: decodeEncodedWords(headers.title ?? ''), priority: headers.priority, tags: headers.tags };
+        problems = CHECK.ntfy(body, headers, text);
+      } else {
+        try {
+          body = JSON.parse(text);
+          problems = platform ? CHECK[platform](body, headers, text) : ['no platform at this path'];
+          if (!String(headers['content-type']).startsWith('application/json')) problems.push('content-type');
+        } catch {
+          problems = ['body is not JSON'];
+        }
       }
       const p: Posted = { platform: platform ?? 'slack', path, body, problems };
       const n = posted.filter((x) => x.platform === p.platform).length;
@@ -171,7 +179,8 @@ describe('chat and e-mail subscriptions through the dispatcher', () => {
     expect(platforms.of('teams')[0]!.body.attachments[0].content.body[1].text).toContain(sentence);
     expect(platforms.of('telegram')[0]!.body).toMatchObject({ chat_id: -100123, reply_markup: { inline_keyboard: [[{ callback_data: 'irr|f1|north|18' }]] } });
     expect(platforms.of('discord')[0]!.body.content).toContain(sentence);
-    expect(platforms.of('ntfy')[0]!.body).toMatchObject({ topic: 'north-field', priority: 4 });
+    expect(platforms.of('ntfy')[0]!.body).toMatchObject({ title: 'Irrigate North field', priority: '4', tags: 'droplet' });
+    expect(platforms.of('ntfy')[0]!.body.message).toContain(sentence);
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]!.text).toContain(sentence);
     // The delivery log keeps each platform's answer; the relay's reply code stands for e-mail.
@@ -274,11 +283,16 @@ describe('chat and e-mail subscriptions through the dispatcher', () => {
     expect(await post({ url: 'mailto:a@farm.example', format: 'email' })).toMatchObject({ status: 400, code: 'FH_ERR_SUBSCRIPTION_FORMAT_UNAVAILABLE' });
     expect((await post({ url, format: 'slak' })).code).toBe('FH_ERR_HTTP_INVALID_REQUEST');
 
-    const created = await t.dispatcher.app.inject({ method: 'POST', url: '/v1/subscriptions', headers: auth, payload: { url, format: 'slack', locale: 'he', timezone: 'asia/jerusalem' } });
+    const created = await t.dispatcher.app.inject({ method: 'POST', url: '/v1/subscriptions', headers: auth, payload: { url, format: 'slack', locale: 'he', timezone: 'Asia/Jerusalem' } });
     expect(created.json()).toMatchObject({ format: 'slack', locale: 'he', timezone: 'Asia/Jerusalem', settings: {} });
     const id = (created.json() as { id: string }).id;
     const patched = await t.dispatcher.app.inject({ method: 'PATCH', url: `/v1/subscriptions/${id}`, headers: auth, payload: { locale: 'en', timezone: 'UTC' } });
     expect(patched.json()).toMatchObject({ format: 'slack', locale: 'en', timezone: 'UTC' });
+    // Settings say which format they are for: whether a change fits never depends on the past.
+    const bare = await t.dispatcher.app.inject({ method: 'PATCH', url: `/v1/subscriptions/${id}`, headers: auth, payload: { settings: { chat_id: 5 } } });
+    expect(bare.json()).toMatchObject({ code: 'FH_ERR_SUBSCRIPTION_INVALID_SETTINGS', field: 'format' });
+    const moved = await t.dispatcher.app.inject({ method: 'PATCH', url: `/v1/subscriptions/${id}`, headers: auth, payload: { format: 'telegram', settings: { chat_id: 5 } } });
+    expect(moved.json()).toMatchObject({ format: 'telegram', settings: { chat_id: 5 } });
     const typo = await t.dispatcher.app.inject({ method: 'PATCH', url: `/v1/subscriptions/${id}`, headers: auth, payload: { timezon: 'UTC' } });
     expect(typo.json()).toMatchObject({ code: 'FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD', field: 'timezon' });
   });

@@ -264,31 +264,37 @@ export const DISCORD_DOC_EXAMPLE = {
   embeds: [{ title: 'Hello, Embed!', description: 'This is an embedded message.' }],
 };
 
-// ---- ntfy: publish as JSON -------------------------------------------------------------------
-// https://docs.ntfy.sh/publish/#publish-as-json
+// ---- ntfy: publish with headers -------------------------------------------------------------
+// https://docs.ntfy.sh/publish/ (message title, priority, tags; RFC 2047 encoded words for UTF-8)
 
-export function ntfyProblems(body: unknown): string[] {
+const NTFY_PRIORITIES = ['1', '2', '3', '4', '5', 'min', 'low', 'default', 'high', 'max', 'urgent'];
+
+/** A header value decoded from RFC 2047 encoded words (`=?UTF-8?B?…?=`), as ntfy does. */
+export function decodeEncodedWords(value: string): string {
+  return value.replace(/=\?UTF-8\?([BQ])\?([^?]*)\?=/gi, (_m, enc: string, text: string) =>
+    enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : decodeURIComponent(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, '%$1')),
+  );
+}
+
+/** A publish: headers (lower-case names) and the message text. */
+export function ntfyProblems(publish: { headers: Record<string, string | undefined>; body: string }): string[] {
   const problems: string[] = [];
-  if (!isObj(body)) return ['body is not an object'];
-  unknownKeys(body, ['topic', 'message', 'title', 'tags', 'priority', 'actions', 'click', 'attach', 'markdown', 'icon', 'filename', 'delay', 'email', 'call'], 'publish', problems);
-  if (!(typeof body.topic === 'string' && /^[-_A-Za-z0-9]{1,64}$/.test(body.topic))) problems.push('topic');
-  if (body.message !== undefined && typeof body.message !== 'string') problems.push('message');
-  if (body.title !== undefined && typeof body.title !== 'string') problems.push('title');
-  if (body.priority !== undefined && !(Number.isInteger(body.priority) && (body.priority as number) >= 1 && (body.priority as number) <= 5)) problems.push('priority: 1 to 5');
-  if (body.tags !== undefined && !(Array.isArray(body.tags) && body.tags.every((t) => typeof t === 'string'))) problems.push('tags: strings');
+  const { headers, body } = publish;
+  for (const name of Object.keys(headers)) if (/[^\x20-\x7e]/.test(headers[name] ?? '')) problems.push(`${name}: not ASCII (use RFC 2047)`);
+  const title = headers.title ?? headers['x-title'] ?? headers.t;
+  if (title !== undefined && decodeEncodedWords(title).trim() === '') problems.push('title: empty');
+  const priority = headers.priority ?? headers['x-priority'] ?? headers.p;
+  if (priority !== undefined && !NTFY_PRIORITIES.includes(priority)) problems.push('priority: 1 to 5 or a name');
+  const tags = headers.tags ?? headers['x-tags'] ?? headers.ta;
+  if (tags !== undefined && !/^[^,]+(,[^,]+)*$/.test(decodeEncodedWords(tags))) problems.push('tags: a comma-separated list');
+  if (body.length === 0) problems.push('message: empty');
+  if (Buffer.byteLength(body, 'utf8') > 4096) problems.push('message: over 4096 bytes (ntfy would make it an attachment)');
   return problems;
 }
 
-/** ntfy's "publish as JSON" example. */
-// Source: https://docs.ntfy.sh/publish/#publish-as-json
+/** ntfy's example of a message with a title, a priority and tags. */
+// Source: https://docs.ntfy.sh/publish/ (curl -H "Title: …" -H "Priority: urgent" -H "Tags: warning,skull" -d "…" ntfy.sh/phil_alerts)
 export const NTFY_DOC_EXAMPLE = {
-  topic: 'mytopic',
-  message: 'Disk space is low at 5.1 GB',
-  title: 'Low disk space alert',
-  tags: ['warning', 'cd'],
-  priority: 4,
-  attach: 'https://filesrv.lan/space.jpg',
-  filename: 'diskspace.jpg',
-  click: 'https://homecamera.lan/xasds1h2xsSsa/',
-  actions: [{ action: 'view', label: 'Admin panel', url: 'https://filesrv.lan/admin' }],
+  headers: { title: 'Unauthorized access detected', priority: 'urgent', tags: 'warning,skull' },
+  body: 'Remote access to phils-laptop detected. Act right away.',
 };
