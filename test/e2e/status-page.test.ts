@@ -169,9 +169,11 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
   const watchedPage = (viewport: { width: number; height: number }, isMobile = false) => watch(browser!, viewport, isMobile);
   const logIn = (page: Page, token: string) => logInAt(page, pipeline!.url, token);
 
-  it('sends / to the login form, and after logging in shows the fields, their advice, the fleet, the subscriptions and the pipeline', async () => {
+  it('sends / to the login form, and after logging in shows the fields, their advice, the fleet, the subscriptions and the pipeline, refreshing itself', async () => {
     const { page, errors, close } = await watchedPage({ width: 1280, height: 900 });
     try {
+      // The page's timers run on a clock the test moves: its refresh is checked without waiting for it.
+      await page.clock.install();
       await logIn(page, ADMIN_TOKEN);
       expect(new URL(page.url()).pathname).toBe('/ui/');
       const north = page.locator('[data-field="hillside/north"]');
@@ -208,6 +210,17 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
       expect(pipelineText).toMatch(/Model\s*fieldhook-irrigation/);
       expect(pipelineText).toMatch(/influx.*bus|bus.*influx/);
       expect(await page.locator('#banner').isHidden()).toBe(true);
+
+      // It refreshes itself: a new reading shows after the next poll, without a reload.
+      const post = await fetch(`${pipeline!.url}/v1/readings`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${secrets.get('east-1')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ device: 'east-1', id: 'later', ts: new Date().toISOString(), values: { soil_moisture: 0.266, rssi: -101 } }),
+      });
+      expect(post.status).toBe(202);
+      await eventually(async () => (await snapshot()).fleet.devices.find((d) => d.id === 'east-1')?.rssi_dbm === -101, { what: 'the new reading in InfluxDB' });
+      await page.clock.runFor(16_000);
+      await row('east-1').filter({ hasText: '-101 dBm' }).waitFor();
       expect(errors).toEqual([]);
     } finally {
       await close();
