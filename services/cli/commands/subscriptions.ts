@@ -138,7 +138,13 @@ export function registerSubscriptionCommands(program: Command): void {
     .action(async (id: string, o: SubscriptionOptions, cmd: Command) => {
       const patch = body(o);
       if (Object.keys(patch).length === 0) throw Errors.cliInvalid('Nothing to update');
-      print(await clientOf(cmd).call('PATCH', `/v1/subscriptions/${encodeURIComponent(id)}`, patch));
+      const client = clientOf(cmd);
+      const path = `/v1/subscriptions/${encodeURIComponent(id)}`;
+      // The API wants the format named with its settings or a mailto: URL; the CLI keeps the current one.
+      if (patch.format === undefined && (patch.settings !== undefined || String(patch.url ?? '').startsWith('mailto:'))) {
+        patch.format = (await client.call<{ format: string }>('GET', path)).format;
+      }
+      print(await client.call('PATCH', path, patch));
     });
 
   subs

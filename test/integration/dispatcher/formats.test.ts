@@ -328,5 +328,7 @@ describe('chat and e-mail subscriptions through the dispatcher', () => {
     expect(sent.problems).toEqual([]);
     expect(sent.body.text).toContain('הודעת בדיקה מ־fieldhook');
     expect((await cli('subscriptions', 'update', added.id, '--locale', 'en')).out.locale).toBe('en');
+    // A new chat without --format: the CLI names the subscription's own, as the API wants.
+    expect((await cli('subscriptions', 'update', added.id, '--chat-id', '@farm_channel')).out).toMatchObject({ format: 'telegram', settings: { chat_id: '@farm_channel' } });
   });
 });
