@@ -2,12 +2,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  ALL_DEVICE_IRRIGATIONS,
   ALL_DEVICE_READINGS,
+  ALL_FIELD_IRRIGATIONS,
   ALL_FIELD_READINGS,
   ALL_TOPICS,
   DEVICE_ACL_PATTERNS,
   EVENTS_TOPIC,
   deviceErrorsTopic,
+  deviceIrrigationsTopic,
+  deviceOfIrrigationsTopic,
+  fieldIrrigationsTopic,
   deviceOfTopic,
   deviceReadingsTopic,
   fieldReadingsTopic,
@@ -32,6 +37,12 @@ describe('bus topics', () => {
     expect(ALL_DEVICE_READINGS).toBe('fieldhook/v1/devices/+/readings');
     expect(ALL_FIELD_READINGS).toBe('fieldhook/v1/farms/+/fields/+/readings');
     expect(ALL_TOPICS).toBe('fieldhook/#');
+    expect(deviceIrrigationsTopic('valve-1')).toBe('fieldhook/v1/devices/valve-1/irrigations');
+    expect(fieldIrrigationsTopic('f1', 'north')).toBe('fieldhook/v1/farms/f1/fields/north/irrigations');
+    expect(ALL_DEVICE_IRRIGATIONS).toBe('fieldhook/v1/devices/+/irrigations');
+    expect(ALL_FIELD_IRRIGATIONS).toBe('fieldhook/v1/farms/+/fields/+/irrigations');
+    expect(deviceOfIrrigationsTopic('fieldhook/v1/devices/valve-1/irrigations')).toBe('valve-1');
+    expect(deviceOfIrrigationsTopic('fieldhook/v1/devices/valve-1/readings')).toBeUndefined();
     expect(sharedSubscription('g', ALL_DEVICE_READINGS)).toBe('$share/g/fieldhook/v1/devices/+/readings');
     expect(DEVICE_ACL_PATTERNS).toEqual([
       'pattern write fieldhook/v1/devices/%u/readings',
