@@ -25,6 +25,7 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
   const byId = new Map<string, DeviceWithSecret | null>();
   const bySecret = new Map<string, DeviceWithSecret | null>();
   const farmNetworks = new Map<string, string[]>();
+  const loading = new Map<string, Promise<DeviceWithSecret | undefined>>();
   let seen = version?.();
   let checked = false;
 
@@ -40,6 +41,7 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
         byId.clear();
         bySecret.clear();
         farmNetworks.clear();
+        loading.clear();
       }
     }
     return true;
@@ -71,7 +73,22 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
       if (!current()) return repository.get(id);
       const hit = byId.get(id);
       if (hit !== undefined) return hit ?? undefined;
-      return remember(byId, id, (await repository.get(id)) ?? null) ?? undefined;
+      // Many messages of a device arrive before its first read returns: they share that read.
+      let pending = loading.get(id);
+      if (!pending) {
+        const version = seen;
+        pending = repository.get(id).then((device) => {
+          loading.delete(id);
+          // A change seen meanwhile may have made this read stale: it is not kept then.
+          if (version === seen) remember(byId, id, device ?? null);
+          return device;
+        }, (err: unknown) => {
+          loading.delete(id);
+          throw err;
+        });
+        loading.set(id, pending);
+      }
+      return pending;
     },
     async findBySecret(secret) {
       if (!current()) return repository.findBySecret(secret);

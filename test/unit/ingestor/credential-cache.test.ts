@@ -54,6 +54,15 @@ describe('credential cache', () => {
     expect(reads.count).toBe(3);
   });
 
+  it('lets many lookups of a device not yet in memory share one registry read', async () => {
+    await cli.add({ id: 'n-5', farm: 'f', field: 'a', kind: 'device' });
+    const { wrapped, reads } = counted(served);
+    const cache = createCredentialCache(wrapped);
+    const found = await Promise.all(Array.from({ length: 50 }, () => cache.get('n-5')));
+    expect(found.every((d) => d?.id === 'n-5')).toBe(true);
+    expect(reads.count).toBe(1);
+  });
+
   it('sees a device added, a secret rotated and a device disabled by another process on the next turn', async () => {
     const cache = createCredentialCache(served);
     expect(await cache.get('n-2')).toBeUndefined();
