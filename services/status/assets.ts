@@ -33,8 +33,16 @@ export function createAssets(dir: string = assetsDir()): { get(name: string): As
   let files: Map<string, Asset> | undefined;
   return {
     get(name) {
-      files ??= new Map(Object.entries(TYPES).map(([file, type]) => [file, { type, body: readFileSync(join(dir, file)) }]));
+      files ??= new Map(Object.entries(TYPES).map(([file, type]) => [file, { type, body: readAsset(dir, file) }]));
       return files.get(name);
     },
   };
+}
+
+function readAsset(dir: string, file: string): Buffer {
+  try {
+    return readFileSync(join(dir, file));
+  } catch (err) {
+    throw new Error(`The status page's file ${file} cannot be read from ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}): is the package complete?`);
+  }
 }

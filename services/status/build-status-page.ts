@@ -12,7 +12,7 @@ import { createStatusQueries } from './influx-queries.js';
 import { createLoginThrottle, DEFAULT_LOGIN_THROTTLE_OPTIONS, type LoginThrottleOptions } from './login-throttle.js';
 import { statusRoutes } from './routes.js';
 import { createSessionStore, DEFAULT_SESSION_OPTIONS, type SessionOptions } from './sessions.js';
-import { createSnapshotReader, DEFAULT_SNAPSHOT_OPTIONS, type SnapshotOptions, type StatusSources } from './snapshot.js';
+import { createSnapshotReader, DEFAULT_SNAPSHOT_OPTIONS, type SnapshotOptions, type StatusSnapshot, type StatusSources } from './snapshot.js';
 
 export interface BuildStatusPageOptions {
   /** The admin token that logs in; without one the login page says so and nobody gets in. */
@@ -30,18 +30,21 @@ export interface BuildStatusPageOptions {
 }
 
 export interface StatusPage extends Component {
-  /** The snapshot `GET /ui/api/status` answers. */
-  snapshot(): Promise<unknown>;
+  /** The snapshot `GET /ui/api/status` answers; calls made while one is being read share it. */
+  snapshot(): Promise<StatusSnapshot>;
 }
 
 export function buildStatusPage(options: BuildStatusPageOptions): StatusPage {
   const clock = options.clock ?? systemClock;
   const sessions = createSessionStore(clock, { ...DEFAULT_SESSION_OPTIONS, ...options.sessions });
   const throttle = createLoginThrottle(clock, { ...DEFAULT_LOGIN_THROTTLE_OPTIONS, ...options.loginThrottle });
-  const snapshot = createSnapshotReader({ ...options.sources, influx: createStatusQueries(options.influx) }, clock, {
+  const read = createSnapshotReader({ ...options.sources, influx: createStatusQueries(options.influx) }, clock, {
     ...DEFAULT_SNAPSHOT_OPTIONS,
     ...options.snapshot,
   });
+  // Viewers polling at the same moment share one read: InfluxDB sees one set of queries, not one per tab.
+  let reading: ReturnType<typeof read> | undefined;
+  const snapshot = () => (reading ??= read().finally(() => (reading = undefined)));
   const assets = createAssets(options.assetsDir);
   return {
     name: 'status',

@@ -403,6 +403,26 @@ describe('the status page login, throttled', () => {
   });
 });
 
+describe('the status snapshot, read by several viewers at once', () => {
+  it('is read once for the requests that arrive while it is being read, and afresh after', async () => {
+    let reads = 0;
+    const page = buildStatusPage({
+      adminToken: ADMIN_TOKEN,
+      tls: false,
+      influx: { url: 'http://127.0.0.1:9', token: '', bucket: 'none', timeoutMs: 500 },
+      sources: { ...noSources, devices: { list: async () => (reads++, []) } },
+    });
+    const [a, b, c] = await Promise.all([page.snapshot(), page.snapshot(), page.snapshot()]);
+    expect(reads).toBe(1);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    // InfluxDB is not there: its sections are named, the rest is served.
+    expect(a.problems.map((p) => p.section)).toEqual(['fleet', 'fields', 'fields']);
+    await page.snapshot();
+    expect(reads).toBe(2);
+  });
+});
+
 /** Parts with nothing to report, for the app-only checks. */
 const noSources = {
   devices: { list: async () => [] },
