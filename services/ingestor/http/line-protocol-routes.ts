@@ -88,7 +88,7 @@ function influxError(statusCode: number, message: string) {
  * Errors of these routes in InfluxDB's shape, with the status of the fieldhook error: 2.x
  * `{code, message}` on `/api/v2/write`, 1.x `{error}` and the `X-Influxdb-Error` header on `/write`.
  */
-function influxErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+const influxErrorHandler = (v1: boolean) => (err: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
   const status = isFieldhookError(err) ? err.statusCode : typeof err.statusCode === 'number' && err.statusCode >= 400 ? err.statusCode : 500;
   if (status >= 500 && status !== 503) request.log.error({ err }, 'line protocol write failed');
   else request.log.info({ status, code: isFieldhookError(err) ? err.code : err.code }, err.message);
@@ -96,13 +96,13 @@ function influxErrorHandler(err: FastifyError, request: FastifyRequest, reply: F
   if (typeof retryAfterS === 'number') void reply.header('retry-after', String(retryAfterS));
   const message = status >= 500 && status !== 503 ? 'internal error' : err.message;
   void reply.code(status).type('application/json; charset=utf-8');
-  if (request.routeOptions.url === '/write') {
+  if (v1) {
     // A header holds printable ASCII only; the message may quote several lines and any field name.
     void reply.header('x-influxdb-error', message.replace(/[^\x20-\x7e]/g, '?').slice(0, 1_000)).send({ error: message });
   } else {
     void reply.send({ code: INFLUX_CODES[status] ?? 'internal error', message });
   }
-}
+};
 
 /**
  * The secret a write presents: `Authorization: Token|Bearer <secret>`, or (v1) Basic with the
@@ -310,7 +310,7 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
           security: [{ deviceSecret: [] }],
         },
         bodyLimit: opts.bodyLimitBytes,
-        errorHandler: influxErrorHandler,
+        errorHandler: influxErrorHandler(v1),
         config: { ...(opts.rateLimited ? { rateLimit: {} } : {}), ...writeDocs(querystring, v1) },
         onRequest: async (request: FastifyRequest) => {
           ingest.assertCapacity();
