@@ -1,11 +1,12 @@
-import { join } from 'node:path';
 import { PIPELINE_CONFIG } from '../host/config.js';
 import type { PipelineConfig } from '../host/fieldhook.js';
-import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
+import { createDeviceRepository } from '../registry/open-devices.js';
 import type { DeviceRepository } from '../registry/device.js';
 import { loadConfig } from '../shared/config.js';
+import { closeControlPlane, createControlPlane } from '../shared/database/control-plane.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { InfluxTarget } from '../shared/influx.js';
+import { silentLogger } from '../shared/logger.js';
 import { readPipelineRecord, runningPipeline, type PipelineRecord } from './local-pipeline.js';
 
 /** Validated settings for a CLI command (the same schema `fieldhook start` uses). */
@@ -13,14 +14,17 @@ export function cliConfig(): PipelineConfig {
   return loadConfig(PIPELINE_CONFIG);
 }
 
-/** Open the device registry of this DATA_DIR, run `fn`, and close it. */
+/** Open the device registry `fieldhook start` uses (DATA_DIR's, or FIELDHOOK_DATABASE_URL's), run `fn`, and close it. */
 export async function withDevices<T>(fn: (devices: DeviceRepository, config: PipelineConfig) => Promise<T>): Promise<T> {
   const config = cliConfig();
-  const devices = createSqliteDeviceRepository(join(config.DATA_DIR, 'registry.db'));
+  const plane = createControlPlane(config, silentLogger());
+  const devices = createDeviceRepository(plane);
   try {
+    await devices.open();
     return await fn(devices, config);
   } finally {
-    devices.close();
+    await devices.close();
+    await closeControlPlane(plane);
   }
 }
 

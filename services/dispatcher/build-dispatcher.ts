@@ -27,6 +27,7 @@ import type { Resolver } from './ssrf-guard.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 import type { DispatchStore } from './store/types.js';
 import { Errors } from '../shared/error-catalog.js';
+import { instanceClientId } from '../shared/instance.js';
 
 export interface BuildDispatcherOptions {
   config: DispatchConfig;
@@ -190,7 +191,11 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       running = true;
       const connection = busConnection();
       if (connection) {
-        bus = createBusConsumer(connection, { publish: (e) => service.publish(e), logger });
+        bus = createBusConsumer(
+          connection,
+          { publish: (e) => service.publish(e), logger },
+          config.INSTANCE_ID ? { clientId: instanceClientId('fieldhook-dispatcher', config.INSTANCE_ID) } : {},
+        );
         await bus.start();
       }
     },

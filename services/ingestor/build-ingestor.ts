@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
 import type { DeviceRepository } from '../registry/device.js';
 import { connectPublisher, type BusConnection, type BusPrincipal, type Publisher } from '../shared/bus/index.js';
+import { instanceClientId } from '../shared/instance.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component, ReadinessCheck } from '../shared/component.js';
 import type { InfluxTarget } from '../shared/influx.js';
@@ -193,7 +194,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       if (broker) {
         publish = (topic, payload) => broker.publish(topic, payload);
       } else {
-        const client = (busClient = connectPublisher(busConnection('bus'), `fieldhook-bus-${process.pid}`, logger));
+        const client = (busClient = connectPublisher(busConnection('bus'), instanceClientId('fieldhook-bus', config.INSTANCE_ID ?? String(process.pid)), logger));
         publish = (topic, payload) => client.publish(topic, payload);
       }
       busPublisher = createBusPublisher({ spool, publish, logger, metrics });

@@ -34,9 +34,10 @@ import type { IrrigationRecord } from './record.js';
 import { irrigationRoutes } from './routes.js';
 import { createIrrigationService, type IrrigationService } from './service.js';
 import { createSqliteIrrigations, type IrrigationRepository } from './store.js';
+import { instanceClientId } from '../shared/instance.js';
 
 export interface IrrigationsDeps {
-  config: { DATA_DIR: string; ADMIN_TOKEN?: string | undefined; MQTT_URL?: string | undefined };
+  config: { DATA_DIR: string; ADMIN_TOKEN?: string | undefined; MQTT_URL?: string | undefined; INSTANCE_ID?: string | undefined };
   logger: Logger;
   devices: DeviceRepository;
   influx: InfluxTarget;
@@ -87,13 +88,17 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
     routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN }),
     async start() {
       const connection = deps.bus();
-      publisher = connectPublisher(connection, `fieldhook-irrigations-${process.pid}`, logger);
+      publisher = connectPublisher(
+        connection,
+        config.INSTANCE_ID ? instanceClientId('fieldhook-irrigations-publisher', config.INSTANCE_ID) : `fieldhook-irrigations-${process.pid}`,
+        logger,
+      );
       // On an external broker the valve controllers' reports are consumed here (the broker's ACL
       // pins each device to its topic); the embedded broker hands them over through `deviceTopic`.
       if (config.MQTT_URL) {
         const subscriber: Subscriber = connectSubscriber(
           connection,
-          { clientId: 'fieldhook-irrigations', filter: ALL_DEVICE_IRRIGATIONS, group: 'fieldhook-irrigations' },
+          { clientId: instanceClientId('fieldhook-irrigations', config.INSTANCE_ID), filter: ALL_DEVICE_IRRIGATIONS, group: 'fieldhook-irrigations' },
           async (packet) => {
             const id = deviceOfIrrigationsTopic(packet.topic);
             const device = id ? await devices.get(id) : undefined;

@@ -1,3 +1,6 @@
+import { Errors } from '../shared/error-catalog.js';
+import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
+
 /** What fieldhook knows about one sensor node or gateway. */
 export interface Device {
   id: string;
@@ -62,5 +65,22 @@ export interface DeviceRepository {
    * Optional: a repository without it is read every time.
    */
   changeVersion?(): number;
-  close(): void;
+  /** Releases what the repository holds (a file, a LISTEN connection); nothing is used after it. */
+  close(): void | Promise<void>;
+}
+
+/**
+ * A repository on the control plane (services/shared/database/control-plane.ts): usable once
+ * `open()` resolved, which applies PostgreSQL migrations and starts the change feed (SQLite opens
+ * when it is created, so there it does nothing).
+ */
+export interface OpenableDeviceRepository extends DeviceRepository {
+  open(): Promise<void>;
+}
+
+/** Throws FH_ERR_DEVICE_INVALID unless the id, farm and field of a new device are plain ids. */
+export function checkNewDevice(input: NewDevice): void {
+  for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field]] as const) {
+    if (!ID_PATTERN.test(value)) throw Errors.deviceInvalid(`${name} must match ${ID_RULE}`, { field: name });
+  }
 }

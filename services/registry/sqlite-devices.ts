@@ -1,7 +1,6 @@
 import { openSqlite, type SqliteDatabase } from '../shared/sqlite.js';
 import { Errors } from '../shared/error-catalog.js';
-import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
-import type { Device, DeviceRepository, DeviceWithSecret, NewDevice } from './device.js';
+import { checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
 
 const MIGRATIONS = [
@@ -70,7 +69,7 @@ function toDevice(row: DeviceRow): DeviceWithSecret {
 
 const notFound = (id: string) => Errors.deviceNotFound(`No device ${id}`);
 
-export function createSqliteDeviceRepository(path: string): DeviceRepository {
+export function createSqliteDeviceRepository(path: string): OpenableDeviceRepository {
   const db = openSqlite(path, MIGRATIONS);
   const stmt = {
     insert: db.prepare(`INSERT INTO devices
@@ -91,10 +90,10 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
   let ownWrites = 0;
 
   return {
+    // Opened (and migrated) above, when created.
+    async open() {},
     async add(input: NewDevice) {
-      for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field]] as const) {
-        if (!ID_PATTERN.test(value)) throw Errors.deviceInvalid(`${name} must match ${ID_RULE}`, { field: name });
-      }
+      checkNewDevice(input);
       const secret = input.secret ?? generateSecret();
       try {
         stmt.insert.run({
@@ -162,6 +161,6 @@ export function createSqliteDeviceRepository(path: string): DeviceRepository {
     },
     // Both counters only grow, so their sum moves whenever either does.
     changeVersion: () => (dataVersion.get() as number) + ownWrites,
-    close: () => db.close(),
+    close: () => void db.close(),
   };
 }

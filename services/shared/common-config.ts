@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { ConfigShape } from './config.js';
+import { INSTANCE_ID_PATTERN, INSTANCE_ID_RULE } from './instance.js';
+import { secret } from './secrets.js';
 
 /** pino's levels, most severe first; `silent` logs nothing. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,6 +20,18 @@ export const COMMON_CONFIG = {
     .enum(LOG_FORMATS)
     .default('auto')
     .describe('`pretty`: one readable line per event; `json`: one JSON object per line, for machines; `auto`: pretty when stdout is a terminal, JSON otherwise'),
+  DATABASE_URL: secret(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional()
+      .describe('`postgres://user:password@host:5432/db`: keep the control-plane state (the device registry) in PostgreSQL, shared by several instances; unset = SQLite files in DATA_DIR'),
+  ),
+  INSTANCE_ID: z
+    .string()
+    .regex(INSTANCE_ID_PATTERN, INSTANCE_ID_RULE)
+    .optional()
+    .describe('This instance\'s name in MQTT client ids, logs (`instance`) and metrics (`fieldhook_instance_info`); unset = made once and kept in DATA_DIR/instance-id'),
 } satisfies ConfigShape;
 
 /** The shapes in `S`, merged. */

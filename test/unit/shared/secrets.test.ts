@@ -40,6 +40,7 @@ describe('secrets', () => {
   it('the schemas declare the credentials secret, and only them', () => {
     expect(secretSettingKeys(PIPELINE_CONFIG).sort()).toEqual([
       'ADMIN_TOKEN',
+      'DATABASE_URL',
       'DISPATCH_MQTT_PASSWORD',
       'INFLUX_TOKEN',
       'MQTT_PASSWORD',
