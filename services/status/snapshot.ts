@@ -31,12 +31,19 @@ export interface SnapshotOptions {
   historyMs: number;
   /** How far back a device's last reading is looked for, ms. Default 7 days. */
   lastSeenWindowMs: number;
+  /**
+   * The charts' hourly history is read again only when older than this, ms. Default 60 s: it is
+   * by far the dearest query (a time grouping per field), and an hourly bar changes little within a
+   * minute, while the page polls every 15 s.
+   */
+  historyMaxAgeMs: number;
 }
 
 export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotOptions = {
   silentAfterMs: 3 * HOUR_MS,
   historyMs: 72 * HOUR_MS,
   lastSeenWindowMs: 7 * 24 * HOUR_MS,
+  historyMaxAgeMs: 60_000,
 };
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -45,6 +52,14 @@ export type StatusSnapshot = Awaited<ReturnType<ReturnType<typeof createSnapshot
 
 /** `read()` assembles a snapshot now; the shape is `STATUS_SCHEMA` (schemas.ts). */
 export function createSnapshotReader(sources: StatusSources, clock: Clock, options: SnapshotOptions = DEFAULT_SNAPSHOT_OPTIONS) {
+  let history: { at: number; hours: Map<string, FieldHour[]> } | undefined;
+  const fieldHours = async (now: number) => {
+    if (history && now - history.at < options.historyMaxAgeMs) return history.hours;
+    const hours = await sources.influx.fieldHours(now - options.historyMs, now);
+    history = { at: now, hours };
+    return hours;
+  };
+
   return async function read() {
     const now = clock.now();
     const problems: { section: string; message: string }[] = [];
@@ -59,7 +74,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
     const [devices, signals, hours, balances, ingestor, subscriptions, backlog, lastAttempted] = await Promise.all([
       attempt('fleet', [], () => sources.devices.list()),
       attempt('fleet', new Map<string, DeviceSignals>(), () => sources.influx.devices(now - options.lastSeenWindowMs, now)),
-      attempt('fields', new Map<string, FieldHour[]>(), () => sources.influx.fieldHours(now - options.historyMs, now)),
+      attempt('fields', new Map<string, FieldHour[]>(), () => fieldHours(now)),
       attempt('fields', new Map<string, WaterBalance>(), () => sources.influx.waterBalances(now - options.historyMs, now)),
       attempt('pipeline', null, () => sources.ingestor.status()),
       attempt('subscriptions', [] as SubscriptionRecord[], () => sources.dispatcher.store.subscriptions.list()),

@@ -90,6 +90,24 @@ describe('the status snapshot', () => {
     });
   });
 
+  it('reads the charts\' history again only once it is older than historyMaxAgeMs; everything else on every read', async () => {
+    const clock = createManualClock(NOW);
+    const calls = { hours: 0, devices: 0 };
+    const base = sources();
+    const counted = sources({
+      fieldHours: async (...args) => (calls.hours++, base.influx.fieldHours(...args)),
+      devices: async (...args) => (calls.devices++, base.influx.devices(...args)),
+    });
+    const read = createSnapshotReader(counted, clock, { ...DEFAULT_SNAPSHOT_OPTIONS, historyMaxAgeMs: 60_000 });
+    await read();
+    await clock.advance(59_999);
+    expect((await read()).fields[0]!.history).toHaveLength(1);
+    expect(calls).toEqual({ hours: 1, devices: 2 });
+    await clock.advance(1);
+    await read();
+    expect(calls).toEqual({ hours: 2, devices: 3 });
+  });
+
   it('keeps every other section when InfluxDB fails, and names what is missing', async () => {
     const down = async () => {
       throw new Error('InfluxDB query failed: connect ECONNREFUSED');
