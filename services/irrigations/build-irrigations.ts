@@ -29,6 +29,7 @@ import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
 import { createIrrigationInfluxWriter } from './influx-point.js';
+import { createIrrigationMetrics } from './metrics.js';
 import { recordDeviceReports } from './mqtt-reports.js';
 import type { IrrigationRecord } from './record.js';
 import { irrigationRoutes } from './routes.js';
@@ -72,7 +73,17 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
     }
   }
   const forwarder = createForwarder({ store, send: { influx: (r) => writer.write(r), bus: publish }, clock, logger }, deps.forwarder);
-  const service = createIrrigationService({ store, devices, clock, onRecorded: () => forwarder.wake() });
+  const registry = new Registry();
+  const metrics = createIrrigationMetrics(registry, { backlog: () => forwarder.backlog() });
+  const service = createIrrigationService({
+    store,
+    devices,
+    clock,
+    onRecorded: (record) => {
+      metrics.recorded(record.source);
+      forwarder.wake();
+    },
+  });
   const deviceTopic: DeviceTopicHandler = {
     deviceOf: deviceOfIrrigationsTopic,
     handle: (device, payload) => recordDeviceReports(service, device, payload),
@@ -81,7 +92,7 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
 
   return {
     name: 'irrigations',
-    metrics: new Registry(),
+    metrics: registry,
     service,
     deviceTopic,
     readiness: [{ name: 'irrigations', check: async () => ({ ok: publisher?.connected() === true, detail: { backlog: await forwarder.backlog() } }) }],

@@ -108,8 +108,7 @@ export function createForwarder(
       await Promise.all([loops.influx.stop(), loops.bus.stop()]);
     },
     async backlog() {
-      const [influx, bus] = await Promise.all([store.pending('influx', 1_000_000), store.pending('bus', 1_000_000)]);
-      return { influx: influx.length, bus: bus.length };
+      return { influx: await store.pendingCount('influx'), bus: await store.pendingCount('bus') };
     },
   };
 }

@@ -36,6 +36,8 @@ export interface IrrigationRepository {
   /** Records not yet forwarded to `target`, oldest first. */
   pending(target: ForwardTarget, limit: number): Promise<IrrigationRecord[]>;
   markForwarded(target: ForwardTarget, ids: readonly string[], at: number): Promise<void>;
+  /** How many records `target` has not taken yet. */
+  pendingCount(target: ForwardTarget): Promise<number>;
   close(): void;
 }
 
@@ -99,6 +101,10 @@ export function createSqliteIrrigations(path: string): IrrigationRepository {
     influx: db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM irrigation WHERE influx_at IS NULL ORDER BY seq LIMIT ?`),
     bus: db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM irrigation WHERE bus_at IS NULL ORDER BY seq LIMIT ?`),
   };
+  const count = {
+    influx: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM irrigation WHERE influx_at IS NULL'),
+    bus: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM irrigation WHERE bus_at IS NULL'),
+  };
   const mark = {
     influx: db.prepare<[number, string]>('UPDATE irrigation SET influx_at = ? WHERE id = ?'),
     bus: db.prepare<[number, string]>('UPDATE irrigation SET bus_at = ? WHERE id = ?'),
@@ -141,6 +147,9 @@ export function createSqliteIrrigations(path: string): IrrigationRepository {
     },
     async markForwarded(target, ids, at) {
       markMany(target, ids, at);
+    },
+    async pendingCount(target) {
+      return count[target].get()!.n;
     },
     close: () => db.close(),
   };

@@ -176,5 +176,8 @@ describe('irrigation records: API and MQTT', () => {
     expect(tags?.series?.[0]?.values.flat()).toEqual(['farm', 'field', 'source', 'who']);
     const [fields] = await queryInfluxQl(influx, 'SHOW FIELD KEYS FROM "irrigation"');
     expect(fields?.series?.[0]?.values).toEqual([['depth_mm', 'float'], ['duration_s', 'float'], ['id', 'string']]);
+    const metrics = await irrigations.metrics!.metrics();
+    expect(metrics).toMatch(/fieldhook_irrigations_recorded_total\{source="mqtt"\} 1\n/);
+    expect(metrics).toMatch(/fieldhook_irrigations_unforwarded\{target="influx"\} 0\n/);
   });
 });
