@@ -1,5 +1,6 @@
 import { CHAT_CONFIG } from '../chat/config.js';
 import { DISPATCH_CONFIG } from '../dispatcher/config.js';
+import { FORECAST_CONFIG } from '../forecasts/config.js';
 import { INGEST_CONFIG } from '../ingestor/config.js';
 import { PREDICT_CONFIG } from '../predictor/config.js';
 import { mergeConfigShapes } from '../shared/common-config.js';
@@ -12,4 +13,4 @@ import { HTTP_SERVER_CONFIG } from './http-config.js';
  * limits (`HTTP_SERVER_CONFIG`, services/host/http-config.ts) follow the ingestor's `HTTP_HOST`/`HTTP_PORT`;
  * the dispatcher spreads the same shape in for its standalone server.
  */
-export const PIPELINE_CONFIG = mergeConfigShapes(INGEST_CONFIG, HTTP_SERVER_CONFIG, DISPATCH_CONFIG, PREDICT_CONFIG, CHAT_CONFIG);
+export const PIPELINE_CONFIG = mergeConfigShapes(INGEST_CONFIG, HTTP_SERVER_CONFIG, DISPATCH_CONFIG, PREDICT_CONFIG, CHAT_CONFIG, FORECAST_CONFIG);

@@ -5,6 +5,7 @@ import { buildChat } from '../chat/build-chat.js';
 import { predictorFieldDirectory } from '../chat/predictor-fields.js';
 import { buildIngestor } from '../ingestor/build-ingestor.js';
 import { buildIrrigations } from '../irrigations/build-irrigations.js';
+import { buildForecasts } from '../forecasts/build-forecasts.js';
 import { buildPredictor } from '../predictor/build-predictor.js';
 import { createDeviceRepository } from '../registry/open-devices.js';
 import { buildStatusPage } from '../status/build-status-page.js';
@@ -89,13 +90,18 @@ async function startInstance(config: PipelineConfig, logger: Logger, lock: Insta
   const deviceRegistry: Component = { name: 'devices', start: () => devices.open(), stop: async () => devices.close() };
   // Irrigation records: built before the ingestor, whose broker takes the valve controllers' reports.
   const irrigations = buildIrrigations({ config, logger, devices, influx, bus: () => ingestor.busConnection('bus') });
-  const ingestor = buildIngestor({ config, logger, devices, influx, deviceTopics: [irrigations.deviceTopic] });
+  // Forecasts likewise (gateways send them on their own topic); pulled for the predictor's fields.
+  const forecasts = buildForecasts({
+    config, logger, devices, bus: () => ingestor.busConnection('bus'),
+    sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
+  });
+  const ingestor = buildIngestor({ config, logger, devices, influx, deviceTopics: [irrigations.deviceTopic, forecasts.deviceTopic] });
   // Events reach the dispatcher in-process (publish) or on the bus, through the same broker; each
   // part logs in to the embedded broker as itself.
   const dispatcher = buildDispatcher({ config, logger, bus: () => ingestor.busConnection('dispatcher') });
-  const components: Component[] = [instance, controlPlaneComponent(plane), influxdb, deviceRegistry, ingestor, irrigations, dispatcher];
+  const components: Component[] = [instance, controlPlaneComponent(plane), influxdb, deviceRegistry, ingestor, irrigations, forecasts, dispatcher];
   const predictor = config.PREDICT_ENABLED
-    ? buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor') })
+    ? buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor'), forecasts: forecasts.reader })
     : undefined;
   if (predictor) components.push(predictor);
   // People answer advice in Slack and Telegram: their answers become irrigation records.

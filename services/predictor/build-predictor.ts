@@ -30,6 +30,7 @@ import { createScheduler } from './scheduler.js';
 import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository } from './sqlite-predictor-store.js';
 import { createWindowStore, type WindowReading, type WindowStore } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
+import type { ForecastReader } from '../forecasts/store.js';
 
 export interface BuildPredictorOptions {
   config: PredictConfig & { DATA_DIR: string };
@@ -45,6 +46,8 @@ export interface BuildPredictorOptions {
   states?: DecisionStateRepository;
   /** Defaults to InfluxQL over `/query` on `influx`. */
   history?: HistoryLoader;
+  /** The weather ahead per field; without it advice knows no forecast. */
+  forecasts?: ForecastReader;
   /** Recorded irrigations of the last days, read at start; defaults to InfluxQL over `/query` on `influx`. */
   appliedHistory?: AppliedWaterLoader;
   writer?: RecommendationWriter;
@@ -68,6 +71,8 @@ export interface Predictor extends Component {
   /** Re-read field profiles (after `fieldhook fields add|update`). */
   reloadFields(): Promise<void>;
   readonly windows: WindowStore;
+  /** The settings of the fields this instance evaluates (where forecasts are pulled for). */
+  fieldSettings(): FieldSettings[];
   /** Resolves when every evaluation scheduled so far has finished (tests). */
   idle(): Promise<void>;
   /** A read-only snapshot for the status page: the model and each field with its decision state. */
@@ -90,6 +95,8 @@ export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
     renewDepthMm: config.PREDICT_RENEW_DEPTH_MM,
     renewDepthFraction: config.PREDICT_RENEW_DEPTH_FRACTION,
     renewDeadlineMs: config.PREDICT_RENEW_DEADLINE_MS,
+    holdRainFraction: config.PREDICT_HOLD_RAIN_FRACTION,
+    holdGraceH: config.PREDICT_HOLD_GRACE_H,
     staleAfterMs: config.PREDICT_STALE_AFTER_MS,
   };
 }
@@ -119,7 +126,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const states = new Map<string, DecisionState>();
   const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, partitioning, clock, logger });
   const applied = createAppliedWaterLedger();
-  const roundDeps = { windows, cache, applied, model, states, statesRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
+  const roundDeps = { windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
   const scheduler = createScheduler(
     {
       run: (keys) => runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions),
@@ -198,11 +205,12 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       const f = fields.get(fieldKey(farm, field));
       if (!f) return undefined;
       const { model: current, identity } = model.current();
-      const [e] = await evaluateFields([f], clock.now(), { windows, states, model: current, identity, cache, applied }, evalOptions);
+      const [e] = await evaluateFields([f], clock.now(), { windows, states, model: current, identity, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}) }, evalOptions);
       return e;
     },
     ingest,
     applyIrrigations,
+    fieldSettings: () => fields.all().map((f) => f.settings),
     reloadFields: () => fields.reload(started),
     idle: () => scheduler.idle(),
     status: () => ({

@@ -28,6 +28,8 @@ export const PREDICT_CONFIG = {
   PREDICT_RENEW_DEPTH_MM: z.coerce.number().min(0).default(decision.renewDepthMm).describe('An advice in force is sent again only if its net depth moved by more than this (and by more than PREDICT_RENEW_DEPTH_FRACTION); otherwise its validity is extended silently'),
   PREDICT_RENEW_DEPTH_FRACTION: z.coerce.number().min(0).max(1).default(decision.renewDepthFraction).describe('Fraction of the advised depth its change must also exceed to send the advice again'),
   PREDICT_RENEW_DEADLINE_MS: int().default(decision.renewDeadlineMs).describe('An advice in force is sent again if its start-by time moves earlier by more than this'),
+  PREDICT_HOLD_RAIN_FRACTION: z.coerce.number().min(0).default(decision.holdRainFraction).describe('Advice is held (and one in force withdrawn) while the forecast expects at least this fraction of the advised depth as rain (amount × probability) before RAW + PREDICT_HOLD_GRACE_H'),
+  PREDICT_HOLD_GRACE_H: z.coerce.number().min(0).max(48).default(decision.holdGraceH).describe('Rain expected this long after the field reaches RAW still holds its advice'),
   PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(DEFAULT_EVALUATOR_OPTIONS.staleAfterMs).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
   PREDICT_INTERVAL_MS: int(1_000).default(DEFAULT_SCHEDULER_OPTIONS.intervalMs).describe('Every field is re-evaluated this often, even without new readings'),
   PREDICT_DEBOUNCE_MS: int().default(DEFAULT_SCHEDULER_OPTIONS.debounceMs).describe('Readings arriving within this delay are evaluated in one batch'),

@@ -2,6 +2,7 @@ import type { PublishInput } from '../shared/bus/payloads.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { AppliedWaterLedger } from './applied-water.js';
+import type { ForecastReader } from '../forecasts/store.js';
 import type { DecisionState } from './decision.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import type { FeatureCache } from './feature-cache.js';
@@ -16,6 +17,8 @@ export interface RoundDeps {
   cache: FeatureCache;
   /** Recorded irrigations per field (credited until the probe shows them). */
   applied?: AppliedWaterLedger;
+  /** The weather ahead per field (advice holds for expected rain). */
+  forecasts?: ForecastReader;
   model: ModelHolder;
   /** Decision state of every field, as last saved. */
   states: Map<string, DecisionState>;
@@ -39,7 +42,7 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
   const { states, metrics, logger } = deps;
   const end = metrics?.roundTimer();
   const { model, identity } = deps.model.current();
-  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache, ...(deps.applied ? { applied: deps.applied } : {}) }, options);
+  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache, ...(deps.applied ? { applied: deps.applied } : {}), ...(deps.forecasts ? { forecasts: deps.forecasts } : {}) }, options);
   // Points are the record of every evaluation; a failed write must not hold back advice.
   const written = deps.writer.write(evaluations).catch((err: unknown) => logger.warn({ err }, 'recommendation points not written'));
   const changed: { farm: string; field: string; state: DecisionState }[] = [];

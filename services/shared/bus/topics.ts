@@ -15,6 +15,8 @@ export const fieldReadingsTopic = (farm: string, field: string) => `${TOPIC_ROOT
 export const deviceIrrigationsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/irrigations`;
 /** Irrigation records of one field, once stored durably, for the predictor (`BusIrrigation` JSON). */
 export const fieldIrrigationsTopic = (farm: string, field: string) => `${TOPIC_ROOT}/farms/${farm}/fields/${field}/irrigations`;
+/** Where a gateway sends a weather forecast for its farm or one of its fields (QoS 1): the JSON of `POST /v1/forecasts`. */
+export const deviceForecastsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/forecasts`;
 /** Events (`PublishInput` JSON) for the dispatcher. */
 export const EVENTS_TOPIC = `${TOPIC_ROOT}/events`;
 
@@ -26,6 +28,8 @@ export const ALL_FIELD_READINGS = fieldReadingsTopic('+', '+');
 export const ALL_DEVICE_IRRIGATIONS = deviceIrrigationsTopic('+');
 /** Subscription filter for every field's irrigation records (the predictor). */
 export const ALL_FIELD_IRRIGATIONS = fieldIrrigationsTopic('+', '+');
+/** Subscription filter for every gateway's forecasts (an external broker). */
+export const ALL_DEVICE_FORECASTS = deviceForecastsTopic('+');
 /** Everything fieldhook publishes or consumes, in every version of the contract (the ingestor's ACL). */
 export const ALL_TOPICS = 'fieldhook/#';
 
@@ -43,6 +47,13 @@ export function deviceOfIrrigationsTopic(topic: string): string | undefined {
   return DEVICE_IRRIGATIONS.exec(topic)?.[1];
 }
 
+const DEVICE_FORECASTS = new RegExp(`^${TOPIC_ROOT}/devices/([^/]+)/forecasts$`);
+
+/** The device id in a forecasts topic, or undefined for any other topic. */
+export function deviceOfForecastsTopic(topic: string): string | undefined {
+  return DEVICE_FORECASTS.exec(topic)?.[1];
+}
+
 /** A shared subscription so several instances split the load (MQTT 5, and Mosquitto for 3.1.1). */
 export const sharedSubscription = (group: string, filter: string) => `$share/${group}/${filter}`;
 
@@ -53,5 +64,6 @@ export const sharedSubscription = (group: string, filter: string) => `$share/${g
 export const DEVICE_ACL_PATTERNS = [
   `pattern write ${deviceReadingsTopic('%u')}`,
   `pattern write ${deviceIrrigationsTopic('%u')}`,
+  `pattern write ${deviceForecastsTopic('%u')}`,
   `pattern read ${deviceErrorsTopic('%u')}`,
 ] as const;

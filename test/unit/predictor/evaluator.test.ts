@@ -4,6 +4,7 @@ import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, type EvaluatedField } from '
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { createWindowStore } from '../../../services/predictor/window-store.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
+import { createFeatureCache } from '../../../services/predictor/feature-cache.js';
 import { INITIAL_DECISION_STATE } from '../../../services/predictor/decision.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
@@ -75,12 +76,15 @@ describe('evaluator: the weather ahead', () => {
 
   it('a forecast of rain holds the advice it would otherwise send, and the advice says so', async () => {
     const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
-    // The first hour after the window's start at which the field is advised without a forecast.
+    // The first hour at which the field is advised without a forecast. One window with the whole
+    // season: an evaluation never looks past its own time.
+    const season = windowWith(all, Number.POSITIVE_INFINITY);
+    const cache = createFeatureCache();
     let when = -1;
     let advised;
     for (let i = 200; i < run.weather.length && when < 0; i++) {
       const t = run.weather[i]!.ts + HOUR;
-      const [e] = await evaluateFields([field], t, { windows: windowWith(all, t), states: new Map(), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS);
+      const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
       if (e!.decision.event === 'irrigation.recommended') {
         when = t;
         advised = e!;

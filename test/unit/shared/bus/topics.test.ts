@@ -7,7 +7,10 @@ import {
   ALL_FIELD_IRRIGATIONS,
   ALL_FIELD_READINGS,
   ALL_TOPICS,
+  ALL_DEVICE_FORECASTS,
   DEVICE_ACL_PATTERNS,
+  deviceForecastsTopic,
+  deviceOfForecastsTopic,
   EVENTS_TOPIC,
   deviceErrorsTopic,
   deviceIrrigationsTopic,
@@ -43,10 +46,15 @@ describe('bus topics', () => {
     expect(ALL_FIELD_IRRIGATIONS).toBe('fieldhook/v1/farms/+/fields/+/irrigations');
     expect(deviceOfIrrigationsTopic('fieldhook/v1/devices/valve-1/irrigations')).toBe('valve-1');
     expect(deviceOfIrrigationsTopic('fieldhook/v1/devices/valve-1/readings')).toBeUndefined();
+    expect(deviceForecastsTopic('gw-1')).toBe('fieldhook/v1/devices/gw-1/forecasts');
+    expect(ALL_DEVICE_FORECASTS).toBe('fieldhook/v1/devices/+/forecasts');
+    expect(deviceOfForecastsTopic('fieldhook/v1/devices/gw-1/forecasts')).toBe('gw-1');
+    expect(deviceOfForecastsTopic('fieldhook/v1/devices/gw-1/readings')).toBeUndefined();
     expect(sharedSubscription('g', ALL_DEVICE_READINGS)).toBe('$share/g/fieldhook/v1/devices/+/readings');
     expect(DEVICE_ACL_PATTERNS).toEqual([
       'pattern write fieldhook/v1/devices/%u/readings',
       'pattern write fieldhook/v1/devices/%u/irrigations',
+      'pattern write fieldhook/v1/devices/%u/forecasts',
       'pattern read fieldhook/v1/devices/%u/errors',
     ]);
   });

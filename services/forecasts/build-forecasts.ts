@@ -1,0 +1,125 @@
+/**
+ * Weather forecasts as a component: the store (`<DATA_DIR>/forecasts.db`), `POST /v1/forecasts`,
+ * the gateways' MQTT topic, and the optional Open-Meteo pull. The predictor reads the store
+ * through `reader`. Wiring only; built, not started. The store opens at build time so the
+ * ingestor's broker, which starts first, can hand it gateways' forecasts at once.
+ */
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { createAuthenticator } from '../ingestor/auth.js';
+import type { DeviceTopicHandler } from '../ingestor/embedded-broker.js';
+import type { DeviceRepository } from '../registry/device.js';
+import { ALL_DEVICE_FORECASTS, connectSubscriber, deviceErrorsTopic, deviceOfForecastsTopic, InvalidBusMessage, type BusConnection, type Subscriber } from '../shared/bus/index.js';
+import { every, systemClock, type Clock } from '../shared/clock.js';
+import type { Component } from '../shared/component.js';
+import type { Logger } from '../shared/logger.js';
+import { DEFAULT_FORECAST_OPTIONS } from './config.js';
+import { storeDeviceForecast } from './mqtt-forecasts.js';
+import { createOpenMeteoPuller, type ForecastSite } from './open-meteo.js';
+import { forecastRoutes } from './routes.js';
+import { createSqliteForecasts, type ForecastReader, type ForecastRepository } from './store.js';
+
+/** Delay of the first pull after start, ms. */
+export const FIRST_PULL_DELAY_MS = 30_000;
+
+export interface ForecastsDeps {
+  config: {
+    DATA_DIR: string;
+    ADMIN_TOKEN?: string | undefined;
+    MQTT_URL?: string | undefined;
+    FORECAST_OPEN_METEO_URL?: string | undefined;
+    FORECAST_PULL_INTERVAL_MS?: number;
+    FORECAST_KEEP_MS?: number;
+  };
+  logger: Logger;
+  devices: DeviceRepository;
+  /** The bus, read at start (an external broker's gateways' forecasts). */
+  bus: () => BusConnection;
+  /** Where to pull forecasts for (the fields with their coordinates), read at every pull. */
+  sites?: () => Promise<ForecastSite[]>;
+  clock?: Clock;
+  /** Default: SQLite in `<DATA_DIR>/forecasts.db`. */
+  store?: ForecastRepository;
+  fetch?: typeof fetch;
+}
+
+export interface Forecasts extends Component {
+  reader: ForecastReader;
+  /** The gateways' topic, for the embedded broker. */
+  deviceTopic: DeviceTopicHandler;
+  /** Pull from Open-Meteo now (when configured); resolves with the forecasts stored. */
+  pullOnce(): Promise<number>;
+}
+
+export function buildForecasts(deps: ForecastsDeps): Forecasts {
+  const { config, devices } = deps;
+  const logger = deps.logger.child({ service: 'forecasts' });
+  const clock = deps.clock ?? systemClock;
+  const store = deps.store ?? createSqliteForecasts(join(config.DATA_DIR, 'forecasts.db'));
+  const keepMs = config.FORECAST_KEEP_MS ?? DEFAULT_FORECAST_OPTIONS.keepMs;
+  const puller =
+    config.FORECAST_OPEN_METEO_URL && deps.sites
+      ? createOpenMeteoPuller({ sites: deps.sites, save: (f) => store.save(f), clock, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) }, { baseUrl: config.FORECAST_OPEN_METEO_URL })
+      : undefined;
+  const deviceTopic: DeviceTopicHandler = {
+    deviceOf: deviceOfForecastsTopic,
+    handle: (device, payload) => storeDeviceForecast(store, device, payload, clock.now()),
+  };
+  let subscriber: Subscriber | undefined;
+  let stopPulling: (() => void) | undefined;
+  let pulling: Promise<unknown> = Promise.resolve();
+
+  async function pullOnce(): Promise<number> {
+    if (!puller) return 0;
+    store.prune(clock.now() - keepMs);
+    return puller.pullOnce();
+  }
+
+  return {
+    name: 'forecasts',
+    metrics: new Registry(),
+    reader: store,
+    deviceTopic,
+    pullOnce,
+    routes: async (app) => app.register(forecastRoutes, { store, auth: createAuthenticator(devices), adminToken: config.ADMIN_TOKEN, clock }),
+    async start() {
+      // On an external broker the gateways' forecasts are consumed here (its ACL pins each device
+      // to its topics); the embedded broker hands them over through `deviceTopic`.
+      if (config.MQTT_URL) {
+        const s: Subscriber = connectSubscriber(
+          deps.bus(),
+          { clientId: 'fieldhook-forecasts', filter: ALL_DEVICE_FORECASTS, group: 'fieldhook-forecasts' },
+          async (packet) => {
+            const id = deviceOfForecastsTopic(packet.topic);
+            const device = id ? await devices.get(id) : undefined;
+            if (!device || !device.enabled) throw new InvalidBusMessage(`device ${id} cannot send forecasts`);
+            const refused = await storeDeviceForecast(store, device, packet.payload as Buffer, clock.now());
+            if (refused.length > 0) s.client.publish(deviceErrorsTopic(device.id), JSON.stringify({ refused }), { qos: 0 });
+          },
+          logger,
+        );
+        subscriber = s;
+        await s.start();
+      }
+      if (puller) {
+        // In the background, so a slow forecast service never holds up start; the first pull once
+        // the predictor, which starts later, has loaded the fields to pull for.
+        const pull = () => {
+          pulling = pulling.then(pullOnce, pullOnce);
+        };
+        const first = clock.setTimeout(pull, FIRST_PULL_DELAY_MS);
+        const stopEvery = every(clock, config.FORECAST_PULL_INTERVAL_MS ?? DEFAULT_FORECAST_OPTIONS.pullIntervalMs, pull);
+        stopPulling = () => {
+          clock.clearTimeout(first);
+          stopEvery();
+        };
+      }
+    },
+    async stop() {
+      stopPulling?.();
+      await pulling.catch(() => {});
+      await subscriber?.stop();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const HOUR_MS = 3_600_000;
+
+/** Defaults of the forecast settings. */
+export const DEFAULT_FORECAST_OPTIONS = {
+  /** Pull each field's forecast this often, ms: Open-Meteo's models update every 1–6 h. */
+  pullIntervalMs: 3 * HOUR_MS,
+  /** Forecast hours are kept this long after they ended, ms (replays and the status page look back). */
+  keepMs: 7 * 24 * HOUR_MS,
+} as const;
+
+/**
+ * Settings of the weather forecasts: env `FIELDHOOK_<KEY>` or `<KEY>` in the config file. The
+ * README's configuration table renders every default.
+ */
+export const FORECAST_CONFIG = {
+  FORECAST_OPEN_METEO_URL: z
+    .string()
+    .url()
+    .optional()
+    .describe('Base URL of an Open-Meteo forecast API (`https://api.open-meteo.com`, or your own instance) to pull every field\'s hourly forecast from; unset: forecasts arrive only through POST /v1/forecasts and the gateways\' MQTT topic'),
+  FORECAST_PULL_INTERVAL_MS: z.coerce.number().int().min(60_000).default(DEFAULT_FORECAST_OPTIONS.pullIntervalMs).describe('How often forecasts are pulled from FORECAST_OPEN_METEO_URL'),
+  FORECAST_KEEP_MS: z.coerce.number().int().min(3_600_000).default(DEFAULT_FORECAST_OPTIONS.keepMs).describe('Forecast hours are kept this long after they ended'),
+};

@@ -1,0 +1,30 @@
+/**
+ * Gateways send forecasts on `fieldhook/v1/devices/{gateway}/forecasts` (QoS 1), the JSON of
+ * `POST /v1/forecasts`. The PUBACK follows the store's commit; a refusal goes to the gateway's
+ * errors topic like those of readings.
+ */
+import type { Device } from '../registry/device.js';
+import { isFieldhookError } from '../shared/errors.js';
+import { Errors } from '../shared/error-catalog.js';
+import { parseForecast } from './forecast.js';
+import type { ForecastRepository } from './store.js';
+
+/** Store the forecast of one message from `device`; resolves with the refusals (none when stored). */
+export async function storeDeviceForecast(store: ForecastRepository, device: Device, payload: Buffer, now: number): Promise<{ code: string; message: string }[]> {
+  try {
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch {
+      throw Errors.forecastInvalid('The payload is not JSON', { field: 'body' });
+    }
+    if (device.kind !== 'gateway') throw Errors.forecastForbidden('Only gateways send forecasts');
+    const farm = (body as { farm?: unknown } | null)?.farm;
+    if (farm !== device.farm) throw Errors.forecastForbidden(`Gateway ${device.id} sends forecasts for farm ${device.farm} only`);
+    store.save(parseForecast(body, now, { source: device.id }));
+    return [];
+  } catch (err) {
+    if (isFieldhookError(err)) return [{ code: err.code, message: err.message }];
+    throw err;
+  }
+}
