@@ -55,6 +55,9 @@ export interface Evaluation {
   key: string;
   farm: string;
   field: string;
+  /** The field's crop and soil presets (its settings), for messages people read. */
+  crop?: string;
+  soil?: string;
   /** Evaluation time, epoch ms. */
   at: number;
   assessment: Assessment;
@@ -122,6 +125,8 @@ export async function evaluateFields(
       key: f.key,
       farm: f.settings.farm,
       field: f.settings.field,
+      crop: f.settings.crop,
+      ...(f.settings.soil !== undefined ? { soil: f.settings.soil } : {}),
       at: now,
       assessment,
       prediction,

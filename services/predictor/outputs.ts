@@ -59,6 +59,9 @@ export function eventOf(e: Evaluation): PublishInput | null {
   const base = {
     farm: e.farm,
     field: e.field,
+    // Named in the messages people read ("North field (tomato, sandy loam): …").
+    ...(e.crop !== undefined ? { crop: e.crop } : {}),
+    ...(e.soil !== undefined ? { soil: e.soil } : {}),
     evaluated_at: new Date(e.at).toISOString(),
     provenance: e.provenance,
   };
