@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import type { Component } from '../shared/component.js';
+import { sleep } from '../shared/abortable.js';
+import type { Component, ComponentContext } from '../shared/component.js';
 import { Errors } from '../shared/error-catalog.js';
 import { databaseOf } from '../shared/influx.js';
-import { checkInfluxServer, detectInfluxServer } from '../shared/influx-server.js';
+import { checkInfluxServer, detectInfluxServer, type InfluxServer } from '../shared/influx-server.js';
 import type { Logger } from '../shared/logger.js';
 import { LOCAL_INFLUX_PORT, ensureInfluxDatabase, startInfluxDB, type RunningInfluxDB } from './local-influxdb.js';
 
@@ -19,7 +20,17 @@ export interface InfluxComponentOptions {
   timeoutMs: number;
   /** Port of the local InfluxDB (chooseLocalInfluxPort: 8086 unless taken). Default 8086. */
   localPort?: number;
+  /**
+   * How long start waits for a configured InfluxDB that does not answer yet, ms, before it goes
+   * on unchecked (a compose file may start fieldhook first). Default {@link DEFAULT_INFLUX_START_WAIT_MS}.
+   */
+  startWaitMs?: number;
 }
+
+/** 30 s: long enough for an InfluxDB container started alongside, short enough not to stall a start during an outage. */
+export const DEFAULT_INFLUX_START_WAIT_MS = 30_000;
+/** Pause between two `/ping`s while waiting, ms. */
+const START_POLL_MS = 1_000;
 
 export interface InfluxComponent extends Component {
   /** Where the pipeline writes and reads, known before start. */
@@ -33,23 +44,35 @@ export interface InfluxComponent extends Component {
  * bucket or database, a token that can write and read: services/shared/influx-server.ts) and
  * fails with `FH_ERR_INFLUX_SETUP` naming the settings to change, so that no other part starts
  * against an InfluxDB that would refuse every write or hide every reading. An InfluxDB that does
- * not answer is not a set-up error: the spool holds readings until it is back.
+ * not answer yet is waited for (`startWaitMs`); one that still does not is not a set-up error: the
+ * spool holds readings until it is back.
  */
 export function createInfluxComponent(options: InfluxComponentOptions, logger: Logger): InfluxComponent {
   let local: RunningInfluxDB | undefined;
   const localPort = options.localPort ?? LOCAL_INFLUX_PORT;
   const url = options.url ?? `http://127.0.0.1:${localPort}`;
   const target = { url, token: options.token, org: options.org, bucket: options.bucket };
+
+  /** The server, once it answers `/ping`; undefined when it did not within `startWaitMs` (or the start was aborted). */
+  async function waitForServer(context?: ComponentContext): Promise<InfluxServer | undefined> {
+    const deadline = Date.now() + (options.startWaitMs ?? DEFAULT_INFLUX_START_WAIT_MS);
+    for (let attempt = 0; ; attempt++) {
+      const server = await detectInfluxServer(target, { timeoutMs: options.timeoutMs });
+      if (server || Date.now() >= deadline || context?.signal.aborted) return server;
+      if (attempt === 0) logger.info({ influxUrl: new URL(url).origin }, 'waiting for InfluxDB to answer');
+      await sleep(START_POLL_MS, context?.signal);
+    }
+  }
   return {
     name: 'influxdb',
     url,
-    async start() {
+    async start(context?: ComponentContext) {
       if (!options.url) {
         logger.info({ port: localPort }, 'no INFLUX_URL: starting a local InfluxDB 1.8');
         local = await startInfluxDB({ dataDir: join(options.dataDir, 'influxdb'), port: localPort });
       }
       const check = { timeoutMs: options.timeoutMs };
-      const server = await detectInfluxServer(target, check);
+      const server = await waitForServer(context);
       if (!server) {
         logger.warn({ influxUrl: new URL(url).origin }, 'InfluxDB unreachable at start, not checked: the spool holds readings until it is back');
         return;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { influxdBinaryPath } from '../../../infra/harness/influxdb.js';
+import { influxdBinaryPath, startInfluxDB } from '../../../infra/harness/influxdb.js';
 import { freePort, startProcess, waitUntil, type ManagedProcess } from '../../../infra/harness/process.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { createInfluxComponent } from '../../../services/host/influxdb-component.js';
@@ -148,6 +148,38 @@ describe('InfluxDB set-up check at start, against a real InfluxDB 1.8 with authe
     expect(outcome.output).toContain('FH_ERR_INFLUX_SETUP');
     expect(outcome.output).toContain('INFLUX_TOKEN');
   }, 60_000);
+});
+
+describe('an InfluxDB that answers after fieldhook starts (a compose file starting both at once)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'fh-influx-late-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('start waits for it, then checks it (and creates the 1.x database)', async () => {
+    const port = await freePort();
+    const component = createInfluxComponent(
+      { url: `http://127.0.0.1:${port}`, token: '', org: 'x', bucket: 'late', createDatabase: true, dataDir: root, timeoutMs: 2_000, startWaitMs: 60_000 },
+      silentLogger(),
+    );
+    const starting = component.start();
+    const influx = await startInfluxDB({ dataDir: join(root, 'influxdb'), port });
+    try {
+      await expect(starting).resolves.toBeUndefined();
+      // The database exists now: the start created it once InfluxDB answered.
+      const report = await checkInfluxServer({ url: influx.url, token: '', org: 'x', bucket: 'late' }, { timeoutMs: 5_000 });
+      expect(report.problems).toEqual([]);
+    } finally {
+      await influx.stop();
+    }
+  }, 90_000);
+
+  it('goes on unchecked when nothing answers within the wait: the spool holds readings meanwhile', async () => {
+    const port = await freePort();
+    const component = createInfluxComponent(
+      { url: `http://127.0.0.1:${port}`, token: '', org: 'x', bucket: 'none', createDatabase: true, dataDir: root, timeoutMs: 500, startWaitMs: 1_500 },
+      silentLogger(),
+    );
+    await expect(component.start()).resolves.toBeUndefined();
+  });
 });
 
 describe('/readyz while InfluxDB refuses writes for a reason of configuration (real InfluxDB 1.8)', () => {
