@@ -47,7 +47,11 @@ describe('fieldhook start and the local CLI', () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'start'], { env: startEnv, stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const pid = child.pid;
-    return eventually(() => existsSync(join(dataDir, PIPELINE_FILE)) && record().pid === pid && record(), { timeoutMs: 60_000, intervalMs: 100, what: 'pipeline.json of this start' });
+    return eventually(() => (existsSync(join(dataDir, PIPELINE_FILE)) && record().pid === pid ? record() : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'pipeline.json of this start',
+    });
   };
   const stop = async () => {
     const running = child;

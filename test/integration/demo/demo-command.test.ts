@@ -30,8 +30,10 @@ describe('fieldhook demo (the command)', () => {
     try {
       const advice = await eventually(
         () => demo.out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; data: { farm: string }; webhookId: string }).find((e) => e.type === 'irrigation.recommended'),
-        { timeoutMs: 150_000, intervalMs: 200, what: `an irrigation.recommended line; stderr so far:\n${demo.out.stderr}` },
-      );
+        { timeoutMs: 240_000, intervalMs: 200, what: 'an irrigation.recommended line on stdout' },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\ndemo stderr:\n${demo.out.stderr}`);
+      });
       expect(advice.data.farm).toBe('demo');
       expect(advice.webhookId).toMatch(/\S/);
       // Where to look goes to stderr, so stdout stays one JSON event per line.
@@ -43,7 +45,7 @@ describe('fieldhook demo (the command)', () => {
     expect(await demo.exit).toBe(0);
     expect(demo.out.stderr).toContain('demo: stopped');
     expect(existsSync(join(dataDir, 'pipeline.json'))).toBe(false);
-  }, 200_000);
+  }, 300_000);
 
   it('--reset refuses a folder that is not a demo folder and leaves it alone', async () => {
     const other = join(root, 'someone-elses');
