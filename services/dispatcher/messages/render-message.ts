@@ -51,10 +51,12 @@ const DEPTHS: Record<string, readonly string[]> = {
   raw: ['raw_mm'],
   taw: ['taw_mm'],
   refilled: ['refilled_mm'],
+  expected_rain: ['expected_rain_mm'],
   depth: ['depth_mm', 'net_depth_mm'],
 };
 const TIMES: Record<string, readonly string[]> = {
   start_by: ['start_by'],
+  rain_by: ['expected_rain_by'],
   valid_until: ['valid_until'],
   since: ['last_reading_at', 'silent_since'],
   at: ['at', 'started_at'],
@@ -64,8 +66,8 @@ const COUNTS = ['attempts'] as const;
 
 /** Facts shown next to the text, per message; the default is where it happened. */
 const FACTS: Record<string, readonly string[]> = {
-  'irrigation.recommended': ['field', 'farm', 'net_depth', 'gross_depth', 'start_by', 'valid_until'],
-  'irrigation.cleared': ['field', 'farm', 'depletion', 'raw'],
+  'irrigation.recommended': ['field', 'farm', 'net_depth', 'gross_depth', 'start_by', 'valid_until', 'expected_rain'],
+  'irrigation.cleared': ['field', 'farm', 'depletion', 'raw', 'expected_rain'],
   'sensor.stale': ['field', 'farm', 'device', 'since'],
 };
 const DEFAULT_FACTS = ['field', 'farm'];
@@ -79,6 +81,8 @@ const TONES: Record<string, MessageTone> = {
 };
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
+/** An optional part of a sentence: kept only when every value in it is known. Innermost first. */
+const OPTIONAL = /\[([^[\]]*)\]/;
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -97,13 +101,33 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
   return template.replace(PLACEHOLDER, (_m, name: string) => values[name] ?? '');
 }
 
-function usable(template: string, values: Readonly<Record<string, string>>): boolean {
+function known(template: string, values: Readonly<Record<string, string>>): boolean {
   for (const m of template.matchAll(PLACEHOLDER)) if (values[m[1]!] === undefined) return false;
   return true;
 }
 
+/** The template with its `[optional parts]` kept or dropped; values are never parsed. */
+function resolveOptional(template: string, values: Readonly<Record<string, string>>): string {
+  let t = template;
+  for (let m = OPTIONAL.exec(t); m !== null; m = OPTIONAL.exec(t)) {
+    t = t.slice(0, m.index) + (known(m[1]!, values) ? m[1]! : '') + t.slice(m.index + m[0].length);
+  }
+  return t;
+}
+
+function usable(template: string, values: Readonly<Record<string, string>>): boolean {
+  return known(resolveOptional(template, values), values);
+}
+
+function render(template: string, values: Readonly<Record<string, string>>): string {
+  return fill(resolveOptional(template, values), values);
+}
+
 /** The event's data as placeholder values, formatted for the reader (isolated in RTL text). */
-function valuesOf(data: Record<string, unknown>, catalog: MessageCatalog, options: RenderOptions, type: string): Record<string, string> {
+function valuesOf(given: Record<string, unknown>, catalog: MessageCatalog, options: RenderOptions, type: string): Record<string, string> {
+  // An advice withdrawn for rain says how much and by when in `hold`.
+  const hold = given.hold && typeof given.hold === 'object' ? (given.hold as Record<string, unknown>) : null;
+  const data = hold ? { expected_rain_mm: hold.expected_rain_mm, expected_rain_by: hold.by, ...given } : given;
   const rtl = catalog.direction === 'rtl';
   const iso = (s: string) => (rtl ? `${FSI}${s}${PDI}` : s);
   const mm = new Intl.NumberFormat(catalog.locale, { style: 'unit', unit: 'millimeter', unitDisplay: 'short', maximumFractionDigits: 1 });
@@ -114,7 +138,7 @@ function valuesOf(data: Record<string, unknown>, catalog: MessageCatalog, option
   const field = str(data.field);
   if (field !== null) {
     const name = field.charAt(0).toUpperCase() + field.slice(1);
-    values.field = iso(fill(catalog.field_name, { name: iso(name) }));
+    values.field = iso(render(catalog.field_name, { name: iso(name) }));
   }
   for (const [key, from] of Object.entries(DEPTHS)) {
     const v = first(from, data, num);
@@ -145,7 +169,7 @@ function valuesOf(data: Record<string, unknown>, catalog: MessageCatalog, option
 
 function textOf(template: MessageTemplate, fallback: MessageTemplate, values: Readonly<Record<string, string>>): string {
   const chosen = template.text.find((t) => usable(t, values)) ?? fallback.text.find((t) => usable(t, values)) ?? '{type}';
-  return fill(chosen, values);
+  return render(chosen, values);
 }
 
 /**
@@ -159,7 +183,7 @@ export function renderMessage(key: string, data: Record<string, unknown>, option
   const values = valuesOf(data, catalog, options, key);
   const template = Object.hasOwn(catalog.messages, key) ? catalog.messages[key]! : catalog.fallback;
   const mark = (s: string) => (rtl ? `${RLM}${s}` : s);
-  const title = usable(template.title, values) ? fill(template.title, values) : fill(catalog.fallback.title, values);
+  const title = usable(template.title, values) ? render(template.title, values) : render(catalog.fallback.title, values);
   const facts = (FACTS[key] ?? DEFAULT_FACTS)
     .filter((k) => values[k] !== undefined && catalog.facts[k] !== undefined)
     .map((k) => ({ key: k, label: catalog.facts[k]!, value: values[k]! }));
@@ -176,7 +200,7 @@ export function renderMessage(key: string, data: Record<string, unknown>, option
   const field = str(data.field);
   const depth = first(DEPTHS.net_depth!, data, num);
   if (template.button && farm !== null && field !== null && depth !== null && usable(template.button, values)) {
-    message.action = { label: mark(fill(template.button, values)), farm, field, depthMm: Math.round(depth * 10) / 10 };
+    message.action = { label: mark(render(template.button, values)), farm, field, depthMm: Math.round(depth * 10) / 10 };
   }
   return message;
 }

@@ -36,6 +36,19 @@ describe('messages for people', () => {
     );
   });
 
+  it('say what the predictor adds when it knows it: the forecast rain counted, an advice withdrawn for rain, a crop without a soil preset', () => {
+    const rain = { ...ADVICE.data, expected_rain_mm: 4, expected_rain_by: '2026-07-07T02:00:00Z' };
+    expect(renderMessage('irrigation.recommended', rain, en).text).toBe(
+      'North field: irrigate 18 mm net (21 mm gross) by Tue 06:00 — 41 mm of 54 mm readily available water used; 4 mm of rain expected by Tue 05:00 counted; valid until Wed 06:00',
+    );
+    const withdrawn = { farm: 'f1', field: 'north', depletion_mm: 30, raw_mm: 54, hold: { expected_rain_mm: 14, by: '2026-07-07T12:00:00Z' }, reason: 'hold' };
+    expect(renderMessage('irrigation.cleared', withdrawn, en).text).toBe('North field: advice withdrawn — 14 mm of rain expected by Tue 15:00');
+    expect(visible(renderMessage('irrigation.cleared', withdrawn, he).text)).toBe('שדה North: ההמלצה נמשכה — צפויים 14 מ״מ גשם עד יום ג׳ 15:00');
+    expect(renderMessage('irrigation.recommended', { ...ADVICE.data, crop: 'maize-field' }, en).text).toMatch(/^North field \(field maize\): irrigate/);
+    // A clearance with nothing but its reason (the season is over) says only that.
+    expect(renderMessage('irrigation.cleared', { farm: 'f1', field: 'north', reason: 'harvested 2026-07-06' }, en).text).toBe('North field: advice cleared');
+  });
+
   it('give event types without a template a generic readable line', () => {
     expect(renderMessage('frost.warning', { farm: 'f1', field: 'north' }, en)).toMatchObject({ title: 'frost.warning', text: 'frost.warning — North field (f1)', tone: 'info' });
     expect(renderMessage('frost.warning', {}, en).text).toBe('frost.warning');
