@@ -14,14 +14,17 @@
  * - Durability: the consumer is SIGKILLed mid-run and started again; readings acknowledged to the
  *   devices against readings stored.
  *
+ * - InfluxDB's own ceiling for the same lines, and the ack latency of single-reading POSTs at 500/s.
+ *
  * BENCH_BEFORE_DIST=<dir of an older build's dist> adds that build's fieldhook rows ("before").
- * BENCH_ROUNDS, BENCH_HTTP_READINGS, BENCH_KILL_READINGS, BENCH_ONLY (comma-separated contender
+ * BENCH_ROUNDS, BENCH_HTTP_READINGS, BENCH_KILL_READINGS, BENCH_LATENCY_SECONDS, BENCH_ONLY (comma-separated contender
  * names) shorten a run. Figures are only comparable within one run.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
+import { readingToLine } from '../services/ingestor/line-protocol.js';
 import { startInfluxDB, type RunningInfluxDB } from '../infra/harness/influxdb.js';
 import { startMosquitto, type RunningMosquitto } from '../infra/harness/mosquitto.js';
 import { ensureNodeRed, startNodeRed } from '../infra/harness/node-red.js';
@@ -38,6 +41,8 @@ const MQTT_INFLIGHT = Number(process.env.BENCH_MQTT_INFLIGHT ?? 100);
 const HTTP_READINGS = Number(process.env.BENCH_HTTP_READINGS ?? 200_000);
 const KILL_READINGS = Number(process.env.BENCH_KILL_READINGS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LATENCY_RATE = 500; // requests per second
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const BEFORE_DIST = process.env.BENCH_BEFORE_DIST ? resolve(process.env.BENCH_BEFORE_DIST) : undefined;
 const DEVICES = Math.max(50, MQTT_CLIENTS);
@@ -411,6 +416,58 @@ async function measureDurability(contender: Contender, env: Env, tag: string): P
   return { acknowledged: acked.length, stored: stored.size - 1, lost };
 }
 
+/** InfluxDB's own ceiling: the same lines posted straight to it in 5,000-line batches by two writers. */
+async function rawCeiling(influx: RunningInfluxDB, n: number): Promise<number> {
+  await influx.createDatabase('raw');
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = reading(i, i % DEVICES);
+    lines.push(readingToLine({ device: r.device, farm: 'bench', field: `f-${i % 5}`, id: r.id, ts: r.ts, values: r.values }));
+  }
+  const batches: string[] = [];
+  for (let i = 0; i < lines.length; i += 5000) batches.push(lines.slice(i, i + 5000).join('\n'));
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    [0, 1].map(async () => {
+      while (next < batches.length) {
+        const res = await fetch(`${influx.url}/api/v2/write?bucket=raw&precision=ms`, { method: 'POST', body: batches[next++]! });
+        if (res.status !== 204) throw new Error(`raw write ${res.status}`);
+      }
+    }),
+  );
+  await untilCount(influx, 'raw', 'rssi', n);
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** Single-reading POSTs at a fixed rate (open loop: each leaves at its time, whatever the others did). */
+async function latency(url: string, secret: string): Promise<{ p50: number; p99: number; max: number; n: number }> {
+  const pool = new Pool(url, { connections: 64 });
+  const total = LATENCY_RATE * LATENCY_SECONDS;
+  const latencies: number[] = [];
+  const started = performance.now();
+  const sends: Promise<void>[] = [];
+  for (let k = 0; k < total; k++) {
+    const wait = started + (k * 1000) / LATENCY_RATE - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const body = JSON.stringify(reading(10_000_000 + k, 0));
+    sends.push(
+      (async () => {
+        const t0 = performance.now();
+        const res = await pool.request({ path: '/v1/readings', method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body });
+        await res.body.dump();
+        if (res.statusCode !== 202) throw new Error(`HTTP ${res.statusCode}`);
+        latencies.push(performance.now() - t0);
+      })(),
+    );
+  }
+  await Promise.all(sends);
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1)!, n: latencies.length };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const median = (xs: number[]) => {
@@ -478,6 +535,14 @@ async function main(): Promise<void> {
       const y = rate(b);
       return x && y ? `${(x / y).toFixed(2)}×` : 'n/a';
     };
+    if (LATENCY_SECONDS > 0) {
+      log('InfluxDB raw ceiling and single-reading ack latency…');
+      const ceiling = await rawCeiling(influx, HTTP_READINGS);
+      const fieldhook = await after[2]!.start(env, 'latency', join(root, 'latency'));
+      const lat = await latency(fieldhook.url, secrets[0]!).finally(() => fieldhook.stop());
+      console.log(`\nInfluxDB's own ceiling (the same lines posted directly, 5,000-line batches, 2 writers): ${int(ceiling)} lines/s.`);
+      console.log(`Single-reading POSTs at ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${lat.n}): ack p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms, max ${lat.max.toFixed(1)} ms.`);
+    }
     console.log(
       `\nfieldhook via Mosquitto / Telegraf mqtt_consumer: ${ratio('fieldhook via Mosquitto', 'Telegraf v1.36.4 mqtt')}; embedded / Telegraf: ${ratio('fieldhook, embedded', 'Telegraf v1.36.4 mqtt')}; ` +
         `via Mosquitto / Node-RED: ${ratio('fieldhook via Mosquitto', 'Node-RED')}; HTTP / http_listener_v2: ${ratio('fieldhook HTTP', 'Telegraf v1.36.4 http')}`,

@@ -19,6 +19,16 @@ export interface MqttBatcher {
   pending(): number;
 }
 
+export interface MqttBatcherOptions {
+  /**
+   * Most messages in one append. A turn that brings more is cut into several appends, which the
+   * spool commits back to back (group commit) while the next ones are prepared.
+   */
+  maxMessages: number;
+}
+
+export const DEFAULT_MQTT_BATCHER_OPTIONS: MqttBatcherOptions = { maxMessages: 500 };
+
 interface Entry {
   credential: DeviceWithSecret;
   payload: Buffer;
@@ -36,8 +46,12 @@ const NO_REFUSALS: MqttRefusal[] = [];
  * not one per connection. Under backpressure the batch waits before it is appended: its
  * PUBACKs are withheld and the broker's in-flight window fills.
  */
-export function createMqttBatcher(deps: { ingest: IngestService; metrics: IngestMetrics; limits: MqttMessageLimits }): MqttBatcher {
+export function createMqttBatcher(
+  deps: { ingest: IngestService; metrics: IngestMetrics; limits: MqttMessageLimits },
+  options: Partial<MqttBatcherOptions> = {},
+): MqttBatcher {
   const { ingest, metrics, limits } = deps;
+  const { maxMessages } = { ...DEFAULT_MQTT_BATCHER_OPTIONS, ...options };
   const ackSeconds = metrics.ackSeconds.labels({ protocol: 'mqtt' });
   let queue: Entry[] = [];
   let scheduled = false;
@@ -93,6 +107,7 @@ export function createMqttBatcher(deps: { ingest: IngestService; metrics: Ingest
 
   function flush(): void {
     scheduled = false;
+    if (queue.length === 0) return;
     const batch = queue;
     queue = [];
     void run(batch).finally(() => (inFlight -= batch.length));
@@ -102,6 +117,9 @@ export function createMqttBatcher(deps: { ingest: IngestService; metrics: Ingest
     submit(credential, payload, settle) {
       queue.push({ credential, payload, settle, at: performance.now() });
       inFlight++;
+      // A full batch leaves at once: the spool commits it while the next one is read and
+      // prepared, and its PUBACKs let the devices send more sooner.
+      if (queue.length >= maxMessages) return flush();
       if (!scheduled) {
         scheduled = true;
         setImmediate(flush);

@@ -38,6 +38,9 @@ const MIGRATIONS = [
   },
 ];
 
+/** De-duplication keys per INSERT statement (3 parameters each, well below SQLite's 32,766). */
+const DEDUP_ROWS = 64;
+
 export interface SpoolStoreOptions {
   /** SQLite file; `:memory:` for tests that need no durability. */
   path: string;
@@ -164,6 +167,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   for (const consumer of consumers) insertCursor.run(consumer);
   const stmt = {
     dedup: db.prepare('INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES (?, ?, ?)'),
+    dedupMany: db.prepare(
+      `INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES ${Array.from({ length: DEDUP_ROWS }, () => '(?, ?, ?)').join(', ')} RETURNING device, key`,
+    ),
     insertRecord: db.prepare(
       `INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -210,17 +216,31 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     pendingBytes += bytes;
   }
 
+  /**
+   * Record the de-duplication keys; true for each one not seen before. Keys go in by statements of
+   * DEDUP_ROWS rows (one call into SQLite per DEDUP_ROWS readings, not per reading); a key repeated
+   * within the batch is new only the first time.
+   */
+  function remember(keys: [device: string, key: string][], at: number): boolean[] {
+    const fresh = new Set<string>();
+    let i = 0;
+    for (; i + DEDUP_ROWS <= keys.length; i += DEDUP_ROWS) {
+      const params: (string | number)[] = [];
+      for (let k = i; k < i + DEDUP_ROWS; k++) params.push(keys[k]![0], keys[k]![1], at);
+      for (const row of stmt.dedupMany.all(...params) as { device: string; key: string }[]) fresh.add(`${row.device}\u0000${row.key}`);
+    }
+    for (; i < keys.length; i++) if (stmt.dedup.run(keys[i]![0], keys[i]![1], at).changes === 1) fresh.add(`${keys[i]![0]}\u0000${keys[i]![1]}`);
+    return keys.map(([device, key]) => fresh.delete(`${device}\u0000${key}`));
+  }
+
   function applyOne(request: EncodedAppend, at: number): AppendResult {
     const keys = JSON.parse(request.keys) as [device: string, key: string][];
     if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
       return { stored: keys.map(() => false), replayed: true };
     }
+    const stored = remember(keys, at);
     let count = 0;
-    const stored = keys.map(([device, key]) => {
-      const fresh = stmt.dedup.run(device, key, at).changes === 1;
-      if (fresh) count++;
-      return fresh;
-    });
+    for (const fresh of stored) if (fresh) count++;
     // Usually every reading is new: the columns are then taken as they came.
     const all = count === keys.length;
     const keep = (column: string) => column.split('\n').filter((_, i) => stored[i]);
