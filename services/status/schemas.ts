@@ -49,11 +49,15 @@ const field = obj({
     { event_id: { type: 'string' }, issued_at: time, start_by: time, valid_until: time, expired: { type: 'boolean' } },
     'The `irrigation.recommended` advice subscribers currently hold.',
   ),
-  history: {
-    type: 'array',
-    description: 'Hourly mean soil moisture (m3/m3) and rain sum (mm) of the last 72 hours.',
-    items: obj({ t: time, soil_moisture: nullableNumber, rainfall_mm: nullableNumber }),
-  },
+  history: obj(
+    {
+      start: { ...time, description: 'Start of the first hour.' },
+      step_ms: { type: 'integer', description: 'One hour: the i-th value is the hour `start + i·step_ms`.' },
+      soil_moisture: { type: 'array', items: nullableNumber, description: 'Hourly mean, m3/m3; null for an hour without one.' },
+      rainfall_mm: { type: 'array', items: nullableNumber, description: 'Hourly sum, mm; null for an hour without one.' },
+    },
+    'Hourly soil moisture and rain of the last 72 hours, oldest first.',
+  ),
 });
 
 const subscription = obj({

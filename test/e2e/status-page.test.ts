@@ -36,7 +36,7 @@ const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../docs/ima
 const CHROMIUM = { executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] };
 
 interface Snapshot {
-  fields: { farm: string; field: string; configured: boolean; advice: { valid_until: string } | null; water: { depletion_mm: number; raw_mm: number; taw_mm: number } | null; history: unknown[] }[];
+  fields: { farm: string; field: string; configured: boolean; advice: { valid_until: string } | null; water: { depletion_mm: number; raw_mm: number; taw_mm: number } | null; history: { soil_moisture: (number | null)[] } }[];
   fleet: { devices: { id: string; silent: boolean; battery_v: number | null; rssi_dbm: number | null; last_seen: string | null }[] };
   subscriptions: { health: string; last_delivery: { status: string } | null }[];
   pipeline: { spool: { consumers: { name: string }[] } | null; influxdb_writer: { healthy: boolean; last_write_at: string | null } | null; predictor: { model: { sha256: string } | null } };
@@ -282,7 +282,7 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     const s = await snapshot();
     expect(s.problems).toEqual([]);
     expect(s.fields.map((f) => `${f.field}:${f.configured}`)).toEqual(['north:true', 'south:true', 'east:false']);
-    expect(s.fields.find((f) => f.field === 'north')!.history.length).toBeGreaterThanOrEqual(72);
+    expect(s.fields.find((f) => f.field === 'north')!.history.soil_moisture.filter((v) => v !== null).length).toBeGreaterThanOrEqual(72);
     expect(s.fleet.devices.filter((d) => d.silent).map((d) => d.id).sort()).toEqual(['old-logger', 'spare-node']);
     expect(s.pipeline.predictor.model?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(s.pipeline.spool?.consumers.map((c) => c.name).sort()).toEqual(['bus', 'influx']);

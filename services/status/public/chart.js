@@ -38,12 +38,13 @@ export function depletionBar(water) {
  * Three days of soil moisture (line, left scale, m3/m3) with field capacity, the RAW threshold and
  * the wilting point as dashed lines, and rain per hour (bars, right scale, mm).
  */
-export function soilChart(history, soil, endMs, spanMs = 72 * HOUR_MS) {
+export function soilChart(history, soil, endMs) {
   const W = 320;
   const H = 150;
   const pad = { l: 34, r: 32, t: 8, b: 20 };
-  const startMs = endMs - spanMs;
-  const points = history.map((p) => ({ t: Date.parse(p.t), sm: p.soil_moisture, rain: p.rainfall_mm }));
+  const startMs = Date.parse(history.start);
+  const spanMs = Math.max(endMs - startMs, HOUR_MS);
+  const points = history.soil_moisture.map((sm, i) => ({ t: startMs + i * history.step_ms, sm, rain: history.rainfall_mm[i] }));
   const values = points.map((p) => p.sm).filter((v) => v !== null);
   const lines = soil ? [soil.theta_fc, soil.theta_wp, soil.theta_raw].filter((v) => v !== null) : [];
   const lo = Math.max(0, Math.min(...values, ...lines) - 0.02);

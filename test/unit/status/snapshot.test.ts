@@ -67,7 +67,12 @@ describe('the status snapshot', () => {
     // Loam: θFC 0.25, θWP 0.12; RAW 52 mm over 1 m of roots is 0.052 below field capacity.
     expect(n!.soil!.theta_fc).toBe(0.25);
     expect(n!.soil!.theta_raw).toBeCloseTo(0.198, 6);
-    expect(n!.history).toEqual([{ t: new Date(NOW - HOUR).toISOString(), soil_moisture: 0.2, rainfall_mm: 1 }]);
+    // 72 h back from 12:00: 73 hours, the 72nd (11:00) holding the one hour read.
+    expect(n!.history.start).toBe(new Date(NOW - 72 * HOUR).toISOString());
+    expect(n!.history.step_ms).toBe(HOUR);
+    expect(n!.history.soil_moisture).toHaveLength(73);
+    expect(n!.history.soil_moisture.flatMap((v, i) => (v === null ? [] : [[i, v]]))).toEqual([[71, 0.2]]);
+    expect(n!.history.rainfall_mm.flatMap((v, i) => (v === null ? [] : [[i, v]]))).toEqual([[71, 1]]);
   });
 
   it('gives each subscription its health, backlog and last delivery, and only the host of its URL', async () => {
@@ -101,7 +106,7 @@ describe('the status snapshot', () => {
     const read = createSnapshotReader(counted, clock, { ...DEFAULT_SNAPSHOT_OPTIONS, historyMaxAgeMs: 60_000 });
     await read();
     await clock.advance(59_999);
-    expect((await read()).fields[0]!.history).toHaveLength(1);
+    expect((await read()).fields[0]!.history.soil_moisture.filter((v) => v !== null)).toEqual([0.2]);
     expect(calls).toEqual({ hours: 1, devices: 2 });
     await clock.advance(1);
     await read();
