@@ -81,20 +81,26 @@ export function createConversation(
   const render = (key: string, data: Record<string, unknown>) => renderMessage(key, data, opts).text;
   const forbidden = (field?: string) => Errors.chatFarmForbidden(render('chat.forbidden', field ? { field } : {}));
 
-  /** `north` or `f1/north`, among the user's farms. */
+  /**
+   * `north` or `f1/north`, among the user's farms. Where the directory knows a farm's fields the
+   * name must be one of them (a typo records nothing); without a directory (no predictor) the
+   * name is taken as written.
+   */
   async function resolve(name: string, farms: readonly string[]): Promise<{ farm: string; field: string }> {
     const slash = name.indexOf('/');
-    if (slash >= 0) {
-      const farm = name.slice(0, slash);
-      const field = name.slice(slash + 1);
-      if (!farms.includes(farm)) throw forbidden(field);
-      return { farm, field };
+    const farm = slash >= 0 ? name.slice(0, slash) : undefined;
+    const wanted = slash >= 0 ? name.slice(slash + 1) : name;
+    if (farm !== undefined && !farms.includes(farm)) throw forbidden(wanted);
+    const within = farm !== undefined ? [farm] : farms;
+    const known = await deps.fields.list(within);
+    if (known.length === 0) {
+      if (within.length === 1) return { farm: within[0]!, field: wanted };
+      throw Errors.chatPayloadInvalid(`Write the field as farm/field: you have ${farms.join(', ')}`);
     }
-    if (farms.length === 1) return { farm: farms[0]!, field: name };
-    const matches = (await deps.fields.list(farms)).filter((f) => f.field.toLowerCase() === name.toLowerCase());
+    const matches = known.filter((f) => f.field.toLowerCase() === wanted.toLowerCase());
     if (matches.length === 1) return { farm: matches[0]!.farm, field: matches[0]!.field };
-    if (matches.length === 0) throw Errors.chatPayloadInvalid(`None of your farms (${farms.join(', ')}) has a field ${name}`);
-    throw Errors.chatPayloadInvalid(`Several of your farms have a field ${name}: write ${matches.map((m) => `${m.farm}/${m.field}`).join(' or ')}`);
+    if (matches.length === 0) throw Errors.chatPayloadInvalid(`No field ${wanted} in ${within.join(', ')}: "fields" lists them`);
+    throw Errors.chatPayloadInvalid(`Several of your farms have a field ${wanted}: write ${matches.map((m) => `${m.farm}/${m.field}`).join(' or ')}`);
   }
 
   function adviceLine(f: FieldView): string {

@@ -53,6 +53,17 @@ describe('the chat conversation', () => {
     expect((await c.answer('irrigated north 5', turn('U2'))).text).toMatch(/f1\/north or f2\/north.*FH_ERR_CHAT_PAYLOAD_INVALID/);
     expect((await c.answer('irrigated f2/north 5', turn('U2'))).recorded).toBe(true);
     expect(recorded.map((r) => r.input.farm)).toEqual(['f2']);
+    // A field the directory does not know is a typo, not a new field.
+    expect((await c.answer('irrigated nroth 5', turn('U1'))).text).toMatch(/No field nroth in f1.*FH_ERR_CHAT_PAYLOAD_INVALID/);
+    expect(recorded).toHaveLength(1);
+  });
+
+  it('takes the field as written when there is no directory of fields (no predictor)', async () => {
+    const c = createConversation({ users, fields: { list: async () => [], status: async () => undefined }, irrigations });
+    expect((await c.answer('irrigated orchard 5', turn('U1'))).recorded).toBe(true);
+    expect((await c.answer('irrigated orchard 5', turn('U2'))).text).toMatch(/farm\/field.*FH_ERR_CHAT_PAYLOAD_INVALID/);
+    expect((await c.answer('irrigated f2/orchard 5', turn('U2'))).recorded).toBe(true);
+    expect(recorded.map((r) => r.input)).toEqual([{ farm: 'f1', field: 'orchard', depth_mm: 5 }, { farm: 'f2', field: 'orchard', depth_mm: 5 }]);
   });
 
   it('refuses users without the farm, in the reply, recording nothing', async () => {
