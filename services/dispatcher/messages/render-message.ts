@@ -123,6 +123,32 @@ function render(template: string, values: Readonly<Record<string, string>>): str
   return fill(resolveOptional(template, values), values);
 }
 
+interface Formatters {
+  mm: Intl.NumberFormat;
+  count: Intl.NumberFormat;
+  time: Intl.DateTimeFormat;
+}
+
+/** Intl formatters are costly to build and few distinct (locale, zone) pairs exist: built once each. */
+const FORMATTERS = new Map<string, Formatters>();
+/** Bound on the cache; time zones are a closed set, but a renderer is no place for a leak. */
+const MAX_FORMATTERS = 1024;
+
+function formattersOf(locale: string, timeZone: string): Formatters {
+  const key = `${locale}\u0000${timeZone}`;
+  let f = FORMATTERS.get(key);
+  if (!f) {
+    f = {
+      mm: new Intl.NumberFormat(locale, { style: 'unit', unit: 'millimeter', unitDisplay: 'short', maximumFractionDigits: 1 }),
+      count: new Intl.NumberFormat(locale, { maximumFractionDigits: 0 }),
+      time: new Intl.DateTimeFormat(locale, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone }),
+    };
+    if (FORMATTERS.size >= MAX_FORMATTERS) FORMATTERS.clear();
+    FORMATTERS.set(key, f);
+  }
+  return f;
+}
+
 /** The event's data as placeholder values, formatted for the reader (isolated in RTL text). */
 function valuesOf(given: Record<string, unknown>, catalog: MessageCatalog, options: RenderOptions, type: string): Record<string, string> {
   // An advice withdrawn for rain says how much and by when in `hold`.
@@ -130,9 +156,7 @@ function valuesOf(given: Record<string, unknown>, catalog: MessageCatalog, optio
   const data = hold ? { expected_rain_mm: hold.expected_rain_mm, expected_rain_by: hold.by, ...given } : given;
   const rtl = catalog.direction === 'rtl';
   const iso = (s: string) => (rtl ? `${FSI}${s}${PDI}` : s);
-  const mm = new Intl.NumberFormat(catalog.locale, { style: 'unit', unit: 'millimeter', unitDisplay: 'short', maximumFractionDigits: 1 });
-  const count = new Intl.NumberFormat(catalog.locale, { maximumFractionDigits: 0 });
-  const time = new Intl.DateTimeFormat(catalog.locale, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: options.timeZone });
+  const { mm, count, time } = formattersOf(catalog.locale, options.timeZone);
   const values: Record<string, string> = { type: iso(type) };
 
   const field = str(data.field);
