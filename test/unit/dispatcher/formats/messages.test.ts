@@ -45,6 +45,10 @@ describe('messages for people', () => {
     expect(renderMessage('irrigation.cleared', withdrawn, en).text).toBe('North field: advice withdrawn — 14 mm of rain expected by Tue 15:00');
     expect(visible(renderMessage('irrigation.cleared', withdrawn, he).text)).toBe('שדה North: ההמלצה נמשכה — צפויים 14 מ״מ גשם עד יום ג׳ 15:00');
     expect(renderMessage('irrigation.recommended', { ...ADVICE.data, crop: 'maize-field' }, en).text).toMatch(/^North field \(field maize\): irrigate/);
+    // An advice known only by its times (a chat's status answer) still reads as one.
+    expect(renderMessage('irrigation.recommended', { field: 'north', start_by: ADVICE.data.start_by, valid_until: ADVICE.data.valid_until }, en).text).toBe(
+      'North field: irrigate by Tue 06:00; valid until Wed 06:00',
+    );
     // A clearance with nothing but its reason (the season is over) says only that.
     expect(renderMessage('irrigation.cleared', { farm: 'f1', field: 'north', reason: 'harvested 2026-07-06' }, en).text).toBe('North field: advice cleared');
   });
