@@ -16,7 +16,6 @@ const MAX_MESSAGE_BYTES = 4096;
  * UTF-8, and ntfy decodes encoded words in `Title` and `Tags`.
  */
 export function encodedWord(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(value)) return value;
   return `=?UTF-8?B?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
