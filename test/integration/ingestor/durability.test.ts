@@ -44,7 +44,8 @@ describe('nothing acknowledged is lost', () => {
       await fx.close();
       await restarted.stop();
     }
-  });
+    // Two InfluxDB starts and a stop: on a busy machine they alone can take half a minute.
+  }, 90_000);
 
   it('after SIGKILL mid-stream and a restart, InfluxDB holds exactly the acknowledged readings', async () => {
     const influxUrl = inject('influxUrl');
