@@ -51,6 +51,7 @@ const CONVERSIONS: ReadonlyMap<string, ReadonlyMap<string, Convert>> = new Map(
     wind_speed: { 'm/s': (v) => v },
     solar_radiation: { 'W/m2': (v) => v },
     rainfall: { m: (v) => v * 1000, mm: (v) => v },
+    et0: { m: (v) => v * 1000, mm: (v) => v },
     leaf_wetness: { '%': (v) => v, '/': (v) => v * 100 },
     battery_voltage: { V: (v) => v },
     rssi: { dBm: (v) => v, dBW: (v) => v + 30 },

@@ -35,6 +35,11 @@ describe('SenML adapter (RFC 8428)', () => {
     expect(DEFAULT_SENML_LIMITS.maxReadings).toBe(5_000);
   });
 
+  it("takes a station's ET0 in mm or m, like rain", () => {
+    expect(fromSenml([{ bn: 'st-1:', n: 'et0', u: 'mm', v: 0.4, t: 1.796e9 }])).toEqual([{ device: 'st-1', ts: 1.796e12, values: { et0: 0.4 } }]);
+    expect(fromSenml([{ bn: 'st-1:', n: 'et0', u: 'm', v: 0.0004, t: 1.796e9 }])[0]!.values.et0).toBeCloseTo(0.4, 9);
+  });
+
   it('leaves the device to the credential when there is no base name', () => {
     expect(fromSenml([{ n: 'rssi', u: 'dBW', v: -110, t: 1.796e9 }])).toEqual([{ ts: 1.796e12, values: { rssi: -80 } }]);
   });
