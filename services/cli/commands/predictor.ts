@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createSqliteDeviceRepository } from '../../registry/sqlite-devices.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { createLogger } from '../../shared/logger.js';
 import { buildPredictor, evaluatorOptionsOf } from '../../predictor/build-predictor.js';
@@ -16,7 +15,7 @@ import type { PublishInput } from '../../shared/bus/payloads.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
-import { cliConfig, influxTargetOf, printJson } from '../context.js';
+import { cliConfig, influxTargetOf, printJson, withDevices } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
 /** Fields replayed together between two progress lines. */
@@ -145,14 +144,9 @@ export function registerPredictorCommands(program: Command): void {
 
   fieldOptions(fields.command('add <farm> <field>').description('Configure a field; site, crop and soil default to its devices\' registry entries'))
     .action((farm: string, field: string, o: FieldOptions) =>
-      withFields(async (repo, config) => {
-        const devices = createSqliteDeviceRepository(join(config.DATA_DIR, 'registry.db'));
-        let defaults: Partial<FieldSettings>;
-        try {
-          defaults = await fieldDefaultsFromDevices(devices, farm, field);
-        } finally {
-          devices.close();
-        }
+      withFields(async (repo) => {
+        // The registry `fieldhook start` uses: DATA_DIR's, or FIELDHOOK_DATABASE_URL's.
+        const defaults: Partial<FieldSettings> = await withDevices((devices) => fieldDefaultsFromDevices(devices, farm, field));
         const settings = { efficiency: 0.85, elevationM: 0, ...defaults, ...settingsPatch(o), farm, field } as FieldSettings;
         printJson(await repo.add(settings));
       }),
