@@ -42,7 +42,7 @@ if (report.features.join() !== FEATURE_NAMES.join()) {
 const bytes = readFileSync(join(dir, 'model.onnx'));
 const limits = [
   'Trained and evaluated on simulated fields only (FAO-56 balance as ground truth); field data will differ.',
-  'Depletion is for the managed root zone at a fixed depth; root growth over the season is not modelled.',
+  'Trained on simulated fields whose root zone has a fixed depth; the predictor feeds it the day\'s root zone as the crop develops, a range the training data cover only at the fixed depths.',
   'Forecasts assume no irrigation in the horizon and know no weather forecast: rain in the next 24–48 h is the main error.',
   'Soil moisture probes are assumed calibrated to the root-zone mean; a drifting probe biases the forecast one-for-one.',
   'Deep percolation is instantaneous (FAO-56); slow drainage after heavy rain in heavy soils is not represented.',
