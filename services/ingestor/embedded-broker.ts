@@ -205,9 +205,16 @@ export function createEmbeddedBroker(
       authorizePublish(client, packet, done) {
         const who = client ? credentials.get(client) : 'internal';
         if (who === 'internal') return done(null);
-        const other = who && oversizedBytes(packet.payload) === undefined ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
+        const other = who ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
         if (other && who) {
-          other.handle(who, packet.payload as Buffer).then(
+          // Like readings: stored (or refused) here, never kept by the broker.
+          packet.retain = false;
+          const oversized = oversizedBytes(packet.payload);
+          const handled =
+            oversized === undefined
+              ? other.handle(who, packet.payload as Buffer)
+              : Promise.resolve([{ code: Errors.ingestPayloadTooLarge.code, message: `Payload of ${oversized} bytes is larger than ${limits.maxPayloadBytes} bytes` }]);
+          handled.then(
             (refused) => {
               if (refused.length > 0) {
                 aedes?.publish({ cmd: 'publish', topic: deviceErrorsTopic(who.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false }, () => undefined);

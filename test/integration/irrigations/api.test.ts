@@ -51,7 +51,7 @@ describe('irrigation records: API and MQTT', () => {
     ]) {
       secrets[d.id] = (await devices.add(d)).secret;
     }
-    const config = testConfig({ DATA_DIR: dir, MQTT_LISTEN_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1' });
+    const config = testConfig({ DATA_DIR: dir, MQTT_LISTEN_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', INGEST_BODY_LIMIT_BYTES: '4096' });
     irrigations = buildIrrigations({ config: { DATA_DIR: dir, ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, influx, bus: () => ingestor.busConnection('bus') });
     ingestor = buildIngestor({ config, logger: silentLogger(), devices, influx, deviceTopics: [irrigations.deviceTopic] });
     app = buildHostApp([ingestor, irrigations], { logger: silentLogger() });
@@ -159,6 +159,11 @@ describe('irrigation records: API and MQTT', () => {
           { index: 1, code: 'FH_ERR_IRRIGATION_FORBIDDEN', message: expect.any(String) },
         ],
       });
+      // Above the message limit: acknowledged, refused on the errors topic, never parsed nor kept.
+      await client.publishAsync(deviceIrrigationsTopic('valve-1'), JSON.stringify({ depth_mm: 1, pad: 'x'.repeat(5000) }), { qos: 1, retain: true });
+      const tooLarge = await eventually(() => refusals[1], { what: 'the size refusal' });
+      expect(tooLarge).toEqual({ refused: [{ code: 'FH_ERR_INGEST_PAYLOAD_TOO_LARGE', message: expect.stringMatching(/larger than 4096 bytes/) }] });
+      expect(client.connected).toBe(true);
     } finally {
       await client.endAsync();
     }
