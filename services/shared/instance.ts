@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
@@ -32,21 +32,25 @@ export function resolveInstanceId(dataDir: string, configured?: string): string 
   if (stored) return stored;
   ensurePrivateDir(dataDir);
   const made = `${hostLabel()}-${randomBytes(3).toString('hex')}`;
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, PRIVATE_FILE_MODE);
-  } catch (err) {
-    // Another process made it first: theirs is the id.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readStored(path) ?? made;
-    throw err;
-  }
+  // Written aside, then linked into place: the file appears whole or not at all, and when two
+  // processes start on a new folder together, the first link wins and both use its id.
+  const aside = `${path}.${randomBytes(6).toString('hex')}`;
+  const fd = openSync(aside, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, PRIVATE_FILE_MODE);
   try {
     fchmodSync(fd, PRIVATE_FILE_MODE);
     writeSync(fd, `${made}\n`);
   } finally {
     closeSync(fd);
   }
-  return made;
+  try {
+    linkSync(aside, path);
+    return made;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readStored(path) ?? made;
+    throw err;
+  } finally {
+    unlinkSync(aside);
+  }
 }
 
 function readStored(path: string): string | undefined {

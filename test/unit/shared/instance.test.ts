@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -21,6 +21,14 @@ describe('instance identity', () => {
     expect(resolveInstanceId(join(dir, 'a'))).toBe(first);
     // Another data folder on the same host is another instance.
     expect(resolveInstanceId(join(dir, 'b'))).not.toBe(first);
+  });
+
+  it('leaves nothing but the id file behind, and keeps an id another process stored first', () => {
+    const first = resolveInstanceId(dir);
+    expect(readdirSync(dir)).toEqual([INSTANCE_ID_FILE]);
+    writeFileSync(join(dir, INSTANCE_ID_FILE), 'theirs-1\n');
+    expect(resolveInstanceId(dir)).toBe('theirs-1');
+    expect(first).not.toBe('theirs-1');
   });
 
   it('uses FIELDHOOK_INSTANCE_ID when given, without writing the default', () => {
