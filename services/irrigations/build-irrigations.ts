@@ -126,8 +126,11 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
     },
     async stop() {
       await reports?.stop();
-      await forwarder.stop();
+      // Ending the bus client first releases a send waiting on an unreachable broker (the record
+      // stays behind its cursor and goes out after the next start).
+      const forwarding = forwarder.stop();
       await publisher?.stop();
+      await forwarding;
       await writer.close();
       store.close();
     },
