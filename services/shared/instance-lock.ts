@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PRIVATE_FILE_MODE, ensurePrivateDir } from './data-dir.js';
@@ -46,7 +46,7 @@ const heldHere = new Set<string>();
  * naming the holder. One data folder is one instance's: its spool, its cursors, its local
  * InfluxDB and its broker sessions cannot be shared by two processes without double deliveries.
  *
- * The file is created with O_EXCL. A lock is stale, and is taken over, when its holder is gone:
+ * The file appears whole (written aside, then hard-linked into place). A lock is stale, and is taken over, when its holder is gone:
  * on the same host, its pid no longer runs (or runs another program: the recorded start time
  * differs, or it is a zombie), or it is this very pid without this process holding it (a
  * container restarted as pid 1); on another host, its file has not been touched for `staleMs`.
@@ -70,12 +70,7 @@ export function acquireInstanceLock(dataDir: string, instanceId: string, options
   const content = `${JSON.stringify(holder)}\n`;
 
   for (let attempt = 0; ; attempt++) {
-    try {
-      writeFileSync(path, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    if (createWhole(path, content)) break;
     const found = readLock(path);
     if (found === undefined) continue; // removed in between: try again
     const other = parseHolder(found.text);
@@ -111,6 +106,24 @@ export function acquireInstanceLock(dataDir: string, instanceId: string, options
   };
 }
 
+/**
+ * Create `path` holding `content` unless it exists: written aside, then linked into place, so
+ * another process sees the lock whole or not at all. False when the path was taken.
+ */
+function createWhole(path: string, content: string): boolean {
+  const aside = `${path}.${randomBytes(6).toString('hex')}`;
+  writeFileSync(aside, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+  try {
+    linkSync(aside, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(aside);
+  }
+}
+
 function readLock(path: string): { text: string; mtimeMs: number } | undefined {
   try {
     const mtimeMs = statSync(path).mtimeMs;
@@ -126,7 +139,7 @@ function parseHolder(text: string): LockHolder | undefined {
     const parsed = JSON.parse(text) as Partial<LockHolder>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.token === 'string') return parsed as LockHolder;
   } catch {
-    // Half-written by a process creating it right now, or damaged: judged by its age alone.
+    // Damaged (or written by hand): judged by its age alone.
   }
   return undefined;
 }
@@ -195,13 +208,9 @@ function takeOver(path: string, judged: string, token: string): void {
     return;
   }
   if (moved !== judged) {
-    // Another process took it over first and this moved its fresh lock: put it back, unless yet
-    // another one is there already.
-    try {
-      writeFileSync(path, moved, { flag: 'wx', mode: PRIVATE_FILE_MODE });
-    } catch {
-      // Someone holds the path again: the next attempt reports them.
-    }
+    // Another process took it over first and this moved its fresh lock: put it back.
+    // Unless yet another one holds the path already: the next attempt reports them.
+    createWhole(path, moved);
   }
   unlinkSync(aside);
 }

@@ -3,7 +3,7 @@
  * holder, in this process or another, and takes over a lock its holder left behind.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -50,6 +50,8 @@ describe('instance lock on a data folder', () => {
   it('is held until released, refusing a second holder in the same process with FH_ERR_INSTANCE_LOCKED', () => {
     const lock = acquire('first');
     expect(JSON.parse(readFileSync(lockPath(), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname(), instance: 'first' });
+    // Written aside and linked into place: nothing else is left in the folder.
+    expect(readdirSync(dir)).toEqual([INSTANCE_LOCK_FILE]);
     const err = refusal(() => acquire('second'));
     expect(err.code).toBe('FH_ERR_INSTANCE_LOCKED');
     expect(err.message).toContain(`instance first (pid ${process.pid} on ${hostname()}`);
@@ -104,9 +106,11 @@ describe('instance lock on a data folder', () => {
     expect(acquire('here', { staleMs: 60_000 }).holder.instance).toBe('here');
   });
 
-  it('refuses a fresh lock file it cannot read (another process is writing it) instead of guessing', () => {
+  it('refuses a fresh lock file it cannot read instead of guessing, and names the file', () => {
     writeFileSync(lockPath(), '');
-    expect(refusal(() => acquire('x')).code).toBe('FH_ERR_INSTANCE_LOCKED');
+    const err = refusal(() => acquire('x'));
+    expect(err.code).toBe('FH_ERR_INSTANCE_LOCKED');
+    expect(err.message).toContain(`${lockPath()} is held by another fieldhook instance (the file is unreadable)`);
   });
 
   it('leaves a lock that is no longer its own in place when released', () => {
