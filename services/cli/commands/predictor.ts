@@ -201,12 +201,14 @@ export function registerPredictorCommands(program: Command): void {
       const logger = createLogger({ level: 'warn' });
       const influx = influxOf(config);
       const loader = createHistoryLoader(influx);
+      const water = createAppliedWaterLoader(influx);
       const predictor = buildPredictor({
         config,
         logger,
         influx,
         // Only this field's history: the command must stay quick on a farm of thousands.
         history: { load: (fromTs, toTs) => loader.load(fromTs, toTs, [{ farm, field }]) },
+        appliedHistory: { load: (fromTs, toTs) => water.load(fromTs, toTs, [{ farm, field }]) },
         mode: 'passive',
         publish: () => Promise.reject(new Error('predict publishes nothing')),
       });
