@@ -112,4 +112,16 @@ describe('fieldhook start: one instance, its own data folder, the registry in Po
     await pipeline.stop();
     expect(existsSync(join(dataDir, INSTANCE_LOCK_FILE))).toBe(false);
   });
+
+  it('fails to start on an unreachable database with FH_ERR_DATABASE_UNAVAILABLE, leaving its data folder free', async () => {
+    const elsewhere = join(root, 'unreachable');
+    const config = configOf({ DATA_DIR: elsewhere, DATABASE_URL: 'postgres://fieldhook:hunter2@127.0.0.1:1/fieldhook' });
+    const error = await startFieldhook(config, silentLogger(), { handleSignals: false }).then(
+      async (running) => (await running.stop(), undefined),
+      (err: { code?: string; message: string }) => err,
+    );
+    expect(error?.code).toBe('FH_ERR_DATABASE_UNAVAILABLE');
+    expect(error?.message).not.toContain('hunter2');
+    expect(existsSync(join(elsewhere, INSTANCE_LOCK_FILE))).toBe(false);
+  });
 });
