@@ -5,7 +5,7 @@ import { redactUrlsInText } from './secrets.js';
 export type { Logger };
 
 /** Settings declared `secret()` in the config schemas (the areas' `config.ts`). */
-export const SECRET_SETTINGS = ['INFLUX_TOKEN', 'MQTT_PASSWORD', 'ADMIN_TOKEN', 'DISPATCH_MQTT_PASSWORD', 'SMTP_URL', 'DATABASE_URL'] as const;
+export const SECRET_SETTINGS = ['INFLUX_TOKEN', 'MQTT_PASSWORD', 'ADMIN_TOKEN', 'DISPATCH_MQTT_PASSWORD', 'SMTP_URL', 'DATABASE_URL', 'SLACK_SIGNING_SECRET', 'TELEGRAM_SECRET_TOKEN', 'TELEGRAM_BOT_TOKEN'] as const;
 
 /**
  * Paths that may carry secrets anywhere in a log line. Device secrets, webhook secrets, admin
