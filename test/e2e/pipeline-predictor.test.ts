@@ -111,7 +111,8 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
 
     // One readiness answer for the whole process, every part's checks, the predictor's model included.
     const ready = (await (await fetch(`${pipeline.url}/readyz`)).json()) as { checks: { name: string; ok: boolean; detail?: { model?: { sha256: string } } }[] };
-    expect(ready.checks.map((c) => c.name)).toEqual(['influxdb', 'spool', 'mqtt', 'dispatcher', 'predictor']);
+    expect(ready.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['influxdb', 'spool', 'mqtt', 'irrigations', 'dispatcher', 'predictor']));
+    expect(ready.checks.every((c) => c.ok)).toBe(true);
     expect(ready.checks.find((c) => c.name === 'predictor')?.detail?.model?.sha256).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 });
