@@ -55,7 +55,10 @@ export async function migratePostgres(pool: pg.Pool, store: string, migrations: 
       for (const [index, step] of migrations.entries()) {
         const version = index + 1;
         if (done.has(version)) continue;
+        // A step may rewrite a large table: the pool's statement timeout is for queries, not this.
+        // SET LOCAL ends with the step's transaction.
         await client.query('BEGIN');
+        await client.query('SET LOCAL statement_timeout = 0');
         try {
           await client.query(step.sql);
           await client.query('INSERT INTO fieldhook_migrations (store, version, name) VALUES ($1, $2, $3)', [store, version, step.name]);

@@ -236,6 +236,28 @@ describe('device registry on PostgreSQL: migrations and the change feed', () => 
     expect(error?.message).toMatch(/schema version 2; this fieldhook knows 1/);
   });
 
+  it("runs a migration step longer than the pool's statement timeout, and rolls a failed step back whole", async () => {
+    const plane = createControlPlane(registry.settings, silentLogger(), { statementTimeoutMs: 100 });
+    if (plane.kind !== 'postgres') throw new Error('not PostgreSQL');
+    try {
+      await plane.migrate('slow', [{ name: 'takes a while', sql: 'SELECT pg_sleep(0.3); CREATE TABLE slow_one (id INTEGER)' }]);
+      const failed = await plane
+        .migrate('slow', [
+          { name: 'takes a while', sql: 'unused: applied already' },
+          { name: 'half done', sql: 'CREATE TABLE slow_two (id INTEGER); SELECT no_such_column FROM slow_one' },
+        ])
+        .then(
+          () => undefined,
+          (err: { code?: string }) => err,
+        );
+      expect(failed?.code).toBe('FH_ERR_DATABASE_UNAVAILABLE');
+    } finally {
+      await closeControlPlane(plane);
+    }
+    expect(await sql("SELECT version, name FROM fieldhook_migrations WHERE store = 'slow'")).toEqual([{ version: 1, name: 'takes a while' }]);
+    expect(await sql("SELECT to_regclass('slow_two') AS two")).toEqual([{ two: null }]);
+  });
+
   it('sees a change made with plain SQL: the tables notify on every commit', async () => {
     const devices = await registry.connect();
     await devices.add({ id: 'n-1', farm: 'f', field: 'a', kind: 'device' });
