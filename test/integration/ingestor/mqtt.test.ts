@@ -80,7 +80,7 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
     const where = `WHERE "device" = 'm-1'`;
     await eventually(async () => (await countPoints(influxUrl, database, where)) === 20);
     // One bus message per field and publisher round: it may carry more readings than the first.
-    expect((await onBus)[0]).toEqual(
+    expect(((await onBus) as unknown[])[0]).toEqual(
       expect.objectContaining({ device: 'm-1', farm: 'farm-m', field: 'east', ts: new Date(base).toISOString(), values: { battery_voltage: 3.7, soil_moisture: 0.25 } }),
     );
   });
