@@ -57,7 +57,9 @@ export function createControlPlane(settings: ControlPlaneSettings, logger: Logge
     async migrate(store, migrations) {
       let applied: string[];
       try {
-        applied = await migratePostgres(postgres.pool, store, migrations);
+        applied = await migratePostgres(postgres.pool, store, migrations, () =>
+          logger.info({ store }, 'another instance is applying database migrations; waiting for it'),
+        );
       } catch (err) {
         throw databaseUnavailable(err, postgres.shownUrl, `apply the ${store} migrations`);
       }

@@ -32,15 +32,30 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS fieldhook_migrations (
  * leaves either the whole step or none of it. Refuses a database on which a newer fieldhook
  * recorded steps this one does not know (`FH_ERR_DATABASE_SCHEMA_NEWER`): running older code on
  * a newer schema is how data gets written wrongly. Returns the steps applied now.
+ *
+ * While another instance holds the lock (it is migrating), this one waits for it as long as that
+ * takes, without the pool's statement timeout, after calling `onWait` once.
  */
-export async function migratePostgres(pool: pg.Pool, store: string, migrations: readonly PostgresMigration[]): Promise<string[]> {
+export async function migratePostgres(
+  pool: pg.Pool,
+  store: string,
+  migrations: readonly PostgresMigration[],
+  onWait: () => void = () => {},
+): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
-  // A connection whose unlock failed goes away instead of back to the pool, taking its lock along.
+  // A connection whose unlock failed goes away instead of back to the pool, taking its lock along
+  // (and its session settings).
   let unlocked = false;
   try {
     // A session lock, not a transaction one: it spans several transactions.
-    await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
+    const { rows: tried } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...MIGRATION_LOCK]);
+    if (!tried[0]?.locked) {
+      onWait();
+      await client.query('SET statement_timeout = 0');
+      await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
+      await client.query('RESET statement_timeout');
+    }
     try {
       await client.query(MIGRATIONS_TABLE);
       const { rows } = await client.query<{ version: number }>('SELECT version FROM fieldhook_migrations WHERE store = $1', [store]);

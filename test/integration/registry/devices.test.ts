@@ -16,6 +16,7 @@ import type { OpenableDeviceRepository } from '../../../services/registry/device
 import { createDeviceRepository } from '../../../services/registry/open-devices.js';
 import { REGISTRY_STORE } from '../../../services/registry/postgres-devices.js';
 import { closeControlPlane, controlPlaneComponent, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
+import { MIGRATION_LOCK, migratePostgres } from '../../../services/shared/database/migrations.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
@@ -256,6 +257,29 @@ describe('device registry on PostgreSQL: migrations and the change feed', () => 
     }
     expect(await sql("SELECT version, name FROM fieldhook_migrations WHERE store = 'slow'")).toEqual([{ version: 1, name: 'takes a while' }]);
     expect(await sql("SELECT to_regclass('slow_two') AS two")).toEqual([{ two: null }]);
+  });
+
+  it('waits for another instance that is migrating, however long it takes, and says so', async () => {
+    const holder = new pg.Client({ connectionString: registry.settings.DATABASE_URL });
+    await holder.connect();
+    const plane = createControlPlane(registry.settings, silentLogger(), { statementTimeoutMs: 50 });
+    if (plane.kind !== 'postgres') throw new Error('not PostgreSQL');
+    try {
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
+      let waited = 0;
+      const migrating = migratePostgres(plane.postgres.pool, 'waiting', [{ name: 'one', sql: 'CREATE TABLE waited (id INTEGER)' }], () => waited++);
+      // Blocked on the lock until the holder lets go; the pool's statement timeout (50 ms) does not cut the wait short.
+      await eventually(
+        async () => (await holder.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount === 1,
+        { what: 'the migration waiting on the lock' },
+      );
+      expect(waited).toBe(1);
+      await holder.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]);
+      expect(await migrating).toEqual(['1 one']);
+    } finally {
+      await holder.end();
+      await closeControlPlane(plane);
+    }
   });
 
   it('sees a change made with plain SQL: the tables notify on every commit', async () => {
