@@ -106,21 +106,34 @@ export function acquireInstanceLock(dataDir: string, instanceId: string, options
   };
 }
 
+/** Errors of a file system without hard links (some network and FUSE mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
 /**
- * Create `path` holding `content` unless it exists: written aside, then linked into place, so
- * another process sees the lock whole or not at all. False when the path was taken.
+ * Create `path` (0600) holding `content` unless it exists; false when the path was taken. Written
+ * aside, then hard-linked into place, so another process sees the file whole or not at all; on a
+ * file system without hard links, created with O_EXCL and written (a reader may then see it
+ * empty for an instant, which the lock's readers take as "held").
  */
-function createWhole(path: string, content: string): boolean {
+export function createWhole(path: string, content: string): boolean {
   const aside = `${path}.${randomBytes(6).toString('hex')}`;
   writeFileSync(aside, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
   try {
     linkSync(aside, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw err;
   } finally {
     unlinkSync(aside);
+  }
+  try {
+    writeFileSync(path, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }
 

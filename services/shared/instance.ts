@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
-import { PRIVATE_FILE_MODE, ensurePrivateDir } from './data-dir.js';
+import { ensurePrivateDir } from './data-dir.js';
 import { Errors } from './error-catalog.js';
+import { createWhole } from './instance-lock.js';
 
 /**
  * What an instance id may be: it goes into MQTT client ids, PostgreSQL's `application_name`, log
@@ -32,25 +33,9 @@ export function resolveInstanceId(dataDir: string, configured?: string): string 
   if (stored) return stored;
   ensurePrivateDir(dataDir);
   const made = `${hostLabel()}-${randomBytes(3).toString('hex')}`;
-  // Written aside, then linked into place: the file appears whole or not at all, and when two
-  // processes start on a new folder together, the first link wins and both use its id.
-  const aside = `${path}.${randomBytes(6).toString('hex')}`;
-  const fd = openSync(aside, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, PRIVATE_FILE_MODE);
-  try {
-    fchmodSync(fd, PRIVATE_FILE_MODE);
-    writeSync(fd, `${made}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(aside, path);
-    return made;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readStored(path) ?? made;
-    throw err;
-  } finally {
-    unlinkSync(aside);
-  }
+  // The file appears whole or not at all; when two processes start on a new folder together, the
+  // first to create it wins and both use its id.
+  return createWhole(path, `${made}\n`) ? made : (readStored(path) ?? made);
 }
 
 function readStored(path: string): string | undefined {
