@@ -16,8 +16,8 @@ import argparse
 import json
 import os
 from datetime import date, timedelta
+from importlib.metadata import version
 
-import aquacrop
 from aquacrop import AquaCropModel, Crop, InitialWaterContent, IrrigationManagement, Soil
 from aquacrop.utils import get_filepath, prepare_weather
 
@@ -147,7 +147,7 @@ def main():
         p = Soil(name, dz=DZ).profile
         profiles[soil_id] = {'dz': [float(x) for x in p.dz], 'th_fc': [float(x) for x in p.th_fc], 'th_wp': [float(x) for x in p.th_wp]}
     manifest = {
-        'generator': 'models/aquacrop/generate.py', 'aquacrop': aquacrop.__version__ if hasattr(aquacrop, '__version__') else 'see requirements.txt',
+        'generator': 'models/aquacrop/generate.py', 'aquacrop': version('aquacrop'),
         'trigger_beyond_raw': TRIGGER_BEYOND_RAW, 'max_irrigation_mm': MAX_IRRIGATION_MM,
         'sites': {k: {x: v[x] for x in ('name', 'file', 'lat', 'lon', 'elevation', 'tz_lon', 'years')} for k, v in SITES.items()},
         'soils': profiles, 'seasons': seasons,
