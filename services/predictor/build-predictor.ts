@@ -16,6 +16,7 @@ import { createAppliedWaterConsumer, createAppliedWaterLoader, type AppliedWater
 import type { PredictConfig } from './config.js';
 import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
 import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evaluator.js';
+import { factorsOf, type FieldFactors, type FieldLearningState } from './field-learning.js';
 import { createFeatureCache } from './feature-cache.js';
 import { createFieldSet } from './field-set.js';
 import { fieldKey, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
@@ -27,7 +28,7 @@ import { createRecommendationWriter, type RecommendationWriter } from './outputs
 import { ownsField, partitionGroup, type Partitioning } from './partition.js';
 import { runRound } from './round.js';
 import { createScheduler } from './scheduler.js';
-import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository } from './sqlite-predictor-store.js';
+import { createMemoryFieldLearning, createSqliteDecisionStates, createSqliteFieldLearning, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
 import { createWindowStore, type WindowReading, type WindowStore } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { ForecastReader } from '../forecasts/store.js';
@@ -44,6 +45,8 @@ export interface BuildPredictorOptions {
   /** Defaults: SQLite in `<DATA_DIR>/predictor.db`. */
   fields?: FieldProfileRepository;
   states?: DecisionStateRepository;
+  /** Defaults: SQLite beside the states, or in memory when `fields` and `states` are given. */
+  learning?: FieldLearningRepository;
   /** Defaults to InfluxQL over `/query` on `influx`. */
   history?: HistoryLoader;
   /** The weather ahead per field; without it advice knows no forecast. */
@@ -82,7 +85,8 @@ export interface Predictor extends Component {
 export interface PredictorStatus {
   /** Null until the predictor has started. */
   model: ModelIdentity | null;
-  fields: { settings: FieldSettings; state: DecisionState | null }[];
+  /** `learning`: what the field has learnt from its dry days (null before it has looked at a day, or with PREDICT_LEARN_FIELD=false). */
+  fields: { settings: FieldSettings; state: DecisionState | null; learning?: FieldFactors | null }[];
 }
 
 export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
@@ -98,6 +102,7 @@ export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
     holdRainFraction: config.PREDICT_HOLD_RAIN_FRACTION,
     holdGraceH: config.PREDICT_HOLD_GRACE_H,
     staleAfterMs: config.PREDICT_STALE_AFTER_MS,
+    learnField: config.PREDICT_LEARN_FIELD,
   };
 }
 
@@ -113,6 +118,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const db = options.fields && options.states ? undefined : openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
   const fieldsRepo = options.fields ?? createSqliteFieldProfiles(db!);
   const statesRepo = options.states ?? createSqliteDecisionStates(db!);
+  const learningRepo = options.learning ?? (db ? createSqliteFieldLearning(db) : createMemoryFieldLearning());
+  const learning = new Map<string, FieldLearningState>();
   const writer = options.writer ?? createRecommendationWriter(createInfluxClient(options.influx), options.influx.org, options.influx.bucket);
   const model =
     options.model ??
@@ -126,7 +133,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const states = new Map<string, DecisionState>();
   const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, partitioning, clock, logger });
   const applied = createAppliedWaterLedger();
-  const roundDeps = { windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
+  const roundDeps = { windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, learning, learningRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
   const scheduler = createScheduler(
     {
       run: (keys) => runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions),
@@ -173,6 +180,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       await model.start();
       await fields.reload(false);
       for (const [key, state] of await statesRepo.loadAll()) states.set(key, state);
+      for (const [key, state] of await learningRepo.loadAll()) learning.set(key, state);
       const withHistory = await fields.loadHistory();
       await loadAppliedWater();
       logger.info({ fields: fields.size, withHistory }, 'predictor windows rebuilt from InfluxDB');
@@ -205,7 +213,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       const f = fields.get(fieldKey(farm, field));
       if (!f) return undefined;
       const { model: current, identity } = model.current();
-      const [e] = await evaluateFields([f], clock.now(), { windows, states, model: current, identity, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}) }, evalOptions);
+      const [e] = await evaluateFields([f], clock.now(), { windows, states, learning, model: current, identity, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}) }, evalOptions);
       return e;
     },
     ingest,
@@ -215,7 +223,10 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     idle: () => scheduler.idle(),
     status: () => ({
       model: started ? model.current().identity : null,
-      fields: fields.all().map((f) => ({ settings: f.settings, state: states.get(f.key) ?? null })),
+      fields: fields.all().map((f) => {
+        const learnt = evalOptions.learnField ? learning.get(f.key) : undefined;
+        return { settings: f.settings, state: states.get(f.key) ?? null, learning: learnt ? factorsOf(learnt, f.profile.tzLongitudeDeg) : null };
+      }),
     }),
   };
 }

@@ -30,6 +30,7 @@ export const PREDICT_CONFIG = {
   PREDICT_RENEW_DEADLINE_MS: int().default(decision.renewDeadlineMs).describe('An advice in force is sent again if its start-by time moves earlier by more than this'),
   PREDICT_HOLD_RAIN_FRACTION: z.coerce.number().min(0).default(decision.holdRainFraction).describe('Advice is held (and one in force withdrawn) while the forecast expects at least this fraction of the advised depth as rain (amount × probability) before RAW + PREDICT_HOLD_GRACE_H'),
   PREDICT_HOLD_GRACE_H: z.coerce.number().min(0).max(48).default(decision.holdGraceH).describe('Rain expected this long after the field reaches RAW still holds its advice'),
+  PREDICT_LEARN_FIELD: envBoolean().default(DEFAULT_EVALUATOR_OPTIONS.learnField ?? true).describe('Learn each field\'s root-zone capacity and crop factor from its soil moisture drawdown on dry days and use them in the thresholds and the 24 h forecast (docs/predictor.md)'),
   PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(DEFAULT_EVALUATOR_OPTIONS.staleAfterMs).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
   PREDICT_INTERVAL_MS: int(1_000).default(DEFAULT_SCHEDULER_OPTIONS.intervalMs).describe('Every field is re-evaluated this often, even without new readings'),
   PREDICT_DEBOUNCE_MS: int().default(DEFAULT_SCHEDULER_OPTIONS.debounceMs).describe('Readings arriving within this delay are evaluated in one batch'),

@@ -4,7 +4,7 @@
  * from the model call; the caller writes the points and publishes the events.
  */
 import { createHash } from 'node:crypto';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, featuresFromReadings, localHourOf, type Et0Provenance, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, type Et0Provenance, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
 import { seasonEndTs, type FieldSettings } from './field-profiles.js';
@@ -13,6 +13,7 @@ import type { WindowStore } from './window-store.js';
 import { expectedRain } from '../forecasts/forecast.js';
 import type { ForecastReader } from '../forecasts/store.js';
 import { creditPrediction, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
+import { applyFieldFactors, factorsOf, fitDryDay, INITIAL_FIELD_LEARNING, lastDayEnd, observeDay, type FieldFactors, type FieldLearningState } from './field-learning.js';
 
 const HOUR_MS = 3_600_000;
 /** Correlation ids carried in provenance: the newest ones, enough to find the readings. */
@@ -21,12 +22,18 @@ const MAX_CORRELATION_IDS = 8;
 export interface EvaluatorOptions extends DecisionOptions {
   /** Soil moisture or weather older than this makes the field stale, ms. */
   staleAfterMs: number;
+  /**
+   * Learn each field's root-zone capacity and crop factor from its dry days and use them in the
+   * thresholds and the forecast (field-learning.ts). Absent: the default.
+   */
+  learnField?: boolean;
 }
 
 export const DEFAULT_EVALUATOR_OPTIONS: Readonly<EvaluatorOptions> = Object.freeze({
   ...DEFAULT_DECISION_OPTIONS,
   /** 3 h: hourly sensors may miss two reports before a field is called stale. */
   staleAfterMs: 3 * HOUR_MS,
+  learnField: true,
 });
 
 /** A field as the evaluator needs it. */
@@ -49,6 +56,8 @@ export interface Provenance {
   correlation_ids: string[];
   /** Recorded irrigations the soil probe does not show yet, credited to the depletion (applied-water.ts). */
   applied_water?: WaterCredit;
+  /** What the field has learnt from its dry days and the factors applied to TAW, RAW and the forecast. */
+  field_learning?: FieldFactors;
 }
 
 export interface Evaluation {
@@ -72,6 +81,8 @@ export interface Evaluation {
   eventId: string;
   provenance: Provenance;
   correlationId: string | undefined;
+  /** The field's learning after this evaluation (the same object when nothing new was learnt); absent when learning is off or the field was not assessed. */
+  learning?: FieldLearningState;
 }
 
 /** Deterministic event id: a re-publish of the same decision after a crash is a duplicate. */
@@ -98,9 +109,12 @@ export async function evaluateFields(
     applied?: AppliedWaterLedger;
     /** The weather ahead per field; without it advice knows no forecast. */
     forecasts?: ForecastReader;
+    /** What each field has learnt so far (not modified; the new states are in the results). */
+    learning?: ReadonlyMap<string, FieldLearningState>;
   },
   options: EvaluatorOptions,
 ): Promise<Evaluation[]> {
+  const learn = options.learnField ?? DEFAULT_EVALUATOR_OPTIONS.learnField;
   const fromTs = Math.floor(now / HOUR_MS) * HOUR_MS - FEATURE_WINDOW_HOURS * HOUR_MS;
   const pending: { f: EvaluatedField; features: Float64Array; base: Omit<Provenance, 'features' | 'model'>; corr: string | undefined; lastSoilTs: number }[] = [];
   const results: Evaluation[] = [];
@@ -112,6 +126,7 @@ export async function evaluateFields(
     features: Float64Array | null,
     base: Omit<Provenance, 'features' | 'model'>,
     corr: string | undefined,
+    learning?: FieldLearningState,
   ) => {
     const state = deps.states.get(f.key) ?? INITIAL_DECISION_STATE;
     const type = assessment.kind === 'stale' ? 'sensor.stale' : 'irrigation.recommended';
@@ -141,8 +156,21 @@ export async function evaluateFields(
         features: features ? Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, round(features[i]!)])) : null,
       },
       correlationId: corr,
+      ...(learning ? { learning } : {}),
     });
   };
+
+  /** The field's learning, with the newest completed local day looked at once. */
+  function learnt(f: EvaluatedField): FieldLearningState {
+    let state = deps.learning?.get(f.key) ?? INITIAL_FIELD_LEARNING;
+    const dayEnd = lastDayEnd(Math.floor(now / HOUR_MS) * HOUR_MS, f.profile.tzLongitudeDeg);
+    if (dayEnd > state.lastDayEnd) {
+      const from = dayEnd - 48 * HOUR_MS;
+      const series = buildObservationSeries(f.profile, deps.windows.between(f.key, from + 1, dayEnd), from, dayEnd);
+      state = observeDay(state, dayEnd, fitDryDay(f.profile, series, dayEnd, deps.applied?.get(f.key) ?? []));
+    }
+    return state;
+  }
 
   for (const f of fields) {
     const seasonEnd = seasonEndTs(f.settings, f.profile);
@@ -205,8 +233,13 @@ export async function evaluateFields(
   if (pending.length > 0) {
     const predictions = await deps.model.predict(pending.map((p) => p.features));
     pending.forEach((p, i) => {
+      const hour = localHourOf(p.features);
+      // The field's learnt capacity and crop factor first (in the field's own mm), then water it was given.
+      const learning = learn ? learnt(p.f) : undefined;
+      const factors = learning ? factorsOf(learning, p.f.profile.tzLongitudeDeg) : undefined;
+      const learned = factors ? applyFieldFactors(predictions[i]!, factors, hour) : predictions[i]!;
       const credit = deps.applied ? unseenWater(deps.applied.get(p.f.key), p.lastSoilTs, now) : undefined;
-      const prediction = credit && credit.mm > 0 ? creditPrediction(predictions[i]!, credit.mm, localHourOf(p.features)) : predictions[i]!;
+      const prediction = credit && credit.mm > 0 ? creditPrediction(learned, credit.mm, hour) : learned;
       // An advice refills the root zone to field capacity at the horizon, and is never for less than RAW.
       const depthMm = Math.max(prediction.depletion24hMm, prediction.rawMm);
       const rain = rainBeforeNeed(p.f, prediction.hoursToRaw);
@@ -215,8 +248,9 @@ export async function evaluateFields(
         { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm, ...(rain ? { expectedRain: rain } : {}) },
         prediction,
         p.features,
-        credit && credit.ids.length > 0 ? { ...p.base, applied_water: credit } : p.base,
+        { ...p.base, ...(credit && credit.ids.length > 0 ? { applied_water: credit } : {}), ...(factors ? { field_learning: factors } : {}) },
         p.corr,
+        learning,
       );
     });
   }

@@ -9,6 +9,7 @@ import type { DecisionState } from './decision.js';
 import { createAppliedWaterLedger } from './applied-water.js';
 import type { AppliedWaterLoader } from './applied-water-source.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
+import type { FieldLearningState } from './field-learning.js';
 import type { HistoryLoader } from './history-loader.js';
 import type { ModelHolder } from './model-holder.js';
 import type { RecommendationWriter } from './outputs.js';
@@ -68,16 +69,19 @@ export async function replay(
     for (const [key, items] of loadedWater) applied.add(key, items);
   }
   const states = new Map<string, DecisionState>();
+  // Like the decisions, what a field learns from its dry days starts afresh and grows through the range.
+  const learning = new Map<string, FieldLearningState>();
   const cache = createFeatureCache();
   const summary: ReplaySummary = { fields: fields.length, evaluations: 0, events: {}, published: 0 };
   for (let t = options.fromTs; t <= options.toTs; t += step) {
     // Windows keep the whole range; the evaluator only looks at the 72 h before t, so no
     // reading from after t can leak into a replayed decision.
     const { model, identity } = deps.model.current();
-    const evaluations = await evaluateFields(fields, t, { windows, states, model, identity, cache, applied }, deps.evaluator);
+    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied }, deps.evaluator);
     await deps.writer?.write(evaluations);
     for (const e of evaluations) {
       states.set(e.key, e.decision.state);
+      if (e.learning) learning.set(e.key, e.learning);
       summary.evaluations++;
       if (e.decision.event) summary.events[e.decision.event] = (summary.events[e.decision.event] ?? 0) + 1;
       const event = options.send ? eventOf(e) : null;

@@ -6,10 +6,11 @@ import type { ForecastReader } from '../forecasts/store.js';
 import type { DecisionState } from './decision.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import type { FeatureCache } from './feature-cache.js';
+import type { FieldLearningState } from './field-learning.js';
 import type { PredictorMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
 import { eventOf, type RecommendationWriter } from './outputs.js';
-import type { DecisionStateRepository } from './sqlite-predictor-store.js';
+import type { DecisionStateRepository, FieldLearningRepository } from './sqlite-predictor-store.js';
 import type { WindowStore } from './window-store.js';
 
 export interface RoundDeps {
@@ -23,6 +24,9 @@ export interface RoundDeps {
   /** Decision state of every field, as last saved. */
   states: Map<string, DecisionState>;
   statesRepo: DecisionStateRepository;
+  /** What each field has learnt from its dry days, and where it is kept across restarts. */
+  learning?: Map<string, FieldLearningState>;
+  learningRepo?: FieldLearningRepository;
   writer: RecommendationWriter;
   /** Hand an event to the dispatcher; resolves once it is durable. */
   publish(event: PublishInput): Promise<unknown>;
@@ -42,7 +46,7 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
   const { states, metrics, logger } = deps;
   const end = metrics?.roundTimer();
   const { model, identity } = deps.model.current();
-  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache, ...(deps.applied ? { applied: deps.applied } : {}), ...(deps.forecasts ? { forecasts: deps.forecasts } : {}) }, options);
+  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache, ...(deps.learning ? { learning: deps.learning } : {}), ...(deps.applied ? { applied: deps.applied } : {}), ...(deps.forecasts ? { forecasts: deps.forecasts } : {}) }, options);
   // Points are the record of every evaluation; a failed write must not hold back advice.
   const written = deps.writer.write(evaluations).catch((err: unknown) => logger.warn({ err }, 'recommendation points not written'));
   const changed: { farm: string; field: string; state: DecisionState }[] = [];
@@ -68,6 +72,10 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
     }),
   );
   if (changed.length > 0) await deps.statesRepo.saveMany(changed);
+  // A field looks at a day once: what it learnt is kept, so a restart neither forgets nor counts it twice.
+  const learnt = deps.learning ? evaluations.filter((e) => e.learning && e.learning !== deps.learning!.get(e.key)) : [];
+  for (const e of learnt) deps.learning!.set(e.key, e.learning!);
+  if (learnt.length > 0) await deps.learningRepo?.saveMany(learnt.map((e) => ({ farm: e.farm, field: e.field, state: e.learning! })));
   await written;
   end?.();
   return evaluations;

@@ -1,6 +1,7 @@
 /** SQLite implementations of the predictor's repositories: the only module with predictor SQL. */
 import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
 import type { DecisionState } from './decision.js';
+import type { FieldLearningState } from './field-learning.js';
 import { validateFieldSettings, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import { Errors } from '../shared/error-catalog.js';
 
@@ -13,6 +14,12 @@ export interface DecisionStateRepository {
   close(): void;
 }
 
+/** What each field has learnt from its own trace (field-learning.ts), kept beside its decision state. */
+export interface FieldLearningRepository {
+  loadAll(): Promise<Map<string, FieldLearningState>>;
+  saveMany(entries: readonly { farm: string; field: string; state: FieldLearningState }[]): Promise<void>;
+}
+
 const MIGRATIONS: Migration[] = [
   (db) => {
     db.exec(`
@@ -21,6 +28,13 @@ const MIGRATIONS: Migration[] = [
         PRIMARY KEY (farm, field)
       );
       CREATE TABLE decision_state (
+        farm TEXT NOT NULL, field TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL,
+        PRIMARY KEY (farm, field)
+      );`);
+  },
+  (db) => {
+    db.exec(`
+      CREATE TABLE field_learning (
         farm TEXT NOT NULL, field TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL,
         PRIMARY KEY (farm, field)
       );`);
@@ -42,9 +56,11 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
   const replace = db.prepare('UPDATE field_profile SET settings = ?, updated_at = ? WHERE farm = ? AND field = ?');
   const removeProfile = db.prepare('DELETE FROM field_profile WHERE farm = ? AND field = ?');
   const removeState = db.prepare('DELETE FROM decision_state WHERE farm = ? AND field = ?');
-  // A field added again later starts afresh: its old advice state goes with its profile.
+  const removeLearning = db.prepare('DELETE FROM field_learning WHERE farm = ? AND field = ?');
+  // A field added again later starts afresh: its old advice state and what it learnt go with its profile.
   const remove = db.transaction((farm: string, field: string) => {
     removeState.run(farm, field);
+    removeLearning.run(farm, field);
     return removeProfile.run(farm, field).changes > 0;
   });
   const parse = (row: { settings: string }) => JSON.parse(row.settings) as FieldSettings;
@@ -98,6 +114,35 @@ export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): 
     },
     close() {
       if (ownsDb) db.close();
+    },
+  };
+}
+
+export function createSqliteFieldLearning(db: SqliteDatabase): FieldLearningRepository {
+  const all = db.prepare<[], { farm: string; field: string; state: string }>('SELECT farm, field, state FROM field_learning');
+  const upsert = db.prepare(
+    'INSERT INTO field_learning (farm, field, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (farm, field) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+  );
+  return {
+    async loadAll() {
+      return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as FieldLearningState]));
+    },
+    async saveMany(entries) {
+      const now = Date.now();
+      db.transaction(() => {
+        for (const e of entries) upsert.run(e.farm, e.field, JSON.stringify(e.state), now);
+      })();
+    },
+  };
+}
+
+/** For a predictor built on repositories that keep no learning (tests): learnt in memory only. */
+export function createMemoryFieldLearning(): FieldLearningRepository {
+  const saved = new Map<string, FieldLearningState>();
+  return {
+    loadAll: async () => new Map(saved),
+    async saveMany(entries) {
+      for (const e of entries) saved.set(`${e.farm}/${e.field}`, e.state);
     },
   };
 }

@@ -6,6 +6,7 @@
 import { FEATURE_WINDOW_HOURS, type IrrigationModel } from '../model/index.js';
 import type { DecisionState } from '../predictor/decision.js';
 import { evaluateFields, type EvaluatedField, type EvaluatorOptions } from '../predictor/evaluator.js';
+import { factorsOf, type FieldFactors, type FieldLearningState } from '../predictor/field-learning.js';
 import { createFeatureCache } from '../predictor/feature-cache.js';
 import { seasonEndTs } from '../predictor/field-profiles.js';
 import type { ModelIdentity } from '../predictor/model-holder.js';
@@ -24,9 +25,15 @@ export interface QualityOptions {
   seed: number | string;
   /** An advice is a false alarm when RAW is not reached within the horizon plus this slack, h. Default 24. */
   falseAlarmSlackH: number;
+  /**
+   * The root depth the predictor is told, as a fraction of the simulated field's true one. Default 1.
+   * Below 1 it is the profile of a field whose roots reach deeper than its preset (a 1.2 m profile
+   * on 2 m roots is 0.6): what learning the field from its trace is for.
+   */
+  profileRootDepthFactor: number;
 }
 
-export const DEFAULT_QUALITY_OPTIONS: QualityOptions = { fields: 24, seed: 'quality', falseAlarmSlackH: 24 };
+export const DEFAULT_QUALITY_OPTIONS: QualityOptions = { fields: 24, seed: 'quality', falseAlarmSlackH: 24, profileRootDepthFactor: 1 };
 
 export interface QualityReport {
   fields: number;
@@ -48,6 +55,8 @@ export interface QualityReport {
   /** Median and 10th percentile of hours from advice to the RAW crossing it covered. */
   leadTimeMedianH: number;
   leadTimeP10H: number;
+  /** What each field learnt from its dry days by the end of its season (with learning on). */
+  learnt: (FieldFactors & { field: string })[];
 }
 
 interface Sim {
@@ -77,7 +86,8 @@ export async function runQualityReport(
   const windows = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
   const sims: Sim[] = specs.map((spec) => {
     const run = simulateField(spec);
-    const profile = profileFromSpec(spec);
+    const told = profileFromSpec(spec);
+    const profile = o.profileRootDepthFactor === 1 ? told : { ...told, rootDepthM: told.rootDepthM * o.profileRootDepthFactor };
     const key = `sim/${spec.id}`;
     windows.apply(key, sensorReadings(run).map((r) => ({ ts: Date.parse(r.ts), values: r.values, correlationId: `${spec.id}-${r.id}` })));
     return {
@@ -97,10 +107,11 @@ export async function runQualityReport(
   });
 
   const states = new Map<string, DecisionState>();
+  const learning = new Map<string, FieldLearningState>();
   const cache = createFeatureCache();
   const report: QualityReport = {
     fields: sims.length, fieldDays: 0, evaluations: 0, daysNeedingWater: 0, daysAdvisedInTime: 0, missedWhileStale: 0, hitRate: 0,
-    advices: 0, falseAlarms: 0, falseAlarmRate: 0, clearances: 0, staleEvents: 0, leadTimeMedianH: 0, leadTimeP10H: 0,
+    advices: 0, falseAlarms: 0, falseAlarmRate: 0, clearances: 0, staleEvents: 0, leadTimeMedianH: 0, leadTimeP10H: 0, learnt: [],
   };
   // Fields run on their own calendars; step every field through its hour index together so
   // each round is one batched inference, as in the live predictor.
@@ -113,10 +124,11 @@ export async function runQualityReport(
       byTime.set(t, [...(byTime.get(t) ?? []), s]);
     }
     for (const [t, group] of byTime) {
-      const evaluations = await evaluateFields(group.map((s) => s.field), t, { windows, states, model, identity, cache }, evaluator);
+      const evaluations = await evaluateFields(group.map((s) => s.field), t, { windows, states, model, identity, cache, learning }, evaluator);
       evaluations.forEach((e, k) => {
         const s = group[k]!;
         states.set(e.key, e.decision.state);
+        if (e.learning) learning.set(e.key, e.learning);
         report.evaluations++;
         s.adviceAfter[i] = e.decision.state.advice;
         s.staleAt[i] = e.assessment.kind === 'stale';
@@ -159,6 +171,10 @@ export async function runQualityReport(
   report.falseAlarmRate = report.advices ? report.falseAlarms / report.advices : 0;
   report.leadTimeMedianH = quantile(leads, 0.5);
   report.leadTimeP10H = quantile(leads, 0.1);
+  for (const s of sims) {
+    const state = learning.get(s.field.key);
+    if (state) report.learnt.push({ field: s.field.settings.field, ...factorsOf(state, s.field.profile.tzLongitudeDeg) });
+  }
   return report;
 }
 

@@ -1,0 +1,313 @@
+/**
+ * Learning a field from its own trace. On a dry day (no rain, no irrigation, no water recorded)
+ * the root zone loses what the crop transpires and the soil evaporates, ETc = Kc·ET0, and the
+ * soil probe shows that loss. Where the field differs from its profile — roots deeper than the
+ * preset (a 1.2 m maize profile on roots that reach 2 m), a canopy thinner or denser than the
+ * Kc curve — the drawdown the probe shows, counted over the profile's root depth, departs from the
+ * computed ETc by a steady ratio. That ratio, learnt online per field, corrects the balance
+ * around the model: the thresholds the decision compares depletion with and the forecast rate.
+ *
+ * What the trace identifies, and what it cannot. Counted over the profile's depth Zp, the probe's
+ * drawdown of a dry day is ETc·(Kc_true/Kc)·(Zp/Z_true), so one number is learnt: the ratio
+ * ρ = k_Kc / k_TAW of the crop-factor multiplier to the root-zone capacity multiplier. The ratio
+ * alone decides *when* RAW is reached (depletion and RAW both scale with the root depth, so
+ * their ratio is what the probe gives; the forecast adds ETc·k_Kc to a budget k_TAW times the
+ * profile's). How the ratio splits into its two factors only changes the *depth in mm* an
+ * advice refills, and the drawdown cannot tell them apart: the split follows the two factors'
+ * prior spreads (see {@link splitRatio}).
+ *
+ * The estimate is a ridge (Bayesian) regression through the origin of the day's drawdown on its
+ * computed ETc, pooled over dry days with a prior worth `priorDays` typical days at ratio 1:
+ *   ρ = (Σ Sxy + λ) / (Σ Sxx + λ),  λ = priorDays · Sxx of a clear 4 mm day,
+ * where Sxx and Sxy are one day's centred sums of hourly cumulative ETc (x) and depletion (y).
+ * A day's weight is its Sxx: a clear, thirsty day says more than a cloudy one, and the probe's
+ * noise matters less over a bigger drawdown. A few days move the ratio a little; a dozen make it
+ * the field's own. Older days fade (`forgetting` per dry day), so a field whose roots keep growing
+ * is followed through the season. The factors are bounded (TAW ×0.5–2, Kc ×0.6–1.4): beyond
+ * that the profile itself is wrong and should be corrected, not learnt around.
+ *
+ * Pure: the live predictor, replay and the quality report run the same code.
+ */
+import { cropCoefficient, readilyAvailableWater, totalAvailableWater } from '../agronomy/index.js';
+import { daysAfterSowing, profileOnDay } from '../model/features.js';
+import { hoursToThreshold, type FieldProfile, type IrrigationPrediction, type ObservationSeries } from '../model/index.js';
+import type { AppliedWater } from './applied-water.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface FieldLearningOptions {
+  /** Weight of the prior (ratio 1), in clear 4 mm days. Default 3. */
+  priorDays: number;
+  /** What an earlier dry day still counts when a new one is added, 0–1. Default 0.97 (about a month's memory). */
+  forgetting: number;
+  /** Bounds of the root-zone capacity (TAW, RAW) multiplier. Default [0.5, 2]. */
+  tawFactor: readonly [number, number];
+  /** Bounds of the crop coefficient multiplier. Default [0.6, 1.4]. */
+  kcFactor: readonly [number, number];
+  /** Rain in the day or the day before it above this makes the day wet, mm. Default 0.2. */
+  dryRainMm: number;
+  /**
+   * A fitted ratio within this fraction of 1 is reported but not applied. Default 0.1: on fields
+   * whose profile is right the ratio still wanders by ±5–7 % over a season (probe noise, drift,
+   * the days chosen), and acting on that made advice a little earlier half the time and later
+   * the other half for nothing (3 more false alarms in 634 advice events on the simulator's
+   * held-out fields); a profile 10 % or more off is worth correcting.
+   */
+  deadBand: number;
+}
+
+export const DEFAULT_FIELD_LEARNING_OPTIONS: Readonly<FieldLearningOptions> = Object.freeze({
+  priorDays: 3,
+  forgetting: 0.97,
+  tawFactor: [0.5, 2] as const,
+  kcFactor: [0.6, 1.4] as const,
+  dryRainMm: 0.2,
+  deadBand: 0.1,
+});
+
+/** What a field has learnt (persisted with its decision state). */
+export interface FieldLearningState {
+  /** Sums over dry days, faded by `forgetting`: Σ Sxx (mm²), Σ Sxy (mm²), Σ slope²·Sxx (mm²). */
+  sxx: number;
+  sxy: number;
+  sqq: number;
+  /** Dry days used (not faded). */
+  dryDays: number;
+  /** End of the last local day looked at, epoch ms (0 = none). */
+  lastDayEnd: number;
+  /** What that day was: `dry` (used) or why it was not used. */
+  lastOutcome: string;
+  /** Its own ratio when it was used. */
+  lastRatio?: number;
+}
+
+export const INITIAL_FIELD_LEARNING: FieldLearningState = Object.freeze({ sxx: 0, sxy: 0, sqq: 0, dryDays: 0, lastDayEnd: 0, lastOutcome: 'none yet' });
+
+/** The learnt factors, as advice provenance and the status page report them. */
+export interface FieldFactors {
+  /** Dry days the estimate rests on. */
+  dry_days: number;
+  /** Drawdown / computed ETc: the fitted ratio (shrunk towards 1), and the spread of the days' own ratios. */
+  ratio: number;
+  spread: number;
+  /** Whether the factors are in use: false while the ratio is within the dead band of 1 (then both are 1). */
+  applied: boolean;
+  /** Multipliers on the profile's TAW (and RAW) and on its Kc, as applied (bounded). */
+  taw_factor: number;
+  kc_factor: number;
+  /** The last local day looked at (YYYY-MM-DD, the field's standard time) and what it was. */
+  last_day: string | null;
+  last_outcome: string;
+}
+
+/** Sxx of a clear day with 4 mm ETc spread over the daylight hours: the unit the prior is counted in. */
+const REFERENCE_SXX = (() => {
+  const demand = Array.from({ length: 24 }, (_, h) => (h >= 6 && h < 19 ? Math.sin((Math.PI * (h + 0.5 - 6)) / 13) : 0));
+  const total = demand.reduce((a, b) => a + b, 0);
+  let cum = 0;
+  const x = demand.map((d) => (cum += (4 * d) / total));
+  const mean = x.reduce((a, b) => a + b, 0) / x.length;
+  return x.reduce((a, b) => a + (b - mean) ** 2, 0);
+})();
+
+/** Hours of the day that must have soil moisture, and ET0. */
+const MIN_THETA_HOURS = 16;
+const MIN_ET0_HOURS = 20;
+/** A day whose ETc is below this says nothing (overcast, bare soil), mm. */
+const MIN_ETC_MM = 1;
+/** A day's own ratio outside these is not a dry day's drawdown (unseen water, a probe fault). */
+const PLAUSIBLE_RATIO: readonly [number, number] = [0.1, 4];
+/** A wetting step bigger than this (mm, and than the probe's noise allows) makes the day wet. */
+const JUMP_MM = 3;
+
+/** One day's drawdown against its computed ETc. */
+export interface DayFit {
+  /** Centred sums of cumulative ETc (x) and depletion (y) over the day's hours, mm². */
+  sxx: number;
+  sxy: number;
+  /** ETc of the day, mm. */
+  etcMm: number;
+}
+
+/**
+ * Fit one local day: `series` holds the 48 hourly bins before `dayEnd` (the day before, then the
+ * day). Returns why the day is not a dry day instead when it is not one.
+ */
+export function fitDryDay(
+  fieldProfile: FieldProfile,
+  series: ObservationSeries,
+  dayEnd: number,
+  applied: readonly AppliedWater[],
+  options: Pick<FieldLearningOptions, 'dryRainMm'> = DEFAULT_FIELD_LEARNING_OPTIONS,
+): DayFit | { skip: string } {
+  if (series.hours !== 48 || series.startTs !== dayEnd - 2 * DAY_MS) return { skip: 'no history' };
+  let rain = 0;
+  for (let k = 0; k < 48; k++) rain += series.rain[k]!;
+  if (rain > options.dryRainMm) return { skip: 'rain' };
+  // Water applied in the day or the day before (still draining) makes the drawdown another thing.
+  if (applied.some((a) => a.startTs < dayEnd && a.endTs > dayEnd - 2 * DAY_MS)) return { skip: 'irrigation recorded' };
+  const profile = profileOnDay(fieldProfile, dayEnd - DAY_MS / 2);
+  const taw = totalAvailableWater(profile.thetaFc, profile.thetaWp, profile.rootDepthM);
+  const raw = readilyAvailableWater(taw, profile.p);
+  const das = daysAfterSowing(profile, dayEnd - DAY_MS / 2);
+  if (das < 0) return { skip: 'before sowing' };
+  const kc = cropCoefficient(profile.crop, das);
+  // ET0 of the day's hours, gaps filled from their neighbours (the hourly curve is smooth).
+  const et0: number[] = [];
+  let known = 0;
+  for (let k = 24; k < 48; k++) {
+    const v = series.et0[k]!;
+    et0.push(v);
+    if (Number.isFinite(v)) known++;
+  }
+  if (known < MIN_ET0_HOURS) return { skip: 'too few hours with ET0' };
+  for (let k = 0; k < 24; k++) {
+    if (Number.isFinite(et0[k]!)) continue;
+    const before = et0.slice(0, k).findLast((v) => Number.isFinite(v));
+    const after = et0.slice(k + 1).find((v) => Number.isFinite(v));
+    et0[k] = ((before ?? after ?? 0) + (after ?? before ?? 0)) / 2;
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  let cum = 0;
+  for (let k = 0; k < 24; k++) {
+    cum += kc * Math.max(0, et0[k]!);
+    const theta = series.theta[24 + k]!;
+    if (!Number.isFinite(theta)) continue;
+    xs.push(cum);
+    ys.push(1000 * (profile.thetaFc - theta) * profile.rootDepthM);
+  }
+  if (xs.length < MIN_THETA_HOURS) return { skip: 'too few hours with soil moisture' };
+  if (cum < MIN_ETC_MM) return { skip: 'too little ETc' };
+  const head = mean(ys.slice(0, 3));
+  const tail = mean(ys.slice(-3));
+  // Beyond RAW the crop is stressed and takes less than ETc: that is not the field's capacity.
+  if (Math.max(head, tail) > raw) return { skip: 'beyond RAW' };
+  if (wetted(ys)) return { skip: 'wetting seen' };
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  const ratio = sxy / sxx;
+  if (!(ratio >= PLAUSIBLE_RATIO[0] && ratio <= PLAUSIBLE_RATIO[1])) return { skip: `implausible drawdown (${ratio.toFixed(2)} × ETc)` };
+  return { sxx, sxy, etcMm: cum };
+}
+
+/**
+ * Water that came in unannounced (an irrigation nobody recorded) shows as a step down in
+ * depletion: the mean of three hours wetter than the three before by more than the probe's noise
+ * allows. The noise is the day's own (median absolute hourly change), so a noisy probe is not
+ * taken for irrigation every hour.
+ */
+function wetted(ys: readonly number[]): boolean {
+  const diffs = ys.slice(1).map((y, i) => Math.abs(y - ys[i]!)).sort((a, b) => a - b);
+  const hourlyNoise = (diffs[diffs.length >> 1] ?? 0) / (0.6745 * Math.SQRT2);
+  const limit = Math.max(JUMP_MM, 3.5 * hourlyNoise * Math.sqrt(2 / 3));
+  for (let i = 3; i + 3 <= ys.length; i++) if (mean(ys.slice(i - 3, i)) - mean(ys.slice(i, i + 3)) > limit) return true;
+  return false;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+/** The state after looking at the day that ended at `dayEnd`. */
+export function observeDay(state: FieldLearningState, dayEnd: number, fit: DayFit | { skip: string }, options: Pick<FieldLearningOptions, 'forgetting'> = DEFAULT_FIELD_LEARNING_OPTIONS): FieldLearningState {
+  if ('skip' in fit) return { ...state, lastDayEnd: dayEnd, lastOutcome: fit.skip, lastRatio: undefined };
+  const slope = fit.sxy / fit.sxx;
+  const f = options.forgetting;
+  return {
+    sxx: f * state.sxx + fit.sxx,
+    sxy: f * state.sxy + fit.sxy,
+    sqq: f * state.sqq + slope * slope * fit.sxx,
+    dryDays: state.dryDays + 1,
+    lastDayEnd: dayEnd,
+    lastOutcome: 'dry',
+    lastRatio: round(slope),
+  };
+}
+
+/**
+ * Split a drawdown ratio ρ = k_Kc / k_TAW into its two factors. The trace cannot tell them apart,
+ * so the split is the most probable one under independent log-normal priors whose spreads are a
+ * quarter of each bound's log-range (the bounds are two standard deviations either way): ln k_TAW
+ * takes −w·ln ρ and ln k_Kc the rest, w = σ²_TAW / (σ²_TAW + σ²_Kc) ≈ 0.73 with the default bounds.
+ * Root depth is by far the less certain of the two (roots grow, soils limit them, probes sit at
+ * one depth; a Kc table is off by a tenth or two). When one factor reaches its bound the other
+ * takes the rest of the ratio, as far as its own bound allows.
+ */
+export function splitRatio(ratio: number, options: Pick<FieldLearningOptions, 'tawFactor' | 'kcFactor'> = DEFAULT_FIELD_LEARNING_OPTIONS): { taw: number; kc: number } {
+  const [tLo, tHi] = options.tawFactor;
+  const [kLo, kHi] = options.kcFactor;
+  const varT = (Math.log(tHi / tLo) / 4) ** 2;
+  const varK = (Math.log(kHi / kLo) / 4) ** 2;
+  const lr = Math.log(ratio);
+  const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+  const taw = clamp(Math.exp((-varT / (varT + varK)) * lr), tLo, tHi);
+  const kc = clamp(ratio * taw, kLo, kHi);
+  return { taw: clamp(kc / ratio, tLo, tHi), kc };
+}
+
+/** The factors a state stands for (1 and 1 before any dry day). */
+export function factorsOf(state: FieldLearningState, tzLongitudeDeg: number, options: FieldLearningOptions = DEFAULT_FIELD_LEARNING_OPTIONS): FieldFactors {
+  const lambda = options.priorDays * REFERENCE_SXX;
+  const fitted = (state.sxy + lambda) / (state.sxx + lambda);
+  const pooled = state.sxx > 0 ? state.sxy / state.sxx : 1;
+  const spread = state.sxx > 0 ? Math.sqrt(Math.max(0, state.sqq / state.sxx - pooled * pooled)) : 0;
+  const { taw, kc } = splitRatio(fitted, options);
+  const applied = Math.abs(Math.log(fitted)) > Math.log(1 + options.deadBand);
+  return {
+    dry_days: state.dryDays,
+    ratio: round(kc / taw),
+    spread: round(spread),
+    applied,
+    taw_factor: applied ? round(taw) : 1,
+    kc_factor: applied ? round(kc) : 1,
+    last_day: state.lastDayEnd ? new Date(state.lastDayEnd - DAY_MS + (tzLongitudeDeg / 15) * HOUR_MS).toISOString().slice(0, 10) : null,
+    last_outcome: state.lastOutcome + (state.lastRatio !== undefined ? ` (${state.lastRatio.toFixed(2)} × ETc)` : ''),
+  };
+}
+
+/** The end of the newest local day (midnight, the field's standard time) at or before `atTs`. */
+export function lastDayEnd(atTs: number, tzLongitudeDeg: number): number {
+  const offset = (tzLongitudeDeg / 15) * HOUR_MS;
+  return Math.floor((atTs + offset) / DAY_MS) * DAY_MS - offset;
+}
+
+/**
+ * The model's prediction in the field's learnt terms: TAW, RAW and the depletion now scaled by
+ * the capacity factor (the probe's reading counted over the roots the field really has), the
+ * forecast's increments by the crop factor (the water the field really uses), the threshold
+ * crossing recomputed the model's way. The model and its features are untouched.
+ */
+export function applyFieldFactors(p: IrrigationPrediction, factors: Pick<FieldFactors, 'taw_factor' | 'kc_factor'>, localHour?: number): IrrigationPrediction {
+  const t = factors.taw_factor;
+  const k = factors.kc_factor;
+  if (t === 1 && k === 1) return p;
+  const taw = p.tawMm * t;
+  const raw = p.rawMm * t;
+  const clip = (x: number) => Math.min(taw, Math.max(0, x));
+  const now = clip(p.depletionNowMm * t);
+  const d24 = clip(now + k * (p.depletion24hMm - p.depletionNowMm));
+  const d48 = clip(now + k * (p.depletion48hMm - p.depletionNowMm));
+  const irrigate = d24 >= raw;
+  return {
+    depletionNowMm: now,
+    depletion24hMm: d24,
+    depletion48hMm: d48,
+    tawMm: taw,
+    rawMm: raw,
+    irrigate,
+    irrigationDepthMm: irrigate ? d24 : 0,
+    hoursToRaw: hoursToThreshold(now, d24, d48, raw, localHour),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

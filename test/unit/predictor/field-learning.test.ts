@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { FieldProfile, IrrigationPrediction, ObservationSeries } from '../../../services/model/index.js';
+import { hoursToThreshold } from '../../../services/model/index.js';
+import {
+  applyFieldFactors,
+  factorsOf,
+  fitDryDay,
+  INITIAL_FIELD_LEARNING,
+  lastDayEnd,
+  observeDay,
+  splitRatio,
+  type FieldLearningState,
+} from '../../../services/predictor/field-learning.js';
+import { createRandom } from '../../../services/simulator/random.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** A 1 m root zone of 150 mm TAW (RAW 75 mm), Kc 1 all season, UTC. */
+const PROFILE: FieldProfile = {
+  latitudeDeg: 40, longitudeDeg: 0, tzLongitudeDeg: 0, elevationM: 100, thetaFc: 0.3, thetaWp: 0.15, rootDepthM: 1, p: 0.5,
+  crop: { kcIni: 1, kcMid: 1, kcEnd: 1, stageDays: [30, 30, 60, 30] }, sowingDate: '2025-04-01', windHeightM: 2,
+};
+const FIRST_DAY_END = Date.parse('2025-06-02T00:00:00Z');
+
+/** Hourly ET0 of a clear day: 5 mm between 06:00 and 19:00. */
+const ET0 = Array.from({ length: 24 }, (_, h) => (h >= 6 && h < 19 ? 5 * (Math.PI / 26) * Math.sin((Math.PI * (h + 0.5 - 6)) / 13) : 0));
+
+interface DayOptions {
+  /** True drawdown / computed ETc. */
+  ratio: number;
+  /** Probe noise, m3/m3. */
+  noise?: number;
+  rainMm?: number;
+  /** Unrecorded irrigation at this hour of the day, mm (as the probe sees it over the profile's depth). */
+  irrigationAt?: { hour: number; mm: number };
+  startDepletionMm?: number;
+}
+
+/** The 48 hourly bins before `dayEnd` of a field whose probe drains `ratio` × ETc. */
+function traceOf(dayEnd: number, o: DayOptions, random = createRandom('trace')): ObservationSeries {
+  const theta = new Float64Array(48);
+  const et0 = new Float64Array(48);
+  const rain = new Float64Array(48);
+  let d = o.startDepletionMm ?? 10;
+  for (let k = 0; k < 48; k++) {
+    et0[k] = ET0[k % 24]!;
+    d += o.ratio * et0[k]!;
+    if (k - 24 === o.irrigationAt?.hour) d -= o.irrigationAt.mm;
+    theta[k] = PROFILE.thetaFc - d / 1000 + random.normal(0, o.noise ?? 0.002);
+  }
+  if (o.rainMm) rain[30] = o.rainMm;
+  return { startTs: dayEnd - 2 * DAY_MS, hours: 48, theta, et0, rain };
+}
+
+function learn(days: number, o: DayOptions, seed = 'learn'): FieldLearningState {
+  const random = createRandom(seed);
+  let state = INITIAL_FIELD_LEARNING;
+  for (let i = 0; i < days; i++) {
+    const dayEnd = FIRST_DAY_END + i * DAY_MS;
+    state = observeDay(state, dayEnd, fitDryDay(PROFILE, traceOf(dayEnd, o, random), dayEnd, []));
+  }
+  return state;
+}
+
+describe('learning a field from its dry days', () => {
+  it('converges to the true drawdown ratio on noisy synthetic days (fixed seed)', () => {
+    for (const ratio of [0.6, 1.3]) {
+      const f = factorsOf(learn(40, { ratio, noise: 0.003 }), 0);
+      // A noisy probe makes an odd day look wetted: it is left out, not counted wrong.
+      expect(f.dry_days).toBeGreaterThanOrEqual(36);
+      expect(f.applied).toBe(true);
+      expect(f.ratio).toBeGreaterThan(ratio * 0.93);
+      expect(f.ratio).toBeLessThan(ratio * 1.07);
+      // The ratio is the crop factor over the capacity factor, most of it put on the capacity.
+      expect(f.kc_factor / f.taw_factor).toBeCloseTo(f.ratio, 2);
+      expect(Math.abs(Math.log(f.taw_factor))).toBeGreaterThan(Math.abs(Math.log(f.kc_factor)));
+      expect(f.spread).toBeGreaterThan(0);
+      expect(f.spread).toBeLessThan(0.3);
+    }
+  });
+
+  it('keeps the factors within their bounds however far the field is from its profile', () => {
+    for (const ratio of [0.15, 3.5]) {
+      const f = factorsOf(learn(60, { ratio, noise: 0.001 }), 0);
+      expect(f.taw_factor).toBeGreaterThanOrEqual(0.5);
+      expect(f.taw_factor).toBeLessThanOrEqual(2);
+      expect(f.kc_factor).toBeGreaterThanOrEqual(0.6);
+      expect(f.kc_factor).toBeLessThanOrEqual(1.4);
+    }
+    expect(splitRatio(0.1)).toEqual({ taw: 2, kc: 0.6 });
+    expect(splitRatio(10)).toEqual({ taw: 0.5, kc: 1.4 });
+  });
+
+  it('ignores days with rain, recorded or unseen irrigation, or a stressed crop', () => {
+    const dayEnd = FIRST_DAY_END;
+    const fit = (o: DayOptions, applied = [] as { id: string; startTs: number; endTs: number; depthMm: number }[]) =>
+      fitDryDay(PROFILE, traceOf(dayEnd, o), dayEnd, applied);
+    expect(fit({ ratio: 0.6, rainMm: 3 })).toEqual({ skip: 'rain' });
+    expect(fit({ ratio: 0.6 }, [{ id: 'i1', startTs: dayEnd - 30 * HOUR_MS, endTs: dayEnd - 29 * HOUR_MS, depthMm: 20 }])).toEqual({ skip: 'irrigation recorded' });
+    expect(fit({ ratio: 0.6, irrigationAt: { hour: 12, mm: 15 } })).toMatchObject({ skip: expect.stringMatching(/wetting seen|implausible/) });
+    expect(fit({ ratio: 0.6, startDepletionMm: 80 })).toEqual({ skip: 'beyond RAW' });
+    const state = observeDay(INITIAL_FIELD_LEARNING, dayEnd, fit({ ratio: 0.6, rainMm: 3 }));
+    expect(state).toMatchObject({ sxx: 0, sxy: 0, dryDays: 0, lastDayEnd: dayEnd, lastOutcome: 'rain' });
+    expect(factorsOf(state, 0)).toMatchObject({ dry_days: 0, ratio: 1, taw_factor: 1, kc_factor: 1, last_day: '2025-06-01', last_outcome: 'rain' });
+  });
+
+  it('shrinks towards 1 with few dry days, and applies nothing within the dead band', () => {
+    const one = factorsOf(learn(1, { ratio: 0.5, noise: 0.001 }), 0);
+    const many = factorsOf(learn(30, { ratio: 0.5, noise: 0.001 }), 0);
+    expect(one.ratio).toBeGreaterThan(0.6);
+    expect(one.ratio).toBeLessThan(1);
+    expect(many.ratio).toBeLessThan(0.56);
+    const close = factorsOf(learn(30, { ratio: 1.05, noise: 0.001 }), 0);
+    expect(close.ratio).toBeGreaterThan(1.02);
+    expect(close).toMatchObject({ applied: false, taw_factor: 1, kc_factor: 1 });
+  });
+
+  it('applies the factors to the thresholds and the forecast rate, leaving the model untouched', () => {
+    const p: IrrigationPrediction = { depletionNowMm: 30, depletion24hMm: 40, depletion48hMm: 50, tawMm: 120, rawMm: 60, irrigate: false, irrigationDepthMm: 0, hoursToRaw: hoursToThreshold(30, 40, 50, 60) };
+    expect(applyFieldFactors(p, { taw_factor: 1, kc_factor: 1 })).toBe(p);
+    const deeper = applyFieldFactors(p, { taw_factor: 1.5, kc_factor: 0.9 });
+    expect(deeper).toMatchObject({ depletionNowMm: 45, depletion24hMm: 54, depletion48hMm: 63, tawMm: 180, rawMm: 90, irrigate: false });
+    // RAW 30 mm away at 10 mm a day on the profile's terms; 45 mm away at 9 mm a day on the field's.
+    expect(p.hoursToRaw).toBeCloseTo(72, 0);
+    expect(deeper.hoursToRaw).toBeCloseTo(48 + (90 - 63) / (9 / 24), 0);
+  });
+
+  it('looks at a local day once it has ended', () => {
+    const at = Date.parse('2025-06-02T05:30:00Z');
+    expect(new Date(lastDayEnd(at, 0)).toISOString()).toBe('2025-06-02T00:00:00.000Z');
+    // 15° east: local midnight is 23:00 UTC.
+    expect(new Date(lastDayEnd(at, 15)).toISOString()).toBe('2025-06-01T23:00:00.000Z');
+  });
+});
