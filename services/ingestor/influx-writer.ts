@@ -67,12 +67,42 @@ export interface InfluxWriter {
   refusal(): InfluxRefusal | undefined;
 }
 
-/** One line to write, and where its reading is kept (record and position) should it be refused. */
-interface Entry {
-  line: string;
+/**
+ * Consecutive lines of one spool record, kept as the text they were spooled as (no object per
+ * line): `count` lines from line `first` of record `seq`. A write body is its chunks' texts
+ * joined; a chunk is cut into its lines only when InfluxDB refuses part of a batch.
+ */
+interface Chunk {
   seq: number;
-  index: number;
   correlationId: string;
+  first: number;
+  count: number;
+  text: string;
+}
+
+function linesIn(chunks: readonly Chunk[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.count;
+  return n;
+}
+
+/** Chunks split after their first `lines` lines, cutting the chunk that straddles the boundary. */
+function splitChunks(chunks: readonly Chunk[], lines: number): [Chunk[], Chunk[]] {
+  const head: Chunk[] = [];
+  let k = 0;
+  for (; k < chunks.length && lines > 0; k++) {
+    const c = chunks[k]!;
+    if (c.count <= lines) {
+      head.push(c);
+      lines -= c.count;
+      continue;
+    }
+    const parts = c.text.split('\n');
+    head.push({ ...c, count: lines, text: parts.slice(0, lines).join('\n') });
+    const rest = { ...c, first: c.first + lines, count: c.count - lines, text: parts.slice(lines).join('\n') };
+    return [head, [rest, ...chunks.slice(k + 1)]];
+  }
+  return [head, chunks.slice(k)];
 }
 
 /** Delay before retry `attempt` (1-based): exponential with ±20 % jitter, or the server's Retry-After. */
@@ -94,19 +124,15 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
   let failing = false;
   let refusal: InfluxRefusal | undefined;
 
-  async function post(lines: string[]): Promise<void> {
-    // A write API per request: its own buffering and retries are off, ours govern.
-    const api = deps.influx.getWriteApi(deps.org, deps.bucket, 'ms', {
-      batchSize: lines.length + 1,
-      flushInterval: 0,
-      maxRetries: 0,
-      gzipThreshold: opts.gzipThresholdBytes,
-      writeFailed: (error) => Promise.reject(error),
-    });
+  // The v2 write endpoint (InfluxDB 1.8+ answers it too), through the client's transport: the
+  // body is the spooled lines as they are, gzipped above the threshold; no retries but ours.
+  const writePath = `/api/v2/write?org=${encodeURIComponent(deps.org)}&bucket=${encodeURIComponent(deps.bucket)}&precision=ms`;
+  const sendOptions = { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, gzipThreshold: opts.gzipThresholdBytes };
+
+  async function post(body: string): Promise<void> {
     const stopTimer = metrics.influxWriteSeconds.startTimer();
     try {
-      api.writeRecords(lines);
-      await api.flush();
+      await deps.influx.transport.request(writePath, body, sendOptions);
       stopTimer({ outcome: 'ok' });
     } catch (err) {
       stopTimer({ outcome: 'error' });
@@ -116,34 +142,32 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
         refusal = setting ? { status: err.statusCode, setting, message: (err.body ?? err.message).slice(0, 300), at: Date.now() } : undefined;
       }
       throw err;
-    } finally {
-      await api.close().catch(() => undefined);
     }
   }
 
-  /** Write entries; splits on 413 and isolates refused lines on 400/422. Throws when a retry is due. */
-  async function write(entries: Entry[]): Promise<void> {
+  /** Write chunks; splits on 413 and isolates refused lines on 400/422. Throws when a retry is due. */
+  async function write(chunks: Chunk[]): Promise<void> {
+    const lines = linesIn(chunks);
     try {
-      await post(entries.map((e) => e.line));
-      metrics.influxLinesWritten.inc(entries.length);
+      await post(chunks.length === 1 ? chunks[0]!.text : chunks.map((c) => c.text).join('\n'));
+      metrics.influxLinesWritten.inc(lines);
     } catch (err) {
       const status = err instanceof HttpError ? err.statusCode : 0;
       const refused = PERMANENT_STATUSES.includes(status);
-      if ((refused || SPLIT_STATUSES.includes(status)) && entries.length > 1) {
-        const half = Math.ceil(entries.length / 2);
-        await write(entries.slice(0, half));
-        await write(entries.slice(half));
+      if ((refused || SPLIT_STATUSES.includes(status)) && lines > 1) {
+        const [head, tail] = splitChunks(chunks, Math.ceil(lines / 2));
+        await write(head);
+        await write(tail);
         return;
       }
       if (refused) {
+        const chunk = chunks[0]!;
         const reason = (err as Error).message.slice(0, 500);
-        logger.warn({ correlationId: entries[0]!.correlationId, status, reason }, 'InfluxDB refused a line: dead-lettered');
-        // Lines and readings of a record are in the same order: the index finds the reading.
-        const letters = await Promise.all(
-          entries.map(async (e) => ({ correlationId: e.correlationId, reading: (await spool.readingsOf(e.seq))[e.index]!, status, reason })),
-        );
-        await spool.addDeadLetters(letters);
-        metrics.deadLettered.inc(entries.length);
+        logger.warn({ correlationId: chunk.correlationId, status, reason }, 'InfluxDB refused a line: dead-lettered');
+        // Lines and readings of a record are in the same order: the line's index finds the reading.
+        const reading = (await spool.readingsOf(chunk.seq))[chunk.first]!;
+        await spool.addDeadLetters([{ correlationId: chunk.correlationId, reading, status, reason }]);
+        metrics.deadLettered.inc(1);
         return;
       }
       throw err;
@@ -154,16 +178,19 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
     const sleep = deps.sleep ?? ((ms: number) => abortableSleep(ms, signal));
     const records = await spool.read(INFLUX_CONSUMER, opts.batchLines);
     if (records.length === 0) return false;
-    const entries: Entry[] = [];
-    for (const record of records) {
-      record.data.split('\n').forEach((line, index) => entries.push({ line, seq: record.seq, index, correlationId: record.correlationId }));
-    }
+    const chunks: Chunk[] = records.map((r) => ({ seq: r.seq, correlationId: r.correlationId, first: 0, count: r.count, text: r.data }));
+    const lines = linesIn(chunks);
     for (let attempt = 1; !signal.aborted; attempt++) {
       try {
-        for (let i = 0; i < entries.length; i += opts.batchLines) await write(entries.slice(i, i + opts.batchLines));
+        // Requests of at most batchLines lines (a record larger than that is cut).
+        for (let rest = chunks; rest.length > 0; ) {
+          const [batch, after] = splitChunks(rest, opts.batchLines);
+          await write(batch);
+          rest = after;
+        }
         await spool.commit(INFLUX_CONSUMER, records.at(-1)!.seq);
         // The correlation ids tie these points back to the requests and messages that carried them.
-        logger.debug({ correlationIds: records.map((r) => r.correlationId), lines: entries.length }, 'written to InfluxDB');
+        logger.debug({ correlationIds: records.map((r) => r.correlationId), lines }, 'written to InfluxDB');
         lastSuccess = Date.now();
         failing = false;
         refusal = undefined;
@@ -171,7 +198,7 @@ export function createInfluxWriter(deps: InfluxWriterDeps, options: Partial<Infl
       } catch (err) {
         failing = true;
         const delay = retryDelayMs(err, attempt, opts, random);
-        logger.warn({ err: describe(err), attempt, delayMs: delay, lines: entries.length }, 'InfluxDB write failed; will retry');
+        logger.warn({ err: describe(err), attempt, delayMs: delay, lines }, 'InfluxDB write failed; will retry');
         await sleep(delay);
       }
     }
