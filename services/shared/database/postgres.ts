@@ -63,3 +63,19 @@ export function databaseUnavailable(err: unknown, shownUrl: string, doing: strin
 
 /** PostgreSQL's SQLSTATE for a unique or primary key violation. */
 export const UNIQUE_VIOLATION = '23505';
+
+/** Run `fn` in one transaction on one pooled connection: committed when it resolves, rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
