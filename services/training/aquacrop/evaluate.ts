@@ -1,0 +1,96 @@
+/**
+ * The AquaCrop evaluation: every recorded season through fieldhook's predictor and both
+ * baselines, scored per site (and per crop within a site, for the traces behind the misses).
+ */
+import type { IrrigationModel } from '../../model/index.js';
+import type { EvaluatorOptions } from '../../predictor/evaluator.js';
+import type { ModelIdentity } from '../../predictor/model-holder.js';
+import { traceOfSeason } from './hourly.js';
+import { naiveTrack, openLoopTrack, runPredictor } from './replay.js';
+import { addForecastErrors, addScores, emptyScore, forecastError, scoreSeason, type AdviceScore, type ForecastError } from './score.js';
+import type { AquaSeason } from './seasons.js';
+
+export const METHODS = ['fieldhook', 'fieldhookForecast', 'naive', 'openLoop'] as const;
+export type Method = (typeof METHODS)[number];
+export const METHOD_LABELS: Record<Method, string> = {
+  fieldhook: 'fieldhook (model + decision, irrigation records)',
+  fieldhookForecast: 'fieldhook with the record\'s rain as a perfect forecast',
+  naive: 'naive rule on the soil sensor alone (0.8 RAW on, 0.5 off)',
+  openLoop: 'FAO-56 open loop (climate file\'s ET0, no sensor)',
+};
+
+export interface GroupResult {
+  /** Site id, or `site/crop`. */
+  group: string;
+  seasons: number;
+  advice: Record<Method, AdviceScore>;
+  forecast: ForecastError;
+}
+
+export interface AquaCropEvaluation {
+  sites: GroupResult[];
+  crops: GroupResult[];
+  all: GroupResult;
+}
+
+export interface AquaCropEvaluationOptions {
+  /** An advice is false when RAW is not reached within horizon + slack, h. Default 24. */
+  falseAlarmSlackH: number;
+  /** Also run fieldhook with the climate record's rain as a perfect forecast. Default true. */
+  perfectForecast: boolean;
+}
+
+const emptyForecast = (): ForecastError => ({ cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 });
+const emptyGroup = (group: string): GroupResult => ({
+  group,
+  seasons: 0,
+  advice: Object.fromEntries(METHODS.map((m) => [m, emptyScore()])) as Record<Method, AdviceScore>,
+  forecast: emptyForecast(),
+});
+
+export async function evaluateAquaCrop(
+  seasons: readonly AquaSeason[],
+  model: IrrigationModel,
+  identity: ModelIdentity,
+  evaluator: EvaluatorOptions,
+  options: Partial<AquaCropEvaluationOptions> = {},
+): Promise<AquaCropEvaluation> {
+  const o: AquaCropEvaluationOptions = { falseAlarmSlackH: 24, perfectForecast: true, ...options };
+  const traces = seasons.map(traceOfSeason);
+  const plain = await runPredictor(traces, model, identity, evaluator);
+  const withForecast = o.perfectForecast ? await runPredictor(traces, model, identity, evaluator, { perfectForecast: true }) : null;
+  const scoring = { horizonH: evaluator.horizonH, falseAlarmSlackH: o.falseAlarmSlackH };
+  const groups = new Map<string, GroupResult>();
+  const all = emptyGroup('all');
+  traces.forEach((trace, s) => {
+    const season = seasons[s]!;
+    const tracks: Record<Method, ReturnType<typeof naiveTrack> | null> = {
+      fieldhook: plain.tracks[s]!,
+      fieldhookForecast: withForecast?.tracks[s] ?? null,
+      naive: naiveTrack(plain.sensor[s]!),
+      openLoop: openLoopTrack(trace),
+    };
+    const forecast = forecastError(trace, plain.forecasts[s]!);
+    for (const key of [season.meta.site, `${season.meta.site}/${season.meta.crop}`]) {
+      const g = groups.get(key) ?? emptyGroup(key);
+      groups.set(key, g);
+      for (const target of key === season.meta.site ? [g, all] : [g]) {
+        target.seasons++;
+        for (const m of METHODS) {
+          const track = tracks[m];
+          if (track) target.advice[m] = addScores(target.advice[m], scoreSeason(trace, track, scoring));
+        }
+        target.forecast = addForecastErrors(target.forecast, forecast);
+      }
+    }
+  });
+  const list = [...groups.values()];
+  return { sites: list.filter((g) => !g.group.includes('/')), crops: list.filter((g) => g.group.includes('/')), all };
+}
+
+/** Mean absolute errors of a group's 24 h forecasts, fractions of RAW. */
+export function meanForecastError(f: ForecastError): Omit<ForecastError, 'cases'> {
+  const n = Math.max(1, f.cases);
+  const { cases: _cases, ...sums } = f;
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n])) as Omit<ForecastError, 'cases'>;
+}

@@ -1,0 +1,181 @@
+/**
+ * Scoring of advice against AquaCrop's truth, with the measures of the simulator's decision
+ * quality report (services/training/quality-report.ts): a local day needs water when AquaCrop's
+ * root-zone depletion exceeds RAW (p · its TAW); it was advised in time when an advice was in
+ * force at the evaluation one hour before the first such hour; an advice event is a false alarm
+ * when the depletion does not reach RAW within the horizon plus a slack. The 24 h depletion
+ * forecast is scored in fractions of RAW, each in its own budget (fieldhook's managed root zone,
+ * AquaCrop's actual one), on the hours with no irrigation in the next 24 h.
+ */
+import { FEATURE_WINDOW_HOURS } from '../../model/index.js';
+import type { SeasonTrace } from './hourly.js';
+import type { AdviceTrack, ForecastCase } from './replay.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export interface ScoringOptions {
+  /** Advice horizon of the decision, h. */
+  horizonH: number;
+  /** An advice is false when RAW is not reached within horizon + slack, h. Default 24. */
+  falseAlarmSlackH: number;
+}
+
+/** Why an advice was a false alarm, first that applies (in this order). */
+export const FALSE_ALARM_CAUSES = ['renewal', 'rain ≥ 5 mm within 48 h', 'canopy past its peak', 'probe budget drier than the root zone', 'came within 0.8 RAW', 'other'] as const;
+/** Why a day needing water was not advised in time. */
+export const MISS_CAUSES = ['stale', 'probe budget wetter than the root zone', 'other'] as const;
+export type FalseAlarmCause = (typeof FALSE_ALARM_CAUSES)[number];
+export type MissCause = (typeof MISS_CAUSES)[number];
+
+export interface AdviceScore {
+  seasons: number;
+  daysNeedingWater: number;
+  daysAdvisedInTime: number;
+  advices: number;
+  falseAlarms: number;
+  /** Hours from advice to the RAW crossing it covered. */
+  leads: number[];
+  /** Season hours scored, and of those the hours with an advice in force. */
+  hours: number;
+  hoursInForce: number;
+  falseAlarmCauses: Record<FalseAlarmCause, number>;
+  missCauses: Record<MissCause, number>;
+}
+
+export function emptyScore(): AdviceScore {
+  return {
+    seasons: 0, daysNeedingWater: 0, daysAdvisedInTime: 0, advices: 0, falseAlarms: 0, leads: [], hours: 0, hoursInForce: 0,
+    falseAlarmCauses: Object.fromEntries(FALSE_ALARM_CAUSES.map((c) => [c, 0])) as Record<FalseAlarmCause, number>,
+    missCauses: Object.fromEntries(MISS_CAUSES.map((c) => [c, 0])) as Record<MissCause, number>,
+  };
+}
+
+export function addScores(a: AdviceScore, b: AdviceScore): AdviceScore {
+  const out = emptyScore();
+  out.seasons = a.seasons + b.seasons;
+  out.daysNeedingWater = a.daysNeedingWater + b.daysNeedingWater;
+  out.daysAdvisedInTime = a.daysAdvisedInTime + b.daysAdvisedInTime;
+  out.advices = a.advices + b.advices;
+  out.falseAlarms = a.falseAlarms + b.falseAlarms;
+  out.leads = [...a.leads, ...b.leads];
+  out.hours = a.hours + b.hours;
+  out.hoursInForce = a.hoursInForce + b.hoursInForce;
+  for (const c of FALSE_ALARM_CAUSES) out.falseAlarmCauses[c] = a.falseAlarmCauses[c] + b.falseAlarmCauses[c];
+  for (const c of MISS_CAUSES) out.missCauses[c] = a.missCauses[c] + b.missCauses[c];
+  return out;
+}
+
+/** The decider's depletion as a fraction of its RAW, against AquaCrop's, at hour i: > 0 drier. */
+function budgetGap(trace: SeasonTrace, track: AdviceTrack, i: number): number {
+  const mine = track.depletionNow[i]! / track.raw[i]!;
+  const truth = trace.truthDepletion[i]! / trace.truthRaw[i]!;
+  return Number.isFinite(mine) ? mine - truth : 0;
+}
+
+/** Score one decider on one season. */
+export function scoreSeason(trace: SeasonTrace, track: AdviceTrack, options: ScoringOptions): AdviceScore {
+  const score = emptyScore();
+  score.seasons = 1;
+  const reach = options.horizonH + options.falseAlarmSlackH;
+  const peakCanopy = Math.max(...trace.canopyCover);
+  const peakHour = trace.canopyCover.indexOf(peakCanopy);
+  for (const i of track.events) {
+    score.advices++;
+    let reached = false;
+    let closest = 0;
+    for (let j = i; j < Math.min(trace.hours, i + 1 + reach); j++) {
+      closest = Math.max(closest, trace.truthDepletion[j]! / trace.truthRaw[j]!);
+      if (trace.truthDepletion[j]! >= trace.truthRaw[j]!) {
+        reached = true;
+        break;
+      }
+    }
+    if (reached) continue;
+    score.falseAlarms++;
+    let rain = 0;
+    for (let j = i + 1; j < Math.min(trace.hours, i + 49); j++) rain += trace.rain[j]!;
+    const cause: FalseAlarmCause =
+      i > 0 && track.adviceAfter[i - 1] !== null
+        ? 'renewal'
+        : rain >= 5
+          ? 'rain ≥ 5 mm within 48 h'
+          : i > peakHour && trace.canopyCover[i]! < 0.9 * peakCanopy
+            ? 'canopy past its peak'
+            : budgetGap(trace, track, i) >= 0.3
+              ? 'probe budget drier than the root zone'
+              : closest >= 0.8
+                ? 'came within 0.8 RAW'
+                : 'other';
+    score.falseAlarmCauses[cause]++;
+  }
+  const seen = new Set<number>();
+  for (let i = FEATURE_WINDOW_HOURS; i < trace.hours; i++) {
+    const held = track.adviceAfter[i];
+    score.hours++;
+    if (held && held.validUntil >= trace.startTs + (i + 1) * HOUR_MS) score.hoursInForce++;
+    if (trace.truthDepletion[i]! < trace.truthRaw[i]!) continue;
+    const endOfHour = trace.startTs + (i + 1) * HOUR_MS;
+    const day = Math.floor((endOfHour - 1 + trace.tzOffsetMs) / DAY_MS);
+    if (seen.has(day)) continue;
+    seen.add(day);
+    score.daysNeedingWater++;
+    const advice = track.adviceAfter[i - 1];
+    if (advice && advice.validUntil >= endOfHour - HOUR_MS) {
+      score.daysAdvisedInTime++;
+      score.leads.push((endOfHour - advice.issuedAt) / HOUR_MS);
+    } else {
+      const cause: MissCause = track.staleAt[i - 1] ? 'stale' : budgetGap(trace, track, i - 1) <= -0.2 ? 'probe budget wetter than the root zone' : 'other';
+      score.missCauses[cause]++;
+    }
+  }
+  return score;
+}
+
+/** Sums of absolute errors (divide by `cases`), fractions of RAW. */
+export interface ForecastError {
+  cases: number;
+  /** Depletion 24 h ahead, each in its own budget: includes how well the probe stands for AquaCrop's root zone. */
+  model: number;
+  persistence: number;
+  faoYesterday: number;
+  /** The 24 h change of depletion: the forecast's skill alone, whatever the budget's bias. */
+  changeModel: number;
+  changePersistence: number;
+  changeFaoYesterday: number;
+}
+
+/** 24 h depletion forecasts against AquaCrop's, where no irrigation falls in the next 24 h. */
+export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]): ForecastError {
+  const e: ForecastError = { cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 };
+  for (const c of cases) {
+    const at = c.hour + 24;
+    if (at >= trace.hours) continue;
+    let irrigated = false;
+    for (let j = c.hour + 1; j <= at; j++) if (trace.irrigation[j]! > 0) irrigated = true;
+    if (irrigated || !(c.raw > 0)) continue;
+    const truth = trace.truthDepletion[at]! / trace.truthRaw[at]!;
+    e.cases++;
+    e.model += Math.abs(c.model / c.raw - truth);
+    e.persistence += Math.abs(c.persistence / c.raw - truth);
+    e.faoYesterday += Math.abs(c.faoYesterday / c.raw - truth);
+    const change = truth - trace.truthDepletion[c.hour]! / trace.truthRaw[c.hour]!;
+    const from = c.persistence / c.raw;
+    e.changeModel += Math.abs(c.model / c.raw - from - change);
+    e.changePersistence += Math.abs(change);
+    e.changeFaoYesterday += Math.abs(c.faoYesterday / c.raw - from - change);
+  }
+  return e;
+}
+
+export function addForecastErrors(a: ForecastError, b: ForecastError): ForecastError {
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof ForecastError)[]) out[k] += b[k];
+  return out;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}

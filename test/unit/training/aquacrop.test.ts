@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
+import { DEFAULT_EVALUATOR_OPTIONS } from '../../../services/predictor/evaluator.js';
+import { identityOf } from '../../../services/predictor/model-holder.js';
+import { evaluateAquaCrop, METHOD_LABELS, METHODS } from '../../../services/training/aquacrop/evaluate.js';
+import { DAYLIGHT_WEIGHTS, spreadDay, traceOfSeason } from '../../../services/training/aquacrop/hourly.js';
+import { adviceTable, causesTable, forecastTable, goalsOf } from '../../../services/training/aquacrop/report.js';
+import { loadAquaSeasons, type AquaSeason } from '../../../services/training/aquacrop/seasons.js';
+
+const HOUR_MS = 3_600_000;
+
+describe('AquaCrop seasons as hourly field traces', () => {
+  const seasons = loadAquaSeasons();
+
+  it('reads the committed seasons: at least two sites, three crops and three soils, each day with its compartments', () => {
+    expect(new Set(seasons.map((s) => s.meta.site)).size).toBeGreaterThanOrEqual(2);
+    expect(new Set(seasons.map((s) => s.meta.crop))).toEqual(new Set(['maize', 'tomato', 'potato']));
+    expect(new Set(seasons.map((s) => s.meta.soil)).size).toBeGreaterThanOrEqual(3);
+    for (const s of seasons) {
+      expect(s.days).toHaveLength(s.meta.days);
+      expect(s.days[0]!.theta).toHaveLength(s.soil.dz.length);
+    }
+  });
+
+  it('spreads a day over its hours and ends exactly on AquaCrop\'s value', () => {
+    const water = Array.from({ length: 24 }, (_, h) => (h === 16 ? 1 : 0));
+    const dry = spreadDay(10, 14, 0, water);
+    expect(dry[5]).toBe(10); // nothing dries before 06:00
+    expect(dry[23]).toBe(14);
+    const wet = spreadDay(30, 12, 20, water);
+    // 2 mm dried on the daylight weights around 20 mm entering at 16:00–17:00.
+    const dried = (toHour: number) => 2 * DAYLIGHT_WEIGHTS.slice(0, toHour + 1).reduce((a, b) => a + b, 0);
+    expect(wet[15]).toBeCloseTo(30 + dried(15), 9);
+    expect(wet[16]).toBeCloseTo(10 + dried(16), 9);
+    expect(wet[23]).toBe(12);
+  });
+
+  it('gives one reading per hour and the truth per hour, ending each day on AquaCrop\'s depletion', () => {
+    const season = seasons.find((s) => s.meta.crop === 'potato' && s.days.some((d) => d.irrigation > 0))!;
+    const trace = traceOfSeason(season);
+    expect(trace.readings).toHaveLength(season.days.length * 24);
+    expect(trace.readings[0]!.ts).toBe(trace.startTs + HOUR_MS);
+    season.days.forEach((day, d) => {
+      expect(trace.truthDepletion[d * 24 + 23]).toBeCloseTo(day.dr, 9);
+      expect(trace.truthRaw[d * 24 + 23]).toBeCloseTo(season.meta.p * day.taw, 9);
+    });
+    const et0 = trace.readings.slice(0, 24).reduce((a, r) => a + r.values.et0!, 0);
+    expect(et0).toBeCloseTo(season.days[0]!.et0, 2);
+    expect(trace.irrigations.reduce((a, r) => a + r.depthMm, 0)).toBeCloseTo(season.days.reduce((a, d) => a + d.irrigation, 0), 6);
+    expect(trace.settings.harvestedOn! > season.meta.last_day).toBe(true);
+  });
+});
+
+describe('AquaCrop evaluation', () => {
+  let model: IrrigationModel;
+  let subset: AquaSeason[];
+  beforeAll(async () => {
+    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+    // One season per site: potato on loam in the site's first year (deep AquaCrop roots, water needs every site).
+    const all = loadAquaSeasons();
+    const sites = [...new Set(all.map((s) => s.meta.site))];
+    subset = sites.map((site) => all.find((s) => s.meta.site === site && s.meta.crop === 'potato' && s.meta.soil === 'loam')!);
+  });
+  afterAll(() => model.close());
+
+  it('scores every decider per site with the report\'s structure, the same on a second run', async () => {
+    const run = () => evaluateAquaCrop(subset, model, identityOf(model), DEFAULT_EVALUATOR_OPTIONS);
+    const first = await run();
+    expect(first.sites.map((g) => g.group).sort()).toEqual(subset.map((s) => s.meta.site).sort());
+    expect(first.all.seasons).toBe(subset.length);
+    for (const g of first.sites) {
+      for (const m of METHODS) {
+        const s = g.advice[m];
+        expect(s.seasons).toBe(1);
+        expect(s.daysAdvisedInTime).toBeLessThanOrEqual(s.daysNeedingWater);
+        expect(s.falseAlarms).toBeLessThanOrEqual(s.advices);
+        expect(s.leads).toHaveLength(s.daysAdvisedInTime);
+      }
+      // Every decider sees the same truth.
+      expect(new Set(METHODS.map((m) => g.advice[m].daysNeedingWater)).size).toBe(1);
+      expect(g.forecast.cases).toBeGreaterThan(0);
+      const table = adviceTable(g).split('\n');
+      expect(table).toHaveLength(2 + METHODS.length);
+      for (const m of METHODS) expect(table.some((row) => row.startsWith(`| ${METHOD_LABELS[m]} |`))).toBe(true);
+      expect(goalsOf(g).map((x) => x.goal)).toHaveLength(4);
+    }
+    expect(forecastTable(first.sites).split('\n')).toHaveLength(2 + first.sites.length);
+    expect(causesTable(first.crops).split('\n')).toHaveLength(2 + first.crops.length);
+    const second = await run();
+    expect(JSON.stringify(second)).toBe(JSON.stringify(first));
+  }, 120_000);
+});
