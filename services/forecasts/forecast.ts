@@ -36,6 +36,11 @@ export interface Forecast {
 const HOUR_MS = 3_600_000;
 /** Longest forecast kept, h: 16 days, the longest public hourly forecasts. */
 export const MAX_FORECAST_HOURS = 16 * 24;
+/**
+ * How far ahead of the clock `issued_at` may lie (clock skew), ms. A newer issue replaces an
+ * older one, so a forecast "issued" in the future would hold its hours against every real one.
+ */
+export const MAX_ISSUED_AHEAD_MS = 5 * 60_000;
 
 /** JSON names of the hour fields, with their bounds (the canonical quantities' where they exist). */
 const HOUR_FIELDS = {
@@ -59,8 +64,9 @@ function time(v: unknown, field: string): number {
 /**
  * A forecast from its JSON form: `{farm, field?, issued_at?, source?, hours: [{ts, rain_mm?,
  * rain_probability?, et0_mm?, air_temperature?, relative_humidity?, wind_speed?,
- * solar_radiation?}]}`. Refuses with `FH_ERR_FORECAST_INVALID` naming the first bad property.
- * @param now default for `issued_at`, epoch ms
+ * solar_radiation?}]}`. Refuses with `FH_ERR_FORECAST_INVALID` naming the first bad property;
+ * `issued_at` may lie at most `MAX_ISSUED_AHEAD_MS` ahead of `now`.
+ * @param now default for `issued_at`, and the clock it is checked against, epoch ms
  */
 export function parseForecast(body: unknown, now: number, defaults: { source?: string } = {}): Forecast {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'must be a JSON object');
@@ -70,6 +76,7 @@ export function parseForecast(body: unknown, now: number, defaults: { source?: s
   if (b.field !== undefined && (typeof b.field !== 'string' || b.field.length === 0 || b.field.length > 128)) throw invalid('field', 'must be a name of 1–128 characters');
   if (b.source !== undefined && (typeof b.source !== 'string' || b.source.length === 0 || b.source.length > 64)) throw invalid('source', 'must be 1–64 characters');
   const issuedAt = b.issued_at === undefined ? now : time(b.issued_at, 'issued_at');
+  if (issuedAt > now + MAX_ISSUED_AHEAD_MS) throw invalid('issued_at', `lies in the future (more than ${MAX_ISSUED_AHEAD_MS / 60_000} min ahead of the server's clock)`);
   if (!Array.isArray(b.hours) || b.hours.length === 0) throw invalid('hours', 'must be a non-empty array');
   if (b.hours.length > MAX_FORECAST_HOURS) throw invalid('hours', `holds at most ${MAX_FORECAST_HOURS} hours`);
   const seen = new Set<number>();

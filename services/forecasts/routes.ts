@@ -51,7 +51,7 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
           properties: {
             farm: { type: 'string' },
             field: { type: 'string', description: 'Absent: the forecast is for every field of the farm.' },
-            issued_at: { type: ['string', 'number'], description: 'When the source issued it; a newer issue replaces an older one hour by hour. Default now.' },
+            issued_at: { type: ['string', 'number'], description: 'When the source issued it; a newer issue replaces an older one hour by hour. Default now; at most 5 minutes ahead of the server clock.' },
             source: { type: 'string', description: 'Who made it; default the gateway id, or `api`.' },
             hours: { type: 'array', items: hourSchema, description: 'At most 16 days of hours.' },
           },

@@ -36,6 +36,15 @@ describe('forecasts', () => {
     bad({ farm: 'f', hours: [{ ts: t0 }], extra: 1 }, 'extra');
   });
 
+  it('refuses an issued_at more than a few minutes ahead of the clock, which would hold its hours against every later issue', () => {
+    expect(() => parseForecast({ farm: 'f', issued_at: '2100-01-01T00:00:00Z', hours: [{ ts: t0 }] }, t0)).toThrow(
+      expect.objectContaining({ code: 'FH_ERR_FORECAST_INVALID', details: { field: 'issued_at' }, message: expect.stringContaining('future') }),
+    );
+    expect(() => parseForecast({ farm: 'f', issued_at: t0 + 5 * 60_000 + 1, hours: [{ ts: t0 }] }, t0)).toThrow(expect.objectContaining({ details: { field: 'issued_at' } }));
+    // Clock skew within the margin is fine.
+    expect(parseForecast({ farm: 'f', issued_at: t0 + 5 * 60_000, hours: [{ ts: t0 }] }, t0).issuedAt).toBe(t0 + 5 * 60_000);
+  });
+
   it('expects rain as amount × probability, and says when the last of it falls', () => {
     const hours = [{ ts: t0 + H, rainMm: 10, rainProbability: 0.5 }, { ts: t0 + 2 * H, rainMm: 4 }, { ts: t0 + 3 * H, rainMm: 0 }, { ts: t0 + 9 * H, rainMm: 30 }];
     expect(expectedRain(hours, t0, t0 + 6 * H)).toEqual({ mm: 9, by: t0 + 2 * H });
