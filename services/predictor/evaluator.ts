@@ -109,12 +109,15 @@ export async function evaluateFields(
     applied?: AppliedWaterLedger;
     /** The weather ahead per field; without it advice knows no forecast. */
     forecasts?: ForecastReader;
-    /** What each field has learnt so far (not modified; the new states are in the results). */
+    /**
+     * What each field has learnt so far (not modified; the new states are in the results). Without
+     * it nothing is learnt or applied: learning needs a caller that keeps it from day to day.
+     */
     learning?: ReadonlyMap<string, FieldLearningState>;
   },
   options: EvaluatorOptions,
 ): Promise<Evaluation[]> {
-  const learn = options.learnField ?? DEFAULT_EVALUATOR_OPTIONS.learnField;
+  const learn = (options.learnField ?? DEFAULT_EVALUATOR_OPTIONS.learnField) && deps.learning !== undefined;
   const fromTs = Math.floor(now / HOUR_MS) * HOUR_MS - FEATURE_WINDOW_HOURS * HOUR_MS;
   const pending: { f: EvaluatedField; features: Float64Array; base: Omit<Provenance, 'features' | 'model'>; corr: string | undefined; lastSoilTs: number }[] = [];
   const results: Evaluation[] = [];
@@ -162,7 +165,7 @@ export async function evaluateFields(
 
   /** The field's learning, with the newest completed local day looked at once. */
   function learnt(f: EvaluatedField): FieldLearningState {
-    let state = deps.learning?.get(f.key) ?? INITIAL_FIELD_LEARNING;
+    let state = deps.learning!.get(f.key) ?? INITIAL_FIELD_LEARNING;
     const dayEnd = lastDayEnd(Math.floor(now / HOUR_MS) * HOUR_MS, f.profile.tzLongitudeDeg);
     if (dayEnd > state.lastDayEnd) {
       const from = dayEnd - 48 * HOUR_MS;
