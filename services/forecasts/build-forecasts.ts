@@ -12,6 +12,7 @@ import type { DeviceRepository } from '../registry/device.js';
 import { ALL_DEVICE_FORECASTS, connectSubscriber, deviceErrorsTopic, deviceOfForecastsTopic, InvalidBusMessage, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component } from '../shared/component.js';
+import { instanceClientId } from '../shared/instance.js';
 import type { Logger } from '../shared/logger.js';
 import { DEFAULT_FORECAST_OPTIONS } from './config.js';
 import { storeDeviceForecast } from './mqtt-forecasts.js';
@@ -27,6 +28,8 @@ export interface ForecastsDeps {
     DATA_DIR: string;
     ADMIN_TOKEN?: string | undefined;
     MQTT_URL?: string | undefined;
+    /** Makes the external-broker subscriber's client id this instance's own. */
+    INSTANCE_ID?: string | undefined;
     FORECAST_OPEN_METEO_URL?: string | undefined;
     FORECAST_PULL_INTERVAL_MS?: number;
     FORECAST_KEEP_MS?: number;
@@ -66,6 +69,8 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
     handle: (device, payload) => storeDeviceForecast(store, device, payload, clock.now()),
   };
   let subscriber: Subscriber | undefined;
+  // Per instance: two instances on one broker under one client id would take each other's session.
+  const clientId = instanceClientId('fieldhook-forecasts', config.INSTANCE_ID);
   let stopPulling: (() => void) | undefined;
   let pulling: Promise<unknown> = Promise.resolve();
 
@@ -81,6 +86,8 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
     reader: store,
     deviceTopic,
     pullOnce,
+    // Only the external broker's subscriber can be down; the embedded broker hands forecasts over in-process.
+    readiness: config.MQTT_URL ? [{ name: 'forecasts', check: async () => ({ ok: subscriber?.connected() === true, detail: { client_id: clientId } }) }] : [],
     routes: async (app) => app.register(forecastRoutes, { store, auth: createAuthenticator(devices), adminToken: config.ADMIN_TOKEN, clock }),
     async start() {
       // On an external broker the gateways' forecasts are consumed here (its ACL pins each device
@@ -88,7 +95,7 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
       if (config.MQTT_URL) {
         const s: Subscriber = connectSubscriber(
           deps.bus(),
-          { clientId: 'fieldhook-forecasts', filter: ALL_DEVICE_FORECASTS, group: 'fieldhook-forecasts' },
+          { clientId, filter: ALL_DEVICE_FORECASTS, group: 'fieldhook-forecasts' },
           async (packet) => {
             const id = deviceOfForecastsTopic(packet.topic);
             const device = id ? await devices.get(id) : undefined;
