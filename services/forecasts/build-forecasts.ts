@@ -22,6 +22,8 @@ import { createSqliteForecasts, type ForecastReader, type ForecastRepository } f
 
 /** Delay of the first pull after start, ms. */
 export const FIRST_PULL_DELAY_MS = 30_000;
+/** How often hours older than `FORECAST_KEEP_MS` are removed, ms. */
+export const PRUNE_INTERVAL_MS = 3_600_000;
 
 export interface ForecastsDeps {
   config: {
@@ -72,12 +74,22 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
   // Per instance: two instances on one broker under one client id would take each other's session.
   const clientId = instanceClientId('fieldhook-forecasts', config.INSTANCE_ID);
   let stopPulling: (() => void) | undefined;
+  let stopPruning: (() => void) | undefined;
   let pulling: Promise<unknown> = Promise.resolve();
 
   async function pullOnce(): Promise<number> {
-    if (!puller) return 0;
-    store.prune(clock.now() - keepMs);
-    return puller.pullOnce();
+    return puller ? puller.pullOnce() : 0;
+  }
+
+  // On its own timer: forecasts from gateways and the API pile up whether or not Open-Meteo is pulled.
+  function prune(): void {
+    try {
+      const removed = store.prune(clock.now() - keepMs);
+      if (removed > 0) logger.debug({ removed }, 'old forecast hours removed');
+    } catch (err) {
+      // The next round tries again: old hours only take room meanwhile.
+      logger.warn({ err }, 'old forecast hours not removed');
+    }
   }
 
   return {
@@ -90,6 +102,8 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
     readiness: config.MQTT_URL ? [{ name: 'forecasts', check: async () => ({ ok: subscriber?.connected() === true, detail: { client_id: clientId } }) }] : [],
     routes: async (app) => app.register(forecastRoutes, { store, auth: createAuthenticator(devices), adminToken: config.ADMIN_TOKEN, clock }),
     async start() {
+      prune();
+      stopPruning = every(clock, PRUNE_INTERVAL_MS, prune);
       // On an external broker the gateways' forecasts are consumed here (its ACL pins each device
       // to its topics); the embedded broker hands them over through `deviceTopic`.
       if (config.MQTT_URL) {
@@ -123,6 +137,7 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
       }
     },
     async stop() {
+      stopPruning?.();
       stopPulling?.();
       await pulling.catch(() => {});
       await subscriber?.stop();
