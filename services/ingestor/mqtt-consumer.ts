@@ -3,6 +3,7 @@ import { ALL_DEVICE_READINGS, deviceErrorsTopic, deviceOfTopic, subscriptionFilt
 import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
 import type { CredentialCache } from './credential-cache.js';
+import type { DeviceWithSecret } from '../registry/device.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
 import { createMqttBatcher, type MqttBatcher } from './mqtt-batch.js';
@@ -90,17 +91,20 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
     const device = deviceOfTopic(message.topic);
     if (device === undefined) return message.ack();
     const credential = devices.peek(device);
-    if (credential === undefined) {
-      // Not in memory yet: one registry read, then the same path.
-      devices.get(device).then(
-        () => take(link, message),
-        (err: unknown) => {
-          logger.error({ err, device }, 'device registry read failed; message not acknowledged');
-          retry(link, message);
-        },
-      );
-      return;
-    }
+    if (credential !== undefined) return handle(link, message, device, credential);
+    // Not in memory yet: one registry read, then on with what it returned. Looking in the cache
+    // again could miss for ever while the cache cannot trust memory (a control plane whose change
+    // feed is down counts every look as a change).
+    devices.get(device).then(
+      (read) => handle(link, message, device, read ?? null),
+      (err: unknown) => {
+        logger.error({ err, device }, 'device registry read failed; message not acknowledged');
+        retry(link, message);
+      },
+    );
+  }
+
+  function handle(link: ConsumerConnection, message: InboundMessage, device: string, credential: DeviceWithSecret | null): void {
     if (!credential || !credential.enabled) {
       const error = credential ? Errors.deviceDisabled : Errors.deviceUnknown;
       metrics.refused.inc({ code: error.code });

@@ -26,7 +26,13 @@ export function testConfig(overrides: Record<string, string>): IngestConfig {
 }
 
 /** A real ingestor (SQLite spool, writer, broker or consumer) on a temp folder; not started. */
-export function createIngestFixture(options: { influxUrl: string; database: string; config?: Record<string, string> }): IngestFixture {
+export function createIngestFixture(options: {
+  influxUrl: string;
+  database: string;
+  config?: Record<string, string>;
+  /** What the ingestor sees of the registry (the fixture's `devices` stays the plain one). */
+  wrapDevices?: (devices: DeviceRepository) => DeviceRepository;
+}): IngestFixture {
   const dir = mkdtempSync(join(tmpdir(), 'fieldhook-ingest-'));
   const config = testConfig({
     DATA_DIR: dir,
@@ -42,7 +48,7 @@ export function createIngestFixture(options: { influxUrl: string; database: stri
   const ingestor = buildIngestor({
     config,
     logger,
-    devices,
+    devices: options.wrapDevices ? options.wrapDevices(devices) : devices,
     influx: { url: options.influxUrl, token: '', org: 'fieldhook', bucket: options.database, timeoutMs: 5_000 },
   });
   const app = buildHostApp([ingestor], { logger });
