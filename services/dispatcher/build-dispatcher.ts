@@ -24,17 +24,27 @@ import { FORMAT_NAMES } from './formats/index.js';
 import { createSmtpMailer, type Mailer } from './formats/mailer.js';
 import { createSigner } from './signer.js';
 import type { Resolver } from './ssrf-guard.js';
-import { createSqliteStore } from './store/sqlite-store.js';
+import { createDispatchStore } from './store/open-store.js';
 import type { DispatchStore } from './store/types.js';
+import { closeControlPlane, createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import { Errors } from '../shared/error-catalog.js';
-import { instanceClientId } from '../shared/instance.js';
+import { instanceClientId, resolveInstanceId } from '../shared/instance.js';
 
 export interface BuildDispatcherOptions {
   config: DispatchConfig;
   logger: Logger;
   clock?: Clock;
-  /** Defaults to SQLite at `DISPATCH_DB_PATH` (or `<DATA_DIR>/dispatch.sqlite`). */
+  /**
+   * Defaults to the control plane's backend: SQLite at `DISPATCH_DB_PATH` (or
+   * `<DATA_DIR>/dispatch.sqlite`), or PostgreSQL when `DATABASE_URL` is set.
+   */
   store?: DispatchStore;
+  /**
+   * Where the default store lives: the process's control plane (its pool shared with the other
+   * stores, opened and closed by the host). Without one the dispatcher makes its own from the
+   * config and closes it when it stops (the standalone dispatcher).
+   */
+  plane?: ControlPlane;
   /** Defaults to undici through the SSRF-guarded agents. */
   transport?: Transport;
   /** DNS resolver used by the SSRF guard (tests simulate hostile DNS). */
@@ -83,7 +93,14 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
   const logger = options.logger.child({ service: 'dispatcher' });
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
-  const store = options.store ?? createSqliteStore(dispatchDbPath(config));
+  const ownPlane = options.store || options.plane ? undefined : createControlPlane(config, logger);
+  const plane = options.plane ?? ownPlane;
+  // On PostgreSQL the instance id names this instance's leases in the shared outbox: stable
+  // across restarts (the default kept in DATA_DIR), so a restart releases its own leases at once.
+  const opened = options.store
+    ? undefined
+    : createDispatchStore(plane!, dispatchDbPath(config), config.INSTANCE_ID ?? (plane!.kind === 'postgres' ? resolveInstanceId(config.DATA_DIR) : 'local'));
+  const store: DispatchStore = options.store ?? opened!;
   const transport = options.transport ?? createHttpTransport(clock);
   const limiter = createEndpointLimiter(clock, {
     concurrency: config.WEBHOOK_ENDPOINT_CONCURRENCY,
@@ -186,6 +203,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     publishMany: async (events) => (open(), service.publishMany(events)),
     async start() {
       if (!config.ADMIN_TOKEN) logger.warn('ADMIN_TOKEN is not set: the subscriptions and deliveries API refuses every request');
+      await opened?.open();
       await loop.start();
       pruner.start();
       running = true;
@@ -210,6 +228,7 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
       // A mailer passed in is its owner's to close.
       if (!options.mailer) mailer?.close();
       await store.close();
+      if (ownPlane) await closeControlPlane(ownPlane);
     },
   };
 }

@@ -331,7 +331,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     async start() {
       if (!stopped) return;
       stopped = false;
-      // This process owns the store: whatever a previous run had leased was never recorded.
+      // Whatever this instance's previous run had leased was never recorded (other instances'
+      // leases stay theirs: see OutboxRepository.releaseLeases).
       const released = await store.outbox.releaseLeases();
       if (released > 0) logger.info({ released }, 're-queued deliveries in flight at the last stop');
       schedule(0);

@@ -162,8 +162,20 @@ export interface OutboxRepository {
   claim(wants: { subscriptionId: string; limit: number }[], nowMs: number, leaseUntil: number, maxTotal: number): Promise<ClaimedDelivery[]>;
   /** Earliest next attempt among the unleased pending deliveries of these subscriptions. */
   nextDueAt(subscriptionIds: string[], nowMs: number): Promise<number | null>;
+  /**
+   * Record attempts and move their deliveries on, in one commit. A result whose delivery is gone
+   * (its subscription was deleted) is skipped; on PostgreSQL so is one whose lease this instance
+   * no longer holds (it expired and another instance took the delivery over: that instance's
+   * attempt is the one on record).
+   */
   recordResults(results: AttemptResult[], nowMs: number): Promise<RecordResultsOutcome>;
-  /** Drop every lease (start-up of the only process that owns this store). */
+  /**
+   * Drop the leases of this instance's previous run (called once at start-up, before the first
+   * claim): attempts it had in flight when it stopped were never recorded and go out again. On
+   * SQLite the process owns the store, so that is every lease; on PostgreSQL only the leases
+   * held under this instance's id: another live instance's are attempts it is making now, and a
+   * crashed one's are taken over when they expire.
+   */
   releaseLeases(): Promise<number>;
   getDelivery(id: string): Promise<DeliveryRecord | null>;
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
