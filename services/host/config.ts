@@ -5,6 +5,7 @@ import { INGEST_CONFIG } from '../ingestor/config.js';
 import { PREDICT_CONFIG } from '../predictor/config.js';
 import { mergeConfigShapes } from '../shared/common-config.js';
 import { HTTP_SERVER_CONFIG } from './http-config.js';
+import { PARTS_CONFIG } from './parts.js';
 
 /**
  * Every setting of `fieldhook start`, one schema per area, validated together at start-up.
@@ -13,4 +14,4 @@ import { HTTP_SERVER_CONFIG } from './http-config.js';
  * limits (`HTTP_SERVER_CONFIG`, services/host/http-config.ts) follow the ingestor's `HTTP_HOST`/`HTTP_PORT`;
  * the dispatcher spreads the same shape in for its standalone server.
  */
-export const PIPELINE_CONFIG = mergeConfigShapes(INGEST_CONFIG, HTTP_SERVER_CONFIG, DISPATCH_CONFIG, PREDICT_CONFIG, CHAT_CONFIG, FORECAST_CONFIG);
+export const PIPELINE_CONFIG = mergeConfigShapes(INGEST_CONFIG, HTTP_SERVER_CONFIG, DISPATCH_CONFIG, PREDICT_CONFIG, CHAT_CONFIG, FORECAST_CONFIG, PARTS_CONFIG);

@@ -3,12 +3,13 @@ import type { z } from 'zod';
 import { buildDispatcher, type FieldhookDispatcher } from '../dispatcher/index.js';
 import { buildChat } from '../chat/build-chat.js';
 import { predictorFieldDirectory } from '../chat/predictor-fields.js';
-import { buildIngestor } from '../ingestor/build-ingestor.js';
+import { buildIngestor, externalBus } from '../ingestor/build-ingestor.js';
 import { buildIrrigations } from '../irrigations/build-irrigations.js';
-import { buildForecasts } from '../forecasts/build-forecasts.js';
-import { buildPredictor } from '../predictor/build-predictor.js';
+import { buildForecasts, type Forecasts } from '../forecasts/build-forecasts.js';
+import { buildPredictor, type Predictor } from '../predictor/build-predictor.js';
 import { createDeviceRepository } from '../registry/open-devices.js';
 import { buildStatusPage } from '../status/build-status-page.js';
+import type { BusConnection, BusPrincipal } from '../shared/bus/index.js';
 import type { Component } from '../shared/component.js';
 import { prepareDataDir } from '../shared/data-dir.js';
 import { controlPlaneComponent, createControlPlane } from '../shared/database/control-plane.js';
@@ -17,9 +18,11 @@ import { acquireInstanceLock, type InstanceLock } from '../shared/instance-lock.
 import type { InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import type { PIPELINE_CONFIG } from './config.js';
+import { createBusEvents } from './bus-events.js';
 import { httpServerOptions } from './http-config.js';
 import { createInfluxComponent } from './influxdb-component.js';
 import { chooseLocalInfluxPort } from './local-influxdb.js';
+import { selectParts, type PartSelection } from './parts.js';
 import { runHost, type RunningHost } from './run-host.js';
 
 export type PipelineConfig = z.infer<z.ZodObject<typeof PIPELINE_CONFIG>>;
@@ -37,6 +40,9 @@ export interface RunningFieldhook extends RunningHost {
  * one), the ingestor with its broker, the dispatcher and the predictor, in one host. Wiring only.
  */
 export async function startFieldhook(config: PipelineConfig, logger: Logger, options: { handleSignals?: boolean } = {}): Promise<RunningFieldhook> {
+  // The parts this process runs (FIELDHOOK_PARTS), refused before anything is opened when they
+  // cannot work together (FH_ERR_CONFIG_INVALID); apart, they meet on the external broker.
+  const parts = selectParts(config);
   // First, before any part opens a file there: DATA_DIR holds secrets (0700, files 0600; warns when looser).
   prepareDataDir(config.DATA_DIR, logger, config.DISPATCH_DB_PATH && config.DISPATCH_DB_PATH !== ':memory:' ? [config.DISPATCH_DB_PATH] : []);
   // One data folder, one instance (its spool, cursors and broker sessions): refused while another
@@ -44,7 +50,7 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
   const instanceId = resolveInstanceId(config.DATA_DIR, config.INSTANCE_ID);
   const lock = acquireInstanceLock(config.DATA_DIR, instanceId);
   try {
-    return await startInstance(withInstance(config, instanceId), logger.child({ instance: instanceId }), lock, options);
+    return await startInstance(withInstance(config, instanceId), parts, logger.child({ instance: instanceId }), lock, options);
   } catch (err) {
     lock.release();
     throw err;
@@ -65,7 +71,7 @@ function withInstance(config: PipelineConfig, instanceId: string): PipelineConfi
   };
 }
 
-async function startInstance(config: PipelineConfig, logger: Logger, lock: InstanceLock, options: { handleSignals?: boolean }): Promise<RunningFieldhook> {
+async function startInstance(config: PipelineConfig, parts: PartSelection, logger: Logger, lock: InstanceLock, options: { handleSignals?: boolean }): Promise<RunningFieldhook> {
   const instance: Component = { name: 'instance', start: async () => {}, stop: async () => lock.release() };
   // SQLite in DATA_DIR, or PostgreSQL shared by several instances (FIELDHOOK_DATABASE_URL).
   const plane = createControlPlane(config, logger);
@@ -88,34 +94,46 @@ async function startInstance(config: PipelineConfig, logger: Logger, lock: Insta
   // The registry is shared state of the process, not of one part: opened (migrated) before any
   // part starts, closed after every part stopped.
   const deviceRegistry: Component = { name: 'devices', start: () => devices.open(), stop: async () => devices.close() };
-  // Irrigation records: built before the ingestor, whose broker takes the valve controllers' reports.
-  const irrigations = buildIrrigations({ config, logger, devices, influx, bus: () => ingestor.busConnection('bus') });
-  // Forecasts likewise (gateways send them on their own topic); pulled for the predictor's fields.
-  const forecasts = buildForecasts({
-    config, logger, devices, bus: () => ingestor.busConnection('bus'),
-    sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
-  });
-  const ingestor = buildIngestor({ config, logger, devices, influx, deviceTopics: [irrigations.deviceTopic, forecasts.deviceTopic] });
+  const bus = (principal: BusPrincipal): BusConnection => (ingestor ? ingestor.busConnection(principal) : externalBus(config));
+  // Irrigation records go with the ingestor: built before it, whose broker takes the valve controllers' reports.
+  const irrigations = parts.ingestor ? buildIrrigations({ config, logger, devices, influx, bus: () => bus('bus') }) : undefined;
+  // Forecasts go with the predictor, which reads them (gateways send them on their own topic); pulled for its fields.
+  const forecasts: Forecasts | undefined = parts.predictor
+    ? buildForecasts({
+        config, logger, devices, bus: () => bus('bus'),
+        sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
+      })
+    : undefined;
+  const deviceTopics = [irrigations?.deviceTopic, forecasts?.deviceTopic].filter((t) => t !== undefined);
+  const ingestor = parts.ingestor ? buildIngestor({ config, logger, devices, influx, deviceTopics }) : undefined;
   // Events reach the dispatcher in-process (publish) or on the bus, through the same broker; each
   // part logs in to the embedded broker as itself.
-  const dispatcher = buildDispatcher({ config, logger, bus: () => ingestor.busConnection('dispatcher') });
-  const components: Component[] = [instance, controlPlaneComponent(plane), influxdb, deviceRegistry, ingestor, irrigations, forecasts, dispatcher];
-  const predictor = config.PREDICT_ENABLED
-    ? buildPredictor({ config, logger, influx, publish: (event) => dispatcher.publish(event), bus: () => ingestor.busConnection('predictor'), forecasts: forecasts.reader })
+  const dispatcher = parts.dispatcher ? buildDispatcher({ config, logger, plane, bus: () => bus('dispatcher') }) : undefined;
+  // Without a dispatcher here, the predictor's events go to the dispatchers on the bus.
+  const events = parts.predictor && !dispatcher ? createBusEvents(() => bus('predictor'), instanceClientId('fieldhook-events', config.INSTANCE_ID!), logger) : undefined;
+  const publish: RunningFieldhook['publish'] = async (event) => {
+    if (!dispatcher) throw new Error('this instance runs no dispatcher (FIELDHOOK_PARTS); publish on the bus instead');
+    return dispatcher.publish(event);
+  };
+  const predictor: Predictor | undefined = parts.predictor
+    ? buildPredictor({ config, logger, influx, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
     : undefined;
-  if (predictor) components.push(predictor);
+  const components: Component[] = [instance, controlPlaneComponent(plane), ...(parts.influx ? [influxdb] : []), deviceRegistry];
+  for (const part of [ingestor, irrigations, forecasts, dispatcher, events, predictor]) if (part) components.push(part);
   // People answer advice in Slack and Telegram: their answers become irrigation records.
-  components.push(buildChat({ config, logger, irrigations: irrigations.service, ...(predictor ? { fields: predictorFieldDirectory(predictor) } : {}) }));
-  // Last: it only reads the others, through their read-only status contracts.
-  components.push(
-    buildStatusPage({
-      adminToken: config.ADMIN_TOKEN,
-      tls: Boolean(config.TLS_CERT_FILE && config.TLS_KEY_FILE),
-      influx,
-      sources: { devices, ingestor, dispatcher, ...(predictor ? { predictor } : {}) },
-      snapshot: { silentAfterMs: config.PREDICT_STALE_AFTER_MS },
-    }),
-  );
+  if (irrigations) components.push(buildChat({ config, logger, irrigations: irrigations.service, ...(predictor ? { fields: predictorFieldDirectory(predictor) } : {}) }));
+  // Last: it only reads the others, through their read-only status contracts; so only where all run.
+  if (parts.all && ingestor && dispatcher) {
+    components.push(
+      buildStatusPage({
+        adminToken: config.ADMIN_TOKEN,
+        tls: Boolean(config.TLS_CERT_FILE && config.TLS_KEY_FILE),
+        influx,
+        sources: { devices, ingestor, dispatcher, ...(predictor ? { predictor } : {}) },
+        snapshot: { silentAfterMs: config.PREDICT_STALE_AFTER_MS },
+      }),
+    );
+  }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerInstanceInfo(registry, config.INSTANCE_ID!);
@@ -127,9 +145,9 @@ async function startInstance(config: PipelineConfig, logger: Logger, lock: Insta
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
   });
-  logger.info({ httpUrl: host.url, influxUrl: influxdb.url, mqtt: ingestor.busConnection('bus').url, database: plane.kind }, 'fieldhook is running');
-  const mqttUrl = new URL(ingestor.busConnection('bus').url);
+  logger.info({ httpUrl: host.url, parts: config.PARTS, influxUrl: influxdb.url, mqtt: bus('bus').url, database: plane.kind }, 'fieldhook is running');
+  const mqttUrl = new URL(bus('bus').url);
   mqttUrl.username = '';
   mqttUrl.password = '';
-  return { ...host, publish: (event) => dispatcher.publish(event), influxUrl: influxdb.url, mqttUrl: mqttUrl.toString().replace(/\/$/, '') };
+  return { ...host, publish, influxUrl: influxdb.url, mqttUrl: mqttUrl.toString().replace(/\/$/, '') };
 }

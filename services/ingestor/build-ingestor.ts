@@ -221,7 +221,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
 }
 
 /** The external broker of `MQTT_URL`, with the ingestor's login. */
-function externalBus(config: IngestConfig): BusConnection {
+export function externalBus(config: IngestConfig): BusConnection {
   return {
     url: config.MQTT_URL!,
     protocolVersion: config.MQTT_PROTOCOL_VERSION,

@@ -8,7 +8,10 @@ export function registerStartCommand(program: Command): void {
   program
     .command('start')
     .description('Run the pipeline: HTTP and MQTT ingest, InfluxDB writer, bus (local InfluxDB and embedded broker when none is configured)')
-    .action(async () => {
+    .option('--parts <list>', 'parts this process runs, comma-separated: ingestor, predictor, dispatcher (default all; same as FIELDHOOK_PARTS)')
+    .action(async (opts: { parts?: string }) => {
+      // One way in for the selection, validated with the other settings (an unknown part is named).
+      if (opts.parts !== undefined) process.env.FIELDHOOK_PARTS = opts.parts;
       let config = cliConfig();
       const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, base: { app: 'fieldhook' } });
       if (!config.ADMIN_TOKEN) {

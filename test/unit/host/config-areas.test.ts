@@ -3,13 +3,14 @@ import { z } from 'zod';
 import { CHAT_CONFIG } from '../../../services/chat/config.js';
 import { DISPATCH_CONFIG, createDispatchConfig } from '../../../services/dispatcher/config.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
+import { PARTS_CONFIG } from '../../../services/host/parts.js';
 import { INGEST_CONFIG } from '../../../services/ingestor/config.js';
 import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import { FORECAST_CONFIG } from '../../../services/forecasts/config.js';
 import { COMMON_CONFIG, conflictingConfigKeys, mergeConfigShapes } from '../../../services/shared/common-config.js';
 import type { ConfigShape } from '../../../services/shared/config.js';
 
-const AREAS: Record<string, ConfigShape> = { ingest: INGEST_CONFIG, dispatch: DISPATCH_CONFIG, predict: PREDICT_CONFIG, forecast: FORECAST_CONFIG, chat: CHAT_CONFIG };
+const AREAS: Record<string, ConfigShape> = { ingest: INGEST_CONFIG, dispatch: DISPATCH_CONFIG, predict: PREDICT_CONFIG, forecast: FORECAST_CONFIG, chat: CHAT_CONFIG, parts: PARTS_CONFIG };
 
 describe('config areas', () => {
   it('declare no key twice: a key in several areas is one schema, spread in from a shared shape', () => {
