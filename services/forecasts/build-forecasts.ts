@@ -125,8 +125,10 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
       if (puller) {
         // In the background, so a slow forecast service never holds up start; the first pull once
         // the predictor, which starts later, has loaded the fields to pull for.
+        // One pull at a time; a failed one (the fields could not be read) is logged, never left
+        // as an unhandled rejection, and the next interval tries again.
         const pull = () => {
-          pulling = pulling.then(pullOnce, pullOnce);
+          pulling = pulling.then(pullOnce).catch((err: unknown) => logger.warn({ err }, 'forecast pull failed'));
         };
         const first = clock.setTimeout(pull, FIRST_PULL_DELAY_MS);
         const stopEvery = every(clock, config.FORECAST_PULL_INTERVAL_MS ?? DEFAULT_FORECAST_OPTIONS.pullIntervalMs, pull);

@@ -1,15 +1,17 @@
 /**
  * The forecasts component's own schedule on a manual clock: hours older than FORECAST_KEEP_MS are
- * removed whether or not Open-Meteo is pulled.
+ * removed whether or not Open-Meteo is pulled, and a pull that fails is logged, never an unhandled
+ * rejection.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildForecasts, PRUNE_INTERVAL_MS, type Forecasts } from '../../../services/forecasts/build-forecasts.js';
+import { Writable } from 'node:stream';
+import { buildForecasts, FIRST_PULL_DELAY_MS, PRUNE_INTERVAL_MS, type Forecasts } from '../../../services/forecasts/build-forecasts.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
 import type { DeviceRepository } from '../../../services/registry/device.js';
-import { silentLogger } from '../../../services/shared/logger.js';
+import { createLogger, silentLogger } from '../../../services/shared/logger.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 
 const H = 3_600_000;
@@ -45,5 +47,39 @@ describe('forecasts component schedule', () => {
     expect(kept()).toEqual([t0 + 6 * H]);
     await clock.advance(6 * PRUNE_INTERVAL_MS);
     expect(kept()).toEqual([]);
+  });
+
+  it('logs a pull that fails (the fields cannot be read) and pulls again at the next interval', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fh-forecasts-pull-'));
+    dirs.push(dir);
+    const lines: { level: number; msg: string }[] = [];
+    const logger = createLogger({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const clock = createManualClock(t0);
+      let asked = 0;
+      forecasts = buildForecasts({
+        config: { DATA_DIR: dir, FORECAST_OPEN_METEO_URL: 'http://127.0.0.1:9', FORECAST_PULL_INTERVAL_MS: H },
+        logger, devices: noDevices, bus: noBus, clock, store: createSqliteForecasts(':memory:'),
+        sites: async () => {
+          asked++;
+          throw new Error('fields not loaded');
+        },
+      });
+      await forecasts.start();
+      await clock.advance(FIRST_PULL_DELAY_MS);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(asked).toBe(1);
+      expect(lines.filter((l) => l.msg === 'forecast pull failed')).toHaveLength(1);
+      await clock.advance(H);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(asked).toBe(2);
+      expect(lines.filter((l) => l.msg === 'forecast pull failed')).toHaveLength(2);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
