@@ -52,4 +52,19 @@ describe('request log', () => {
       await app.close();
     }
   });
+
+  it('masks query values at debug: a device\'s password in `/write?u=…&p=…` never reaches the log', async () => {
+    const { lines, logger } = capture('debug');
+    const app = buildHostApp([], { logger, requestLog: { clock: createManualClock(0) } });
+    try {
+      await app.inject({ url: '/write?db=farm&u=n1&p=s3cret-device-password' });
+      await app.inject({ url: '/healthz?token=t0k3n' });
+      const logged = lines.filter((l) => l.msg === 'request');
+      expect(logged.map((l) => l.url)).toEqual(['/write?db=***&u=***&p=***', '/healthz?token=***']);
+      expect(logged[1]).toMatchObject({ route: '/healthz' });
+      expect(JSON.stringify(lines)).not.toMatch(/s3cret|t0k3n/);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -24,6 +24,13 @@ describe('secrets', () => {
     }
   });
 
+  it('redactUrl and redactUrlsInText mask the query values of a request target (the 1.x write API takes `p=`)', () => {
+    expect(redactUrl('/write?db=a&u=n1&p=s3cret')).toBe('/write?db=***&u=***&p=***');
+    expect(redactUrlsInText('/write?db=a&u=n1&p=s3cret')).toBe('/write?db=***&u=***&p=***');
+    expect(redactUrlsInText('/query?q=SELECT&token=abc#x')).toBe('/query?q=***&token=***#x');
+    for (const plain of ['/healthz', '/v1/readings', '/var/lib/fieldhook']) expect(redactUrlsInText(plain)).toBe(plain);
+  });
+
   it('redactUrlsInText masks URLs inside a sentence', () => {
     expect(redactUrlsInText('connecting to mqtt://u:secret1@broker:1883 and http://i:8086?token=t0k (retry)')).toBe(
       'connecting to mqtt://u:***@broker:1883 and http://i:8086?token=*** (retry)',
