@@ -11,7 +11,7 @@ import { createIrrigationModel } from '../../model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../predictor/evaluator.js';
 import { identityOf } from '../../predictor/model-holder.js';
 import { evaluateAquaCrop, meanForecastError, METHODS, type GroupResult } from './evaluate.js';
-import { causesTable, falseAlarmRate, forecastTable, goalsOf, hitRate, sitesSection } from './report.js';
+import { causesTable, falseAlarmRate, findings, forecastTable, goalsOf, hitRate, sitesSection, worstSeasonsTable } from './report.js';
 import { median } from './score.js';
 import { DEFAULT_AQUACROP_DATA_DIR, loadAquaSeasons } from './seasons.js';
 
@@ -109,6 +109,14 @@ the window: early rather than wrong); a miss is *probe budget wetter* when field
 RAW was at least 0.2 below AquaCrop's.
 
 ${causesTable(result.crops)}
+
+The seasons with most false alarms:
+
+${worstSeasonsTable(result.seasons)}
+
+What bounds the goals, from these traces:
+
+${findings(result).map((f) => `- ${f}`).join('\n')}
 
 Regenerate: \`bash models/aquacrop/generate.sh\` (Python, AquaCrop from PyPI) then
 \`npm run model:evaluate:aquacrop\` (TypeScript only, reads the committed CSVs; ${Math.round((Date.now() - started) / 1000)} s here).

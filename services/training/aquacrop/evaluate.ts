@@ -27,10 +27,22 @@ export interface GroupResult {
   forecast: ForecastError;
 }
 
+/** One season's fieldhook score, and the budgets behind it at the season's peak root depth. */
+export interface SeasonResult {
+  id: string;
+  fieldhook: AdviceScore;
+  /** The largest RAW of the season, fieldhook's (its managed root zone) and AquaCrop's, mm; the deepest roots, m. */
+  rawFieldhookMm: number;
+  rawAquaCropMm: number;
+  managedDepthM: number;
+  aquaCropRootM: number;
+}
+
 export interface AquaCropEvaluation {
   sites: GroupResult[];
   crops: GroupResult[];
   all: GroupResult;
+  seasons: SeasonResult[];
 }
 
 export interface AquaCropEvaluationOptions {
@@ -62,6 +74,7 @@ export async function evaluateAquaCrop(
   const scoring = { horizonH: evaluator.horizonH, falseAlarmSlackH: o.falseAlarmSlackH };
   const groups = new Map<string, GroupResult>();
   const all = emptyGroup('all');
+  const perSeason: SeasonResult[] = [];
   traces.forEach((trace, s) => {
     const season = seasons[s]!;
     const tracks: Record<Method, ReturnType<typeof naiveTrack> | null> = {
@@ -71,6 +84,15 @@ export async function evaluateAquaCrop(
       openLoop: openLoopTrack(trace),
     };
     const forecast = forecastError(trace, plain.forecasts[s]!);
+    const largest = (xs: Float64Array) => xs.reduce((a, x) => (Number.isFinite(x) ? Math.max(a, x) : a), 0);
+    perSeason.push({
+      id: season.meta.id,
+      fieldhook: scoreSeason(trace, plain.tracks[s]!, scoring),
+      rawFieldhookMm: largest(plain.tracks[s]!.raw),
+      rawAquaCropMm: largest(trace.truthRaw),
+      managedDepthM: trace.probeDepthM,
+      aquaCropRootM: largest(trace.zRoot),
+    });
     for (const key of [season.meta.site, `${season.meta.site}/${season.meta.crop}`]) {
       const g = groups.get(key) ?? emptyGroup(key);
       groups.set(key, g);
@@ -85,7 +107,7 @@ export async function evaluateAquaCrop(
     }
   });
   const list = [...groups.values()];
-  return { sites: list.filter((g) => !g.group.includes('/')), crops: list.filter((g) => g.group.includes('/')), all };
+  return { sites: list.filter((g) => !g.group.includes('/')), crops: list.filter((g) => g.group.includes('/')), all, seasons: perSeason };
 }
 
 /** Mean absolute errors of a group's 24 h forecasts, fractions of RAW. */

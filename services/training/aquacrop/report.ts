@@ -1,5 +1,5 @@
 /** The AquaCrop evaluation as Markdown: per-site tables, the forecast's error, goals, and the traces behind the misses. */
-import { METHOD_LABELS, METHODS, meanForecastError, type AquaCropEvaluation, type GroupResult, type Method } from './evaluate.js';
+import { METHOD_LABELS, METHODS, meanForecastError, type AquaCropEvaluation, type GroupResult, type Method, type SeasonResult } from './evaluate.js';
 import { FALSE_ALARM_CAUSES, MISS_CAUSES, median, type AdviceScore } from './score.js';
 
 /** The issue's goals, as measured here. */
@@ -80,4 +80,49 @@ export function sitesSection(r: AquaCropEvaluation, siteNames: Record<string, st
       return `### ${title} (${g.seasons} seasons)\n\n${adviceTable(g)}${goals}`;
     })
     .join('\n\n');
+}
+
+/** "12 % better than" / "19 % worse than": an error against a baseline's. */
+function relative(error: number, baseline: number): string {
+  const x = 1 - error / baseline;
+  return `${Math.abs(100 * x).toFixed(0)} % ${x >= 0 ? 'better' : 'worse'} than`;
+}
+
+/** The seasons with most false alarms: the traces to read first. */
+export function worstSeasonsTable(seasons: readonly SeasonResult[], count = 10): string {
+  const worst = [...seasons].sort((a, b) => b.fieldhook.falseAlarms - a.fieldhook.falseAlarms || a.id.localeCompare(b.id)).slice(0, count);
+  return [
+    '| season | advice events | false alarms | of which renewals | days needing water | missed | median lead | largest RAW fieldhook / AquaCrop | managed depth / AquaCrop roots |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...worst.map((r) => {
+      const s = r.fieldhook;
+      return `| ${r.id} | ${s.advices} | ${s.falseAlarms} | ${s.falseAlarmCauses.renewal} | ${s.daysNeedingWater} | ${s.daysNeedingWater - s.daysAdvisedInTime} | ${hours(median(s.leads))} | ${r.rawFieldhookMm.toFixed(0)} / ${r.rawAquaCropMm.toFixed(0)} mm | ${r.managedDepthM.toFixed(1)} / ${r.aquaCropRootM.toFixed(1)} m |`;
+    }),
+  ].join('\n');
+}
+
+/** What the figures say, computed from them (so the note never drifts from the table). */
+export function findings(r: AquaCropEvaluation): string[] {
+  const all = r.all.advice.fieldhook;
+  const forecast = r.all.advice.fieldhookForecast;
+  const byCrop = (crop: string) => r.crops.filter((g) => g.group.endsWith(`/${crop}`)).reduce((a, g) => ({ fa: a.fa + g.advice.fieldhook.falseAlarms, adv: a.adv + g.advice.fieldhook.advices, leads: [...a.leads, ...g.advice.fieldhook.leads] }), { fa: 0, adv: 0, leads: [] as number[] });
+  const crops = ['maize', 'tomato', 'potato'].map((c) => ({ crop: c, ...byCrop(c) }));
+  const tomato = r.crops.filter((g) => g.group.endsWith('/tomato')).map((g) => meanForecastError(g.forecast));
+  const others = r.crops.filter((g) => !g.group.endsWith('/tomato')).map((g) => meanForecastError(g.forecast));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const e = meanForecastError(r.all.forecast);
+  const best = [...crops].sort((a, b) => a.fa / Math.max(1, a.adv) - b.fa / Math.max(1, b.adv))[0]!;
+  const ratio = (crop: string) => mean(r.seasons.filter((x) => x.id.includes(`-${crop}-`)).map((x) => x.rawFieldhookMm / x.rawAquaCropMm));
+  const missed = all.daysNeedingWater - all.daysAdvisedInTime;
+  const maizeMissed = r.crops.filter((g) => g.group.endsWith('/maize')).reduce((a, g) => a + g.advice.fieldhook.daysNeedingWater - g.advice.fieldhook.daysAdvisedInTime, 0);
+  const rainMatters = Math.abs(all.falseAlarms - forecast.falseAlarms) >= 0.05 * Math.max(1, all.falseAlarms);
+  return [
+    `**False alarms by crop**: ${crops.map((c) => `${c.crop} ${c.fa} of ${c.adv} (${pct(c.fa / Math.max(1, c.adv))})`).join(', ')}; the fewest for ${best.crop}${best.crop === 'tomato' ? ", the crop whose preset depth (1.0 m) matches AquaCrop's roots" : ''}.`,
+    `**Root-zone budget**: ${all.falseAlarmCauses['probe budget drier than the root zone']} false alarms came while fieldhook's depletion stood ≥ 0.3 RAW above AquaCrop's. The probe and the budget cover the preset's managed depth (potato 0.5 m, maize 1.2 m) while AquaCrop's roots reach 1.5 m and 2.3 m and draw on water the probe does not see: fieldhook's largest RAW of a season is on average ${pct(ratio('potato'))} of AquaCrop's for potato, ${pct(ratio('maize'))} for maize, ${pct(ratio('tomato'))} for tomato.`,
+    `**Renewals**: ${all.falseAlarmCauses.renewal} of ${all.falseAlarms} false alarms were an expired advice sent again while the forecast still put RAW within the horizon (depletion hovering under RAW for days); each reaches people.`,
+    `**Early rather than wrong**: ${all.falseAlarmCauses['came within 0.8 RAW']} false alarms came when AquaCrop's depletion reached 0.8 RAW within the window. Median lead: maize ${hours(median(crops[0]!.leads))}, tomato ${hours(median(crops[1]!.leads))}, potato ${hours(median(crops[2]!.leads))} — the deep maize root zone nears RAW slowly, and an advice in force (renewed daily) covers the crossing days ahead.`,
+    `**Rain**: ${all.falseAlarmCauses['rain ≥ 5 mm within 48 h']} false alarms had ≥ 5 mm of rain within 48 h; with the record's rain as a perfect forecast, false alarms go from ${all.falseAlarms} to ${forecast.falseAlarms} and advice events from ${all.advices} to ${forecast.advices}${rainMatters ? '.' : ': on these irrigated seasons the weather ahead is not what bounds the goals.'}`,
+    `**Misses**: ${missed} of ${all.daysNeedingWater} days (${maizeMissed} of them maize), ${all.missCauses.stale} while stale, ${all.missCauses['advice lapsed within 24 h before']} within 24 h after an advice had lapsed (expired or withdrawn) while the depletion stayed near RAW, ${all.missCauses['probe budget wetter than the root zone']} with fieldhook's budget wetter than AquaCrop's.`,
+    `**24 h forecast**: the level error (${e.model.toFixed(3)} of RAW against persistence ${e.persistence.toFixed(3)}, FAO-56 ${e.faoYesterday.toFixed(3)}) is mostly the budget's: for tomato it is ${mean(tomato.map((x) => x.model)).toFixed(3)} against ${mean(tomato.map((x) => x.persistence)).toFixed(3)} / ${mean(tomato.map((x) => x.faoYesterday)).toFixed(3)}, for maize and potato ${mean(others.map((x) => x.model)).toFixed(3)} against ${mean(others.map((x) => x.persistence)).toFixed(3)} / ${mean(others.map((x) => x.faoYesterday)).toFixed(3)}. The 24 h change is forecast ${relative(e.changeModel, e.changeFaoYesterday)} FAO-56 on yesterday's weather and ${relative(e.changeModel, e.changePersistence)} persistence: in a budget smaller than AquaCrop's root zone the same water use is a larger fraction of RAW.`,
+  ];
 }

@@ -24,7 +24,7 @@ export interface ScoringOptions {
 /** Why an advice was a false alarm, first that applies (in this order). */
 export const FALSE_ALARM_CAUSES = ['renewal', 'rain ≥ 5 mm within 48 h', 'canopy past its peak', 'probe budget drier than the root zone', 'came within 0.8 RAW', 'other'] as const;
 /** Why a day needing water was not advised in time. */
-export const MISS_CAUSES = ['stale', 'probe budget wetter than the root zone', 'other'] as const;
+export const MISS_CAUSES = ['stale', 'probe budget wetter than the root zone', 'advice lapsed within 24 h before', 'other'] as const;
 export type FalseAlarmCause = (typeof FALSE_ALARM_CAUSES)[number];
 export type MissCause = (typeof MISS_CAUSES)[number];
 
@@ -125,7 +125,15 @@ export function scoreSeason(trace: SeasonTrace, track: AdviceTrack, options: Sco
       score.daysAdvisedInTime++;
       score.leads.push((endOfHour - advice.issuedAt) / HOUR_MS);
     } else {
-      const cause: MissCause = track.staleAt[i - 1] ? 'stale' : budgetGap(trace, track, i - 1) <= -0.2 ? 'probe budget wetter than the root zone' : 'other';
+      let lapsed = false;
+      for (let j = Math.max(0, i - 25); j < i - 1; j++) if (track.adviceAfter[j]) lapsed = true;
+      const cause: MissCause = track.staleAt[i - 1]
+        ? 'stale'
+        : budgetGap(trace, track, i - 1) <= -0.2
+          ? 'probe budget wetter than the root zone'
+          : lapsed
+            ? 'advice lapsed within 24 h before'
+            : 'other';
       score.missCauses[cause]++;
     }
   }
