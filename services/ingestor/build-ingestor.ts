@@ -121,7 +121,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
   // One message over MQTT is held to the same limits as one HTTP request.
   const limits = { maxPayloadBytes: config.INGEST_BODY_LIMIT_BYTES, maxBatchItems: config.INGEST_MAX_BATCH };
   // MQTT messages, from the embedded broker or an external one, are appended in batches.
-  const batcher = createMqttBatcher({ ingest, metrics, limits });
+  const batcher = createMqttBatcher({ ingest, metrics, limits, logger });
   const tls =
     config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }

@@ -89,7 +89,7 @@ export function createEmbeddedBroker(
 ): EmbeddedBroker {
   const { auth, ingest, logger, metrics } = deps;
   const { limits } = options;
-  const batcher = deps.batcher ?? createMqttBatcher({ ingest, metrics, limits });
+  const batcher = deps.batcher ?? createMqttBatcher({ ingest, metrics, limits, logger });
   const internalPasswords = new Map(PRINCIPALS.map((p) => [internalUsername(p), randomBytes(24).toString('base64url')]));
   const credentials = new WeakMap<Client, DeviceWithSecret | 'internal'>();
   /** Clients that sent an empty client id with a clean session: aedes assigned them a fresh one. */

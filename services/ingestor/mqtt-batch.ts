@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceWithSecret } from '../registry/device.js';
 import { Errors } from '../shared/error-catalog.js';
+import type { Logger } from '../shared/logger.js';
 import type { IngestRequest, IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
 import { payloadTooLarge, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
@@ -47,7 +48,7 @@ const NO_REFUSALS: MqttRefusal[] = [];
  * PUBACKs are withheld and the broker's in-flight window fills.
  */
 export function createMqttBatcher(
-  deps: { ingest: IngestService; metrics: IngestMetrics; limits: MqttMessageLimits },
+  deps: { ingest: IngestService; metrics: IngestMetrics; limits: MqttMessageLimits; logger?: Logger },
   options: Partial<MqttBatcherOptions> = {},
 ): MqttBatcher {
   const { ingest, metrics, limits } = deps;
@@ -93,7 +94,7 @@ export function createMqttBatcher(
       if (ingest.pressure() !== 'ok') await ingest.waitForCapacity();
       if (requests.length > 0) outcomes = await ingest.ingestMany(requests, randomUUID());
     } catch (err) {
-      for (const entry of batch) entry.settle(err as Error, NO_REFUSALS);
+      for (const entry of batch) settleOne(entry, err as Error, NO_REFUSALS);
       return;
     }
     const done = performance.now();
@@ -101,7 +102,21 @@ export function createMqttBatcher(
       const entry = batch[i]!;
       const step = plan[i]!;
       ackSeconds.observe((done - entry.at) / 1000);
-      entry.settle(undefined, typeof step === 'number' ? (outcomes[step]!.refused as MqttRefusal[]) : step);
+      const outcome = typeof step === 'number' ? outcomes[step] : undefined;
+      if (typeof step === 'number' && !outcome) settleOne(entry, new Error('spool answered fewer outcomes than requests'), NO_REFUSALS);
+      else settleOne(entry, undefined, outcome ? (outcome.refused as MqttRefusal[]) : (step as MqttRefusal[]));
+    }
+  }
+
+  /**
+   * One entry's callback. A callback that throws must not keep the entries after it from settling
+   * (their PUBACKs would never leave, and a paused connection would stay paused).
+   */
+  function settleOne(entry: Entry, err: Error | undefined, refused: readonly MqttRefusal[]): void {
+    try {
+      entry.settle(err, refused as MqttRefusal[]);
+    } catch (thrown) {
+      deps.logger?.error({ err: thrown }, 'MQTT settle callback failed; the other messages of its batch settle');
     }
   }
 
@@ -110,7 +125,11 @@ export function createMqttBatcher(
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    void run(batch).finally(() => (inFlight -= batch.length));
+    const settled = () => (inFlight -= batch.length);
+    run(batch).then(settled, (err: unknown) => {
+      settled();
+      deps.logger?.error({ err }, 'MQTT batch failed');
+    });
   }
 
   return {

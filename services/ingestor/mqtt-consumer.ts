@@ -77,7 +77,7 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
   const opts = { ...DEFAULT_MQTT_CONSUMER_OPTIONS, ...options };
   const { devices, logger, metrics, limits } = deps;
   const now = deps.now ?? Date.now;
-  const batcher = deps.batcher ?? createMqttBatcher({ ingest: deps.ingest, metrics, limits });
+  const batcher = deps.batcher ?? createMqttBatcher({ ingest: deps.ingest, metrics, limits, logger });
   let connections: ConsumerConnection[] = [];
   let lastMessageAt = 0;
   let stopping = false;

@@ -9,6 +9,7 @@ import { BUS_CONSUMER, INFLUX_CONSUMER, type Spool } from '../../../services/ing
 import type { DeviceRepository, DeviceWithSecret } from '../../../services/registry/device.js';
 import { buildQuantityTable } from '../../../services/shared/quantities.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const NOW = Date.parse('2026-07-06T10:00:00Z');
 const device: DeviceWithSecret = { id: 'n-1', farm: 'f', field: 'a', kind: 'device', enabled: true, allowedNetworks: [], createdAt: '', secret: 'whsec_x' };
@@ -35,7 +36,7 @@ function setup(failAppends = false) {
     limits: { highWaterBytes: 1e12, budgetBytes: 1e12, retryAfterS: 1 },
     now: () => NOW,
   });
-  const batcher = createMqttBatcher({ ingest, metrics, limits: { maxPayloadBytes: 1_000, maxBatchItems: 3 } });
+  const batcher = Object.assign(createMqttBatcher({ ingest, metrics, limits: { maxPayloadBytes: 1_000, maxBatchItems: 3 } }), { ingest, metrics });
   return { batcher, appends, spool: inner };
 }
 
@@ -93,5 +94,26 @@ describe('MQTT batches', () => {
     const { batcher } = setup(true);
     const settled = await submitAll(batcher, [good(1), Buffer.from('not json'), good(2)]);
     expect(settled.map((s) => s.err?.message)).toEqual(['disk gone', 'disk gone', 'disk gone']);
+  });
+
+  it('settles the rest of a batch when one callback throws, and says so in the log', async () => {
+    const { batcher } = setup();
+    const logged: string[] = [];
+    const logger = { ...silentLogger(), error: (_obj: unknown, msg: string) => void logged.push(msg) } as unknown as ReturnType<typeof silentLogger>;
+    const guarded = createMqttBatcher({ ingest: batcher.ingest, metrics: batcher.metrics, limits: { maxPayloadBytes: 1_000, maxBatchItems: 3 }, logger });
+    const settled: number[] = [];
+    await new Promise<void>((resolve) => {
+      guarded.submit(device, good(1), () => {
+        settled.push(1);
+        throw new Error('a callback bug');
+      });
+      guarded.submit(device, good(2), () => {
+        settled.push(2);
+        resolve();
+      });
+    });
+    expect(settled).toEqual([1, 2]);
+    expect(logged).toEqual([expect.stringContaining('settle callback failed')]);
+    await eventually(() => expect(guarded.pending()).toBe(0));
   });
 });
