@@ -381,17 +381,16 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
           'SELECT pg_advisory_xact_lock($1, h) FROM (SELECT DISTINCT hashtext(id) AS h FROM unnest($2::text[]) AS id ORDER BY h) AS keys',
           [CLAIM_LOCK, wants.map((w) => w.subscriptionId)],
         );
+        // The endpoint's concurrency is shared: attempts other instances have in flight use it up.
+        const { rows: busy } = await db.query<{ sub: string; n: string }>(
+          `SELECT subscription_id AS sub, COUNT(*) AS n FROM dispatch_deliveries
+            WHERE subscription_id = ANY($1::text[]) AND status = 'pending' AND lease_until > $2 AND leased_by <> $3 GROUP BY subscription_id`,
+          [wants.map((w) => w.subscriptionId), nowMs, instanceId],
+        );
+        const elsewhere = new Map(busy.map((r) => [r.sub, Number(r.n)]));
         const claimed: ClaimedDelivery[] = [];
         for (const { subscriptionId, limit } of wants) {
-          let take = Math.min(limit, maxTotal - claimed.length);
-          if (take <= 0) continue;
-          // The endpoint's concurrency is shared: attempts another instance has in flight use it up.
-          const others = await db.query<{ n: string }>(
-            `SELECT COUNT(*) AS n FROM dispatch_deliveries
-              WHERE subscription_id = $1 AND status = 'pending' AND lease_until > $2 AND leased_by <> $3`,
-            [subscriptionId, nowMs, instanceId],
-          );
-          take -= Number(others.rows[0]!.n);
+          const take = Math.min(limit - (elsewhere.get(subscriptionId) ?? 0), maxTotal - claimed.length);
           if (take <= 0) continue;
           const { rows } = await db.query<Row>(
             `WITH picked AS (
