@@ -2,9 +2,12 @@
  * Valve controllers report applied water on `fieldhook/v1/devices/{device}/irrigations` (QoS 1):
  * one report or an array, `{depth_mm, start?, end?, farm?, field?, id?}`. Farm and field default to
  * the device's own; `id` is the controller's report id, the idempotency key of the record, so a
- * redelivered message records nothing twice. The PUBACK follows the store's commit; refusals go to
- * the device's errors topic like those of readings.
+ * redelivered message records nothing twice. A report without `id` but with `end` is keyed by what
+ * it says (see {@link contentKey}); one with neither cannot be told from a new report of the same
+ * depth, and is recorded again when redelivered. The PUBACK follows the store's commit; refusals go
+ * to the device's errors topic like those of readings.
  */
+import { createHash } from 'node:crypto';
 import type { Device } from '../registry/device.js';
 import { isFieldhookError } from '../shared/errors.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -19,6 +22,18 @@ export interface ReportRefusal {
 
 /** Most reports in one message. */
 export const MAX_REPORTS_PER_MESSAGE = 100;
+
+/**
+ * The idempotency key of a report without `id`: its place in the message and its values as sent
+ * (farm, field, depth, start, end), so a QoS 1 redelivery of the message is recorded once. The
+ * device is the key's scope. Only for a report that says when the water ended: without `end` two
+ * days' reports of the same depth would look the same, and the second is real water.
+ */
+export function contentKey(index: number, report: Record<string, unknown>): string | undefined {
+  if (report.end === undefined) return undefined;
+  const said = [index, report.farm ?? null, report.field ?? null, report.depth_mm ?? null, report.start ?? null, report.end];
+  return `content:${createHash('sha256').update(JSON.stringify(said)).digest('hex')}`;
+}
 
 /** Record every report of one message for `device`; resolves with the refusals once the good ones are on disk. */
 export async function recordDeviceReports(service: IrrigationService, device: Device, payload: Buffer): Promise<ReportRefusal[]> {
@@ -38,7 +53,7 @@ export async function recordDeviceReports(service: IrrigationService, device: De
       if (typeof item !== 'object' || item === null || Array.isArray(item)) throw Errors.irrigationInvalid('A report is a JSON object');
       const { id, ...report } = item as Record<string, unknown>;
       if (id !== undefined && typeof id !== 'string') throw Errors.irrigationInvalid('id must be a string', { field: 'id' });
-      await service.record({ farm: device.farm, field: device.field, ...report }, { source: 'mqtt', who: `device:${device.id}`, device }, id);
+      await service.record({ farm: device.farm, field: device.field, ...report }, { source: 'mqtt', who: `device:${device.id}`, device }, id ?? contentKey(index, report));
     } catch (err) {
       // Anything else (the disk) is not the device's fault: no PUBACK, the broker sends it again.
       if (!isFieldhookError(err) || err.statusCode >= 500) throw err;

@@ -1,0 +1,50 @@
+/**
+ * Valve controllers' MQTT reports against the real service and store: a QoS 1 redelivery of a
+ * report without `id` is recorded once when the report says when the water ended.
+ */
+import { describe, expect, it } from 'vitest';
+import { recordDeviceReports } from '../../../services/irrigations/mqtt-reports.js';
+import { createIrrigationService } from '../../../services/irrigations/service.js';
+import { createSqliteIrrigations } from '../../../services/irrigations/store.js';
+import type { Device, DeviceRepository } from '../../../services/registry/device.js';
+import { createManualClock } from '../../helpers/manual-clock.js';
+
+const NOW = Date.parse('2026-07-07T09:00:00Z');
+const valve: Device = { id: 'valve-1', farm: 'f1', field: 'north', kind: 'device', enabled: true, allowedNetworks: [], createdAt: '2026-07-01T00:00:00Z' };
+
+function setup() {
+  const clock = createManualClock(NOW);
+  const store = createSqliteIrrigations(':memory:');
+  const service = createIrrigationService({ store, devices: {} as DeviceRepository, clock });
+  return { clock, service, count: async () => (await service.list({ farm: 'f1' })).length };
+}
+
+describe('MQTT irrigation reports without id', () => {
+  it('records a redelivered message once: each report keyed by its place and what it says', async () => {
+    const { service, count } = setup();
+    const message = Buffer.from(JSON.stringify([
+      { depth_mm: 12, start: '2026-07-07T05:00:00Z', end: '2026-07-07T06:00:00Z' },
+      { depth_mm: 12, start: '2026-07-07T05:00:00Z', end: '2026-07-07T06:00:00Z' },
+      { depth_mm: 8, end: '2026-07-07T07:00:00Z' },
+    ]));
+    expect(await recordDeviceReports(service, valve, message)).toEqual([]);
+    expect(await count()).toBe(3);
+    // The broker sends it again (no PUBACK reached it): nothing new.
+    expect(await recordDeviceReports(service, valve, message)).toEqual([]);
+    expect(await count()).toBe(3);
+    // A single report too.
+    const one = Buffer.from(JSON.stringify({ depth_mm: 5, end: '2026-07-07T08:00:00Z' }));
+    await recordDeviceReports(service, valve, one);
+    await recordDeviceReports(service, valve, one);
+    expect(await count()).toBe(4);
+  });
+
+  it('records each report without `end` (nothing tells two days\' equal reports apart)', async () => {
+    const { clock, service, count } = setup();
+    const message = Buffer.from(JSON.stringify({ depth_mm: 10 }));
+    await recordDeviceReports(service, valve, message);
+    await clock.advance(86_400_000);
+    await recordDeviceReports(service, valve, message);
+    expect(await count()).toBe(2);
+  });
+});
