@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { startFieldhook } from '../../host/fieldhook.js';
+import { selectParts } from '../../host/parts.js';
 import { createLogger } from '../../shared/logger.js';
 import { cliConfig } from '../context.js';
 import { ensureAdminToken, removePipelineRecord, writePipelineRecord } from '../local-pipeline.js';
@@ -13,6 +14,8 @@ export function registerStartCommand(program: Command): void {
       // One way in for the selection, validated with the other settings (an unknown part is named).
       if (opts.parts !== undefined) process.env.FIELDHOOK_PARTS = opts.parts;
       let config = cliConfig();
+      // A selection that cannot work is refused before the data folder is touched (the host checks it too).
+      selectParts(config);
       const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, base: { app: 'fieldhook' } });
       if (!config.ADMIN_TOKEN) {
         // The subscriptions API and the status page need a token: one per data folder, made once,
