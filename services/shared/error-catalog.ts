@@ -530,7 +530,7 @@ export const Errors = {
     'FH_ERR_STATUS_LOGIN_THROTTLED',
     429,
     'Too many wrong tokens from this address; try again later',
-    'Too many refused logins came from this address within a minute; the login page answers with `Retry-After`.',
+    'Too many refused logins (the login form, or a wrong bearer token on `/ui/api/status`) came from this address within a minute; answered with `Retry-After`.',
   ),
 
   // Configuration, checked once at start-up.

@@ -115,10 +115,28 @@ export async function statusRoutes(app: FastifyInstance, opts: StatusRoutesOptio
         security: [{ bearerAuth: [] }],
         response: { 200: { $ref: 'StatusSnapshot#' } },
       },
-      config: { openapi: { problems: { 401: `${code(Errors.statusLoginRequired)}: no live session and no valid admin bearer token.` } } },
+      config: {
+        openapi: {
+          problems: {
+            401: `${code(Errors.statusLoginRequired)}: no live session and no valid admin bearer token.`,
+            429: `${code(Errors.statusLoginThrottled)}: too many wrong tokens (bearer or login form) from this address; \`Retry-After\` says when to try again.`,
+          },
+        },
+      },
     },
     async (request, reply) => {
-      if (!loggedIn(request) && !bearerIsAdmin(request.headers.authorization, adminToken)) throw Errors.statusLoginRequired();
+      if (!loggedIn(request)) {
+        const header = request.headers.authorization;
+        if (header === undefined) throw Errors.statusLoginRequired();
+        // A bearer token is a guess at the admin token like the form's: the same throttle holds both.
+        const retryAfterS = opts.throttle.retryAfterS(request.ip);
+        if (retryAfterS > 0) throw Errors.statusLoginThrottled(undefined, { retryAfterS });
+        if (!bearerIsAdmin(header, adminToken)) {
+          opts.throttle.failed(request.ip);
+          request.log.warn({ ip: request.ip }, 'status data refused: wrong admin bearer token');
+          throw Errors.statusLoginRequired();
+        }
+      }
       return reply.header('cache-control', 'no-store').send(await opts.snapshot());
     },
   );
