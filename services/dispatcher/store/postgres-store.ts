@@ -259,51 +259,87 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
   const record = (results: AttemptResult[], now: number) =>
     inTransaction(pool, async (db): Promise<RecordResultsOutcome> => {
       const out: RecordResultsOutcome = { failingSince: new Map(), disabled: [], superseded: 0 };
-      const effects = new Map<string, SubscriptionEffect>();
-      let notHeld = 0;
-      // Rows are locked in one order (delivery id, then subscription id) by every instance, so
-      // two batches recording at once wait for each other instead of deadlocking.
-      const ordered = [...results].sort((a, b) => (a.deliveryId < b.deliveryId ? -1 : a.deliveryId > b.deliveryId ? 1 : 0));
-      for (const r of ordered) {
-        // Only while this instance still holds the lease: after it expired and another instance
-        // took the delivery over, that instance's attempt is the one on record (and gone with
-        // its subscription, nothing is left to record).
-        const finished = await db.query(
-          `UPDATE dispatch_deliveries SET status = $2, attempts = $3, first_attempt_at = COALESCE(first_attempt_at, $4),
-             last_attempt_at = $5, last_status_code = $6, last_error = $7, next_attempt_at = $8, lease_until = 0, leased_by = NULL,
-             finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE $9::bigint END
-           WHERE id = $1 AND leased_by = $10`,
-          [r.deliveryId, r.status, r.attempt.attempt, r.firstAttemptAt, r.attempt.startedAt, r.attempt.statusCode, r.attempt.error, r.nextAttemptAt, now, instanceId],
+      // The batch in a few statements, not a few per result: the records of attempts finishing
+      // together cost one round trip each way, whatever their number. A delivery listed twice
+      // counts once, its first result.
+      const seen = new Set<string>();
+      const unique = results.filter((r) => !seen.has(r.deliveryId) && seen.add(r.deliveryId));
+      const ids = unique.map((r) => r.deliveryId);
+      // Only while this instance still holds the lease: after it expired and another instance
+      // took the delivery over, that instance's attempt is the one on record (and gone with its
+      // subscription, nothing is left to record). Locked in id order by every instance, so two
+      // batches recording at once wait for each other instead of deadlocking.
+      const { rows: held } = await db.query<{ id: string }>(
+        'SELECT id FROM dispatch_deliveries WHERE id = ANY($1::text[]) AND leased_by = $2 ORDER BY id FOR UPDATE',
+        [ids, instanceId],
+      );
+      const holds = new Set(held.map((r) => r.id));
+      const applied = unique.filter((r) => holds.has(r.deliveryId));
+      const column = <T>(pick: (r: AttemptResult) => T) => applied.map(pick);
+      if (applied.length > 0) {
+        await db.query(
+          `UPDATE dispatch_deliveries d SET status = r.status, attempts = r.attempt, first_attempt_at = COALESCE(d.first_attempt_at, r.first_at),
+             last_attempt_at = r.started_at, last_status_code = r.status_code, last_error = r.error, next_attempt_at = r.next_at,
+             lease_until = 0, leased_by = NULL, finished_at = CASE WHEN r.status = 'pending' THEN NULL ELSE $9::bigint END
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::int[], $7::text[], $8::bigint[])
+             AS r(id, status, attempt, first_at, started_at, status_code, error, next_at)
+           WHERE d.id = r.id`,
+          [
+            column((r) => r.deliveryId),
+            column((r) => r.status),
+            column((r) => r.attempt.attempt),
+            column((r) => r.firstAttemptAt),
+            column((r) => r.attempt.startedAt),
+            column((r) => r.attempt.statusCode),
+            column((r) => r.attempt.error),
+            column((r) => r.nextAttemptAt),
+            now,
+          ],
         );
-        if (finished.rowCount === 0) {
-          notHeld++;
-          continue;
-        }
-        const a = r.attempt;
         await db.query(
           `INSERT INTO dispatch_attempts (delivery_id, attempt, started_at, status_code, latency_ms, response_snippet, error, outcome, instance)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [r.deliveryId, a.attempt, a.startedAt, a.statusCode, a.latencyMs, a.responseSnippet, a.error, a.outcome, instanceId],
+            SELECT *, $9 FROM unnest($1::text[], $2::int[], $3::bigint[], $4::int[], $5::float8[], $6::text[], $7::text[], $8::text[])`,
+          [
+            column((r) => r.deliveryId),
+            column((r) => r.attempt.attempt),
+            column((r) => r.attempt.startedAt),
+            column((r) => r.attempt.statusCode),
+            column((r) => r.attempt.latencyMs),
+            column((r) => r.attempt.responseSnippet),
+            column((r) => r.attempt.error),
+            column((r) => r.attempt.outcome),
+            instanceId,
+          ],
         );
-        if (r.status === 'pending') {
+        const retried = applied.filter((r) => r.status === 'pending').map((r) => r.deliveryId);
+        if (retried.length > 0) {
           // A retry that a newer event with the same collapse key has overtaken is not worth sending.
           const overtaken = await db.query(
             `UPDATE dispatch_deliveries d SET status = 'superseded', finished_at = $2, next_attempt_at = NULL
-              WHERE d.id = $1 AND d.status = 'pending' AND d.collapse_key IS NOT NULL AND EXISTS (
+              WHERE d.id = ANY($1::text[]) AND d.status = 'pending' AND d.collapse_key IS NOT NULL AND EXISTS (
                 SELECT 1 FROM dispatch_deliveries n WHERE n.subscription_id = d.subscription_id AND n.collapse_key = d.collapse_key
                 AND n.seq > d.seq AND n.status IN ('pending', 'succeeded'))`,
-            [r.deliveryId, now],
+            [retried, now],
           );
           out.superseded += overtaken.rowCount ?? 0;
         }
+      }
+      // What the batch does to each subscription, from its results in the order they came.
+      const effects = new Map<string, SubscriptionEffect>();
+      for (const r of applied) {
         const e = effects.get(r.subscriptionId) ?? { healthy: false, firstFailureAt: null, disableReason: null };
-        if (a.outcome === 'success') e.healthy = true;
+        if (r.attempt.outcome === 'success') e.healthy = true;
         else {
           e.healthy = false;
-          e.firstFailureAt ??= a.startedAt;
+          e.firstFailureAt ??= r.attempt.startedAt;
         }
         if (r.disableReason) e.disableReason = r.disableReason;
         effects.set(r.subscriptionId, e);
+      }
+      const notHeld = results.length - applied.length;
+      const healthy = [...effects].filter(([, e]) => e.healthy).map(([id]) => id);
+      if (healthy.length > 0) {
+        await db.query('UPDATE dispatch_subscriptions SET failing_since = NULL WHERE id = ANY($1::text[]) AND failing_since IS NOT NULL', [healthy]);
       }
       for (const id of [...effects.keys()].sort()) {
         const e = effects.get(id)!;
@@ -313,8 +349,6 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
             [e.firstFailureAt, id],
           );
           if (rows[0]) out.failingSince.set(id, Number(rows[0].failing_since));
-        } else if (e.healthy) {
-          await db.query('UPDATE dispatch_subscriptions SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [id]);
         }
         if (e.disableReason) {
           const disabled = await db.query(
