@@ -2,22 +2,20 @@
  * `POST /v1/chat/telegram`: the bot's webhook (`setWebhook` with this URL and `secret_token`).
  * The secret token is checked before the body is read. A text message is a command (`/status
  * north`, `irrigated north 18`); a callback query is the "irrigated" button of an advice message
- * (`callback_data` `irr|<farm>|<field>|<depth_mm>`). Answers go back through the Bot API; the
+ * (`callback_data` built and read by services/dispatcher/formats/telegram.ts). Answers go back through the Bot API; the
  * webhook itself is answered 200 once the update is handled, so Telegram does not send it again.
  *
  * Update: https://core.telegram.org/bots/api#update, CallbackQuery:
  * https://core.telegram.org/bots/api#callbackquery
  */
 import type { FastifyInstance } from 'fastify';
+import { parseIrrigatedCallbackData, TELEGRAM_IRRIGATED_PREFIX } from '../dispatcher/formats/telegram.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
 import { code } from '../shared/openapi.js';
 import type { ChatReply, Conversation } from './conversation.js';
 import type { TelegramApi } from './telegram-api.js';
 import { verifyTelegramSecret } from './verify.js';
-
-/** `callback_data` of the advice message's button (services/dispatcher/formats/telegram.ts). */
-export const TELEGRAM_IRRIGATED_PREFIX = 'irr|';
 
 export interface TelegramRoutesOptions {
   conversation: Conversation;
@@ -70,10 +68,9 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
         const answer = await conversation.answer(message.text, { platform: 'telegram', user: String(message.from.id), interactionId });
         await send(message.chat?.id, answer);
       } else if (query?.id && query.from?.id !== undefined && query.data?.startsWith(TELEGRAM_IRRIGATED_PREFIX)) {
-        const [, farm, field, depth] = query.data.split('|');
-        const depthMm = Number(depth);
-        if (!farm || !field || !Number.isFinite(depthMm)) throw Errors.chatPayloadInvalid('callback_data is irr|<farm>|<field>|<depth_mm>');
-        const answer = await conversation.irrigated(farm, field, depthMm, { platform: 'telegram', user: String(query.from.id), interactionId });
+        const button = parseIrrigatedCallbackData(query.data);
+        if (!button) throw Errors.chatPayloadInvalid('callback_data is irr|<farm>|<field>|<depth_mm>');
+        const answer = await conversation.irrigated(button.farm, button.field, button.depthMm, { platform: 'telegram', user: String(query.from.id), interactionId });
         // The button stops spinning with a short notice; the full answer goes to the chat.
         if (opts.api) {
           await opts.api.answerCallbackQuery({ callback_query_id: query.id, text: answer.text }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Telegram callback not answered'));

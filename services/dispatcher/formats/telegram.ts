@@ -5,11 +5,38 @@ import { clip, JSON_HEADERS, messageOf } from './message-of.js';
 /** Telegram's limit on `callback_data`, bytes. */
 export const CALLBACK_DATA_MAX_BYTES = 64;
 
-/** What the advice's button sends back: `irr|<farm>|<field>|<depth mm, 0.1>`. */
+/**
+ * The advice's "irrigated" button, as its `callback_data` carries it: `irr|<farm>|<field>|<depth
+ * mm, 0.1>`. Built here and read back by the chat's Telegram webhook (services/chat), one contract
+ * in one place, as Slack's `SLACK_IRRIGATED_ACTION`.
+ */
+export interface IrrigatedButton {
+  farm: string;
+  field: string;
+  depthMm: number;
+}
+
+/** Every `callback_data` of the irrigated button starts with this; other buttons are not ours. */
+export const TELEGRAM_IRRIGATED_PREFIX = 'irr|';
+const SEPARATOR = '|';
+
+/** What the advice's button sends back, or null when it cannot carry it (a `|` in a name, over 64 bytes). */
 export function irrigatedCallbackData(farm: string, field: string, depthMm: number): string | null {
-  const data = `irr|${farm}|${field}|${Math.round(depthMm * 10) / 10}`;
+  if (farm.includes(SEPARATOR) || field.includes(SEPARATOR)) return null;
+  const data = `${TELEGRAM_IRRIGATED_PREFIX}${farm}${SEPARATOR}${field}${SEPARATOR}${Math.round(depthMm * 10) / 10}`;
   // Too long to carry: the advice goes out without its button rather than be refused.
   return Buffer.byteLength(data, 'utf8') <= CALLBACK_DATA_MAX_BYTES ? data : null;
+}
+
+/** The button of `callback_data` that starts with {@link TELEGRAM_IRRIGATED_PREFIX}; null when it is not one {@link irrigatedCallbackData} makes. */
+export function parseIrrigatedCallbackData(data: string): IrrigatedButton | null {
+  if (!data.startsWith(TELEGRAM_IRRIGATED_PREFIX)) return null;
+  const parts = data.slice(TELEGRAM_IRRIGATED_PREFIX.length).split(SEPARATOR);
+  if (parts.length !== 3) return null;
+  const [farm, field, depth] = parts as [string, string, string];
+  const depthMm = depth.trim() === '' ? Number.NaN : Number(depth);
+  if (farm === '' || field === '' || !Number.isFinite(depthMm)) return null;
+  return { farm, field, depthMm };
 }
 
 /** parse_mode HTML needs only `&`, `<` and `>` escaped in text. */
