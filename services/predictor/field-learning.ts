@@ -16,13 +16,17 @@
  * advice refills, and the drawdown cannot tell them apart: the split follows the two factors'
  * prior spreads (see {@link splitRatio}).
  *
- * The estimate is a ridge (Bayesian) regression through the origin of the day's drawdown on its
- * computed ETc, pooled over dry days with a prior worth `priorDays` typical days at ratio 1:
+ * The estimate is a ridge (Bayesian) regression of each day's hourly depletion on its cumulative
+ * computed ETc (the slope; each day has its own starting depletion), pooled over dry days with a
+ * prior worth `priorDays` clear days at ratio 1:
  *   ρ = (Σ Sxy + λ) / (Σ Sxx + λ),  λ = priorDays · Sxx of a clear 4 mm day,
  * where Sxx and Sxy are one day's centred sums of hourly cumulative ETc (x) and depletion (y).
  * A day's weight is its Sxx: a clear, thirsty day says more than a cloudy one, and the probe's
- * noise matters less over a bigger drawdown. A few days move the ratio a little; a dozen make it
- * the field's own. Older days fade (`forgetting` per dry day), so a field whose roots keep growing
+ * noise matters less over a bigger drawdown. The first dry day moves the ratio about halfway; a
+ * handful make it the field's own. One day of prior, not more: with three, the ratio of a field
+ * told 60 % of its roots settled at 0.64–0.69 rather than 0.6 by the season's middle (forgetting
+ * keeps the prior's share from vanishing), and it gave 11 more early advice events in 737 on the
+ * simulator's held-out fields; on fields whose profile is right the two were alike. Older days fade (`forgetting` per dry day), so a field whose roots keep growing
  * is followed through the season. The factors are bounded (TAW ×0.5–2, Kc ×0.6–1.4): beyond
  * that the profile itself is wrong and should be corrected, not learnt around.
  *
@@ -37,7 +41,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
 export interface FieldLearningOptions {
-  /** Weight of the prior (ratio 1), in clear 4 mm days. Default 3. */
+  /** Weight of the prior (ratio 1), in clear 4 mm days. Default 1. */
   priorDays: number;
   /** What an earlier dry day still counts when a new one is added, 0–1. Default 0.97 (about a month's memory). */
   forgetting: number;
@@ -58,7 +62,7 @@ export interface FieldLearningOptions {
 }
 
 export const DEFAULT_FIELD_LEARNING_OPTIONS: Readonly<FieldLearningOptions> = Object.freeze({
-  priorDays: 3,
+  priorDays: 1,
   forgetting: 0.97,
   tawFactor: [0.5, 2] as const,
   kcFactor: [0.6, 1.4] as const,
