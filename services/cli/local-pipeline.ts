@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../shared/data-dir.js';
+import { createWhole, ensurePrivateDir } from '../shared/data-dir.js';
 
 export const PIPELINE_FILE = 'pipeline.json';
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -77,13 +77,21 @@ export function storedAdminToken(dataDir: string): string | undefined {
   return token.length > 0 ? token : undefined;
 }
 
-/** This data folder's admin token, generated (and saved 0600) the first time. */
+/**
+ * This data folder's admin token, generated (and saved 0600) the first time. First writer wins:
+ * two first starts on a new folder (the demo and `fieldhook start`, or two commands) both end up
+ * with the token on disk, never one that another process has just replaced.
+ */
 export function ensureAdminToken(dataDir: string): { token: string; created: boolean; path: string } {
   const path = join(dataDir, ADMIN_TOKEN_FILE);
   const stored = storedAdminToken(dataDir);
   if (stored) return { token: stored, created: false, path };
   ensurePrivateDir(dataDir);
   const token = `fh_admin_${randomBytes(24).toString('base64url')}`;
+  if (createWhole(path, `${token}\n`)) return { token, created: true, path };
+  const theirs = storedAdminToken(dataDir);
+  if (theirs) return { token: theirs, created: false, path };
+  // A blank file (left by hand): nobody's token, replaced.
   writePrivate(path, `${token}\n`);
   return { token, created: true, path };
 }

@@ -1,4 +1,5 @@
-import { closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from './logger.js';
 
@@ -41,6 +42,37 @@ export function createPrivateFile(path: string): void {
     fchmodSync(fd, PRIVATE_FILE_MODE);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Errors of a file system without hard links (some network and FUSE mounts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
+ * Create `path` (0600) holding `content` unless it exists; false when the path was taken. Written
+ * aside, then hard-linked into place, so another process sees the file whole or not at all; on a
+ * file system without hard links, created with O_EXCL and written (a reader may then see it
+ * empty for an instant, which the instance lock's readers take as "held").
+ */
+export function createWhole(path: string, content: string): boolean {
+  const aside = `${path}.${randomBytes(6).toString('hex')}`;
+  writeFileSync(aside, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+  try {
+    linkSync(aside, path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code)) throw err;
+  } finally {
+    unlinkSync(aside);
+  }
+  try {
+    writeFileSync(path, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
   }
 }
 

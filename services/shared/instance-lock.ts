@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PRIVATE_FILE_MODE, ensurePrivateDir } from './data-dir.js';
+import { createWhole, ensurePrivateDir } from './data-dir.js';
 import { Errors } from './error-catalog.js';
 
 /** The lock file in the data folder. */
@@ -104,37 +104,6 @@ export function acquireInstanceLock(dataDir: string, instanceId: string, options
       if (current && parseHolder(current.text)?.token === holder.token) unlinkSync(path);
     },
   };
-}
-
-/** Errors of a file system without hard links (some network and FUSE mounts). */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
-/**
- * Create `path` (0600) holding `content` unless it exists; false when the path was taken. Written
- * aside, then hard-linked into place, so another process sees the file whole or not at all; on a
- * file system without hard links, created with O_EXCL and written (a reader may then see it
- * empty for an instant, which the lock's readers take as "held").
- */
-export function createWhole(path: string, content: string): boolean {
-  const aside = `${path}.${randomBytes(6).toString('hex')}`;
-  writeFileSync(aside, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
-  try {
-    linkSync(aside, path);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (code === 'EEXIST') return false;
-    if (!NO_HARD_LINKS.has(code)) throw err;
-  } finally {
-    unlinkSync(aside);
-  }
-  try {
-    writeFileSync(path, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
 }
 
 function readLock(path: string): { text: string; mtimeMs: number } | undefined {

@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
-import { ensurePrivateDir } from './data-dir.js';
+import { createWhole, ensurePrivateDir } from './data-dir.js';
 import { Errors } from './error-catalog.js';
-import { createWhole } from './instance-lock.js';
 
 /**
  * What an instance id may be: it goes into MQTT client ids, PostgreSQL's `application_name`, log
