@@ -364,36 +364,89 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
 
   return {
     async append(items, nowMs) {
+      if (items.length === 0) return [];
       return inTransaction(pool, async (db) => {
+        // Set-based, a few statements per batch whatever its size. Another instance may publish
+        // the same event at the same moment: the unique id decides, and so does the first
+        // occurrence of an id listed twice in one batch.
+        const events = items.map((i) => i.event);
+        const { rows: inserted } = await db.query<{ id: string; seq: string }>(
+          `INSERT INTO dispatch_events (id, type, farm, field, collapse_key, valid_until, correlation_id, created_at, body)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[])
+            ON CONFLICT (id) DO NOTHING RETURNING id, seq`,
+          [
+            events.map((e) => e.id),
+            events.map((e) => e.type),
+            events.map((e) => e.farm),
+            events.map((e) => e.field),
+            events.map((e) => e.collapseKey),
+            events.map((e) => e.validUntil),
+            events.map((e) => e.correlationId),
+            events.map((e) => e.createdAt),
+            events.map((e) => e.body),
+          ],
+        );
+        const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
         const results: PublishResult[] = [];
+        const deliveries: { id: string; seq: string; event: (typeof events)[number]; sub: string; supersededBy: string | null }[] = [];
+        /** The newest delivery of the batch per subscription and collapse key, and the first. */
+        const newest = new Map<string, (typeof deliveries)[number]>();
+        const first = new Map<string, string>();
         for (const { event, subscriptionIds } of items) {
-          // Another instance may publish the same event at the same moment: the unique id decides.
-          const inserted = await db.query<{ seq: string }>(
-            `INSERT INTO dispatch_events (id, type, farm, field, collapse_key, valid_until, correlation_id, created_at, body)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING RETURNING seq`,
-            [event.id, event.type, event.farm, event.field, event.collapseKey, event.validUntil, event.correlationId, event.createdAt, event.body],
-          );
-          const seq = inserted.rows[0]?.seq;
+          const seq = seqOf.get(event.id);
           if (seq === undefined) {
             results.push({ id: event.id, deliveries: 0, duplicate: true });
             continue;
           }
+          seqOf.delete(event.id);
           for (const sub of subscriptionIds) {
-            const id = createId('dlv', nowMs);
+            const d = { id: createId('dlv', nowMs), seq, event, sub, supersededBy: null };
             if (event.collapseKey !== null) {
-              await db.query(
-                `UPDATE dispatch_deliveries SET status = 'superseded', superseded_by = $1, finished_at = $2, next_attempt_at = NULL
-                  WHERE subscription_id = $3 AND collapse_key = $4 AND status = 'pending' AND lease_until <= $2`,
-                [id, nowMs, sub, event.collapseKey],
-              );
+              const key = JSON.stringify([sub, event.collapseKey]);
+              // An older delivery of this batch with the same key is superseded by this one, as if
+              // the events had been published one after the other.
+              const older = newest.get(key);
+              if (older) older.supersededBy = d.id;
+              newest.set(key, d);
+              if (!first.has(key)) first.set(key, d.id);
             }
-            await db.query(
-              `INSERT INTO dispatch_deliveries (id, event_seq, event_id, event_type, subscription_id, status, next_attempt_at, collapse_key, valid_until, created_at)
-                VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $6)`,
-              [id, seq, event.id, event.type, sub, nowMs, event.collapseKey, event.validUntil],
-            );
+            deliveries.push(d);
           }
           results.push({ id: event.id, deliveries: subscriptionIds.length, duplicate: false });
+        }
+        if (first.size > 0) {
+          // Pending, unleased deliveries with a key this batch brings again: superseded by its first.
+          const keys = [...first].map(([key, by]) => [...(JSON.parse(key) as [string, string]), by] as const);
+          await db.query(
+            `UPDATE dispatch_deliveries d SET status = 'superseded', superseded_by = c.by, finished_at = $4, next_attempt_at = NULL
+              FROM unnest($1::text[], $2::text[], $3::text[]) AS c(sub, key, by)
+              WHERE d.subscription_id = c.sub AND d.collapse_key = c.key AND d.status = 'pending' AND d.lease_until <= $4`,
+            [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2]), nowMs],
+          );
+        }
+        if (deliveries.length > 0) {
+          await db.query(
+            `INSERT INTO dispatch_deliveries (id, event_seq, event_id, event_type, subscription_id, collapse_key, valid_until, superseded_by,
+                status, next_attempt_at, finished_at, created_at)
+              SELECT id, seq, event_id, event_type, sub, collapse_key, valid_until, by,
+                CASE WHEN by IS NULL THEN 'pending' ELSE 'superseded' END,
+                CASE WHEN by IS NULL THEN $9::bigint END,
+                CASE WHEN by IS NULL THEN NULL ELSE $9::bigint END,
+                $9::bigint
+              FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
+                AS n(id, seq, event_id, event_type, sub, collapse_key, valid_until, by)`,
+            [
+              deliveries.map((d) => d.id),
+              deliveries.map((d) => d.seq),
+              deliveries.map((d) => d.event.id),
+              deliveries.map((d) => d.event.type),
+              deliveries.map((d) => d.sub),
+              deliveries.map((d) => d.event.collapseKey),
+              deliveries.map((d) => d.event.validUntil),
+              deliveries.map((d) => d.supersededBy),
+              nowMs,
+            ],
+          );
         }
         return results;
       });

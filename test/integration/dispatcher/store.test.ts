@@ -162,6 +162,28 @@ describe.each<Backend>(['sqlite', 'postgres'])('dispatcher store on %s', (backen
     expect((await store.outbox.getDelivery(b.id))!.attempts).toBe(1);
   });
 
+  it('collapses and de-duplicates within one batch as across batches', async () => {
+    await store.outbox.append([{ event: event('evt_0', T0, { collapse_key: 'k' }), subscriptionIds: ['sub_a'] }], T0);
+    const out = await store.outbox.append(
+      [
+        { event: event('evt_1', T0 + 1, { collapse_key: 'k' }), subscriptionIds: ['sub_a'] },
+        { event: event('evt_2', T0 + 1, { collapse_key: 'k' }), subscriptionIds: ['sub_a'] },
+        { event: event('evt_1', T0 + 1, { collapse_key: 'k' }), subscriptionIds: ['sub_a'] },
+        { event: event('evt_3', T0 + 1), subscriptionIds: ['sub_a'] },
+      ],
+      T0 + 1,
+    );
+    expect(out.map((r) => [r.id, r.deliveries, r.duplicate])).toEqual([
+      ['evt_1', 1, false],
+      ['evt_2', 1, false],
+      ['evt_1', 0, true],
+      ['evt_3', 1, false],
+    ]);
+    const status = async (eventId: string) => (await store.outbox.listDeliveries({ eventId, limit: 10 })).map((d) => d.status);
+    expect([await status('evt_0'), await status('evt_1'), await status('evt_2'), await status('evt_3')]).toEqual([['superseded'], ['superseded'], ['pending'], ['pending']]);
+    expect((await claimAll(store, T0 + 2)).map((c) => c.eventId).sort()).toEqual(['evt_2', 'evt_3']);
+  });
+
   it('caps a pass at the global room', async () => {
     await store.outbox.append(
       Array.from({ length: 20 }, (_, i) => ({ event: event(`evt_${i}`, T0), subscriptionIds: ['sub_a'] })),
