@@ -2,9 +2,8 @@
  * `POST /v1/forecasts`: a forecast for a farm or one of its fields, sent by a gateway (for its own
  * farm, `Authorization: Bearer <gateway secret>`) or with the admin token (any farm).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Authenticator } from '../ingestor/auth.js';
+import { adminOrDeviceBearer, type Authenticator } from '../ingestor/auth.js';
 import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
 import { code } from '../shared/openapi.js';
@@ -19,8 +18,6 @@ export interface ForecastRoutesOptions {
   clock: Clock;
 }
 
-const BEARER = /^Bearer[ ]+(\S+)$/i;
-const digest = (s: string) => createHash('sha256').update(s).digest();
 
 const hourSchema = {
   type: 'object',
@@ -38,7 +35,7 @@ const hourSchema = {
 } as const;
 
 export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesOptions): Promise<void> {
-  const admin = opts.adminToken ? digest(opts.adminToken) : null;
+  const caller = adminOrDeviceBearer({ auth: opts.auth, adminToken: opts.adminToken, expected: 'gateway secret or admin token' });
   app.post<{ Body: Record<string, unknown> }>(
     '/v1/forecasts',
     {
@@ -69,14 +66,10 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
       },
     },
     async (request, reply) => {
-      const header = request.headers.authorization;
-      if (header === undefined) throw Errors.authMissing('Send Authorization: Bearer <gateway secret or admin token>');
-      const secret = BEARER.exec(header)?.[1];
-      if (secret === undefined) throw Errors.authMalformed('Authorization must be `Bearer <gateway secret or admin token>`');
+      const from = await caller(request);
       let source = 'api';
-      if (!(admin && timingSafeEqual(digest(secret), admin))) {
-        const device = await opts.auth.bearer(secret);
-        await opts.auth.checkNetwork(device, request.ip);
+      if (from.kind === 'device') {
+        const { device } = from;
         // A forecast is about a farm's weather: a gateway speaks for its farm, a sensor node for none.
         if (device.kind !== 'gateway') throw Errors.forecastForbidden('Only gateways (and the admin token) send forecasts');
         if (device.farm !== request.body.farm) throw Errors.forecastForbidden(`Gateway ${device.id} sends forecasts for farm ${device.farm} only`);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
@@ -112,4 +113,32 @@ export function createAuthenticator(devices: DeviceRepository): Authenticator {
     },
   };
   return auth;
+}
+
+/** Who sent a request to a route that takes a device's (or gateway's) secret or the admin token. */
+export type AdminOrDevice = { kind: 'admin' } | { kind: 'device'; device: DeviceWithSecret };
+
+const BEARER = /^Bearer[ ]+(\S+)$/i;
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * The check of `Authorization: Bearer <device secret or admin token>`, built once per route
+ * plugin: the admin token (compared as digests, in constant time) or a device's secret, which must
+ * also come from the device's allowed networks. `expected` names the credential in refusals
+ * (`device secret or admin token`); `adminOnly` refuses a device's with `FH_ERR_AUTH_UNAUTHORIZED`
+ * without looking it up.
+ */
+export function adminOrDeviceBearer(opts: { auth: Authenticator; adminToken: string | undefined; expected: string }) {
+  const admin = opts.adminToken ? sha256(opts.adminToken) : null;
+  return async (request: { headers: { authorization?: string | undefined }; ip: string }, check: { adminOnly?: boolean } = {}): Promise<AdminOrDevice> => {
+    const header = request.headers.authorization;
+    if (header === undefined) throw Errors.authMissing(`Send Authorization: Bearer <${opts.expected}>`);
+    const secret = BEARER.exec(header)?.[1];
+    if (secret === undefined) throw Errors.authMalformed(`Authorization must be \`Bearer <${opts.expected}>\``);
+    if (admin && timingSafeEqual(sha256(secret), admin)) return { kind: 'admin' };
+    if (check.adminOnly) throw Errors.authUnauthorized();
+    const device = await opts.auth.bearer(secret);
+    await opts.auth.checkNetwork(device, request.ip);
+    return { kind: 'device', device };
+  };
 }

@@ -3,9 +3,8 @@
  * `GET /v1/irrigations` (admin). Devices and gateways record for their own fields; the admin
  * credential for any, and may say it reports through the CLI.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticator } from '../ingestor/auth.js';
+import type { FastifyInstance } from 'fastify';
+import { adminOrDeviceBearer, type Authenticator } from '../ingestor/auth.js';
 import { Errors } from '../shared/error-catalog.js';
 import { code } from '../shared/openapi.js';
 import { IRRIGATION_SOURCES, type IrrigationSource } from './record.js';
@@ -18,8 +17,6 @@ export interface IrrigationRoutesOptions {
   adminToken: string | undefined;
 }
 
-const BEARER = /^Bearer[ ]+(\S+)$/i;
-const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Sources an admin credential may name: the others belong to their own ways in. */
 const ADMIN_SOURCES: readonly IrrigationSource[] = ['api', 'cli'];
 
@@ -43,20 +40,7 @@ const AUTH_PROBLEMS = `${code(Errors.authMissing)}, ${code(Errors.authMalformed)
 
 export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRoutesOptions): Promise<void> {
   const { service, auth } = opts;
-  const admin = opts.adminToken ? digest(opts.adminToken) : null;
-
-  /** The reporter behind a request's bearer credential: the admin token, else a device's secret. */
-  async function reporterOf(request: FastifyRequest, adminOnly: boolean): Promise<Reporter | 'admin'> {
-    const header = request.headers.authorization;
-    if (header === undefined) throw Errors.authMissing('Send Authorization: Bearer <device secret or admin token>');
-    const secret = BEARER.exec(header)?.[1];
-    if (secret === undefined) throw Errors.authMalformed('Authorization must be `Bearer <device secret or admin token>`');
-    if (admin && timingSafeEqual(digest(secret), admin)) return 'admin';
-    if (adminOnly) throw Errors.authUnauthorized();
-    const device = await auth.bearer(secret);
-    await auth.checkNetwork(device, request.ip);
-    return { source: 'api', who: `device:${device.id}`, device };
-  }
+  const caller = adminOrDeviceBearer({ auth, adminToken: opts.adminToken, expected: 'device secret or admin token' });
 
   app.post<{ Body: Record<string, unknown> }>(
     '/v1/irrigations',
@@ -93,14 +77,14 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
       },
     },
     async (request, reply) => {
-      const who = await reporterOf(request, false);
+      const from = await caller(request);
       const { source, who: named, ...input } = request.body;
       let reporter: Reporter;
-      if (who === 'admin') {
+      if (from.kind === 'admin') {
         reporter = { source: (source as IrrigationSource | undefined) ?? 'api', who: typeof named === 'string' ? named : 'admin' };
       } else {
         if (source !== undefined || named !== undefined) throw Errors.irrigationInvalid('source and who are set by fieldhook for a device credential', { field: source !== undefined ? 'source' : 'who' });
-        reporter = who;
+        reporter = { source: 'api', who: `device:${from.device.id}`, device: from.device };
       }
       const key = request.headers['idempotency-key'];
       const { record, replayed } = await service.record(input, reporter, typeof key === 'string' ? key : undefined);
@@ -130,7 +114,7 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
       config: { openapi: { problems: { 400: `${code(Errors.irrigationInvalid)}: \`since\` is not a time.`, 401: `${code(Errors.authUnauthorized)}: the admin token is required.` } } },
     },
     async (request) => {
-      await reporterOf(request, true);
+      await caller(request, { adminOnly: true });
       const q = request.query;
       let since: number | undefined;
       if (q.since !== undefined) {
