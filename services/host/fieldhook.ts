@@ -22,6 +22,7 @@ import { createBusEvents } from './bus-events.js';
 import { httpServerOptions } from './http-config.js';
 import { createInfluxComponent } from './influxdb-component.js';
 import { chooseLocalInfluxPort } from './local-influxdb.js';
+import { createPartitionClaim } from './partition-claim.js';
 import { selectParts, type PartSelection } from './parts.js';
 import { runHost, type RunningHost } from './run-host.js';
 
@@ -119,7 +120,11 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
     ? buildPredictor({ config, logger, influx, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
     : undefined;
   const components: Component[] = [instance, controlPlaneComponent(plane), ...(parts.influx ? [influxdb] : []), deviceRegistry];
-  for (const part of [ingestor, irrigations, forecasts, dispatcher, events, predictor]) if (part) components.push(part);
+  // On PostgreSQL a predictor claims its partition before it starts: a second one on it is refused.
+  const claim = predictor && plane.kind === 'postgres'
+    ? createPartitionClaim(plane, { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION }, logger)
+    : undefined;
+  for (const part of [ingestor, irrigations, forecasts, dispatcher, events, claim, predictor]) if (part) components.push(part);
   // People answer advice in Slack and Telegram: their answers become irrigation records.
   if (irrigations) components.push(buildChat({ config, logger, irrigations: irrigations.service, ...(predictor ? { fields: predictorFieldDirectory(predictor) } : {}) }));
   // Last: it only reads the others, through their read-only status contracts; so only where all run.

@@ -399,6 +399,12 @@ export const Errors = {
     'Writing recommendations to InfluxDB failed.',
   ),
   predictNotStarted: defineError('FH_ERR_PREDICT_NOT_STARTED', 503, 'The predictor has not started', 'The predictor was called before it started.'),
+  predictPartitionTaken: defineError(
+    'FH_ERR_PREDICT_PARTITION_TAKEN',
+    409,
+    'Another predictor runs this partition',
+    'With `FIELDHOOK_DATABASE_URL` set, a predictor claims its partition (`FIELDHOOK_PREDICT_PARTITION` of `FIELDHOOK_PREDICT_PARTITIONS`) in PostgreSQL for as long as it runs; a second predictor on the same partition, or one counting partitions differently, is refused at start (the holder is named), since both would advise the same fields.',
+  ),
   predictInvalidRange: defineError(
     'FH_ERR_PREDICT_INVALID_RANGE',
     400,

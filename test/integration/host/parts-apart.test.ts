@@ -48,14 +48,17 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
   const hooks: { type: string; farm: unknown }[] = [];
   const running: Partial<Record<'ingestor' | 'predictor' | 'dispatcher', RunningFieldhook>> = {};
 
-  const start = async (part: 'ingestor' | 'predictor' | 'dispatcher', databaseUrl: string) => {
+  let databaseUrl: string;
+  const configOf = (part: 'ingestor' | 'predictor' | 'dispatcher', name: string = part) => {
     const env = {
-      PARTS: part, DATA_DIR: join(root, part), INSTANCE_ID: `${part}-1`, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url,
+      PARTS: part, DATA_DIR: join(root, name), INSTANCE_ID: `${name}-1`, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url,
       HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket, ADMIN_TOKEN,
       WEBHOOK_ALLOW_CIDRS: JSON.stringify({ '*': ['127.0.0.1/32'] }),
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
-    running[part] = await startFieldhook(config, silentLogger(), { handleSignals: false });
+    return loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+  };
+  const start = async (part: 'ingestor' | 'predictor' | 'dispatcher') => {
+    running[part] = await startFieldhook(configOf(part), silentLogger(), { handleSignals: false });
     return running[part];
   };
 
@@ -72,19 +75,19 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    const databaseUrl = await createTestDatabase('parts_apart');
+    databaseUrl = await createTestDatabase('parts_apart');
     plane = createControlPlane({ DATA_DIR: root, DATABASE_URL: databaseUrl }, silentLogger());
     devices = createDeviceRepository(plane);
     await devices.open();
 
-    const dispatcher = await start('dispatcher', databaseUrl);
+    const dispatcher = await start('dispatcher');
     const sub = await fetch(`${dispatcher.url}/v1/subscriptions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['sensor.*'] }),
     });
     expect(sub.status).toBe(201);
-    await start('ingestor', databaseUrl);
+    await start('ingestor');
     // The predictor's field, in season, before it starts: its first round finds no readings.
     const fields = createSqliteFieldProfiles(openPredictorDb(join(root, 'predictor', 'predictor.db')), true);
     await fields.add({
@@ -92,7 +95,7 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
       sowingDate: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10),
     });
     fields.close();
-    await start('predictor', databaseUrl);
+    await start('predictor');
   }, 180_000);
 
   afterAll(async () => {
@@ -137,4 +140,13 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
     // No schedule falls due within the test: a new evaluation is one the bus readings caused.
     await eventually(async () => (await counter(predictor, 'fieldhook_predict_evaluations_total')) > before, { timeoutMs: 60_000, what: 'the predictor evaluates the field on its readings' });
   }, 120_000);
+
+  it('refuses a second predictor on the same partition, which would advise the same fields', async () => {
+    const err = await startFieldhook(configOf('predictor', 'predictor-2'), silentLogger(), { handleSignals: false }).then(
+      async (second) => (await second.stop(), undefined),
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err?.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
+    expect(err?.message).toContain('Partition 0 of 1 is run by fieldhook/predictor-1');
+  }, 60_000);
 });
