@@ -2,10 +2,19 @@ import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
 import type { Logger } from '../shared/logger.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { IngestMetrics } from './metrics.js';
-import { parseReading, type NormalizedReading, type ReadingRules, type Refusal } from './reading.js';
+import { DEVICE_ID_PATTERN, own, parseReading, type NormalizedReading, type ReadingRules, type Refusal } from './reading.js';
 import type { Spool } from './spool/spool.js';
 
 export type Protocol = 'http' | 'mqtt';
+
+/** A request's readings that pass, and the refusals of the others. */
+interface Validated {
+  readings: NormalizedReading[];
+  refused: IngestOutcome['refused'];
+}
+
+/** The refusals of a request with none: shared, never added to. */
+const NO_REFUSALS: IngestOutcome['refused'] = Object.freeze([]) as unknown as IngestOutcome['refused'];
 
 export interface IngestRequest {
   /** The authenticated credential (a device or a gateway). */
@@ -102,62 +111,74 @@ export function createIngestService(deps: IngestDeps): IngestService {
   const now = deps.now ?? Date.now;
   const { metrics, spool, limits } = deps;
 
+  /** A device a gateway names, or why the gateway may not write for it. */
+  async function resolveNamed(gateway: DeviceWithSecret, named: string): Promise<DeviceWithSecret | Refusal> {
+    const device = await deps.devices.get(named);
+    if (!device) return { code: Errors.deviceUnknown.code, message: `Unknown device ${named}`, field: 'device' };
+    if (device.gateway !== gateway.id) return { code: Errors.authDeviceForbidden.code, message: `${named} is not registered to gateway ${gateway.id}`, field: 'device' };
+    if (!device.enabled) return { code: Errors.deviceDisabled.code, message: `Device ${named} is disabled`, field: 'device' };
+    return device;
+  }
+
+  /**
+   * The devices a gateway's request names (other than itself), each looked up once and all at
+   * once, before the readings are walked. Names that are not device ids are left out: their
+   * readings are refused by parseReading before any device is consulted.
+   */
+  async function namedDevices(credential: DeviceWithSecret, items: unknown[]): Promise<Map<string, DeviceWithSecret | Refusal>> {
+    const names = new Set<string>();
+    for (const item of items) {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+      const named = own(item, 'device');
+      if (typeof named === 'string' && named !== credential.id && DEVICE_ID_PATTERN.test(named)) names.add(named);
+    }
+    const resolved = await Promise.all([...names].map(async (name) => [name, await resolveNamed(credential, name)] as const));
+    return new Map(resolved);
+  }
+
   /** The device a reading belongs to, or why this credential may not write it. */
-  async function resolveDevice(
-    credential: DeviceWithSecret,
-    named: string | undefined,
-    cache: Map<string, DeviceWithSecret | Refusal>,
-  ): Promise<DeviceWithSecret | Refusal> {
+  function deviceOf(credential: DeviceWithSecret, named: string | undefined, lookedUp: Map<string, DeviceWithSecret | Refusal> | undefined): DeviceWithSecret | Refusal {
     if (named === undefined || named === credential.id) {
       if (credential.kind === 'gateway' && named === undefined) {
         return { code: Errors.readingDeviceMissing.code, message: 'A gateway must name the device of each reading', field: 'device' };
       }
       return credential;
     }
-    const cached = cache.get(named);
-    if (cached) return cached;
-    let result: DeviceWithSecret | Refusal;
-    const device = credential.kind === 'gateway' ? await deps.devices.get(named) : undefined;
-    if (credential.kind !== 'gateway') {
-      result = { code: Errors.authDeviceForbidden.code, message: `${credential.id} may only write its own readings`, field: 'device' };
-    } else if (!device) {
-      result = { code: Errors.deviceUnknown.code, message: `Unknown device ${named}`, field: 'device' };
-    } else if (device.gateway !== credential.id) {
-      result = { code: Errors.authDeviceForbidden.code, message: `${named} is not registered to gateway ${credential.id}`, field: 'device' };
-    } else if (!device.enabled) {
-      result = { code: Errors.deviceDisabled.code, message: `Device ${named} is disabled`, field: 'device' };
-    } else {
-      result = device;
-    }
-    cache.set(named, result);
-    return result;
+    if (credential.kind !== 'gateway') return { code: Errors.authDeviceForbidden.code, message: `${credential.id} may only write its own readings`, field: 'device' };
+    return lookedUp?.get(named) ?? { code: Errors.deviceUnknown.code, message: `Unknown device ${named}`, field: 'device' };
   }
 
-  /** The request's readings that pass, normalised, and the refusals of the others (counted). */
-  async function validate(request: Pick<IngestRequest, 'items' | 'credential'>, at: number): Promise<{ readings: NormalizedReading[]; refused: IngestOutcome['refused'] }> {
-    const refused: IngestOutcome['refused'] = [];
+  /**
+   * The request's readings that pass, normalised, and the refusals of the others (counted). One
+   * pass over the readings, synchronous: a device writing its own readings (the usual case, and
+   * every MQTT message) needs no lookup and no promise; a gateway's named devices are looked up
+   * together first.
+   */
+  function validate(request: Pick<IngestRequest, 'items' | 'credential'>, at: number): Validated | Promise<Validated> {
+    if (request.credential.kind !== 'gateway') return validateWith(request, at, undefined);
+    return namedDevices(request.credential, request.items).then((named) => validateWith(request, at, named));
+  }
+
+  function validateWith(request: Pick<IngestRequest, 'items' | 'credential'>, at: number, lookedUp: Map<string, DeviceWithSecret | Refusal> | undefined): Validated {
+    let refused: IngestOutcome['refused'] | undefined;
     const readings: NormalizedReading[] = [];
-    let cache: Map<string, DeviceWithSecret | Refusal> | undefined;
     const { items, credential } = request;
     for (let index = 0; index < items.length; index++) {
       const parsed = parseReading(items[index], deps.rules, at);
       if (!parsed.ok) {
-        refused.push({ index, code: parsed.code, message: parsed.message, ...(parsed.field ? { field: parsed.field } : {}) });
+        (refused ??= []).push({ index, code: parsed.code, message: parsed.message, ...(parsed.field ? { field: parsed.field } : {}) });
         continue;
       }
       const named = parsed.reading.device;
-      // A device writing its own readings (the usual case) needs no lookup and no cache.
-      const device =
-        (named === undefined && credential.kind !== 'gateway') || named === credential.id
-          ? credential
-          : await resolveDevice(credential, named, (cache ??= new Map()));
+      const device = named === credential.id || (named === undefined && credential.kind !== 'gateway') ? credential : deviceOf(credential, named, lookedUp);
       if (!('farm' in device)) {
-        refused.push({ index, ...device });
+        (refused ??= []).push({ index, ...device });
         continue;
       }
       const { id, ts, values } = parsed.reading;
       readings.push(id !== undefined ? { device: device.id, farm: device.farm, field: device.field, id, ts, values } : { device: device.id, farm: device.farm, field: device.field, ts, values });
     }
+    if (refused === undefined) return { readings, refused: NO_REFUSALS };
     for (const r of refused) metrics.refused.inc({ code: r.code });
     return { readings, refused };
   }
@@ -191,8 +212,11 @@ export function createIngestService(deps: IngestDeps): IngestService {
 
     async ingestMany(requests, correlationId) {
       const at = now();
-      const validated = [];
-      for (const request of requests) validated.push(await validate(request, at));
+      const validated: Validated[] = [];
+      for (const request of requests) {
+        const v = validate(request, at);
+        validated.push(v instanceof Promise ? await v : v);
+      }
       const all: NormalizedReading[] = [];
       for (const v of validated) for (const r of v.readings) all.push(r);
       // One append, one record, one commit for every message of the batch; a reading repeated

@@ -39,7 +39,16 @@ export function lineFields(values: Record<string, number>): string {
 const fieldOrders = new Map<string, [name: string, escaped: string][]>();
 const MAX_FIELD_ORDERS = 10_000;
 
+/** The names and order of the last lookup: consecutive readings of a device mostly name the same set. */
+let lastNames: string[] = [];
+let lastOrder: [string, string][] = [];
+
 function fieldOrder(names: string[]): [string, string][] {
+  if (names.length === lastNames.length) {
+    let same = true;
+    for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i];
+    if (same) return lastOrder;
+  }
   const key = names.join(',');
   let order = fieldOrders.get(key);
   if (order === undefined) {
@@ -47,5 +56,7 @@ function fieldOrder(names: string[]): [string, string][] {
     order = [...names].sort().map((name) => [name, escape.tag(name)] as [string, string]);
     fieldOrders.set(key, order);
   }
+  lastNames = names;
+  lastOrder = order;
   return order;
 }

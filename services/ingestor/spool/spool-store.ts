@@ -1,7 +1,7 @@
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
 import { fieldReadingsTopic, groupByTopic } from '../../shared/bus/index.js';
 import { lineFields, lineSeries, readingToLine } from '../line-protocol.js';
-import { dedupKey, type NormalizedReading } from '../reading.js';
+import type { NormalizedReading } from '../reading.js';
 import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
 
 const MIGRATIONS = [
@@ -74,20 +74,23 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
   let lines = '';
   let topics = '';
   let bus = '';
-  const keys: [string, string][] = [];
+  // The keys column is JSON written as it goes (no array of pairs to stringify afterwards).
+  let keys = '[';
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i]!;
     const parts = devicePartsOf(r);
     // Each value map is serialised once and shared by the stored JSON and the bus message; the
     // result is what JSON.stringify gives for the reading and for toBusReading(reading).
     const values = JSON.stringify(r.values);
-    const id = r.id !== undefined ? `,"id":${JSON.stringify(r.id)}` : '';
+    const idJson = r.id !== undefined ? JSON.stringify(r.id) : undefined;
+    const id = idJson !== undefined ? `,"id":${idJson}` : '';
     const sep = i === 0 ? '' : '\n';
     json += `${sep}${parts.json}${id},"ts":${r.ts},"values":${values}}`;
     bus += `${sep}${parts.json}${id},"ts":"${new Date(r.ts).toISOString()}","values":${values},"correlation_id":${correlation}}`;
     lines += `${sep}${parts.line} ${lineFields(r.values)} ${r.ts}`;
     topics += `${sep}${parts.topic}`;
-    keys.push([r.device, dedupKey(r)]);
+    // dedupKey(r) as JSON: `"i:` + the id's JSON after its opening quote, or `"t:<ts>"`.
+    keys += `${i === 0 ? '' : ','}[${parts.deviceJson},${idJson !== undefined ? `"i:${idJson.slice(1)}` : `"t:${r.ts}"`}]`;
   }
   return {
     correlationId,
@@ -95,7 +98,7 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
     lines,
     topics,
     bus,
-    keys: JSON.stringify(keys),
+    keys: `${keys}]`,
     ...(request.onceKey ? { onceKey: request.onceKey } : {}),
   };
 }
@@ -106,6 +109,8 @@ interface DeviceParts {
   field: string;
   /** `{"device":…,"farm":…,"field":…` */
   json: string;
+  /** The device id as a JSON string. */
+  deviceJson: string;
   /** `reading,device=…,farm=…,field=…` */
   line: string;
   topic: string;
@@ -123,6 +128,7 @@ function devicePartsOf(r: NormalizedReading): DeviceParts {
     farm: r.farm,
     field: r.field,
     json: JSON.stringify({ device: r.device, farm: r.farm, field: r.field }).slice(0, -1),
+    deviceJson: JSON.stringify(r.device),
     line: lineSeries(r.device, r.farm, r.field),
     topic: fieldReadingsTopic(r.farm, r.field),
   };
