@@ -17,6 +17,8 @@
  * - InfluxDB's own ceiling for the same lines, and the ack latency of single-reading POSTs at 500/s.
  *
  * BENCH_BEFORE_DIST=<dir of an older build's dist> adds that build's fieldhook rows ("before").
+ * BENCH_GC_DIR=<dir> logs each fieldhook run's garbage collections (count and main-thread pause, as
+ * `--trace-gc` prints them). BENCH_CPU_PROF=<dir> writes CPU profiles.
  * BENCH_ROUNDS, BENCH_HTTP_READINGS, BENCH_KILL_READINGS, BENCH_LATENCY_SECONDS, BENCH_ONLY (comma-separated contender
  * names) shorten a run. Figures are only comparable within one run.
  */
@@ -46,6 +48,9 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const BEFORE_DIST = process.env.BENCH_BEFORE_DIST ? resolve(process.env.BENCH_BEFORE_DIST) : undefined;
 const DEVICES = Math.max(50, MQTT_CLIENTS);
+/** BENCH_GC_DIR: each fieldhook run's garbage collections (count, main-thread pause) are logged. */
+const GC_DIR = process.env.BENCH_GC_DIR ? resolve(process.env.BENCH_GC_DIR) : undefined;
+const GC_TALLY = resolve('bench/lib/gc-tally.mjs');
 const BATCH = 100;
 const BASE_TS = Date.now() - 6 * 24 * 3_600_000;
 const CONSUMER_LOGIN = { username: 'ingestor', password: 'bench' };
@@ -178,6 +183,7 @@ async function startFieldhook(dist: string, env: Env, db: string, dataDir: strin
   const port = ports?.http ?? (await freePort());
   const mqttPort = ports?.mqtt ?? (await freePort());
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  if (GC_DIR) profile.push(`--import=${GC_TALLY}`);
   // The same V8 limits as `npm start` (package.json), unless BENCH_NODE_FLAGS says otherwise.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=160').split(' ').filter(Boolean);
   const proc: ManagedProcess = startProcess(process.execPath, [...flags, ...profile, join(dist, 'services/cli/main.js'), 'start'], {
@@ -320,14 +326,17 @@ async function measureMqtt(contender: Contender, env: Env, tag: string): Promise
   const dir = join(env.root, tag);
   const running = await contender.start(env, db, dir);
   const clients = await connectDevices(running.url, env.secrets, tag);
+  const window = { since: Infinity, until: Infinity };
   try {
     await probe(clients, env.influx, db, contender.field);
     const cpu0 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
     const started = performance.now();
+    window.since = Date.now();
     await publish(clients, 0, MQTT_READINGS);
     const acked = (performance.now() - started) / 1000;
     await untilCount(env.influx, db, contender.field, MQTT_READINGS + 1);
     const seconds = (performance.now() - started) / 1000;
+    window.until = Date.now();
     log(`  every PUBACK after ${acked.toFixed(2)} s, every point stored after ${seconds.toFixed(2)} s`);
     const cpu1 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
     const per = (k: number) => ((cpu1[k]! - cpu0[k]!) * 1e6) / MQTT_READINGS;
@@ -335,6 +344,7 @@ async function measureMqtt(contender: Contender, env: Env, tag: string): Promise
   } finally {
     for (const c of clients) c.close();
     await running.stop();
+    logGc(running.pid, MQTT_READINGS, window);
   }
 }
 
@@ -343,11 +353,13 @@ async function measureHttp(contender: Contender, env: Env, tag: string): Promise
   await env.influx.createDatabase(db);
   const running = await contender.start(env, db, join(env.root, tag));
   const pool = new Pool(running.url, { connections: 16, pipelining: 1 });
+  const window = { since: Infinity, until: Infinity };
   try {
     const requests = HTTP_READINGS / BATCH;
     const bodies = Array.from({ length: requests }, (_, b) => JSON.stringify(Array.from({ length: BATCH }, (_, j) => reading(b * BATCH + j, b % DEVICES))));
     const cpu0 = [cpuSeconds(running.pid), cpuSeconds(env.influx.process.child.pid)];
     const started = performance.now();
+    window.since = Date.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: 16 }, async () => {
@@ -370,11 +382,37 @@ async function measureHttp(contender: Contender, env: Env, tag: string): Promise
     );
     await untilCount(env.influx, db, contender.field, HTTP_READINGS);
     const seconds = (performance.now() - started) / 1000;
+    window.until = Date.now();
     const cpu1 = [cpuSeconds(running.pid), cpuSeconds(env.influx.process.child.pid)];
     return { rate: HTTP_READINGS / seconds, cpu: ((cpu1[0]! - cpu0[0]!) * 1e6) / HTTP_READINGS, mosquittoCpu: 0, influxCpu: ((cpu1[1]! - cpu0[1]!) * 1e6) / HTTP_READINGS };
   } finally {
     await pool.close();
     await running.stop();
+    logGc(running.pid, HTTP_READINGS, window);
+  }
+}
+
+/** With BENCH_GC_DIR: the garbage collections of a finished fieldhook run within the measured window (epoch ms). */
+function logGc(pid: number, readings: number, window: { since: number; until: number }): void {
+  if (!GC_DIR) return;
+  try {
+    const all = JSON.parse(readFileSync(join(GC_DIR, `gc-${pid}.json`), 'utf8')) as [at: number, kind: string, pauseMs: number][];
+    const byKind = new Map<string, { count: number; pauseMs: number }>();
+    let count = 0;
+    let pauseMs = 0;
+    for (const [at, kind, pause] of all) {
+      if (at < window.since || at > window.until) continue;
+      count++;
+      pauseMs += pause;
+      const k = byKind.get(kind) ?? { count: 0, pauseMs: 0 };
+      k.count++;
+      k.pauseMs += pause;
+      byKind.set(kind, k);
+    }
+    const kinds = [...byKind].map(([k, v]) => `${k} ${v.count} (${v.pauseMs.toFixed(0)} ms)`).join(', ');
+    log(`  GC while measured: ${count} collections, ${pauseMs.toFixed(0)} ms paused (${((pauseMs * 1000) / readings).toFixed(2)} µs per reading; ${kinds})`);
+  } catch {
+    // Not a fieldhook process (Telegraf, Node-RED), or it did not exit on its own.
   }
 }
 
