@@ -37,8 +37,9 @@ export interface RunningFieldhook extends RunningHost {
 }
 
 /**
- * Every part in one process, what `fieldhook start` runs: InfluxDB (the configured one or a local
- * one), the ingestor with its broker, the dispatcher and the predictor, in one host. Wiring only.
+ * What `fieldhook start` runs: the parts `FIELDHOOK_PARTS` names (by default every one: InfluxDB,
+ * the configured one or a local one, the ingestor with its broker, the dispatcher and the
+ * predictor) in one host. Wiring only.
  */
 export async function startFieldhook(config: PipelineConfig, logger: Logger, options: { handleSignals?: boolean } = {}): Promise<RunningFieldhook> {
   // The parts this process runs (FIELDHOOK_PARTS), refused before anything is opened when they
@@ -98,8 +99,9 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   const bus = (principal: BusPrincipal): BusConnection => (ingestor ? ingestor.busConnection(principal) : externalBus(config));
   // Irrigation records go with the ingestor: built before it, whose broker takes the valve controllers' reports.
   const irrigations = parts.ingestor ? buildIrrigations({ config, logger, devices, influx, bus: () => bus('bus') }) : undefined;
-  // Forecasts go with the predictor, which reads them (gateways send them on their own topic); pulled for its fields.
-  const forecasts: Forecasts | undefined = parts.predictor
+  // Forecasts go with the predictor, which reads them (gateways send them on their own topic); pulled for its
+  // fields. With every part they run even with the predictor off, as they always did.
+  const forecasts: Forecasts | undefined = parts.predictor || parts.all
     ? buildForecasts({
         config, logger, devices, bus: () => bus('bus'),
         sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
