@@ -17,6 +17,8 @@ export interface IrrigationRoutesOptions {
   adminToken: string | undefined;
 }
 
+/** Records `GET /v1/irrigations` answers when no `limit` is given. */
+const LIST_LIMIT = 1000;
 /** Sources an admin credential may name: the others belong to their own ways in. */
 const ADMIN_SOURCES: readonly IrrigationSource[] = ['api', 'cli'];
 
@@ -98,7 +100,9 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
     {
       schema: {
         tags: ['irrigations'],
-        summary: 'Irrigation records whose water ended at or after `since`, oldest first (admin).',
+        summary: 'The newest `limit` irrigation records whose water ended at or after `since`, oldest first (admin).',
+        description:
+          '`truncated` is true when older records matched too and were left out: narrow the list with `since`, `farm` or `field`, or raise `limit`.',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -106,10 +110,19 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
             farm: { type: 'string' },
             field: { type: 'string' },
             since: { type: 'string', description: 'ISO 8601 or epoch ms.' },
-            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 1000 },
+            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: LIST_LIMIT },
           },
         },
-        response: { 200: { type: 'object', required: ['irrigations'], properties: { irrigations: { type: 'array', items: recordSchema } } } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['irrigations', 'truncated'],
+            properties: {
+              irrigations: { type: 'array', items: recordSchema },
+              truncated: { type: 'boolean', description: 'More records matched than `limit`: these are the newest, older ones were left out.' },
+            },
+          },
+        },
       },
       config: { openapi: { problems: { 400: `${code(Errors.irrigationInvalid)}: \`since\` is not a time.`, 401: `${code(Errors.authUnauthorized)}: the admin token is required.` } } },
     },
@@ -121,13 +134,16 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
         since = /^\d+$/.test(q.since) ? Number(q.since) : Date.parse(q.since);
         if (!Number.isFinite(since)) throw Errors.irrigationInvalid('since must be ISO 8601 or epoch milliseconds', { field: 'since' });
       }
-      const irrigations = await service.list({
+      const limit = q.limit ?? LIST_LIMIT;
+      // One more than asked for, to tell a full list from a cut one; the store answers the newest, oldest first.
+      const found = await service.list({
         ...(q.farm !== undefined ? { farm: q.farm } : {}),
         ...(q.field !== undefined ? { field: q.field } : {}),
         ...(since !== undefined ? { since } : {}),
-        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+        limit: limit + 1,
       });
-      return { irrigations };
+      const truncated = found.length > limit;
+      return { irrigations: truncated ? found.slice(found.length - limit) : found, truncated };
     },
   );
 }

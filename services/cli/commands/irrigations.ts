@@ -42,16 +42,25 @@ export function registerIrrigationCommands(program: Command): void {
   adminOptions(
     irrigations
       .command('list')
-      .description('Irrigation records, oldest first')
+      .description('Irrigation records, the newest --limit of them, oldest first')
       .option('--farm <farm>')
       .option('--field <field>')
       .option('--since <time>', 'only water that ended at or after, ISO 8601')
+      .option('--limit <n>', 'at most this many records, the newest (default 1000, at most 10000)')
       .option('--json', 'print JSON'),
-  ).action(async (o: { farm?: string; field?: string; since?: string }, cmd: Command) => {
-    const query = new URLSearchParams({ ...(o.farm ? { farm: o.farm } : {}), ...(o.field ? { field: o.field } : {}), ...(o.since ? { since: o.since } : {}) });
-    const { irrigations: list } = await clientOf(cmd).call<{ irrigations: IrrigationRecord[] }>('GET', `/v1/irrigations${query.size ? `?${query}` : ''}`);
+  ).action(async (o: { farm?: string; field?: string; since?: string; limit?: string }, cmd: Command) => {
+    if (o.limit !== undefined && !/^[1-9][0-9]*$/.test(o.limit)) throw Errors.cliInvalid('--limit must be a whole number above 0');
+    const query = new URLSearchParams({
+      ...(o.farm ? { farm: o.farm } : {}),
+      ...(o.field ? { field: o.field } : {}),
+      ...(o.since ? { since: o.since } : {}),
+      ...(o.limit ? { limit: o.limit } : {}),
+    });
+    const { irrigations: list, truncated } = await clientOf(cmd).call<{ irrigations: IrrigationRecord[]; truncated?: boolean }>('GET', `/v1/irrigations${query.size ? `?${query}` : ''}`);
     if (cmd.optsWithGlobals<{ json?: boolean }>().json) print(list);
     else process.stdout.write(list.length === 0 ? 'No irrigation records.\n' : `${list.map(describe).join('\n')}\n`);
+    // On stderr, so the list itself (and its JSON) stays as it is.
+    if (truncated) process.stderr.write(`irrigations: the newest ${list.length} records shown, older ones left out: narrow with --since, --farm or --field, or raise --limit\n`);
   });
 }
 

@@ -136,6 +136,19 @@ describe('irrigation records: API and MQTT', () => {
     expect(device.json().code).toBe('FH_ERR_AUTH_UNAUTHORIZED');
   });
 
+  it('says when the list was cut at `limit`: the newest records, oldest first, and truncated', async () => {
+    const list = async (query: string) => (await app.inject({ method: 'GET', url: `/v1/irrigations${query}`, headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    for (const hour of ['01', '02', '03']) {
+      expect((await post(ADMIN, { farm: 'f8', field: 'east', depth_mm: 4, end: `2026-07-05T${hour}:00:00Z` })).statusCode).toBe(201);
+    }
+    const cut = await list('?farm=f8&limit=2');
+    expect(cut.truncated).toBe(true);
+    expect(cut.irrigations.map((r: { end: string }) => r.end)).toEqual(['2026-07-05T02:00:00.000Z', '2026-07-05T03:00:00.000Z']);
+    const whole = await list('?farm=f8&limit=3');
+    expect([whole.truncated, whole.irrigations.length]).toEqual([false, 3]);
+    expect((await list('?farm=f8')).truncated).toBe(false);
+  });
+
   it('takes a valve controller\'s report over MQTT, acknowledged once stored, once per report id', async () => {
     const client = await mqtt.connectAsync(ingestor.busConnection('bus').url.replace(/\/\/.*@/, '//'), {
       clientId: 'valve-1', username: 'valve-1', password: secrets['valve-1']!, protocolVersion: 4, clean: true,

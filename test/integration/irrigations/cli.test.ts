@@ -54,6 +54,10 @@ describe('fieldhook irrigations and chat users (command line)', () => {
     expect(line).toMatch(/^2026-07-06T06:00:00.000Z – 2026-07-06T07:00:00.000Z {2}f1\/south {2}7.5 mm {2}cli cli:\S+ {2}irr_[0-9a-f]{24}\n$/);
     const listed = JSON.parse(await run('irrigations', 'list', '--farm', 'f1', '--field', 'north', '--json', '--admin-url', url));
     expect(listed).toEqual([added]);
+    // Cut at --limit: the newest, and a notice on stderr.
+    const cut = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'irrigations', 'list', '--farm', 'f1', '--limit', '1', '--json', '--admin-url', url], { env });
+    expect(JSON.parse(cut.stdout).map((r: { field: string }) => r.field)).toEqual(['south']);
+    expect(cut.stderr).toMatch(/newest 1 records shown, older ones left out/);
     const refused = await run('irrigations', 'add', '--farm', 'f1', '--field', 'north', '--depth', '0', '--admin-url', url).catch((err: { stderr: string }) => err.stderr);
     expect(JSON.parse(refused)).toMatchObject({ error: { code: 'FH_ERR_IRRIGATION_INVALID' } });
   });
