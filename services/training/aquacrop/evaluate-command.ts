@@ -70,6 +70,8 @@ seasons are made and turned into hourly readings: [README.md](README.md).
   irrigations as irrigation records go through the predictor's own evaluator, ONNX model and
   decision, hour by hour, as \`fieldhook replay\` runs them. The field is registered with its crop
   preset, sowing date, harvest date and the soil's retention.
+  By default the predictor learns each field's root-zone capacity and crop factor from its dry
+  days (\`FIELDHOOK_PREDICT_LEARN_FIELD\`); the row without learning keeps the preset's budget.
 - **fieldhook with a perfect forecast**: the same, with the record's coming rain and ET0 as the
   field's weather forecast (what the forecast hold can gain at best).
 - **Naive rule**: the probe's depletion (same budget) advises at 0.8 RAW, withdraws at 0.5 RAW.

@@ -4,16 +4,18 @@
  */
 import type { IrrigationModel } from '../../model/index.js';
 import type { EvaluatorOptions } from '../../predictor/evaluator.js';
+import type { FieldFactors } from '../../predictor/field-learning.js';
 import type { ModelIdentity } from '../../predictor/model-holder.js';
 import { traceOfSeason } from './hourly.js';
 import { naiveTrack, openLoopTrack, runPredictor } from './replay.js';
-import { addForecastErrors, addScores, emptyScore, forecastError, scoreSeason, type AdviceScore, type ForecastError } from './score.js';
+import { addForecastErrors, addScores, emptyScore, forecastError, median, scoreSeason, type AdviceScore, type ForecastError } from './score.js';
 import type { AquaSeason } from './seasons.js';
 
-export const METHODS = ['fieldhook', 'fieldhookForecast', 'naive', 'openLoop'] as const;
+export const METHODS = ['fieldhook', 'fieldhookFixed', 'fieldhookForecast', 'naive', 'openLoop'] as const;
 export type Method = (typeof METHODS)[number];
 export const METHOD_LABELS: Record<Method, string> = {
-  fieldhook: 'fieldhook (model + decision, irrigation records)',
+  fieldhook: 'fieldhook (model + decision, irrigation records, learning the field)',
+  fieldhookFixed: 'fieldhook without learning the field (the preset\'s budget)',
   fieldhookForecast: 'fieldhook with the record\'s rain as a perfect forecast',
   naive: 'naive rule on the soil sensor alone (0.8 RAW on, 0.5 off)',
   openLoop: 'FAO-56 open loop (climate file\'s ET0, no sensor)',
@@ -31,11 +33,13 @@ export interface GroupResult {
 export interface SeasonResult {
   id: string;
   fieldhook: AdviceScore;
-  /** The largest RAW of the season, fieldhook's (its managed root zone) and AquaCrop's, mm; the deepest roots, m. */
+  /** Median RAW over the season's second half, fieldhook's (its managed root zone, as learnt) and AquaCrop's, mm; the deepest roots, m. */
   rawFieldhookMm: number;
   rawAquaCropMm: number;
   managedDepthM: number;
   aquaCropRootM: number;
+  /** What fieldhook learnt of the field by the season's end (null: nothing). */
+  learnt: FieldFactors | null;
 }
 
 export interface AquaCropEvaluation {
@@ -70,6 +74,7 @@ export async function evaluateAquaCrop(
   const o: AquaCropEvaluationOptions = { falseAlarmSlackH: 24, perfectForecast: true, ...options };
   const traces = seasons.map(traceOfSeason);
   const plain = await runPredictor(traces, model, identity, evaluator);
+  const fixed = await runPredictor(traces, model, identity, evaluator, { learnField: false });
   const withForecast = o.perfectForecast ? await runPredictor(traces, model, identity, evaluator, { perfectForecast: true }) : null;
   const scoring = { horizonH: evaluator.horizonH, falseAlarmSlackH: o.falseAlarmSlackH };
   const groups = new Map<string, GroupResult>();
@@ -79,19 +84,22 @@ export async function evaluateAquaCrop(
     const season = seasons[s]!;
     const tracks: Record<Method, ReturnType<typeof naiveTrack> | null> = {
       fieldhook: plain.tracks[s]!,
+      fieldhookFixed: fixed.tracks[s]!,
       fieldhookForecast: withForecast?.tracks[s] ?? null,
       naive: naiveTrack(plain.sensor[s]!),
       openLoop: openLoopTrack(trace),
     };
     const forecast = forecastError(trace, plain.forecasts[s]!);
-    const largest = (xs: Float64Array) => xs.reduce((a, x) => (Number.isFinite(x) ? Math.max(a, x) : a), 0);
+    // The second half of the season: roots grown, learning settled, the last days' end of season aside.
+    const late = (xs: Float64Array) => median([...xs.slice(Math.floor(xs.length / 2))].filter((x) => Number.isFinite(x)));
     perSeason.push({
       id: season.meta.id,
       fieldhook: scoreSeason(trace, plain.tracks[s]!, scoring),
-      rawFieldhookMm: largest(plain.tracks[s]!.raw),
-      rawAquaCropMm: largest(trace.truthRaw),
+      rawFieldhookMm: late(plain.tracks[s]!.raw),
+      rawAquaCropMm: late(trace.truthRaw),
       managedDepthM: trace.probeDepthM,
-      aquaCropRootM: largest(trace.zRoot),
+      aquaCropRootM: Math.max(...trace.zRoot),
+      learnt: plain.learnt[s] ?? null,
     });
     for (const key of [season.meta.site, `${season.meta.site}/${season.meta.crop}`]) {
       const g = groups.get(key) ?? emptyGroup(key);

@@ -7,9 +7,10 @@ import { cropCoefficient, rootDepthOn } from '../../agronomy/index.js';
 import type { ForecastHour } from '../../forecasts/forecast.js';
 import type { ForecastReader } from '../../forecasts/store.js';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, type IrrigationModel } from '../../model/index.js';
-import { faoYesterdayForecast } from '../evaluation.js';
+import { faoYesterdayForecast, persistenceForecast } from '../evaluation.js';
 import { createAppliedWaterLedger } from '../../predictor/applied-water.js';
 import type { DecisionState } from '../../predictor/decision.js';
+import { factorsOf, type FieldFactors, type FieldLearningState } from '../../predictor/field-learning.js';
 import { evaluateFields, type EvaluatedField, type EvaluatorOptions } from '../../predictor/evaluator.js';
 import { createFeatureCache } from '../../predictor/feature-cache.js';
 import { profileOf } from '../../predictor/field-profiles.js';
@@ -36,12 +37,18 @@ export interface AdviceTrack {
   raw: Float64Array;
 }
 
-/** A 24 h depletion forecast of fieldhook's, next to the baselines', in its own budget, mm. */
+/**
+ * A 24 h depletion forecast of fieldhook's next to the baselines', mm. fieldhook's and persistence
+ * are in the predictor's budget (`raw`, learnt when the field is learnt); the FAO-56 baseline
+ * works on the features, in the preset's budget (`faoRaw`, from `faoNow`).
+ */
 export interface ForecastCase {
   hour: number;
   raw: number;
   model: number;
   persistence: number;
+  faoRaw: number;
+  faoNow: number;
   faoYesterday: number;
 }
 
@@ -57,6 +64,8 @@ export interface PredictorRun {
   sensor: SensorSeries[];
   /** Per season: every 6th hour's forecasts (scored where no irrigation falls in the next 24 h). */
   forecasts: ForecastCase[][];
+  /** Per season: what the field had learnt from its dry days by the end (null with learning off). */
+  learnt: (FieldFactors | null)[];
 }
 
 export interface PredictorRunOptions {
@@ -64,6 +73,11 @@ export interface PredictorRunOptions {
   irrigationRecords: boolean;
   /** The record's rain and ET0 of the coming hours as the field's weather forecast. Default false. */
   perfectForecast: boolean;
+  /**
+   * Learn each field's capacity and crop factor from its dry days, as the live predictor does by
+   * default (evaluator option `learnField`). Default true.
+   */
+  learnField: boolean;
 }
 
 function emptyTrack(hours: number): AdviceTrack {
@@ -103,7 +117,8 @@ export async function runPredictor(
   evaluator: EvaluatorOptions,
   options: Partial<PredictorRunOptions> = {},
 ): Promise<PredictorRun> {
-  const o: PredictorRunOptions = { irrigationRecords: true, perfectForecast: false, ...options };
+  const o: PredictorRunOptions = { irrigationRecords: true, perfectForecast: false, learnField: true, ...options };
+  const learning = new Map<string, FieldLearningState>();
   const windows = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
   const applied = createAppliedWaterLedger({ keepMs: Number.POSITIVE_INFINITY });
   const fields: EvaluatedField[] = traces.map((t) => {
@@ -132,13 +147,15 @@ export async function runPredictor(
     const group = byTime.get(ts)!;
     const evaluations = await evaluateFields(group.map((s) => fields[s]!), ts, {
       windows, states, model, identity, cache, ...(o.irrigationRecords ? { applied } : {}), ...(forecasts ? { forecasts } : {}),
-    }, evaluator);
+      ...(o.learnField ? { learning } : {}),
+    }, { ...evaluator, learnField: o.learnField });
     evaluations.forEach((e, k) => {
       const s = group[k]!;
       const t = traces[s]!;
       const i = Math.round((ts - t.startTs) / HOUR_MS) - 1;
       const track = tracks[s]!;
       states.set(e.key, e.decision.state);
+      if (e.learning) learning.set(e.key, e.learning);
       const advice = e.decision.state.advice;
       track.adviceAfter[i] = advice ? { issuedAt: advice.issuedAt, validUntil: advice.validUntil } : null;
       if (e.decision.event === 'irrigation.recommended') track.events.push(i);
@@ -154,6 +171,8 @@ export async function runPredictor(
             raw: e.prediction.rawMm,
             model: e.prediction.depletion24hMm,
             persistence: e.prediction.depletionNowMm,
+            faoRaw: f.raw_mm ?? Number.NaN,
+            faoNow: persistenceForecast(features).d24,
             faoYesterday: faoYesterdayForecast(features).d24,
           });
         }
@@ -162,7 +181,11 @@ export async function runPredictor(
       if (f) sensor[s]!.raw[i] = f.raw_mm ?? Number.NaN;
     });
   }
-  return { tracks, forecasts: cases, sensor };
+  const learnt = fields.map((f) => {
+    const state = learning.get(f.key);
+    return state ? factorsOf(state, f.profile.tzLongitudeDeg) : null;
+  });
+  return { tracks, forecasts: cases, sensor, learnt };
 }
 
 /** Hysteresis of the naive rule, fractions of RAW. */

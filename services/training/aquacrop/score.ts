@@ -161,17 +161,17 @@ export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]
     if (at >= trace.hours) continue;
     let irrigated = false;
     for (let j = c.hour + 1; j <= at; j++) if (trace.irrigation[j]! > 0) irrigated = true;
-    if (irrigated || !(c.raw > 0)) continue;
+    if (irrigated || !(c.raw > 0) || !(c.faoRaw > 0)) continue;
     const truth = trace.truthDepletion[at]! / trace.truthRaw[at]!;
     e.cases++;
     e.model += Math.abs(c.model / c.raw - truth);
     e.persistence += Math.abs(c.persistence / c.raw - truth);
-    e.faoYesterday += Math.abs(c.faoYesterday / c.raw - truth);
+    e.faoYesterday += Math.abs(c.faoYesterday / c.faoRaw - truth);
     const change = truth - trace.truthDepletion[c.hour]! / trace.truthRaw[c.hour]!;
     const from = c.persistence / c.raw;
     e.changeModel += Math.abs(c.model / c.raw - from - change);
     e.changePersistence += Math.abs(change);
-    e.changeFaoYesterday += Math.abs(c.faoYesterday / c.raw - from - change);
+    e.changeFaoYesterday += Math.abs((c.faoYesterday - c.faoNow) / c.faoRaw - change);
   }
   return e;
 }
