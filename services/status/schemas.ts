@@ -49,6 +49,19 @@ const field = obj({
     { event_id: { type: 'string' }, issued_at: time, start_by: time, valid_until: time, expired: { type: 'boolean' } },
     'The `irrigation.recommended` advice subscribers currently hold.',
   ),
+  learning: nullableObj(
+    {
+      dry_days: { type: 'integer' },
+      ratio: { type: 'number', description: 'Soil moisture drawdown on dry days / computed ETc.' },
+      spread: { type: 'number', description: 'Standard deviation of the dry days\' own ratios.' },
+      applied: { type: 'boolean', description: 'False while the ratio is within 10 % of 1 (the factors are then 1).' },
+      taw_factor: { type: 'number' },
+      kc_factor: { type: 'number' },
+      last_day: { type: ['string', 'null'] },
+      last_outcome: { type: 'string' },
+    },
+    'What the field learnt from its dry days (docs/predictor.md); null before its first day or with PREDICT_LEARN_FIELD=false.',
+  ),
   history: obj(
     {
       start: { ...time, description: 'Start of the first hour.' },

@@ -123,6 +123,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
         advice: advice
           ? { event_id: advice.eventId, issued_at: iso(advice.issuedAt)!, start_by: iso(advice.startBy)!, valid_until: iso(advice.validUntil)!, expired: advice.validUntil <= now }
           : null,
+        learning: entry?.learning ?? null,
         history: hourly(hours.get(key) ?? [], now - options.historyMs, now),
       };
     });

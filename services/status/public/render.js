@@ -96,6 +96,17 @@ function fieldCard(f, nowMs) {
   } else if (f.configured) {
     card.append(h('p', { class: 'muted' }, 'No water balance yet: the predictor has not evaluated this field with fresh readings.'));
   }
+  if (f.learning && f.learning.dry_days > 0) {
+    const l = f.learning;
+    card.append(
+      h(
+        'p',
+        { class: 'muted learning' },
+        `Learnt from ${l.dry_days} dry days: drains ${num(l.ratio, 2)} × ETc (± ${num(l.spread, 2)}) · `,
+        l.applied ? `root zone × ${num(l.taw_factor, 2)}, Kc × ${num(l.kc_factor, 2)}` : 'as its profile says',
+      ),
+    );
+  }
   card.append(soilChart(f.history, f.soil, nowMs));
   card.append(
     h(

@@ -24,7 +24,11 @@ function sources(influx: Partial<StatusQueries> = {}): StatusSources {
     predictor: {
       status: () => ({
         model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) },
-        fields: [{ settings: north, state: { advice: { eventId: 'evt_1', issuedAt: NOW - HOUR, validUntil: NOW + HOUR, startBy: NOW }, lastChangeAt: NOW - HOUR, stale: false } }],
+        fields: [{
+          settings: north,
+          state: { advice: { eventId: 'evt_1', issuedAt: NOW - HOUR, validUntil: NOW + HOUR, startBy: NOW }, lastChangeAt: NOW - HOUR, stale: false },
+          learning: { dry_days: 12, ratio: 0.64, spread: 0.1, applied: true, taw_factor: 1.37, kc_factor: 0.88, last_day: '2026-07-05', last_outcome: 'dry (0.61 × ETc)' },
+        }],
       }),
     },
     dispatcher: {
@@ -64,6 +68,8 @@ describe('the status snapshot', () => {
     const [n] = s.fields;
     expect(n!.advice).toMatchObject({ event_id: 'evt_1', expired: false, valid_until: new Date(NOW + HOUR).toISOString() });
     expect(n!.water).toMatchObject({ depletion_mm: 60, raw_mm: 52, taw_mm: 130 });
+    expect(n!.learning).toMatchObject({ dry_days: 12, ratio: 0.64, applied: true, taw_factor: 1.37 });
+    expect(s.fields[1]!.learning).toBeNull();
     // Loam: θFC 0.25, θWP 0.12; RAW 52 mm over 1 m of roots is 0.052 below field capacity.
     expect(n!.soil!.theta_fc).toBe(0.25);
     expect(n!.soil!.theta_raw).toBeCloseTo(0.198, 6);
