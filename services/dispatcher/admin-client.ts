@@ -13,7 +13,8 @@ export interface AdminClientOptions {
 }
 
 export interface AdminClient {
-  call<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  /** `headers` are sent besides the bearer token and the content type (e.g. `idempotency-key`). */
+  call<T = unknown>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
 }
 
 /**
@@ -23,12 +24,13 @@ export interface AdminClient {
 export function createAdminClient(options: AdminClientOptions): AdminClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   return {
-    async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    async call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
       let res;
       try {
         res = await request(`${base}${path}`, {
           method,
           headers: {
+            ...headers,
             authorization: `Bearer ${options.token}`,
             ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           },

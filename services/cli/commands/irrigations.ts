@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { IrrigationRecord } from '../../irrigations/record.js';
 import { Errors } from '../../shared/error-catalog.js';
+import { FieldhookError } from '../../shared/errors.js';
 import { adminOptions, clientOf, print } from './subscriptions.js';
 
 /**
@@ -21,11 +23,14 @@ export function registerIrrigationCommands(program: Command): void {
       .option('--start <time>', 'when the water started, ISO 8601 (default: --end)')
       .option('--end <time>', 'when the water stopped, ISO 8601 (default: now)')
       .option('--who <name>', 'who reports it (default: cli:<login name>)')
+      .option('--idempotency-key <key>', 'send the same key again to retry without recording twice (default: a new one per run, named when the run fails)')
       .option('--json', 'print the record as JSON'),
-  ).action(async (o: { farm: string; field: string; depth: string; start?: string; end?: string; who?: string }, cmd: Command) => {
+  ).action(async (o: { farm: string; field: string; depth: string; start?: string; end?: string; who?: string; idempotencyKey?: string }, cmd: Command) => {
     const depth = Number(o.depth);
     if (!Number.isFinite(depth)) throw Errors.cliInvalid('--depth must be a number of mm');
-    const record = await clientOf(cmd).call<IrrigationRecord>('POST', '/v1/irrigations', {
+    if (o.idempotencyKey !== undefined && (o.idempotencyKey.length === 0 || o.idempotencyKey.length > 255)) throw Errors.cliInvalid('--idempotency-key must be 1 to 255 characters');
+    const key = o.idempotencyKey ?? `cli-${randomUUID()}`;
+    const body = {
       farm: o.farm,
       field: o.field,
       depth_mm: depth,
@@ -33,7 +38,17 @@ export function registerIrrigationCommands(program: Command): void {
       ...(o.end ? { end: o.end } : {}),
       source: 'cli',
       who: o.who ?? `cli:${userInfo().username}`,
-    });
+    };
+    let record: IrrigationRecord;
+    try {
+      record = await clientOf(cmd).call<IrrigationRecord>('POST', '/v1/irrigations', body, { 'idempotency-key': key });
+    } catch (err) {
+      // The record may have been stored before the answer was lost: a retry with this key records it once.
+      if (err instanceof FieldhookError && err.statusCode >= 500) {
+        throw new FieldhookError(err.code, err.statusCode, `${err.message}; retry with --idempotency-key ${key} to record it at most once`);
+      }
+      throw err;
+    }
     // --json before or after the command name.
     if (cmd.optsWithGlobals<{ json?: boolean }>().json) print(record);
     else process.stdout.write(`${describe(record)}\n`);

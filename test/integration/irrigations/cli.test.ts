@@ -4,6 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +62,35 @@ describe('fieldhook irrigations and chat users (command line)', () => {
     expect(cut.stderr).toMatch(/newest 1 records shown, older ones left out/);
     const refused = await run('irrigations', 'add', '--farm', 'f1', '--field', 'north', '--depth', '0', '--admin-url', url).catch((err: { stderr: string }) => err.stderr);
     expect(JSON.parse(refused)).toMatchObject({ error: { code: 'FH_ERR_IRRIGATION_INVALID' } });
+  });
+
+  it('sends an Idempotency-Key with every add: the same key records once, and a failed run names its key', CLI_TEST, async () => {
+    const args = ['irrigations', 'add', '--farm', 'f3', '--field', 'west', '--depth', '12', '--end', '2026-07-06T04:00:00Z', '--json', '--admin-url', url];
+    const first = JSON.parse(await run(...args, '--idempotency-key', 'retry-me-1'));
+    const again = JSON.parse(await run(...args, '--idempotency-key', 'retry-me-1'));
+    expect(again.id).toBe(first.id);
+    expect(JSON.parse(await run('irrigations', 'list', '--farm', 'f3', '--json', '--admin-url', url))).toHaveLength(1);
+
+    // An API that fails after the request may have been stored: the run says which key to retry with.
+    const keys: (string | undefined)[] = [];
+    const failing = createServer((req, res) => {
+      keys.push(req.headers['idempotency-key'] as string | undefined);
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/problem+json' }).end(JSON.stringify({ code: 'FH_ERR_SERVICE_UNAVAILABLE', title: 'Unavailable' }));
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const failingUrl = `http://127.0.0.1:${(failing.address() as AddressInfo).port}`;
+      const stderr = await run('irrigations', 'add', '--farm', 'f3', '--field', 'west', '--depth', '5', '--admin-url', failingUrl).then(
+        () => expect.unreachable('the run succeeded'),
+        (err: { stderr: string }) => err.stderr,
+      );
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatch(/^cli-[0-9a-f-]{36}$/);
+      expect(JSON.parse(stderr).error.message).toContain(`--idempotency-key ${keys[0]}`);
+    } finally {
+      failing.close();
+    }
   });
 
   it('maps chat users to farms', CLI_TEST, async () => {
