@@ -49,7 +49,8 @@ export function createForwarder(
     let delay = opts.retryMinMs;
     const schedule = (ms: number) => {
       clock.clearTimeout(timer);
-      timer = clock.setTimeout(() => kick(), ms);
+      // A pass that ends after stop() must not arm a timer that outlives the component.
+      if (running) timer = clock.setTimeout(() => kick(), ms);
     };
     async function drain(): Promise<void> {
       for (;;) {

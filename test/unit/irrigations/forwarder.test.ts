@@ -59,4 +59,21 @@ describe('irrigation forwarder', () => {
     expect(await forwarder.backlog()).toEqual({ influx: 0, bus: 0 });
     await forwarder.stop();
   });
+
+  it('leaves no timer behind when it stops during a pass', async () => {
+    store = createSqliteIrrigations(':memory:');
+    const clock = createManualClock(NOW);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const forwarder = createForwarder(
+      { store, clock, logger: silentLogger(), send: { influx: () => held, bus: async () => undefined } },
+      { retryMinMs: 1_000, retryMaxMs: 4_000, pollMs: 60_000 },
+    );
+    await record(10);
+    forwarder.start();
+    const stopped = forwarder.stop();
+    release();
+    await stopped;
+    expect(clock.pending()).toBe(0);
+  });
 });
