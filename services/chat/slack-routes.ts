@@ -97,17 +97,22 @@ export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions
       } catch {
         throw Errors.chatPayloadInvalid('payload is not JSON');
       }
-      const action = interaction.type === 'block_actions' ? interaction.actions?.find((a) => a.action_id === SLACK_IRRIGATED_ACTION) : undefined;
+      // Verified, yet still read as untrusted JSON: a shape we do not expect is a 400, never a crash.
+      if (typeof interaction !== 'object' || interaction === null) throw Errors.chatPayloadInvalid('payload is not an object');
+      const actions: unknown[] = interaction.type === 'block_actions' && Array.isArray(interaction.actions) ? interaction.actions : [];
+      const action = actions.find(
+        (a): a is NonNullable<BlockActions['actions']>[number] => typeof a === 'object' && a !== null && (a as { action_id?: unknown }).action_id === SLACK_IRRIGATED_ACTION,
+      );
       // Other interactions (another app's buttons, modals) are acknowledged and left alone.
       if (!action) return reply.code(200).send();
-      const user = interaction.user?.id;
-      let value: { farm?: unknown; field?: unknown; depth_mm?: unknown };
+      const user = typeof interaction.user?.id === 'string' ? interaction.user.id : undefined;
+      let value: { farm?: unknown; field?: unknown; depth_mm?: unknown } | null;
       try {
-        value = JSON.parse(action.value ?? '') as typeof value;
+        value = typeof action.value === 'string' ? (JSON.parse(action.value) as typeof value) : null;
       } catch {
         throw Errors.chatPayloadInvalid('The button value is not JSON');
       }
-      if (!user || typeof value.farm !== 'string' || typeof value.field !== 'string' || typeof value.depth_mm !== 'number') {
+      if (!user || typeof value !== 'object' || value === null || typeof value.farm !== 'string' || typeof value.field !== 'string' || typeof value.depth_mm !== 'number') {
         throw Errors.chatPayloadInvalid('The button value carries farm, field and depth_mm');
       }
       const answer = await conversation.irrigated(value.farm, value.field, value.depth_mm, {

@@ -61,6 +61,12 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
     async (request, reply) => {
       const update = request.body;
       if (typeof update.update_id !== 'number') throw Errors.chatPayloadInvalid('A Telegram update carries update_id');
+      // Verified, yet still read as untrusted JSON: a shape we do not expect is a 400, never a crash.
+      const invalid = (what: string) => Errors.chatPayloadInvalid(`A Telegram update whose ${what} is not as the Bot API documents it`);
+      if (update.message !== undefined && (typeof update.message !== 'object' || update.message === null)) throw invalid('message');
+      if (update.callback_query !== undefined && (typeof update.callback_query !== 'object' || update.callback_query === null)) throw invalid('callback_query');
+      if (update.message?.text !== undefined && typeof update.message.text !== 'string') throw invalid('message text');
+      if (update.callback_query?.data !== undefined && typeof update.callback_query.data !== 'string') throw invalid('callback data');
       const interactionId = String(update.update_id);
       const message = update.message;
       const query = update.callback_query;

@@ -286,6 +286,31 @@ describe('answering advice in Slack and Telegram', () => {
     expect((await irrigations.service.list({})).length).toBe(before);
   });
 
+  it('answers a verified request of an unexpected shape with 400 FH_ERR_CHAT_PAYLOAD_INVALID, never a 500', async () => {
+    const interaction = (payload: string) => new URLSearchParams({ payload }).toString();
+    const slackBodies = [
+      interaction('null'),
+      interaction('42'),
+      interaction(JSON.stringify({ type: 'block_actions', user: { id: 'U2147483697' }, actions: { action_id: 'fieldhook.irrigated' } })),
+      interaction(JSON.stringify({ type: 'block_actions', user: { id: 'U2147483697' }, actions: [{ action_id: 'fieldhook.irrigated', value: 7 }] })),
+      interaction(JSON.stringify({ type: 'block_actions', user: { id: 'U2147483697' }, actions: [{ action_id: 'fieldhook.irrigated', value: 'null' }] })),
+    ];
+    for (const body of slackBodies) {
+      const res = await slack(body);
+      // A non-array `actions` holds no button of ours: acknowledged and left alone, like another app's.
+      expect([200, 400]).toContain(res.statusCode);
+      if (res.statusCode === 400) expect(res.json().code).toBe('FH_ERR_CHAT_PAYLOAD_INVALID');
+    }
+    for (const update of [
+      { update_id: 900, message: { from: { id: 1111 }, chat: { id: 1111 }, text: 42 } },
+      { update_id: 901, message: 'hello' },
+      { update_id: 902, callback_query: { id: 'q', from: { id: 1111 }, data: 5 } },
+    ]) {
+      const res = await telegram(update);
+      expect([res.statusCode, res.json().code]).toEqual([400, 'FH_ERR_CHAT_PAYLOAD_INVALID']);
+    }
+  });
+
   it('refuses every request to a platform that is not configured', async () => {
     const bare = buildChat({ config: { ...loadConfig(CHAT_CONFIG, {}), DATA_DIR: dir }, logger: silentLogger(), irrigations: irrigations.service, users });
     const bareApp = buildHostApp([bare], { logger: silentLogger() });
