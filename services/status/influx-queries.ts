@@ -53,7 +53,11 @@ export const STATUS_STATEMENTS = {
       `SELECT last("rssi") AS "v" FROM "reading" WHERE ${range(fromMs, toMs)} GROUP BY "device"`,
     ].join('; '),
   fieldHours: (fromMs: number, toMs: number) =>
-    `SELECT mean("soil_moisture") AS "soil_moisture", sum("rainfall") AS "rainfall" FROM "reading" WHERE ${range(fromMs, toMs)} GROUP BY time(1h), "farm", "field" fill(none)`,
+    // Rain per gauge first, then the mean over a field's gauges (as the Field water dashboard
+    // does): two gauges in one field must not count its rain twice.
+    `SELECT mean("soil_moisture") AS "soil_moisture", mean("rain") AS "rainfall" FROM (` +
+    `SELECT mean("soil_moisture") AS "soil_moisture", sum("rainfall") AS "rain" FROM "reading" WHERE ${range(fromMs, toMs)} GROUP BY time(1h), "farm", "field", "device"` +
+    `) WHERE ${range(fromMs, toMs)} GROUP BY time(1h), "farm", "field" fill(none)`,
   waterBalances: (fromMs: number, toMs: number) =>
     // Stale evaluations carry no balance; RAW is positive in every one that does.
     `SELECT "depletion_mm", "raw_mm", "taw_mm", "hours_to_threshold" FROM "recommendation" WHERE ${range(fromMs, toMs)} AND "raw_mm" > 0 GROUP BY "farm", "field" ORDER BY time DESC LIMIT 1`,
