@@ -39,13 +39,31 @@ interface BlockActions {
 
 const slackMessage = (reply: ChatReply) => ({ response_type: reply.recorded ? 'in_channel' : 'ephemeral', text: reply.text });
 
+/**
+ * Whether `url` is at or below `prefix`: same origin, and a path under the prefix's path as whole
+ * segments (a prefix `https://hooks.slack.com` must not admit `https://hooks.slack.com.evil.example/`).
+ */
+export function underPrefix(url: string, prefix: string): boolean {
+  let u: URL;
+  let p: URL;
+  try {
+    u = new URL(url);
+    p = new URL(prefix);
+  } catch {
+    return false;
+  }
+  if (u.origin !== p.origin || u.username || u.password) return false;
+  const base = p.pathname.endsWith('/') ? p.pathname : `${p.pathname}/`;
+  return u.pathname === p.pathname || u.pathname.startsWith(base);
+}
+
 export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions): Promise<void> {
   const { conversation, logger } = opts;
   // The signature is over the bytes as sent: keep them, parse later.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer', bodyLimit: BODY_LIMIT_BYTES }, (_req, body, done) => done(null, body));
 
   async function respond(url: string | undefined, reply: ChatReply): Promise<void> {
-    if (!url || !url.startsWith(opts.responseUrlPrefix)) {
+    if (!url || !underPrefix(url, opts.responseUrlPrefix)) {
       logger.warn({ responseUrl: url?.slice(0, 80) }, 'Slack response_url refused: not under SLACK_RESPONSE_URL_PREFIX');
       return;
     }

@@ -52,3 +52,17 @@ describe('Telegram secret token', () => {
     expect(codeOf(() => verifyTelegramSecret(undefined, 'anything'))).toBe('FH_ERR_CHAT_NOT_CONFIGURED');
   });
 });
+
+describe('Slack response_url prefix', () => {
+  it('admits URLs at or below the prefix, with or without its trailing slash, and nothing that only starts like it', async () => {
+    const { underPrefix } = await import('../../../services/chat/slack-routes.js');
+    expect(underPrefix('https://hooks.slack.com/commands/T0001/1/abc', 'https://hooks.slack.com/')).toBe(true);
+    expect(underPrefix('https://hooks.slack.com/commands/T0001/1/abc', 'https://hooks.slack.com')).toBe(true);
+    expect(underPrefix('https://hooks.slack.com/actions/x', 'https://hooks.slack.com/commands')).toBe(false);
+    expect(underPrefix('https://hooks.slack.com/commandsx', 'https://hooks.slack.com/commands')).toBe(false);
+    expect(underPrefix('https://hooks.slack.com.evil.example/commands/x', 'https://hooks.slack.com')).toBe(false);
+    expect(underPrefix('https://user:pw@hooks.slack.com/commands/x', 'https://hooks.slack.com/')).toBe(false);
+    expect(underPrefix('http://hooks.slack.com/commands/x', 'https://hooks.slack.com/')).toBe(false);
+    expect(underPrefix('not a url', 'https://hooks.slack.com/')).toBe(false);
+  });
+});
