@@ -196,6 +196,9 @@ async function startFieldhook(dist: string, env: Env, db: string, dataDir: strin
     FIELDHOOK_INFLUX_URL: env.influx.url,
     FIELDHOOK_INFLUX_BUCKET: db,
     FIELDHOOK_INGEST_RATE_LIMIT_PER_MINUTE: '0',
+    // Every benchmark client connects from 127.0.0.1: the latency probe's 64 connections plus the
+    // health check's would pass the default 64 per address and be refused (503).
+    FIELDHOOK_HTTP_MAX_CONNECTIONS_PER_ADDRESS: '1024',
     FIELDHOOK_LOG_LEVEL: 'warn',
     // The ingest path alone: the predictor has its own bench.
     FIELDHOOK_PREDICT_ENABLED: process.env.BENCH_WITH_PREDICTOR === '1' ? 'true' : 'false',

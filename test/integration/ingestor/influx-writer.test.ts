@@ -98,6 +98,24 @@ describe('InfluxDB writer', () => {
     spool.close();
   });
 
+  it('finds the refused reading of a batch of several records, cut across a record, by its record and line', async () => {
+    const influx = await fakeInflux((lines) => ({ status: lines.some((l) => l.includes('battery_voltage=9')) ? 400 : 204 }));
+    const first = Array.from({ length: 5 }, (_, i) => reading(i));
+    const second = Array.from({ length: 6 }, (_, i) => reading(10 + i, i === 3 ? 9 : 3.7));
+    const { spool, writer } = await setup(influx.url, first, 4);
+    await spool.append({ correlationId: 'second', readings: second });
+    writer.start();
+    await eventually(async () => (await spool.usage()).consumers.influx!.pendingReadings === 0);
+    await writer.stop();
+    expect(await spool.listDeadLetters(10)).toEqual([expect.objectContaining({ reading: second[3], status: 400, correlationId: 'second' })]);
+    // Batches of at most 4 lines, and every other line written exactly once.
+    expect(influx.calls.every((c) => c.length <= 4)).toBe(true);
+    const written = influx.calls.filter((c) => !c.some((l) => l.includes('=9 '))).flat();
+    expect(written).toHaveLength(10);
+    expect(new Set(written).size).toBe(10);
+    spool.close();
+  });
+
   it('retries failures for as long as it takes, honouring Retry-After, and never drops', async () => {
     const influx = await fakeInflux((_lines, call) =>
       call === 1 ? { status: 503, headers: { 'retry-after': '7' } } : call < 5 ? { status: 500 } : { status: 204 },
