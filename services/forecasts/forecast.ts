@@ -3,6 +3,7 @@
  * stamped with the end of the period it describes (as readings are). What a forecast says and
  * the checks it passes before it is stored; no I/O.
  */
+import { ID_PATTERN } from '../shared/ids.js';
 import { Errors } from '../shared/error-catalog.js';
 
 /** One forecast hour. Every quantity is optional: a forecast says what its source knows. */
@@ -68,13 +69,16 @@ function time(v: unknown, field: string): number {
  * `issued_at` may lie at most `MAX_ISSUED_AHEAD_MS` ahead of `now`.
  * @param now default for `issued_at`, and the clock it is checked against, epoch ms
  */
-export function parseForecast(body: unknown, now: number, defaults: { source?: string } = {}): Forecast {
+export function parseForecast(body: unknown, now: number, defaults: { source?: string; gateway?: string } = {}): Forecast {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('body', 'must be a JSON object');
   const b = body as Record<string, unknown>;
   for (const key of Object.keys(b)) if (!['farm', 'field', 'issued_at', 'source', 'hours'].includes(key)) throw invalid(key, 'is not a forecast property');
-  if (typeof b.farm !== 'string' || b.farm.length === 0 || b.farm.length > 128) throw invalid('farm', 'must be a name of 1–128 characters');
-  if (b.field !== undefined && (typeof b.field !== 'string' || b.field.length === 0 || b.field.length > 128)) throw invalid('field', 'must be a name of 1–128 characters');
+  // Farm and field names follow the same rule as everywhere else (devices, irrigations, chat users).
+  if (typeof b.farm !== 'string' || !ID_PATTERN.test(b.farm)) throw invalid('farm', `must match ${ID_PATTERN}`);
+  if (b.field !== undefined && (typeof b.field !== 'string' || !ID_PATTERN.test(b.field))) throw invalid('field', `must match ${ID_PATTERN}`);
   if (b.source !== undefined && (typeof b.source !== 'string' || b.source.length === 0 || b.source.length > 64)) throw invalid('source', 'must be 1–64 characters');
+  // A gateway's forecast is the gateway's: it may not speak as another source (e.g. `open-meteo`).
+  if (defaults.gateway !== undefined && b.source !== undefined && b.source !== defaults.gateway) throw invalid('source', `is the sending gateway (${defaults.gateway}) for a gateway's forecast`);
   const issuedAt = b.issued_at === undefined ? now : time(b.issued_at, 'issued_at');
   if (issuedAt > now + MAX_ISSUED_AHEAD_MS) throw invalid('issued_at', `lies in the future (more than ${MAX_ISSUED_AHEAD_MS / 60_000} min ahead of the server's clock)`);
   if (!Array.isArray(b.hours) || b.hours.length === 0) throw invalid('hours', 'must be a non-empty array');
@@ -103,7 +107,7 @@ export function parseForecast(body: unknown, now: number, defaults: { source?: s
     farm: b.farm,
     ...(b.field !== undefined ? { field: b.field as string } : {}),
     issuedAt,
-    source: (b.source as string | undefined) ?? defaults.source ?? 'api',
+    source: defaults.gateway ?? (b.source as string | undefined) ?? defaults.source ?? 'api',
     hours: hours.sort((x, y) => x.ts - y.ts),
   };
 }

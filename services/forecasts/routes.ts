@@ -49,7 +49,7 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
             farm: { type: 'string' },
             field: { type: 'string', description: 'Absent: the forecast is for every field of the farm.' },
             issued_at: { type: ['string', 'number'], description: 'When the source issued it; a newer issue replaces an older one hour by hour. Default now; at most 5 minutes ahead of the server clock.' },
-            source: { type: 'string', description: 'Who made it; default the gateway id, or `api`.' },
+            source: { type: 'string', description: 'Who made it; default `api`. A gateway\'s forecast is always the gateway\'s (a different `source` is refused).' },
             hours: { type: 'array', items: hourSchema, description: 'At most 16 days of hours.' },
           },
         },
@@ -67,15 +67,15 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
     },
     async (request, reply) => {
       const from = await caller(request);
-      let source = 'api';
+      let gateway: string | undefined;
       if (from.kind === 'device') {
         const { device } = from;
         // A forecast is about a farm's weather: a gateway speaks for its farm, a sensor node for none.
         if (device.kind !== 'gateway') throw Errors.forecastForbidden('Only gateways (and the admin token) send forecasts');
         if (device.farm !== request.body.farm) throw Errors.forecastForbidden(`Gateway ${device.id} sends forecasts for farm ${device.farm} only`);
-        source = device.id;
+        gateway = device.id;
       }
-      const forecast = parseForecast(request.body, opts.clock.now(), { source });
+      const forecast = parseForecast(request.body, opts.clock.now(), gateway === undefined ? { source: 'api' } : { gateway });
       const stored = opts.store.save(forecast);
       return reply.code(201).send({ farm: forecast.farm, ...(forecast.field ? { field: forecast.field } : {}), hours: forecast.hours.length, stored });
     },

@@ -34,6 +34,18 @@ describe('forecasts', () => {
     bad({ farm: 'f', hours: [{ ts: t0, rain_probability: 40 }] }, 'hours[0].rain_probability');
     bad({ farm: 'f', hours: [{ ts: t0, snow_mm: 1 }] }, 'hours[0].snow_mm');
     bad({ farm: 'f', hours: [{ ts: t0 }], extra: 1 }, 'extra');
+    bad({ farm: 'f/../g', hours: [{ ts: t0 }] }, 'farm');
+    bad({ farm: 'f', field: 'north field', hours: [{ ts: t0 }] }, 'field');
+  });
+
+  it("keeps a gateway's forecast the gateway's: a body may not name another source", () => {
+    expect(parseForecast({ farm: 'f', hours: [{ ts: t0 }] }, t0, { gateway: 'gw-1' }).source).toBe('gw-1');
+    expect(parseForecast({ farm: 'f', source: 'gw-1', hours: [{ ts: t0 }] }, t0, { gateway: 'gw-1' }).source).toBe('gw-1');
+    expect(() => parseForecast({ farm: 'f', source: 'open-meteo', hours: [{ ts: t0 }] }, t0, { gateway: 'gw-1' })).toThrow(
+      expect.objectContaining({ code: 'FH_ERR_FORECAST_INVALID', details: { field: 'source' } }),
+    );
+    // The admin token may name the source it relays.
+    expect(parseForecast({ farm: 'f', source: 'met-office', hours: [{ ts: t0 }] }, t0, { source: 'api' }).source).toBe('met-office');
   });
 
   it('refuses an issued_at more than a few minutes ahead of the clock, which would hold its hours against every later issue', () => {
