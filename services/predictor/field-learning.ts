@@ -26,9 +26,11 @@
  * handful make it the field's own. One day of prior, not more: with three, the ratio of a field
  * told 60 % of its roots settled at 0.64–0.69 rather than 0.6 by the season's middle (forgetting
  * keeps the prior's share from vanishing), and it gave 11 more early advice events in 737 on the
- * simulator's held-out fields; on fields whose profile is right the two were alike. Older days fade (`forgetting` per dry day), so a field whose roots keep growing
- * is followed through the season. The factors are bounded (TAW ×0.5–2, Kc ×0.6–1.4): beyond
- * that the profile itself is wrong and should be corrected, not learnt around.
+ * simulator's held-out fields; on fields whose profile is right the two were alike. Older days
+ * fade (`forgetting` per dry day), so a field whose roots keep growing is followed through the
+ * season. The factors are bounded (TAW ×0.5–2, Kc ×0.6–1.4): beyond that the profile itself is
+ * wrong and should be corrected, not learnt around. Nothing is applied before `minDryDays`, nor
+ * while the ratio is within `deadBand` of 1.
  *
  * Pure: the live predictor, replay and the quality report run the same code.
  */
@@ -59,6 +61,12 @@ export interface FieldLearningOptions {
    * 634 advice events); a profile 10 % or more off is worth correcting.
    */
   deadBand: number;
+  /**
+   * Dry days before the factors are applied at all. Default 3: one day of a noisy probe can put
+   * its own ratio 0.3 off, and the first day moves the estimate halfway; three days make a
+   * correction worth acting on (the estimate is reported from the first).
+   */
+  minDryDays: number;
 }
 
 export const DEFAULT_FIELD_LEARNING_OPTIONS: Readonly<FieldLearningOptions> = Object.freeze({
@@ -68,6 +76,7 @@ export const DEFAULT_FIELD_LEARNING_OPTIONS: Readonly<FieldLearningOptions> = Ob
   kcFactor: [0.6, 1.4] as const,
   dryRainMm: 0.2,
   deadBand: 0.1,
+  minDryDays: 3,
 });
 
 /** What a field has learnt (persisted with its decision state). */
@@ -95,7 +104,7 @@ export interface FieldFactors {
   /** Drawdown / computed ETc: the fitted ratio (shrunk towards 1), and the spread of the days' own ratios. */
   ratio: number;
   spread: number;
-  /** Whether the factors are in use: false while the ratio is within the dead band of 1 (then both are 1). */
+  /** Whether the factors are in use: false before `minDryDays` and while the ratio is within the dead band of 1 (then both are 1). */
   applied: boolean;
   /** Multipliers on the profile's TAW (and RAW) and on its Kc, as applied (bounded). */
   taw_factor: number;
@@ -264,7 +273,7 @@ export function factorsOf(state: FieldLearningState, tzLongitudeDeg: number, opt
   const pooled = state.sxx > 0 ? state.sxy / state.sxx : 1;
   const spread = state.sxx > 0 ? Math.sqrt(Math.max(0, state.sqq / state.sxx - pooled * pooled)) : 0;
   const { taw, kc } = splitRatio(fitted, options);
-  const applied = Math.abs(Math.log(fitted)) > Math.log(1 + options.deadBand);
+  const applied = state.dryDays >= options.minDryDays && Math.abs(Math.log(fitted)) > Math.log(1 + options.deadBand);
   return {
     dry_days: state.dryDays,
     ratio: round(kc / taw),

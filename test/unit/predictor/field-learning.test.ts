@@ -105,12 +105,16 @@ describe('learning a field from its dry days', () => {
     expect(factorsOf(state, 0)).toMatchObject({ dry_days: 0, ratio: 1, taw_factor: 1, kc_factor: 1, last_day: '2025-06-01', last_outcome: 'rain' });
   });
 
-  it('shrinks towards 1 with few dry days, and applies nothing within the dead band', () => {
+  it('shrinks towards 1 with few dry days, and applies nothing before three or within the dead band', () => {
     // One noiseless day: what the prior does, not what one day's noise does.
     const one = factorsOf(learn(1, { ratio: 0.5, noise: 0 }), 0);
     const many = factorsOf(learn(30, { ratio: 0.5, noise: 0.001 }), 0);
     expect(one.ratio).toBeGreaterThan(0.6);
     expect(one.ratio).toBeLessThan(1);
+    // Reported from the first dry day, applied from the third.
+    expect(one).toMatchObject({ applied: false, taw_factor: 1, kc_factor: 1 });
+    expect(factorsOf(learn(2, { ratio: 0.5, noise: 0 }), 0).applied).toBe(false);
+    expect(factorsOf(learn(3, { ratio: 0.5, noise: 0 }), 0).applied).toBe(true);
     expect(many.ratio).toBeLessThan(0.56);
     const close = factorsOf(learn(30, { ratio: 1.05, noise: 0.001 }), 0);
     expect(close.ratio).toBeGreaterThan(1.02);
