@@ -48,13 +48,14 @@ export async function migratePostgres(
   // (and its session settings).
   let unlocked = false;
   try {
+    // Waiting for the lock and rewriting a large table are not queries the pool's statement timeout
+    // is meant for: this connection has none while it migrates (reset before it goes back).
+    await client.query('SET statement_timeout = 0');
     // A session lock, not a transaction one: it spans several transactions.
     const { rows: tried } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [...MIGRATION_LOCK]);
     if (!tried[0]?.locked) {
       onWait();
-      await client.query('SET statement_timeout = 0');
       await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
-      await client.query('RESET statement_timeout');
     }
     try {
       await client.query(MIGRATIONS_TABLE);
@@ -70,10 +71,7 @@ export async function migratePostgres(
       for (const [index, step] of migrations.entries()) {
         const version = index + 1;
         if (done.has(version)) continue;
-        // A step may rewrite a large table: the pool's statement timeout is for queries, not this.
-        // SET LOCAL ends with the step's transaction.
         await client.query('BEGIN');
-        await client.query('SET LOCAL statement_timeout = 0');
         try {
           await client.query(step.sql);
           await client.query('INSERT INTO fieldhook_migrations (store, version, name) VALUES ($1, $2, $3)', [store, version, step.name]);
@@ -85,10 +83,13 @@ export async function migratePostgres(
         applied.push(`${version} ${step.name}`);
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]).then(
-        () => (unlocked = true),
-        () => {},
-      );
+      await client
+        .query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK])
+        .then(() => client.query('RESET statement_timeout'))
+        .then(
+          () => (unlocked = true),
+          () => {},
+        );
     }
   } finally {
     client.release(!unlocked);
