@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, tcpOpen, waitUntil, type ManagedProcess } from './process.js';
+import { ensureDebianTool, type Log } from './debian.js';
 
 const CANDIDATES = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'];
 
@@ -11,21 +11,8 @@ function findMosquitto(): string | undefined {
 }
 
 /** Mosquitto 2 from Debian: installed with apt-get when missing (as root, or through sudo). */
-export function ensureMosquitto(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
-  const found = findMosquitto();
-  if (found) return found;
-  log('Installing Mosquitto from Debian (apt-get install mosquitto)…');
-  const asRoot = process.getuid?.() === 0;
-  const run = (args: string[]) =>
-    spawnSync(asRoot ? args[0]! : 'sudo', asRoot ? args.slice(1) : args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  run(['apt-get', 'update', '-qq']);
-  run(['apt-get', 'install', '-y', '-qq', 'mosquitto', 'mosquitto-clients']);
-  const installed = findMosquitto();
-  if (!installed) throw new Error('Mosquitto is not installed and apt-get could not install it');
-  return installed;
+export function ensureMosquitto(log?: Log): string {
+  return ensureDebianTool({ name: 'Mosquitto', packages: ['mosquitto', 'mosquitto-clients'], find: findMosquitto }, log);
 }
 
 export interface RunningMosquitto {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort, startProcess, waitUntil, type ManagedProcess, type ProcessUser } from './process.js';
+import { ensureDebianTool, type Log } from './debian.js';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
 const SUPERUSER = 'fieldhook';
@@ -20,21 +21,8 @@ function findBinDir(): string | undefined {
 }
 
 /** PostgreSQL from Debian: installed with apt-get when missing (as root, or through sudo). */
-export function ensurePostgres(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
-  const found = findBinDir();
-  if (found) return found;
-  log('Installing PostgreSQL from Debian (apt-get install postgresql)…');
-  const asRoot = process.getuid?.() === 0;
-  const run = (args: string[]) =>
-    spawnSync(asRoot ? args[0]! : 'sudo', asRoot ? args.slice(1) : args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  run(['apt-get', 'update', '-qq']);
-  run(['apt-get', 'install', '-y', '-qq', 'postgresql']);
-  const installed = findBinDir();
-  if (!installed) throw new Error('PostgreSQL is not installed and apt-get could not install it');
-  return installed;
+export function ensurePostgres(log?: Log): string {
+  return ensureDebianTool({ name: 'PostgreSQL', packages: ['postgresql'], find: findBinDir }, log);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ensureChromium } from './chromium.js';
 import { ensureInfluxd } from './influxdb.js';
 import { ensureMosquitto } from './mosquitto.js';
 import { ensurePostgres } from './postgres.js';
@@ -13,6 +14,6 @@ const postgres = ensurePostgres();
 const schemathesis = ensureSchemathesis();
 const prometheus = ensurePrometheus();
 process.stdout.write(`InfluxDB: ${influxd}\nMosquitto: ${mosquitto}\nPostgreSQL: ${postgres}\nschemathesis: ${schemathesis}\n`);
-process.stdout.write(`Prometheus: ${prometheus}\n`);
+process.stdout.write(`Prometheus: ${prometheus}\nChromium: ${ensureChromium()}\n`);
 // Telegraf as a client of fieldhook's line protocol endpoints (test/integration/ingestor/telegraf.test.ts).
 process.stdout.write(`Telegraf (line protocol client): ${ensureLineProtocolTelegraf()}\n`);

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, waitUntil, type ManagedProcess } from './process.js';
+import { ensureDebianTool, type Log } from './debian.js';
 
 const CANDIDATES = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'];
 
@@ -11,21 +11,8 @@ function findPrometheus(): string | undefined {
 }
 
 /** Prometheus from Debian: installed with apt-get when missing (as root, or through sudo). */
-export function ensurePrometheus(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
-  const found = findPrometheus();
-  if (found) return found;
-  log('Installing Prometheus from Debian (apt-get install prometheus)…');
-  const asRoot = process.getuid?.() === 0;
-  const run = (args: string[]) =>
-    spawnSync(asRoot ? args[0]! : 'sudo', asRoot ? args.slice(1) : args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  run(['apt-get', 'update', '-qq']);
-  run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'prometheus']);
-  const installed = findPrometheus();
-  if (!installed) throw new Error('Prometheus is not installed and apt-get could not install it');
-  return installed;
+export function ensurePrometheus(log?: Log): string {
+  return ensureDebianTool({ name: 'Prometheus', packages: ['prometheus'], find: findPrometheus }, log);
 }
 
 export interface PrometheusTarget {

@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_PATH } from '../../infra/harness/chromium.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDispatcher } from '../../services/dispatcher/build-dispatcher.js';
@@ -33,7 +34,7 @@ const HOUR = 3_600_000;
 const ADMIN_TOKEN = 'status-page-admin-token-0123';
 const FARM = 'hillside';
 const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../docs/images/status-page.png');
-const CHROMIUM = { executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] };
+const CHROMIUM = { executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-background-networking'] };
 
 interface Snapshot {
   fields: { farm: string; field: string; configured: boolean; advice: { valid_until: string } | null; water: { depletion_mm: number; raw_mm: number; taw_mm: number } | null; history: { soil_moisture: (number | null)[] } }[];
