@@ -92,7 +92,8 @@ export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeA
 
 /** What one evaluation found. */
 export type Assessment =
-  | { kind: 'stale'; reason: string }
+  /** `lastReadingAt`: the newest reading of what went missing, epoch ms, when there was one. */
+  | { kind: 'stale'; reason: string; lastReadingAt?: number }
   /** The crop's season is over (harvested, or its stages have run out): no advice. */
   | { kind: 'off-season'; reason: string }
   | {

@@ -205,7 +205,10 @@ export async function evaluateFields(
           ? `no et0 or air temperature in ${Math.round(options.staleAfterMs / 60_000)} min`
           : undefined;
     if (staleReason) {
-      finish(f, { kind: 'stale', reason: staleReason }, null, null, base, corr);
+      // When the missing input was last seen, for the people told ("no fresh readings since 09:10").
+      const missingSince = now - scan.lastSoilMoistureTs > options.staleAfterMs ? scan.lastSoilMoistureTs : scan.lastWeatherTs;
+      const lastReadingAt = scan.readings > 0 && Number.isFinite(missingSince) && missingSince > 0 ? missingSince : undefined;
+      finish(f, { kind: 'stale', reason: staleReason, ...(lastReadingAt !== undefined ? { lastReadingAt } : {}) }, null, null, base, corr);
       continue;
     }
     const computed = deps.cache

@@ -98,7 +98,8 @@ export function eventOf(e: Evaluation): PublishInput | null {
       reason: e.decision.reason,
     };
   } else {
-    data = { ...base, reason: e.decision.reason };
+    const since = e.assessment.kind === 'stale' ? e.assessment.lastReadingAt : undefined;
+    data = { ...base, reason: e.decision.reason, ...(since !== undefined ? { last_reading_at: new Date(since).toISOString() } : {}) };
   }
   return {
     type,

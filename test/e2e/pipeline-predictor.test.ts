@@ -93,6 +93,8 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
     await eventually(() => receiver.received.length >= 1, { timeoutMs: 15_000, what: 'sensor.stale' });
     const stale = verify(secret, receiver.received[0]!);
     expect(stale).toMatchObject({ type: 'sensor.stale', data: { farm: FARM, field: 'dry', reason: expect.stringMatching(/older than/) } });
+    // Since when it has been quiet: the newest reading of the history, 4 h ago.
+    expect((stale as { data: { last_reading_at?: string } }).data.last_reading_at).toBe(new Date(hourNow - 4 * HOUR).toISOString());
 
     const post = await fetch(`${pipeline.url}/v1/readings`, {
       method: 'POST',
