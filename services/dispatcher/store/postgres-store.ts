@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { PostgresPlane } from '../../shared/database/control-plane.js';
+import { inTransaction } from '../../shared/database/postgres.js';
 import type { PublishResult } from '../events.js';
 import { createId } from '../ids.js';
 import { DISPATCH_PG_MIGRATIONS, DISPATCH_STORE } from './postgres-migrations.js';
@@ -23,22 +24,6 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 // BIGINT comes back as a string (it may exceed 2^53); epoch ms never do.
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-/** Run `fn` in one transaction on one pooled connection: committed when it resolves, rolled back when it throws. */
-async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * The key space of the per-subscription claim locks (`pg_advisory_xact_lock(CLAIM_LOCK, hash)`),
