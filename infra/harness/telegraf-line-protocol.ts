@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, tcpOpen, waitUntil, type ManagedProcess } from './process.js';
-import { TELEGRAF_VERSION } from './telegraf.js';
+import { buildTelegraf } from './telegraf.js';
 
 /**
  * Telegraf as a client of fieldhook's line protocol endpoints: points posted to its HTTP listener
@@ -13,19 +11,8 @@ import { TELEGRAF_VERSION } from './telegraf.js';
  */
 const TAGS = 'custom,inputs.http_listener_v2,parsers.influx,outputs.influxdb,outputs.influxdb_v2,serializers.influx';
 
-export function ensureLineProtocolTelegraf(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
-  const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  const gobin = join(cache, 'fieldhook', `telegraf-${TELEGRAF_VERSION}-line-protocol`, 'bin');
-  const binary = join(gobin, 'telegraf');
-  if (existsSync(binary)) return binary;
-  mkdirSync(gobin, { recursive: true });
-  log(`Building Telegraf ${TELEGRAF_VERSION} (HTTP listener, InfluxDB v1 and v2 outputs only) with go install…`);
-  const result = spawnSync('go', ['install', '-tags', TAGS, `github.com/influxdata/telegraf/cmd/telegraf@${TELEGRAF_VERSION}`], {
-    env: { ...process.env, CGO_ENABLED: '0', GOBIN: gobin, GOFLAGS: '-buildvcs=false' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (result.status !== 0 || !existsSync(binary)) throw new Error(`building Telegraf failed (exit ${result.status})`);
-  return binary;
+export function ensureLineProtocolTelegraf(log?: (line: string) => void): string {
+  return buildTelegraf({ build: 'line-protocol', tags: TAGS, plugins: 'HTTP listener, InfluxDB v1 and v2 outputs only' }, log);
 }
 
 export interface TelegrafRelayOptions {

@@ -14,14 +14,25 @@ const TAGS = 'custom,inputs.http_listener_v2,inputs.mqtt_consumer,outputs.influx
 /** Names the build in the cache folder: a build with other plugins is another binary. */
 const BUILD = 'http-mqtt';
 
-export function ensureTelegraf(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+export function ensureTelegraf(log?: (line: string) => void): string {
+  return buildTelegraf({ build: BUILD, tags: TAGS, plugins: 'HTTP listener, MQTT consumer and InfluxDB output only' }, log);
+}
+
+/**
+ * A Telegraf with only the given plugins (`go install -tags custom,…`), built once into its own
+ * cache folder named by `build`: a build with other plugins is another binary.
+ */
+export function buildTelegraf(
+  what: { build: string; tags: string; plugins: string },
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): string {
   const cache = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  const gobin = join(cache, 'fieldhook', `telegraf-${TELEGRAF_VERSION}-${BUILD}`, 'bin');
+  const gobin = join(cache, 'fieldhook', `telegraf-${TELEGRAF_VERSION}-${what.build}`, 'bin');
   const binary = join(gobin, 'telegraf');
   if (existsSync(binary)) return binary;
   mkdirSync(gobin, { recursive: true });
-  log(`Building Telegraf ${TELEGRAF_VERSION} (HTTP listener, MQTT consumer and InfluxDB output only) with go install…`);
-  const result = spawnSync('go', ['install', '-tags', TAGS, `github.com/influxdata/telegraf/cmd/telegraf@${TELEGRAF_VERSION}`], {
+  log(`Building Telegraf ${TELEGRAF_VERSION} (${what.plugins}) with go install…`);
+  const result = spawnSync('go', ['install', '-tags', what.tags, `github.com/influxdata/telegraf/cmd/telegraf@${TELEGRAF_VERSION}`], {
     env: { ...process.env, CGO_ENABLED: '0', GOBIN: gobin, GOFLAGS: '-buildvcs=false' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
