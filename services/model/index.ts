@@ -25,6 +25,7 @@ export {
   createIrrigationModel,
   hoursToThreshold,
   localHourOf,
+  predictionFrom,
   type IrrigationModel,
   type IrrigationModelOptions,
   type IrrigationPrediction,

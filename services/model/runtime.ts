@@ -90,6 +90,30 @@ function hourOfDemand(target: number): number {
 }
 
 /**
+ * The prediction for depletions now, 24 h and 48 h ahead (mm): each clipped to 0–TAW, advice when
+ * the 24 h depletion reaches RAW, and the hour RAW is crossed. One rule for the model's outputs
+ * and for whatever adjusts them afterwards (recorded water, what a field has learnt).
+ * @param localHour local clock hour of the prediction, 0–24 (optional)
+ */
+export function predictionFrom(d: { now: number; d24: number; d48: number; taw: number; raw: number }, localHour?: number): IrrigationPrediction {
+  const clip = (x: number) => Math.min(d.taw, Math.max(0, x));
+  const now = clip(d.now);
+  const d24 = clip(d.d24);
+  const d48 = clip(d.d48);
+  const irrigate = d24 >= d.raw;
+  return {
+    depletionNowMm: now,
+    depletion24hMm: d24,
+    depletion48hMm: d48,
+    tawMm: d.taw,
+    rawMm: d.raw,
+    irrigate,
+    irrigationDepthMm: irrigate ? d24 : 0,
+    hoursToRaw: hoursToThreshold(now, d24, d48, d.raw, localHour),
+  };
+}
+
+/**
  * Hours until depletion reaches RAW, from the forecasts now, 24 h and 48 h ahead. Between them
  * the depletion follows the day's evaporative demand when the local hour is known (so a field
  * that will cross RAW tomorrow crosses it tomorrow morning, not at night), linearly otherwise;
@@ -194,23 +218,7 @@ export async function createIrrigationModel(options: IrrigationModelOptions): Pr
     async predict(rows) {
       const out = await run(rows);
       return rows.map((row, r) => {
-        const taw = row[iTaw]!;
-        const raw = row[iRaw]!;
-        const clip = (x: number) => Math.min(taw, Math.max(0, x));
-        const now = clip(row[iNow]!);
-        const d24 = clip(out[2 * r]!);
-        const d48 = clip(out[2 * r + 1]!);
-        const irrigate = d24 >= raw;
-        return {
-          depletionNowMm: now,
-          depletion24hMm: d24,
-          depletion48hMm: d48,
-          tawMm: taw,
-          rawMm: raw,
-          irrigate,
-          irrigationDepthMm: irrigate ? d24 : 0,
-          hoursToRaw: hoursToThreshold(now, d24, d48, raw, localHourOf(row)),
-        };
+        return predictionFrom({ now: row[iNow]!, d24: out[2 * r]!, d48: out[2 * r + 1]!, taw: row[iTaw]!, raw: row[iRaw]! }, localHourOf(row));
       });
     },
     close: () => session.release(),

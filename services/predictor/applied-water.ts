@@ -9,7 +9,7 @@
  * the water is never counted twice for long. An irrigation still running is credited in
  * proportion to the time elapsed. Pure: the live predictor and replay use the same rule.
  */
-import { hoursToThreshold, type IrrigationPrediction } from '../model/index.js';
+import { predictionFrom, type IrrigationPrediction } from '../model/index.js';
 
 /** One recorded irrigation as the predictor keeps it. */
 export interface AppliedWater {
@@ -83,18 +83,8 @@ export function creditPrediction(p: IrrigationPrediction, mm: number, localHour?
   // Water beyond field capacity drains below the roots (FAO-56 deep percolation): it refills, no more.
   const refill = Math.min(mm, p.depletionNowMm);
   if (!(refill > 0)) return p;
-  const less = (x: number) => Math.max(0, x - refill);
-  const now = less(p.depletionNowMm);
-  const d24 = less(p.depletion24hMm);
-  const d48 = less(p.depletion48hMm);
-  const irrigate = d24 >= p.rawMm;
-  return {
-    ...p,
-    depletionNowMm: now,
-    depletion24hMm: d24,
-    depletion48hMm: d48,
-    irrigate,
-    irrigationDepthMm: irrigate ? d24 : 0,
-    hoursToRaw: hoursToThreshold(now, d24, d48, p.rawMm, localHour),
-  };
+  return predictionFrom(
+    { now: p.depletionNowMm - refill, d24: p.depletion24hMm - refill, d48: p.depletion48hMm - refill, taw: p.tawMm, raw: p.rawMm },
+    localHour,
+  );
 }

@@ -36,7 +36,7 @@
  */
 import { cropCoefficient, readilyAvailableWater, totalAvailableWater } from '../agronomy/index.js';
 import { daysAfterSowing, profileOnDay } from '../model/features.js';
-import { hoursToThreshold, type FieldProfile, type IrrigationPrediction, type ObservationSeries } from '../model/index.js';
+import { predictionFrom, type FieldProfile, type IrrigationPrediction, type ObservationSeries } from '../model/index.js';
 import type { AppliedWater } from './applied-water.js';
 
 const HOUR_MS = 3_600_000;
@@ -303,22 +303,11 @@ export function applyFieldFactors(p: IrrigationPrediction, factors: Pick<FieldFa
   const k = factors.kc_factor;
   if (t === 1 && k === 1) return p;
   const taw = p.tawMm * t;
-  const raw = p.rawMm * t;
-  const clip = (x: number) => Math.min(taw, Math.max(0, x));
-  const now = clip(p.depletionNowMm * t);
-  const d24 = clip(now + k * (p.depletion24hMm - p.depletionNowMm));
-  const d48 = clip(now + k * (p.depletion48hMm - p.depletionNowMm));
-  const irrigate = d24 >= raw;
-  return {
-    depletionNowMm: now,
-    depletion24hMm: d24,
-    depletion48hMm: d48,
-    tawMm: taw,
-    rawMm: raw,
-    irrigate,
-    irrigationDepthMm: irrigate ? d24 : 0,
-    hoursToRaw: hoursToThreshold(now, d24, d48, raw, localHour),
-  };
+  const now = Math.min(taw, Math.max(0, p.depletionNowMm * t));
+  return predictionFrom(
+    { now, d24: now + k * (p.depletion24hMm - p.depletionNowMm), d48: now + k * (p.depletion48hMm - p.depletionNowMm), taw, raw: p.rawMm * t },
+    localHour,
+  );
 }
 
 function round(x: number): number {
