@@ -10,20 +10,15 @@ import type {
   BacklogRow,
   ClaimedDelivery,
   DeliveryFilter,
-  DeliveryRecord,
   DispatchStore,
   OutboxRepository,
   RecordResultsOutcome,
   SubscriptionRecord,
   SubscriptionRepository,
 } from './types.js';
+import { num, str, toClaimed, toDelivery, type Row } from './rows.js';
 
-type Row = Record<string, unknown>;
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
-
-// BIGINT comes back as a string (it may exceed 2^53); epoch ms never do.
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /**
  * The key space of the per-subscription claim locks (`pg_advisory_xact_lock(CLAIM_LOCK, hash)`),
@@ -50,40 +45,6 @@ function toSubscription(r: Row): SubscriptionRecord {
     failingSince: num(r.failing_since),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
-  };
-}
-
-function toDelivery(r: Row): DeliveryRecord {
-  return {
-    id: String(r.id),
-    eventId: String(r.event_id),
-    eventType: String(r.event_type),
-    subscriptionId: String(r.subscription_id),
-    status: String(r.status) as DeliveryRecord['status'],
-    attempts: Number(r.attempts),
-    nextAttemptAt: r.status === 'pending' ? num(r.next_attempt_at) : null,
-    firstAttemptAt: num(r.first_attempt_at),
-    lastAttemptAt: num(r.last_attempt_at),
-    lastStatusCode: num(r.last_status_code),
-    lastError: str(r.last_error),
-    collapseKey: str(r.collapse_key),
-    validUntil: num(r.valid_until),
-    createdAt: Number(r.created_at),
-    finishedAt: num(r.finished_at),
-  };
-}
-
-function toClaimed(r: Row): ClaimedDelivery {
-  return {
-    id: String(r.id),
-    subscriptionId: String(r.subscription_id),
-    eventId: String(r.event_id),
-    eventType: String(r.event_type),
-    body: String(r.body),
-    attempts: Number(r.attempts),
-    firstAttemptAt: num(r.first_attempt_at),
-    validUntil: num(r.valid_until),
-    correlationId: str(r.correlation_id),
   };
 }
 

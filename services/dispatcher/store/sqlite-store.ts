@@ -7,18 +7,13 @@ import type {
   BacklogRow,
   ClaimedDelivery,
   DeliveryFilter,
-  DeliveryRecord,
   DispatchStore,
   OutboxRepository,
   RecordResultsOutcome,
   SubscriptionRecord,
   SubscriptionRepository,
 } from './types.js';
-
-type Row = Record<string, unknown>;
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+import { num, str, toClaimed, toDelivery, type Row } from './rows.js';
 
 function toSubscription(r: Row): SubscriptionRecord {
   return {
@@ -39,26 +34,6 @@ function toSubscription(r: Row): SubscriptionRecord {
     failingSince: num(r.failing_since),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
-  };
-}
-
-function toDelivery(r: Row): DeliveryRecord {
-  return {
-    id: String(r.id),
-    eventId: String(r.event_id),
-    eventType: String(r.event_type),
-    subscriptionId: String(r.subscription_id),
-    status: String(r.status) as DeliveryRecord['status'],
-    attempts: Number(r.attempts),
-    nextAttemptAt: r.status === 'pending' ? num(r.next_attempt_at) : null,
-    firstAttemptAt: num(r.first_attempt_at),
-    lastAttemptAt: num(r.last_attempt_at),
-    lastStatusCode: num(r.last_status_code),
-    lastError: str(r.last_error),
-    collapseKey: str(r.collapse_key),
-    validUntil: num(r.valid_until),
-    createdAt: Number(r.created_at),
-    finishedAt: num(r.finished_at),
   };
 }
 
@@ -300,17 +275,7 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
         rows.push(r);
       }
     }
-    return rows.map((r) => ({
-      id: String(r.id),
-      subscriptionId: String(r.subscription_id),
-      eventId: String(r.event_id),
-      eventType: String(r.event_type),
-      body: String(r.body),
-      attempts: Number(r.attempts),
-      firstAttemptAt: num(r.first_attempt_at),
-      validUntil: num(r.valid_until),
-      correlationId: str(r.correlation_id),
-    }));
+    return rows.map(toClaimed);
   });
 
   const record = fast.transaction((results: Parameters<OutboxRepository['recordResults']>[0], now: number): RecordResultsOutcome => {
