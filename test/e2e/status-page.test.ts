@@ -4,8 +4,9 @@
  * with their advice, water balance and chart, the fleet with its silent device, the subscriptions
  * and the pipeline, with no console error and no failed request; and on a phone's width too. Also
  * the login's refusals, the cookie's attributes, logout, and the JSON API's 401. Then the demo farm
- * (services/demo) on the page: its picture is saved to docs/images/status-page.png (the README
- * shows it).
+ * (services/demo) on the page: its picture is taken every run, and saved over
+ * docs/images/status-page.png (the README shows it) only when FIELDHOOK_UPDATE_SCREENSHOT=1, so a
+ * test run never changes the repository.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,10 @@ import { seedDemoFarm, type SeededFarm } from '../../services/demo/seed.js';
 const HOUR = 3_600_000;
 const ADMIN_TOKEN = 'status-page-admin-token-0123';
 const FARM = 'hillside';
-const SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../docs/images/status-page.png');
+const SCREENSHOT =
+  process.env.FIELDHOOK_UPDATE_SCREENSHOT === '1'
+    ? join(dirname(fileURLToPath(import.meta.url)), '../../docs/images/status-page.png')
+    : join(mkdtempSync(join(tmpdir(), 'fh-status-shot-')), 'status-page.png');
 const CHROMIUM = { executablePath: CHROMIUM_PATH, args: ['--no-sandbox', '--disable-background-networking'] };
 
 interface Snapshot {
@@ -378,7 +382,8 @@ describe("the demo farm on the status page (the README's picture)", () => {
       expect(await page.locator('#subscriptions').textContent()).toMatch(/farm office.*healthy.*succeeded \(204\)/);
 
       mkdirSync(dirname(SCREENSHOT), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      const picture = await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(picture.subarray(1, 4).toString()).toBe('PNG');
       expect(errors).toEqual([]);
     } finally {
       await close();
