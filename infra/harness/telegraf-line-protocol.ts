@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startProcess, tcpOpen, waitUntil, type ManagedProcess } from './process.js';
-import { buildTelegraf } from './telegraf.js';
+import { buildTelegraf, telegrafAgent } from './telegraf.js';
 
 /**
  * Telegraf as a client of fieldhook's line protocol endpoints: points posted to its HTTP listener
@@ -62,14 +62,7 @@ export async function startTelegrafRelay(options: TelegrafRelayOptions): Promise
   const config = join(options.dir, 'telegraf.conf');
   writeFileSync(
     config,
-    `[agent]
-  interval = "10s"
-  flush_interval = "100ms"
-  flush_jitter = "0s"
-  metric_batch_size = ${options.batchSize ?? 50}
-  metric_buffer_limit = 100000
-  omit_hostname = true
-
+    `${telegrafAgent({ batch: options.batchSize ?? 50, buffer: 100_000 })}
 [[inputs.http_listener_v2]]
   service_address = "127.0.0.1:${port}"
   paths = ["/points"]

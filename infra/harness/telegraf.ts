@@ -40,6 +40,37 @@ export function buildTelegraf(
   return binary;
 }
 
+/**
+ * The `[agent]` section of every Telegraf run here: flushing every 100 ms (the interval is for
+ * polled inputs, which these runs have none of), no host tag, and a buffer that drops nothing.
+ */
+export function telegrafAgent(options: { batch: number; buffer: number }): string {
+  return `[agent]
+  interval = "10s"
+  flush_interval = "100ms"
+  flush_jitter = "0s"
+  metric_batch_size = ${options.batch}
+  metric_buffer_limit = ${options.buffer}
+  omit_hostname = true
+`;
+}
+
+/** fieldhook's native JSON reading parsed into a `reading` point (fields named `values_<quantity>`). */
+const JSON_READINGS = `  data_format = "json"
+  name_override = "reading"
+  tag_keys = ["device"]
+  json_time_key = "ts"
+  json_time_format = "unix_ms"
+`;
+
+function influxOutput(options: { influxUrl: string; database: string }): string {
+  return `[[outputs.influxdb]]
+  urls = ["${options.influxUrl}"]
+  database = "${options.database}"
+  skip_database_creation = true
+`;
+}
+
 export interface RunningTelegraf {
   url: string;
   process: ManagedProcess;
@@ -58,28 +89,13 @@ export async function startTelegraf(options: { dir: string; influxUrl: string; d
   const config = join(options.dir, 'telegraf.conf');
   writeFileSync(
     config,
-    `[agent]
-  interval = "10s"
-  flush_interval = "100ms"
-  metric_batch_size = 5000
-  metric_buffer_limit = 1000000
-  omit_hostname = true
-
+    `${telegrafAgent({ batch: 5_000, buffer: 1_000_000 })}
 [[inputs.http_listener_v2]]
   service_address = "127.0.0.1:${port}"
   paths = ["/v1/readings"]
   methods = ["POST"]
-  data_format = "json"
-  name_override = "reading"
-  tag_keys = ["device"]
-  json_time_key = "ts"
-  json_time_format = "unix_ms"
-
-[[outputs.influxdb]]
-  urls = ["${options.influxUrl}"]
-  database = "${options.database}"
-  skip_database_creation = true
-`,
+${JSON_READINGS}
+${influxOutput(options)}`,
   );
   const proc = startProcess(binary, ['--config', config], process.env);
   await waitUntil(() => tcpOpen(port), 15_000, 'Telegraf');
@@ -110,13 +126,7 @@ export async function startTelegrafMqtt(options: TelegrafMqttOptions): Promise<{
   const config = join(options.dir, 'telegraf-mqtt.conf');
   writeFileSync(
     config,
-    `[agent]
-  interval = "10s"
-  flush_interval = "100ms"
-  metric_batch_size = ${batch}
-  metric_buffer_limit = 1000000
-  omit_hostname = true
-
+    `${telegrafAgent({ batch, buffer: 1_000_000 })}
 [[inputs.mqtt_consumer]]
   servers = ["tcp://127.0.0.1:${options.mqttPort}"]
   topics = ["fieldhook/v1/devices/+/readings"]
@@ -127,17 +137,8 @@ export async function startTelegrafMqtt(options: TelegrafMqttOptions): Promise<{
   max_undelivered_messages = ${Math.max(batch, 10_000)}
   username = "${options.username}"
   password = "${options.password}"
-  data_format = "json"
-  name_override = "reading"
-  tag_keys = ["device"]
-  json_time_key = "ts"
-  json_time_format = "unix_ms"
-
-[[outputs.influxdb]]
-  urls = ["${options.influxUrl}"]
-  database = "${options.database}"
-  skip_database_creation = true
-`,
+${JSON_READINGS}
+${influxOutput(options)}`,
   );
   const proc = startProcess(binary, ['--config', config], process.env);
   return { process: proc, stop: (signal) => proc.stop(signal) };
