@@ -29,7 +29,7 @@ import { ownsField, partitionGroup, type Partitioning } from './partition.js';
 import { runRound } from './round.js';
 import { createScheduler } from './scheduler.js';
 import { createMemoryFieldLearning, createSqliteDecisionStates, createSqliteFieldLearning, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
-import { createWindowStore, type WindowReading, type WindowStore } from './window-store.js';
+import { createWindowStore, FEATURE_QUANTITIES, type WindowReading, type WindowStore } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { ForecastReader } from '../forecasts/store.js';
 
@@ -163,10 +163,26 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     }
   }
 
+  /**
+   * A reading the window already holds (same device time, same values) changes nothing. That is
+   * how a device message taken by two ingestors arrives here twice: both spool it and put it on
+   * the bus, and the second copy is neither applied nor evaluated (docs/ARCHITECTURE.md, "Several
+   * ingestors").
+   */
+  function held(key: string, r: WindowReading): boolean {
+    const [row] = windows.between(key, r.ts, r.ts);
+    return row !== undefined && FEATURE_QUANTITIES.every((q) => {
+      const v = r.values[q];
+      return v === undefined || !Number.isFinite(v) || row.values[q] === v;
+    });
+  }
+
   function ingest(key: string, readings: WindowReading[]): void {
     // Another partition's field: acknowledged (by returning) but not kept.
     if (!ownsField(partitioning, key)) return;
-    windows.apply(key, readings);
+    const fresh = readings.filter((r) => !held(key, r));
+    if (fresh.length === 0) return;
+    windows.apply(key, fresh);
     // Before start the first round evaluates everything anyway.
     if (started) scheduler.touch(key);
   }
