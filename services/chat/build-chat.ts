@@ -1,18 +1,19 @@
 /**
- * Chat answers as a component: the Slack and Telegram endpoints, the chat users' farms
- * (`<DATA_DIR>/chat.db`), the conversation, and the irrigation records it makes. Wiring only.
+ * Chat answers as a component: the Slack and Telegram endpoints, the chat users' farms (on the
+ * control plane), the conversation, and the irrigation records it makes. Wiring only.
  */
-import { join } from 'node:path';
 import type { IrrigationService } from '../irrigations/service.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Component } from '../shared/component.js';
+import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import type { Logger } from '../shared/logger.js';
 import type { ChatConfig } from './config.js';
 import { createConversation, type Conversation, type FieldDirectory } from './conversation.js';
 import { slackRoutes } from './slack-routes.js';
 import { createTelegramApi, type TelegramApi } from './telegram-api.js';
 import { telegramRoutes } from './telegram-routes.js';
-import { createSqliteChatUsers, type ChatUserRepository } from './users.js';
+import { createChatUserRepository } from './open-users.js';
+import type { ChatUserRepository } from './users.js';
 
 export interface ChatDeps {
   config: ChatConfig & { DATA_DIR: string };
@@ -21,7 +22,9 @@ export interface ChatDeps {
   /** The fields and their advice; without a predictor, `fields` and `status` know none. */
   fields?: FieldDirectory;
   clock?: Clock;
-  /** Default: SQLite in `<DATA_DIR>/chat.db`. */
+  /** Where the chat users live; default: SQLite in `DATA_DIR`. */
+  plane?: ControlPlane;
+  /** Default: on `plane`. */
   users?: ChatUserRepository;
   telegram?: TelegramApi;
 }
@@ -36,7 +39,7 @@ export function buildChat(deps: ChatDeps): Chat {
   const { config } = deps;
   const logger = deps.logger.child({ service: 'chat' });
   const clock = deps.clock ?? systemClock;
-  const users = deps.users ?? createSqliteChatUsers(join(config.DATA_DIR, 'chat.db'));
+  const users = deps.users ?? createChatUserRepository(deps.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), clock);
   const conversation = createConversation(
     { users, fields: deps.fields ?? NO_FIELDS, irrigations: deps.irrigations },
     { locale: config.CHAT_LOCALE, timeZone: config.CHAT_TIME_ZONE },
@@ -56,7 +59,7 @@ export function buildChat(deps: ChatDeps): Chat {
       });
       await app.register(telegramRoutes, { conversation, secretToken: config.TELEGRAM_SECRET_TOKEN, api: telegram, logger });
     },
-    start: async () => {},
+    start: () => users.open(),
     stop: async () => users.close(),
   };
 }

@@ -1,9 +1,10 @@
 /**
  * Which chat users may see and record for which farms: the repository and its SQLite
- * implementation (`<DATA_DIR>/chat.db`, the only module with chat SQL). The CLI writes it
- * (`fieldhook chat users add`), the chat endpoints read it on every request, so a change counts
- * at once without a restart.
+ * implementation (`<DATA_DIR>/chat.db`; postgres-users.ts is the PostgreSQL one). The CLI writes
+ * it (`fieldhook chat users add`), the chat endpoints read it on every request, so a change counts
+ * at once without a restart, on every instance that shares the database.
  */
+import { systemClock, type Clock } from '../shared/clock.js';
 import { openSqlite, type Migration } from '../shared/sqlite.js';
 import { ID_PATTERN } from '../shared/ids.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -26,6 +27,8 @@ export interface ChatUserRepository {
   list(platform?: string): Promise<ChatUser[]>;
   /** The farms a user may see and record for (none: the user is not mapped). */
   farmsOf(platform: ChatPlatform, user: string): Promise<string[]>;
+  /** Ready the store (PostgreSQL migrates here); before any other call. */
+  open(): Promise<void>;
   close(): void;
 }
 
@@ -41,14 +44,15 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-function check(platform: string, user: string, farm?: string): ChatPlatform {
+export function checkChatUser(platform: string, user: string, farm?: string): ChatPlatform {
   if (!(CHAT_PLATFORMS as readonly string[]).includes(platform)) throw Errors.chatUserInvalid(`platform is one of ${CHAT_PLATFORMS.join(', ')}`);
   if (!USER_PATTERN.test(user)) throw Errors.chatUserInvalid('user must be the platform user id (letters, digits, _ and -)');
   if (farm !== undefined && !ID_PATTERN.test(farm)) throw Errors.chatUserInvalid(`farm must match ${ID_PATTERN.source}`);
   return platform as ChatPlatform;
 }
 
-export function createSqliteChatUsers(path: string): ChatUserRepository {
+/** `<DATA_DIR>/chat.db`, or `:memory:` for tests. */
+export function createSqliteChatUsers(path: string, clock: Clock = systemClock): ChatUserRepository {
   const db = openSqlite(path, MIGRATIONS, { synchronous: 'FULL' });
   const insert = db.prepare('INSERT OR IGNORE INTO chat_user (platform, user_id, farm, added_at) VALUES (?, ?, ?, ?)');
   const get = db.prepare<[string, string, string], { added_at: number }>('SELECT added_at FROM chat_user WHERE platform = ? AND user_id = ? AND farm = ?');
@@ -65,20 +69,21 @@ export function createSqliteChatUsers(path: string): ChatUserRepository {
   const present = (r: Row): ChatUser => ({ platform: r.platform, user: r.user_id, farm: r.farm, added_at: new Date(r.added_at).toISOString() });
   return {
     async add(platform, user, farm) {
-      const p = check(platform, user, farm);
-      insert.run(p, user, farm, Date.now());
+      const p = checkChatUser(platform, user, farm);
+      insert.run(p, user, farm, clock.now());
       return { platform: p, user, farm, added_at: new Date(get.get(p, user, farm)!.added_at).toISOString() };
     },
     async remove(platform, user, farm) {
-      check(platform, user, farm);
+      checkChatUser(platform, user, farm);
       return del.run(platform, user, farm).changes > 0;
     },
     async list(platform) {
-      return (platform === undefined ? all.all() : byPlatform.all(check(platform, 'x'))).map(present);
+      return (platform === undefined ? all.all() : byPlatform.all(checkChatUser(platform, 'x'))).map(present);
     },
     async farmsOf(platform, user) {
       return farms.all(platform, user).map((r) => r.farm);
     },
+    open: async () => {},
     close: () => db.close(),
   };
 }

@@ -108,7 +108,9 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
       })
     : undefined;
   const deviceTopics = [irrigations?.deviceTopic, forecasts?.deviceTopic].filter((t) => t !== undefined);
-  const ingestor = parts.ingestor ? buildIngestor({ config, logger, devices, influx, deviceTopics }) : undefined;
+  // A predictor in this process takes its fields' readings straight from the spool's bus cursor;
+  // the broker carries only what a predictor in another process evaluates.
+  const ingestor = parts.ingestor ? buildIngestor({ config, logger, devices, influx, deviceTopics, localReadings: () => predictor?.localReadings }) : undefined;
   // Events reach the dispatcher in-process (publish) or on the bus, through the same broker; each
   // part logs in to the embedded broker as itself.
   const dispatcher = parts.dispatcher ? buildDispatcher({ config, logger, plane, bus: () => bus('dispatcher') }) : undefined;
@@ -128,7 +130,7 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
     : undefined;
   for (const part of [ingestor, irrigations, forecasts, dispatcher, events, claim, predictor]) if (part) components.push(part);
   // People answer advice in Slack and Telegram: their answers become irrigation records.
-  if (irrigations) components.push(buildChat({ config, logger, irrigations: irrigations.service, ...(predictor ? { fields: predictorFieldDirectory(predictor) } : {}) }));
+  if (irrigations) components.push(buildChat({ config, logger, plane, irrigations: irrigations.service, ...(predictor ? { fields: predictorFieldDirectory(predictor) } : {}) }));
   // Last: it only reads the others, through their read-only status contracts; so only where all run.
   if (parts.all && ingestor && dispatcher) {
     components.push(

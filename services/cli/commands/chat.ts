@@ -1,21 +1,27 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { createSqliteChatUsers, type ChatUserRepository } from '../../chat/users.js';
+import { createChatUserRepository } from '../../chat/open-users.js';
+import type { ChatUserRepository } from '../../chat/users.js';
+import { systemClock } from '../../shared/clock.js';
+import { closeControlPlane, createControlPlane } from '../../shared/database/control-plane.js';
+import { silentLogger } from '../../shared/logger.js';
 import { cliConfig, printJson } from '../context.js';
 
-/** Open the chat users of this DATA_DIR, run `fn`, and close them. */
+/** Open the chat users `fieldhook start` uses (DATA_DIR's, or FIELDHOOK_DATABASE_URL's), run `fn`, and close them. */
 async function withChatUsers<T>(fn: (users: ChatUserRepository) => Promise<T>): Promise<T> {
-  const users = createSqliteChatUsers(join(cliConfig().DATA_DIR, 'chat.db'));
+  const plane = createControlPlane(cliConfig(), silentLogger());
+  const users = createChatUserRepository(plane, systemClock);
   try {
+    await users.open();
     return await fn(users);
   } finally {
     users.close();
+    await closeControlPlane(plane);
   }
 }
 
 /**
  * `fieldhook chat users add|remove|list`: which Slack and Telegram users may see and record for
- * which farms. The running fieldhook reads the same file on every chat request: no restart.
+ * which farms. The running fieldhook reads the same store on every chat request: no restart.
  */
 export function registerChatCommands(program: Command): void {
   const users = program.command('chat').description('Chat answers (Slack, Telegram)').command('users').description('Chat users and the farms they may see and record for');

@@ -106,3 +106,23 @@ export function createChangeFeed(
     },
   };
 }
+
+/**
+ * A store's migration SQL that makes `tables` announce every committed change on `channel` (once
+ * per statement, delivered at commit, whoever wrote: an instance, the CLI or plain SQL), for a
+ * {@link ChangeFeed} on that channel. Creates the trigger function `<channel>_changed()`.
+ */
+export function notifyChangesSql(channel: string, tables: readonly string[]): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a plain channel name: ${channel}`);
+  const triggers = tables.map(
+    (table) => `CREATE TRIGGER ${table}_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table}
+        FOR EACH STATEMENT EXECUTE FUNCTION ${channel}_changed();`,
+  );
+  return `
+      CREATE FUNCTION ${channel}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${channel}', TG_TABLE_NAME);
+        RETURN NULL;
+      END $$;
+      ${triggers.join('\n      ')}`;
+}

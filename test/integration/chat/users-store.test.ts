@@ -1,0 +1,78 @@
+/**
+ * The chat users on both control-plane backends, by one suite: SQLite in the data folder and
+ * PostgreSQL (the run's real server, a fresh database per test). On PostgreSQL a mapping added
+ * through one instance counts on another at once.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createChatUserRepository } from '../../../services/chat/open-users.js';
+import type { ChatUserRepository } from '../../../services/chat/users.js';
+import { createManualClock } from '../../helpers/manual-clock.js';
+import { BACKENDS, planeFixture, type PlaneFixture } from '../../helpers/control-plane-fixture.js';
+
+const T0 = Date.parse('2026-07-06T08:00:00Z');
+const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: { code?: string }) => err.code);
+
+describe.each(BACKENDS)('chat users on %s', (backend) => {
+  let fixture: PlaneFixture;
+  const clock = createManualClock(T0);
+
+  async function open(instanceId?: string): Promise<ChatUserRepository> {
+    const users = createChatUserRepository(fixture.plane(instanceId), clock);
+    fixture.onClose(() => users.close());
+    await users.open();
+    return users;
+  }
+
+  beforeEach(async () => {
+    fixture = await planeFixture(backend, 'chat_users');
+  });
+  afterEach(() => fixture.close());
+
+  it('maps users to farms, keeps the first time a mapping was added, and lists them in byte order', async () => {
+    const users = await open();
+    expect(await users.add('slack', 'U2', 'f1')).toEqual({ platform: 'slack', user: 'U2', farm: 'f1', added_at: new Date(T0).toISOString() });
+    await clock.advance(60_000);
+    expect((await users.add('slack', 'U2', 'f1')).added_at).toBe(new Date(T0).toISOString());
+    await users.add('slack', 'U2', 'F0');
+    await users.add('slack', 'U1', 'f1');
+    await users.add('telegram', '1111', 'f1');
+    expect((await users.list()).map((u) => `${u.platform}:${u.user}:${u.farm}`)).toEqual(['slack:U1:f1', 'slack:U2:F0', 'slack:U2:f1', 'telegram:1111:f1']);
+    expect((await users.list('telegram')).map((u) => u.user)).toEqual(['1111']);
+    expect(await users.farmsOf('slack', 'U2')).toEqual(['F0', 'f1']);
+    expect(await users.farmsOf('slack', 'U9')).toEqual([]);
+  });
+
+  it('removes a mapping and says whether it existed', async () => {
+    const users = await open();
+    await users.add('slack', 'U1', 'f1');
+    expect(await users.remove('slack', 'U1', 'f1')).toBe(true);
+    expect(await users.remove('slack', 'U1', 'f1')).toBe(false);
+    expect(await users.farmsOf('slack', 'U1')).toEqual([]);
+  });
+
+  it('refuses an unknown platform, a malformed user or farm with FH_ERR_CHAT_USER_INVALID', async () => {
+    const users = await open();
+    expect(await codeOf(users.add('irc', 'U1', 'f1'))).toBe('FH_ERR_CHAT_USER_INVALID');
+    expect(await codeOf(users.add('slack', 'U 1', 'f1'))).toBe('FH_ERR_CHAT_USER_INVALID');
+    expect(await codeOf(users.add('slack', 'U1', 'f/1'))).toBe('FH_ERR_CHAT_USER_INVALID');
+    expect(await codeOf(users.list('irc'))).toBe('FH_ERR_CHAT_USER_INVALID');
+    expect(await users.list()).toEqual([]);
+  });
+
+  it('keeps its mappings across a restart', async () => {
+    const first = await open();
+    await first.add('telegram', '42', 'f1');
+    first.close();
+    expect(await (await open()).farmsOf('telegram', '42')).toEqual(['f1']);
+  });
+
+  it.runIf(backend === 'postgres')('counts a mapping added through one instance on another at once', async () => {
+    const a = await open('inst-a');
+    const b = await open('inst-b');
+    expect(await b.farmsOf('slack', 'U7')).toEqual([]);
+    await a.add('slack', 'U7', 'f3');
+    expect(await b.farmsOf('slack', 'U7')).toEqual(['f3']);
+    await b.remove('slack', 'U7', 'f3');
+    expect(await a.farmsOf('slack', 'U7')).toEqual([]);
+  });
+});
