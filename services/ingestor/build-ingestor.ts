@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
 import type { DeviceRepository } from '../registry/device.js';
 import { connectPublisher, type BusConnection, type BusPrincipal, type Publisher } from '../shared/bus/index.js';
+import type { LocalReadings } from '../shared/bus/local-readings.js';
 import { instanceClientId } from '../shared/instance.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component, ReadinessCheck } from '../shared/component.js';
@@ -41,6 +42,11 @@ export interface IngestorDeps {
   profiles?: ProfileSet;
   /** Other device topics the embedded broker takes, acknowledged once stored (irrigation reports). */
   deviceTopics?: readonly DeviceTopicHandler[];
+  /**
+   * The predictor of this process, when it runs here, read at start: the spool's bus cursor feeds
+   * it the fields it evaluates directly, and the broker carries only the others.
+   */
+  localReadings?: () => LocalReadings | undefined;
 }
 
 export interface Ingestor extends Component {
@@ -197,7 +203,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         const client = (busClient = connectPublisher(busConnection('bus'), instanceClientId('fieldhook-bus', config.INSTANCE_ID ?? String(process.pid)), logger));
         publish = (topic, payload) => client.publish(topic, payload);
       }
-      busPublisher = createBusPublisher({ spool, publish, logger, metrics });
+      busPublisher = createBusPublisher({ spool, publish, local: deps.localReadings?.(), logger, metrics });
       writer.start();
       busPublisher.start();
       await consumer?.start();

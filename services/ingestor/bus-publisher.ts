@@ -1,4 +1,6 @@
 import { abortable } from '../shared/abortable.js';
+import { fieldKeyOfReadingsTopic, parseReadingBatch, type FieldReadings } from '../shared/bus/index.js';
+import type { LocalReadings } from '../shared/bus/local-readings.js';
 import type { Logger } from '../shared/logger.js';
 import type { IngestMetrics } from './metrics.js';
 import { createConsumerLoop } from './spool/consumer-loop.js';
@@ -26,23 +28,26 @@ export interface BusPublisher {
 export type BusPublish = (topic: string, payload: string) => Promise<unknown>;
 
 /**
- * Publishes durable readings to `fieldhook/v1/farms/{farm}/fields/{field}/readings` (QoS 1; the
- * payload is a JSON array of `BusReading`s of that field, see `bus-message.ts`, one message per
- * field and round of up to `batchReadings` readings) from its own spool cursor; the cursor moves only after the broker has acknowledged every message, so
- * a broker outage delays the predictor without losing its input.
+ * Hands durable readings on from the spool's own bus cursor, one round of up to `batchReadings`
+ * readings at a time: the fields a predictor in this process evaluates go to it directly
+ * (`local`), every other field to `fieldhook/v1/farms/{farm}/fields/{field}/readings` on the
+ * broker (QoS 1; the payload is a JSON array of `BusReading`s of that field, see
+ * `bus-message.ts`, one message per field and round). The cursor moves only after the predictor
+ * has taken its readings and the broker has acknowledged every message, so neither a crash nor a
+ * broker outage loses the predictor's input.
  */
 export function createBusPublisher(
-  deps: { spool: Spool; publish: BusPublish; logger: Logger; metrics: IngestMetrics },
+  deps: { spool: Spool; publish: BusPublish; local?: LocalReadings | undefined; logger: Logger; metrics: IngestMetrics },
   options: Partial<BusPublisherOptions> = {},
 ): BusPublisher {
   const opts = { ...DEFAULT_BUS_PUBLISHER_OPTIONS, ...options };
-  const { spool, publish, logger, metrics } = deps;
+  const { spool, publish, local, logger, metrics } = deps;
 
   async function round(signal: AbortSignal): Promise<boolean> {
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
     // The messages were prepared when the readings were stored (one per field and record); the
-    // round sends one per field, the records' arrays of readings joined without being parsed.
+    // round hands on one per field, the records' arrays of readings joined without being parsed.
     const byTopic = new Map<string, string[]>();
     let published = 0;
     for (const record of records) {
@@ -56,7 +61,23 @@ export function createBusPublisher(
       published += record.count;
     }
     const sends: Promise<unknown>[] = [];
-    for (const [topic, parts] of byTopic) sends.push(publish(topic, `[${parts.join(',')}]`));
+    let taken: Map<string, FieldReadings> | undefined;
+    for (const [topic, parts] of byTopic) {
+      const payload = `[${parts.join(',')}]`;
+      const key = local ? fieldKeyOfReadingsTopic(topic) : undefined;
+      if (key === undefined || !local!.owns(key)) {
+        sends.push(publish(topic, payload));
+        continue;
+      }
+      // This process evaluates the field: no broker round trip, no second parse in a subscriber.
+      taken ??= new Map();
+      for (const [k, entry] of parseReadingBatch(payload)) {
+        const held = taken.get(k);
+        if (held) held.readings.push(...entry.readings);
+        else taken.set(k, entry);
+      }
+    }
+    if (taken) sends.push(local!.take(taken));
     await abortable(Promise.all(sends), signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
     metrics.busPublished.inc(published);

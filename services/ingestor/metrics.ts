@@ -65,7 +65,7 @@ export function createIngestMetrics(registry: Registry, sources: MetricSources =
     }),
     busPublished: new Counter({
       name: 'fieldhook_bus_published_total',
-      help: 'Readings published on the bus for the predictor',
+      help: 'Readings handed on to the predictor: published on the bus, or taken directly by a predictor in this process',
       registers,
     }),
     mqttLastMessageAge: new Gauge({

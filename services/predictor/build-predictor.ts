@@ -10,7 +10,8 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import type { Component } from '../shared/component.js';
 import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
-import { createPredictorBusConsumer } from './bus-consumer.js';
+import { createLocalReadings, createPredictorBusConsumer } from './bus-consumer.js';
+import type { LocalReadings } from '../shared/bus/local-readings.js';
 import { createAppliedWaterLedger, DEFAULT_APPLIED_WATER_OPTIONS, type AppliedWater } from './applied-water.js';
 import { createAppliedWaterConsumer, createAppliedWaterLoader, type AppliedWaterLoader } from './applied-water-source.js';
 import type { PredictConfig } from './config.js';
@@ -71,6 +72,8 @@ export interface Predictor extends Component {
   applyIrrigations(key: string, items: AppliedWater[]): void;
   /** Apply readings as if from the bus (tests, benches, in-process producers). */
   ingest(key: string, readings: WindowReading[]): void;
+  /** The feed of an ingestor in this process: its spool's bus cursor, without the broker (bus-consumer.ts). */
+  readonly localReadings: LocalReadings;
   /** Re-read field profiles (after `fieldhook fields add|update`). */
   reloadFields(): Promise<void>;
   readonly windows: WindowStore;
@@ -145,6 +148,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   let bus: Subscriber | undefined;
   let irrigationBus: Subscriber | undefined;
   let started = false;
+  let markStarted!: () => void;
+  const startedOnce = new Promise<void>((resolve) => (markStarted = resolve));
 
   function applyIrrigations(key: string, items: AppliedWater[]): void {
     if (!ownsField(partitioning, key)) return;
@@ -201,6 +206,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       await loadAppliedWater();
       logger.info({ fields: fields.size, withHistory }, 'predictor windows rebuilt from InfluxDB');
       started = true;
+      markStarted();
       if (options.mode === 'passive') return;
       const connection = options.bus?.();
       if (connection) {
@@ -233,6 +239,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       return e;
     },
     ingest,
+    localReadings: createLocalReadings({ owns: (key) => ownsField(partitioning, key), apply: ingest, started: () => started, startedOnce, evaluated: () => scheduler.idle() }),
     applyIrrigations,
     fieldSettings: () => fields.all().map((f) => f.settings),
     reloadFields: () => fields.reload(started),

@@ -5,6 +5,7 @@
  */
 import { ALL_FIELD_READINGS, InvalidBusMessage, connectSubscriber, parseReadingBatch, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
+import type { LocalReadings } from '../shared/bus/local-readings.js';
 import type { WindowReading } from './window-store.js';
 
 export interface PredictorBusOptions {
@@ -39,4 +40,30 @@ export function createPredictorBusConsumer(
     },
     deps.logger,
   );
+}
+
+/**
+ * The same readings when the ingestor runs in this process: its spool's bus cursor hands them over
+ * directly (no broker round trip, no second parse). They are applied like a bus message's, and
+ * `take` resolves only once their fields have been evaluated, so the cursor that stands behind
+ * them moves after the evaluation: a crash before it feeds them again after the restart. Before the
+ * predictor has started (windows rebuilt from InfluxDB) a round waits; once it stops, rounds are
+ * refused and wait in the spool.
+ */
+export function createLocalReadings(deps: {
+  owns(key: string): boolean;
+  apply(key: string, readings: WindowReading[]): void;
+  started(): boolean;
+  startedOnce: Promise<void>;
+  evaluated(): Promise<void>;
+}): LocalReadings {
+  return {
+    owns: deps.owns,
+    async take(batch) {
+      await deps.startedOnce;
+      if (!deps.started()) throw new Error('the predictor has stopped; the readings stay in the spool');
+      for (const [key, entry] of batch) deps.apply(key, entry.readings);
+      await deps.evaluated();
+    },
+  };
 }

@@ -9,7 +9,7 @@ export const TOPIC_ROOT = 'fieldhook/v1';
 export const deviceReadingsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/readings`;
 /** Where refusals of a device's MQTT readings go: there is no negative PUBACK it would see. */
 export const deviceErrorsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/errors`;
-/** Durable readings of one field, republished by the ingestor for the predictor. */
+/** Durable readings of one field, republished by the ingestor for a predictor in another process. */
 export const fieldReadingsTopic = (farm: string, field: string) => `${TOPIC_ROOT}/farms/${farm}/fields/${field}/readings`;
 /** Where a valve controller reports water it applied (QoS 1): one irrigation report or an array. */
 export const deviceIrrigationsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/irrigations`;
@@ -38,6 +38,14 @@ const DEVICE_READINGS = new RegExp(`^${TOPIC_ROOT}/devices/([^/]+)/readings$`);
 /** The device id in a readings topic, or undefined for any other topic. */
 export function deviceOfTopic(topic: string): string | undefined {
   return DEVICE_READINGS.exec(topic)?.[1];
+}
+
+const FIELD_READINGS = new RegExp(`^${TOPIC_ROOT}/farms/([^/]+)/fields/([^/]+)/readings$`);
+
+/** The field key (`farm/field`) of a field readings topic, or undefined for any other topic. */
+export function fieldKeyOfReadingsTopic(topic: string): string | undefined {
+  const match = FIELD_READINGS.exec(topic);
+  return match ? `${match[1]}/${match[2]}` : undefined;
 }
 
 const DEVICE_IRRIGATIONS = new RegExp(`^${TOPIC_ROOT}/devices/([^/]+)/irrigations$`);
