@@ -98,7 +98,7 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   const deviceRegistry: Component = { name: 'devices', start: () => devices.open(), stop: async () => devices.close() };
   const bus = (principal: BusPrincipal): BusConnection => (ingestor ? ingestor.busConnection(principal) : externalBus(config));
   // Irrigation records go with the ingestor: built before it, whose broker takes the valve controllers' reports.
-  const irrigations = parts.ingestor ? buildIrrigations({ config, logger, devices, influx, bus: () => bus('bus') }) : undefined;
+  const irrigations = parts.ingestor ? buildIrrigations({ config, logger, plane, devices, influx, bus: () => bus('bus') }) : undefined;
   // Forecasts go with the predictor, which reads them (gateways send them on their own topic); pulled for its
   // fields. With every part they run even with the predictor off, as they always did.
   const forecasts: Forecasts | undefined = parts.predictor || parts.all
@@ -121,7 +121,7 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
     return dispatcher.publish(event);
   };
   const predictor: Predictor | undefined = parts.predictor
-    ? buildPredictor({ config, logger, influx, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
+    ? buildPredictor({ config, logger, influx, plane, instanceId: config.INSTANCE_ID!, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
     : undefined;
   const components: Component[] = [instance, controlPlaneComponent(plane), ...(parts.influx ? [influxdb] : []), deviceRegistry];
   // On PostgreSQL a predictor claims its partition before it starts: a second one on it is refused.

@@ -1,10 +1,9 @@
 /**
- * Irrigation records as a component: the store (`<DATA_DIR>/irrigations.db`), the API routes, the
- * valve controllers' MQTT topic, and the forwarder to InfluxDB and the predictor. Wiring only;
- * built, not started. The store opens at build time so that the ingestor's broker, which starts
- * first, can hand it reports at once.
+ * Irrigation records as a component: the store (on the control plane), the API routes, the valve
+ * controllers' MQTT topic, and the forwarder to InfluxDB and the predictor. Wiring only; built,
+ * not started. The store takes records from build time on (PostgreSQL migrates on the first
+ * call), so that the ingestor's broker, which starts first, can hand it reports at once.
  */
-import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createAuthenticator } from '../ingestor/auth.js';
 import type { DeviceTopicHandler } from '../ingestor/embedded-broker.js';
@@ -25,6 +24,7 @@ import {
 } from '../shared/bus/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Component } from '../shared/component.js';
+import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { createForwarder, type ForwarderOptions } from './forwarder.js';
@@ -34,7 +34,8 @@ import { recordDeviceReports } from './mqtt-reports.js';
 import type { IrrigationRecord } from './record.js';
 import { irrigationRoutes } from './routes.js';
 import { createIrrigationService, type IrrigationService } from './service.js';
-import { createSqliteIrrigations, type IrrigationRepository } from './store.js';
+import { createIrrigationRepository } from './open-store.js';
+import type { IrrigationRepository } from './store.js';
 import { instanceClientId } from '../shared/instance.js';
 
 export interface IrrigationsDeps {
@@ -45,7 +46,9 @@ export interface IrrigationsDeps {
   /** The bus, read at start: on the embedded broker the `bus` login, else the configured broker. */
   bus: () => BusConnection;
   clock?: Clock;
-  /** Default: SQLite in `<DATA_DIR>/irrigations.db`. */
+  /** Where the records live; default: SQLite in `DATA_DIR`. */
+  plane?: ControlPlane;
+  /** Default: on `plane`. */
   store?: IrrigationRepository;
   forwarder?: Partial<ForwarderOptions>;
 }
@@ -60,7 +63,7 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
   const { config, devices } = deps;
   const logger = deps.logger.child({ service: 'irrigations' });
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? createSqliteIrrigations(join(config.DATA_DIR, 'irrigations.db'));
+  const store = deps.store ?? createIrrigationRepository(deps.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger));
   const writer = createIrrigationInfluxWriter(createInfluxClient(deps.influx), deps.influx.org, deps.influx.bucket);
   let publisher: Publisher | undefined;
   let reports: Subscriber | undefined;
@@ -98,6 +101,7 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
     readiness: [{ name: 'irrigations', check: async () => ({ ok: publisher?.connected() === true, detail: { backlog: await forwarder.backlog() } }) }],
     routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN }),
     async start() {
+      await store.open();
       const connection = deps.bus();
       publisher = connectPublisher(
         connection,

@@ -1,8 +1,8 @@
 /**
- * Irrigation records on disk: the repository interface and its SQLite implementation (the only
- * module with irrigation SQL). A record is committed (fsync) before it is acknowledged; two
- * forwarding cursors, one per downstream (InfluxDB, the bus), say what has left, so an outage of
- * either delays it without losing a record.
+ * Irrigation records on disk: the repository interface and its SQLite implementation
+ * (postgres-store.ts is the PostgreSQL one). A record is committed (fsync) before it is
+ * acknowledged; two forwarding cursors, one per downstream (InfluxDB, the bus), say what has
+ * left, so an outage of either delays it without losing a record.
  */
 import { randomBytes } from 'node:crypto';
 import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
@@ -38,6 +38,8 @@ export interface IrrigationRepository {
   markForwarded(target: ForwardTarget, ids: readonly string[], at: number): Promise<void>;
   /** How many records `target` has not taken yet. */
   pendingCount(target: ForwardTarget): Promise<number>;
+  /** Ready the store (PostgreSQL migrates here); the other calls wait for it. */
+  open(): Promise<void>;
   close(): void;
 }
 
@@ -60,7 +62,8 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-interface Row {
+/** A stored record as both backends read it (times epoch ms). */
+export interface IrrigationRow {
   id: string;
   farm: string;
   field: string;
@@ -73,7 +76,7 @@ interface Row {
   digest: string;
 }
 
-const present = (r: Row): IrrigationRecord => ({
+export const presentIrrigation = (r: IrrigationRow): IrrigationRecord => ({
   id: r.id,
   farm: r.farm,
   field: r.field,
@@ -85,7 +88,18 @@ const present = (r: Row): IrrigationRecord => ({
   recorded_at: new Date(r.recorded_at).toISOString(),
 });
 
-const COLUMNS = 'id, farm, field, depth_mm, start_ts, end_ts, source, who, recorded_at, digest';
+/** Refuses a key used before for another request; see {@link IrrigationRepository.record}. */
+export function replayOf(existing: IrrigationRow, input: NewIrrigation, idem: IdempotencyKey): { record: IrrigationRecord; replayed: true } {
+  if (existing.digest !== input.digest || existing.source !== input.source) {
+    throw Errors.irrigationIdempotencyConflict(`Idempotency-Key ${JSON.stringify(idem.key.slice(0, 64))} was used for another irrigation`, { id: existing.id });
+  }
+  return { record: presentIrrigation(existing), replayed: true };
+}
+
+/** A new record's id. */
+export const newIrrigationId = () => `irr_${randomBytes(12).toString('hex')}`;
+
+export const IRRIGATION_COLUMNS = 'id, farm, field, depth_mm, start_ts, end_ts, source, who, recorded_at, digest';
 
 /** `<DATA_DIR>/irrigations.db`, or `:memory:` for tests. */
 export function createSqliteIrrigations(path: string): IrrigationRepository {
@@ -95,11 +109,11 @@ export function createSqliteIrrigations(path: string): IrrigationRepository {
     `INSERT INTO irrigation (id, farm, field, depth_mm, start_ts, end_ts, source, who, recorded_at, idempotency_scope, idempotency_key, digest)
      VALUES (@id, @farm, @field, @depthMm, @startTs, @endTs, @source, @who, @recordedAt, @scope, @key, @digest)`,
   );
-  const byKey = db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM irrigation WHERE idempotency_scope = ? AND idempotency_key = ?`);
-  const byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM irrigation WHERE id = ?`);
+  const byKey = db.prepare<[string, string], IrrigationRow>(`SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE idempotency_scope = ? AND idempotency_key = ?`);
+  const byId = db.prepare<[string], IrrigationRow>(`SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE id = ?`);
   const pending = {
-    influx: db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM irrigation WHERE influx_at IS NULL ORDER BY seq LIMIT ?`),
-    bus: db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM irrigation WHERE bus_at IS NULL ORDER BY seq LIMIT ?`),
+    influx: db.prepare<[number], IrrigationRow>(`SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE influx_at IS NULL ORDER BY seq LIMIT ?`),
+    bus: db.prepare<[number], IrrigationRow>(`SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE bus_at IS NULL ORDER BY seq LIMIT ?`),
   };
   const count = {
     influx: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM irrigation WHERE influx_at IS NULL'),
@@ -116,17 +130,12 @@ export function createSqliteIrrigations(path: string): IrrigationRepository {
   const recordTx = db.transaction((input: NewIrrigation, idem: IdempotencyKey | undefined) => {
     if (idem) {
       const existing = byKey.get(idem.scope, idem.key);
-      if (existing) {
-        if (existing.digest !== input.digest || existing.source !== input.source) {
-          throw Errors.irrigationIdempotencyConflict(`Idempotency-Key ${JSON.stringify(idem.key.slice(0, 64))} was used for another irrigation`, { id: existing.id });
-        }
-        return { record: present(existing), replayed: true };
-      }
+      if (existing) return replayOf(existing, input, idem);
     }
-    const id = `irr_${randomBytes(12).toString('hex')}`;
+    const id = newIrrigationId();
     const { farm, field, depthMm, startTs, endTs, source, who, recordedAt, digest } = input;
     insert.run({ id, farm, field, depthMm, startTs, endTs, source, who, recordedAt, digest, scope: idem?.scope ?? null, key: idem?.key ?? null });
-    return { record: present(byId.get(id)!), replayed: false };
+    return { record: presentIrrigation(byId.get(id)!), replayed: false };
   });
 
   return {
@@ -139,11 +148,11 @@ export function createSqliteIrrigations(path: string): IrrigationRepository {
       if (filter.farm !== undefined) where.push('farm = ?') && params.push(filter.farm);
       if (filter.field !== undefined) where.push('field = ?') && params.push(filter.field);
       if (filter.since !== undefined) where.push('end_ts >= ?') && params.push(filter.since);
-      const sql = `SELECT ${COLUMNS} FROM (SELECT * FROM irrigation ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY end_ts DESC, seq DESC LIMIT ?) ORDER BY end_ts, seq`;
-      return db.prepare<(string | number)[], Row>(sql).all(...params, filter.limit ?? 1000).map(present);
+      const sql = `SELECT ${IRRIGATION_COLUMNS} FROM (SELECT * FROM irrigation ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY end_ts DESC, seq DESC LIMIT ?) ORDER BY end_ts, seq`;
+      return db.prepare<(string | number)[], IrrigationRow>(sql).all(...params, filter.limit ?? 1000).map(presentIrrigation);
     },
     async pending(target, limit) {
-      return pending[target].all(limit).map(present);
+      return pending[target].all(limit).map(presentIrrigation);
     },
     async markForwarded(target, ids, at) {
       markMany(target, ids, at);
@@ -151,6 +160,7 @@ export function createSqliteIrrigations(path: string): IrrigationRepository {
     async pendingCount(target) {
       return count[target].get()!.n;
     },
+    open: async () => {},
     close: () => db.close(),
   };
 }
