@@ -29,9 +29,12 @@ import { createRecommendationWriter, type RecommendationWriter } from './outputs
 import { ownsField, partitionGroup, type Partitioning } from './partition.js';
 import { runRound } from './round.js';
 import { createScheduler } from './scheduler.js';
-import { createMemoryFieldLearning, createSqliteDecisionStates, createSqliteFieldLearning, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
+import { createPredictorStateStore, PREDICTOR_FILE, type PredictorStateStore } from './open-predictor-store.js';
+import { createMemoryFieldLearning, createSqliteFieldLearning, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
 import { createWindowStore, FEATURE_QUANTITIES, type WindowReading, type WindowStore } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
+import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
+import type { SqliteDatabase } from '../shared/sqlite.js';
 import type { ForecastReader } from '../forecasts/store.js';
 
 export interface BuildPredictorOptions {
@@ -43,8 +46,16 @@ export interface BuildPredictorOptions {
   /** Where readings arrive, read when the predictor starts; without it the predictor only evaluates on schedule and on demand. */
   bus?: () => BusConnection;
   clock?: Clock;
+  /**
+   * Where decision state and field learning live: SQLite in `<DATA_DIR>/predictor.db` (the
+   * default), or PostgreSQL shared with the other predictors.
+   */
+  plane?: ControlPlane;
+  /** This instance's id (FIELDHOOK_INSTANCE_ID): signs its writes on PostgreSQL. */
+  instanceId?: string;
   /** Defaults: SQLite in `<DATA_DIR>/predictor.db`. */
   fields?: FieldProfileRepository;
+  /** Defaults: on the `plane`'s backend. */
   states?: DecisionStateRepository;
   /** Defaults: SQLite beside the states, or in memory when `fields` and `states` are given. */
   learning?: FieldLearningRepository;
@@ -118,10 +129,14 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const logger = options.logger.child({ service: 'predictor', partition: `${partitioning.partition}/${partitioning.partitions}` });
   const clock = options.clock ?? systemClock;
   const registry = new Registry();
-  const db = options.fields && options.states ? undefined : openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
-  const fieldsRepo = options.fields ?? createSqliteFieldProfiles(db!);
-  const statesRepo = options.states ?? createSqliteDecisionStates(db!);
-  const learningRepo = options.learning ?? (db ? createSqliteFieldLearning(db) : createMemoryFieldLearning());
+  let db: SqliteDatabase | undefined;
+  const sqlite = () => (db ??= openPredictorDb(join(config.DATA_DIR, PREDICTOR_FILE)));
+  const fieldsRepo = options.fields ?? createSqliteFieldProfiles(sqlite());
+  const store: PredictorStateStore = options.states
+    ? { states: options.states, learning: db ? createSqliteFieldLearning(db) : createMemoryFieldLearning(), open: async () => {} }
+    : createPredictorStateStore(options.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), { instance: options.instanceId ?? 'predictor', db: sqlite });
+  const statesRepo = store.states;
+  const learningRepo = options.learning ?? store.learning;
   const learning = new Map<string, FieldLearningState>();
   const writer = options.writer ?? createRecommendationWriter(createInfluxClient(options.influx), options.influx.org, options.influx.bucket);
   const model =
@@ -198,6 +213,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     readiness: [{ name: 'predictor', check: async () => ({ ok: started, detail: started ? { model: model.current().identity } : {} }) }],
     windows,
     async start() {
+      await store.open();
       await model.start();
       await fields.reload(false);
       for (const [key, state] of await statesRepo.loadAll()) states.set(key, state);

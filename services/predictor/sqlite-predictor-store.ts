@@ -3,22 +3,10 @@ import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlit
 import type { DecisionState } from './decision.js';
 import type { FieldLearningState } from './field-learning.js';
 import { validateFieldSettings, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
+import type { DecisionStateRepository, FieldLearningRepository } from './predictor-store.js';
 import { Errors } from '../shared/error-catalog.js';
 
-/** Decision state per field, saved after every event so a restart does not re-send. */
-export interface DecisionStateRepository {
-  loadAll(): Promise<Map<string, DecisionState>>;
-  save(farm: string, field: string, state: DecisionState): Promise<void>;
-  /** Several fields in one transaction (a round that changed many). */
-  saveMany(entries: readonly { farm: string; field: string; state: DecisionState }[]): Promise<void>;
-  close(): void;
-}
-
-/** What each field has learnt from its own trace (field-learning.ts), kept beside its decision state. */
-export interface FieldLearningRepository {
-  loadAll(): Promise<Map<string, FieldLearningState>>;
-  saveMany(entries: readonly { farm: string; field: string; state: FieldLearningState }[]): Promise<void>;
-}
+export type { DecisionStateRepository, FieldLearningRepository } from './predictor-store.js';
 
 const MIGRATIONS: Migration[] = [
   (db) => {
@@ -96,12 +84,16 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
 
 export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): DecisionStateRepository {
   const all = db.prepare<[], { farm: string; field: string; state: string }>('SELECT farm, field, state FROM decision_state');
+  const one = db.prepare<[string, string], { state: string }>('SELECT state FROM decision_state WHERE farm = ? AND field = ?');
   const upsert = db.prepare(
     'INSERT INTO decision_state (farm, field, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (farm, field) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
   );
   return {
     async loadAll() {
       return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as DecisionState]));
+    },
+    async loadMany(keys) {
+      return loadKeys(keys, one, (s) => JSON.parse(s) as DecisionState);
     },
     async save(farm, field, state) {
       upsert.run(farm, field, JSON.stringify(state), Date.now());
@@ -111,6 +103,8 @@ export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): 
       db.transaction(() => {
         for (const e of entries) upsert.run(e.farm, e.field, JSON.stringify(e.state), now);
       })();
+      // One instance owns the file: nothing is ever fenced off.
+      return [];
     },
     close() {
       if (ownsDb) db.close();
@@ -120,12 +114,16 @@ export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): 
 
 export function createSqliteFieldLearning(db: SqliteDatabase): FieldLearningRepository {
   const all = db.prepare<[], { farm: string; field: string; state: string }>('SELECT farm, field, state FROM field_learning');
+  const one = db.prepare<[string, string], { state: string }>('SELECT state FROM field_learning WHERE farm = ? AND field = ?');
   const upsert = db.prepare(
     'INSERT INTO field_learning (farm, field, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (farm, field) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
   );
   return {
     async loadAll() {
       return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as FieldLearningState]));
+    },
+    async loadMany(keys) {
+      return loadKeys(keys, one, (s) => JSON.parse(s) as FieldLearningState);
     },
     async saveMany(entries) {
       const now = Date.now();
@@ -136,11 +134,23 @@ export function createSqliteFieldLearning(db: SqliteDatabase): FieldLearningRepo
   };
 }
 
+/** The rows of `keys` (`farm/field`, split at the first slash: farm names have none) that exist. */
+function loadKeys<S>(keys: readonly string[], one: { get(farm: string, field: string): { state: string } | undefined }, parse: (state: string) => S): Map<string, S> {
+  const found = new Map<string, S>();
+  for (const key of keys) {
+    const slash = key.indexOf('/');
+    const row = one.get(key.slice(0, slash), key.slice(slash + 1));
+    if (row) found.set(key, parse(row.state));
+  }
+  return found;
+}
+
 /** For a predictor built on repositories that keep no learning (tests): learnt in memory only. */
 export function createMemoryFieldLearning(): FieldLearningRepository {
   const saved = new Map<string, FieldLearningState>();
   return {
     loadAll: async () => new Map(saved),
+    loadMany: async (keys) => new Map(keys.flatMap((k) => (saved.has(k) ? [[k, saved.get(k)!] as const] : []))),
     async saveMany(entries) {
       for (const e of entries) saved.set(`${e.farm}/${e.field}`, e.state);
     },

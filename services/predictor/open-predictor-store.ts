@@ -1,0 +1,27 @@
+import type { ControlPlane } from '../shared/database/control-plane.js';
+import type { SqliteDatabase } from '../shared/sqlite.js';
+import { createPostgresPredictorStore } from './postgres-predictor-store.js';
+import type { DecisionStateRepository, FieldLearningRepository, PartitionFence } from './predictor-store.js';
+import { createSqliteDecisionStates, createSqliteFieldLearning } from './sqlite-predictor-store.js';
+
+/** The predictor's file in the data folder on the SQLite backend (field profiles, decision state, learning). */
+export const PREDICTOR_FILE = 'predictor.db';
+
+/** Decision state and field learning, usable once `open()` resolved (PostgreSQL migrates there). */
+export interface PredictorStateStore {
+  states: DecisionStateRepository;
+  learning: FieldLearningRepository;
+  open(): Promise<void>;
+}
+
+/**
+ * The predictor's per-field state on the control plane's backend: the instance's own SQLite
+ * file (`db`, shared with its field profiles), or PostgreSQL shared with every predictor, where
+ * `instance` signs the writes and `fence` (automatic partitions) refuses those of a partition
+ * this instance no longer holds.
+ */
+export function createPredictorStateStore(plane: ControlPlane, options: { instance: string; fence?: PartitionFence; db: () => SqliteDatabase }): PredictorStateStore {
+  if (plane.kind === 'postgres') return createPostgresPredictorStore(plane, options.instance, options.fence);
+  const db = options.db();
+  return { states: createSqliteDecisionStates(db), learning: createSqliteFieldLearning(db), open: async () => {} };
+}

@@ -1,0 +1,115 @@
+/**
+ * The predictor's decision state and field learning on PostgreSQL, shared by every predictor
+ * instance (`FIELDHOOK_DATABASE_URL`): the same contract as `sqlite-predictor-store.ts`, so a
+ * field that moves to another instance takes its advice in force and what it learnt along.
+ * With a fence, a write lands only while the writer holds the field's partition lease: the
+ * lease row is locked `FOR SHARE` in the writing statement, so a takeover (which updates that
+ * row) waits for a write in flight and every later write of the old holder is refused.
+ */
+import type pg from 'pg';
+import type { PostgresPlane } from '../shared/database/control-plane.js';
+import type { PostgresMigration } from '../shared/database/migrations.js';
+import { databaseUnavailable } from '../shared/database/postgres.js';
+import type { DecisionState } from './decision.js';
+import type { FieldLearningState } from './field-learning.js';
+import type { DecisionStateRepository, FieldEntry, FieldLearningRepository, PartitionFence } from './predictor-store.js';
+
+/** The predictor's store name in `fieldhook_migrations`. */
+export const PREDICTOR_STORE = 'predictor';
+
+/** The predictor's schema on PostgreSQL: per-field state, and the members and partition leases that share it out. */
+export const PREDICTOR_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    name: 'decision state, field learning, members and partition leases',
+    sql: `
+      CREATE TABLE predictor_decision_state (
+        farm TEXT NOT NULL, field TEXT NOT NULL, state JSONB NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), updated_by TEXT NOT NULL,
+        PRIMARY KEY (farm, field)
+      );
+      CREATE TABLE predictor_field_learning (
+        farm TEXT NOT NULL, field TEXT NOT NULL, state JSONB NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), updated_by TEXT NOT NULL,
+        PRIMARY KEY (farm, field)
+      );
+      -- Live predictors: each renews its row on every heartbeat; expires_at is epoch ms on the
+      -- member's clock (instances keep NTP time).
+      CREATE TABLE predictor_members (
+        instance TEXT PRIMARY KEY,
+        expires_at BIGINT NOT NULL,
+        joined_at BIGINT NOT NULL
+      );
+      -- One row per partition ever held: its holder (NULL once released) and until when. epoch
+      -- counts the changes of holder, for logs and tests.
+      CREATE TABLE predictor_partitions (
+        partition INTEGER PRIMARY KEY CHECK (partition >= 0),
+        holder TEXT,
+        expires_at BIGINT NOT NULL DEFAULT 0,
+        epoch BIGINT NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];
+
+type Table = 'predictor_decision_state' | 'predictor_field_learning';
+
+/**
+ * Decision state and learning on `plane`, written by `instance`; `open()` applies the
+ * migrations. With `fence`, a field's write needs `instance`'s lease on its partition.
+ */
+export function createPostgresPredictorStore(plane: PostgresPlane, instance: string, fence?: PartitionFence): {
+  states: DecisionStateRepository;
+  learning: FieldLearningRepository;
+  open(): Promise<void>;
+} {
+  const { pool, shownUrl } = plane.postgres;
+  const table = <S>(name: Table) => createTable<S>(pool, shownUrl, name, instance, fence);
+  const states = table<DecisionState>('predictor_decision_state');
+  const learning = table<FieldLearningState>('predictor_field_learning');
+  return {
+    states: { ...states, save: async (farm, field, state) => void (await states.saveMany([{ farm, field, state }])), close: () => {} },
+    learning,
+    open: () => plane.migrate(PREDICTOR_STORE, PREDICTOR_MIGRATIONS),
+  };
+}
+
+function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance: string, fence: PartitionFence | undefined) {
+  const read = async (where: string, params: unknown[]): Promise<Map<string, S>> => {
+    try {
+      const { rows } = await pool.query<{ farm: string; field: string; state: S }>(`SELECT farm, field, state FROM ${table} ${where}`, params);
+      return new Map(rows.map((r) => [`${r.farm}/${r.field}`, r.state]));
+    } catch (err) {
+      throw databaseUnavailable(err, shownUrl, `read ${table}`);
+    }
+  };
+  return {
+    loadAll: () => read('', []),
+    async loadMany(keys: readonly string[]): Promise<Map<string, S>> {
+      if (keys.length === 0) return new Map();
+      return read("WHERE farm || '/' || field = ANY($1::text[])", [keys]);
+    },
+    async saveMany(entries: readonly FieldEntry<S>[]): Promise<string[]> {
+      if (entries.length === 0) return [];
+      const rows = entries.map((e) => ({ farm: e.farm, field: e.field, state: e.state, partition: fence ? fence.partitionOf(`${e.farm}/${e.field}`) : 0 }));
+      // The lease rows are locked FOR SHARE by the statement that writes: a takeover waits for it.
+      const held = fence
+        ? `AND e.partition IN (SELECT partition FROM predictor_partitions WHERE holder = $2 AND expires_at > $3 FOR SHARE)`
+        : '';
+      let saved: { farm: string; field: string }[];
+      try {
+        ({ rows: saved } = await pool.query<{ farm: string; field: string }>(
+          `INSERT INTO ${table} (farm, field, state, updated_at, updated_by)
+           SELECT e.farm, e.field, e.state, now(), $2 FROM jsonb_to_recordset($1::jsonb) AS e(farm text, field text, state jsonb, partition int)
+           WHERE TRUE ${held}
+           ON CONFLICT (farm, field) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+           RETURNING farm, field`,
+          fence ? [JSON.stringify(rows), instance, fence.now()] : [JSON.stringify(rows), instance],
+        ));
+      } catch (err) {
+        throw databaseUnavailable(err, shownUrl, `save ${table}`);
+      }
+      const done = new Set(saved.map((r) => `${r.farm}/${r.field}`));
+      return entries.map((e) => `${e.farm}/${e.field}`).filter((k) => !done.has(k));
+    },
+  };
+}
