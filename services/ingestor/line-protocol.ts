@@ -43,7 +43,7 @@ const MAX_FIELD_ORDERS = 10_000;
 let lastNames: string[] = [];
 let lastOrder: [string, string][] = [];
 
-function fieldOrder(names: string[]): [string, string][] {
+export function fieldOrder(names: string[]): [name: string, escaped: string][] {
   if (names.length === lastNames.length) {
     let same = true;
     for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i];

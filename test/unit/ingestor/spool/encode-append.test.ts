@@ -13,7 +13,8 @@ const reading: fc.Arbitrary<NormalizedReading> = fc.record(
     farm: id,
     field: id,
     id: fc.string({ minLength: 1, maxLength: 20 }),
-    ts: fc.integer({ min: 1e12, max: 2e12 }),
+    // Times of today's devices, and any time a Date holds (the bus writes them as ISO 8601).
+    ts: fc.oneof(fc.integer({ min: 1e12, max: 2e12 }), fc.integer({ min: 0, max: 8.64e15 })),
     values: fc.dictionary(fc.constantFrom('soil_moisture', 'air_temperature', 'rssi', 'battery_voltage'), fc.double({ min: -100, max: 100, noNaN: true }), { minKeys: 1 }),
   },
   { requiredKeys: ['device', 'farm', 'field', 'ts', 'values'] },
