@@ -1,6 +1,8 @@
 /**
  * Field configuration: what the model needs to know about a field besides its readings. Stored
- * through an async repository (SQLite here; PostgreSQL would be a second implementation).
+ * through an async repository: SQLite beside the predictor's state (sqlite-predictor-store.ts),
+ * or PostgreSQL shared by every instance (postgres-field-profiles.ts); open-field-profiles.ts
+ * chooses.
  */
 import { CROPS, getCrop, getSoil, seasonLength, type KcCurve } from '../agronomy/index.js';
 import type { FieldProfile } from '../model/index.js';
@@ -52,7 +54,20 @@ export interface FieldProfileRepository {
   add(settings: FieldSettings): Promise<FieldSettings>;
   update(farm: string, field: string, patch: Partial<Omit<FieldSettings, 'farm' | 'field'>>): Promise<FieldSettings>;
   remove(farm: string, field: string): Promise<boolean>;
+  /**
+   * A number that moves whenever a profile changes, through any instance (as
+   * `DeviceRepository.changeVersion`): a reader re-reads only when it moved. Without it, or
+   * while it is NaN, every look counts as a change.
+   */
+  changeVersion?(): number;
   close(): void;
+}
+
+/** A repository usable once `open()` resolved (PostgreSQL migrates and starts listening there). */
+export interface OpenableFieldProfileRepository extends FieldProfileRepository {
+  open(): Promise<void>;
+  /** Resolves once its change feed is closed (PostgreSQL). */
+  close(): void | Promise<void>;
 }
 
 /** Check settings before they are stored: a bad profile would only fail later, at prediction. */

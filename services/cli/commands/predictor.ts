@@ -12,7 +12,12 @@ import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter } from '../../predictor/outputs.js';
 import { replay, type ReplaySummary } from '../../predictor/replay.js';
 import type { PublishInput } from '../../shared/bus/payloads.js';
-import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
+import { createFieldProfileRepository } from '../../predictor/open-field-profiles.js';
+import { openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
+import type { FieldProfileRepository } from '../../predictor/field-profiles.js';
+import { systemClock } from '../../shared/clock.js';
+import { closeControlPlane, createControlPlane } from '../../shared/database/control-plane.js';
+import type { SqliteDatabase } from '../../shared/sqlite.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
 import { cliConfig, influxTargetOf, printJson, withDevices } from '../context.js';
@@ -126,13 +131,18 @@ function fieldOptions(cmd: Command): Command {
     .option('--wind-height <m>', 'anemometer height (default: from the devices, or 2)');
 }
 
-async function withFields<T>(fn: (repo: ReturnType<typeof createSqliteFieldProfiles>, config: PipelineConfig) => Promise<T>): Promise<T> {
-  const config = cliConfig();
-  const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
+/** Open the field profiles `fieldhook start` uses (DATA_DIR's predictor.db, or FIELDHOOK_DATABASE_URL's), run `fn`, and close them. */
+export async function withFields<T>(fn: (repo: FieldProfileRepository, config: PipelineConfig) => Promise<T>, config: PipelineConfig = cliConfig()): Promise<T> {
+  const plane = createControlPlane(config, createLogger({ level: 'warn' }));
+  let db: SqliteDatabase | undefined;
+  const repo = createFieldProfileRepository(plane, { clock: systemClock, db: () => (db ??= openPredictorDb(join(config.DATA_DIR, 'predictor.db'))) });
   try {
-    return await fn(createSqliteFieldProfiles(db), config);
+    await repo.open();
+    return await fn(repo, config);
   } finally {
-    db.close();
+    await repo.close();
+    db?.close();
+    await closeControlPlane(plane);
   }
 }
 
@@ -276,15 +286,13 @@ export function registerPredictorCommands(program: Command): void {
     const config = cliConfig();
     const influx = influxOf(config);
     const admin = o.send ? clientOf(cmd) : undefined;
-    const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
     const holder = createModelHolder(
       { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },
       createLogger({ level: 'warn' }),
     );
     const writer = createRecommendationWriter(createInfluxClient(influx), influx.org, influx.bucket);
     try {
-      const repo = createSqliteFieldProfiles(db);
-      let list = await repo.list(o.farm);
+      let list = await withFields((repo) => repo.list(o.farm), config);
       if (o.field) {
         const { farm, field } = parseField(o.field, o.farm);
         list = list.filter((f) => f.farm === farm && f.field === field);
@@ -316,7 +324,6 @@ export function registerPredictorCommands(program: Command): void {
     } finally {
       await writer.close();
       await holder.stop();
-      db.close();
     }
   });
 }

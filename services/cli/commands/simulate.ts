@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../shared/logger.js';
 // Types only: the simulator and the training code are loaded by the action (dynamic import), never by `fieldhook start`.
 import type { FieldSpec } from '../../simulator/fields.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { cliConfig, localPipeline, withDevices } from '../context.js';
-import { createSqliteFieldProfiles, openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
+import { localPipeline, withDevices } from '../context.js';
+import { withFields } from './predictor.js';
 
 /** Farm of the devices and fields `--register` adds. */
 const SIMULATED_FARM = 'sim';
@@ -43,16 +42,11 @@ async function fleetSecrets(specs: readonly FieldSpec[], register: boolean): Pro
 /** The simulated fields' profiles (crop, soil, site, sowing date), so the predictor advises on them. */
 async function registerFieldProfiles(specs: readonly FieldSpec[]): Promise<void> {
   const { fieldSettingsOfSpec } = await import('../../demo/seed.js');
-  const config = cliConfig();
-  const db = openPredictorDb(join(config.DATA_DIR, 'predictor.db'));
-  try {
-    const repo = createSqliteFieldProfiles(db);
+  await withFields(async (repo) => {
     for (const spec of specs) {
       if (!(await repo.get(SIMULATED_FARM, spec.id))) await repo.add(fieldSettingsOfSpec(SIMULATED_FARM, spec));
     }
-  } finally {
-    db.close();
-  }
+  });
 }
 
 function positive(name: string) {
