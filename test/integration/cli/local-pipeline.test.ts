@@ -8,15 +8,14 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN_FILE, PIPELINE_FILE, type PipelineRecord } from '../../../services/cli/local-pipeline.js';
 import { chooseLocalInfluxPort, startInfluxDB } from '../../../services/host/local-influxdb.js';
-import { createLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { modeOf } from '../../helpers/file-modes.js';
 import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { captureLogger } from '../../helpers/capture-logger.js';
 
 const exec = promisify(execFile);
 
@@ -130,14 +129,8 @@ describe('the local InfluxDB and a port that is taken', () => {
   const taken = Number(new URL(influxUrl).port);
 
   it('takes a free port instead, and says which InfluxDB is in the way', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    });
-    const port = await chooseLocalInfluxPort(createLogger({ level: 'warn' }, sink), taken);
+    const { lines, logger } = captureLogger('warn');
+    const port = await chooseLocalInfluxPort(logger, taken);
     expect(port).not.toBe(taken);
     expect(lines[0]).toMatchObject({ level: 40, taken, port, inTheWay: expect.stringMatching(/^an InfluxDB/) });
   });

@@ -6,29 +6,17 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { modeOf as modeBits, usualUmask } from '../../helpers/file-modes.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook } from '../../../services/host/fieldhook.js';
 import { loadConfig } from '../../../services/shared/config.js';
-import { createLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { captureLogger } from '../../helpers/capture-logger.js';
 
 const ADMIN_TOKEN = 'data-dir-admin-token-0123';
 const modeOf = (path: string) => modeBits(path).toString(8);
-
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'warn' }, sink) };
-}
 
 describe('fieldhook start: DATA_DIR is private', () => {
   const influxUrl = inject('influxUrl');
@@ -58,7 +46,7 @@ describe('fieldhook start: DATA_DIR is private', () => {
   });
 
   it('creates DATA_DIR 0700 and every database, -wal and -shm file 0600, without a warning', async () => {
-    const { lines, logger } = captureLogger();
+    const { lines, logger } = captureLogger('warn');
     const pipeline = await start(logger);
     try {
       // A webhook subscription: a signing secret goes to disk.
@@ -93,7 +81,7 @@ describe('fieldhook start: DATA_DIR is private', () => {
     // Root ignores modes when reading, so the test makes them loose itself rather than trying to read.
     chmodSync(dataDir, 0o755);
     chmodSync(join(dataDir, 'registry.db'), 0o644);
-    const { lines, logger } = captureLogger();
+    const { lines, logger } = captureLogger('warn');
     const pipeline = await start(logger);
     await pipeline.stop();
     expect(lines.filter((line) => line.path !== undefined)).toEqual([

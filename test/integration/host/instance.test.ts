@@ -6,7 +6,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
@@ -16,21 +15,11 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane } from '../../../services/shared/database/control-plane.js';
 import { INSTANCE_ID_FILE } from '../../../services/shared/instance.js';
 import { INSTANCE_LOCK_FILE } from '../../../services/shared/instance-lock.js';
-import { createLogger, silentLogger } from '../../../services/shared/logger.js';
+import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
-
-function captureLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'info' }, sink) };
-}
+import { captureLogger } from '../../helpers/capture-logger.js';
 
 describe('fieldhook start: one instance, its own data folder, the registry in PostgreSQL', () => {
   const influxUrl = inject('influxUrl');

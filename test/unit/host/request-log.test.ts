@@ -1,24 +1,12 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildHostApp } from '../../../services/host/http-app.js';
-import { createLogger } from '../../../services/shared/logger.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
-
-function capture(level: string) {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level }, sink) };
-}
+import { captureLogger } from '../../helpers/capture-logger.js';
 
 describe('request log', () => {
   it('logs no line per request at info, and one throughput summary per minute by status class', async () => {
     const clock = createManualClock(0);
-    const { lines, logger } = capture('info');
+    const { lines, logger } = captureLogger('info');
     const app = buildHostApp([], { logger, requestLog: { clock } });
     await app.ready();
     try {
@@ -41,7 +29,7 @@ describe('request log', () => {
   });
 
   it('logs each request at debug with its method, URL, status and time', async () => {
-    const { lines, logger } = capture('debug');
+    const { lines, logger } = captureLogger('debug');
     const app = buildHostApp([], { logger, requestLog: { clock: createManualClock(0) } });
     try {
       await app.inject({ url: '/healthz' });
@@ -54,7 +42,7 @@ describe('request log', () => {
   });
 
   it('masks query values at debug: a device\'s password in `/write?u=…&p=…` never reaches the log', async () => {
-    const { lines, logger } = capture('debug');
+    const { lines, logger } = captureLogger('debug');
     const app = buildHostApp([], { logger, requestLog: { clock: createManualClock(0) } });
     try {
       await app.inject({ url: '/write?db=farm&u=n1&p=s3cret-device-password' });

@@ -1,24 +1,11 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modeOf, usualUmask } from '../../helpers/file-modes.js';
 import { checkModes, createPrivateFile, ensurePrivateDir, looseModes, prepareDataDir } from '../../../services/shared/data-dir.js';
-import { createLogger } from '../../../services/shared/logger.js';
+import { captureLogger } from '../../helpers/capture-logger.js';
 
-
-/** A logger whose lines the test reads. */
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'info' }, sink) };
-}
 
 describe('data-dir', () => {
   let root: string;
@@ -94,7 +81,7 @@ describe('data-dir', () => {
     chmodSync(dir, 0o700);
     writeFileSync(join(dir, 'dispatch.sqlite-wal'), '');
     chmodSync(join(dir, 'dispatch.sqlite-wal'), 0o644);
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogger();
 
     expect(checkModes(dir, logger)).toHaveLength(1);
     expect(lines).toHaveLength(1);
@@ -104,7 +91,7 @@ describe('data-dir', () => {
 
   it('prepareDataDir creates a missing DATA_DIR 0700 and says nothing; a loose one it warns about and leaves alone', () => {
     const fresh = join(root, 'fresh');
-    const quiet = capture();
+    const quiet = captureLogger();
     expect(prepareDataDir(fresh, quiet.logger)).toEqual([]);
     expect(modeOf(fresh)).toBe(0o700);
     expect(quiet.lines).toEqual([]);
@@ -112,7 +99,7 @@ describe('data-dir', () => {
     const old = join(root, 'old');
     mkdirSync(old);
     chmodSync(old, 0o755);
-    const loud = capture();
+    const loud = captureLogger();
     expect(prepareDataDir(old, loud.logger)).toEqual([{ path: old, mode: '0755', expected: '0700' }]);
     expect(loud.lines.map((l) => l.path)).toEqual([old]);
     expect(modeOf(old)).toBe(0o755);
