@@ -76,6 +76,18 @@ export function unseenWater(records: readonly AppliedWater[], lastSoilTs: number
 }
 
 /**
+ * The credit less what the probe already shows: `shownMm` is the rise of the probe's water (over
+ * the managed root depth, mm) since the earliest credited record began. A probe in the wetted
+ * layer shows an irrigation while it runs, and counting the record on top of it would take the
+ * depletion below what is there (an advice withdrawn as "refilled", then sent again once the
+ * credit ends two hours later); one that shows nothing yet gets the whole record.
+ */
+export function lessShown(credit: WaterCredit, shownMm: number): WaterCredit {
+  if (!(shownMm > 0) || credit.mm <= 0) return credit;
+  return { mm: Math.round(Math.max(0, credit.mm - shownMm) * 100) / 100, ids: credit.ids };
+}
+
+/**
  * A prediction with `mm` of water added to the root zone now: depletion now and ahead lower by
  * it (never below field capacity), advice and threshold crossing recomputed the model's way.
  */

@@ -12,7 +12,8 @@ import type { ModelIdentity } from './model-holder.js';
 import type { WindowStore } from './window-store.js';
 import { expectedRain } from '../forecasts/forecast.js';
 import type { ForecastReader } from '../forecasts/store.js';
-import { creditPrediction, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
+import { creditPrediction, lessShown, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
+import { profileOnDay } from '../model/features.js';
 import { applyFieldFactors, factorsOf, fitDryDay, INITIAL_FIELD_LEARNING, lastDayEnd, observeDay, type FieldFactors, type FieldLearningState } from './field-learning.js';
 
 const HOUR_MS = 3_600_000;
@@ -228,6 +229,20 @@ export async function evaluateFields(
     pending.push({ f, features: computed.features, base: { ...base, et0: computed.et0 }, corr, lastSoilTs: scan.lastSoilMoistureTs });
   }
 
+  /** Water recorded for the field that its probe does not show yet at `now` (applied-water.ts). */
+  function unseenCredit(f: EvaluatedField, lastSoilTs: number): WaterCredit | undefined {
+    if (!deps.applied) return undefined;
+    const records = deps.applied.get(f.key);
+    const credit = unseenWater(records, lastSoilTs, now);
+    if (credit.ids.length === 0) return credit;
+    const since = Math.min(...records.filter((r) => credit.ids.includes(r.id)).map((r) => r.startTs));
+    const thetaAt = (from: number, to: number) => deps.windows.between(f.key, from, to).findLast((r) => r.values.soil_moisture !== undefined)?.values.soil_moisture;
+    const before = thetaAt(since - 3 * HOUR_MS, since);
+    const latest = thetaAt(since + 1, now);
+    if (before === undefined || latest === undefined) return credit;
+    return lessShown(credit, 1000 * (latest - before) * profileOnDay(f.profile, now).rootDepthM);
+  }
+
   /** Rain the field's forecast expects from now to RAW + the hold's grace (only when RAW is within the horizon). */
   function rainBeforeNeed(f: EvaluatedField, hoursToRaw: number | null) {
     if (!deps.forecasts || hoursToRaw === null || hoursToRaw > options.horizonH) return undefined;
@@ -244,7 +259,7 @@ export async function evaluateFields(
       const learning = learn ? learnt(p.f) : undefined;
       const factors = learning ? factorsOf(learning, p.f.profile.tzLongitudeDeg) : undefined;
       const learned = factors ? applyFieldFactors(predictions[i]!, factors, hour) : predictions[i]!;
-      const credit = deps.applied ? unseenWater(deps.applied.get(p.f.key), p.lastSoilTs, now) : undefined;
+      const credit = unseenCredit(p.f, p.lastSoilTs);
       const prediction = credit && credit.mm > 0 ? creditPrediction(learned, credit.mm, hour) : learned;
       // An advice refills the root zone to field capacity at the horizon, and is never for less than RAW.
       const depthMm = Math.max(prediction.depletion24hMm, prediction.rawMm);

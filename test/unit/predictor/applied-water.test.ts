@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppliedWaterLedger, creditPrediction, unseenWater } from '../../../services/predictor/applied-water.js';
+import { createAppliedWaterLedger, creditPrediction, lessShown, unseenWater } from '../../../services/predictor/applied-water.js';
 import type { IrrigationPrediction } from '../../../services/model/index.js';
 
 const H = 3_600_000;
@@ -14,6 +14,16 @@ describe('applied water in the balance', () => {
     // Running: in proportion; not yet started (replay): nothing.
     expect(unseenWater(records, 10.5 * H, 10.5 * H)).toEqual({ mm: 10, ids: ['a'] });
     expect(unseenWater(records, 9 * H, 9.5 * H)).toEqual({ mm: 0, ids: [] });
+  });
+
+  it('credits only what the probe does not show yet', () => {
+    const credit = { mm: 20, ids: ['a'] };
+    expect(lessShown(credit, 0)).toBe(credit);
+    expect(lessShown(credit, 14.5)).toEqual({ mm: 5.5, ids: ['a'] });
+    // The probe shows it all (and the rain that fell with it): nothing left to credit.
+    expect(lessShown(credit, 26)).toEqual({ mm: 0, ids: ['a'] });
+    // A probe drying while the water runs shows nothing: the whole record.
+    expect(lessShown(credit, -2)).toBe(credit);
   });
 
   it('lowers depletion now and ahead by the water that refills, never past field capacity', () => {

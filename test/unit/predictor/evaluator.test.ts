@@ -6,6 +6,8 @@ import { createWindowStore } from '../../../services/predictor/window-store.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
 import { createFeatureCache } from '../../../services/predictor/feature-cache.js';
 import { INITIAL_DECISION_STATE } from '../../../services/predictor/decision.js';
+import { createAppliedWaterLedger } from '../../../services/predictor/applied-water.js';
+import { profileOnDay } from '../../../services/model/features.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
 import { sensorReadings } from '../../../services/simulator/sensors.js';
@@ -115,5 +117,52 @@ describe('evaluator: the weather ahead', () => {
     expect(dry!.decision.event).toBe('irrigation.recommended');
     expect(dry!.decision.state).not.toBe(INITIAL_DECISION_STATE);
     forecasts.close();
+  }, 60_000);
+});
+
+describe('evaluator: irrigation records', () => {
+  let model: IrrigationModel;
+  beforeAll(async () => {
+    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+  });
+  afterAll(() => model.close());
+
+  it('a recorded irrigation holds back the advice by the water the probe does not show yet, and never counts it twice', async () => {
+    const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
+    const season = windowWith(all, Number.POSITIVE_INFINITY);
+    const cache = createFeatureCache();
+    let when = -1;
+    let advised;
+    for (let i = 200; i < run.weather.length && when < 0; i++) {
+      const t = run.weather[i]!.ts + HOUR;
+      const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
+      if (e!.decision.event === 'irrigation.recommended') {
+        when = t;
+        advised = e!;
+      }
+    }
+    expect(when).toBeGreaterThan(0);
+    const depth = Math.round(advised!.prediction!.depletionNowMm);
+    const applied = createAppliedWaterLedger();
+    applied.add(field.key, [{ id: 'r1', startTs: when - 2 * HOUR, endTs: when, depthMm: depth }]);
+    const deps = { states: new Map(), model, identity: identityOf(model), applied };
+
+    // A probe below the wetting front shows nothing yet: the whole record is credited, no advice.
+    const [unseen] = await evaluateFields([field], when, { ...deps, windows: windowWith(all, when) }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(unseen!.provenance.applied_water).toEqual({ mm: depth, ids: ['r1'] });
+    expect(unseen!.prediction!.depletionNowMm).toBeLessThan(advised!.prediction!.depletionNowMm - depth / 2);
+    expect(unseen!.decision.event).toBeNull();
+
+    // A probe in the wetted layer shows the water as it runs: the record adds only what it does not
+    // show (crediting it again would call the root zone refilled, then advise again once the credit ends).
+    const zr = profileOnDay(profile, when).rootDepthM;
+    const wetted = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
+    wetted.apply(field.key, windowWith(all, when).between(field.key, 0, when).map((r) => (r.ts > when - 2 * HOUR && r.values.soil_moisture !== undefined
+      ? { ...r, values: { ...r.values, soil_moisture: r.values.soil_moisture + depth / (1000 * zr) } }
+      : r)));
+    const [seen] = await evaluateFields([field], when, { ...deps, windows: wetted }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(seen!.provenance.applied_water!.ids).toEqual(['r1']);
+    expect(seen!.provenance.applied_water!.mm).toBeLessThan(0.1 * depth);
+    expect(seen!.decision.event).toBeNull();
   }, 60_000);
 });
