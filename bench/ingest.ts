@@ -18,11 +18,12 @@
  *
  * BENCH_BEFORE_DIST=<dir of an older build's dist> adds that build's fieldhook rows ("before").
  * BENCH_GC_DIR=<dir> logs each fieldhook run's garbage collections (count and main-thread pause, as
- * `--trace-gc` prints them). BENCH_CPU_PROF=<dir> writes CPU profiles.
+ * `--trace-gc` prints them). BENCH_CPU_PROF=<dir> writes CPU profiles. BENCH_THREADS=1 prints where a
+ * fieldhook process's CPU went per thread (main, spool worker, the rest).
  * BENCH_ROUNDS, BENCH_HTTP_READINGS, BENCH_KILL_READINGS, BENCH_LATENCY_SECONDS, BENCH_ONLY (comma-separated contender
  * names) shorten a run. Figures are only comparable within one run.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
@@ -70,13 +71,45 @@ function reading(i: number, device: number) {
 /** CPU seconds (user + system, every thread) a process has used; 0 once it is gone. */
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;
+  return statCpu(`/proc/${pid}/stat`);
+}
+
+function statCpu(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
   } catch {
     return 0;
   }
+}
+
+/** BENCH_THREADS=1: CPU seconds per thread id of a process (the main thread's id is the pid). */
+const THREADS = process.env.BENCH_THREADS === '1';
+function threadCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) out.set(Number(tid), statCpu(`/proc/${pid}/task/${tid}/stat`));
+  } catch {
+    // gone
+  }
+  return out;
+}
+
+/**
+ * Where a fieldhook process's CPU went, µs per reading: the main thread (sockets, parsing,
+ * validation, the columns), the busiest other thread (the spool worker: SQLite), and the rest
+ * (V8's GC and compiler helpers, libuv's pool: gzip, fsync).
+ */
+function threadBreakdown(pid: number, before: Map<number, number>, after: Map<number, number>, readings: number): string {
+  const used = [...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)] as const);
+  const main = used.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const others = used.filter(([tid]) => tid !== pid).sort((a, b) => b[1] - a[1]);
+  const busiest = others[0]?.[1] ?? 0;
+  const rest = others.slice(1).reduce((sum, [, s]) => sum + s, 0);
+  const us = (s: number) => ((s * 1e6) / readings).toFixed(1);
+  const next = others.slice(1, 6).map(([tid, s]) => `${us(s)} (+${tid - pid})`).join(', ');
+  return `threads: main ${us(main)} µs, busiest other ${us(busiest)} µs (+${(others[0]?.[0] ?? pid) - pid}), the rest ${us(rest)} µs (the next five: ${next}) per reading`;
 }
 
 async function times(influx: RunningInfluxDB, db: string, field: string): Promise<number[]> {
@@ -333,6 +366,7 @@ async function measureMqtt(contender: Contender, env: Env, tag: string): Promise
   try {
     await probe(clients, env.influx, db, contender.field);
     const cpu0 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
+    const threads0 = THREADS ? threadCpu(running.pid) : undefined;
     const started = performance.now();
     window.since = Date.now();
     await publish(clients, 0, MQTT_READINGS);
@@ -342,6 +376,7 @@ async function measureMqtt(contender: Contender, env: Env, tag: string): Promise
     window.until = Date.now();
     log(`  every PUBACK after ${acked.toFixed(2)} s, every point stored after ${seconds.toFixed(2)} s`);
     const cpu1 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
+    if (threads0) log(`  ${threadBreakdown(running.pid, threads0, threadCpu(running.pid), MQTT_READINGS)}`);
     const per = (k: number) => ((cpu1[k]! - cpu0[k]!) * 1e6) / MQTT_READINGS;
     return { rate: MQTT_READINGS / seconds, cpu: per(0), mosquittoCpu: per(1), influxCpu: per(2) };
   } finally {

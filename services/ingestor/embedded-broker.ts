@@ -99,6 +99,8 @@ export function createEmbeddedBroker(
   // Stands in for an oversized payload (see the guard); unguessable, so no device can send it.
   const oversizedMark = `\u0000fieldhook-oversized:${randomBytes(16).toString('hex')}:`;
   const oversizedBytes = (payload: Buffer | string): number | undefined => {
+    // Every stand-in begins with a NUL byte, which no JSON payload does: most payloads are told apart without a copy.
+    if (Buffer.isBuffer(payload) ? payload[0] !== 0 : !payload.startsWith('\u0000')) return undefined;
     const text = Buffer.isBuffer(payload) && payload.length < 128 ? payload.toString('latin1') : typeof payload === 'string' ? payload : '';
     return text.startsWith(oversizedMark) ? Number(text.slice(oversizedMark.length)) : undefined;
   };

@@ -188,6 +188,35 @@ export function createIngestService(deps: IngestDeps): IngestService {
     if (duplicates > 0) metrics.duplicates.inc(duplicates);
   }
 
+  /**
+   * One append, one record, one commit for every message of a batch; a reading repeated within the
+   * batch is a duplicate like any other (the first one is stored). Only counts and refusals wait for
+   * the commit: the readings and the parsed messages are not held through it (they would survive
+   * every young-generation collection meanwhile).
+   */
+  function appendValidated(protocols: Protocol[], validated: Validated[], correlationId: string): Promise<IngestOutcome[]> {
+    const all: NormalizedReading[] = [];
+    const counts: number[] = [];
+    const refusals: IngestOutcome['refused'][] = [];
+    for (const v of validated) {
+      for (const r of v.readings) all.push(r);
+      counts.push(v.readings.length);
+      refusals.push(v.refused);
+    }
+    const outcomes = (stored: readonly boolean[]): IngestOutcome[] => {
+      let offset = 0;
+      return counts.map((n, i) => {
+        let accepted = 0;
+        for (let k = 0; k < n; k++) if (stored[offset + k]) accepted++;
+        offset += n;
+        count(protocols[i]!, accepted, n - accepted);
+        return { accepted, duplicates: n - accepted, refused: refusals[i]! };
+      });
+    };
+    if (all.length === 0) return Promise.resolve(outcomes([]));
+    return spool.append({ readings: all, correlationId }).then((result) => outcomes(result.stored));
+  }
+
   const service: IngestService = {
     async ingest(request) {
       const { readings, refused } = await validate(request, now());
@@ -210,27 +239,13 @@ export function createIngestService(deps: IngestDeps): IngestService {
       return { accepted, duplicates, refused };
     },
 
-    async ingestMany(requests, correlationId) {
+    ingestMany(requests, correlationId) {
       const at = now();
-      const validated: Validated[] = [];
-      for (const request of requests) {
-        const v = validate(request, at);
-        validated.push(v instanceof Promise ? await v : v);
-      }
-      const all: NormalizedReading[] = [];
-      for (const v of validated) for (const r of v.readings) all.push(r);
-      // One append, one record, one commit for every message of the batch; a reading repeated
-      // within the batch is a duplicate like any other (the first one is stored).
-      const stored = all.length > 0 ? (await spool.append({ readings: all, correlationId })).stored : [];
-      let offset = 0;
-      return validated.map((v, i) => {
-        let accepted = 0;
-        for (let k = 0; k < v.readings.length; k++) if (stored[offset + k]) accepted++;
-        offset += v.readings.length;
-        const duplicates = v.readings.length - accepted;
-        count(requests[i]!.protocol, accepted, duplicates);
-        return { accepted, duplicates, refused: v.refused };
-      });
+      const protocols = requests.map((r) => r.protocol);
+      const checked = requests.map((r) => validate(r, at));
+      // Usually synchronous (no gateway among the messages): no promise per batch for that.
+      if (checked.every((v): v is Validated => !(v instanceof Promise))) return appendValidated(protocols, checked, correlationId);
+      return Promise.all(checked).then((validated) => appendValidated(protocols, validated, correlationId));
     },
 
     // Above the high-water mark with InfluxDB keeping up, senders are simply too fast: push back.

@@ -32,12 +32,14 @@ export const DEFAULT_MQTT_BATCHER_OPTIONS: MqttBatcherOptions = { maxMessages: 5
 
 interface Entry {
   credential: DeviceWithSecret;
+  /** Emptied once read: a payload (and the socket chunk it is a slice of) is not held through the commit. */
   payload: Buffer;
   settle: Settle;
   at: number;
 }
 
 const NO_REFUSALS: MqttRefusal[] = [];
+const READ = Buffer.alloc(0);
 
 /**
  * Group commit for MQTT: every message submitted during one event-loop turn, from every
@@ -82,6 +84,7 @@ export function createMqttBatcher(
     const plan: (number | MqttRefusal[])[] = [];
     for (const entry of batch) {
       const message = read(entry.payload);
+      entry.payload = READ;
       if ('refused' in message) {
         plan.push(message.refused);
       } else {

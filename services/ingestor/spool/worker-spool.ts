@@ -59,10 +59,19 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
   }
 
   return {
-    async append(request) {
-      const result = await call<Awaited<ReturnType<Spool['append']>>>('append', encodeAppend(request));
-      waiters.wakeAll();
-      return result;
+    // Not an async function: its argument (every reading of the append) would be held until the
+    // commit, through the young-generation collections meanwhile; only the encoded copy crosses.
+    append(request) {
+      let encoded: ReturnType<typeof encodeAppend>;
+      try {
+        encoded = encodeAppend(request);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      return call<Awaited<ReturnType<Spool['append']>>>('append', encoded).then((result) => {
+        waiters.wakeAll();
+        return result;
+      });
     },
     read: (consumer, maxReadings) => call('read', consumer, maxReadings),
     readingsOf: (seq) => call('readingsOf', seq),
