@@ -4,19 +4,17 @@
  * takes those over once their leases expire (request timeout + 30 s), and every accepted event
  * reaches the receiver at least once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
-import { ADMIN_TOKEN, startReceiver, type Receiver } from './helpers.js';
+import { startReceiver, type Receiver } from './helpers.js';
+import { adminApi, spawnDispatcher, type StandaloneDispatcher } from './standalone.js';
 
-const MAIN = join(import.meta.dirname, '../../../services/dispatcher/main.ts');
 const TIMEOUT_MS = 1_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'fh-crash-pg-'));
@@ -30,46 +28,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A standalone dispatcher on `databaseUrl` as instance `id`; resolves with its API's address once it listens. */
-async function startChild(databaseUrl: string, id: string): Promise<{ child: ChildProcess; base: string }> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+/** A standalone dispatcher on `databaseUrl` as instance `id`. */
+async function startChild(databaseUrl: string, id: string): Promise<StandaloneDispatcher> {
+  const run = await spawnDispatcher({
     FIELDHOOK_DATABASE_URL: databaseUrl,
     FIELDHOOK_INSTANCE_ID: id,
     FIELDHOOK_DATA_DIR: join(dir, id),
-    FIELDHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
-    FIELDHOOK_DISPATCH_LISTEN_PORT: '0',
-    FIELDHOOK_WEBHOOK_ALLOW_CIDRS: JSON.stringify({ '*': ['127.0.0.1/32'] }),
     FIELDHOOK_WEBHOOK_TIMEOUT_MS: String(TIMEOUT_MS),
-    FIELDHOOK_WEBHOOK_RETRY_SCHEDULE_MS: '[0,200,500,1000,1000,1000,1000,1000]',
-    FIELDHOOK_WEBHOOK_RETRY_MIN_HORIZON_MS: '0',
-    FIELDHOOK_DISPATCH_POLL_INTERVAL_MS: '100',
-    FIELDHOOK_LOG_LEVEL: 'error',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, cwd: join(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const lines = createInterface({ input: child.stdout! });
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('dispatcher did not start')), 30_000);
-    child.once('exit', (code) => reject(new Error(`dispatcher exited with ${code}`)));
-    lines.on('line', (line) => {
-      if (!line.startsWith('{"listening"')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { listening: string }).listening);
-    });
   });
-  return { child, base };
+  children.push(run.child);
+  return run;
 }
 
-async function api(base: string, path: string, body: unknown) {
-  const res = await request(`${base}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.statusCode, json: (await res.body.json()) as unknown };
-}
+const api = (base: string, path: string, body: unknown) => adminApi(base, 'POST', path, body);
 
 describe('two standalone dispatchers on PostgreSQL, one killed', () => {
   it('delivers every accepted event at least once after SIGKILL of the instance holding deliveries', async () => {

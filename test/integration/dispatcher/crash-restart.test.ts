@@ -1,56 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startReceiver, verify, type Receiver } from './helpers.js';
+import { startReceiver, verify, type Receiver } from './helpers.js';
+import { adminApi, spawnDispatcher } from './standalone.js';
 import { eventually } from '../../helpers/eventually.js';
 
-const MAIN = join(import.meta.dirname, '../../../services/dispatcher/main.ts');
-
-interface Running {
-  child: ChildProcess;
-  base: string;
-}
-
-/** Run the standalone dispatcher in its own process, as `fieldhook` would, and wait until it listens. */
-async function startChild(dbPath: string): Promise<Running> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    FIELDHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
-    FIELDHOOK_DISPATCH_DB_PATH: dbPath,
-    FIELDHOOK_DISPATCH_LISTEN_PORT: '0',
-    FIELDHOOK_WEBHOOK_ALLOW_CIDRS: JSON.stringify({ '*': ['127.0.0.1/32'] }),
-    FIELDHOOK_WEBHOOK_RETRY_SCHEDULE_MS: '[0,200,500,1000,1000,1000,1000,1000]',
-    FIELDHOOK_WEBHOOK_RETRY_MIN_HORIZON_MS: '0',
-    FIELDHOOK_DISPATCH_POLL_INTERVAL_MS: '100',
-    FIELDHOOK_LOG_LEVEL: 'error',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env, cwd: join(import.meta.dirname, '../../..'), stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('dispatcher did not start')), 20_000);
-    child.once('exit', (code) => reject(new Error(`dispatcher exited with ${code}`)));
-    lines.on('line', (line) => {
-      if (!line.startsWith('{"listening"')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { listening: string }).listening);
-    });
-  });
-  return { child, base };
-}
-
-async function api(base: string, method: 'GET' | 'POST', path: string, body?: unknown) {
-  const res = await request(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.statusCode, json: (await res.body.json()) as Record<string, unknown> & unknown[] };
-}
+/** The standalone dispatcher on an SQLite outbox at `dbPath`. */
+const startChild = (dbPath: string) => spawnDispatcher({ FIELDHOOK_DISPATCH_DB_PATH: dbPath });
 
 /** A promise and the function that resolves it. */
 function signal(): { promise: Promise<void>; resolve: () => void } {
@@ -77,7 +35,7 @@ describe('crash and restart', () => {
     children.push(run.child);
     const subs: { id: string; secret: string }[] = [];
     for (const r of receivers) {
-      const res = await api(run.base, 'POST', '/v1/subscriptions', { url: r.url, events: ['irrigation.*'] });
+      const res = await adminApi(run.base, 'POST', '/v1/subscriptions', { url: r.url, events: ['irrigation.*'] });
       expect(res.status).toBe(201);
       subs.push(res.json as unknown as { id: string; secret: string });
     }
@@ -93,7 +51,7 @@ describe('crash and restart', () => {
         const batch = Array.from({ length: 5 }, () => ({ type: 'irrigation.recommended', data: { farm: 'f1', n: n++ } }));
         const base = run.base;
         try {
-          const res = await api(base, 'POST', '/v1/events', batch);
+          const res = await adminApi(base, 'POST', '/v1/events', batch);
           if (res.status === 202) for (const r of res.json as unknown as { id: string }[]) accepted.add(r.id);
         } catch {
           refused++; // the dispatcher is down: not accepted, the publisher retries once it is back
