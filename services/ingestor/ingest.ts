@@ -219,24 +219,28 @@ export function createIngestService(deps: IngestDeps): IngestService {
 
   const service: IngestService = {
     async ingest(request) {
-      const { readings, refused } = await validate(request, now());
-      let accepted = 0;
-      let duplicates = 0;
-      if (readings.length > 0 || request.onceKey) {
-        const result = await spool.append({
-          readings,
-          correlationId: request.correlationId,
-          ...(request.onceKey ? { onceKey: { device: request.credential.id, key: `w:${request.onceKey}` } } : {}),
-        });
-        if (result.replayed) {
-          metrics.refused.inc({ code: Errors.authReplayed.code });
-          throw Errors.authReplayed();
-        }
-        for (const stored of result.stored) if (stored) accepted++;
-        duplicates = readings.length - accepted;
+      const validated = validate(request, now());
+      const { readings, refused } = validated instanceof Promise ? await validated : validated;
+      const { protocol, onceKey } = request;
+      const n = readings.length;
+      if (n === 0 && !onceKey) {
+        count(protocol, 0, 0);
+        return { accepted: 0, duplicates: 0, refused };
       }
-      count(request.protocol, accepted, duplicates);
-      return { accepted, duplicates, refused };
+      // Only what the outcome needs waits for the commit: the request and its readings are not
+      // held through it (they would survive every young-generation collection meanwhile).
+      return spool
+        .append({ readings, correlationId: request.correlationId, ...(onceKey ? { onceKey: { device: request.credential.id, key: `w:${onceKey}` } } : {}) })
+        .then((result) => {
+          if (result.replayed) {
+            metrics.refused.inc({ code: Errors.authReplayed.code });
+            throw Errors.authReplayed();
+          }
+          let accepted = 0;
+          for (const stored of result.stored) if (stored) accepted++;
+          count(protocol, accepted, n - accepted);
+          return { accepted, duplicates: n - accepted, refused };
+        });
     },
 
     ingestMany(requests, correlationId) {

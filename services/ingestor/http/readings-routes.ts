@@ -283,6 +283,10 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     }
     // Every signed request is accepted once per webhook-id, whatever else it carries.
     const signedId = request.signature?.['webhook-id'];
+    // The items are all that is read from here on: the parsed body and its bytes are let go before
+    // the commit is awaited, rather than surviving the young-generation collections meanwhile.
+    request.body = undefined;
+    request.rawBody = undefined;
     const outcome = await ingest.ingest({
       credential: request.credential!,
       items,
