@@ -1,10 +1,10 @@
 /**
- * Weather forecasts as a component: the store (`<DATA_DIR>/forecasts.db`), `POST /v1/forecasts`,
- * the gateways' MQTT topic, and the optional Open-Meteo pull. The predictor reads the store
- * through `reader`. Wiring only; built, not started. The store opens at build time so the
- * ingestor's broker, which starts first, can hand it gateways' forecasts at once.
+ * Weather forecasts as a component: the store (on the control plane), `POST /v1/forecasts`, the
+ * gateways' MQTT topic, and the optional Open-Meteo pull. The predictor reads the store through
+ * `reader`. Wiring only; built, not started. The store takes forecasts from build time on
+ * (PostgreSQL opens on the first save), so the ingestor's broker, which starts first, can hand it
+ * gateways' forecasts at once.
  */
-import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { createAuthenticator } from '../ingestor/auth.js';
 import type { DeviceTopicHandler } from '../ingestor/embedded-broker.js';
@@ -12,13 +12,15 @@ import type { DeviceRepository } from '../registry/device.js';
 import { ALL_DEVICE_FORECASTS, connectSubscriber, deviceErrorsTopic, deviceOfForecastsTopic, InvalidBusMessage, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component } from '../shared/component.js';
+import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import { instanceClientId } from '../shared/instance.js';
 import type { Logger } from '../shared/logger.js';
 import { DEFAULT_FORECAST_OPTIONS } from './config.js';
 import { storeDeviceForecast } from './mqtt-forecasts.js';
 import { createOpenMeteoPuller, type ForecastSite } from './open-meteo.js';
 import { forecastRoutes } from './routes.js';
-import { createSqliteForecasts, type ForecastReader, type ForecastRepository } from './store.js';
+import { createForecastRepository } from './open-store.js';
+import type { ForecastReader, ForecastRepository } from './store.js';
 
 /** Delay of the first pull after start, ms. */
 export const FIRST_PULL_DELAY_MS = 30_000;
@@ -43,7 +45,9 @@ export interface ForecastsDeps {
   /** Where to pull forecasts for (the fields with their coordinates), read at every pull. */
   sites?: () => Promise<ForecastSite[]>;
   clock?: Clock;
-  /** Default: SQLite in `<DATA_DIR>/forecasts.db`. */
+  /** Where the forecasts live; default: SQLite in `DATA_DIR`. */
+  plane?: ControlPlane;
+  /** Default: on `plane`. */
   store?: ForecastRepository;
   fetch?: typeof fetch;
 }
@@ -60,7 +64,7 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
   const { config, devices } = deps;
   const logger = deps.logger.child({ service: 'forecasts' });
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? createSqliteForecasts(join(config.DATA_DIR, 'forecasts.db'));
+  const store = deps.store ?? createForecastRepository(deps.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), logger);
   const keepMs = config.FORECAST_KEEP_MS ?? DEFAULT_FORECAST_OPTIONS.keepMs;
   const puller =
     config.FORECAST_OPEN_METEO_URL && deps.sites
@@ -82,14 +86,13 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
   }
 
   // On its own timer: forecasts from gateways and the API pile up whether or not Open-Meteo is pulled.
+  let pruning: Promise<void> = Promise.resolve();
   function prune(): void {
-    try {
-      const removed = store.prune(clock.now() - keepMs);
-      if (removed > 0) logger.debug({ removed }, 'old forecast hours removed');
-    } catch (err) {
+    pruning = store.prune(clock.now() - keepMs).then(
+      (removed) => void (removed > 0 && logger.debug({ removed }, 'old forecast hours removed')),
       // The next round tries again: old hours only take room meanwhile.
-      logger.warn({ err }, 'old forecast hours not removed');
-    }
+      (err: unknown) => logger.warn({ err }, 'old forecast hours not removed'),
+    );
   }
 
   return {
@@ -102,6 +105,7 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
     readiness: config.MQTT_URL ? [{ name: 'forecasts', check: async () => ({ ok: subscriber?.connected() === true, detail: { client_id: clientId } }) }] : [],
     routes: async (app) => app.register(forecastRoutes, { store, auth: createAuthenticator(devices), adminToken: config.ADMIN_TOKEN, clock }),
     async start() {
+      await store.open();
       prune();
       stopPruning = every(clock, PRUNE_INTERVAL_MS, prune);
       // On an external broker the gateways' forecasts are consumed here (its ACL pins each device
@@ -143,7 +147,8 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
       stopPulling?.();
       await pulling.catch(() => {});
       await subscriber?.stop();
-      store.close();
+      await pruning;
+      await store.close();
     },
   };
 }

@@ -21,7 +21,7 @@ export async function storeDeviceForecast(store: ForecastRepository, device: Dev
     if (device.kind !== 'gateway') throw Errors.forecastForbidden('Only gateways send forecasts');
     const farm = (body as { farm?: unknown } | null)?.farm;
     if (farm !== device.farm) throw Errors.forecastForbidden(`Gateway ${device.id} sends forecasts for farm ${device.farm} only`);
-    store.save(parseForecast(body, now, { gateway: device.id }));
+    await store.save(parseForecast(body, now, { gateway: device.id }));
     return [];
   } catch (err) {
     if (isFieldhookError(err)) return [{ code: err.code, message: err.message }];

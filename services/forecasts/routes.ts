@@ -76,7 +76,7 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
         gateway = device.id;
       }
       const forecast = parseForecast(request.body, opts.clock.now(), gateway === undefined ? { source: 'api' } : { gateway });
-      const stored = opts.store.save(forecast);
+      const stored = await opts.store.save(forecast);
       return reply.code(201).send({ farm: forecast.farm, ...(forecast.field ? { field: forecast.field } : {}), hours: forecast.hours.length, stored });
     },
   );

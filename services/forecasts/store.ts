@@ -1,7 +1,8 @@
 /**
- * Forecasts on disk: the repository interface and its SQLite implementation (the only module
- * with forecast SQL). Hours are kept per farm and field (`''` for the whole farm); a newer issue
- * replaces an older one hour by hour, so a forecast refreshed every few hours never piles up.
+ * Forecasts on disk: the repository interface and its SQLite implementation (postgres-store.ts
+ * is the PostgreSQL one). Hours are kept per farm and field (`''` for the whole farm); a newer
+ * issue replaces an older one hour by hour, so a forecast refreshed every few hours never piles
+ * up.
  */
 import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
 import type { Forecast, ForecastHour } from './forecast.js';
@@ -13,11 +14,13 @@ export interface ForecastReader {
 }
 
 export interface ForecastRepository extends ForecastReader {
-  /** Store a forecast; returns the hours kept (older issues of an hour are not replaced by it). */
-  save(forecast: Forecast): number;
-  /** Drop hours that ended before `beforeTs`. */
-  prune(beforeTs: number): number;
-  close(): void;
+  /** Store a forecast; resolves with the hours kept (older issues of an hour are not replaced by it). */
+  save(forecast: Forecast): Promise<number>;
+  /** Drop hours that ended before `beforeTs`; resolves with how many. */
+  prune(beforeTs: number): Promise<number>;
+  /** Ready the store (PostgreSQL migrates and loads here); `save` waits for it. */
+  open(): Promise<void>;
+  close(): void | Promise<void>;
 }
 
 const MIGRATIONS: Migration[] = [
@@ -31,7 +34,8 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-interface Row {
+/** One stored hour as both backends read it. */
+export interface ForecastRow {
   ts: number;
   rain_mm: number | null;
   rain_probability: number | null;
@@ -42,7 +46,7 @@ interface Row {
   solar_radiation: number | null;
 }
 
-function hourOf(r: Row): ForecastHour {
+export function hourOf(r: ForecastRow): ForecastHour {
   const h: ForecastHour = { ts: r.ts };
   if (r.rain_mm !== null) h.rainMm = r.rain_mm;
   if (r.rain_probability !== null) h.rainProbability = r.rain_probability;
@@ -52,6 +56,23 @@ function hourOf(r: Row): ForecastHour {
   if (r.wind_speed !== null) h.windSpeed = r.wind_speed;
   if (r.solar_radiation !== null) h.solarRadiation = r.solar_radiation;
   return h;
+}
+
+/** The hours of a field: its own forecast wins hour by hour over its farm's; oldest first. */
+export function mergeHours(own: readonly ForecastRow[], farmWide: readonly ForecastRow[]): ForecastHour[] {
+  if (own.length === 0) return farmWide.map(hourOf);
+  const byTs = new Map(farmWide.map((r) => [r.ts, r]));
+  for (const r of own) byTs.set(r.ts, r);
+  return [...byTs.values()].sort((a, b) => a.ts - b.ts).map(hourOf);
+}
+
+/** The columns of one hour of `forecast`, as both backends store it. */
+export function rowsOf(f: Forecast) {
+  return f.hours.map((h) => ({
+    farm: f.farm, field: f.field ?? '', ts: h.ts, issuedAt: f.issuedAt, source: f.source,
+    rainMm: h.rainMm ?? null, rainProbability: h.rainProbability ?? null, et0Mm: h.et0Mm ?? null, airTemperature: h.airTemperature ?? null,
+    relativeHumidity: h.relativeHumidity ?? null, windSpeed: h.windSpeed ?? null, solarRadiation: h.solarRadiation ?? null,
+  }));
 }
 
 /** Open (or create) `<path>`; `:memory:` for tests. */
@@ -66,33 +87,20 @@ export function createSqliteForecasts(path: string): ForecastRepository {
       et0_mm = excluded.et0_mm, air_temperature = excluded.air_temperature, relative_humidity = excluded.relative_humidity,
       wind_speed = excluded.wind_speed, solar_radiation = excluded.solar_radiation
     WHERE excluded.issued_at >= forecast_hour.issued_at`);
-  const select = db.prepare<[string, string, number, number], Row>(
+  const select = db.prepare<[string, string, number, number], ForecastRow>(
     'SELECT ts, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation FROM forecast_hour WHERE farm = ? AND field = ? AND ts > ? AND ts <= ? ORDER BY ts',
   );
   const prune = db.prepare('DELETE FROM forecast_hour WHERE ts < ?');
   const save = db.transaction((f: Forecast) => {
     let kept = 0;
-    for (const h of f.hours) {
-      kept += upsert.run({
-        farm: f.farm, field: f.field ?? '', ts: h.ts, issuedAt: f.issuedAt, source: f.source,
-        rainMm: h.rainMm ?? null, rainProbability: h.rainProbability ?? null, et0Mm: h.et0Mm ?? null, airTemperature: h.airTemperature ?? null,
-        relativeHumidity: h.relativeHumidity ?? null, windSpeed: h.windSpeed ?? null, solarRadiation: h.solarRadiation ?? null,
-      }).changes;
-    }
+    for (const row of rowsOf(f)) kept += upsert.run(row).changes;
     return kept;
   });
   return {
-    save: (f) => save(f),
-    hours(farm, field, fromTs, toTs) {
-      // A field's own forecast wins hour by hour over its farm's.
-      const own = select.all(farm, field, fromTs, toTs);
-      const farmWide = select.all(farm, '', fromTs, toTs);
-      if (own.length === 0) return farmWide.map(hourOf);
-      const byTs = new Map(farmWide.map((r) => [r.ts, r]));
-      for (const r of own) byTs.set(r.ts, r);
-      return [...byTs.values()].sort((a, b) => a.ts - b.ts).map(hourOf);
-    },
-    prune: (beforeTs) => prune.run(beforeTs).changes,
-    close: () => db.close(),
+    save: async (f) => save(f),
+    hours: (farm, field, fromTs, toTs) => mergeHours(select.all(farm, field, fromTs, toTs), select.all(farm, '', fromTs, toTs)),
+    prune: async (beforeTs) => prune.run(beforeTs).changes,
+    open: async () => {},
+    close: () => void db.close(),
   };
 }

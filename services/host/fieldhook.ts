@@ -103,7 +103,7 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   // fields. With every part they run even with the predictor off, as they always did.
   const forecasts: Forecasts | undefined = parts.predictor || parts.all
     ? buildForecasts({
-        config, logger, devices, bus: () => bus('bus'),
+        config, logger, plane, devices, bus: () => bus('bus'),
         sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
       })
     : undefined;
@@ -124,8 +124,9 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
     ? buildPredictor({ config, logger, influx, plane, instanceId: config.INSTANCE_ID!, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
     : undefined;
   const components: Component[] = [instance, controlPlaneComponent(plane), ...(parts.influx ? [influxdb] : []), deviceRegistry];
-  // On PostgreSQL a predictor claims its partition before it starts: a second one on it is refused.
-  const claim = predictor && plane.kind === 'postgres'
+  // On PostgreSQL with partitions set by hand, a predictor claims its partition before it starts: a
+  // second one on it is refused. With `auto` (the default) it joins the others (partition-membership.ts).
+  const claim = predictor && plane.kind === 'postgres' && config.PREDICT_PARTITIONS !== 'auto'
     ? createPartitionClaim(plane, { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION }, logger)
     : undefined;
   for (const part of [ingestor, irrigations, forecasts, dispatcher, events, claim, predictor]) if (part) components.push(part);

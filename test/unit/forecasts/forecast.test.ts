@@ -63,15 +63,15 @@ describe('forecasts', () => {
     expect(expectedRain(hours, t0 + 2 * H, t0 + 6 * H)).toEqual({ mm: 0, by: null });
   });
 
-  it('stores hours per farm and field: a newer issue replaces an older one, a field\'s own forecast wins over its farm\'s', () => {
+  it('stores hours per farm and field: a newer issue replaces an older one, a field\'s own forecast wins over its farm\'s', async () => {
     const store = createSqliteForecasts(':memory:');
-    store.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 6 }] });
-    expect(store.save({ farm: 'f', issuedAt: t0 - H, source: 'old', hours: [{ ts: t0 + H, rainMm: 50 }] })).toBe(0);
-    store.save({ farm: 'f', issuedAt: t0 + H, source: 'b', hours: [{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }] });
-    store.save({ farm: 'f', field: 'north', issuedAt: t0, source: 'c', hours: [{ ts: t0 + H, rainMm: 0 }] });
+    await store.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 6 }] });
+    expect(await store.save({ farm: 'f', issuedAt: t0 - H, source: 'old', hours: [{ ts: t0 + H, rainMm: 50 }] })).toBe(0);
+    await store.save({ farm: 'f', issuedAt: t0 + H, source: 'b', hours: [{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }] });
+    await store.save({ farm: 'f', field: 'north', issuedAt: t0, source: 'c', hours: [{ ts: t0 + H, rainMm: 0 }] });
     expect(store.hours('f', 'south', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
     expect(store.hours('f', 'north', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 0 }, { ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
-    expect(store.prune(t0 + 2 * H)).toBe(2);
+    expect(await store.prune(t0 + 2 * H)).toBe(2);
     expect(store.hours('f', 'north', t0, t0 + 3 * H)).toEqual([{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
     store.close();
   });

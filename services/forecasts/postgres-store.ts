@@ -1,0 +1,165 @@
+/**
+ * Forecasts in PostgreSQL, shared by every instance (`FIELDHOOK_DATABASE_URL`): a gateway's
+ * forecast taken by one instance, or pulled by one, reaches the predictors of all.
+ *
+ * The predictor reads forecasts synchronously, inside an evaluation round, so each instance keeps
+ * the stored hours in memory and reads them from there. The copy follows the table through the
+ * store's change feed: when the version moved, the next read starts a catch-up in the background
+ * (that read, and those until the catch-up lands, still answer from the copy, a forecast at most
+ * one change old). A catch-up reads only rows written since the last one: every write takes a
+ * new `revision` from a sequence under a transaction lock, so revisions become visible in order
+ * and none is skipped. Pruning is each instance's own (every instance prunes on the same
+ * schedule), so rows another instance pruned leave the copy at this one's next prune.
+ */
+import type pg from 'pg';
+import type { ChangeFeed } from '../shared/database/change-feed.js';
+import { notifyChangesSql } from '../shared/database/change-feed.js';
+import type { PostgresPlane } from '../shared/database/control-plane.js';
+import type { PostgresMigration } from '../shared/database/migrations.js';
+import { databaseUnavailable, inTransaction } from '../shared/database/postgres.js';
+import type { Logger } from '../shared/logger.js';
+import { mergeHours, rowsOf, type ForecastRepository, type ForecastRow } from './store.js';
+
+/** The forecasts' store name in `fieldhook_migrations`, and the channel their changes are announced on. */
+export const FORECASTS_STORE = 'forecasts';
+export const FORECASTS_CHANNEL = 'fieldhook_forecasts';
+
+/**
+ * The key of the transaction lock writers take (two halves: `fhk`, `fcst`): writes are few (a
+ * forecast every few hours per site), and one at a time they commit in revision order.
+ */
+const WRITE_LOCK: readonly [number, number] = [0x66686b, 0x66637374];
+
+/** The same data as forecasts.db (store.ts), plus the revision of each row's last write. Append steps, never edit one. */
+export const FORECASTS_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    name: 'forecast hours',
+    sql: `
+      CREATE SEQUENCE forecast_revision;
+      CREATE TABLE forecast_hour (
+        farm TEXT NOT NULL, field TEXT NOT NULL, ts BIGINT NOT NULL, issued_at BIGINT NOT NULL, source TEXT NOT NULL,
+        rain_mm DOUBLE PRECISION, rain_probability DOUBLE PRECISION, et0_mm DOUBLE PRECISION, air_temperature DOUBLE PRECISION,
+        relative_humidity DOUBLE PRECISION, wind_speed DOUBLE PRECISION, solar_radiation DOUBLE PRECISION,
+        revision BIGINT NOT NULL DEFAULT nextval('forecast_revision'),
+        PRIMARY KEY (farm, field, ts)
+      );
+      CREATE INDEX forecast_hour_revision ON forecast_hour (revision);
+      ${notifyChangesSql(FORECASTS_CHANNEL, ['forecast_hour'])}`,
+  },
+];
+
+const HOUR_COLUMNS = 'farm, field, ts, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation, revision';
+
+/** BIGINT arrives as a string. */
+type PgRow = Omit<ForecastRow, 'ts'> & { farm: string; field: string; ts: string; revision: string };
+
+/** The stored hours in memory: per farm and field (`''` the farm's), by hour. */
+type Copy = Map<string, Map<number, ForecastRow>>;
+const keyOf = (farm: string, field: string) => `${farm}\u0000${field}`;
+
+export function createPostgresForecasts(plane: PostgresPlane, logger: Logger): ForecastRepository {
+  const { pool, shownUrl } = plane.postgres;
+  const copy: Copy = new Map();
+  let revision = 0;
+  let feed: ChangeFeed | undefined;
+  let loadedVersion = Number.NaN;
+  let catchingUp: Promise<void> | undefined;
+  let opening: Promise<void> | undefined;
+
+  /**
+   * Put rows in the copy. Only a catch-up moves the revision: a row this process wrote may be
+   * newer than one another instance committed just before it, which the next catch-up must read.
+   */
+  function keep(rows: readonly PgRow[], caughtUp: boolean): void {
+    for (const r of rows) {
+      const key = keyOf(r.farm, r.field);
+      let hours = copy.get(key);
+      if (!hours) copy.set(key, (hours = new Map()));
+      const { farm: _farm, field: _field, revision: rev, ...hour } = r;
+      hours.set(Number(r.ts), { ...hour, ts: Number(r.ts) });
+      if (caughtUp) revision = Math.max(revision, Number(rev));
+    }
+  }
+
+  /** Read what was written since the copy's revision (everything the first time). */
+  async function catchUp(on: pg.Pool | pg.PoolClient = pool): Promise<void> {
+    // The version first: a change committed while reading moves it again and is read next time.
+    const version = feed?.version() ?? Number.NaN;
+    const { rows } = await on.query<PgRow>(`SELECT ${HOUR_COLUMNS} FROM forecast_hour WHERE revision > $1 ORDER BY revision`, [revision]);
+    keep(rows, true);
+    loadedVersion = version;
+  }
+
+  function open(): Promise<void> {
+    // The broker may hand over a gateway's forecast before the component starts: whatever comes
+    // first opens, the rest wait for it; a failed attempt is tried again.
+    return (opening ??= (async () => {
+      await plane.migrate(FORECASTS_STORE, FORECASTS_MIGRATIONS);
+      feed ??= plane.changeFeed(FORECASTS_CHANNEL);
+      try {
+        await feed.start();
+        await catchUp();
+      } catch (err) {
+        throw databaseUnavailable(err, shownUrl, 'load the forecasts');
+      }
+    })().catch((err: unknown) => {
+      opening = undefined;
+      throw err;
+    }));
+  }
+
+  function followChanges(): void {
+    if (!feed || catchingUp || feed.version() === loadedVersion) return;
+    catchingUp = catchUp()
+      .catch((err: unknown) => logger.warn({ err }, 'forecasts not re-read from PostgreSQL; advice uses those in memory until the next try'))
+      .finally(() => (catchingUp = undefined));
+  }
+
+  const rowsIn = (farm: string, field: string, fromTs: number, toTs: number) =>
+    [...(copy.get(keyOf(farm, field))?.values() ?? [])].filter((r) => r.ts > fromTs && r.ts <= toTs).sort((a, b) => a.ts - b.ts);
+
+  return {
+    open,
+    async save(f) {
+      await open();
+      const rows = rowsOf(f);
+      if (rows.length === 0) return 0;
+      const column = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+      const kept = await inTransaction(pool, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...WRITE_LOCK]);
+        const { rows: written } = await client.query<PgRow>(
+          `INSERT INTO forecast_hour AS h (farm, field, ts, issued_at, source, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[])
+           ON CONFLICT (farm, field, ts) DO UPDATE SET
+             issued_at = excluded.issued_at, source = excluded.source, rain_mm = excluded.rain_mm, rain_probability = excluded.rain_probability,
+             et0_mm = excluded.et0_mm, air_temperature = excluded.air_temperature, relative_humidity = excluded.relative_humidity,
+             wind_speed = excluded.wind_speed, solar_radiation = excluded.solar_radiation, revision = nextval('forecast_revision')
+           WHERE excluded.issued_at >= h.issued_at
+           RETURNING ${HOUR_COLUMNS}`,
+          [
+            column('farm'), column('field'), column('ts'), column('issuedAt'), column('source'), column('rainMm'), column('rainProbability'),
+            column('et0Mm'), column('airTemperature'), column('relativeHumidity'), column('windSpeed'), column('solarRadiation'),
+          ],
+        );
+        return written;
+      });
+      // This process's own write is read at once, not after its notification.
+      keep(kept, false);
+      return kept.length;
+    },
+    hours(farm, field, fromTs, toTs) {
+      followChanges();
+      return mergeHours(rowsIn(farm, field, fromTs, toTs), rowsIn(farm, '', fromTs, toTs));
+    },
+    async prune(beforeTs) {
+      await open();
+      for (const hours of copy.values()) for (const ts of hours.keys()) if (ts < beforeTs) hours.delete(ts);
+      const { rowCount } = await pool.query('DELETE FROM forecast_hour WHERE ts < $1', [beforeTs]);
+      return rowCount ?? 0;
+    },
+    async close() {
+      await catchingUp;
+      await feed?.stop();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The forecasts on both control-plane backends, by one suite: SQLite in the data folder and
+ * PostgreSQL (the run's real server, a fresh database per test). On PostgreSQL a forecast stored
+ * through one instance reaches the predictor's synchronous reads on another.
+ */
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createForecastRepository } from '../../../services/forecasts/open-store.js';
+import type { ForecastRepository } from '../../../services/forecasts/store.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { BACKENDS, planeFixture, type PlaneFixture } from '../../helpers/control-plane-fixture.js';
+import { eventually } from '../../helpers/eventually.js';
+
+const t0 = Date.parse('2026-07-06T00:00:00Z');
+const H = 3_600_000;
+
+describe.each(BACKENDS)('forecasts on %s', (backend) => {
+  let fixture: PlaneFixture;
+
+  async function open(instanceId?: string): Promise<ForecastRepository> {
+    const store = createForecastRepository(fixture.plane(instanceId), silentLogger());
+    fixture.onClose(() => store.close());
+    await store.open();
+    return store;
+  }
+
+  beforeEach(async () => {
+    fixture = await planeFixture(backend, 'forecasts');
+  });
+  afterEach(() => fixture.close());
+
+  it('keeps hours per farm and field: a newer issue replaces an older one, a field\'s own forecast wins over its farm\'s', async () => {
+    const store = await open();
+    expect(await store.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 6, et0Mm: 0.4 }] })).toBe(2);
+    expect(await store.save({ farm: 'f', issuedAt: t0 - H, source: 'old', hours: [{ ts: t0 + H, rainMm: 50 }] })).toBe(0);
+    expect(await store.save({ farm: 'f', issuedAt: t0 + H, source: 'b', hours: [{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }] })).toBe(1);
+    await store.save({ farm: 'f', field: 'north', issuedAt: t0, source: 'c', hours: [{ ts: t0 + H, rainMm: 0, airTemperature: 21.5, relativeHumidity: 60, windSpeed: 2, solarRadiation: 400 }] });
+    expect(store.hours('f', 'south', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
+    expect(store.hours('f', 'north', t0, t0 + 3 * H)).toEqual([
+      { ts: t0 + H, rainMm: 0, airTemperature: 21.5, relativeHumidity: 60, windSpeed: 2, solarRadiation: 400 },
+      { ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 },
+    ]);
+    // (from, to]: the hour ending at `from` is not in it.
+    expect(store.hours('f', 'south', t0 + H, t0 + 2 * H)).toEqual([{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
+    expect(store.hours('g', 'north', t0, t0 + 3 * H)).toEqual([]);
+  });
+
+  it('prunes hours that ended before a time', async () => {
+    const store = await open();
+    await store.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [1, 2, 3].map((k) => ({ ts: t0 + k * H, rainMm: k })) });
+    expect(await store.prune(t0 + 2 * H)).toBe(1);
+    expect(store.hours('f', 'x', t0, t0 + 3 * H).map((h) => h.ts)).toEqual([t0 + 2 * H, t0 + 3 * H]);
+  });
+
+  it('keeps forecasts across a restart', async () => {
+    const first = await open();
+    await first.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 3 }] });
+    await first.close();
+    expect((await open()).hours('f', 'x', t0, t0 + H)).toEqual([{ ts: t0 + H, rainMm: 3 }]);
+  });
+
+  it.runIf(backend === 'postgres')('brings a forecast stored through one instance, or by plain SQL, to another instance\'s reads', async () => {
+    const a = await open('inst-a');
+    const b = await open('inst-b');
+    await a.save({ farm: 'f', issuedAt: t0, source: 'gateway:g-1', hours: [{ ts: t0 + H, rainMm: 4 }, { ts: t0 + 2 * H, rainMm: 6 }] });
+    await eventually(() => b.hours('f', 'north', t0, t0 + 2 * H).length === 2, { what: 'the other instance reading the new forecast' });
+    expect(b.hours('f', 'north', t0, t0 + 2 * H)).toEqual([{ ts: t0 + H, rainMm: 4 }, { ts: t0 + 2 * H, rainMm: 6 }]);
+    // A newer issue of one hour replaces it on the other instance too.
+    await a.save({ farm: 'f', issuedAt: t0 + H, source: 'gateway:g-1', hours: [{ ts: t0 + 2 * H, rainMm: 0.5 }] });
+    await eventually(() => b.hours('f', 'north', t0, t0 + 2 * H)[1]?.rainMm === 0.5, { what: 'the replaced hour' });
+    const sql = new pg.Client({ connectionString: fixture.databaseUrl });
+    await sql.connect();
+    try {
+      await sql.query("INSERT INTO forecast_hour (farm, field, ts, issued_at, source, rain_mm) VALUES ('f', 'north', $1, $2, 'ops', 9)", [t0 + 3 * H, t0]);
+    } finally {
+      await sql.end();
+    }
+    await eventually(() => a.hours('f', 'north', t0, t0 + 3 * H).length === 3 && b.hours('f', 'north', t0, t0 + 3 * H).length === 3, { what: 'a row written by SQL' });
+    expect(b.hours('f', 'north', t0 + 2 * H, t0 + 3 * H)).toEqual([{ ts: t0 + 3 * H, rainMm: 9 }]);
+  });
+
+  it.runIf(backend === 'postgres')('misses no write when two instances store forecasts at once', async () => {
+    const a = await open('inst-a');
+    const b = await open('inst-b');
+    const reader = await open('inst-c');
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).save({ farm: `farm-${i}`, issuedAt: t0, source: 'api', hours: [{ ts: t0 + H, rainMm: i }] })),
+    );
+    await eventually(() => Array.from({ length: 20 }, (_, i) => reader.hours(`farm-${i}`, 'x', t0, t0 + H)[0]?.rainMm === i).every(Boolean), {
+      what: 'every farm\'s forecast on the third instance',
+    });
+  });
+});
