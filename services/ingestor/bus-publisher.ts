@@ -46,17 +46,26 @@ export function createBusPublisher(
   async function round(signal: AbortSignal): Promise<boolean> {
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
-    // The messages were prepared when the readings were stored (one per field and record); the
-    // round hands on one per field, the records' arrays of readings joined without being parsed.
+    // Each reading's bus JSON and topic were prepared when it was stored; the round hands on one
+    // message per field, its readings' JSON joined without being parsed.
     const byTopic = new Map<string, string[]>();
+    const add = (topic: string, json: string) => {
+      const parts = byTopic.get(topic);
+      if (parts) parts.push(json);
+      else byTopic.set(topic, [json]);
+    };
     let published = 0;
     for (const record of records) {
-      for (const [topic, payload] of JSON.parse(record.data) as [string, string][]) {
-        const inner = payload.slice(1, -1);
-        if (inner === '') continue;
-        const parts = byTopic.get(topic);
-        if (parts) parts.push(inner);
-        else byTopic.set(topic, [inner]);
+      if (record.topics !== undefined) {
+        const topics = record.topics.split('\n');
+        const items = record.data.split('\n');
+        for (let i = 0; i < topics.length; i++) if (items[i]) add(topics[i]!, items[i]!);
+      } else {
+        // Spooled by an earlier version: one message per field, a JSON array of readings each.
+        for (const [topic, payload] of JSON.parse(record.data) as [string, string][]) {
+          const inner = payload.slice(1, -1);
+          if (inner !== '') add(topic, inner);
+        }
       }
       published += record.count;
     }

@@ -1,5 +1,5 @@
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
-import { fieldReadingsTopic, groupByTopic } from '../../shared/bus/index.js';
+import { fieldReadingsTopic } from '../../shared/bus/index.js';
 import { fieldOrder, lineSeries, readingToLine } from '../line-protocol.js';
 import type { NormalizedReading } from '../reading.js';
 import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
@@ -35,6 +35,13 @@ const MIGRATIONS = [
         reason TEXT NOT NULL
       );
     `);
+  },
+  // The bus column as it was prepared (each reading's bus JSON, newline-separated, in reading
+  // order) with its topics beside it, instead of a JSON array of per-field messages: the messages
+  // were JSON strings inside JSON, escaped on every append and parsed back on every read. Records
+  // written before keep the old form (`bus_topics` NULL) and are read as such.
+  (db: SqliteDatabase) => {
+    db.exec('ALTER TABLE records ADD COLUMN bus_topics TEXT');
   },
 ];
 
@@ -223,6 +230,7 @@ interface RecordRow {
   correlation_id: string;
   readings: number;
   data: string;
+  topics?: string | null;
 }
 
 /**
@@ -242,8 +250,8 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       `INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES ${Array.from({ length: DEDUP_ROWS }, () => '(?, ?, ?)').join(', ')} RETURNING device, key`,
     ),
     insertRecord: db.prepare(
-      `INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus, bus_topics)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     cursor: db.prepare('SELECT seq FROM cursors WHERE consumer = ?').pluck(),
     setCursor: db.prepare('UPDATE cursors SET seq = ? WHERE consumer = ? AND seq < ?'),
@@ -255,7 +263,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
        WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
     readBus: db.prepare(
-      `SELECT seq, created_at, correlation_id, readings, bus AS data FROM records
+      `SELECT seq, created_at, correlation_id, readings, bus AS data, bus_topics AS topics FROM records
        WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
     payload: db.prepare('SELECT payload FROM records WHERE seq = ?').pluck(),
@@ -278,12 +286,12 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
 
   /**
    * A record holds the readings (JSON, for dead letters) and what each consumer sends on, ready:
-   * line protocol for InfluxDB, one message per field for the bus. The consumers then only pass
-   * strings on.
+   * line protocol for InfluxDB, each reading's bus JSON and topic for the bus. The consumers then
+   * only pass strings on (the bus publisher joins a round's readings per field).
    */
-  function insertRecord(correlationId: string, count: number, readings: string, lines: string, bus: string, only: string | null): void {
-    const bytes = Buffer.byteLength(readings) + Buffer.byteLength(lines) + Buffer.byteLength(bus);
-    stmt.insertRecord.run(now(), correlationId, only, count, bytes, readings, lines, bus);
+  function insertRecord(correlationId: string, count: number, readings: string, lines: string, bus: string, busTopics: string | null, only: string | null): void {
+    const bytes = Buffer.byteLength(readings) + Buffer.byteLength(lines) + Buffer.byteLength(bus) + (busTopics === null ? 0 : Buffer.byteLength(busTopics));
+    stmt.insertRecord.run(now(), correlationId, only, count, bytes, readings, lines, bus, busTopics);
     pendingBytes += bytes;
   }
 
@@ -318,8 +326,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     if (count > 0) {
       const lines = all ? request.lines : keep(request.lines).join('\n');
       const readings = all ? request.readings.replaceAll('\n', ',') : keep(request.readings).join(',');
-      const bus = JSON.stringify(groupByTopic(keep(request.topics), keep(request.bus)));
-      insertRecord(request.correlationId, count, `[${readings}]`, lines, bus, null);
+      const bus = all ? request.bus : keep(request.bus).join('\n');
+      const topics = all ? request.topics : keep(request.topics).join('\n');
+      insertRecord(request.correlationId, count, `[${readings}]`, lines, bus, topics, null);
     }
     return { stored, replayed: false };
   }
@@ -348,7 +357,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       let count = 0;
       // The first record always comes back, even when it alone holds more than maxReadings.
       for (const row of query.iterate(after, consumer) as IterableIterator<RecordRow>) {
-        records.push({ seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, count: row.readings, data: row.data });
+        const record: SpoolRecord = { seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, count: row.readings, data: row.data };
+        if (typeof row.topics === 'string') record.topics = row.topics;
+        records.push(record);
         count += row.readings;
         if (count >= maxReadings) break;
       }
@@ -403,7 +414,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         // The bus already carried these readings: send them to InfluxDB only.
         for (const row of rows) {
           const line = readingToLine(JSON.parse(row.reading) as NormalizedReading);
-          insertRecord(row.correlation_id, 1, `[${row.reading}]`, line, '[]', INFLUX_CONSUMER);
+          insertRecord(row.correlation_id, 1, `[${row.reading}]`, line, '', '', INFLUX_CONSUMER);
         }
         return rows.length;
       })();

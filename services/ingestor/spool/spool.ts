@@ -13,9 +13,13 @@ export interface SpoolRecord {
   count: number;
   /**
    * For the InfluxDB writer: line protocol, one line per reading (in reading order).
-   * For the bus: a JSON array of `[topic, payload]` messages.
+   * For the bus: each reading's `BusReading` JSON, one per line (in reading order), with
+   * `topics`; a record spooled by an earlier version has no `topics` and holds a JSON array of
+   * `[topic, payload]` messages here.
    */
   data: string;
+  /** For the bus: each reading's field readings topic, one per line, beside `data`. */
+  topics?: string;
 }
 
 export interface AppendRequest {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBusPublisher, type BusPublisher } from '../../../services/ingestor/bus-publisher.js';
@@ -89,6 +90,25 @@ describe('the bus cursor: a predictor in this process is fed directly, the broke
     publisher = start(spool, undefined, published);
     await eventually(() => published.length === 2, { what: 'two messages' });
     expect(published.map(([topic]) => topic).sort()).toEqual([fieldReadingsTopic('f1', 'north'), fieldReadingsTopic('f1', 'south')]);
+  });
+
+  it('publishes records spooled by an earlier version (one JSON message per field) as before', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fh-bus-'));
+    open().close();
+    // What an earlier version left behind: the bus column a JSON array of [topic, payload], no topics column value.
+    const raw = new Database(join(dir, 'spool.db'));
+    const south = [{ device: 'n-south', farm: 'f1', field: 'south', id: 'old-1', ts: new Date(T0).toISOString(), values: { soil_moisture: 0.2 }, correlation_id: 'c0' }];
+    raw
+      .prepare('INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus) VALUES (?, ?, NULL, 1, 10, ?, ?, ?)')
+      .run(T0, 'c0', '[]', 'x', JSON.stringify([[fieldReadingsTopic('f1', 'south'), JSON.stringify(south)]]));
+    raw.close();
+    spool = open();
+    await spool.append({ readings: [reading('south', 1)], correlationId: 'c1' });
+    const published: [string, string][] = [];
+    publisher = start(spool, undefined, published);
+    await eventually(async () => (await spool!.usage()).consumers[BUS_CONSUMER]!.pendingReadings === 0, { what: 'bus cursor past both records' });
+    expect(published.map(([topic]) => topic)).toEqual([fieldReadingsTopic('f1', 'south')]);
+    expect((JSON.parse(published[0]![1]) as { id: string }[]).map((r) => r.id)).toEqual(['old-1', 'south-1']);
   });
 
   it('readings the predictor did not take stay behind the cursor and are handed over again after a restart', async () => {

@@ -52,7 +52,7 @@ describe('SQLite spool', () => {
     spool.close();
   });
 
-  it('prepares line protocol for InfluxDB and one message per field for the bus, fresh readings only', async () => {
+  it('prepares line protocol for InfluxDB and each reading’s bus JSON and topic for the bus, fresh readings only', async () => {
     const spool = createSqliteSpool({ path: ':memory:', consumers: CONSUMERS });
     await spool.append({ correlationId: 'c0', readings: [r('a', 1)] });
     const other = { ...r('b', 2), field: 'y' };
@@ -61,9 +61,10 @@ describe('SQLite spool', () => {
     expect(second).toMatchObject({ correlationId: 'c1', count: 2 });
     expect(second!.data.split('\n')).toEqual(['reading,device=a,farm=f,field=x rssi=-50 2', 'reading,device=b,farm=f,field=y rssi=-50 2']);
     const [, bus] = await spool.read('bus', 10);
-    expect(JSON.parse(bus!.data)).toEqual([
-      ['fieldhook/v1/farms/f/fields/x/readings', JSON.stringify([{ device: 'a', farm: 'f', field: 'x', id: 'm', ts: new Date(2).toISOString(), values: { rssi: -50 }, correlation_id: 'c1' }])],
-      ['fieldhook/v1/farms/f/fields/y/readings', JSON.stringify([{ device: 'b', farm: 'f', field: 'y', ts: new Date(2).toISOString(), values: { rssi: -50 }, correlation_id: 'c1' }])],
+    expect(bus!.topics!.split('\n')).toEqual(['fieldhook/v1/farms/f/fields/x/readings', 'fieldhook/v1/farms/f/fields/y/readings']);
+    expect(bus!.data.split('\n').map((line) => JSON.parse(line) as unknown)).toEqual([
+      { device: 'a', farm: 'f', field: 'x', id: 'm', ts: new Date(2).toISOString(), values: { rssi: -50 }, correlation_id: 'c1' },
+      { device: 'b', farm: 'f', field: 'y', ts: new Date(2).toISOString(), values: { rssi: -50 }, correlation_id: 'c1' },
     ]);
     expect(await spool.readingsOf(second!.seq)).toEqual([r('a', 2, 'm'), other]);
     spool.close();
