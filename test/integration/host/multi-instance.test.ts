@@ -20,10 +20,13 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { ownsField } from '../../../services/predictor/partition.js';
+import type { OpenableFieldProfileRepository } from '../../../services/predictor/field-profiles.js';
+import { createFieldProfileRepository } from '../../../services/predictor/open-field-profiles.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
 import { createDeviceRepository } from '../../../services/registry/open-devices.js';
 import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
+import { systemClock } from '../../../services/shared/clock.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -78,6 +81,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
   let mosquitto: RunningMosquitto;
   let plane: ControlPlane;
   let devices: OpenableDeviceRepository;
+  let shared: OpenableFieldProfileRepository;
   let publisher: MqttClient;
   const receivers: Receiver[] = [];
   const secrets: string[] = [];
@@ -124,17 +128,20 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
   const ready = (instance: Instance) =>
     eventually(async () => (await fetch(`${instance.url}/readyz`)).status === 200, { timeoutMs: 90_000, intervalMs: 200, what: `${instance.id} ready` });
 
-  /** Add fields (in season) to every predictor's profiles: each keeps those of its partition. */
+  /**
+   * Add fields (in season) where the predictors read them: the shared profiles in PostgreSQL, and
+   * each predictor's own file (the profiles of a predictor on SQLite).
+   */
   async function addFields(from: number, to: number): Promise<void> {
+    const settings = (i: number) => ({
+      farm: FARM, field: field(i), crop: 'tomato', soil: 'loam', efficiency: 0.9, latitudeDeg: 45.1, longitudeDeg: 9.2, elevationM: 100,
+      sowingDate: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10),
+    });
+    for (let i = from; i < to; i++) await shared.add(settings(i));
     for (const index of [0, 1]) {
-      const profiles = createSqliteFieldProfiles(openPredictorDb(join(root, `predictor-${'ab'[index]}`, 'predictor.db')), true);
-      for (let i = from; i < to; i++) {
-        await profiles.add({
-          farm: FARM, field: field(i), crop: 'tomato', soil: 'loam', efficiency: 0.9, latitudeDeg: 45.1, longitudeDeg: 9.2, elevationM: 100,
-          sowingDate: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10),
-        });
-      }
-      profiles.close();
+      const own = createSqliteFieldProfiles(openPredictorDb(join(root, `predictor-${'ab'[index]}`, 'predictor.db')), true);
+      for (let i = from; i < to; i++) await own.add(settings(i));
+      own.close();
     }
   }
 
@@ -213,6 +220,8 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     plane = createControlPlane({ DATA_DIR: root, DATABASE_URL: databaseUrl }, silentLogger());
     devices = createDeviceRepository(plane);
     await devices.open();
+    shared = createFieldProfileRepository(plane, { clock: systemClock, db: () => openPredictorDb(':memory:') });
+    await shared.open();
     for (let i = 0; i < FIELDS + LATE_FIELDS; i++) {
       const { secret } = await devices.add({ id: deviceOf(i), farm: FARM, field: field(i), kind: 'device' });
       deviceSecrets.set(deviceOf(i), secret);
@@ -243,6 +252,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     await publisher?.endAsync();
     for (const r of receivers) await r.close();
     await devices?.close();
+    await shared?.close();
     if (plane) await closeControlPlane(plane);
     await sql?.end();
     await mosquitto?.stop();
