@@ -5,8 +5,10 @@
  * moves when the change is committed.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INITIAL_FIELD_LEARNING } from '../../../services/predictor/field-learning.js';
 import type { FieldSettings, OpenableFieldProfileRepository } from '../../../services/predictor/field-profiles.js';
 import { createFieldProfileRepository } from '../../../services/predictor/open-field-profiles.js';
+import { createPredictorStateStore, type PredictorStateStore } from '../../../services/predictor/open-predictor-store.js';
 import { openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import { BACKENDS, planeFixture, type PlaneFixture } from '../../helpers/control-plane-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -23,16 +25,20 @@ describe.each(BACKENDS)('field profiles on %s', (backend) => {
   let fixture: PlaneFixture;
   const clock = createManualClock(Date.parse('2026-07-06T08:00:00Z'));
 
-  async function open(instanceId?: string): Promise<OpenableFieldProfileRepository> {
+  /** The profiles as an instance opens them, and the predictor's state beside them. */
+  async function openWithState(instanceId = 'inst-a'): Promise<{ repo: OpenableFieldProfileRepository; state: PredictorStateStore }> {
     const db = openPredictorDb(join(fixture.dataDir, 'predictor.db'));
-    const repo = createFieldProfileRepository(fixture.plane(instanceId), { clock, db: () => db });
+    const plane = fixture.plane(instanceId);
+    const repo = createFieldProfileRepository(plane, { clock, db: () => db });
+    const state = createPredictorStateStore(plane, { instance: instanceId, db: () => db });
     fixture.onClose(async () => {
       await repo.close();
       db.close();
     });
     await repo.open();
-    return repo;
+    return { repo, state };
   }
+  const open = async (instanceId?: string) => (await openWithState(instanceId)).repo;
 
   beforeEach(async () => {
     fixture = await planeFixture(backend, 'field_profiles');
@@ -62,6 +68,22 @@ describe.each(BACKENDS)('field profiles on %s', (backend) => {
     await repo.add(base);
     expect(await codeOf(repo.update('f1', 'north', { efficiency: 3 }))).toBe('FH_ERR_FIELD_INVALID');
     expect(await repo.get('f1', 'north')).toEqual(base);
+  });
+
+  it('forgets a removed field\'s decision state and learning, so a field added again starts afresh', async () => {
+    const { repo, state } = await openWithState();
+    // Removing before any predictor created its state tables is fine.
+    await repo.add(base);
+    expect(await repo.remove('f1', 'north')).toBe(true);
+    await state.open();
+    await repo.add(base);
+    await repo.add({ ...base, field: 'south' });
+    const advised = { advice: { eventId: 'e', issuedAt: 1, validUntil: 2, startBy: 1 }, lastChangeAt: 1, stale: false };
+    await state.states.saveMany([{ farm: 'f1', field: 'north', state: advised }, { farm: 'f1', field: 'south', state: advised }]);
+    await state.learning.saveMany([{ farm: 'f1', field: 'north', state: { ...INITIAL_FIELD_LEARNING, dryDays: 3 } }]);
+    expect(await repo.remove('f1', 'north')).toBe(true);
+    expect([...(await state.states.loadAll()).keys()]).toEqual(['f1/south']);
+    expect((await state.learning.loadAll()).size).toBe(0);
   });
 
   it('keeps fields across a restart', async () => {
