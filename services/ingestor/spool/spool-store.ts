@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
 import { fieldReadingsTopic } from '../../shared/bus/index.js';
 import { fieldOrder, lineSeries, readingToLine } from '../line-protocol.js';
@@ -246,9 +247,6 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   for (const consumer of consumers) insertCursor.run(consumer);
   const stmt = {
     dedup: db.prepare('INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES (?, ?, ?)'),
-    dedupMany: db.prepare(
-      `INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES ${Array.from({ length: DEDUP_ROWS }, () => '(?, ?, ?)').join(', ')} RETURNING device, key`,
-    ),
     insertRecord: db.prepare(
       `INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus, bus_topics)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -295,21 +293,45 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     pendingBytes += bytes;
   }
 
+  /** `INSERT OR IGNORE` of `rows` keys at once, returning the keys it inserted as `device key`. */
+  const dedupStatements = new Map<number, Statement<unknown[], string>>();
+  function dedupInsert(rows: number): Statement<unknown[], string> {
+    let statement = dedupStatements.get(rows);
+    if (statement === undefined) {
+      // A device id holds no space (DEVICE_ID_PATTERN): `device key` names one key.
+      statement = db
+        .prepare<unknown[], string>(`INSERT OR IGNORE INTO dedup (device, key, seen_at) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?)').join(', ')} RETURNING device || ' ' || key`)
+        .pluck();
+      dedupStatements.set(rows, statement);
+    }
+    return statement;
+  }
+
   /**
    * Record the de-duplication keys; true for each one not seen before. Keys go in by statements of
-   * DEDUP_ROWS rows (one call into SQLite per DEDUP_ROWS readings, not per reading); a key repeated
-   * within the batch is new only the first time.
+   * up to DEDUP_ROWS rows (one call into SQLite per DEDUP_ROWS readings, not per reading, the rest
+   * of a batch in one more); a key repeated within the batch is new only the first time. When a
+   * statement inserted every one of its keys, they are all new and none is looked at again.
    */
   function remember(keys: [device: string, key: string][], at: number): boolean[] {
-    const fresh = new Set<string>();
-    let i = 0;
-    for (; i + DEDUP_ROWS <= keys.length; i += DEDUP_ROWS) {
-      const params: (string | number)[] = [];
-      for (let k = i; k < i + DEDUP_ROWS; k++) params.push(keys[k]![0], keys[k]![1], at);
-      for (const row of stmt.dedupMany.all(...params) as { device: string; key: string }[]) fresh.add(`${row.device}\u0000${row.key}`);
+    const stored = new Array<boolean>(keys.length);
+    for (let i = 0; i < keys.length; i += DEDUP_ROWS) {
+      const end = Math.min(keys.length, i + DEDUP_ROWS);
+      const params = new Array<string | number>(3 * (end - i));
+      for (let k = i, p = 0; k < end; k++) {
+        params[p++] = keys[k]![0];
+        params[p++] = keys[k]![1];
+        params[p++] = at;
+      }
+      const inserted = dedupInsert(end - i).all(...params);
+      if (inserted.length === end - i) {
+        stored.fill(true, i, end);
+        continue;
+      }
+      const fresh = new Set(inserted);
+      for (let k = i; k < end; k++) stored[k] = fresh.delete(`${keys[k]![0]} ${keys[k]![1]}`);
     }
-    for (; i < keys.length; i++) if (stmt.dedup.run(keys[i]![0], keys[i]![1], at).changes === 1) fresh.add(`${keys[i]![0]}\u0000${keys[i]![1]}`);
-    return keys.map(([device, key]) => fresh.delete(`${device}\u0000${key}`));
+    return stored;
   }
 
   function applyOne(request: EncodedAppend, at: number): AppendResult {

@@ -20,4 +20,14 @@ describe('de-duplication of a large append', () => {
     expect(records.map((r) => r.count)).toEqual([2, 199]);
     spool.close();
   });
+
+  it('tells keys apart whatever their ids hold (spaces, NUL, another device\'s name)', async () => {
+    const spool = createSqliteSpool({ path: ':memory:', consumers: [INFLUX_CONSUMER, BUS_CONSUMER] });
+    const ids = ['a b', 'a\u0000b', 'n-1 a b', ' ', 'i:x'];
+    const readings = [...ids.map((id, i) => at(3 * i, id)), ...ids.map((id, i) => at(3 * i + 1, id)), ...ids.map((id, i) => ({ ...at(3 * i, id), ts: 1 }))];
+    const { stored } = await spool.append({ readings, correlationId: 'c1' });
+    // The same ids on device n-0 and on n-1 are different keys; each repeated on its own device is a duplicate.
+    expect(stored).toEqual([...ids.map(() => true), ...ids.map(() => true), ...ids.map(() => false)]);
+    spool.close();
+  });
 });
