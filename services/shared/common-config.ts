@@ -25,7 +25,7 @@ export const COMMON_CONFIG = {
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional()
-      .describe('`postgres://user:password@host:5432/db`: keep the control-plane state (the device registry, the subscriptions and the outbox) in PostgreSQL, shared by several instances; unset = SQLite files in DATA_DIR'),
+      .describe('`postgres://user:password@host:5432/db`: keep the control-plane state (the device registry, the subscriptions and the outbox, field profiles and decision state, irrigation records, forecasts, chat users) in PostgreSQL, shared by several instances; unset = SQLite files in DATA_DIR'),
   ),
   INSTANCE_ID: z
     .string()

@@ -6,10 +6,11 @@ import { migratePostgres, type PostgresMigration } from './migrations.js';
 import { createPostgres, databaseUnavailable, type Postgres, type PostgresOptions } from './postgres.js';
 
 /**
- * Where the control-plane state lives (devices today; field profiles, subscriptions, the outbox
- * and delivery log, decision state, irrigation records and replay keys as they move over): the
- * embedded SQLite files in the data folder, or one PostgreSQL database that several instances
- * share (`FIELDHOOK_DATABASE_URL`).
+ * Where the control-plane state lives (devices, subscriptions, the outbox and delivery log, field
+ * profiles, decision state, irrigation records, forecasts and chat users): the embedded SQLite
+ * files in the data folder, or one PostgreSQL database that several instances share
+ * (`FIELDHOOK_DATABASE_URL`). The ingestor's spool and de-duplication keys stay on each
+ * instance's disk: its acknowledgement.
  *
  * A store follows one pattern on either backend (see "Control-plane backends" in
  * docs/ARCHITECTURE.md): one repository interface, `sqlite-X.ts` and `postgres-X.ts`
