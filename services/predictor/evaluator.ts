@@ -243,6 +243,12 @@ export async function evaluateFields(
     return lessShown(credit, 1000 * (latest - before) * profileOnDay(f.profile, now).rootDepthM);
   }
 
+  /** End of the field's newest recorded irrigation that has ended by `now` (a replay sees none later). */
+  function lastIrrigationEnd(f: EvaluatedField): number | undefined {
+    const ended = (deps.applied?.get(f.key) ?? []).filter((r) => r.endTs <= now);
+    return ended.length > 0 ? Math.max(...ended.map((r) => r.endTs)) : undefined;
+  }
+
   /** Rain the field's forecast expects from now to RAW + the hold's grace (only when RAW is within the horizon). */
   function rainBeforeNeed(f: EvaluatedField, hoursToRaw: number | null) {
     if (!deps.forecasts || hoursToRaw === null || hoursToRaw > options.horizonH) return undefined;
@@ -264,9 +270,13 @@ export async function evaluateFields(
       // An advice refills the root zone to field capacity at the horizon, and is never for less than RAW.
       const depthMm = Math.max(prediction.depletion24hMm, prediction.rawMm);
       const rain = rainBeforeNeed(p.f, prediction.hoursToRaw);
+      const irrigatedUntil = lastIrrigationEnd(p.f);
       finish(
         p.f,
-        { kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm, ...(rain ? { expectedRain: rain } : {}) },
+        {
+          kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm,
+          ...(rain ? { expectedRain: rain } : {}), ...(irrigatedUntil !== undefined ? { irrigatedUntil } : {}),
+        },
         prediction,
         p.features,
         { ...p.base, ...(credit && credit.ids.length > 0 ? { applied_water: credit } : {}), ...(factors ? { field_learning: factors } : {}) },

@@ -99,16 +99,34 @@ describe('one need, one message', () => {
     expect(state.advice!.validUntil).toBeGreaterThan(119 * H);
   });
 
-  it('sends the advice again when its depth changes beyond the tolerance, in either direction', () => {
+  it('sends the advice again when its depth grows beyond the tolerance, not when it shrinks', () => {
     const bigger = [ok(38, 2, 40, 40), ...Array.from({ length: 8 }, (_, h) => ok(39, 1, 40, 40 + (h + 1) * 1.2))];
     // 40 mm told; the tolerance is max(5 mm, 20 % = 8 mm): 48.4 mm at h7 is the first beyond it
     expect(run(bigger).events).toEqual([
       [0, 'irrigation.recommended'],
       [7, 'irrigation.recommended'],
     ]);
-    const r = decide(run(bigger.slice(0, 1)).state, ok(30, 10, 40, 30), 7 * H, 'x');
-    expect(r.event).toBe('irrigation.recommended');
-    expect(r.reason).toMatch(/depth 40\.0 → 30\.0 mm/);
+    // Water came (people irrigated, a shower): 40 mm still refills the root zone, no message; the
+    // advice people hold keeps its depth, so a later growth is measured from what they were told.
+    const smaller = decide(run(bigger.slice(0, 1)).state, ok(30, 10, 40, 30), 7 * H, 'x');
+    expect(smaller.event).toBeNull();
+    expect(smaller.state.advice).toMatchObject({ eventId: 'e0', depthMm: 40 });
+    expect(decide(smaller.state, ok(39, 1, 40, 47), 8 * H, 'y').event).toBeNull();
+    expect(decide(smaller.state, ok(39, 1, 40, 49), 8 * H, 'y').event).toBe('irrigation.recommended');
+  });
+
+  it('an irrigation recorded after the advice answers it: closed without a message; a need left after it is a new advice, after the cool-down', () => {
+    const start = run([ok(38, 2)]).state; // advised at 0
+    const watered = (depletion: number, until: number): Assessment => ({ ...ok(depletion, 1), irrigatedUntil: until } as Assessment);
+    const answered = decide(start, watered(36, 3 * H), 4 * H, 'x');
+    expect(answered).toMatchObject({ event: null, reason: 'advice answered: irrigation recorded' });
+    expect(answered.state).toEqual({ advice: null, lastChangeAt: 4 * H, stale: false });
+    expect(decide(answered.state, watered(37, 3 * H), 9 * H, 'y').event).toBeNull();
+    expect(decide(answered.state, watered(37, 3 * H), 10 * H, 'z')).toMatchObject({ event: 'irrigation.recommended', state: { advice: { eventId: 'z' } } });
+    // Refilled by it: withdrawn with a message, as any refill.
+    expect(decide(start, watered(10, 3 * H), 4 * H, 'x').event).toBe('irrigation.cleared');
+    // Water that ended before the advice was sent does not answer it.
+    expect(decide(start, watered(36, -H), 4 * H, 'x').state.advice?.eventId).toBe('e0');
   });
 
   it('sends it again when the start-by moves earlier beyond the tolerance, not when it moves later', () => {
