@@ -9,6 +9,7 @@ import { Errors } from '../../shared/error-catalog.js';
 import { isFieldhookError } from '../../shared/errors.js';
 import type { RouteDocumentation } from '../../shared/openapi.js';
 import { quantitySpec, type QuantityTable } from '../../shared/quantities.js';
+import { lazyChildLogger } from './lazy-logger.js';
 
 export interface LineProtocolRoutesOptions {
   ingest: IngestService;
@@ -310,6 +311,7 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
           security: [{ deviceSecret: [] }],
         },
         bodyLimit: opts.bodyLimitBytes,
+        childLoggerFactory: lazyChildLogger,
         errorHandler: influxErrorHandler(v1),
         config: { ...(opts.rateLimited ? { rateLimit: {} } : {}), ...writeDocs(querystring, v1) },
         onRequest: async (request: FastifyRequest) => {

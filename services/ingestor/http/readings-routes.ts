@@ -10,6 +10,7 @@ import { code, type RouteDocumentation } from '../../shared/openapi.js';
 import { CANONICAL_QUANTITIES, buildQuantityTable, type QuantityTable } from '../../shared/quantities.js';
 import type { IngestService } from '../ingest.js';
 import type { ProfileSet } from '../profiles/load.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { lineProtocolRoutes } from './line-protocol-routes.js';
 
 declare module 'fastify' {
@@ -255,6 +256,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
    */
   const authenticated = (mediaTypes: readonly string[], openapi: { openapi: RouteDocumentation }) => ({
     bodyLimit: opts.bodyLimitBytes,
+    childLoggerFactory: lazyChildLogger,
     config: { ...(opts.rateLimitPerMinute > 0 ? { rateLimit: {} } : {}), ...openapi },
     onRequest: async (request: FastifyRequest) => {
       ingest.assertCapacity();
