@@ -30,7 +30,8 @@ import { ownsField, partitionGroup, type Partitioning } from './partition.js';
 import { runRound } from './round.js';
 import { createScheduler } from './scheduler.js';
 import { createPredictorStateStore, PREDICTOR_FILE, type PredictorStateStore } from './open-predictor-store.js';
-import { createMemoryFieldLearning, createSqliteFieldLearning, createSqliteFieldProfiles, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
+import { createFieldProfileRepository } from './open-field-profiles.js';
+import { createMemoryFieldLearning, createSqliteFieldLearning, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
 import { createWindowStore, FEATURE_QUANTITIES, type WindowReading, type WindowStore } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
 import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
@@ -131,7 +132,9 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const registry = new Registry();
   let db: SqliteDatabase | undefined;
   const sqlite = () => (db ??= openPredictorDb(join(config.DATA_DIR, PREDICTOR_FILE)));
-  const fieldsRepo = options.fields ?? createSqliteFieldProfiles(sqlite());
+  // Field profiles on the plane: in predictor.db, or shared in PostgreSQL with the CLI and every predictor.
+  const ownFields = options.fields ? undefined : createFieldProfileRepository(options.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), { clock, db: sqlite });
+  const fieldsRepo = options.fields ?? ownFields!;
   const store: PredictorStateStore = options.states
     ? { states: options.states, learning: db ? createSqliteFieldLearning(db) : createMemoryFieldLearning(), open: async () => {} }
     : createPredictorStateStore(options.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), { instance: options.instanceId ?? 'predictor', db: sqlite });
@@ -214,6 +217,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     windows,
     async start() {
       await store.open();
+      await ownFields?.open();
       await model.start();
       await fields.reload(false);
       for (const [key, state] of await statesRepo.loadAll()) states.set(key, state);
@@ -242,7 +246,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       await scheduler.stop();
       await writer.close();
       await model.stop();
-      fieldsRepo.close();
+      await fieldsRepo.close();
       statesRepo.close();
       db?.close();
     },

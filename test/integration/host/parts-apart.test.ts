@@ -14,9 +14,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
-import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
+import { createFieldProfileRepository } from '../../../services/predictor/open-field-profiles.js';
+import { openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
 import { createDeviceRepository } from '../../../services/registry/open-devices.js';
+import { systemClock } from '../../../services/shared/clock.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
@@ -89,12 +91,14 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
     expect(sub.status).toBe(201);
     await start('ingestor');
     // The predictor's field, in season, before it starts: its first round finds no readings.
-    const fields = createSqliteFieldProfiles(openPredictorDb(join(root, 'predictor', 'predictor.db')), true);
+    // In PostgreSQL, where the predictor instance reads them.
+    const fields = createFieldProfileRepository(plane, { clock: systemClock, db: () => openPredictorDb(':memory:') });
+    await fields.open();
     await fields.add({
       farm: 'parts', field: 'north', crop: 'tomato', soil: 'loam', efficiency: 0.9, latitudeDeg: 45.1, longitudeDeg: 9.2, elevationM: 100,
       sowingDate: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10),
     });
-    fields.close();
+    await fields.close();
     await start('predictor');
   }, 180_000);
 
