@@ -26,9 +26,12 @@ import { createPredictorMetrics } from './metrics.js';
 import { createModelHolder, type ModelHolder, type ModelIdentity } from './model-holder.js';
 import { resolveModelPath } from './model-path.js';
 import { createRecommendationWriter, type RecommendationWriter } from './outputs.js';
-import { ownsField, partitionGroup, type Partitioning } from './partition.js';
+import { leasedOwnership, staticOwnership, type FieldOwnership } from './field-ownership.js';
+import { partitionGroup, type Partitioning } from './partition.js';
+import { createPartitionMembership, membershipOptions, type PartitionMembership } from './partition-membership.js';
+import { createPostgresPartitionLeases } from './postgres-partition-leases.js';
 import { runRound } from './round.js';
-import { createScheduler } from './scheduler.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
 import { createPredictorStateStore, PREDICTOR_FILE, type PredictorStateStore } from './open-predictor-store.js';
 import { createFieldProfileRepository } from './open-field-profiles.js';
 import { createMemoryFieldLearning, createSqliteFieldLearning, openPredictorDb, type DecisionStateRepository, type FieldLearningRepository } from './sqlite-predictor-store.js';
@@ -100,6 +103,12 @@ export interface Predictor extends Component {
 export interface PredictorStatus {
   /** Null until the predictor has started. */
   model: ModelIdentity | null;
+  /**
+   * How fields are shared among predictors and which partitions this instance holds: `single`
+   * (it evaluates every field), `manual` (PREDICT_PARTITION of PREDICT_PARTITIONS) or `auto`
+   * (leases among the live predictors, of the 64 partitions of partition-assignment.ts).
+   */
+  partitions?: { mode: FieldOwnership['mode']; count: number; held: number[] };
   /** `learning`: what the field has learnt from its dry days (null before it has looked at a day, or with PREDICT_LEARN_FIELD=false). */
   fields: { settings: FieldSettings; state: DecisionState | null; learning?: FieldFactors | null }[];
 }
@@ -123,12 +132,28 @@ export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
 
 export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const { config } = options;
-  const partitioning: Partitioning = { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION };
+  // Automatic partitions need the shared database, and a passive predictor (`fieldhook predict`)
+  // takes no part in them: it looks at every field without deciding for any.
+  const plane = options.plane;
+  const auto = config.PREDICT_PARTITIONS === 'auto' && plane?.kind === 'postgres' && options.mode !== 'passive';
+  const partitioning: Partitioning =
+    config.PREDICT_PARTITIONS === 'auto' ? { partitions: 1, partition: 0 } : { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION };
   if (partitioning.partition >= partitioning.partitions) {
     throw Errors.predictConfig(`FIELDHOOK_PREDICT_PARTITION must be below FIELDHOOK_PREDICT_PARTITIONS (${partitioning.partitions})`);
   }
-  const logger = options.logger.child({ service: 'predictor', partition: `${partitioning.partition}/${partitioning.partitions}` });
+  const logger = options.logger.child({ service: 'predictor', partition: auto ? 'auto' : `${partitioning.partition}/${partitioning.partitions}` });
   const clock = options.clock ?? systemClock;
+  const instance = options.instanceId ?? 'predictor';
+  /** With automatic partitions: those whose fields are loaded here (changed only between rounds). */
+  const evaluating = new Set<number>();
+  const membership: PartitionMembership | undefined =
+    auto && plane.kind === 'postgres'
+      ? createPartitionMembership(
+          { leases: createPostgresPartitionLeases(plane), instance, clock, logger, hooks: { gain: (ps) => gain(ps), lose: (ps) => lose(ps) } },
+          membershipOptions(config.PREDICT_LEASE_MS, config.PREDICT_HEARTBEAT_MS),
+        )
+      : undefined;
+  const ownership: FieldOwnership = membership ? leasedOwnership(membership, evaluating) : staticOwnership(partitioning);
   const registry = new Registry();
   let db: SqliteDatabase | undefined;
   const sqlite = () => (db ??= openPredictorDb(join(config.DATA_DIR, PREDICTOR_FILE)));
@@ -137,7 +162,12 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const fieldsRepo = options.fields ?? ownFields!;
   const store: PredictorStateStore = options.states
     ? { states: options.states, learning: db ? createSqliteFieldLearning(db) : createMemoryFieldLearning(), open: async () => {} }
-    : createPredictorStateStore(options.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), { instance: options.instanceId ?? 'predictor', db: sqlite });
+    : createPredictorStateStore(plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), {
+        instance,
+        // A field's state is written only while this instance holds its partition.
+        ...(membership ? { fence: { partitionOf: ownership.partitionOf, now: () => clock.now() } } : {}),
+        db: sqlite,
+      });
   const statesRepo = store.states;
   const learningRepo = options.learning ?? store.learning;
   const learning = new Map<string, FieldLearningState>();
@@ -152,13 +182,16 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const windows = createWindowStore();
   const cache = createFeatureCache();
   const states = new Map<string, DecisionState>();
-  const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, partitioning, clock, logger });
+  const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, evaluates: ownership.evaluates, clock, logger });
   const applied = createAppliedWaterLedger();
-  const roundDeps = { windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, learning, learningRepo, writer, publish: options.publish, metrics: createPredictorMetrics(registry), clock, logger };
-  const scheduler = createScheduler(
+  const roundDeps = {
+    windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, learning, learningRepo, writer, publish: options.publish,
+    metrics: createPredictorMetrics(registry, ownership), ...(membership ? { mayPublish: ownership.mayPublish } : {}), clock, logger,
+  };
+  const scheduler: Scheduler<Evaluation[]> = createScheduler(
     {
       run: (keys) => runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions),
-      beforeScheduledRound: () => fields.reload(true),
+      beforeScheduledRound: () => scheduler.exclusive(() => refresh(true)),
     },
     { clock, logger },
     { intervalMs: config.PREDICT_INTERVAL_MS, debounceMs: config.PREDICT_DEBOUNCE_MS },
@@ -169,8 +202,56 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   let markStarted!: () => void;
   const startedOnce = new Promise<void>((resolve) => (markStarted = resolve));
 
+  /**
+   * Re-read the field profiles this instance evaluates: a field that comes in gets its decision
+   * state and what it learnt as saved last (by whichever instance held it), one that goes out is
+   * forgotten here. Runs between rounds only.
+   */
+  async function refresh(withHistory: boolean): Promise<void> {
+    const { added, removed } = await fields.reload(withHistory);
+    for (const key of removed) {
+      states.delete(key);
+      learning.delete(key);
+    }
+    if (added.length === 0) return;
+    const [savedStates, savedLearning] = await Promise.all([statesRepo.loadMany(added), learningRepo.loadMany?.(added) ?? learningRepo.loadAll()]);
+    for (const key of added) {
+      const state = savedStates.get(key);
+      if (state) states.set(key, state);
+      else states.delete(key);
+      const learnt = savedLearning.get(key);
+      if (learnt) learning.set(key, learnt);
+      else learning.delete(key);
+    }
+  }
+
+  /** Partitions leased to this instance: their fields come in with their saved state and history. */
+  async function gain(partitions: number[]): Promise<void> {
+    // Not awaited by the heartbeat: loading history must not hold up the leases' renewal.
+    void scheduler
+      .exclusive(async () => {
+        for (const p of partitions) evaluating.add(p);
+        await refresh(true);
+        await loadAppliedWater();
+        logger.info({ partitions, fields: fields.size }, 'evaluating the fields of new partitions');
+      })
+      .then(() => (started ? scheduler.enqueue(undefined) : undefined))
+      .catch((err: unknown) => logger.error({ err, partitions }, 'fields of new partitions not loaded'));
+  }
+
+  /** Partitions this instance gives up: resolves once no round touches their fields any more. */
+  async function lose(partitions: number[]): Promise<void> {
+    await scheduler.exclusive(async () => {
+      for (const p of partitions) evaluating.delete(p);
+      const before = new Set(fields.all().map((f) => f.key));
+      await refresh(false);
+      for (const key of before) if (!fields.get(key)) windows.clear(key);
+      logger.info({ partitions, fields: fields.size }, 'stopped evaluating the fields of partitions given up');
+    });
+  }
+
   function applyIrrigations(key: string, items: AppliedWater[]): void {
-    if (!ownsField(partitioning, key)) return;
+    if (!ownership.follows(key)) return;
     applied.add(key, items);
     if (started) scheduler.touch(key);
   }
@@ -202,7 +283,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
 
   function ingest(key: string, readings: WindowReading[]): void {
     // Another partition's field: acknowledged (by returning) but not kept.
-    if (!ownsField(partitioning, key)) return;
+    if (!ownership.follows(key)) return;
     const fresh = readings.filter((r) => !held(key, r));
     if (fresh.length === 0) return;
     windows.apply(key, fresh);
@@ -213,15 +294,22 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   return {
     name: 'predictor',
     metrics: registry,
-    readiness: [{ name: 'predictor', check: async () => ({ ok: started, detail: started ? { model: model.current().identity } : {} }) }],
+    readiness: [
+      {
+        name: 'predictor',
+        check: async () => {
+          // With automatic partitions, a predictor whose heartbeats fail holds nothing for long.
+          const ok = started && (membership?.healthy() ?? true);
+          return { ok, detail: started ? { model: model.current().identity, partitions: { mode: ownership.mode, held: ownership.held() } } : {} };
+        },
+      },
+    ],
     windows,
     async start() {
       await store.open();
       await ownFields?.open();
       await model.start();
-      await fields.reload(false);
-      for (const [key, state] of await statesRepo.loadAll()) states.set(key, state);
-      for (const [key, state] of await learningRepo.loadAll()) learning.set(key, state);
+      await refresh(false);
       const withHistory = await fields.loadHistory();
       await loadAppliedWater();
       logger.info({ fields: fields.size, withHistory }, 'predictor windows rebuilt from InfluxDB');
@@ -230,16 +318,23 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       if (options.mode === 'passive') return;
       const connection = options.bus?.();
       if (connection) {
-        bus = createPredictorBusConsumer(connection, { apply: ingest, logger }, { clientId: config.PREDICT_MQTT_CLIENT_ID, group: partitionGroup(config.PREDICT_MQTT_GROUP, partitioning) });
+        // With automatic partitions fields move between instances: each takes every field's
+        // readings (a group of its own) and keeps those it evaluates or is about to.
+        const readingsGroup = membership ? config.PREDICT_MQTT_CLIENT_ID : partitionGroup(config.PREDICT_MQTT_GROUP, partitioning);
+        bus = createPredictorBusConsumer(connection, { apply: ingest, logger }, { clientId: config.PREDICT_MQTT_CLIENT_ID, group: readingsGroup });
         await bus.start();
-        const group = `${partitionGroup(config.PREDICT_MQTT_GROUP, partitioning)}-irrigations`;
+        const group = `${readingsGroup}-irrigations`;
         irrigationBus = createAppliedWaterConsumer(connection, { apply: applyIrrigations, logger }, { clientId: `${config.PREDICT_MQTT_CLIENT_ID}-irrigations`, group });
         await irrigationBus.start();
       }
+      // Joins the live predictors: takes what is free of its share (loaded before the first round).
+      await membership?.start();
       scheduler.start();
       await scheduler.enqueue(undefined);
     },
     async stop() {
+      // Leaves first: its partitions are released once no round touches them, for the others to take at once.
+      await membership?.stop().catch((err: unknown) => logger.warn({ err }, 'predictor partitions not released; the others take them when the leases expire'));
       started = false;
       await bus?.stop();
       await irrigationBus?.stop();
@@ -259,13 +354,15 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       return e;
     },
     ingest,
-    localReadings: createLocalReadings({ owns: (key) => ownsField(partitioning, key), apply: ingest, started: () => started, startedOnce, evaluated: () => scheduler.idle() }),
+    // With automatic partitions every field's readings go through the broker, to whichever predictor evaluates it.
+    localReadings: createLocalReadings({ owns: (key) => !membership && ownership.evaluates(key), apply: ingest, started: () => started, startedOnce, evaluated: () => scheduler.idle() }),
     applyIrrigations,
     fieldSettings: () => fields.all().map((f) => f.settings),
-    reloadFields: () => fields.reload(started),
+    reloadFields: () => scheduler.exclusive(() => refresh(started)),
     idle: () => scheduler.idle(),
     status: () => ({
       model: started ? model.current().identity : null,
+      partitions: { mode: ownership.mode, count: ownership.partitions, held: ownership.held() },
       fields: fields.all().map((f) => {
         const learnt = evalOptions.learnField ? learning.get(f.key) : undefined;
         return { settings: f.settings, state: states.get(f.key) ?? null, learning: learnt ? factorsOf(learnt, f.profile.tzLongitudeDeg) : null };

@@ -5,6 +5,7 @@ import { DEFAULT_DECISION_OPTIONS } from './decision.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from './evaluator.js';
 import { DEFAULT_MODEL_POLL_MS } from './model-holder.js';
 import { DEFAULT_PARTITIONING } from './partition.js';
+import { DEFAULT_MEMBERSHIP_OPTIONS } from './partition-membership.js';
 import { DEFAULT_SCHEDULER_OPTIONS } from './scheduler.js';
 
 const MINUTE_MS = 60_000;
@@ -34,9 +35,14 @@ export const PREDICT_CONFIG = {
   PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(DEFAULT_EVALUATOR_OPTIONS.staleAfterMs).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
   PREDICT_INTERVAL_MS: int(1_000).default(DEFAULT_SCHEDULER_OPTIONS.intervalMs).describe('Every field is re-evaluated this often, even without new readings'),
   PREDICT_DEBOUNCE_MS: int().default(DEFAULT_SCHEDULER_OPTIONS.debounceMs).describe('Readings arriving within this delay are evaluated in one batch'),
-  PREDICT_MQTT_GROUP: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.group).describe('Shared-subscription group prefix of the predictor instances (one group per partition)'),
-  PREDICT_PARTITIONS: int(1).max(1024).default(DEFAULT_PARTITIONING.partitions).describe('Predictor instances splitting the fields (by a hash of farm/field)'),
-  PREDICT_PARTITION: int(0).default(DEFAULT_PARTITIONING.partition).describe('This instance\'s partition, 0 … PREDICT_PARTITIONS − 1'),
+  PREDICT_MQTT_GROUP: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.group).describe('Shared-subscription group prefix of the predictor instances (one group per partition set by hand; with automatic partitions each instance takes every reading under its client id)'),
+  PREDICT_PARTITIONS: z
+    .union([z.literal('auto'), int(1).max(1024)])
+    .default('auto')
+    .describe('`auto`: with FIELDHOOK_DATABASE_URL, the live predictors share the fields among themselves (64 partitions by a hash of farm/field, leases in PostgreSQL; docs/operations.md), one instance evaluates all on SQLite; a number: partitions assigned by hand, each instance running PREDICT_PARTITION'),
+  PREDICT_PARTITION: int(0).default(DEFAULT_PARTITIONING.partition).describe('This instance\'s partition, 0 … PREDICT_PARTITIONS − 1, when PREDICT_PARTITIONS is a number'),
+  PREDICT_LEASE_MS: int(1_000).default(DEFAULT_MEMBERSHIP_OPTIONS.leaseMs).describe('With automatic partitions: a predictor\'s membership and partition leases last this long after its last heartbeat; a crashed predictor\'s fields move after at most this plus PREDICT_HEARTBEAT_MS'),
+  PREDICT_HEARTBEAT_MS: int(100).default(DEFAULT_MEMBERSHIP_OPTIONS.heartbeatMs).describe('With automatic partitions: how often a predictor renews its leases and rebalances (a stopped one\'s fields move at the others\' next heartbeat); at most a third of PREDICT_LEASE_MS'),
   PREDICT_MQTT_CLIENT_ID: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.clientId).describe('Stable client id of this predictor (persistent session); unique per instance'),
 };
 

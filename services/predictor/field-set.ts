@@ -4,7 +4,6 @@ import type { Logger } from '../shared/logger.js';
 import type { EvaluatedField } from './evaluator.js';
 import { fieldKey, profileOf, type FieldProfileRepository } from './field-profiles.js';
 import type { HistoryLoader } from './history-loader.js';
-import { ownsField, type Partitioning } from './partition.js';
 import type { WindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -14,10 +13,11 @@ export interface FieldSet {
   all(): EvaluatedField[];
   readonly size: number;
   /**
-   * Re-read the profiles this partition owns. With `withHistory`, fields that were not known
-   * before get their window from InfluxDB, not only what arrives from now on.
+   * Re-read the profiles of the fields this instance evaluates. With `withHistory`, fields that
+   * were not known before get their window from InfluxDB, not only what arrives from now on.
+   * Returns the keys that came and went.
    */
-  reload(withHistory: boolean): Promise<void>;
+  reload(withHistory: boolean): Promise<{ added: string[]; removed: string[] }>;
   /** Fill the windows of every field from InfluxDB (start-up); returns how many had history. */
   loadHistory(): Promise<number>;
 }
@@ -27,11 +27,12 @@ export function createFieldSet(deps: {
   repo: FieldProfileRepository;
   history: HistoryLoader;
   windows: WindowStore;
-  partitioning: Partitioning;
+  /** Whether this instance evaluates a field (its partition's, field-ownership.ts). */
+  evaluates(key: string): boolean;
   clock: Clock;
   logger: Logger;
 }): FieldSet {
-  const { repo, history, windows, partitioning, clock, logger } = deps;
+  const { repo, history, windows, evaluates, clock, logger } = deps;
   let fields = new Map<string, EvaluatedField>();
 
   async function load(wanted: readonly EvaluatedField[]): Promise<number> {
@@ -51,7 +52,7 @@ export function createFieldSet(deps: {
       const next = new Map<string, EvaluatedField>();
       for (const settings of await repo.list()) {
         const key = fieldKey(settings.farm, settings.field);
-        if (!ownsField(partitioning, key)) continue;
+        if (!evaluates(key)) continue;
         const previous = fields.get(key);
         // Unchanged settings keep their profile object, and with it the feature cache.
         if (previous && JSON.stringify(previous.settings) === JSON.stringify(settings)) {
@@ -65,11 +66,13 @@ export function createFieldSet(deps: {
         }
       }
       const added = [...next.values()].filter((f) => !fields.has(f.key));
+      const removed = [...fields.keys()].filter((k) => !next.has(k));
       fields = next;
       if (withHistory && added.length > 0) {
         await load(added);
         logger.info({ fields: added.map((f) => f.key) }, 'fields added; windows loaded from InfluxDB');
       }
+      return { added: added.map((f) => f.key), removed };
     },
     loadHistory: () => load([...fields.values()]),
   };

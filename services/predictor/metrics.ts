@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { FieldOwnership } from './field-ownership.js';
 
 export interface PredictorMetrics {
   /** One per field evaluation, by assessment kind. */
@@ -9,7 +10,31 @@ export interface PredictorMetrics {
   roundTimer(): () => void;
 }
 
-export function createPredictorMetrics(registry: Registry): PredictorMetrics {
+/**
+ * The predictor's metrics; with `ownership`, also which partitions this instance holds
+ * (`fieldhook_predict_partition_held{partition}` 1 for each, read at scrape time) and how many.
+ */
+export function createPredictorMetrics(registry: Registry, ownership?: Pick<FieldOwnership, 'held'>): PredictorMetrics {
+  if (ownership) {
+    new Gauge({
+      name: 'fieldhook_predict_partition_held',
+      help: 'Partitions of the fields this predictor evaluates (1 per partition held)',
+      labelNames: ['partition'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const p of ownership.held()) this.set({ partition: String(p) }, 1);
+      },
+    });
+    new Gauge({
+      name: 'fieldhook_predict_partitions_held',
+      help: 'How many partitions this predictor holds',
+      registers: [registry],
+      collect() {
+        this.set(ownership.held().length);
+      },
+    });
+  }
   const evaluations = new Counter({ name: 'fieldhook_predict_evaluations_total', help: 'Field evaluations', labelNames: ['outcome'], registers: [registry] });
   const events = new Counter({ name: 'fieldhook_predict_events_total', help: 'Events published by the predictor', labelNames: ['type'], registers: [registry] });
   const roundSeconds = new Histogram({

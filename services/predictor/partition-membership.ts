@@ -18,6 +18,7 @@
  * up, then it takes).
  */
 import type { Clock } from '../shared/clock.js';
+import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
 import { AUTO_PARTITIONS, assignPartitions } from './partition-assignment.js';
 import type { PartitionLeases } from './postgres-partition-leases.js';
@@ -27,7 +28,11 @@ export interface MembershipOptions {
   leaseMs: number;
   /** Renew, read the members and rebalance this often, ms. Default 5 000. */
   heartbeatMs: number;
-  /** A holder stops evaluating a partition this long before its lease ends (clock skew between instances, a publish in flight), ms. Default 5 000. */
+  /**
+   * A holder stops evaluating a partition this long before its lease ends (clock skew between
+   * instances, a publish in flight), ms. Default 5 000; `membershipOptions` makes it a quarter of
+   * a shorter lease.
+   */
   marginMs: number;
   /** Partitions shared out. Default {@link AUTO_PARTITIONS}. */
   partitions: number;
@@ -39,6 +44,17 @@ export const DEFAULT_MEMBERSHIP_OPTIONS: Readonly<MembershipOptions> = Object.fr
   marginMs: 5_000,
   partitions: AUTO_PARTITIONS,
 });
+
+/**
+ * Options from the settings: `heartbeatMs` at most a third of `leaseMs` (a holder survives a
+ * missed heartbeat), the margin 5 s or a quarter of a shorter lease.
+ */
+export function membershipOptions(leaseMs: number, heartbeatMs: number): MembershipOptions {
+  if (heartbeatMs * 3 > leaseMs) {
+    throw Errors.predictConfig(`FIELDHOOK_PREDICT_HEARTBEAT_MS (${heartbeatMs}) must be at most a third of FIELDHOOK_PREDICT_LEASE_MS (${leaseMs}): a predictor must outlive a missed heartbeat`);
+  }
+  return { ...DEFAULT_MEMBERSHIP_OPTIONS, leaseMs, heartbeatMs, marginMs: Math.min(DEFAULT_MEMBERSHIP_OPTIONS.marginMs, Math.floor(leaseMs / 4)) };
+}
 
 /** What the predictor does when partitions move; both awaited in order with the heartbeats. */
 export interface MembershipHooks {
@@ -61,6 +77,8 @@ export interface PartitionMembership {
   wants(partition: number): boolean;
   /** The partitions leased to this member (sorted). */
   held(): number[];
+  /** True while the last heartbeat that succeeded is recent enough for leases to hold (readiness). */
+  healthy(): boolean;
   readonly partitions: number;
 }
 
@@ -77,6 +95,7 @@ export function createPartitionMembership(
   let chain: Promise<void> = Promise.resolve();
   let timer: unknown;
   let running = false;
+  let lastBeat = Number.NEGATIVE_INFINITY;
 
   async function heartbeat(): Promise<void> {
     const now = clock.now();
@@ -110,6 +129,7 @@ export function createPartitionMembership(
       log.info({ partitions: taken, members: members.length }, 'took predictor partitions');
       await hooks.gain(taken);
     }
+    lastBeat = now;
   }
 
   function tick(): Promise<void> {
@@ -148,5 +168,6 @@ export function createPartitionMembership(
     holds: (p) => (held.get(p) ?? 0) - opts.marginMs > clock.now(),
     wants: (p) => wanted.has(p) || held.has(p),
     held: () => [...held.keys()].sort((a, b) => a - b),
+    healthy: () => clock.now() < lastBeat + opts.leaseMs - opts.marginMs,
   };
 }

@@ -31,6 +31,11 @@ export interface RoundDeps {
   /** Hand an event to the dispatcher; resolves once it is durable. */
   publish(event: PublishInput): Promise<unknown>;
   metrics?: PredictorMetrics;
+  /**
+   * Whether an event for the field may go out now (partition-membership.ts: its lease is this
+   * instance's with a margin to spare); a field that may not is left as it was. Default: always.
+   */
+  mayPublish?(key: string): boolean;
   clock: Clock;
   logger: Logger;
 }
@@ -53,6 +58,11 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
   await Promise.all(
     evaluations.map(async (e) => {
       metrics?.evaluated(e.assessment.kind);
+      if (deps.mayPublish && !deps.mayPublish(e.key)) {
+        // Its partition's lease is running out: the next holder decides from the state saved last.
+        logger.warn({ field: e.key }, 'field not decided: its partition lease is not this instance\'s to spare');
+        return;
+      }
       const event = eventOf(e);
       if (event) {
         try {
@@ -71,9 +81,14 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
       }
     }),
   );
-  if (changed.length > 0) await deps.statesRepo.saveMany(changed);
+  const refused = changed.length > 0 ? await deps.statesRepo.saveMany(changed) : [];
+  for (const key of refused) {
+    // Another instance holds the field's partition now: its state there wins; ours is dropped.
+    states.delete(key);
+    logger.error({ field: key }, 'decision state refused: the field\'s partition was taken over by another predictor');
+  }
   // A field looks at a day once: what it learnt is kept, so a restart neither forgets nor counts it twice.
-  const learnt = deps.learning ? evaluations.filter((e) => e.learning && e.learning !== deps.learning!.get(e.key)) : [];
+  const learnt = deps.learning ? evaluations.filter((e) => e.learning && e.learning !== deps.learning!.get(e.key) && (deps.mayPublish?.(e.key) ?? true)) : [];
   for (const e of learnt) deps.learning!.set(e.key, e.learning!);
   if (learnt.length > 0) await deps.learningRepo?.saveMany(learnt.map((e) => ({ farm: e.farm, field: e.field, state: e.learning! })));
   await written;

@@ -26,6 +26,8 @@ export interface RoundRunner<R> {
 export interface Scheduler<R> {
   /** Run a round now, after the ones already queued. */
   enqueue(keys: readonly string[] | undefined): Promise<R>;
+  /** Run `fn` between rounds, never during one (fields moving in or out of this instance). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** A field has new readings: evaluate it in the next debounced round. */
   touch(key: string): void;
   /** Start the interval. */
@@ -48,10 +50,14 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
   let debounce: unknown;
   let stopInterval: (() => void) | undefined;
 
-  function enqueue(keys: readonly string[] | undefined): Promise<R> {
-    const run = chain.then(() => runner.run(keys));
+  function exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = chain.then(fn);
     chain = run.catch(() => {});
     return run;
+  }
+
+  function enqueue(keys: readonly string[] | undefined): Promise<R> {
+    return exclusive(() => runner.run(keys));
   }
 
   function flush(): void {
@@ -63,6 +69,7 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
 
   return {
     enqueue,
+    exclusive,
     touch(key) {
       dirty.add(key);
       if (debounce === undefined) debounce = clock.setTimeout(flush, options.debounceMs);

@@ -56,6 +56,8 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
       PARTS: part, DATA_DIR: join(root, name), INSTANCE_ID: `${name}-1`, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url,
       HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket, ADMIN_TOKEN,
       WEBHOOK_ALLOW_CIDRS: JSON.stringify({ '*': ['127.0.0.1/32'] }),
+      // Partitions set by hand, as the compose file does: a second predictor on one is refused.
+      PREDICT_PARTITIONS: '1',
     };
     return loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
   };

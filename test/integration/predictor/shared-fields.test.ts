@@ -1,0 +1,152 @@
+/**
+ * Two predictors sharing fields on one PostgreSQL (automatic partitions), in one process, with
+ * the real model and a real InfluxDB for the readings: each field is evaluated by exactly one of
+ * them, and a field that moves (its predictor stops, or a newcomer takes its share) keeps its
+ * advice in force: one need, one message.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { PublishInput } from '../../../services/dispatcher/index.js';
+import { buildPredictor, type Predictor } from '../../../services/predictor/build-predictor.js';
+import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
+import type { FieldSettings } from '../../../services/predictor/field-profiles.js';
+import { createModelHolder, type ModelHolder } from '../../../services/predictor/model-holder.js';
+import { fieldHash } from '../../../services/predictor/partition.js';
+import { AUTO_PARTITIONS } from '../../../services/predictor/partition-assignment.js';
+import { DEFAULT_MEMBERSHIP_OPTIONS } from '../../../services/predictor/partition-membership.js';
+import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
+import { loadConfig } from '../../../services/shared/config.js';
+import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import type { SqliteDatabase } from '../../../services/shared/sqlite.js';
+import { ADVICE_EVALUATOR, advisedSeason } from '../../helpers/advice-fixture.js';
+import { eventually } from '../../helpers/eventually.js';
+import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
+import { createTestDatabase } from '../../helpers/postgres-database.js';
+
+const FARM = 'shared';
+const FIELDS = Array.from({ length: 8 }, (_, i) => `f${i}`);
+const { heartbeatMs } = DEFAULT_MEMBERSHIP_OPTIONS;
+
+interface Running {
+  id: string;
+  predictor: Predictor;
+  clock: ManualClock;
+  plane: ControlPlane;
+  published: PublishInput[];
+}
+
+describe('predictors sharing fields on PostgreSQL', () => {
+  const influxUrl = inject('influxUrl');
+  const target = { url: influxUrl, token: '', org: 'fieldhook', bucket: `shared_fields_${process.pid}`, timeoutMs: 5_000 };
+  const dir = mkdtempSync(join(tmpdir(), 'fh-shared-fields-'));
+  const model = createModelHolder({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json', pollMs: 60_000 }, silentLogger());
+  // Each predictor starts and stops its own view of the one loaded model.
+  const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: () => model.reload(), current: () => model.current() };
+  let databaseUrl: string;
+  let profiles: SqliteDatabase;
+  let adviceAt: number;
+  const running: Running[] = [];
+
+  const start = async (id: string, at: number): Promise<Running> => {
+    const plane = createControlPlane({ DATA_DIR: dir, DATABASE_URL: databaseUrl, INSTANCE_ID: id }, silentLogger());
+    const clock = createManualClock(at);
+    const published: PublishInput[] = [];
+    const predictor = buildPredictor({
+      config: { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_STALE_AFTER_MS: String(ADVICE_EVALUATOR.staleAfterMs) }), DATA_DIR: join(dir, id) },
+      logger: silentLogger(),
+      influx: target,
+      plane,
+      instanceId: id,
+      clock,
+      // Field profiles are the same for both (one file); decision state is PostgreSQL's.
+      fields: createSqliteFieldProfiles(profiles),
+      model: holder,
+      publish: async (e) => {
+        published.push(e);
+        return { id: e.id!, deliveries: 1, duplicate: false };
+      },
+    });
+    const r = { id, predictor, clock, plane, published };
+    running.push(r);
+    await predictor.start();
+    return r;
+  };
+
+  /** Move a predictor's clock by one heartbeat and wait until its partitions are `expected` and its rounds done. */
+  const heartbeat = async (r: Running, held: (n: number) => boolean) => {
+    await r.clock.advance(heartbeatMs);
+    await eventually(() => held(r.predictor.status().partitions!.held.length), { what: `${r.id}'s partitions after a heartbeat` });
+    await r.predictor.idle();
+  };
+
+  const recommended = (r: Running) => r.published.filter((e) => e.type === 'irrigation.recommended').map((e) => (e.data as { field: string }).field).sort();
+  const adviceIds = (r: Running) => new Map(r.predictor.status().fields.map((f) => [f.settings.field, f.state?.advice?.eventId]));
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, target.bucket);
+    await model.start();
+    const season = await advisedSeason('irrigation-advice', holder);
+    adviceAt = season.adviceAt;
+    await season.write(target, FIELDS.map((field) => ({ farm: FARM, field })));
+    databaseUrl = await createTestDatabase('shared_fields');
+    profiles = openPredictorDb(join(dir, 'profiles.db'));
+    const repo = createSqliteFieldProfiles(profiles);
+    for (const field of FIELDS) await repo.add(season.settings(FARM, field) as FieldSettings);
+    // The fields fall into more than one partition, so both predictors get some once they share.
+    expect(new Set(FIELDS.map((f) => fieldHash(`${FARM}/${f}`) % AUTO_PARTITIONS)).size).toBeGreaterThan(4);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const r of running) {
+      await r.predictor.stop().catch(() => {});
+      await closeControlPlane(r.plane);
+    }
+    profiles?.close();
+    await model.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('advises each field once, then hands fields to a newcomer without advising them again', async () => {
+    const a = await start('pred-a', adviceAt);
+    expect(a.predictor.status().partitions).toMatchObject({ mode: 'auto', count: AUTO_PARTITIONS });
+    expect(a.predictor.status().partitions!.held).toHaveLength(AUTO_PARTITIONS);
+    expect(recommended(a)).toEqual([...FIELDS].sort());
+    const advised = adviceIds(a);
+
+    // b joins: a holds everything, so b takes nothing until a's heartbeat gives its share up.
+    const b = await start('pred-b', adviceAt);
+    expect(b.predictor.status().partitions!.held).toEqual([]);
+    await heartbeat(a, (n) => n === AUTO_PARTITIONS / 2);
+    await heartbeat(b, (n) => n === AUTO_PARTITIONS / 2);
+    const aFields = a.predictor.status().fields.map((f) => f.settings.field);
+    const bFields = b.predictor.status().fields.map((f) => f.settings.field);
+    // Every field with exactly one of them.
+    expect([...aFields, ...bFields].sort()).toEqual([...FIELDS].sort());
+    expect(bFields.length).toBeGreaterThan(0);
+    expect(aFields.length).toBeGreaterThan(0);
+    // b took its fields with a's advice in force and sent nothing.
+    await b.predictor.evaluate();
+    expect(b.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
+    for (const [field, id] of adviceIds(b)) expect(id).toBe(advised.get(field));
+  });
+
+  it('takes every field over when the other stops, and sends none of their advice again', async () => {
+    const [a, b] = running as [Running, Running];
+    const advised = adviceIds(a);
+    const sentByA = a.published.length;
+    await a.predictor.stop();
+    running.splice(0, 1);
+    await closeControlPlane(a.plane);
+    // a released at once: b takes them at its next heartbeat.
+    await heartbeat(b, (n) => n === AUTO_PARTITIONS);
+    expect(b.predictor.status().fields.map((f) => f.settings.field).sort()).toEqual([...FIELDS].sort());
+    await b.predictor.evaluate();
+    expect(b.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
+    for (const [field, id] of advised) expect(adviceIds(b).get(field)).toBe(id);
+    expect(a.published).toHaveLength(sentByA);
+  });
+});
