@@ -81,12 +81,14 @@ describe('compose file', () => {
     }
   });
 
-  it("gives each service settings fieldhook start accepts, the predictor's partitions spelt out", () => {
+  it('gives each service settings fieldhook start accepts, predictors sharing the fields automatically', () => {
     for (const [name, s] of fieldhook) {
       const config = loadConfig(PIPELINE_CONFIG, environment(s));
       expect(() => selectParts(config), name).not.toThrow();
     }
-    expect(environment(services.predictor!)).toMatchObject({ FIELDHOOK_PREDICT_PARTITIONS: '1', FIELDHOOK_PREDICT_PARTITION: '0' });
+    // Replicas of the predictor service share the fields (`--scale predictor=n`): no partition set by hand.
+    expect(environment(services.predictor!)).not.toHaveProperty('FIELDHOOK_PREDICT_PARTITIONS');
+    expect(loadConfig(PIPELINE_CONFIG, environment(services.predictor!)).PREDICT_PARTITIONS).toBe('auto');
   });
 
   it('has Prometheus scrape every replica of every fieldhook service on its HTTP port', () => {
