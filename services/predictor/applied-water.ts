@@ -76,14 +76,21 @@ export function unseenWater(records: readonly AppliedWater[], lastSoilTs: number
 }
 
 /**
+ * A probe's reading moves by about this much without water (±0.005 m³/m³ over half a metre is 2.5 mm), mm: the
+ * wetting step field learning also takes for unannounced water.
+ */
+export const PROBE_NOISE_MM = 3;
+
+/**
  * The credit less what the probe already shows: `shownMm` is the rise of the probe's water (over
  * the managed root depth, mm) since the earliest credited record began. A probe in the wetted
  * layer shows an irrigation while it runs, and counting the record on top of it would take the
  * depletion below what is there (an advice withdrawn as "refilled", then sent again once the
- * credit ends two hours later); one that shows nothing yet gets the whole record.
+ * credit ends two hours later); one that shows nothing yet gets the whole record. A rise within
+ * the probe's noise (`PROBE_NOISE_MM`) shows nothing.
  */
 export function lessShown(credit: WaterCredit, shownMm: number): WaterCredit {
-  if (!(shownMm > 0) || credit.mm <= 0) return credit;
+  if (!(shownMm > PROBE_NOISE_MM) || credit.mm <= 0) return credit;
   return { mm: Math.round(Math.max(0, credit.mm - shownMm) * 100) / 100, ids: credit.ids };
 }
 

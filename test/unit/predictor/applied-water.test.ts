@@ -22,8 +22,9 @@ describe('applied water in the balance', () => {
     expect(lessShown(credit, 14.5)).toEqual({ mm: 5.5, ids: ['a'] });
     // The probe shows it all (and the rain that fell with it): nothing left to credit.
     expect(lessShown(credit, 26)).toEqual({ mm: 0, ids: ['a'] });
-    // A probe drying while the water runs shows nothing: the whole record.
+    // A probe drying while the water runs, or moving within its noise, shows nothing: the whole record.
     expect(lessShown(credit, -2)).toBe(credit);
+    expect(lessShown(credit, 2.5)).toBe(credit);
   });
 
   it('lowers depletion now and ahead by the water that refills, never past field capacity', () => {
