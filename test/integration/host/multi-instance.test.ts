@@ -7,8 +7,10 @@
  * In normal operation every reading is stored once (the same message posted to both ingestors
  * too), every event is delivered exactly once to each subscription, and every instance did some
  * of the work. Then one instance of each kind is killed with SIGKILL in the middle of the traffic:
- * the survivors carry on, and once the killed ones are replaced (same data folder and id, as an
- * orchestrator restarts them: an ingestor's spool is on its own disk) everything acknowledged is
+ * the survivors carry on (the surviving predictor takes the killed one's partitions once their
+ * leases expire and evaluates every field), and once the killed ones are replaced (same data
+ * folder and id, as an orchestrator restarts them: an ingestor's spool is on its own disk, and
+ * the broker keeps their share of its messages in their sessions) everything acknowledged is
  * stored and every event delivered at least once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,10 +21,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
-import { ownsField } from '../../../services/predictor/partition.js';
 import type { OpenableFieldProfileRepository } from '../../../services/predictor/field-profiles.js';
 import { createFieldProfileRepository } from '../../../services/predictor/open-field-profiles.js';
-import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
+import { openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
 import { createDeviceRepository } from '../../../services/registry/open-devices.js';
 import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
@@ -46,6 +47,9 @@ const BATCH = 5;
 /** Readings posted to both ingestors (the same message twice) in normal operation. */
 const TWICE = 10;
 const WEBHOOK_TIMEOUT_MS = 1_000;
+const PREDICT_LEASE_MS = 2_000;
+/** The partitions the live predictors share out (partition-assignment.ts). */
+const PARTITIONS = 64;
 
 type Kind = 'ingestor' | 'predictor' | 'dispatcher';
 const KINDS: readonly Kind[] = ['ingestor', 'predictor', 'dispatcher'];
@@ -61,6 +65,12 @@ interface Instance {
 
 const field = (i: number) => `m-${i}`;
 const deviceOf = (i: number) => `md-${i}`;
+
+/** How many partitions a predictor holds (`fieldhook_predict_partition_held`). */
+async function held(instance: Instance): Promise<number> {
+  const text = await (await fetch(`${instance.url}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith('fieldhook_predict_partition_held{') && l.endsWith(' 1')).length;
+}
 
 /** The sum of one counter's series in an instance's /metrics (optionally one label value). */
 async function counter(instance: Instance, name: string, label = ''): Promise<number> {
@@ -113,8 +123,9 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
       FIELDHOOK_INGEST_RATE_LIMIT_PER_MINUTE: '0',
       // Every field every second: fields added while running are picked up at once.
       FIELDHOOK_PREDICT_INTERVAL_MS: '1000',
-      FIELDHOOK_PREDICT_PARTITIONS: '2',
-      FIELDHOOK_PREDICT_PARTITION: String(index),
+      // Automatic partitions (the default): a killed predictor's fields move after its lease.
+      FIELDHOOK_PREDICT_LEASE_MS: String(PREDICT_LEASE_MS),
+      FIELDHOOK_PREDICT_HEARTBEAT_MS: String(PREDICT_LEASE_MS / 4),
       FIELDHOOK_WEBHOOK_ALLOW_CIDRS: JSON.stringify({ '*': ['127.0.0.1/32'] }),
       FIELDHOOK_WEBHOOK_TIMEOUT_MS: String(WEBHOOK_TIMEOUT_MS),
       FIELDHOOK_DISPATCH_POLL_INTERVAL_MS: '100',
@@ -128,21 +139,13 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
   const ready = (instance: Instance) =>
     eventually(async () => (await fetch(`${instance.url}/readyz`)).status === 200, { timeoutMs: 90_000, intervalMs: 200, what: `${instance.id} ready` });
 
-  /**
-   * Add fields (in season) where the predictors read them: the shared profiles in PostgreSQL, and
-   * each predictor's own file (the profiles of a predictor on SQLite).
-   */
+  /** Add fields (in season) to the profiles every predictor reads (PostgreSQL, followed through its change feed). */
   async function addFields(from: number, to: number): Promise<void> {
     const settings = (i: number) => ({
       farm: FARM, field: field(i), crop: 'tomato', soil: 'loam', efficiency: 0.9, latitudeDeg: 45.1, longitudeDeg: 9.2, elevationM: 100,
       sowingDate: new Date(Date.now() - 30 * DAY_MS).toISOString().slice(0, 10),
     });
     for (let i = from; i < to; i++) await shared.add(settings(i));
-    for (const index of [0, 1]) {
-      const own = createSqliteFieldProfiles(openPredictorDb(join(root, `predictor-${'ab'[index]}`, 'predictor.db')), true);
-      for (let i = from; i < to; i++) await own.add(settings(i));
-      own.close();
-    }
   }
 
   /** POST one batch, to the given ingestor first and to the other while that one does not answer. */
@@ -242,9 +245,13 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
       expect(res.status).toBe(201);
       secrets.push(((await res.json()) as { secret: string }).secret);
     }
-    await addFields(0, FIELDS);
     const rest = [await launch('ingestor', 0), await launch('ingestor', 1), await launch('predictor', 0), await launch('predictor', 1)];
     await Promise.all(rest.map(ready));
+    // The fields once the predictors have shared the partitions out: each reports those it holds.
+    await eventually(async () => { const [a, b] = await Promise.all(of('predictor').map(held)); return a! > 0 && b! > 0 && a! + b! === PARTITIONS; }, {
+      timeoutMs: 30_000, intervalMs: 200, what: 'the partitions shared between both predictors',
+    });
+    await addFields(0, FIELDS);
   }, 240_000);
 
   afterAll(async () => {
@@ -263,10 +270,6 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
 
   it('stores every reading once, delivers every event once to each subscription, and splits the work', async () => {
     const all = Array.from({ length: FIELDS }, (_, i) => i);
-    // Both partitions own fields (a fixed split: the hash is stable).
-    expect(all.filter((i) => ownsField({ partitions: 2, partition: 0 }, `${FARM}/${field(i)}`)).length).toBeGreaterThan(0);
-    expect(all.filter((i) => ownsField({ partitions: 2, partition: 1 }, `${FARM}/${field(i)}`)).length).toBeGreaterThan(0);
-
     await traffic(all, 0);
     // The same message at both ingestors: each spools and writes it, InfluxDB keeps one point.
     for (let k = 0; k < TWICE; k++) {
@@ -305,6 +308,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
       events: events.length,
       receivedPerSubscription: receivers.map((r) => r.received.length),
     });
+    Object.assign(split, { partitionsHeld: Object.fromEntries(await Promise.all([pa, pb].map(async (p) => [p.id, await held(p)]))) });
     const s = split as { mqttAccepted: Record<string, number>; predictorEvents: Record<string, number>; dispatcherEventsTaken: Record<string, number>; deliveriesBy: Record<string, number> };
     for (const part of [s.mqttAccepted, s.predictorEvents, s.dispatcherEventsTaken, s.deliveriesBy]) {
       expect(Object.values(part)).toHaveLength(2);
@@ -335,14 +339,17 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     expect(acknowledged.size).toBe(before + FIELDS * PER_DEVICE);
 
     // The survivors carry on: the ingestor takes its share of MQTT readings (and every HTTP
-    // batch, above), the predictor reports its new fields, the dispatcher delivers what it takes.
+    // batch, above), the predictor every field, the dispatcher delivers what it takes.
     // The killed instances' share of the broker's messages waits in their sessions (Mosquitto
     // queues a shared subscription's messages for a member whose session persists).
-    const survivorFields = Array.from({ length: LATE_FIELDS }, (_, k) => FIELDS + k).filter((i) => ownsField({ partitions: 2, partition: 0 }, `${FARM}/${field(i)}`));
-    expect(survivorFields.length).toBeGreaterThan(1);
+    // The surviving predictor takes the killed one's partitions once their leases expire, and so
+    // evaluates every field: it reports each of the new ones.
+    const survivorPartitions = await eventually(async () => ((await held(predictorA)) === PARTITIONS ? PARTITIONS : 0), {
+      timeoutMs: 30_000, intervalMs: 200, what: "the surviving predictor taking the killed one's partitions",
+    });
     await eventually(async () => (await counter(ingestorA, 'fieldhook_readings_accepted_total', 'protocol="mqtt"')) > mqttBefore, { timeoutMs: 60_000, intervalMs: 200, what: 'the surviving ingestor taking MQTT readings' });
-    await eventually(async () => (await counter(predictorA, 'fieldhook_predict_events_total')) >= eventsBefore + survivorFields.length, {
-      timeoutMs: 60_000, intervalMs: 200, what: "the surviving predictor's new fields reported",
+    await eventually(async () => (await counter(predictorA, 'fieldhook_predict_events_total')) >= eventsBefore + LATE_FIELDS, {
+      timeoutMs: 60_000, intervalMs: 200, what: 'every new field reported by the surviving predictor',
     });
     const deliveredAfterKill = async () =>
       Number((await sql.query<{ n: string }>("SELECT COUNT(*) AS n FROM dispatch_attempts WHERE outcome = 'success' AND instance = 'dispatcher-a' AND started_at > $1", [killedAt])).rows[0]!.n);
@@ -364,6 +371,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     const after = {
       ackedAtKill,
       survivorMqttAfterKill: (await counter(ingestorA, 'fieldhook_readings_accepted_total', 'protocol="mqtt"')) - mqttBefore,
+      survivorPartitions,
       survivorPredictorEventsAfterKill: (await counter(predictorA, 'fieldhook_predict_events_total')) - eventsBefore,
       survivorDeliveriesAfterKill: await deliveredAfterKill(),
       acknowledged: total,
