@@ -3,9 +3,11 @@
  * endpoints read the mapping on every request, so a user added through any instance or the CLI
  * counts on all of them at once, with no cache to keep current.
  */
+import type pg from 'pg';
 import type { Clock } from '../shared/clock.js';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
+import { orUnavailable } from '../shared/database/postgres.js';
 import { checkChatUser, type ChatPlatform, type ChatUser, type ChatUserRepository } from './users.js';
 
 /** The chat users' store name in `fieldhook_migrations`. */
@@ -35,20 +37,22 @@ const present = (r: Row): ChatUser => ({ platform: r.platform, user: r.user_id, 
 const ORDER = 'user_id COLLATE "C", farm COLLATE "C"';
 
 export function createPostgresChatUsers(plane: PostgresPlane, clock: Clock): ChatUserRepository {
-  const { pool } = plane.postgres;
-  const rows = async (sql: string, params: unknown[]) => (await pool.query<Row>(sql, params)).rows.map(present);
+  const { pool, shownUrl } = plane.postgres;
+  /** A database failure is FH_ERR_DATABASE_UNAVAILABLE (503): the chat platform retries. */
+  const query = <R extends pg.QueryResultRow = Row>(sql: string, params: unknown[]) => orUnavailable(pool.query<R>(sql, params), shownUrl, 'read or write the chat users');
+  const rows = async (sql: string, params: unknown[]) => (await query(sql, params)).rows.map(present);
   return {
     open: () => plane.migrate(CHAT_STORE, CHAT_MIGRATIONS),
     async add(platform, user, farm) {
       const p = checkChatUser(platform, user, farm);
       // Adding a mapping twice keeps the first one's time, as on SQLite.
-      await pool.query('INSERT INTO chat_user (platform, user_id, farm, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [p, user, farm, new Date(clock.now())]);
+      await query('INSERT INTO chat_user (platform, user_id, farm, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [p, user, farm, new Date(clock.now())]);
       const [added] = await rows('SELECT * FROM chat_user WHERE platform = $1 AND user_id = $2 AND farm = $3', [p, user, farm]);
       return added!;
     },
     async remove(platform, user, farm) {
       checkChatUser(platform, user, farm);
-      const { rowCount } = await pool.query('DELETE FROM chat_user WHERE platform = $1 AND user_id = $2 AND farm = $3', [platform, user, farm]);
+      const { rowCount } = await query('DELETE FROM chat_user WHERE platform = $1 AND user_id = $2 AND farm = $3', [platform, user, farm]);
       return (rowCount ?? 0) > 0;
     },
     async list(platform) {
@@ -57,7 +61,7 @@ export function createPostgresChatUsers(plane: PostgresPlane, clock: Clock): Cha
         : rows(`SELECT * FROM chat_user WHERE platform = $1 ORDER BY ${ORDER}`, [checkChatUser(platform, 'x')]);
     },
     async farmsOf(platform, user) {
-      const { rows: farms } = await pool.query<{ farm: string }>('SELECT farm FROM chat_user WHERE platform = $1 AND user_id = $2 ORDER BY farm COLLATE "C"', [platform, user]);
+      const { rows: farms } = await query<{ farm: string }>('SELECT farm FROM chat_user WHERE platform = $1 AND user_id = $2 ORDER BY farm COLLATE "C"', [platform, user]);
       return farms.map((r) => r.farm);
     },
     // The pool is the control plane's: closed with it.

@@ -16,7 +16,7 @@ import type { ChangeFeed } from '../shared/database/change-feed.js';
 import { notifyChangesSql } from '../shared/database/change-feed.js';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
-import { databaseUnavailable, inTransaction } from '../shared/database/postgres.js';
+import { databaseUnavailable, inTransaction, orUnavailable } from '../shared/database/postgres.js';
 import type { Logger } from '../shared/logger.js';
 import { mergeHours, rowsOf, type ForecastRepository, type ForecastRow } from './store.js';
 
@@ -125,7 +125,8 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger): F
       const rows = rowsOf(f);
       if (rows.length === 0) return 0;
       const column = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
-      const kept = await inTransaction(pool, async (client) => {
+      // A database failure is FH_ERR_DATABASE_UNAVAILABLE (503): the gateway or the API client retries.
+      const kept = await orUnavailable(inTransaction(pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...WRITE_LOCK]);
         const { rows: written } = await client.query<PgRow>(
           `INSERT INTO forecast_hour AS h (farm, field, ts, issued_at, source, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation)
@@ -142,7 +143,7 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger): F
           ],
         );
         return written;
-      });
+      }), shownUrl, 'store a forecast');
       // This process's own write is read at once, not after its notification.
       keep(kept, false);
       return kept.length;
@@ -154,7 +155,7 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger): F
     async prune(beforeTs) {
       await open();
       for (const hours of copy.values()) for (const ts of hours.keys()) if (ts < beforeTs) hours.delete(ts);
-      const { rowCount } = await pool.query('DELETE FROM forecast_hour WHERE ts < $1', [beforeTs]);
+      const { rowCount } = await orUnavailable(pool.query('DELETE FROM forecast_hour WHERE ts < $1', [beforeTs]), shownUrl, 'prune the forecasts');
       return rowCount ?? 0;
     },
     async close() {

@@ -8,8 +8,10 @@
  * sent twice is harmless: InfluxDB overwrites the same point and the predictor de-duplicates
  * records by id.
  */
+import type pg from 'pg';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
+import { orUnavailable } from '../shared/database/postgres.js';
 import {
   IRRIGATION_COLUMNS,
   newIrrigationId,
@@ -53,7 +55,7 @@ const CURSOR: Record<ForwardTarget, string> = { influx: 'influx_at', bus: 'bus_a
 
 /** Every time here comes in with the call (recordedAt, the forwarder's `at`): no clock of its own. */
 export function createPostgresIrrigations(plane: PostgresPlane): IrrigationRepository {
-  const { pool } = plane.postgres;
+  const { pool, shownUrl } = plane.postgres;
   let opening: Promise<void> | undefined;
   // The ingestor's broker may hand over a valve controller's report before the component starts:
   // whatever comes first migrates, the rest wait for it; a failed attempt is tried again.
@@ -62,10 +64,14 @@ export function createPostgresIrrigations(plane: PostgresPlane): IrrigationRepos
       opening = undefined;
       throw err;
     }));
-  const rows = async (sql: string, params: unknown[]) => {
-    await ready();
-    return (await pool.query<PgRow>(sql, params)).rows.map(rowOf);
-  };
+  /** One statement, once the store is ready; a database failure is FH_ERR_DATABASE_UNAVAILABLE (503). */
+  const query = <R extends object = PgRow>(doing: string, sql: string, params: unknown[] = []) =>
+    orUnavailable(
+      ready().then(() => pool.query<R & pg.QueryResultRow>(sql, params)),
+      shownUrl,
+      doing,
+    );
+  const rows = async (doing: string, sql: string, params: unknown[]) => (await query(doing, sql, params)).rows.map(rowOf);
 
   return {
     open: ready,
@@ -74,6 +80,7 @@ export function createPostgresIrrigations(plane: PostgresPlane): IrrigationRepos
       // One statement: of two requests with one key (on any instances), one inserts and the other
       // waits for its commit, inserts nothing, and replays it.
       const inserted = await rows(
+        'record an irrigation',
         `INSERT INTO irrigation (id, farm, field, depth_mm, start_ts, end_ts, source, who, recorded_at, idempotency_scope, idempotency_key, digest)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -81,7 +88,7 @@ export function createPostgresIrrigations(plane: PostgresPlane): IrrigationRepos
         [newIrrigationId(), farm, field, depthMm, startTs, endTs, source, who, recordedAt, idem?.scope ?? null, idem?.key ?? null, digest],
       );
       if (inserted[0]) return { record: presentIrrigation(inserted[0]), replayed: false };
-      const [existing] = await rows(`SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE idempotency_scope = $1 AND idempotency_key = $2`, [idem!.scope, idem!.key]);
+      const [existing] = await rows('read an irrigation', `SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE idempotency_scope = $1 AND idempotency_key = $2`, [idem!.scope, idem!.key]);
       return replayOf(existing!, input, idem!);
     },
     async list(filter = {}) {
@@ -93,19 +100,18 @@ export function createPostgresIrrigations(plane: PostgresPlane): IrrigationRepos
       if (filter.since !== undefined) add('end_ts >=', filter.since);
       const limit = `$${params.push(filter.limit ?? 1000)}`;
       const sql = `SELECT ${IRRIGATION_COLUMNS} FROM (SELECT * FROM irrigation ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY end_ts DESC, seq DESC LIMIT ${limit}) newest ORDER BY end_ts, seq`;
-      return (await rows(sql, params)).map(presentIrrigation);
+      return (await rows('list irrigations', sql, params)).map(presentIrrigation);
     },
     async pending(target, limit) {
-      return (await rows(`SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE ${CURSOR[target]} IS NULL ORDER BY seq LIMIT $1`, [limit])).map(presentIrrigation);
+      const sql = `SELECT ${IRRIGATION_COLUMNS} FROM irrigation WHERE ${CURSOR[target]} IS NULL ORDER BY seq LIMIT $1`;
+      return (await rows('read the irrigations to forward', sql, [limit])).map(presentIrrigation);
     },
     async markForwarded(target, ids, at) {
-      await ready();
       // The first instance to send a record keeps its time.
-      await pool.query(`UPDATE irrigation SET ${CURSOR[target]} = $1 WHERE id = ANY($2) AND ${CURSOR[target]} IS NULL`, [at, ids]);
+      await query('move the forwarding cursor', `UPDATE irrigation SET ${CURSOR[target]} = $1 WHERE id = ANY($2) AND ${CURSOR[target]} IS NULL`, [at, ids]);
     },
     async pendingCount(target) {
-      await ready();
-      const { rows: counted } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM irrigation WHERE ${CURSOR[target]} IS NULL`);
+      const { rows: counted } = await query<{ n: string }>('count the irrigations to forward', `SELECT count(*) AS n FROM irrigation WHERE ${CURSOR[target]} IS NULL`);
       return Number(counted[0]!.n);
     },
     // The pool is the control plane's: closed with it.

@@ -9,7 +9,7 @@ import type { Clock } from '../shared/clock.js';
 import { notifyChangesSql, type ChangeFeed } from '../shared/database/change-feed.js';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
-import { databaseUnavailable, inTransaction } from '../shared/database/postgres.js';
+import { databaseUnavailable, inTransaction, orUnavailable } from '../shared/database/postgres.js';
 import { Errors } from '../shared/error-catalog.js';
 import { validateFieldSettings, type FieldSettings, type OpenableFieldProfileRepository } from './field-profiles.js';
 
@@ -41,7 +41,9 @@ const FIELD_STATE_TABLES = ['predictor_decision_state', 'predictor_field_learnin
 const ORDER = 'farm COLLATE "C", field COLLATE "C"';
 
 export function createPostgresFieldProfiles(plane: PostgresPlane, clock: Clock): OpenableFieldProfileRepository {
-  const { pool } = plane.postgres;
+  const { pool, shownUrl } = plane.postgres;
+  /** A database failure is FH_ERR_DATABASE_UNAVAILABLE (503); catalog errors (not found, invalid) pass through. */
+  const unavailable = <T>(work: Promise<T>, doing: string) => orUnavailable(work, shownUrl, doing);
   let feed: ChangeFeed | undefined;
   const settingsOf = async (sql: string, params: unknown[], on: pg.Pool | pg.PoolClient = pool) =>
     (await on.query<{ settings: FieldSettings }>(sql, params)).rows.map((r) => r.settings);
@@ -59,43 +61,49 @@ export function createPostgresFieldProfiles(plane: PostgresPlane, clock: Clock):
       }
     },
     list: (farm) =>
-      farm === undefined
-        ? settingsOf(`SELECT settings FROM field_profile ORDER BY ${ORDER}`, [])
-        : settingsOf(`SELECT settings FROM field_profile WHERE farm = $1 ORDER BY ${ORDER}`, [farm]),
+      unavailable(
+        farm === undefined
+          ? settingsOf(`SELECT settings FROM field_profile ORDER BY ${ORDER}`, [])
+          : settingsOf(`SELECT settings FROM field_profile WHERE farm = $1 ORDER BY ${ORDER}`, [farm]),
+        'read the field profiles',
+      ),
     async get(farm, field) {
-      return (await settingsOf('SELECT settings FROM field_profile WHERE farm = $1 AND field = $2', [farm, field]))[0];
+      return (await unavailable(settingsOf('SELECT settings FROM field_profile WHERE farm = $1 AND field = $2', [farm, field]), 'read a field profile'))[0];
     },
     async add(settings) {
       validateFieldSettings(settings);
-      const { rowCount } = await pool.query('INSERT INTO field_profile (farm, field, settings, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-        settings.farm,
-        settings.field,
-        JSON.stringify(settings),
-        clock.now(),
-      ]);
+      const { rowCount } = await unavailable(
+        pool.query('INSERT INTO field_profile (farm, field, settings, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+          settings.farm,
+          settings.field,
+          JSON.stringify(settings),
+          clock.now(),
+        ]),
+        'add a field profile',
+      );
       if (rowCount === 0) throw Errors.fieldExists(`Field ${settings.farm}/${settings.field} exists; use update`);
       return changed(settings);
     },
     async update(farm, field, patch) {
       // The row stays locked from read to write: two updates at once both count.
-      const next = await inTransaction(pool, async (client) => {
+      const next = await unavailable(inTransaction(pool, async (client) => {
         const [current] = await settingsOf('SELECT settings FROM field_profile WHERE farm = $1 AND field = $2 FOR UPDATE', [farm, field], client);
         if (!current) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
         const updated = validateFieldSettings({ ...current, ...patch, farm, field });
         await client.query('UPDATE field_profile SET settings = $1, updated_at = $2 WHERE farm = $3 AND field = $4', [JSON.stringify(updated), clock.now(), farm, field]);
         return updated;
-      });
+      }), 'update a field profile');
       return changed(next);
     },
     async remove(farm, field) {
-      const removed = await inTransaction(pool, async (client) => {
+      const removed = await unavailable(inTransaction(pool, async (client) => {
         for (const table of FIELD_STATE_TABLES) {
           const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
           if (rows[0]?.present) await client.query(`DELETE FROM ${table} WHERE farm = $1 AND field = $2`, [farm, field]);
         }
         const { rowCount } = await client.query('DELETE FROM field_profile WHERE farm = $1 AND field = $2', [farm, field]);
         return (rowCount ?? 0) > 0;
-      });
+      }), 'remove a field profile');
       return changed(removed);
     },
     // Before open() there is no feed: every look is a change, so nothing is trusted from memory.

@@ -559,7 +559,7 @@ export const Errors = {
     'FH_ERR_DATABASE_UNAVAILABLE',
     503,
     'Cannot reach the control-plane database',
-    'PostgreSQL named by `FIELDHOOK_DATABASE_URL` refused the connection, the login or a query while fieldhook started or applied its migrations (the cause is in the message).',
+    'PostgreSQL named by `FIELDHOOK_DATABASE_URL` refused the connection, the login or a query while fieldhook started or applied its migrations, or while it served a request that reads or writes control-plane state (irrigation records, forecasts, chat users, field profiles); the cause is in the message. Retry the request (an irrigation report with its `Idempotency-Key`, so one whose write did commit is not recorded twice).',
   ),
   databaseSchemaNewer: defineError(
     'FH_ERR_DATABASE_SCHEMA_NEWER',

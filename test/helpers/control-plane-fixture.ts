@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../services/shared/database/control-plane.js';
+import type { PostgresOptions } from '../../services/shared/database/postgres.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { createTestDatabase } from './postgres-database.js';
 
@@ -16,7 +18,9 @@ export const BACKENDS: readonly Backend[] = ['sqlite', 'postgres'];
 export interface PlaneFixture {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
-  plane(instanceId?: string): ControlPlane;
+  plane(instanceId?: string, options?: Partial<PostgresOptions>): ControlPlane;
+  /** Hold `table` locked (ACCESS EXCLUSIVE) on a connection of its own until the returned function is called: every query on it waits. */
+  lock(table: string): Promise<() => Promise<void>>;
   onClose(fn: () => unknown): void;
   close(): Promise<void>;
 }
@@ -29,10 +33,21 @@ export async function planeFixture(backend: Backend, name: string): Promise<Plan
   return {
     dataDir,
     databaseUrl,
-    plane(instanceId) {
-      const plane = createControlPlane({ DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(instanceId ? { INSTANCE_ID: instanceId } : {}) }, silentLogger());
+    plane(instanceId, options) {
+      const settings = { DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(instanceId ? { INSTANCE_ID: instanceId } : {}) };
+      const plane = createControlPlane(settings, silentLogger(), options);
       planes.push(plane);
       return plane;
+    },
+    async lock(table) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+      return async () => {
+        await client.query('ROLLBACK');
+        await client.end();
+      };
     },
     onClose: (fn) => void closers.push(fn),
     async close() {

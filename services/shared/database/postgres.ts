@@ -79,3 +79,16 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release();
   }
 }
+
+/**
+ * `work`, a failure of which (the server down, the connection lost, a query refused) surfaces as
+ * {@link databaseUnavailable}: a 503 a client may retry, never a bare 500. Catalog errors pass
+ * through.
+ */
+export async function orUnavailable<T>(work: Promise<T>, shownUrl: string, doing: string): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    throw databaseUnavailable(err, shownUrl, doing);
+  }
+}

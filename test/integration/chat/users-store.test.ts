@@ -66,6 +66,19 @@ describe.each(BACKENDS)('chat users on %s', (backend) => {
     expect(await (await open()).farmsOf('telegram', '42')).toEqual(['f1']);
   });
 
+  it.runIf(backend === 'postgres')('answers FH_ERR_DATABASE_UNAVAILABLE (503) when PostgreSQL does not answer', async () => {
+    await open();
+    const users = createChatUserRepository(fixture.plane('impatient', { statementTimeoutMs: 200 }), clock);
+    await users.open();
+    const release = await fixture.lock('chat_user');
+    try {
+      await expect(users.farmsOf('slack', 'U1')).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE', statusCode: 503 });
+    } finally {
+      await release();
+    }
+    expect(await users.farmsOf('slack', 'U1')).toEqual([]);
+  });
+
   it.runIf(backend === 'postgres')('counts a mapping added through one instance on another at once', async () => {
     const a = await open('inst-a');
     const b = await open('inst-b');

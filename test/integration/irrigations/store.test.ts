@@ -93,6 +93,20 @@ describe.each(BACKENDS)('irrigation records on %s', (backend) => {
     expect(await again.pendingCount('influx')).toBe(1);
   });
 
+  it.runIf(backend === 'postgres')('answers FH_ERR_DATABASE_UNAVAILABLE (503) when PostgreSQL does not answer, and records once it does', async () => {
+    await open();
+    const store = createIrrigationRepository(fixture.plane('impatient', { statementTimeoutMs: 200 }));
+    await store.open();
+    const release = await fixture.lock('irrigation');
+    try {
+      await expect(store.record(irrigation(18))).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE', statusCode: 503 });
+      await expect(store.list()).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE' });
+    } finally {
+      await release();
+    }
+    expect((await store.record(irrigation(18))).replayed).toBe(false);
+  });
+
   it.runIf(backend === 'postgres')('keeps one record for one key whichever instances its retries reach, even at once', async () => {
     const a = await open('inst-a');
     const b = await open('inst-b');
