@@ -144,13 +144,15 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const logger = options.logger.child({ service: 'predictor', partition: auto ? 'auto' : `${partitioning.partition}/${partitioning.partitions}` });
   const clock = options.clock ?? systemClock;
   const instance = options.instanceId ?? 'predictor';
+  // Checked whichever the backend, so a setting that could never work is refused where it is made.
+  const leaseOptions = membershipOptions(config.PREDICT_LEASE_MS, config.PREDICT_HEARTBEAT_MS);
   /** With automatic partitions: those whose fields are loaded here (changed only between rounds). */
   const evaluating = new Set<number>();
   const membership: PartitionMembership | undefined =
     auto && plane.kind === 'postgres'
       ? createPartitionMembership(
           { leases: createPostgresPartitionLeases(plane), instance, clock, logger, hooks: { gain: (ps) => gain(ps), lose: (ps) => lose(ps) } },
-          membershipOptions(config.PREDICT_LEASE_MS, config.PREDICT_HEARTBEAT_MS),
+          leaseOptions,
         )
       : undefined;
   const ownership: FieldOwnership = membership ? leasedOwnership(membership, evaluating) : staticOwnership(partitioning);

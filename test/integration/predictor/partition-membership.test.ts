@@ -15,6 +15,8 @@ import { createTestDatabase } from '../../helpers/postgres-database.js';
 
 const T0 = 1_800_000_000_000;
 const { leaseMs, heartbeatMs, marginMs } = DEFAULT_MEMBERSHIP_OPTIONS;
+/** The members' own timers are set a day out: the tests beat for them, at the times they choose. */
+const TIMER_MS = 86_400_000;
 
 interface Member {
   id: string;
@@ -52,7 +54,7 @@ describe('automatic predictor partitions', () => {
           for (const p of ps) member.evaluating.delete(p);
         },
       },
-    });
+    }, { heartbeatMs: TIMER_MS });
     members.push(member);
     await member.membership.start();
     return member;
@@ -170,10 +172,16 @@ describe('automatic predictor partitions', () => {
   it('stops treating a lease as its own a margin before it ends when renewals fail', async () => {
     const a = await join('pred-a');
     expect(a.membership.holds(0)).toBe(true);
+    expect(a.membership.healthy()).toBe(true);
     // No heartbeat: the lease written at T0 ends at T0 + lease.
     await a.clock.advance(leaseMs - marginMs - 1);
     expect(a.membership.holds(0)).toBe(true);
     await a.clock.advance(1);
     expect(a.membership.holds(0)).toBe(false);
+    // Not ready either; a heartbeat that succeeds renews both.
+    expect(a.membership.healthy()).toBe(false);
+    await a.membership.tick();
+    expect(a.membership.holds(0)).toBe(true);
+    expect(a.membership.healthy()).toBe(true);
   });
 });

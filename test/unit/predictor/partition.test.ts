@@ -68,4 +68,17 @@ describe('field partitions', () => {
       buildPredictor({ config, logger: silentLogger(), influx: { url: 'http://x', token: '', org: 'o', bucket: 'b', timeoutMs: 1 }, publish: async () => ({ id: '', deliveries: 0, duplicate: false }) }),
     ).toThrow(expect.objectContaining({ code: 'FH_ERR_PREDICT_CONFIG' }));
   });
+
+  it('refuses automatic partitions whose heartbeat could not keep the lease (more than a third of it)', () => {
+    const build = (env: Record<string, string>) => () =>
+      buildPredictor({
+        config: { ...loadConfig(PREDICT_CONFIG, env), DATA_DIR: '/nonexistent' },
+        logger: silentLogger(), influx: { url: 'http://x', token: '', org: 'o', bucket: 'b', timeoutMs: 1 }, publish: async () => ({ id: '', deliveries: 0, duplicate: false }),
+        fields: createSqliteFieldProfiles(openPredictorDb(':memory:'), true), states: createSqliteDecisionStates(openPredictorDb(':memory:'), true),
+      });
+    expect(build({ FIELDHOOK_PREDICT_LEASE_MS: '9000', FIELDHOOK_PREDICT_HEARTBEAT_MS: '3001' })).toThrow(
+      expect.objectContaining({ code: 'FH_ERR_PREDICT_CONFIG', message: expect.stringContaining('FIELDHOOK_PREDICT_HEARTBEAT_MS (3001) must be at most a third of FIELDHOOK_PREDICT_LEASE_MS (9000)') }),
+    );
+    expect(build({ FIELDHOOK_PREDICT_LEASE_MS: '9000', FIELDHOOK_PREDICT_HEARTBEAT_MS: '3000' })).not.toThrow();
+  });
 });
