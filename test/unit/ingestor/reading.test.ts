@@ -16,6 +16,24 @@ describe('parseReading', () => {
     expect(epoch.ok && epoch.reading.ts).toBe(NOW - 5);
   });
 
+  it('answers an accepted reading with the values object it was given, every own quantity in it, as JSON writes it (property)', () => {
+    const quantity = fc.constantFrom(...names).chain((name) =>
+      fc.tuple(fc.constant(name), fc.double({ min: CANONICAL_QUANTITIES[name].min, max: CANONICAL_QUANTITIES[name].max, noNaN: true })),
+    );
+    fc.assert(
+      fc.property(fc.uniqueArray(quantity, { minLength: 1, maxLength: names.length, selector: ([name]) => name }), (pairs) => {
+        // Parsed from text, as a body is: the object validated is the object kept.
+        const input = JSON.parse(JSON.stringify({ ts: NOW, values: Object.fromEntries(pairs) })) as { values: Record<string, number> };
+        const result = parseReading(input, rules, NOW);
+        if (!result.ok) throw new Error(result.message);
+        expect(result.reading.values).toBe(input.values);
+        expect(JSON.stringify(result.reading.values)).toBe(JSON.stringify(Object.fromEntries(pairs.map(([n, v]) => [n, JSON.parse(JSON.stringify(v)) as number]))));
+        expect(Object.keys(result.reading.values)).toEqual(pairs.map(([n]) => n));
+      }),
+      { seed: 20261130, numRuns: 300 },
+    );
+  });
+
   it('accepts every in-range value of every canonical quantity (property)', () => {
     const arbitrary = fc.constantFrom(...names).chain((name) =>
       fc.record({
