@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import type { OpenableFieldProfileRepository } from '../../../services/predictor/field-profiles.js';
+import { AUTO_PARTITIONS } from '../../../services/predictor/partition-assignment.js';
 import { createFieldProfileRepository } from '../../../services/predictor/open-field-profiles.js';
 import { openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
@@ -48,8 +49,8 @@ const BATCH = 5;
 const TWICE = 10;
 const WEBHOOK_TIMEOUT_MS = 1_000;
 const PREDICT_LEASE_MS = 2_000;
-/** The partitions the live predictors share out (partition-assignment.ts). */
-const PARTITIONS = 64;
+/** The partitions the live predictors share out. */
+const PARTITIONS = AUTO_PARTITIONS;
 
 type Kind = 'ingestor' | 'predictor' | 'dispatcher';
 const KINDS: readonly Kind[] = ['ingestor', 'predictor', 'dispatcher'];
@@ -59,7 +60,6 @@ interface Instance {
   id: string;
   index: number;
   url: string;
-  env: NodeJS.ProcessEnv;
   process: ManagedProcess;
 }
 
@@ -102,11 +102,11 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
 
   const of = (kind: Kind) => [...instances.values()].filter((i) => i.kind === kind).sort((a, b) => a.index - b.index);
 
+  /** Start (or, after a kill, replace: same id and data folder) the `index`-th instance of a part. */
   async function launch(kind: Kind, index: number): Promise<Instance> {
     const id = `${kind}-${'ab'[index]}`;
-    const previous = instances.get(id);
-    const port = previous ? Number(new URL(previous.url).port) : await freePort();
-    const env: NodeJS.ProcessEnv = previous?.env ?? {
+    const port = await freePort();
+    const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       FIELDHOOK_PARTS: kind,
@@ -131,7 +131,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
       FIELDHOOK_DISPATCH_POLL_INTERVAL_MS: '100',
     };
     const child = startProcess(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'start', '--parts', kind], env);
-    const instance: Instance = { kind, id, index, url: `http://127.0.0.1:${port}`, env, process: child };
+    const instance: Instance = { kind, id, index, url: `http://127.0.0.1:${port}`, process: child };
     instances.set(id, instance);
     return instance;
   }
