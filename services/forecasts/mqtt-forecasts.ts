@@ -24,7 +24,9 @@ export async function storeDeviceForecast(store: ForecastRepository, device: Dev
     await store.save(parseForecast(body, now, { gateway: device.id }));
     return [];
   } catch (err) {
-    if (isFieldhookError(err)) return [{ code: err.code, message: err.message }];
+    // A refusal is the gateway's to fix; a failure of ours (the database away) is thrown, so the
+    // message is not acknowledged and the broker delivers it again.
+    if (isFieldhookError(err) && err.statusCode < 500) return [{ code: err.code, message: err.message }];
     throw err;
   }
 }

@@ -5,8 +5,10 @@
  */
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeDeviceForecast } from '../../../services/forecasts/mqtt-forecasts.js';
 import { createForecastRepository } from '../../../services/forecasts/open-store.js';
 import type { ForecastRepository } from '../../../services/forecasts/store.js';
+import type { Device } from '../../../services/registry/device.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { BACKENDS, planeFixture, type PlaneFixture } from '../../helpers/control-plane-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -77,6 +79,24 @@ describe.each(BACKENDS)('forecasts on %s', (backend) => {
     }
     await eventually(() => a.hours('f', 'north', t0, t0 + 3 * H).length === 3 && b.hours('f', 'north', t0, t0 + 3 * H).length === 3, { what: 'a row written by SQL' });
     expect(b.hours('f', 'north', t0 + 2 * H, t0 + 3 * H)).toEqual([{ ts: t0 + 3 * H, rainMm: 9 }]);
+  });
+
+  it.runIf(backend === 'postgres')('leaves a gateway\'s forecast unacknowledged while PostgreSQL does not answer, so the broker delivers it again', async () => {
+    await open();
+    const store = createForecastRepository(fixture.plane('impatient', { statementTimeoutMs: 200 }), silentLogger());
+    await store.open();
+    const gateway: Device = { id: 'g-1', farm: 'f', field: 'yard', kind: 'gateway', enabled: true, allowedNetworks: [], createdAt: new Date(t0).toISOString() };
+    const message = Buffer.from(JSON.stringify({ farm: 'f', hours: [{ ts: new Date(t0 + H).toISOString(), rain_mm: 2 }] }));
+    const release = await fixture.lock('forecast_hour');
+    try {
+      await expect(storeDeviceForecast(store, gateway, message, t0)).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE', statusCode: 503 });
+    } finally {
+      await release();
+    }
+    // A forecast the gateway got wrong is still its refusal, acknowledged.
+    expect(await storeDeviceForecast(store, gateway, Buffer.from('{"farm":"other","hours":[]}'), t0)).toEqual([expect.objectContaining({ code: 'FH_ERR_FORECAST_FORBIDDEN' })]);
+    expect(await storeDeviceForecast(store, gateway, message, t0)).toEqual([]);
+    expect(store.hours('f', 'yard', t0, t0 + H)).toEqual([{ ts: t0 + H, rainMm: 2 }]);
   });
 
   it.runIf(backend === 'postgres')('misses no write when two instances store forecasts at once', async () => {
