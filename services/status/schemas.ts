@@ -113,6 +113,10 @@ export const STATUS_SCHEMA = {
       predictor: obj({
         enabled: { type: 'boolean' },
         model: nullableObj({ name: { type: 'string' }, version: { type: 'string' }, sha256: { type: 'string' } }),
+        partitions: nullableObj(
+          { mode: { type: 'string', enum: ['single', 'manual', 'auto'] }, count: { type: 'integer' }, held: { type: 'array', items: { type: 'integer' } } },
+          'How the fields are shared among predictors and the partitions this instance holds (`auto`: leased among the live predictors, docs/operations.md).',
+        ),
       }),
     }),
     problems: {

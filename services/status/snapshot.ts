@@ -165,7 +165,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
             }
           : null,
         influxdb_writer: ingestor ? { healthy: ingestor.writer.healthy, last_write_at: iso(ingestor.writer.lastSuccessAt) } : null,
-        predictor: { enabled: sources.predictor !== undefined, model: predictor?.model ?? null },
+        predictor: { enabled: sources.predictor !== undefined, model: predictor?.model ?? null, partitions: predictor?.partitions ?? null },
       },
       problems,
     };

@@ -165,6 +165,13 @@ function subscriptions(s, nowMs) {
   );
 }
 
+/** Which share of the fields this instance's predictor evaluates. */
+function partitionsText(parts) {
+  if (!parts || parts.mode === 'single') return 'all';
+  if (parts.mode === 'manual') return `partition ${parts.held.join(', ')} of ${parts.count}`;
+  return `${parts.held.length} of ${parts.count} partitions, shared with the other predictors`;
+}
+
 function pipeline(s, nowMs) {
   const p = s.pipeline;
   const writer = p.influxdb_writer;
@@ -180,6 +187,8 @@ function pipeline(s, nowMs) {
     h('dd', {}, p.spool ? `${(p.spool.pending_bytes / 1024).toFixed(1)} KiB` : '–'),
     h('dt', {}, 'Model'),
     h('dd', {}, !p.predictor.enabled ? 'predictor off' : model ? [`${model.name} ${model.version} `, h('span', { class: 'mono muted', title: model.sha256 }, model.sha256.slice(0, 12))] : 'not loaded'),
+    h('dt', {}, 'Fields evaluated here'),
+    h('dd', {}, partitionsText(p.predictor.partitions)),
   );
   const consumers = table(
     ['Spool consumer', 'Readings queued', 'Oldest'],

@@ -97,7 +97,7 @@ describe('the status snapshot', () => {
     expect(s.pipeline).toEqual({
       spool: { pending_bytes: 10, dead_letters: 1, consumers: [{ name: 'influx', pending_readings: 2, oldest_age_ms: 500 }] },
       influxdb_writer: { healthy: false, last_write_at: new Date(NOW - HOUR).toISOString() },
-      predictor: { enabled: true, model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) } },
+      predictor: { enabled: true, model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) }, partitions: null },
     });
   });
 
