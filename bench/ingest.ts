@@ -396,6 +396,7 @@ async function measureHttp(contender: Contender, env: Env, tag: string): Promise
     const requests = HTTP_READINGS / BATCH;
     const bodies = Array.from({ length: requests }, (_, b) => JSON.stringify(Array.from({ length: BATCH }, (_, j) => reading(b * BATCH + j, b % DEVICES))));
     const cpu0 = [cpuSeconds(running.pid), cpuSeconds(env.influx.process.child.pid)];
+    const threads0 = THREADS ? threadCpu(running.pid) : undefined;
     const started = performance.now();
     window.since = Date.now();
     let next = 0;
@@ -422,6 +423,7 @@ async function measureHttp(contender: Contender, env: Env, tag: string): Promise
     const seconds = (performance.now() - started) / 1000;
     window.until = Date.now();
     const cpu1 = [cpuSeconds(running.pid), cpuSeconds(env.influx.process.child.pid)];
+    if (threads0) log(`  ${threadBreakdown(running.pid, threads0, threadCpu(running.pid), HTTP_READINGS)}`);
     return { rate: HTTP_READINGS / seconds, cpu: ((cpu1[0]! - cpu0[0]!) * 1e6) / HTTP_READINGS, mosquittoCpu: 0, influxCpu: ((cpu1[1]! - cpu0[1]!) * 1e6) / HTTP_READINGS };
   } finally {
     await pool.close();
