@@ -81,7 +81,10 @@ seasons are made and turned into hourly readings: [README.md](README.md).
 - **Advised in time**: an advice was in force at the evaluation an hour before the day's first
   hour above RAW. **False alarm**: an advice event after which AquaCrop's depletion did not reach
   RAW within the horizon + 24 h. **Lead**: hours from the advice in force to that crossing.
-  Renewals of an advice count as events: people receive them.
+  Every \`irrigation.recommended\` the predictor emits is an advice event, renewals of an advice
+  in force included: each is a message people receive (the outbox collapses only an older one not
+  yet delivered). An advice closed without a message (answered by an irrigation record, or lapsed)
+  is no event; it only ends the advice's time in force.
 - **24 h depletion forecast**: every 6 h with no irrigation in the next 24 h, |forecast − truth|
   in fractions of RAW, each in its own budget (fieldhook's managed root zone, AquaCrop's actual
   one). The level error includes how well the probe stands for AquaCrop's root zone; the error of
@@ -103,8 +106,8 @@ ${forecastTable(result.crops)}
 
 ## What drives fieldhook's misses and false alarms
 
-First cause that applies, in this order: *renewal* (an expired advice sent again while the need
-was still forecast), *rain ≥ 5 mm within 48 h*, *canopy past its peak* (AquaCrop's canopy below
+First cause that applies, in this order: *renewal* (an advice in force sent again: its depth grew
+or its start-by came earlier), *rain ≥ 5 mm within 48 h*, *canopy past its peak* (AquaCrop's canopy below
 90 % of its peak, after it), *probe budget drier than the root zone* (fieldhook's depletion / RAW
 at least 0.3 above AquaCrop's), *came within 0.8 RAW* (AquaCrop's depletion reached 0.8 RAW in
 the window: early rather than wrong); a miss is *probe budget wetter* when fieldhook's depletion /

@@ -40,6 +40,11 @@ export interface SeasonResult {
   aquaCropRootM: number;
   /** What fieldhook learnt of the field by the season's end (null: nothing). */
   learnt: FieldFactors | null;
+  /**
+   * fieldhook's depletion as a fraction of its RAW over AquaCrop's, median over the hours when
+   * AquaCrop's stood at 0.3 RAW or more: how much faster the probe's layer dries than the root zone.
+   */
+  drierByMedian: number;
 }
 
 export interface AquaCropEvaluation {
@@ -100,6 +105,7 @@ export async function evaluateAquaCrop(
       managedDepthM: trace.probeDepthM,
       aquaCropRootM: Math.max(...trace.zRoot),
       learnt: plain.learnt[s] ?? null,
+      drierByMedian: drierBy(trace, plain.tracks[s]!),
     });
     for (const key of [season.meta.site, `${season.meta.site}/${season.meta.crop}`]) {
       const g = groups.get(key) ?? emptyGroup(key);
@@ -116,6 +122,17 @@ export async function evaluateAquaCrop(
   });
   const list = [...groups.values()];
   return { sites: list.filter((g) => !g.group.includes('/')), crops: list.filter((g) => g.group.includes('/')), all, seasons: perSeason };
+}
+
+/** See {@link SeasonResult.drierByMedian}. */
+function drierBy(trace: ReturnType<typeof traceOfSeason>, track: ReturnType<typeof naiveTrack>): number {
+  const ratios: number[] = [];
+  for (let i = 0; i < trace.hours; i++) {
+    const truth = trace.truthDepletion[i]! / trace.truthRaw[i]!;
+    const mine = track.depletionNow[i]! / track.raw[i]!;
+    if (truth >= 0.3 && Number.isFinite(mine)) ratios.push(mine / truth);
+  }
+  return median(ratios);
 }
 
 /** Mean absolute errors of a group's 24 h forecasts, fractions of RAW. */
