@@ -1,8 +1,8 @@
 /**
  * Two predictors sharing fields on one PostgreSQL (automatic partitions), in one process, with
  * the real model and a real InfluxDB for the readings: each field is evaluated by exactly one of
- * them, and a field that moves (its predictor stops, or a newcomer takes its share) keeps its
- * advice in force: one need, one message.
+ * them, and a field that moves (a newcomer takes its share, its predictor stops or crashes)
+ * keeps its advice in force: one need, one message.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -148,5 +148,22 @@ describe('predictors sharing fields on PostgreSQL', () => {
     expect(b.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
     for (const [field, id] of advised) expect(adviceIds(b).get(field)).toBe(id);
     expect(a.published).toHaveLength(sentByA);
+  });
+
+  it('takes a crashed predictor’s fields once its leases expire, and sends none of their advice again', async () => {
+    const [b] = running as [Running];
+    const advised = adviceIds(b);
+    const lastRenewal = b.clock.now();
+    const c = await start('pred-c', lastRenewal);
+    expect(c.predictor.status().partitions!.held).toEqual([]);
+    // b crashes: its clock stops, so it renews nothing after `lastRenewal`. c beats on until b's
+    // leases have expired, then takes every partition.
+    while (c.clock.now() < lastRenewal + DEFAULT_MEMBERSHIP_OPTIONS.leaseMs) await c.clock.advance(heartbeatMs);
+    await eventually(() => c.predictor.status().partitions!.held.length === AUTO_PARTITIONS, { what: "c holding b's partitions" });
+    await c.predictor.idle();
+    expect(c.predictor.status().fields.map((f) => f.settings.field).sort()).toEqual([...FIELDS].sort());
+    await c.predictor.evaluate();
+    expect(c.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
+    for (const [field, id] of advised) expect(adviceIds(c).get(field)).toBe(id);
   });
 });
