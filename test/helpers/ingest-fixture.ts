@@ -29,6 +29,8 @@ export function testConfig(overrides: Record<string, string>): IngestConfig {
 export function createIngestFixture(options: {
   influxUrl: string;
   database: string;
+  /** Token and org for the writes (InfluxDB 2.x); none by default (1.8 without authentication). */
+  influx?: { token: string; org: string };
   config?: Record<string, string>;
   /** What the ingestor sees of the registry (the fixture's `devices` stays the plain one). */
   wrapDevices?: (devices: DeviceRepository) => DeviceRepository;
@@ -49,7 +51,7 @@ export function createIngestFixture(options: {
     config,
     logger,
     devices: options.wrapDevices ? options.wrapDevices(devices) : devices,
-    influx: { url: options.influxUrl, token: '', org: 'fieldhook', bucket: options.database, timeoutMs: 5_000 },
+    influx: { url: options.influxUrl, token: options.influx?.token ?? '', org: options.influx?.org ?? 'fieldhook', bucket: options.database, timeoutMs: 5_000 },
   });
   const app = buildHostApp([ingestor], { logger });
   return {
@@ -75,9 +77,12 @@ export async function countPoints(influxUrl: string, database: string, where = '
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
+/** `CREATE DATABASE` on 1.8 (for InfluxDB 2.x use test/helpers/test-influx.ts, which creates a bucket). */
 export async function createDatabase(influxUrl: string, database: string): Promise<void> {
   const res = await fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }) });
-  if (!res.ok) throw new Error(`CREATE DATABASE failed: ${res.status}`);
+  const text = await res.text();
+  // 2.x answers 200 with the error in the body: an error either way.
+  if (!res.ok || text.includes('"error"')) throw new Error(`CREATE DATABASE failed: ${res.status} ${text.slice(0, 200)}`);
 }
 
 /** A reading in the native format, with a battery value so every test point is countable. */

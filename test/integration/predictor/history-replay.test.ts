@@ -1,9 +1,9 @@
 /**
- * History and replay against the real InfluxDB 1.8: windows rebuilt with InfluxQL on `/query`
- * (the dialect 2.x serves through DBRP and 3.x natively), replays writing `recommendation`
- * points and publishing only when asked.
+ * History and replay against the real InfluxDB 1.8, and 2.7 in the integration-influx2 project:
+ * windows rebuilt with InfluxQL on `/query` (the dialect 2.x serves through DBRP and 3.x
+ * natively), replays writing `recommendation` points and publishing only when asked.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Point } from '@influxdata/influxdb-client';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
 import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
@@ -18,14 +18,15 @@ import { silentLogger } from '../../../services/shared/logger.js';
 import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
 import { sensorReadings } from '../../../services/simulator/sensors.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
 const HOUR = 3_600_000;
 
-describe('history loader and replay (InfluxDB)', () => {
-  const influxUrl = inject('influxUrl');
+const influx = testInflux();
+
+describe(`history loader and replay (InfluxDB ${influx.kind})`, () => {
   const database = `predict_history_${process.pid}`;
-  const target = { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 };
+  const target = influx.target(database);
   const [spec] = createFieldSpecs({ count: 1, seed: 'replay', population: POPULATIONS.heldOut });
   const run = simulateField(spec!);
   const readings = sensorReadings(run).slice(0, 24 * 10);
@@ -38,8 +39,8 @@ describe('history loader and replay (InfluxDB)', () => {
   const holder = createModelHolder({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json', pollMs: 60_000 }, silentLogger());
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    const api = createInfluxClient(target).getWriteApi('fieldhook', database, 'ms');
+    await influx.createDatabase(database);
+    const api = createInfluxClient(target).getWriteApi(target.org, database, 'ms');
     for (const field of [settings.field, 'other']) {
       api.writePoints(
         readings.map((r) => {
@@ -76,7 +77,7 @@ describe('history loader and replay (InfluxDB)', () => {
     const deps = {
       history: createHistoryLoader(target),
       model: holder,
-      writer: createRecommendationWriter(createInfluxClient(target), 'fieldhook', database),
+      writer: createRecommendationWriter(createInfluxClient(target), target.org, database),
       publish: async (e: PublishInput) => {
         published.push(e);
         return { id: e.id!, deliveries: 1, duplicate: false };
@@ -90,8 +91,7 @@ describe('history loader and replay (InfluxDB)', () => {
     expect(summary.events['sensor.stale']).toBe(1);
     expect(published).toHaveLength(0);
 
-    const q = new URLSearchParams({ db: database, q: `SELECT count("stale") FROM "recommendation" WHERE "field" = 'north field'` });
-    const body = (await (await fetch(`${influxUrl}/query?${q}`)).json()) as { results: { series?: { values: number[][] }[] }[] };
+    const body = await influx.query<{ results: { series?: { values: number[][] }[] }[] }>(database, `SELECT count("stale") FROM "recommendation" WHERE "field" = 'north field'`);
     expect(body.results[0]!.series![0]!.values[0]![1]).toBe(hours);
 
     const again = await replay([field], { fromTs, toTs, send: true }, deps);

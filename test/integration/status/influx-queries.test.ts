@@ -1,16 +1,17 @@
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createStatusQueries } from '../../../services/status/influx-queries.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+// InfluxDB 1.8, or 2.7 in the integration-influx2 project.
+const influx = testInflux();
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-07-06T10:00:00Z');
 
-describe('status page queries on a real InfluxDB', () => {
+describe(`status page queries on a real InfluxDB ${influx.kind}`, () => {
   const database = `status_q_${process.pid}`;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     // One field with two rain gauges and a soil probe; another field with one gauge.
     const lines = [
       `reading,farm=f1,field=north,device=g-1 rainfall=2 ${T0 + 10 * 60_000}`,
@@ -20,12 +21,11 @@ describe('status page queries on a real InfluxDB', () => {
       `reading,farm=f1,field=north,device=p-1 soil_moisture=0.3 ${T0 + 35 * 60_000}`,
       `reading,farm=f1,field=south,device=g-3 rainfall=4 ${T0 + 15 * 60_000}`,
     ].join('\n');
-    const res = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, { method: 'POST', body: lines });
-    expect(res.status).toBe(204);
+    await influx.write(database, lines);
   });
 
   it("gives each field's hourly rain as the mean over its gauges (not their sum) and the mean soil moisture", async () => {
-    const queries = createStatusQueries({ url: influxUrl, token: '', bucket: database, timeoutMs: 5_000 });
+    const queries = createStatusQueries(influx.target(database));
     const hours = await queries.fieldHours(T0 - HOUR, T0 + HOUR);
     // north: gauge g-1 saw 3 mm in the hour, g-2 5 mm: the field had 4 mm, not 8.
     expect(hours.get('f1/north')).toEqual([{ t: T0, soilMoisture: expect.closeTo(0.25, 9), rainfallMm: 4 }]);
