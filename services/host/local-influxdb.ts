@@ -181,17 +181,42 @@ export async function chooseLocalInfluxPort(logger: Logger, preferred: number = 
   return port;
 }
 
-/** On 1.x, `CREATE DATABASE` is idempotent; 2.x/3.x answer 404 or 401 to it and are left alone. */
-export async function ensureInfluxDatabase(url: string, token: string, database: string, logger: Logger): Promise<void> {
+/** What `CREATE DATABASE` came to: created (or already there), refused (with InfluxDB's reason), or no answer. */
+export type CreateDatabaseOutcome = { created: true } | { created: false; reason: string };
+
+/**
+ * `CREATE DATABASE` on 1.x, where it is idempotent. A refusal comes two ways: an error status
+ * (1.x without admin rights: 403), or 200 with the error inside the result, which is how 2.x
+ * answers it (`{"results":[{"error":"…"}]}`): both are "not created", with InfluxDB's reason, and
+ * the set-up check that follows names the setting. Never throws.
+ */
+export async function ensureInfluxDatabase(url: string, token: string, database: string, logger: Logger): Promise<CreateDatabaseOutcome> {
   try {
     const res = await fetch(new URL('/query', url), {
       method: 'POST',
       headers: token ? { authorization: `Token ${token}` } : {},
       body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }),
     });
-    await res.body?.cancel();
-    if (!res.ok) logger.info({ status: res.status }, 'InfluxDB did not take CREATE DATABASE (not 1.x?): skipped');
+    const text = await res.text();
+    const reason = refusalOf(res.status, text);
+    if (reason === undefined) return { created: true };
+    logger.info({ status: res.status, reason }, `InfluxDB did not take CREATE DATABASE "${database}"`);
+    return { created: false, reason };
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'InfluxDB unreachable at start: the spool holds readings until it is back');
+    return { created: false, reason: (err as Error).message };
   }
+}
+
+/** The error of a `/query` answer: its status, or the `error` of the body or of a result; undefined when it succeeded. */
+function refusalOf(status: number, text: string): string | undefined {
+  let body: { error?: unknown; message?: unknown; results?: { error?: unknown }[] } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // Not JSON: only the status tells.
+  }
+  const error = body.error ?? body.message ?? body.results?.find((r) => r.error !== undefined)?.error;
+  if (error !== undefined) return String(error);
+  return status >= 200 && status < 300 ? undefined : `${status} ${text.slice(0, 200)}`;
 }

@@ -10,9 +10,11 @@
  *    organisation, the bucket (1.x: database) and the token's permission before it reads the
  *    body, so 404/401/403 name what is wrong and 204 (or 400 for an empty body, on 2.0) says
  *    nothing is.
- * 3. Can fieldhook read back? InfluxQL `SHOW MEASUREMENTS` on `/query`, which the predictor
- *    uses to rebuild its windows. On 2.x a token that may only write, or a bucket without a
- *    DBRP mapping, answers 200 with `database not found`: that is a problem, never "no history".
+ * 3. Can fieldhook read back? InfluxQL `SHOW FIELD KEYS` on `/query` (the predictor rebuilds
+ *    its windows with InfluxQL). On 2.x a token that may only write, or a bucket without a DBRP
+ *    mapping, answers 200 with `database not found`: that is a problem, never "no history".
+ *    `SHOW MEASUREMENTS` would not do: 2.7 answers it for a token that may not read with an
+ *    empty result, exactly as for an empty bucket.
  *
  * Each problem names the setting to change (`INFLUX_TOKEN`, `INFLUX_ORG`, `INFLUX_BUCKET`,
  * `INFLUX_URL`). docs/influxdb.md gives the set-up for each version.
@@ -213,6 +215,12 @@ function readProblem(kind: InfluxKind, status: number, text: string, target: Pic
 }
 
 /**
+ * The read check: a statement every version answers for an empty database, and that needs read
+ * permission (1.x: 403 without it; 2.x: 200 `database not found` for a write-only token).
+ */
+export const READ_CHECK = 'SHOW FIELD KEYS LIMIT 1';
+
+/**
  * Detect the server, then try an empty write and an InfluxQL read with the configured settings.
  * Never throws: an unreachable server is `reachable: false`; each problem names its setting.
  */
@@ -237,7 +245,7 @@ export async function checkInfluxServer(target: Pick<InfluxTarget, 'url' | 'toke
     if (problem) problems.push(problem);
   }
   const [db, rp] = target.bucket.split('/');
-  const query = new URLSearchParams({ db: db!, q: 'SHOW MEASUREMENTS LIMIT 1' });
+  const query = new URLSearchParams({ db: db!, q: READ_CHECK });
   if (rp) query.set('rp', rp);
   const read = await ask(target, `/query?${query}`, { method: 'GET' }, options);
   if (!read) return { server, reachable: false, problems };
