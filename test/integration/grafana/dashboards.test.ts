@@ -3,14 +3,16 @@
  * a short run of the whole pipeline (readings over HTTP and MQTT, a refused one, a line InfluxDB refuses
  * for good, advice delivered to one subscriber and retried for another, an irrigation recorded),
  * every panel, annotation and variable query, its Grafana variables and time macros filled in,
- * answers with data from the real InfluxDB (InfluxQL on /query) and from a real Prometheus
- * scraping the run's `/metrics`.
+ * answers with data from the real InfluxDB (InfluxQL on /query, sent with the credentials the
+ * provisioned data source gives Grafana) and from a real Prometheus scraping the run's `/metrics`.
+ * Runs against InfluxDB 1.8, and 2.7 in the integration-influx2 project (with a read-only token
+ * for Grafana).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrometheus, type RunningPrometheus } from '../../../infra/harness/prometheus.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
@@ -20,13 +22,14 @@ import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 import { startReceiver, verify, type Receiver } from '../dispatcher/helpers.js';
 import {
   DATASOURCE_DIR,
   expand,
   loadDashboards,
   provisionedDataSources,
+  provisionedInfluxHeaders,
   queriesOf,
   runInfluxQL,
   runPromQL,
@@ -48,8 +51,14 @@ const SOUTH = { field: 'south', device: `south-${process.pid}` };
 
 const dashboards = loadDashboards();
 
-describe('the provisioned Grafana dashboards', () => {
-  const influxUrl = inject('influxUrl');
+const influx = testInflux();
+
+describe(`the provisioned Grafana dashboards (InfluxDB ${influx.kind})`, () => {
+  const influxUrl = influx.url;
+  /** What Grafana reads with: a read-only token on 2.x, nothing on the 1.8 without authentication. */
+  let grafanaToken = '';
+  /** The headers the provisioned data source makes Grafana send with that token. */
+  let grafana: Record<string, string> = {};
   const database = `grafana_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-grafana-'));
   const hourNow = Math.floor(Date.now() / HOUR) * HOUR;
@@ -107,7 +116,9 @@ describe('the provisioned Grafana dashboards', () => {
   };
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
+    if (influx.kind === '2.x') grafanaToken = await influx.createToken(database, ['read']);
+    grafana = provisionedInfluxHeaders({ FIELDHOOK_GRAFANA_INFLUX_TOKEN: grafanaToken });
     const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     for (const f of [NORTH, SOUTH]) secrets[f.device] = (await devices.add({ id: f.device, farm: FARM, field: f.field, kind: 'device' })).secret;
     devices.close();
@@ -122,7 +133,7 @@ describe('the provisioned Grafana dashboards', () => {
 
     const env = {
       DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
+      ...influx.settings(database), ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
       // A round every second: the predictor's own panels see several between two scrapes.
       PREDICT_INTERVAL_MS: '1000',
     };
@@ -144,11 +155,7 @@ describe('the provisioned Grafana dashboards', () => {
     // Someone else's writer stored leaf_wetness as a string: InfluxDB will refuse fieldhook's
     // float for good (field type conflict), a 400 that ends in the dead-letter store.
     const conflictTs = hourNow - 2 * HOUR;
-    const legacy = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, {
-      method: 'POST',
-      body: `reading,device=${NORTH.device},farm=${FARM},field=${NORTH.field} leaf_wetness="wet" ${conflictTs}`,
-    });
-    expect(legacy.status).toBe(204);
+    await influx.write(database, `reading,device=${NORTH.device},farm=${FARM},field=${NORTH.field} leaf_wetness="wet" ${conflictTs}`);
 
     // First half of the history, then a scrape: histograms and counters must move between two
     // scrapes for a rate (and a quantile of rates) to be drawn.
@@ -176,7 +183,7 @@ describe('the provisioned Grafana dashboards', () => {
       body: JSON.stringify({ farm: FARM, field: NORTH.field, depth_mm: 18, start: new Date(hourNow - 32 * HOUR).toISOString(), end: new Date(hourNow - 30 * HOUR).toISOString() }),
     });
     expect(irrigation.status, await irrigation.clone().text()).toBeLessThan(300);
-    await eventually(async () => (await runInfluxQL(influxUrl, database, 'SELECT "depth_mm" FROM "irrigation"')).values > 0, { timeoutMs: 30_000, what: 'the irrigation record in InfluxDB' });
+    await eventually(async () => (await runInfluxQL(influxUrl, database, 'SELECT "depth_mm" FROM "irrigation"', grafana)).values > 0, { timeoutMs: 30_000, what: 'the irrigation record in InfluxDB' });
     await eventually(() => failing.received.length >= 1, { timeoutMs: 30_000, what: 'a failed delivery attempt' });
     await eventually(async () => /^fieldhook_dead_letters 1$/m.test(await (await fetch(`${pipeline!.url}/metrics`)).text()), { timeoutMs: 30_000, what: 'the refused line in the dead-letter store' });
     // Every fieldhook series scraped at least five times: more than the four scrapes a
@@ -213,7 +220,7 @@ describe('the provisioned Grafana dashboards', () => {
   const run = (q: DashboardQuery, ctx: QueryContext): Promise<Answer> => {
     const type = q.datasource.type as DataSourceType;
     const text = expand(q.text, type, ctx);
-    return type === 'influxdb' ? runInfluxQL(influxUrl, database, text) : runPromQL(prometheus!.url, text, ctx);
+    return type === 'influxdb' ? runInfluxQL(influxUrl, database, text, grafana) : runPromQL(prometheus!.url, text, ctx);
   };
 
   it('are three (fleet, field water, pipeline), every query on a provisioned data source of its type', () => {
@@ -236,8 +243,18 @@ describe('the provisioned Grafana dashboards', () => {
     expect(timeInterval).toBe(scrape);
   });
 
+  it('read with the credentials the provisioned data source sends (`Authorization: Token …`), which this InfluxDB takes', async () => {
+    expect(grafana).toEqual({ authorization: `Token ${grafanaToken}`.trim() });
+    const q = 'SELECT count("soil_moisture") FROM "reading"';
+    expect(await runInfluxQL(influxUrl, database, q, grafana)).toMatchObject({ series: 1, values: 1 });
+    if (influx.kind === '2.x') {
+      // Without FIELDHOOK_GRAFANA_INFLUX_TOKEN, 2.x refuses the query: the data source needs it.
+      expect((await runInfluxQL(influxUrl, database, q, provisionedInfluxHeaders({}))).error).toMatch(/^HTTP 401 /);
+    }
+  });
+
   it("offer the run's farm, fields, devices and fieldhook instance in their template variables", async () => {
-    const urls = { influx: influxUrl, database, prometheus: prometheus!.url };
+    const urls = { influx: influxUrl, database, prometheus: prometheus!.url, influxHeaders: grafana };
     const offered: Record<string, string[]> = {};
     for (const d of dashboards) {
       for (const v of d.templating.list) {
@@ -278,7 +295,7 @@ describe('the provisioned Grafana dashboards', () => {
     };
     const influxRows = async (uid: string, source: string) => {
       const { d, q } = find(uid, source);
-      const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ q: expand(q.text, 'influxdb', context(d, 'influxdb')), db: database, epoch: 'ms' })}`);
+      const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ q: expand(q.text, 'influxdb', context(d, 'influxdb')), db: database, epoch: 'ms' })}`, { headers: grafana });
       const body = (await res.json()) as { results: { series?: { tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[] };
       return (body.results[0]!.series ?? []).flatMap((s) => s.values.map((row) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, row[i]])) })));
     };

@@ -90,6 +90,21 @@ export function provisionedDataSources(): Map<string, string> {
   return found;
 }
 
+/**
+ * The custom headers the provisioned InfluxDB data source makes Grafana send (`httpHeaderNameN` in
+ * jsonData, `httpHeaderValueN` in secureJsonData), with `${VAR}` filled in from `env` the way
+ * Grafana fills in provisioning files (an unset variable is empty).
+ */
+export function provisionedInfluxHeaders(env: Record<string, string | undefined>): Record<string, string> {
+  const text = readFileSync(new URL('influxdb.yml', DATASOURCE_DIR), 'utf8').replaceAll(/\$\{(\w+)\}/g, (_m, name: string) => env[name] ?? '');
+  const headers: Record<string, string> = {};
+  for (const [, n, name] of text.matchAll(/^\s*httpHeaderName(\d+):\s*(.*)$/gm)) {
+    const value = new RegExp(`^\\s*httpHeaderValue${n}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
+    if (name!.trim()) headers[name!.trim().toLowerCase()] = value.trim();
+  }
+  return headers;
+}
+
 function panelsOf(panels: readonly Panel[]): Panel[] {
   return panels.flatMap((p) => [p, ...panelsOf(p.panels ?? [])]);
 }
@@ -206,15 +221,18 @@ interface InfluxResult {
   series?: { name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }[];
 }
 
-export async function influxql(url: string, database: string, q: string): Promise<InfluxResult> {
-  const res = await fetch(`${url}/query?${new URLSearchParams({ q, db: database, epoch: 'ms' })}`);
-  const body = (await res.json()) as { results?: InfluxResult[]; error?: string };
+/** InfluxQL as the data source sends it, with its `headers` (the credentials, provisionedInfluxHeaders). */
+export async function influxql(url: string, database: string, q: string, headers: Record<string, string> = {}): Promise<InfluxResult> {
+  const res = await fetch(`${url}/query?${new URLSearchParams({ q, db: database, epoch: 'ms' })}`, { headers });
+  const body = (await res.json()) as { results?: InfluxResult[]; error?: string; message?: string };
   if (body.error) return { error: body.error };
+  // 2.x answers a refused token with `{"code":"unauthorized","message":…}`.
+  if (!res.ok) return { error: `HTTP ${res.status} ${body.message ?? ''}` };
   return body.results?.[0] ?? { error: `HTTP ${res.status} without results` };
 }
 
-export async function runInfluxQL(url: string, database: string, q: string): Promise<Answer> {
-  const r = await influxql(url, database, q);
+export async function runInfluxQL(url: string, database: string, q: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const r = await influxql(url, database, q, headers);
   const series = r.series ?? [];
   const values = series.reduce((n, s) => n + s.values.reduce((m, row) => m + row.slice(1).filter((v) => v !== null).length, 0), 0);
   return { ...(r.error ? { error: r.error } : {}), series: series.length, values };
@@ -232,12 +250,16 @@ export async function runPromQL(url: string, expr: string, ctx: QueryContext): P
 }
 
 /** The values a query variable offers: InfluxQL `SHOW TAG VALUES` or Grafana's `label_values(metric, label)`. */
-export async function variableValues(v: Variable, urls: { influx: string; database: string; prometheus: string }, ctx: QueryContext): Promise<string[]> {
+export async function variableValues(
+  v: Variable,
+  urls: { influx: string; database: string; prometheus: string; influxHeaders?: Record<string, string> },
+  ctx: QueryContext,
+): Promise<string[]> {
   const text = typeof v.query === 'string' ? v.query : v.query.query;
   if (v.type === 'custom') return text.split(',').map((o) => o.split(' : ').at(-1)!.trim());
   const type = v.datasource?.type;
   if (type === 'influxdb') {
-    const r = await influxql(urls.influx, urls.database, expand(text, 'influxdb', ctx));
+    const r = await influxql(urls.influx, urls.database, expand(text, 'influxdb', ctx), urls.influxHeaders);
     if (r.error) throw new Error(`variable ${v.name}: ${r.error}`);
     return [...new Set((r.series ?? []).flatMap((s) => s.values.map((row) => String(row[1]))))];
   }
