@@ -10,6 +10,7 @@ const influxFacing = [
   'test/integration/status/influx-queries.test.ts',
   'test/integration/predictor/history-replay.test.ts',
   'test/integration/grafana/dashboards.test.ts',
+  'test/integration/irrigations/advice.test.ts',
 ];
 
 export default defineConfig({

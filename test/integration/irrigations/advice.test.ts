@@ -2,7 +2,7 @@
  * A recorded irrigation changes advice, against the real InfluxDB and Mosquitto: an open
  * `irrigation.recommended` is cleared and the depletion drops at once (before the soil probe
  * shows the water), the record lands in InfluxDB's `irrigation` measurement, and a replay over
- * the same hours sees it too.
+ * the same hours sees it too. Runs against InfluxDB 1.8, and 2.7 in the integration-influx2 project.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,17 +24,18 @@ import { queryInfluxQl } from '../../../services/shared/influxql.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { ADVICE_EVALUATOR, advisedPredictor, advisedSeason } from '../../helpers/advice-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
 const HOUR = 3_600_000;
 const FARM = 'irr-farm';
 const FIELD = 'north';
 
-describe('a recorded irrigation moves advice (InfluxDB, Mosquitto)', () => {
-  const influxUrl = inject('influxUrl');
+const influx = testInflux();
+
+describe(`a recorded irrigation moves advice (InfluxDB ${influx.kind}, Mosquitto)`, () => {
   const mosquittoUrl = inject('mosquittoUrl');
   const database = `irrigation_advice_${process.pid}`;
-  const target = { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 };
+  const target = influx.target(database);
   const dir = mkdtempSync(join(tmpdir(), 'fh-irrigation-advice-'));
   const holder = createModelHolder({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json', pollMs: 60_000 }, silentLogger());
   const evaluator = ADVICE_EVALUATOR;
@@ -50,7 +51,7 @@ describe('a recorded irrigation moves advice (InfluxDB, Mosquitto)', () => {
   const published: PublishInput[] = [];
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     await holder.start();
     const season = await advisedSeason('irrigation-advice', holder);
     adviceAt = season.adviceAt;
