@@ -52,6 +52,12 @@ function run(command: string, args: string[], options: SpawnSyncOptions): string
 export function ensureInfluxd2(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
   const binary = influxd2BinaryPath();
   if (existsSync(binary)) return binary;
+  // Say what is missing before minutes of building fail on it.
+  for (const [tool, install] of [['go', 'Go'], ['cargo', 'Rust (rustup, or Debian: apt-get install cargo)'], ['gcc', 'a C compiler (Debian: apt-get install gcc)']] as const) {
+    if (spawnSync(tool, ['--version'], { stdio: 'ignore' }).status !== 0 && spawnSync(tool, ['version'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error(`building InfluxDB ${INFLUXDB2_VERSION} needs ${install}: \`${tool}\` was not found`);
+    }
+  }
   const root = cacheDir();
   const work = join(root, 'build');
   rmSync(work, { recursive: true, force: true });
