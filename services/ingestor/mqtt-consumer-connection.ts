@@ -1,8 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket, { type IConnackPacket, type IConnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnackPacket, type IConnectPacket, type IPublishPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.js';
-import { createFramer } from './mqtt-framer.js';
 
 /**
  * One consumer connection to an external broker, on mqtt-packet (the codec mqtt.js itself uses)
@@ -11,8 +10,8 @@ import { createFramer } from './mqtt-framer.js';
  * connection. Here every QoS 1 message is handed over as it arrives; its PUBACK is sent once it
  * is settled and every message received before it on this connection has been acknowledged
  * (MQTT 3.1.1 §4.6, MQTT 5 §4.6: PUBACKs in the order the PUBLISH packets were received). The
- * PUBACKs a commit releases leave in one socket write. PUBLISH packets are read by our own framer
- * (mqtt-framer.ts), every other packet by mqtt-packet.
+ * PUBACKs a commit releases leave in one socket write. Every packet from the broker is read by
+ * mqtt-packet's parser, one per socket, fed whole socket chunks.
  */
 export interface ConsumerConnectionOptions {
   /** `mqtt://host:port` or `mqtts://host:port` (TLS, verified against the system's CAs). */
@@ -127,12 +126,14 @@ export function createConsumerConnection(
     if (socket.isPaused() && inFlight.length - head < options.maxInFlight) socket.resume();
   }
 
-  function received(topic: string, payload: Buffer, qos: 0 | 1 | 2, messageId: number, current: Socket): void {
+  function received(packet: IPublishPacket, current: Socket): void {
+    const { topic, qos } = packet;
+    const payload = packet.payload as Buffer;
     if (qos === 0) {
       onMessage({ topic, payload, ack: () => undefined });
       return;
     }
-    const pending: Pending = { messageId, qos, settled: false };
+    const pending: Pending = { messageId: packet.messageId!, qos, settled: false };
     inFlight.push(pending);
     if (inFlight.length - head >= options.maxInFlight) current.pause();
     onMessage({
@@ -153,8 +154,7 @@ export function createConsumerConnection(
   function handle(packet: Packet, current: Socket): void {
     switch (packet.cmd) {
       case 'publish':
-        // Read by the framer; mqtt-packet never sees one.
-        return;
+        return received(packet, current);
       case 'pubrel':
         // QoS 2, second half: the message was stored before its PUBREC left.
         return write({ cmd: 'pubcomp', messageId: packet.messageId! });
@@ -250,23 +250,13 @@ export function createConsumerConnection(
     current.setNoDelay(true);
     const parser = mqttPacket.parser({ protocolVersion: options.protocolVersion });
     let heard = true;
-    const malformed = (err: Error) => {
-      logger.warn({ err: err.message, clientId: options.clientId }, 'malformed packet from the broker; reconnecting');
-      current.destroy();
-    };
     parser.on('packet', (packet: Packet) => {
       heard = true;
       handle(packet, current);
     });
-    parser.on('error', malformed);
-    const framer = createFramer(options.protocolVersion, {
-      publish(topic, payload, qos, messageId) {
-        heard = true;
-        received(topic, payload, qos, messageId, current);
-      },
-      // Whole packets only: mqtt-packet parses each as it is handed over.
-      other: (packet) => parser.parse(packet),
-      error: malformed,
+    parser.on('error', (err: Error) => {
+      logger.warn({ err: err.message, clientId: options.clientId }, 'malformed packet from the broker; reconnecting');
+      current.destroy();
     });
     current.once(secure ? 'secureConnect' : 'connect', () => {
       write(connectPacket());
@@ -278,7 +268,7 @@ export function createConsumerConnection(
       }, options.keepaliveS * 1000);
       pingTimer.unref();
     });
-    current.on('data', (chunk: Buffer) => framer.push(chunk));
+    current.on('data', (chunk: Buffer) => parser.parse(chunk));
     current.on('error', (err) => logger.warn({ err: err.message, clientId: options.clientId }, 'MQTT consumer connection error'));
     current.on('close', () => {
       clearInterval(pingTimer);
