@@ -20,6 +20,7 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { checkInfluxServer } from '../../../services/shared/influx-server.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { createDatabase, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
+import { influxql, provisionedInfluxHeaders } from '../grafana/grafana-queries.js';
 import { eventually } from '../../helpers/eventually.js';
 
 const exec = promisify(execFile);
@@ -106,6 +107,15 @@ describe('InfluxDB set-up check at start, against a real InfluxDB 1.8 with authe
   it('a user that may only read is refused: it could not write', async () => {
     const report = await check('reader:reader-pw');
     expect(report.problems).toEqual([{ setting: 'INFLUX_TOKEN', message: expect.stringContaining('may not write to farm (403') }]);
+  });
+
+  it('the provisioned Grafana data source reads with a user that may only read (`Authorization: Token user:password`)', async () => {
+    const q = 'SELECT count(*) FROM "reading"';
+    const reader = await influxql(influx.url, 'farm', q, provisionedInfluxHeaders({ FIELDHOOK_GRAFANA_INFLUX_TOKEN: 'reader:reader-pw' }));
+    expect(reader.error).toBeUndefined();
+    const nobody = await influxql(influx.url, 'farm', q, provisionedInfluxHeaders({}));
+    // Without FIELDHOOK_GRAFANA_INFLUX_TOKEN the header is `Token ` alone, which 1.8 with authentication refuses.
+    expect(nobody.error).toBe('unable to parse authentication credentials');
   });
 
   it('a database that does not exist is INFLUX_BUCKET', async () => {
