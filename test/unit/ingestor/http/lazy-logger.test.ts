@@ -11,7 +11,7 @@ describe('lazyChildLogger (a request logger made only when it writes)', () => {
     log.debug({ a: 1 }, 'quiet too');
     expect(child).not.toHaveBeenCalled();
     expect(log.level).toBe('warn');
-    expect(log.isLevelEnabled('info')).toBe(false);
+    expect((log as typeof log & { isLevelEnabled(level: string): boolean }).isLevelEnabled('info')).toBe(false);
 
     log.warn({ device: 'n-1' }, 'refused fields');
     log.error('and again');
