@@ -19,41 +19,13 @@ import type { OpenableDeviceRepository } from '../services/registry/device.js';
 import { createDeviceRepository } from '../services/registry/open-devices.js';
 import { closeControlPlane, createControlPlane, type ControlPlaneSettings } from '../services/shared/database/control-plane.js';
 import { silentLogger } from '../services/shared/logger.js';
+import { printTimed, time, untilTrue, type TimedRow } from './lib/timing.js';
 
 const DEVICES = 2_000;
 const LOOKUPS = 5_000;
 const PROPAGATIONS = 200;
 
-interface Row {
-  backend: string;
-  what: string;
-  median: number;
-  p95: number;
-  /** Operations per second, one after another. */
-  perSecond: number;
-}
-
-async function time(what: string, backend: string, n: number, fn: (i: number) => Promise<unknown>): Promise<Row> {
-  // Warm-up calls get indexes past the measured ones (an `add` needs ids of its own).
-  for (let i = 0; i < Math.min(200, n); i++) await fn(n + i);
-  const samples: number[] = [];
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await fn(i);
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  const total = Number(process.hrtime.bigint() - start) / 1e9;
-  samples.sort((a, b) => a - b);
-  return { backend, what, median: samples[Math.floor(n / 2)]!, p95: samples[Math.floor(n * 0.95)]!, perSecond: n / total };
-}
-
-/** Resolves on the first turn at which `probe` holds (the cache looks once per turn). */
-async function untilTrue(probe: () => Promise<boolean>): Promise<void> {
-  while (!(await probe())) await new Promise((resolve) => setImmediate(resolve));
-}
-
-async function measure(backend: string, settings: ControlPlaneSettings): Promise<Row[]> {
+async function measure(backend: string, settings: ControlPlaneSettings): Promise<TimedRow[]> {
   const open = async () => {
     const plane = createControlPlane(settings, silentLogger());
     const devices = createDeviceRepository(plane);
@@ -62,7 +34,7 @@ async function measure(backend: string, settings: ControlPlaneSettings): Promise
   };
   const served = await open();
   const other = await open();
-  const rows: Row[] = [];
+  const rows: TimedRow[] = [];
   try {
     const secrets: string[] = [];
     rows.push(
@@ -95,11 +67,8 @@ try {
     ...(await measure('SQLite (baseline)', { DATA_DIR: dir })),
     ...(await measure('PostgreSQL', { DATA_DIR: dir, DATABASE_URL: await postgres.createDatabase('bench_registry') })),
   ];
-  const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(3));
   console.log(`device registry: ${DEVICES} devices, ${LOOKUPS} lookups, ${PROPAGATIONS} propagated changes per backend (one at a time)\n`);
-  console.log('| backend | operation | median ms | p95 ms | per second |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.backend} | ${r.what} | ${fmt(r.median)} | ${fmt(r.p95)} | ${fmt(r.perSecond)} |`);
+  printTimed(rows);
 } finally {
   await postgres.stop();
   rmSync(dir, { recursive: true, force: true });
