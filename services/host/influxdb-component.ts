@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { sleep } from '../shared/abortable.js';
 import type { Component, ComponentContext } from '../shared/component.js';
-import { Errors } from '../shared/error-catalog.js';
 import { databaseOf } from '../shared/influx.js';
-import { checkInfluxServer, detectInfluxServer, type InfluxServer } from '../shared/influx-server.js';
+import { detectInfluxServer, requireInfluxSetup, type InfluxServer } from '../shared/influx-server.js';
 import type { Logger } from '../shared/logger.js';
 import { LOCAL_INFLUX_PORT, ensureInfluxDatabase, startInfluxDB, type RunningInfluxDB } from './local-influxdb.js';
 
@@ -78,14 +77,7 @@ export function createInfluxComponent(options: InfluxComponentOptions, logger: L
         return;
       }
       if (server.kind === '1.x' && options.createDatabase) await ensureInfluxDatabase(url, options.token, databaseOf(options.bucket), logger);
-      const report = await checkInfluxServer(target, { ...check, server });
-      if (report.problems.length > 0) {
-        const problems = report.problems.map((p) => `${p.setting}: ${p.message}`);
-        throw Errors.influxSetup(`InfluxDB ${server.kind} at ${new URL(url).origin} is not set up for fieldhook:\n  ${problems.join('\n  ')}`, {
-          server,
-          problems: report.problems,
-        });
-      }
+      await requireInfluxSetup(target, { ...check, server });
       logger.info({ influxUrl: new URL(url).origin, kind: server.kind, version: server.version, build: server.build }, 'InfluxDB checked: fieldhook can write and read');
     },
     async stop() {

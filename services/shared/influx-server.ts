@@ -19,6 +19,7 @@
  * Each problem names the setting to change (`INFLUX_TOKEN`, `INFLUX_ORG`, `INFLUX_BUCKET`,
  * `INFLUX_URL`). docs/influxdb.md gives the set-up for each version.
  */
+import { Errors } from './error-catalog.js';
 import type { InfluxTarget } from './influx.js';
 
 /** The InfluxDB products fieldhook tells apart: they differ in what a write and a query need. */
@@ -253,4 +254,20 @@ export async function checkInfluxServer(target: Pick<InfluxTarget, 'url' | 'toke
   // One problem per setting is enough to act on; a 404 bucket also makes /query "not found".
   if (problem && !problems.some((p) => p.setting === problem.setting || p.setting === 'INFLUX_BUCKET')) problems.push(problem);
   return { server, reachable: true, problems };
+}
+
+/**
+ * The check every part that writes or reads InfluxDB runs before it trusts the answers: resolves
+ * with the server (undefined when it does not answer, left to the caller's own retry), and fails
+ * with FH_ERR_INFLUX_SETUP naming each setting to change when the server answers but refuses
+ * fieldhook's write or read, so a write-only token never reads as "no history".
+ */
+export async function requireInfluxSetup(target: Pick<InfluxTarget, 'url' | 'token' | 'org' | 'bucket'>, options: InfluxSetupCheckOptions): Promise<InfluxServer | undefined> {
+  const report = await checkInfluxServer(target, options);
+  if (!report.server || report.problems.length === 0) return report.server;
+  const problems = report.problems.map((p) => `${p.setting}: ${p.message}`);
+  throw Errors.influxSetup(`InfluxDB ${report.server.kind} at ${new URL(target.url).origin} is not set up for fieldhook:\n  ${problems.join('\n  ')}`, {
+    server: report.server,
+    problems: report.problems,
+  });
 }

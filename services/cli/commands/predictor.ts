@@ -19,6 +19,7 @@ import { systemClock } from '../../shared/clock.js';
 import { closeControlPlane, createControlPlane } from '../../shared/database/control-plane.js';
 import type { SqliteDatabase } from '../../shared/sqlite.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
+import { requireInfluxSetup } from '../../shared/influx-server.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
 import { cliConfig, influxTargetOf, printJson, withDevices } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
@@ -146,8 +147,16 @@ export async function withFields<T>(fn: (repo: FieldProfileRepository, config: P
   }
 }
 
-/** FIELDHOOK_INFLUX_URL, or the InfluxDB of the pipeline running on this data folder. */
-const influxOf = (config: PipelineConfig): InfluxTarget => influxTargetOf(config);
+/**
+ * FIELDHOOK_INFLUX_URL, or the InfluxDB of the pipeline running on this data folder, checked as
+ * `fieldhook start` checks it: a token that may not read fails here (FH_ERR_INFLUX_SETUP) instead
+ * of reading as a field without history.
+ */
+async function influxOf(config: PipelineConfig): Promise<InfluxTarget> {
+  const influx = influxTargetOf(config);
+  await requireInfluxSetup(influx, { timeoutMs: influx.timeoutMs });
+  return influx;
+}
 
 export function registerPredictorCommands(program: Command): void {
   const fields = program.command('fields').description('Field profiles the predictor uses (crop, soil, site, irrigation system)');
@@ -209,7 +218,7 @@ export function registerPredictorCommands(program: Command): void {
       const { farm, field } = parseField(o.field, o.farm);
       const config = cliConfig();
       const logger = createLogger({ level: 'warn' });
-      const influx = influxOf(config);
+      const influx = await influxOf(config);
       const loader = createHistoryLoader(influx);
       const water = createAppliedWaterLoader(influx);
       const predictor = buildPredictor({
@@ -284,7 +293,7 @@ export function registerPredictorCommands(program: Command): void {
       .option('--send', 'also publish the events through the dispatcher API (re-sends webhooks)'),
   ).action(async (o: { from: string; to: string; field?: string; farm?: string; stepMinutes: string; send?: boolean }, cmd: Command) => {
     const config = cliConfig();
-    const influx = influxOf(config);
+    const influx = await influxOf(config);
     const admin = o.send ? clientOf(cmd) : undefined;
     const holder = createModelHolder(
       { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },

@@ -134,6 +134,23 @@ describe('InfluxDB 2.7: the set-up check names the setting to change', () => {
     expect(outcome.code).not.toBe(0);
     expect(outcome.output).toContain('INFLUX_TOKEN: /query answered \\"database not found');
   }, 120_000);
+
+  it('fieldhook predict and replay with a write-only token fail naming INFLUX_TOKEN instead of reading "no history"', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const settings = { DATA_DIR: join(root, 'predict'), INFLUX_URL: influx.url, INFLUX_ORG: influx.org, INFLUX_BUCKET: BUCKET, INFLUX_TOKEN: tokens.write, LOG_LEVEL: 'error' };
+    for (const [key, value] of Object.entries(settings)) env[`FIELDHOOK_${key}`] = value;
+    const run = (...args: string[]) =>
+      exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { env, timeout: 60_000 }).then(
+        () => ({ code: 0 as number | null, output: '' }),
+        (err: { code: number | null; stdout: string; stderr: string }) => ({ code: err.code, output: `${err.stdout}${err.stderr}` }),
+      );
+    for (const args of [['predict', '--field', 'farm-a/north'], ['replay', '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z']]) {
+      const outcome = await run(...args);
+      expect(outcome.code, args.join(' ')).not.toBe(0);
+      expect(outcome.output).toContain('FH_ERR_INFLUX_SETUP');
+      expect(outcome.output).toContain('INFLUX_TOKEN');
+    }
+  }, 150_000);
 });
 
 describe('InfluxDB 2.7: /readyz while writes are refused for a reason of configuration', () => {
