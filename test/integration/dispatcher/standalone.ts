@@ -39,7 +39,10 @@ export async function spawnDispatcher(env: NodeJS.ProcessEnv): Promise<Standalon
   const lines = createInterface({ input: child.stdout! });
   const base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('dispatcher did not start')), 30_000);
-    child.once('exit', (code) => reject(new Error(`dispatcher exited with ${code}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`dispatcher exited with ${code}`));
+    });
     lines.on('line', (line) => {
       if (!line.startsWith('{"listening"')) return;
       clearTimeout(timer);
