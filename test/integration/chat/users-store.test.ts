@@ -3,6 +3,8 @@
  * PostgreSQL (the run's real server, a fresh database per test). On PostgreSQL a mapping added
  * through one instance counts on another at once.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createChatUserRepository } from '../../../services/chat/open-users.js';
 import type { ChatUserRepository } from '../../../services/chat/users.js';
@@ -10,6 +12,13 @@ import { createManualClock } from '../../helpers/manual-clock.js';
 import { BACKENDS, planeFixture, type PlaneFixture } from '../../helpers/control-plane-fixture.js';
 
 const T0 = Date.parse('2026-07-06T08:00:00Z');
+const exec = promisify(execFile);
+const CLI_TIMEOUT = { timeout: 60_000 };
+/** `fieldhook <args>` with the fixture's data folder and, on PostgreSQL, its database. */
+const cli = (fixture: PlaneFixture, ...args: string[]) =>
+  exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], {
+    env: { ...process.env, FIELDHOOK_DATA_DIR: fixture.dataDir, ...(fixture.databaseUrl ? { FIELDHOOK_DATABASE_URL: fixture.databaseUrl } : {}) },
+  });
 const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: { code?: string }) => err.code);
 
 describe.each(BACKENDS)('chat users on %s', (backend) => {
@@ -77,6 +86,12 @@ describe.each(BACKENDS)('chat users on %s', (backend) => {
       await release();
     }
     expect(await users.farmsOf('slack', 'U1')).toEqual([]);
+  });
+
+  it('keeps the mappings `fieldhook chat users add` writes with the same settings', CLI_TIMEOUT, async () => {
+    const users = await open();
+    await cli(fixture, 'chat', 'users', 'add', '--platform', 'telegram', '--user', '4242', '--farm', 'f9');
+    expect(await users.farmsOf('telegram', '4242')).toEqual(['f9']);
   });
 
   it.runIf(backend === 'postgres')('counts a mapping added through one instance on another at once', async () => {

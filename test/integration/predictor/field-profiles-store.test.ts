@@ -4,6 +4,8 @@
  * PostgreSQL a profile written through one instance is read by another, whose change version
  * moves when the change is committed.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INITIAL_FIELD_LEARNING } from '../../../services/predictor/field-learning.js';
 import type { FieldSettings, OpenableFieldProfileRepository } from '../../../services/predictor/field-profiles.js';
@@ -19,6 +21,7 @@ const base: FieldSettings = {
   farm: 'f1', field: 'north', crop: 'tomato', sowingDate: '2026-04-01', soil: 'loam', efficiency: 0.9,
   latitudeDeg: 45.1, longitudeDeg: 9.2, elevationM: 100,
 };
+const exec = promisify(execFile);
 const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: { code?: string }) => err.code);
 
 describe.each(BACKENDS)('field profiles on %s', (backend) => {
@@ -91,6 +94,16 @@ describe.each(BACKENDS)('field profiles on %s', (backend) => {
     await first.add(base);
     await first.close();
     expect(await (await open()).list()).toEqual([base]);
+  });
+
+  it('is what `fieldhook fields list` and `fields remove` see with the same settings', { timeout: 60_000 }, async () => {
+    const repo = await open();
+    await repo.add(base);
+    const env = { ...process.env, FIELDHOOK_DATA_DIR: fixture.dataDir, ...(fixture.databaseUrl ? { FIELDHOOK_DATABASE_URL: fixture.databaseUrl } : {}) };
+    const cli = async (...args: string[]) => JSON.parse((await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'fields', ...args], { env })).stdout) as unknown;
+    expect(await cli('list')).toEqual([base]);
+    expect(await cli('remove', 'f1', 'north')).toEqual({ removed: true });
+    expect(await repo.list()).toEqual([]);
   });
 
   it.runIf(backend === 'postgres')('shows a field written through one instance to another, whose change version moves at commit', async () => {
