@@ -210,13 +210,16 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
    * forgotten here. Runs between rounds only.
    */
   async function refresh(withHistory: boolean): Promise<void> {
-    const { added, removed } = await fields.reload(withHistory);
+    let savedStates = new Map<string, DecisionState>();
+    let savedLearning = new Map<string, FieldLearningState>();
+    // Read before the fields enter the set: a field whose saved state could not be read is not evaluated.
+    const { added, removed } = await fields.reload(withHistory, async (keys) => {
+      [savedStates, savedLearning] = await Promise.all([statesRepo.loadMany(keys), learningRepo.loadMany?.(keys) ?? learningRepo.loadAll()]);
+    });
     for (const key of removed) {
       states.delete(key);
       learning.delete(key);
     }
-    if (added.length === 0) return;
-    const [savedStates, savedLearning] = await Promise.all([statesRepo.loadMany(added), learningRepo.loadMany?.(added) ?? learningRepo.loadAll()]);
     for (const key of added) {
       const state = savedStates.get(key);
       if (state) states.set(key, state);
@@ -227,18 +230,33 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     }
   }
 
-  /** Partitions leased to this instance: their fields come in with their saved state and history. */
+  let gainRetry: unknown;
+  /**
+   * Partitions leased to this instance: their fields come in with their saved state and history.
+   * If that cannot be read (PostgreSQL or InfluxDB unreachable), they are not evaluated, and
+   * loading them is tried again a heartbeat later while the lease is still this instance's.
+   */
   async function gain(partitions: number[]): Promise<void> {
     // Not awaited by the heartbeat: loading history must not hold up the leases' renewal.
     void scheduler
       .exclusive(async () => {
-        for (const p of partitions) evaluating.add(p);
-        await refresh(true);
+        const wanted = partitions.filter((p) => membership?.held().includes(p) && !evaluating.has(p));
+        if (wanted.length === 0) return false;
+        for (const p of wanted) evaluating.add(p);
+        try {
+          await refresh(true);
+        } catch (err) {
+          for (const p of wanted) evaluating.delete(p);
+          logger.error({ err, partitions: wanted }, 'fields of new partitions not loaded; not evaluated until they are (tried again at the next heartbeat)');
+          if (started) gainRetry = clock.setTimeout(() => void gain(wanted), leaseOptions.heartbeatMs);
+          return false;
+        }
         await loadAppliedWater();
-        logger.info({ partitions, fields: fields.size }, 'evaluating the fields of new partitions');
+        logger.info({ partitions: wanted, fields: fields.size }, 'evaluating the fields of new partitions');
+        return true;
       })
-      .then(() => (started ? scheduler.enqueue(undefined) : undefined))
-      .catch((err: unknown) => logger.error({ err, partitions }, 'fields of new partitions not loaded'));
+      .then((loaded) => (loaded && started ? scheduler.enqueue(undefined) : undefined))
+      .catch((err: unknown) => logger.error({ err, partitions }, 'fields of new partitions not evaluated'));
   }
 
   /** Partitions this instance gives up: resolves once no round touches their fields any more. */
@@ -338,6 +356,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       // Leaves first: its partitions are released once no round touches them, for the others to take at once.
       await membership?.stop().catch((err: unknown) => logger.warn({ err }, 'predictor partitions not released; the others take them when the leases expire'));
       started = false;
+      clock.clearTimeout(gainRetry);
       await bus?.stop();
       await irrigationBus?.stop();
       await scheduler.stop();

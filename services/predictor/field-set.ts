@@ -15,9 +15,11 @@ export interface FieldSet {
   /**
    * Re-read the profiles of the fields this instance evaluates. With `withHistory`, fields that
    * were not known before get their window from InfluxDB, not only what arrives from now on.
-   * Returns the keys that came and went.
+   * `prepare` runs with the keys that come in before they enter the set (their saved state is
+   * read there): if it or the history load fails, the set is left as it was and the error thrown,
+   * so no field is ever evaluated without what it saved last. Returns the keys that came and went.
    */
-  reload(withHistory: boolean): Promise<{ added: string[]; removed: string[] }>;
+  reload(withHistory: boolean, prepare?: (added: string[]) => Promise<void>): Promise<{ added: string[]; removed: string[] }>;
   /** Fill the windows of every field from InfluxDB (start-up); returns how many had history. */
   loadHistory(): Promise<number>;
 }
@@ -48,7 +50,7 @@ export function createFieldSet(deps: {
     get size() {
       return fields.size;
     },
-    async reload(withHistory) {
+    async reload(withHistory, prepare) {
       const next = new Map<string, EvaluatedField>();
       for (const settings of await repo.list()) {
         const key = fieldKey(settings.farm, settings.field);
@@ -67,12 +69,14 @@ export function createFieldSet(deps: {
       }
       const added = [...next.values()].filter((f) => !fields.has(f.key));
       const removed = [...fields.keys()].filter((k) => !next.has(k));
-      fields = next;
+      const keys = added.map((f) => f.key);
+      if (added.length > 0) await prepare?.(keys);
       if (withHistory && added.length > 0) {
         await load(added);
-        logger.info({ fields: added.map((f) => f.key) }, 'fields added; windows loaded from InfluxDB');
+        logger.info({ fields: keys }, 'fields added; windows loaded from InfluxDB');
       }
-      return { added: added.map((f) => f.key), removed };
+      fields = next;
+      return { added: keys, removed };
     },
     loadHistory: () => load([...fields.values()]),
   };

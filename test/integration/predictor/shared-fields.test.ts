@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
-import { buildPredictor, type Predictor } from '../../../services/predictor/build-predictor.js';
+import { buildPredictor, type BuildPredictorOptions, type Predictor } from '../../../services/predictor/build-predictor.js';
+import { createHistoryLoader } from '../../../services/predictor/history-loader.js';
 import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import type { FieldSettings } from '../../../services/predictor/field-profiles.js';
 import { createModelHolder, type ModelHolder } from '../../../services/predictor/model-holder.js';
@@ -51,7 +52,7 @@ describe('predictors sharing fields on PostgreSQL', () => {
   let adviceAt: number;
   const running: Running[] = [];
 
-  const start = async (id: string, at: number): Promise<Running> => {
+  const start = async (id: string, at: number, extra: Partial<BuildPredictorOptions> = {}): Promise<Running> => {
     const plane = createControlPlane({ DATA_DIR: dir, DATABASE_URL: databaseUrl, INSTANCE_ID: id }, silentLogger());
     const clock = createManualClock(at);
     const published: PublishInput[] = [];
@@ -69,6 +70,7 @@ describe('predictors sharing fields on PostgreSQL', () => {
         published.push(e);
         return { id: e.id!, deliveries: 1, duplicate: false };
       },
+      ...extra,
     });
     const r = { id, predictor, clock, plane, published };
     running.push(r);
@@ -165,5 +167,38 @@ describe('predictors sharing fields on PostgreSQL', () => {
     await c.predictor.evaluate();
     expect(c.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
     for (const [field, id] of advised) expect(adviceIds(c).get(field)).toBe(id);
+  });
+
+  it('takes fields over whose history fails to load only once it has loaded them with their state, and sends none of their advice again', async () => {
+    const c = running.at(-1)!;
+    const advised = adviceIds(c);
+    await c.predictor.stop();
+    running.splice(running.indexOf(c), 1);
+    await closeControlPlane(c.plane);
+    // InfluxDB answers d's first history query for the fields it takes with an error.
+    const history = createHistoryLoader(target);
+    let failures = 0;
+    const d = await start('pred-d', c.clock.now(), {
+      history: {
+        load: async (from, to, fields) => {
+          if (fields && fields.length > 0 && failures++ === 0) throw new Error('InfluxDB unreachable');
+          return history.load(from, to, fields);
+        },
+      },
+    });
+    await d.predictor.idle();
+    expect(failures).toBe(1);
+    // Leased but not loaded: nothing evaluated, nothing sent, nothing saved over c's state.
+    expect(d.predictor.status().partitions!.held).toHaveLength(AUTO_PARTITIONS);
+    expect(d.predictor.status().fields).toEqual([]);
+    await d.predictor.evaluate();
+    expect(d.published).toEqual([]);
+    // The next heartbeat loads them again, with the advice in force.
+    await d.clock.advance(heartbeatMs);
+    await eventually(() => d.predictor.status().fields.length === FIELDS.length, { what: "d's fields loaded on the next heartbeat" });
+    await d.predictor.idle();
+    await d.predictor.evaluate();
+    expect(d.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
+    for (const [field, id] of advised) expect(adviceIds(d).get(field)).toBe(id);
   });
 });
