@@ -221,10 +221,13 @@ export function registerPredictorCommands(program: Command): void {
       const influx = await influxOf(config);
       const loader = createHistoryLoader(influx);
       const water = createAppliedWaterLoader(influx);
+      // The fields and their advice in force where `fieldhook start` keeps them (FIELDHOOK_DATABASE_URL or DATA_DIR).
+      const plane = createControlPlane(config, logger);
       const predictor = buildPredictor({
         config,
         logger,
         influx,
+        plane,
         // Only this field's history: the command must stay quick on a farm of thousands.
         history: { load: (fromTs, toTs) => loader.load(fromTs, toTs, [{ farm, field }]) },
         appliedHistory: { load: (fromTs, toTs) => water.load(fromTs, toTs, [{ farm, field }]) },
@@ -249,6 +252,7 @@ export function registerPredictorCommands(program: Command): void {
         });
       } finally {
         await predictor.stop();
+        await closeControlPlane(plane);
       }
     });
 
