@@ -3,7 +3,7 @@
  * stamped with the end of the period it describes (as readings are). What a forecast says and
  * the checks it passes before it is stored; no I/O.
  */
-import { ID_PATTERN } from '../shared/ids.js';
+import { hasControlCharacter, ID_PATTERN } from '../shared/ids.js';
 import { Errors } from '../shared/error-catalog.js';
 
 /** One forecast hour. Every quantity is optional: a forecast says what its source knows. */
@@ -77,6 +77,7 @@ export function parseForecast(body: unknown, now: number, defaults: { source?: s
   if (typeof b.farm !== 'string' || !ID_PATTERN.test(b.farm)) throw invalid('farm', `must match ${ID_PATTERN}`);
   if (b.field !== undefined && (typeof b.field !== 'string' || !ID_PATTERN.test(b.field))) throw invalid('field', `must match ${ID_PATTERN}`);
   if (b.source !== undefined && (typeof b.source !== 'string' || b.source.length === 0 || b.source.length > 64)) throw invalid('source', 'must be 1–64 characters');
+  if (typeof b.source === 'string' && hasControlCharacter(b.source)) throw invalid('source', 'may not hold control characters');
   // A gateway's forecast is the gateway's: it may not speak as another source (e.g. `open-meteo`).
   if (defaults.gateway !== undefined && b.source !== undefined && b.source !== defaults.gateway) throw invalid('source', `is the sending gateway (${defaults.gateway}) for a gateway's forecast`);
   const issuedAt = b.issued_at === undefined ? now : time(b.issued_at, 'issued_at');

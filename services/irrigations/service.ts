@@ -5,6 +5,7 @@
 import type { Device, DeviceRepository } from '../registry/device.js';
 import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
+import { hasControlCharacter } from '../shared/ids.js';
 import { DEFAULT_IRRIGATION_RULES, parseIrrigationInput, type IrrigationRecord, type IrrigationRules, type IrrigationSource } from './record.js';
 import type { IrrigationRepository } from './store.js';
 
@@ -49,6 +50,12 @@ export function createIrrigationService(deps: {
       if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
         throw Errors.irrigationInvalid(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, { field: 'Idempotency-Key' });
       }
+      // A report's `id` comes here from a device's MQTT payload, where any JSON string may arrive.
+      if (idempotencyKey !== undefined && hasControlCharacter(idempotencyKey)) {
+        throw Errors.irrigationInvalid('Idempotency-Key (a report\'s id) may not hold control characters', { field: 'Idempotency-Key' });
+      }
+      // An admin names `who` freely: it is stored, listed and shown like the key.
+      if (hasControlCharacter(reporter.who)) throw Errors.irrigationInvalid('who may not hold control characters', { field: 'who' });
       const now = clock.now();
       const facts = parseIrrigationInput(input, now, deps.rules ?? DEFAULT_IRRIGATION_RULES);
       if (reporter.device) await assertMayRecord(reporter.device, facts.farm, facts.field);

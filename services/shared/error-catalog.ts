@@ -561,6 +561,12 @@ export const Errors = {
     'Cannot reach the control-plane database',
     'PostgreSQL named by `FIELDHOOK_DATABASE_URL` refused the connection, the login or a query while fieldhook started or applied its migrations, or while it served a request that reads or writes control-plane state (irrigation records, forecasts, chat users, field profiles); the cause is in the message. Retry the request (an irrigation report with its `Idempotency-Key`, so one whose write did commit is not recorded twice).',
   ),
+  databaseValueRefused: defineError(
+    'FH_ERR_DATABASE_VALUE_REFUSED',
+    400,
+    'The database refused a value of the request',
+    'PostgreSQL refused to store a value the request carried (a NUL character, text that is not UTF-8, a number out of its column\'s range, a constraint): the request is at fault and fails the same way when retried unchanged; the cause is in the message.',
+  ),
   databaseSchemaNewer: defineError(
     'FH_ERR_DATABASE_SCHEMA_NEWER',
     500,

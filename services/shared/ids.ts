@@ -4,3 +4,11 @@
  */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 export const ID_RULE = '[A-Za-z0-9][A-Za-z0-9._:-]{0,63}';
+
+/**
+ * Free text that becomes a key or a label (idempotency keys, report ids, forecast sources) may hold
+ * anything printable but no control character: PostgreSQL cannot store NUL at all, and the rest
+ * has no business in a key shown in logs and lists.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+export const hasControlCharacter = (text: string): boolean => CONTROL_CHARACTER.test(text);

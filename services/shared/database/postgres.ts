@@ -55,10 +55,38 @@ export function createPostgres(url: string, logger: Logger, options: Partial<Pos
   };
 }
 
-/** `err` as the catalog's {@link Errors.databaseUnavailable}, naming the database (password masked). */
+/**
+ * SQLSTATEs that say the database cannot serve now, not that the statement was wrong: connection
+ * (08), login, database and privileges (28, 3D, 42501), resources (53), operator intervention and cancelled
+ * statements, i.e. the statement timeout (57), system errors (58), a lock not granted (55P03),
+ * serialization failures and deadlocks (40001, 40P01). A retry may succeed.
+ */
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
+const UNAVAILABLE_STATES = new Set(['55P03', '40001', '40P01', '42501']);
+
+/** The server's SQLSTATE of `err`, when the server answered (the driver's own errors have none). */
+function sqlState(err: unknown): string | undefined {
+  return err instanceof pg.DatabaseError && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
+}
+
+/**
+ * `err` as the catalog's error: what makes the database unavailable (no answer, a connection
+ * lost, a timeout, the SQLSTATEs above) is {@link Errors.databaseUnavailable}, a 503 worth
+ * retrying, naming the database (password masked); a value the server refused (data exceptions,
+ * class 22, and constraints no store handled, class 23) is {@link Errors.databaseValueRefused},
+ * a 400, since a retry of the same input fails again forever (a poison message). Any other
+ * SQLSTATE (a statement the server cannot parse, a missing table) is a bug in fieldhook and is
+ * returned as it is. Catalog errors pass through.
+ */
 export function databaseUnavailable(err: unknown, shownUrl: string, doing: string): Error {
   if (isFieldhookError(err)) return err;
-  return Errors.databaseUnavailable(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { database: shownUrl });
+  const state = sqlState(err);
+  const message = `Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`;
+  if (state === undefined || UNAVAILABLE_CLASSES.has(state.slice(0, 2)) || UNAVAILABLE_STATES.has(state)) {
+    return Errors.databaseUnavailable(message, { database: shownUrl });
+  }
+  if (state.startsWith('22') || state.startsWith('23')) return Errors.databaseValueRefused(message, { sqlState: state });
+  return err as Error;
 }
 
 /** PostgreSQL's SQLSTATE for a unique or primary key violation. */
@@ -81,9 +109,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
 }
 
 /**
- * `work`, a failure of which (the server down, the connection lost, a query refused) surfaces as
- * {@link databaseUnavailable}: a 503 a client may retry, never a bare 500. Catalog errors pass
- * through.
+ * `work`, a failure of which surfaces through {@link databaseUnavailable}: the server down, the
+ * connection lost or a timeout as a 503 a client may retry, a value refused as a 400. Catalog
+ * errors pass through.
  */
 export async function orUnavailable<T>(work: Promise<T>, shownUrl: string, doing: string): Promise<T> {
   try {
