@@ -84,6 +84,16 @@ function statCpu(path: string): number {
   }
 }
 
+/** Peak resident memory of a process so far (VmHWM), MB; undefined once it is gone. */
+function peakRssMb(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
 /** BENCH_THREADS=1: CPU seconds per thread id of a process (the main thread's id is the pid). */
 const THREADS = process.env.BENCH_THREADS === '1';
 function threadCpu(pid: number): Map<number, number> {
@@ -377,6 +387,8 @@ async function measureMqtt(contender: Contender, env: Env, tag: string): Promise
     log(`  every PUBACK after ${acked.toFixed(2)} s, every point stored after ${seconds.toFixed(2)} s`);
     const cpu1 = [cpuSeconds(running.pid), cpuSeconds(running.mosquitto?.process.child.pid), cpuSeconds(env.influx.process.child.pid)];
     if (threads0) log(`  ${threadBreakdown(running.pid, threads0, threadCpu(running.pid), MQTT_READINGS)}`);
+    // What a larger young generation (BENCH_NODE_FLAGS) costs in memory, next to the peers' footprint.
+    log(`  peak resident memory of the consumer ${peakRssMb(running.pid)?.toFixed(0) ?? '?'} MB`);
     const per = (k: number) => ((cpu1[k]! - cpu0[k]!) * 1e6) / MQTT_READINGS;
     return { rate: MQTT_READINGS / seconds, cpu: per(0), mosquittoCpu: per(1), influxCpu: per(2) };
   } finally {

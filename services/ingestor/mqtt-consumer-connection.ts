@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket, { type IConnackPacket, type IConnectPacket, type IPublishPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnackPacket, type IConnectPacket, type IPubackPacket, type IPublishPacket, type IPubrecPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
 import type { Logger } from '../shared/logger.js';
 
 /**
@@ -49,6 +49,7 @@ export const DEFAULT_CONSUMER_CONNECTION_OPTIONS = Object.freeze({
 /** One received message; call `ack()` once it is durable (or refused), exactly once. */
 export interface InboundMessage {
   topic: string;
+  /** Valid until the acknowledgement is sent (the turn after `ack()`): copy it to keep it longer. */
   payload: Buffer;
   ack(): void;
 }
@@ -63,14 +64,54 @@ export interface ConsumerConnection {
   publish(topic: string, payload: string): void;
 }
 
-interface Pending {
-  messageId: number;
-  qos: 1 | 2;
-  settled: boolean;
+const EMPTY = Buffer.alloc(0);
+const ignore = (): void => undefined;
+
+/**
+ * A QoS 1 or 2 message in flight, handed over as the InboundMessage itself: `ack` is a method, not
+ * a closure made per message.
+ */
+class Pending implements InboundMessage {
+  settled = false;
+  constructor(
+    readonly topic: string,
+    public payload: Buffer,
+    readonly messageId: number,
+    readonly qos: 1 | 2,
+    private readonly socket: Socket,
+    private readonly onSettle: (pending: Pending, of: Socket) => void,
+  ) {}
+  ack(): void {
+    this.onSettle(this, this.socket);
+  }
 }
 
-const PUBACK = 0x40;
-const PUBREC = 0x50;
+/**
+ * Takes what mqtt-packet's `writeToStream` writes for several packets and joins it into one
+ * buffer: the PUBACKs a commit releases leave in one socket write, not one per message as
+ * `generate` would make them (`writeToStream` writes an acknowledgement from cached header and
+ * packet-id buffers, so collecting them allocates nothing per message).
+ */
+class PacketBatch {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  write(chunk: Buffer | string): boolean {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.parts.push(bytes);
+    this.bytes += bytes.length;
+    return true;
+  }
+  /** writeToStream's way of refusing a packet; an acknowledgement with a packet id is never refused. */
+  destroy(err?: Error): void {
+    if (err) throw err;
+  }
+  take(): Buffer {
+    const out = Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
+}
 
 /** The broker accepted the connection: 0 in both MQTT 3.1.1 (return code) and 5 (reason code). */
 const ACCEPTED = 0;
@@ -98,6 +139,13 @@ export function createConsumerConnection(
   let head = 0;
   let flushScheduled = false;
   let firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  // Reused for every acknowledgement. Reason code 0 (success) without properties: MQTT 5 lets it be
+  // left out (§3.4.2.1), so the packet is 4 bytes, as in 3.1.1.
+  const puback: IPubackPacket = { cmd: 'puback', messageId: 0, reasonCode: 0 };
+  const pubrec: IPubrecPacket = { cmd: 'pubrec', messageId: 0, reasonCode: 0 };
+  const acks = new PacketBatch();
+  // Typed as a Node stream by mqtt-packet; writeToStream calls only write (and destroy on a refusal).
+  const acksStream = acks as unknown as NodeJS.WritableStream;
 
   function write(packet: Packet): void {
     socket?.write(mqttPacket.generate(packet, generateOptions));
@@ -109,46 +157,44 @@ export function createConsumerConnection(
     let end = head;
     while (end < inFlight.length && inFlight[end]!.settled) end++;
     if (end === head || !socket) return;
-    // PUBACK/PUBREC without reason code or properties: 4 bytes, the same in 3.1.1 and 5 (MQTT 5 §3.4.2.1).
-    const out = Buffer.allocUnsafe((end - head) * 4);
-    for (let i = head, o = 0; i < end; i++, o += 4) {
+    for (let i = head; i < end; i++) {
       const p = inFlight[i]!;
-      out[o] = p.qos === 1 ? PUBACK : PUBREC;
-      out[o + 1] = 2;
-      out.writeUInt16BE(p.messageId, o + 2);
+      const ack = p.qos === 1 ? puback : pubrec;
+      ack.messageId = p.messageId;
+      mqttPacket.writeToStream(ack, acksStream, generateOptions);
+      // Done with: the payload (and the socket chunk it is a view of) is not kept until the queue is compacted.
+      p.payload = EMPTY;
     }
     head = end;
     if (head > 1024 && head * 2 > inFlight.length) {
       inFlight = inFlight.slice(head);
       head = 0;
     }
-    socket.write(out);
+    socket.write(acks.take());
     if (socket.isPaused() && inFlight.length - head < options.maxInFlight) socket.resume();
   }
 
+  /** Called by a message's `ack()`: marks it settled and flushes the acknowledgements once per turn. */
+  function settle(pending: Pending, of: Socket): void {
+    // A message of a socket that is gone is redelivered on the next one: nothing to send.
+    if (pending.settled || socket !== of) return;
+    pending.settled = true;
+    if (!flushScheduled) {
+      flushScheduled = true;
+      queueMicrotask(flushAcks);
+    }
+  }
+
   function received(packet: IPublishPacket, current: Socket): void {
-    const { topic, qos } = packet;
     const payload = packet.payload as Buffer;
-    if (qos === 0) {
-      onMessage({ topic, payload, ack: () => undefined });
+    if (packet.qos === 0) {
+      onMessage({ topic: packet.topic, payload, ack: ignore });
       return;
     }
-    const pending: Pending = { messageId: packet.messageId!, qos, settled: false };
+    const pending = new Pending(packet.topic, payload, packet.messageId!, packet.qos, current, settle);
     inFlight.push(pending);
     if (inFlight.length - head >= options.maxInFlight) current.pause();
-    onMessage({
-      topic,
-      payload,
-      ack() {
-        // A message of a socket that is gone is redelivered on the next one: nothing to send.
-        if (pending.settled || socket !== current) return;
-        pending.settled = true;
-        if (!flushScheduled) {
-          flushScheduled = true;
-          queueMicrotask(flushAcks);
-        }
-      },
-    });
+    onMessage(pending);
   }
 
   function handle(packet: Packet, current: Socket): void {

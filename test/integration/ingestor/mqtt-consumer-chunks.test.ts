@@ -86,7 +86,12 @@ describe('the consumer connection on a real Mosquitto, the broker’s packets cu
       const relay = choppingRelay(mosquitto.port, protocolVersion);
       const port = await relay.listen();
       const prefix = `chunks-${process.pid}-${protocolVersion}`;
-      const received: InboundMessage[] = [];
+      const received: { topic: string; payload: Buffer }[] = [];
+      // Settled as they arrive, as the ingest settles a commit's messages; the payload is copied, it is let go with its PUBACK.
+      const take = (m: InboundMessage) => {
+        received.push({ topic: m.topic, payload: Buffer.from(m.payload) });
+        m.ack();
+      };
       const options = {
         ...DEFAULT_CONSUMER_CONNECTION_OPTIONS,
         url: `mqtt://127.0.0.1:${port}`,
@@ -97,8 +102,7 @@ describe('the consumer connection on a real Mosquitto, the broker’s packets cu
         reconnectMinMs: 10,
         reconnectMaxMs: 40,
       };
-      // Settled as they arrive, as the ingest settles a commit's messages.
-      let connection = createConsumerConnection(options, (m) => (received.push(m), m.ack()), silentLogger());
+      let connection = createConsumerConnection(options, take, silentLogger());
       await connection.start();
       const publisher = await connectAsync(mosquitto.url, { clientId: `${prefix}-device`, protocolVersion });
       try {
@@ -118,7 +122,7 @@ describe('the consumer connection on a real Mosquitto, the broker’s packets cu
         // Every PUBACK was taken: the same session again gets only what is published next, nothing redelivered.
         await connection.stop();
         received.length = 0;
-        connection = createConsumerConnection(options, (m) => (received.push(m), m.ack()), silentLogger());
+        connection = createConsumerConnection(options, take, silentLogger());
         await connection.start();
         await publisher.publishAsync(`${prefix}/marker`, 'after', { qos: 1 });
         await eventually(() => received.length > 0, { what: 'the message published after reconnecting' });
