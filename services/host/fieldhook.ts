@@ -120,14 +120,21 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
     if (!dispatcher) throw new Error('this instance runs no dispatcher (FIELDHOOK_PARTS); publish on the bus instead');
     return dispatcher.publish(event);
   };
+  // Automatic partitions move fields between predictors that must each see every reading: only
+  // through one broker they share. On the embedded broker (each instance its own) the predictor
+  // takes the whole set of fields instead and claims it, so a second one on the same database is
+  // refused rather than splitting the fields with each missing the other's readings.
+  const predictConfig = parts.ingestor && !config.MQTT_URL && plane.kind === 'postgres' && config.PREDICT_PARTITIONS === 'auto'
+    ? { ...config, PREDICT_PARTITIONS: 1, PREDICT_PARTITION: 0 }
+    : config;
   const predictor: Predictor | undefined = parts.predictor
-    ? buildPredictor({ config, logger, influx, plane, instanceId: config.INSTANCE_ID!, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
+    ? buildPredictor({ config: predictConfig, logger, influx, plane, instanceId: config.INSTANCE_ID!, publish: (event) => (dispatcher ? dispatcher.publish(event) : events!.publish(event)), bus: () => bus('predictor'), ...(forecasts ? { forecasts: forecasts.reader } : {}) })
     : undefined;
   const components: Component[] = [instance, controlPlaneComponent(plane), ...(parts.influx ? [influxdb] : []), deviceRegistry];
   // On PostgreSQL with partitions set by hand, a predictor claims its partition before it starts: a
   // second one on it is refused. With `auto` (the default) it joins the others (partition-membership.ts).
-  const claim = predictor && plane.kind === 'postgres' && config.PREDICT_PARTITIONS !== 'auto'
-    ? createPartitionClaim(plane, { partitions: config.PREDICT_PARTITIONS, partition: config.PREDICT_PARTITION }, logger)
+  const claim = predictor && plane.kind === 'postgres' && predictConfig.PREDICT_PARTITIONS !== 'auto'
+    ? createPartitionClaim(plane, { partitions: predictConfig.PREDICT_PARTITIONS, partition: predictConfig.PREDICT_PARTITION }, logger)
     : undefined;
   for (const part of [ingestor, irrigations, forecasts, dispatcher, events, claim, predictor]) if (part) components.push(part);
   // People answer advice in Slack and Telegram: their answers become irrigation records.

@@ -44,7 +44,14 @@ export function createPartitionClaim(plane: PostgresPlane, partitioning: Partiti
     try {
       await c.connect();
       const mine = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [PARTITION_KEY, partitioning.partition]);
-      if (!mine.rows[0]!.ok) throw Errors.predictPartitionTaken(`Partition ${partitioning.partition} of ${partitioning.partitions} is run by ${await holders(c, PARTITION_KEY, '= $2', partitioning.partition)}: give each predictor its own FIELDHOOK_PREDICT_PARTITION (0 … FIELDHOOK_PREDICT_PARTITIONS − 1)`);
+      if (!mine.rows[0]!.ok) {
+        const holder = await holders(c, PARTITION_KEY, '= $2', partitioning.partition);
+        throw Errors.predictPartitionTaken(
+          partitioning.partitions === 1
+            ? `Every field is evaluated by ${holder}: to share the fields among predictors, give every instance the same external broker (FIELDHOOK_MQTT_URL) with FIELDHOOK_PREDICT_PARTITIONS=auto; or run this one with FIELDHOOK_PREDICT_ENABLED=false`
+            : `Partition ${partitioning.partition} of ${partitioning.partitions} is run by ${holder}: give each predictor its own FIELDHOOK_PREDICT_PARTITION (0 … FIELDHOOK_PREDICT_PARTITIONS − 1)`,
+        );
+      }
       await c.query('SELECT pg_advisory_lock_shared($1, $2)', [PARTITIONS_KEY, partitioning.partitions]);
       const other = await c.query<{ n: number }>(
         "SELECT objid::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND objsubid = 2 AND objid <> $2::int::oid AND granted LIMIT 1",

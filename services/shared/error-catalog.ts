@@ -403,7 +403,7 @@ export const Errors = {
     'FH_ERR_PREDICT_PARTITION_TAKEN',
     409,
     'Another predictor runs this partition',
-    'With `FIELDHOOK_DATABASE_URL` set and partitions set by hand (a number in `FIELDHOOK_PREDICT_PARTITIONS`; the default `auto` shares the fields among the live predictors instead), a predictor claims its partition (`FIELDHOOK_PREDICT_PARTITION` of `FIELDHOOK_PREDICT_PARTITIONS`) in PostgreSQL for as long as it runs; a second predictor on the same partition, or one counting partitions differently, is refused at start (the holder is named), since both would advise the same fields.',
+    'With `FIELDHOOK_DATABASE_URL` set and partitions set by hand (a number in `FIELDHOOK_PREDICT_PARTITIONS`; the default `auto` shares the fields among the live predictors instead), a predictor claims its partition (`FIELDHOOK_PREDICT_PARTITION` of `FIELDHOOK_PREDICT_PARTITIONS`) in PostgreSQL for as long as it runs (an instance whose ingestor runs the embedded broker claims every field: its broker carries only its own readings); a second predictor on the same partition, or one counting partitions differently, is refused at start (the holder is named), since both would advise the same fields.',
   ),
   predictInvalidRange: defineError(
     'FH_ERR_PREDICT_INVALID_RANGE',

@@ -1,0 +1,60 @@
+/**
+ * Two full `fieldhook start` instances on one PostgreSQL, each with its embedded broker: their
+ * predictors could not see each other's readings, so automatic partitions are not used there.
+ * The first predictor evaluates every field (taking readings from its own spool), the second is
+ * refused, naming the holder and the shared broker that would let them share.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { PIPELINE_CONFIG } from '../../../services/host/config.js';
+import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
+import { loadConfig } from '../../../services/shared/config.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { createTestDatabase } from '../../helpers/postgres-database.js';
+
+describe('full instances with embedded brokers on one PostgreSQL', () => {
+  const influxUrl = inject('influxUrl');
+  const bucket = `embedded_predictors_${process.pid}`;
+  const root = mkdtempSync(join(tmpdir(), 'fh-embedded-pred-'));
+  let databaseUrl: string;
+  const running: RunningFieldhook[] = [];
+
+  const start = (id: string) => {
+    const env = {
+      DATA_DIR: join(root, id), INSTANCE_ID: id, DATABASE_URL: databaseUrl, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0',
+      MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket,
+      ADMIN_TOKEN: 'embedded-predictors-admin-token', PREDICT_PARTITIONS: 'auto',
+    };
+    return startFieldhook(loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v]))), silentLogger(), { handleSignals: false });
+  };
+
+  beforeAll(async () => {
+    await createDatabase(influxUrl, bucket);
+    databaseUrl = await createTestDatabase('embedded_predictors');
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const r of running) await r.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('evaluates every field in the first and refuses the second predictor, naming FIELDHOOK_MQTT_URL', async () => {
+    running.push(await start('embedded-a'));
+    const ready = await (await fetch(`${running[0]!.url}/readyz`)).json() as { checks?: Record<string, { detail?: { partitions?: { mode: string; held: number[] } } }> };
+    expect(JSON.stringify(ready)).toContain('"mode":"single"');
+    const err = await start('embedded-b').then(
+      (r) => {
+        running.push(r);
+        return undefined;
+      },
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err, 'second predictor refused').toBeDefined();
+    expect(err!.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
+    expect(err!.message).toContain('fieldhook/embedded-a');
+    expect(err!.message).toContain('FIELDHOOK_MQTT_URL');
+  }, 120_000);
+});
