@@ -30,7 +30,7 @@ import { leasedOwnership, staticOwnership, type FieldOwnership } from './field-o
 import { partitionGroup, type Partitioning } from './partition.js';
 import { createPartitionMembership, membershipOptions, type PartitionMembership } from './partition-membership.js';
 import { createPostgresPartitionLeases } from './postgres-partition-leases.js';
-import { runRound } from './round.js';
+import { runRound, saveUnsaved, type RoundDeps } from './round.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createPredictorStateStore, PREDICTOR_FILE, type PredictorStateStore } from './open-predictor-store.js';
 import { createFieldProfileRepository } from './open-field-profiles.js';
@@ -186,7 +186,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const states = new Map<string, DecisionState>();
   const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, evaluates: ownership.evaluates, clock, logger });
   const applied = createAppliedWaterLedger();
-  const roundDeps = {
+  const roundDeps: RoundDeps = {
+    unsaved: { states: new Map(), learning: new Map() },
     windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, learning, learningRepo, writer, publish: options.publish,
     metrics: createPredictorMetrics(registry, ownership), ...(membership ? { mayPublish: ownership.mayPublish } : {}), clock, logger,
   };
@@ -219,6 +220,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     for (const key of removed) {
       states.delete(key);
       learning.delete(key);
+      roundDeps.unsaved.states.delete(key);
+      roundDeps.unsaved.learning.delete(key);
     }
     for (const key of added) {
       const state = savedStates.get(key);
@@ -262,6 +265,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   /** Partitions this instance gives up: resolves once no round touches their fields any more. */
   async function lose(partitions: number[]): Promise<void> {
     await scheduler.exclusive(async () => {
+      // While the leases are still this instance's: the next holder starts from what was decided here.
+      await saveUnsaved(roundDeps).catch(() => logger.warn({ partitions }, 'unsaved predictor state of partitions given up is lost; their next holder decides from the state saved before'));
       for (const p of partitions) evaluating.delete(p);
       const before = new Set(fields.all().map((f) => f.key));
       await refresh(false);

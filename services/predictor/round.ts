@@ -10,7 +10,7 @@ import type { FieldLearningState } from './field-learning.js';
 import type { PredictorMetrics } from './metrics.js';
 import type { ModelHolder } from './model-holder.js';
 import { eventOf, type RecommendationWriter } from './outputs.js';
-import type { DecisionStateRepository, FieldLearningRepository } from './sqlite-predictor-store.js';
+import type { DecisionStateRepository, FieldEntry, FieldLearningRepository } from './predictor-store.js';
 import type { WindowStore } from './window-store.js';
 
 export interface RoundDeps {
@@ -27,6 +27,12 @@ export interface RoundDeps {
   /** What each field has learnt from its dry days, and where it is kept across restarts. */
   learning?: Map<string, FieldLearningState>;
   learningRepo?: FieldLearningRepository;
+  /**
+   * States (and learning) applied here whose save failed (database unreachable): memory is
+   * ahead of the store, and they are saved again with the next round (or {@link saveUnsaved}),
+   * so a field handed over later does not come back to a state that says its advice was never sent.
+   */
+  unsaved: { states: Map<string, FieldEntry<DecisionState>>; learning: Map<string, FieldEntry<FieldLearningState>> };
   writer: RecommendationWriter;
   /** Hand an event to the dispatcher; resolves once it is durable. */
   publish(event: PublishInput): Promise<unknown>;
@@ -81,17 +87,59 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
       }
     }),
   );
-  const refused = changed.length > 0 ? await deps.statesRepo.saveMany(changed) : [];
-  for (const key of refused) {
-    // Another instance holds the field's partition now: its state there wins; ours is dropped.
-    states.delete(key);
-    logger.error({ field: key }, 'decision state refused: the field\'s partition was taken over by another predictor');
-  }
   // A field looks at a day once: what it learnt is kept, so a restart neither forgets nor counts it twice.
   const learnt = deps.learning ? evaluations.filter((e) => e.learning && e.learning !== deps.learning!.get(e.key) && (deps.mayPublish?.(e.key) ?? true)) : [];
   for (const e of learnt) deps.learning!.set(e.key, e.learning!);
-  if (learnt.length > 0) await deps.learningRepo?.saveMany(learnt.map((e) => ({ farm: e.farm, field: e.field, state: e.learning! })));
-  await written;
+  try {
+    await saveUnsaved(deps, changed, learnt.map((e) => ({ farm: e.farm, field: e.field, state: e.learning! })));
+  } finally {
+    await written;
+  }
   end?.();
   return evaluations;
+}
+
+/**
+ * Save `states` and `learnt` together with what earlier rounds could not save. Entries refused
+ * by the fence (another instance holds the field's partition now: its state there wins) are
+ * dropped from memory; on a failure every entry stays in `unsaved` and the error is thrown.
+ */
+export async function saveUnsaved(
+  deps: Pick<RoundDeps, 'states' | 'statesRepo' | 'learning' | 'learningRepo' | 'unsaved' | 'logger'>,
+  states: readonly FieldEntry<DecisionState>[] = [],
+  learnt: readonly FieldEntry<FieldLearningState>[] = [],
+): Promise<void> {
+  const [savedStates, savedLearning] = await Promise.allSettled([
+    saveAlong(deps.unsaved.states, states, (batch) => deps.statesRepo.saveMany(batch)),
+    deps.learningRepo ? saveAlong(deps.unsaved.learning, learnt, (batch) => deps.learningRepo!.saveMany(batch)) : Promise.resolve([]),
+  ]);
+  if (savedStates.status === 'fulfilled') {
+    for (const key of savedStates.value) {
+      deps.states.delete(key);
+      deps.logger.error({ field: key }, 'decision state refused: the field\'s partition was taken over by another predictor');
+    }
+  }
+  if (savedLearning.status === 'fulfilled') {
+    for (const key of savedLearning.value) {
+      deps.learning?.delete(key);
+      deps.logger.error({ field: key }, 'field learning refused: the field\'s partition was taken over by another predictor');
+    }
+  }
+  for (const result of [savedStates, savedLearning]) {
+    if (result.status === 'rejected') {
+      deps.logger.error({ err: result.reason }, 'predictor state not saved; kept here and saved again with the next round');
+      throw result.reason;
+    }
+  }
+}
+
+/** Save `entries` and the earlier `unsaved` in one batch; returns the keys refused. Kept in `unsaved` unless saved or refused. */
+async function saveAlong<S>(unsaved: Map<string, FieldEntry<S>>, entries: readonly FieldEntry<S>[], saveMany: (batch: FieldEntry<S>[]) => Promise<string[] | void>): Promise<string[]> {
+  for (const e of entries) unsaved.set(`${e.farm}/${e.field}`, e);
+  if (unsaved.size === 0) return [];
+  const batch = [...unsaved.entries()];
+  const refused = (await saveMany(batch.map(([, e]) => e))) ?? [];
+  // An entry replaced meanwhile (a later round) stays for its own save.
+  for (const [key, e] of batch) if (unsaved.get(key) === e) unsaved.delete(key);
+  return refused;
 }
