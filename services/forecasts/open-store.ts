@@ -1,4 +1,5 @@
 import type { ControlPlane } from '../shared/database/control-plane.js';
+import { importingFromSqlite, type SqliteImport } from '../shared/database/sqlite-import.js';
 import type { Logger } from '../shared/logger.js';
 import { createPostgresForecasts } from './postgres-store.js';
 import { createSqliteForecasts, type ForecastRepository } from './store.js';
@@ -6,7 +7,17 @@ import { createSqliteForecasts, type ForecastRepository } from './store.js';
 /** The forecasts' file in the data folder on the SQLite backend. */
 export const FORECASTS_FILE = 'forecasts.db';
 
+/** An older version's forecasts in the data folder, copied into PostgreSQL once (an hour PostgreSQL already has keeps its forecast). */
+const FORECASTS_IMPORT: SqliteImport = {
+  file: FORECASTS_FILE,
+  table: 'forecast_hour',
+  into: 'forecast_hour',
+  columns: ['farm', 'field', 'ts', 'issued_at', 'source', 'rain_mm', 'rain_probability', 'et0_mm', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation'],
+};
+
 /** The forecasts on the control plane's backend; `open()` readies them (`save` waits for it). */
 export function createForecastRepository(plane: ControlPlane, logger: Logger): ForecastRepository {
-  return plane.kind === 'postgres' ? createPostgresForecasts(plane, logger) : createSqliteForecasts(plane.path(FORECASTS_FILE));
+  return plane.kind === 'postgres'
+    ? createPostgresForecasts(importingFromSqlite(plane, [FORECASTS_IMPORT]), logger)
+    : createSqliteForecasts(plane.path(FORECASTS_FILE));
 }

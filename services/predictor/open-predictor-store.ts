@@ -1,8 +1,10 @@
 import type { ControlPlane } from '../shared/database/control-plane.js';
+import { importingFromSqlite } from '../shared/database/sqlite-import.js';
 import type { SqliteDatabase } from '../shared/sqlite.js';
 import { createPostgresPredictorStore } from './postgres-predictor-store.js';
 import type { DecisionStateRepository, FieldLearningRepository, PartitionFence } from './predictor-store.js';
 import { createSqliteDecisionStates, createSqliteFieldLearning } from './sqlite-predictor-store.js';
+import { predictorStateImports } from './sqlite-state-import.js';
 
 /** The predictor's file in the data folder on the SQLite backend (field profiles, decision state, learning). */
 export const PREDICTOR_FILE = 'predictor.db';
@@ -21,7 +23,7 @@ export interface PredictorStateStore {
  * this instance no longer holds.
  */
 export function createPredictorStateStore(plane: ControlPlane, options: { instance: string; fence?: PartitionFence; db: () => SqliteDatabase }): PredictorStateStore {
-  if (plane.kind === 'postgres') return createPostgresPredictorStore(plane, options.instance, options.fence);
+  if (plane.kind === 'postgres') return createPostgresPredictorStore(importingFromSqlite(plane, predictorStateImports(PREDICTOR_FILE, options.instance)), options.instance, options.fence);
   const db = options.db();
   return { states: createSqliteDecisionStates(db), learning: createSqliteFieldLearning(db), open: async () => {} };
 }

@@ -29,6 +29,8 @@ export interface SqlitePlane {
 
 export interface PostgresPlane {
   readonly kind: 'postgres';
+  /** This instance's data folder: the SQLite files of an older version are read from it once (sqlite-import.ts). */
+  readonly dataDir: string;
   readonly postgres: Postgres;
   readonly logger: Logger;
   /** Apply a store's migrations (under the advisory lock; see migratePostgres). */
@@ -53,6 +55,7 @@ export function createControlPlane(settings: ControlPlaneSettings, logger: Logge
   });
   return {
     kind: 'postgres',
+    dataDir: settings.DATA_DIR,
     postgres,
     logger,
     async migrate(store, migrations) {
