@@ -46,6 +46,11 @@ export const FORECASTS_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX forecast_hour_revision ON forecast_hour (revision);
       ${notifyChangesSql(FORECASTS_CHANNEL, ['forecast_hour'])}`,
   },
+  {
+    // Every instance prunes by time alone (\`ts < $1\`), which the (farm, field, ts) key cannot serve.
+    name: 'forecast hours by time, for pruning',
+    sql: 'CREATE INDEX forecast_hour_ts ON forecast_hour (ts)',
+  },
 ];
 
 const HOUR_COLUMNS = 'farm, field, ts, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation, revision';
