@@ -148,28 +148,41 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     for (let i = from; i < to; i++) await shared.add(settings(i));
   }
 
-  /** POST one batch, to the given ingestor first and to the other while that one does not answer. */
+  /**
+   * POST one batch, to the given ingestor first and to the other while that one does not answer.
+   * A refusal under pressure (429, 503) is retried as a device would: after its Retry-After, else
+   * 100 ms later, at the next ingestor.
+   */
   async function post(first: number, body: ReturnType<typeof reading>[], secret: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const ingestors = of('ingestor');
-      const target = ingestors[(first + attempt) % ingestors.length]!;
-      try {
-        const res = await fetch(`${target.url}/v1/readings`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        if (res.status === 202) {
-          const outcome = (await res.json()) as { accepted: number; duplicates: number };
-          expect(outcome.accepted + outcome.duplicates).toBe(body.length);
-          for (const r of body) acknowledged.add(`${r.device}/${r.ts}`);
-          return;
+    let attempt = 0;
+    let notBefore = 0;
+    const outcome = await eventually(
+      async (): Promise<{ accepted: number; duplicates: number } | undefined> => {
+        if (performance.now() < notBefore) return undefined;
+        const ingestors = of('ingestor');
+        const target = ingestors[(first + attempt++) % ingestors.length]!;
+        try {
+          const res = await fetch(`${target.url}/v1/readings`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          if (res.status !== 202) {
+            const retryAfter = Number(res.headers.get('retry-after'));
+            if (Number.isFinite(retryAfter) && retryAfter > 0) notBefore = performance.now() + retryAfter * 1000;
+            await res.body?.cancel();
+            return undefined;
+          }
+          return (await res.json()) as { accepted: number; duplicates: number };
+        } catch {
+          // Refused or reset: that ingestor is down; a device retries, here at the other one.
+          return undefined;
         }
-      } catch {
-        // Refused or reset: that ingestor is down; a device retries, here at the other one.
-      }
-      expect(attempt).toBeLessThan(200);
-    }
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: `a batch accepted by an ingestor (from ingestor ${first})` },
+    );
+    expect(outcome.accepted + outcome.duplicates).toBe(body.length);
+    for (const r of body) acknowledged.add(`${r.device}/${r.ts}`);
   }
 
   /** One phase's traffic: for every device, readings `offset…offset+PER_DEVICE` half over HTTP (both ingestors in turn), half over MQTT. */
