@@ -56,7 +56,7 @@ export function membershipOptions(leaseMs: number, heartbeatMs: number): Members
   return { ...DEFAULT_MEMBERSHIP_OPTIONS, leaseMs, heartbeatMs, marginMs: Math.min(DEFAULT_MEMBERSHIP_OPTIONS.marginMs, Math.floor(leaseMs / 4)) };
 }
 
-/** What the predictor does when partitions move; both awaited in order with the heartbeats. */
+/** What the predictor does when partitions move: `gain` awaited in the heartbeat, `lose` beside the heartbeats (in order). */
 export interface MembershipHooks {
   /** Partitions now leased to this member: load their fields (state, windows) before evaluating them. */
   gain(partitions: number[]): Promise<void>;
@@ -96,6 +96,9 @@ export function createPartitionMembership(
   let timer: unknown;
   let running = false;
   let lastBeat = Number.NEGATIVE_INFINITY;
+  /** Partitions whose work is being stopped (and their leases released), and that work in order. */
+  const handing = new Set<number>();
+  let handedOver: Promise<void> = Promise.resolve();
 
   async function heartbeat(): Promise<void> {
     const now = clock.now();
@@ -106,24 +109,25 @@ export function createPartitionMembership(
     const share = new Set(assignPartitions(members, opts.partitions).get(instance));
     wanted = share;
 
+    // Kept leases are renewed first: stopping the work on partitions given up waits for the
+    // round in flight (and the history loads queued before it), which must not make them expire.
     const giveUp = [...held.keys()].filter((p) => !share.has(p));
+    for (const p of giveUp) held.delete(p);
     if (giveUp.length > 0) {
       // Stop the work first, then release: the next holder reads the state this member saved last.
-      for (const p of giveUp) held.delete(p);
-      await hooks.lose(giveUp);
-      await leases.release(instance, giveUp);
-      log.info({ partitions: giveUp, members: members.length }, 'gave predictor partitions up to rebalance');
+      handOver(giveUp, true);
+      log.info({ partitions: giveUp, members: members.length }, 'giving predictor partitions up to rebalance');
     }
     const keep = [...held.keys()];
     const renewed = new Set(await leases.renew(instance, keep, now, until));
     const lost = keep.filter((p) => !renewed.has(p));
     for (const p of renewed) held.set(p, until);
+    for (const p of lost) held.delete(p);
     if (lost.length > 0) {
-      for (const p of lost) held.delete(p);
       log.error({ partitions: lost }, 'predictor partition leases expired before they were renewed (heartbeats late or the database unreachable); their fields are dropped and taken again when free');
-      await hooks.lose(lost);
+      handOver(lost, false);
     }
-    const taken = await leases.acquire(instance, [...share].filter((p) => !held.has(p)), now, until);
+    const taken = await leases.acquire(instance, [...share].filter((p) => !held.has(p) && !handing.has(p)), now, until);
     if (taken.length > 0) {
       for (const p of taken) held.set(p, until);
       log.info({ partitions: taken, members: members.length }, 'took predictor partitions');
@@ -132,10 +136,26 @@ export function createPartitionMembership(
     lastBeat = now;
   }
 
+  /**
+   * Stop the work on `partitions` (and release them) beside the heartbeats, in order; they are
+   * not taken again until that is done.
+   */
+  function handOver(partitions: number[], release: boolean): void {
+    for (const p of partitions) handing.add(p);
+    handedOver = handedOver
+      .then(() => hooks.lose(partitions))
+      .then(() => (release ? leases.release(instance, partitions) : undefined))
+      .catch((err: unknown) => log.error({ err, partitions }, 'predictor partitions not handed over cleanly; the others take them when the leases expire'))
+      .finally(() => {
+        for (const p of partitions) handing.delete(p);
+      });
+  }
+
+  /** Resolves after the heartbeat and the hand-overs it started. */
   function tick(): Promise<void> {
     const run = chain.then(heartbeat);
     chain = run.catch((err: unknown) => log.error({ err }, 'predictor heartbeat failed; leases run out unless the next one succeeds'));
-    return run;
+    return run.then(() => handedOver);
   }
 
   function schedule(): void {
@@ -158,6 +178,7 @@ export function createPartitionMembership(
       running = false;
       clock.clearTimeout(timer);
       await chain;
+      await handedOver;
       const all = [...held.keys()];
       held.clear();
       wanted = new Set();

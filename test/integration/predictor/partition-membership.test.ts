@@ -10,6 +10,7 @@ import { AUTO_PARTITIONS } from '../../../services/predictor/partition-assignmen
 import { createPostgresPartitionLeases, type PartitionLeases } from '../../../services/predictor/postgres-partition-leases.js';
 import { closeControlPlane, createControlPlane, type PostgresPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { eventually } from '../../helpers/eventually.js';
 import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 
@@ -167,6 +168,29 @@ describe('automatic predictor partitions', () => {
     await giving;
     await b.membership.tick();
     await expectBalanced([a, b], T0 + heartbeatMs);
+  });
+
+  it('renews the leases it keeps while its work on the partitions it gives up is still ending', async () => {
+    const a = await join('pred-a');
+    const b = await join('pred-b');
+    let unblock!: () => void;
+    a.blockLose = new Promise((resolve) => (unblock = resolve));
+    const renewedUntil = async (until: number) =>
+      (await observer.holders(T0)).filter((h) => h.holder === 'pred-a' && h.expiresAt === until).length === AUTO_PARTITIONS / 2;
+    // a gives b's share up, held inside its `lose`; the half it keeps is renewed all the same, heartbeat after heartbeat.
+    await a.clock.advance(heartbeatMs);
+    const giving = a.membership.tick();
+    await eventually(() => renewedUntil(T0 + heartbeatMs + leaseMs), { what: "a's kept leases renewed at its first heartbeat" });
+    await a.clock.advance(heartbeatMs);
+    const next = a.membership.tick();
+    await eventually(() => renewedUntil(T0 + 2 * heartbeatMs + leaseMs), { what: "a's kept leases renewed at its second heartbeat" });
+    expect(a.membership.holds(a.membership.held()[0]!)).toBe(true);
+    unblock();
+    await giving;
+    await next;
+    await b.clock.advance(2 * heartbeatMs);
+    await b.membership.tick();
+    await expectBalanced([a, b], T0 + 2 * heartbeatMs);
   });
 
   it('stops treating a lease as its own a margin before it ends when renewals fail', async () => {
