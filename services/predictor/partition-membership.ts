@@ -170,6 +170,9 @@ export function createPartitionMembership(
     partitions: opts.partitions,
     async start() {
       await leases.open();
+      // Leases still under this id are from before a restart (a crash): no work here goes with
+      // them, so they are let go at once instead of keeping their fields from anyone until they expire.
+      await leases.leave(instance);
       running = true;
       await tick();
       schedule();

@@ -153,6 +153,18 @@ describe('automatic predictor partitions', () => {
     await expectBalanced([a], lastRenewal + leaseMs);
   });
 
+  it('lets go at once of the leases it held before a restart under the same id', async () => {
+    const a = await join('pred-a');
+    const b = await join('pred-b');
+    // a crashes holding every partition, and comes back with the same id a heartbeat later.
+    await closeControlPlane(a.plane);
+    members = [b];
+    const again = await join('pred-a', T0 + heartbeatMs);
+    // b takes its share at its next heartbeat, without waiting for a's old leases to expire.
+    await beatAll(T0 + heartbeatMs, [b]);
+    await expectBalanced([again, b], T0 + heartbeatMs);
+  });
+
   it('gives a partition to the newcomer only after its holder stopped working on it', async () => {
     const a = await join('pred-a');
     const b = await join('pred-b');
