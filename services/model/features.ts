@@ -80,6 +80,11 @@ export const FEATURES = [
   ['hour_sin', '1', 'sin(2π·local hour/24)'],
   ['hour_cos', '1', 'cos(2π·local hour/24)'],
   ['days_after_sowing', 'd', 'days since sowing'],
+  ['forecast_available', '1', '1 when a forecast covers at least 18 of the next 24 h, else 0 (and the forecast features fall back to the past)'],
+  ['forecast_rain_24h_mm', 'mm', 'rain the forecast expects over the next 24 h (amount × probability); 0 without a forecast'],
+  ['forecast_et0_24h_mm', 'mm', 'reference ET0 the forecast expects over the next 24 h; et0_24h_mm when it has none'],
+  ['forecast_depletion_24h_mm', 'mm', 'FAO-56 balance 24 h ahead from the smoothed depletion with the forecast ET0 and rain; fao_depletion_24h_mm without a forecast'],
+  ['applied_water_24h_mm', 'mm', 'net irrigation recorded over the last 24 h (irrigation records; 0 when none)'],
 ] as const;
 
 export type FeatureName = (typeof FEATURES)[number][0];
@@ -356,6 +361,75 @@ function smoothedDepletion(series: ObservationSeries, end: number, profile: Fiel
   return estimates.length % 2 ? estimates[mid]! : (estimates[mid - 1]! + estimates[mid]!) / 2;
 }
 
+/**
+ * One forecast hour as the features read it (the shape of the forecasts' own hours): stamped with
+ * the end of the hour it describes, amounts optional.
+ */
+export interface ForecastHourInput {
+  ts: number;
+  rainMm?: number;
+  /** Probability of the rain, 0–1 (absent: certain). */
+  rainProbability?: number;
+  et0Mm?: number;
+}
+
+/** One recorded irrigation as the features read it: net depth over [startTs, endTs]. */
+export interface AppliedWaterInput {
+  startTs: number;
+  endTs: number;
+  depthMm: number;
+}
+
+/**
+ * What is known of a field besides its readings: the weather ahead and the water people recorded.
+ * Either may be absent; the features then take the values the model was trained with for "none".
+ */
+export interface FeatureContext {
+  /** Forecast hours (any span: those ending within 24 h after the prediction time are used). */
+  forecast?: readonly ForecastHourInput[];
+  /** Recorded irrigations (those overlapping the 24 h before the prediction time are used). */
+  applied?: readonly AppliedWaterInput[];
+}
+
+/** Hours of the next 24 a forecast must cover before the model is told there is one. */
+const FORECAST_MIN_HOURS = 18;
+
+/**
+ * The forecast's rain and ET0 over the 24 h after `atTs`, scaled up for hours it does not list;
+ * null when it covers too little. ET0 is NaN when too few hours carry it.
+ */
+function forecastNext24h(hours: readonly ForecastHourInput[] | undefined, atTs: number): { rain: number; et0: number } | null {
+  if (!hours) return null;
+  let n = 0;
+  let rain = 0;
+  let et0N = 0;
+  let et0 = 0;
+  for (const h of hours) {
+    if (!(h.ts > atTs && h.ts <= atTs + 24 * HOUR_MS)) continue;
+    n++;
+    if (h.rainMm !== undefined && Number.isFinite(h.rainMm)) rain += h.rainMm * (h.rainProbability ?? 1);
+    if (h.et0Mm !== undefined && Number.isFinite(h.et0Mm)) {
+      et0 += h.et0Mm;
+      et0N++;
+    }
+  }
+  if (n < FORECAST_MIN_HOURS) return null;
+  return { rain: (rain * 24) / n, et0: et0N >= FORECAST_MIN_HOURS ? (et0 * 24) / et0N : Number.NaN };
+}
+
+/** Net water recorded over the 24 h up to `atTs`, mm: a record that straddles the window counts in proportion. */
+function appliedLast24h(records: readonly AppliedWaterInput[] | undefined, atTs: number): number {
+  let mm = 0;
+  const from = atTs - 24 * HOUR_MS;
+  for (const r of records ?? []) {
+    const span = Math.max(0, r.endTs - r.startTs);
+    const overlap = Math.min(r.endTs, atTs) - Math.max(r.startTs, from);
+    if (span === 0) mm += r.endTs > from && r.endTs <= atTs ? r.depthMm : 0;
+    else if (overlap > 0) mm += (r.depthMm * overlap) / span;
+  }
+  return mm;
+}
+
 /** Why features could not be computed. */
 export type FeatureGap = 'no-recent-soil-moisture' | 'short-history';
 
@@ -367,6 +441,7 @@ export function computeFeatures(
   fieldProfile: FieldProfile,
   series: ObservationSeries,
   atTs: number,
+  context: FeatureContext = {},
 ): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap } {
   const profile = profileOnDay(fieldProfile, atTs);
   const end = Math.round((atTs - series.startTs) / HOUR_MS); // bins [0, end) are in the past
@@ -393,6 +468,13 @@ export function computeFeatures(
   // The physics prior: FAO-56 balance forward with the last day's ET0 and no rain.
   const d24 = stepWaterBalance(clipped, { et0: et24.sum, kc: cropCoefficient(profile.crop, das + 0.5) }, taw, raw).depletionEnd;
   const d48 = stepWaterBalance(d24, { et0: et24.sum, kc: cropCoefficient(profile.crop, das + 1.5) }, taw, raw).depletionEnd;
+  // The weather ahead when a forecast covers it; without one, the past day stands in (as in the prior).
+  const ahead = forecastNext24h(context.forecast, atTs);
+  const aheadEt0 = ahead && Number.isFinite(ahead.et0) ? ahead.et0 : et24.sum;
+  const aheadRain = ahead ? ahead.rain : 0;
+  const dAhead = ahead
+    ? stepWaterBalance(clipped, { et0: aheadEt0, kc: cropCoefficient(profile.crop, das + 0.5), rain: aheadRain }, taw, raw).depletionEnd
+    : d24;
   const local = new Date(atTs + (profile.tzLongitudeDeg / 15) * HOUR_MS);
   const doy = dayOfYearUtc(local);
   const hour = local.getUTCHours() + local.getUTCMinutes() / 60;
@@ -427,6 +509,11 @@ export function computeFeatures(
   f[i++] = Math.sin((2 * Math.PI * hour) / 24);
   f[i++] = Math.cos((2 * Math.PI * hour) / 24);
   f[i++] = das;
+  f[i++] = ahead ? 1 : 0;
+  f[i++] = aheadRain;
+  f[i++] = aheadEt0;
+  f[i++] = dAhead;
+  f[i++] = appliedLast24h(context.applied, atTs);
   return { features: f, et0: provenance };
 }
 
@@ -450,8 +537,9 @@ export function featuresFromReadings(
   profile: FieldProfile,
   readings: Iterable<ObservedReading>,
   atTs: number,
+  context: FeatureContext = {},
 ): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap } {
   const end = Math.floor(atTs / HOUR_MS) * HOUR_MS;
   const series = buildObservationSeries(profile, readings, end - FEATURE_WINDOW_HOURS * HOUR_MS, end);
-  return computeFeatures(profile, series, end);
+  return computeFeatures(profile, series, end, context);
 }

@@ -9,8 +9,12 @@ import type { ClimateName } from '../simulator/climates.js';
 import { CLIMATES } from '../simulator/climates.js';
 import { depletionAhead, hoursToRawAhead, simulateField, type FieldRun } from '../simulator/field-run.js';
 import { createFieldSpecs, type FieldPopulation, type FieldSpec } from '../simulator/fields.js';
+import { createRandom, type Random } from '../simulator/random.js';
 import { sensorReadings } from '../simulator/sensors.js';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type FieldProfile } from '../model/features.js';
+import {
+  FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures,
+  type AppliedWaterInput, type FeatureContext, type FieldProfile, type ForecastHourInput,
+} from '../model/features.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -75,6 +79,49 @@ export interface SampleOptions {
 
 export const DEFAULT_SAMPLE_OPTIONS: SampleOptions = { everyHours: 6 };
 
+/**
+ * How often the training set knows the weather ahead and the water applied. Live fields have a
+ * forecast or not, records or not: the model must learn both cases, and the "none" case must
+ * stay what it learnt from readings alone.
+ */
+export const CONTEXT_SHARES = {
+  /** Prediction moments with a forecast. */
+  forecast: 0.5,
+  /** Fields whose irrigations are recorded. */
+  records: 0.5,
+} as const;
+
+/**
+ * A forecast of the 24 h after hour `index`: the simulated truth with seeded errors of the size
+ * public forecasts make. Each issue scales the day's rain by a log-normal factor, misses it now
+ * and then, invents a shower now and then, and shifts ET0 by about ±10 %.
+ */
+export function simulatedForecast(run: FieldRun, index: number, random: Random): ForecastHourInput[] {
+  const rainFactor = random.chance(0.15) ? 0 : Math.exp(random.normal(0, 0.5));
+  const et0Factor = Math.max(0.5, 1 + random.normal(0, 0.1));
+  const spurious = random.chance(0.1) ? random.uniform(1, 12) : 0;
+  const spuriousHour = random.int(1, 24);
+  const hours: ForecastHourInput[] = [];
+  for (let h = 1; h <= 24 && index + h < run.weather.length; h++) {
+    const w = run.weather[index + h]!;
+    hours.push({
+      ts: w.ts + HOUR_MS,
+      rainMm: w.rainMm * rainFactor + (h === spuriousHour ? spurious : 0),
+      et0Mm: run.et0[index + h]! * et0Factor,
+    });
+  }
+  return hours;
+}
+
+/** The irrigation records of a field whose farmer records every irrigation: one per watered hour. */
+export function simulatedRecords(run: FieldRun): AppliedWaterInput[] {
+  const out: AppliedWaterInput[] = [];
+  run.irrigation.forEach((mm, i) => {
+    if (mm > 0) out.push({ startTs: run.weather[i]!.ts, endTs: run.weather[i]!.ts + HOUR_MS, depthMm: mm });
+  });
+  return out;
+}
+
 /** Samples of one simulated field: features from its noisy readings, targets from the truth. */
 export function samplesOfField(run: FieldRun, options: SampleOptions = DEFAULT_SAMPLE_OPTIONS): Sample[] {
   const profile = profileFromSpec(run.spec);
@@ -82,10 +129,18 @@ export function samplesOfField(run: FieldRun, options: SampleOptions = DEFAULT_S
   const first = run.weather[0]!.ts;
   const series = buildObservationSeries(profile, readings, first, first + run.weather.length * HOUR_MS);
   const out: Sample[] = [];
+  // Own streams: what the field's forecasts and records are never shifts its weather or readings.
+  const random = createRandom(`${run.spec.seed}/context`);
+  const forecasts = random.fork('forecast');
+  const records = random.fork('records').chance(CONTEXT_SHARES.records) ? simulatedRecords(run) : undefined;
   // Sample at the end of hour i; keep 48 h of future for the targets.
   for (let i = FEATURE_WINDOW_HOURS - 1; i + 48 < run.weather.length; i += options.everyHours) {
     const ts = first + (i + 1) * HOUR_MS;
-    const result = computeFeatures(profile, series, ts);
+    const context: FeatureContext = {
+      ...(forecasts.chance(CONTEXT_SHARES.forecast) ? { forecast: simulatedForecast(run, i, forecasts) } : {}),
+      ...(records ? { applied: records.filter((r) => r.startTs < ts) } : {}),
+    };
+    const result = computeFeatures(profile, series, ts, context);
     if (!('features' in result)) continue;
     out.push({
       fieldId: run.spec.id,

@@ -143,4 +143,49 @@ describe('irrigation model features', () => {
       expect(none.et0).toMatchObject({ method: 'none', hours: { none: 24 } });
     });
   });
+  describe('the weather ahead and the water applied', () => {
+    const at = first + 1200 * HOUR_MS;
+    const window = readings.filter((r) => Date.parse(r.ts) > at - 73 * HOUR_MS && Date.parse(r.ts) <= at);
+    const day = (perHour: (k: number) => { rainMm?: number; et0Mm?: number }, hours = 24) =>
+      Array.from({ length: hours }, (_, k) => ({ ts: at + (k + 1) * HOUR_MS, ...perHour(k) }));
+    const features = (context?: Parameters<typeof featuresFromReadings>[3]) => {
+      const r = featuresFromReadings(profile, window, at, context);
+      if (!('features' in r)) throw new Error('no features');
+      return r.features;
+    };
+    const none = features();
+
+    it('without a forecast the forecast columns fall back to the past day, and say so', () => {
+      expect(f(none, 'forecast_available')).toBe(0);
+      expect(f(none, 'forecast_rain_24h_mm')).toBe(0);
+      expect(f(none, 'forecast_et0_24h_mm')).toBe(f(none, 'et0_24h_mm'));
+      expect(f(none, 'forecast_depletion_24h_mm')).toBe(f(none, 'fao_depletion_24h_mm'));
+      expect(f(none, 'applied_water_24h_mm')).toBe(0);
+      // A forecast of a few hours only, or one whose hours have passed, is no forecast.
+      expect(Array.from(features({ forecast: day(() => ({ rainMm: 5 }), 6) }))).toEqual(Array.from(none));
+      expect(Array.from(features({ forecast: day(() => ({ rainMm: 5 })).map((h) => ({ ...h, ts: h.ts - 48 * HOUR_MS })) }))).toEqual(Array.from(none));
+    });
+
+    it('a forecast of rain lowers the balance ahead; its ET0 replaces the past day\'s; the readings\' columns stay', () => {
+      const wet = features({ forecast: day(() => ({ rainMm: 1, et0Mm: 0.2 })) });
+      expect(f(wet, 'forecast_available')).toBe(1);
+      expect(f(wet, 'forecast_rain_24h_mm')).toBeCloseTo(24, 9);
+      expect(f(wet, 'forecast_et0_24h_mm')).toBeCloseTo(4.8, 9);
+      expect(f(wet, 'forecast_depletion_24h_mm')).toBeLessThan(f(none, 'fao_depletion_24h_mm'));
+      FEATURE_NAMES.filter((n) => !n.startsWith('forecast_')).forEach((n) => expect(f(wet, n)).toBe(f(none, n)));
+      // Probability weighs the rain; a forecast without ET0 keeps the past day's.
+      const maybe = features({ forecast: day(() => ({ rainMm: 1, rainProbability: 0.5 })) });
+      expect(f(maybe, 'forecast_rain_24h_mm')).toBeCloseTo(12, 9);
+      expect(f(maybe, 'forecast_et0_24h_mm')).toBe(f(none, 'et0_24h_mm'));
+    });
+
+    it('counts the water recorded over the last 24 h, a record straddling the window in proportion', () => {
+      const applied = [
+        { startTs: at - 30 * HOUR_MS, endTs: at - 26 * HOUR_MS, depthMm: 40 }, // before the window
+        { startTs: at - 25 * HOUR_MS, endTs: at - 23 * HOUR_MS, depthMm: 10 }, // half inside
+        { startTs: at - 5 * HOUR_MS, endTs: at - 4 * HOUR_MS, depthMm: 20 },
+      ];
+      expect(f(features({ applied }), 'applied_water_24h_mm')).toBeCloseTo(25, 9);
+    });
+  });
 });

@@ -148,7 +148,14 @@ describe('evaluator: irrigation records', () => {
     const deps = { states: new Map(), model, identity: identityOf(model), applied };
 
     // A probe below the wetting front shows nothing yet: the whole record is credited, no advice.
-    const [unseen] = await evaluateFields([field], when, { ...deps, windows: windowWith(all, when) }, DEFAULT_EVALUATOR_OPTIONS);
+    // (Its readings since the record began are held at the one before, so the probe's own noise
+    // at whichever hour the model first advises cannot pass for water it shows.)
+    const before = windowWith(all, when).between(field.key, 0, when - 2 * HOUR).findLast((r) => r.values.soil_moisture !== undefined)!.values.soil_moisture!;
+    const still = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
+    still.apply(field.key, windowWith(all, when).between(field.key, 0, when).map((r) => (r.ts > when - 2 * HOUR && r.values.soil_moisture !== undefined
+      ? { ...r, values: { ...r.values, soil_moisture: before } }
+      : r)));
+    const [unseen] = await evaluateFields([field], when, { ...deps, windows: still }, DEFAULT_EVALUATOR_OPTIONS);
     expect(unseen!.provenance.applied_water).toEqual({ mm: depth, ids: ['r1'] });
     expect(unseen!.prediction!.depletionNowMm).toBeLessThan(advised!.prediction!.depletionNowMm - depth / 2);
     expect(unseen!.decision.event).toBeNull();
