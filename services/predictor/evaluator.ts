@@ -4,7 +4,7 @@
  * from the model call; the caller writes the points and publishes the events.
  */
 import { createHash } from 'node:crypto';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, type Et0Provenance, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
 import { seasonEndTs, type FieldSettings } from './field-profiles.js';
@@ -176,6 +176,19 @@ export async function evaluateFields(
     return state;
   }
 
+  /**
+   * The weather ahead and the water recorded, as the model's features take them; without a
+   * forecast reader or ledger the features take their "none" values. Only what is known at `now`:
+   * a replay sees no record that starts later.
+   */
+  function featureContext(f: EvaluatedField): FeatureContext {
+    const hourNow = Math.floor(now / HOUR_MS) * HOUR_MS;
+    return {
+      ...(deps.forecasts ? { forecast: deps.forecasts.hours(f.settings.farm, f.settings.field, hourNow, hourNow + 24 * HOUR_MS) } : {}),
+      ...(deps.applied ? { applied: deps.applied.get(f.key).filter((r) => r.startTs <= now) } : {}),
+    };
+  }
+
   for (const f of fields) {
     const seasonEnd = seasonEndTs(f.settings, f.profile);
     if (now >= seasonEnd) {
@@ -212,9 +225,10 @@ export async function evaluateFields(
       finish(f, { kind: 'stale', reason: staleReason, ...(lastReadingAt !== undefined ? { lastReadingAt } : {}) }, null, null, base, corr);
       continue;
     }
+    const context = featureContext(f);
     const computed = deps.cache
-      ? deps.cache.features(f.key, f.profile, deps.windows, now)
-      : featuresFromReadings(f.profile, deps.windows.between(f.key, fromTs, now), now);
+      ? deps.cache.features(f.key, f.profile, deps.windows, now, context)
+      : featuresFromReadings(f.profile, deps.windows.between(f.key, fromTs, now), now, context);
     if ('gap' in computed) {
       finish(f, { kind: 'stale', reason: computed.gap }, null, null, base, corr);
       continue;

@@ -5,7 +5,7 @@
  * evaluation then assembles 72 cached bins and calls the model's `computeFeatures`: the same
  * numbers as `featuresFromReadings`, at a fraction of the cost (ET0 is the expensive part).
  */
-import { FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type Et0Provenance, type FeatureGap, type FieldProfile, type ObservationSeries } from '../model/index.js';
+import { FEATURE_WINDOW_HOURS, buildObservationSeries, computeFeatures, type Et0Provenance, type FeatureContext, type FeatureGap, type FieldProfile, type ObservationSeries } from '../model/index.js';
 import type { WindowStore } from './window-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -24,7 +24,7 @@ const WIDTH = 7;
 
 export interface FeatureCache {
   /** Features of field `key` at `atTs` (rounded down to the hour), as `featuresFromReadings` gives them. */
-  features(key: string, profile: FieldProfile, windows: WindowStore, atTs: number): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap };
+  features(key: string, profile: FieldProfile, windows: WindowStore, atTs: number, context?: FeatureContext): { features: Float64Array; et0: Et0Provenance } | { gap: FeatureGap };
   forget(key: string): void;
 }
 
@@ -35,7 +35,7 @@ export interface FeatureCache {
 export function createFeatureCache(): FeatureCache {
   const fields = new Map<string, { profile: FieldProfile; slots: Float64Array }>();
   return {
-    features(key, profile, windows, atTs) {
+    features(key, profile, windows, atTs, context = {}) {
       const end = Math.floor(atTs / HOUR_MS) * HOUR_MS;
       const start = end - FEATURE_WINDOW_HOURS * HOUR_MS;
       let entry = fields.get(key);
@@ -84,7 +84,7 @@ export function createFeatureCache(): FeatureCache {
         temperature[k] = slots[o + TEMP]!;
         inputs[k] = slots[o + INPUTS]!;
       }
-      return computeFeatures(profile, { startTs: start, hours: FEATURE_WINDOW_HOURS, theta, et0, rain, temperature, inputs }, end);
+      return computeFeatures(profile, { startTs: start, hours: FEATURE_WINDOW_HOURS, theta, et0, rain, temperature, inputs }, end, context);
     },
     forget: (key) => void fields.delete(key),
   };

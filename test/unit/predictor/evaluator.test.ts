@@ -118,6 +118,50 @@ describe('evaluator: the weather ahead', () => {
     expect(dry!.decision.state).not.toBe(INITIAL_DECISION_STATE);
     forecasts.close();
   }, 60_000);
+
+  it('the model reads a day of forecast: rain lowers its depletion ahead for the same readings, and without one it predicts as before', async () => {
+    const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
+    const season = windowWith(all, Number.POSITIVE_INFINITY);
+    const cache = createFeatureCache();
+    // The first moment the field is dry enough for rain to matter.
+    let when = -1;
+    let before;
+    for (let i = 200; i < run.weather.length && when < 0; i += 6) {
+      const t = run.weather[i]!.ts + HOUR;
+      const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
+      if (e!.prediction && e!.prediction.depletion24hMm > 0.5 * e!.prediction.rawMm) {
+        when = t;
+        before = e!;
+      }
+    }
+    expect(when).toBeGreaterThan(0);
+    const windows = windowWith(all, when);
+    const forecasts = createSqliteForecasts(':memory:');
+    const evaluate = async () =>
+      (await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
+
+    // No forecast yet (or only another farm's): exactly the prediction made without a forecast store.
+    forecasts.save({ farm: 'elsewhere', issuedAt: when, source: 'test', hours: Array.from({ length: 24 }, (_, k) => ({ ts: when + (k + 1) * HOUR, rainMm: 2 })) });
+    const none = await evaluate();
+    expect(none.prediction).toEqual(before!.prediction);
+    expect(none.provenance.features).toEqual(before!.provenance.features);
+    expect(none.provenance.features!.forecast_available).toBe(0);
+
+    // A wet day ahead for this farm: the same readings, a lower depletion 24 h ahead.
+    forecasts.save({ farm: 'f', issuedAt: when, source: 'test', hours: Array.from({ length: 24 }, (_, k) => ({ ts: when + (k + 1) * HOUR, rainMm: 1 })) });
+    const wet = await evaluate();
+    expect(wet.provenance.features!.forecast_available).toBe(1);
+    expect(wet.provenance.features!.forecast_rain_24h_mm).toBeCloseTo(24, 6);
+    expect(wet.prediction!.depletionNowMm).toBeCloseTo(none.prediction!.depletionNowMm, 9);
+    expect(wet.prediction!.depletion24hMm).toBeLessThan(none.prediction!.depletion24hMm - 0.25 * none.prediction!.rawMm);
+
+    // A dry day ahead (a forecast that says 0 mm) keeps the prediction near the one without a forecast.
+    forecasts.save({ farm: 'f', issuedAt: when + 1, source: 'test', hours: Array.from({ length: 24 }, (_, k) => ({ ts: when + (k + 1) * HOUR, rainMm: 0 })) });
+    const dry = await evaluate();
+    expect(dry.provenance.features!.forecast_available).toBe(1);
+    expect(Math.abs(dry.prediction!.depletion24hMm - none.prediction!.depletion24hMm)).toBeLessThan(0.15 * none.prediction!.rawMm);
+    forecasts.close();
+  }, 60_000);
 });
 
 describe('evaluator: irrigation records', () => {
