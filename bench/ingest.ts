@@ -16,7 +16,8 @@
  *
  * - InfluxDB's own ceiling for the same lines, and the ack latency of single-reading POSTs at 500/s.
  *
- * BENCH_BEFORE_DIST=<dir of an older build's dist> adds that build's fieldhook rows ("before").
+ * BENCH_BEFORE_DIST=<dir of an older build's dist> adds that build's fieldhook rows ("before"),
+ * started with BENCH_BEFORE_NODE_FLAGS if set (the same build with other V8 limits, e.g.).
  * BENCH_GC_DIR=<dir> logs each fieldhook run's garbage collections (count and main-thread pause, as
  * `--trace-gc` prints them). BENCH_CPU_PROF=<dir> writes CPU profiles. BENCH_THREADS=1 prints where a
  * fieldhook process's CPU went per thread (main, spool worker, the rest).
@@ -52,6 +53,10 @@ const DEVICES = Math.max(50, MQTT_CLIENTS);
 /** BENCH_GC_DIR: each fieldhook run's garbage collections (count, main-thread pause) are logged. */
 const GC_DIR = process.env.BENCH_GC_DIR ? resolve(process.env.BENCH_GC_DIR) : undefined;
 const GC_TALLY = resolve('bench/lib/gc-tally.mjs');
+/** The same V8 limits as `npm start` (package.json), unless BENCH_NODE_FLAGS says otherwise. */
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=160';
+/** BENCH_BEFORE_NODE_FLAGS: the "before" rows' V8 flags, e.g. the same build with another young generation. */
+const BEFORE_NODE_FLAGS = process.env.BENCH_BEFORE_NODE_FLAGS ?? NODE_FLAGS;
 const BATCH = 100;
 const BASE_TS = Date.now() - 6 * 24 * 3_600_000;
 const CONSUMER_LOGIN = { username: 'ingestor', password: 'bench' };
@@ -222,13 +227,12 @@ async function mosquittoFor(env: Env, dir: string, port?: number): Promise<Runni
   });
 }
 
-async function startFieldhook(dist: string, env: Env, db: string, dataDir: string, extra: Record<string, string>, ports?: { http: number; mqtt: number }) {
+async function startFieldhook(dist: string, env: Env, db: string, dataDir: string, extra: Record<string, string>, ports?: { http: number; mqtt: number }, nodeFlags = NODE_FLAGS) {
   const port = ports?.http ?? (await freePort());
   const mqttPort = ports?.mqtt ?? (await freePort());
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   if (GC_DIR) profile.push(`--import=${GC_TALLY}`);
-  // The same V8 limits as `npm start` (package.json), unless BENCH_NODE_FLAGS says otherwise.
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=8 --max-old-space-size=160').split(' ').filter(Boolean);
+  const flags = nodeFlags.split(' ').filter(Boolean);
   const proc: ManagedProcess = startProcess(process.execPath, [...flags, ...profile, join(dist, 'services/cli/main.js'), 'start'], {
     ...process.env,
     FIELDHOOK_DATA_DIR: dataDir,
@@ -254,7 +258,7 @@ async function startFieldhook(dist: string, env: Env, db: string, dataDir: strin
   return { proc, url, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, ports: { http: port, mqtt: mqttPort } };
 }
 
-function fieldhookContenders(dist: string, label: string): Contender[] {
+function fieldhookContenders(dist: string, label: string, nodeFlags = NODE_FLAGS): Contender[] {
   const dataDirFor = (env: Env, dir: string) => {
     const dataDir = join(dir, 'fieldhook');
     mkdirSync(dataDir, { recursive: true });
@@ -270,7 +274,7 @@ function fieldhookContenders(dist: string, label: string): Contender[] {
       const dataDir = dataDirFor(env, dir);
       const extra = { FIELDHOOK_MQTT_URL: mosquitto.url, FIELDHOOK_MQTT_USERNAME: CONSUMER_LOGIN.username, FIELDHOOK_MQTT_PASSWORD: CONSUMER_LOGIN.password };
       const run = async (): Promise<Running> => {
-        const f = await startFieldhook(dist, env, db, dataDir, extra);
+        const f = await startFieldhook(dist, env, db, dataDir, extra, undefined, nodeFlags);
         return { pid: f.proc.child.pid!, url: mosquitto.url, mosquitto, stop: async (signal) => (await f.proc.stop(signal), signal ? undefined : await mosquitto.stop()), restart: run };
       };
       return run();
@@ -283,7 +287,7 @@ function fieldhookContenders(dist: string, label: string): Contender[] {
     async start(env, db, dir) {
       const dataDir = dataDirFor(env, dir);
       const run = async (ports?: { http: number; mqtt: number }): Promise<Running> => {
-        const f = await startFieldhook(dist, env, db, dataDir, {}, ports);
+        const f = await startFieldhook(dist, env, db, dataDir, {}, ports, nodeFlags);
         return { pid: f.proc.child.pid!, url: f.mqttUrl, stop: (signal) => f.proc.stop(signal), restart: () => run(f.ports) };
       };
       return run();
@@ -294,7 +298,7 @@ function fieldhookContenders(dist: string, label: string): Contender[] {
     protocol: 'http',
     field: 'rssi',
     async start(env, db, dir) {
-      const f = await startFieldhook(dist, env, db, dataDirFor(env, dir), {});
+      const f = await startFieldhook(dist, env, db, dataDirFor(env, dir), {}, undefined, nodeFlags);
       return { pid: f.proc.child.pid!, url: f.url, stop: (signal) => f.proc.stop(signal), restart: () => Promise.reject(new Error('not restarted')) };
     },
   };
@@ -578,7 +582,7 @@ async function main(): Promise<void> {
   const env: Env = { root, influx, secrets, registryDb };
 
   const after = fieldhookContenders(resolve('dist'), '');
-  const before = BEFORE_DIST ? fieldhookContenders(BEFORE_DIST, ' (before)') : [];
+  const before = BEFORE_DIST ? fieldhookContenders(BEFORE_DIST, ' (before)', BEFORE_NODE_FLAGS) : [];
   const nodeRed = nodeRedContender(ensureNodeRed(log).version);
   const all = [after[0]!, ...(before[0] ? [before[0]] : []), after[1]!, ...(before[1] ? [before[1]] : []), telegrafMqtt, nodeRed, after[2]!, ...(before[2] ? [before[2]] : []), telegrafHttp];
   const contenders = all.filter((c) => !ONLY || ONLY.some((o) => c.name.includes(o)));
