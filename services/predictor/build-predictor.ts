@@ -167,7 +167,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     : createPredictorStateStore(plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), {
         instance,
         // A field's state is written only while this instance holds its partition.
-        ...(membership ? { fence: { partitionOf: ownership.partitionOf, now: () => clock.now() } } : {}),
+        ...(membership ? { fence: { partitionOf: ownership.partitionOf, now: () => clock.now(), epochOf: (p: number) => membership.epochOf(p) } } : {}),
         db: sqlite,
       });
   const statesRepo = store.states;

@@ -75,6 +75,8 @@ export interface PartitionMembership {
   holds(partition: number): boolean;
   /** True when `partition` is this member's share: held, or to be taken once free. */
   wants(partition: number): boolean;
+  /** The epoch of this member's lease on `partition` as taken; undefined when it never took it. */
+  epochOf(partition: number): number | undefined;
   /** The partitions leased to this member (sorted). */
   held(): number[];
   /** True while the last heartbeat that succeeded is recent enough for leases to hold (readiness). */
@@ -91,6 +93,8 @@ export function createPartitionMembership(
   const log = deps.logger.child({ component: 'partition-membership' });
   /** Partition → lease end (epoch ms) as last written by this member. */
   const held = new Map<number, number>();
+  /** Partition → epoch of the lease as taken (the fence of this member's writes). */
+  const epochs = new Map<number, number>();
   let wanted = new Set<number>();
   let chain: Promise<void> = Promise.resolve();
   let timer: unknown;
@@ -127,9 +131,13 @@ export function createPartitionMembership(
       log.error({ partitions: lost }, 'predictor partition leases expired before they were renewed (heartbeats late or the database unreachable); their fields are dropped and taken again when free');
       handOver(lost, false);
     }
-    const taken = await leases.acquire(instance, [...share].filter((p) => !held.has(p) && !handing.has(p)), now, until);
+    const leased = await leases.acquire(instance, [...share].filter((p) => !held.has(p) && !handing.has(p)), now, until);
+    const taken = leased.map((l) => l.partition);
     if (taken.length > 0) {
-      for (const p of taken) held.set(p, until);
+      for (const l of leased) {
+        held.set(l.partition, until);
+        epochs.set(l.partition, l.epoch);
+      }
       log.info({ partitions: taken, members: members.length }, 'took predictor partitions');
       await hooks.gain(taken);
     }
@@ -191,6 +199,7 @@ export function createPartitionMembership(
     tick,
     holds: (p) => (held.get(p) ?? 0) - opts.marginMs > clock.now(),
     wants: (p) => wanted.has(p) || held.has(p),
+    epochOf: (p) => epochs.get(p),
     held: () => [...held.keys()].sort((a, b) => a - b),
     healthy: () => clock.now() < lastBeat + opts.leaseMs - opts.marginMs,
   };

@@ -14,14 +14,23 @@ export interface PartitionHolder {
   expiresAt: number;
 }
 
+export interface PartitionLease {
+  partition: number;
+  /** Counts the changes of holder: a write fenced with it lands only under this very lease. */
+  epoch: number;
+}
+
 export interface PartitionLeases {
   open(): Promise<void>;
   /** Say `instance` is alive until `until`. */
   heartbeat(instance: string, now: number, until: number): Promise<void>;
   /** The ids of live members (their heartbeat not yet expired at `now`), sorted. */
   members(now: number): Promise<string[]>;
-  /** Take the partitions whose lease is free or expired at `now` (or already `instance`'s) until `until`; returns those taken. */
-  acquire(instance: string, partitions: readonly number[], now: number, until: number): Promise<number[]>;
+  /**
+   * Take the partitions whose lease is free or expired at `now` (or already `instance`'s) until
+   * `until`; returns those taken with their epoch (it changes whenever the holder does).
+   */
+  acquire(instance: string, partitions: readonly number[], now: number, until: number): Promise<PartitionLease[]>;
   /** Extend `instance`'s leases that are still its own; returns those extended (a missing one was taken over). */
   renew(instance: string, partitions: readonly number[], now: number, until: number): Promise<number[]>;
   /** Give partitions up at once (a graceful hand-over): others may take them without waiting. */
@@ -55,16 +64,16 @@ export function createPostgresPartitionLeases(plane: PostgresPlane): PartitionLe
       if (partitions.length === 0) return [];
       // One statement: a free or expired row is updated, a partition never held is inserted; a
       // lease still live elsewhere matches neither and is left alone.
-      const rows = await query<{ partition: number }>(
+      const rows = await query<{ partition: number; epoch: string }>(
         'take predictor partitions',
         `INSERT INTO predictor_partitions (partition, holder, expires_at, epoch) SELECT p, $1, $3, 1 FROM unnest($4::int[]) AS p
          ON CONFLICT (partition) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
            epoch = predictor_partitions.epoch + CASE WHEN predictor_partitions.holder IS NOT DISTINCT FROM EXCLUDED.holder THEN 0 ELSE 1 END
          WHERE predictor_partitions.holder IS NULL OR predictor_partitions.holder = $1 OR predictor_partitions.expires_at <= $2
-         RETURNING partition`,
+         RETURNING partition, epoch`,
         [instance, now, until, partitions],
       );
-      return rows.map((r) => r.partition).sort((a, b) => a - b);
+      return rows.map((r) => ({ partition: r.partition, epoch: Number(r.epoch) })).sort((a, b) => a.partition - b.partition);
     },
     async renew(instance, partitions, now, until) {
       if (partitions.length === 0) return [];

@@ -40,7 +40,7 @@ export const PREDICTOR_MIGRATIONS: readonly PostgresMigration[] = [
         joined_at BIGINT NOT NULL
       );
       -- One row per partition ever held: its holder (NULL once released) and until when. epoch
-      -- counts the changes of holder, for logs and tests.
+      -- counts the changes of holder: the token a holder's writes are fenced with.
       CREATE TABLE predictor_partitions (
         partition INTEGER PRIMARY KEY CHECK (partition >= 0),
         holder TEXT,
@@ -90,16 +90,22 @@ function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance:
     },
     async saveMany(entries: readonly FieldEntry<S>[]): Promise<string[]> {
       if (entries.length === 0) return [];
-      const rows = entries.map((e) => ({ farm: e.farm, field: e.field, state: e.state, partition: fence ? fence.partitionOf(`${e.farm}/${e.field}`) : 0 }));
+      const rows = entries.map((e) => {
+        const partition = fence ? fence.partitionOf(`${e.farm}/${e.field}`) : 0;
+        return { farm: e.farm, field: e.field, state: e.state, partition, epoch: fence?.epochOf ? (fence.epochOf(partition) ?? -1) : null };
+      });
       // The lease rows are locked FOR SHARE by the statement that writes: a takeover waits for it.
-      const held = fence
-        ? `AND e.partition IN (SELECT partition FROM predictor_partitions WHERE holder = $2 AND expires_at > $3 FOR SHARE)`
-        : '';
+      // With epochs, only the very lease this instance took counts (not one taken again since).
+      const held = !fence
+        ? ''
+        : fence.epochOf
+          ? `AND (e.partition, e.epoch) IN (SELECT partition, epoch FROM predictor_partitions WHERE holder = $2 AND expires_at > $3 FOR SHARE)`
+          : `AND e.partition IN (SELECT partition FROM predictor_partitions WHERE holder = $2 AND expires_at > $3 FOR SHARE)`;
       let saved: { farm: string; field: string }[];
       try {
         ({ rows: saved } = await pool.query<{ farm: string; field: string }>(
           `INSERT INTO ${table} (farm, field, state, updated_at, updated_by)
-           SELECT e.farm, e.field, e.state, now(), $2 FROM jsonb_to_recordset($1::jsonb) AS e(farm text, field text, state jsonb, partition int)
+           SELECT e.farm, e.field, e.state, now(), $2 FROM jsonb_to_recordset($1::jsonb) AS e(farm text, field text, state jsonb, partition int, epoch bigint)
            WHERE TRUE ${held}
            ON CONFLICT (farm, field) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
            RETURNING farm, field`,

@@ -45,4 +45,11 @@ export interface FieldLearningRepository {
 export interface PartitionFence {
   partitionOf(key: string): number;
   now(): number;
+  /**
+   * The epoch of this instance's lease on `partition` as it took it (postgres-partition-leases.ts):
+   * a write lands only under that very lease, not under one taken again after another holder had
+   * it in between (a write delayed across two hand-overs). Without it, any live lease of this
+   * instance will do.
+   */
+  epochOf?(partition: number): number | undefined;
 }

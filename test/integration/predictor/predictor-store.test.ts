@@ -139,5 +139,31 @@ describe.each<Backend>(['sqlite', 'postgres'])('predictor decision state on %s',
       await lease(1, null, 0);
       expect(await b.states.saveMany([{ farm: 'f', field: 'south', state: advised('evt_b_s') }])).toEqual(['f/south']);
     });
+
+    it('fences by the lease as taken: a write under a lease since handed on and taken back is refused', async () => {
+      const now = 1_000_000;
+      const epochOf = async (partition: number) => {
+        const admin = new pg.Client({ connectionString: fixture.url });
+        await admin.connect();
+        try {
+          return Number((await admin.query<{ epoch: string }>('SELECT epoch FROM predictor_partitions WHERE partition = $1', [partition])).rows[0]!.epoch);
+        } finally {
+          await admin.end();
+        }
+      };
+      let first = 0;
+      // a's write was made under the lease it took first, and reaches the database only after
+      // the partition went to b and came back to a.
+      const late = await fixture.open('pred-a', { partitionOf: () => 0, now: () => now, epochOf: () => first });
+      await lease(0, 'pred-a', now + 20_000);
+      first = await epochOf(0);
+      expect(await late.states.saveMany([{ farm: 'f', field: 'north', state: advised('evt_a_1') }])).toEqual([]);
+      await lease(0, 'pred-b', now + 20_000);
+      await lease(0, 'pred-a', now + 20_000);
+      expect(await late.states.saveMany([{ farm: 'f', field: 'north', state: advised('evt_a_stale') }])).toEqual(['f/north']);
+      const current = await fixture.open('pred-a', { partitionOf: () => 0, now: () => now, epochOf: () => first + 2 });
+      expect(await current.states.saveMany([{ farm: 'f', field: 'north', state: advised('evt_a_2') }])).toEqual([]);
+      expect((await current.states.loadAll()).get('f/north')?.advice?.eventId).toBe('evt_a_2');
+    });
   }
 });
