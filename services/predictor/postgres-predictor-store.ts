@@ -86,7 +86,9 @@ function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance:
     loadAll: () => read('', []),
     async loadMany(keys: readonly string[]): Promise<Map<string, S>> {
       if (keys.length === 0) return new Map();
-      return read("WHERE farm || '/' || field = ANY($1::text[])", [keys]);
+      // Split into farm and field, so the lookup goes by the primary key (ids hold no '/', shared/ids.ts).
+      const split = keys.map((k) => [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1)] as const);
+      return read('WHERE (farm, field) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [split.map(([farm]) => farm), split.map(([, field]) => field)]);
     },
     async saveMany(entries: readonly FieldEntry<S>[]): Promise<string[]> {
       if (entries.length === 0) return [];
