@@ -3,7 +3,7 @@ import type { Component } from '../component.js';
 import type { Logger } from '../logger.js';
 import { createChangeFeed, type ChangeFeed } from './change-feed.js';
 import { migratePostgres, type PostgresMigration } from './migrations.js';
-import { createPostgres, databaseUnavailable, type Postgres, type PostgresOptions } from './postgres.js';
+import { asUnavailable, createPostgres, type Postgres, type PostgresOptions } from './postgres.js';
 
 /**
  * Where the control-plane state lives (devices, subscriptions, the outbox and delivery log, field
@@ -65,7 +65,7 @@ export function createControlPlane(settings: ControlPlaneSettings, logger: Logge
           logger.info({ store }, 'another instance is applying database migrations; waiting for it'),
         );
       } catch (err) {
-        throw databaseUnavailable(err, postgres.shownUrl, `apply the ${store} migrations`);
+        throw asUnavailable(err, postgres.shownUrl, `apply the ${store} migrations`);
       }
       if (applied.length > 0) logger.info({ store, applied }, 'applied database migrations');
     },
@@ -101,7 +101,7 @@ export function controlPlaneComponent(plane: ControlPlane): Component {
       try {
         await plane.postgres.pool.query('SELECT 1');
       } catch (err) {
-        throw databaseUnavailable(err, plane.postgres.shownUrl, 'connect');
+        throw asUnavailable(err, plane.postgres.shownUrl, 'connect');
       }
     },
     stop: () => closeControlPlane(plane),

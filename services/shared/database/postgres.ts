@@ -81,12 +81,19 @@ function sqlState(err: unknown): string | undefined {
 export function databaseUnavailable(err: unknown, shownUrl: string, doing: string): Error {
   if (isFieldhookError(err)) return err;
   const state = sqlState(err);
-  const message = `Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`;
-  if (state === undefined || UNAVAILABLE_CLASSES.has(state.slice(0, 2)) || UNAVAILABLE_STATES.has(state)) {
-    return Errors.databaseUnavailable(message, { database: shownUrl });
-  }
-  if (state.startsWith('22') || state.startsWith('23')) return Errors.databaseValueRefused(message, { sqlState: state });
+  if (state === undefined || UNAVAILABLE_CLASSES.has(state.slice(0, 2)) || UNAVAILABLE_STATES.has(state)) return asUnavailable(err, shownUrl, doing);
+  if (state.startsWith('22') || state.startsWith('23')) return Errors.databaseValueRefused(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { sqlState: state });
   return err as Error;
+}
+
+/**
+ * `err`, whatever its cause, as {@link Errors.databaseUnavailable}: for what stops a start (the
+ * first connection, a migration step that fails), where the operator needs the database named
+ * rather than a retry decision. Catalog errors pass through.
+ */
+export function asUnavailable(err: unknown, shownUrl: string, doing: string): Error {
+  if (isFieldhookError(err)) return err;
+  return Errors.databaseUnavailable(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { database: shownUrl });
 }
 
 /** PostgreSQL's SQLSTATE for a unique or primary key violation. */

@@ -19,7 +19,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { PostgresPlane } from './control-plane.js';
 import { MIGRATION_LOCK } from './migrations.js';
-import { databaseUnavailable, inTransaction } from './postgres.js';
+import { asUnavailable, inTransaction } from './postgres.js';
 
 /** One SQLite table whose rows go to one PostgreSQL table. Names are fixed in code, never input. */
 export interface SqliteImport {
@@ -88,7 +88,7 @@ export async function importSqliteTable(plane: PostgresPlane, spec: SqliteImport
         }
       });
     } catch (err) {
-      throw databaseUnavailable(err, plane.postgres.shownUrl, `copy ${path} (${spec.table}) into ${spec.into}`);
+      throw asUnavailable(err, plane.postgres.shownUrl, `copy ${path} (${spec.table}) into ${spec.into}`);
     }
     if (refused.length > 0) {
       plane.logger.warn({ file: path, table: spec.table, refused: refused.length, first: refused[0] }, 'PostgreSQL cannot store some rows of a SQLite store (a NUL character or text that is not UTF-8); they were left out of the copy');

@@ -83,13 +83,16 @@ describe('a NUL character through the ways in, on PostgreSQL', () => {
     await createDatabase(influxUrl, database);
     devices = createSqliteDeviceRepository(`${fixture.dataDir}/registry.db`);
     await devices.add({ id: device, farm: 'f9', field: 'orchard', kind: 'device' });
-    const bus = () => ({ url: mosquittoUrl, protocolVersion: 5 as const, sharedSubscriptions: true });
+    // A subscription of its own, not the shared group: test files running at once on the same
+    // Mosquitto would otherwise take each other's reports (and drop them: unknown devices).
+    const bus = () => ({ url: mosquittoUrl, protocolVersion: 5 as const, sharedSubscriptions: false });
     const config = { DATA_DIR: fixture.dataDir, ADMIN_TOKEN: ADMIN, MQTT_URL: mosquittoUrl, INSTANCE_ID: `bad-input-${process.pid}` };
     irrigations = buildIrrigations({
       config, logger: silentLogger(), devices, plane: fixture.plane(), bus,
       influx: { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 },
     });
-    forecasts = buildForecasts({ config, logger: silentLogger(), devices, plane: fixture.plane(), bus });
+    // Forecasts only over HTTP here: no MQTT_URL, so no subscription.
+    forecasts = buildForecasts({ config: { DATA_DIR: fixture.dataDir, ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, plane: fixture.plane(), bus });
     app = buildHostApp([irrigations, forecasts], { logger: silentLogger() });
     await irrigations.start();
     await forecasts.start();
