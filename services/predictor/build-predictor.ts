@@ -193,12 +193,21 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   };
   const scheduler: Scheduler<Evaluation[]> = createScheduler(
     {
-      run: (keys) => runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions),
+      run: async (keys) => {
+        // A profile changed anywhere (the CLI, another instance: PostgreSQL's change feed): the
+        // fields are re-read before this round, not only before the scheduled one.
+        if (fieldsRepo.changeVersion && fieldsRepo.changeVersion() !== profilesSeen) {
+          await refresh(started).catch((err: unknown) => logger.warn({ err }, 'changed field profiles not re-read; tried again before the next round'));
+        }
+        return runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions);
+      },
       beforeScheduledRound: () => scheduler.exclusive(() => refresh(true)),
     },
     { clock, logger },
     { intervalMs: config.PREDICT_INTERVAL_MS, debounceMs: config.PREDICT_DEBOUNCE_MS },
   );
+  /** The field profiles' change version as of the last re-read (NaN: never, or no feed). */
+  let profilesSeen = Number.NaN;
   let bus: Subscriber | undefined;
   let irrigationBus: Subscriber | undefined;
   let started = false;
@@ -211,6 +220,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
    * forgotten here. Runs between rounds only.
    */
   async function refresh(withHistory: boolean): Promise<void> {
+    // Taken before the profiles are read: a change while reading moves it again.
+    const version = fieldsRepo.changeVersion?.() ?? Number.NaN;
     let savedStates = new Map<string, DecisionState>();
     let savedLearning = new Map<string, FieldLearningState>();
     // Read before the fields enter the set: a field whose saved state could not be read is not evaluated.
@@ -231,6 +242,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       if (learnt) learning.set(key, learnt);
       else learning.delete(key);
     }
+    profilesSeen = version;
   }
 
   let gainRetry: unknown;
