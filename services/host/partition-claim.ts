@@ -47,14 +47,16 @@ export function createPartitionClaim(plane: PostgresPlane, partitioning: Partiti
       if (!mine.rows[0]!.ok) {
         const holder = await holders(c, PARTITION_KEY, '= $2', partitioning.partition);
         throw Errors.predictPartitionTaken(
-          partitioning.partitions === 1
-            ? `Every field is evaluated by ${holder}: to share the fields among predictors, give every instance the same external broker (FIELDHOOK_MQTT_URL) with FIELDHOOK_PREDICT_PARTITIONS=auto; or run this one with FIELDHOOK_PREDICT_ENABLED=false`
-            : `Partition ${partitioning.partition} of ${partitioning.partitions} is run by ${holder}: give each predictor its own FIELDHOOK_PREDICT_PARTITION (0 … FIELDHOOK_PREDICT_PARTITIONS − 1)`,
+          `Partition ${partitioning.partition} of ${partitioning.partitions} is run by ${holder}: ` +
+            (partitioning.partitions === 1
+              ? 'it evaluates every field. To share the fields among predictors, give every instance the same external broker (FIELDHOOK_MQTT_URL) with FIELDHOOK_PREDICT_PARTITIONS=auto; or run this one with FIELDHOOK_PREDICT_ENABLED=false'
+              : 'give each predictor its own FIELDHOOK_PREDICT_PARTITION (0 … FIELDHOOK_PREDICT_PARTITIONS − 1)'),
         );
       }
       await c.query('SELECT pg_advisory_lock_shared($1, $2)', [PARTITIONS_KEY, partitioning.partitions]);
       const other = await c.query<{ n: number }>(
-        "SELECT objid::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::int::oid AND objsubid = 2 AND objid <> $2::int::oid AND granted LIMIT 1",
+        // Advisory locks are per database; pg_locks shows every database of the server.
+        "SELECT objid::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND classid = $1::int::oid AND objsubid = 2 AND objid <> $2::int::oid AND granted LIMIT 1",
         [PARTITIONS_KEY, partitioning.partitions],
       );
       if (other.rows[0]) throw Errors.predictPartitionTaken(`Predictors run with FIELDHOOK_PREDICT_PARTITIONS=${other.rows[0].n} (${await holders(c, PARTITIONS_KEY, '= $2', other.rows[0].n)}), this one with ${partitioning.partitions}: every predictor needs the same count`);
@@ -109,7 +111,7 @@ export function createPartitionClaim(plane: PostgresPlane, partitioning: Partiti
 async function holders(c: pg.Client, key: number, objid: string, value: number): Promise<string> {
   const { rows } = await c.query<{ name: string }>(
     `SELECT DISTINCT COALESCE(NULLIF(a.application_name, ''), 'pid ' || a.pid) AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-     WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objsubid = 2 AND l.objid ${objid}::int::oid AND l.granted AND l.pid <> pg_backend_pid()`,
+     WHERE l.locktype = 'advisory' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = $1::int::oid AND l.objsubid = 2 AND l.objid ${objid}::int::oid AND l.granted AND l.pid <> pg_backend_pid()`,
     [key, value],
   );
   return rows.length > 0 ? rows.map((r) => r.name).join(', ') : 'another session';
