@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
-import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, type EvaluatedField } from '../../../services/predictor/evaluator.js';
+import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, type EvaluatedField, type Evaluation } from '../../../services/predictor/evaluator.js';
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { createWindowStore } from '../../../services/predictor/window-store.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
@@ -26,6 +26,13 @@ const field: EvaluatedField = {
   },
 };
 const at = run.weather[0]!.ts + 400 * HOUR;
+const ALL = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
+
+let model: IrrigationModel;
+beforeAll(async () => {
+  model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
+});
+afterAll(() => model.close());
 
 /** The field's readings up to `at`, keeping only some quantities. */
 function windowWith(keep: readonly string[], until = at) {
@@ -39,13 +46,23 @@ function windowWith(keep: readonly string[], until = at) {
   return windows;
 }
 
-describe('evaluator: stations as they are', () => {
-  let model: IrrigationModel;
-  beforeAll(async () => {
-    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
-  });
-  afterAll(() => model.close());
+/**
+ * The first hour (from the 200th, every `stepH` hours) at which the field's evaluation without a
+ * forecast or an advice in force passes `found`; `when` is -1 if none does. One window with the
+ * whole season: an evaluation never looks past its own time.
+ */
+async function firstHour(found: (e: Evaluation) => boolean, stepH = 1): Promise<{ when: number; evaluation?: Evaluation }> {
+  const season = windowWith(ALL, Number.POSITIVE_INFINITY);
+  const cache = createFeatureCache();
+  for (let i = 200; i < run.weather.length; i += stepH) {
+    const t = run.weather[i]!.ts + HOUR;
+    const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
+    if (found(e!)) return { when: t, evaluation: e! };
+  }
+  return { when: -1 };
+}
 
+describe('evaluator: stations as they are', () => {
   const evaluate = async (keep: readonly string[]) => {
     const [e] = await evaluateFields([field], at, { windows: windowWith(keep), states: new Map(), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS);
     return e!;
@@ -70,35 +87,16 @@ describe('evaluator: stations as they are', () => {
 });
 
 describe('evaluator: the weather ahead', () => {
-  let model: IrrigationModel;
-  beforeAll(async () => {
-    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
-  });
-  afterAll(() => model.close());
-
   it('a forecast of rain holds the advice it would otherwise send, and the advice says so', async () => {
-    const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
-    // The first hour at which the field is advised without a forecast. One window with the whole
-    // season: an evaluation never looks past its own time.
-    const season = windowWith(all, Number.POSITIVE_INFINITY);
-    const cache = createFeatureCache();
-    let when = -1;
-    let advised;
-    for (let i = 200; i < run.weather.length && when < 0; i++) {
-      const t = run.weather[i]!.ts + HOUR;
-      const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
-      if (e!.decision.event === 'irrigation.recommended') {
-        when = t;
-        advised = e!;
-      }
-    }
+    // The first hour at which the field is advised without a forecast.
+    const { when, evaluation: advised } = await firstHour((e) => e.decision.event === 'irrigation.recommended');
     expect(when).toBeGreaterThan(0);
     const depth = advised!.netDepthMm;
     const forecasts = createSqliteForecasts(':memory:');
     // A farm-wide forecast: 60 % chance of rain over three hours, in all more than half the depth.
     const perHour = depth / 3 / 0.6 + 0.5;
     forecasts.save({ farm: 'f', issuedAt: when, source: 'test', hours: [1, 2, 3].map((k) => ({ ts: when + (k + 2) * HOUR, rainMm: perHour, rainProbability: 0.6 })) });
-    const windows = windowWith(all, when);
+    const windows = windowWith(ALL, when);
     const [held] = await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS);
     expect(held!.decision.event).toBeNull();
     expect(held!.decision.reason).toMatch(/^hold: \d+ mm rain expected by (Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d\d:00$/);
@@ -120,22 +118,10 @@ describe('evaluator: the weather ahead', () => {
   }, 60_000);
 
   it('the model reads a day of forecast: rain lowers its depletion ahead for the same readings, and without one it predicts as before', async () => {
-    const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
-    const season = windowWith(all, Number.POSITIVE_INFINITY);
-    const cache = createFeatureCache();
     // The first moment the field is dry enough for rain to matter.
-    let when = -1;
-    let before;
-    for (let i = 200; i < run.weather.length && when < 0; i += 6) {
-      const t = run.weather[i]!.ts + HOUR;
-      const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
-      if (e!.prediction && e!.prediction.depletion24hMm > 0.5 * e!.prediction.rawMm) {
-        when = t;
-        before = e!;
-      }
-    }
+    const { when, evaluation: before } = await firstHour((e) => !!e.prediction && e.prediction.depletion24hMm > 0.5 * e.prediction.rawMm, 6);
     expect(when).toBeGreaterThan(0);
-    const windows = windowWith(all, when);
+    const windows = windowWith(ALL, when);
     const forecasts = createSqliteForecasts(':memory:');
     const evaluate = async () =>
       (await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
@@ -165,26 +151,8 @@ describe('evaluator: the weather ahead', () => {
 });
 
 describe('evaluator: irrigation records', () => {
-  let model: IrrigationModel;
-  beforeAll(async () => {
-    model = await createIrrigationModel({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json' });
-  });
-  afterAll(() => model.close());
-
   it('a recorded irrigation holds back the advice by the water the probe does not show yet, and never counts it twice', async () => {
-    const all = ['soil_moisture', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation', 'rainfall'];
-    const season = windowWith(all, Number.POSITIVE_INFINITY);
-    const cache = createFeatureCache();
-    let when = -1;
-    let advised;
-    for (let i = 200; i < run.weather.length && when < 0; i++) {
-      const t = run.weather[i]!.ts + HOUR;
-      const [e] = await evaluateFields([field], t, { windows: season, states: new Map(), model, identity: identityOf(model), cache }, DEFAULT_EVALUATOR_OPTIONS);
-      if (e!.decision.event === 'irrigation.recommended') {
-        when = t;
-        advised = e!;
-      }
-    }
+    const { when, evaluation: advised } = await firstHour((e) => e.decision.event === 'irrigation.recommended');
     expect(when).toBeGreaterThan(0);
     const depth = Math.round(advised!.prediction!.depletionNowMm);
     const applied = createAppliedWaterLedger();
@@ -194,9 +162,9 @@ describe('evaluator: irrigation records', () => {
     // A probe below the wetting front shows nothing yet: the whole record is credited, no advice.
     // (Its readings since the record began are held at the one before, so the probe's own noise
     // at whichever hour the model first advises cannot pass for water it shows.)
-    const before = windowWith(all, when).between(field.key, 0, when - 2 * HOUR).findLast((r) => r.values.soil_moisture !== undefined)!.values.soil_moisture!;
+    const before = windowWith(ALL, when).between(field.key, 0, when - 2 * HOUR).findLast((r) => r.values.soil_moisture !== undefined)!.values.soil_moisture!;
     const still = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
-    still.apply(field.key, windowWith(all, when).between(field.key, 0, when).map((r) => (r.ts > when - 2 * HOUR && r.values.soil_moisture !== undefined
+    still.apply(field.key, windowWith(ALL, when).between(field.key, 0, when).map((r) => (r.ts > when - 2 * HOUR && r.values.soil_moisture !== undefined
       ? { ...r, values: { ...r.values, soil_moisture: before } }
       : r)));
     const [unseen] = await evaluateFields([field], when, { ...deps, windows: still }, DEFAULT_EVALUATOR_OPTIONS);
@@ -208,7 +176,7 @@ describe('evaluator: irrigation records', () => {
     // show (crediting it again would call the root zone refilled, then advise again once the credit ends).
     const zr = profileOnDay(profile, when).rootDepthM;
     const wetted = createWindowStore({ keepHours: Number.POSITIVE_INFINITY });
-    wetted.apply(field.key, windowWith(all, when).between(field.key, 0, when).map((r) => (r.ts > when - 2 * HOUR && r.values.soil_moisture !== undefined
+    wetted.apply(field.key, windowWith(ALL, when).between(field.key, 0, when).map((r) => (r.ts > when - 2 * HOUR && r.values.soil_moisture !== undefined
       ? { ...r, values: { ...r.values, soil_moisture: r.values.soil_moisture + depth / (1000 * zr) } }
       : r)));
     const [seen] = await evaluateFields([field], when, { ...deps, windows: wetted }, DEFAULT_EVALUATOR_OPTIONS);
