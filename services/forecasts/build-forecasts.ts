@@ -64,7 +64,8 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
   const { config, devices } = deps;
   const logger = deps.logger.child({ service: 'forecasts' });
   const clock = deps.clock ?? systemClock;
-  const store = deps.store ?? createForecastRepository(deps.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), logger);
+  // Read by the predictor alone, which names the fields it evaluates: nothing else is kept in memory.
+  const store = deps.store ?? createForecastRepository(deps.plane ?? createControlPlane({ DATA_DIR: config.DATA_DIR }, logger), logger, { following: 'declared' });
   const keepMs = config.FORECAST_KEEP_MS ?? DEFAULT_FORECAST_OPTIONS.keepMs;
   const puller =
     config.FORECAST_OPEN_METEO_URL && deps.sites

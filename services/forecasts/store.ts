@@ -11,6 +11,20 @@ import type { Forecast, ForecastHour } from './forecast.js';
 export interface ForecastReader {
   /** Hours ending in (fromTs, toTs] for a field: its own forecast, else its farm's; oldest first. */
   hours(farm: string, field: string, fromTs: number, toTs: number): ForecastHour[];
+  /**
+   * The fields this reader will be asked about from now on, and the earliest hour it will be
+   * asked for (reads are of hours ending after `fromTs`, or later): a store that keeps hours in
+   * memory keeps only these fields' (and their farms') and loads those it did not have, so a field
+   * that comes in reads its forecast at its first evaluation. Without it (SQLite, read from
+   * disk), every field is read.
+   */
+  follow?(fields: readonly FieldOfForecast[], fromTs: number): Promise<void>;
+}
+
+/** A field whose forecast is read: its own hours, else its farm's. */
+export interface FieldOfForecast {
+  farm: string;
+  field: string;
 }
 
 export interface ForecastRepository extends ForecastReader {

@@ -225,9 +225,13 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     let savedStates = new Map<string, DecisionState>();
     let savedLearning = new Map<string, FieldLearningState>();
     // Read before the fields enter the set: a field whose saved state could not be read is not evaluated.
-    const { added, removed } = await fields.reload(withHistory, async (keys) => {
+    const { added, removed } = await fields.reload(withHistory, async (keys, settings) => {
       [savedStates, savedLearning] = await Promise.all([statesRepo.loadMany(keys), learningRepo.loadMany?.(keys) ?? learningRepo.loadAll()]);
+      // Their forecasts too (a store in memory keeps only the fields evaluated here).
+      await options.forecasts?.follow?.([...fields.all().map((f) => f.settings), ...settings], forecastsFrom());
     });
+    // Those gone, and hours past, leave the forecasts kept here (nothing is read from the database).
+    await options.forecasts?.follow?.(fields.all().map((f) => f.settings), forecastsFrom());
     for (const key of removed) {
       states.delete(key);
       learning.delete(key);
@@ -244,6 +248,9 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     }
     profilesSeen = version;
   }
+
+  /** The earliest forecast hour a round reads from now on: those ending after the current hour began. */
+  const forecastsFrom = () => Math.floor(clock.now() / 3_600_000) * 3_600_000 - 3_600_000;
 
   let gainRetry: unknown;
   /**

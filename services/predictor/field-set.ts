@@ -2,7 +2,7 @@ import { FEATURE_WINDOW_HOURS } from '../model/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { EvaluatedField } from './evaluator.js';
-import { fieldKey, profileOf, type FieldProfileRepository } from './field-profiles.js';
+import { fieldKey, profileOf, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import type { HistoryLoader } from './history-loader.js';
 import type { WindowStore } from './window-store.js';
 
@@ -19,7 +19,7 @@ export interface FieldSet {
    * read there): if it or the history load fails, the set is left as it was and the error thrown,
    * so no field is ever evaluated without what it saved last. Returns the keys that came and went.
    */
-  reload(withHistory: boolean, prepare?: (added: string[]) => Promise<void>): Promise<{ added: string[]; removed: string[] }>;
+  reload(withHistory: boolean, prepare?: (added: string[], settings: FieldSettings[]) => Promise<void>): Promise<{ added: string[]; removed: string[] }>;
   /** Fill the windows of every field from InfluxDB (start-up); returns how many had history. */
   loadHistory(): Promise<number>;
 }
@@ -70,7 +70,7 @@ export function createFieldSet(deps: {
       const added = [...next.values()].filter((f) => !fields.has(f.key));
       const removed = [...fields.keys()].filter((k) => !next.has(k));
       const keys = added.map((f) => f.key);
-      if (added.length > 0) await prepare?.(keys);
+      if (added.length > 0) await prepare?.(keys, added.map((f) => f.settings));
       if (withHistory && added.length > 0) {
         await load(added);
         logger.info({ fields: keys }, 'fields added; windows loaded from InfluxDB');

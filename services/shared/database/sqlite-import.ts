@@ -35,6 +35,12 @@ export interface SqliteImport {
   convert?: Readonly<Record<string, string>>;
   /** Columns only PostgreSQL has, with their value (`updated_by`). */
   fixed?: Readonly<Record<string, string>>;
+  /**
+   * The transaction lock the store's own writers take, taken by the copy too: a store whose
+   * instances follow its table by a revision sequence then sees the copied rows commit in
+   * revision order like any write, and skips none.
+   */
+  lock?: readonly [number, number];
 }
 
 /** The table in the SQLite file that notes which PostgreSQL tables its rows went to. */
@@ -72,6 +78,7 @@ export async function importSqliteTable(plane: PostgresPlane, spec: SqliteImport
     try {
       await inTransaction(plane.postgres.pool, async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...MIGRATION_LOCK]);
+        if (spec.lock) await client.query('SELECT pg_advisory_xact_lock($1, $2)', [...spec.lock]);
         for (let at = 0; at < rows.length; at += BATCH_ROWS) {
           const batch = rows.slice(at, at + BATCH_ROWS);
           const n = await attempt(client, () => insertRows(client, spec, batch));

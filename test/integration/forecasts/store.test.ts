@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeDeviceForecast } from '../../../services/forecasts/mqtt-forecasts.js';
 import { createForecastRepository } from '../../../services/forecasts/open-store.js';
+import type { PostgresForecastOptions } from '../../../services/forecasts/postgres-store.js';
 import type { ForecastRepository } from '../../../services/forecasts/store.js';
 import type { Device } from '../../../services/registry/device.js';
 import { silentLogger } from '../../../services/shared/logger.js';
@@ -19,8 +20,8 @@ const H = 3_600_000;
 describe.each(BACKENDS)('forecasts on %s', (backend) => {
   let fixture: PlaneFixture;
 
-  async function open(instanceId?: string): Promise<ForecastRepository> {
-    const store = createForecastRepository(fixture.plane(instanceId), silentLogger());
+  async function open(instanceId?: string, options: PostgresForecastOptions = {}): Promise<ForecastRepository> {
+    const store = createForecastRepository(fixture.plane(instanceId), silentLogger(), options);
     fixture.onClose(() => store.close());
     await store.open();
     return store;
@@ -125,5 +126,52 @@ describe.each(BACKENDS)('forecasts on %s', (backend) => {
     await eventually(() => Array.from({ length: 20 }, (_, i) => reader.hours(`farm-${i}`, 'x', t0, t0 + H)[0]?.rainMm === i).every(Boolean), {
       what: 'every farm\'s forecast on the third instance',
     });
+  });
+
+  it.runIf(backend === 'postgres')('keeps in memory only the fields an instance follows, from the hour it reads on, and loads a field it takes over', async () => {
+    const writer = await open('writer');
+    const predictor = await open('predictor', { following: 'declared' });
+    const hours = (n: number, mm: number) => Array.from({ length: n }, (_, k) => ({ ts: t0 + (k - 2) * H, rainMm: mm + k }));
+    await writer.save({ farm: 'f', field: 'north', issuedAt: t0, source: 'a', hours: hours(5, 10) });
+    await writer.save({ farm: 'f', field: 'south', issuedAt: t0, source: 'a', hours: hours(5, 20) });
+    await writer.save({ farm: 'g', issuedAt: t0, source: 'a', hours: hours(5, 30) });
+    // North is evaluated here: its hours from the current one on, loaded when named.
+    await predictor.follow!([{ farm: 'f', field: 'north' }], t0);
+    expect(predictor.hours('f', 'north', t0 - 3 * H, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 13 }, { ts: t0 + 2 * H, rainMm: 14 }]);
+    // Not evaluated here: not held, though PostgreSQL and the writer have it.
+    expect(predictor.hours('f', 'south', t0, t0 + 3 * H)).toEqual([]);
+    expect(predictor.hours('g', 'x', t0, t0 + 3 * H)).toEqual([]);
+    expect(writer.hours('f', 'south', t0, t0 + 3 * H)).toHaveLength(2);
+    // A newer issue of a field not followed is not taken in by the catch-up either.
+    await writer.save({ farm: 'f', field: 'south', issuedAt: t0 + H, source: 'b', hours: [{ ts: t0 + 2 * H, rainMm: 99 }] });
+    await writer.save({ farm: 'f', field: 'north', issuedAt: t0 + H, source: 'b', hours: [{ ts: t0 + 2 * H, rainMm: 98 }] });
+    await eventually(() => predictor.hours('f', 'north', t0, t0 + 3 * H)[1]?.rainMm === 98, { what: 'the followed field\'s newer issue' });
+    expect(predictor.hours('f', 'south', t0, t0 + 3 * H)).toEqual([]);
+    // South comes in (its partition moved here): read at once, newest issue included; north goes.
+    await predictor.follow!([{ farm: 'f', field: 'south' }, { farm: 'g', field: 'x' }], t0);
+    expect(predictor.hours('f', 'south', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 23 }, { ts: t0 + 2 * H, rainMm: 99 }]);
+    expect(predictor.hours('g', 'x', t0, t0 + 3 * H)).toEqual([{ ts: t0 + H, rainMm: 33 }, { ts: t0 + 2 * H, rainMm: 34 }]);
+    expect(predictor.hours('f', 'north', t0, t0 + 3 * H)).toEqual([]);
+    // The hour moves on: what ended before it leaves memory.
+    await predictor.follow!([{ farm: 'f', field: 'south' }], t0 + H);
+    expect(predictor.hours('f', 'south', t0 - 3 * H, t0 + 3 * H)).toEqual([{ ts: t0 + 2 * H, rainMm: 99 }]);
+    expect(predictor.hours('g', 'x', t0, t0 + 3 * H)).toEqual([]);
+  });
+
+  it.runIf(backend === 'postgres')('loads a followed field\'s hours when PostgreSQL answers again, after a failed load', async () => {
+    const writer = await open('writer');
+    await writer.save({ farm: 'f', field: 'north', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 1 }] });
+    const store = createForecastRepository(fixture.plane('impatient', { statementTimeoutMs: 200 }), silentLogger(), { following: 'declared' });
+    fixture.onClose(() => store.close());
+    await store.open();
+    const release = await fixture.lock('forecast_hour');
+    try {
+      await expect(store.follow!([{ farm: 'f', field: 'north' }], t0)).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE' });
+    } finally {
+      await release();
+    }
+    expect(store.hours('f', 'north', t0, t0 + H)).toEqual([]);
+    await store.follow!([{ farm: 'f', field: 'north' }], t0);
+    expect(store.hours('f', 'north', t0, t0 + H)).toEqual([{ ts: t0 + H, rainMm: 1 }]);
   });
 });
