@@ -26,6 +26,7 @@ import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
 import { databaseUnavailable, inTransaction, orUnavailable } from '../shared/database/postgres.js';
 import type { Logger } from '../shared/logger.js';
+import { createHourTable, type HourTable } from './hour-table.js';
 import { mergeHours, rowsOf, type ForecastRepository, type ForecastRow } from './store.js';
 
 
@@ -72,13 +73,12 @@ const HOUR_COLUMNS = 'farm, field, ts, rain_mm, rain_probability, et0_mm, air_te
 /** BIGINT arrives as a string. */
 type PgRow = Omit<ForecastRow, 'ts'> & { farm: string; field: string; ts: string; revision: string };
 
-/** The stored hours in memory: per farm and field (`''` the farm's), by hour. */
-type Copy = Map<string, Map<number, ForecastRow>>;
+/** The key of a farm and field (`''` the farm's) in the copy. */
 const keyOf = (farm: string, field: string) => `${farm}\u0000${field}`;
 
 export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, options: PostgresForecastOptions = {}): ForecastRepository {
   const { pool, shownUrl } = plane.postgres;
-  const copy: Copy = new Map();
+  const copy: HourTable = createHourTable();
   let revision = 0;
   let feed: ChangeFeed | undefined;
   let loadedVersion = Number.NaN;
@@ -102,16 +102,19 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, op
    * committed just before it, which the next catch-up must read.
    */
   function keep(rows: readonly PgRow[], caughtUp: boolean): void {
+    const byKey = new Map<string, ForecastRow[]>();
     for (const r of rows) {
       if (caughtUp) revision = Math.max(revision, Number(r.revision));
       const key = keyOf(r.farm, r.field);
       const ts = Number(r.ts);
       if (ts <= fromTs || (followed && !followed.has(key))) continue;
-      let hours = copy.get(key);
-      if (!hours) copy.set(key, (hours = new Map()));
       const { farm: _farm, field: _field, revision: _rev, ...hour } = r;
-      hours.set(ts, { ...hour, ts });
+      const held = byKey.get(key);
+      if (held) held.push({ ...hour, ts });
+      else byKey.set(key, [{ ...hour, ts }]);
     }
+    // In revision order: a later row for the same hour wins.
+    for (const [key, hours] of byKey) copy.put(key, hours);
   }
 
   /** Read what was written since the copy's revision (everything the first time). */
@@ -163,10 +166,8 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, op
     const missing = followed ? [...next].filter((k) => !followed!.has(k)) : [];
     followed = next;
     fromTs = Math.max(fromTs, from);
-    for (const [key, hours] of copy) {
-      if (!next.has(key)) copy.delete(key);
-      else for (const ts of hours.keys()) if (ts <= fromTs) hours.delete(ts);
-    }
+    copy.retain((key) => next.has(key));
+    copy.dropUntil(fromTs, true);
     if (missing.length === 0) return;
     const pairs = missing.map((k) => k.split('\u0000'));
     try {
@@ -188,8 +189,7 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, op
     }
   }
 
-  const rowsIn = (farm: string, field: string, fromTs: number, toTs: number) =>
-    [...(copy.get(keyOf(farm, field))?.values() ?? [])].filter((r) => r.ts > fromTs && r.ts <= toTs).sort((a, b) => a.ts - b.ts);
+  const rowsIn = (farm: string, field: string, fromTs: number, toTs: number) => copy.read(keyOf(farm, field), fromTs, toTs);
 
   return {
     open,
@@ -228,7 +228,7 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, op
     },
     async prune(beforeTs) {
       await open();
-      for (const hours of copy.values()) for (const ts of hours.keys()) if (ts < beforeTs) hours.delete(ts);
+      copy.dropUntil(beforeTs, false);
       const { rowCount } = await orUnavailable(pool.query('DELETE FROM forecast_hour WHERE ts < $1', [beforeTs]), shownUrl, 'prune the forecasts');
       return rowCount ?? 0;
     },
