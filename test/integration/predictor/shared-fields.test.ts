@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
+import { createForecastRepository } from '../../../services/forecasts/open-store.js';
+import type { ForecastRepository } from '../../../services/forecasts/store.js';
 import { buildPredictor, type BuildPredictorOptions, type Predictor } from '../../../services/predictor/build-predictor.js';
 import { createHistoryLoader } from '../../../services/predictor/history-loader.js';
 import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
@@ -51,6 +53,21 @@ describe('predictors sharing fields on PostgreSQL', () => {
   let profiles: SqliteDatabase;
   let adviceAt: number;
   const running: Running[] = [];
+  const planes: ControlPlane[] = [];
+  const forecastStores: ForecastRepository[] = [];
+
+  /** A predictor's own forecasts on PostgreSQL, holding in memory only what it names. */
+  const forecastsFor = async (id: string): Promise<ForecastRepository> => {
+    const plane = createControlPlane({ DATA_DIR: dir, DATABASE_URL: databaseUrl, INSTANCE_ID: `${id}-forecasts` }, silentLogger());
+    planes.push(plane);
+    const store = createForecastRepository(plane, silentLogger(), { following: 'declared' });
+    forecastStores.push(store);
+    await store.open();
+    return store;
+  };
+  /** Hours far enough ahead that no evaluation reads them (the features read 24 h, the hold rule at most 96). */
+  const farAhead = () => Math.floor(adviceAt / 3_600_000) * 3_600_000 + 100 * 3_600_000;
+  const holdsForecast = (store: ForecastRepository, field: string) => store.hours(FARM, field, farAhead() - 3_600_000, farAhead()).length > 0;
 
   const start = async (id: string, at: number, extra: Partial<BuildPredictorOptions> = {}): Promise<Running> => {
     const plane = createControlPlane({ DATA_DIR: dir, DATABASE_URL: databaseUrl, INSTANCE_ID: id }, silentLogger());
@@ -107,20 +124,28 @@ describe('predictors sharing fields on PostgreSQL', () => {
       await r.predictor.stop().catch(() => {});
       await closeControlPlane(r.plane);
     }
+    for (const store of forecastStores) await store.close();
+    for (const plane of planes) await closeControlPlane(plane);
     profiles?.close();
     await model.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('advises each field once, then hands fields to a newcomer without advising them again', async () => {
-    const a = await start('pred-a', adviceAt);
+  it('advises each field once, then hands fields to a newcomer without advising them again, each holding only its own fields\' forecasts', async () => {
+    const writer = await forecastsFor('writer');
+    for (const field of FIELDS) await writer.save({ farm: FARM, field, issuedAt: adviceAt, source: 'api', hours: [{ ts: farAhead(), rainMm: 1 }] });
+    const aForecasts = await forecastsFor('pred-a');
+    const bForecasts = await forecastsFor('pred-b');
+    const a = await start('pred-a', adviceAt, { forecasts: aForecasts });
+    expect(FIELDS.filter((f) => holdsForecast(aForecasts, f))).toEqual(FIELDS);
     expect(a.predictor.status().partitions).toMatchObject({ mode: 'auto', count: AUTO_PARTITIONS });
     expect(a.predictor.status().partitions!.held).toHaveLength(AUTO_PARTITIONS);
     expect(recommended(a)).toEqual([...FIELDS].sort());
     const advised = adviceIds(a);
 
     // b joins: a holds everything, so b takes nothing until a's heartbeat gives its share up.
-    const b = await start('pred-b', adviceAt);
+    const b = await start('pred-b', adviceAt, { forecasts: bForecasts });
+    expect(FIELDS.filter((f) => holdsForecast(bForecasts, f))).toEqual([]);
     expect(b.predictor.status().partitions!.held).toEqual([]);
     await heartbeat(a, (n) => n === AUTO_PARTITIONS / 2);
     await heartbeat(b, (n) => n === AUTO_PARTITIONS / 2);
@@ -130,6 +155,9 @@ describe('predictors sharing fields on PostgreSQL', () => {
     expect([...aFields, ...bFields].sort()).toEqual([...FIELDS].sort());
     expect(bFields.length).toBeGreaterThan(0);
     expect(aFields.length).toBeGreaterThan(0);
+    // Each holds the forecasts of its own fields only: b loaded those it took, a let them go.
+    expect(FIELDS.filter((f) => holdsForecast(aForecasts, f)).sort()).toEqual([...aFields].sort());
+    expect(FIELDS.filter((f) => holdsForecast(bForecasts, f)).sort()).toEqual([...bFields].sort());
     // b took its fields with a's advice in force and sent nothing.
     await b.predictor.evaluate();
     expect(b.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
