@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../../services/predictor/evaluator.js';
@@ -89,4 +90,14 @@ describe('AquaCrop evaluation', () => {
     const second = await run();
     expect(JSON.stringify(second)).toBe(JSON.stringify(first));
   }, 120_000);
+});
+
+describe('the committed AquaCrop evaluation', () => {
+  // Its figures are quoted in the README and the docs as the shipped model's: a retrained model
+  // must come with the evaluation regenerated (npm run model:evaluate:aquacrop).
+  it('was made with the model models/irrigation ships', () => {
+    const card = JSON.parse(readFileSync('models/irrigation/model.json', 'utf8')) as { name: string; version: string; file: { sha256: string } };
+    const evaluation = JSON.parse(readFileSync('models/aquacrop/evaluation.json', 'utf8')) as { model: { name: string; version: string; sha256: string } };
+    expect(evaluation.model).toEqual({ name: card.name, version: card.version, sha256: card.file.sha256 });
+  });
 });
