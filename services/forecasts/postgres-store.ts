@@ -73,6 +73,9 @@ const HOUR_COLUMNS = 'farm, field, ts, rain_mm, rain_probability, et0_mm, air_te
 /** BIGINT arrives as a string. */
 type PgRow = Omit<ForecastRow, 'ts'> & { farm: string; field: string; ts: string; revision: string };
 
+/** Fields (and farms) whose hours one query loads. */
+const LOAD_BATCH = 1_000;
+
 /** The key of a farm and field (`''` the farm's) in the copy. */
 const keyOf = (farm: string, field: string) => `${farm}\u0000${field}`;
 
@@ -172,12 +175,16 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, op
     const pairs = missing.map((k) => k.split('\u0000'));
     try {
       await serially(async () => {
-        const { rows } = await pool.query<PgRow>(
-          `SELECT ${HOUR_COLUMNS} FROM forecast_hour WHERE (farm, field) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND ts > $3`,
-          [pairs.map((p) => p[0]), pairs.map((p) => p[1]), Number.isFinite(fromTs) ? fromTs : Number.MIN_SAFE_INTEGER],
-        );
-        // Not a catch-up: the revision stays, rows written meanwhile are read by the next one.
-        keep(rows, false);
+        // A few thousand fields' rows at a time: a predictor starting with all its fields never holds every row object at once.
+        for (let at = 0; at < pairs.length; at += LOAD_BATCH) {
+          const batch = pairs.slice(at, at + LOAD_BATCH);
+          const { rows } = await pool.query<PgRow>(
+            `SELECT ${HOUR_COLUMNS} FROM forecast_hour WHERE (farm, field) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND ts > $3`,
+            [batch.map((p) => p[0]), batch.map((p) => p[1]), Number.isFinite(fromTs) ? fromTs : Number.MIN_SAFE_INTEGER],
+          );
+          // Not a catch-up: the revision stays, rows written meanwhile are read by the next one.
+          keep(rows, false);
+        }
       });
     } catch (err) {
       // Not kept after all: named again, they are loaded again.
