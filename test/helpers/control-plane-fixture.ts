@@ -22,6 +22,8 @@ export interface PlaneFixture {
   /** Hold `table` locked (ACCESS EXCLUSIVE) on a connection of its own until the returned function is called: every query on it waits. */
   lock(table: string): Promise<() => Promise<void>>;
   onClose(fn: () => unknown): void;
+  /** A store made by `create` on a new plane of `instanceId`, opened, and closed with the fixture. */
+  open<T extends { open(): Promise<void>; close(): unknown }>(create: (plane: ControlPlane) => T, instanceId?: string): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -30,15 +32,16 @@ export async function planeFixture(backend: Backend, name: string): Promise<Plan
   const databaseUrl = backend === 'postgres' ? await createTestDatabase(name) : undefined;
   const planes: ControlPlane[] = [];
   const closers: (() => unknown)[] = [];
+  const plane = (instanceId?: string, options?: Partial<PostgresOptions>): ControlPlane => {
+    const settings = { DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(instanceId ? { INSTANCE_ID: instanceId } : {}) };
+    const created = createControlPlane(settings, silentLogger(), options);
+    planes.push(created);
+    return created;
+  };
   return {
     dataDir,
     databaseUrl,
-    plane(instanceId, options) {
-      const settings = { DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(instanceId ? { INSTANCE_ID: instanceId } : {}) };
-      const plane = createControlPlane(settings, silentLogger(), options);
-      planes.push(plane);
-      return plane;
-    },
+    plane,
     async lock(table) {
       const client = new pg.Client({ connectionString: databaseUrl });
       await client.connect();
@@ -50,6 +53,12 @@ export async function planeFixture(backend: Backend, name: string): Promise<Plan
       };
     },
     onClose: (fn) => void closers.push(fn),
+    async open(create, instanceId) {
+      const store = create(plane(instanceId));
+      closers.push(() => store.close());
+      await store.open();
+      return store;
+    },
     async close() {
       for (const fn of closers.reverse()) await fn();
       for (const plane of planes) await closeControlPlane(plane);

@@ -25,12 +25,7 @@ describe.each(BACKENDS)('chat users on %s', (backend) => {
   let fixture: PlaneFixture;
   const clock = createManualClock(T0);
 
-  async function open(instanceId?: string): Promise<ChatUserRepository> {
-    const users = createChatUserRepository(fixture.plane(instanceId), clock);
-    fixture.onClose(() => users.close());
-    await users.open();
-    return users;
-  }
+  const open = (instanceId?: string): Promise<ChatUserRepository> => fixture.open((plane) => createChatUserRepository(plane, clock), instanceId);
 
   beforeEach(async () => {
     fixture = await planeFixture(backend, 'chat_users');

@@ -20,12 +20,8 @@ const H = 3_600_000;
 describe.each(BACKENDS)('forecasts on %s', (backend) => {
   let fixture: PlaneFixture;
 
-  async function open(instanceId?: string, options: PostgresForecastOptions = {}): Promise<ForecastRepository> {
-    const store = createForecastRepository(fixture.plane(instanceId), silentLogger(), options);
-    fixture.onClose(() => store.close());
-    await store.open();
-    return store;
-  }
+  const open = (instanceId?: string, options: PostgresForecastOptions = {}): Promise<ForecastRepository> =>
+    fixture.open((plane) => createForecastRepository(plane, silentLogger(), options), instanceId);
 
   beforeEach(async () => {
     fixture = await planeFixture(backend, 'forecasts');

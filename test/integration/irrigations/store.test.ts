@@ -27,12 +27,7 @@ function irrigation(depth: number, { field = 'north', farm = 'f1', endedHoursAgo
 describe.each(BACKENDS)('irrigation records on %s', (backend) => {
   let fixture: PlaneFixture;
 
-  async function open(instanceId?: string): Promise<IrrigationRepository> {
-    const store = createIrrigationRepository(fixture.plane(instanceId));
-    fixture.onClose(() => store.close());
-    await store.open();
-    return store;
-  }
+  const open = (instanceId?: string): Promise<IrrigationRepository> => fixture.open((plane) => createIrrigationRepository(plane), instanceId);
 
   beforeEach(async () => {
     fixture = await planeFixture(backend, 'irrigations');
