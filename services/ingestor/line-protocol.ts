@@ -1,5 +1,6 @@
 import { escape } from '@influxdata/influxdb-client';
 import type { NormalizedReading } from './reading.js';
+import { memoByNames } from './names-memo.js';
 
 export const READING_MEASUREMENT = 'reading';
 
@@ -36,27 +37,6 @@ export function lineFields(values: Record<string, number>): string {
  * Sorted and escaped names, per set of names in the order a reading lists them: a fleet sends a
  * handful of such sets, so sorting and escaping happen once per set, not once per reading.
  */
-const fieldOrders = new Map<string, [name: string, escaped: string][]>();
-const MAX_FIELD_ORDERS = 10_000;
-
-/** The names and order of the last lookup: consecutive readings of a device mostly name the same set. */
-let lastNames: string[] = [];
-let lastOrder: [string, string][] = [];
-
-export function fieldOrder(names: string[]): [name: string, escaped: string][] {
-  if (names.length === lastNames.length) {
-    let same = true;
-    for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i];
-    if (same) return lastOrder;
-  }
-  const key = names.join(',');
-  let order = fieldOrders.get(key);
-  if (order === undefined) {
-    if (fieldOrders.size >= MAX_FIELD_ORDERS) fieldOrders.clear();
-    order = [...names].sort().map((name) => [name, escape.tag(name)] as [string, string]);
-    fieldOrders.set(key, order);
-  }
-  lastNames = names;
-  lastOrder = order;
-  return order;
-}
+export const fieldOrder: (names: string[]) => [name: string, escaped: string][] = memoByNames((names) =>
+  [...names].sort().map((name) => [name, escape.tag(name)] as [string, string]),
+);

@@ -4,6 +4,7 @@ import { fieldReadingsTopic } from '../../shared/bus/index.js';
 import { fieldOrder, lineSeries, readingToLine } from '../line-protocol.js';
 import type { NormalizedReading } from '../reading.js';
 import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
+import { memoByNames } from '../names-memo.js';
 
 const MIGRATIONS = [
   (db: SqliteDatabase) => {
@@ -128,38 +129,19 @@ const valueText: string[] = [];
  * writes them) with the position of each in the reading. A fleet sends a handful of such sets.
  */
 interface NameSet {
-  names: string[];
   jsonKeys: string[];
   lineKeys: string[];
   lineOrder: number[];
 }
 
-const nameSets = new Map<string, NameSet>();
-const MAX_NAME_SETS = 10_000;
-let lastSet: NameSet | undefined;
-
-function nameSetOf(names: string[]): NameSet {
-  // Consecutive readings mostly name the same set, in the same order.
-  if (lastSet !== undefined && lastSet.names.length === names.length) {
-    let same = true;
-    for (let i = 0; i < names.length && same; i++) same = names[i] === lastSet.names[i];
-    if (same) return lastSet;
-  }
-  const key = names.join(',');
-  let set = nameSets.get(key);
-  if (set === undefined) {
-    if (nameSets.size >= MAX_NAME_SETS) nameSets.clear();
-    const sorted = fieldOrder(names);
-    set = {
-      names,
-      jsonKeys: names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`),
-      lineKeys: sorted.map(([, escaped], i) => `${i === 0 ? '' : ','}${escaped}=`),
-      lineOrder: sorted.map(([name]) => names.indexOf(name)),
-    };
-    nameSets.set(key, set);
-  }
-  return (lastSet = set);
-}
+const nameSetOf = memoByNames((names): NameSet => {
+  const sorted = fieldOrder(names);
+  return {
+    jsonKeys: names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`),
+    lineKeys: sorted.map(([, escaped], i) => `${i === 0 ? '' : ','}${escaped}=`),
+    lineOrder: sorted.map(([name]) => names.indexOf(name)),
+  };
+});
 
 /** `new Date(ts).toISOString()`, with the part up to the second made once per second, not per reading. */
 let isoSecond = Number.NaN;
