@@ -45,6 +45,10 @@ const MIGRATIONS = [
   (db: SqliteDatabase) => {
     db.exec('ALTER TABLE records ADD COLUMN bus_topics TEXT');
   },
+  // Later, with no change to the table: a record's `payload` (the readings as JSON, for dead
+  // letters) is left empty when its bus column, in the form above, holds every reading; only a
+  // requeued dead letter, which has no bus column, still fills it. Records written before keep
+  // their payload and are read from it as before (readingsOf).
 ];
 
 /** De-duplication keys per INSERT statement (3 parameters each, well below SQLite's 32,766). */
@@ -61,13 +65,14 @@ export interface SpoolStoreOptions {
 /**
  * An append as it crosses to the store. Each reading's pieces are prepared where the reading was
  * parsed (the thread answering the device has the objects at hand, and time to spare; the store's
- * thread is the busier one): its JSON, its line protocol, its bus topic and bus JSON, newline-
- * separated per column (none of them holds a raw newline: JSON escapes it, line protocol tags
- * escape it, topics are made of validated ids), since a string crosses a thread as one copy.
+ * thread is the busier one): its line protocol, its bus topic and bus JSON, newline-separated per
+ * column (none of them holds a raw newline: JSON escapes it, line protocol tags escape it, topics
+ * are made of validated ids), since a string crosses a thread as one copy. The reading's own JSON
+ * is not among them: the bus JSON holds all of it, and a dead letter, which is rare, rebuilds the
+ * reading from it ({@link readingsFromBus}).
  */
 export interface EncodedAppend {
   correlationId: string;
-  readings: string;
   lines: string;
   topics: string;
   bus: string;
@@ -82,7 +87,6 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
   const tail = `,"correlation_id":${JSON.stringify(correlationId)}}`;
   // One string per reading and column, joined once: `+=` over a whole column made a chain of
   // partial strings per reading that postMessage then had to flatten (half the encoding's time).
-  const json = new Array<string>(n);
   const bus = new Array<string>(n);
   const lines = new Array<string>(n);
   const topics = new Array<string>(n);
@@ -101,8 +105,7 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
     for (let k = 0; k < names.length; k++) fields += set.lineKeys[k]! + valueText[set.lineOrder[k]!]!;
     const idJson = r.id !== undefined ? JSON.stringify(r.id) : undefined;
     const head = idJson !== undefined ? `${parts.json},"id":${idJson}` : parts.json;
-    // The result is what JSON.stringify gives for the reading and for toBusReading(reading).
-    json[i] = `${head},"ts":${r.ts},"values":${values}}`;
+    // The result is what JSON.stringify gives for toBusReading(reading).
     bus[i] = `${head},"ts":"${isoTime(r.ts)}","values":${values}${tail}`;
     lines[i] = `${parts.line} ${fields} ${r.ts}`;
     topics[i] = parts.topic;
@@ -111,13 +114,28 @@ export function encodeAppend(request: AppendRequest): EncodedAppend {
   }
   return {
     correlationId,
-    readings: json.join('\n'),
     lines: lines.join('\n'),
     topics: topics.join('\n'),
     bus: bus.join('\n'),
     keys: `[${keys.join(',')}]`,
     ...(request.onceKey ? { onceKey: request.onceKey } : {}),
   };
+}
+
+/**
+ * The readings of a record, from its bus column as {@link encodeAppend} writes it: each line is
+ * toBusReading(reading) as JSON, which holds the whole reading (the time as ISO 8601, whole
+ * milliseconds, as a reading's time always is). The object has the reading's own key order, so a
+ * dead letter made from it is the same JSON as one made from the reading.
+ */
+export function readingsFromBus(bus: string): NormalizedReading[] {
+  return bus.split('\n').map((line) => {
+    const m = JSON.parse(line) as { device: string; farm: string; field: string; id?: string; ts: string; values: Record<string, number> };
+    const ts = Date.parse(m.ts);
+    return m.id !== undefined
+      ? { device: m.device, farm: m.farm, field: m.field, id: m.id, ts, values: m.values }
+      : { device: m.device, farm: m.farm, field: m.field, ts, values: m.values };
+  });
 }
 
 /** The text of each value of the reading being encoded (reused: one encoding runs at a time). */
@@ -246,7 +264,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       `SELECT seq, created_at, correlation_id, readings, bus AS data, bus_topics AS topics FROM records
        WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
-    payload: db.prepare('SELECT payload FROM records WHERE seq = ?').pluck(),
+    payload: db.prepare('SELECT payload, bus FROM records WHERE seq = ?'),
     pendingBytes: db.prepare('SELECT coalesce(sum(bytes), 0) FROM records').pluck(),
     deleteConsumed: db.prepare('DELETE FROM records WHERE seq <= ? RETURNING bytes').pluck(),
     pendingFor: db.prepare(
@@ -265,9 +283,10 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
   let deadLetters = stmt.countDead.get() as number;
 
   /**
-   * A record holds the readings (JSON, for dead letters) and what each consumer sends on, ready:
-   * line protocol for InfluxDB, each reading's bus JSON and topic for the bus. The consumers then
-   * only pass strings on (the bus publisher joins a round's readings per field).
+   * A record holds what each consumer sends on, ready: line protocol for InfluxDB, each reading's
+   * bus JSON and topic for the bus. The consumers then only pass strings on (the bus publisher
+   * joins a round's readings per field). The readings themselves (`readings`, JSON, for dead
+   * letters) are stored only when the bus column does not hold them: '' otherwise.
    */
   function insertRecord(correlationId: string, count: number, readings: string, lines: string, bus: string, busTopics: string | null, only: string | null): void {
     const bytes = Buffer.byteLength(readings) + Buffer.byteLength(lines) + Buffer.byteLength(bus) + (busTopics === null ? 0 : Buffer.byteLength(busTopics));
@@ -329,10 +348,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     const keep = (column: string) => column.split('\n').filter((_, i) => stored[i]);
     if (count > 0) {
       const lines = all ? request.lines : keep(request.lines).join('\n');
-      const readings = all ? request.readings.replaceAll('\n', ',') : keep(request.readings).join(',');
       const bus = all ? request.bus : keep(request.bus).join('\n');
       const topics = all ? request.topics : keep(request.topics).join('\n');
-      insertRecord(request.correlationId, count, `[${readings}]`, lines, bus, topics, null);
+      insertRecord(request.correlationId, count, '', lines, bus, topics, null);
     }
     return { stored, replayed: false };
   }
@@ -370,8 +388,10 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       return records;
     },
     readingsOf(seq) {
-      const payload = stmt.payload.get(seq) as string | undefined;
-      return payload === undefined ? [] : (JSON.parse(payload) as NormalizedReading[]);
+      const row = stmt.payload.get(seq) as { payload: string; bus: string } | undefined;
+      if (row === undefined) return [];
+      // Records spooled by earlier versions, and requeued dead letters, hold the readings' JSON.
+      return row.payload !== '' ? (JSON.parse(row.payload) as NormalizedReading[]) : readingsFromBus(row.bus);
     },
     pendingBytes: () => pendingBytes,
     usage() {

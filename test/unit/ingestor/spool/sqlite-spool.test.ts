@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { NormalizedReading } from '../../../../services/ingestor/reading.js';
 import { createSqliteSpool } from '../../../../services/ingestor/spool/sqlite-spool.js';
@@ -117,6 +118,45 @@ describe('SQLite spool', () => {
     expect(await spool.readingsOf(requeued!.seq)).toEqual([r('a', 5)]);
     expect(await spool.read('bus', 10)).toEqual([]);
     expect((await spool.usage()).deadLetters).toBe(0);
+    spool.close();
+  });
+
+  it('makes a dead letter from a record with the same content as the reading itself gives', async () => {
+    const spool = createSqliteSpool({ path: ':memory:', consumers: CONSUMERS });
+    const odd = { device: 'a', farm: 'f', field: 'x', id: 'm "1"\n', ts: 1_767_225_600_123, values: { soil_moisture: 0.1 + 0.2, rssi: -1e-7 } };
+    await spool.append({ correlationId: 'c', readings: [r('a', 1), odd] });
+    const [record] = await spool.read('influx', 10);
+    const readings = await spool.readingsOf(record!.seq);
+    expect(readings).toEqual([r('a', 1), odd]);
+    await spool.addDeadLetters([{ correlationId: 'c', reading: readings[1]!, status: 400, reason: 'field type conflict' }]);
+    const [letter] = await spool.listDeadLetters(10);
+    // The JSON the spool kept for a dead letter before it stopped storing the readings twice.
+    expect(JSON.stringify(letter!.reading)).toBe(
+      '{"device":"a","farm":"f","field":"x","id":"m \\"1\\"\\n","ts":1767225600123,"values":{"soil_moisture":0.30000000000000004,"rssi":-1e-7}}',
+    );
+    spool.close();
+  });
+
+  it('reads the readings of records spooled by earlier versions from their stored JSON', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'spool-')), 'spool.db');
+    createSqliteSpool({ path, consumers: CONSUMERS }).close();
+    // Rows as earlier versions wrote them: the readings' JSON in `payload`, the bus column in
+    // either of its forms (per-field messages with no topics, then each reading's bus JSON).
+    const db = new Database(path);
+    const insert = db.prepare(
+      `INSERT INTO records (created_at, correlation_id, only_consumer, readings, bytes, payload, lines, bus, bus_topics)
+       VALUES (0, ?, NULL, 1, 1, ?, ?, ?, ?)`,
+    );
+    const reading = (ts: number) => JSON.stringify({ device: 'a', farm: 'f', field: 'x', ts, values: { rssi: -50 } });
+    insert.run('older', `[${reading(7)}]`, 'reading,device=a,farm=f,field=x rssi=-50 7', '[["fieldhook/v1/farms/f/fields/x/rssi","{}"]]', null);
+    insert.run('old', `[${reading(8)}]`, 'reading,device=a,farm=f,field=x rssi=-50 8', '{"device":"a"}', 'fieldhook/v1/farms/f/fields/x/readings');
+    db.close();
+
+    const spool = createSqliteSpool({ path, consumers: CONSUMERS });
+    const records = await spool.read('influx', 10);
+    expect(records.map((x) => x.correlationId)).toEqual(['older', 'old']);
+    expect(await spool.readingsOf(records[0]!.seq)).toEqual([r('a', 7)]);
+    expect(await spool.readingsOf(records[1]!.seq)).toEqual([r('a', 8)]);
     spool.close();
   });
 
