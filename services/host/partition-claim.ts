@@ -4,9 +4,10 @@ import type { PostgresPlane } from '../shared/database/control-plane.js';
 import { databaseUnavailable } from '../shared/database/postgres.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
+import { CLAIM_KEY, liveAutoMembers, lockPartitionModes } from '../predictor/partition-modes.js';
 
 /** Advisory lock keys (int4 pairs): the first names what is locked, the second which. */
-const PARTITION_KEY = 0x66687070; // 'fhpp': (key, partition), exclusive
+const PARTITION_KEY = CLAIM_KEY; // (key, partition), exclusive
 const PARTITIONS_KEY = 0x6668706e; // 'fhpn': (key, partitions), shared by predictors that agree
 /** After its connection dropped, how often the claim is tried again. */
 const RECLAIM_INTERVAL_MS = 5_000;
@@ -25,8 +26,9 @@ export interface Partitioning {
  *
  * Session-level advisory locks on a connection of its own: exclusive on the partition, shared on
  * the partition count (a predictor counting differently would split the fields differently, and
- * is refused too). They end with the session, so a crashed predictor's claim goes with its
- * connection. If the connection drops while running, readiness fails and the claim is tried
+ * is refused too). A claim and automatic partitions exclude each other on one database
+ * (partition-modes.ts): a claim is refused while predictors with `auto` are live. The locks end
+ * with the session, so a crashed predictor's claim goes with its connection. If the connection drops while running, readiness fails and the claim is tried
  * again every few seconds; the predictor keeps running meanwhile (refusing to advise would be
  * worse than a rare duplicate), and the log says so.
  */
@@ -43,6 +45,10 @@ export function createPartitionClaim(plane: PostgresPlane, partitioning: Partiti
     c.on('error', (err) => lost(c, err));
     try {
       await c.connect();
+      // The whole claim under the lock automatic members look under (partition-modes.ts): of a
+      // claim and a member starting at once, the second sees the first.
+      await c.query('BEGIN');
+      await lockPartitionModes(c);
       const mine = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [PARTITION_KEY, partitioning.partition]);
       if (!mine.rows[0]!.ok) {
         const holder = await holders(c, PARTITION_KEY, '= $2', partitioning.partition);
@@ -60,6 +66,19 @@ export function createPartitionClaim(plane: PostgresPlane, partitioning: Partiti
         [PARTITIONS_KEY, partitioning.partitions],
       );
       if (other.rows[0]) throw Errors.predictPartitionTaken(`Predictors run with FIELDHOOK_PREDICT_PARTITIONS=${other.rows[0].n} (${await holders(c, PARTITIONS_KEY, '= $2', other.rows[0].n)}), this one with ${partitioning.partitions}: every predictor needs the same count`);
+      const members = await liveAutoMembers(c, Date.now());
+      if (members.length > 0) {
+        throw Errors.predictPartitionTaken(
+          `Predictors with FIELDHOOK_PREDICT_PARTITIONS=auto share the fields in this database (live: ${members.join(', ')}): ` +
+            `this one would claim ${partitioning.partitions === 1 ? 'every field' : `partition ${partitioning.partition} of ${partitioning.partitions}`} and advise their fields too. ` +
+            (partitioning.partitions === 1
+              ? 'Give this instance their broker (FIELDHOOK_MQTT_URL) to join them, or run it with FIELDHOOK_PREDICT_ENABLED=false'
+              : 'Run it with FIELDHOOK_PREDICT_PARTITIONS=auto and their broker (FIELDHOOK_MQTT_URL) to join them, or stop them first') +
+            ' (a member stays live FIELDHOOK_PREDICT_LEASE_MS after its last heartbeat)',
+        );
+      }
+      // Session-level advisory locks outlive the transaction; the transaction's lock goes.
+      await c.query('COMMIT');
     } catch (err) {
       await c.end().catch(() => {});
       throw databaseUnavailable(err, plane.postgres.shownUrl, 'claim the predictor partition');

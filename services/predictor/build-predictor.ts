@@ -344,7 +344,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
         check: async () => {
           // With automatic partitions, a predictor whose heartbeats fail holds nothing for long.
           const ok = started && (membership?.healthy() ?? true);
-          return { ok, detail: started ? { model: model.current().identity, partitions: { mode: ownership.mode, held: ownership.held() } } : {} };
+          const problem = ok ? undefined : membership?.problem();
+          return { ok, detail: started ? { model: model.current().identity, partitions: { mode: ownership.mode, held: ownership.held(), ...(problem ? { problem } : {}) } } : {} };
         },
       },
     ],

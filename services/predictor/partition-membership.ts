@@ -81,6 +81,8 @@ export interface PartitionMembership {
   held(): number[];
   /** True while the last heartbeat that succeeded is recent enough for leases to hold (readiness). */
   healthy(): boolean;
+  /** Why the last heartbeat failed (e.g. a predictor claims partitions in this database); undefined once one succeeds. */
+  problem(): string | undefined;
   readonly partitions: number;
 }
 
@@ -100,6 +102,7 @@ export function createPartitionMembership(
   let timer: unknown;
   let running = false;
   let lastBeat = Number.NEGATIVE_INFINITY;
+  let lastError: string | undefined;
   /** Partitions whose work is being stopped (and their leases released), and that work in order. */
   const handing = new Set<number>();
   let handedOver: Promise<void> = Promise.resolve();
@@ -142,6 +145,7 @@ export function createPartitionMembership(
       await hooks.gain(taken);
     }
     lastBeat = now;
+    lastError = undefined;
   }
 
   /**
@@ -161,7 +165,10 @@ export function createPartitionMembership(
 
   /** Resolves after the heartbeat and the hand-overs it started. */
   function tick(): Promise<void> {
-    const run = chain.then(heartbeat);
+    const run = chain.then(heartbeat).catch((err: unknown) => {
+      lastError = (err as Error).message;
+      throw err;
+    });
     chain = run.catch((err: unknown) => log.error({ err }, 'predictor heartbeat failed; leases run out unless the next one succeeds'));
     return run.then(() => handedOver);
   }
@@ -202,5 +209,6 @@ export function createPartitionMembership(
     epochOf: (p) => epochs.get(p),
     held: () => [...held.keys()].sort((a, b) => a - b),
     healthy: () => clock.now() < lastBeat + opts.leaseMs - opts.marginMs,
+    problem: () => lastError,
   };
 }

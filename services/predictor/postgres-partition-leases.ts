@@ -5,7 +5,9 @@
  * clock; instances must keep their clocks together (NTP) well within a lease's margin.
  */
 import type { PostgresPlane } from '../shared/database/control-plane.js';
-import { databaseUnavailable } from '../shared/database/postgres.js';
+import { databaseUnavailable, inTransaction, orUnavailable } from '../shared/database/postgres.js';
+import { Errors } from '../shared/error-catalog.js';
+import { claimHolders, lockPartitionModes } from './partition-modes.js';
 import { PREDICTOR_MIGRATIONS, PREDICTOR_STORE } from './postgres-predictor-store.js';
 
 export interface PartitionHolder {
@@ -22,7 +24,10 @@ export interface PartitionLease {
 
 export interface PartitionLeases {
   open(): Promise<void>;
-  /** Say `instance` is alive until `until`. */
+  /**
+   * Say `instance` is alive until `until`; refused (FH_ERR_PREDICT_PARTITION_TAKEN, naming the
+   * holders) while a predictor claims partitions in this database (partition-modes.ts).
+   */
   heartbeat(instance: string, now: number, until: number): Promise<void>;
   /** The ids of live members (their heartbeat not yet expired at `now`), sorted. */
   members(now: number): Promise<string[]>;
@@ -53,8 +58,28 @@ export function createPostgresPartitionLeases(plane: PostgresPlane): PartitionLe
   return {
     open: () => plane.migrate(PREDICTOR_STORE, PREDICTOR_MIGRATIONS),
     async heartbeat(instance, now, until) {
-      await query('renew predictor membership', `INSERT INTO predictor_members (instance, expires_at, joined_at) VALUES ($1, $2, $3)
-         ON CONFLICT (instance) DO UPDATE SET expires_at = EXCLUDED.expires_at`, [instance, until, now]);
+      // A member while no predictor claims partitions in this database (partition-modes.ts):
+      // looked at and written under the lock a claim looks at the members under.
+      const claims = await orUnavailable(
+        inTransaction(pool, async (c) => {
+          await lockPartitionModes(c);
+          const held = await claimHolders(c);
+          if (held.length === 0) {
+            await c.query(`INSERT INTO predictor_members (instance, expires_at, joined_at) VALUES ($1, $2, $3)
+               ON CONFLICT (instance) DO UPDATE SET expires_at = EXCLUDED.expires_at`, [instance, until, now]);
+          }
+          return held;
+        }),
+        shownUrl,
+        'renew predictor membership',
+      );
+      if (claims.length > 0) {
+        throw Errors.predictPartitionTaken(
+          `Predictor partitions are claimed in this database by ${claims.join(', ')} (partitions set by hand, or an instance whose ingestor runs the embedded broker evaluating every field): ` +
+            'this predictor with FIELDHOOK_PREDICT_PARTITIONS=auto would advise their fields too, so it takes none. ' +
+            'Give that predictor FIELDHOOK_PREDICT_PARTITIONS=auto and the same external broker (FIELDHOOK_MQTT_URL), or run that instance with FIELDHOOK_PREDICT_ENABLED=false',
+        );
+      }
     },
     async members(now) {
       const rows = await query<{ instance: string }>('read predictor members', 'SELECT instance FROM predictor_members WHERE expires_at > $1 ORDER BY instance', [now]);

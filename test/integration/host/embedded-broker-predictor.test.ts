@@ -2,7 +2,8 @@
  * Two full `fieldhook start` instances on one PostgreSQL, each with its embedded broker: their
  * predictors could not see each other's readings, so automatic partitions are not used there.
  * The first predictor evaluates every field (taking readings from its own spool), the second is
- * refused, naming the holder and the shared broker that would let them share.
+ * refused, naming the holder and the shared broker that would let them share; so is a predictor
+ * with automatic partitions on an external broker (both would advise the same fields).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,11 +23,11 @@ describe('full instances with embedded brokers on one PostgreSQL', () => {
   let databaseUrl: string;
   const running: RunningFieldhook[] = [];
 
-  const start = (id: string) => {
+  const start = (id: string, more: Record<string, string> = {}) => {
     const env = {
       DATA_DIR: join(root, id), INSTANCE_ID: id, DATABASE_URL: databaseUrl, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0',
       MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket,
-      ADMIN_TOKEN: 'embedded-predictors-admin-token', PREDICT_PARTITIONS: 'auto',
+      ADMIN_TOKEN: 'embedded-predictors-admin-token', PREDICT_PARTITIONS: 'auto', ...more,
     };
     return startFieldhook(loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v]))), silentLogger(), { handleSignals: false });
   };
@@ -56,5 +57,18 @@ describe('full instances with embedded brokers on one PostgreSQL', () => {
     expect(err!.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
     expect(err!.message).toContain('fieldhook/embedded-a');
     expect(err!.message).toContain('FIELDHOOK_MQTT_URL');
+  }, 120_000);
+
+  it('refuses a predictor with automatic partitions on an external broker while the first claims every field', async () => {
+    const err = await start('external-auto', { PARTS: 'predictor', MQTT_URL: inject('mosquittoUrl') }).then(
+      (r) => {
+        running.push(r);
+        return undefined;
+      },
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err, 'automatic predictor refused').toBeDefined();
+    expect(err!.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
+    expect(err!.message).toContain('claimed in this database by fieldhook/embedded-a (partition 0)');
   }, 120_000);
 });
