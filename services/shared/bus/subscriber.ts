@@ -9,7 +9,9 @@
  *   would not make it valid;
  * - any other failure is retried on the same message after `retryDelayMs` (mqtt.js hands over the
  *   next message of a connection only after this one), until it succeeds or the part stops;
- * - `start()` resolves on the first connection and rejects if the broker refuses or fails it.
+ * - `start()` resolves once the first connection is subscribed (SUBACK, or a session the broker
+ *   kept) and rejects if the broker refuses or fails either; `connected()` is true only while
+ *   subscribed, so readiness never reports a consumer a message published now would miss.
  */
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
@@ -83,11 +85,32 @@ export function connectSubscriber(
     attempt();
   };
   // Subscribe on every connect that has no session: a broker that lost ours must hear it again.
+  // Until the SUBACK the broker may drop what is published (a shared group with no member keeps
+  // nothing), so the subscriber counts as connected only from then on.
+  let subscribed = false;
+  let firstSubscription: { resolve(): void; reject(err: Error): void } | undefined;
   client.on('connect', (connack) => {
-    if (connack.sessionPresent) return;
-    client.subscribe(filter, { qos: 1 }, (err) => {
-      if (err) logger.error({ err, filter }, 'bus subscribe failed');
+    if (connack.sessionPresent) {
+      subscribed = true;
+      firstSubscription?.resolve();
+      return;
+    }
+    client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      // MQTT 5 reason codes of 0x80 and above (3.1.1: 0x80) refuse the subscription.
+      const code = granted?.find((g) => g.qos >= 0x80)?.qos;
+      const reason = err?.message ?? (code !== undefined ? `the broker refused it (reason code 0x${code.toString(16)})` : undefined);
+      const refused = reason === undefined ? undefined : new Error(`subscribing to ${filter} failed: ${reason}`);
+      if (refused) {
+        logger.error({ err: refused, filter }, 'bus subscribe failed');
+        firstSubscription?.reject(refused);
+        return;
+      }
+      subscribed = true;
+      firstSubscription?.resolve();
     });
+  });
+  client.on('close', () => {
+    subscribed = false;
   });
   client.on('error', (err) => logger.warn({ err: err.message, clientId: options.clientId }, 'bus connection error'));
 
@@ -95,16 +118,15 @@ export function connectSubscriber(
     client,
     start() {
       stopping = false;
-      return new Promise((resolve, reject) => {
-        const onError = (err: Error) => {
-          client.off('connect', onConnect);
-          reject(err);
-        };
-        const onConnect = () => {
+      return new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => settle(err);
+        const settle = (err?: Error) => {
           client.off('error', onError);
-          resolve();
+          firstSubscription = undefined;
+          if (err) reject(err);
+          else resolve();
         };
-        client.once('connect', onConnect);
+        firstSubscription = { resolve: () => settle(), reject: settle };
         client.once('error', onError);
         client.connect();
       });
@@ -115,6 +137,6 @@ export function connectSubscriber(
       // waiting could hang on a broker that is already gone.
       await client.endAsync(true);
     },
-    connected: () => client.connected,
+    connected: () => client.connected && subscribed,
   };
 }

@@ -12,8 +12,10 @@ afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
 
-async function broker(port = 0): Promise<{ connection: BusConnection; port: number; close(): Promise<void> }> {
-  const aedes = await Aedes.createBroker();
+type AuthorizeSubscribe = NonNullable<Parameters<typeof Aedes.createBroker>[0]>['authorizeSubscribe'];
+
+async function broker(port = 0, authorizeSubscribe?: AuthorizeSubscribe): Promise<{ connection: BusConnection; port: number; close(): Promise<void> }> {
+  const aedes = await Aedes.createBroker(authorizeSubscribe ? { authorizeSubscribe } : {});
   const server: Server = createServer(aedes.handle);
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   const bound = (server.address() as AddressInfo).port;
@@ -39,6 +41,32 @@ describe('bus subscriber', () => {
     const options = { filter: 'fieldhook/v1/events', group: 'g' };
     expect(subscriptionFilter({ url: 'mqtt://x', protocolVersion: 5, sharedSubscriptions: true }, options)).toBe('$share/g/fieldhook/v1/events');
     expect(subscriptionFilter({ url: 'mqtt://x', protocolVersion: 4, sharedSubscriptions: false }, options)).toBe('fieldhook/v1/events');
+  });
+
+  it('starts, and counts as connected, only once the broker acknowledged the subscription', async () => {
+    let grant: (() => void) | undefined;
+    const { connection } = await broker(0, (_client, sub, done) => {
+      grant = () => done(null, sub);
+    });
+    const subscriber = connectSubscriber(connection, { clientId: 'sub-suback', filter: 't/#', group: 'g' }, () => undefined, silentLogger());
+    closers.push(() => subscriber.stop());
+    let started = false;
+    const starting = subscriber.start().then(() => (started = true));
+    await eventually(() => grant !== undefined, { what: 'the subscription to reach the broker' });
+    expect(subscriber.client.connected).toBe(true);
+    expect(subscriber.connected()).toBe(false);
+    expect(started).toBe(false);
+    grant!();
+    await starting;
+    expect(subscriber.connected()).toBe(true);
+  });
+
+  it('fails to start when the broker refuses the subscription', async () => {
+    const { connection } = await broker(0, (_client, _sub, done) => done(null, null)); // a SUBACK with 0x80
+    const subscriber = connectSubscriber(connection, { clientId: 'sub-refused', filter: 't/#', group: 'g' }, () => undefined, silentLogger());
+    closers.push(() => subscriber.stop());
+    await expect(subscriber.start()).rejects.toThrow(/^subscribing to t\/# failed: /);
+    expect(subscriber.connected()).toBe(false);
   });
 
   it('acknowledges and drops an invalid message, and retries a failed one on the same message until it is handled', async () => {
