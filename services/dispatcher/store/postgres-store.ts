@@ -5,7 +5,6 @@ import type { PublishResult } from '../events.js';
 import { createId } from '../ids.js';
 import { DISPATCH_PG_MIGRATIONS, DISPATCH_STORE } from './postgres-migrations.js';
 import type {
-  AttemptRecord,
   AttemptResult,
   BacklogRow,
   ClaimedDelivery,
@@ -16,7 +15,7 @@ import type {
   SubscriptionRecord,
   SubscriptionRepository,
 } from './types.js';
-import { num, str, toClaimed, toDelivery, type Row } from './rows.js';
+import { num, str, toAttempt, toClaimed, toDelivery, type Row } from './rows.js';
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -467,17 +466,7 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
     },
     async listAttempts(deliveryId) {
       const { rows } = await pool.query<Row>('SELECT * FROM dispatch_attempts WHERE delivery_id = $1 ORDER BY attempt, id', [deliveryId]);
-      return rows.map(
-        (r): AttemptRecord => ({
-          attempt: Number(r.attempt),
-          startedAt: Number(r.started_at),
-          statusCode: num(r.status_code),
-          latencyMs: Number(r.latency_ms),
-          responseSnippet: str(r.response_snippet),
-          error: str(r.error),
-          outcome: String(r.outcome) as AttemptRecord['outcome'],
-        }),
-      );
+      return rows.map(toAttempt);
     },
     async listDeliveries(filter: DeliveryFilter) {
       const where: string[] = [];

@@ -1,4 +1,4 @@
-import type { ClaimedDelivery, DeliveryRecord } from './types.js';
+import type { AttemptRecord, ClaimedDelivery, DeliveryRecord } from './types.js';
 
 /**
  * Reading the dispatcher's rows back, the same for both backends: their outbox columns are alike.
@@ -42,5 +42,17 @@ export function toClaimed(r: Row): ClaimedDelivery {
     firstAttemptAt: num(r.first_attempt_at),
     validUntil: num(r.valid_until),
     correlationId: str(r.correlation_id),
+  };
+}
+
+export function toAttempt(r: Row): AttemptRecord {
+  return {
+    attempt: Number(r.attempt),
+    startedAt: Number(r.started_at),
+    statusCode: num(r.status_code),
+    latencyMs: Number(r.latency_ms),
+    responseSnippet: str(r.response_snippet),
+    error: str(r.error),
+    outcome: String(r.outcome) as AttemptRecord['outcome'],
   };
 }

@@ -3,7 +3,6 @@ import { createId } from '../ids.js';
 import type { PublishResult } from '../events.js';
 import { DISPATCH_MIGRATIONS } from './sqlite-migrations.js';
 import type {
-  AttemptRecord,
   BacklogRow,
   ClaimedDelivery,
   DeliveryFilter,
@@ -13,7 +12,7 @@ import type {
   SubscriptionRecord,
   SubscriptionRepository,
 } from './types.js';
-import { num, str, toClaimed, toDelivery, type Row } from './rows.js';
+import { num, str, toAttempt, toClaimed, toDelivery, type Row } from './rows.js';
 
 function toSubscription(r: Row): SubscriptionRecord {
   return {
@@ -347,17 +346,7 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
       return r ? toDelivery(r) : null;
     },
     async listAttempts(deliveryId) {
-      return (s.attempts.all(deliveryId) as Row[]).map(
-        (r): AttemptRecord => ({
-          attempt: Number(r.attempt),
-          startedAt: Number(r.started_at),
-          statusCode: num(r.status_code),
-          latencyMs: Number(r.latency_ms),
-          responseSnippet: str(r.response_snippet),
-          error: str(r.error),
-          outcome: String(r.outcome) as AttemptRecord['outcome'],
-        }),
-      );
+      return (s.attempts.all(deliveryId) as Row[]).map(toAttempt);
     },
     async listDeliveries(filter: DeliveryFilter) {
       const where: string[] = [];
