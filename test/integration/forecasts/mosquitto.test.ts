@@ -2,12 +2,15 @@
  * Gateways' forecasts on an external broker (Mosquitto), consumed by two instances at once: each
  * subscribes under its own client id (one shared id would make the broker drop one for the other,
  * over and over), reports it in readiness, and a gateway's forecast is stored once it arrives.
+ * The Mosquitto is this file's own: a session other files leave in the shared group would take
+ * its share of the gateway's messages.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { buildForecasts, type Forecasts } from '../../../services/forecasts/build-forecasts.js';
 import type { DeviceRepository } from '../../../services/registry/device.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
@@ -18,13 +21,16 @@ import { eventually } from '../../helpers/eventually.js';
 const H = 3_600_000;
 
 describe('forecasts on an external broker (Mosquitto), two instances', () => {
-  const mosquittoUrl = inject('mosquittoUrl');
   const dir = mkdtempSync(join(tmpdir(), 'fh-forecasts-mqtt-'));
+  let mosquitto: RunningMosquitto;
+  let mosquittoUrl: string;
   const gateway = `gw-fc-${process.pid}`;
   let devices: DeviceRepository;
   const instances: Forecasts[] = [];
 
   beforeAll(async () => {
+    mosquitto = await startMosquitto({ dir: join(dir, 'mosquitto') });
+    mosquittoUrl = mosquitto.url;
     devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     await devices.add({ id: gateway, farm: 'f7', field: 'yard', kind: 'gateway' });
     for (const id of ['a', 'b']) {
@@ -42,6 +48,7 @@ describe('forecasts on an external broker (Mosquitto), two instances', () => {
   afterAll(async () => {
     for (const f of instances) await f.stop();
     devices?.close();
+    await mosquitto?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -3,12 +3,15 @@
  * predictors could not see each other's readings, so automatic partitions are not used there.
  * The first predictor evaluates every field (taking readings from its own spool), the second is
  * refused, naming the holder and the shared broker that would let them share; so is a predictor
- * with automatic partitions on an external broker (both would advise the same fields).
+ * with automatic partitions on an external broker (both would advise the same fields). That
+ * broker is a Mosquitto of this file's own: the refused instance's sessions stay in its shared
+ * groups, where they would take a share of other files' messages on a broker they share.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
 import { loadConfig } from '../../../services/shared/config.js';
@@ -21,6 +24,7 @@ describe('full instances with embedded brokers on one PostgreSQL', () => {
   const bucket = `embedded_predictors_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-embedded-pred-'));
   let databaseUrl: string;
+  let mosquitto: RunningMosquitto | undefined;
   const running: RunningFieldhook[] = [];
 
   const start = (id: string, more: Record<string, string> = {}) => {
@@ -35,10 +39,12 @@ describe('full instances with embedded brokers on one PostgreSQL', () => {
   beforeAll(async () => {
     await createDatabase(influxUrl, bucket);
     databaseUrl = await createTestDatabase('embedded_predictors');
+    mosquitto = await startMosquitto({ dir: join(root, 'mosquitto') });
   }, 60_000);
 
   afterAll(async () => {
     for (const r of running) await r.stop();
+    await mosquitto?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -60,7 +66,7 @@ describe('full instances with embedded brokers on one PostgreSQL', () => {
   }, 120_000);
 
   it('refuses a predictor with automatic partitions on an external broker while the first claims every field', async () => {
-    const err = await start('external-auto', { PARTS: 'predictor', MQTT_URL: inject('mosquittoUrl') }).then(
+    const err = await start('external-auto', { PARTS: 'predictor', MQTT_URL: mosquitto!.url }).then(
       (r) => {
         running.push(r);
         return undefined;
