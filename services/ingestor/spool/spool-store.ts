@@ -1,10 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
-import { fieldReadingsTopic } from '../../shared/bus/index.js';
-import { fieldOrder, lineSeries, readingToLine } from '../line-protocol.js';
+import { readingToLine } from '../line-protocol.js';
 import type { NormalizedReading } from '../reading.js';
 import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
-import { memoByNames } from '../names-memo.js';
+import { devicePartsOf, isoTime, nameSetOf } from './reading-parts.js';
 
 const MIGRATIONS = [
   (db: SqliteDatabase) => {
@@ -141,73 +140,6 @@ export function readingsFromBus(bus: string): NormalizedReading[] {
 /** The text of each value of the reading being encoded (reused: one encoding runs at a time). */
 const valueText: string[] = [];
 
-/**
- * How a set of quantity names, in the order a reading lists them, is written: JSON keys in that
- * order (`{"a":`, `,"b":`), line-protocol keys sorted and escaped (`a=`, `,b=`, as lineFields
- * writes them) with the position of each in the reading. A fleet sends a handful of such sets.
- */
-interface NameSet {
-  jsonKeys: string[];
-  lineKeys: string[];
-  lineOrder: number[];
-}
-
-const nameSetOf = memoByNames((names): NameSet => {
-  const sorted = fieldOrder(names);
-  return {
-    jsonKeys: names.map((name, i) => `${i === 0 ? '{' : ','}${JSON.stringify(name)}:`),
-    lineKeys: sorted.map(([, escaped], i) => `${i === 0 ? '' : ','}${escaped}=`),
-    lineOrder: sorted.map(([name]) => names.indexOf(name)),
-  };
-});
-
-/** `new Date(ts).toISOString()`, with the part up to the second made once per second, not per reading. */
-let isoSecond = Number.NaN;
-let isoPrefix = '';
-function isoTime(time: number): string {
-  // A Date keeps whole milliseconds, cut toward zero.
-  const ts = Math.trunc(time);
-  const second = Math.floor(ts / 1000);
-  if (second !== isoSecond) {
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4);
-    isoSecond = second;
-  }
-  const ms = ts - second * 1000;
-  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
-}
-
-/** What every reading of one device starts with, in each column: made once per device, not per reading. */
-interface DeviceParts {
-  farm: string;
-  field: string;
-  /** `{"device":…,"farm":…,"field":…` */
-  json: string;
-  /** The device id as a JSON string. */
-  deviceJson: string;
-  /** `reading,device=…,farm=…,field=…` */
-  line: string;
-  topic: string;
-}
-
-const deviceParts = new Map<string, DeviceParts>();
-const MAX_CACHED_DEVICES = 100_000;
-
-function devicePartsOf(r: NormalizedReading): DeviceParts {
-  const cached = deviceParts.get(r.device);
-  // A device moved to another farm or field gets new parts.
-  if (cached && cached.farm === r.farm && cached.field === r.field) return cached;
-  if (deviceParts.size >= MAX_CACHED_DEVICES) deviceParts.clear();
-  const parts: DeviceParts = {
-    farm: r.farm,
-    field: r.field,
-    json: JSON.stringify({ device: r.device, farm: r.farm, field: r.field }).slice(0, -1),
-    deviceJson: JSON.stringify(r.device),
-    line: lineSeries(r.device, r.farm, r.field),
-    topic: fieldReadingsTopic(r.farm, r.field),
-  };
-  deviceParts.set(r.device, parts);
-  return parts;
-}
 
 /** The spool's storage, synchronous: it runs wherever SQLite runs (this thread or a worker). */
 export interface SpoolStore {
