@@ -375,7 +375,10 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       // Joins the live predictors: takes what is free of its share (loaded before the first round).
       await membership?.start();
       scheduler.start();
-      await scheduler.enqueue(undefined);
+      // The first round fails the start no more than a later one stops the predictor: what it
+      // could not save (the database away for a moment) stays in memory and goes with the next
+      // round, and the start has nothing to undo.
+      await scheduler.enqueue(undefined).catch((err: unknown) => logger.error({ err }, 'first evaluation round failed; the next round tries again'));
     },
     async stop() {
       // Leaves first: its partitions are released once no round touches them, for the others to take at once.
