@@ -38,6 +38,12 @@ const HOUR_MS = 3_600_000;
 /** Longest forecast kept, h: 16 days, the longest public hourly forecasts. */
 export const MAX_FORECAST_HOURS = 16 * 24;
 /**
+ * How far ahead of the clock a forecast hour may end, ms: 16 days, Open-Meteo's longest forecast
+ * (its 16th day ends at most 16 days after now). An hour beyond it is no forecast anyone makes;
+ * kept, it would sit in the store and in every predictor's memory until its time came.
+ */
+export const MAX_FORECAST_AHEAD_MS = MAX_FORECAST_HOURS * HOUR_MS;
+/**
  * How far ahead of the clock `issued_at` may lie (clock skew), ms. A newer issue replaces an
  * older one, so a forecast "issued" in the future would hold its hours against every real one.
  */
@@ -66,7 +72,9 @@ function time(v: unknown, field: string): number {
  * A forecast from its JSON form: `{farm, field?, issued_at?, source?, hours: [{ts, rain_mm?,
  * rain_probability?, et0_mm?, air_temperature?, relative_humidity?, wind_speed?,
  * solar_radiation?}]}`. Refuses with `FH_ERR_FORECAST_INVALID` naming the first bad property;
- * `issued_at` may lie at most `MAX_ISSUED_AHEAD_MS` ahead of `now`.
+ * `issued_at` may lie at most `MAX_ISSUED_AHEAD_MS` ahead of `now`, an hour at most
+ * `MAX_FORECAST_AHEAD_MS` (`FH_ERR_FORECAST_BEYOND_HORIZON`). Hours in the past are taken (a
+ * replay may send them): they are never read ahead of the clock and go with the store's prune.
  * @param now default for `issued_at`, and the clock it is checked against, epoch ms
  */
 export function parseForecast(body: unknown, now: number, defaults: { source?: string; gateway?: string } = {}): Forecast {
@@ -92,6 +100,9 @@ export function parseForecast(body: unknown, now: number, defaults: { source?: s
     const ts = time(o.ts, `${at}.ts`);
     if (ts % HOUR_MS !== 0) throw invalid(`${at}.ts`, 'must be on the hour (the end of the hour it describes)');
     if (seen.has(ts)) throw invalid(`${at}.ts`, 'appears twice');
+    if (ts > now + MAX_FORECAST_AHEAD_MS) {
+      throw Errors.forecastBeyondHorizon(`${at}.ts: ends more than ${MAX_FORECAST_AHEAD_MS / (24 * HOUR_MS)} days ahead of the server's clock`, { field: `${at}.ts` });
+    }
     seen.add(ts);
     const hour: ForecastHour = { ts };
     for (const [key, v] of Object.entries(o)) {

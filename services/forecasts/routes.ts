@@ -50,7 +50,7 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
             field: { type: 'string', description: 'Absent: the forecast is for every field of the farm.' },
             issued_at: { type: ['string', 'number'], description: 'When the source issued it; a newer issue replaces an older one hour by hour. Default now; at most 5 minutes ahead of the server clock.' },
             source: { type: 'string', description: 'Who made it; default `api`. A gateway\'s forecast is always the gateway\'s (a different `source` is refused).' },
-            hours: { type: 'array', items: hourSchema, description: 'At most 16 days of hours.' },
+            hours: { type: 'array', items: hourSchema, description: 'At most 16 days of hours, none ending more than 16 days ahead of the server clock.' },
           },
         },
         response: { 201: { type: 'object', required: ['farm', 'hours', 'stored'], properties: { farm: { type: 'string' }, field: { type: 'string' }, hours: { type: 'integer' }, stored: { type: 'integer', description: 'Hours stored (an older issue does not replace a newer one).' } } } },
@@ -58,7 +58,7 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
       config: {
         openapi: {
           problems: {
-            400: `${code(Errors.forecastInvalid)}: a value breaks the rules (named in \`field\`).`,
+            400: `${code(Errors.forecastInvalid)}: a value breaks the rules (named in \`field\`); ${code(Errors.forecastBeyondHorizon)}: an hour ends more than 16 days ahead (named in \`field\`).`,
             401: `${code(Errors.authMissing)}, ${code(Errors.authMalformed)}, ${code(Errors.authInvalid)}: no, a malformed or an unknown credential.`,
             403: `${code(Errors.forecastForbidden)}, ${code(Errors.authNetworkForbidden)}: this credential may not send forecasts for that farm.`,
           },

@@ -441,6 +441,12 @@ export const Errors = {
     'Invalid forecast',
     'A forecast breaks the rules (the property is named in `field`): a farm, hours on the hour each given once, at most 16 days of them, quantities within their bounds (rain 0–500 mm, probability 0–1, ET0 0–5 mm per hour, the canonical ranges for the rest).',
   ),
+  forecastBeyondHorizon: defineError(
+    'FH_ERR_FORECAST_BEYOND_HORIZON',
+    400,
+    'A forecast hour lies beyond the forecast horizon',
+    "An hour of a forecast ends more than 16 days (Open-Meteo's longest forecast) ahead of fieldhook's clock: the hour is named in `field`, and nothing of the forecast is stored. Hours in the past are taken and removed with the rest after `FIELDHOOK_FORECAST_KEEP_MS`.",
+  ),
   forecastForbidden: defineError(
     'FH_ERR_FORECAST_FORBIDDEN',
     403,

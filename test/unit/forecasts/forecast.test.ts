@@ -57,6 +57,14 @@ describe('forecasts', () => {
     expect(parseForecast({ farm: 'f', issued_at: t0 + 5 * 60_000, hours: [{ ts: t0 }] }, t0).issuedAt).toBe(t0 + 5 * 60_000);
   });
 
+  it('refuses an hour ending more than 16 days ahead of the clock with FH_ERR_FORECAST_BEYOND_HORIZON; the past is taken', () => {
+    expect(parseForecast({ farm: 'f', hours: [{ ts: t0 + 16 * 24 * H }] }, t0).hours).toEqual([{ ts: t0 + 16 * 24 * H }]);
+    expect(parseForecast({ farm: 'f', hours: [{ ts: t0 - 30 * 24 * H }] }, t0).hours).toEqual([{ ts: t0 - 30 * 24 * H }]);
+    expect(() => parseForecast({ farm: 'f', hours: [{ ts: t0 }, { ts: t0 + 16 * 24 * H + H }] }, t0)).toThrow(
+      expect.objectContaining({ code: 'FH_ERR_FORECAST_BEYOND_HORIZON', statusCode: 400, details: { field: 'hours[1].ts' } }),
+    );
+  });
+
   it('expects rain as amount × probability, and says when the last of it falls', () => {
     const hours = [{ ts: t0 + H, rainMm: 10, rainProbability: 0.5 }, { ts: t0 + 2 * H, rainMm: 4 }, { ts: t0 + 3 * H, rainMm: 0 }, { ts: t0 + 9 * H, rainMm: 30 }];
     expect(expectedRain(hours, t0, t0 + 6 * H)).toEqual({ mm: 9, by: t0 + 2 * H });
