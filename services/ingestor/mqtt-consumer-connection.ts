@@ -1,6 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket, { type IConnackPacket, type IConnectPacket, type IPubackPacket, type IPublishPacket, type IPubrecPacket, type ISubackPacket, type Packet } from 'mqtt-packet';
+import mqttPacket, { type IConnackPacket, type IConnectPacket, type IDisconnectPacket, type IPubackPacket, type IPublishPacket, type IPubrecPacket, type ISubackPacket, type IUnsubackPacket, type Packet } from 'mqtt-packet';
+import { discardSession } from '../shared/bus/connection.js';
+import { sessionDrainedTopic } from '../shared/bus/topics.js';
 import type { Logger } from '../shared/logger.js';
 
 /**
@@ -20,7 +22,7 @@ export interface ConsumerConnectionOptions {
   username?: string;
   password?: string;
   protocolVersion: 4 | 5;
-  /** Filters subscribed at QoS 1 whenever the broker has no session for us. */
+  /** Filters subscribed at QoS 1 on every connect (a session the broker kept is told again: harmless). */
   filters: string[];
   /** Session kept by the broker after a disconnect (MQTT 5), s; 3.1.1 sessions are kept until taken with clean. */
   sessionExpiryS: number;
@@ -59,6 +61,14 @@ export interface ConsumerConnection {
   start(): Promise<void>;
   /** Closes without acknowledging what is unsettled: the broker redelivers it to the next session. */
   stop(): Promise<void>;
+  /**
+   * Leaves for good: UNSUBSCRIBE (nothing more is assigned to this session), takes and
+   * acknowledges what the session still holds (its own marker, published after the UNSUBACK,
+   * arrives behind all of it), then ends the session (MQTT 5: DISCONNECT with a session expiry of
+   * 0; 3.1.1: a clean connection). Aborted, or not connected, it stops instead and rejects: the
+   * session is kept, with what it holds.
+   */
+  leave(options?: { signal?: AbortSignal }): Promise<void>;
   connected(): boolean;
   /** QoS 0 publish (refusals to a device's errors topic). */
   publish(topic: string, payload: string): void;
@@ -139,6 +149,11 @@ export function createConsumerConnection(
   let head = 0;
   let flushScheduled = false;
   let firstConnect: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  /** Requests answered by packet id (a leave's UNSUBSCRIBE and SUBSCRIBE). */
+  const answers = new Map<number, (packet: ISubackPacket | IUnsubackPacket) => void>();
+  const drainedTopic = sessionDrainedTopic(options.clientId);
+  /** While leaving: the marker message, and what to call once its PUBACK (so every earlier one) is written. */
+  let leaving: { marker: string; received?: Pending; drained: () => void } | undefined;
   // Reused for every acknowledgement. Reason code 0 (success) without properties: MQTT 5 lets it be
   // left out (§3.4.2.1), so the packet is 4 bytes, as in 3.1.1.
   const puback: IPubackPacket = { cmd: 'puback', messageId: 0, reasonCode: 0 };
@@ -165,6 +180,8 @@ export function createConsumerConnection(
       // Done with: the payload (and the socket chunk it is a view of) is not kept until the queue is compacted.
       p.payload = EMPTY;
     }
+    const markerAt = leaving?.received ? inFlight.indexOf(leaving.received, head) : -1;
+    const drained = markerAt !== -1 && markerAt < end;
     head = end;
     if (head > 1024 && head * 2 > inFlight.length) {
       inFlight = inFlight.slice(head);
@@ -172,6 +189,7 @@ export function createConsumerConnection(
     }
     socket.write(acks.take());
     if (socket.isPaused() && inFlight.length - head < options.maxInFlight) socket.resume();
+    if (drained) leaving!.drained();
   }
 
   /** Called by a message's `ack()`: marks it settled and flushes the acknowledgements once per turn. */
@@ -194,6 +212,11 @@ export function createConsumerConnection(
     const pending = new Pending(packet.topic, payload, packet.messageId!, packet.qos, current, settle);
     inFlight.push(pending);
     if (inFlight.length - head >= options.maxInFlight) current.pause();
+    if (packet.topic === drainedTopic) {
+      // Ours, not a device's: acknowledged in turn, and once it is, so is all the session held.
+      if (leaving && payload.toString() === leaving.marker) leaving.received = pending;
+      return pending.ack();
+    }
     onMessage(pending);
   }
 
@@ -207,7 +230,12 @@ export function createConsumerConnection(
       case 'connack':
         return connacked(packet);
       case 'suback':
-        return subacked(packet);
+      case 'unsuback': {
+        const answer = answers.get(packet.messageId!);
+        answers.delete(packet.messageId!);
+        if (answer) return answer(packet);
+        return packet.cmd === 'suback' ? subacked(packet) : undefined;
+      }
       case 'pingresp':
         return;
       case 'disconnect':
@@ -225,8 +253,8 @@ export function createConsumerConnection(
       fail(new Error(`broker refused the connection of ${options.clientId} (code ${code})`));
       return;
     }
-    // Subscribe whenever the broker has no session for us: one that lost it must hear it again.
-    if (packet.sessionPresent) return ready();
+    // Subscribe on every connect: a broker that lost our session must hear it again, and a kept
+    // session may lack the subscription (a leave cut short after its UNSUBSCRIBE).
     write({
       cmd: 'subscribe',
       messageId: packetId(),
@@ -257,6 +285,28 @@ export function createConsumerConnection(
       logger.error({ err: err.message, clientId: options.clientId }, 'MQTT consumer connection refused; retrying');
     }
     socket?.destroy();
+  }
+
+  /** Sends a SUBSCRIBE or UNSUBSCRIBE under a fresh packet id; resolves with the broker's answer. */
+  function request(packet: Packet & { messageId: number }): Promise<ISubackPacket | IUnsubackPacket> {
+    return new Promise((resolve) => {
+      packet.messageId = packetId();
+      answers.set(packet.messageId, resolve);
+      write(packet);
+    });
+  }
+
+  /** Ends the connection with `disconnect` (unsettled messages stay unacknowledged: the broker keeps them for the session). */
+  async function close(disconnect: IDisconnectPacket): Promise<void> {
+    stopping = true;
+    clearTimeout(reconnectTimer);
+    const current = socket;
+    if (!current || current.destroyed) return;
+    await new Promise<void>((resolve) => {
+      current.once('close', () => resolve());
+      current.end(mqttPacket.generate(disconnect, generateOptions));
+      setTimeout(() => current.destroy(), 1_000).unref();
+    });
   }
 
   function packetId(): number {
@@ -341,17 +391,50 @@ export function createConsumerConnection(
         open();
       });
     },
-    async stop() {
-      stopping = true;
-      clearTimeout(reconnectTimer);
+    stop: () => close({ cmd: 'disconnect' }),
+    async leave({ signal } = {}) {
       const current = socket;
-      if (!current || current.destroyed) return;
-      await new Promise<void>((resolve) => {
-        current.once('close', () => resolve());
-        // Unsettled messages stay unacknowledged: the broker keeps them for the next session.
-        current.end(mqttPacket.generate({ cmd: 'disconnect' }, generateOptions));
-        setTimeout(() => current.destroy(), 1_000).unref();
-      });
+      if (!current || !isConnected) {
+        await close({ cmd: 'disconnect' });
+        throw new Error(`${options.clientId} did not leave: not connected to the broker; its session is kept`);
+      }
+      const marker = `${process.pid}-${Date.now()}`;
+      let aborted: (() => void) | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          leaving = { marker, drained: resolve };
+          aborted = () => reject(new Error(`${options.clientId} did not leave: what its session held was not settled in time; the session is kept`));
+          if (signal?.aborted) return aborted();
+          signal?.addEventListener('abort', aborted, { once: true });
+          current.once('close', () => reject(new Error(`${options.clientId} did not leave: the connection closed while leaving; the session is kept`)));
+          const refusedBy = (what: string) => (answer: ISubackPacket | IUnsubackPacket) => {
+            const codes = ((answer as { granted?: unknown[]; reasonCode?: unknown }).granted ?? []).map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
+            return codes.some((c) => c >= 0x80) ? new Error(`${options.clientId} did not leave: the broker refused ${what} (${codes.join(', ')})`) : undefined;
+          };
+          request({ cmd: 'unsubscribe', messageId: 0, unsubscriptions: options.filters })
+            .then(() => request({ cmd: 'subscribe', messageId: 0, subscriptions: [{ topic: drainedTopic, qos: 1 }] }))
+            .then((granted) => {
+              const refused = refusedBy(`a subscription to ${drainedTopic}`)(granted);
+              if (refused) return reject(refused);
+              write({ cmd: 'publish', topic: drainedTopic, payload: marker, qos: 1, messageId: packetId(), retain: false, dup: false });
+            }, reject);
+        });
+      } catch (err) {
+        leaving = undefined;
+        await close({ cmd: 'disconnect' });
+        throw err;
+      } finally {
+        if (aborted) signal?.removeEventListener('abort', aborted);
+      }
+      if (options.protocolVersion === 5) {
+        // Allowed because CONNECT set a non-zero expiry (MQTT 5 §3.14.2.2.2): the session ends now.
+        await close({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+      } else {
+        // 3.1.1 keeps an unsubscribed session (it receives nothing more); a clean connection discards it.
+        await close({ cmd: 'disconnect' });
+        const login = { ...(options.username !== undefined ? { username: options.username } : {}), ...(options.password !== undefined ? { password: options.password } : {}) };
+        await discardSession({ url: options.url, protocolVersion: 4, sharedSubscriptions: true, ...login }, options.clientId);
+      }
     },
     connected: () => isConnected,
     publish(topic, payload) {

@@ -41,7 +41,14 @@ export const DEFAULT_MQTT_CONSUMER_OPTIONS: MqttConsumerOptions = {
 
 export interface MqttConsumer {
   start(): Promise<void>;
+  /** Closes every connection; the broker keeps their sessions and queues their share of the group. */
   stop(): Promise<void>;
+  /**
+   * Leaves the group for good: every connection unsubscribes, settles what its session holds
+   * (in the spool, acknowledged) and ends its session (mqtt-consumer-connection.ts `leave`).
+   * Rejects, with the sessions it could not end kept, if one of them cannot.
+   */
+  leave(options?: { signal?: AbortSignal }): Promise<void>;
   /** ms since the last message arrived, or -1 before the first: silence is a symptom. */
   lastMessageAgeMs(): number;
   connected(): boolean;
@@ -163,6 +170,15 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
       stopping = true;
       await Promise.all(connections.map((c) => c.stop()));
       connections = [];
+    },
+    async leave(leaving = {}) {
+      // Not stopping yet: a message whose append failed is tried again until it is in the spool.
+      const left = await Promise.allSettled(connections.map((c) => c.leave(leaving)));
+      stopping = true;
+      connections = [];
+      const failed = left.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed.length > 0) throw failed[0]!.reason;
+      logger.info({ group: opts.group, connections: left.length }, 'MQTT consumer left its group; sessions ended');
     },
     lastMessageAgeMs: () => (lastMessageAt === 0 ? -1 : now() - lastMessageAt),
     connected: () => connections.length > 0 && connections.every((c) => c.connected()),

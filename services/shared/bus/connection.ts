@@ -1,4 +1,4 @@
-import type { IClientOptions } from 'mqtt';
+import mqtt, { type IClientOptions } from 'mqtt';
 
 /**
  * The process's own parts that reach the embedded broker, each with a login of its own: the bus
@@ -47,4 +47,23 @@ export function sessionOptions(connection: BusConnection, clientId: string, limi
     ...(connection.username ? { username: connection.username } : {}),
     ...(connection.password ? { password: connection.password } : {}),
   };
+}
+
+/**
+ * Ends the broker's session of `clientId` for good: a clean connection (3.1.1 discards the old
+ * session on CONNECT; on MQTT 5 a clean start with no expiry ends it at DISCONNECT), closed at
+ * once. The way out on 3.1.1, where DISCONNECT cannot shorten a session, and wherever the
+ * DISCONNECT that would have ended it was not sent.
+ */
+export async function discardSession(connection: BusConnection, clientId: string): Promise<void> {
+  const client = await mqtt.connectAsync(connection.url, {
+    clientId,
+    clean: true,
+    protocolVersion: connection.protocolVersion,
+    reconnectPeriod: 0,
+    ...(connection.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 0 } } : {}),
+    ...(connection.username ? { username: connection.username } : {}),
+    ...(connection.password ? { password: connection.password } : {}),
+  });
+  await client.endAsync();
 }

@@ -9,14 +9,16 @@
  *   would not make it valid;
  * - any other failure is retried on the same message after `retryDelayMs` (mqtt.js hands over the
  *   next message of a connection only after this one), until it succeeds or the part stops;
- * - `start()` resolves once the first connection is subscribed (SUBACK, or a session the broker
- *   kept) and rejects if the broker refuses or fails either; `connected()` is true only while
- *   subscribed, so readiness never reports a consumer a message published now would miss.
+ * - `start()` resolves once the first connection is subscribed (SUBACK) and rejects if the broker
+ *   refuses or fails either; `connected()` is true only while subscribed, so readiness never
+ *   reports a consumer a message published now would miss;
+ * - `stop()` keeps the session: a restart resumes it and gets what was queued meanwhile.
+ *   `leave()` ends it (scaling in, a start that failed): see `leave` below.
  */
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
-import { sessionOptions, type BusConnection } from './connection.js';
-import { sharedSubscription } from './topics.js';
+import { discardSession, sessionOptions, type BusConnection } from './connection.js';
+import { sessionDrainedTopic, sharedSubscription } from './topics.js';
 
 /** Thrown by a handler for a message that can never be processed: acknowledged and dropped. */
 export class InvalidBusMessage extends Error {
@@ -45,8 +47,22 @@ export interface Subscriber {
   /** The client, for replies on other topics (e.g. a device's errors topic). */
   readonly client: MqttClient;
   start(): Promise<void>;
+  /** Closes the connection; the broker keeps the session and queues this member's share for it. */
   stop(): Promise<void>;
+  /**
+   * Leaves for good: unsubscribes (the broker assigns this member nothing more), handles and
+   * acknowledges what the session still holds, then ends the session. Aborted, or not connected,
+   * it stops instead (the session and what it holds are kept) and rejects saying so.
+   */
+  leave(options?: { signal?: AbortSignal }): Promise<void>;
   connected(): boolean;
+}
+
+/** Stops (sessions kept) or, with `leaving`, leaves every subscriber; all are ended either way, the first failure thrown. */
+export async function endSubscribers(subscribers: readonly (Subscriber | undefined)[], leaving?: { signal?: AbortSignal }): Promise<void> {
+  const ended = await Promise.allSettled(subscribers.map((s) => (leaving ? s?.leave(leaving) : s?.stop())));
+  const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The filter a subscriber subscribes to: shared where the broker splits the load. */
@@ -65,8 +81,16 @@ export function connectSubscriber(
   const limits = options.maximumPacketSize ? { maximumPacketSize: options.maximumPacketSize } : {};
   const client = mqtt.connect(connection.url, { ...sessionOptions(connection, options.clientId, limits), manualConnect: true });
   let stopping = false;
+  // While leaving: the marker that follows everything the session held (sessionDrainedTopic).
+  const drainedTopic = sessionDrainedTopic(options.clientId);
+  let leaving: { marker: string; drained(): void } | undefined;
 
   client.handleMessage = (packet, done) => {
+    if (packet.topic === drainedTopic) {
+      // mqtt.js hands a message over only once the one before it was acknowledged: all are.
+      if (leaving && packet.payload.toString() === leaving.marker) leaving.drained();
+      return done();
+    }
     const attempt = (): void => {
       Promise.resolve()
         .then(() => handle(packet))
@@ -84,17 +108,15 @@ export function connectSubscriber(
     };
     attempt();
   };
-  // Subscribe on every connect that has no session: a broker that lost ours must hear it again.
+  // Subscribe on every connect: a broker that lost our session must hear it again.
   // Until the SUBACK the broker may drop what is published (a shared group with no member keeps
   // nothing), so the subscriber counts as connected only from then on.
   let subscribed = false;
   let firstSubscription: { resolve(): void; reject(err: Error): void } | undefined;
-  client.on('connect', (connack) => {
-    if (connack.sessionPresent) {
-      subscribed = true;
-      firstSubscription?.resolve();
-      return;
-    }
+  client.on('connect', () => {
+    // A session the broker kept may lack the subscription too (a leave that was cut short after
+    // its UNSUBSCRIBE): subscribing again is harmless and keeps that from going unnoticed.
+    if (leaving) return;
     client.subscribe(filter, { qos: 1 }, (err, granted) => {
       // MQTT 5 reason codes of 0x80 and above (3.1.1: 0x80) refuse the subscription.
       const code = granted?.find((g) => g.qos >= 0x80)?.qos;
@@ -114,6 +136,13 @@ export function connectSubscriber(
   });
   client.on('error', (err) => logger.warn({ err: err.message, clientId: options.clientId }, 'bus connection error'));
 
+  async function stop(): Promise<void> {
+    stopping = true;
+    // Forced: a message not yet acknowledged is redelivered to the next session (at least once);
+    // waiting could hang on a broker that is already gone.
+    await client.endAsync(true);
+  }
+
   return {
     client,
     start() {
@@ -131,11 +160,48 @@ export function connectSubscriber(
         client.connect();
       });
     },
-    async stop() {
+    stop,
+    async leave({ signal } = {}) {
+      if (!client.connected || !subscribed) {
+        await stop();
+        throw new Error(`${options.clientId} did not leave ${filter}: not connected to the broker; its session is kept`);
+      }
+      const marker = `${process.pid}-${Date.now()}`;
+      let aborted: (() => void) | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          leaving = { marker, drained: resolve };
+          aborted = () => reject(new Error(`${options.clientId} did not leave ${filter}: what its session held was not handled in time; the session is kept`));
+          if (signal?.aborted) return aborted();
+          signal?.addEventListener('abort', aborted, { once: true });
+          client.once('close', () => reject(new Error(`${options.clientId} did not leave ${filter}: the connection closed while leaving; the session is kept`)));
+          // Nothing new is assigned once the broker confirmed the UNSUBSCRIBE; the marker, published
+          // afterwards, is queued behind whatever it had assigned before (one queue per session).
+          client
+            .unsubscribeAsync(filter)
+            .then(() => {
+              subscribed = false;
+              return client.subscribeAsync(drainedTopic, { qos: 1 });
+            })
+            .then(() => client.publishAsync(drainedTopic, marker, { qos: 1 }))
+            .catch(reject);
+        });
+      } catch (err) {
+        leaving = undefined;
+        await stop();
+        throw err;
+      } finally {
+        if (aborted) signal?.removeEventListener('abort', aborted);
+      }
       stopping = true;
-      // Forced: a message not yet acknowledged is redelivered to the next session (at least once);
-      // waiting could hang on a broker that is already gone.
-      await client.endAsync(true);
+      if (connection.protocolVersion === 5) {
+        // Allowed because CONNECT set a non-zero expiry (MQTT 5 §3.14.2.2.2): the session ends now.
+        await client.endAsync(false, { reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
+      } else {
+        // 3.1.1 keeps an unsubscribed session (it receives nothing more); a clean connection discards it.
+        await client.endAsync();
+        await discardSession(connection, options.clientId);
+      }
     },
     connected: () => client.connected && subscribed,
   };

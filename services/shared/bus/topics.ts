@@ -19,6 +19,12 @@ export const fieldIrrigationsTopic = (farm: string, field: string) => `${TOPIC_R
 export const deviceForecastsTopic = (device: string) => `${TOPIC_ROOT}/devices/${device}/forecasts`;
 /** Events (`PublishInput` JSON) for the dispatcher. */
 export const EVENTS_TOPIC = `${TOPIC_ROOT}/events`;
+/**
+ * A leaving subscriber's own marker (`leave` of subscriber.ts and of the ingestor's consumer): published by it to itself after it
+ * unsubscribed, so the broker queues it behind every message already assigned to the session; its
+ * arrival means the session holds nothing more. Topic characters of the client id are replaced.
+ */
+export const sessionDrainedTopic = (clientId: string) => `${TOPIC_ROOT}/sessions/${clientId.replace(/[/+#]/g, '_')}/drained`;
 
 /** Subscription filter for every device's readings (the ingestor). */
 export const ALL_DEVICE_READINGS = deviceReadingsTopic('+');

@@ -1,0 +1,174 @@
+/**
+ * Leaving a shared subscription group for good, against a real Mosquitto (this file's own: a
+ * session left behind in a group would take a share of another file's messages). A member that
+ * stops keeps its session, and the broker goes on assigning it a share of the group's messages,
+ * queued until it returns; a member that leaves hands on what its session held and takes no share
+ * any more, so the remaining member gets every message.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startMosquitto, type RunningMosquitto } from '../../../../infra/harness/mosquitto.js';
+import { createConsumerConnection, DEFAULT_CONSUMER_CONNECTION_OPTIONS, type ConsumerConnection } from '../../../../services/ingestor/mqtt-consumer-connection.js';
+import { connectSubscriber, sharedSubscription, type BusConnection, type Subscriber } from '../../../../services/shared/bus/index.js';
+import { silentLogger } from '../../../../services/shared/logger.js';
+import { eventually } from '../../../helpers/eventually.js';
+
+const N = 20;
+const dir = mkdtempSync(join(tmpdir(), 'fh-bus-leave-'));
+let mosquitto: RunningMosquitto;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  mosquitto = await startMosquitto({ dir: join(dir, 'mosquitto') });
+});
+afterEach(async () => {
+  while (closers.length) await closers.pop()!().catch(() => {});
+});
+afterAll(async () => {
+  await mosquitto?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function publisher(url: string): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { clientId: `pub-${Math.random().toString(16).slice(2)}` });
+  closers.push(() => client.endAsync());
+  return client;
+}
+
+async function publish(client: MqttClient, topic: string, from: number, count: number): Promise<string[]> {
+  const sent: string[] = [];
+  for (let i = from; i < from + count; i++) {
+    await client.publishAsync(topic, `m${i}`, { qos: 1 });
+    sent.push(`m${i}`);
+  }
+  return sent;
+}
+
+/** Whether the broker still has a session for the client id (an MQTT 5 connect without clean start tells; this one ends with its connection). */
+async function sessionPresent(url: string, clientId: string): Promise<boolean> {
+  const client = mqtt.connect(url, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, manualConnect: true, properties: { sessionExpiryInterval: 0 } });
+  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+    client.once('connect', resolve);
+    client.once('error', reject);
+    client.connect();
+  });
+  await client.endAsync();
+  return connack.sessionPresent;
+}
+
+for (const protocolVersion of [5, 4] as const) {
+  describe(`bus subscriber, MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, in a shared group`, () => {
+    const topic = `t/leave-${protocolVersion}`;
+    const connection = (): BusConnection => ({ url: mosquitto.url, protocolVersion, sharedSubscriptions: true });
+
+    // A group per test: the members a test stops stay in theirs.
+    function member(group: string, clientId: string, handled: string[]): Subscriber {
+      const s = connectSubscriber(connection(), { clientId, filter: `${topic}/#`, group: `${group}-${protocolVersion}` }, (p) => void handled.push(p.payload.toString()), silentLogger());
+      closers.push(() => s.stop());
+      return s;
+    }
+
+    it('a member that stops keeps its session: its share is queued and reaches it when it starts again', async () => {
+      const a: string[] = [];
+      const b: string[] = [];
+      const id = `keep-a-${protocolVersion}`;
+      const first = member('keep', id, a);
+      const other = member('keep', `keep-b-${protocolVersion}`, b);
+      await first.start();
+      await other.start();
+      await first.stop();
+      const client = await publisher(mosquitto.url);
+      const sent = await publish(client, `${topic}/x`, 0, N);
+      await eventually(() => b.length > 0, { what: 'the live member taking its share' });
+      expect(b.length).toBeLessThan(N);
+      const again = member('keep', id, a);
+      await again.start();
+      await eventually(() => a.length + b.length === N, { what: 'the queued share delivered after the restart' });
+      expect([...a, ...b].sort()).toEqual([...sent].sort());
+      expect(a.length).toBeGreaterThan(0);
+    });
+
+    it('a member that leaves hands on what its session held, and the other member then gets every message', async () => {
+      const a: string[] = [];
+      const b: string[] = [];
+      const id = `leave-a-${protocolVersion}`;
+      const first = member('leave', id, a);
+      const other = member('leave', `leave-b-${protocolVersion}`, b);
+      await first.start();
+      await other.start();
+      // Its share of these is queued in its session while it is away…
+      await first.stop();
+      const client = await publisher(mosquitto.url);
+      const before = await publish(client, `${topic}/x`, 0, N);
+      await eventually(() => b.length > 0, { what: 'the live member taking its share' });
+      // …and handled when it comes back to leave: nothing it held is lost.
+      const leaving = member('leave', id, a);
+      await leaving.start();
+      await leaving.leave();
+      expect(leaving.connected()).toBe(false);
+      await eventually(() => a.length + b.length === N, { what: 'every message of before handled once' });
+      expect([...a, ...b].sort()).toEqual([...before].sort());
+      const handledByA = a.length;
+
+      const after = await publish(client, `${topic}/y`, N, N);
+      await eventually(() => b.length === (N - handledByA) + N, { what: 'the remaining member taking all of after' });
+      expect(b.slice(-N)).toEqual(after);
+      expect(a.length).toBe(handledByA);
+      if (protocolVersion === 5) expect(await sessionPresent(mosquitto.url, id)).toBe(false);
+    });
+  });
+}
+
+describe('ingestor consumer connection (mqtt-packet) in a shared group', () => {
+  for (const protocolVersion of [5, 4] as const) {
+    it(`MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: leaves, with what its session held acknowledged, and takes no share afterwards`, async () => {
+      const topic = `c/leave-${protocolVersion}`;
+      const filter = sharedSubscription(`cg${protocolVersion}`, `${topic}/#`);
+      const a: string[] = [];
+      const b: string[] = [];
+      const open = (clientId: string, into: string[]): ConsumerConnection => {
+        const c = createConsumerConnection(
+          { ...DEFAULT_CONSUMER_CONNECTION_OPTIONS, url: mosquitto.url, clientId, protocolVersion, filters: [filter], maximumPacketSize: 1 << 20 },
+          // Settled a turn later, as a spool commit would be.
+          (m) => {
+            const body = m.payload.toString();
+            setImmediate(() => {
+              into.push(body);
+              m.ack();
+            });
+          },
+          silentLogger(),
+        );
+        closers.push(() => c.stop());
+        return c;
+      };
+      const id = `consumer-a-${protocolVersion}`;
+      const first = open(id, a);
+      const other = open(`consumer-b-${protocolVersion}`, b);
+      await first.start();
+      await other.start();
+      await first.stop();
+      const client = await publisher(mosquitto.url);
+      const before = await publish(client, `${topic}/x`, 0, N);
+      await eventually(() => b.length > 0, { what: 'the live connection taking its share' });
+
+      const leaving = open(id, a);
+      await leaving.start();
+      await leaving.leave();
+      expect(leaving.connected()).toBe(false);
+      await eventually(() => a.length + b.length === N, { what: 'every message of before handled once' });
+      expect([...a, ...b].sort()).toEqual([...before].sort());
+      const handledByA = a.length;
+      expect(handledByA).toBeGreaterThan(0);
+
+      const after = await publish(client, `${topic}/y`, N, N);
+      await eventually(() => b.length === N - handledByA + N, { what: 'the remaining connection taking all of after' });
+      expect(b.slice(-N)).toEqual(after);
+      expect(a.length).toBe(handledByA);
+      if (protocolVersion === 5) expect(await sessionPresent(mosquitto.url, id)).toBe(false);
+    });
+  }
+});
