@@ -57,8 +57,10 @@ export interface SoakTargetOptions {
   /** A fresh DATA_DIR. */
   dataDir: string;
   influxUrl: string;
-  /** InfluxDB 1.8 database (fieldhook creates it at start). */
+  /** InfluxDB 1.8 database (fieldhook creates it at start), or an existing 2.x bucket. */
   database: string;
+  /** Headers for the count query (on InfluxDB 2.x the token; INFLUX_TOKEN and INFLUX_ORG go in `settings`). */
+  influxHeaders?: Record<string, string>;
   /** More settings, without the FIELDHOOK_ prefix (e.g. shorter HTTP timeouts for a short soak). */
   settings?: Record<string, string>;
 }
@@ -194,7 +196,7 @@ export async function startSoakTarget(options: SoakTargetOptions): Promise<SoakT
     readyz: () => status('/readyz'),
     async stored(device) {
       const q = `SELECT count("soil_moisture") FROM "reading" WHERE "device" = '${device}'`;
-      const res = await fetch(`${options.influxUrl}/query?${new URLSearchParams({ db: options.database, q })}`);
+      const res = await fetch(`${options.influxUrl}/query?${new URLSearchParams({ db: options.database, q })}`, { headers: options.influxHeaders });
       const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
       return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
     },

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDispatcher } from '../../services/dispatcher/build-dispatcher.js';
 import { createDispatchConfig } from '../../services/dispatcher/config.js';
 import { PIPELINE_CONFIG } from '../../services/host/config.js';
@@ -15,16 +15,17 @@ import { createSqliteFieldProfiles, openPredictorDb } from '../../services/predi
 import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
 import { loadConfig } from '../../services/shared/config.js';
 import { silentLogger } from '../../services/shared/logger.js';
-import { createDatabase } from '../helpers/ingest-fixture.js';
 import { startReceiver, verify, type Receiver } from '../integration/dispatcher/helpers.js';
 import { eventually } from '../helpers/eventually.js';
+import { testInflux } from '../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const HOUR = 3_600_000;
 const ADMIN_TOKEN = 'pipeline-e2e-admin-token-0123';
 const FARM = `pipe-${process.pid}`;
 
-describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
-  const influxUrl = inject('influxUrl');
+describe(`fieldhook start: HTTP reading to signed irrigation webhook (InfluxDB ${influx.kind})`, () => {
   const database = `predict_pipeline_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-pipeline-e2e-'));
   let receiver: Receiver;
@@ -42,7 +43,7 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
   const hourNow = Math.floor(Date.now() / HOUR) * HOUR;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     receiver = await startReceiver();
     const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     deviceSecret = (await devices.add({ id: `node-${process.pid}`, farm: FARM, field: 'dry', kind: 'device' })).secret;
@@ -72,7 +73,7 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
       const fields = Object.entries(values(ts)).map(([k, v]) => `${k}=${v}`).join(',');
       lines.push(`reading,device=node-${process.pid},farm=${FARM},field=dry ${fields} ${ts}`);
     }
-    const write = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, { method: 'POST', body: lines.join('\n') });
+    const write = await fetch(`${influx.url}/write?db=${database}&precision=ms`, { method: 'POST', headers: influx.headers, body: lines.join('\n') });
     expect(write.status).toBe(204);
   });
 
@@ -85,7 +86,7 @@ describe('fieldhook start: HTTP reading to signed irrigation webhook', () => {
   it('reports the silent field as stale, then advises once a fresh reading arrives over HTTP', async () => {
     const env = {
       DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
+      ...influx.settings(database), ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent',
     };
     const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
     pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });

@@ -21,9 +21,11 @@ import { fieldReadingsTopic } from '../../services/shared/bus/topics.js';
 import { simulateField, type FieldRun } from '../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../services/simulator/fields.js';
 import { sensorReadings, type NativeReading } from '../../services/simulator/sensors.js';
-import { createDatabase } from '../helpers/ingest-fixture.js';
 import { createSubscription, makeDispatcher, startReceiver, verify, type Receiver, type TestDispatcher } from '../integration/dispatcher/helpers.js';
 import { eventually } from '../helpers/eventually.js';
+import { testInflux } from '../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -66,8 +68,7 @@ function settingsOf(run: FieldRun, field: string, shiftMs: number): FieldSetting
   };
 }
 
-describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhooks)', () => {
-  const influxUrl = inject('influxUrl');
+describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, standardwebhooks)`, () => {
   const mosquittoUrl = inject('mosquittoUrl');
   const database = `predict_e2e_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-predict-e2e-'));
@@ -91,7 +92,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
     return buildPredictor({
       config: { ...config, DATA_DIR: dir },
       logger: silentLogger(),
-      influx: { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 },
+      influx: influx.target(database),
       publish: async (event) => {
         published.push(event);
         return t.dispatcher.publish(event);
@@ -109,7 +110,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
       const values = Object.entries(r.values).map(([k, v]) => `${k}=${v}`).join(',');
       return `reading,device=${r.device},farm=${FARM},field=${field} ${values} ${Date.parse(r.ts)}`;
     });
-    const res = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, { method: 'POST', body: lines.join('\n') });
+    const res = await fetch(`${influx.url}/write?db=${database}&precision=ms`, { method: 'POST', headers: influx.headers, body: lines.join('\n') });
     expect(res.status).toBe(204);
   }
 
@@ -130,7 +131,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
   }
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     t = makeDispatcher();
     await t.dispatcher.start();
     receiver = await startReceiver();
@@ -198,7 +199,7 @@ describe('predictor end to end (Mosquitto, InfluxDB, dispatcher, standardwebhook
 
     // Every evaluation left a point; the advice shows in the recommendation measurement.
     const q = new URLSearchParams({ db: database, q: `SELECT count("depletion_mm"), max("gross_depth_mm") FROM "recommendation" WHERE "field" = 'drying'` });
-    const body = (await (await fetch(`${influxUrl}/query?${q}`)).json()) as { results: { series?: { values: number[][] }[] }[] };
+    const body = (await (await fetch(`${influx.url}/query?${q}`, { headers: influx.headers })).json()) as { results: { series?: { values: number[][] }[] }[] };
     const [, count, maxGross] = body.results[0]!.series![0]!.values[0]!;
     expect(count).toBeGreaterThan(sc.irrigation - start);
     expect(maxGross).toBeGreaterThan(0);

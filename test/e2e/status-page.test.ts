@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_PATH } from '../../infra/harness/chromium.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDispatcher } from '../../services/dispatcher/build-dispatcher.js';
 import { createDispatchConfig } from '../../services/dispatcher/config.js';
 import { PIPELINE_CONFIG } from '../../services/host/config.js';
@@ -25,11 +25,13 @@ import { createSqliteDeviceRepository } from '../../services/registry/sqlite-dev
 import { buildStatusPage } from '../../services/status/build-status-page.js';
 import { loadConfig } from '../../services/shared/config.js';
 import { silentLogger } from '../../services/shared/logger.js';
-import { createDatabase } from '../helpers/ingest-fixture.js';
 import { eventually } from '../helpers/eventually.js';
 import { startReceiver, type Receiver } from '../integration/dispatcher/helpers.js';
 import { DEMO_FARM } from '../../services/demo/farm.js';
 import { seedDemoFarm, type SeededFarm } from '../../services/demo/seed.js';
+import { testInflux, type TestInflux } from '../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const HOUR = 3_600_000;
 const ADMIN_TOKEN = 'status-page-admin-token-0123';
@@ -75,10 +77,10 @@ function history(hourNow: number): string[] {
 }
 
 /** The settings of a `fieldhook start` on loopback with free ports, InfluxDB of the test harness. */
-function pipelineConfig(dir: string, influxUrl: string, database: string, extra: Record<string, string> = {}) {
+function pipelineConfig(dir: string, influx: TestInflux, database: string, extra: Record<string, string> = {}) {
   const env = {
     DATA_DIR: dir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-    INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent', ...extra,
+    ...influx.settings(database), ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}', LOG_LEVEL: 'silent', ...extra,
   };
   return loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
 }
@@ -109,8 +111,7 @@ async function logInAt(page: Page, baseUrl: string, token: string): Promise<void
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
 }
 
-describe('the status page of a running fieldhook, in headless Chromium', () => {
-  const influxUrl = inject('influxUrl');
+describe(`the status page of a running fieldhook, in headless Chromium (InfluxDB ${influx.kind})`, () => {
   const database = `status_page_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-status-page-'));
   const hourNow = Math.floor(Date.now() / HOUR) * HOUR;
@@ -120,7 +121,7 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
   const secrets = new Map<string, string>();
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     receiver = await startReceiver();
     const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     for (const [id, field] of [['north-1', 'north'], ['south-1', 'south'], ['east-1', 'east'], ['old-logger', 'south'], ['spare-node', 'north']] as const) {
@@ -145,10 +146,10 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     expect((await subscribe({ url: receiver.url, events: ['irrigation.*', 'sensor.stale'], farms: [FARM], description: 'farm office' })).statusCode).toBe(201);
     expect((await subscribe({ url: 'http://127.0.0.1:9/paused', events: ['irrigation.recommended'], enabled: false, description: 'agronomist (paused)' })).statusCode).toBe(201);
     await dispatcher.stop();
-    const write = await fetch(`${influxUrl}/write?db=${database}&precision=ms`, { method: 'POST', body: history(hourNow).join('\n') });
+    const write = await fetch(`${influx.url}/write?db=${database}&precision=ms`, { method: 'POST', headers: influx.headers, body: history(hourNow).join('\n') });
     expect(write.status).toBe(204);
 
-    pipeline = await startFieldhook(pipelineConfig(dir, influxUrl, database), silentLogger(), { handleSignals: false });
+    pipeline = await startFieldhook(pipelineConfig(dir, influx, database), silentLogger(), { handleSignals: false });
     // This hour's reading of east-1 arrives over HTTP: through the spool and the InfluxDB writer.
     const post = await fetch(`${pipeline.url}/v1/readings`, {
       method: 'POST',
@@ -308,13 +309,13 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
     expect(ok.headers.get('location')).toBe('/ui/');
 
     // Without an admin token nobody logs in, and the page says why; over TLS the cookie is Secure.
-    const locked = buildHostApp([buildStatusPage({ adminToken: undefined, tls: false, influx: { url: influxUrl, token: '', bucket: database, timeoutMs: 2_000 }, sources: noSources })], { logger: silentLogger() });
+    const locked = buildHostApp([buildStatusPage({ adminToken: undefined, tls: false, influx: influx.target(database, 2_000), sources: noSources })], { logger: silentLogger() });
     const page = await locked.inject({ method: 'GET', url: '/ui/login' });
     expect(page.body).toContain('No admin token is configured');
     const refused = await locked.inject({ method: 'POST', url: '/ui/login', headers: { origin: 'http://localhost:80', host: 'localhost:80', 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=anything-at-all' });
     expect(refused.statusCode).toBe(401);
     expect(refused.body).toContain('data-code="FH_ERR_STATUS_LOGIN_REFUSED"');
-    const secure = buildHostApp([buildStatusPage({ adminToken: ADMIN_TOKEN, tls: true, influx: { url: influxUrl, token: '', bucket: database, timeoutMs: 2_000 }, sources: noSources })], { logger: silentLogger() });
+    const secure = buildHostApp([buildStatusPage({ adminToken: ADMIN_TOKEN, tls: true, influx: influx.target(database, 2_000), sources: noSources })], { logger: silentLogger() });
     const login = await secure.inject({
       method: 'POST', url: '/ui/login', headers: { host: 'farm.example', origin: 'https://farm.example', 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${ADMIN_TOKEN}`,
     });
@@ -324,7 +325,6 @@ describe('the status page of a running fieldhook, in headless Chromium', () => {
 });
 
 describe("the demo farm on the status page (the README's picture)", () => {
-  const influxUrl = inject('influxUrl');
   const database = `status_page_demo_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-status-demo-'));
   let receiver: Receiver;
@@ -333,9 +333,9 @@ describe("the demo farm on the status page (the README's picture)", () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     // New fields are picked up at the next scheduled round: a short one keeps the test short.
-    pipeline = await startFieldhook(pipelineConfig(dir, influxUrl, database, { PREDICT_INTERVAL_MS: '1000' }), silentLogger(), { handleSignals: false });
+    pipeline = await startFieldhook(pipelineConfig(dir, influx, database, { PREDICT_INTERVAL_MS: '1000' }), silentLogger(), { handleSignals: false });
     receiver = await startReceiver();
     const res = await fetch(`${pipeline.url}/v1/subscriptions`, {
       method: 'POST',
@@ -391,7 +391,7 @@ describe("the demo farm on the status page (the README's picture)", () => {
   }, 60_000);
 });
 
-describe('the status page login, throttled', () => {
+describe(`the status page login, throttled (InfluxDB ${influx.kind})`, () => {
   it('refuses an address that sent too many wrong tokens, with 429 and Retry-After, even the right one then', async () => {
     const app = buildHostApp(
       [buildStatusPage({ adminToken: ADMIN_TOKEN, tls: false, influx: { url: 'http://127.0.0.1:9', token: '', bucket: 'none', timeoutMs: 500 }, sources: noSources, loginThrottle: { maxFailures: 2 } })],
@@ -409,7 +409,7 @@ describe('the status page login, throttled', () => {
   });
 });
 
-describe('the status snapshot, read by several viewers at once', () => {
+describe(`the status snapshot, read by several viewers at once (InfluxDB ${influx.kind})`, () => {
   it('is read once for the requests that arrive while it is being read, and afresh after', async () => {
     let reads = 0;
     const page = buildStatusPage({

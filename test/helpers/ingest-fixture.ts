@@ -9,6 +9,7 @@ import type { DeviceRepository } from '../../services/registry/device.js';
 import { createSqliteDeviceRepository } from '../../services/registry/sqlite-devices.js';
 import { loadConfig } from '../../services/shared/config.js';
 import { createLogger, silentLogger } from '../../services/shared/logger.js';
+import { testInflux, type TestInflux } from './test-influx.js';
 
 export interface IngestFixture {
   dir: string;
@@ -25,12 +26,14 @@ export function testConfig(overrides: Record<string, string>): IngestConfig {
   return loadConfig(INGEST_CONFIG, env);
 }
 
-/** A real ingestor (SQLite spool, writer, broker or consumer) on a temp folder; not started. */
+/**
+ * A real ingestor (SQLite spool, writer, broker or consumer) on a temp folder, writing `database`
+ * of the project's InfluxDB (1.8, or a bucket with the token on 2.7); not started.
+ */
 export function createIngestFixture(options: {
-  influxUrl: string;
   database: string;
-  /** Token and org for the writes (InfluxDB 2.x); none by default (1.8 without authentication). */
-  influx?: { token: string; org: string };
+  /** Another InfluxDB, or other credentials, than the project's (`testInflux({ ...inject('influx'), … })`). */
+  influx?: TestInflux;
   config?: Record<string, string>;
   /** What the ingestor sees of the registry (the fixture's `devices` stays the plain one). */
   wrapDevices?: (devices: DeviceRepository) => DeviceRepository;
@@ -51,7 +54,7 @@ export function createIngestFixture(options: {
     config,
     logger,
     devices: options.wrapDevices ? options.wrapDevices(devices) : devices,
-    influx: { url: options.influxUrl, token: options.influx?.token ?? '', org: options.influx?.org ?? 'fieldhook', bucket: options.database, timeoutMs: 5_000 },
+    influx: (options.influx ?? testInflux()).target(options.database),
   });
   const app = buildHostApp([ingestor], { logger });
   return {
@@ -69,20 +72,10 @@ export function createIngestFixture(options: {
   };
 }
 
-/** `SELECT count(*)` of `reading` points, via InfluxQL on `/query`. */
-export async function countPoints(influxUrl: string, database: string, where = ''): Promise<number> {
-  const params = new URLSearchParams({ q: `SELECT count("battery_voltage") FROM "reading" ${where}`, db: database });
-  const res = await fetch(`${influxUrl}/query?${params}`);
-  const body = (await res.json()) as { results: { series?: { values: [string, number][] }[] }[] };
+/** `SELECT count(*)` of `reading` points in `database` of the project's InfluxDB (or `influx`), via InfluxQL. */
+export async function countPoints(database: string, where = '', influx: TestInflux = testInflux()): Promise<number> {
+  const body = await influx.query<{ results: { error?: string; series?: { values: [number, number][] }[] }[] }>(database, `SELECT count("battery_voltage") FROM "reading" ${where}`);
   return body.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
-}
-
-/** `CREATE DATABASE` on 1.8 (for InfluxDB 2.x use test/helpers/test-influx.ts, which creates a bucket). */
-export async function createDatabase(influxUrl: string, database: string): Promise<void> {
-  const res = await fetch(`${influxUrl}/query`, { method: 'POST', body: new URLSearchParams({ q: `CREATE DATABASE "${database}"` }) });
-  const text = await res.text();
-  // 2.x answers 200 with the error in the body: an error either way.
-  if (!res.ok || text.includes('"error"')) throw new Error(`CREATE DATABASE failed: ${res.status} ${text.slice(0, 200)}`);
 }
 
 /** A reading in the native format, with a battery value so every test point is countable. */

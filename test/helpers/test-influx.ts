@@ -19,6 +19,8 @@ export interface TestInflux extends ProvidedInflux {
   target(database: string, timeoutMs?: number): InfluxTarget;
   /** `FIELDHOOK_`-less settings for a fieldhook process: INFLUX_URL, INFLUX_TOKEN, INFLUX_ORG, INFLUX_BUCKET. */
   settings(database: string): Record<string, string>;
+  /** The same settings as a fieldhook process's environment (`FIELDHOOK_INFLUX_…`). */
+  env(database: string): Record<string, string>;
   /** Create the database (1.8) or bucket (2.x); an existing one is kept. */
   createDatabase(database: string): Promise<void>;
   /** 2.x: a token for `database` that may only do `actions` (the bucket is created first). */
@@ -34,20 +36,27 @@ export interface InfluxQlBody {
   error?: string;
 }
 
+/** An InfluxDB 1.8 a test started (and stops) itself, without authentication. */
+export function ownInflux18(url: string): TestInflux {
+  return testInflux({ kind: '1.x', url, token: '', org: '', orgId: '', bucket: '' });
+}
+
 export function testInflux(provided: ProvidedInflux = inject('influx')): TestInflux {
   const headers: Record<string, string> = provided.token ? { authorization: `Token ${provided.token}` } : {};
   const admin = { url: provided.url, token: provided.token, orgId: provided.orgId };
   const bucketOf = (database: string) => createInflux2Bucket(admin, database);
+  const settings = (database: string): Record<string, string> => ({
+    INFLUX_URL: provided.url,
+    INFLUX_BUCKET: database,
+    ...(provided.token ? { INFLUX_TOKEN: provided.token } : {}),
+    ...(provided.org ? { INFLUX_ORG: provided.org } : {}),
+  });
   return {
     ...provided,
     headers,
     target: (database, timeoutMs = 5_000) => ({ url: provided.url, token: provided.token, org: provided.org || 'fieldhook', bucket: database, timeoutMs }),
-    settings: (database) => ({
-      INFLUX_URL: provided.url,
-      INFLUX_BUCKET: database,
-      ...(provided.token ? { INFLUX_TOKEN: provided.token } : {}),
-      ...(provided.org ? { INFLUX_ORG: provided.org } : {}),
-    }),
+    settings,
+    env: (database) => Object.fromEntries(Object.entries(settings(database)).map(([key, value]) => [`FIELDHOOK_${key}`, value])),
     async createDatabase(database) {
       if (provided.kind === '2.x') {
         await bucketOf(database);

@@ -29,7 +29,9 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { advisedPredictor, advisedSeason } from '../../helpers/advice-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const FARM = 'f1';
 const FIELDS = ['north', 'south', 'east', 'west'];
@@ -43,11 +45,10 @@ interface Received {
   body: Record<string, unknown>;
 }
 
-describe('answering advice in Slack and Telegram', () => {
-  const influxUrl = inject('influxUrl');
+describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () => {
   const mosquittoUrl = inject('mosquittoUrl');
   const database = `chat_answers_${process.pid}`;
-  const target = { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 };
+  const target = influx.target(database);
   const dir = mkdtempSync(join(tmpdir(), 'fh-chat-'));
   const holder = createModelHolder({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json', pollMs: 60_000 }, silentLogger());
   const published: PublishInput[] = [];
@@ -121,7 +122,7 @@ describe('answering advice in Slack and Telegram', () => {
     await new Promise<void>((resolve) => platform.listen(0, '127.0.0.1', resolve));
     platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
 
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     await holder.start();
     const season = await advisedSeason('irrigation-advice', holder);
     await season.write(target, FIELDS.map((field) => ({ farm: FARM, field })));

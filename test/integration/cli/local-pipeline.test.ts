@@ -9,13 +9,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN_FILE, PIPELINE_FILE, type PipelineRecord } from '../../../services/cli/local-pipeline.js';
 import { chooseLocalInfluxPort, startInfluxDB } from '../../../services/host/local-influxdb.js';
 import { eventually } from '../../helpers/eventually.js';
 import { modeOf } from '../../helpers/file-modes.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { captureLogger } from '../../helpers/capture-logger.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const exec = promisify(execFile);
 
@@ -25,15 +27,14 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-describe('fieldhook start and the local CLI', () => {
-  const influxUrl = inject('influxUrl');
+describe(`fieldhook start and the local CLI (InfluxDB ${influx.kind})`, () => {
   const database = `cli_local_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-cli-local-'));
   const dataDir = join(root, 'data');
   // What the local CLI is given: the data folder and the database name, no URL, no token.
   const cliEnv = cleanEnv({ FIELDHOOK_DATA_DIR: dataDir, FIELDHOOK_INFLUX_BUCKET: database });
   const startEnv = cleanEnv({
-    FIELDHOOK_DATA_DIR: dataDir, FIELDHOOK_INFLUX_URL: influxUrl, FIELDHOOK_INFLUX_BUCKET: database, FIELDHOOK_LOG_FORMAT: 'json',
+    FIELDHOOK_DATA_DIR: dataDir, ...influx.env(database), FIELDHOOK_LOG_FORMAT: 'json',
     FIELDHOOK_HTTP_HOST: '127.0.0.1', FIELDHOOK_HTTP_PORT: '0', FIELDHOOK_MQTT_LISTEN_HOST: '127.0.0.1', FIELDHOOK_MQTT_LISTEN_PORT: '0', FIELDHOOK_MQTT_TLS_PORT: '0',
   });
   const cli = (...args: string[]) => exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { env: cliEnv });
@@ -60,7 +61,7 @@ describe('fieldhook start and the local CLI', () => {
     await exited;
   };
 
-  beforeAll(() => createDatabase(influxUrl, database));
+  beforeAll(() => influx.createDatabase(database));
   afterAll(async () => {
     await stop();
     rmSync(root, { recursive: true, force: true });
@@ -69,7 +70,7 @@ describe('fieldhook start and the local CLI', () => {
   it('start records the URLs it serves and a generated admin token, both 0600; the token is printed once and reused', async () => {
     const first = await start();
     expect(first.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(first.influxUrl).toBe(influxUrl);
+    expect(first.influxUrl).toBe(influx.url);
     expect(first.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
     expect(modeOf(join(dataDir, PIPELINE_FILE)).toString(8)).toBe('600');
     expect(modeOf(join(dataDir, ADMIN_TOKEN_FILE)).toString(8)).toBe('600');
@@ -124,9 +125,8 @@ describe('fieldhook start and the local CLI', () => {
   }, 60_000);
 });
 
-describe('the local InfluxDB and a port that is taken', () => {
-  const influxUrl = inject('influxUrl');
-  const taken = Number(new URL(influxUrl).port);
+describe(`the local InfluxDB and a port that is taken (InfluxDB ${influx.kind})`, () => {
+  const taken = Number(new URL(influx.url).port);
 
   it('takes a free port instead, and says which InfluxDB is in the way', async () => {
     const { lines, logger } = captureLogger('warn');

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
@@ -16,13 +16,14 @@ import { silentLogger } from '../../../services/shared/logger.js';
 import { startReceiver, type ReceivedEvent, type Receiver } from '../../../services/demo/receiver.js';
 import { seedDemoFarm, type SeededFarm } from '../../../services/demo/seed.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN_TOKEN = 'demo-test-admin-token-0123';
 const HOUR_MS = 3_600_000;
 
-describe('fieldhook demo: the demo farm in a running pipeline', () => {
-  const influxUrl = inject('influxUrl');
+describe(`fieldhook demo: the demo farm in a running pipeline (InfluxDB ${influx.kind})`, () => {
   const database = `demo_${process.pid}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'fh-demo-'));
   const received: ReceivedEvent[] = [];
@@ -31,15 +32,15 @@ describe('fieldhook demo: the demo farm in a running pipeline', () => {
   let farm: SeededFarm;
 
   const influxql = async (q: string) => {
-    const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`);
+    const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db: database, q, epoch: 'ms' })}`, { headers: influx.headers });
     return (await res.json()) as { results: { series?: { tags?: Record<string, string>; values: unknown[][] }[] }[] };
   };
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     const env = {
       DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN,
+      ...influx.settings(database), ADMIN_TOKEN,
       // New fields are picked up at the next scheduled round: a short one keeps the test short.
       PREDICT_INTERVAL_MS: '1000',
       WEBHOOK_ALLOW_CIDRS: '{"demo":["127.0.0.1/32"]}',

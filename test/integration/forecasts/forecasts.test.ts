@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildForecasts, type Forecasts } from '../../../services/forecasts/build-forecasts.js';
 import { OPEN_METEO_HOURLY } from '../../../services/forecasts/open-meteo.js';
 import { buildHostApp } from '../../../services/host/http-app.js';
@@ -22,6 +22,7 @@ import { deviceErrorsTopic, deviceForecastsTopic } from '../../../services/share
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { testConfig } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
 const ADMIN = 'forecasts-admin-token-0123456789';
 const H = 3_600_000;
@@ -29,7 +30,7 @@ const t0 = Date.parse('2026-07-08T00:00:00Z');
 const RECORDED = readFileSync(new URL('../../fixtures/open-meteo-forecast.json', import.meta.url), 'utf8');
 
 describe('forecasts: API, MQTT and the Open-Meteo pull', () => {
-  const influx = { url: inject('influxUrl'), token: '', org: 'fieldhook', bucket: `forecasts_${process.pid}`, timeoutMs: 5_000 };
+  const influx = testInflux().target(`forecasts_${process.pid}`);
   const dir = mkdtempSync(join(tmpdir(), 'fh-forecasts-'));
   let devices: DeviceRepository;
   let ingestor: Ingestor;

@@ -10,17 +10,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-describe('full instances with embedded brokers on one PostgreSQL', () => {
-  const influxUrl = inject('influxUrl');
+const influx = testInflux();
+
+describe(`full instances with embedded brokers on one PostgreSQL (InfluxDB ${influx.kind})`, () => {
   const bucket = `embedded_predictors_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-embedded-pred-'));
   let databaseUrl: string;
@@ -30,14 +31,14 @@ describe('full instances with embedded brokers on one PostgreSQL', () => {
   const start = (id: string, more: Record<string, string> = {}) => {
     const env = {
       DATA_DIR: join(root, id), INSTANCE_ID: id, DATABASE_URL: databaseUrl, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0',
-      MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket,
+      MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0', ...influx.settings(bucket),
       ADMIN_TOKEN: 'embedded-predictors-admin-token', PREDICT_PARTITIONS: 'auto', ...more,
     };
     return startFieldhook(loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v]))), silentLogger(), { handleSignals: false });
   };
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, bucket);
+    await influx.createDatabase(bucket);
     databaseUrl = await createTestDatabase('embedded_predictors');
     mosquitto = await startMosquitto({ dir: join(root, 'mosquitto') });
   }, 60_000);

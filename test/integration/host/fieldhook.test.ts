@@ -6,20 +6,21 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modeOf as modeBits, usualUmask } from '../../helpers/file-modes.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook } from '../../../services/host/fieldhook.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { captureLogger } from '../../helpers/capture-logger.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN_TOKEN = 'data-dir-admin-token-0123';
 const modeOf = (path: string) => modeBits(path).toString(8);
 
-describe('fieldhook start: DATA_DIR is private', () => {
-  const influxUrl = inject('influxUrl');
+describe(`fieldhook start: DATA_DIR is private (InfluxDB ${influx.kind})`, () => {
   const database = `data_dir_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-data-dir-'));
   const dataDir = join(root, 'state', '.fieldhook');
@@ -28,7 +29,7 @@ describe('fieldhook start: DATA_DIR is private', () => {
   const start = (logger: ReturnType<typeof captureLogger>['logger']) => {
     const env = {
       DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-      INFLUX_URL: influxUrl, INFLUX_BUCKET: database, ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}',
+      ...influx.settings(database), ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}',
     };
     const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
     return startFieldhook(config, logger, { handleSignals: false });
@@ -37,7 +38,7 @@ describe('fieldhook start: DATA_DIR is private', () => {
   beforeAll(async () => {
     // The usual umask, so that a mode fieldhook does not set itself would show as 0755/0644.
     restoreUmask = usualUmask();
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
   });
 
   afterAll(() => {

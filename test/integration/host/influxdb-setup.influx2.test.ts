@@ -161,7 +161,7 @@ describe('InfluxDB 2.7: /readyz while writes are refused for a reason of configu
 
   /** An ingestor writing to InfluxDB 2.7 with these settings, one reading sent and acknowledged. */
   async function ingestorWith(over: { org?: string; bucket: string; token?: string }) {
-    const fx = createIngestFixture({ influxUrl: influx.url, database: over.bucket, influx: { token: over.token ?? influx.token, org: over.org ?? influx.org } });
+    const fx = createIngestFixture({ database: over.bucket, influx: testInflux({ ...influx, token: over.token ?? influx.token, org: over.org ?? influx.org }) });
     fixtures.push(fx);
     const secret = (await fx.devices.add({ id: 'rz2-1', farm: 'farm-a', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();

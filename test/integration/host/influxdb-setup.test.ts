@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { influxdBinaryPath, startInfluxDB } from '../../../infra/harness/influxdb.js';
 import { freePort, startProcess, waitUntil, type ManagedProcess } from '../../../infra/harness/process.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
@@ -19,7 +19,8 @@ import { startFieldhook } from '../../../services/host/fieldhook.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { checkInfluxServer } from '../../../services/shared/influx-server.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { createDatabase, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
+import { createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 import { influxql, provisionedInfluxHeaders } from '../grafana/grafana-queries.js';
 import { eventually } from '../../helpers/eventually.js';
 
@@ -193,14 +194,13 @@ describe('an InfluxDB that answers after fieldhook starts (a compose file starti
 });
 
 describe('/readyz while InfluxDB refuses writes for a reason of configuration (real InfluxDB 1.8)', () => {
-  const influxUrl = inject('influxUrl');
   const database = `readyz_refusal_${process.pid}`;
   let fx: ReturnType<typeof createIngestFixture>;
   let secret: string;
 
   beforeAll(async () => {
     // The database does not exist yet: every write answers 404 database not found.
-    fx = createIngestFixture({ influxUrl, database });
+    fx = createIngestFixture({ database });
     secret = (await fx.devices.add({ id: 'rz-1', farm: 'farm-a', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();
   });
@@ -222,7 +222,7 @@ describe('/readyz while InfluxDB refuses writes for a reason of configuration (r
       status: 'not_ready',
       checks: expect.arrayContaining([expect.objectContaining({ ok: false, detail: expect.objectContaining({ refused: expect.objectContaining({ status: 404, setting: 'INFLUX_BUCKET' }) }) })]),
     });
-    await createDatabase(influxUrl, database);
+    await testInflux().createDatabase(database);
     await eventually(async () => (await readyz()).status === 200, { what: '/readyz 200 after the database was created' });
   });
 });

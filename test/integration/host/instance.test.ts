@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
@@ -17,12 +17,13 @@ import { INSTANCE_ID_FILE } from '../../../services/shared/instance.js';
 import { INSTANCE_LOCK_FILE } from '../../../services/shared/instance-lock.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { captureLogger } from '../../helpers/capture-logger.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-describe('fieldhook start: one instance, its own data folder, the registry in PostgreSQL', () => {
-  const influxUrl = inject('influxUrl');
+const influx = testInflux();
+
+describe(`fieldhook start: one instance, its own data folder, the registry in PostgreSQL (InfluxDB ${influx.kind})`, () => {
   const bucket = `instance_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-instance-'));
   const dataDir = join(root, 'data');
@@ -35,14 +36,14 @@ describe('fieldhook start: one instance, its own data folder, the registry in Po
   const configOf = (extra: Record<string, string> = {}) => {
     const env = {
       DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
-      INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket, ADMIN_TOKEN: 'instance-admin-token-0123', DATABASE_URL: databaseUrl, PREDICT_ENABLED: 'false',
+      ...influx.settings(bucket), ADMIN_TOKEN: 'instance-admin-token-0123', DATABASE_URL: databaseUrl, PREDICT_ENABLED: 'false',
       ...extra,
     };
     return loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
   };
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, bucket);
+    await influx.createDatabase(bucket);
     databaseUrl = await createTestDatabase('instance');
     pipeline = await startFieldhook(configOf(), logs.logger, { handleSignals: false });
     // Another instance's (or the CLI's) connection to the same registry.

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import type { OpenableFieldProfileRepository } from '../../../services/predictor/field-profiles.js';
@@ -32,9 +32,12 @@ import { systemClock } from '../../../services/shared/clock.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { countPoints, createDatabase, reading } from '../../helpers/ingest-fixture.js';
+import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { startReceiver, verify, type Receiver } from '../dispatcher/helpers.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN_TOKEN = 'multi-instance-admin-token';
 const FARM = 'multi';
@@ -81,8 +84,7 @@ async function counter(instance: Instance, name: string, label = ''): Promise<nu
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-describe('two instances of every part as processes, on one PostgreSQL, one Mosquitto and one InfluxDB', () => {
-  const influxUrl = inject('influxUrl');
+describe(`two instances of every part as processes, on one PostgreSQL, one Mosquitto and one InfluxDB ${influx.kind}`, () => {
   const bucket = `multi_instance_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-multi-'));
   const base = Date.now() - 2 * 3_600_000;
@@ -114,8 +116,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
       FIELDHOOK_DATA_DIR: join(root, id),
       FIELDHOOK_DATABASE_URL: databaseUrl,
       FIELDHOOK_MQTT_URL: mosquitto.url,
-      FIELDHOOK_INFLUX_URL: influxUrl,
-      FIELDHOOK_INFLUX_BUCKET: bucket,
+      ...influx.env(bucket),
       FIELDHOOK_HTTP_HOST: '127.0.0.1',
       FIELDHOOK_HTTP_PORT: String(port),
       FIELDHOOK_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -228,7 +229,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     new Set((await sql.query<{ field: string }>("SELECT field FROM dispatch_events WHERE type = 'sensor.stale'")).rows.map((r) => r.field));
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, bucket);
+    await influx.createDatabase(bucket);
     mosquitto = await startMosquitto({ dir: join(root, 'mosquitto') });
     databaseUrl = await createTestDatabase('multi_instance');
     sql = new pg.Client({ connectionString: databaseUrl });
@@ -291,7 +292,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     }
     const expected = FIELDS * PER_DEVICE + TWICE;
     expect(acknowledged.size).toBe(expected);
-    await eventually(async () => (await countPoints(influxUrl, bucket)) === expected, { timeoutMs: 60_000, intervalMs: 200, what: 'every reading stored' });
+    await eventually(async () => (await countPoints(bucket)) === expected, { timeoutMs: 60_000, intervalMs: 200, what: 'every reading stored' });
     const [ia, ib] = of('ingestor') as [Instance, Instance];
     const duplicates = [await counter(ia, 'fieldhook_readings_duplicate_total'), await counter(ib, 'fieldhook_readings_duplicate_total')];
     expect(duplicates).toEqual([0, 0]); // neither ingestor saw the message twice: InfluxDB made it one point
@@ -373,7 +374,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
     await Promise.all(killed.map((i) => ready(instances.get(i.id)!)));
 
     const total = acknowledged.size;
-    await eventually(async () => (await countPoints(influxUrl, bucket)) === total, { timeoutMs: 90_000, intervalMs: 200, what: 'every acknowledged reading stored' });
+    await eventually(async () => (await countPoints(bucket)) === total, { timeoutMs: 90_000, intervalMs: 200, what: 'every acknowledged reading stored' });
     await eventually(async () => (await staleFields()).size === FIELDS + LATE_FIELDS, { timeoutMs: 60_000, intervalMs: 200, what: 'every late field reported stale' });
     const events = await eventIds();
     await eventually(() => receivedIds().every((ids) => events.every((id) => ids.has(id))), {
@@ -388,7 +389,7 @@ describe('two instances of every part as processes, on one PostgreSQL, one Mosqu
       survivorPredictorEventsAfterKill: (await counter(predictorA, 'fieldhook_predict_events_total')) - eventsBefore,
       survivorDeliveriesAfterKill: await deliveredAfterKill(),
       acknowledged: total,
-      stored: await countPoints(influxUrl, bucket),
+      stored: await countPoints(bucket),
       events: events.length,
       deliveredPerSubscription: ids.map((m) => [...m.values()].reduce((a, b) => a + b, 0)),
       receivedMoreThanOnce: ids.map((m) => [...m.values()].filter((n) => n > 1).length),

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDispatcher, type FieldhookDispatcher } from '../../../services/dispatcher/build-dispatcher.js';
 import { createDispatchConfig } from '../../../services/dispatcher/config.js';
 import type { Transport } from '../../../services/dispatcher/http-transport.js';
@@ -22,7 +22,10 @@ import type { DeviceRepository } from '../../../services/registry/device.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { buildStatusPage } from '../../../services/status/build-status-page.js';
 import { ensureSchemathesis, runSchemathesis, SCHEMATHESIS_VERSION } from '../../../infra/harness/schemathesis.js';
-import { createDatabase, testConfig } from '../../helpers/ingest-fixture.js';
+import { testConfig } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN_TOKEN = 'openapi-contract-admin-token-0123';
 // FIELDHOOK_SCHEMATHESIS_SEED explores with another seed; CI always runs the fixed one.
@@ -32,8 +35,7 @@ const MAX_EXAMPLES = 50;
 // Webhooks of the subscriptions schemathesis creates go nowhere: every receiver answers 204.
 const noNetwork: Transport = async () => ({ statusCode: 204, headers: {}, snippet: '' });
 
-describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`, () => {
-  const influxUrl = inject('influxUrl');
+describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION} (InfluxDB ${influx.kind})`, () => {
   const database = `openapi_contract_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-openapi-contract-'));
   let devices: DeviceRepository;
@@ -44,7 +46,7 @@ describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`
   let deviceSecret: string;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     deviceSecret = (await devices.add({ id: 'contract-node-1', farm: 'contract-farm', field: 'north', kind: 'device' })).secret;
     // Rate limiting off: schemathesis sends hundreds of requests as one device, and a 429 would
@@ -54,7 +56,7 @@ describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`
       config,
       logger: silentLogger(),
       devices,
-      influx: { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 },
+      influx: influx.target(database),
     });
     dispatcher = buildDispatcher({
       // Every address allowed: which ranges a deployment refuses is its setting, not the contract
@@ -66,8 +68,7 @@ describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`
     });
     await ingestor.start();
     await dispatcher.start();
-    const influx = { url: influxUrl, token: '', bucket: database, timeoutMs: 5_000 };
-    const status = buildStatusPage({ adminToken: ADMIN_TOKEN, tls: false, influx, sources: { devices, ingestor, dispatcher } });
+    const status = buildStatusPage({ adminToken: ADMIN_TOKEN, tls: false, influx: influx.target(database), sources: { devices, ingestor, dispatcher } });
     app = buildHostApp([ingestor, dispatcher, status], { logger: silentLogger() });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

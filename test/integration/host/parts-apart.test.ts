@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
@@ -23,8 +23,11 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { countPoints, createDatabase, reading } from '../../helpers/ingest-fixture.js';
+import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN_TOKEN = 'parts-apart-admin-token';
 const READINGS = 12;
@@ -39,8 +42,7 @@ async function counter(instance: RunningFieldhook, name: string): Promise<number
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
-describe('ingestor, predictor and dispatcher as separate instances', () => {
-  const influxUrl = inject('influxUrl');
+describe(`ingestor, predictor and dispatcher as separate instances (InfluxDB ${influx.kind})`, () => {
   const bucket = `parts_apart_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-parts-'));
   let mosquitto: RunningMosquitto;
@@ -54,7 +56,7 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
   const configOf = (part: 'ingestor' | 'predictor' | 'dispatcher', name: string = part) => {
     const env = {
       PARTS: part, DATA_DIR: join(root, name), INSTANCE_ID: `${name}-1`, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url,
-      HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket, ADMIN_TOKEN,
+      HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...influx.settings(bucket), ADMIN_TOKEN,
       WEBHOOK_ALLOW_CIDRS: JSON.stringify({ '*': ['127.0.0.1/32'] }),
       // Partitions set by hand, as the compose file does: a second predictor on one is refused.
       PREDICT_PARTITIONS: '1',
@@ -67,7 +69,7 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
   };
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, bucket);
+    await influx.createDatabase(bucket);
     mosquitto = await startMosquitto({ dir: join(root, 'mosquitto') });
     receiver = createServer((req: IncomingMessage, res) => {
       const chunks: Buffer[] = [];
@@ -142,7 +144,7 @@ describe('ingestor, predictor and dispatcher as separate instances', () => {
       });
       expect(res.status).toBe(202);
     }
-    await eventually(async () => (await countPoints(influxUrl, bucket)) === READINGS, { timeoutMs: 60_000, what: 'every reading stored' });
+    await eventually(async () => (await countPoints(bucket)) === READINGS, { timeoutMs: 60_000, what: 'every reading stored' });
     // No schedule falls due within the test: a new evaluation is one the bus readings caused.
     await eventually(async () => (await counter(predictor, 'fieldhook_predict_evaluations_total')) > before, { timeoutMs: 60_000, what: 'the predictor evaluates the field on its readings' });
   }, 120_000);

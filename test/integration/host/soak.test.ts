@@ -8,26 +8,32 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GOOD, rssOverSoak, runSoak, startSoakTarget, type SoakResult, type SoakTarget } from '../../../bench/soak-scenario.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const SOAK_SECONDS = 12;
 /** RSS growth over the soak the process may show, MB: a resource bound, not a timing one. */
 const MAX_RSS_GROWTH_MB = 150;
 
-describe('soak, short form: hostile traffic next to a well-behaved client', () => {
+describe(`soak, short form: hostile traffic next to a well-behaved client (InfluxDB ${influx.kind})`, () => {
   const root = mkdtempSync(join(tmpdir(), 'fieldhook-soak-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('keeps the process up, answers no unexpected 5xx, stores every acknowledged reading and bounds its memory', async () => {
+    const database = `soak_${process.pid}`;
+    await influx.createDatabase(database);
     const target: SoakTarget = await startSoakTarget({
       command: [process.execPath, '--max-semi-space-size=8', '--max-old-space-size=160', '--import', 'tsx', 'services/cli/main.ts', 'start'],
       dataDir: join(root, 'data'),
-      influxUrl: inject('influxUrl'),
-      database: `soak_${process.pid}`,
+      influxUrl: influx.url,
+      database,
+      influxHeaders: influx.headers,
       // Short request deadlines, so that the slow clients get their 408 within the short soak.
-      settings: { HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_HEADERS_TIMEOUT_MS: '2000' },
+      settings: { ...influx.settings(database), HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_HEADERS_TIMEOUT_MS: '2000' },
     });
     let result: SoakResult;
     try {

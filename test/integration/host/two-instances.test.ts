@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
@@ -20,8 +20,11 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { countPoints, createDatabase, reading } from '../../helpers/ingest-fixture.js';
+import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const MQTT_READINGS = 60;
 const HTTP_READINGS = 20;
@@ -33,8 +36,7 @@ async function accepted(instance: RunningFieldhook, protocol: 'mqtt' | 'http'): 
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
-describe('two instances on one broker, one PostgreSQL and one InfluxDB', () => {
-  const influxUrl = inject('influxUrl');
+describe(`two instances on one broker, one PostgreSQL and one InfluxDB ${influx.kind}`, () => {
   const bucket = `two_instances_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-two-'));
   let mosquitto: RunningMosquitto;
@@ -44,13 +46,13 @@ describe('two instances on one broker, one PostgreSQL and one InfluxDB', () => {
   let device: MqttClient | undefined;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, bucket);
+    await influx.createDatabase(bucket);
     mosquitto = await startMosquitto({ dir: join(root, 'mosquitto') });
     const databaseUrl = await createTestDatabase('two_instances');
     for (const id of ['ingest-a', 'ingest-b']) {
       const env = {
         DATA_DIR: join(root, id), INSTANCE_ID: id, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url,
-        HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', INFLUX_URL: influxUrl, INFLUX_BUCKET: bucket,
+        HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...influx.settings(bucket),
         ADMIN_TOKEN: 'two-instances-admin-token', PREDICT_ENABLED: 'false',
       };
       const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
@@ -84,7 +86,7 @@ describe('two instances on one broker, one PostgreSQL and one InfluxDB', () => {
       expect(res.status).toBe(202);
     }
 
-    await eventually(async () => (await countPoints(influxUrl, bucket)) === MQTT_READINGS + HTTP_READINGS, { timeoutMs: 60_000, what: 'every reading stored' });
+    await eventually(async () => (await countPoints(bucket)) === MQTT_READINGS + HTTP_READINGS, { timeoutMs: 60_000, what: 'every reading stored' });
     const [a, b] = instances as [RunningFieldhook, RunningFieldhook];
     const mqtt = [await accepted(a, 'mqtt'), await accepted(b, 'mqtt')];
     expect(mqtt[0]! + mqtt[1]!).toBe(MQTT_READINGS);

@@ -3,24 +3,25 @@
  * ids bound to logins (no device takes over an internal part's or another device's session).
  */
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_FIELD_READINGS, connectSubscriber, deviceErrorsTopic, deviceReadingsTopic, type Subscriber } from '../../../services/shared/bus/index.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const MB = 1024 * 1024;
 
-describe('embedded broker limits and client ids', () => {
+describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () => {
   const database = `embedded_broker_${process.pid}`;
   let fx: IngestFixture;
   const secrets: Record<string, string> = {};
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    fx = createIngestFixture({ influxUrl, database });
+    await influx.createDatabase(database);
+    fx = createIngestFixture({ database });
     for (const id of ['b-1', 'b-2', 'b-3']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-b', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();
   });

@@ -1,11 +1,12 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { NewDevice } from '../../../services/registry/device.js';
-import { createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
 import { TTN_UPLINK } from '../../fixtures/lorawan.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const database = `errors_${process.pid}`;
 
 /** A Standard-Webhooks-signed request from a device. */
@@ -22,13 +23,13 @@ function signed(secret: string, body: string, opts: { id?: string; at?: Date; de
   };
 }
 
-describe('ingest refusals: every bad input gets its own code', () => {
+describe(`ingest refusals: every bad input gets its own code (InfluxDB ${influx.kind})`, () => {
   let fx: IngestFixture;
   const secrets: Record<string, string> = {};
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    fx = createIngestFixture({ influxUrl, database, config: { INGEST_MAX_BATCH: '50', INGEST_BODY_LIMIT_BYTES: '20000' } });
+    await influx.createDatabase(database);
+    fx = createIngestFixture({ database, config: { INGEST_MAX_BATCH: '50', INGEST_BODY_LIMIT_BYTES: '20000' } });
     const fleet: [string, Partial<NewDevice>][] = [
       ['n-1', {}],
       ['n-2', {}],
@@ -181,7 +182,7 @@ describe('ingest refusals: every bad input gets its own code', () => {
   });
 });
 
-describe('ingest under pressure', () => {
+describe(`ingest under pressure (InfluxDB ${influx.kind})`, () => {
   const pressureConfig = { SPOOL_HIGH_WATER_BYTES: '1000', SPOOL_BUDGET_BYTES: '3000', SPOOL_RETRY_AFTER_S: '7', INGEST_RATE_LIMIT_PER_MINUTE: '0' };
 
   async function fillUntilRefused(fx: IngestFixture) {
@@ -201,9 +202,9 @@ describe('ingest under pressure', () => {
 
   it('answers 429 above the high-water mark while InfluxDB keeps up (the sender is too fast)', async () => {
     const db = `pressure_${process.pid}`;
-    await createDatabase(influxUrl, db);
+    await influx.createDatabase(db);
     // The writer is not started: the spool only grows, but nothing says InfluxDB is failing.
-    const fx = createIngestFixture({ influxUrl, database: db, config: pressureConfig });
+    const fx = createIngestFixture({ database: db, config: pressureConfig });
     const { statuses, pending, body } = await fillUntilRefused(fx);
     expect(statuses.at(-1)).toBe(429);
     expect(body).toMatchObject({ code: 'FH_ERR_INGEST_BACKPRESSURE' });
@@ -214,7 +215,7 @@ describe('ingest under pressure', () => {
 
   it('absorbs an InfluxDB outage past the high-water mark, then answers 503 when the disk budget is spent', async () => {
     // Nothing listens on port 9 of loopback: every write fails, as in an outage.
-    const fx = createIngestFixture({ influxUrl: 'http://127.0.0.1:9', database: 'none', config: pressureConfig });
+    const fx = createIngestFixture({ influx: testInflux({ ...inject('influx'), url: 'http://127.0.0.1:9' }), database: 'none', config: pressureConfig });
     await fx.ingestor.start();
     const { secret } = await fx.devices.add({ id: 'warm', farm: 'farm-p', field: 'f', kind: 'device' });
     await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secret}` }, payload: [reading('warm', 1)] });
@@ -228,8 +229,8 @@ describe('ingest under pressure', () => {
 
   it('limits requests per device per minute', async () => {
     const db = `ratelimit_${process.pid}`;
-    await createDatabase(influxUrl, db);
-    const fx = createIngestFixture({ influxUrl, database: db, config: { INGEST_RATE_LIMIT_PER_MINUTE: '3' } });
+    await influx.createDatabase(db);
+    const fx = createIngestFixture({ database: db, config: { INGEST_RATE_LIMIT_PER_MINUTE: '3' } });
     const a = await fx.devices.add({ id: 'r-1', farm: 'farm-r', field: 'f', kind: 'device' });
     const b = await fx.devices.add({ id: 'r-2', farm: 'farm-r', field: 'f', kind: 'device' });
     const send = (secret: string, device: string, i: number) =>
@@ -246,16 +247,16 @@ describe('ingest under pressure', () => {
   });
 });
 
-describe('impossible dates are refused end to end', () => {
+describe(`impossible dates are refused end to end (InfluxDB ${influx.kind})`, () => {
   let fx: IngestFixture;
   let device: string;
   let gateway: string;
 
   beforeAll(async () => {
     const db = `dates_${process.pid}`;
-    await createDatabase(influxUrl, db);
+    await influx.createDatabase(db);
     // Ten years of back-fill, so only the calendar decides, not the age of the date.
-    fx = createIngestFixture({ influxUrl, database: db, config: { INGEST_MAX_AGE_MS: String(10 * 365 * 86_400_000) } });
+    fx = createIngestFixture({ database: db, config: { INGEST_MAX_AGE_MS: String(10 * 365 * 86_400_000) } });
     device = (await fx.devices.add({ id: 'cal-1', farm: 'farm-c', field: 'f', kind: 'device' })).secret;
     gateway = (await fx.devices.add({ id: 'ns-cal', farm: 'farm-c', field: 'f', kind: 'gateway' })).secret;
     await fx.devices.add({ id: '70b3d57ed005a1b2', farm: 'farm-c', field: 'f', kind: 'device', gateway: 'ns-cal' });

@@ -1,18 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { countPoints, createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPoints, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const database = `http_${process.pid}`;
 
-describe('HTTP ingest into a real InfluxDB', () => {
+describe(`HTTP ingest into a real InfluxDB ${influx.kind}`, () => {
   let fx: IngestFixture;
   let secret: string;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    fx = createIngestFixture({ influxUrl, database });
+    await influx.createDatabase(database);
+    fx = createIngestFixture({ database });
     secret = (await fx.devices.add({ id: 'n-1', farm: 'farm-a', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();
   });
@@ -25,13 +26,13 @@ describe('HTTP ingest into a real InfluxDB', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ accepted: 100, duplicates: 0, refused: [] });
 
-    await eventually(async () => (await countPoints(influxUrl, database)) === 100);
+    await eventually(async () => (await countPoints(database)) === 100);
     const params = new URLSearchParams({
       q: `SELECT * FROM "reading" WHERE "device" = 'n-1' ORDER BY time ASC LIMIT 1`,
       db: database,
       epoch: 'ms',
     });
-    const body = (await (await fetch(`${influxUrl}/query?${params}`)).json()) as {
+    const body = (await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()) as {
       results: { series: { columns: string[]; values: unknown[][] }[] }[];
     };
     const series = body.results[0]!.series[0]!;
@@ -48,7 +49,7 @@ describe('HTTP ingest into a real InfluxDB', () => {
     expect(again.statusCode).toBe(202);
     expect(again.json()).toMatchObject({ accepted: 0, duplicates: 10 });
     const where = `WHERE time >= ${base}ms AND time < ${base + 3_600_000}ms`;
-    await eventually(async () => (await countPoints(influxUrl, database, where)) === 10);
+    await eventually(async () => (await countPoints(database, where)) === 10);
   });
 
   it('reports readiness with InfluxDB reachable and the spool drained', async () => {

@@ -1,21 +1,22 @@
 import type { AddressInfo } from 'node:net';
 import { HttpError, InfluxDB, Point } from '@influxdata/influxdb-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { countPoints, createDatabase, createIngestFixture, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPoints, createIngestFixture, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const database = `line_protocol_${process.pid}`;
 
 /** The InfluxDB client's write API, pointed at fieldhook instead of InfluxDB. */
-describe('line protocol from @influxdata/influxdb-client into a real InfluxDB', () => {
+describe(`line protocol from @influxdata/influxdb-client into a real InfluxDB ${influx.kind}`, () => {
   let fx: IngestFixture;
   let secret: string;
   let url: string;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    fx = createIngestFixture({ influxUrl, database });
+    await influx.createDatabase(database);
+    fx = createIngestFixture({ database });
     secret = (await fx.devices.add({ id: 'lp-1', farm: 'farm-a', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();
     await fx.app.listen({ host: '127.0.0.1', port: 0 });
@@ -36,10 +37,10 @@ describe('line protocol from @influxdata/influxdb-client into a real InfluxDB', 
       await writer.close();
     }
     const where = `WHERE time >= ${base}ms AND time < ${base + 60_000}ms`;
-    await eventually(async () => (await countPoints(influxUrl, database, where)) === 20);
+    await eventually(async () => (await countPoints(database, where)) === 20);
     // Once the spool has nothing left for InfluxDB, nothing more can arrive: still 20.
     await eventually(async () => (await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings === 0, { what: 'the spool drained' });
-    expect(await countPoints(influxUrl, database, where)).toBe(20);
+    expect(await countPoints(database, where)).toBe(20);
   });
 
   it('a body with a bad line: the good points are stored and the client gets 400 "partial write" naming the bad line', async () => {
@@ -54,7 +55,7 @@ describe('line protocol from @influxdata/influxdb-client into a real InfluxDB', 
     expect(error).toBeInstanceOf(HttpError);
     expect(error.statusCode).toBe(400);
     expect(error.json).toMatchObject({ code: 'invalid', message: expect.stringMatching(/^partial write: 2 points written, 1 dropped: line 2: field usage_idle/) });
-    await eventually(async () => (await countPoints(influxUrl, database, `WHERE time >= ${base}ms AND time <= ${base + 2000}ms`)) === 2);
+    await eventually(async () => (await countPoints(database, `WHERE time >= ${base}ms AND time <= ${base + 2000}ms`)) === 2);
   });
 
   it('a bad point is refused with the InfluxDB error shape the client reads', async () => {

@@ -2,19 +2,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
-import { describe, inject, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { startMosquitto } from '../../../infra/harness/mosquitto.js';
-import { countPoints, createDatabase, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
+import { countPoints, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 
-describe('MQTT consumer against a broker that goes away', () => {
+describe(`MQTT consumer against a broker that goes away (InfluxDB ${influx.kind})`, () => {
   it('reconnects to a restarted Mosquitto that lost its session, subscribes again and goes on storing', async () => {
     const database = `reconnect_${process.pid}`;
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     const first = await startMosquitto({ dir: mkdtempSync(join(tmpdir(), 'fieldhook-mosq-a-')) });
-    const fx = createIngestFixture({ influxUrl, database, config: { MQTT_URL: first.url, MQTT_CLIENT_ID_PREFIX: `rc-${process.pid}`, MQTT_CONNECTIONS: '2' } });
+    const fx = createIngestFixture({ database, config: { MQTT_URL: first.url, MQTT_CLIENT_ID_PREFIX: `rc-${process.pid}`, MQTT_CONNECTIONS: '2' } });
     await fx.devices.add({ id: 'r-1', farm: 'farm-r', field: 'f', kind: 'device' });
     await fx.ingestor.start();
     const base = Date.parse('2026-11-24T00:00:00Z');
@@ -23,7 +24,7 @@ describe('MQTT consumer against a broker that goes away', () => {
     try {
       const device = await connectAsync(first.url, { clientId: 'r-1-a' });
       await device.publishAsync(topic, JSON.stringify(reading('r-1', 0, base)), { qos: 1 });
-      await eventually(async () => (await countPoints(influxUrl, database)) === 1);
+      await eventually(async () => (await countPoints(database)) === 1);
       await device.endAsync();
 
       // A new broker on the same port, without the old one's sessions: the consumer must reconnect
@@ -35,12 +36,12 @@ describe('MQTT consumer against a broker that goes away', () => {
       await eventually(
         async () => {
           await again.publishAsync(topic, JSON.stringify(reading('r-1', 1, base)), { qos: 1 });
-          return (await countPoints(influxUrl, database)) === 2;
+          return (await countPoints(database)) === 2;
         },
         { timeoutMs: 30_000, intervalMs: 250, what: 'a reading stored through the new broker' },
       );
       await again.publishAsync(topic, JSON.stringify(reading('r-1', 2, base)), { qos: 1 });
-      await eventually(async () => (await countPoints(influxUrl, database)) === 3);
+      await eventually(async () => (await countPoints(database)) === 3);
       await again.endAsync();
       // Ready again: the consumer and the bus publisher are connected to the new broker.
       await eventually(async () => (await fx.app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200, { what: 'ready again' });

@@ -1,10 +1,11 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DeviceRepository } from '../../../services/registry/device.js';
-import { countPoints, createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { countPoints, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const mosquittoUrl = inject('mosquittoUrl');
 
 /**
@@ -12,7 +13,7 @@ const mosquittoUrl = inject('mosquittoUrl');
  * at its change version is a change (services/shared/database/change-feed.ts). MQTT ingest must
  * still go on: one registry read per message, then on with what it returned.
  */
-describe('MQTT ingest while the registry cannot vouch for the credential cache', () => {
+describe(`MQTT ingest while the registry cannot vouch for the credential cache (InfluxDB ${influx.kind})`, () => {
   const database = `mqtt_unsettled_${process.pid}`;
   const reads = { count: 0 };
   let version = 0;
@@ -20,9 +21,8 @@ describe('MQTT ingest while the registry cannot vouch for the credential cache',
   let client: MqttClient;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     fx = createIngestFixture({
-      influxUrl,
       database,
       config: { MQTT_URL: mosquittoUrl, MQTT_CLIENT_ID_PREFIX: `unsettled-${process.pid}`, MQTT_GROUP: `unsettled-${process.pid}` },
       wrapDevices: (devices): DeviceRepository => ({
@@ -51,7 +51,7 @@ describe('MQTT ingest while the registry cannot vouch for the credential cache',
       // publishAsync resolves on the PUBACK, which comes only once the reading is in the spool.
       await client.publishAsync('fieldhook/v1/devices/u-1/readings', JSON.stringify(reading('u-1', i, base)), { qos: 1 });
     }
-    await eventually(async () => expect(await countPoints(influxUrl, database, `WHERE "device" = 'u-1'`)).toBe(5));
+    await eventually(async () => expect(await countPoints(database, `WHERE "device" = 'u-1'`)).toBe(5));
     // One read per message at most (a few more if a broker redelivers), never a loop of them.
     expect(reads.count).toBeGreaterThanOrEqual(1);
     expect(reads.count).toBeLessThanOrEqual(10);

@@ -2,13 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { exportMosquitto } from '../../../services/registry/mosquitto-export.js';
-import { countPoints, createDatabase, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { countPoints, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const INGESTOR = { username: 'ingestor', password: 'ingestor-secret' };
 
 /** Wait for the next message on `topic` (bounded). */
@@ -23,7 +24,7 @@ function nextMessage(client: MqttClient, topic: string, timeoutMs = 10_000): Pro
   });
 }
 
-describe('MQTT ingest through a real Mosquitto with the exported password file and ACL', () => {
+describe(`MQTT ingest through a real Mosquitto with the exported password file and ACL (InfluxDB ${influx.kind})`, () => {
   const database = `mqtt_${process.pid}`;
   let fx: IngestFixture;
   let mosquitto: RunningMosquitto;
@@ -31,10 +32,10 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     const dir = mkdtempSync(join(tmpdir(), 'fieldhook-mosq-'));
     // The registry comes first: the broker's files are exported from it, as an operator would.
-    fx = createIngestFixture({ influxUrl, database, config: { MQTT_URL: 'mqtt://127.0.0.1:1' } });
+    fx = createIngestFixture({ database, config: { MQTT_URL: 'mqtt://127.0.0.1:1' } });
     for (const id of ['m-1', 'm-2']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-m', field: 'east', kind: 'device' })).secret;
     const all = await Promise.all(['m-1', 'm-2'].map((id) => fx.devices.get(id)));
     const files = exportMosquitto(all.filter((d) => d !== undefined), INGESTOR);
@@ -47,7 +48,6 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
     await fx.close();
     // Now the real fixture, pointed at that broker, on the same registry contents.
     fx = createIngestFixture({
-      influxUrl,
       database,
       config: { MQTT_URL: mosquitto.url, MQTT_USERNAME: INGESTOR.username, MQTT_PASSWORD: INGESTOR.password, MQTT_CLIENT_ID_PREFIX: `it-${process.pid}` },
     });
@@ -84,7 +84,7 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
       await m1.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(reading('m-1', i, base)), { qos: 1 });
     }
     const where = `WHERE "device" = 'm-1'`;
-    await eventually(async () => (await countPoints(influxUrl, database, where)) === 20);
+    await eventually(async () => (await countPoints(database, where)) === 20);
     await eventually(() => onBus.length >= 20);
     const sent = Array.from({ length: 20 }, (_, i) => new Date(base + i * 1000).toISOString());
     expect(onBus.map((r) => r['ts']).sort()).toEqual(sent);
@@ -120,7 +120,7 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
     const tooMany = nextMessage(m2, 'fieldhook/v1/devices/m-2/errors');
     await m2.publishAsync('fieldhook/v1/devices/m-2/readings', JSON.stringify(many), { qos: 1 });
     expect(await tooMany).toEqual({ refused: [expect.objectContaining({ code: 'FH_ERR_INGEST_BATCH_TOO_LARGE' })] });
-    expect(await countPoints(influxUrl, database, `WHERE time >= ${base}ms AND time < ${base + 3_600_000}ms`)).toBe(0);
+    expect(await countPoints(database, `WHERE time >= ${base}ms AND time < ${base + 3_600_000}ms`)).toBe(0);
   });
 
   it('does not let a device publish as another (the ACL refuses it)', async () => {
@@ -131,8 +131,8 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
     );
     // A legitimate reading sent afterwards proves the pipeline has processed what came before.
     await m2.publishAsync('fieldhook/v1/devices/m-2/readings', JSON.stringify(reading('m-2', 1, base)), { qos: 1 });
-    await eventually(async () => (await countPoints(influxUrl, database, `WHERE "device" = 'm-2'`)) === 1);
-    expect(await countPoints(influxUrl, database, `WHERE time = ${base + 999_000}ms`)).toBe(0);
+    await eventually(async () => (await countPoints(database, `WHERE "device" = 'm-2'`)) === 1);
+    expect(await countPoints(database, `WHERE time = ${base + 999_000}ms`)).toBe(0);
   });
 
   it('stores a reading sent over both HTTP and MQTT once', async () => {
@@ -144,20 +144,20 @@ describe('MQTT ingest through a real Mosquitto with the exported password file a
     await m1.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(same), { qos: 1 });
     await m1.publishAsync('fieldhook/v1/devices/m-1/readings', JSON.stringify(reading('m-1', 1, base + 60_000)), { qos: 1 });
     const window = `WHERE time >= ${base}ms AND time < ${base + 3_600_000}ms`;
-    await eventually(async () => (await countPoints(influxUrl, database, window)) === 2);
+    await eventually(async () => (await countPoints(database, window)) === 2);
     const metrics = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/fieldhook_readings_duplicate_total 1/);
   });
 });
 
-describe('MQTT ingest on the embedded broker', () => {
+describe(`MQTT ingest on the embedded broker (InfluxDB ${influx.kind})`, () => {
   const database = `embedded_${process.pid}`;
   let fx: IngestFixture;
   let secret: string;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    fx = createIngestFixture({ influxUrl, database });
+    await influx.createDatabase(database);
+    fx = createIngestFixture({ database });
     secret = (await fx.devices.add({ id: 'e-1', farm: 'farm-x', field: 'west', kind: 'device' })).secret;
     await fx.devices.add({ id: 'e-2', farm: 'farm-x', field: 'west', kind: 'device' });
     await fx.ingestor.start();
@@ -169,8 +169,8 @@ describe('MQTT ingest on the embedded broker', () => {
     const base = Date.parse('2026-11-24T08:00:00Z');
     for (let i = 0; i < 10; i++) await client.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify(reading('e-1', i, base)), { qos: 1 });
     // The PUBACK came after the spool commit: the readings are there before InfluxDB has them.
-    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings + (await countPoints(influxUrl, database))).toBeGreaterThanOrEqual(10);
-    await eventually(async () => (await countPoints(influxUrl, database)) === 10);
+    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings + (await countPoints(database))).toBeGreaterThanOrEqual(10);
+    await eventually(async () => (await countPoints(database)) === 10);
     await client.endAsync();
   });
 
@@ -180,7 +180,7 @@ describe('MQTT ingest on the embedded broker', () => {
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.publish('fieldhook/v1/devices/e-2/readings', JSON.stringify(reading('e-2', 1)), { qos: 1 });
     await closed;
-    expect(await countPoints(influxUrl, database, `WHERE "device" = 'e-2'`)).toBe(0);
+    expect(await countPoints(database, `WHERE "device" = 'e-2'`)).toBe(0);
     await client.endAsync(true);
   });
 });

@@ -7,14 +7,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
 import { startTelegrafRelay } from '../../../infra/harness/telegraf-line-protocol.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
-import { countPoints, createDatabase } from '../../helpers/ingest-fixture.js';
+import { countPoints } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 
 const POINTS = 300;
 const PER_POST = 10;
@@ -32,15 +33,15 @@ const weatherLineOf = (i: number) =>
 /** Every stored value of one quantity of the device, by epoch ms. */
 async function stored(database: string, quantity: string): Promise<Map<number, number>> {
   const params = new URLSearchParams({ q: `SELECT "${quantity}" FROM "reading" WHERE "device" = 'tg-1'`, db: database, epoch: 'ms' });
-  const body = (await (await fetch(`${influxUrl}/query?${params}`)).json()) as { results: { series?: { values: [number, number][] }[] }[] };
+  const body = (await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()) as { results: { series?: { values: [number, number][] }[] }[] };
   return new Map((body.results[0]?.series?.[0]?.values ?? []).map(([ts, v]) => [ts, v]));
 }
 
 for (const output of ['influxdb_v2', 'influxdb'] as const) {
-  describe(`Telegraf outputs.${output} into fieldhook (${output === 'influxdb_v2' ? '/api/v2/write, Token' : '/write, username/password'})`, () => {
+  describe(`Telegraf outputs.${output} into fieldhook (${output === 'influxdb_v2' ? '/api/v2/write, Token' : '/write, username/password'}; InfluxDB ${influx.kind})`, () => {
     it('every point is stored once with its value, Telegraf weather names included, across a SIGKILL and restart of fieldhook mid-run', async () => {
       const database = `telegraf_${output}_${process.pid}`;
-      await createDatabase(influxUrl, database);
+      await influx.createDatabase(database);
       const root = mkdtempSync(join(tmpdir(), `fh-telegraf-${output}-`));
       const dataDir = join(root, 'data');
       const devices = createSqliteDeviceRepository(join(dataDir, 'registry.db'));
@@ -57,8 +58,7 @@ for (const output of ['influxdb_v2', 'influxdb'] as const) {
         FIELDHOOK_MQTT_LISTEN_HOST: '127.0.0.1',
         FIELDHOOK_MQTT_LISTEN_PORT: String(await freePort()),
         FIELDHOOK_MQTT_TLS_PORT: '0',
-        FIELDHOOK_INFLUX_URL: influxUrl,
-        FIELDHOOK_INFLUX_BUCKET: database,
+        ...influx.env(database),
         FIELDHOOK_INGEST_RATE_LIMIT_PER_MINUTE: '0',
         FIELDHOOK_PREDICT_ENABLED: 'false',
         FIELDHOOK_LOG_LEVEL: 'warn',
@@ -79,14 +79,14 @@ for (const output of ['influxdb_v2', 'influxdb'] as const) {
         for (let i = 0; i < POINTS / 2; i += PER_POST) await post(i);
         const weather = await fetch(telegraf.inputUrl, { method: 'POST', body: Array.from({ length: WEATHER }, (_, i) => weatherLineOf(i)).join('\n') });
         expect(weather.status).toBe(204);
-        await eventually(async () => (await countPoints(influxUrl, database)) >= 30, { timeoutMs: 30_000, what: 'the first points stored' });
+        await eventually(async () => (await countPoints(database)) >= 30, { timeoutMs: 30_000, what: 'the first points stored' });
         await fieldhook.stop('SIGKILL');
         // The second half reaches Telegraf while fieldhook is down: it keeps them and retries.
         for (let i = POINTS / 2; i < POINTS; i += PER_POST) await post(i);
         fieldhook = start();
         await up();
 
-        await eventually(async () => (await countPoints(influxUrl, database)) === POINTS, { timeoutMs: 45_000, what: `${POINTS} points in InfluxDB` });
+        await eventually(async () => (await countPoints(database)) === POINTS, { timeoutMs: 45_000, what: `${POINTS} points in InfluxDB` });
         const moisture = await stored(database, 'soil_moisture');
         expect(moisture.size).toBe(POINTS);
         for (let i = 0; i < POINTS; i++) expect(moisture.get(base + i * 1000), `point ${i}`).toBe(moistureOf(i));
@@ -101,7 +101,7 @@ for (const output of ['influxdb_v2', 'influxdb'] as const) {
         // Once fieldhook's spool has nothing left for InfluxDB, nothing more can arrive: still exactly POINTS.
         const influxBacklog = /^fieldhook_spool_depth_readings\{consumer="influx"\} (\d+)$/m;
         await eventually(async () => influxBacklog.exec(await (await fetch(`${fieldhookUrl}/metrics`)).text())?.[1] === '0', { what: 'the spool drained' });
-        expect(await countPoints(influxUrl, database)).toBe(POINTS);
+        expect(await countPoints(database)).toBe(POINTS);
       } finally {
         await telegraf.stop();
         await fieldhook.stop();

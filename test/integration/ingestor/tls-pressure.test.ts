@@ -4,15 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { Agent, request } from 'undici';
-import { describe, expect, inject, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startInfluxDB } from '../../../infra/harness/influxdb.js';
 import { freePort } from '../../../infra/harness/process.js';
 import { buildHostApp } from '../../../services/host/http-app.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { countPoints, createDatabase, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
+import { countPoints, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { ownInflux18, testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 
 /** A throw-away self-signed certificate for 127.0.0.1. */
 function selfSigned(): { certFile: string; keyFile: string; ca: Buffer } {
@@ -26,14 +27,13 @@ function selfSigned(): { certFile: string; keyFile: string; ca: Buffer } {
   return { certFile, keyFile, ca: readFileSync(certFile) };
 }
 
-describe('TLS', () => {
+describe(`TLS (InfluxDB ${influx.kind})`, () => {
   it('serves HTTPS and MQTT over TLS with the configured certificate', async () => {
     const database = `tls_${process.pid}`;
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     const tls = selfSigned();
     const tlsPort = await freePort();
     const fx = createIngestFixture({
-      influxUrl,
       database,
       config: { TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile, MQTT_TLS_PORT: String(tlsPort) },
     });
@@ -56,7 +56,7 @@ describe('TLS', () => {
       const client = await connectAsync(`mqtts://127.0.0.1:${tlsPort}`, { username: 't-1', password: secret, clientId: 't-1', ca: tls.ca, reconnectPeriod: 0 });
       await client.publishAsync('fieldhook/v1/devices/t-1/readings', JSON.stringify(reading('t-1', 2, base)), { qos: 1 });
       await client.endAsync();
-      await eventually(async () => (await countPoints(influxUrl, database)) === 2);
+      await eventually(async () => (await countPoints(database)) === 2);
     } finally {
       await https.close();
       await fx.close();
@@ -65,11 +65,15 @@ describe('TLS', () => {
 });
 
 describe('MQTT backpressure', () => {
-  it('withholds the PUBACK while the spool budget is spent, and sends it once InfluxDB drains it', async () => {
-    const influx = await startInfluxDB({ dataDir: mkdtempSync(join(tmpdir(), 'fieldhook-pressure-')) });
-    await influx.createDatabase('pressure');
+  // Against an InfluxDB of the test's own, stopped and restarted on its port and data: the harness
+  // does that with 1.8 only (a 2.7 would be set up anew). Held PUBACKs while writes fail to
+  // connect do not depend on the version: run once, in the 1.8 project.
+  it.runIf(influx.kind === '1.x')('withholds the PUBACK while the spool budget is spent, and sends it once InfluxDB drains it', async () => {
+    const own = await startInfluxDB({ dataDir: mkdtempSync(join(tmpdir(), 'fieldhook-pressure-')) });
+    await own.createDatabase('pressure');
+    const pressured = ownInflux18(own.url);
     const fx = createIngestFixture({
-      influxUrl: influx.url,
+      influx: pressured,
       database: 'pressure',
       config: { SPOOL_HIGH_WATER_BYTES: '500', SPOOL_BUDGET_BYTES: '2000', INGEST_RATE_LIMIT_PER_MINUTE: '0' },
     });
@@ -78,7 +82,7 @@ describe('MQTT backpressure', () => {
     let restarted: Awaited<ReturnType<typeof startInfluxDB>> | undefined;
     try {
       // An outage long enough to spend the disk budget.
-      await influx.stop();
+      await own.stop();
       const base = Date.parse('2026-11-23T00:00:00Z');
       const first = await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secret}` }, payload: reading('q-1', -1, base) });
       expect(first.statusCode).toBe(202);
@@ -110,10 +114,10 @@ describe('MQTT backpressure', () => {
       expect(acked).toBe(false);
       pressure.mockRestore();
 
-      restarted = await startInfluxDB({ dataDir: influx.dataDir, port: influx.port });
+      restarted = await startInfluxDB({ dataDir: own.dataDir, port: own.port });
       await publish;
       expect(acked).toBe(true);
-      await eventually(async () => (await countPoints(influx.url, 'pressure')) === accepted + 2, { timeoutMs: 20_000 });
+      await eventually(async () => (await countPoints('pressure', '', pressured)) === accepted + 2, { timeoutMs: 20_000 });
       await client.endAsync();
     } finally {
       await fx.close();

@@ -1,20 +1,21 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { countPoints, createDatabase, createIngestFixture, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countPoints, createIngestFixture, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { CHIRPSTACK_UP, TTN_UPLINK } from '../../fixtures/lorawan.js';
 import { eventually } from '../../helpers/eventually.js';
 import { VENDOR_EXAMPLES } from '../../fixtures/vendor-payloads.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-const influxUrl = inject('influxUrl');
+const influx = testInflux();
 const database = `uplinks_${process.pid}`;
 
-describe('LoRaWAN network server webhooks', () => {
+describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
   let fx: IngestFixture;
   let secret: string;
   const recent = (iso: string) => new Date(Date.now() - 60_000 + (Date.parse(iso) % 1000)).toISOString();
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
-    fx = createIngestFixture({ influxUrl, database });
+    await influx.createDatabase(database);
+    fx = createIngestFixture({ database });
     // The network server holds a gateway credential; its devices are registered by DevEUI.
     secret = (await fx.devices.add({ id: 'chirpstack', farm: 'farm-l', field: 'north', kind: 'gateway' })).secret;
     await fx.devices.add({ id: '0101010101010101', farm: 'farm-l', field: 'north', kind: 'device', gateway: 'chirpstack' });
@@ -32,14 +33,14 @@ describe('LoRaWAN network server webhooks', () => {
     expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
     expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toMatchObject({ accepted: 0, duplicates: 1 });
     expect((await post('/v1/uplinks/chirpstack?event=status', { margin: 7 })).statusCode).toBe(204);
-    await eventually(async () => (await countPoints(influxUrl, database, `WHERE "device" = '0101010101010101'`)) === 1);
+    await eventually(async () => (await countPoints(database, `WHERE "device" = '0101010101010101'`)) === 1);
   });
 
   it('stores a TTN uplink for the field of its DevEUI', async () => {
     const uplink = { ...TTN_UPLINK, uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: { battery_voltage: 3.3 }, received_at: recent(TTN_UPLINK.received_at) } };
     expect((await post('/v1/uplinks/ttn', uplink)).statusCode).toBe(202);
     const params = new URLSearchParams({ q: `SELECT "battery_voltage", "rssi" FROM "reading" WHERE "field" = 'south'`, db: database });
-    await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes('3.3'));
+    await eventually(async () => JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()).includes('3.3'));
   });
 
   it('reads a vendor codec through the device profile the uplink names (ChirpStack device profile, TTN version_ids)', async () => {
@@ -55,7 +56,7 @@ describe('LoRaWAN network server webhooks', () => {
     expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
     const params = new URLSearchParams({ q: `SELECT "soil_moisture", "soil_ec" FROM "reading" WHERE "device" = '0101010101010101'`, db: database });
     await eventually(async () => {
-      const text = JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json());
+      const text = JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json());
       return text.includes('0.1957') && text.includes('1.2');
     });
     const lht65n = {
@@ -91,7 +92,7 @@ describe('LoRaWAN network server webhooks', () => {
     };
     expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
     const params = new URLSearchParams({ q: `SELECT "soil_moisture" FROM "reading" WHERE "field" = 'east'`, db: database });
-    await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes('0.505'));
+    await eventually(async () => JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()).includes('0.505'));
   });
 
   it('refuses an uplink for a device not registered to the credential, and a malformed envelope', async () => {
@@ -104,11 +105,11 @@ describe('LoRaWAN network server webhooks', () => {
   });
 });
 
-describe('SenML on /v1/readings', () => {
+describe(`SenML on /v1/readings (InfluxDB ${influx.kind})`, () => {
   it('stores a SenML pack as readings of the credential’s device, in canonical units', async () => {
     const db = `senml_${process.pid}`;
-    await createDatabase(influxUrl, db);
-    const fx = createIngestFixture({ influxUrl, database: db });
+    await influx.createDatabase(db);
+    const fx = createIngestFixture({ database: db });
     const { secret } = await fx.devices.add({ id: 's-1', farm: 'farm-s', field: 'f', kind: 'device' });
     await fx.ingestor.start();
     try {
@@ -125,22 +126,22 @@ describe('SenML on /v1/readings', () => {
       });
       expect(res.json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
       const params = new URLSearchParams({ q: 'SELECT "soil_temperature" FROM "reading"', db, epoch: 'ms' });
-      await eventually(async () => JSON.stringify(await (await fetch(`${influxUrl}/query?${params}`)).json()).includes(`[${t * 1000},17`));
+      await eventually(async () => JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()).includes(`[${t * 1000},17`));
     } finally {
       await fx.close();
     }
   });
 });
 
-describe('hostile uplinks and SenML packs: a 4xx code, never a 500', () => {
+describe(`hostile uplinks and SenML packs: a 4xx code, never a 500 (InfluxDB ${influx.kind})`, () => {
   let fx: IngestFixture;
   let gateway: string;
   let device: string;
 
   beforeAll(async () => {
     const db = `hostile_${process.pid}`;
-    await createDatabase(influxUrl, db);
-    fx = createIngestFixture({ influxUrl, database: db });
+    await influx.createDatabase(db);
+    fx = createIngestFixture({ database: db });
     gateway = (await fx.devices.add({ id: 'ns-hostile', farm: 'farm-h', field: 'f', kind: 'gateway' })).secret;
     await fx.devices.add({ id: '0101010101010101', farm: 'farm-h', field: 'f', kind: 'device', gateway: 'ns-hostile' });
     await fx.devices.add({ id: '70b3d57ed005a1b2', farm: 'farm-h', field: 'f', kind: 'device', gateway: 'ns-hostile' });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHostApp } from '../../../services/host/http-app.js';
 import { buildIngestor, type Ingestor } from '../../../services/ingestor/build-ingestor.js';
 import { buildIrrigations, type Irrigations } from '../../../services/irrigations/build-irrigations.js';
@@ -18,14 +18,16 @@ import { deviceErrorsTopic, deviceIrrigationsTopic } from '../../../services/sha
 import { queryInfluxQl } from '../../../services/shared/influxql.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase, testConfig } from '../../helpers/ingest-fixture.js';
+import { testConfig } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN = 'irrigations-admin-token-0123456';
 
-describe('irrigation records: API and MQTT', () => {
-  const influxUrl = inject('influxUrl');
+describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
   const database = `irrigations_api_${process.pid}`;
-  const influx = { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 };
+  const target = influx.target(database);
   const dir = mkdtempSync(join(tmpdir(), 'fh-irrigations-'));
   let devices: DeviceRepository;
   let ingestor: Ingestor;
@@ -42,7 +44,7 @@ describe('irrigation records: API and MQTT', () => {
     });
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     for (const d of [
       { id: 'valve-1', farm: 'f1', field: 'north', kind: 'device' as const },
@@ -52,8 +54,8 @@ describe('irrigation records: API and MQTT', () => {
       secrets[d.id] = (await devices.add(d)).secret;
     }
     const config = testConfig({ DATA_DIR: dir, MQTT_LISTEN_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', INGEST_BODY_LIMIT_BYTES: '4096' });
-    irrigations = buildIrrigations({ config: { DATA_DIR: dir, ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, influx, bus: () => ingestor.busConnection('bus') });
-    ingestor = buildIngestor({ config, logger: silentLogger(), devices, influx, deviceTopics: [irrigations.deviceTopic] });
+    irrigations = buildIrrigations({ config: { DATA_DIR: dir, ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, influx: target, bus: () => ingestor.busConnection('bus') });
+    ingestor = buildIngestor({ config, logger: silentLogger(), devices, influx: target, deviceTopics: [irrigations.deviceTopic] });
     app = buildHostApp([ingestor, irrigations], { logger: silentLogger() });
     await ingestor.start();
     await irrigations.start();
@@ -185,14 +187,14 @@ describe('irrigation records: API and MQTT', () => {
   it('writes every record to InfluxDB as an irrigation point', async () => {
     const stored = await irrigations.service.list({});
     const series = await eventually(async () => {
-      const [result] = await queryInfluxQl(influx, 'SELECT sum("n") FROM (SELECT count("depth_mm") AS "n" FROM "irrigation" GROUP BY *)');
+      const [result] = await queryInfluxQl(target, 'SELECT sum("n") FROM (SELECT count("depth_mm") AS "n" FROM "irrigation" GROUP BY *)');
       const count = result?.series?.[0]?.values[0]?.[1];
       return count === stored.length ? result!.series : undefined;
     }, { what: 'every record in InfluxDB' });
     expect(series).toHaveLength(1);
-    const [tags] = await queryInfluxQl(influx, 'SHOW TAG KEYS FROM "irrigation"');
+    const [tags] = await queryInfluxQl(target, 'SHOW TAG KEYS FROM "irrigation"');
     expect(tags?.series?.[0]?.values.flat()).toEqual(['farm', 'field', 'source', 'who']);
-    const [fields] = await queryInfluxQl(influx, 'SHOW FIELD KEYS FROM "irrigation"');
+    const [fields] = await queryInfluxQl(target, 'SHOW FIELD KEYS FROM "irrigation"');
     expect(fields?.series?.[0]?.values).toEqual([['depth_mm', 'float'], ['duration_s', 'float'], ['id', 'string']]);
     const metrics = await irrigations.metrics!.metrics();
     expect(metrics).toMatch(/fieldhook_irrigations_recorded_total\{source="mqtt"\} 1\n/);

@@ -10,12 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHostApp } from '../../../services/host/http-app.js';
 import { buildIrrigations, type Irrigations } from '../../../services/irrigations/build-irrigations.js';
 import type { DeviceRepository } from '../../../services/registry/device.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
 const exec = promisify(execFile);
 const ADMIN = 'irrigations-cli-admin-token-0123';
@@ -31,7 +32,7 @@ describe('fieldhook irrigations and chat users (command line)', () => {
 
   beforeAll(async () => {
     devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
-    const influx = { url: inject('influxUrl'), token: '', org: 'fieldhook', bucket: `irrigations_cli_${process.pid}`, timeoutMs: 5_000 };
+    const influx = testInflux().target(`irrigations_cli_${process.pid}`);
     // Not started: the API alone is what the command talks to.
     irrigations = buildIrrigations({ config: { DATA_DIR: join(dir, 'api'), ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, influx, bus: () => ({ url: 'mqtt://127.0.0.1:9', protocolVersion: 4, sharedSubscriptions: false }) });
     app = buildHostApp([irrigations], { logger: silentLogger() });

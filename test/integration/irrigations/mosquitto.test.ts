@@ -15,11 +15,12 @@ import { parseIrrigationBatch } from '../../../services/shared/bus/payloads.js';
 import { deviceErrorsTopic, deviceIrrigationsTopic, fieldIrrigationsTopic } from '../../../services/shared/bus/topics.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
 
-describe('valve controllers on an external broker (Mosquitto)', () => {
+const influx = testInflux();
+
+describe(`valve controllers on an external broker (Mosquitto, InfluxDB ${influx.kind})`, () => {
   const mosquittoUrl = inject('mosquittoUrl');
-  const influxUrl = inject('influxUrl');
   const database = `irrigations_mosquitto_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-irrigations-mqtt-'));
   const device = `valve-${process.pid}`;
@@ -27,14 +28,14 @@ describe('valve controllers on an external broker (Mosquitto)', () => {
   let irrigations: Irrigations;
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
     await devices.add({ id: device, farm: 'f9', field: 'orchard', kind: 'device' });
     irrigations = buildIrrigations({
       config: { DATA_DIR: dir, MQTT_URL: mosquittoUrl },
       logger: silentLogger(),
       devices,
-      influx: { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 },
+      influx: influx.target(database),
       bus: () => ({ url: mosquittoUrl, protocolVersion: 5, sharedSubscriptions: true }),
     });
     await irrigations.start();

@@ -21,13 +21,15 @@ import { databaseUnavailable, orUnavailable } from '../../../services/shared/dat
 import { silentLogger } from '../../../services/shared/logger.js';
 import { planeFixture, type PlaneFixture } from '../../helpers/control-plane-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const ADMIN = 'bad-input-admin-token-0123456789';
 const NOW = Date.parse('2026-07-07T09:00:00Z');
 const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (err: { code?: string }) => err.code);
 
-describe('database errors on PostgreSQL', () => {
+describe(`database errors on PostgreSQL`, () => {
   let fixture: PlaneFixture;
   beforeAll(async () => {
     fixture = await planeFixture('postgres', 'db_errors');
@@ -54,7 +56,8 @@ describe('database errors on PostgreSQL', () => {
     await nowhere.end();
     expect(unreachable).toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE', statusCode: 503 });
 
-    const bug = await pool.query('SELECT * FROM no_such_table').catch((err: unknown) => err);
+    // A statement no database could run (a syntax error) is fieldhook's bug, not the database's state.
+    const bug = await pool.query('SELEC 1').catch((err: unknown) => err);
     expect(databaseUnavailable(bug, 'db', 'read')).toBe(bug);
   });
 
@@ -67,9 +70,8 @@ describe('database errors on PostgreSQL', () => {
   });
 });
 
-describe('a NUL character through the ways in, on PostgreSQL', () => {
+describe(`a NUL character through the ways in, on PostgreSQL`, () => {
   const mosquittoUrl = inject('mosquittoUrl');
-  const influxUrl = inject('influxUrl');
   const database = `irrigations_bad_input_${process.pid}`;
   const device = `valve-nul-${process.pid}`;
   let fixture: PlaneFixture;
@@ -80,7 +82,7 @@ describe('a NUL character through the ways in, on PostgreSQL', () => {
 
   beforeAll(async () => {
     fixture = await planeFixture('postgres', 'bad_input');
-    await createDatabase(influxUrl, database);
+    await influx.createDatabase(database);
     devices = createSqliteDeviceRepository(`${fixture.dataDir}/registry.db`);
     await devices.add({ id: device, farm: 'f9', field: 'orchard', kind: 'device' });
     // A subscription of its own, not the shared group: test files running at once on the same
@@ -89,7 +91,7 @@ describe('a NUL character through the ways in, on PostgreSQL', () => {
     const config = { DATA_DIR: fixture.dataDir, ADMIN_TOKEN: ADMIN, MQTT_URL: mosquittoUrl, INSTANCE_ID: `bad-input-${process.pid}` };
     irrigations = buildIrrigations({
       config, logger: silentLogger(), devices, plane: fixture.plane(), bus,
-      influx: { url: influxUrl, token: '', org: 'fieldhook', bucket: database, timeoutMs: 5_000 },
+      influx: influx.target(database),
     });
     // Forecasts only over HTTP here: no MQTT_URL, so no subscription.
     forecasts = buildForecasts({ config: { DATA_DIR: fixture.dataDir, ADMIN_TOKEN: ADMIN }, logger: silentLogger(), devices, plane: fixture.plane(), bus });

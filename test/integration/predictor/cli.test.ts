@@ -2,19 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerPredictorCommands } from '../../../services/cli/commands/predictor.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const dir = mkdtempSync(join(tmpdir(), 'fh-predict-cli-'));
 const database = `predict_cli_${process.pid}`;
 
 beforeAll(async () => {
-  await createDatabase(inject('influxUrl'), database);
+  await influx.createDatabase(database);
   vi.stubEnv('FIELDHOOK_DATA_DIR', dir);
-  vi.stubEnv('FIELDHOOK_INFLUX_URL', inject('influxUrl'));
-  vi.stubEnv('FIELDHOOK_INFLUX_BUCKET', database);
+  for (const [key, value] of Object.entries(influx.env(database))) vi.stubEnv(key, value);
   const devices = createSqliteDeviceRepository(join(dir, 'registry.db'));
   await devices.add({ id: 'node-1', farm: 'farm1', field: 'north', kind: 'device', location: { latitude: 44.5, longitude: 11.3, elevation: 40 }, profile: { soil: 'silt-loam', windHeightM: 3 } });
   devices.close();
@@ -41,7 +42,7 @@ async function cli(...args: string[]): Promise<any> {
   return JSON.parse(printed);
 }
 
-describe('fieldhook fields | predict', () => {
+describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
   it('adds a field with its site, soil and anemometer height from the device registry', async () => {
     const added = await cli('fields', 'add', 'farm1', 'north', '--crop', 'maize-sweet', '--sowing-date', '2026-05-01', '--efficiency', '0.75');
     expect(added).toMatchObject({ farm: 'farm1', field: 'north', latitudeDeg: 44.5, longitudeDeg: 11.3, elevationM: 40, soil: 'silt-loam', windHeightM: 3, efficiency: 0.75 });
@@ -90,7 +91,7 @@ describe('fieldhook fields | predict', () => {
     const summary = await cli('replay', '--from', '2026-06-01T00:00:00Z', '--to', '2026-06-01T03:00:00Z', '--field', 'farm1/north');
     expect(summary).toEqual({ fields: 1, evaluations: 4, events: { 'sensor.stale': 1 }, published: 0 });
     const q = new URLSearchParams({ db: database, q: `SELECT count("stale") FROM "recommendation" WHERE "field" = 'north'` });
-    const body = (await (await fetch(`${inject('influxUrl')}/query?${q}`)).json()) as { results: { series?: { values: number[][] }[] }[] };
+    const body = (await (await fetch(`${influx.url}/query?${q}`, { headers: influx.headers })).json()) as { results: { series?: { values: number[][] }[] }[] };
     expect(body.results[0]!.series![0]!.values[0]![1]).toBe(4);
   });
 });

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishInput } from '../../../services/dispatcher/index.js';
 import { createForecastRepository } from '../../../services/forecasts/open-store.js';
 import type { ForecastRepository } from '../../../services/forecasts/store.js';
@@ -26,9 +26,11 @@ import { silentLogger } from '../../../services/shared/logger.js';
 import type { SqliteDatabase } from '../../../services/shared/sqlite.js';
 import { ADVICE_EVALUATOR, advisedSeason } from '../../helpers/advice-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createDatabase } from '../../helpers/ingest-fixture.js';
 import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const influx = testInflux();
 
 const FARM = 'shared';
 const FIELDS = Array.from({ length: 8 }, (_, i) => `f${i}`);
@@ -42,9 +44,8 @@ interface Running {
   published: PublishInput[];
 }
 
-describe('predictors sharing fields on PostgreSQL', () => {
-  const influxUrl = inject('influxUrl');
-  const target = { url: influxUrl, token: '', org: 'fieldhook', bucket: `shared_fields_${process.pid}`, timeoutMs: 5_000 };
+describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, () => {
+  const target = influx.target(`shared_fields_${process.pid}`);
   const dir = mkdtempSync(join(tmpdir(), 'fh-shared-fields-'));
   const model = createModelHolder({ modelPath: 'models/irrigation/model.onnx', cardPath: 'models/irrigation/model.json', pollMs: 60_000 }, silentLogger());
   // Each predictor starts and stops its own view of the one loaded model.
@@ -106,7 +107,7 @@ describe('predictors sharing fields on PostgreSQL', () => {
   const adviceIds = (r: Running) => new Map(r.predictor.status().fields.map((f) => [f.settings.field, f.state?.advice?.eventId]));
 
   beforeAll(async () => {
-    await createDatabase(influxUrl, target.bucket);
+    await influx.createDatabase(target.bucket);
     await model.start();
     const season = await advisedSeason('irrigation-advice', holder);
     adviceAt = season.adviceAt;
