@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ChangeFeed } from '../shared/database/change-feed.js';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
-import { UNIQUE_VIOLATION, databaseUnavailable } from '../shared/database/postgres.js';
+import { UNIQUE_VIOLATION, databaseUnavailable, withDatabaseErrors } from '../shared/database/postgres.js';
 import { Errors } from '../shared/error-catalog.js';
 import { checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
@@ -102,7 +102,8 @@ export function createPostgresDeviceRepository(plane: PostgresPlane): OpenableDe
   /** A committed change of this process: the cache sees it at once, not when its notification arrives. */
   const changed = () => feed?.bump();
 
-  return {
+  // A failure of the database reaches the routes and the ingestor's cache as a catalog error.
+  return withDatabaseErrors({
     async open() {
       await plane.migrate(REGISTRY_STORE, REGISTRY_MIGRATIONS);
       feed ??= plane.changeFeed(REGISTRY_CHANNEL);
@@ -191,5 +192,5 @@ export function createPostgresDeviceRepository(plane: PostgresPlane): OpenableDe
     async close() {
       await feed?.stop();
     },
-  };
+  }, plane.postgres.shownUrl, 'the device registry');
 }

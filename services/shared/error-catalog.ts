@@ -565,7 +565,7 @@ export const Errors = {
     'FH_ERR_DATABASE_UNAVAILABLE',
     503,
     'Cannot reach the control-plane database',
-    'PostgreSQL named by `FIELDHOOK_DATABASE_URL` refused the connection, the login or a query while fieldhook started or applied its migrations, or while it served a request that reads or writes control-plane state (irrigation records, forecasts, chat users, field profiles); the cause is in the message. Retry the request (an irrigation report with its `Idempotency-Key`, so one whose write did commit is not recorded twice).',
+    'PostgreSQL named by `FIELDHOOK_DATABASE_URL` refused the connection, the login or a query while fieldhook started or applied its migrations, or while it served a request that reads or writes control-plane state (devices, subscriptions and deliveries, irrigation records, forecasts, chat users, field profiles): the database away or timing out, or a fault on the operator\'s side (a privilege revoked, a table dropped or renamed, a read-only standby); the cause is in the message, the server\'s SQLSTATE in `sqlState` when it answered. Retry the request (an irrigation report with its `Idempotency-Key`, so one whose write did commit is not recorded twice).',
   ),
   databaseValueRefused: defineError(
     'FH_ERR_DATABASE_VALUE_REFUSED',

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PostgresPlane } from '../../shared/database/control-plane.js';
-import { inTransaction } from '../../shared/database/postgres.js';
+import { inTransaction, withDatabaseErrors } from '../../shared/database/postgres.js';
 import type { PublishResult } from '../events.js';
 import { createId } from '../ids.js';
 import { DISPATCH_PG_MIGRATIONS, DISPATCH_STORE } from './postgres-migrations.js';
@@ -72,12 +72,17 @@ export interface PostgresDispatchStore extends DispatchStore {
  */
 export function createPostgresStore(plane: PostgresPlane, instanceId: string): PostgresDispatchStore {
   const { pool } = plane.postgres;
-  return {
-    open: () => plane.migrate(DISPATCH_STORE, DISPATCH_PG_MIGRATIONS),
-    subscriptions: createPostgresSubscriptions(pool),
-    outbox: createPostgresOutbox(pool, instanceId, plane.logger),
-    close: async () => {},
-  };
+  // A failure of the database reaches the routes, the bus and the delivery loop as a catalog error.
+  return withDatabaseErrors(
+    {
+      open: () => plane.migrate(DISPATCH_STORE, DISPATCH_PG_MIGRATIONS),
+      subscriptions: createPostgresSubscriptions(pool),
+      outbox: createPostgresOutbox(pool, instanceId, plane.logger),
+      close: async () => {},
+    },
+    plane.postgres.shownUrl,
+    "the dispatcher's subscriptions and outbox",
+  );
 }
 
 export function createPostgresSubscriptions(pool: pg.Pool): SubscriptionRepository {

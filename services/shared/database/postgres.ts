@@ -55,35 +55,36 @@ export function createPostgres(url: string, logger: Logger, options: Partial<Pos
   };
 }
 
-/**
- * SQLSTATEs that say the database cannot serve now, not that the statement was wrong: connection
- * (08), login, database and privileges (28, 3D, 42501), resources (53), operator intervention and cancelled
- * statements, i.e. the statement timeout (57), system errors (58), a lock not granted (55P03),
- * serialization failures and deadlocks (40001, 40P01). A retry may succeed.
- */
-const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
-const UNAVAILABLE_STATES = new Set(['55P03', '40001', '40P01', '42501']);
-
 /** The server's SQLSTATE of `err`, when the server answered (the driver's own errors have none). */
 function sqlState(err: unknown): string | undefined {
   return err instanceof pg.DatabaseError && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : undefined;
 }
 
 /**
- * `err` as the catalog's error: what makes the database unavailable (no answer, a connection
- * lost, a timeout, the SQLSTATEs above) is {@link Errors.databaseUnavailable}, a 503 worth
- * retrying, naming the database (password masked); a value the server refused (data exceptions,
- * class 22, and constraints no store handled, class 23) is {@link Errors.databaseValueRefused},
- * a 400, since a retry of the same input fails again forever (a poison message). Any other
- * SQLSTATE (a statement the server cannot parse, a missing table) is a bug in fieldhook and is
- * returned as it is. Catalog errors pass through.
+ * SQLSTATEs of a statement that no database could run as written (a syntax error, a parameter or
+ * a type the statement gets wrong): a bug in fieldhook, not a state of the database.
+ */
+const STATEMENT_BUGS = new Set(['42601', '42602', '42702', '42803', '42804', '42P02', '42P08', '42P10', '42P18']);
+
+/**
+ * `err` as the catalog's error. A value the server refused (data exceptions, class 22, and
+ * constraints no store handled, class 23) is {@link Errors.databaseValueRefused}, a 400: a retry
+ * of the same input fails again forever (a poison message). A statement no database could run
+ * ({@link STATEMENT_BUGS}) is a bug in fieldhook and is returned as it is (the HTTP error handler
+ * answers it as FH_ERR_INTERNAL). Anything else is {@link Errors.databaseUnavailable}, a 503
+ * naming the database (password masked) and, when the server answered, its SQLSTATE: no answer,
+ * a connection lost, a timeout (57014), a lock or a serialization failure (55P03, 40001, 40P01),
+ * and what an operator did to the database under fieldhook (a privilege revoked, 42501; a table
+ * dropped or renamed, 42P01; a read-only standby after a failover, 25006; the server's own
+ * faults, XX). None of these is the client's to fix: the service cannot answer until the
+ * database can. Catalog errors pass through.
  */
 export function databaseUnavailable(err: unknown, shownUrl: string, doing: string): Error {
   if (isFieldhookError(err)) return err;
   const state = sqlState(err);
-  if (state === undefined || UNAVAILABLE_CLASSES.has(state.slice(0, 2)) || UNAVAILABLE_STATES.has(state)) return asUnavailable(err, shownUrl, doing);
-  if (state.startsWith('22') || state.startsWith('23')) return Errors.databaseValueRefused(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { sqlState: state });
-  return err as Error;
+  if (state?.startsWith('22') || state?.startsWith('23')) return Errors.databaseValueRefused(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { sqlState: state });
+  if (state !== undefined && STATEMENT_BUGS.has(state)) return err as Error;
+  return asUnavailable(err, shownUrl, doing);
 }
 
 /**
@@ -93,7 +94,45 @@ export function databaseUnavailable(err: unknown, shownUrl: string, doing: strin
  */
 export function asUnavailable(err: unknown, shownUrl: string, doing: string): Error {
   if (isFieldhookError(err)) return err;
-  return Errors.databaseUnavailable(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { database: shownUrl });
+  const state = sqlState(err);
+  return Errors.databaseUnavailable(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { database: shownUrl, ...(state ? { sqlState: state } : {}) });
+}
+
+/**
+ * `store` with every promise its methods return, nested repositories' too, failing through
+ * {@link databaseUnavailable}: for stores whose SQL runs bare, so that what reaches a route, a
+ * bus handler or a loop is a catalog error, never the driver's. What the store handles itself
+ * (a unique violation turned into a conflict) is handled before; catalog errors pass through.
+ * `what` says what the store holds ("the device registry"); the message names the method.
+ */
+export function withDatabaseErrors<T extends object>(store: T, shownUrl: string, what: string): T {
+  const guarded = new WeakMap<object, unknown>();
+  const guard = <O extends object>(target: O, path: string): O =>
+    new Proxy(target, {
+      get(t, key, receiver) {
+        const value: unknown = Reflect.get(t, key, receiver);
+        if (typeof key !== 'string' || value === null || (typeof value !== 'function' && typeof value !== 'object')) return value;
+        if (typeof value === 'object' && Object.getPrototypeOf(value) !== Object.prototype) return value;
+        if (!guarded.has(value)) {
+          const name = path ? `${path}.${key}` : key;
+          guarded.set(
+            value,
+            typeof value === 'function'
+              ? (...args: unknown[]) => {
+                  const result: unknown = (value as (...a: unknown[]) => unknown).apply(t, args);
+                  return result instanceof Promise
+                    ? result.catch((err: unknown) => {
+                        throw databaseUnavailable(err, shownUrl, `read or write ${what} (${name})`);
+                      })
+                    : result;
+                }
+              : guard(value, name),
+          );
+        }
+        return guarded.get(value);
+      },
+    });
+  return guard(store, '');
 }
 
 /** PostgreSQL's SQLSTATE for a unique or primary key violation. */
