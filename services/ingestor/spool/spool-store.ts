@@ -48,10 +48,26 @@ const MIGRATIONS = [
   // letters) is left empty when its bus column, in the form above, holds every reading; only a
   // requeued dead letter, which has no bus column, still fills it. Records written before keep
   // their payload and are read from it as before (readingsOf).
+  //
+  // De-duplication keys in one B-tree: the `seen_at` index was a second B-tree insert per key (and
+  // a second delete) for the pruning alone; expired keys are now found by sweeping the keys in
+  // their own order (pruneDedup).
+  (db: SqliteDatabase) => {
+    db.exec('DROP INDEX IF EXISTS dedup_seen_at');
+  },
 ];
 
 /** De-duplication keys per INSERT statement (3 parameters each, well below SQLite's 32,766). */
 const DEDUP_ROWS = 64;
+
+/**
+ * Keys a prune visits, per key recorded since the prune before (and at least SWEEP_MIN_ROWS): the
+ * sweep goes round the whole table about once per SWEEP_FACTOR prunes' worth of new keys, so in a
+ * steady state a key is visited about SWEEP_FACTOR times in its life (0.04 µs each) and forgotten
+ * at most a window / (SWEEP_FACTOR - 1) after it expired (72 h: within about 10 h).
+ */
+const SWEEP_FACTOR = 8;
+const SWEEP_MIN_ROWS = 10_000;
 
 export interface SpoolStoreOptions {
   /** SQLite file; `:memory:` for tests that need no durability. */
@@ -208,11 +224,18 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     ),
     countDead: db.prepare('SELECT count(*) FROM dead_letters').pluck(),
     listDead: db.prepare('SELECT * FROM dead_letters ORDER BY id LIMIT ?'),
-    pruneDedup: db.prepare('DELETE FROM dedup WHERE seen_at < ?'),
+    // The sweep's next stop: the key `?3` keys on from where it is, in key order.
+    sweepEnd: db.prepare('SELECT device, key FROM dedup WHERE (device, key) > (?, ?) ORDER BY device, key LIMIT 1 OFFSET ?'),
+    sweep: db.prepare('DELETE FROM dedup WHERE (device, key) > (?, ?) AND (device, key) <= (?, ?) AND seen_at < ?'),
+    sweepToEnd: db.prepare('DELETE FROM dedup WHERE (device, key) > (?, ?) AND seen_at < ?'),
   };
 
   let pendingBytes = stmt.pendingBytes.get() as number;
   let deadLetters = stmt.countDead.get() as number;
+  /** Where the sweep of expired keys goes on (every device id sorts after ''), and keys recorded since it last ran. */
+  const SWEEP_START: [string, string] = ['', ''];
+  let sweptTo = SWEEP_START;
+  let recordedSinceSweep = 0;
 
   /**
    * A record holds what each consumer sends on, ready: line protocol for InfluxDB, each reading's
@@ -257,6 +280,7 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
         params[p++] = at;
       }
       const inserted = dedupInsert(end - i).all(...params);
+      recordedSinceSweep += inserted.length;
       if (inserted.length === end - i) {
         stored.fill(true, i, end);
         continue;
@@ -269,8 +293,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
 
   function applyOne(request: EncodedAppend, at: number): AppendResult {
     const keys = JSON.parse(request.keys) as [device: string, key: string][];
-    if (request.onceKey && stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) {
-      return { stored: keys.map(() => false), replayed: true };
+    if (request.onceKey) {
+      if (stmt.dedup.run(request.onceKey.device, request.onceKey.key, at).changes === 0) return { stored: keys.map(() => false), replayed: true };
+      recordedSinceSweep++;
     }
     const stored = remember(keys, at);
     let count = 0;
@@ -377,8 +402,24 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       deadLetters -= count;
       return count;
     },
+    /**
+     * Forget keys older than the window, visiting a bounded stretch of the keys in their own order
+     * and going on from there next time (one B-tree per key: no index by age to read them from).
+     * A key is remembered at least `olderThanMs`; the sweep's pace follows the keys recorded, so
+     * the table stays within about 1 + 1 / (SWEEP_FACTOR - 1) windows of keys.
+     */
     pruneDedup(olderThanMs) {
-      return stmt.pruneDedup.run(now() - olderThanMs).changes;
+      const cutoff = now() - olderThanMs;
+      const budget = Math.max(SWEEP_MIN_ROWS, SWEEP_FACTOR * recordedSinceSweep);
+      recordedSinceSweep = 0;
+      const [device, key] = sweptTo;
+      const end = stmt.sweepEnd.get(device, key, budget - 1) as { device: string; key: string } | undefined;
+      if (end === undefined) {
+        sweptTo = SWEEP_START;
+        return stmt.sweepToEnd.run(device, key, cutoff).changes;
+      }
+      sweptTo = [end.device, end.key];
+      return stmt.sweep.run(device, key, end.device, end.key, cutoff).changes;
     },
     close: () => db.close(),
   };
