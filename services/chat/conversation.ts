@@ -25,6 +25,12 @@ export interface FieldStatus extends FieldView {
   rawMm?: number;
   /** Why there is no assessment (stale sensors, season over). */
   unavailable?: string;
+  /**
+   * Another instance's predictor evaluates the field (predictors sharing the fields): the advice
+   * is as it saved it last (`savedAt`, epoch ms; null when it saved none yet), and there is no
+   * assessment here. `instance`/`partition`: who evaluates it, null when not known.
+   */
+  elsewhere?: { instance: string | null; partition: number | null; savedAt: number | null };
 }
 
 /** Where the chat learns about fields (the predictor, in `fieldhook start`). */
@@ -79,6 +85,8 @@ export function createConversation(
 ): Conversation {
   const opts = { ...DEFAULT_CONVERSATION_OPTIONS, ...options };
   const render = (key: string, data: Record<string, unknown>) => renderMessage(key, data, opts).text;
+  // As the advice messages show times: weekday and hour in the replies' locale and zone.
+  const when = new Intl.DateTimeFormat(opts.locale, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: opts.timeZone });
   const forbidden = (field?: string) => Errors.chatFarmForbidden(render('chat.forbidden', field ? { field } : {}));
 
   /**
@@ -111,6 +119,14 @@ export function createConversation(
       start_by: new Date(f.advice.startBy).toISOString(),
       valid_until: new Date(f.advice.validUntil).toISOString(),
     })}`;
+  }
+
+  /** A field another predictor evaluates: who, and how old the advice shown is. */
+  function elsewhereLine(e: NonNullable<FieldStatus['elsewhere']>): string {
+    const who = e.instance !== null ? `instance ${e.instance}` : 'another instance';
+    const partition = e.partition !== null ? ` (partition ${e.partition})` : '';
+    const saved = e.savedAt !== null ? `advice as it saved it ${when.format(e.savedAt)}` : 'nothing saved there yet';
+    return `assessed on ${who}${partition}, not here; ${saved}`;
   }
 
   async function record(farm: string, field: string, depthMm: number, turn: ChatTurn, farms: readonly string[]): Promise<ChatReply> {
@@ -150,11 +166,13 @@ export function createConversation(
           const { farm, field } = await resolve(status[1]!, farms);
           const s = await deps.fields.status(farm, field);
           if (!s) return { text: `${farm}/${field}: not a configured field` };
-          const water = s.unavailable
-            ? `no assessment (${s.unavailable})`
-            : s.depletionMm !== undefined && s.rawMm !== undefined
-              ? `${s.depletionMm.toFixed(1)} mm of ${s.rawMm.toFixed(1)} mm readily available water used`
-              : 'no assessment yet';
+          const water = s.elsewhere
+            ? elsewhereLine(s.elsewhere)
+            : s.unavailable
+              ? `no assessment (${s.unavailable})`
+              : s.depletionMm !== undefined && s.rawMm !== undefined
+                ? `${s.depletionMm.toFixed(1)} mm of ${s.rawMm.toFixed(1)} mm readily available water used`
+                : 'no assessment yet';
           return { text: `${adviceLine(s)}\n${farm}/${field}: ${water}` };
         }
         const irrigated = IRRIGATED.exec(said);

@@ -20,6 +20,7 @@ import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evalua
 import { factorsOf, type FieldFactors, type FieldLearningState } from './field-learning.js';
 import { createFeatureCache } from './feature-cache.js';
 import { createFieldSet } from './field-set.js';
+import { createFieldViews, type FieldViews } from './field-views.js';
 import { fieldKey, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createPredictorMetrics } from './metrics.js';
@@ -30,6 +31,7 @@ import { leasedOwnership, staticOwnership, type FieldOwnership } from './field-o
 import { partitionGroup, type Partitioning } from './partition.js';
 import { createPartitionMembership, membershipOptions, type PartitionMembership } from './partition-membership.js';
 import { createPostgresPartitionLeases } from './postgres-partition-leases.js';
+import { createPostgresFieldStateReader } from './postgres-field-views.js';
 import { runRound, saveUnsaved, type RoundDeps } from './round.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createPredictorStateStore, PREDICTOR_FILE, type PredictorStateStore } from './open-predictor-store.js';
@@ -96,8 +98,14 @@ export interface Predictor extends Component {
   fieldSettings(): FieldSettings[];
   /** Resolves when every evaluation scheduled so far has finished (tests). */
   idle(): Promise<void>;
-  /** A read-only snapshot for the status page: the model and each field with its decision state. */
+  /** A read-only snapshot for the status page: the model and each field this instance evaluates with its decision state. */
   status(): PredictorStatus;
+  /**
+   * Every registered field for those who only look (status page, chat): this instance's own as
+   * in `status()`, and where predictors share the fields on PostgreSQL the others as their
+   * predictor saved them, with who evaluates each (field-views.ts).
+   */
+  readonly fieldViews: FieldViews;
 }
 
 export interface PredictorStatus {
@@ -335,6 +343,28 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     if (started) scheduler.touch(key);
   }
 
+  function status(): PredictorStatus {
+    return {
+      model: started ? model.current().identity : null,
+      partitions: { mode: ownership.mode, count: ownership.partitions, held: ownership.held() },
+      fields: fields.all().map((f) => {
+        const learnt = evalOptions.learnField ? learning.get(f.key) : undefined;
+        return { settings: f.settings, state: states.get(f.key) ?? null, learning: learnt ? factorsOf(learnt, f.profile.tzLongitudeDeg) : null };
+      }),
+    };
+  }
+
+  // Fields shared on PostgreSQL: the others' are read from what their predictors saved.
+  const fieldViews = createFieldViews({
+    instance,
+    local: () => status().fields,
+    mode: ownership.mode,
+    partitionOf: ownership.partitionOf,
+    ...(plane?.kind === 'postgres' && options.mode !== 'passive'
+      ? { shared: { profiles: fieldsRepo, state: createPostgresFieldStateReader(plane, { learning: evalOptions.learnField !== false }), now: () => clock.now(), learnField: evalOptions.learnField !== false } }
+      : {}),
+  });
+
   return {
     name: 'predictor',
     metrics: registry,
@@ -409,14 +439,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     fieldSettings: () => fields.all().map((f) => f.settings),
     reloadFields: () => scheduler.exclusive(() => refresh(started)),
     idle: () => scheduler.idle(),
-    status: () => ({
-      model: started ? model.current().identity : null,
-      partitions: { mode: ownership.mode, count: ownership.partitions, held: ownership.held() },
-      fields: fields.all().map((f) => {
-        const learnt = evalOptions.learnField ? learning.get(f.key) : undefined;
-        return { settings: f.settings, state: states.get(f.key) ?? null, learning: learnt ? factorsOf(learnt, f.profile.tzLongitudeDeg) : null };
-      }),
-    }),
+    status,
+    fieldViews,
   };
 }
 

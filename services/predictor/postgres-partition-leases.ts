@@ -1,6 +1,7 @@
 /**
  * Predictor membership and partition leases in PostgreSQL (tables of the `predictor` store,
- * postgres-predictor-store.ts): the only module with their SQL. Times are epoch ms on the
+ * postgres-predictor-store.ts): the only module that writes them (postgres-field-views.ts reads
+ * who holds what for the status page and the chat). Times are epoch ms on the
  * caller's clock, passed in, so the same rules hold for every instance and for tests on a manual
  * clock; instances must keep their clocks together (NTP) well within a lease's margin.
  */

@@ -62,6 +62,16 @@ const field = obj({
     },
     'What the field learnt from its dry days (docs/predictor.md); null before its first day or with PREDICT_LEARN_FIELD=false.',
   ),
+  evaluation: nullableObj(
+    {
+      here: { type: 'boolean', description: 'This instance\'s predictor evaluates the field: its state is as of its last round. False: as the evaluating predictor saved it last.' },
+      instance: { type: ['string', 'null'], description: 'The instance that evaluates it (FIELDHOOK_INSTANCE_ID); null when not known here (partitions set by hand, or its partition between two holders).' },
+      partition: { type: ['integer', 'null'], description: 'Its partition (of `pipeline.predictor.partitions.count`); null while one predictor evaluates every field.' },
+      state_saved_at: { ...nullableTime, description: 'When its decision state was saved last; null when never, or with one predictor (not read).' },
+      state_saved_by: { type: ['string', 'null'], description: 'The instance that saved it.' },
+    },
+    'Which predictor evaluates the field: where predictors share the fields (PostgreSQL), every instance lists every field; null for a field without a profile.',
+  ),
   history: obj(
     {
       start: { ...time, description: 'Start of the first hour.' },

@@ -8,6 +8,7 @@ import type { BacklogRow, DeliveryRecord, OutboxRepository, SubscriptionRecord, 
 import type { IngestorStatus } from '../ingestor/build-ingestor.js';
 import type { PredictorStatus } from '../predictor/build-predictor.js';
 import { profileOf, type FieldSettings } from '../predictor/field-profiles.js';
+import type { FieldView, FieldViews } from '../predictor/field-views.js';
 import type { DeviceRepository } from '../registry/device.js';
 import type { Clock } from '../shared/clock.js';
 import type { DeviceSignals, FieldHour, StatusQueries, WaterBalance } from './influx-queries.js';
@@ -18,8 +19,11 @@ const HOUR_MS = 3_600_000;
 export interface StatusSources {
   devices: Pick<DeviceRepository, 'list'>;
   ingestor: { status(): Promise<IngestorStatus> };
-  /** Absent when the predictor is off (`PREDICT_ENABLED=false`). */
-  predictor?: { status(): PredictorStatus };
+  /**
+   * Absent when the predictor is off (`PREDICT_ENABLED=false`). `fieldViews` gives every field,
+   * those other predictors evaluate too (read from the shared store where fields are shared).
+   */
+  predictor?: { status(): PredictorStatus; fieldViews: FieldViews };
   dispatcher: { store: { subscriptions: Pick<SubscriptionRepository, 'list'>; outbox: Pick<OutboxRepository, 'backlog' | 'lastAttempted'> } };
   influx: StatusQueries;
 }
@@ -71,7 +75,10 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
         return fallback;
       }
     };
-    const [devices, signals, hours, balances, ingestor, subscriptions, backlog, lastAttempted] = await Promise.all([
+    const views = sources.predictor?.fieldViews;
+    const [fieldViews, devices, signals, hours, balances, ingestor, subscriptions, backlog, lastAttempted] = await Promise.all([
+      // The shared store unreadable: at least the fields this instance evaluates.
+      views ? attempt('fields', views.local(), () => views.read()) : ([] as FieldView[]),
       attempt('fleet', [], () => sources.devices.list()),
       attempt('fleet', new Map<string, DeviceSignals>(), () => sources.influx.devices(now - options.lastSeenWindowMs, now)),
       attempt('fields', new Map<string, FieldHour[]>(), () => fieldHours(now)),
@@ -99,7 +106,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
     });
 
     // Every configured field, and every field devices report for that has no profile yet (it gets no advice).
-    const profiled = new Map((predictor?.fields ?? []).map((f) => [`${f.settings.farm}/${f.settings.field}`, f]));
+    const profiled = new Map(fieldViews.map((f) => [`${f.settings.farm}/${f.settings.field}`, f]));
     // Configured fields first; those without a profile after them, each group by name.
     const keys = [...new Set([...profiled.keys(), ...devices.map((d) => `${d.farm}/${d.field}`)])].sort(
       (a, b) => Number(profiled.has(b)) - Number(profiled.has(a)) || a.localeCompare(b),
@@ -124,6 +131,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
           ? { event_id: advice.eventId, issued_at: iso(advice.issuedAt)!, start_by: iso(advice.startBy)!, valid_until: iso(advice.validUntil)!, expired: advice.validUntil <= now }
           : null,
         learning: entry?.learning ?? null,
+        evaluation: entry ? evaluationOf(entry) : null,
         history: hourly(hours.get(key) ?? [], now - options.historyMs, now),
       };
     });
@@ -170,6 +178,11 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
       problems,
     };
   };
+}
+
+/** Who evaluates the field, and when its state was saved (not shown as local when it is not). */
+function evaluationOf({ evaluation: e }: FieldView) {
+  return { here: e.here, instance: e.instance, partition: e.partition, state_saved_at: iso(e.savedAt), state_saved_by: e.savedBy };
 }
 
 /**

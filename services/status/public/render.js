@@ -63,8 +63,16 @@ function summary(s) {
 
 function fieldCard(f, nowMs) {
   const title = h('h3', {}, `${f.farm} / ${f.field}`);
-  const tags = h('p', { class: 'tags' }, f.crop ? badge('crop', f.crop) : badge('warn', 'no field profile'), f.stale ? badge('warn', 'stale') : null);
-  const card = h('article', { class: 'card field', 'data-field': `${f.farm}/${f.field}` }, title, tags);
+  const elsewhere = f.evaluation && !f.evaluation.here ? f.evaluation : null;
+  const tags = h(
+    'p',
+    { class: 'tags' },
+    f.crop ? badge('crop', f.crop) : badge('warn', 'no field profile'),
+    f.stale ? badge('warn', 'stale') : null,
+    elsewhere ? badge('muted', `on ${elsewhere.instance ?? 'another instance'}`) : null,
+  );
+  const card = h('article', { class: 'card field', 'data-field': `${f.farm}/${f.field}`, 'data-evaluated-by': f.evaluation?.instance ?? undefined }, title, tags);
+  if (elsewhere) card.append(h('p', { class: 'muted evaluated-elsewhere' }, elsewhereText(elsewhere, nowMs)));
   if (!f.configured) {
     card.append(h('p', { class: 'muted' }, 'Devices report for this field but it has no field profile, so it gets no advice. Add one with ', h('code', {}, 'fieldhook fields add'), '.'));
   }
@@ -118,6 +126,14 @@ function fieldCard(f, nowMs) {
     ),
   );
   return card;
+}
+
+/** A field another instance's predictor evaluates: who, and how old its advice shown here is. */
+function elsewhereText(e, nowMs) {
+  const who = e.instance ? `the predictor of ${e.instance}` : 'another instance\'s predictor';
+  const partition = e.partition !== null ? ` (partition ${e.partition})` : '';
+  const saved = e.state_saved_at ? `its advice as saved there ${relative(e.state_saved_at, nowMs)}` : 'nothing saved there yet';
+  return `Evaluated by ${who}${partition}: ${saved}.`;
 }
 
 function fleet(s, nowMs) {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DeliveryRecord, SubscriptionRecord } from '../../../services/dispatcher/store/types.js';
+import type { PredictorStatus } from '../../../services/predictor/build-predictor.js';
 import type { FieldSettings } from '../../../services/predictor/field-profiles.js';
+import { createFieldViews, type FieldViews } from '../../../services/predictor/field-views.js';
 import type { Device } from '../../../services/registry/device.js';
 import type { StatusQueries } from '../../../services/status/influx-queries.js';
 import { createSnapshotReader, DEFAULT_SNAPSHOT_OPTIONS, type StatusSources } from '../../../services/status/snapshot.js';
@@ -17,20 +19,22 @@ const subscription = (id: string, over: Partial<SubscriptionRecord>): Subscripti
   failingSince: null, createdAt: 0, updatedAt: 0, ...over,
 });
 
-function sources(influx: Partial<StatusQueries> = {}): StatusSources {
+const predictorStatus: PredictorStatus = {
+  model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) },
+  fields: [{
+    settings: north,
+    state: { advice: { eventId: 'evt_1', issuedAt: NOW - HOUR, validUntil: NOW + HOUR, startBy: NOW }, lastChangeAt: NOW - HOUR, stale: false },
+    learning: { dry_days: 12, ratio: 0.64, spread: 0.1, applied: true, taw_factor: 1.37, kc_factor: 0.88, last_day: '2026-07-05', last_outcome: 'dry (0.61 × ETc)' },
+  }],
+};
+/** One predictor evaluating every field: its own fields are all there is. */
+const singleViews = createFieldViews({ instance: 'a', local: () => predictorStatus.fields, mode: 'single', partitionOf: () => 0 });
+
+function sources(influx: Partial<StatusQueries> = {}, fieldViews: FieldViews = singleViews): StatusSources {
   return {
     devices: { list: async () => [device('n1', 'north'), device('quiet', 'north'), device('off', 'north', false), device('e1', 'east')] },
     ingestor: { status: async () => ({ spool: { pendingBytes: 10, consumers: { influx: { pendingReadings: 2, oldestAgeMs: 500 } }, deadLetters: 1 }, writer: { healthy: false, lastSuccessAt: NOW - HOUR } }) },
-    predictor: {
-      status: () => ({
-        model: { name: 'm', version: '1', sha256: 'ab'.repeat(32) },
-        fields: [{
-          settings: north,
-          state: { advice: { eventId: 'evt_1', issuedAt: NOW - HOUR, validUntil: NOW + HOUR, startBy: NOW }, lastChangeAt: NOW - HOUR, stale: false },
-          learning: { dry_days: 12, ratio: 0.64, spread: 0.1, applied: true, taw_factor: 1.37, kc_factor: 0.88, last_day: '2026-07-05', last_outcome: 'dry (0.61 × ETc)' },
-        }],
-      }),
-    },
+    predictor: { status: () => predictorStatus, fieldViews },
     dispatcher: {
       store: {
         subscriptions: { list: async () => [subscription('s1', {}), subscription('s2', { failingSince: NOW - HOUR }), subscription('s3', { enabled: false, disabledReason: 'gone', disabledAt: NOW })] },
@@ -66,6 +70,8 @@ describe('the status snapshot', () => {
     const s = await read(sources());
     expect(s.fields.map((f) => [f.field, f.configured, f.devices])).toEqual([['north', true, ['n1', 'quiet', 'off']], ['east', false, ['e1']]]);
     const [n] = s.fields;
+    expect(n!.evaluation).toEqual({ here: true, instance: 'a', partition: null, state_saved_at: null, state_saved_by: null });
+    expect(s.fields[1]!.evaluation).toBeNull();
     expect(n!.advice).toMatchObject({ event_id: 'evt_1', expired: false, valid_until: new Date(NOW + HOUR).toISOString() });
     expect(n!.water).toMatchObject({ depletion_mm: 60, raw_mm: 52, taw_mm: 130 });
     expect(n!.learning).toMatchObject({ dry_days: 12, ratio: 0.64, applied: true, taw_factor: 1.37 });
@@ -129,5 +135,51 @@ describe('the status snapshot', () => {
     expect(s.fields[0]!.advice).not.toBeNull();
     expect(s.fields[0]!.water).toBeNull();
     expect(s.subscriptions).toHaveLength(3);
+  });
+
+  describe('where predictors share the fields', () => {
+    const south: FieldSettings = { ...north, field: 'south' };
+    const southAdvice = { eventId: 'evt_s', issuedAt: NOW - 2 * HOUR, validUntil: NOW + 22 * HOUR, startBy: NOW + HOUR, depthMm: 21 };
+    const shared = (read: () => Promise<never> | undefined = () => undefined) =>
+      createFieldViews({
+        instance: 'a',
+        local: () => predictorStatus.fields,
+        mode: 'auto',
+        partitionOf: (key) => (key === 'f/north' ? 3 : 7),
+        shared: {
+          profiles: { list: async () => [north, south] },
+          state: {
+            read: async () =>
+              read() ??
+              {
+                fields: new Map([
+                  ['f/north', { state: null, learning: null, savedAt: NOW - 60_000, savedBy: 'a' }],
+                  ['f/south', { state: { advice: southAdvice, lastChangeAt: NOW - 2 * HOUR, stale: false }, learning: null, savedAt: NOW - 5 * 60_000, savedBy: 'b' }],
+                ]),
+                holders: new Map([[3, 'a'], [7, 'b']]),
+              },
+          },
+          now: () => NOW,
+          learnField: true,
+        },
+      });
+
+    it('lists the fields another instance evaluates, with the advice it saved, who evaluates them and when it saved', async () => {
+      const s = await read(sources({}, shared()));
+      expect(s.fields.map((f) => [f.field, f.configured])).toEqual([['north', true], ['south', true], ['east', false]]);
+      const south = s.fields[1]!;
+      expect(south.evaluation).toEqual({ here: false, instance: 'b', partition: 7, state_saved_at: new Date(NOW - 5 * 60_000).toISOString(), state_saved_by: 'b' });
+      expect(south.advice).toEqual({ event_id: 'evt_s', issued_at: new Date(NOW - 2 * HOUR).toISOString(), start_by: new Date(NOW + HOUR).toISOString(), valid_until: new Date(NOW + 22 * HOUR).toISOString(), expired: false });
+      // Its own field: the state of its last round (not the older one saved), with when it was saved.
+      expect(s.fields[0]!.advice).toMatchObject({ event_id: 'evt_1' });
+      expect(s.fields[0]!.evaluation).toMatchObject({ here: true, instance: 'a', partition: 3, state_saved_by: 'a' });
+    });
+
+    it('keeps its own fields when the shared store cannot be read, and names the problem', async () => {
+      const s = await read(sources({}, shared(() => Promise.reject(new Error('database unavailable')))));
+      expect(s.fields.map((f) => f.field)).toEqual(['north', 'east']);
+      expect(s.fields[0]!.advice).toMatchObject({ event_id: 'evt_1' });
+      expect(s.problems).toEqual([{ section: 'fields', message: 'database unavailable' }]);
+    });
   });
 });
