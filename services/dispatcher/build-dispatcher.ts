@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Registry } from 'prom-client';
-import type { BusConnection, Subscriber } from '../shared/bus/index.js';
+import { endSubscribers, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { Component } from '../shared/component.js';
+import type { Component, LeaveOptions } from '../shared/component.js';
 import type { Logger } from '../shared/logger.js';
 import { createBusConsumer } from './bus-consumer.js';
 import { dispatchDbPath, type DispatchConfig } from './config.js';
@@ -217,18 +217,26 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
         await bus.start();
       }
     },
-    async stop() {
-      if (closed) return;
-      closed = true;
-      running = false;
-      pruner.stop();
-      await bus?.stop();
+    stop: () => close(),
+    leave: (leaving) => close(leaving ?? {}),
+  };
+
+  /** Stops, or with `leaving` leaves the events group for good; the rest closes either way. */
+  async function close(leaving?: LeaveOptions): Promise<void> {
+    if (closed) return;
+    closed = true;
+    running = false;
+    pruner.stop();
+    try {
+      // Still open while leaving: the events its session held go into the outbox.
+      await endSubscribers([bus], leaving);
+    } finally {
       await loop.stop();
       await guards.close();
       // A mailer passed in is its owner's to close.
       if (!options.mailer) mailer?.close();
       await store.close();
       if (ownPlane) await closeControlPlane(ownPlane);
-    },
-  };
+    }
+  }
 }

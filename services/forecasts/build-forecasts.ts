@@ -9,9 +9,9 @@ import { Registry } from 'prom-client';
 import { createAuthenticator } from '../ingestor/auth.js';
 import type { DeviceTopicHandler } from '../ingestor/embedded-broker.js';
 import type { DeviceRepository } from '../registry/device.js';
-import { ALL_DEVICE_FORECASTS, connectSubscriber, deviceErrorsTopic, deviceOfForecastsTopic, InvalidBusMessage, type BusConnection, type Subscriber } from '../shared/bus/index.js';
+import { ALL_DEVICE_FORECASTS, connectSubscriber, deviceErrorsTopic, endSubscribers, deviceOfForecastsTopic, InvalidBusMessage, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
-import type { Component } from '../shared/component.js';
+import type { Component, LeaveOptions } from '../shared/component.js';
 import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import { instanceClientId } from '../shared/instance.js';
 import type { Logger } from '../shared/logger.js';
@@ -143,13 +143,20 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
         };
       }
     },
-    async stop() {
-      stopPruning?.();
-      stopPulling?.();
-      await pulling.catch(() => {});
-      await subscriber?.stop();
+    stop: () => close(),
+    leave: (options) => close(options ?? {}),
+  };
+
+  /** Stops, or with `leaving` leaves the gateways' forecasts group for good; the rest closes either way. */
+  async function close(leaving?: LeaveOptions): Promise<void> {
+    stopPruning?.();
+    stopPulling?.();
+    await pulling.catch(() => {});
+    try {
+      await endSubscribers([subscriber], leaving);
+    } finally {
       await pruning;
       await store.close();
-    },
-  };
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Component } from '../shared/component.js';
+import type { Component, LeaveOptions } from '../shared/component.js';
 import type { Logger } from '../shared/logger.js';
 import { buildHostApp, type HostAppOptions } from './http-app.js';
 
@@ -8,14 +8,28 @@ export interface RunHostOptions extends HostAppOptions {
   http: { host: string; port: number };
   /** Stop on SIGINT/SIGTERM and exit (0 when stopped cleanly, 1 otherwise). Default true. */
   handleSignals?: boolean;
+  /** How long the parts of a start that failed have to leave their groups, ms (`DEFAULT_FAILED_START_LEAVE_MS`). */
+  failedStartLeaveMs?: number;
 }
+
+/**
+ * 30 s for the parts of a failed start to hand on what their broker sessions held and end them;
+ * past it they are stopped with their sessions kept (nothing they held is dropped).
+ */
+export const DEFAULT_FAILED_START_LEAVE_MS = 30_000;
 
 export interface RunningHost {
   /** Base URL of the HTTP app. */
   url: string;
   app: FastifyInstance;
-  /** Stop listening, then stop every component in reverse order of start. */
+  /** Stop listening, then stop every component in reverse order of start (broker sessions kept). */
   stop(): Promise<void>;
+  /**
+   * Stop listening, then make every component leave for good in reverse order of start (those
+   * without `leave` stop): their broker sessions end, so no shared group assigns them messages.
+   * Rejects with the first part's failure once every part has been ended.
+   */
+  leave(options?: LeaveOptions): Promise<void>;
 }
 
 /**
@@ -23,7 +37,10 @@ export interface RunningHost {
  * that fails to start stops the ones before it, and the error is thrown: no half-started
  * process), then listen. Stopping closes the app first, so no request reaches a stopped part.
  * A failed start also stops the parts it never reached: building one may already hold resources
- * (the spool's worker thread) that would keep the process alive after the error.
+ * (the spool's worker thread) that would keep the process alive after the error. And it makes
+ * them leave rather than stop (the one whose start threw too): a process that never ran keeps no
+ * broker session in a shared group, where the broker would go on assigning it a share of the
+ * messages for as long as the session lasts.
  */
 export async function runHost(components: readonly Component[], options: RunHostOptions): Promise<RunningHost> {
   const { logger } = options;
@@ -32,24 +49,28 @@ export async function runHost(components: readonly Component[], options: RunHost
   const started: Component[] = [];
   let stopping: Promise<void> | undefined;
 
-  const stopStarted = async () => {
+  const end = (component: Component, leaving: LeaveOptions | undefined) =>
+    leaving && component.leave ? component.leave(leaving) : component.stop();
+  const endStarted = async (leaving?: LeaveOptions) => {
     let failure: unknown;
     for (const component of started.splice(0).reverse()) {
       try {
-        await component.stop();
+        await end(component, leaving);
       } catch (err) {
-        logger.error({ err, component: component.name }, 'component did not stop cleanly');
+        logger.error({ err, component: component.name }, leaving ? 'component did not leave cleanly' : 'component did not stop cleanly');
         failure ??= err;
       }
     }
     if (failure) throw failure;
   };
-  const stop = () =>
+  // One ending: a stop already under way is not turned into a leave, nor the other way round.
+  const finish = (leaving?: LeaveOptions) =>
     (stopping ??= (async () => {
       aborter.abort();
       await app.close();
-      await stopStarted();
+      await endStarted(leaving);
     })());
+  const stop = () => finish();
 
   if (options.handleSignals !== false) stopOnSignals(stop, logger);
   try {
@@ -59,14 +80,15 @@ export async function runHost(components: readonly Component[], options: RunHost
       started.push(component);
     }
     const url = await app.listen({ host: options.http.host, port: options.http.port });
-    return { url, app, stop };
+    return { url, app, stop, leave: (leaving) => finish(leaving ?? {}) };
   } catch (err) {
     logger.error({ err }, 'fieldhook did not start');
     const notStarted = components.filter((c) => !started.includes(c));
     await app.close().catch(() => {});
-    await stopStarted().catch(() => {});
+    const leaving = { signal: AbortSignal.timeout(options.failedStartLeaveMs ?? DEFAULT_FAILED_START_LEAVE_MS) };
+    await endStarted(leaving).catch(() => {});
     for (const component of notStarted.reverse()) {
-      await component.stop().catch((stopErr: unknown) => logger.debug({ err: stopErr, component: component.name }, 'a part that never started did not stop cleanly'));
+      await end(component, leaving).catch((endErr: unknown) => logger.debug({ err: endErr, component: component.name }, 'a part that never started did not leave cleanly'));
     }
     throw err;
   }

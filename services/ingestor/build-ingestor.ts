@@ -7,9 +7,10 @@ import { connectPublisher, type BusConnection, type BusPrincipal, type Publisher
 import type { LocalReadings } from '../shared/bus/local-readings.js';
 import { instanceClientId } from '../shared/instance.js';
 import { every, systemClock, type Clock } from '../shared/clock.js';
-import type { Component, ReadinessCheck } from '../shared/component.js';
+import type { Component, LeaveOptions, ReadinessCheck } from '../shared/component.js';
 import type { InfluxTarget } from '../shared/influx.js';
 import { createInfluxClient } from '../shared/influx.js';
+import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
 import { buildQuantityTable } from '../shared/quantities.js';
 import { createAuthenticator } from './auth.js';
@@ -65,7 +66,17 @@ export interface Ingestor extends Component {
    * that part's own internal login; on an external broker with the configured one.
    */
   busConnection(principal: BusPrincipal): BusConnection;
+  /**
+   * Scaling in (`fieldhook leave`): leaves the devices' readings group (what its sessions held
+   * comes into the spool first), then resolves, with the spool's usage, once the InfluxDB writer
+   * and the bus have taken every stored reading. Aborted first, it rejects with
+   * `FH_ERR_INSTANCE_LEAVE_INCOMPLETE` naming what is left; the spool keeps it.
+   */
+  handOver(options?: LeaveOptions): Promise<SpoolUsage>;
 }
+
+/** How often `handOver` looks at the spool's cursors, ms. */
+export const HAND_OVER_POLL_MS = 200;
 
 /** Spool depth and age per consumer, dead letters, and whether InfluxDB writes succeed. */
 export interface IngestorStatus {
@@ -212,9 +223,38 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       });
       started = true;
     },
-    async stop() {
-      stopPruning?.();
-      await consumer?.stop();
+    stop: () => close(),
+    leave: (leaving) => close(leaving ?? {}),
+    async handOver(leaving = {}) {
+      await consumer?.leave(leaving);
+      const { signal } = leaving;
+      for (;;) {
+        const usage = await spool.usage();
+        const left = [INFLUX_CONSUMER, BUS_CONSUMER].filter((c) => (usage.consumers[c]?.pendingReadings ?? 0) > 0);
+        if (left.length === 0) return usage;
+        if (signal?.aborted) {
+          const what = left.map((c) => `${usage.consumers[c]!.pendingReadings} for ${c === INFLUX_CONSUMER ? 'InfluxDB' : 'the bus'}`).join(', ');
+          throw Errors.instanceLeaveIncomplete(`the spool still holds readings (${what}); they stay in ${join(config.DATA_DIR, 'spool.db')}`, { pending: Object.fromEntries(left.map((c) => [c, usage.consumers[c]!.pendingReadings])) });
+        }
+        await new Promise<void>((resolve) => {
+          const timer = clock.setTimeout(done, HAND_OVER_POLL_MS);
+          signal?.addEventListener('abort', done, { once: true });
+          function done() {
+            clock.clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+          }
+        });
+      }
+    },
+  };
+
+  /** Stops, or with `leaving` leaves the devices' readings group for good; the rest closes either way. */
+  async function close(leaving?: LeaveOptions): Promise<void> {
+    stopPruning?.();
+    try {
+      await (leaving ? consumer?.leave(leaving) : consumer?.stop());
+    } finally {
       // Ending the bus client first releases a publisher waiting on an unreachable broker.
       const publisherStopped = busPublisher?.stop();
       await busClient?.stop();
@@ -222,8 +262,8 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       await writer.stop();
       await broker?.close();
       spool.close();
-    },
-  };
+    }
+  }
 }
 
 /** The external broker of `MQTT_URL`, with the ingestor's login. */

@@ -172,6 +172,7 @@ export function createMqttConsumer(deps: MqttConsumerDeps, connection: BusConnec
       connections = [];
     },
     async leave(leaving = {}) {
+      if (connections.length === 0) return; // never started, stopped, or left already
       // Not stopping yet: a message whose append failed is tried again until it is in the spool.
       const left = await Promise.allSettled(connections.map((c) => c.leave(leaving)));
       stopping = true;

@@ -14,6 +14,7 @@ import {
   connectSubscriber,
   deviceErrorsTopic,
   deviceOfIrrigationsTopic,
+  endSubscribers,
   fieldIrrigationsTopic,
   groupByTopic,
   InvalidBusMessage,
@@ -23,7 +24,7 @@ import {
   type Subscriber,
 } from '../shared/bus/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { Component } from '../shared/component.js';
+import type { Component, LeaveOptions } from '../shared/component.js';
 import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
@@ -128,8 +129,15 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
       }
       forwarder.start();
     },
-    async stop() {
-      await reports?.stop();
+    stop: () => close(),
+    leave: (options) => close(options ?? {}),
+  };
+
+  /** Stops, or with `leaving` leaves the reports' group for good; the rest closes either way. */
+  async function close(leaving?: LeaveOptions): Promise<void> {
+    try {
+      await endSubscribers([reports], leaving);
+    } finally {
       // Ending the bus client first releases a send waiting on an unreachable broker (the record
       // stays behind its cursor and goes out after the next start).
       const forwarding = forwarder.stop();
@@ -137,6 +145,6 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
       await forwarding;
       await writer.close();
       store.close();
-    },
-  };
+    }
+  }
 }

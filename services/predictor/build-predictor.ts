@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import type { BusConnection, PublishInput, Subscriber } from '../shared/bus/index.js';
+import { endSubscribers, type BusConnection, type PublishInput, type Subscriber } from '../shared/bus/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import type { Component } from '../shared/component.js';
+import type { Component, LeaveOptions } from '../shared/component.js';
 import { createInfluxClient, type InfluxTarget } from '../shared/influx.js';
 import type { Logger } from '../shared/logger.js';
 import { createLocalReadings, createPredictorBusConsumer } from './bus-consumer.js';
@@ -365,6 +365,27 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       : {}),
   });
 
+  /**
+   * Stops, or with `leaving` leaves for good: the readings' and irrigations' sessions are handled
+   * (while the scheduler still evaluates) and ended. The partitions are released either way.
+   */
+  async function close(leaving?: LeaveOptions): Promise<void> {
+    // Leaves first: its partitions are released once no round touches them, for the others to take at once.
+    await membership?.stop().catch((err: unknown) => logger.warn({ err }, 'predictor partitions not released; the others take them when the leases expire'));
+    started = false;
+    clock.clearTimeout(gainRetry);
+    try {
+      await endSubscribers([bus, irrigationBus], leaving);
+    } finally {
+      await scheduler.stop();
+      await writer.close();
+      await model.stop();
+      await fieldsRepo.close();
+      statesRepo.close();
+      db?.close();
+    }
+  }
+
   return {
     name: 'predictor',
     metrics: registry,
@@ -410,20 +431,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       // round, and the start has nothing to undo.
       await scheduler.enqueue(undefined).catch((err: unknown) => logger.error({ err }, 'first evaluation round failed; the next round tries again'));
     },
-    async stop() {
-      // Leaves first: its partitions are released once no round touches them, for the others to take at once.
-      await membership?.stop().catch((err: unknown) => logger.warn({ err }, 'predictor partitions not released; the others take them when the leases expire'));
-      started = false;
-      clock.clearTimeout(gainRetry);
-      await bus?.stop();
-      await irrigationBus?.stop();
-      await scheduler.stop();
-      await writer.close();
-      await model.stop();
-      await fieldsRepo.close();
-      statesRepo.close();
-      db?.close();
-    },
+    stop: () => close(),
+    leave: (leaving) => close(leaving ?? {}),
     evaluate: (keys) => (started ? scheduler.enqueue(keys) : Promise.reject(Errors.predictNotStarted())),
     async assess(farm, field) {
       const f = fields.get(fieldKey(farm, field));

@@ -20,6 +20,12 @@ export interface ComponentContext {
   signal: AbortSignal;
 }
 
+/** How a part leaves for good. */
+export interface LeaveOptions {
+  /** Aborted: what is not yet left is stopped instead (its sessions kept, as on `stop()`) and `leave()` rejects. */
+  signal?: AbortSignal;
+}
+
 export interface Component {
   /** Short, stable: used in logs and as the prefix of its readiness checks. */
   readonly name: string;
@@ -30,5 +36,12 @@ export interface Component {
   /** The component's own metrics; the host serves them all on `/metrics`. */
   readonly metrics?: Registry;
   start(context?: ComponentContext): Promise<void>;
+  /** Stops; broker sessions are kept, so a restart resumes them and gets what was queued meanwhile. */
   stop(): Promise<void>;
+  /**
+   * Stops for good (scaling in, a start that failed): as `stop()`, but the part's broker sessions
+   * first hand over what they held and then end, so no shared group assigns it messages any more.
+   * Only parts with sessions have it; the host stops the others.
+   */
+  leave?(options?: LeaveOptions): Promise<void>;
 }

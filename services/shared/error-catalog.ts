@@ -585,6 +585,12 @@ export const Errors = {
     'Another fieldhook instance uses this data folder',
     'A running instance holds `DATA_DIR/instance.lock` (its pid, host and instance id are in the message): each instance needs a data folder of its own; a lock left by a process that died is taken over.',
   ),
+  instanceLeaveIncomplete: defineError(
+    'FH_ERR_INSTANCE_LEAVE_INCOMPLETE',
+    503,
+    'The instance did not hand everything on in time',
+    '`fieldhook leave` stopped at its `--timeout-ms`: readings were still in the spool (InfluxDB or the broker unreachable or slow), or a broker session could not be emptied and ended. What is left is named in the message and kept (the spool in `DATA_DIR`, the session on the broker); run `fieldhook leave` again once the cause is fixed.',
+  ),
 
   // The `fieldhook` command line.
   cli: defineError('FH_ERR_CLI', 500, 'The command failed', 'The command failed with an error that has no code of its own.'),

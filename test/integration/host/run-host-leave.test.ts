@@ -1,0 +1,96 @@
+/**
+ * A start that fails leaves no broker session behind in a shared group: the parts that started,
+ * and the one whose start threw after its subscriber connected, leave (their sessions end), so the
+ * live member of the group gets every message published afterwards. Against a real Mosquitto of
+ * this file's own (a session left in a group of the run's broker would take a share of another
+ * file's messages).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IConnackPacket } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
+import { runHost } from '../../../services/host/run-host.js';
+import { connectSubscriber, endSubscribers, type BusConnection, type Subscriber } from '../../../services/shared/bus/index.js';
+import type { Component, LeaveOptions } from '../../../services/shared/component.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { eventually } from '../../helpers/eventually.js';
+
+const N = 20;
+const TOPIC = 'fieldhook/v1/events';
+
+describe('runHost, a start that fails', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fh-run-host-leave-'));
+  let mosquitto: RunningMosquitto;
+  let bus: BusConnection;
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto({ dir: join(dir, 'mosquitto') });
+    bus = { url: mosquitto.url, protocolVersion: 5, sharedSubscriptions: true };
+  });
+  afterAll(async () => {
+    await mosquitto?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A part with one subscriber in the group, as the forecasts or the dispatcher are; `fail` throws once it is subscribed. */
+  function part(name: string, handled: string[], calls: string[], fail = false): Component {
+    let subscriber: Subscriber | undefined;
+    const close = async (leaving?: LeaveOptions) => {
+      calls.push(`${name} ${leaving ? 'leave' : 'stop'}`);
+      await endSubscribers([subscriber], leaving);
+    };
+    return {
+      name,
+      async start() {
+        subscriber = connectSubscriber(bus, { clientId: `failed-start-${name}`, filter: TOPIC, group: 'failed-start' }, (p) => void handled.push(p.payload.toString()), silentLogger());
+        await subscriber.start();
+        if (fail) throw new Error(`${name} refused to start`);
+      },
+      stop: () => close(),
+      leave: (options) => close(options ?? {}),
+    };
+  }
+
+  async function sessionPresent(clientId: string): Promise<boolean> {
+    const client = mqtt.connect(bus.url, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, manualConnect: true, properties: { sessionExpiryInterval: 0 } });
+    const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+      client.connect();
+    });
+    await client.endAsync();
+    return connack.sessionPresent;
+  }
+
+  it('makes the parts that started, and the one that threw after subscribing, leave: the live member then gets every message', async () => {
+    const live: string[] = [];
+    const member = connectSubscriber(bus, { clientId: 'failed-start-live', filter: TOPIC, group: 'failed-start' }, (p) => void live.push(p.payload.toString()), silentLogger());
+    await member.start();
+    try {
+      const dead: string[] = [];
+      const calls: string[] = [];
+      const neverReached: Component = { name: 'later', start: async () => {}, stop: async () => void calls.push('later stop') };
+      await expect(
+        runHost([part('first', dead, calls), part('refused', dead, calls, true), neverReached], { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false }),
+      ).rejects.toThrow('refused refused to start');
+      expect(calls).toEqual(['first leave', 'later stop', 'refused leave']);
+      expect(await sessionPresent('failed-start-first')).toBe(false);
+      expect(await sessionPresent('failed-start-refused')).toBe(false);
+
+      const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
+      const sent: string[] = [];
+      for (let i = 0; i < N; i++) {
+        await client.publishAsync(TOPIC, `e${i}`, { qos: 1 });
+        sent.push(`e${i}`);
+      }
+      await client.endAsync();
+      await eventually(() => live.length === N, { what: 'the live member taking every message' });
+      expect(live).toEqual(sent);
+      expect(dead).toEqual([]);
+    } finally {
+      await member.stop();
+    }
+  });
+});
