@@ -63,6 +63,23 @@ function authError(message: string, returnCode: number): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
 
+type PublishFromClient = (packet: object, client: Client | null, done: (err?: Error) => void) => void;
+
+/**
+ * A device's readings message is stored by the ingest path, not delivered by the broker: nothing
+ * subscribes to a device's readings topic here (the readings reach the bus from the spool), so
+ * aedes' publish pipeline after the PUBACK — a packet copy, the retained store, the offline queues'
+ * and the live subscriptions' topic matches, a promise or two, the `publish` event — was per
+ * message work with no result. aedes calls `publish(packet, client, done)` once a client's PUBLISH
+ * is authorised and acknowledged; for the packets in `stored` it ends there. Everything else
+ * (internal parts' messages, the errors topic, other device topics) is published as before.
+ */
+function endStoredAtBroker(broker: Aedes, stored: WeakSet<object>): void {
+  const publish = (broker.publish as unknown as PublishFromClient).bind(broker);
+  const ends: PublishFromClient = (packet, client, done) => (client !== null && stored.delete(packet) ? done() : publish(packet, client, done));
+  (broker as unknown as { publish: PublishFromClient }).publish = ends;
+}
+
 /**
  * The broker `fieldhook start` embeds when no external one is configured (aedes, MQTT 3.1.1).
  * Devices log in with id and secret and may publish only to their own readings topic. Here the
@@ -104,6 +121,8 @@ export function createEmbeddedBroker(
     const text = Buffer.isBuffer(payload) && payload.length < 128 ? payload.toString('latin1') : typeof payload === 'string' ? payload : '';
     return text.startsWith(oversizedMark) ? Number(text.slice(oversizedMark.length)) : undefined;
   };
+  /** Readings messages the ingest path took: the broker neither keeps nor forwards them. */
+  const stored = new WeakSet<object>();
   let aedes: Aedes | undefined;
   const servers: Server[] = [];
   let boundPort = options.port;
@@ -233,8 +252,8 @@ export function createEmbeddedBroker(
         if (!who || !client || deviceOfTopic(packet.topic) !== who.id) {
           return done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
         }
-        // An oversized message is acknowledged (refused on the errors topic) and neither kept nor forwarded.
-        if (oversizedBytes(packet.payload) !== undefined) packet.retain = false;
+        // A readings message ends here: stored (or refused), never kept or forwarded by the broker.
+        stored.add(packet);
         ingestPublish(client, who, packet.payload as Buffer, done);
       },
       authorizeForward(_client, packet) {
@@ -247,6 +266,7 @@ export function createEmbeddedBroker(
         done(new Error('devices may subscribe only to their own errors topic'));
       },
     });
+    endStoredAtBroker(broker, stored);
     return broker;
   }
 
