@@ -31,8 +31,11 @@ describe(`fieldhook start and the local CLI (InfluxDB ${influx.kind})`, () => {
   const database = `cli_local_${process.pid}`;
   const root = mkdtempSync(join(tmpdir(), 'fh-cli-local-'));
   const dataDir = join(root, 'data');
-  // What the local CLI is given: the data folder and the database name, no URL, no token.
-  const cliEnv = cleanEnv({ FIELDHOOK_DATA_DIR: dataDir, FIELDHOOK_INFLUX_BUCKET: database });
+  // What the local CLI is given: the data folder and the database name, no URL, no admin token.
+  // On InfluxDB 2.x also its token and org: the record says where the pipeline's InfluxDB is,
+  // never its credentials (a secret stays in the environment it was given in).
+  const { FIELDHOOK_INFLUX_URL: _url, ...influxCredentials } = influx.env(database);
+  const cliEnv = cleanEnv({ FIELDHOOK_DATA_DIR: dataDir, ...influxCredentials });
   const startEnv = cleanEnv({
     FIELDHOOK_DATA_DIR: dataDir, ...influx.env(database), FIELDHOOK_LOG_FORMAT: 'json',
     FIELDHOOK_HTTP_HOST: '127.0.0.1', FIELDHOOK_HTTP_PORT: '0', FIELDHOOK_MQTT_LISTEN_HOST: '127.0.0.1', FIELDHOOK_MQTT_LISTEN_PORT: '0', FIELDHOOK_MQTT_TLS_PORT: '0',

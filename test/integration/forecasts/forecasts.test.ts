@@ -2,7 +2,8 @@
  * Forecasts through their ways in: `POST /v1/forecasts` with gateway and admin credentials, a
  * gateway's MQTT topic on the embedded broker (PUBACK once stored), and the Open-Meteo pull against
  * a local server that answers with a recorded response in Open-Meteo's documented hourly shape and
- * checks the request the way Open-Meteo reads it.
+ * checks the request the way Open-Meteo reads it. InfluxDB 1.8 only: forecasts are not stored in
+ * it, and the ingestor beside them writes nothing these tests read back.
  */
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

@@ -3,6 +3,8 @@
  * started here (the shared one has none), and the shared one for a missing database. A start that
  * fails stops every part and the command exits non-zero; a write refused later for a reason of
  * configuration fails `/readyz` and names the setting.
+ * InfluxDB 1.8 only: users with passwords, `CREATE DATABASE` and 1.8's answers are what it tests;
+ * what 2.x answers (tokens, orgs, buckets) is in influxdb-setup.influx2.test.ts.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

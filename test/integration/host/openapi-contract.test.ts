@@ -5,6 +5,8 @@
  * 5xx, only documented statuses, content types and bodies, schema-valid requests accepted,
  * schema-violating ones refused, 405 for methods a path does not take. A fixed seed and a bound on
  * examples keep the run the same every time and within a minute or so.
+ * Runs against InfluxDB 1.8 only: it holds the HTTP API to its document, InfluxDB only stores what
+ * is accepted and nothing is read back from it, and a second run on 2.7 would add two minutes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +37,7 @@ const MAX_EXAMPLES = 50;
 // Webhooks of the subscriptions schemathesis creates go nowhere: every receiver answers 204.
 const noNetwork: Transport = async () => ({ statusCode: 204, headers: {}, snippet: '' });
 
-describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION} (InfluxDB ${influx.kind})`, () => {
+describe(`the OpenAPI document, checked by schemathesis ${SCHEMATHESIS_VERSION}`, () => {
   const database = `openapi_contract_${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'fh-openapi-contract-'));
   let devices: DeviceRepository;

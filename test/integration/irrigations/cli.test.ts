@@ -1,6 +1,7 @@
 /**
  * `fieldhook irrigations add|list` against a running API, and `fieldhook chat users add|list|remove`
- * on a data folder, as a person runs them.
+ * on a data folder, as a person runs them. InfluxDB 1.8 only: InfluxDB is only where records go,
+ * and nothing here reads it back (test/integration/irrigations/api.test.ts does, on both versions).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

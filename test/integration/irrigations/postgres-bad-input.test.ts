@@ -3,7 +3,8 @@
  * so a value carrying one must be refused as the request's fault (a 400 catalog error, a refusal
  * on the device's errors topic) and never taken for the database being down (a 503, no PUBACK: the
  * broker would hand the same poison message over again and again, and every later report of the
- * instance would wait behind it). Only an unavailable database is a 503.
+ * instance would wait behind it). Only an unavailable database is a 503. InfluxDB 1.8 only: what
+ * is refused never reaches InfluxDB, and nothing here reads it back.
  */
 import type { FastifyInstance } from 'fastify';
 import mqtt from 'mqtt';
