@@ -260,10 +260,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
       next = now;
       disableReason = 'gone';
     } else {
-      next =
-        attemptNo < options.retry.scheduleMs.length && retryAfterMs !== null
-          ? now + retryAfterMs
-          : nextAttemptAt(options.retry, attemptNo, now, firstAttemptAt, random);
+      next = nextAttemptAt(options.retry, attemptNo, now, firstAttemptAt, random, retryAfterMs);
       if (next === null) status = 'failed';
       else if (c.validUntil !== null && next >= c.validUntil) status = 'expired';
       else status = 'pending';

@@ -74,7 +74,9 @@ export function maxAttempts(policy: RetryPolicyOptions): number {
 
 /**
  * When to make attempt number `attemptsDone + 1`, given that `attemptsDone` attempts failed and
- * the first one was at `firstAttemptAt`; null when the schedule is exhausted.
+ * the first one was at `firstAttemptAt`; null when the schedule is exhausted. A receiver's
+ * `retryAfterMs` (already capped) replaces the schedule's delay for this attempt, but takes its
+ * slot: the schedule's length is the number of attempts either way.
  * `random` returns [0, 1) and is injectable for tests.
  */
 export function nextAttemptAt(
@@ -83,12 +85,13 @@ export function nextAttemptAt(
   lastAttemptAt: number,
   firstAttemptAt: number,
   random: () => number = Math.random,
+  retryAfterMs: number | null = null,
 ): number | null {
   const base = policy.scheduleMs[attemptsDone];
   if (base === undefined) return null;
-  const factor = 1 + policy.jitter * (2 * random() - 1);
-  let at = lastAttemptAt + Math.round(base * factor);
-  // Jitter could pull the whole series under the promised horizon: pin the last attempt.
+  let at = retryAfterMs !== null ? lastAttemptAt + retryAfterMs : lastAttemptAt + Math.round(base * (1 + policy.jitter * (2 * random() - 1)));
+  // Jitter, or a receiver asking again and again to come back in a few seconds, could pull the
+  // whole series under the promised horizon: pin the last attempt.
   if (attemptsDone === policy.scheduleMs.length - 1) at = Math.max(at, firstAttemptAt + policy.minHorizonMs);
   return at;
 }

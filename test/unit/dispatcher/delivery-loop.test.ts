@@ -11,10 +11,11 @@ describe('delivery loop over a whole day of retries (fake timers)', () => {
   let d: FieldhookDispatcher;
   let calls: { url: string; at: number; req: TransportRequest }[];
   let answer: (req: TransportRequest) => number;
+  let answerHeaders: Record<string, string>;
 
   const transport: Transport = async (req) => {
     calls.push({ url: req.url, at: Date.now(), req });
-    return { statusCode: answer(req), headers: {}, snippet: '' };
+    return { statusCode: answer(req), headers: answerHeaders, snippet: '' };
   };
 
   function build(overrides: Partial<DispatchConfig> = {}, random = () => 0.5) {
@@ -32,10 +33,30 @@ describe('delivery loop over a whole day of retries (fake timers)', () => {
     vi.useFakeTimers({ now: Date.parse('2026-07-06T00:00:00Z') });
     calls = [];
     answer = () => 500;
+    answerHeaders = {};
   });
   afterEach(async () => {
     await d?.stop();
     vi.useRealTimers();
+  });
+
+  it('still makes its last attempt a day after the first when the receiver keeps answering 503 with a Retry-After of seconds', async () => {
+    build();
+    await d.start();
+    await d.service.createSubscription({ url: 'https://hooks.example.com/a', events: ['irrigation.recommended'] });
+    answer = () => 503;
+    answerHeaders = { 'retry-after': '3' };
+    const t0 = Date.now();
+    const ev = await d.publish({ type: 'irrigation.recommended', data: { farm: 'f1' } });
+    await vi.advanceTimersByTimeAsync(23 * H);
+    const [early] = await d.service.listDeliveries({ eventId: ev.id, limit: 1 });
+    expect(early).toMatchObject({ status: 'pending', attempts: 7 });
+    await vi.advanceTimersByTimeAsync(2 * H);
+    const attempts = calls.filter((c) => c.url.startsWith('https://hooks.'));
+    expect(attempts).toHaveLength(8);
+    expect(attempts.at(-1)!.at - t0).toBeGreaterThanOrEqual(24 * H);
+    const [delivery] = await d.service.listDeliveries({ eventId: ev.id, limit: 1 });
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 8 });
   });
 
   it('makes 8 attempts at 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, then gives up and reports it', async () => {

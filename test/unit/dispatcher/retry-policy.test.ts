@@ -32,6 +32,19 @@ describe('retry table', () => {
     );
   });
 
+  it('keeps the last attempt ≥ 24 h after the first when every failure asked to come back in seconds', () => {
+    const first = 1_000;
+    let last = first;
+    for (let done = 1; done < DEFAULT_RETRY_SCHEDULE_MS.length; done++) {
+      const at = nextAttemptAt(DEFAULT_RETRY_POLICY, done, last, first, () => 0.5, 3_000)!;
+      // A Retry-After is honoured as asked, except that it may not end the series early.
+      if (done < DEFAULT_RETRY_SCHEDULE_MS.length - 1) expect(at - last).toBe(3_000);
+      last = at;
+    }
+    expect(last - first).toBeGreaterThanOrEqual(24 * H);
+    expect(nextAttemptAt(DEFAULT_RETRY_POLICY, DEFAULT_RETRY_SCHEDULE_MS.length, last, first, () => 0.5, 3_000)).toBeNull();
+  });
+
   it('parses Retry-After as seconds or an HTTP date, capped', () => {
     const now = Date.parse('2026-07-06T10:00:00Z');
     expect(parseRetryAfter('120', now, 10 * H)).toBe(120_000);
