@@ -177,6 +177,9 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
         // A field's state is written only while this instance holds its partition.
         ...(membership ? { fence: { partitionOf: ownership.partitionOf, now: () => clock.now(), epochOf: (p: number) => membership.epochOf(p) } } : {}),
         db: sqlite,
+        // Only while the field has its profile beside it: a save on its way when the field is
+        // removed does not bring its state back.
+        onlyProfiled: ownFields !== undefined,
       });
   const statesRepo = store.states;
   const learningRepo = options.learning ?? store.learning;

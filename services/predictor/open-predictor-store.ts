@@ -2,7 +2,7 @@ import type { ControlPlane } from '../shared/database/control-plane.js';
 import { importingFromSqlite } from '../shared/database/sqlite-import.js';
 import type { SqliteDatabase } from '../shared/sqlite.js';
 import { createPostgresPredictorStore } from './postgres-predictor-store.js';
-import type { DecisionStateRepository, FieldLearningRepository, PartitionFence } from './predictor-store.js';
+import type { DecisionStateRepository, FieldLearningRepository, PartitionFence, StateWriteOptions } from './predictor-store.js';
 import { createSqliteDecisionStates, createSqliteFieldLearning } from './sqlite-predictor-store.js';
 import { predictorStateImports } from './sqlite-state-import.js';
 
@@ -20,10 +20,12 @@ export interface PredictorStateStore {
  * The predictor's per-field state on the control plane's backend: the instance's own SQLite
  * file (`db`, shared with its field profiles), or PostgreSQL shared with every predictor, where
  * `instance` signs the writes and `fence` (automatic partitions) refuses those of a partition
- * this instance no longer holds.
+ * this instance no longer holds. With `onlyProfiled`, a field's state is written only while it
+ * has a profile on the same backend (see {@link StateWriteOptions}).
  */
-export function createPredictorStateStore(plane: ControlPlane, options: { instance: string; fence?: PartitionFence; db: () => SqliteDatabase }): PredictorStateStore {
-  if (plane.kind === 'postgres') return createPostgresPredictorStore(importingFromSqlite(plane, predictorStateImports(PREDICTOR_FILE, options.instance)), options.instance, options.fence);
+export function createPredictorStateStore(plane: ControlPlane, options: { instance: string; fence?: PartitionFence; db: () => SqliteDatabase } & StateWriteOptions): PredictorStateStore {
+  const writes: StateWriteOptions = { onlyProfiled: options.onlyProfiled === true };
+  if (plane.kind === 'postgres') return createPostgresPredictorStore(importingFromSqlite(plane, predictorStateImports(PREDICTOR_FILE, options.instance)), options.instance, options.fence, writes);
   const db = options.db();
-  return { states: createSqliteDecisionStates(db), learning: createSqliteFieldLearning(db), open: async () => {} };
+  return { states: createSqliteDecisionStates(db, false, writes), learning: createSqliteFieldLearning(db, writes), open: async () => {} };
 }

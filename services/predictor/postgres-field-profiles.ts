@@ -97,11 +97,13 @@ export function createPostgresFieldProfiles(plane: PostgresPlane, clock: Clock):
     },
     async remove(farm, field) {
       const removed = await unavailable(inTransaction(pool, async (client) => {
+        // The profile first: its row lock makes a state save in flight (which locks it FOR SHARE)
+        // finish before the state is deleted, and one after it find no profile and write nothing.
+        const { rowCount } = await client.query('DELETE FROM field_profile WHERE farm = $1 AND field = $2', [farm, field]);
         for (const table of FIELD_STATE_TABLES) {
           const { rows } = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [table]);
           if (rows[0]?.present) await client.query(`DELETE FROM ${table} WHERE farm = $1 AND field = $2`, [farm, field]);
         }
-        const { rowCount } = await client.query('DELETE FROM field_profile WHERE farm = $1 AND field = $2', [farm, field]);
         return (rowCount ?? 0) > 0;
       }), 'remove a field profile');
       return changed(removed);

@@ -12,7 +12,7 @@ import type { PostgresMigration } from '../shared/database/migrations.js';
 import { databaseUnavailable } from '../shared/database/postgres.js';
 import type { DecisionState } from './decision.js';
 import type { FieldLearningState } from './field-learning.js';
-import type { DecisionStateRepository, FieldEntry, FieldLearningRepository, PartitionFence } from './predictor-store.js';
+import type { DecisionStateRepository, FieldEntry, FieldLearningRepository, PartitionFence, StateWriteOptions } from './predictor-store.js';
 
 /** The predictor's store name in `fieldhook_migrations`. */
 export const PREDICTOR_STORE = 'predictor';
@@ -57,13 +57,13 @@ type Table = 'predictor_decision_state' | 'predictor_field_learning';
  * Decision state and learning on `plane`, written by `instance`; `open()` applies the
  * migrations. With `fence`, a field's write needs `instance`'s lease on its partition.
  */
-export function createPostgresPredictorStore(plane: PostgresPlane, instance: string, fence?: PartitionFence): {
+export function createPostgresPredictorStore(plane: PostgresPlane, instance: string, fence?: PartitionFence, writes: StateWriteOptions = {}): {
   states: DecisionStateRepository;
   learning: FieldLearningRepository;
   open(): Promise<void>;
 } {
   const { pool, shownUrl } = plane.postgres;
-  const table = <S>(name: Table) => createTable<S>(pool, shownUrl, name, instance, fence);
+  const table = <S>(name: Table) => createTable<S>(pool, shownUrl, name, instance, fence, writes);
   const states = table<DecisionState>('predictor_decision_state');
   const learning = table<FieldLearningState>('predictor_field_learning');
   return {
@@ -73,7 +73,7 @@ export function createPostgresPredictorStore(plane: PostgresPlane, instance: str
   };
 }
 
-function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance: string, fence: PartitionFence | undefined) {
+function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance: string, fence: PartitionFence | undefined, writes: StateWriteOptions) {
   const read = async (where: string, params: unknown[]): Promise<Map<string, S>> => {
     try {
       const { rows } = await pool.query<{ farm: string; field: string; state: S }>(`SELECT farm, field, state FROM ${table} ${where}`, params);
@@ -103,12 +103,15 @@ function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance:
         : fence.epochOf
           ? `AND (e.partition, e.epoch) IN (SELECT partition, epoch FROM predictor_partitions WHERE holder = $2 AND expires_at > $3 FOR SHARE)`
           : `AND e.partition IN (SELECT partition FROM predictor_partitions WHERE holder = $2 AND expires_at > $3 FOR SHARE)`;
+      // The profile row is locked FOR SHARE too: a removal (which deletes the profile, then the
+      // state) waits for a write in flight, and a write after it finds no profile and writes nothing.
+      const profiled = writes.onlyProfiled ? 'AND EXISTS (SELECT 1 FROM field_profile p WHERE p.farm = e.farm AND p.field = e.field FOR SHARE)' : '';
       let saved: { farm: string; field: string }[];
       try {
         ({ rows: saved } = await pool.query<{ farm: string; field: string }>(
           `INSERT INTO ${table} (farm, field, state, updated_at, updated_by)
            SELECT e.farm, e.field, e.state, now(), $2 FROM jsonb_to_recordset($1::jsonb) AS e(farm text, field text, state jsonb, partition int, epoch bigint)
-           WHERE TRUE ${held}
+           WHERE TRUE ${held} ${profiled}
            ON CONFLICT (farm, field) DO UPDATE SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
            RETURNING farm, field`,
           fence ? [JSON.stringify(rows), instance, fence.now()] : [JSON.stringify(rows), instance],
@@ -117,7 +120,20 @@ function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance:
         throw databaseUnavailable(err, shownUrl, `save ${table}`);
       }
       const done = new Set(saved.map((r) => `${r.farm}/${r.field}`));
-      return entries.map((e) => `${e.farm}/${e.field}`).filter((k) => !done.has(k));
+      const missed = entries.filter((e) => !done.has(`${e.farm}/${e.field}`));
+      if (missed.length === 0 || !writes.onlyProfiled) return missed.map((e) => `${e.farm}/${e.field}`);
+      // Not written: refused by the fence, or the field is gone (not refused; the next reload forgets it).
+      if (!fence) return [];
+      try {
+        const { rows } = await pool.query<{ farm: string; field: string }>(
+          'SELECT farm, field FROM field_profile WHERE (farm, field) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+          [missed.map((e) => e.farm), missed.map((e) => e.field)],
+        );
+        const present = new Set(rows.map((r) => `${r.farm}/${r.field}`));
+        return missed.map((e) => `${e.farm}/${e.field}`).filter((k) => present.has(k));
+      } catch (err) {
+        throw databaseUnavailable(err, shownUrl, 'read the field profiles');
+      }
     },
   };
 }

@@ -37,6 +37,17 @@ export interface FieldLearningRepository {
 }
 
 /**
+ * How a store writes a field's state. `onlyProfiled`: only while the field has a profile (in the
+ * same database), checked in the writing statement, so a save on its way when the field is
+ * removed (the CLI, another instance) writes nothing instead of bringing the removed field's
+ * state back; such a field is not refused, it is gone. For a predictor whose fields come from
+ * that database's profiles; off for one given its fields from elsewhere (tests, tools).
+ */
+export interface StateWriteOptions {
+  onlyProfiled?: boolean;
+}
+
+/**
  * Writes only while this instance holds the field's partition lease (partition-membership.ts):
  * a predictor that lost a partition (paused past its lease, cut off from the database) cannot
  * overwrite what the partition's new holder decided. Lease times are compared with `now()` of

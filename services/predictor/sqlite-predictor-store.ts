@@ -3,7 +3,7 @@ import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlit
 import type { DecisionState } from './decision.js';
 import type { FieldLearningState } from './field-learning.js';
 import { validateFieldSettings, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
-import type { DecisionStateRepository, FieldLearningRepository } from './predictor-store.js';
+import type { DecisionStateRepository, FieldLearningRepository, StateWriteOptions } from './predictor-store.js';
 import { Errors } from '../shared/error-catalog.js';
 
 export type { DecisionStateRepository, FieldLearningRepository } from './predictor-store.js';
@@ -82,12 +82,25 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
   };
 }
 
-export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): DecisionStateRepository {
+/**
+ * `INSERT … ON CONFLICT` of a field's state into `table`, taking (farm, field, state, updated_at);
+ * with `onlyProfiled`, written only while the field has a profile in this file (the profile's
+ * removal deletes the state in the same transaction, so no later save brings it back).
+ */
+function stateUpsert(db: SqliteDatabase, table: 'decision_state' | 'field_learning', options: StateWriteOptions) {
+  const update = 'ON CONFLICT (farm, field) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at';
+  const statement = options.onlyProfiled
+    ? db.prepare(
+        `INSERT INTO ${table} (farm, field, state, updated_at) SELECT @farm, @field, @state, @at WHERE EXISTS (SELECT 1 FROM field_profile WHERE farm = @farm AND field = @field) ${update}`,
+      )
+    : db.prepare(`INSERT INTO ${table} (farm, field, state, updated_at) VALUES (@farm, @field, @state, @at) ${update}`);
+  return { run: (farm: string, field: string, state: string, at: number) => statement.run({ farm, field, state, at }) };
+}
+
+export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false, options: StateWriteOptions = {}): DecisionStateRepository {
   const all = db.prepare<[], { farm: string; field: string; state: string }>('SELECT farm, field, state FROM decision_state');
   const one = db.prepare<[string, string], { state: string }>('SELECT state FROM decision_state WHERE farm = ? AND field = ?');
-  const upsert = db.prepare(
-    'INSERT INTO decision_state (farm, field, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (farm, field) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
-  );
+  const upsert = stateUpsert(db, 'decision_state', options);
   return {
     async loadAll() {
       return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as DecisionState]));
@@ -112,12 +125,10 @@ export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false): 
   };
 }
 
-export function createSqliteFieldLearning(db: SqliteDatabase): FieldLearningRepository {
+export function createSqliteFieldLearning(db: SqliteDatabase, options: StateWriteOptions = {}): FieldLearningRepository {
   const all = db.prepare<[], { farm: string; field: string; state: string }>('SELECT farm, field, state FROM field_learning');
   const one = db.prepare<[string, string], { state: string }>('SELECT state FROM field_learning WHERE farm = ? AND field = ?');
-  const upsert = db.prepare(
-    'INSERT INTO field_learning (farm, field, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (farm, field) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
-  );
+  const upsert = stateUpsert(db, 'field_learning', options);
   return {
     async loadAll() {
       return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as FieldLearningState]));
