@@ -10,7 +10,8 @@ import { buildPredictor, type Predictor } from '../predictor/build-predictor.js'
 import { createDeviceRepository } from '../registry/open-devices.js';
 import { buildStatusPage } from '../status/build-status-page.js';
 import type { BusConnection, BusPrincipal } from '../shared/bus/index.js';
-import type { Component } from '../shared/component.js';
+import type { Component, LeaveOptions } from '../shared/component.js';
+import type { SpoolUsage } from '../ingestor/spool/spool.js';
 import { prepareDataDir } from '../shared/data-dir.js';
 import { controlPlaneComponent, createControlPlane } from '../shared/database/control-plane.js';
 import { instanceClientId, registerInstanceInfo, resolveInstanceId } from '../shared/instance.js';
@@ -34,6 +35,11 @@ export interface RunningFieldhook extends RunningHost {
   /** The InfluxDB it writes to, and its MQTT broker (credentials removed): for the local CLI. */
   influxUrl: string;
   mqttUrl: string;
+  /**
+   * Scaling in (leave-instance.ts): the ingestor leaves the devices' group and resolves once its
+   * spool handed every reading on (its usage then); undefined where no ingestor runs.
+   */
+  handOver(options?: LeaveOptions): Promise<SpoolUsage | undefined>;
 }
 
 /**
@@ -166,5 +172,6 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   const mqttUrl = new URL(bus('bus').url);
   mqttUrl.username = '';
   mqttUrl.password = '';
-  return { ...host, publish, influxUrl: influxdb.url, mqttUrl: mqttUrl.toString().replace(/\/$/, '') };
+  const handOver = async (options?: LeaveOptions) => ingestor?.handOver(options);
+  return { ...host, publish, handOver, influxUrl: influxdb.url, mqttUrl: mqttUrl.toString().replace(/\/$/, '') };
 }

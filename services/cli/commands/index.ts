@@ -8,6 +8,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerDeviceCommands } from './devices.js';
 import { registerIrrigationCommands } from './irrigations.js';
+import { registerLeaveCommand } from './leave.js';
 import { registerPredictorCommands } from './predictor.js';
 import { registerProfileCommands } from './profiles.js';
 import { registerSimulateCommand } from './simulate.js';
@@ -28,6 +29,7 @@ const registrars: CommandRegistrar[] = [
   registerDoctorCommand,
   registerDeviceCommands,
   registerIrrigationCommands,
+  registerLeaveCommand,
   registerPredictorCommands,
   registerProfileCommands,
   registerSimulateCommand,

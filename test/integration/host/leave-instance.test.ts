@@ -1,0 +1,129 @@
+/**
+ * Scaling in for good with `fieldhook leave`, against a real Mosquitto (this file's own: the
+ * sessions a stopped instance keeps take a share of its groups), PostgreSQL and InfluxDB. Two
+ * instances share the devices' readings; one is stopped, and its sessions keep taking a share of
+ * what devices publish (queued for its return); `fieldhook leave` on its data folder takes that
+ * share, hands it on to InfluxDB, ends every session, and exits 0 saying so. Afterwards the
+ * other instance takes every reading.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
+import { PIPELINE_CONFIG } from '../../../services/host/config.js';
+import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
+import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
+import { createDeviceRepository } from '../../../services/registry/open-devices.js';
+import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
+import { loadConfig } from '../../../services/shared/config.js';
+import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
+import { silentLogger } from '../../../services/shared/logger.js';
+import { eventually } from '../../helpers/eventually.js';
+import { countPoints, reading } from '../../helpers/ingest-fixture.js';
+import { createTestDatabase } from '../../helpers/postgres-database.js';
+import { testInflux } from '../../helpers/test-influx.js';
+
+const exec = promisify(execFile);
+const influx = testInflux();
+const N = 30;
+
+/** `fieldhook_readings_accepted_total{protocol="mqtt"}` of one instance. */
+async function acceptedMqtt(instance: RunningFieldhook): Promise<number> {
+  const text = await (await fetch(`${instance.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('fieldhook_readings_accepted_total{protocol="mqtt"}'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kind})`, () => {
+  const bucket = `leave_instance_${process.pid}`;
+  const root = mkdtempSync(join(tmpdir(), 'fh-leave-'));
+  let mosquitto: RunningMosquitto;
+  let plane: ControlPlane;
+  let devices: OpenableDeviceRepository;
+  const env: Record<string, Record<string, string>> = {};
+  let leaving: RunningFieldhook | undefined;
+  let staying: RunningFieldhook;
+  let device: MqttClient | undefined;
+
+  const start = (id: string) =>
+    startFieldhook(loadConfig(PIPELINE_CONFIG, env[id]!), silentLogger(), { handleSignals: false });
+
+  async function sessionPresent(clientId: string): Promise<boolean> {
+    const client = mqtt.connect(mosquitto.url, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, manualConnect: true, properties: { sessionExpiryInterval: 0 } });
+    const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+      client.connect();
+    });
+    await client.endAsync();
+    return connack.sessionPresent;
+  }
+
+  async function publish(from: number, count: number, base: number): Promise<void> {
+    for (let i = from; i < from + count; i++) await device!.publishAsync(deviceReadingsTopic('leave-1'), JSON.stringify(reading('leave-1', i, base)), { qos: 1 });
+  }
+
+  beforeAll(async () => {
+    await influx.createDatabase(bucket);
+    mosquitto = await startMosquitto({ dir: join(root, 'mosquitto') });
+    const databaseUrl = await createTestDatabase('leave_instance');
+    for (const id of ['leave-a', 'leave-b']) {
+      const settings = {
+        DATA_DIR: join(root, id), INSTANCE_ID: id, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url, MQTT_PROTOCOL_VERSION: '5',
+        HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...influx.settings(bucket),
+        ADMIN_TOKEN: 'leave-admin-token', PREDICT_ENABLED: 'false', LOG_LEVEL: 'warn',
+      };
+      env[id] = Object.fromEntries(Object.entries(settings).map(([k, v]) => [`FIELDHOOK_${k}`, v]));
+    }
+    leaving = await start('leave-a');
+    staying = await start('leave-b');
+    plane = createControlPlane({ DATA_DIR: root, DATABASE_URL: databaseUrl }, silentLogger());
+    devices = createDeviceRepository(plane);
+    await devices.open();
+  }, 180_000);
+
+  afterAll(async () => {
+    await device?.endAsync();
+    await leaving?.stop();
+    await staying?.stop();
+    await devices?.close();
+    if (plane) await closeControlPlane(plane);
+    await mosquitto?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('takes what the stopped instance\'s sessions hold into InfluxDB, ends them, and the other instance then gets every reading', async () => {
+    await devices.add({ id: 'leave-1', farm: 'f', field: 'north', kind: 'device' });
+    const base = Date.now() - 3_600_000;
+    device = await mqtt.connectAsync(mosquitto.url, { clientId: `leave-1-${process.pid}`, protocolVersion: 5 });
+
+    // A plain stop keeps the sessions: the broker goes on assigning the stopped instance a share.
+    await leaving!.stop();
+    leaving = undefined;
+    await publish(0, N, base);
+    await eventually(async () => (await acceptedMqtt(staying)) > 0, { what: 'the staying instance taking its share' });
+    expect(await acceptedMqtt(staying)).toBeLessThan(N);
+
+    // `fieldhook leave` on the stopped instance's data folder, as an operator runs it.
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'leave', '--timeout-ms', '60000'], { env: { ...process.env, ...env['leave-a'] } });
+    expect(stdout).toContain('fieldhook leave: instance leave-a');
+    expect(stdout).toContain('spool handed on: InfluxDB and the bus have every stored reading');
+    expect(stdout).toContain(`left every shared group on ${mosquitto.url}`);
+    // Its share of the readings, queued while it was stopped, was taken and written.
+    await eventually(async () => (await countPoints(bucket, '', influx)) === N, { what: 'every reading of the first batch stored' });
+    for (const clientId of ['fieldhook-ingest-leave-a-0', 'fieldhook-ingest-leave-a-3', 'fieldhook-dispatcher-leave-a', 'fieldhook-forecasts-leave-a', 'fieldhook-irrigations-leave-a']) {
+      expect(await sessionPresent(clientId), clientId).toBe(false);
+    }
+
+    // Nothing is assigned to the instance that left: the other one takes all of the next batch.
+    const takenBefore = await acceptedMqtt(staying);
+    expect(takenBefore).toBeLessThan(N);
+    await publish(N, N, base);
+    await eventually(async () => (await acceptedMqtt(staying)) === takenBefore + N, { what: 'the staying instance taking every reading' });
+    await eventually(async () => (await countPoints(bucket, '', influx)) === 2 * N, { what: 'every reading stored' });
+  }, 120_000);
+});
