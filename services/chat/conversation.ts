@@ -28,9 +28,10 @@ export interface FieldStatus extends FieldView {
   /**
    * Another instance's predictor evaluates the field (predictors sharing the fields): the advice
    * is as it saved it last (`savedAt`, epoch ms; null when it saved none yet), and there is no
-   * assessment here. `instance`/`partition`: who evaluates it, null when not known.
+   * assessment here; `depletionMm`/`rawMm`, when given, are the balance it recorded last, at
+   * `recordedAt`. `instance`/`partition`: who evaluates it, null when not known.
    */
-  elsewhere?: { instance: string | null; partition: number | null; savedAt: number | null };
+  elsewhere?: { instance: string | null; partition: number | null; savedAt: number | null; recordedAt?: number };
 }
 
 /** Where the chat learns about fields (the predictor, in `fieldhook start`). */
@@ -121,12 +122,16 @@ export function createConversation(
     })}`;
   }
 
-  /** A field another predictor evaluates: who, and how old the advice shown is. */
-  function elsewhereLine(e: NonNullable<FieldStatus['elsewhere']>): string {
+  const waterUsed = (depletionMm: number, rawMm: number) => `${depletionMm.toFixed(1)} mm of ${rawMm.toFixed(1)} mm readily available water used`;
+
+  /** A field another predictor evaluates: who, how old the advice shown is, and the balance it recorded last. */
+  function elsewhereLine(s: FieldStatus, e: NonNullable<FieldStatus['elsewhere']>): string {
     const who = e.instance !== null ? `instance ${e.instance}` : 'another instance';
     const partition = e.partition !== null ? ` (partition ${e.partition})` : '';
     const saved = e.savedAt !== null ? `advice as it saved it ${when.format(e.savedAt)}` : 'nothing saved there yet';
-    return `assessed on ${who}${partition}, not here; ${saved}`;
+    const water =
+      e.recordedAt !== undefined && s.depletionMm !== undefined && s.rawMm !== undefined ? `; ${waterUsed(s.depletionMm, s.rawMm)} as recorded ${when.format(e.recordedAt)}` : '';
+    return `assessed on ${who}${partition}, not here; ${saved}${water}`;
   }
 
   async function record(farm: string, field: string, depthMm: number, turn: ChatTurn, farms: readonly string[]): Promise<ChatReply> {
@@ -167,11 +172,11 @@ export function createConversation(
           const s = await deps.fields.status(farm, field);
           if (!s) return { text: `${farm}/${field}: not a configured field` };
           const water = s.elsewhere
-            ? elsewhereLine(s.elsewhere)
+            ? elsewhereLine(s, s.elsewhere)
             : s.unavailable
               ? `no assessment (${s.unavailable})`
               : s.depletionMm !== undefined && s.rawMm !== undefined
-                ? `${s.depletionMm.toFixed(1)} mm of ${s.rawMm.toFixed(1)} mm readily available water used`
+                ? waterUsed(s.depletionMm, s.rawMm)
                 : 'no assessment yet';
           return { text: `${adviceLine(s)}\n${farm}/${field}: ${water}` };
         }

@@ -2,7 +2,9 @@
  * The predictor as the chat's field directory: every field with the advice in force (its field
  * views, which include the fields other predictors evaluate where they share them) and, for
  * `status`, an assessment now (`assess`, which neither publishes nor changes state) of a field
- * this instance evaluates; of one evaluated elsewhere, what its predictor saved last.
+ * this instance evaluates; of one evaluated elsewhere, what its predictor saved last and the
+ * newest water balance it recorded (InfluxDB; left out when InfluxDB cannot be read: the advice
+ * in force is still the answer).
  */
 import type { Predictor } from '../predictor/build-predictor.js';
 import type { DecisionState } from '../predictor/decision.js';
@@ -26,7 +28,14 @@ export function predictorFieldDirectory(predictor: Pick<Predictor, 'fieldViews' 
       const base = { farm, field, crop: known.settings.crop, advice: adviceOf(known.state) };
       const { evaluation } = known;
       // Its windows are on another instance: no assessment here, only what was saved there.
-      if (!evaluation.here) return { ...base, elsewhere: { instance: evaluation.instance, partition: evaluation.partition, savedAt: evaluation.savedAt } };
+      if (!evaluation.here) {
+        const recorded = await predictor.fieldViews.recorded(farm, field).catch(() => undefined);
+        return {
+          ...base,
+          elsewhere: { instance: evaluation.instance, partition: evaluation.partition, savedAt: evaluation.savedAt, ...(recorded ? { recordedAt: recorded.at } : {}) },
+          ...(recorded ? { depletionMm: recorded.depletionMm, rawMm: recorded.rawMm } : {}),
+        };
+      }
       const e = await predictor.assess(farm, field);
       if (!e) return base;
       if (e.assessment.kind !== 'ok' || !e.prediction) return { ...base, unavailable: 'reason' in e.assessment ? e.assessment.reason : e.assessment.kind };

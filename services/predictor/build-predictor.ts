@@ -32,6 +32,7 @@ import { partitionGroup, type Partitioning } from './partition.js';
 import { createPartitionMembership, membershipOptions, type PartitionMembership } from './partition-membership.js';
 import { createPostgresPartitionLeases } from './postgres-partition-leases.js';
 import { createPostgresFieldStateReader } from './postgres-field-views.js';
+import { createRecordedBalanceReader } from './recorded-balance.js';
 import { runRound, saveUnsaved, type RoundDeps } from './round.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import { createPredictorStateStore, PREDICTOR_FILE, type PredictorStateStore } from './open-predictor-store.js';
@@ -363,6 +364,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     local: () => status().fields,
     mode: ownership.mode,
     partitionOf: ownership.partitionOf,
+    recorded: createRecordedBalanceReader(options.influx, clock),
     ...(plane?.kind === 'postgres' && options.mode !== 'passive'
       ? { shared: { profiles: fieldsRepo, state: createPostgresFieldStateReader(plane, { learning: evalOptions.learnField !== false }), now: () => clock.now(), learnField: evalOptions.learnField !== false } }
       : {}),

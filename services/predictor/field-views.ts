@@ -10,6 +10,7 @@ import type { DecisionState } from './decision.js';
 import { factorsOf, type FieldFactors, type FieldLearningState } from './field-learning.js';
 import { fieldKey, profileOf, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import type { SharedFieldStateReader } from './postgres-field-views.js';
+import type { RecordedBalance, RecordedBalanceReader } from './recorded-balance.js';
 
 /** Who evaluates a field, and how fresh what is shown of it is. */
 export interface FieldEvaluation {
@@ -46,6 +47,12 @@ export interface FieldViews {
   read(): Promise<FieldView[]>;
   /** Only the fields this instance evaluates, from memory: never fails (the fall-back of `read`). */
   local(): FieldView[];
+  /**
+   * The newest water balance recorded for a field by whichever predictor evaluates it (InfluxDB):
+   * what is known of a field evaluated elsewhere, which cannot be assessed here. Undefined when
+   * none is known; rejects when InfluxDB cannot be read.
+   */
+  recorded(farm: string, field: string): Promise<RecordedBalance | undefined>;
 }
 
 /** What the predictor knows of its own fields (its `status().fields`). */
@@ -63,6 +70,8 @@ export interface FieldViewsDeps {
   /** How fields are shared: `single` needs nothing else; otherwise their partition of `partitions`. */
   mode: 'single' | 'manual' | 'auto';
   partitionOf(key: string): number;
+  /** Where recorded water balances are read; without it none is known. */
+  recorded?: RecordedBalanceReader;
   /** Where the others' state is read; without it only the local fields are shown. */
   shared?: { profiles: Pick<FieldProfileRepository, 'list' | 'changeVersion'>; state: SharedFieldStateReader; now(): number; learnField: boolean };
 }
@@ -76,8 +85,9 @@ export function createFieldViews(deps: FieldViewsDeps): FieldViews {
       learning: f.learning ?? null,
       evaluation: { here: true, instance: deps.instance, partition: partition(fieldKey(f.settings.farm, f.settings.field)), savedAt: null, savedBy: null },
     }));
+  const recorded = async (farm: string, field: string) => deps.recorded?.latest(farm, field);
   const { shared } = deps;
-  if (!shared || deps.mode === 'single') return { read: async () => local(), local };
+  if (!shared || deps.mode === 'single') return { read: async () => local(), local, recorded };
 
   /** The profiles as last listed, and the change version they were listed at (NaN: list every time). */
   let profiles: { version: number; list: FieldSettings[] } | undefined;
@@ -99,6 +109,7 @@ export function createFieldViews(deps: FieldViewsDeps): FieldViews {
 
   return {
     local,
+    recorded,
     async read() {
       const [list, saved] = await Promise.all([listProfiles(), shared.state.read(shared.now())]);
       const mine = new Map(local().map((v) => [fieldKey(v.settings.farm, v.settings.field), v]));

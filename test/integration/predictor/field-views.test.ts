@@ -176,7 +176,10 @@ describe(`every field on every instance, with predictors sharing them on Postgre
     const s = await directory.status(FARM, field);
     expect(s).toMatchObject({ farm: FARM, field, elsewhere: { instance: 'pred-b', partition: fieldHash(`${FARM}/${field}`) % AUTO_PARTITIONS } });
     expect(s!.advice).not.toBeNull();
-    expect(s!.depletionMm).toBeUndefined();
+    // No assessment here: the balance b's (or, before b took the field, a's) round recorded last, read back from InfluxDB.
+    expect(s!.elsewhere!.recordedAt).toBeGreaterThanOrEqual(adviceAt);
+    expect(s!.depletionMm).toBeGreaterThan(0);
+    expect(s!.rawMm).toBeGreaterThan(0);
 
     const users = createSqliteChatUsers(':memory:');
     try {
@@ -186,7 +189,7 @@ describe(`every field on every instance, with predictors sharing them on Postgre
       const reply = await conversation.answer(`/status ${field}`, { platform: 'telegram', user: '42', interactionId: '1' });
       const [advice, where] = reply.text.split('\n');
       expect(advice).toMatch(new RegExp(`^${FARM}/${field}: .*irrigate`));
-      expect(where).toMatch(new RegExp(`^${FARM}/${field}: assessed on instance pred-b \\(partition \\d+\\), not here; advice as it saved it \\w+ \\d\\d:\\d\\d$`));
+      expect(where).toMatch(new RegExp(`^${FARM}/${field}: assessed on instance pred-b \\(partition \\d+\\), not here; advice as it saved it \\w+ \\d\\d:\\d\\d; [\\d.]+ mm of [\\d.]+ mm readily available water used as recorded \\w+ \\d\\d:\\d\\d$`));
       // One this instance evaluates is assessed here, as before.
       const mine = own(a)[0]!;
       expect(await directory.status(FARM, mine)).toMatchObject({ field: mine, depletionMm: expect.any(Number), rawMm: expect.any(Number) });

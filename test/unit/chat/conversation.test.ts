@@ -28,7 +28,7 @@ describe('the chat conversation', () => {
     status: async (farm, field) =>
       field === 'north'
         ? // Evaluated by another instance's predictor (fields shared on PostgreSQL).
-          { farm, field, advice: { depthMm: 18, startBy: NOW + 3_600_000, validUntil: NOW + 86_400_000 }, elsewhere: { instance: 'pred-b', partition: 7, savedAt: NOW - 300_000 } }
+          { farm, field, advice: { depthMm: 18, startBy: NOW + 3_600_000, validUntil: NOW + 86_400_000 }, elsewhere: { instance: 'pred-b', partition: 7, savedAt: NOW - 300_000, recordedAt: NOW - 60_000 }, depletionMm: 50.04, rawMm: 54 }
         : { farm, field, advice: null, depletionMm: 41.04, rawMm: 54 },
   };
   const turn = (user: string, platform: 'slack' | 'telegram' = 'slack') => ({ platform, user, interactionId: `i-${recorded.length}` });
@@ -87,7 +87,7 @@ describe('the chat conversation', () => {
     // Evaluated elsewhere: the advice in force as its predictor saved it, and where it is assessed.
     expect((await c.answer('status north', turn('U1'))).text.split('\n')).toEqual([
       expect.stringMatching(/^f1\/north: North field: irrigate 18 mm by \w+ 10:00; valid until/),
-      'f1/north: assessed on instance pred-b (partition 7), not here; advice as it saved it Tue 08:55',
+      'f1/north: assessed on instance pred-b (partition 7), not here; advice as it saved it Tue 08:55; 50.0 mm of 54.0 mm readily available water used as recorded Tue 08:59',
     ]);
     expect((await c.answer('dance', turn('U1'))).text).toMatch(/^Try .fields.*\nfields: /s);
     expect((await c.answer('help', turn('U1'))).text).toMatch(/^fields: your fields/);
