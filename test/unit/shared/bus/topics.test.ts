@@ -19,6 +19,7 @@ import {
   deviceOfTopic,
   deviceReadingsTopic,
   fieldReadingsTopic,
+  sessionDrainedTopic,
   sharedSubscription,
 } from '../../../../services/shared/bus/topics.js';
 
@@ -51,6 +52,9 @@ describe('bus topics', () => {
     expect(deviceOfForecastsTopic('fieldhook/v1/devices/gw-1/forecasts')).toBe('gw-1');
     expect(deviceOfForecastsTopic('fieldhook/v1/devices/gw-1/readings')).toBeUndefined();
     expect(sharedSubscription('g', ALL_DEVICE_READINGS)).toBe('$share/g/fieldhook/v1/devices/+/readings');
+    // A leaving subscriber's marker to itself: under the ingestor login's ACL, one level per client id.
+    expect(sessionDrainedTopic('fieldhook-ingest-a-0')).toBe('fieldhook/v1/sessions/fieldhook-ingest-a-0/drained');
+    expect(sessionDrainedTopic('odd/+#id')).toBe('fieldhook/v1/sessions/odd___id/drained');
     expect(DEVICE_ACL_PATTERNS).toEqual([
       'pattern write fieldhook/v1/devices/%u/readings',
       'pattern write fieldhook/v1/devices/%u/irrigations',
