@@ -27,6 +27,7 @@ const influxFacing = [
   'test/integration/irrigations/mosquitto.test.ts',
   'test/integration/predictor/cli.test.ts',
   'test/integration/predictor/shared-fields.test.ts',
+  'test/integration/predictor/field-views.test.ts',
   'test/integration/chat/chat-answers.test.ts',
   'test/integration/cli/local-pipeline.test.ts',
   'test/integration/demo/demo.test.ts',
