@@ -5,6 +5,7 @@
  */
 import { hasControlCharacter, ID_PATTERN } from '../shared/ids.js';
 import { Errors } from '../shared/error-catalog.js';
+import { parseApiTime, timeRefusal } from '../shared/timestamps.js';
 
 /** One forecast hour. Every quantity is optional: a forecast says what its source knows. */
 export interface ForecastHour {
@@ -62,9 +63,10 @@ const HOUR_FIELDS = {
 
 const invalid = (field: string, what: string) => Errors.forecastInvalid(`${field}: ${what}`, { field });
 
+/** The same time rule as readings: ISO 8601 with a zone, or epoch milliseconds. */
 function time(v: unknown, field: string): number {
-  const t = typeof v === 'number' ? v : typeof v === 'string' ? Date.parse(v) : Number.NaN;
-  if (!Number.isFinite(t)) throw invalid(field, 'must be ISO 8601 or epoch milliseconds');
+  const t = parseApiTime(v);
+  if (t === undefined) throw Errors.forecastInvalid(timeRefusal(field, v), { field });
   return t;
 }
 

@@ -1,6 +1,7 @@
 import { Errors } from '../shared/error-catalog.js';
 import { ID_PATTERN } from '../shared/ids.js';
 import { quantitySpec, type QuantityTable } from '../shared/quantities.js';
+import { ISO_TIMESTAMP, MAX_EPOCH_MS, MIN_EPOCH_MS, parseIsoTimestamp } from '../shared/timestamps.js';
 
 /** A reading after validation and normalisation: the unit that is spooled, written and published. */
 export interface NormalizedReading {
@@ -41,16 +42,6 @@ export interface ReadingRules {
 
 export const DEVICE_ID_PATTERN = ID_PATTERN;
 const MAX_MESSAGE_ID_LENGTH = 128;
-/**
- * ISO 8601 with a date, a time and an explicit offset: a time without zone is ambiguous. The
- * groups are checked as a calendar afterwards (no 31 November, 29 February only in leap years).
- */
-const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))$/;
-/** Epoch values below this are almost surely seconds, not milliseconds (before 1973-03-03). */
-const MIN_EPOCH_MS = 1e11;
-/** The last instant a JavaScript date can hold (ECMA-262 §21.4.1.1): later epoch values are not times. */
-const MAX_EPOCH_MS = 8.64e15;
-
 /** The longest part of an untrusted name or value a refusal repeats; the rest is cut with `…`. */
 export const MAX_ECHOED_LENGTH = 64;
 
@@ -69,60 +60,6 @@ export function own(object: object, key: string): unknown {
 
 const refuse = (code: string, message: string, field?: string): ParseResult =>
   field === undefined ? { ok: false, code, message } : { ok: false, code, message, field };
-
-const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-
-/**
- * Epoch ms of an ISO 8601 time with a zone, or undefined when the text is not one or names a time
- * that does not exist (month 13, 31 November, 29 February 2026, 24:00, second 60, offset +25:00).
- * `Date.parse` alone would roll an impossible day over into the next month. Each calendar field
- * is checked against the calendar (the Gregorian leap rule for February), and the instant built
- * from the fields must give the same date back. Fractions beyond milliseconds are dropped, as
- * `Date.parse` does.
- */
-export function parseIsoTimestamp(text: string): number | undefined {
-  const m = ISO_TIMESTAMP.exec(text);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = m[6] === undefined ? 0 : Number(m[6]);
-  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
-  if (day > (month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month - 1]!)) return undefined;
-  let offsetMinutes = 0;
-  if (m[8] !== undefined) {
-    const offsetHours = Number(m[9]);
-    const offsetMins = Number(m[10]);
-    if (offsetHours > 23 || offsetMins > 59) return undefined;
-    offsetMinutes = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins);
-  }
-  // Date.UTC reads years 0-99 as 1900-1999: those go through setUTCFullYear, which does not.
-  let local = Date.UTC(year, month - 1, day, hour, minute, second, ms);
-  if (year < 100) {
-    const date = new Date(local);
-    date.setUTCFullYear(year, month - 1, day);
-    local = date.getTime();
-  }
-  // The round trip: the days since the epoch give back the day that was written.
-  const days = Math.floor(local / 86_400_000);
-  if (civilDay(days) !== day) return undefined;
-  return local - offsetMinutes * 60_000;
-}
-
-/** Day of the month of a count of days since 1970-01-01 (H. Hinnant's civil_from_days). */
-function civilDay(days: number): number {
-  const z = days + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1_460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  return doy - Math.floor((153 * mp + 2) / 5) + 1;
-}
 
 function parseTimestamp(raw: unknown): number | Refusal {
   if (raw === undefined || raw === null) return { code: Errors.readingTsMissing.code, message: 'ts is required', field: 'ts' };

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ID_PATTERN } from '../shared/ids.js';
 import { Errors } from '../shared/error-catalog.js';
+import { parseApiTime, timeRefusal } from '../shared/timestamps.js';
 
 /** Where a record came from. */
 export const IRRIGATION_SOURCES = ['api', 'cli', 'mqtt', 'slack', 'telegram'] as const;
@@ -60,20 +61,24 @@ export interface IrrigationRules {
   maxDurationMs: number;
   /** How far in the future `end` may lie (clock skew), ms. Default 5 min. */
   maxFutureMs: number;
+  /** How far in the past `start` may lie, ms. Default 366 days: a season's records can be entered afterwards. */
+  maxAgeMs: number;
 }
 
 export const DEFAULT_IRRIGATION_RULES: IrrigationRules = {
   maxDepthMm: 500,
   maxDurationMs: 7 * 86_400_000,
   maxFutureMs: 5 * 60_000,
+  maxAgeMs: 366 * 86_400_000,
 };
 
 const INPUT_KEYS = new Set(['farm', 'field', 'depth_mm', 'start', 'end']);
 
+/** The same time rule as readings: ISO 8601 with a zone, or epoch milliseconds. */
 function time(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
-  const ts = typeof value === 'number' ? value : typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (!Number.isFinite(ts)) throw Errors.irrigationInvalid(`${name} must be ISO 8601 or epoch milliseconds`, { field: name });
+  const ts = parseApiTime(value);
+  if (ts === undefined) throw Errors.irrigationInvalid(timeRefusal(name, value), { field: name });
   return ts;
 }
 
@@ -99,6 +104,8 @@ export function parseIrrigationInput(input: unknown, now: number, rules: Irrigat
   if (startTs > endTs) throw Errors.irrigationInvalid('start is after end', { field: 'start' });
   if (endTs - startTs > rules.maxDurationMs) throw Errors.irrigationInvalid(`An irrigation spans at most ${rules.maxDurationMs / 3_600_000} h`, { field: 'start' });
   if (endTs > now + rules.maxFutureMs) throw Errors.irrigationInvalid('end lies in the future: report water once it is applied', { field: 'end' });
+  // Older records would lie outside what the predictor, a replay or InfluxDB's retention keep.
+  if (startTs < now - rules.maxAgeMs) throw Errors.irrigationInvalid(`start lies more than ${Math.round(rules.maxAgeMs / 86_400_000)} days in the past`, { field: 'start' });
   const farm = body.farm as string;
   const field = body.field as string;
   const depthMm = Math.round(depth * 100) / 100;

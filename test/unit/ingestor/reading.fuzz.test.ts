@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIsoTimestamp, parseReading } from '../../../services/ingestor/reading.js';
+import { parseReading } from '../../../services/ingestor/reading.js';
+import { parseIsoTimestamp } from '../../../services/shared/timestamps.js';
 import {
   expectCanonicalOrRefused,
   expectPrototypesIntact,

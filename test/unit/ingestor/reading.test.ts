@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dedupKey, parseIsoTimestamp, parseReading, type ReadingRules } from '../../../services/ingestor/reading.js';
+import { dedupKey, parseReading, type ReadingRules } from '../../../services/ingestor/reading.js';
+import { parseIsoTimestamp } from '../../../services/shared/timestamps.js';
 import { buildQuantityTable, CANONICAL_QUANTITIES, quantitySpec } from '../../../services/shared/quantities.js';
 import { expectPrototypesIntact } from './hostile-input.js';
 

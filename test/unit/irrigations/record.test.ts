@@ -23,6 +23,28 @@ describe('irrigation record input', () => {
     expect(iso.digest).not.toBe(a.digest);
   });
 
+  it('takes times as readings do: ISO 8601 with a zone or epoch ms, within a year back and minutes ahead', () => {
+    const at = (end: unknown) => {
+      try {
+        return parseIrrigationInput({ farm: 'f1', field: 'north', depth_mm: 5, end }, NOW).endTs;
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(at('2026-07-07T08:00:00+02:00')).toBe(Date.parse('2026-07-07T06:00:00Z'));
+    expect(at(Date.parse('2026-07-07T08:00:00Z'))).toBe(Date.parse('2026-07-07T08:00:00Z'));
+    expect(at(Date.parse('2026-07-07T08:00:00Z') / 1000)).toMatch(/looks like epoch seconds/);
+    // Without a zone the server's own zone would decide: refused, as for readings.
+    expect(at('2026-07-07T08:00:00')).toMatch(/ISO 8601 with a zone/);
+    expect(at('July 7 2026 08:00')).toMatch(/ISO 8601 with a zone/);
+    expect(at('2026-02-30T08:00:00Z')).toMatch(/not a date and time that exists/);
+    // Times InfluxDB cannot hold, or older than a season, never reach the store (nor its forwarder).
+    expect(at('1600-01-01T00:00:00Z')).toMatch(/days in the past/);
+    expect(at(-1e16)).toMatch(/whole epoch milliseconds/);
+    expect(at(NOW - 367 * 86_400_000)).toMatch(/366 days in the past/);
+    expect(at(NOW - 300 * 86_400_000)).toBe(NOW - 300 * 86_400_000);
+  });
+
   it('refuses anything but a sound record with FH_ERR_IRRIGATION_INVALID, never a crash', () => {
     for (const bad of [null, [], 'x', { farm: 'f1', field: 'north' }, { farm: 'f 1', field: 'north', depth_mm: 1 }, { farm: 'f1', field: 'north', depth_mm: Number.NaN },
       { farm: 'f1', field: 'north', depth_mm: 501 }, { farm: 'f1', field: 'north', depth_mm: 1, start: '2026-07-07T08:00:00Z', end: '2026-07-07T07:00:00Z' },
