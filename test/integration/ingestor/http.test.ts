@@ -62,6 +62,42 @@ describe(`HTTP ingest into a real InfluxDB ${influx.kind}`, () => {
   });
 });
 
+describe(`a line InfluxDB ${influx.kind} refuses for good`, () => {
+  const refusing = `refusal_${process.pid}`;
+  let fx: IngestFixture;
+
+  beforeAll(async () => {
+    await influx.createDatabase(refusing);
+    fx = createIngestFixture({ database: refusing });
+  });
+  afterAll(() => fx.close());
+
+  it('goes to the dead letters with InfluxDB\'s status (400 on 1.8, 422 on 2.x), the rest of the batch is stored and readiness holds', async () => {
+    const base = Date.parse('2026-11-27T10:00:00Z');
+    // soil_moisture is a string in this shard already: a float for it is a field type conflict.
+    await influx.write(refusing, `reading,device=other,farm=farm-a,field=north soil_moisture="wet" ${base - 1000}`);
+    const { secret } = await fx.devices.add({ id: 'dl-1', farm: 'farm-a', field: 'north', kind: 'device' });
+    await fx.ingestor.start();
+    const batch = [
+      ...Array.from({ length: 4 }, (_, i) => ({ ...reading('dl-1', i, base), values: { battery_voltage: 3.7 } })),
+      reading('dl-1', 4, base),
+    ];
+    const res = await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secret}` }, payload: batch });
+    expect(res.json()).toMatchObject({ accepted: 5 });
+
+    const [letter] = await eventually(async () => {
+      const letters = await fx.ingestor.spool.listDeadLetters(10);
+      return letters.length > 0 ? letters : undefined;
+    }, { what: 'the refused line dead-lettered' });
+    expect(letter).toMatchObject({ status: influx.kind === '2.x' ? 422 : 400, reason: expect.stringContaining('field type conflict'), reading: expect.objectContaining({ device: 'dl-1' }) });
+    await eventually(async () => (await countPoints(refusing)) === 4, { what: 'the other four readings stored' });
+    await eventually(async () => (await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings === 0, { what: 'the spool drained' });
+    expect((await fx.ingestor.spool.listDeadLetters(10)).length).toBe(1);
+    // A line refused for its content says nothing about the settings: InfluxDB stays ready.
+    expect((await fx.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+  });
+});
+
 describe('correlation ids', () => {
   it('keeps a well-formed x-correlation-id from the client and replaces anything else', async () => {
     const { buildHostApp } = await import('../../../services/host/http-app.js');
