@@ -13,6 +13,7 @@ import { ensureAdminToken, removePipelineRecord, writePipelineRecord } from '../
 import { tcpOpen } from '../shared/child-process.js';
 import { ENV_PREFIX, loadConfig } from '../shared/config.js';
 import { ensurePrivateDir } from '../shared/data-dir.js';
+import { redactUrl } from '../shared/secrets.js';
 import { databaseOf } from '../shared/influx.js';
 import { createLogger, logStream, type LogFormat } from '../shared/logger.js';
 import type { DemoField } from './farm.js';
@@ -190,7 +191,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const config = await demoConfig(dataDir, token, format);
   const logger = createLogger({ level: config.LOG_LEVEL, base: { app: 'fieldhook' } }, logStream(format, 2));
 
-  say(`demo: starting fieldhook in ${dataDir} (local InfluxDB, embedded broker)…`);
+  say(`demo: starting fieldhook in ${dataDir} (local InfluxDB, embedded broker${config.DATABASE_URL ? `, control plane in ${redactUrl(config.DATABASE_URL)}` : ''})…`);
   const pipeline = await startFieldhook(config, logger, { handleSignals: false });
   writePipelineRecord(dataDir, { httpUrl: pipeline.url, influxUrl: pipeline.influxUrl, mqttUrl: pipeline.mqttUrl, pid: process.pid, startedAt: new Date().toISOString() });
   say(`demo: fieldhook is up at ${pipeline.url} (${seconds()} s)`);
@@ -212,6 +213,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
     receiver.setSecret(state.subscription.secret);
     farm = await seedDemoFarm({
       dataDir,
+      // Registered where the pipeline looks: its PostgreSQL when FIELDHOOK_DATABASE_URL is set.
+      databaseUrl: config.DATABASE_URL,
       httpUrl: pipeline.url,
       ...(state.fields.length > 0 ? { fields: state.fields } : {}),
       progress: (line) => say(`demo: ${line}`),

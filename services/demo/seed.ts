@@ -7,7 +7,8 @@
  *   …
  *   await farm.fleet.stop();
  *
- * It registers the farm's devices in the registry of `dataDir`, back-fills their last three days
+ * It registers the farm's devices in the pipeline's registry (in `dataDir`, or the PostgreSQL
+ * database of `databaseUrl`, as `fieldhook start` chooses), back-fills their last three days
  * of readings through the HTTP API (seconds: one request per device), waits until InfluxDB has
  * them, and only then registers the field profiles: the predictor picks fields up at its next
  * scheduled round (`PREDICT_INTERVAL_MS`) with their whole window already in InfluxDB, so no
@@ -16,10 +17,15 @@
  */
 import { join } from 'node:path';
 import type { FieldSettings } from '../predictor/field-profiles.js';
-import { createSqliteFieldProfiles, openPredictorDb } from '../predictor/sqlite-predictor-store.js';
-import { createSqliteDeviceRepository } from '../registry/sqlite-devices.js';
+import { createFieldProfileRepository } from '../predictor/open-field-profiles.js';
+import { PREDICTOR_FILE } from '../predictor/open-predictor-store.js';
+import { openPredictorDb } from '../predictor/sqlite-predictor-store.js';
+import { createDeviceRepository } from '../registry/open-devices.js';
 import { waitUntil } from '../shared/child-process.js';
-import type { Logger } from '../shared/logger.js';
+import { systemClock } from '../shared/clock.js';
+import { closeControlPlane, createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import type { SqliteDatabase } from '../shared/sqlite.js';
 import type { FieldSpec } from '../simulator/fields.js';
 import { createFleet, type Fleet } from '../simulator/fleet.js';
 import { createHttpTransport } from '../simulator/transports.js';
@@ -37,8 +43,10 @@ export const DEFAULT_SEED_OPTIONS = {
 } as const;
 
 export interface SeedOptions {
-  /** The pipeline's DATA_DIR (its registry and predictor databases). */
+  /** The pipeline's DATA_DIR (its registry and predictor databases on SQLite). */
   dataDir: string;
+  /** The pipeline's DATABASE_URL: with it, devices and fields are registered in that PostgreSQL. */
+  databaseUrl?: string | undefined;
   /** Base URL of the pipeline's HTTP API. */
   httpUrl: string;
   /** The farm as designed earlier (a restart keeps its fields); default: designed for now. */
@@ -92,9 +100,10 @@ export function fieldSettingsOfSpec(farm: string, spec: FieldSpec): FieldSetting
 }
 
 /** Device secrets of the farm, registering the devices that are missing. */
-async function registerDevices(dataDir: string, fields: readonly DemoField[]): Promise<Map<string, string>> {
-  const devices = createSqliteDeviceRepository(join(dataDir, 'registry.db'));
+async function registerDevices(plane: ControlPlane, fields: readonly DemoField[]): Promise<Map<string, string>> {
+  const devices = createDeviceRepository(plane);
   try {
+    await devices.open();
     const secrets = new Map<string, string>();
     for (const f of fields) {
       const site = siteOf(f);
@@ -112,19 +121,31 @@ async function registerDevices(dataDir: string, fields: readonly DemoField[]): P
     }
     return secrets;
   } finally {
-    devices.close();
+    await devices.close();
   }
 }
 
-async function registerFields(dataDir: string, fields: readonly DemoField[]): Promise<void> {
-  const db = openPredictorDb(join(dataDir, 'predictor.db'));
+async function registerFields(plane: ControlPlane, fields: readonly DemoField[]): Promise<void> {
+  let db: SqliteDatabase | undefined;
+  const repo = createFieldProfileRepository(plane, { clock: systemClock, db: () => (db ??= openPredictorDb(join(plane.dataDir, PREDICTOR_FILE))) });
   try {
-    const repo = createSqliteFieldProfiles(db);
+    await repo.open();
     for (const f of fields) {
       if (!(await repo.get(f.farm, f.field))) await repo.add(fieldSettingsOf(f));
     }
   } finally {
-    db.close();
+    await repo.close();
+    db?.close();
+  }
+}
+
+/** `fn` on the control plane the pipeline uses (`fieldhook start`'s choice: SQLite in the data folder, or PostgreSQL). */
+async function onPipelinePlane<T>(options: SeedOptions, fn: (plane: ControlPlane) => Promise<T>): Promise<T> {
+  const plane = createControlPlane({ DATA_DIR: options.dataDir, DATABASE_URL: options.databaseUrl }, options.logger ?? silentLogger());
+  try {
+    return await fn(plane);
+  } finally {
+    await closeControlPlane(plane);
   }
 }
 
@@ -144,7 +165,7 @@ export async function seedDemoFarm(options: SeedOptions): Promise<SeededFarm> {
   const startMs = now() - historyMs;
   let t = now();
   const fields = options.fields ?? designDemoFarm(now(), startMs);
-  const secrets = await registerDevices(options.dataDir, fields);
+  const secrets = await onPipelinePlane(options, (plane) => registerDevices(plane, fields));
   progress(`farm "${DEMO_FARM}": ${fields.length} fields and their devices registered (${now() - t} ms)`);
 
   t = now();
@@ -172,7 +193,7 @@ export async function seedDemoFarm(options: SeedOptions): Promise<SeededFarm> {
   await waitUntil(async () => (await influxBacklog(options.httpUrl)) === 0, options.backfillTimeoutMs ?? DEFAULT_SEED_OPTIONS.backfillTimeoutMs, 'the back-fill in InfluxDB');
   progress(`back-filled ${Math.round(historyMs / HOUR_MS)} h of history: ${sent} readings stored in InfluxDB (${now() - t} ms)`);
 
-  await registerFields(options.dataDir, fields);
+  await onPipelinePlane(options, (plane) => registerFields(plane, fields));
   progress(`field profiles registered: crop, soil, site and sowing date of each field`);
   return { farm: DEMO_FARM, fields, fleet, backfilled: sent };
 }
