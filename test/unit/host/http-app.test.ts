@@ -80,6 +80,27 @@ describe('host app', () => {
     await app.close();
   });
 
+  it('answers anything unexpected a route throws with the catalog\'s FH_ERR_INTERNAL, never its message or stack', async () => {
+    const thrown: Record<string, () => unknown> = {
+      error: () => new Error('connect ECONNREFUSED postgres://fieldhook:s3cret@db:5432/fieldhook'),
+      'error with a status': () => Object.assign(new Error('upstream said: s3cret'), { statusCode: 502 }),
+      'not an error': () => 's3cret',
+      'plain object': () => ({ message: 's3cret' }),
+    };
+    const app = buildHostApp(
+      [component('api', { routes: async (scope) => void scope.get('/v1/fail/:kind', async (request) => { throw thrown[(request.params as { kind: string }).kind]!(); }) })],
+      { logger: silentLogger() },
+    );
+    for (const kind of Object.keys(thrown)) {
+      const res = await app.inject({ method: 'GET', url: `/v1/fail/${encodeURIComponent(kind)}` });
+      expect([kind, res.statusCode, res.headers['content-type']]).toEqual([kind, expect.any(Number), expect.stringMatching(/^application\/problem\+json/)]);
+      expect(res.statusCode).toBeGreaterThanOrEqual(500);
+      expect(res.json()).toMatchObject({ code: 'FH_ERR_INTERNAL', title: 'Internal error' });
+      expect(res.body).not.toMatch(/s3cret|ECONNREFUSED|\n\s+at /);
+    }
+    await app.close();
+  });
+
   describe('bounded request targets', () => {
     const api = () =>
       buildHostApp([component('api', { routes: async (scope) => void scope.get('/v1/things/:id', async () => ({ ok: true })) })], {
