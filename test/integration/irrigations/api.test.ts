@@ -184,6 +184,19 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
     }
   });
 
+  it('keeps two records of one reporter that end at the same instant apart', async () => {
+    const end = '2026-07-06T18:00:00Z';
+    for (const [key, depth] of [['zone-a', 12], ['zone-b', 7]] as const) {
+      expect((await post(secrets['valve-1']!, { farm: 'f1', field: 'north', depth_mm: depth, end }, key)).statusCode).toBe(201);
+    }
+    const q = `SELECT sum("depth_mm"), count("depth_mm") FROM "irrigation" WHERE time >= '${end}' AND time < '${end}' + 1ms`;
+    const row = await eventually(async () => {
+      const values = (await queryInfluxQl(target, q))[0]?.series?.[0]?.values[0];
+      return values?.[2] === 2 ? values : undefined;
+    }, { what: 'both records in InfluxDB' });
+    expect(row[1]).toBe(19);
+  });
+
   it('writes every record to InfluxDB as an irrigation point', async () => {
     const stored = await irrigations.service.list({});
     const series = await eventually(async () => {
