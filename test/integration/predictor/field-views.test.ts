@@ -165,7 +165,7 @@ describe(`every field on every instance, with predictors sharing them on Postgre
     }
   });
 
-  it('the chat of one instance lists every field with its advice, and answers status for one evaluated elsewhere without an assessment', async () => {
+  it('the chat of one instance lists every field with its advice, answers status for one evaluated elsewhere with what was saved and recorded there, and records irrigations on it', async () => {
     const ofB = own(b);
     const directory = predictorFieldDirectory(a.predictor);
     const listed = await directory.list([FARM]);
@@ -184,12 +184,23 @@ describe(`every field on every instance, with predictors sharing them on Postgre
     const users = createSqliteChatUsers(':memory:');
     try {
       await users.add('telegram', '42', FARM);
-      const irrigations: IrrigationService = { record: async () => Promise.reject(new Error('not asked')), list: async () => [] };
+      const asked: unknown[] = [];
+      const irrigations: IrrigationService = {
+        async record(input, reporter) {
+          asked.push(input);
+          const at = new Date(adviceAt).toISOString();
+          return { record: { id: 'irr_000000000000000000000001', ...(input as { farm: string; field: string; depth_mm: number }), start: at, end: at, source: reporter.source, who: reporter.who, recorded_at: at }, replayed: false };
+        },
+        list: async () => [],
+      };
       const conversation = createConversation({ users, fields: directory, irrigations });
       const reply = await conversation.answer(`/status ${field}`, { platform: 'telegram', user: '42', interactionId: '1' });
       const [advice, where] = reply.text.split('\n');
       expect(advice).toMatch(new RegExp(`^${FARM}/${field}: .*irrigate`));
       expect(where).toMatch(new RegExp(`^${FARM}/${field}: assessed on instance pred-b \\(partition \\d+\\), not here; advice as it saved it \\w+ \\d\\d:\\d\\d; [\\d.]+ mm of [\\d.]+ mm readily available water used as recorded \\w+ \\d\\d:\\d\\d$`));
+      // The field is known here, so what people say they irrigated on it is recorded (not refused as a typo).
+      expect((await conversation.answer(`irrigated ${field} 12`, { platform: 'telegram', user: '42', interactionId: '2' })).recorded).toBe(true);
+      expect(asked).toEqual([{ farm: FARM, field, depth_mm: 12 }]);
       // One this instance evaluates is assessed here, as before.
       const mine = own(a)[0]!;
       expect(await directory.status(FARM, mine)).toMatchObject({ field: mine, depletionMm: expect.any(Number), rawMm: expect.any(Number) });
