@@ -1,7 +1,8 @@
 /**
  * One snapshot of the whole process for the status page, assembled from the read-only contracts
  * each part exports (the registry's `list`, the ingestor's and predictor's `status()`, the
- * dispatcher's store queries) and from InfluxDB. A part that cannot answer (InfluxDB down) leaves
+ * predictor's field views, which hold the fields other instances evaluate too, the dispatcher's
+ * store queries) and from InfluxDB. A part that cannot answer (InfluxDB down) leaves
  * its section empty and says so in `problems`: the page still shows everything else.
  */
 import type { BacklogRow, DeliveryRecord, OutboxRepository, SubscriptionRecord, SubscriptionRepository } from '../dispatcher/store/types.js';
