@@ -36,6 +36,7 @@ const influxFacing = [
   'test/integration/host/two-instances.test.ts',
   'test/integration/host/parts-apart.test.ts',
   'test/integration/host/embedded-broker-predictor.test.ts',
+  'test/integration/host/multi-instance.test.ts',
   'test/integration/host/soak.test.ts',
   // The end-to-end files too: this project is where 2.7 runs, so they run here rather than in
   // an `e2e` twin that would start a second 2.7 (and Mosquitto, PostgreSQL) for three files.
