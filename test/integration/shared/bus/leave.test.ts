@@ -7,7 +7,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Aedes } from 'aedes';
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../../infra/harness/mosquitto.js';
@@ -121,6 +123,66 @@ for (const protocolVersion of [5, 4] as const) {
     });
   });
 }
+
+describe('bus subscriber, a leave cut short', () => {
+  it('stops instead and keeps the session with what it holds: a restart gets the message it could not handle', async () => {
+    const connection: BusConnection = { url: mosquitto.url, protocolVersion: 5, sharedSubscriptions: true };
+    const id = 'leave-cut-short';
+    let failures = 0;
+    const handled: string[] = [];
+    const failing = connectSubscriber(connection, { clientId: id, filter: 'cut/#', group: 'cut', retryDelayMs: 5 }, () => {
+      failures++;
+      throw new Error('store down');
+    }, silentLogger());
+    closers.push(() => failing.stop());
+    await failing.start();
+    const client = await publisher(mosquitto.url);
+    await client.publishAsync('cut/x', 'held', { qos: 1 });
+    await eventually(() => failures > 0, { what: 'the handler failing on the message' });
+    const deadline = new AbortController();
+    const leaving = failing.leave({ signal: deadline.signal });
+    // The marker waits behind the message that keeps failing; the operator's deadline passes.
+    deadline.abort();
+    await expect(leaving).rejects.toThrow(/did not leave .*the session is kept/);
+
+    const again = connectSubscriber(connection, { clientId: id, filter: 'cut/#', group: 'cut' }, (p) => void handled.push(p.payload.toString()), silentLogger());
+    closers.push(() => again.stop());
+    await again.start();
+    await eventually(() => handled.includes('held'), { what: 'the kept message delivered to the restarted member' });
+    // Subscribed again on its kept session (which had lost the subscription to the UNSUBSCRIBE).
+    await client.publishAsync('cut/y', 'later', { qos: 1 });
+    await eventually(() => handled.includes('later'), { what: 'a new message after the restart' });
+  });
+});
+
+describe('bus subscriber on the embedded broker (aedes, 3.1.1, no shared subscriptions)', () => {
+  it('leaves: handles what it held and ends its session', async () => {
+    const aedes = await Aedes.createBroker();
+    const server = createServer(aedes.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    closers.push(async () => {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    });
+    const connection: BusConnection = { url: `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, protocolVersion: 4, sharedSubscriptions: false };
+    const handled: string[] = [];
+    const subscriber = connectSubscriber(connection, { clientId: 'embedded-leave', filter: 'e/#', group: 'g' }, (p) => void handled.push(p.payload.toString()), silentLogger());
+    closers.push(() => subscriber.stop());
+    await subscriber.start();
+    const client = await publisher(connection.url);
+    for (let i = 0; i < 5; i++) await client.publishAsync('e/x', `m${i}`, { qos: 1 });
+    await subscriber.leave();
+    expect(handled).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    // A clean session was made and ended: a connect without clean start finds none.
+    const probe = mqtt.connect(connection.url, { clientId: 'embedded-leave', clean: false, reconnectPeriod: 0, manualConnect: true });
+    const connack = await new Promise<IConnackPacket>((resolve) => {
+      probe.once('connect', resolve);
+      probe.connect();
+    });
+    await probe.endAsync();
+    expect(connack.sessionPresent).toBe(false);
+  });
+});
 
 describe('ingestor consumer connection (mqtt-packet) in a shared group', () => {
   for (const protocolVersion of [5, 4] as const) {
