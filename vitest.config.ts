@@ -38,6 +38,10 @@ const influxFacing = [
   'test/integration/host/embedded-broker-predictor.test.ts',
   'test/integration/host/multi-instance.test.ts',
   'test/integration/host/soak.test.ts',
+  'test/integration/host/leave-instance.test.ts',
+  'test/integration/ingestor/embedded-broker-readings.test.ts',
+  'test/integration/predictor/field-views.test.ts',
+  'test/integration/demo/demo-postgres.test.ts',
   // The end-to-end files too: this project is where 2.7 runs, so they run here rather than in
   // an `e2e` twin that would start a second 2.7 (and Mosquitto, PostgreSQL) for three files.
   'test/e2e/pipeline-predictor.test.ts',
