@@ -22,7 +22,7 @@ import type { PIPELINE_CONFIG } from './config.js';
 import { createBusEvents } from './bus-events.js';
 import { httpServerOptions } from './http-config.js';
 import { createInfluxComponent } from './influxdb-component.js';
-import { chooseLocalInfluxPort } from './local-influxdb.js';
+import { chooseLocalInfluxPort, localInfluxDir, stopOrphanInfluxd } from './local-influxdb.js';
 import { createPartitionClaim } from './partition-claim.js';
 import { selectParts, type PartSelection } from './parts.js';
 import { runHost, type RunningHost } from './run-host.js';
@@ -83,6 +83,8 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   const instance: Component = { name: 'instance', start: async () => {}, stop: async () => lock.release() };
   // SQLite in DATA_DIR, or PostgreSQL shared by several instances (FIELDHOOK_DATABASE_URL).
   const plane = createControlPlane(config, logger);
+  // An InfluxDB left behind by a killed fieldhook on this data folder is stopped first: its port is free again.
+  if (!config.INFLUX_URL) await stopOrphanInfluxd(localInfluxDir(config.DATA_DIR), logger);
   const influxdb = createInfluxComponent(
     {
       url: config.INFLUX_URL,

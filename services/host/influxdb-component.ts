@@ -1,10 +1,9 @@
-import { join } from 'node:path';
 import { sleep } from '../shared/abortable.js';
 import type { Component, ComponentContext } from '../shared/component.js';
 import { databaseOf } from '../shared/influx.js';
 import { detectInfluxServer, requireInfluxSetup, type InfluxServer } from '../shared/influx-server.js';
 import type { Logger } from '../shared/logger.js';
-import { LOCAL_INFLUX_PORT, ensureInfluxDatabase, startInfluxDB, type RunningInfluxDB } from './local-influxdb.js';
+import { LOCAL_INFLUX_PORT, ensureInfluxDatabase, localInfluxDir, startInfluxDB, type RunningInfluxDB } from './local-influxdb.js';
 
 export interface InfluxComponentOptions {
   /** Configured InfluxDB; unset = run a local InfluxDB 1.8 under `dataDir`. */
@@ -68,7 +67,7 @@ export function createInfluxComponent(options: InfluxComponentOptions, logger: L
     async start(context?: ComponentContext) {
       if (!options.url) {
         logger.info({ port: localPort }, 'no INFLUX_URL: starting a local InfluxDB 1.8');
-        local = await startInfluxDB({ dataDir: join(options.dataDir, 'influxdb'), port: localPort });
+        local = await startInfluxDB({ dataDir: localInfluxDir(options.dataDir), port: localPort });
       }
       const check = { timeoutMs: options.timeoutMs };
       const server = await waitForServer(context);

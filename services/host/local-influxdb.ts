@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../shared/data-dir.js';
@@ -79,11 +79,66 @@ export interface StartInfluxOptions {
   port?: number;
 }
 
+/** The local InfluxDB's folder inside fieldhook's data folder. */
+export const localInfluxDir = (dataDir: string) => join(dataDir, 'influxdb');
+
+/** Where the pid of the influxd running on a data folder is kept while it runs. */
+const pidFile = (dataDir: string) => join(dataDir, 'influxd.pid');
+
+/**
+ * Stop an influxd that a previous fieldhook left running on `dataDir`. A fieldhook killed at once
+ * (SIGKILL, the kernel's OOM killer) cannot stop its InfluxDB, which then lives on, still holding
+ * the folder's WAL and shards. Two servers on one storage folder overwrite each other's files, so
+ * the one left behind is stopped (SIGTERM, which lets it flush) before anything starts there. Only
+ * a process that is influxd on this very folder is touched (its environment says so, on Linux); the
+ * data folder's lock is held, so no fieldhook runs it. Resolves with the pid stopped, if any.
+ */
+export async function stopOrphanInfluxd(dataDir: string, logger?: Logger): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile(dataDir), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+  } catch {
+    // Gone, or no /proc to tell whose it is (then it is left alone, and a port of its own keeps them apart).
+    if (alive()) logger?.warn({ pid, dataDir }, 'a process named in influxd.pid is still alive, but whether it is the local InfluxDB cannot be told here; it is left alone');
+    rmSync(pidFile(dataDir), { force: true });
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !environ.split('\0').includes(`INFLUXDB_DATA_DIR=${join(dataDir, 'data')}`)) {
+    rmSync(pidFile(dataDir), { force: true });
+    return undefined;
+  }
+  logger?.warn({ pid, dataDir }, 'the local InfluxDB of a fieldhook that did not stop is still running on this data folder: stopping it first');
+  process.kill(pid, 'SIGTERM');
+  try {
+    await waitUntil(async () => !alive(), 15_000, 'the previous local InfluxDB to stop');
+  } catch {
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(async () => !alive(), 5_000, 'the previous local InfluxDB to be killed');
+  }
+  rmSync(pidFile(dataDir), { force: true });
+  return pid;
+}
+
 /** Start influxd on loopback with its data under `dataDir`, and wait for `/ping`. */
 export async function startInfluxDB(options: StartInfluxOptions): Promise<RunningInfluxDB> {
   const binary = ensureInfluxd();
   // Under DATA_DIR, next to the secrets: only fieldhook's user may enter (influxd creates what is inside).
   ensurePrivateDir(options.dataDir);
+  await stopOrphanInfluxd(options.dataDir);
   const port = options.port ?? (await freePort());
   // Whatever answers /ping on a port that is already taken is not ours: never write into it.
   const inTheWay = await whatListensOn(port);
@@ -104,6 +159,9 @@ export async function startInfluxDB(options: StartInfluxOptions): Promise<Runnin
     INFLUXDB_LOGGING_LEVEL: 'warn',
   };
   const proc = startProcess(binary, ['run', '-config', '/dev/null'], env);
+  // Kept while it runs, so that a start after this process was killed finds and stops it.
+  if (proc.child.pid !== undefined) writeFileSync(pidFile(options.dataDir), `${proc.child.pid}\n`, { mode: 0o600 });
+  proc.child.once('exit', () => rmSync(pidFile(options.dataDir), { force: true }));
   try {
     await waitUntil(async () => (await fetch(`${url}/ping`)).status === 204, 30_000, 'InfluxDB');
     // A server that grabbed the port between the check and the spawn would answer too; ours is alive and started just now.
