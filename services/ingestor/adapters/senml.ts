@@ -13,6 +13,11 @@ import { echo, own } from '../reading.js';
  *
  * Names and units come from the device: they are looked up in `Map`s, never as properties, so
  * `"u": "valueOf"` or `"n": "constructor"` is a unit or a name like any other (and refused as one).
+ *
+ * What fieldhook cannot take is refused, never dropped: a string, boolean or data value (`vs`,
+ * `vb`, `vd`; quantities are numbers), a sum (`s`, `bs`: a counter since some start, not the
+ * amount of one interval), a field that must be understood (a name ending in `_`, RFC 8428 §4.4)
+ * and a version above 10 (`bver`). A base value `bv` is added to each value.
  */
 export interface SenmlItem {
   device?: string;
@@ -60,6 +65,18 @@ const CONVERSIONS: ReadonlyMap<string, ReadonlyMap<string, Convert>> = new Map(
 
 const identity: Convert = (v) => v;
 
+/** The SenML version this adapter implements (RFC 8428's `bver` default). */
+const SENML_VERSION = 10;
+
+/** Values fieldhook does not store, with why: the pack is refused naming the field. */
+const NOT_TAKEN: ReadonlyMap<string, string> = new Map([
+  ['vs', 'string values are not taken: quantities are numbers (v)'],
+  ['vb', 'boolean values are not taken: quantities are numbers (v)'],
+  ['vd', 'data values are not taken: quantities are numbers (v)'],
+  ['s', 'sums are not taken: send the amount of each interval as v'],
+  ['bs', 'sums are not taken: send the amount of each interval as v'],
+]);
+
 /** Below 2^28 s a SenML time is relative to the receiver's clock; fieldhook keeps device time only. */
 const RELATIVE_TIME_LIMIT_S = 2 ** 28;
 
@@ -80,17 +97,32 @@ export function fromSenml(body: unknown, limits: Readonly<SenmlLimits> = DEFAULT
   let baseName = '';
   let baseTime = 0;
   let baseUnit: string | undefined;
+  let baseValue = 0;
   const readings = new Map<string, { device: string | undefined; ts: number; values: Map<string, number> }>();
   body.forEach((raw: unknown, index) => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`[${index}]`, 'must be an object');
+    for (const key of Object.keys(raw)) {
+      const why = NOT_TAKEN.get(key);
+      if (why !== undefined) throw bad(`[${index}].${key}`, why);
+      if (key.endsWith('_')) throw bad(`[${index}].${echo(key)}`, 'a field that must be understood (RFC 8428 §4.4), which fieldhook does not know');
+    }
+    const bver = own(raw, 'bver');
+    if (bver !== undefined && !(typeof bver === 'number' && Number.isInteger(bver) && bver >= 1 && bver <= SENML_VERSION)) {
+      throw bad(`[${index}].bver`, `SenML version ${SENML_VERSION} or lower is understood`);
+    }
     const bn = own(raw, 'bn');
     const bt = own(raw, 'bt');
     const bu = own(raw, 'bu');
+    const bv = own(raw, 'bv');
     if (typeof bn === 'string') baseName = bn;
     if (typeof bt === 'number') baseTime = bt;
     if (typeof bu === 'string') baseUnit = bu;
+    if (bv !== undefined) {
+      if (typeof bv !== 'number' || !Number.isFinite(bv)) throw bad(`[${index}].bv`, 'must be a number');
+      baseValue = bv;
+    }
     const v = own(raw, 'v');
-    if (v === undefined) return; // a base-only record, or a string/boolean value fieldhook does not store
+    if (v === undefined) return; // a record of base fields only
     const quantity = own(raw, 'n');
     if (typeof quantity !== 'string') throw bad(`[${index}].n`, 'must name a quantity');
     if (quantity.length > limits.maxNameLength) {
@@ -118,7 +150,7 @@ export function fromSenml(body: unknown, limits: Readonly<SenmlLimits> = DEFAULT
       }
       readings.set(key, (reading = { device, ts, values: new Map() }));
     }
-    reading.values.set(quantity, convert(v));
+    reading.values.set(quantity, convert(baseValue + v));
   });
   // fromEntries defines own properties: a `__proto__` name stays a (refused) quantity name.
   return [...readings.values()].map(({ device, ts, values }) => ({ ...(device ? { device } : {}), ts, values: Object.fromEntries(values) }));

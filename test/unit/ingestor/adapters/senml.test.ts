@@ -40,6 +40,32 @@ describe('SenML adapter (RFC 8428)', () => {
     expect(fromSenml([{ bn: 'st-1:', n: 'et0', u: 'm', v: 0.0004, t: 1.796e9 }])[0]!.values.et0).toBeCloseTo(0.4, 9);
   });
 
+  it('adds a base value to each value, and refuses what it cannot take rather than dropping it', () => {
+    expect(fromSenml([{ bn: 'n-17:', bt: 1.796e9, bv: 10, bu: '%', n: 'soil_moisture', v: 15 }, { n: 'relative_humidity', v: 50 }])).toEqual([
+      { device: 'n-17', ts: 1.796e12, values: { soil_moisture: 0.25, relative_humidity: 60 } },
+    ]);
+    expect(fromSenml([{ bver: 10, bn: 'n-17:', n: 'rssi', v: -70, t: 1.796e9 }])).toHaveLength(1);
+    const refused = (pack: unknown) => {
+      try {
+        fromSenml(pack);
+        return 'taken';
+      } catch (err) {
+        return `${(err as { code: string }).code} ${(err as { details?: { field?: string } }).details?.field}`;
+      }
+    };
+    for (const [pack, field] of [
+      [[{ bn: 'n-17:', bt: 1.796e9, n: 'soil_moisture', v: 0.2 }, { n: 'air_temperature', vs: '21.5' }], '[1].vs'],
+      [[{ n: 'relay', vb: true, t: 1.796e9 }], '[0].vb'],
+      [[{ n: 'blob', vd: 'AQI', t: 1.796e9 }], '[0].vd'],
+      [[{ n: 'rainfall', s: 3, t: 1.796e9 }], '[0].s'],
+      [[{ bs: 100, n: 'rainfall', v: 3, t: 1.796e9 }], '[0].bs'],
+      [[{ bver: 11, n: 'rssi', v: -70, t: 1.796e9 }], '[0].bver'],
+      [[{ n: 'rssi', v: -70, t: 1.796e9, crit_: 1 }], '[0].crit_'],
+    ] as const) {
+      expect(refused(pack), JSON.stringify(pack)).toBe(`FH_ERR_INGEST_BAD_ENVELOPE ${field}`);
+    }
+  });
+
   it('leaves the device to the credential when there is no base name', () => {
     expect(fromSenml([{ n: 'rssi', u: 'dBW', v: -110, t: 1.796e9 }])).toEqual([{ ts: 1.796e12, values: { rssi: -80 } }]);
   });
