@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
 import { startFieldhook, type RunningFieldhook } from '../../../services/host/fieldhook.js';
+import { describeLeave, leaveFieldhook } from '../../../services/host/leave-instance.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
 import { createDeviceRepository } from '../../../services/registry/open-devices.js';
 import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
@@ -125,5 +126,24 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
     await publish(N, N, base);
     await eventually(async () => (await acceptedMqtt(staying)) === takenBefore + N, { what: 'the staying instance taking every reading' });
     await eventually(async () => (await countPoints(bucket, '', influx)) === 2 * N, { what: 'every reading stored' });
+  }, 120_000);
+
+  it('on the embedded broker (one instance, nothing shared): hands the spool on, exits with its report, and frees the data folder', async () => {
+    const settings = {
+      DATA_DIR: join(root, 'embedded'), INSTANCE_ID: 'leave-embedded', ...influx.settings(bucket),
+      HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0',
+      ADMIN_TOKEN: 'leave-admin-token', PREDICT_ENABLED: 'false', LOG_LEVEL: 'warn',
+    };
+    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(settings).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const report = await leaveFieldhook(config, silentLogger(), { timeoutMs: 60_000 });
+    expect(report).toMatchObject({ instance: 'leave-embedded', parts: ['ingestor', 'dispatcher'], spool: { influxPending: 0, busPending: 0, deadLetters: 0 } });
+    const said = describeLeave(report, 60_000);
+    expect(said).toContain('fieldhook leave: instance leave-embedded (ingestor, dispatcher)');
+    expect(said).toContain('spool handed on');
+    // The predictor is off here: nothing to release.
+    expect(said).not.toContain('predictor partitions');
+    // Stopped for good: the data folder's lock is free for whatever comes next.
+    const again = await startFieldhook(config, silentLogger(), { handleSignals: false });
+    await again.stop();
   }, 120_000);
 });
