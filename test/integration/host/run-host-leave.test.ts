@@ -1,9 +1,9 @@
 /**
- * A start that fails leaves no broker session behind in a shared group: the parts that started,
+ * runHost making parts leave. A start that fails leaves no broker session behind in a shared group: the parts that started,
  * and the one whose start threw after its subscriber connected, leave (their sessions end), so the
  * live member of the group gets every message published afterwards. Against a real Mosquitto of
  * this file's own (a session left in a group of the run's broker would take a share of another
- * file's messages).
+ * file's messages). A running host asked to leave (`fieldhook leave`) ends its parts the same way.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { eventually } from '../../helpers/eventually.js';
 const N = 20;
 const TOPIC = 'fieldhook/v1/events';
 
-describe('runHost, a start that fails', () => {
+describe('runHost, parts that leave', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fh-run-host-leave-'));
   let mosquitto: RunningMosquitto;
   let bus: BusConnection;
@@ -92,5 +92,15 @@ describe('runHost, a start that fails', () => {
     } finally {
       await member.stop();
     }
+  });
+
+  it('a running host that leaves stops listening, then makes the parts leave in reverse order (those without leave stop)', async () => {
+    const calls: string[] = [];
+    const plain: Component = { name: 'plain', start: async () => {}, stop: async () => void calls.push('plain stop') };
+    const host = await runHost([plain, part('second', [], calls)], { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false });
+    await host.leave();
+    expect(calls).toEqual(['second leave', 'plain stop']);
+    expect(await sessionPresent('failed-start-second')).toBe(false);
+    await expect(fetch(`${host.url}/healthz`)).rejects.toThrow();
   });
 });
