@@ -151,7 +151,10 @@ export interface RunningInfluxDB2 extends Influx2Admin {
 }
 
 export interface StartInflux2Options {
+  /** Its data; one a stopped server left is started again as it was (set up already). */
   dataDir: string;
+  /** Fixed port (to restart on the same address); a free one by default. */
+  port?: number;
   org?: string;
   bucket?: string;
   /** The operator's all-access token (`setup` takes it as given). */
@@ -161,11 +164,15 @@ export interface StartInflux2Options {
 /** The test server's defaults: known values, since the server is thrown away after the run. */
 export const INFLUX2_DEFAULTS = { org: 'fieldhook', bucket: 'fieldhook', token: 'fieldhook-test-operator-token', username: 'admin', password: 'admin-password' } as const;
 
-/** Start influxd 2.7 on a free loopback port with its data under `dataDir`, and set it up (org, bucket, operator token). */
+/**
+ * Start influxd 2.7 on a free loopback port (or `port`) with its data under `dataDir`, and set it
+ * up (org, bucket, operator token), unless that data was set up before: then the same token finds
+ * the org and bucket again.
+ */
 export async function startInfluxDB2(options: StartInflux2Options): Promise<RunningInfluxDB2> {
   const binary = ensureInfluxd2();
   mkdirSync(options.dataDir, { recursive: true });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const d = options.dataDir;
   const proc = startProcess(
@@ -186,21 +193,27 @@ export async function startInfluxDB2(options: StartInflux2Options): Promise<Runn
   const token = options.token ?? INFLUX2_DEFAULTS.token;
   try {
     await waitUntil(async () => (await fetch(`${url}/health`)).status === 200, 60_000, `InfluxDB ${INFLUXDB2_VERSION}`);
-    const setup = await api<{ org: { id: string }; bucket: { id: string } }>({ url, token: '' }, 'POST', '/api/v2/setup', {
-      username: INFLUX2_DEFAULTS.username,
-      password: INFLUX2_DEFAULTS.password,
-      org,
-      bucket,
-      token,
-    });
+    const { allowed } = await api<{ allowed: boolean }>({ url, token: '' }, 'GET', '/api/v2/setup');
+    const ids = allowed
+      ? await api<{ org: { id: string }; bucket: { id: string } }>({ url, token: '' }, 'POST', '/api/v2/setup', {
+          username: INFLUX2_DEFAULTS.username,
+          password: INFLUX2_DEFAULTS.password,
+          org,
+          bucket,
+          token,
+        })
+      : {
+          org: (await api<{ orgs: { id: string }[] }>({ url, token }, 'GET', `/api/v2/orgs?${new URLSearchParams({ org })}`)).orgs[0]!,
+          bucket: (await api<{ buckets: { id: string }[] }>({ url, token }, 'GET', `/api/v2/buckets?${new URLSearchParams({ org, name: bucket })}`)).buckets[0]!,
+        };
     return {
       url,
       port,
       token,
       org,
-      orgId: setup.org.id,
+      orgId: ids.org.id,
       bucket,
-      bucketId: setup.bucket.id,
+      bucketId: ids.bucket.id,
       dataDir: d,
       process: proc,
       stop: (signal) => proc.stop(signal),

@@ -8,7 +8,8 @@
  * INFLUX_BUCKET is the same name on both.
  */
 import { inject } from 'vitest';
-import { createInflux2Bucket, createInflux2Token } from '../../infra/harness/influxdb2.js';
+import { startInfluxDB } from '../../infra/harness/influxdb.js';
+import { createInflux2Bucket, createInflux2Token, startInfluxDB2 } from '../../infra/harness/influxdb2.js';
 import type { InfluxTarget } from '../../services/shared/influx.js';
 import type { ProvidedInflux } from '../setup/real-services.js';
 
@@ -36,9 +37,38 @@ export interface InfluxQlBody {
   error?: string;
 }
 
-/** An InfluxDB 1.8 a test started (and stops) itself, without authentication. */
-export function ownInflux18(url: string): TestInflux {
-  return testInflux({ kind: '1.x', url, token: '', org: '', orgId: '', bucket: '' });
+/** An InfluxDB of the project's version that a test starts itself, to stop it (an outage) and start it again. */
+export interface OwnInflux {
+  influx: TestInflux;
+  /** Stop it; nothing when it is stopped already (a `finally` may call it). */
+  stop(): Promise<void>;
+  /** Start it again on the same port and data (after `stop`). */
+  restart(): Promise<void>;
+}
+
+export async function startOwnInflux(dataDir: string, kind: ProvidedInflux['kind'] = inject('influx').kind): Promise<OwnInflux> {
+  const start = async (port?: number) => {
+    if (kind === '2.x') {
+      const v2 = await startInfluxDB2({ dataDir, ...(port ? { port } : {}) });
+      return { server: v2, provided: { kind, url: v2.url, token: v2.token, org: v2.org, orgId: v2.orgId, bucket: v2.bucket } };
+    }
+    const v1 = await startInfluxDB({ dataDir, ...(port ? { port } : {}) });
+    return { server: v1, provided: { kind, url: v1.url, token: '', org: '', orgId: '', bucket: '' } };
+  };
+  let { server, provided } = await start();
+  let running = true;
+  return {
+    influx: testInflux(provided),
+    async stop() {
+      if (!running) return;
+      running = false;
+      await server.stop();
+    },
+    async restart() {
+      ({ server } = await start(server.port));
+      running = true;
+    },
+  };
 }
 
 export function testInflux(provided: ProvidedInflux = inject('influx')): TestInflux {

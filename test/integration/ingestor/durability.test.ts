@@ -3,53 +3,50 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, startProcess, type ManagedProcess } from '../../../infra/harness/process.js';
-import { startInfluxDB } from '../../../infra/harness/influxdb.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 import { countPoints, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { ownInflux18, testInflux } from '../../helpers/test-influx.js';
+import { startOwnInflux, testInflux } from '../../helpers/test-influx.js';
 
 const influx = testInflux();
 
 describe(`nothing acknowledged is lost (InfluxDB ${influx.kind})`, () => {
-  // The outage is an InfluxDB of the test's own, stopped and restarted on its port and data: the
-  // harness does that with 1.8 only (a 2.7 would be set up anew). What is tested, the spool
-  // holding everything while writes fail to connect, does not depend on the version; run once.
-  it.runIf(influx.kind === '1.x')('keeps acknowledging through an InfluxDB outage and writes everything once it is back', async () => {
-    const own = await startInfluxDB({ dataDir: mkdtempSync(join(tmpdir(), 'fieldhook-outage-')) });
-    await own.createDatabase('outage');
-    const outage = ownInflux18(own.url);
+  it('keeps acknowledging through an InfluxDB outage and writes everything once it is back', async () => {
+    // An InfluxDB of the test's own (of the project's version), to stop and start again.
+    const own = await startOwnInflux(mkdtempSync(join(tmpdir(), 'fieldhook-outage-')));
+    const outage = own.influx;
+    await outage.createDatabase('outage');
     const fx = createIngestFixture({ influx: outage, database: 'outage', config: { INGEST_RATE_LIMIT_PER_MINUTE: '0' } });
-    const { secret } = await fx.devices.add({ id: 'o-1', farm: 'farm-o', field: 'f', kind: 'device' });
-    await fx.ingestor.start();
-    const base = Date.parse('2026-11-20T00:00:00Z');
-    const send = (from: number) =>
-      fx.app.inject({
-        method: 'POST',
-        url: '/v1/readings',
-        headers: { authorization: `Bearer ${secret}` },
-        payload: Array.from({ length: 50 }, (_, i) => reading('o-1', from + i, base)),
-      });
-
-    expect((await send(0)).statusCode).toBe(202);
-    await eventually(async () => (await countPoints('outage', '', outage)) === 50);
-
-    await own.stop();
-    for (let batch = 1; batch <= 4; batch++) expect((await send(batch * 50)).statusCode).toBe(202);
-    const ready = await fx.app.inject({ method: 'GET', url: '/readyz' });
-    expect(ready.statusCode).toBe(503);
-    expect(ready.json().checks[0]).toMatchObject({ name: 'influxdb', ok: false });
-    await eventually(async () => !fx.ingestor.writerHealthy());
-    expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(200);
-
-    const restarted = await startInfluxDB({ dataDir: own.dataDir, port: own.port });
     try {
+      const { secret } = await fx.devices.add({ id: 'o-1', farm: 'farm-o', field: 'f', kind: 'device' });
+      await fx.ingestor.start();
+      const base = Date.parse('2026-11-20T00:00:00Z');
+      const send = (from: number) =>
+        fx.app.inject({
+          method: 'POST',
+          url: '/v1/readings',
+          headers: { authorization: `Bearer ${secret}` },
+          payload: Array.from({ length: 50 }, (_, i) => reading('o-1', from + i, base)),
+        });
+
+      expect((await send(0)).statusCode).toBe(202);
+      await eventually(async () => (await countPoints('outage', '', outage)) === 50);
+
+      await own.stop();
+      for (let batch = 1; batch <= 4; batch++) expect((await send(batch * 50)).statusCode).toBe(202);
+      const ready = await fx.app.inject({ method: 'GET', url: '/readyz' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().checks[0]).toMatchObject({ name: 'influxdb', ok: false });
+      await eventually(async () => !fx.ingestor.writerHealthy());
+      expect((await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings).toBe(200);
+
+      await own.restart();
       await eventually(async () => (await countPoints('outage', '', outage)) === 250, { timeoutMs: 20_000 });
       // The cursor moves right after InfluxDB's answer: allow that moment.
       await eventually(async () => (await fx.ingestor.spool.usage()).consumers.influx!.pendingReadings === 0);
     } finally {
       await fx.close();
-      await restarted.stop();
+      await own.stop();
     }
     // Two InfluxDB starts and a stop: on a busy machine they alone can take half a minute.
   }, 90_000);

@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { Agent, request } from 'undici';
 import { describe, expect, it, vi } from 'vitest';
-import { startInfluxDB } from '../../../infra/harness/influxdb.js';
 import { freePort } from '../../../infra/harness/process.js';
 import { buildHostApp } from '../../../services/host/http-app.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { countPoints, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { ownInflux18, testInflux } from '../../helpers/test-influx.js';
+import { startOwnInflux, testInflux } from '../../helpers/test-influx.js';
 
 const influx = testInflux();
 
@@ -64,14 +63,12 @@ describe(`TLS (InfluxDB ${influx.kind})`, () => {
   });
 });
 
-describe('MQTT backpressure', () => {
-  // Against an InfluxDB of the test's own, stopped and restarted on its port and data: the harness
-  // does that with 1.8 only (a 2.7 would be set up anew). Held PUBACKs while writes fail to
-  // connect do not depend on the version: run once, in the 1.8 project.
-  it.runIf(influx.kind === '1.x')('withholds the PUBACK while the spool budget is spent, and sends it once InfluxDB drains it', async () => {
-    const own = await startInfluxDB({ dataDir: mkdtempSync(join(tmpdir(), 'fieldhook-pressure-')) });
-    await own.createDatabase('pressure');
-    const pressured = ownInflux18(own.url);
+describe(`MQTT backpressure (InfluxDB ${influx.kind})`, () => {
+  it('withholds the PUBACK while the spool budget is spent, and sends it once InfluxDB drains it', async () => {
+    // An InfluxDB of the test's own (of the project's version), to stop and start again.
+    const own = await startOwnInflux(mkdtempSync(join(tmpdir(), 'fieldhook-pressure-')));
+    const pressured = own.influx;
+    await pressured.createDatabase('pressure');
     const fx = createIngestFixture({
       influx: pressured,
       database: 'pressure',
@@ -79,7 +76,6 @@ describe('MQTT backpressure', () => {
     });
     const { secret } = await fx.devices.add({ id: 'q-1', farm: 'farm-q', field: 'f', kind: 'device' });
     await fx.ingestor.start();
-    let restarted: Awaited<ReturnType<typeof startInfluxDB>> | undefined;
     try {
       // An outage long enough to spend the disk budget.
       await own.stop();
@@ -114,14 +110,14 @@ describe('MQTT backpressure', () => {
       expect(acked).toBe(false);
       pressure.mockRestore();
 
-      restarted = await startInfluxDB({ dataDir: own.dataDir, port: own.port });
+      await own.restart();
       await publish;
       expect(acked).toBe(true);
       await eventually(async () => (await countPoints('pressure', '', pressured)) === accepted + 2, { timeoutMs: 20_000 });
       await client.endAsync();
     } finally {
       await fx.close();
-      await restarted?.stop();
+      await own.stop();
     }
     // InfluxDB is started, stopped and started again: on a busy machine that alone takes half a minute.
   }, 90_000);
