@@ -146,7 +146,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
   const broker: EmbeddedBroker | undefined = config.MQTT_URL
     ? undefined
     : createEmbeddedBroker(
-        { auth, ingest, batcher, logger, metrics, ...(deps.deviceTopics ? { deviceTopics: deps.deviceTopics } : {}) },
+        { auth, devices, ingest, batcher, logger, metrics, ...(deps.deviceTopics ? { deviceTopics: deps.deviceTopics } : {}) },
         {
           host: config.MQTT_LISTEN_HOST,
           port: config.MQTT_LISTEN_PORT,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { BusPrincipal } from '../shared/bus/index.js';
 import type { DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';
@@ -9,6 +9,7 @@ import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
 import { deviceErrorsTopic, deviceOfTopic } from '../shared/bus/topics.js';
 import type { Authenticator } from './auth.js';
+import type { CredentialCache } from './credential-cache.js';
 import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
 import { createMqttBatcher, type MqttBatcher } from './mqtt-batch.js';
@@ -95,6 +96,8 @@ function endStoredAtBroker(broker: Aedes, stored: WeakSet<object>): void {
 export function createEmbeddedBroker(
   deps: {
     auth: Authenticator;
+    /** The registry's cache, to see a login revoked while its connection is open. */
+    devices: Pick<CredentialCache, 'peek'>;
     ingest: IngestService;
     logger: Logger;
     metrics: IngestMetrics;
@@ -226,35 +229,20 @@ export function createEmbeddedBroker(
       authorizePublish(client, packet, done) {
         const who = client ? credentials.get(client) : 'internal';
         if (who === 'internal') return done(null);
-        const other = who ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
-        if (other && who) {
-          // Like readings: stored (or refused) here, never kept by the broker.
-          packet.retain = false;
-          const oversized = oversizedBytes(packet.payload);
-          const handled =
-            oversized === undefined
-              ? other.handle(who, packet.payload as Buffer)
-              : Promise.resolve([{ code: Errors.ingestPayloadTooLarge.code, message: `Payload of ${oversized} bytes is larger than ${limits.maxPayloadBytes} bytes` }]);
-          handled.then(
-            (refused) => {
-              if (refused.length > 0) {
-                aedes?.publish({ cmd: 'publish', topic: deviceErrorsTopic(who.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false }, () => undefined);
-              }
-              done(null);
-            },
-            (err: unknown) => {
-              logger.error({ err, device: who.id, topic: packet.topic }, 'MQTT device message not stored: not acknowledged');
-              done(err as Error);
-            },
-          );
-          return;
+        if (who && client) {
+          // The login was checked at CONNECT; a secret rotated or a device disabled since must stop
+          // working on connections already open too, not only on the next one.
+          const standing = loginStanding(who);
+          if (standing === false) return loginGone(client, who, done);
+          if (standing === undefined) {
+            auth.password(who.id, who.secret).then(
+              () => publishAs(client, who, packet, done),
+              () => loginGone(client, who, done),
+            );
+            return;
+          }
         }
-        if (!who || !client || deviceOfTopic(packet.topic) !== who.id) {
-          return done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
-        }
-        // A readings message ends here: stored (or refused), never kept or forwarded by the broker.
-        stored.add(packet);
-        ingestPublish(client, who, packet.payload as Buffer, done);
+        publishAs(client, who, packet, done);
       },
       authorizeForward(_client, packet) {
         return oversizedBytes(packet.payload) === undefined ? packet : undefined;
@@ -268,6 +256,56 @@ export function createEmbeddedBroker(
     });
     endStoredAtBroker(broker, stored);
     return broker;
+  }
+
+  /**
+   * Whether a device's login still holds, from the registry's cache without waiting: false once it
+   * was removed, disabled or given a new secret; undefined when the cache does not hold it now.
+   */
+  function loginStanding(device: DeviceWithSecret): boolean | undefined {
+    const now = deps.devices.peek(device.id);
+    if (now === undefined) return undefined;
+    return now !== null && now.enabled && now.secret === device.secret;
+  }
+
+  /** Close a connection whose login no longer holds: not acknowledged, nothing stored; a reconnect is checked anew. */
+  function loginGone(client: Client, device: DeviceWithSecret, done: (err: Error | null) => void): void {
+    credentials.delete(client);
+    logger.info({ device: device.id, clientId: client.id }, 'MQTT login no longer valid (secret rotated, device disabled or removed): connection closed');
+    done(Errors.authInvalid());
+  }
+
+  /** Where a device's message goes: its readings to ingest, another device topic (irrigations, forecasts) to its handler. */
+  function publishAs(client: Client | null, who: DeviceWithSecret | undefined, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    const other = who ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
+    if (other && who) {
+      // Like readings: stored (or refused) here, never kept by the broker.
+      packet.retain = false;
+      const oversized = oversizedBytes(packet.payload);
+      const handled =
+        oversized === undefined
+          ? other.handle(who, packet.payload as Buffer)
+          : Promise.resolve([{ code: Errors.ingestPayloadTooLarge.code, message: `Payload of ${oversized} bytes is larger than ${limits.maxPayloadBytes} bytes` }]);
+      handled.then(
+        (refused) => {
+          if (refused.length > 0) {
+            aedes?.publish({ cmd: 'publish', topic: deviceErrorsTopic(who.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false }, () => undefined);
+          }
+          done(null);
+        },
+        (err: unknown) => {
+          logger.error({ err, device: who.id, topic: packet.topic }, 'MQTT device message not stored: not acknowledged');
+          done(err as Error);
+        },
+      );
+      return;
+    }
+    if (!who || !client || deviceOfTopic(packet.topic) !== who.id) {
+      return done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
+    }
+    // A readings message ends here: stored (or refused), never kept or forwarded by the broker.
+    stored.add(packet);
+    ingestPublish(client, who, packet.payload as Buffer, done);
   }
 
   function listenOn(server: Server, port: number, host: string): Promise<number> {

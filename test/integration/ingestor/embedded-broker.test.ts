@@ -6,7 +6,7 @@ import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_FIELD_READINGS, connectSubscriber, deviceErrorsTopic, deviceReadingsTopic, type Subscriber } from '../../../services/shared/bus/index.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
+import { countPoints, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
 import { testInflux } from '../../helpers/test-influx.js';
 
@@ -22,7 +22,7 @@ describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () =
   beforeAll(async () => {
     await influx.createDatabase(database);
     fx = createIngestFixture({ database });
-    for (const id of ['b-1', 'b-2', 'b-3']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-b', field: 'north', kind: 'device' })).secret;
+    for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-b', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();
   });
   afterAll(async () => {
@@ -76,6 +76,34 @@ describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () =
     await b1.publishAsync(deviceReadingsTopic('b-1'), JSON.stringify(reading('b-1', 1, base)), { qos: 1 });
     const metrics = (await fx.app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/fieldhook_readings_refused_total\{code="FH_ERR_INGEST_PAYLOAD_TOO_LARGE"\} 1/);
+  });
+
+  it('closes a connection open since before its secret was rotated or its device disabled, storing nothing it sent after', async () => {
+    const topic = deviceReadingsTopic('b-4');
+    const base = Date.parse('2026-11-26T06:00:00Z');
+    const closedAfter = async (client: MqttClient, i: number) => {
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.publish(topic, JSON.stringify(reading('b-4', i, base)), { qos: 1 });
+      await closed;
+    };
+    const first = await device('b-4');
+    await first.publishAsync(topic, JSON.stringify(reading('b-4', 0, base)), { qos: 1 });
+    const rotated = await fx.devices.rotateSecret('b-4');
+    await closedAfter(first, 1);
+    // The old secret is refused at CONNECT too; the new one connects and publishes.
+    await expect(device('b-4')).rejects.toThrow();
+    secrets['b-4'] = rotated;
+    const second = await device('b-4');
+    await second.publishAsync(topic, JSON.stringify(reading('b-4', 2, base)), { qos: 1 });
+    await fx.devices.setEnabled('b-4', false);
+    await closedAfter(second, 3);
+
+    const where = (i: number) => `WHERE "device" = 'b-4' AND time = ${base + i * 1000}ms`;
+    await eventually(async () => (await countPoints(database, `WHERE "device" = 'b-4'`)) === 2, { what: 'the readings sent with a valid login' });
+    expect(await countPoints(database, where(0))).toBe(1);
+    expect(await countPoints(database, where(2))).toBe(1);
+    expect(await countPoints(database, where(1))).toBe(0);
+    expect(await countPoints(database, where(3))).toBe(0);
   });
 
   it('refuses a message of more than INGEST_MAX_BATCH readings whole, before validating any', async () => {
