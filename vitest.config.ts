@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // One real InfluxDB and one real Mosquitto for the run; only the projects that need them start them.
 const realServices = ['test/setup/real-services.ts'];
-// The integration files that talk to InfluxDB run twice: against 1.8 (project `integration`) and
+// The integration and e2e files that talk to InfluxDB run twice: against 1.8 (project `integration`) and
 // against 2.7 (project `integration-influx2`); test/helpers/test-influx.ts gives each its settings.
 // `*.influx2.test.ts` files test what only 2.x answers and run in the second project only. A file
 // that talks to InfluxDB but is not listed says in its header why it runs against 1.8 only.
@@ -40,7 +40,6 @@ const influxFacing = [
   'test/integration/host/soak.test.ts',
   'test/integration/host/leave-instance.test.ts',
   'test/integration/ingestor/embedded-broker-readings.test.ts',
-  'test/integration/predictor/field-views.test.ts',
   'test/integration/demo/demo-postgres.test.ts',
   // The end-to-end files too: this project is where 2.7 runs, so they run here rather than in
   // an `e2e` twin that would start a second 2.7 (and Mosquitto, PostgreSQL) for three files.
