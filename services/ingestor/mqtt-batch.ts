@@ -71,6 +71,11 @@ export function createMqttBatcher(
       return { refused: [{ code: Errors.httpMalformedJson.code, message: 'Payload is not valid JSON' }] };
     }
     const items = Array.isArray(body) ? body : [body];
+    // As over HTTP: an empty array is a mistake the device should hear about, not an acknowledged nothing.
+    if (items.length === 0) {
+      metrics.refused.inc({ code: Errors.ingestEmptyBatch.code });
+      return { refused: [{ code: Errors.ingestEmptyBatch.code, message: 'Send one reading or a non-empty array' }] };
+    }
     if (items.length > limits.maxBatchItems) {
       metrics.refused.inc({ code: Errors.ingestBatchTooLarge.code });
       return { refused: [{ code: Errors.ingestBatchTooLarge.code, message: `At most ${limits.maxBatchItems} readings per message; this one holds ${items.length}` }] };

@@ -153,7 +153,7 @@ export const Errors = {
     'FH_ERR_INGEST_EMPTY_BATCH',
     400,
     'Send one reading or a non-empty array of readings',
-    'The body is an empty array.',
+    'The body (or MQTT payload) is an empty array.',
   ),
   ingestBatchTooLarge: defineError(
     'FH_ERR_INGEST_BATCH_TOO_LARGE',

@@ -64,8 +64,9 @@ describe('MQTT batches', () => {
       payload({ ts: NOW, values: { soil_moisture: 9 } }),
       good(1),
       Buffer.alloc(2_000, 0x20),
+      payload([]),
     ]);
-    expect(settled.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(settled.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(appends).toEqual([3]);
     expect(settled.map((s) => s.refused.map((r) => r.code))).toEqual([
       [],
@@ -75,6 +76,7 @@ describe('MQTT batches', () => {
       ['FH_ERR_READING_VALUE_OUT_OF_RANGE'],
       [],
       ['FH_ERR_INGEST_PAYLOAD_TOO_LARGE'],
+      ['FH_ERR_INGEST_EMPTY_BATCH'],
     ]);
     // One record for the whole batch; the repeated reading was a duplicate within it.
     const records = await spool.read(INFLUX_CONSUMER, 100);
