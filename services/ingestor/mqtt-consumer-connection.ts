@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import mqttPacket, { type IConnackPacket, type IConnectPacket, type IDisconnectPacket, type IPubackPacket, type IPublishPacket, type IPubrecPacket, type ISubackPacket, type IUnsubackPacket, type Packet } from 'mqtt-packet';
@@ -398,7 +399,7 @@ export function createConsumerConnection(
         await close({ cmd: 'disconnect' });
         throw new Error(`${options.clientId} did not leave: not connected to the broker; its session is kept`);
       }
-      const marker = `${process.pid}-${Date.now()}`;
+      const marker = randomUUID();
       let aborted: (() => void) | undefined;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -407,15 +408,14 @@ export function createConsumerConnection(
           if (signal?.aborted) return aborted();
           signal?.addEventListener('abort', aborted, { once: true });
           current.once('close', () => reject(new Error(`${options.clientId} did not leave: the connection closed while leaving; the session is kept`)));
-          const refusedBy = (what: string) => (answer: ISubackPacket | IUnsubackPacket) => {
-            const codes = ((answer as { granted?: unknown[]; reasonCode?: unknown }).granted ?? []).map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
-            return codes.some((c) => c >= 0x80) ? new Error(`${options.clientId} did not leave: the broker refused ${what} (${codes.join(', ')})`) : undefined;
-          };
           request({ cmd: 'unsubscribe', messageId: 0, unsubscriptions: options.filters })
             .then(() => request({ cmd: 'subscribe', messageId: 0, subscriptions: [{ topic: drainedTopic, qos: 1 }] }))
-            .then((granted) => {
-              const refused = refusedBy(`a subscription to ${drainedTopic}`)(granted);
-              if (refused) return reject(refused);
+            .then((answer) => {
+              // Refused (an ACL without `fieldhook/#`), the marker would never come back.
+              const codes = (answer as ISubackPacket).granted.map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
+              if (codes.some((c) => c >= 0x80)) {
+                return reject(new Error(`${options.clientId} did not leave: the broker refused a subscription to ${drainedTopic} (${codes.join(', ')}); the session is kept`));
+              }
               write({ cmd: 'publish', topic: drainedTopic, payload: marker, qos: 1, messageId: packetId(), retain: false, dup: false });
             }, reject);
         });

@@ -15,6 +15,7 @@
  * - `stop()` keeps the session: a restart resumes it and gets what was queued meanwhile.
  *   `leave()` ends it (scaling in, a start that failed): see `leave` below.
  */
+import { randomUUID } from 'node:crypto';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
 import { discardSession, sessionOptions, type BusConnection } from './connection.js';
@@ -166,7 +167,7 @@ export function connectSubscriber(
         await stop();
         throw new Error(`${options.clientId} did not leave ${filter}: not connected to the broker; its session is kept`);
       }
-      const marker = `${process.pid}-${Date.now()}`;
+      const marker = randomUUID();
       let aborted: (() => void) | undefined;
       try {
         await new Promise<void>((resolve, reject) => {
@@ -183,7 +184,11 @@ export function connectSubscriber(
               subscribed = false;
               return client.subscribeAsync(drainedTopic, { qos: 1 });
             })
-            .then(() => client.publishAsync(drainedTopic, marker, { qos: 1 }))
+            .then((granted) => {
+              // Refused (an ACL without `fieldhook/#`), the marker would never come back.
+              if (granted.some((g) => g.qos >= 0x80)) throw new Error(`${options.clientId} did not leave ${filter}: the broker refused a subscription to ${drainedTopic}; the session is kept`);
+              return client.publishAsync(drainedTopic, marker, { qos: 1 });
+            })
             .catch(reject);
         });
       } catch (err) {

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { PIPELINE_CONFIG } from '../../../services/host/config.js';
@@ -24,6 +24,7 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
+import { sessionPresent } from '../../helpers/mqtt-session.js';
 import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
@@ -53,16 +54,6 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
   const start = (id: string) =>
     startFieldhook(loadConfig(PIPELINE_CONFIG, env[id]!), silentLogger(), { handleSignals: false });
 
-  async function sessionPresent(clientId: string): Promise<boolean> {
-    const client = mqtt.connect(mosquitto.url, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, manualConnect: true, properties: { sessionExpiryInterval: 0 } });
-    const connack = await new Promise<IConnackPacket>((resolve, reject) => {
-      client.once('connect', resolve);
-      client.once('error', reject);
-      client.connect();
-    });
-    await client.endAsync();
-    return connack.sessionPresent;
-  }
 
   async function publish(from: number, count: number, base: number): Promise<void> {
     for (let i = from; i < from + count; i++) await device!.publishAsync(deviceReadingsTopic('leave-1'), JSON.stringify(reading('leave-1', i, base)), { qos: 1 });
@@ -117,7 +108,7 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
     // Its share of the readings, queued while it was stopped, was taken and written.
     await eventually(async () => (await countPoints(bucket, '', influx)) === N, { what: 'every reading of the first batch stored' });
     for (const clientId of ['fieldhook-ingest-leave-a-0', 'fieldhook-ingest-leave-a-3', 'fieldhook-dispatcher-leave-a', 'fieldhook-forecasts-leave-a', 'fieldhook-irrigations-leave-a']) {
-      expect(await sessionPresent(clientId), clientId).toBe(false);
+      expect(await sessionPresent(mosquitto.url, clientId), clientId).toBe(false);
     }
 
     // Nothing is assigned to the instance that left: the other one takes all of the next batch.

@@ -23,6 +23,7 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
+import { sessionPresent } from '../../helpers/mqtt-session.js';
 import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
@@ -156,5 +157,8 @@ describe(`ingestor, predictor and dispatcher as separate instances (InfluxDB ${i
     );
     expect(err?.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
     expect(err?.message).toContain('Partition 0 of 1 is run by fieldhook/predictor-1');
+    // Its forecasts subscriber had joined the gateways' group before the refusal: it left, so no
+    // session of a process that never ran takes a share of the forecasts.
+    expect(await sessionPresent(mosquitto.url, 'fieldhook-forecasts-predictor-2-1')).toBe(false);
   }, 60_000);
 });

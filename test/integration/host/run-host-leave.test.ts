@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type IConnackPacket } from 'mqtt';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mosquitto.js';
 import { runHost } from '../../../services/host/run-host.js';
@@ -16,6 +16,7 @@ import { connectSubscriber, endSubscribers, type BusConnection, type Subscriber 
 import type { Component, LeaveOptions } from '../../../services/shared/component.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
+import { sessionPresent } from '../../helpers/mqtt-session.js';
 
 const N = 20;
 const TOPIC = 'fieldhook/v1/events';
@@ -53,16 +54,6 @@ describe('runHost, parts that leave', () => {
     };
   }
 
-  async function sessionPresent(clientId: string): Promise<boolean> {
-    const client = mqtt.connect(bus.url, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, manualConnect: true, properties: { sessionExpiryInterval: 0 } });
-    const connack = await new Promise<IConnackPacket>((resolve, reject) => {
-      client.once('connect', resolve);
-      client.once('error', reject);
-      client.connect();
-    });
-    await client.endAsync();
-    return connack.sessionPresent;
-  }
 
   it('makes the parts that started, and the one that threw after subscribing, leave: the live member then gets every message', async () => {
     const live: string[] = [];
@@ -76,8 +67,8 @@ describe('runHost, parts that leave', () => {
         runHost([part('first', dead, calls), part('refused', dead, calls, true), neverReached], { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false }),
       ).rejects.toThrow('refused refused to start');
       expect(calls).toEqual(['first leave', 'later stop', 'refused leave']);
-      expect(await sessionPresent('failed-start-first')).toBe(false);
-      expect(await sessionPresent('failed-start-refused')).toBe(false);
+      expect(await sessionPresent(bus.url, 'failed-start-first')).toBe(false);
+      expect(await sessionPresent(bus.url, 'failed-start-refused')).toBe(false);
 
       const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
       const sent: string[] = [];
@@ -100,7 +91,7 @@ describe('runHost, parts that leave', () => {
     const host = await runHost([plain, part('second', [], calls)], { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false });
     await host.leave();
     expect(calls).toEqual(['second leave', 'plain stop']);
-    expect(await sessionPresent('failed-start-second')).toBe(false);
+    expect(await sessionPresent(bus.url, 'failed-start-second')).toBe(false);
     await expect(fetch(`${host.url}/healthz`)).rejects.toThrow();
   });
 });

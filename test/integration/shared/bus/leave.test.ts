@@ -17,6 +17,7 @@ import { createConsumerConnection, DEFAULT_CONSUMER_CONNECTION_OPTIONS, type Con
 import { connectSubscriber, sharedSubscription, type BusConnection, type Subscriber } from '../../../../services/shared/bus/index.js';
 import { silentLogger } from '../../../../services/shared/logger.js';
 import { eventually } from '../../../helpers/eventually.js';
+import { sessionPresent } from '../../../helpers/mqtt-session.js';
 
 const N = 20;
 const dir = mkdtempSync(join(tmpdir(), 'fh-bus-leave-'));
@@ -49,17 +50,6 @@ async function publish(client: MqttClient, topic: string, from: number, count: n
   return sent;
 }
 
-/** Whether the broker still has a session for the client id (an MQTT 5 connect without clean start tells; this one ends with its connection). */
-async function sessionPresent(url: string, clientId: string): Promise<boolean> {
-  const client = mqtt.connect(url, { clientId, clean: false, protocolVersion: 5, reconnectPeriod: 0, manualConnect: true, properties: { sessionExpiryInterval: 0 } });
-  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
-    client.once('connect', resolve);
-    client.once('error', reject);
-    client.connect();
-  });
-  await client.endAsync();
-  return connack.sessionPresent;
-}
 
 for (const protocolVersion of [5, 4] as const) {
   describe(`bus subscriber, MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}, in a shared group`, () => {
