@@ -57,7 +57,7 @@ async function measure(fields: number, url: string): Promise<TimedRow[]> {
       local: () => local,
       mode: 'auto',
       partitionOf,
-      shared: { profiles, state: createPostgresFieldStateReader(plane, { learning: true }), now: () => NOW, learnField: true },
+      shared: { profiles, state: createPostgresFieldStateReader(plane, { learning: true, holders: 'leases' }), now: () => NOW, learnField: true },
     });
     if ((await views.read()).length !== fields) throw new Error('field views miss fields');
     const backend = `PostgreSQL, ${fields} fields`;

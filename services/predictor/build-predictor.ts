@@ -366,7 +366,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     partitionOf: ownership.partitionOf,
     recorded: createRecordedBalanceReader(options.influx, clock),
     ...(plane?.kind === 'postgres' && options.mode !== 'passive'
-      ? { shared: { profiles: fieldsRepo, state: createPostgresFieldStateReader(plane, { learning: evalOptions.learnField !== false }), now: () => clock.now(), learnField: evalOptions.learnField !== false } }
+      ? { shared: { profiles: fieldsRepo, state: createPostgresFieldStateReader(plane, { learning: evalOptions.learnField !== false, holders: ownership.mode === 'auto' ? 'leases' : 'claims' }), now: () => clock.now(), learnField: evalOptions.learnField !== false } }
       : {}),
   });
 

@@ -17,8 +17,9 @@ export interface FieldEvaluation {
   /** This instance evaluates it: its state is as of this instance's last round. */
   here: boolean;
   /**
-   * The instance that evaluates it: this one, the live holder of its partition's lease, or null
-   * when that is not known here (partitions set by hand, or a partition between two holders).
+   * The instance that evaluates it: this one, the live holder of its partition's lease or the one
+   * claiming it (partitions set by hand), or null when none does right now (a partition between
+   * two holders, an instance down).
    */
   instance: string | null;
   /** Its partition; null while one predictor evaluates every field. */
@@ -124,7 +125,7 @@ export function createFieldViews(deps: FieldViewsDeps): FieldViews {
           settings,
           state: s?.state ?? null,
           learning: factors(settings, s?.learning ?? null),
-          evaluation: { here: false, instance: deps.mode === 'auto' ? (saved.holders.get(p) ?? null) : null, partition: p, savedAt: s?.savedAt ?? null, savedBy: s?.savedBy ?? null },
+          evaluation: { here: false, instance: saved.holders.get(p) ?? null, partition: p, savedAt: s?.savedAt ?? null, savedBy: s?.savedBy ?? null },
         };
       });
       // A field evaluated here whose profile the list no longer has (removed a moment ago) stays until the next round drops it.

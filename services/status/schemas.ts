@@ -65,7 +65,7 @@ const field = obj({
   evaluation: nullableObj(
     {
       here: { type: 'boolean', description: 'This instance\'s predictor evaluates the field: its state is as of its last round. False: as the evaluating predictor saved it last.' },
-      instance: { type: ['string', 'null'], description: 'The instance that evaluates it (FIELDHOOK_INSTANCE_ID); null when not known here (partitions set by hand, or its partition between two holders).' },
+      instance: { type: ['string', 'null'], description: 'The instance that evaluates it (FIELDHOOK_INSTANCE_ID); the live holder of its partition\'s lease, or the instance claiming it with partitions set by hand; null while nobody holds the partition (changing hands, its instance down).' },
       partition: { type: ['integer', 'null'], description: 'Its partition (of `pipeline.predictor.partitions.count`); null while one predictor evaluates every field.' },
       state_saved_at: { ...nullableTime, description: 'When its decision state was saved last; null when never, or with one predictor (not read).' },
       state_saved_by: { type: ['string', 'null'], description: 'The instance that saved it.' },

@@ -21,6 +21,9 @@ import { fieldHash } from '../../../services/predictor/partition.js';
 import { AUTO_PARTITIONS } from '../../../services/predictor/partition-assignment.js';
 import { DEFAULT_MEMBERSHIP_OPTIONS } from '../../../services/predictor/partition-membership.js';
 import { createPostgresFieldProfiles } from '../../../services/predictor/postgres-field-profiles.js';
+import { createPostgresFieldStateReader } from '../../../services/predictor/postgres-field-views.js';
+import { createPostgresPredictorStore } from '../../../services/predictor/postgres-predictor-store.js';
+import { createPartitionClaim } from '../../../services/host/partition-claim.js';
 import { systemClock } from '../../../services/shared/clock.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane, type PostgresPlane } from '../../../services/shared/database/control-plane.js';
@@ -206,6 +209,26 @@ describe(`every field on every instance, with predictors sharing them on Postgre
       expect(await directory.status(FARM, mine)).toMatchObject({ field: mine, depletionMm: expect.any(Number), rawMm: expect.any(Number) });
     } finally {
       users.close();
+    }
+  });
+
+  it('with partitions set by hand, names the instance claiming a field\'s partition', async () => {
+    const url = await createTestDatabase('field_views_claims');
+    const claimer = createControlPlane({ DATA_DIR: join(dir, 'm1'), DATABASE_URL: url, INSTANCE_ID: 'pred-m1' }, silentLogger()) as PostgresPlane;
+    const looker = createControlPlane({ DATA_DIR: join(dir, 'm0'), DATABASE_URL: url, INSTANCE_ID: 'pred-m0' }, silentLogger()) as PostgresPlane;
+    const claim = createPartitionClaim(claimer, { partitions: 2, partition: 1 }, silentLogger());
+    try {
+      await createPostgresPredictorStore(looker, 'pred-m0').open();
+      const reader = createPostgresFieldStateReader(looker, { learning: true, holders: 'claims' });
+      expect((await reader.read(adviceAt)).holders).toEqual(new Map());
+      await claim.start();
+      expect((await reader.read(adviceAt)).holders).toEqual(new Map([[1, 'pred-m1']]));
+      await claim.stop();
+      expect((await reader.read(adviceAt)).holders).toEqual(new Map());
+    } finally {
+      await claim.stop();
+      await closeControlPlane(claimer);
+      await closeControlPlane(looker);
     }
   });
 });

@@ -71,10 +71,10 @@ describe('field views', () => {
     expect(calls).toEqual({ profiles: 0, state: 0 });
   });
 
-  it('names no instance for partitions set by hand (no leases say who), and leaves learning out when fields do not learn', async () => {
+  it('names the holder with partitions set by hand too (their claims), and leaves learning out when fields do not learn', async () => {
     const { views } = setup({ mode: 'manual' });
     const b = (await views.read())[1]!;
-    expect(b.evaluation).toMatchObject({ here: false, instance: null, partition: 2 });
+    expect(b.evaluation).toMatchObject({ here: false, instance: 'y', partition: 2 });
     expect(b.learning).not.toBeNull();
     const noLearning = setup({
       shared: {
