@@ -15,6 +15,13 @@ import { answerMethodNotAllowed } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi-document.js';
 import { installRequestLog, type RequestLogOptions } from './request-log.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Content codings the route inflates itself (`gzip`); any other compressed body is refused with 415. */
+    contentEncodings?: readonly string[];
+  }
+}
+
 export { OPENAPI_VERSION } from './openapi-document.js';
 
 export interface HostAppOptions {
@@ -83,6 +90,19 @@ export function buildHostApp(components: readonly Component[], options: HostAppO
   app.addHook('onRequest', async (request) => {
     if (request.raw.url !== undefined && request.raw.url.length > limits.maxUrlLengthBytes) {
       throw Errors.httpUriTooLong(`The request target is longer than ${limits.maxUrlLengthBytes} bytes`);
+    }
+  });
+  // A compressed body a route would read as plain text answers with what is wrong, before it is read
+  // (else a gzipped JSON body is "not valid JSON"). A route that inflates names its codings in its
+  // config (`contentEncodings`).
+  app.addHook('onRequest', async (request) => {
+    const raw = request.headers['content-encoding'];
+    if (raw === undefined) return;
+    const coding = String(raw).trim().toLowerCase();
+    if (coding === '' || coding === 'identity') return;
+    const taken = request.routeOptions.config?.contentEncodings ?? [];
+    if (!taken.includes(coding)) {
+      throw Errors.httpUnsupportedEncoding(taken.length > 0 ? `Content-Encoding ${coding.slice(0, 32)} is not taken here (${taken.join(', ')} is)` : 'Send the body uncompressed', { accepted: ['identity', ...taken] });
     }
   });
   app.addHook('onSend', async (request, reply) => {

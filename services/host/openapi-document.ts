@@ -46,7 +46,7 @@ const HOST_PROBLEMS: Readonly<Record<number, string>> = {
 const BODY_PROBLEMS: Readonly<Record<number, string>> = {
   400: `${code(Errors.httpMalformedJson)}, ${code(Errors.httpBadContentLength)}: the body is not valid JSON or not of its \`Content-Length\`.`,
   413: `${code(Errors.httpBodyTooLarge)}: the body is larger than the limit.`,
-  415: `${code(Errors.httpUnsupportedMediaType)}: the body is not of a media type the route takes.`,
+  415: `${code(Errors.httpUnsupportedMediaType)}, ${code(Errors.httpUnsupportedEncoding)}: the body is not of a media type or content coding the route takes.`,
 };
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);

@@ -96,6 +96,12 @@ export const Errors = {
     'Unsupported Media Type',
     'The body is not of a media type the route accepts (`application/json`; `application/senml+json` on `/v1/readings`).',
   ),
+  httpUnsupportedEncoding: defineError(
+    'FH_ERR_HTTP_UNSUPPORTED_ENCODING',
+    415,
+    'Unsupported Content-Encoding',
+    'The body is compressed (`Content-Encoding`) with a coding the route does not take: JSON routes take bodies as sent; the line protocol routes take `gzip`.',
+  ),
   httpBadContentLength: defineError(
     'FH_ERR_HTTP_BAD_CONTENT_LENGTH',
     400,

@@ -313,7 +313,7 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
         bodyLimit: opts.bodyLimitBytes,
         childLoggerFactory: lazyChildLogger,
         errorHandler: influxErrorHandler(v1),
-        config: { ...(opts.rateLimited ? { rateLimit: {} } : {}), ...writeDocs(querystring, v1) },
+        config: { contentEncodings: ['gzip'], ...(opts.rateLimited ? { rateLimit: {} } : {}), ...writeDocs(querystring, v1) },
         onRequest: async (request: FastifyRequest) => {
           ingest.assertCapacity();
           request.credential = await auth.bearer(presentedSecret(request, v1));

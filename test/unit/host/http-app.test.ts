@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { buildHostApp } from '../../../services/host/http-app.js';
@@ -77,6 +78,28 @@ describe('host app', () => {
     expect(missing.json().code).toBe('FH_ERR_HTTP_NOT_FOUND');
     const doc = (await app.inject({ method: 'GET', url: '/documentation/json' })).json();
     expect(Object.keys(doc.paths)).toContain('/v1/things');
+    await app.close();
+  });
+
+  it('refuses a compressed body with 415 FH_ERR_HTTP_UNSUPPORTED_ENCODING unless the route inflates that coding', async () => {
+    const app = buildHostApp(
+      [
+        component('api', {
+          routes: async (scope) => {
+            scope.post('/v1/things', async () => ({ ok: true }));
+            scope.post('/write', { config: { contentEncodings: ['gzip'] } }, async () => ({ ok: true }));
+          },
+        }),
+      ],
+      { logger: silentLogger() },
+    );
+    const gz = { 'content-type': 'application/json', 'content-encoding': 'gzip' };
+    const json = await app.inject({ method: 'POST', url: '/v1/things', headers: gz, payload: gzipSync('{"a":"x"}') });
+    expect(json.statusCode).toBe(415);
+    expect(json.json()).toMatchObject({ code: 'FH_ERR_HTTP_UNSUPPORTED_ENCODING' });
+    expect((await app.inject({ method: 'POST', url: '/write', headers: { ...gz, 'content-encoding': 'br' }, payload: 'x' })).json()).toMatchObject({ code: 'FH_ERR_HTTP_UNSUPPORTED_ENCODING', accepted: ['identity', 'gzip'] });
+    expect((await app.inject({ method: 'POST', url: '/write', headers: { ...gz, 'content-type': 'text/plain' }, payload: gzipSync('m f=1') })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/v1/things', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' }, payload: '{}' })).statusCode).toBe(200);
     await app.close();
   });
 
