@@ -225,6 +225,8 @@ describe(`every field on every instance, with predictors sharing them on Postgre
       expect((await reader.read(adviceAt)).holders).toEqual(new Map([[1, 'pred-m1']]));
       await claim.stop();
       expect((await reader.read(adviceAt)).holders).toEqual(new Map());
+      // Fields that do not learn (PREDICT_LEARN_FIELD=false): the statement without its learning part runs too.
+      expect(await createPostgresFieldStateReader(looker, { learning: false, holders: 'leases' }).read(adviceAt)).toEqual({ fields: new Map(), holders: new Map() });
     } finally {
       await claim.stop();
       await closeControlPlane(claimer);
