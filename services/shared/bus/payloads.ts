@@ -102,9 +102,24 @@ export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
  *   subscription, e.g. `irrigation:<farm>:<field>`.
  * - `valid_until`: never delivered after this instant; recorded as `expired` instead.
  */
+/** Deepest nesting of objects and arrays an event's `data` may have: receivers, chat formats and the outbox serialise it recursively. */
+export const MAX_EVENT_DATA_DEPTH = 32;
+
+/** Whether `value` nests objects and arrays at most `max` levels deep (walked without recursion, so no depth overflows the stack). */
+export function nestedWithin(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return false;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
 export const PublishInputSchema = z.object({
   type: z.string().regex(EVENT_TYPE_PATTERN),
-  data: z.record(z.string(), z.unknown()),
+  data: z.record(z.string(), z.unknown()).refine((d) => nestedWithin(d, MAX_EVENT_DATA_DEPTH), `nests objects and arrays more than ${MAX_EVENT_DATA_DEPTH} levels deep`),
   id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/).optional(),
   timestamp: z.iso.datetime({ offset: true }).optional(),
   farm: z.string().min(1).max(128).optional(),

@@ -103,6 +103,10 @@ describe('subscriptions API', () => {
     const { dispatcher: d } = setup();
     await createSubscription(d, { url: 'https://a.example.com/' });
     const bad = await d.app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { type: 'nope', data: {} } });
+    // Nested 5,000 levels deep: a 400 naming the depth, not a stack overflow answered 500.
+    const deep = await d.app.inject({ method: 'POST', url: '/v1/events', headers: { ...auth, 'content-type': 'application/json' }, payload: `{"type":"test.deep","data":{"x":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}}` });
+    expect(deep.statusCode).toBe(400);
+    expect(deep.json()).toMatchObject({ code: 'FH_ERR_WEBHOOK_INVALID_EVENT' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('FH_ERR_WEBHOOK_INVALID_EVENT');
     const first = await d.app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { id: 'evt_fixed_1', type: 'irrigation.cleared', data: {} } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReadingBatch } from '../../../../services/shared/bus/payloads.js';
+import { MAX_EVENT_DATA_DEPTH, nestedWithin, parseReadingBatch, PublishInputSchema } from '../../../../services/shared/bus/payloads.js';
 import { ALL_FIELD_READINGS } from '../../../../services/shared/bus/topics.js';
 
 describe('reading batches on the bus', () => {
@@ -22,5 +22,23 @@ describe('reading batches on the bus', () => {
     const payload = JSON.stringify([{ farm: 'f', field: 'a', ts: 'yesterday', values: {} }, { farm: 'f', ts: '2026-07-06T10:00:00Z', values: {} }, null, 7]);
     expect(parseReadingBatch(payload).size).toBe(0);
     expect(() => parseReadingBatch('{not json')).toThrow();
+  });
+});
+
+describe('event data depth', () => {
+  const nest = (depth: number, leaf: unknown = 1): unknown => {
+    let v: unknown = leaf;
+    for (let i = 0; i < depth; i++) v = i % 2 ? [v] : { a: v };
+    return v;
+  };
+
+  it(`takes data nested up to ${MAX_EVENT_DATA_DEPTH} levels and refuses deeper data with a message, even 100,000 levels deep`, () => {
+    const at = (depth: number) => PublishInputSchema.safeParse({ type: 'test.deep', data: { x: nest(depth - 1) } });
+    expect(at(MAX_EVENT_DATA_DEPTH).success).toBe(true);
+    const deeper = at(MAX_EVENT_DATA_DEPTH + 1);
+    expect(deeper.success).toBe(false);
+    expect(deeper.error?.issues[0]).toMatchObject({ path: ['data'], message: expect.stringContaining(`more than ${MAX_EVENT_DATA_DEPTH} levels`) });
+    expect(nestedWithin(nest(100_000), MAX_EVENT_DATA_DEPTH)).toBe(false);
+    expect(at(100_000).success).toBe(false);
   });
 });
