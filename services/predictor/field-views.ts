@@ -68,8 +68,9 @@ export interface FieldViewsDeps {
   instance: string;
   /** The fields this instance evaluates, as of its last round. */
   local(): readonly LocalField[];
-  /** How fields are shared: `single` needs nothing else; otherwise their partition of `partitions`. */
+  /** How fields are shared (field-ownership.ts): with `single` nothing is read and no partition shown. */
   mode: 'single' | 'manual' | 'auto';
+  /** A field's partition (key `farm/field`). */
   partitionOf(key: string): number;
   /** Where recorded water balances are read; without it none is known. */
   recorded?: RecordedBalanceReader;
