@@ -78,9 +78,20 @@ export interface OpenableDeviceRepository extends DeviceRepository {
   open(): Promise<void>;
 }
 
-/** Throws FH_ERR_DEVICE_INVALID unless the id, farm and field of a new device are plain ids. */
+/** Where a device may stand: the ranges a field's profile takes, so a field built from its devices' location is valid. */
+const LOCATION_RANGES = { latitude: [-90, 90], longitude: [-180, 180], elevation: [-500, 9000] } as const;
+
+/**
+ * Throws FH_ERR_DEVICE_INVALID unless the id, farm, field (and gateway) of a new device are plain
+ * ids and its location is one on Earth.
+ */
 export function checkNewDevice(input: NewDevice): void {
-  for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field]] as const) {
-    if (!ID_PATTERN.test(value)) throw Errors.deviceInvalid(`${name} must match ${ID_RULE}`, { field: name });
+  for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field], ['gateway', input.gateway]] as const) {
+    if (value !== undefined && !ID_PATTERN.test(value)) throw Errors.deviceInvalid(`${name} must match ${ID_RULE}`, { field: name });
+  }
+  for (const [name, [min, max]] of Object.entries(LOCATION_RANGES)) {
+    if (input.location === undefined) break;
+    const value = input.location[name as keyof typeof LOCATION_RANGES];
+    if (typeof value !== 'number' || !(value >= min && value <= max)) throw Errors.deviceInvalid(`${name} must be a number within ${min}–${max}`, { field: name });
   }
 }

@@ -118,6 +118,11 @@ describe.each<Backend>(['sqlite', 'postgres'])('device registry on %s', (backend
     expect(await codeOf(devices.add({ id: 'n-2', farm: 'f', field: 'a', kind: 'device', secret: first.secret }))).toBe('FH_ERR_DEVICE_EXISTS');
     expect(await codeOf(devices.add({ id: 'bad/id', farm: 'f', field: 'a', kind: 'device' }))).toBe('FH_ERR_DEVICE_INVALID');
     expect(await codeOf(devices.add({ id: 'n-3', farm: 'f f', field: 'a', kind: 'device' }))).toBe('FH_ERR_DEVICE_INVALID');
+    // A location off the Earth, or a gateway that is not an id, is refused here, not later when a field is built from it.
+    for (const location of [{ latitude: 95, longitude: 0, elevation: 0 }, { latitude: 50, longitude: 181, elevation: 0 }, { latitude: 50, longitude: 4, elevation: 99_999 }, { latitude: Number.NaN, longitude: 4, elevation: 0 }]) {
+      expect(await codeOf(devices.add({ id: 'n-4', farm: 'f', field: 'a', kind: 'device', location })), JSON.stringify(location)).toBe('FH_ERR_DEVICE_INVALID');
+    }
+    expect(await codeOf(devices.add({ id: 'n-4', farm: 'f', field: 'a', kind: 'device', gateway: 'no gateway' }))).toBe('FH_ERR_DEVICE_INVALID');
     expect((await devices.list()).map((d) => d.id)).toEqual(['n-1']);
   });
 

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { checkNewDevice } from '../../../services/registry/device.js';
+
+describe('a new device', () => {
+  const base = { id: 'n-1', farm: 'f', field: 'a', kind: 'device' as const };
+
+  it('may stand anywhere on Earth, the edges included', () => {
+    for (const location of [{ latitude: -90, longitude: 180, elevation: -500 }, { latitude: 90, longitude: -180, elevation: 9000 }, { latitude: 47.2, longitude: 8.5, elevation: 410 }]) {
+      expect(() => checkNewDevice({ ...base, location })).not.toThrow();
+    }
+  });
+
+  it('is refused with FH_ERR_DEVICE_INVALID naming the coordinate that is off the Earth', () => {
+    for (const [location, field] of [
+      [{ latitude: 90.5, longitude: 0, elevation: 0 }, 'latitude'],
+      [{ latitude: 0, longitude: -181, elevation: 0 }, 'longitude'],
+      [{ latitude: 0, longitude: 0, elevation: 9001 }, 'elevation'],
+      [{ latitude: 0, longitude: Number.POSITIVE_INFINITY, elevation: 0 }, 'longitude'],
+    ] as const) {
+      expect(() => checkNewDevice({ ...base, location })).toThrow(expect.objectContaining({ code: 'FH_ERR_DEVICE_INVALID', details: { field } }));
+    }
+  });
+});
