@@ -23,6 +23,7 @@ import { createBusEvents } from './bus-events.js';
 import { httpServerOptions } from './http-config.js';
 import { createInfluxComponent } from './influxdb-component.js';
 import { chooseLocalInfluxPort, localInfluxDir, stopOrphanInfluxd } from './local-influxdb.js';
+import { logInfluxClientTo } from '../shared/influx.js';
 import { createPartitionClaim } from './partition-claim.js';
 import { selectParts, type PartSelection } from './parts.js';
 import { runHost, type RunningHost } from './run-host.js';
@@ -51,6 +52,7 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
   // The parts this process runs (FIELDHOOK_PARTS), refused before anything is opened when they
   // cannot work together (FH_ERR_CONFIG_INVALID); apart, they meet on the external broker.
   const parts = selectParts(config);
+  logInfluxClientTo(logger.child({ component: 'influxdb-client' }));
   // First, before any part opens a file there: DATA_DIR holds secrets (0700, files 0600; warns when looser).
   prepareDataDir(config.DATA_DIR, logger, config.DISPATCH_DB_PATH && config.DISPATCH_DB_PATH !== ':memory:' ? [config.DISPATCH_DB_PATH] : []);
   // One data folder, one instance (its spool, cursors and broker sessions): refused while another

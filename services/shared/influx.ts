@@ -1,4 +1,21 @@
-import { InfluxDB, type ClientOptions } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger, type ClientOptions } from '@influxdata/influxdb-client';
+import type { Logger } from './logger.js';
+
+/**
+ * The InfluxDB client writes its own failures to the console in plain text, lines of stack and
+ * headers between fieldhook's JSON lines. Every caller reports its failures itself, so the client's
+ * messages go to fieldhook's logger at debug level, or nowhere before one is given.
+ */
+let clientLogger: Logger | undefined;
+setLogger({
+  error: (message, err) => clientLogger?.debug({ err, source: 'influxdb-client' }, message),
+  warn: (message, err) => clientLogger?.debug({ err, source: 'influxdb-client' }, message),
+});
+
+/** Where the InfluxDB client's own messages go (at debug level). */
+export function logInfluxClientTo(logger: Logger): void {
+  clientLogger = logger;
+}
 
 /** Where and how to reach InfluxDB. The v2 API is served by 2.x, 3.x, Cloud and 1.8+. */
 export interface InfluxTarget {
