@@ -187,6 +187,8 @@ export function lineToReading(
       };
     }
     if (field.type === 'string' || field.type === 'boolean') return { refused: `field ${shown(name)}: ${field.type} values are not readings` };
+    // `soil moisture=…,soil_moisture=…` names one quantity twice: which value is meant cannot be told.
+    if (Object.hasOwn(values, quantity)) return { refused: `two fields give ${quantity}` };
     values[quantity] = field.value;
   }
   if (profile && forProfile.length > 0) {

@@ -70,6 +70,15 @@ describe(`line protocol from @influxdata/influxdb-client into a real InfluxDB ${
     expect((error as HttpError).json).toMatchObject({ code: 'invalid', message: expect.stringContaining('line 1: field usage_idle') });
   });
 
+  it('refuses a line whose two fields name one quantity (`soil moisture=…,soil_moisture=…`) instead of keeping the last', async () => {
+    const writer = new InfluxDB({ url, token: secret }).getWriteApi('any-org', 'any-bucket', 'ms', { maxRetries: 0 });
+    writer.writeRecord(`soil moisture=0.2,soil_moisture=0.3 ${Date.now() - 60_000}`);
+    const error = (await writer.close().catch((e: unknown) => e)) as HttpError;
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error.statusCode).toBe(400);
+    expect(error.json).toMatchObject({ code: 'invalid', message: expect.stringContaining('two fields give soil_moisture') });
+  });
+
   it('an unknown token is 401 unauthorized', async () => {
     const writer = new InfluxDB({ url, token: 'not-a-secret' }).getWriteApi('o', 'b', 'ms', { maxRetries: 0 });
     writer.writeRecord(`reading soil_moisture=0.2 ${Date.now()}`);
