@@ -97,9 +97,11 @@ export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions
       },
     },
     async (request, reply) => {
+      // The media type first: another one went through its own parser, so its bytes are gone and
+      // any signature would look wrong.
+      if (!/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) throw Errors.chatPayloadInvalid('Slack sends application/x-www-form-urlencoded');
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       verifySlackRequest(opts.signingSecret, { signature: request.headers['x-slack-signature'], timestamp: request.headers['x-slack-request-timestamp'] }, raw, opts.now());
-      if (!/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) throw Errors.chatPayloadInvalid('Slack sends application/x-www-form-urlencoded');
       const form = new URLSearchParams(raw.toString('utf8'));
       const payload = form.get('payload');
       if (payload === null) {

@@ -268,6 +268,10 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     // Verified but not the documented shape: a 400, never a 5xx.
     const garbage = await slack('payload=%7Bnot-json');
     expect([garbage.statusCode, garbage.json().code]).toEqual([400, 'FH_ERR_CHAT_PAYLOAD_INVALID']);
+    // Signed right but sent as JSON: told what Slack sends, not that the signature is wrong.
+    const json = JSON.stringify({ user_id: 'U1', text: 'fields' });
+    const asJson = await slack(json, { 'content-type': 'application/json', 'x-slack-signature': slackSignature(SIGNING_SECRET, String(Math.floor(now / 1000)), json) });
+    expect([asJson.statusCode, asJson.json()]).toEqual([400, expect.objectContaining({ code: 'FH_ERR_CHAT_PAYLOAD_INVALID', title: expect.stringContaining('x-www-form-urlencoded') })]);
     expect((await irrigations.service.list({})).length).toBe(before);
   });
 
