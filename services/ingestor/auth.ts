@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
+import { parseNetwork } from '../registry/networks.js';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';
@@ -60,7 +61,10 @@ export function inNetworks(ip: string, cidrs: string[]): boolean {
     return false;
   }
   return cidrs.some((cidr) => {
-    const [range, bits] = ipaddr.parseCIDR(cidr);
+    // Stored before networks were checked, an entry that is not one matches nothing (never a 500).
+    const network = parseNetwork(cidr);
+    if (network === undefined) return false;
+    const [range, bits] = network;
     const candidate =
       range.kind() === address.kind()
         ? address

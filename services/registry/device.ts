@@ -1,4 +1,5 @@
 import { Errors } from '../shared/error-catalog.js';
+import { checkNetworks } from './networks.js';
 import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
 
 /** What fieldhook knows about one sensor node or gateway. */
@@ -89,6 +90,7 @@ export function checkNewDevice(input: NewDevice): void {
   for (const [name, value] of [['id', input.id], ['farm', input.farm], ['field', input.field], ['gateway', input.gateway]] as const) {
     if (value !== undefined && !ID_PATTERN.test(value)) throw Errors.deviceInvalid(`${name} must match ${ID_RULE}`, { field: name });
   }
+  checkNetworks(input.allowedNetworks ?? [], 'allowedNetworks');
   for (const [name, [min, max]] of Object.entries(LOCATION_RANGES)) {
     if (input.location === undefined) break;
     const value = input.location[name as keyof typeof LOCATION_RANGES];

@@ -79,6 +79,7 @@ export const Errors = {
   deviceUnknown: defineError('FH_ERR_DEVICE_UNKNOWN', 401, 'Unknown device', 'A credential or reading names a device that is not registered.'),
   deviceDisabled: defineError('FH_ERR_DEVICE_DISABLED', 403, 'Device is disabled', 'The device is registered but disabled.'),
   deviceNotFound: defineError('FH_ERR_DEVICE_NOT_FOUND', 404, 'No such device', 'A device command names a device that is not registered.'),
+  deviceNetworkInvalid: defineError('FH_ERR_DEVICE_NETWORK_INVALID', 400, 'Invalid network', 'An allowed network of a farm or device is neither a CIDR range nor an IP address (named in `field`).'),
   deviceInvalid: defineError('FH_ERR_DEVICE_INVALID', 400, 'Invalid device', 'A device id, farm, field or gateway does not match the id pattern, or its location is not on Earth (named in `field`).'),
   deviceExists: defineError(
     'FH_ERR_DEVICE_EXISTS',
