@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Component, LeaveOptions } from '../shared/component.js';
 import type { Logger } from '../shared/logger.js';
+import { listenError } from '../shared/listen-errors.js';
 import { buildHostApp, type HostAppOptions } from './http-app.js';
 
 export interface RunHostOptions extends HostAppOptions {
@@ -79,7 +80,9 @@ export async function runHost(components: readonly Component[], options: RunHost
       await component.start({ logger, signal: aborter.signal });
       started.push(component);
     }
-    const url = await app.listen({ host: options.http.host, port: options.http.port });
+    const url = await app.listen({ host: options.http.host, port: options.http.port }).catch((err: unknown) => {
+      throw listenError(err, options.http.host, options.http.port, { port: 'FIELDHOOK_HTTP_PORT', host: 'FIELDHOOK_HTTP_HOST' });
+    });
     return { url, app, stop, leave: (leaving) => finish(leaving ?? {}) };
   } catch (err) {
     logger.error({ err }, 'fieldhook did not start');

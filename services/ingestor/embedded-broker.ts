@@ -6,6 +6,7 @@ import type { BusPrincipal } from '../shared/bus/index.js';
 import type { DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';
 import { Errors } from '../shared/error-catalog.js';
+import { listenError } from '../shared/listen-errors.js';
 import type { Logger } from '../shared/logger.js';
 import { deviceErrorsTopic, deviceOfTopic } from '../shared/bus/topics.js';
 import type { Authenticator } from './auth.js';
@@ -308,9 +309,10 @@ export function createEmbeddedBroker(
     ingestPublish(client, who, packet.payload as Buffer, done);
   }
 
-  function listenOn(server: Server, port: number, host: string): Promise<number> {
+  function listenOn(server: Server, port: number, host: string, setting: string): Promise<number> {
+    const settings = { port: setting, host: 'FIELDHOOK_MQTT_LISTEN_HOST' };
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      server.once('error', (err) => reject(listenError(err, host, port, settings)));
       server.listen(port, host, () => {
         const address = server.address();
         resolve(typeof address === 'object' && address ? address.port : port);
@@ -339,11 +341,11 @@ export function createEmbeddedBroker(
       aedes = await start();
       const plain = createServer(handle);
       servers.push(plain);
-      boundPort = await listenOn(plain, options.port, options.host);
+      boundPort = await listenOn(plain, options.port, options.host, 'FIELDHOOK_MQTT_LISTEN_PORT');
       if (options.tls) {
         const secure = createTlsServer(options.tls.options, handle);
         servers.push(secure);
-        await listenOn(secure, options.tls.port, options.host);
+        await listenOn(secure, options.tls.port, options.host, 'FIELDHOOK_MQTT_TLS_PORT');
       }
       logger.info({ port: boundPort, tls: options.tls?.port }, 'embedded MQTT broker listening');
     },

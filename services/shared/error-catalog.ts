@@ -560,6 +560,12 @@ export const Errors = {
     'Invalid configuration',
     'A setting is invalid (each problem, with its variable, listed in `problems`).',
   ),
+  configPortUnavailable: defineError(
+    'FH_ERR_CONFIG_PORT_UNAVAILABLE',
+    500,
+    'Cannot listen on the configured address',
+    'At start, a port is taken by another program, needs privileges, or the listen host is not an address of this machine; the setting to change is in `setting`.',
+  ),
   influxSetup: defineError(
     'FH_ERR_INFLUX_SETUP',
     500,

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { runHost } from '../../../services/host/run-host.js';
 import type { Component } from '../../../services/shared/component.js';
@@ -38,5 +39,22 @@ describe('runHost', () => {
     await expect(runHost([component('influxdb'), component('ingestor', true), component('predictor')], options)).rejects.toThrow('ingestor cannot start');
     // The failed part may have started halfway (a broker listening), and a built part may hold a worker thread.
     expect(log).toEqual(['start influxdb', 'start ingestor', 'stop influxdb', 'stop predictor', 'stop ingestor']);
+  });
+
+  it('says which setting to change when its HTTP port is taken, and stops what it started', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { log, component } = recorder();
+      await expect(runHost([component('ingestor')], { ...options, http: { host: '127.0.0.1', port } })).rejects.toMatchObject({
+        code: 'FH_ERR_CONFIG_PORT_UNAVAILABLE',
+        message: expect.stringContaining(`127.0.0.1:${port} is already in use`),
+        details: { setting: 'FIELDHOOK_HTTP_PORT', port, cause: 'EADDRINUSE' },
+      });
+      expect(log).toEqual(['start ingestor', 'stop ingestor']);
+    } finally {
+      taken.close();
+    }
   });
 });
