@@ -88,7 +88,9 @@ export async function runHost(components: readonly Component[], options: RunHost
     logger.error({ err }, 'fieldhook did not start');
     const notStarted = components.filter((c) => !started.includes(c));
     await app.close().catch(() => {});
-    const leaving = { signal: AbortSignal.timeout(options.failedStartLeaveMs ?? DEFAULT_FAILED_START_LEAVE_MS) };
+    // Only sessions this start created end: a restart that fails keeps the sessions it found, so its
+    // groups are not emptied while it is down (a group without members drops what is published).
+    const leaving = { signal: AbortSignal.timeout(options.failedStartLeaveMs ?? DEFAULT_FAILED_START_LEAVE_MS), keepOlderSessions: true };
     await endStarted(leaving).catch(() => {});
     for (const component of notStarted.reverse()) {
       await end(component, leaving).catch((endErr: unknown) => logger.debug({ err: endErr, component: component.name }, 'a part that never started did not leave cleanly'));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import mqttPacket, { type IConnackPacket, type IConnectPacket, type IDisconnectPacket, type IPubackPacket, type IPublishPacket, type IPubrecPacket, type ISubackPacket, type IUnsubackPacket, type Packet } from 'mqtt-packet';
-import { discardSession } from '../shared/bus/connection.js';
+import { discardSession, type SessionLeaveOptions } from '../shared/bus/connection.js';
 import { sessionDrainedTopic } from '../shared/bus/topics.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -69,7 +69,7 @@ export interface ConsumerConnection {
    * 0; 3.1.1: a clean connection). Aborted, or not connected, it stops instead and rejects: the
    * session is kept, with what it holds.
    */
-  leave(options?: { signal?: AbortSignal }): Promise<void>;
+  leave(options?: SessionLeaveOptions): Promise<void>;
   connected(): boolean;
   /** QoS 0 publish (refusals to a device's errors topic). */
   publish(topic: string, payload: string): void;
@@ -140,6 +140,8 @@ export function createConsumerConnection(
 
   let socket: Socket | undefined;
   let isConnected = false;
+  /** Whether the broker held a session under this client id at the first connect (a restart). */
+  let sessionFoundAtStart: boolean | undefined;
   let stopping = false;
   let reconnectDelay = options.reconnectMinMs;
   let reconnectTimer: NodeJS.Timeout | undefined;
@@ -254,6 +256,7 @@ export function createConsumerConnection(
       fail(new Error(`broker refused the connection of ${options.clientId} (code ${code})`));
       return;
     }
+    sessionFoundAtStart ??= packet.sessionPresent;
     // Subscribe on every connect: a broker that lost our session must hear it again, and a kept
     // session may lack the subscription (a leave cut short after its UNSUBSCRIBE).
     write({
@@ -393,7 +396,8 @@ export function createConsumerConnection(
       });
     },
     stop: () => close({ cmd: 'disconnect' }),
-    async leave({ signal } = {}) {
+    async leave({ signal, keepOlderSessions } = {}) {
+      if (keepOlderSessions && sessionFoundAtStart) return close({ cmd: 'disconnect' });
       const current = socket;
       if (!current || !isConnected) {
         await close({ cmd: 'disconnect' });

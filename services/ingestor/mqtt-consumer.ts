@@ -1,4 +1,4 @@
-import { SESSION_EXPIRY_S, type BusConnection } from '../shared/bus/connection.js';
+import { SESSION_EXPIRY_S, type BusConnection, type SessionLeaveOptions } from '../shared/bus/connection.js';
 import { ALL_DEVICE_READINGS, deviceErrorsTopic, deviceOfTopic, subscriptionFilter } from '../shared/bus/index.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
@@ -48,7 +48,7 @@ export interface MqttConsumer {
    * (in the spool, acknowledged) and ends its session (mqtt-consumer-connection.ts `leave`).
    * Rejects, with the sessions it could not end kept, if one of them cannot.
    */
-  leave(options?: { signal?: AbortSignal }): Promise<void>;
+  leave(options?: SessionLeaveOptions): Promise<void>;
   /** ms since the last message arrived, or -1 before the first: silence is a symptom. */
   lastMessageAgeMs(): number;
   connected(): boolean;

@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { SessionLeaveOptions } from './bus/connection.js';
 import type { Logger } from './logger.js';
 
 /** One readiness check: name, ok, and whatever detail helps an operator. */
@@ -20,11 +21,12 @@ export interface ComponentContext {
   signal: AbortSignal;
 }
 
-/** How a part leaves for good. */
-export interface LeaveOptions {
-  /** Aborted: what is not yet left is stopped instead (its sessions kept, as on `stop()`) and `leave()` rejects. */
-  signal?: AbortSignal;
-}
+/**
+ * How a part leaves for good: `signal` (aborted, what is not yet left is stopped instead, its
+ * sessions kept, and `leave()` rejects) and `keepOlderSessions` (only sessions this process created
+ * end), as services/shared/bus/connection.ts describes them.
+ */
+export type LeaveOptions = SessionLeaveOptions;
 
 export interface Component {
   /** Short, stable: used in logs and as the prefix of its readiness checks. */

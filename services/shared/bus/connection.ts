@@ -67,3 +67,15 @@ export async function discardSession(connection: BusConnection, clientId: string
   });
   await client.endAsync();
 }
+
+/** How a session leaves its shared group for good (`Subscriber.leave`, the ingestor's consumer). */
+export interface SessionLeaveOptions {
+  /** Aborted: what is not yet left is stopped instead (its session kept) and `leave()` rejects. */
+  signal?: AbortSignal;
+  /**
+   * End only a session this process created: one the broker already held at the first connect
+   * (a restart) is kept, as on `stop()`. A restart that fails must not empty its groups: a shared
+   * group without members drops what devices publish, and they got their PUBACK from the broker.
+   */
+  keepOlderSessions?: boolean;
+}

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
-import { discardSession, sessionOptions, type BusConnection } from './connection.js';
+import { discardSession, sessionOptions, type BusConnection, type SessionLeaveOptions } from './connection.js';
 import { sessionDrainedTopic, sharedSubscription } from './topics.js';
 
 /** Thrown by a handler for a message that can never be processed: acknowledged and dropped. */
@@ -55,12 +55,12 @@ export interface Subscriber {
    * acknowledges what the session still holds, then ends the session. Aborted, or not connected,
    * it stops instead (the session and what it holds are kept) and rejects saying so.
    */
-  leave(options?: { signal?: AbortSignal }): Promise<void>;
+  leave(options?: SessionLeaveOptions): Promise<void>;
   connected(): boolean;
 }
 
 /** Stops (sessions kept) or, with `leaving`, leaves every subscriber; all are ended either way, the first failure thrown. */
-export async function endSubscribers(subscribers: readonly (Subscriber | undefined)[], leaving?: { signal?: AbortSignal }): Promise<void> {
+export async function endSubscribers(subscribers: readonly (Subscriber | undefined)[], leaving?: SessionLeaveOptions): Promise<void> {
   const ended = await Promise.allSettled(subscribers.map((s) => (leaving ? s?.leave(leaving) : s?.stop())));
   const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
@@ -114,7 +114,10 @@ export function connectSubscriber(
   // nothing), so the subscriber counts as connected only from then on.
   let subscribed = false;
   let firstSubscription: { resolve(): void; reject(err: Error): void } | undefined;
-  client.on('connect', () => {
+  /** Whether the broker held a session under this client id at the first connect (a restart). */
+  let sessionFoundAtStart: boolean | undefined;
+  client.on('connect', (connack) => {
+    sessionFoundAtStart ??= connack.sessionPresent;
     // A session the broker kept may lack the subscription too (a leave that was cut short after
     // its UNSUBSCRIBE): subscribing again is harmless and keeps that from going unnoticed.
     if (leaving) return;
@@ -162,7 +165,8 @@ export function connectSubscriber(
       });
     },
     stop,
-    async leave({ signal } = {}) {
+    async leave({ signal, keepOlderSessions } = {}) {
+      if (keepOlderSessions && sessionFoundAtStart) return stop();
       if (!client.connected || !subscribed) {
         await stop();
         throw new Error(`${options.clientId} did not leave ${filter}: not connected to the broker; its session is kept`);

@@ -36,7 +36,7 @@ describe('runHost, parts that leave', () => {
   });
 
   /** A part with one subscriber in the group, as the forecasts or the dispatcher are; `fail` throws once it is subscribed. */
-  function part(name: string, handled: string[], calls: string[], fail = false): Component {
+  function part(name: string, handled: string[], calls: string[], fail = false, group = 'failed-start'): Component {
     let subscriber: Subscriber | undefined;
     const close = async (leaving?: LeaveOptions) => {
       calls.push(`${name} ${leaving ? 'leave' : 'stop'}`);
@@ -45,7 +45,7 @@ describe('runHost, parts that leave', () => {
     return {
       name,
       async start() {
-        subscriber = connectSubscriber(bus, { clientId: `failed-start-${name}`, filter: TOPIC, group: 'failed-start' }, (p) => void handled.push(p.payload.toString()), silentLogger());
+        subscriber = connectSubscriber(bus, { clientId: `failed-start-${name}`, filter: TOPIC, group }, (p) => void handled.push(p.payload.toString()), silentLogger());
         await subscriber.start();
         if (fail) throw new Error(`${name} refused to start`);
       },
@@ -82,6 +82,30 @@ describe('runHost, parts that leave', () => {
       expect(dead).toEqual([]);
     } finally {
       await member.stop();
+    }
+  });
+
+  it('a restart that fails keeps the sessions it found: what is published while it is down waits for its next start', async () => {
+    const handled: string[] = [];
+    const calls: string[] = [];
+    const options = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
+    const refusing: Component = { name: 'refusing', start: async () => Promise.reject(new Error('InfluxDB is away')), stop: async () => {} };
+    // A run that went well made the session; the instance is then restarted into a failure.
+    await (await runHost([part('restarted', handled, calls, false, 'restarts')], options)).stop();
+    await expect(runHost([part('restarted', handled, calls, false, 'restarts'), refusing], options)).rejects.toThrow('InfluxDB is away');
+    expect(calls).toEqual(['restarted stop', 'restarted leave']);
+    // (Not probed with sessionPresent: the probe ends the session it finds.)
+
+    // The group's only member is down: its kept session queues what devices publish meanwhile.
+    const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
+    for (let i = 0; i < N; i++) await client.publishAsync(TOPIC, `r${i}`, { qos: 1 });
+    await client.endAsync();
+    const back = await runHost([part('restarted', handled, calls, false, 'restarts')], options);
+    try {
+      await eventually(() => handled.length === N, { what: 'what was published while the instance was down' });
+      expect(handled).toEqual(Array.from({ length: N }, (_, i) => `r${i}`));
+    } finally {
+      await back.stop();
     }
   });
 
