@@ -55,6 +55,11 @@ const MIGRATIONS = [
   (db: SqliteDatabase) => {
     db.exec('DROP INDEX IF EXISTS dedup_seen_at');
   },
+  // Where the sweep goes on, kept with the keys: a process restarted more often than a sweep goes
+  // round would otherwise start again at the first key each time and never reach the last ones.
+  (db: SqliteDatabase) => {
+    db.exec("CREATE TABLE dedup_sweep (id INTEGER PRIMARY KEY CHECK (id = 0), device TEXT NOT NULL, key TEXT NOT NULL); INSERT INTO dedup_sweep VALUES (0, '', '')");
+  },
 ];
 
 /** De-duplication keys per INSERT statement (3 parameters each, well below SQLite's 32,766). */
@@ -228,13 +233,13 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     sweepEnd: db.prepare('SELECT device, key FROM dedup WHERE (device, key) > (?, ?) ORDER BY device, key LIMIT 1 OFFSET ?'),
     sweep: db.prepare('DELETE FROM dedup WHERE (device, key) > (?, ?) AND (device, key) <= (?, ?) AND seen_at < ?'),
     sweepToEnd: db.prepare('DELETE FROM dedup WHERE (device, key) > (?, ?) AND seen_at < ?'),
+    sweptTo: db.prepare('SELECT device, key FROM dedup_sweep WHERE id = 0'),
+    sweepOn: db.prepare('UPDATE dedup_sweep SET device = ?, key = ? WHERE id = 0'),
   };
 
   let pendingBytes = stmt.pendingBytes.get() as number;
   let deadLetters = stmt.countDead.get() as number;
-  /** Where the sweep of expired keys goes on (every device id sorts after ''), and keys recorded since it last ran. */
-  const SWEEP_START: [string, string] = ['', ''];
-  let sweptTo = SWEEP_START;
+  /** Keys recorded since the sweep of expired keys last ran (where it goes on is in `dedup_sweep`; every device id sorts after ''). */
   let recordedSinceSweep = 0;
 
   /**
@@ -412,14 +417,12 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       const cutoff = now() - olderThanMs;
       const budget = Math.max(SWEEP_MIN_ROWS, SWEEP_FACTOR * recordedSinceSweep);
       recordedSinceSweep = 0;
-      const [device, key] = sweptTo;
-      const end = stmt.sweepEnd.get(device, key, budget - 1) as { device: string; key: string } | undefined;
-      if (end === undefined) {
-        sweptTo = SWEEP_START;
-        return stmt.sweepToEnd.run(device, key, cutoff).changes;
-      }
-      sweptTo = [end.device, end.key];
-      return stmt.sweep.run(device, key, end.device, end.key, cutoff).changes;
+      return db.transaction(() => {
+        const { device, key } = stmt.sweptTo.get() as { device: string; key: string };
+        const end = stmt.sweepEnd.get(device, key, budget - 1) as { device: string; key: string } | undefined;
+        stmt.sweepOn.run(end?.device ?? '', end?.key ?? '');
+        return end === undefined ? stmt.sweepToEnd.run(device, key, cutoff).changes : stmt.sweep.run(device, key, end.device, end.key, cutoff).changes;
+      })();
     },
     close: () => db.close(),
   };

@@ -48,6 +48,28 @@ describe('pruning de-duplication keys', () => {
     spool.close();
   });
 
+  it('goes on where it stopped across a restart, so a process restarted often still reaches the last keys', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fh-dedup-')), 'spool.db');
+    let now = 1_000_000;
+    const open = () => createSqliteSpool({ path, consumers: CONSUMERS, now: () => now });
+    const keys = (device: string, tag: string) => Array.from({ length: 15_000 }, (_, i) => ({ ...at(i, tag), device }));
+    let spool = open();
+    // Old keys of a device that sorts last, young ones of a device that sorts first.
+    await spool.append({ correlationId: 'old', readings: keys('z-1', 'old') });
+    now += HOUR;
+    await spool.append({ correlationId: 'young', readings: keys('a-1', 'young') });
+    expect(await spool.pruneDedup(WINDOW)).toBe(0); // one round over everything; nothing has expired
+    now += WINDOW - HOUR / 2;
+    // The old device's keys have expired. A prune visits its minimum, all of it young keys …
+    expect(await spool.pruneDedup(WINDOW)).toBe(0);
+    spool.close();
+    // … and after a restart the next one goes on from there, into the expired keys.
+    spool = open();
+    expect(await spool.pruneDedup(WINDOW)).toBe(5_000);
+    expect(await spool.pruneDedup(WINDOW)).toBe(10_000);
+    spool.close();
+  });
+
   it('keeps the keys in one B-tree: a spool file has no index by age', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fh-dedup-')), 'spool.db');
     const spool = createSqliteSpool({ path, consumers: CONSUMERS });
