@@ -238,7 +238,13 @@ export function createEmbeddedBroker(
           if (standing === undefined) {
             auth.password(who.id, who.secret).then(
               () => publishAs(client, who, packet, done),
-              () => loginGone(client, who, done),
+              (err: unknown) => {
+                if (REVOKED.has((err as { code?: string }).code ?? '')) return loginGone(client, who, done);
+                // The registry could not be read (a database away for a moment): not a revoked
+                // login, so the one checked at CONNECT stands and the reading goes to the spool.
+                logger.warn({ err, device: who.id }, 'MQTT login not checked again: the registry could not be read; the login of CONNECT stands');
+                publishAs(client, who, packet, done);
+              },
             );
             return;
           }
@@ -258,6 +264,9 @@ export function createEmbeddedBroker(
     endStoredAtBroker(broker, stored);
     return broker;
   }
+
+  /** What the registry answers for a login that no longer holds (anything else is its own failure). */
+  const REVOKED: ReadonlySet<string> = new Set([Errors.authInvalid.code, Errors.deviceDisabled.code, Errors.deviceUnknown.code]);
 
   /**
    * Whether a device's login still holds, from the registry's cache without waiting: false once it

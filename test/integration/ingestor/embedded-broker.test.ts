@@ -18,11 +18,19 @@ describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () =
   let fx: IngestFixture;
   const secrets: Record<string, string> = {};
   const clients: MqttClient[] = [];
+  let registryAway = false;
 
   beforeAll(async () => {
     await influx.createDatabase(database);
-    fx = createIngestFixture({ database });
-    for (const id of ['b-1', 'b-2', 'b-3', 'b-4']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-b', field: 'north', kind: 'device' })).secret;
+    fx = createIngestFixture({
+      database,
+      // The registry as a database away for a moment would answer it, while `registryAway`.
+      wrapDevices: (devices) => ({
+        ...devices,
+        get: (id) => (registryAway ? Promise.reject(Object.assign(new Error('database away'), { code: 'FH_ERR_DATABASE_UNAVAILABLE' })) : devices.get(id)),
+      }),
+    });
+    for (const id of ['b-1', 'b-2', 'b-3', 'b-4', 'b-5']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-b', field: 'north', kind: 'device' })).secret;
     await fx.ingestor.start();
   });
   afterAll(async () => {
@@ -104,6 +112,24 @@ describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () =
     expect(await countPoints(database, where(2))).toBe(1);
     expect(await countPoints(database, where(1))).toBe(0);
     expect(await countPoints(database, where(3))).toBe(0);
+  });
+
+  it('keeps a connection publishing when the registry cannot be read for a moment: only a revoked login closes it', async () => {
+    const topic = deviceReadingsTopic('b-5');
+    const base = Date.parse('2026-11-26T07:00:00Z');
+    const b5 = await device('b-5');
+    let closed = false;
+    b5.on('close', () => (closed = true));
+    // Any change makes the cache forget every login; the next publish asks the registry again.
+    await fx.devices.setFarmNetworks('farm-elsewhere', []);
+    registryAway = true;
+    try {
+      await b5.publishAsync(topic, JSON.stringify(reading('b-5', 0, base)), { qos: 1 });
+    } finally {
+      registryAway = false;
+    }
+    expect(closed).toBe(false);
+    await eventually(async () => (await countPoints(database, `WHERE "device" = 'b-5'`)) === 1, { what: 'the reading sent while the registry was away' });
   });
 
   it('refuses a message of more than INGEST_MAX_BATCH readings whole, before validating any', async () => {
