@@ -61,16 +61,25 @@ function sqlState(err: unknown): string | undefined {
 }
 
 /**
- * SQLSTATEs of a statement that no database could run as written (a syntax error, a parameter or
- * a type the statement gets wrong): a bug in fieldhook, not a state of the database.
+ * Whether a SQLSTATE says the statement could never run as written: class 42 (a syntax error, an
+ * unknown column or function, a parameter or a type the statement gets wrong) is a bug in
+ * fieldhook, not a state of the database, except what an operator does under fieldhook: a privilege
+ * revoked (42501), a table dropped or renamed (42P01).
  */
-const STATEMENT_BUGS = new Set(['42601', '42602', '42702', '42803', '42804', '42P02', '42P08', '42P10', '42P18']);
+const statementBug = (state: string) => state.startsWith('42') && state !== '42501' && state !== '42P01';
+
+/**
+ * SQLSTATEs of a value the server refuses, besides data exceptions (22) and constraints (23): a
+ * row touched twice by one statement (21000) and a value past a limit (54000, an index row too
+ * large): the same input fails again, whenever it is retried.
+ */
+const VALUE_REFUSED = new Set(['21000', '54000']);
 
 /**
  * `err` as the catalog's error. A value the server refused (data exceptions, class 22, and
- * constraints no store handled, class 23) is {@link Errors.databaseValueRefused}, a 400: a retry
+ * constraints no store handled, class 23, and {@link VALUE_REFUSED}) is {@link Errors.databaseValueRefused}, a 400: a retry
  * of the same input fails again forever (a poison message). A statement no database could run
- * ({@link STATEMENT_BUGS}) is a bug in fieldhook and is returned as it is (the HTTP error handler
+ * ({@link statementBug}) is a bug in fieldhook and is returned as it is (the HTTP error handler
  * answers it as FH_ERR_INTERNAL). Anything else is {@link Errors.databaseUnavailable}, a 503
  * naming the database (password masked) and, when the server answered, its SQLSTATE: no answer,
  * a connection lost, a timeout (57014), a lock or a serialization failure (55P03, 40001, 40P01),
@@ -82,8 +91,10 @@ const STATEMENT_BUGS = new Set(['42601', '42602', '42702', '42803', '42804', '42
 export function databaseUnavailable(err: unknown, shownUrl: string, doing: string): Error {
   if (isFieldhookError(err)) return err;
   const state = sqlState(err);
-  if (state?.startsWith('22') || state?.startsWith('23')) return Errors.databaseValueRefused(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { sqlState: state });
-  if (state !== undefined && STATEMENT_BUGS.has(state)) return err as Error;
+  if (state !== undefined && (state.startsWith('22') || state.startsWith('23') || VALUE_REFUSED.has(state))) {
+    return Errors.databaseValueRefused(`Cannot ${doing} on ${shownUrl}: ${(err as Error).message}`, { sqlState: state });
+  }
+  if (state !== undefined && statementBug(state)) return err as Error;
   return asUnavailable(err, shownUrl, doing);
 }
 
