@@ -7,11 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { getCrop } from '../../agronomy/index.js';
 import { createIrrigationModel } from '../../model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../predictor/evaluator.js';
 import { identityOf } from '../../predictor/model-holder.js';
-import { evaluateAquaCrop, meanForecastError, METHODS, type GroupResult } from './evaluate.js';
-import { causesTable, falseAlarmRate, findings, forecastTable, goalsOf, hitRate, sitesSection, worstSeasonsTable } from './report.js';
+import { evaluateAquaCrop, meanForecastError, METHODS, REAL_ROOT_LIST, type GroupResult } from './evaluate.js';
+import { causesTable, cropTotals, falseAlarmRate, findings, forecastOf, forecastTable, goalsOf, hitRate, realRootsTable, sitesSection, worstSeasonsTable } from './report.js';
 import { median } from './score.js';
 import { DEFAULT_AQUACROP_DATA_DIR, loadAquaSeasons } from './seasons.js';
 
@@ -47,6 +48,20 @@ const dirty = git(['status', '--porcelain', '--', 'services/predictor', 'service
 const siteNames = Object.fromEntries(Object.entries(manifest.sites).map(([id, s]) => [id, `${s.name} (\`${s.file}\`, ${s.years.join(', ')})`]));
 const crops = [...new Set(seasons.map((s) => `${s.meta.crop} (AquaCrop \`${s.meta.crop[0]!.toUpperCase()}${s.meta.crop.slice(1)}\`, fieldhook \`${s.meta.fieldhook_crop}\`)`))];
 const soils = [...new Set(seasons.map((s) => s.meta.soil))];
+const CROPS = [...new Set(seasons.map((s) => s.meta.crop))];
+// AquaCrop's root depths per crop (calendar-day crops: every season grows the same roots).
+const rootFacts = CROPS.map((crop) => {
+  const of = seasons.filter((s) => s.meta.crop === crop);
+  const max = Math.max(...of.flatMap((s) => s.days.map((d) => d.z_root)));
+  const [ini, dev] = getCrop(of[0]!.meta.fieldhook_crop).stageDays;
+  return {
+    crop,
+    min: Math.min(...of.map((s) => s.days[0]!.z_root)),
+    max,
+    fullDay: Math.min(...of.map((s) => s.days.find((d) => d.z_root >= max)?.dap ?? Number.POSITIVE_INFINITY)),
+    presetFullDay: ini + dev,
+  };
+});
 
 const md = `# fieldhook on AquaCrop-OS seasons
 
@@ -74,6 +89,15 @@ seasons are made and turned into hourly readings: [README.md](README.md).
   days (\`FIELDHOOK_PREDICT_LEARN_FIELD\`); the row without learning keeps the preset's budget.
 - **fieldhook with a perfect forecast**: the same, with the record's coming rain and ET0 as the
   field's weather forecast (what the forecast hold can gain at best).
+- **fieldhook, field registered with its real root depth**: the same seasons and truth, the field
+  registered with AquaCrop's root depths (\`rootDepthMinM\` the roots' depth at sowing,
+  \`rootDepthM\` their deepest: ${rootFacts.map((f) => `${f.crop} ${f.min.toFixed(1)}–${f.max.toFixed(1)} m`).join(', ')}). Two probes: *one probe
+  averaging that depth* all season, as a profile probe installed down to the deepest roots reads;
+  and *the probe averaging the depth the roots reach that day* (a profile probe whose sensors are
+  averaged down to the roots only), which reads the root zone's own water content. fieldhook grows
+  the root zone between the two depths over the preset's development stage (full depth on day
+  ${rootFacts.map((f) => `${f.presetFullDay} for ${f.crop}`).join(', ')}); AquaCrop's roots reach
+  theirs on day ${rootFacts.map((f) => `${f.fullDay} for ${f.crop}`).join(', ')}.
 - **Naive rule**: the probe's depletion (same budget) advises at 0.8 RAW, withdraws at 0.5 RAW.
 - **FAO-56 open loop**: the preset's Kc × the climate file's ET0, rain and recorded irrigation from
   field capacity at sowing, no sensor; advises when yesterday's ETc would take it to RAW within
@@ -103,6 +127,19 @@ By crop: the budgets agree for tomato (preset 1.0 m, AquaCrop's roots 1.0 m) and
 potato (probe over 0.5 m, AquaCrop's roots 1.5 m) and maize (1.2 m against 2.3 m).
 
 ${forecastTable(result.crops)}
+
+${REAL_ROOT_LIST.map((m) => `The field registered with its real root depth, ${m === 'fieldhookRootDepth' ? 'one probe averaging that depth' : 'the probe averaging the depth the roots reach that day'}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
+
+## The field registered with its real root depth
+
+Per crop over all sites, the default row (the crop preset's depth, the probe over it) next to the
+field registered with AquaCrop's root depths:
+
+${realRootsTable(result, CROPS)}
+
+Causes, as above, with the probe averaging the depth the roots reach that day:
+
+${causesTable(result.crops, 'fieldhookRootZone')}
 
 ## What drives fieldhook's misses and false alarms
 
@@ -144,8 +181,20 @@ const summary = (g: GroupResult) => ({
     }),
   ),
   forecast_error_raw_fraction: { cases: g.forecast.cases, ...Object.fromEntries(Object.entries(meanForecastError(g.forecast)).map(([k, v]) => [k, Number(v.toFixed(4))])) },
-  ...(g.group === 'all' ? {} : { goals: goalsOf(g) }),
+  ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_forecast_error_raw_fraction`, { cases: forecastOf(g, m).cases, ...Object.fromEntries(Object.entries(meanForecastError(forecastOf(g, m))).map(([k, v]) => [k, Number(v.toFixed(4))])) }])),
+  ...(g.group === 'all' ? {} : { goals: goalsOf(g), ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_goals`, goalsOf(g, m)])) }),
 });
-const json = { model: identity, commit, sites: Object.fromEntries([...result.sites, result.all].map((g) => [g.group, summary(g)])) };
+const byCrop = Object.fromEntries(CROPS.map((crop) => {
+  const t = cropTotals(result, crop);
+  return [crop, Object.fromEntries((['fieldhook', ...REAL_ROOT_LIST] as const).map((m) => [m, {
+    advised_in_time: Number(hitRate(t.advice[m]).toFixed(4)),
+    advices: t.advice[m].advices,
+    false_alarms: t.advice[m].falseAlarms,
+    false_alarm_rate: Number(falseAlarmRate(t.advice[m]).toFixed(4)),
+    renewal_false_alarms: t.advice[m].falseAlarmCauses.renewal,
+    median_lead_h: median(t.advice[m].leads),
+  }]))];
+}));
+const json = { model: identity, commit, sites: Object.fromEntries([...result.sites, result.all].map((g) => [g.group, summary(g)])), crops: byCrop };
 writeFileSync(join(values.out, 'evaluation.json'), `${JSON.stringify(json, null, 2)}\n`);
 process.stdout.write(`${md}\n`);

@@ -6,17 +6,30 @@ import type { IrrigationModel } from '../../model/index.js';
 import type { EvaluatorOptions } from '../../predictor/evaluator.js';
 import type { FieldFactors } from '../../predictor/field-learning.js';
 import type { ModelIdentity } from '../../predictor/model-holder.js';
-import { traceOfSeason } from './hourly.js';
-import { naiveTrack, openLoopTrack, runPredictor } from './replay.js';
+import { traceOfSeason, type SeasonTrace, type TraceOptions } from './hourly.js';
+import { naiveTrack, openLoopTrack, runPredictor, type PredictorRun } from './replay.js';
 import { addForecastErrors, addScores, emptyScore, forecastError, median, scoreSeason, type AdviceScore, type ForecastError } from './score.js';
 import type { AquaSeason } from './seasons.js';
 
-export const METHODS = ['fieldhook', 'fieldhookFixed', 'fieldhookForecast', 'naive', 'openLoop'] as const;
+export const METHODS = ['fieldhook', 'fieldhookFixed', 'fieldhookForecast', 'fieldhookRootDepth', 'fieldhookRootZone', 'naive', 'openLoop'] as const;
 export type Method = (typeof METHODS)[number];
+/**
+ * The rows whose field is registered with AquaCrop's root depths instead of the crop preset's,
+ * and how each one's probe reads the soil: what the evaluation measures the probe-and-budget
+ * bound with. The truth stays AquaCrop's own root zone.
+ */
+export const REAL_ROOT_METHODS = {
+  fieldhookRootDepth: { rootDepth: 'aquacrop', probe: 'managed-depth' },
+  fieldhookRootZone: { rootDepth: 'aquacrop', probe: 'root-zone' },
+} as const satisfies Record<string, TraceOptions>;
+export type RealRootMethod = keyof typeof REAL_ROOT_METHODS;
+export const REAL_ROOT_LIST = Object.keys(REAL_ROOT_METHODS) as RealRootMethod[];
 export const METHOD_LABELS: Record<Method, string> = {
   fieldhook: 'fieldhook (model + decision, irrigation records, learning the field)',
   fieldhookFixed: 'fieldhook without learning the field (the preset\'s budget)',
   fieldhookForecast: 'fieldhook with the record\'s rain as a perfect forecast',
+  fieldhookRootDepth: 'fieldhook, field registered with its real root depth, one probe averaging that depth',
+  fieldhookRootZone: 'fieldhook, field registered with its real root depth, the probe averaging the depth the roots reach that day',
   naive: 'naive rule on the soil sensor alone (0.8 RAW on, 0.5 off)',
   openLoop: 'FAO-56 open loop (climate file\'s ET0, no sensor)',
 };
@@ -26,7 +39,9 @@ export interface GroupResult {
   group: string;
   seasons: number;
   advice: Record<Method, AdviceScore>;
+  /** fieldhook's 24 h forecast (the default row's), and the same for the rows on real root depths. */
   forecast: ForecastError;
+  forecastRealRoots: Record<RealRootMethod, ForecastError>;
 }
 
 /** One season's fieldhook score, and the budgets behind it at the season's peak root depth. */
@@ -45,6 +60,8 @@ export interface SeasonResult {
    * AquaCrop's stood at 0.3 RAW or more: how much faster the probe's layer dries than the root zone.
    */
   drierByMedian: number;
+  /** The same ratio for the rows on real root depths. */
+  drierByMedianRealRoots: Record<RealRootMethod, number>;
 }
 
 export interface AquaCropEvaluation {
@@ -59,6 +76,8 @@ export interface AquaCropEvaluationOptions {
   falseAlarmSlackH: number;
   /** Also run fieldhook with the climate record's rain as a perfect forecast. Default true. */
   perfectForecast: boolean;
+  /** Also run the rows on real root depths (REAL_ROOT_METHODS). Default true. */
+  realRootDepth: boolean;
 }
 
 const emptyForecast = (): ForecastError => ({ cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 });
@@ -67,6 +86,7 @@ const emptyGroup = (group: string): GroupResult => ({
   seasons: 0,
   advice: Object.fromEntries(METHODS.map((m) => [m, emptyScore()])) as Record<Method, AdviceScore>,
   forecast: emptyForecast(),
+  forecastRealRoots: Object.fromEntries(REAL_ROOT_LIST.map((m) => [m, emptyForecast()])) as Record<RealRootMethod, ForecastError>,
 });
 
 export async function evaluateAquaCrop(
@@ -76,11 +96,19 @@ export async function evaluateAquaCrop(
   evaluator: EvaluatorOptions,
   options: Partial<AquaCropEvaluationOptions> = {},
 ): Promise<AquaCropEvaluation> {
-  const o: AquaCropEvaluationOptions = { falseAlarmSlackH: 24, perfectForecast: true, ...options };
-  const traces = seasons.map(traceOfSeason);
+  const o: AquaCropEvaluationOptions = { falseAlarmSlackH: 24, perfectForecast: true, realRootDepth: true, ...options };
+  const traces = seasons.map((s) => traceOfSeason(s));
   const plain = await runPredictor(traces, model, identity, evaluator);
   const fixed = await runPredictor(traces, model, identity, evaluator, { learnField: false });
   const withForecast = o.perfectForecast ? await runPredictor(traces, model, identity, evaluator, { perfectForecast: true }) : null;
+  // The same seasons, the field told AquaCrop's root depths and its probe reading as each row says.
+  const realRoots = new Map<RealRootMethod, { traces: SeasonTrace[]; run: PredictorRun }>();
+  if (o.realRootDepth) {
+    for (const m of REAL_ROOT_LIST) {
+      const deepTraces = seasons.map((s) => traceOfSeason(s, REAL_ROOT_METHODS[m]));
+      realRoots.set(m, { traces: deepTraces, run: await runPredictor(deepTraces, model, identity, evaluator) });
+    }
+  }
   const scoring = { horizonH: evaluator.horizonH, falseAlarmSlackH: o.falseAlarmSlackH };
   const groups = new Map<string, GroupResult>();
   const all = emptyGroup('all');
@@ -91,10 +119,16 @@ export async function evaluateAquaCrop(
       fieldhook: plain.tracks[s]!,
       fieldhookFixed: fixed.tracks[s]!,
       fieldhookForecast: withForecast?.tracks[s] ?? null,
+      fieldhookRootDepth: realRoots.get('fieldhookRootDepth')?.run.tracks[s] ?? null,
+      fieldhookRootZone: realRoots.get('fieldhookRootZone')?.run.tracks[s] ?? null,
       naive: naiveTrack(plain.sensor[s]!),
       openLoop: openLoopTrack(trace),
     };
     const forecast = forecastError(trace, plain.forecasts[s]!);
+    const forecastDeep = Object.fromEntries(REAL_ROOT_LIST.map((m) => {
+      const r = realRoots.get(m);
+      return [m, r ? forecastError(r.traces[s]!, r.run.forecasts[s]!) : emptyForecast()];
+    })) as Record<RealRootMethod, ForecastError>;
     // The second half of the season: roots grown, learning settled, the last days' end of season aside.
     const late = (xs: Float64Array) => median([...xs.slice(Math.floor(xs.length / 2))].filter((x) => Number.isFinite(x)));
     perSeason.push({
@@ -106,6 +140,10 @@ export async function evaluateAquaCrop(
       aquaCropRootM: Math.max(...trace.zRoot),
       learnt: plain.learnt[s] ?? null,
       drierByMedian: drierBy(trace, plain.tracks[s]!),
+      drierByMedianRealRoots: Object.fromEntries(REAL_ROOT_LIST.map((m) => {
+        const r = realRoots.get(m);
+        return [m, r ? drierBy(trace, r.run.tracks[s]!) : Number.NaN];
+      })) as Record<RealRootMethod, number>,
     });
     for (const key of [season.meta.site, `${season.meta.site}/${season.meta.crop}`]) {
       const g = groups.get(key) ?? emptyGroup(key);
@@ -117,6 +155,7 @@ export async function evaluateAquaCrop(
           if (track) target.advice[m] = addScores(target.advice[m], scoreSeason(trace, track, scoring));
         }
         target.forecast = addForecastErrors(target.forecast, forecast);
+        for (const m of REAL_ROOT_LIST) target.forecastRealRoots[m] = addForecastErrors(target.forecastRealRoots[m], forecastDeep[m]);
       }
     }
   });
@@ -125,7 +164,7 @@ export async function evaluateAquaCrop(
 }
 
 /** See {@link SeasonResult.drierByMedian}. */
-function drierBy(trace: ReturnType<typeof traceOfSeason>, track: ReturnType<typeof naiveTrack>): number {
+function drierBy(trace: SeasonTrace, track: ReturnType<typeof naiveTrack>): number {
   const ratios: number[] = [];
   for (let i = 0; i < trace.hours; i++) {
     const truth = trace.truthDepletion[i]! / trace.truthRaw[i]!;

@@ -70,7 +70,7 @@ export interface SeasonTrace {
   tzOffsetMs: number;
   /** The field as fieldhook is told about it. */
   settings: FieldSettings;
-  /** Depth the soil moisture probe averages over, m (the crop preset's managed depth). */
+  /** Depth the soil moisture probe averages over, m (the managed root depth the field is registered with). */
   probeDepthM: number;
   /** Hourly readings, one at the end of each hour. */
   readings: { ts: number; values: Record<string, number> }[];
@@ -99,8 +99,26 @@ function probeMean(season: AquaSeason, depthM: number, theta: readonly number[])
   return sum / depthM;
 }
 
+/** How the field is registered and where its probe reaches. */
+export interface TraceOptions {
+  /**
+   * `preset` (default): the crop preset's root depths, the probe averaging the preset's managed
+   * depth. `aquacrop`: the field registered with AquaCrop's crop's root depths (the season's first
+   * and deepest `z_root` as `rootDepthMinM` and `rootDepthM`), the probe averaging that deepest
+   * root zone, as someone who knows how deep the roots go would install it.
+   */
+  rootDepth: 'preset' | 'aquacrop';
+  /**
+   * `managed-depth` (default): the probe averages the registered managed root depth all season,
+   * as one profile probe installed to that depth reads. `root-zone`: it averages the depth
+   * AquaCrop's roots reach that day (a profile probe whose sensors are averaged down to the roots
+   * only): the root zone's own water content, growing with the roots.
+   */
+  probe: 'managed-depth' | 'root-zone';
+}
+
 /** Turn one season into what fieldhook would have received and what AquaCrop says was true. */
-export function traceOfSeason(season: AquaSeason): SeasonTrace {
+export function traceOfSeason(season: AquaSeason, options: Partial<TraceOptions> = {}): SeasonTrace {
   const { meta, site, soil, days } = season;
   const tzOffsetMs = (site.tz_lon / 15) * HOUR_MS;
   const startTs = Date.parse(`${meta.sowing}T00:00:00Z`) - tzOffsetMs;
@@ -108,7 +126,10 @@ export function traceOfSeason(season: AquaSeason): SeasonTrace {
   const thetaFc = soil.th_fc[0]!;
   const thetaWp = soil.th_wp[0]!;
   const crop = getCrop(meta.fieldhook_crop);
-  const probeDepthM = crop.rootDepthM;
+  const real = options.rootDepth === 'aquacrop';
+  const rootDepths = real ? { rootDepthM: Math.max(...days.map((d) => d.z_root)), rootDepthMinM: days[0]!.z_root } : undefined;
+  const probeDepthM = rootDepths?.rootDepthM ?? crop.rootDepthM;
+  const followRoots = options.probe === 'root-zone';
   const harvested = new Date(Date.parse(`${meta.last_day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   const settings: FieldSettings = {
     farm: 'aquacrop',
@@ -120,6 +141,7 @@ export function traceOfSeason(season: AquaSeason): SeasonTrace {
     // The probe is calibrated to this soil: fieldhook knows AquaCrop's retention, not a preset's.
     thetaFc,
     thetaWp,
+    ...rootDepths,
     efficiency: 1,
     latitudeDeg: site.lat,
     longitudeDeg: site.lon,
@@ -136,14 +158,20 @@ export function traceOfSeason(season: AquaSeason): SeasonTrace {
   const canopyCover = new Float64Array(hours);
   const zRoot = new Float64Array(hours);
   const krs = COASTAL_SITES.has(meta.site) ? 0.19 : 0.16;
-  const probeScale = probeDepthM * 1000;
+  let probeScale = probeDepthM * 1000;
   let probeDepletion = 0; // sown at field capacity (AquaCrop's initial water content)
   let dr = 0;
   let taw = days[0]!.taw;
   days.forEach((day, d) => {
     const dayStart = startTs + d * 24 * HOUR_MS;
     const weights = waterWeights(day);
-    const probe1 = (thetaFc - probeMean(season, probeDepthM, day.theta)) * probeScale;
+    if (followRoots) {
+      // The day's root zone: yesterday's water content is read over it too, so the day's change
+      // is water, not the probe's depth moving.
+      probeScale = day.z_root * 1000;
+      probeDepletion = d === 0 ? 0 : (thetaFc - probeMean(season, day.z_root, days[d - 1]!.theta)) * probeScale;
+    }
+    const probe1 = (thetaFc - probeMean(season, followRoots ? day.z_root : probeDepthM, day.theta)) * probeScale;
     const probeHours = spreadDay(probeDepletion, probe1, day.infiltration, weights);
     const drHours = spreadDay(dr, day.dr, day.infiltration, weights);
     // Weather from the climate file's day: FAO-56's sine between Tmin (03:00) and Tmax (15:00),

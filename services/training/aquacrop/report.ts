@@ -1,6 +1,6 @@
 /** The AquaCrop evaluation as Markdown: per-site tables, the forecast's error, goals, and the traces behind the misses. */
-import { METHOD_LABELS, METHODS, meanForecastError, type AquaCropEvaluation, type GroupResult, type Method, type SeasonResult } from './evaluate.js';
-import { FALSE_ALARM_CAUSES, MISS_CAUSES, addForecastErrors, median, type AdviceScore } from './score.js';
+import { METHOD_LABELS, METHODS, REAL_ROOT_LIST, meanForecastError, type AquaCropEvaluation, type GroupResult, type Method, type RealRootMethod, type SeasonResult } from './evaluate.js';
+import { FALSE_ALARM_CAUSES, MISS_CAUSES, addForecastErrors, addScores, emptyScore, median, type AdviceScore, type ForecastError } from './score.js';
 
 /** The issue's goals, as measured here. */
 export const GOALS = {
@@ -33,24 +33,30 @@ export function adviceTable(g: GroupResult, methods: readonly Method[] = METHODS
   ].join('\n');
 }
 
-export function forecastTable(groups: readonly GroupResult[]): string {
+/** The 24 h forecast's errors of a row: fieldhook's default, or a row on real root depths. */
+export function forecastOf(g: GroupResult, method: 'fieldhook' | RealRootMethod = 'fieldhook'): ForecastError {
+  return method === 'fieldhook' ? g.forecast : g.forecastRealRoots[method];
+}
+
+export function forecastTable(groups: readonly GroupResult[], method: 'fieldhook' | RealRootMethod = 'fieldhook'): string {
   const f2 = (x: number) => x.toFixed(3);
   const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
   return [
     '| group | cases | fieldhook | persistence | FAO-56, yesterday\'s weather | fieldhook better than persistence / FAO-56 | 24 h change: fieldhook | persistence | FAO-56 | better than persistence / FAO-56 |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...groups.map((g) => {
-      const e = meanForecastError(g.forecast);
-      return `| ${g.group} | ${g.forecast.cases} | ${f2(e.model)} | ${f2(e.persistence)} | ${f2(e.faoYesterday)} | ${better(e.model, e.persistence)} / ${better(e.model, e.faoYesterday)} | ${f2(e.changeModel)} | ${f2(e.changePersistence)} | ${f2(e.changeFaoYesterday)} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
+      const f = forecastOf(g, method);
+      const e = meanForecastError(f);
+      return `| ${g.group} | ${f.cases} | ${f2(e.model)} | ${f2(e.persistence)} | ${f2(e.faoYesterday)} | ${better(e.model, e.persistence)} / ${better(e.model, e.faoYesterday)} | ${f2(e.changeModel)} | ${f2(e.changePersistence)} | ${f2(e.changeFaoYesterday)} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
     }),
   ].join('\n');
 }
 
-/** Goal by goal for fieldhook (without forecast) at one site. */
-export function goalsOf(g: GroupResult): { goal: string; met: boolean; value: string }[] {
-  const s = g.advice.fieldhook;
+/** Goal by goal for fieldhook (without forecast; or a row on real root depths) at one site. */
+export function goalsOf(g: GroupResult, method: 'fieldhook' | RealRootMethod = 'fieldhook'): { goal: string; met: boolean; value: string }[] {
+  const s = g.advice[method];
   const lead = median(s.leads);
-  const e = meanForecastError(g.forecast);
+  const e = meanForecastError(forecastOf(g, method));
   const ratio = e.changeModel / Math.min(e.changePersistence, e.changeFaoYesterday);
   return [
     { goal: `advised in time ≥ ${pct(GOALS.hitRate)}`, met: hitRate(s) >= GOALS.hitRate, value: pct(hitRate(s)) },
@@ -61,25 +67,69 @@ export function goalsOf(g: GroupResult): { goal: string; met: boolean; value: st
 }
 
 /** fieldhook's false alarms and misses by cause, per site and crop: the traces behind the figures. */
-export function causesTable(groups: readonly GroupResult[]): string {
+export function causesTable(groups: readonly GroupResult[], method: Method = 'fieldhook'): string {
   return [
     `| site/crop | advice events | false alarms | ${FALSE_ALARM_CAUSES.join(' | ')} | days needing water | missed | ${MISS_CAUSES.map((c) => `missed: ${c}`).join(' | ')} | median lead |`,
     `|---|---:|---:|${FALSE_ALARM_CAUSES.map(() => '---:').join('|')}|---:|---:|${MISS_CAUSES.map(() => '---:').join('|')}|---:|`,
     ...groups.map((g) => {
-      const s = g.advice.fieldhook;
+      const s = g.advice[method];
       return `| ${g.group} | ${s.advices} | ${s.falseAlarms} | ${FALSE_ALARM_CAUSES.map((c) => s.falseAlarmCauses[c]).join(' | ')} | ${s.daysNeedingWater} | ${s.daysNeedingWater - s.daysAdvisedInTime} | ${MISS_CAUSES.map((c) => s.missCauses[c]).join(' | ')} | ${hours(median(s.leads))} |`;
     }),
   ].join('\n');
+}
+
+/** Who each goals line is about. */
+const GOAL_ROWS: Record<'fieldhook' | RealRootMethod, string> = {
+  fieldhook: 'fieldhook',
+  fieldhookRootDepth: 'real root depth, one probe averaging it',
+  fieldhookRootZone: 'real root depth, probe over the roots\' depth of the day',
+};
+
+export function goalsLine(g: GroupResult, method: 'fieldhook' | RealRootMethod = 'fieldhook'): string {
+  return `Goals (${GOAL_ROWS[method]}): ${goalsOf(g, method).map((x) => `${x.goal}: ${x.met ? 'met' : '**not met**'} (${x.value})`).join('; ')}.`;
 }
 
 export function sitesSection(r: AquaCropEvaluation, siteNames: Record<string, string>): string {
   return [...r.sites, r.all]
     .map((g) => {
       const title = g.group === 'all' ? 'All sites' : `${siteNames[g.group] ?? g.group}`;
-      const goals = g.group === 'all' ? '' : `\n\nGoals (fieldhook): ${goalsOf(g).map((x) => `${x.goal}: ${x.met ? 'met' : '**not met**'} (${x.value})`).join('; ')}.`;
+      const rows = (['fieldhook', ...REAL_ROOT_LIST] as const).filter((m) => m === 'fieldhook' || g.forecastRealRoots[m].cases > 0);
+      const goals = rows.map((m) => `\n\n${goalsLine(g, m)}`).join('');
       return `### ${title} (${g.seasons} seasons)\n\n${adviceTable(g)}${goals}`;
     })
     .join('\n\n');
+}
+
+/** A crop's scores over every site, per row. */
+export function cropTotals(r: AquaCropEvaluation, crop: string): { advice: Record<Method, AdviceScore>; forecast: Record<'fieldhook' | RealRootMethod, ForecastError> } {
+  const groups = r.crops.filter((g) => g.group.endsWith(`/${crop}`));
+  const zero: ForecastError = { cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 };
+  return {
+    advice: Object.fromEntries(METHODS.map((m) => [m, groups.reduce((a, g) => addScores(a, g.advice[m]), emptyScore())])) as Record<Method, AdviceScore>,
+    forecast: Object.fromEntries((['fieldhook', ...REAL_ROOT_LIST] as const).map((m) => [m, groups.reduce((a, g) => addForecastErrors(a, forecastOf(g, m)), zero)])) as Record<'fieldhook' | RealRootMethod, ForecastError>,
+  };
+}
+
+/** Per crop over all sites: the default row next to the rows on real root depths. */
+export function realRootsTable(r: AquaCropEvaluation, crops: readonly string[]): string {
+  const rows = ['fieldhook', ...REAL_ROOT_LIST] as const;
+  const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
+  return [
+    '| crop | row | registered root depth | advice events | false alarms | of which renewals | advised in time | median lead | 24 h change better than persistence / FAO-56 |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...crops.flatMap((crop) => {
+      const t = cropTotals(r, crop);
+      const depth = (m: (typeof rows)[number]) => {
+        const xs = r.seasons.filter((x) => x.id.includes(`-${crop}-`)).map((x) => (m === 'fieldhook' ? x.managedDepthM : x.aquaCropRootM));
+        return `${Math.max(...xs).toFixed(1)} m`;
+      };
+      return rows.map((m) => {
+        const s = t.advice[m];
+        const e = meanForecastError(t.forecast[m]);
+        return `| ${crop} | ${GOAL_ROWS[m]} | ${depth(m)} | ${s.advices} | ${pct(falseAlarmRate(s))} (${s.falseAlarms}) | ${s.falseAlarmCauses.renewal} | ${pct(hitRate(s))} (${s.daysAdvisedInTime} of ${s.daysNeedingWater}) | ${hours(median(s.leads))} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
+      });
+    }),
+  ].join('\n');
 }
 
 /** "12 % better than" / "19 % worse than": an error against a baseline's. */
@@ -134,6 +184,37 @@ export function findings(r: AquaCropEvaluation): string[] {
     `**Rain**: ${all.falseAlarmCauses['rain ≥ 5 mm within 48 h']} false alarms had ≥ 5 mm of rain within 48 h; with the record's rain as a perfect forecast, false alarms go from ${all.falseAlarms} to ${forecast.falseAlarms} and advice events from ${all.advices} to ${forecast.advices}${rainMatters ? '.' : ': on these irrigated seasons the weather ahead is not what bounds the goals.'}`,
     `**Misses**: ${missed} of ${all.daysNeedingWater} days (${maizeMissed} of them maize), ${all.missCauses.stale} while stale, ${all.missCauses['advice lapsed within 24 h before']} within 24 h after an advice had lapsed (expired or withdrawn) while the depletion stayed near RAW, ${all.missCauses['probe budget wetter than the root zone']} with fieldhook's budget wetter than AquaCrop's.`,
     `**24 h forecast**: the level error (${e.model.toFixed(3)} of RAW against persistence ${e.persistence.toFixed(3)}, FAO-56 ${e.faoYesterday.toFixed(3)}) is mostly the budget's: for tomato it is ${mean(tomato.map((x) => x.model)).toFixed(3)} against ${mean(tomato.map((x) => x.persistence)).toFixed(3)} / ${mean(tomato.map((x) => x.faoYesterday)).toFixed(3)}, for maize and potato ${mean(others.map((x) => x.model)).toFixed(3)} against ${mean(others.map((x) => x.persistence)).toFixed(3)} / ${mean(others.map((x) => x.faoYesterday)).toFixed(3)}. The 24 h change is forecast ${relative(e.changeModel, e.changeFaoYesterday)} FAO-56 on yesterday's weather and ${relative(e.changeModel, e.changePersistence)} persistence; ${e.changeModel > e.changePersistence ? 'in a budget smaller than AquaCrop\'s root zone the same water use is a larger fraction of RAW.' : 'the 25 % goal asks for more.'}`,
-    `**What bounds the goals**: on tomato, the crop whose preset root depth is AquaCrop's, fieldhook has ${pct(crops[1]!.fa / Math.max(1, crops[1]!.adv))} false alarms, a median lead of ${hours(median(crops[1]!.leads))} and a 24 h change forecast ${relative(tomatoForecast.changeModel, tomatoForecast.changePersistence)} persistence and ${relative(tomatoForecast.changeModel, tomatoForecast.changeFaoYesterday)} FAO-56. Maize and potato are where the goals fail: a probe over the preset's depth (FAO-56 Table 22: maize 1.2 m, potato 0.5 m) on roots AquaCrop grows to 2.3 m and 1.5 m reads a depletion that stands ${drier('potato')} (potato) and ${drier('maize')} (maize) as far towards RAW as the root zone's: advice comes before AquaCrop's root zone needs it, and while AquaCrop's schedule waits for its deeper root zone the depth fieldhook would advise grows past the tolerance and is sent again. Neither the decision nor learning can see the water below the probe; a probe (or a second one) reaching the roots, or the field registered with its real root depth and a probe that averages it, can.`,
+    realRootsFinding(r),
+    `**What bounds the goals**: on tomato, the crop whose preset root depth is AquaCrop's, fieldhook has ${pct(crops[1]!.fa / Math.max(1, crops[1]!.adv))} false alarms, a median lead of ${hours(median(crops[1]!.leads))} and a 24 h change forecast ${relative(tomatoForecast.changeModel, tomatoForecast.changePersistence)} persistence and ${relative(tomatoForecast.changeModel, tomatoForecast.changeFaoYesterday)} FAO-56. Maize and potato are where the goals fail: a probe over the preset's depth (FAO-56 Table 22: maize 1.2 m, potato 0.5 m) on roots AquaCrop grows to 2.3 m and 1.5 m reads a depletion that stands ${drier('potato')} (potato) and ${drier('maize')} (maize) as far towards RAW as the root zone's: advice comes before AquaCrop's root zone needs it, and while AquaCrop's schedule waits for its deeper root zone the depth fieldhook would advise grows past the tolerance and is sent again. ${boundMeasured(r)}`,
   ];
+}
+
+/** The rows on real root depths, against the default: what the probe and budget cost. */
+function realRootsFinding(r: AquaCropEvaluation): string {
+  const deep = r.all.advice.fieldhookRootDepth;
+  const zone = r.all.advice.fieldhookRootZone;
+  if (deep.seasons === 0 || zone.seasons === 0) return '**The field registered with its real root depth**: not run.';
+  const drierOf = (crop: string, m: RealRootMethod) => `${median(r.seasons.filter((x) => x.id.includes(`-${crop}-`)).map((x) => x.drierByMedianRealRoots[m])).toFixed(1)} ×`;
+  const perCrop = (m: Method) => ['maize', 'tomato', 'potato'].map((c) => {
+    const s = cropTotals(r, c).advice[m];
+    return `${c} ${pct(falseAlarmRate(s))}`;
+  }).join(', ');
+  const e = meanForecastError(r.all.forecastRealRoots.fieldhookRootZone);
+  const missedDeep = deep.daysNeedingWater - deep.daysAdvisedInTime;
+  return `**The field registered with its real root depth** (AquaCrop's: the roots' depth at sowing and their deepest, ${r.seasons.filter((x) => x.id.includes('-maize-'))[0]?.aquaCropRootM.toFixed(1)} m for maize, ${r.seasons.filter((x) => x.id.includes('-potato-'))[0]?.aquaCropRootM.toFixed(1)} m for potato). `
+    + `With one probe averaging that depth all season: ${pct(hitRate(deep))} advised in time, ${pct(falseAlarmRate(deep))} false alarms (${deep.falseAlarms} of ${deep.advices}), median lead ${hours(median(deep.leads))}; `
+    + `${deep.missCauses['probe budget wetter than the root zone']} of its ${missedDeep} misses came with fieldhook's depletion ≥ 0.2 RAW below AquaCrop's: while the roots grow, the probe averages soil they have not reached, still at field capacity, and reads the root zone wetter than it is (fieldhook's depletion as a fraction of RAW a median ${drierOf('maize', 'fieldhookRootDepth')} AquaCrop's for maize, ${drierOf('potato', 'fieldhookRootDepth')} for potato). `
+    + `With the probe averaging the depth the roots reach that day (${drierOf('maize', 'fieldhookRootZone')} and ${drierOf('potato', 'fieldhookRootZone')}): ${pct(hitRate(zone))} advised in time, ${pct(falseAlarmRate(zone))} false alarms (${zone.falseAlarms} of ${zone.advices}; ${perCrop('fieldhookRootZone')}, against ${perCrop('fieldhook')} by default), ${zone.falseAlarmCauses.renewal} of them renewals (${r.all.advice.fieldhook.falseAlarmCauses.renewal} by default), median lead ${hours(median(zone.leads))}, the 24 h change forecast ${relative(e.changeModel, e.changePersistence)} persistence and ${relative(e.changeModel, e.changeFaoYesterday)} FAO-56.`;
+}
+
+/** The bound, as the rows on real root depths measure it. */
+function boundMeasured(r: AquaCropEvaluation): string {
+  const zone = r.all.advice.fieldhookRootZone;
+  if (zone.seasons === 0) return '';
+  const base = r.all.advice.fieldhook;
+  const unmet = goalsOf(r.all, 'fieldhookRootZone').filter((g) => !g.met);
+  return `Measured: the same predictor, model and decision on the same seasons, told AquaCrop's root depths and read through a probe over the roots' depth of the day, go from ${pct(falseAlarmRate(base))} to ${pct(falseAlarmRate(zone))} false alarms and from ${pct(hitRate(base))} to ${pct(hitRate(zone))} advised in time; `
+    + `told the depths but read through one probe over the deepest roots, advice comes late while the roots grow (${pct(hitRate(r.all.advice.fieldhookRootDepth))} in time). `
+    + `So the false alarms on maize and potato are the probe's and the budget's: what fieldhook is told and what its probe averages must both be the root zone. `
+    + (unmet.length === 0 ? 'On such a field every goal is met.' : `On such a field what is left of the goals: ${unmet.map((g) => `${g.goal} (${g.value})`).join('; ')}.`);
 }

@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../../services/predictor/evaluator.js';
 import { identityOf } from '../../../services/predictor/model-holder.js';
-import { evaluateAquaCrop, METHOD_LABELS, METHODS } from '../../../services/training/aquacrop/evaluate.js';
+import { evaluateAquaCrop, METHOD_LABELS, METHODS, REAL_ROOT_LIST } from '../../../services/training/aquacrop/evaluate.js';
 import { DAYLIGHT_WEIGHTS, spreadDay, traceOfSeason } from '../../../services/training/aquacrop/hourly.js';
-import { adviceTable, causesTable, forecastTable, goalsOf } from '../../../services/training/aquacrop/report.js';
+import { adviceTable, causesTable, forecastTable, goalsOf, realRootsTable } from '../../../services/training/aquacrop/report.js';
 import { loadAquaSeasons, type AquaSeason } from '../../../services/training/aquacrop/seasons.js';
 
 const HOUR_MS = 3_600_000;
@@ -49,6 +49,38 @@ describe('AquaCrop seasons as hourly field traces', () => {
     expect(et0).toBeCloseTo(season.days[0]!.et0, 2);
     expect(trace.irrigations.reduce((a, r) => a + r.depthMm, 0)).toBeCloseTo(season.days.reduce((a, d) => a + d.irrigation, 0), 6);
     expect(trace.settings.harvestedOn! > season.meta.last_day).toBe(true);
+    // By default the field is the preset's: no root depths of its own, the probe over the preset's depth.
+    expect(trace.settings.rootDepthM).toBeUndefined();
+    expect(trace.probeDepthM).toBe(0.5);
+  });
+
+  it('registers the field with AquaCrop\'s root depths, one probe averaging the deepest roots\' zone', () => {
+    const season = seasons.find((s) => s.meta.crop === 'maize')!;
+    const trace = traceOfSeason(season, { rootDepth: 'aquacrop' });
+    expect(trace.settings.rootDepthM).toBe(2.3);
+    expect(trace.settings.rootDepthMinM).toBe(season.days[0]!.z_root);
+    expect(trace.probeDepthM).toBe(2.3);
+    const last = season.days.at(-1)!;
+    const dz = season.soil.dz;
+    let sum = 0;
+    let top = 0;
+    for (let c = 0; c < dz.length && top < 2.3; c++) {
+      sum += Math.min(dz[c]!, 2.3 - top) * last.theta[c]!;
+      top += dz[c]!;
+    }
+    expect(trace.readings.at(-1)!.values.soil_moisture).toBeCloseTo(sum / 2.3, 4);
+    // The truth is AquaCrop's whatever the field is told.
+    expect([...trace.truthDepletion]).toEqual([...traceOfSeason(season).truthDepletion]);
+  });
+
+  it('with the probe over the roots\' depth of the day, reads AquaCrop\'s own root-zone depletion at each day\'s end', () => {
+    const season = seasons.find((s) => s.meta.crop === 'potato' && s.meta.soil === 'loam')!;
+    const trace = traceOfSeason(season, { rootDepth: 'aquacrop', probe: 'root-zone' });
+    const thetaFc = season.soil.th_fc[0]!;
+    season.days.forEach((day, d) => {
+      const read = trace.readings[d * 24 + 23]!.values.soil_moisture!;
+      expect((thetaFc - read) * 1000 * day.z_root).toBeCloseTo(day.dr, -0.3); // within about 1 mm (readings carry 4 digits)
+    });
   });
 });
 
@@ -80,6 +112,10 @@ describe('AquaCrop evaluation', () => {
       // Every decider sees the same truth.
       expect(new Set(METHODS.map((m) => g.advice[m].daysNeedingWater)).size).toBe(1);
       expect(g.forecast.cases).toBeGreaterThan(0);
+      for (const m of REAL_ROOT_LIST) {
+        expect(g.forecastRealRoots[m].cases).toBeGreaterThan(0);
+        expect(goalsOf(g, m)).toHaveLength(4);
+      }
       const table = adviceTable(g).split('\n');
       expect(table).toHaveLength(2 + METHODS.length);
       for (const m of METHODS) expect(table.some((row) => row.startsWith(`| ${METHOD_LABELS[m]} |`))).toBe(true);
@@ -87,9 +123,10 @@ describe('AquaCrop evaluation', () => {
     }
     expect(forecastTable(first.sites).split('\n')).toHaveLength(2 + first.sites.length);
     expect(causesTable(first.crops).split('\n')).toHaveLength(2 + first.crops.length);
+    expect(realRootsTable(first, ['potato']).split('\n')).toHaveLength(2 + 1 + REAL_ROOT_LIST.length);
     const second = await run();
     expect(JSON.stringify(second)).toBe(JSON.stringify(first));
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('the committed AquaCrop evaluation', () => {
