@@ -215,6 +215,16 @@ function boundMeasured(r: AquaCropEvaluation): string {
   const unmet = goalsOf(r.all, 'fieldhookRootZone').filter((g) => !g.met);
   return `Measured: the same predictor, model and decision on the same seasons, told AquaCrop's root depths and read through a probe over the roots' depth of the day, go from ${pct(falseAlarmRate(base))} to ${pct(falseAlarmRate(zone))} false alarms and from ${pct(hitRate(base))} to ${pct(hitRate(zone))} advised in time; `
     + `told the depths but read through one probe over the deepest roots, advice comes late while the roots grow (${pct(hitRate(r.all.advice.fieldhookRootDepth))} in time). `
-    + `So the false alarms on maize and potato are the probe's and the budget's: what fieldhook is told and what its probe averages must both be the root zone. `
+    + (deepRootsCutHalf(r)
+      ? `So most of the false alarms on maize and potato are the probe's and the budget's: what fieldhook is told and what its probe averages must both be the root zone. `
+      : 'On maize and potato the real root depth leaves most of the false alarms: they are not the probe\'s and the budget\'s alone. ')
     + (unmet.length === 0 ? 'On such a field every goal is met.' : `On such a field what is left of the goals: ${unmet.map((g) => `${g.goal} (${g.value})`).join('; ')}.`);
+}
+
+/** Did the real root depth, read over the roots, at least halve maize's and potato's false-alarm share? */
+function deepRootsCutHalf(r: AquaCropEvaluation): boolean {
+  return ['maize', 'potato'].every((crop) => {
+    const t = cropTotals(r, crop).advice;
+    return falseAlarmRate(t.fieldhookRootZone) <= 0.5 * falseAlarmRate(t.fieldhook);
+  });
 }
