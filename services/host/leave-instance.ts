@@ -28,6 +28,11 @@ export interface LeaveReport {
   spool?: { influxPending: number; busPending: number; deadLetters: number };
   /** The broker whose groups it left. */
   mqttUrl: string;
+  /**
+   * Whether the control plane is SQLite in the data folder: its outbox (webhooks not yet delivered)
+   * and irrigation records not yet forwarded are then the folder's own, which no other instance takes.
+   */
+  folderHoldsState: boolean;
 }
 
 export async function leaveFieldhook(config: PipelineConfig, logger: Logger, options: { timeoutMs?: number } = {}): Promise<LeaveReport> {
@@ -69,6 +74,7 @@ export async function leaveFieldhook(config: PipelineConfig, logger: Logger, opt
         }
       : {}),
     mqttUrl: running.mqttUrl,
+    folderHoldsState: !config.DATABASE_URL,
   };
 }
 
@@ -84,6 +90,11 @@ export function describeLeave(report: LeaveReport, timeoutMs: number): string {
   }
   lines.push(`  left every shared group on ${report.mqttUrl}: sessions ended, the other instances get the whole share`);
   if (report.parts.includes('predictor')) lines.push('  predictor partitions and membership released');
-  lines.push(`  done within ${Math.round(timeoutMs / 1000)} s; the instance can be removed`);
+  if (report.folderHoldsState) {
+    lines.push(`  done within ${Math.round(timeoutMs / 1000)} s; before removing the instance, keep its data folder while it holds anything you need:`);
+    lines.push('  on SQLite its outbox (webhooks not yet delivered: fieldhook deliveries) and irrigation records not yet forwarded are its own');
+  } else {
+    lines.push(`  done within ${Math.round(timeoutMs / 1000)} s; the instance can be removed`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -105,6 +105,8 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
     expect(stdout).toContain('fieldhook leave: instance leave-a');
     expect(stdout).toContain('spool handed on: InfluxDB and the bus have every stored reading');
     expect(stdout).toContain(`left every shared group on ${mosquitto.url}`);
+    // On PostgreSQL the other instances take the outbox and the irrigation records.
+    expect(stdout).toContain('the instance can be removed');
     // Its share of the readings, queued while it was stopped, was taken and written.
     await eventually(async () => (await countPoints(bucket, '', influx)) === N, { what: 'every reading of the first batch stored' });
     for (const clientId of ['fieldhook-ingest-leave-a-0', 'fieldhook-ingest-leave-a-3', 'fieldhook-dispatcher-leave-a', 'fieldhook-forecasts-leave-a', 'fieldhook-irrigations-leave-a']) {
@@ -133,6 +135,10 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
     expect(said).toContain('spool handed on');
     // The predictor is off here: nothing to release.
     expect(said).not.toContain('predictor partitions');
+    // On SQLite the outbox and the irrigation records are the folder's own: not 'can be removed' outright.
+    expect(report.folderHoldsState).toBe(true);
+    expect(said).toContain('keep its data folder while it holds anything you need');
+    expect(said).not.toContain('the instance can be removed');
     // Stopped for good: the data folder's lock is free for whatever comes next.
     const again = await startFieldhook(config, silentLogger(), { handleSignals: false });
     await again.stop();
