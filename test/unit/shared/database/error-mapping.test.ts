@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { databaseUnavailable } from '../../../../services/shared/database/postgres.js';
 
 const serverError = (code: string) => Object.assign(new pg.DatabaseError(`server said ${code}`, 0, 'error'), { code });
-const mapped = (code: string) => {
-  const err = databaseUnavailable(serverError(code), 'postgres://fieldhook@db/fieldhook', 'save');
-  return (err as { code?: string }).code?.startsWith('FH_ERR_') ? (err as { code: string }).code : 'a bug (FH_ERR_INTERNAL)';
+const mapped = (sqlState: string) => {
+  const err = databaseUnavailable(serverError(sqlState), 'postgres://fieldhook@db/fieldhook', 'save');
+  const code = (err as unknown as { code?: string }).code;
+  return code?.startsWith('FH_ERR_') ? code : 'a bug (FH_ERR_INTERNAL)';
 };
 
 describe('PostgreSQL errors, as the catalog says them', () => {
