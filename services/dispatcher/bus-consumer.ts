@@ -1,7 +1,7 @@
 import { EVENTS_TOPIC, InvalidBusMessage, connectSubscriber, type BusConnection, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { PublishInput, PublishResult } from './events.js';
-import { Errors } from '../shared/error-catalog.js';
+import { isFieldhookError } from '../shared/errors.js';
 
 export interface BusConsumerOptions {
   /** Stable per dispatcher instance (persistent session). */
@@ -41,7 +41,9 @@ export function createBusConsumer(
       try {
         await deps.publish(input);
       } catch (err) {
-        if ((err as { code?: string }).code === Errors.webhookInvalidEvent.code) throw new InvalidBusMessage((err as Error).message);
+        // Refused for what it is (its shape, a value the database will not store): the same message
+        // fails again on every delivery and would hold up every event behind it. An outage is retried.
+        if (isFieldhookError(err) && err.statusCode < 500) throw new InvalidBusMessage(`${err.code}: ${err.message}`);
         throw err;
       }
     },

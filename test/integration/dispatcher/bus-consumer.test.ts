@@ -7,6 +7,7 @@ import { createBusConsumer } from '../../../services/dispatcher/bus-consumer.js'
 import { EVENTS_TOPIC, type BusConnection } from '../../../services/shared/bus/index.js';
 import type { PublishInput, PublishResult } from '../../../services/dispatcher/events.js';
 import { silentLogger } from '../../../services/shared/logger.js';
+import { Errors } from '../../../services/shared/error-catalog.js';
 import { eventually } from '../../helpers/eventually.js';
 
 // In-process aedes only: the real-broker (Mosquitto) harness belongs to the integration suite.
@@ -75,5 +76,30 @@ describe('bus consumer', () => {
     await client.publishAsync(EVENTS_TOPIC, JSON.stringify({ type: 'sensor.stale', data: {} }), { qos: 1 });
     await eventually(() => calls.length === 1);
     expect(calls).toEqual([{ type: 'sensor.stale', data: {} }]);
+  });
+
+  it('acknowledges and drops an event refused for what it is (a value the database will not store), and goes on with the next', async () => {
+    const url = await broker();
+    const calls: unknown[] = [];
+    const consumer = createBusConsumer(
+      bus(url),
+      {
+        logger: silentLogger(),
+        publish: async (i) => {
+          calls.push(i);
+          if ((i as { farm?: string }).farm === 'f\u0000') throw Errors.databaseValueRefused('Cannot append on the outbox: invalid byte sequence', { sqlState: '22021' });
+          return { id: 'x', deliveries: 0, duplicate: false };
+        },
+      },
+      { clientId: 'dispatcher-test-3' },
+    );
+    await consumer.start();
+    closers.push(() => consumer.stop());
+    const client = await mqtt.connectAsync(url);
+    closers.push(() => client.endAsync());
+    await client.publishAsync(EVENTS_TOPIC, JSON.stringify({ type: 'sensor.stale', farm: 'f\u0000', data: {} }), { qos: 1 });
+    await client.publishAsync(EVENTS_TOPIC, JSON.stringify({ type: 'sensor.stale', farm: 'f1', data: {} }), { qos: 1 });
+    await eventually(() => calls.length === 2);
+    expect(calls.map((c) => (c as { farm: string }).farm)).toEqual(['f\u0000', 'f1']);
   });
 });
