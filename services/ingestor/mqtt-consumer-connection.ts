@@ -39,9 +39,12 @@ export interface ConsumerConnectionOptions {
   /** First and longest wait before reconnecting, ms; doubled each failed attempt, ±20 % jitter. */
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** Longest wait for the TCP and TLS handshakes and the CONNACK, ms (mqtt.js's `connectTimeout`). */
+  connectTimeoutMs: number;
 }
 
 export const DEFAULT_CONSUMER_CONNECTION_OPTIONS = Object.freeze({
+  connectTimeoutMs: 30_000,
   sessionExpiryS: 7 * 24 * 3600,
   maxInFlight: 1_000,
   keepaliveS: 30,
@@ -350,8 +353,14 @@ export function createConsumerConnection(
     current.setNoDelay(true);
     const parser = mqttPacket.parser({ protocolVersion: options.protocolVersion });
     let heard = true;
+    // TCP, TLS and CONNACK within a bound, as mqtt.js's connectTimeout: a broker that takes the
+    // connection and never answers (hung, or a TLS port spoken to in plain) is a failed connect,
+    // not a wait of two keepalive periods.
+    const handshake = setTimeout(() => current.destroy(), options.connectTimeoutMs);
+    handshake.unref();
     parser.on('packet', (packet: Packet) => {
       heard = true;
+      if (packet.cmd === 'connack') clearTimeout(handshake);
       handle(packet, current);
     });
     parser.on('error', (err: Error) => {
@@ -371,6 +380,7 @@ export function createConsumerConnection(
     current.on('data', (chunk: Buffer) => parser.parse(chunk));
     current.on('error', (err) => logger.warn({ err: err.message, clientId: options.clientId }, 'MQTT consumer connection error'));
     current.on('close', () => {
+      clearTimeout(handshake);
       clearInterval(pingTimer);
       if (socket === current) socket = undefined;
       isConnected = false;

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -179,5 +179,24 @@ describe('the consumer connection (mqtt-packet over a socket)', () => {
       silentLogger(),
     );
     await expect(refused.start()).rejects.toThrow(/refused the connection of c \(code 5\)/);
+  });
+
+  it('rejects start when a broker takes the connection and never answers CONNECT, after connectTimeoutMs', async () => {
+    // Accepts TCP and stays silent (a hung broker, a TLS port spoken to in plain).
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => void accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const waiting = createConsumerConnection(
+        { ...DEFAULT_CONSUMER_CONNECTION_OPTIONS, url: `mqtt://127.0.0.1:${port}`, clientId: 'c', protocolVersion: 5, filters: ['t'], maximumPacketSize: 1024, connectTimeoutMs: 100 },
+        () => undefined,
+        silentLogger(),
+      );
+      await expect(waiting.start()).rejects.toThrow(/could not connect/);
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
