@@ -86,8 +86,9 @@ export function createConversation(
 ): Conversation {
   const opts = { ...DEFAULT_CONVERSATION_OPTIONS, ...options };
   const render = (key: string, data: Record<string, unknown>) => renderMessage(key, data, opts).text;
-  // As the advice messages show times: weekday and hour in the replies' locale and zone.
-  const when = new Intl.DateTimeFormat(opts.locale, { weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: opts.timeZone });
+  // In the replies' locale and zone, with the date: what another instance saved or recorded may be
+  // days or weeks old.
+  const whenDated = new Intl.DateTimeFormat(opts.locale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: opts.timeZone });
   const forbidden = (field?: string) => Errors.chatFarmForbidden(render('chat.forbidden', field ? { field } : {}));
 
   /**
@@ -128,9 +129,9 @@ export function createConversation(
   function elsewhereLine(s: FieldStatus, e: NonNullable<FieldStatus['elsewhere']>): string {
     const who = e.instance !== null ? `instance ${e.instance}` : 'another instance';
     const partition = e.partition !== null ? ` (partition ${e.partition})` : '';
-    const saved = e.savedAt !== null ? `advice as it saved it ${when.format(e.savedAt)}` : 'nothing saved there yet';
+    const saved = e.savedAt !== null ? `advice as it saved it ${whenDated.format(e.savedAt)}` : 'nothing saved there yet';
     const water =
-      e.recordedAt !== undefined && s.depletionMm !== undefined && s.rawMm !== undefined ? `; ${waterUsed(s.depletionMm, s.rawMm)} as recorded ${when.format(e.recordedAt)}` : '';
+      e.recordedAt !== undefined && s.depletionMm !== undefined && s.rawMm !== undefined ? `; ${waterUsed(s.depletionMm, s.rawMm)} as recorded ${whenDated.format(e.recordedAt)}` : '';
     return `assessed on ${who}${partition}, not here; ${saved}${water}`;
   }
 

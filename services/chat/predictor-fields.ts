@@ -16,14 +16,17 @@ const adviceOf = (state: DecisionState | null | undefined): FieldView['advice'] 
     : null;
 
 export function predictorFieldDirectory(predictor: Pick<Predictor, 'fieldViews' | 'assess'>): FieldDirectory {
+  // The shared views, or, while the database cannot be read, this instance's own fields (as the
+  // status page does): the chat still answers about what is evaluated here.
+  const views = () => predictor.fieldViews.read().catch(() => predictor.fieldViews.local());
   return {
     async list(farms) {
-      return (await predictor.fieldViews.read())
+      return (await views())
         .filter((f) => farms.includes(f.settings.farm))
         .map((f) => ({ farm: f.settings.farm, field: f.settings.field, crop: f.settings.crop, advice: adviceOf(f.state) }));
     },
     async status(farm, field) {
-      const known = (await predictor.fieldViews.read()).find((f) => f.settings.farm === farm && f.settings.field === field);
+      const known = (await views()).find((f) => f.settings.farm === farm && f.settings.field === field);
       if (!known) return undefined;
       const base = { farm, field, crop: known.settings.crop, advice: adviceOf(known.state) };
       const { evaluation } = known;

@@ -200,7 +200,7 @@ describe(`every field on every instance, with predictors sharing them on Postgre
       const reply = await conversation.answer(`/status ${field}`, { platform: 'telegram', user: '42', interactionId: '1' });
       const [advice, where] = reply.text.split('\n');
       expect(advice).toMatch(new RegExp(`^${FARM}/${field}: .*irrigate`));
-      expect(where).toMatch(new RegExp(`^${FARM}/${field}: assessed on instance pred-b \\(partition \\d+\\), not here; advice as it saved it \\w+ \\d\\d:\\d\\d; [\\d.]+ mm of [\\d.]+ mm readily available water used as recorded \\w+ \\d\\d:\\d\\d$`));
+      expect(where).toMatch(new RegExp(`^${FARM}/${field}: assessed on instance pred-b \\(partition \\d+\\), not here; advice as it saved it \\w+, \\w+ \\d+, \\d\\d:\\d\\d; [\\d.]+ mm of [\\d.]+ mm readily available water used as recorded \\w+, \\w+ \\d+, \\d\\d:\\d\\d$`));
       // The field is known here, so what people say they irrigated on it is recorded (not refused as a typo).
       expect((await conversation.answer(`irrigated ${field} 12`, { platform: 'telegram', user: '42', interactionId: '2' })).recorded).toBe(true);
       expect(asked).toEqual([{ farm: FARM, field, depth_mm: 12 }]);

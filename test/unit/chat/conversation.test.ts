@@ -87,7 +87,7 @@ describe('the chat conversation', () => {
     // Evaluated elsewhere: the advice in force as its predictor saved it, and where it is assessed.
     expect((await c.answer('status north', turn('U1'))).text.split('\n')).toEqual([
       expect.stringMatching(/^f1\/north: North field: irrigate 18 mm by \w+ 10:00; valid until/),
-      'f1/north: assessed on instance pred-b (partition 7), not here; advice as it saved it Tue 08:55; 50.0 mm of 54.0 mm readily available water used as recorded Tue 08:59',
+      'f1/north: assessed on instance pred-b (partition 7), not here; advice as it saved it Tue, Jul 7, 08:55; 50.0 mm of 54.0 mm readily available water used as recorded Tue, Jul 7, 08:59',
     ]);
     expect((await c.answer('dance', turn('U1'))).text).toMatch(/^Try .fields.*\nfields: /s);
     expect((await c.answer('help', turn('U1'))).text).toMatch(/^fields: your fields/);
