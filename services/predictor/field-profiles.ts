@@ -4,6 +4,7 @@
  * or PostgreSQL shared by every instance (postgres-field-profiles.ts); open-field-profiles.ts
  * chooses.
  */
+import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
 import { CROPS, getCrop, getSoil, seasonLength, type KcCurve } from '../agronomy/index.js';
 import type { FieldProfile } from '../model/index.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -77,6 +78,8 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
     if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) problems.push(`${name} must be within ${min}–${max}`);
   };
   if (!s.farm || !s.field) problems.push('farm and field are required');
+  // As device ids, farms and fields: they go into topics, InfluxDB tags, chat commands and events.
+  else if (!ID_PATTERN.test(s.farm) || !ID_PATTERN.test(s.field)) problems.push(`farm and field must match ${ID_RULE}`);
   try {
     getCrop(s.crop);
   } catch {
@@ -129,7 +132,10 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
 }
 
 function isDate(v: unknown): v is string {
-  return typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v;
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return false;
+  // 2026-13-45 is no date (and no Date: toISOString would throw); 2026-02-30 rolls over, so compare.
+  const day = new Date(`${v}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === v;
 }
 
 function soilOf(s: FieldSettings): { thetaFc: number; thetaWp: number } {

@@ -20,6 +20,14 @@ describe('field profiles', () => {
     expect(() => validateFieldSettings({ ...base, crop: 'banana' })).toThrow(expect.objectContaining({ code: 'FH_ERR_FIELD_INVALID' }));
     expect(() => validateFieldSettings({ ...base, efficiency: 1.5 })).toThrow(/efficiency/);
     expect(() => validateFieldSettings({ ...base, soil: undefined })).toThrow(/soil preset/);
+    // Names as device ids have them (topics, tags, chat commands), and dates that exist: a catalog error, never a RangeError.
+    for (const field of ['<img src=x onerror=alert(1)>', 'a/b', 'x'.repeat(65), '']) {
+      expect(() => validateFieldSettings({ ...base, field }), field).toThrow(expect.objectContaining({ code: 'FH_ERR_FIELD_INVALID' }));
+    }
+    for (const sowingDate of ['2026-13-45', '2026-02-30', '2026-1-1']) {
+      expect(() => validateFieldSettings({ ...base, sowingDate }), sowingDate).toThrow(expect.objectContaining({ code: 'FH_ERR_FIELD_INVALID', message: expect.stringContaining('sowingDate must be YYYY-MM-DD') }));
+    }
+    expect(() => validateFieldSettings({ ...base, harvestedOn: '2026-13-45' })).toThrow(/harvestedOn must be YYYY-MM-DD/);
     expect(() => validateFieldSettings({ ...base, soil: undefined, thetaFc: 0.1, thetaWp: 0.2 })).toThrow(/field capacity/);
     expect(() => validateFieldSettings({ ...base, sowingDate: 'April' })).toThrow(/sowingDate/);
   });
