@@ -145,7 +145,7 @@ function whereToLook(pipeline: RunningFieldhook, config: PipelineConfig, token: 
     '  Try:',
     `    curl -s ${http}/readyz`,
     `    curl -s -H "authorization: Bearer ${token}" '${http}/v1/deliveries?limit=5'`,
-    `    curl -s '${pipeline.influxUrl}/query?db=${db}' --data-urlencode "q=SELECT last(soil_moisture) FROM reading WHERE farm='demo' GROUP BY field"`,
+    `    curl -s '${pipeline.influxUrl}/query?db=${db}' --data-urlencode "q=SELECT last(soil_moisture) FROM reading WHERE farm='demo' GROUP BY \\"field\\""`,
     `    ${env} npx fieldhook predict --field demo/${thirsty.field}`,
     `    ${env} npx fieldhook deliveries list --limit 5`,
     '  Grafana (Docker; dashboards on http://127.0.0.1:3000, docs/grafana.md):',
