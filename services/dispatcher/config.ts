@@ -6,6 +6,7 @@ import { HTTP_SERVER_CONFIG } from '../host/http-config.js';
 import { EVENTS_TOPIC } from '../shared/bus/topics.js';
 import { COMMON_CONFIG } from '../shared/common-config.js';
 import { envBoolean, loadConfig } from '../shared/config.js';
+import { parseNetwork } from '../shared/networks.js';
 import { secret } from '../shared/secrets.js';
 import { DEFAULT_DELIVERY_LOOP_OPTIONS } from './delivery-loop.js';
 import { DEFAULT_ENDPOINT_LIMITER } from './endpoint-limiter.js';
@@ -73,7 +74,7 @@ export const DISPATCH_CONFIG = {
     .default(DEFAULT_SECRET_ROTATION_OVERLAP_MS)
     .describe('After a secret rotation the old secret keeps signing (alongside the new one) for this long, in ms.'),
   WEBHOOK_HTTPS_ONLY: envBoolean().default(DEFAULT_SSRF_POLICY.httpsOnly).describe('Refuse `http:` subscription URLs (allow-listed ones included).'),
-  WEBHOOK_ALLOW_CIDRS: json(z.record(z.string(), z.array(z.string())))
+  WEBHOOK_ALLOW_CIDRS: json(z.record(z.string(), z.array(z.string().refine((c) => parseNetwork(c) !== undefined, 'must be a CIDR range (10.0.0.0/8) or an address'))))
     .default({})
     .describe(
       'Per-farm allow-list of otherwise refused address ranges, as JSON `{"<farm>": ["192.168.10.0/24"], "*": [...]}`; a subscription may reach an address if `*` lists it or every farm in its `farms` filter does. `{}` = no private targets.',

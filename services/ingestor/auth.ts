@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
-import { parseNetwork } from '../registry/networks.js';
+import { parseNetwork } from '../shared/networks.js';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
 import { secretsEqual } from '../registry/secrets.js';

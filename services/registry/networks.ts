@@ -3,21 +3,8 @@
  * single addresses (`192.0.2.7`, taken as /32 or /128). Checked when stored, so a typo is refused
  * with FH_ERR_DEVICE_NETWORK_INVALID then, instead of breaking every later login of the farm.
  */
-import ipaddr from 'ipaddr.js';
 import { Errors } from '../shared/error-catalog.js';
-
-export type Network = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-/** A network as stored, parsed; undefined when it is neither a CIDR range nor an address. */
-export function parseNetwork(text: string): Network | undefined {
-  try {
-    return ipaddr.parseCIDR(text);
-  } catch {
-    if (!ipaddr.isValid(text)) return undefined;
-    const address = ipaddr.parse(text);
-    return [address, address.kind() === 'ipv4' ? 32 : 128];
-  }
-}
+import { parseNetwork } from '../shared/networks.js';
 
 /** Throws FH_ERR_DEVICE_NETWORK_INVALID naming the first entry that is not a network. */
 export function checkNetworks(networks: readonly string[], field: string): void {

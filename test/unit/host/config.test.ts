@@ -18,6 +18,9 @@ describe('configuration', () => {
     } catch (err) {
       expect((err as { code: string }).code).toBe('FH_ERR_CONFIG_INVALID');
     }
+    // A range the SSRF guard could not parse is refused here, not answered as 500 on every subscription later.
+    expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_WEBHOOK_ALLOW_CIDRS: '{"*":["10.0.0.0/33"]}' })).toThrow(/FIELDHOOK_WEBHOOK_ALLOW_CIDRS/);
+    expect(loadConfig(PIPELINE_CONFIG, { FIELDHOOK_WEBHOOK_ALLOW_CIDRS: '{"*":["10.0.0.0/8","192.0.2.7"]}' }).WEBHOOK_ALLOW_CIDRS).toEqual({ '*': ['10.0.0.0/8', '192.0.2.7'] });
   });
 
   it('reads a JSON file and lets the environment win over it', () => {
