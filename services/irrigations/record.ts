@@ -96,8 +96,9 @@ export function parseIrrigationInput(input: unknown, now: number, rules: Irrigat
     if (typeof v !== 'string' || !ID_PATTERN.test(v)) throw Errors.irrigationInvalid(`${name} must match ${ID_PATTERN.source}`, { field: name });
   }
   const depth = body.depth_mm;
-  if (typeof depth !== 'number' || !Number.isFinite(depth) || depth <= 0 || depth > rules.maxDepthMm) {
-    throw Errors.irrigationInvalid(`depth_mm must be a number above 0 and at most ${rules.maxDepthMm}`, { field: 'depth_mm' });
+  // Kept to 0.01 mm: what rounds to 0 there would be recorded (and announced) as "0 mm".
+  if (typeof depth !== 'number' || !Number.isFinite(depth) || depth < 0.005 || depth > rules.maxDepthMm) {
+    throw Errors.irrigationInvalid(`depth_mm must be a number of at least 0.01 and at most ${rules.maxDepthMm}`, { field: 'depth_mm' });
   }
   const endTs = time('end', body.end, now);
   const startTs = time('start', body.start, endTs);

@@ -472,7 +472,7 @@ export const Errors = {
     'FH_ERR_IRRIGATION_INVALID',
     400,
     'Invalid irrigation record',
-    'A value of an irrigation record breaks the rules (the property is named in `field`): ids, a depth above 0 and at most 500 mm, start before end, no end in the future.',
+    'A value of an irrigation record breaks the rules (the property is named in `field`): ids, a depth of 0.01 to 500 mm, times as for readings, start before end and at most 366 days back, no end in the future.',
   ),
   irrigationForbidden: defineError(
     'FH_ERR_IRRIGATION_FORBIDDEN',

@@ -47,7 +47,7 @@ describe('irrigation record input', () => {
 
   it('refuses anything but a sound record with FH_ERR_IRRIGATION_INVALID, never a crash', () => {
     for (const bad of [null, [], 'x', { farm: 'f1', field: 'north' }, { farm: 'f 1', field: 'north', depth_mm: 1 }, { farm: 'f1', field: 'north', depth_mm: Number.NaN },
-      { farm: 'f1', field: 'north', depth_mm: 501 }, { farm: 'f1', field: 'north', depth_mm: 1, start: '2026-07-07T08:00:00Z', end: '2026-07-07T07:00:00Z' },
+      { farm: 'f1', field: 'north', depth_mm: 501 }, { farm: 'f1', field: 'north', depth_mm: 0.00001 }, { farm: 'f1', field: 'north', depth_mm: 1, start: '2026-07-07T08:00:00Z', end: '2026-07-07T07:00:00Z' },
       { farm: 'f1', field: 'north', depth_mm: 1, start: '2026-06-01T00:00:00Z', end: '2026-07-07T00:00:00Z' }, { farm: 'f1', field: 'north', depth_mm: 1, end: NOW + 3_600_000 },
       { farm: 'f1', field: 'north', depth_mm: 1, note: 'x' }]) {
       expect(codeOf(bad), JSON.stringify(bad)).toBe('FH_ERR_IRRIGATION_INVALID');
