@@ -46,6 +46,11 @@ export interface ChatTurn {
   user: string;
   /** The platform's id of this interaction (Slack `trigger_id`, Telegram `update_id`). */
   interactionId: string;
+  /**
+   * For a button: the message it sits on (`<chat>:<message>`). One advice message is one
+   * irrigation: a second click, by anyone, gives back the record the first made.
+   */
+  message?: string;
 }
 
 export interface ChatReply {
@@ -137,12 +142,18 @@ export function createConversation(
 
   async function record(farm: string, field: string, depthMm: number, turn: ChatTurn, farms: readonly string[]): Promise<ChatReply> {
     if (!farms.includes(farm)) throw forbidden(field);
-    const { record: r } = await deps.irrigations.record(
+    const { record: r, replayed } = await deps.irrigations.record(
       { farm, field, depth_mm: depthMm },
-      { source: turn.platform, who: `${turn.platform}:${turn.user}` },
-      `${turn.platform}:${turn.interactionId}`,
+      {
+        source: turn.platform,
+        who: `${turn.platform}:${turn.user}`,
+        ...(turn.message !== undefined ? { idempotencyScope: `${turn.platform}:message` } : {}),
+      },
+      turn.message !== undefined ? turn.message : `${turn.platform}:${turn.interactionId}`,
     );
-    return { text: `${render('chat.irrigation_recorded', { field: r.field, depth_mm: r.depth_mm, at: r.end })} (${r.farm}/${r.field}, ${r.id})`, recorded: true };
+    const text = `${render('chat.irrigation_recorded', { field: r.field, depth_mm: r.depth_mm, at: r.end })} (${r.farm}/${r.field}, ${r.id})`;
+    // Answered already (a second click on the same advice): said once to the channel, then only to the sender.
+    return replayed && turn.message !== undefined ? { text: `${text}: already recorded by ${r.who}` } : { text, recorded: true };
   }
 
   /** Run a step, turning a refusal into the reply the person sees. */

@@ -34,7 +34,17 @@ interface BlockActions {
   user?: { id?: string };
   trigger_id?: string;
   response_url?: string;
+  /** The message the button sits on. */
+  container?: { message_ts?: string; channel_id?: string };
+  channel?: { id?: string };
   actions?: { action_id?: string; value?: string; action_ts?: string }[];
+}
+
+/** The advice message a button click answers (`<channel>:<message ts>`), when Slack says which. */
+function messageOf(interaction: BlockActions): { message?: string } {
+  const channel = interaction.container?.channel_id ?? interaction.channel?.id;
+  const ts = interaction.container?.message_ts;
+  return typeof channel === 'string' && typeof ts === 'string' ? { message: `${channel}:${ts}` } : {};
 }
 
 const slackMessage = (reply: ChatReply) => ({ response_type: reply.recorded ? 'in_channel' : 'ephemeral', text: reply.text });
@@ -139,6 +149,7 @@ export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions
         platform: 'slack',
         user,
         interactionId: interaction.trigger_id ?? `${user}:${action.action_ts ?? ''}`,
+        ...messageOf(interaction),
       });
       await respond(interaction.response_url, answer).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Slack answer not sent'));
       return reply.code(200).send();

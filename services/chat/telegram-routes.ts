@@ -28,7 +28,7 @@ export interface TelegramRoutesOptions {
 interface Update {
   update_id?: number;
   message?: { message_id?: number; from?: { id?: number }; chat?: { id?: number }; text?: string };
-  callback_query?: { id?: string; from?: { id?: number }; message?: { chat?: { id?: number } }; data?: string };
+  callback_query?: { id?: string; from?: { id?: number }; message?: { message_id?: number; chat?: { id?: number } }; data?: string };
 }
 
 export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesOptions): Promise<void> {
@@ -76,7 +76,14 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
       } else if (query?.id && query.from?.id !== undefined && query.data?.startsWith(TELEGRAM_IRRIGATED_PREFIX)) {
         const button = parseIrrigatedCallbackData(query.data);
         if (!button) throw Errors.chatPayloadInvalid('callback_data is irr|<farm>|<field>|<depth_mm>');
-        const answer = await conversation.irrigated(button.farm, button.field, button.depthMm, { platform: 'telegram', user: String(query.from.id), interactionId });
+        const on = query.message;
+        const answer = await conversation.irrigated(button.farm, button.field, button.depthMm, {
+          platform: 'telegram',
+          user: String(query.from.id),
+          interactionId,
+          // The advice message the button sits on: one advice, one irrigation, whoever presses.
+          ...(typeof on?.chat?.id === 'number' && typeof on.message_id === 'number' ? { message: `${on.chat.id}:${on.message_id}` } : {}),
+        });
         // The button stops spinning with a short notice; the full answer goes to the chat.
         if (opts.api) {
           await opts.api.answerCallbackQuery({ callback_query_id: query.id, text: answer.text }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Telegram callback not answered'));

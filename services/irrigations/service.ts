@@ -15,6 +15,11 @@ export interface Reporter {
   /** `device:<id>`, `admin`, `cli:<user>`, `slack:<user>`, `telegram:<user>`; also the scope of idempotency keys. */
   who: string;
   device?: Device;
+  /**
+   * Where idempotency keys are unique instead of `who`: a chat's advice message, so that two people
+   * answering one advice with its button record the water once.
+   */
+  idempotencyScope?: string;
 }
 
 export interface IrrigationService {
@@ -61,7 +66,7 @@ export function createIrrigationService(deps: {
       if (reporter.device) await assertMayRecord(reporter.device, facts.farm, facts.field);
       const result = await store.record(
         { ...facts, source: reporter.source, who: reporter.who, recordedAt: now },
-        idempotencyKey === undefined ? undefined : { scope: reporter.who, key: idempotencyKey },
+        idempotencyKey === undefined ? undefined : { scope: reporter.idempotencyScope ?? reporter.who, key: idempotencyKey },
       );
       if (!result.replayed) deps.onRecorded?.(result.record);
       return result;

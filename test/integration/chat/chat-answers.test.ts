@@ -137,6 +137,8 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     users = createSqliteChatUsers(join(dir, 'chat.db'));
     await users.add('slack', 'U2147483697', FARM);
     await users.add('telegram', '1111', FARM);
+    await users.add('slack', 'U0COLLEAGUE', FARM);
+    await users.add('telegram', '3333', FARM);
     await users.add('slack', 'U0OTHERFARM', 'f2');
     const config = loadConfig(CHAT_CONFIG, {
       FIELDHOOK_SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -215,7 +217,13 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     expect(answer?.body).toEqual({ response_type: 'in_channel', replace_original: false, text: expect.stringMatching(/^Recorded: East field irrigated/) });
     // Slack retries an interaction it saw no answer to: the same trigger records nothing twice.
     expect((await slack(body)).statusCode).toBe(200);
-    expect(await irrigations.service.list({ farm: FARM, field: 'east' })).toEqual([expect.objectContaining({ depth_mm: refill.get('east'), source: 'slack' })]);
+    // A colleague clicks the same advice's button (a click of their own): one advice, one irrigation.
+    const colleague = { ...payload, user: { id: 'U0COLLEAGUE' }, trigger_id: '12321423423.333649436676.ffffffffffffffffffffffffffffffff', response_url: `${platformUrl}/actions/T0001/2/colleague` };
+    expect((await slack(new URLSearchParams({ payload: JSON.stringify(colleague) }).toString())).statusCode).toBe(200);
+    expect(received.find((r) => r.path === '/actions/T0001/2/colleague')?.body).toEqual(
+      { response_type: 'ephemeral', replace_original: false, text: expect.stringMatching(/already recorded by slack:U2147483697$/) },
+    );
+    expect(await irrigations.service.list({ farm: FARM, field: 'east' })).toEqual([expect.objectContaining({ depth_mm: refill.get('east'), source: 'slack', who: 'slack:U2147483697' })]);
     await eventually(() => cleared('east'), { what: 'east cleared', timeoutMs: 20_000 });
   });
 
@@ -246,6 +254,10 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     const answered = received.find((r) => r.path === `/bot${BOT_TOKEN}/answerCallbackQuery`);
     expect(answered?.body).toEqual({ callback_query_id: '4382bfdwdsb323b2d9', text: expect.stringMatching(/^Recorded: West field/) });
     expect(received.some((r) => r.path.endsWith('/sendMessage') && r.body.chat_id === -100123)).toBe(true);
+    // Another member of the group presses the same button: the water is recorded once.
+    const again = { update_id: 9003, callback_query: { ...update.callback_query, id: '4382bfdwdsb323b2e0', from: { id: 3333, is_bot: false, first_name: 'Ana' } } };
+    expect((await telegram(again)).statusCode).toBe(200);
+    expect(await irrigations.service.list({ farm: FARM, field: 'west' })).toEqual([expect.objectContaining({ who: 'telegram:1111' })]);
     await eventually(() => cleared('west'), { what: 'west cleared', timeoutMs: 20_000 });
   });
 
