@@ -54,3 +54,10 @@ export function influxTargetOf(config: PipelineConfig): InfluxTarget {
   }
   return { url, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
 }
+
+/** A whole-number option within `min`–`max` (FH_ERR_CLI_INVALID naming it otherwise). */
+export function wholeNumber(name: string, value: string, min: number, max: number): number {
+  const n = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) throw Errors.cliInvalid(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}

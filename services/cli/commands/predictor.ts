@@ -21,7 +21,7 @@ import type { SqliteDatabase } from '../../shared/sqlite.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import { requireInfluxSetup } from '../../shared/influx-server.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
-import { cliConfig, influxTargetOf, printJson, withDevices } from '../context.js';
+import { cliConfig, influxTargetOf, printJson, wholeNumber, withDevices } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
 /** Fields replayed together between two progress lines. */
@@ -275,7 +275,7 @@ export function registerPredictorCommands(program: Command): void {
       try {
         const { model, identity } = holder.current();
         const report = await runQualityReport(model, identity, evaluatorOptionsOf(config), {
-          ...(o.fields !== undefined ? { fields: num('fields', o.fields)! } : {}),
+          ...(o.fields !== undefined ? { fields: wholeNumber('--fields', o.fields, 1, 1_000) } : {}),
           ...(o.seed !== undefined ? { seed: o.seed } : {}),
         });
         if (o.json) printJson(report);

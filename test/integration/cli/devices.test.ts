@@ -64,5 +64,11 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     expect(listed).toEqual([expect.objectContaining({ id: 1, status: 400, reason: 'field type conflict', reading })]);
     expect(await cli('dead-letters', 'requeue')).toEqual({ requeued: 1 });
     expect(await cli('dead-letters', 'list')).toEqual([]);
+    // A count or an id that is not a whole number: a clear error and a non-zero exit, never SQLite's.
+    for (const args of [['list', '--limit', 'abc'], ['list', '--limit', '0'], ['requeue', 'abc']]) {
+      const failed = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'dead-letters', ...args], { env }).then(() => undefined, (err: { code: number; stderr: string }) => err);
+      expect(failed?.code, args.join(' ')).not.toBe(0);
+      expect(failed?.stderr, args.join(' ')).toContain('FH_ERR_CLI_INVALID');
+    }
   }, 30_000);
 });
