@@ -47,8 +47,10 @@ export function soilChart(history, soil, endMs) {
   const points = history.soil_moisture.map((sm, i) => ({ t: startMs + i * history.step_ms, sm, rain: history.rainfall_mm[i] }));
   const values = points.map((p) => p.sm).filter((v) => v !== null);
   const lines = soil ? [soil.theta_fc, soil.theta_wp, soil.theta_raw].filter((v) => v !== null) : [];
-  const lo = Math.max(0, Math.min(...values, ...lines) - 0.02);
-  const hi = Math.max(...values, ...lines, lo + 0.05) + 0.02;
+  // Nothing to scale by (no readings, no soil known): a plain 0–0.5 m3/m3 axis rather than NaN.
+  const scale = [...values, ...lines];
+  const lo = scale.length > 0 ? Math.max(0, Math.min(...scale) - 0.02) : 0;
+  const hi = scale.length > 0 ? Math.max(...scale, lo + 0.05) + 0.02 : 0.5;
   const rainMax = Math.max(2, ...points.map((p) => p.rain ?? 0));
   const x = (t) => pad.l + ((t - startMs) / spanMs) * (W - pad.l - pad.r);
   const y = (v) => pad.t + (1 - (v - lo) / (hi - lo)) * (H - pad.t - pad.b);
