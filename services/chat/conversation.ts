@@ -103,7 +103,9 @@ export function createConversation(
    */
   async function resolve(name: string, farms: readonly string[]): Promise<{ farm: string; field: string }> {
     const slash = name.indexOf('/');
-    const farm = slash >= 0 ? name.slice(0, slash) : undefined;
+    // Typed by people: a farm matches in any case, as a field does.
+    const typed = slash >= 0 ? name.slice(0, slash) : undefined;
+    const farm = typed === undefined ? undefined : (farms.find((f) => f.toLowerCase() === typed.toLowerCase()) ?? typed);
     const wanted = slash >= 0 ? name.slice(slash + 1) : name;
     if (farm !== undefined && !farms.includes(farm)) throw forbidden(wanted);
     const within = farm !== undefined ? [farm] : farms;

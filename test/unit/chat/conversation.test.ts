@@ -44,11 +44,11 @@ describe('the chat conversation', () => {
 
   it('records "irrigated <field> <mm>" in the ways people write it, for the sender\'s farm', async () => {
     const c = createConversation({ users, fields, irrigations });
-    for (const text of ['irrigated north 18', '/irrigated@fieldhook_bot north 18', 'Irrigated  north 18mm', 'irrigated north 18 mm', 'irrigated f1/north 18,0']) {
+    for (const text of ['irrigated north 18', '/irrigated@fieldhook_bot north 18', 'Irrigated  north 18mm', 'irrigated north 18 mm', 'irrigated f1/north 18,0', 'irrigated F1/North 18']) {
       const reply = await c.answer(text, turn('U1'));
       expect(reply, text).toEqual({ text: expect.stringMatching(/^Recorded: North field irrigated 18 mm/), recorded: true });
     }
-    expect(recorded.map((r) => r.input)).toEqual(Array(5).fill({ farm: 'f1', field: 'north', depth_mm: 18 }));
+    expect(recorded.map((r) => r.input)).toEqual(Array(6).fill({ farm: 'f1', field: 'north', depth_mm: 18 }));
     expect(recorded[0]).toMatchObject({ who: 'slack:U1', key: 'slack:i-0' });
   });
 
