@@ -203,7 +203,13 @@ export function createConversation(
       }, turn);
     },
     irrigated(farm, field, depthMm, turn) {
-      return replying((farms) => record(farm, field, depthMm, turn, farms), turn);
+      return replying(async (farms) => {
+        if (!farms.includes(farm)) throw forbidden(field);
+        // A button on an old advice may name a field removed since: as a typed name would, it must still exist.
+        const known = await deps.fields.list([farm]);
+        if (known.length > 0 && !known.some((f) => f.field === field)) throw Errors.chatPayloadInvalid(`No field ${field} in ${farm} any more: "fields" lists them`);
+        return record(farm, field, depthMm, turn, farms);
+      }, turn);
     },
   };
 }

@@ -75,6 +75,8 @@ describe('the chat conversation', () => {
     expect((await c.answer('irrigated north 5', turn('U9'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
     expect((await c.answer('irrigated f2/north 5', turn('U1'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
     expect((await c.irrigated('f2', 'north', 5, turn('U1'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
+    // A button of an old advice naming a field removed since records nothing either.
+    expect((await c.irrigated('f1', 'removed-field', 5, turn('U1'))).text).toMatch(/No field removed-field in f1 any more.*FH_ERR_CHAT_PAYLOAD_INVALID/);
     expect((await c.answer('fields', turn('U1', 'telegram'))).text).toContain('FH_ERR_CHAT_FARM_FORBIDDEN');
     expect(recorded).toEqual([]);
   });
