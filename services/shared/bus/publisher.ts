@@ -22,9 +22,21 @@ export function connectPublisher(connection: BusConnection, clientId: string, lo
     ...(connection.password ? { password: connection.password } : {}),
   });
   client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'bus connection error'));
+  // mqtt.js never settles a QoS 1 publish still waiting for its PUBACK when the client ends: what
+  // waits on one (a forwarder's round, a component's stop) would wait for ever. Stopping rejects
+  // them; the message stays behind its sender's cursor and goes out after the next start.
+  const waiting = new Set<(err: Error) => void>();
   return {
-    publish: (topic, payload) => client.publishAsync(topic, payload, { qos: 1 }),
-    stop: () => client.endAsync(true),
+    publish: (topic, payload) =>
+      new Promise((resolve, reject) => {
+        waiting.add(reject);
+        client.publishAsync(topic, payload, { qos: 1 }).then(resolve, reject).finally(() => waiting.delete(reject));
+      }),
+    async stop() {
+      await client.endAsync(true);
+      for (const reject of waiting) reject(new Error(`bus publisher ${clientId} stopped before the broker took the message`));
+      waiting.clear();
+    },
     connected: () => client.connected,
   };
 }
