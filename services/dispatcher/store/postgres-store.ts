@@ -375,16 +375,23 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
           );
         }
         if (deliveries.length > 0) {
-          await db.query(
+          const { rows: made } = await db.query<{ event_id: string }>(
             `INSERT INTO dispatch_deliveries (id, event_seq, event_id, event_type, subscription_id, collapse_key, valid_until, superseded_by,
                 status, next_attempt_at, finished_at, created_at)
-              SELECT id, seq, event_id, event_type, sub, collapse_key, valid_until, by,
-                CASE WHEN by IS NULL THEN 'pending' ELSE 'superseded' END,
-                CASE WHEN by IS NULL THEN $9::bigint END,
-                CASE WHEN by IS NULL THEN NULL ELSE $9::bigint END,
+              SELECT n.id, n.seq, n.event_id, n.event_type, n.sub, n.collapse_key, n.valid_until, n.by,
+                CASE WHEN n.by IS NULL THEN 'pending' ELSE 'superseded' END,
+                CASE WHEN n.by IS NULL THEN $9::bigint END,
+                CASE WHEN n.by IS NULL THEN NULL ELSE $9::bigint END,
                 $9::bigint
               FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[])
-                AS n(id, seq, event_id, event_type, sub, collapse_key, valid_until, by)`,
+                WITH ORDINALITY AS n(id, seq, event_id, event_type, sub, collapse_key, valid_until, by, ord)
+              -- A subscription deleted (by any instance) since the publisher listed them gets no delivery:
+              -- its foreign key would refuse the whole event, for every other subscriber too. Locked so
+              -- that a delete in flight is waited for and then leaves it out; in the batch's order.
+              JOIN dispatch_subscriptions s ON s.id = n.sub
+              ORDER BY n.ord
+              FOR KEY SHARE OF s
+              RETURNING event_id`,
             [
               deliveries.map((d) => d.id),
               deliveries.map((d) => d.seq),
@@ -397,6 +404,10 @@ export function createPostgresOutbox(pool: pg.Pool, instanceId: string, logger: 
               nowMs,
             ],
           );
+          // What was made, a subscription deleted meanwhile left out.
+          const perEvent = new Map<string, number>();
+          for (const r of made) perEvent.set(r.event_id, (perEvent.get(r.event_id) ?? 0) + 1);
+          for (const r of results) if (!r.duplicate) r.deliveries = perEvent.get(r.id) ?? 0;
         }
         return results;
       });

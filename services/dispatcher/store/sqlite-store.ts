@@ -235,6 +235,7 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
     pruneEvents: db.prepare('DELETE FROM events WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)'),
   };
   const eventSeq = db.prepare('SELECT seq FROM events WHERE id = ?');
+  const subscriptionExists = db.prepare('SELECT 1 FROM subscriptions WHERE id = ?');
 
   const append = db.transaction((items: Parameters<OutboxRepository['append']>[0], now: number): PublishResult[] => {
     const results: PublishResult[] = [];
@@ -245,7 +246,10 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
         continue;
       }
       const seq = Number((eventSeq.get(event.id) as Row).seq);
-      for (const sub of subscriptionIds) {
+      // A subscription deleted since the publisher listed them gets no delivery (its foreign key
+      // would refuse the whole event, for every other subscriber too).
+      const live = subscriptionIds.filter((sub) => subscriptionExists.get(sub) !== undefined);
+      for (const sub of live) {
         const id = createId('dlv', now);
         if (event.collapseKey !== null) s.collapse.run({ by: id, now, sub, key: event.collapseKey });
         s.insertDelivery.run({
@@ -259,7 +263,7 @@ export function createSqliteOutbox(db: SqliteDatabase, fast: SqliteDatabase = db
           validUntil: event.validUntil,
         });
       }
-      results.push({ id: event.id, deliveries: subscriptionIds.length, duplicate: false });
+      results.push({ id: event.id, deliveries: live.length, duplicate: false });
     }
     return results;
   });

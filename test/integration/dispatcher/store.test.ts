@@ -162,6 +162,16 @@ describe.each<Backend>(['sqlite', 'postgres'])('dispatcher store on %s', (backen
     expect((await store.outbox.getDelivery(b.id))!.attempts).toBe(1);
   });
 
+  it('keeps an event whose subscription was deleted after the publisher listed it: the other subscribers still get it', async () => {
+    await withSub(store, 'sub_b');
+    await store.subscriptions.remove('sub_a');
+    // Listed before the delete: the event names a subscription that is gone by the append.
+    const [result] = await store.outbox.append([{ event: event('evt_1', T0), subscriptionIds: ['sub_a', 'sub_b'] }], T0);
+    expect(result).toEqual({ id: 'evt_1', deliveries: 1, duplicate: false });
+    const claimed = await store.outbox.claim([{ subscriptionId: 'sub_a', limit: 1 }, { subscriptionId: 'sub_b', limit: 1 }], T0, T0 + LEASE, 10);
+    expect(claimed.map((c) => c.subscriptionId)).toEqual(['sub_b']);
+  });
+
   it('collapses and de-duplicates within one batch as across batches', async () => {
     await store.outbox.append([{ event: event('evt_0', T0, { collapse_key: 'k' }), subscriptionIds: ['sub_a'] }], T0);
     const out = await store.outbox.append(
