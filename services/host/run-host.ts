@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Component, LeaveOptions } from '../shared/component.js';
 import type { Logger } from '../shared/logger.js';
+import { isFieldhookError } from '../shared/errors.js';
 import { listenError } from '../shared/listen-errors.js';
 import { buildHostApp, type HostAppOptions } from './http-app.js';
 
@@ -88,9 +89,14 @@ export async function runHost(components: readonly Component[], options: RunHost
     logger.error({ err }, 'fieldhook did not start');
     const notStarted = components.filter((c) => !started.includes(c));
     await app.close().catch(() => {});
-    // Only sessions this start created end: a restart that fails keeps the sessions it found, so its
-    // groups are not emptied while it is down (a group without members drops what is published).
-    const leaving = { signal: AbortSignal.timeout(options.failedStartLeaveMs ?? DEFAULT_FAILED_START_LEAVE_MS), keepOlderSessions: true };
+    // A start refused because another instance holds what this one would run (409: a partition, the
+    // data folder) will not succeed by retrying: its parts leave the sessions this start created, so
+    // no share of a group waits in them. Any other failure (InfluxDB or the database away, a port
+    // taken) is one a restart gets past: sessions are kept, as on a stop, so a group is never left
+    // without members while the instance is down (a group without members drops what is published).
+    // Sessions found at the first connect (an earlier run) are kept either way.
+    const refused = isFieldhookError(err) && err.statusCode === 409;
+    const leaving = refused ? { signal: AbortSignal.timeout(options.failedStartLeaveMs ?? DEFAULT_FAILED_START_LEAVE_MS), keepOlderSessions: true } : undefined;
     await endStarted(leaving).catch(() => {});
     for (const component of notStarted.reverse()) {
       await end(component, leaving).catch((endErr: unknown) => logger.debug({ err: endErr, component: component.name }, 'a part that never started did not leave cleanly'));

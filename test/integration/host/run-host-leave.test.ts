@@ -14,6 +14,7 @@ import { startMosquitto, type RunningMosquitto } from '../../../infra/harness/mo
 import { runHost } from '../../../services/host/run-host.js';
 import { connectSubscriber, endSubscribers, type BusConnection, type Subscriber } from '../../../services/shared/bus/index.js';
 import type { Component, LeaveOptions } from '../../../services/shared/component.js';
+import { Errors } from '../../../services/shared/error-catalog.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { sessionPresent } from '../../helpers/mqtt-session.js';
@@ -47,7 +48,8 @@ describe('runHost, parts that leave', () => {
       async start() {
         subscriber = connectSubscriber(bus, { clientId: `failed-start-${name}`, filter: TOPIC, group }, (p) => void handled.push(p.payload.toString()), silentLogger());
         await subscriber.start();
-        if (fail) throw new Error(`${name} refused to start`);
+        // As a predictor whose partition another instance holds: a refusal no restart gets past.
+        if (fail) throw Errors.predictPartitionTaken(`${name} refused to start`);
       },
       stop: () => close(),
       leave: (options) => close(options ?? {}),
@@ -89,10 +91,10 @@ describe('runHost, parts that leave', () => {
     const handled: string[] = [];
     const calls: string[] = [];
     const options = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
-    const refusing: Component = { name: 'refusing', start: async () => Promise.reject(new Error('InfluxDB is away')), stop: async () => {} };
-    // A run that went well made the session; the instance is then restarted into a failure.
+    const refusing: Component = { name: 'refusing', start: async () => Promise.reject(Errors.predictPartitionTaken('another instance holds it')), stop: async () => {} };
+    // A run that went well made the session; the instance is then restarted into a refusal.
     await (await runHost([part('restarted', handled, calls, false, 'restarts')], options)).stop();
-    await expect(runHost([part('restarted', handled, calls, false, 'restarts'), refusing], options)).rejects.toThrow('InfluxDB is away');
+    await expect(runHost([part('restarted', handled, calls, false, 'restarts'), refusing], options)).rejects.toThrow('another instance holds it');
     expect(calls).toEqual(['restarted stop', 'restarted leave']);
     // (Not probed with sessionPresent: the probe ends the session it finds.)
 
@@ -104,6 +106,25 @@ describe('runHost, parts that leave', () => {
     try {
       await eventually(() => handled.length === N, { what: 'what was published while the instance was down' });
       expect(handled).toEqual(Array.from({ length: N }, (_, i) => `r${i}`));
+    } finally {
+      await back.stop();
+    }
+  });
+
+  it('a start that fails for a reason a restart gets past (InfluxDB away) stops its parts, sessions kept, even new ones', async () => {
+    const handled: string[] = [];
+    const calls: string[] = [];
+    const options = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
+    const away: Component = { name: 'influxdb', start: async () => Promise.reject(new Error('InfluxDB is away')), stop: async () => {} };
+    // The group's only member, never run before, fails its first start: its new session must stay.
+    await expect(runHost([part('first-run', handled, calls, false, 'first-runs'), away], options)).rejects.toThrow('InfluxDB is away');
+    expect(calls).toEqual(['first-run stop']);
+    const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
+    for (let i = 0; i < N; i++) await client.publishAsync(TOPIC, `f${i}`, { qos: 1 });
+    await client.endAsync();
+    const back = await runHost([part('first-run', handled, calls, false, 'first-runs')], options);
+    try {
+      await eventually(() => handled.filter((h) => h.startsWith('f')).length === N, { what: 'what was published while it was down' });
     } finally {
       await back.stop();
     }
