@@ -11,9 +11,10 @@ import { getCrop } from '../../agronomy/index.js';
 import { createIrrigationModel } from '../../model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../predictor/evaluator.js';
 import { identityOf } from '../../predictor/model-holder.js';
-import { evaluateAquaCrop, meanForecastError, METHODS, REAL_ROOT_LIST, type GroupResult } from './evaluate.js';
+import { evaluateAquaCrop, meanForecastError, METHODS, REAL_ROOT_LIST, type GroupResult, type RealRootMethod } from './evaluate.js';
 import { causesTable, cropTotals, falseAlarmRate, findings, forecastOf, forecastTable, goalsOf, hitRate, realRootsTable, sitesSection, worstSeasonsTable } from './report.js';
 import { median } from './score.js';
+import { stageDaysOfSeason } from './hourly.js';
 import { DEFAULT_AQUACROP_DATA_DIR, loadAquaSeasons } from './seasons.js';
 
 const { values } = parseArgs({
@@ -60,8 +61,17 @@ const rootFacts = CROPS.map((crop) => {
     max,
     fullDay: Math.min(...of.map((s) => s.days.find((d) => d.z_root >= max)?.dap ?? Number.POSITIVE_INFINITY)),
     presetFullDay: ini + dev,
+    // The crop's own stage lengths, as the row registered as it grows carries them (one set per
+    // crop when every season of it has the same; otherwise their range).
+    stages: [...new Set(of.map((s) => stageDaysOfSeason(s.days).join('/')))].join(', '),
   };
 });
+
+const FORECAST_TITLES: Record<RealRootMethod, string> = {
+  fieldhookRootDepth: 'The field registered with its real root depth, one probe averaging that depth',
+  fieldhookRootZone: 'The field registered with its real root depth, the probe averaging the depth the roots reach that day',
+  fieldhookGrowing: 'The field registered as it grows (real root depths and the crop\'s own stage lengths), the probe averaging the depth the roots reach that day',
+};
 
 const md = `# fieldhook on AquaCrop-OS seasons
 
@@ -98,6 +108,15 @@ seasons are made and turned into hourly readings: [README.md](README.md).
   the root zone between the two depths over the preset's development stage (full depth on day
   ${rootFacts.map((f) => `${f.presetFullDay} for ${f.crop}`).join(', ')}); AquaCrop's roots reach
   theirs on day ${rootFacts.map((f) => `${f.fullDay} for ${f.crop}`).join(', ')}.
+- **fieldhook, field registered as it grows**: the probe over the roots' depth of the day, the
+  field registered with AquaCrop's root depths and, as \`kc.stageDays\`, the stage lengths of the
+  season's own crop, read from its traces as an agronomist would give them: initial until the
+  roots start to grow (emergence), development until they reach their deepest (so fieldhook's
+  root zone reaches full depth on AquaCrop's day), mid-season until the canopy, past its peak,
+  falls below 98 % of it, late season to the last day (harvest). Days, initial / development /
+  mid-season / late: ${rootFacts.map((f) => `${f.crop} ${f.stages}`).join('; ')} (presets: ${rootFacts.map((f) => `${f.crop} ${getCrop(seasons.find((s) => s.meta.crop === f.crop)!.meta.fieldhook_crop).stageDays.join('/')}`).join('; ')}).
+  One calendar drives both fieldhook's root growth and its Kc: Kc reaches Kc mid with the
+  deepest roots, after AquaCrop's canopy has peaked.
 - **Naive rule**: the probe's depletion (same budget) advises at 0.8 RAW, withdraws at 0.5 RAW.
 - **FAO-56 open loop**: the preset's Kc × the climate file's ET0, rain and recorded irrigation from
   field capacity at sowing, no sensor; advises when yesterday's ETc would take it to RAW within
@@ -128,7 +147,7 @@ potato (probe over 0.5 m, AquaCrop's roots 1.5 m) and maize (1.2 m against 2.3 m
 
 ${forecastTable(result.crops)}
 
-${REAL_ROOT_LIST.map((m) => `The field registered with its real root depth, ${m === 'fieldhookRootDepth' ? 'one probe averaging that depth' : 'the probe averaging the depth the roots reach that day'}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
+${REAL_ROOT_LIST.map((m) => `${FORECAST_TITLES[m]}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
 
 ## The field registered with its real root depth
 
@@ -140,6 +159,10 @@ ${realRootsTable(result, CROPS)}
 Causes, as above, with the probe averaging the depth the roots reach that day:
 
 ${causesTable(result.crops, 'fieldhookRootZone')}
+
+Causes, with the field registered as it grows (real root depths and the crop's own stage lengths):
+
+${causesTable(result.crops, 'fieldhookGrowing')}
 
 ## What drives fieldhook's misses and false alarms
 

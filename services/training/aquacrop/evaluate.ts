@@ -11,16 +11,18 @@ import { naiveTrack, openLoopTrack, runPredictor, type PredictorRun } from './re
 import { addForecastErrors, addScores, emptyScore, forecastError, median, scoreSeason, type AdviceScore, type ForecastError } from './score.js';
 import type { AquaSeason } from './seasons.js';
 
-export const METHODS = ['fieldhook', 'fieldhookFixed', 'fieldhookForecast', 'fieldhookRootDepth', 'fieldhookRootZone', 'naive', 'openLoop'] as const;
+export const METHODS = ['fieldhook', 'fieldhookFixed', 'fieldhookForecast', 'fieldhookRootDepth', 'fieldhookRootZone', 'fieldhookGrowing', 'naive', 'openLoop'] as const;
 export type Method = (typeof METHODS)[number];
 /**
  * The rows whose field is registered with AquaCrop's root depths instead of the crop preset's,
  * and how each one's probe reads the soil: what the evaluation measures the probe-and-budget
- * bound with. The truth stays AquaCrop's own root zone.
+ * bound with; the last also carries the season's own stage lengths, so the registered roots
+ * grow on AquaCrop's calendar. The truth stays AquaCrop's own root zone.
  */
 export const REAL_ROOT_METHODS = {
-  fieldhookRootDepth: { rootDepth: 'aquacrop', probe: 'managed-depth' },
-  fieldhookRootZone: { rootDepth: 'aquacrop', probe: 'root-zone' },
+  fieldhookRootDepth: { rootDepth: 'aquacrop', probe: 'managed-depth', stages: 'preset' },
+  fieldhookRootZone: { rootDepth: 'aquacrop', probe: 'root-zone', stages: 'preset' },
+  fieldhookGrowing: { rootDepth: 'aquacrop', probe: 'root-zone', stages: 'aquacrop' },
 } as const satisfies Record<string, TraceOptions>;
 export type RealRootMethod = keyof typeof REAL_ROOT_METHODS;
 export const REAL_ROOT_LIST = Object.keys(REAL_ROOT_METHODS) as RealRootMethod[];
@@ -30,6 +32,7 @@ export const METHOD_LABELS: Record<Method, string> = {
   fieldhookForecast: 'fieldhook with the record\'s rain as a perfect forecast',
   fieldhookRootDepth: 'fieldhook, field registered with its real root depth, one probe averaging that depth',
   fieldhookRootZone: 'fieldhook, field registered with its real root depth, the probe averaging the depth the roots reach that day',
+  fieldhookGrowing: 'fieldhook, field registered as it grows: real root depths and the crop\'s own stage lengths, the probe over the roots of the day',
   naive: 'naive rule on the soil sensor alone (0.8 RAW on, 0.5 off)',
   openLoop: 'FAO-56 open loop (climate file\'s ET0, no sensor)',
 };
@@ -121,6 +124,7 @@ export async function evaluateAquaCrop(
       fieldhookForecast: withForecast?.tracks[s] ?? null,
       fieldhookRootDepth: realRoots.get('fieldhookRootDepth')?.run.tracks[s] ?? null,
       fieldhookRootZone: realRoots.get('fieldhookRootZone')?.run.tracks[s] ?? null,
+      fieldhookGrowing: realRoots.get('fieldhookGrowing')?.run.tracks[s] ?? null,
       naive: naiveTrack(plain.sensor[s]!),
       openLoop: openLoopTrack(trace),
     };

@@ -115,6 +115,46 @@ export interface TraceOptions {
    * only): the root zone's own water content, growing with the roots.
    */
   probe: 'managed-depth' | 'root-zone';
+  /**
+   * `preset` (default): the crop preset's stage lengths carry the root growth and Kc through the
+   * season. `aquacrop`: the field also carries the stage lengths of the season's own crop
+   * ({@link stageDaysOfSeason}), as an agronomist who knows the variety would give them.
+   */
+  stages: 'preset' | 'aquacrop';
+}
+
+/**
+ * The four FAO-56 stage lengths of an AquaCrop season, days, read from its root and canopy
+ * traces (`days[i]` is the state at the end of day i + 1 after sowing):
+ *
+ * - initial: sowing until the roots start to grow (emergence): fieldhook holds the root depth at
+ *   its minimum over the initial stage, and AquaCrop's roots grow from emergence on;
+ * - development: until the roots reach their deepest, which fieldhook reaches at this stage's end;
+ * - mid-season: until the canopy, past its peak, falls below 98 % of it (senescence starts);
+ * - late season: the rest of the season, to the last day (maturity or harvest).
+ *
+ * One calendar drives both root growth and Kc in fieldhook, so with development ending at full
+ * root depth Kc reaches Kc mid when the roots are deepest, later than AquaCrop's canopy reaches
+ * its peak (the roots' depth is what sets the budget). Each stage lasts at least a day.
+ */
+export function stageDaysOfSeason(days: readonly Pick<AquaDay, 'z_root' | 'canopy_cover'>[]): [number, number, number, number] {
+  const n = days.length;
+  const z0 = days[0]!.z_root;
+  const zMax = Math.max(...days.map((d) => d.z_root));
+  const ccMax = Math.max(...days.map((d) => d.canopy_cover));
+  const peak = days.findIndex((d) => d.canopy_cover >= ccMax);
+  const firstIndex = (from: number, test: (d: Pick<AquaDay, 'z_root' | 'canopy_cover'>) => boolean) => {
+    for (let i = from; i < n; i++) if (test(days[i]!)) return i;
+    return n;
+  };
+  // Day i's roots grew during day i + 1 after sowing: the initial stage is the i days before it.
+  const grows = firstIndex(0, (d) => d.z_root > z0);
+  const deepest = firstIndex(0, (d) => d.z_root >= zMax) + 1;
+  const declines = firstIndex(peak, (d) => d.canopy_cover < 0.98 * ccMax);
+  const ini = Math.max(1, Math.min(grows, n - 3));
+  const dev = Math.max(1, Math.min(deepest, n - 2) - ini);
+  const mid = Math.max(1, Math.min(declines, n - 1) - ini - dev);
+  return [ini, dev, mid, Math.max(1, n - ini - dev - mid)];
 }
 
 /** Turn one season into what fieldhook would have received and what AquaCrop says was true. */
@@ -130,11 +170,13 @@ export function traceOfSeason(season: AquaSeason, options: Partial<TraceOptions>
   const rootDepths = real ? { rootDepthM: Math.max(...days.map((d) => d.z_root)), rootDepthMinM: days[0]!.z_root } : undefined;
   const probeDepthM = rootDepths?.rootDepthM ?? crop.rootDepthM;
   const followRoots = options.probe === 'root-zone';
+  const kc = options.stages === 'aquacrop' ? { kc: { stageDays: stageDaysOfSeason(days) } } : undefined;
   const harvested = new Date(Date.parse(`${meta.last_day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   const settings: FieldSettings = {
     farm: 'aquacrop',
     field: meta.id,
     crop: meta.fieldhook_crop,
+    ...kc,
     soil: meta.soil,
     sowingDate: meta.sowing,
     harvestedOn: harvested,

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
+import { rootDepthOn } from '../../../services/agronomy/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../../services/predictor/evaluator.js';
+import { validateFieldSettings } from '../../../services/predictor/field-profiles.js';
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { evaluateAquaCrop, METHOD_LABELS, METHODS, REAL_ROOT_LIST } from '../../../services/training/aquacrop/evaluate.js';
-import { DAYLIGHT_WEIGHTS, spreadDay, traceOfSeason } from '../../../services/training/aquacrop/hourly.js';
+import { DAYLIGHT_WEIGHTS, spreadDay, stageDaysOfSeason, traceOfSeason } from '../../../services/training/aquacrop/hourly.js';
 import { adviceTable, causesTable, forecastTable, goalsOf, realRootsTable } from '../../../services/training/aquacrop/report.js';
 import { loadAquaSeasons, type AquaSeason } from '../../../services/training/aquacrop/seasons.js';
 
@@ -81,6 +83,37 @@ describe('AquaCrop seasons as hourly field traces', () => {
       const read = trace.readings[d * 24 + 23]!.values.soil_moisture!;
       expect((thetaFc - read) * 1000 * day.z_root).toBeCloseTo(day.dr, -0.3); // within about 1 mm (readings carry 4 digits)
     });
+  });
+
+  it('reads the crop\'s stage lengths from its roots and canopy: emergence, deepest roots, canopy decline, season end', () => {
+    // 20 days: roots at 0.3 m for 3 days, deepest (1.0 m) at the end of day 10; canopy peaks on day 11, below 98 % of it on day 16.
+    const z = [0.3, 0.3, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+    const cc = [0, 0, 0, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.85, 0.9, 0.9, 0.895, 0.89, 0.885, 0.8, 0.7, 0.6, 0.5, 0.4];
+    const days = z.map((z_root, i) => ({ z_root, canopy_cover: cc[i]! }));
+    expect(stageDaysOfSeason(days)).toEqual([3, 7, 5, 5]);
+    // Roots that never grow and a canopy that never rises still give four stages of at least a day.
+    const flat = stageDaysOfSeason(Array.from({ length: 10 }, () => ({ z_root: 0.3, canopy_cover: 0 })));
+    expect(flat.every((d) => d >= 1)).toBe(true);
+    expect(flat.reduce((a, b) => a + b, 0)).toBe(10);
+  });
+
+  it('registered as it grows, the field\'s roots reach their deepest on the day AquaCrop\'s do and its stages span the season', () => {
+    for (const crop of ['maize', 'tomato', 'potato']) {
+      const season = seasons.find((s) => s.meta.crop === crop)!;
+      const trace = traceOfSeason(season, { rootDepth: 'aquacrop', probe: 'root-zone', stages: 'aquacrop' });
+      const stageDays = trace.settings.kc!.stageDays!;
+      expect(() => validateFieldSettings(trace.settings)).not.toThrow();
+      expect(stageDays.reduce((a, b) => a + b, 0)).toBe(season.days.length);
+      const { rootDepthM, rootDepthMinM } = trace.settings;
+      const full = season.days.findIndex((d) => d.z_root >= rootDepthM!) + 1; // days after sowing at that day's end
+      expect(rootDepthOn(stageDays, rootDepthMinM!, rootDepthM!, full)).toBe(rootDepthM);
+      expect(rootDepthOn(stageDays, rootDepthMinM!, rootDepthM!, full - 1)).toBeLessThan(rootDepthM!);
+      // Emergence: the registered roots start to grow when AquaCrop's do.
+      const grows = season.days.findIndex((d) => d.z_root > rootDepthMinM!);
+      expect(stageDays[0]).toBe(grows);
+    }
+    // Without the option the preset's stages stay in charge.
+    expect(traceOfSeason(seasons[0]!, { rootDepth: 'aquacrop', probe: 'root-zone' }).settings.kc).toBeUndefined();
   });
 });
 
