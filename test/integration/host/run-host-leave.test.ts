@@ -57,6 +57,25 @@ describe('runHost, parts that leave', () => {
   }
 
 
+  const hostOptions = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
+
+  /**
+   * With the instance down, N messages are published; started again, its kept session hands them
+   * to `handled`, in order.
+   */
+  async function queuedWhileDown(prefix: string, handled: string[], calls: string[], group: string): Promise<void> {
+    const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
+    for (let i = 0; i < N; i++) await client.publishAsync(TOPIC, `${prefix}${i}`, { qos: 1 });
+    await client.endAsync();
+    const back = await runHost([part(group, handled, calls, false, group)], hostOptions);
+    try {
+      await eventually(() => handled.length === N, { what: 'what was published while the instance was down' });
+      expect(handled).toEqual(Array.from({ length: N }, (_, i) => `${prefix}${i}`));
+    } finally {
+      await back.stop();
+    }
+  }
+
   it('makes the parts that started, and the one that threw after subscribing, leave: the live member then gets every message', async () => {
     const live: string[] = [];
     const member = connectSubscriber(bus, { clientId: 'failed-start-live', filter: TOPIC, group: 'failed-start' }, (p) => void live.push(p.payload.toString()), silentLogger());
@@ -90,44 +109,24 @@ describe('runHost, parts that leave', () => {
   it('a restart that fails keeps the sessions it found: what is published while it is down waits for its next start', async () => {
     const handled: string[] = [];
     const calls: string[] = [];
-    const options = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
     const refusing: Component = { name: 'refusing', start: async () => Promise.reject(Errors.predictPartitionTaken('another instance holds it')), stop: async () => {} };
     // A run that went well made the session; the instance is then restarted into a refusal.
-    await (await runHost([part('restarted', handled, calls, false, 'restarts')], options)).stop();
-    await expect(runHost([part('restarted', handled, calls, false, 'restarts'), refusing], options)).rejects.toThrow('another instance holds it');
-    expect(calls).toEqual(['restarted stop', 'restarted leave']);
-    // (Not probed with sessionPresent: the probe ends the session it finds.)
-
-    // The group's only member is down: its kept session queues what devices publish meanwhile.
-    const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
-    for (let i = 0; i < N; i++) await client.publishAsync(TOPIC, `r${i}`, { qos: 1 });
-    await client.endAsync();
-    const back = await runHost([part('restarted', handled, calls, false, 'restarts')], options);
-    try {
-      await eventually(() => handled.length === N, { what: 'what was published while the instance was down' });
-      expect(handled).toEqual(Array.from({ length: N }, (_, i) => `r${i}`));
-    } finally {
-      await back.stop();
-    }
+    await (await runHost([part('restarts', handled, calls, false, 'restarts')], hostOptions)).stop();
+    await expect(runHost([part('restarts', handled, calls, false, 'restarts'), refusing], hostOptions)).rejects.toThrow('another instance holds it');
+    expect(calls).toEqual(['restarts stop', 'restarts leave']);
+    // (Not probed with sessionPresent: the probe ends the session it finds.) The group's only
+    // member is down: its kept session queues what devices publish meanwhile.
+    await queuedWhileDown('r', handled, calls, 'restarts');
   });
 
   it('a start that fails for a reason a restart gets past (InfluxDB away) stops its parts, sessions kept, even new ones', async () => {
     const handled: string[] = [];
     const calls: string[] = [];
-    const options = { logger: silentLogger(), http: { host: '127.0.0.1', port: 0 }, handleSignals: false };
     const away: Component = { name: 'influxdb', start: async () => Promise.reject(new Error('InfluxDB is away')), stop: async () => {} };
     // The group's only member, never run before, fails its first start: its new session must stay.
-    await expect(runHost([part('first-run', handled, calls, false, 'first-runs'), away], options)).rejects.toThrow('InfluxDB is away');
-    expect(calls).toEqual(['first-run stop']);
-    const client = await mqtt.connectAsync(bus.url, { protocolVersion: 5 });
-    for (let i = 0; i < N; i++) await client.publishAsync(TOPIC, `f${i}`, { qos: 1 });
-    await client.endAsync();
-    const back = await runHost([part('first-run', handled, calls, false, 'first-runs')], options);
-    try {
-      await eventually(() => handled.filter((h) => h.startsWith('f')).length === N, { what: 'what was published while it was down' });
-    } finally {
-      await back.stop();
-    }
+    await expect(runHost([part('first-runs', handled, calls, false, 'first-runs'), away], hostOptions)).rejects.toThrow('InfluxDB is away');
+    expect(calls).toEqual(['first-runs stop']);
+    await queuedWhileDown('f', handled, calls, 'first-runs');
   });
 
   it('a running host that leaves stops listening, then makes the parts leave in reverse order (those without leave stop)', async () => {
