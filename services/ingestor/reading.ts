@@ -1,7 +1,7 @@
 import { Errors } from '../shared/error-catalog.js';
 import { ID_PATTERN } from '../shared/ids.js';
 import { quantitySpec, type QuantityTable } from '../shared/quantities.js';
-import { ISO_TIMESTAMP, MAX_EPOCH_MS, MIN_EPOCH_MS, parseIsoTimestamp } from '../shared/timestamps.js';
+import { parseApiTime, timeRefusal } from '../shared/timestamps.js';
 
 /** A reading after validation and normalisation: the unit that is spooled, written and published. */
 export interface NormalizedReading {
@@ -63,23 +63,8 @@ const refuse = (code: string, message: string, field?: string): ParseResult =>
 
 function parseTimestamp(raw: unknown): number | Refusal {
   if (raw === undefined || raw === null) return { code: Errors.readingTsMissing.code, message: 'ts is required', field: 'ts' };
-  if (typeof raw === 'number') {
-    if (!Number.isFinite(raw) || !Number.isInteger(raw) || raw > MAX_EPOCH_MS) {
-      return { code: Errors.readingTsInvalid.code, message: 'ts must be whole epoch milliseconds', field: 'ts' };
-    }
-    if (raw < MIN_EPOCH_MS) {
-      return { code: Errors.readingTsInvalid.code, message: 'ts looks like epoch seconds; send milliseconds', field: 'ts' };
-    }
-    return raw;
-  }
-  if (typeof raw === 'string') {
-    const ms = parseIsoTimestamp(raw);
-    if (ms !== undefined) return ms;
-    if (ISO_TIMESTAMP.test(raw)) {
-      return { code: Errors.readingTsInvalid.code, message: `ts ${echo(raw)} is not a date and time that exists`, field: 'ts' };
-    }
-  }
-  return { code: Errors.readingTsInvalid.code, message: 'ts must be ISO 8601 with a zone, or epoch milliseconds', field: 'ts' };
+  const ms = parseApiTime(raw);
+  return ms !== undefined ? ms : { code: Errors.readingTsInvalid.code, message: timeRefusal('ts', raw), field: 'ts' };
 }
 
 /**

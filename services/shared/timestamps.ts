@@ -8,11 +8,11 @@
  * ISO 8601 with a date, a time and an explicit offset: a time without zone is ambiguous. The
  * groups are checked as a calendar afterwards (no 31 November, 29 February only in leap years).
  */
-export const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:Z|([+-])(\d{2}):?(\d{2}))$/;
 /** Epoch values below this are almost surely seconds, not milliseconds (before 1973-03-03). */
-export const MIN_EPOCH_MS = 1e11;
+const MIN_EPOCH_MS = 1e11;
 /** The last instant a JavaScript date can hold (ECMA-262 §21.4.1.1): later epoch values are not times. */
-export const MAX_EPOCH_MS = 8.64e15;
+const MAX_EPOCH_MS = 8.64e15;
 
 const isLeapYear = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
@@ -83,6 +83,7 @@ export function timeRefusal(name: string, raw: unknown): string {
     if (Number.isInteger(raw) && raw >= 0 && raw < MIN_EPOCH_MS) return `${name} looks like epoch seconds; send milliseconds`;
     return `${name} must be whole epoch milliseconds`;
   }
-  if (typeof raw === 'string' && ISO_TIMESTAMP.test(raw)) return `${name} is not a date and time that exists`;
+  // A text the pattern matched is at most a few dozen characters: safe to repeat whole.
+  if (typeof raw === 'string' && ISO_TIMESTAMP.test(raw)) return `${name} ${raw} is not a date and time that exists`;
   return `${name} must be ISO 8601 with a zone, or epoch milliseconds`;
 }
