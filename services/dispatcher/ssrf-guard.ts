@@ -2,6 +2,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupAddress, LookupAllOptions, LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { parseNetwork, type Network } from '../shared/networks.js';
 import { Agent, buildConnector } from 'undici';
 import { Errors } from '../shared/error-catalog.js';
 import type { FieldhookError } from '../shared/errors.js';
@@ -15,7 +16,7 @@ import type { FieldhookError } from '../shared/errors.js';
  */
 export const PUBLIC_RANGE = 'unicast';
 
-type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+type Cidr = Network;
 
 export interface SsrfPolicy {
   /** Ranges open to every subscription (`"*"` in the allow-list). */
@@ -69,8 +70,13 @@ export function parseLiteralHost(host: string): ipaddr.IPv4 | ipaddr.IPv6 | null
   return null;
 }
 
+/** The allow-list's ranges (checked when the configuration is loaded; a bad one here is a bug). */
 function parseCidrs(list: readonly string[]): Cidr[] {
-  return list.map((c) => (c.includes('/') ? ipaddr.parseCIDR(c) : ([ipaddr.parse(c), ipaddr.parse(c).kind() === 'ipv4' ? 32 : 128] as Cidr)));
+  return list.map((c) => {
+    const network = parseNetwork(c);
+    if (network === undefined) throw new Error(`${c} is neither a CIDR range nor an address`);
+    return network;
+  });
 }
 
 function inAny(addr: ipaddr.IPv4 | ipaddr.IPv6, cidrs: Cidr[]): string | null {
