@@ -79,6 +79,11 @@ export interface ConsumerConnection {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A SUBACK's refusals: reason codes 0x80 and above (3.1.1: 0x80), as numbers. */
+function refusals(suback: ISubackPacket): number[] {
+  return suback.granted.map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos)).filter((code) => code >= 0x80);
+}
 const ignore = (): void => undefined;
 
 /**
@@ -270,7 +275,7 @@ export function createConsumerConnection(
   }
 
   function subacked(packet: ISubackPacket): void {
-    const refused = packet.granted.filter((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos) >= 0x80);
+    const refused = refusals(packet);
     if (refused.length > 0) return fail(new Error(`broker refused the subscription of ${options.clientId} (${refused.join(', ')})`));
     ready();
   }
@@ -426,9 +431,9 @@ export function createConsumerConnection(
             .then(() => request({ cmd: 'subscribe', messageId: 0, subscriptions: [{ topic: drainedTopic, qos: 1 }] }))
             .then((answer) => {
               // Refused (an ACL without `fieldhook/#`), the marker would never come back.
-              const codes = (answer as ISubackPacket).granted.map((g) => (typeof g === 'number' ? g : (g as { qos: number }).qos));
-              if (codes.some((c) => c >= 0x80)) {
-                return reject(new Error(`${options.clientId} did not leave: the broker refused a subscription to ${drainedTopic} (${codes.join(', ')}); the session is kept`));
+              const refused = refusals(answer as ISubackPacket);
+              if (refused.length > 0) {
+                return reject(new Error(`${options.clientId} did not leave: the broker refused a subscription to ${drainedTopic} (${refused.join(', ')}); the session is kept`));
               }
               write({ cmd: 'publish', topic: drainedTopic, payload: marker, qos: 1, messageId: packetId(), retain: false, dup: false });
             }, reject);
