@@ -63,18 +63,27 @@ for (const protocolVersion of [5, 4] as const) {
       return s;
     }
 
-    it('a member that stops keeps its session: its share is queued and reaches it when it starts again', async () => {
+    /**
+     * Two members of `group`; the first stops, and N messages are published while it is away: the
+     * live one takes its share, the rest is queued in the stopped one's session.
+     */
+    async function shareQueuedForStopped(group: string) {
       const a: string[] = [];
       const b: string[] = [];
-      const id = `keep-a-${protocolVersion}`;
-      const first = member('keep', id, a);
-      const other = member('keep', `keep-b-${protocolVersion}`, b);
+      const id = `${group}-a-${protocolVersion}`;
+      const first = member(group, id, a);
+      const other = member(group, `${group}-b-${protocolVersion}`, b);
       await first.start();
       await other.start();
       await first.stop();
       const client = await publisher(mosquitto.url);
       const sent = await publish(client, `${topic}/x`, 0, N);
       await eventually(() => b.length > 0, { what: 'the live member taking its share' });
+      return { a, b, id, client, sent };
+    }
+
+    it('a member that stops keeps its session: its share is queued and reaches it when it starts again', async () => {
+      const { a, b, id, sent } = await shareQueuedForStopped('keep');
       expect(b.length).toBeLessThan(N);
       const again = member('keep', id, a);
       await again.start();
@@ -84,18 +93,8 @@ for (const protocolVersion of [5, 4] as const) {
     });
 
     it('a member that leaves hands on what its session held, and the other member then gets every message', async () => {
-      const a: string[] = [];
-      const b: string[] = [];
-      const id = `leave-a-${protocolVersion}`;
-      const first = member('leave', id, a);
-      const other = member('leave', `leave-b-${protocolVersion}`, b);
-      await first.start();
-      await other.start();
       // Its share of these is queued in its session while it is away…
-      await first.stop();
-      const client = await publisher(mosquitto.url);
-      const before = await publish(client, `${topic}/x`, 0, N);
-      await eventually(() => b.length > 0, { what: 'the live member taking its share' });
+      const { a, b, id, client, sent: before } = await shareQueuedForStopped('leave');
       // …and handled when it comes back to leave: nothing it held is lost.
       const leaving = member('leave', id, a);
       await leaving.start();
