@@ -36,6 +36,15 @@ describe(`full instances with embedded brokers on one PostgreSQL (InfluxDB ${inf
     };
     return startFieldhook(loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v]))), silentLogger(), { handleSignals: false });
   };
+  /** The error a start is refused with (a start that succeeds is kept for the clean-up, and gives undefined). */
+  const refusal = (id: string, more: Record<string, string> = {}) =>
+    start(id, more).then(
+      (r) => {
+        running.push(r);
+        return undefined;
+      },
+      (e: unknown) => e as { code: string; message: string },
+    );
 
   beforeAll(async () => {
     await influx.createDatabase(bucket);
@@ -53,13 +62,7 @@ describe(`full instances with embedded brokers on one PostgreSQL (InfluxDB ${inf
     running.push(await start('embedded-a'));
     const ready = await (await fetch(`${running[0]!.url}/readyz`)).json() as { checks?: Record<string, { detail?: { partitions?: { mode: string; held: number[] } } }> };
     expect(JSON.stringify(ready)).toContain('"mode":"single"');
-    const err = await start('embedded-b').then(
-      (r) => {
-        running.push(r);
-        return undefined;
-      },
-      (e: unknown) => e as { code: string; message: string },
-    );
+    const err = await refusal('embedded-b');
     expect(err, 'second predictor refused').toBeDefined();
     expect(err!.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
     expect(err!.message).toContain('fieldhook/embedded-a');
@@ -67,13 +70,7 @@ describe(`full instances with embedded brokers on one PostgreSQL (InfluxDB ${inf
   }, 120_000);
 
   it('refuses a predictor with automatic partitions on an external broker while the first claims every field', async () => {
-    const err = await start('external-auto', { PARTS: 'predictor', MQTT_URL: mosquitto!.url }).then(
-      (r) => {
-        running.push(r);
-        return undefined;
-      },
-      (e: unknown) => e as { code: string; message: string },
-    );
+    const err = await refusal('external-auto', { PARTS: 'predictor', MQTT_URL: mosquitto!.url });
     expect(err, 'automatic predictor refused').toBeDefined();
     expect(err!.code).toBe('FH_ERR_PREDICT_PARTITION_TAKEN');
     expect(err!.message).toContain('claimed in this database by fieldhook/embedded-a (partition 0)');
