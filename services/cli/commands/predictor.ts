@@ -206,7 +206,13 @@ export function registerPredictorCommands(program: Command): void {
 
   fields
     .command('remove <farm> <field>')
-    .action((farm: string, field: string) => withFields(async (repo) => printJson({ removed: await repo.remove(farm, field) })));
+    .action((farm: string, field: string) =>
+      withFields(async (repo) => {
+        // As `subscriptions remove` and `devices show` do: a name that matches nothing is an error, not a quiet no-op.
+        if (!(await repo.remove(farm, field))) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
+        printJson({ removed: true });
+      }),
+    );
 
   const predict = program
     .command('predict')

@@ -104,6 +104,10 @@ describe.each(BACKENDS)('field profiles on %s', (backend) => {
     expect(await cli('list')).toEqual([base]);
     expect(await cli('remove', 'f1', 'north')).toEqual({ removed: true });
     expect(await repo.list()).toEqual([]);
+    // Removing it again names the error and fails the command.
+    const again = await cli('remove', 'f1', 'north').then(() => undefined, (err: { code: number; stdout: string; stderr: string }) => err);
+    expect(again?.code).toBe(1);
+    expect(`${again?.stdout}${again?.stderr}`).toContain('FH_ERR_FIELD_NOT_FOUND');
   });
 
   it.runIf(backend === 'postgres')('shows a field written through one instance to another, whose change version moves at commit', async () => {
