@@ -85,7 +85,7 @@ const field = obj({
 
 const subscription = obj({
   id: { type: 'string' },
-  host: { type: 'string', description: 'Host of the URL only (chat platforms carry tokens in the path).' },
+  host: { type: 'string', description: "Host of the URL only (chat platforms carry tokens in the path); for e-mail, the recipients' mail domains." },
   format: { type: 'string', description: 'How events are delivered: `standard-webhooks` or a chat platform (`slack`, `telegram`, …).' },
   description: { type: 'string' },
   events: { type: 'array', items: { type: 'string' } },

@@ -224,9 +224,16 @@ function splitKey(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
+/**
+ * Where a subscription delivers, without its path or query. A `mailto:` URL has no host: its
+ * recipients' mail domains stand in for it (the addresses themselves stay off the page).
+ */
 function hostOf(url: string): string {
   try {
-    return new URL(url).host;
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'mailto:') return parsed.host;
+    const domains = decodeURIComponent(parsed.pathname).split(',').map((address) => address.slice(address.lastIndexOf('@') + 1).trim().toLowerCase());
+    return [...new Set(domains.filter(Boolean))].join(', ');
   } catch {
     return '';
   }

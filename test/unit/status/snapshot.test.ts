@@ -37,7 +37,7 @@ function sources(influx: Partial<StatusQueries> = {}, fieldViews: FieldViews = s
     predictor: { status: () => predictorStatus, fieldViews },
     dispatcher: {
       store: {
-        subscriptions: { list: async () => [subscription('s1', {}), subscription('s2', { failingSince: NOW - HOUR }), subscription('s3', { enabled: false, disabledReason: 'gone', disabledAt: NOW })] },
+        subscriptions: { list: async () => [subscription('s1', {}), subscription('s2', { failingSince: NOW - HOUR }), subscription('s3', { enabled: false, disabledReason: 'gone', disabledAt: NOW, url: 'mailto:ana@Farm.example,bo@farm.example,co@coop.example' })] },
         outbox: {
           backlog: async () => [{ subscriptionId: 's2', pending: 3, oldestCreatedAt: NOW - 2 * HOUR }],
           lastAttempted: async () => [{ subscriptionId: 's1', lastAttemptAt: NOW - 60_000, eventType: 'irrigation.recommended', status: 'succeeded', lastStatusCode: 200, lastError: null } as DeliveryRecord],
@@ -96,6 +96,8 @@ describe('the status snapshot', () => {
     ]);
     expect(JSON.stringify(s.subscriptions)).not.toContain('SECRET');
     expect(s.subscriptions[0]).toMatchObject({ host: 'api.telegram.org', format: 'telegram' });
+    // An e-mail subscription: its recipients' domains, not their addresses.
+    expect(s.subscriptions[2]!.host).toBe('farm.example, coop.example');
   });
 
   it('reports the pipeline from the ingestor and predictor snapshots', async () => {
