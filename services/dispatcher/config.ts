@@ -5,7 +5,7 @@ import { DEFAULT_SECRET_ROTATION_OVERLAP_MS } from './dispatch-service.js';
 import { HTTP_SERVER_CONFIG } from '../host/http-config.js';
 import { EVENTS_TOPIC } from '../shared/bus/topics.js';
 import { COMMON_CONFIG } from '../shared/common-config.js';
-import { envBoolean, loadConfig } from '../shared/config.js';
+import { envBoolean, envJson, loadConfig } from '../shared/config.js';
 import { parseNetwork } from '../shared/networks.js';
 import { secret } from '../shared/secrets.js';
 import { DEFAULT_DELIVERY_LOOP_OPTIONS } from './delivery-loop.js';
@@ -13,9 +13,7 @@ import { DEFAULT_ENDPOINT_LIMITER } from './endpoint-limiter.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import { DEFAULT_SSRF_POLICY } from './ssrf-guard.js';
 
-/** A JSON value in the environment (`'[1,2]'`) or already parsed in the config file. */
-const json = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), schema);
+const json = envJson;
 
 const int = (min = 0) => z.coerce.number().int().min(min);
 

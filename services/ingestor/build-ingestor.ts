@@ -96,6 +96,9 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
   const clock = deps.clock ?? systemClock;
   // Before anything opens: a bad profile file stops the start (FH_ERR_PROFILE_INVALID, file and path named).
   const profiles = deps.profiles ?? loadProfiles(config.PROFILES_DIR ? { extraDir: config.PROFILES_DIR } : {});
+  // One table for every path: a quantity the configuration declares arrives by any format. Made
+  // before the spool's worker starts, which a refusal thrown later would leave running.
+  const quantities = buildQuantityTable(config.INGEST_EXTRA_QUANTITIES);
   const registry = new Registry();
   const spoolOptions = { path: join(config.DATA_DIR, 'spool.db'), consumers: [INFLUX_CONSUMER, BUS_CONSUMER] };
   const spool = config.SPOOL_IN_WORKER ? createWorkerSpool(spoolOptions) : createSqliteSpool(spoolOptions);
@@ -114,8 +117,6 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       retryMaxMs: config.INFLUX_RETRY_MAX_MS,
     },
   );
-  // One table for every path: a quantity the configuration declares arrives by any format.
-  const quantities = buildQuantityTable(config.INGEST_EXTRA_QUANTITIES);
   const ingest = createIngestService({
     spool,
     devices,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { COMMON_CONFIG } from '../shared/common-config.js';
-import { envBoolean } from '../shared/config.js';
+import { envBoolean, envJson } from '../shared/config.js';
 import { secret } from '../shared/secrets.js';
 import { DEFAULT_INGEST_OPTIONS, DEFAULT_MESSAGE_LIMITS } from './ingest.js';
 import { DEFAULT_INFLUX_WRITER_OPTIONS } from './influx-writer.js';
 import { DEFAULT_MQTT_CONSUMER_OPTIONS } from './mqtt-consumer.js';
 import { DEFAULT_SPOOL_OPTIONS, MIN_DEDUP_WINDOW_MS } from './spool/spool.js';
+import { quantityProblems } from '../shared/quantities.js';
 
 const quantitySpec = z.object({ unit: z.string(), min: z.number(), max: z.number() });
 const writer = DEFAULT_INFLUX_WRITER_OPTIONS;
@@ -49,8 +50,11 @@ export const INGEST_CONFIG = {
   INGEST_MAX_AGE_MS: z.coerce.number().int().positive().default(rules.maxAgeMs).describe('Oldest back-filled reading accepted'),
   INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600).describe('HTTP requests per device per minute; 0 = off'),
   PROFILES_DIR: z.string().optional().describe('Folder of a farm\'s own device profiles (`<name>.json`), added to the shipped ones (docs/devices.md)'),
-  INGEST_EXTRA_QUANTITIES: z
-    .preprocess((v) => (typeof v === 'string' ? JSON.parse(v) : v), z.record(z.string(), quantitySpec))
+  INGEST_EXTRA_QUANTITIES: envJson(
+    z.record(z.string(), quantitySpec).superRefine((extra, ctx) => {
+      for (const { name, problem } of quantityProblems(extra)) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }),
+  )
     .default({})
     .describe('JSON: extra quantities `{"name":{"unit":"…","min":…,"max":…}}`'),
   DEDUP_WINDOW_MS: z.coerce

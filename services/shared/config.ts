@@ -53,6 +53,21 @@ export function loadConfig<S extends ConfigShape>(
 export const envBoolean = () =>
   z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
 
+/**
+ * A JSON value in the environment (`'[1,2]'`) or already parsed in the config file. Text that is
+ * not JSON is a problem of its own key, reported with the others, not an exception.
+ */
+export const envJson = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not JSON (${(err as Error).message})` });
+      return z.NEVER;
+    }
+  }, schema);
+
 /** Render a config shape as a Markdown table (name, default, description), for the README. */
 export function describeConfig(shape: ConfigShape): string {
   const rows = Object.entries(shape).map(([key, schema]) => {

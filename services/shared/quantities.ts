@@ -68,17 +68,27 @@ function badQuantity(name: string, spec: QuantitySpec): string | undefined {
  * be called `constructor` or anything else a plain object answers). The table has no prototype.
  */
 export function buildQuantityTable(extra: Readonly<Record<string, QuantitySpec>> = {}): QuantityTable {
+  const problems = quantityProblems(extra).map(({ name, problem }) => `INGEST_EXTRA_QUANTITIES.${name}: ${problem}`);
+  if (problems.length > 0) throw Errors.configInvalid(`Invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
   const table = Object.create(null) as Record<string, QuantitySpec>;
   for (const [name, spec] of Object.entries(CANONICAL_QUANTITIES)) table[name] = spec;
-  // Object.entries: own keys only, so a `"__proto__"` key of parsed JSON is a name like any other (and refused).
-  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(extra)) table[name] = Object.freeze({ unit: spec.unit, min: spec.min, max: spec.max });
+  return Object.freeze(table);
+}
+
+/**
+ * Why each declared quantity cannot be one (its name shortened for the message); empty when all
+ * can. The configuration's schema asks this too, so `config show` and `doctor` refuse what a
+ * start would. Object.entries: own keys only, so a `"__proto__"` key of parsed JSON is a name
+ * like any other (and refused).
+ */
+export function quantityProblems(extra: Readonly<Record<string, QuantitySpec>>): { name: string; problem: string }[] {
+  const problems: { name: string; problem: string }[] = [];
   for (const [name, spec] of Object.entries(extra)) {
     const problem = badQuantity(name, spec);
-    if (problem) problems.push(`INGEST_EXTRA_QUANTITIES.${name.slice(0, MAX_QUANTITY_NAME_LENGTH)}: ${problem}`);
-    else table[name] = Object.freeze({ unit: spec.unit, min: spec.min, max: spec.max });
+    if (problem) problems.push({ name: name.slice(0, MAX_QUANTITY_NAME_LENGTH), problem });
   }
-  if (problems.length > 0) throw Errors.configInvalid(`Invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
-  return Object.freeze(table);
+  return problems;
 }
 
 /** The spec of a quantity name from untrusted input: own entries only, never the prototype chain. */

@@ -42,4 +42,14 @@ describe('fieldhook start --parts (command line)', () => {
     expect(error.message).toMatch(/set FIELDHOOK_INFLUX_URL/);
     expect(existsSync(dataDir)).toBe(false);
   }, 30_000);
+
+  it('refuses a quantity the ingest path cannot take and exits, nothing left running', async () => {
+    const dataDir = join(root, 'quantity');
+    // It once printed the refusal and kept running: the spool's worker had started before the check.
+    const { code, error } = await refusedStart([], { FIELDHOOK_DATA_DIR: dataDir, FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"probe":{"unit":"x","min":5,"max":1}}' });
+    expect(code).toBe(1);
+    expect(error.code).toBe('FH_ERR_CONFIG_INVALID');
+    expect(error.message).toContain('FIELDHOOK_INGEST_EXTRA_QUANTITIES.probe');
+    expect(existsSync(dataDir)).toBe(false);
+  }, 30_000);
 });

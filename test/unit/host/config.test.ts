@@ -17,7 +17,16 @@ describe('configuration', () => {
       expect.unreachable();
     } catch (err) {
       expect((err as { code: string }).code).toBe('FH_ERR_CONFIG_INVALID');
+      expect((err as Error).message).toContain('FIELDHOOK_INGEST_EXTRA_QUANTITIES: not JSON');
     }
+    // A quantity the ingest path would refuse is refused here, so `config show` and `doctor` say so too.
+    expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"probe":{"unit":"x","min":5,"max":1}}' })).toThrow(
+      'FIELDHOOK_INGEST_EXTRA_QUANTITIES.probe: Quantity probe needs finite min <= max',
+    );
+    expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"soil_moisture":{"unit":"x","min":0,"max":1}}' })).toThrow(/soil_moisture is canonical/);
+    expect(loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"sap_flow":{"unit":"g/h","min":0,"max":5000}}' }).INGEST_EXTRA_QUANTITIES).toEqual({
+      sap_flow: { unit: 'g/h', min: 0, max: 5000 },
+    });
     // A range the SSRF guard could not parse is refused here, not answered as 500 on every subscription later.
     expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_WEBHOOK_ALLOW_CIDRS: '{"*":["10.0.0.0/33"]}' })).toThrow(/FIELDHOOK_WEBHOOK_ALLOW_CIDRS/);
     expect(loadConfig(PIPELINE_CONFIG, { FIELDHOOK_WEBHOOK_ALLOW_CIDRS: '{"*":["10.0.0.0/8","192.0.2.7"]}' }).WEBHOOK_ALLOW_CIDRS).toEqual({ '*': ['10.0.0.0/8', '192.0.2.7'] });
