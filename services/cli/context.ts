@@ -55,6 +55,17 @@ export function influxTargetOf(config: PipelineConfig): InfluxTarget {
   return { url, token: config.INFLUX_TOKEN, org: config.INFLUX_ORG, bucket: config.INFLUX_BUCKET, timeoutMs: config.INFLUX_TIMEOUT_MS };
 }
 
+/**
+ * A number option, when given (FH_ERR_CLI_INVALID naming it otherwise). Blank is not 0: an unset
+ * shell variable (`--lat "$LAT"`) would otherwise put a device on the equator.
+ */
+export function optionalNumber(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(n)) throw Errors.cliInvalid(`--${name} must be a number (got "${value}")`);
+  return n;
+}
+
 /** A whole-number option within `min`–`max` (FH_ERR_CLI_INVALID naming it otherwise). */
 export function wholeNumber(name: string, value: string, min: number, max: number): number {
   const n = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;

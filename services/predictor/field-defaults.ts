@@ -8,13 +8,17 @@ import type { FieldSettings } from './field-profiles.js';
 export async function fieldDefaultsFromDevices(devices: DeviceRepository, farm: string, field: string): Promise<Partial<FieldSettings>> {
   const list = await devices.list({ farm, field });
   const located = list.find((d) => d.location);
-  const profiled = list.find((d) => d.profile?.crop || d.profile?.soil || d.profile?.windHeightM);
+  // Each setting from the first device that gives it: one node may know the crop, another the
+  // anemometer's height.
+  const crop = list.find((d) => d.profile?.crop)?.profile?.crop;
+  const soil = list.find((d) => d.profile?.soil)?.profile?.soil;
+  const windHeightM = list.find((d) => d.profile?.windHeightM)?.profile?.windHeightM;
   return {
     ...(located?.location
       ? { latitudeDeg: located.location.latitude, longitudeDeg: located.location.longitude, elevationM: located.location.elevation }
       : {}),
-    ...(profiled?.profile?.crop ? { crop: profiled.profile.crop } : {}),
-    ...(profiled?.profile?.soil ? { soil: profiled.profile.soil } : {}),
-    ...(profiled?.profile?.windHeightM ? { windHeightM: profiled.profile.windHeightM } : {}),
+    ...(crop ? { crop } : {}),
+    ...(soil ? { soil } : {}),
+    ...(windHeightM ? { windHeightM } : {}),
   };
 }

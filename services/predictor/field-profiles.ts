@@ -80,10 +80,14 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
   if (!s.farm || !s.field) problems.push('farm and field are required');
   // As device ids, farms and fields: they go into topics, InfluxDB tags, chat commands and events.
   else if (!ID_PATTERN.test(s.farm) || !ID_PATTERN.test(s.field)) problems.push(`farm and field must match ${ID_RULE}`);
-  try {
-    getCrop(s.crop);
-  } catch {
-    problems.push(`unknown crop "${s.crop}"; known: ${Object.keys(CROPS).join(', ')}`);
+  if (s.crop === undefined || s.crop === '') {
+    problems.push(`a crop is required (a device of the field with one, or --crop); known: ${Object.keys(CROPS).join(', ')}`);
+  } else {
+    try {
+      getCrop(s.crop);
+    } catch {
+      problems.push(`unknown crop "${s.crop}"; known: ${Object.keys(CROPS).join(', ')}`);
+    }
   }
   if (s.soil !== undefined) {
     try {

@@ -1,3 +1,5 @@
+import { CROPS } from '../agronomy/crops.js';
+import { SOILS } from '../agronomy/soils.js';
 import { Errors } from '../shared/error-catalog.js';
 import { checkNetworks } from './networks.js';
 import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
@@ -95,5 +97,27 @@ export function checkNewDevice(input: NewDevice): void {
     if (input.location === undefined) break;
     const value = input.location[name as keyof typeof LOCATION_RANGES];
     if (typeof value !== 'number' || !(value >= min && value <= max)) throw Errors.deviceInvalid(`${name} must be a number within ${min}–${max}`, { field: name });
+  }
+  checkProfile(input.profile);
+}
+
+/** The heights a field's profile takes (FAO-56's wind conversion needs a real mast), and a probe within reach of roots. */
+const PROFILE_RANGES = { windHeightM: [0.5, 30], soilProbeDepthM: [0.01, 5] } as const;
+
+/**
+ * A device's agronomic profile is what `fields add` fills a new field with: a crop, soil or
+ * height the field would refuse is refused here, where it is typed.
+ */
+function checkProfile(profile: DeviceProfile | undefined): void {
+  if (profile === undefined) return;
+  if (profile.crop !== undefined && !Object.hasOwn(CROPS, profile.crop)) {
+    throw Errors.deviceInvalid(`unknown crop "${profile.crop}"; known: ${Object.keys(CROPS).join(', ')}`, { field: 'crop' });
+  }
+  if (profile.soil !== undefined && !Object.hasOwn(SOILS, profile.soil)) {
+    throw Errors.deviceInvalid(`unknown soil "${profile.soil}"; known: ${Object.keys(SOILS).join(', ')}`, { field: 'soil' });
+  }
+  for (const [name, [min, max]] of Object.entries(PROFILE_RANGES)) {
+    const value = profile[name as keyof typeof PROFILE_RANGES];
+    if (value !== undefined && !(typeof value === 'number' && value >= min && value <= max)) throw Errors.deviceInvalid(`${name} must be a number within ${min}–${max}`, { field: name });
   }
 }

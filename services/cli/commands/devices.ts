@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { exportMosquitto } from '../../registry/mosquitto-export.js';
 import type { NewDevice } from '../../registry/device.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { printJson, withDevices } from '../context.js';
+import { optionalNumber, printJson, withDevices } from '../context.js';
 import { DEVICE_ID_PATTERN } from '../../ingestor/reading.js';
 import { loadProfiles } from '../../ingestor/profiles/load.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
@@ -25,12 +25,7 @@ interface AddOptions {
   profile?: string;
 }
 
-function number(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw Errors.cliInvalid(`--${name} must be a number`);
-  return n;
-}
+const number = optionalNumber;
 
 function toNewDevice(id: string, o: AddOptions): NewDevice {
   if (!DEVICE_ID_PATTERN.test(id)) throw Errors.cliInvalid('device id must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}');
@@ -38,11 +33,12 @@ function toNewDevice(id: string, o: AddOptions): NewDevice {
   const lat = number('lat', o.lat);
   const lon = number('lon', o.lon);
   if ((lat === undefined) !== (lon === undefined)) throw Errors.cliInvalid('--lat and --lon go together');
+  if (o.elevation !== undefined && lat === undefined) throw Errors.cliInvalid('--elevation goes with --lat and --lon');
   const profile = {
-    ...(o.crop ? { crop: o.crop } : {}),
-    ...(o.soil ? { soil: o.soil } : {}),
-    ...(o.windHeight ? { windHeightM: number('wind-height', o.windHeight)! } : {}),
-    ...(o.probeDepth ? { soilProbeDepthM: number('probe-depth', o.probeDepth)! } : {}),
+    ...(o.crop !== undefined ? { crop: o.crop } : {}),
+    ...(o.soil !== undefined ? { soil: o.soil } : {}),
+    ...(o.windHeight !== undefined ? { windHeightM: number('wind-height', o.windHeight)! } : {}),
+    ...(o.probeDepth !== undefined ? { soilProbeDepthM: number('probe-depth', o.probeDepth)! } : {}),
   };
   return {
     id,

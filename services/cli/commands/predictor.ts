@@ -21,7 +21,7 @@ import type { SqliteDatabase } from '../../shared/sqlite.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import { requireInfluxSetup } from '../../shared/influx-server.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
-import { cliConfig, influxTargetOf, printJson, wholeNumber, withDevices } from '../context.js';
+import { cliConfig, influxTargetOf, optionalNumber, printJson, wholeNumber, withDevices } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
 /** Fields replayed together between two progress lines. */
@@ -29,12 +29,7 @@ const REPLAY_FIELDS_PER_STEP = 4;
 
 const invalid = (message: string) => Errors.cliInvalid(message);
 
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw invalid(`--${name} must be a number`);
-  return n;
-}
+const num = optionalNumber;
 
 function time(name: string, v: string): number {
   const t = Date.parse(v);

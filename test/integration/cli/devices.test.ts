@@ -53,7 +53,22 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'show', 'ghost'], { env })).rejects.toMatchObject({
       stderr: expect.stringContaining('FH_ERR_DEVICE_NOT_FOUND'),
     });
-  }, 30_000);
+    // What a field could not be built from is refused where it is typed; a blank number is not 0.
+    for (const [args, code] of [
+      [['--crop', 'banana'], 'FH_ERR_DEVICE_INVALID'],
+      [['--soil', 'mud'], 'FH_ERR_DEVICE_INVALID'],
+      [['--wind-height', '-3'], 'FH_ERR_DEVICE_INVALID'],
+      [['--lat', ' ', '--lon', '4'], 'FH_ERR_CLI_INVALID'],
+      [['--lat', '50', '--lon', '4', '--elevation', ''], 'FH_ERR_CLI_INVALID'],
+      [['--elevation', '100'], 'FH_ERR_CLI_INVALID'],
+    ] as const) {
+      await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'add', 'n-8', '--farm', 'f', '--field', 'x', ...args], { env }), args.join(' ')).rejects.toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(code),
+      });
+    }
+    expect(await cli('devices', 'list', '--farm', 'f')).toEqual([]);
+  }, 60_000);
 
   it('lists and requeues dead letters', async () => {
     const spool = createSqliteSpool({ path: join(dataDir, 'spool.db'), consumers: ['influx', 'bus'] });

@@ -20,4 +20,18 @@ describe('a new device', () => {
       expect(() => checkNewDevice({ ...base, location })).toThrow(expect.objectContaining({ code: 'FH_ERR_DEVICE_INVALID', details: { field } }));
     }
   });
+
+  it('takes a profile a field can be built from, and refuses one it could not, naming the setting', () => {
+    expect(() => checkNewDevice({ ...base, profile: { crop: 'potato', soil: 'loam', windHeightM: 10, soilProbeDepthM: 0.3 } })).not.toThrow();
+    for (const [profile, field] of [
+      [{ crop: 'banana' }, 'crop'],
+      [{ crop: 'constructor' }, 'crop'],
+      [{ soil: 'mud' }, 'soil'],
+      [{ windHeightM: -3 }, 'windHeightM'],
+      [{ windHeightM: 0 }, 'windHeightM'],
+      [{ soilProbeDepthM: 12 }, 'soilProbeDepthM'],
+    ] as const) {
+      expect(() => checkNewDevice({ ...base, profile })).toThrow(expect.objectContaining({ code: 'FH_ERR_DEVICE_INVALID', details: { field } }));
+    }
+  });
 });
