@@ -84,6 +84,10 @@ export function buildHostApp(components: readonly Component[], options: HostAppO
       : {}),
   }) as unknown as FastifyInstance;
   installErrorHandler(app);
+  // JSON routes take JSON: Fastify's own text/plain parser would hand their schema a string, and
+  // `{"farm":…}` sent as text/plain would be told it is "not an object" instead of 415. The line
+  // protocol routes, which do take text, add their own parser.
+  app.removeContentTypeParser('text/plain');
   installRequestLog(app, options.logger, options.requestLog);
   limitConnections(app.server, limits, options.tls !== undefined);
   // Before any route's own hooks, and for unknown routes too: a request target is bounded.

@@ -73,6 +73,10 @@ describe('host app', () => {
     expect(unknownField.statusCode).toBe(400);
     expect(unknownField.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(unknownField.json().code).toBe('FH_ERR_HTTP_INVALID_REQUEST');
+    // A JSON object sent as text/plain is of the wrong media type, not "not an object".
+    const asText = await app.inject({ method: 'POST', url: '/v1/things', headers: { 'content-type': 'text/plain' }, payload: '{"a":"x"}' });
+    expect(asText.statusCode).toBe(415);
+    expect(asText.json().code).toBe('FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
     const missing = await app.inject({ method: 'GET', url: '/nowhere' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('FH_ERR_HTTP_NOT_FOUND');
@@ -87,7 +91,11 @@ describe('host app', () => {
         component('api', {
           routes: async (scope) => {
             scope.post('/v1/things', async () => ({ ok: true }));
-            scope.post('/write', { config: { contentEncodings: ['gzip'] } }, async () => ({ ok: true }));
+            // A route that takes text brings its parser, as the line protocol routes do.
+            await scope.register(async (text) => {
+              text.addContentTypeParser('text/plain', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+              text.post('/write', { config: { contentEncodings: ['gzip'] } }, async () => ({ ok: true }));
+            });
           },
         }),
       ],
