@@ -10,7 +10,10 @@ export function buildProgram(): Command {
     .description('Sensor readings in, irrigation advice out.')
     // Commands print JSON by default; the ones that print text for people (doctor, demo, predict quality) switch with it.
     .option('--json', 'machine-readable output: JSON')
-    .showHelpAfterError();
+    // A mistake on the command line is an error like any other: thrown, and printed by main.ts as
+    // one JSON line with a stable code. Set before the commands are added, which inherit it.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
   registerCommands(program);
   return program;
 }

@@ -68,6 +68,15 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
       });
     }
     expect(await cli('devices', 'list', '--farm', 'f')).toEqual([]);
+    // Mistakes the option parser finds are one JSON line too, with the same code.
+    for (const args of [['devices', 'add', 'n-8', '--field', 'x'], ['devices', 'list', '--colour', 'red'], ['nosuchcommand']]) {
+      const failed = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { env }).then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(failed?.code, args.join(' ')).toBe(1);
+      expect(JSON.parse(failed!.stderr.trim())).toMatchObject({ error: { code: 'FH_ERR_CLI_INVALID' } });
+    }
   }, 60_000);
 
   it('lists and requeues dead letters', async () => {
