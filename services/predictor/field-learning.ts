@@ -32,6 +32,18 @@
  * wrong and should be corrected, not learnt around. Nothing is applied before `minDryDays`, nor
  * while the ratio is within `deadBand` of 1.
  *
+ * Where the ratio is blind: where the roots take their water. The ratio scales depletion and RAW
+ * alike, so it moves *when* RAW is forecast but not where the probe's depletion stands against
+ * it. A probe over the top of a deeper root zone dries ahead of it (roots draw most from the top):
+ * on AquaCrop's seasons the probe stood 1.6 × (maize) and 2.2–2.4 × (potato) as far towards RAW as
+ * the root zone by mid-season, with drawdown ratios (0.63, 0.69) no different from a crop whose
+ * profile is right (tomato 0.77) or a uniform root zone told 60 % of its depth (0.6). What tells
+ * them apart is stress: beyond RAW a crop whose whole root zone the probe sees slows down (FAO-56's
+ * Ks), one with water below the probe keeps drawing at its usual pace. So a dry day that starts
+ * beyond RAW and shows no stress (`unstressedShare`, `unstressedKs`) records its depletion, and RAW
+ * (TAW with it) is moved `rawShift` of the way towards the deepest such depletion, bounded by
+ * `rawFactor`. The depletion and the forecast are left as the ratio has them.
+ *
  * Pure: the live predictor, replay and the quality report run the same code.
  */
 import { cropCoefficient, readilyAvailableWater, totalAvailableWater } from '../agronomy/index.js';
@@ -67,6 +79,28 @@ export interface FieldLearningOptions {
    * correction worth acting on (the estimate is reported from the first).
    */
   minDryDays: number;
+  /**
+   * A dry day that starts beyond RAW is *unstressed* when its drawdown is at least this share of
+   * the field's fitted ratio although FAO-56's stress coefficient at its start depletion, on the
+   * profile's budget, is `unstressedKs` or less (the profile says the crop should have slowed by a
+   * fifth or more, and it did not). Defaults 0.9 and 0.8. On the simulator's fields (one FAO-56
+   * root zone, the probe over all of it) no day passes; on AquaCrop's maize and potato, whose
+   * roots reach below the probe, most dry days beyond RAW do.
+   */
+  unstressedShare: number;
+  unstressedKs: number;
+  /**
+   * How far RAW moves towards the deepest depletion a dry day was drawn through unstressed, 0–1.
+   * Default 0.7: the crop's own stress point lies beyond FAO-56's RAW (p is the share of TAW a
+   * crop can lose *before* stress may start), so the unstressed depletion overshoots the root
+   * zone's RAW; on AquaCrop's seasons it stood 1.15–1.2 × the depletion at which the root zone
+   * crossed RAW (maize 1.86 × the profile's RAW against 1.6, potato 2.8 against 2.2–2.4). With
+   * the full way, maize was advised in time on 42 % of its days; with half, potato's false
+   * alarms stayed at 37 % (models/aquacrop/README.md).
+   */
+  rawShift: number;
+  /** Bounds of the RAW multiplier this gives (and TAW with it). Default [1, 2]. */
+  rawFactor: readonly [number, number];
 }
 
 export const DEFAULT_FIELD_LEARNING_OPTIONS: Readonly<FieldLearningOptions> = Object.freeze({
@@ -77,6 +111,10 @@ export const DEFAULT_FIELD_LEARNING_OPTIONS: Readonly<FieldLearningOptions> = Ob
   dryRainMm: 0.2,
   deadBand: 0.1,
   minDryDays: 3,
+  unstressedShare: 0.9,
+  unstressedKs: 0.8,
+  rawShift: 0.7,
+  rawFactor: [1, 2] as const,
 });
 
 /** What a field has learnt (persisted with its decision state). */
@@ -93,6 +131,8 @@ export interface FieldLearningState {
   lastOutcome: string;
   /** Its own ratio when it was used. */
   lastRatio?: number;
+  /** Deepest depletion, as a fraction of the profile's RAW, at which a dry day showed no stress (absent: none beyond RAW). */
+  unstressedTo?: number;
 }
 
 export const INITIAL_FIELD_LEARNING: FieldLearningState = Object.freeze({ sxx: 0, sxy: 0, sqq: 0, dryDays: 0, lastDayEnd: 0, lastOutcome: 'none yet' });
@@ -109,6 +149,8 @@ export interface FieldFactors {
   /** Multipliers on the profile's TAW (and RAW) and on its Kc, as applied (bounded). */
   taw_factor: number;
   kc_factor: number;
+  /** Multiplier on the RAW the advice waits for (and on TAW), from dry days beyond RAW the crop drew through unstressed. */
+  raw_factor: number;
   /** The last local day looked at (YYYY-MM-DD, the field's standard time) and what it was. */
   last_day: string | null;
   last_outcome: string;
@@ -143,6 +185,17 @@ export interface DayFit {
   etcMm: number;
 }
 
+/** A dry day that began beyond RAW: what it says about stress there. */
+export interface BeyondRawDay {
+  kind: 'beyond RAW';
+  /** Depletion at the day's start, fraction of the profile's RAW. */
+  fraction: number;
+  /** Its drawdown / computed ETc. */
+  ratio: number;
+  /** FAO-56's water stress coefficient at the day's start depletion, on the profile's budget. */
+  ks: number;
+}
+
 /**
  * Fit one local day: `series` holds the 48 hourly bins before `dayEnd` (the day before, then the
  * day). Returns why the day is not a dry day instead when it is not one.
@@ -153,7 +206,7 @@ export function fitDryDay(
   dayEnd: number,
   applied: readonly AppliedWater[],
   options: Pick<FieldLearningOptions, 'dryRainMm'> = DEFAULT_FIELD_LEARNING_OPTIONS,
-): DayFit | { skip: string } {
+): DayFit | BeyondRawDay | { skip: string } {
   if (series.hours !== 48 || series.startTs !== dayEnd - 2 * DAY_MS) return { skip: 'no history' };
   let rain = 0;
   for (let k = 0; k < 48; k++) rain += series.rain[k]!;
@@ -196,16 +249,18 @@ export function fitDryDay(
   const head = mean(ys.slice(0, 3));
   const tail = mean(ys.slice(-3));
   // Beyond RAW the crop is stressed and takes less than ETc: that is not the field's capacity.
-  if (Math.max(head, tail) > raw) return { skip: 'beyond RAW' };
-  if (wetted(ys)) return { skip: 'wetting seen' };
-  const mx = mean(xs);
-  const my = mean(ys);
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < xs.length; i++) {
-    sxx += (xs[i]! - mx) ** 2;
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  // A day that starts there says instead whether it is stressed (see observeDay).
+  if (Math.max(head, tail) > raw) {
+    if (head <= raw || wetted(ys)) return { skip: 'beyond RAW' };
+    const { sxx, sxy } = slopeOf(xs, ys);
+    const ratio = sxy / sxx;
+    if (!(ratio >= PLAUSIBLE_RATIO[0] && ratio <= PLAUSIBLE_RATIO[1])) return { skip: 'beyond RAW' };
+    const fraction = head / raw;
+    // FAO-56 Eq. 84 on the profile's budget: Ks = (TAW − Dr) / (TAW − RAW), Dr = fraction · p · TAW.
+    return { kind: 'beyond RAW', fraction, ratio, ks: Math.max(0, (1 - profile.p * fraction) / (1 - profile.p)) };
   }
+  if (wetted(ys)) return { skip: 'wetting seen' };
+  const { sxx, sxy } = slopeOf(xs, ys);
   const ratio = sxy / sxx;
   if (!(ratio >= PLAUSIBLE_RATIO[0] && ratio <= PLAUSIBLE_RATIO[1])) return { skip: `implausible drawdown (${ratio.toFixed(2)} × ETc)` };
   return { sxx, sxy, etcMm: cum };
@@ -225,13 +280,41 @@ function wetted(ys: readonly number[]): boolean {
   return false;
 }
 
+/** Centred sums Sxx and Sxy of paired samples. */
+function slopeOf(xs: readonly number[], ys: readonly number[]): { sxx: number; sxy: number } {
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  return { sxx, sxy };
+}
+
 function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }
 
 /** The state after looking at the day that ended at `dayEnd`. */
-export function observeDay(state: FieldLearningState, dayEnd: number, fit: DayFit | { skip: string }, options: Pick<FieldLearningOptions, 'forgetting'> = DEFAULT_FIELD_LEARNING_OPTIONS): FieldLearningState {
+export function observeDay(
+  state: FieldLearningState,
+  dayEnd: number,
+  fit: DayFit | BeyondRawDay | { skip: string },
+  options: Pick<FieldLearningOptions, 'forgetting' | 'priorDays' | 'unstressedShare' | 'unstressedKs'> = DEFAULT_FIELD_LEARNING_OPTIONS,
+): FieldLearningState {
   if ('skip' in fit) return { ...state, lastDayEnd: dayEnd, lastOutcome: fit.skip, lastRatio: undefined };
+  if ('kind' in fit) {
+    const unstressed = fit.ks <= options.unstressedKs && fit.ratio >= options.unstressedShare * fittedRatio(state, options);
+    return {
+      ...state,
+      lastDayEnd: dayEnd,
+      lastOutcome: unstressed ? 'beyond RAW, unstressed' : 'beyond RAW',
+      lastRatio: round(fit.ratio),
+      ...(unstressed && fit.fraction > (state.unstressedTo ?? 1) ? { unstressedTo: round(fit.fraction) } : {}),
+    };
+  }
   const slope = fit.sxy / fit.sxx;
   const f = options.forgetting;
   return {
@@ -266,21 +349,29 @@ export function splitRatio(ratio: number, options: Pick<FieldLearningOptions, 't
   return { taw: clamp(kc / ratio, tLo, tHi), kc };
 }
 
+/** The drawdown ratio a state stands for, shrunk towards 1 by the prior. */
+function fittedRatio(state: FieldLearningState, options: Pick<FieldLearningOptions, 'priorDays'>): number {
+  const lambda = options.priorDays * REFERENCE_SXX;
+  return (state.sxy + lambda) / (state.sxx + lambda);
+}
+
 /** The factors a state stands for (1 and 1 before any dry day). */
 export function factorsOf(state: FieldLearningState, tzLongitudeDeg: number, options: FieldLearningOptions = DEFAULT_FIELD_LEARNING_OPTIONS): FieldFactors {
-  const lambda = options.priorDays * REFERENCE_SXX;
-  const fitted = (state.sxy + lambda) / (state.sxx + lambda);
+  const fitted = fittedRatio(state, options);
   const pooled = state.sxx > 0 ? state.sxy / state.sxx : 1;
   const spread = state.sxx > 0 ? Math.sqrt(Math.max(0, state.sqq / state.sxx - pooled * pooled)) : 0;
   const { taw, kc } = splitRatio(fitted, options);
-  const applied = state.dryDays >= options.minDryDays && Math.abs(Math.log(fitted)) > Math.log(1 + options.deadBand);
+  const scaled = state.dryDays >= options.minDryDays && Math.abs(Math.log(fitted)) > Math.log(1 + options.deadBand);
+  const rawFactor = state.dryDays >= options.minDryDays ? Math.min(options.rawFactor[1], Math.max(options.rawFactor[0], 1 + options.rawShift * ((state.unstressedTo ?? 1) - 1))) : 1;
+  const applied = scaled || rawFactor > 1;
   return {
     dry_days: state.dryDays,
     ratio: round(kc / taw),
     spread: round(spread),
     applied,
-    taw_factor: applied ? round(taw) : 1,
-    kc_factor: applied ? round(kc) : 1,
+    taw_factor: scaled ? round(taw) : 1,
+    kc_factor: scaled ? round(kc) : 1,
+    raw_factor: round(rawFactor),
     last_day: state.lastDayEnd ? new Date(state.lastDayEnd - DAY_MS + (tzLongitudeDeg / 15) * HOUR_MS).toISOString().slice(0, 10) : null,
     last_outcome: state.lastOutcome + (state.lastRatio !== undefined ? ` (${state.lastRatio.toFixed(2)} × ETc)` : ''),
   };
@@ -298,14 +389,15 @@ export function lastDayEnd(atTs: number, tzLongitudeDeg: number): number {
  * forecast's increments by the crop factor (the water the field really uses), the threshold
  * crossing recomputed the model's way. The model and its features are untouched.
  */
-export function applyFieldFactors(p: IrrigationPrediction, factors: Pick<FieldFactors, 'taw_factor' | 'kc_factor'>, localHour?: number): IrrigationPrediction {
+export function applyFieldFactors(p: IrrigationPrediction, factors: Pick<FieldFactors, 'taw_factor' | 'kc_factor'> & Partial<Pick<FieldFactors, 'raw_factor'>>, localHour?: number): IrrigationPrediction {
   const t = factors.taw_factor;
   const k = factors.kc_factor;
-  if (t === 1 && k === 1) return p;
-  const taw = p.tawMm * t;
+  const r = factors.raw_factor ?? 1;
+  if (t === 1 && k === 1 && r === 1) return p;
+  const taw = p.tawMm * t * r;
   const now = Math.min(taw, Math.max(0, p.depletionNowMm * t));
   return predictionFrom(
-    { now, d24: now + k * (p.depletion24hMm - p.depletionNowMm), d48: now + k * (p.depletion48hMm - p.depletionNowMm), taw, raw: p.rawMm * t },
+    { now, d24: now + k * (p.depletion24hMm - p.depletionNowMm), d48: now + k * (p.depletion48hMm - p.depletionNowMm), taw, raw: p.rawMm * t * r },
     localHour,
   );
 }

@@ -57,6 +57,7 @@ const field = obj({
       applied: { type: 'boolean', description: 'False while the ratio is within 10 % of 1 (the factors are then 1).' },
       taw_factor: { type: 'number' },
       kc_factor: { type: 'number' },
+      raw_factor: { type: 'number', description: 'RAW (and TAW) moved by this factor: dry days beyond RAW showed no stress.' },
       last_day: { type: ['string', 'null'] },
       last_outcome: { type: 'string' },
     },

@@ -3,6 +3,7 @@ import type { FieldProfile, IrrigationPrediction, ObservationSeries } from '../.
 import { hoursToThreshold } from '../../../services/model/index.js';
 import {
   applyFieldFactors,
+  DEFAULT_FIELD_LEARNING_OPTIONS,
   factorsOf,
   fitDryDay,
   INITIAL_FIELD_LEARNING,
@@ -99,7 +100,11 @@ describe('learning a field from its dry days', () => {
     expect(fit({ ratio: 0.6, rainMm: 3 })).toEqual({ skip: 'rain' });
     expect(fit({ ratio: 0.6 }, [{ id: 'i1', startTs: dayEnd - 30 * HOUR_MS, endTs: dayEnd - 29 * HOUR_MS, depthMm: 20 }])).toEqual({ skip: 'irrigation recorded' });
     expect(fit({ ratio: 0.6, irrigationAt: { hour: 12, mm: 15 } })).toMatchObject({ skip: expect.stringMatching(/wetting seen|implausible/) });
-    expect(fit({ ratio: 0.6, startDepletionMm: 80 })).toEqual({ skip: 'beyond RAW' });
+    // A day beyond RAW is no dry day for the ratio: it only says whether the crop was stressed there.
+    expect(fit({ ratio: 0.6, startDepletionMm: 80 })).toMatchObject({ kind: 'beyond RAW' });
+    expect(observeDay(INITIAL_FIELD_LEARNING, dayEnd, fit({ ratio: 0.6, startDepletionMm: 80 }))).toMatchObject({ sxx: 0, sxy: 0, dryDays: 0 });
+    // Crossing RAW during the day: neither.
+    expect(fit({ ratio: 0.6, startDepletionMm: 70 })).toEqual({ skip: 'beyond RAW' });
     const state = observeDay(INITIAL_FIELD_LEARNING, dayEnd, fit({ ratio: 0.6, rainMm: 3 }));
     expect(state).toMatchObject({ sxx: 0, sxy: 0, dryDays: 0, lastDayEnd: dayEnd, lastOutcome: 'rain' });
     expect(factorsOf(state, 0)).toMatchObject({ dry_days: 0, ratio: 1, taw_factor: 1, kc_factor: 1, last_day: '2025-06-01', last_outcome: 'rain' });
@@ -129,6 +134,38 @@ describe('learning a field from its dry days', () => {
     // RAW 30 mm away at 10 mm a day on the profile's terms; 45 mm away at 9 mm a day on the field's.
     expect(p.hoursToRaw).toBeCloseTo(72, 0);
     expect(deeper.hoursToRaw).toBeCloseTo(48 + (90 - 63) / (9 / 24), 0);
+  });
+
+  it('moves RAW towards the deepest depletion a dry day beyond RAW was drawn through unstressed', () => {
+    const base = learn(5, { ratio: 0.6, noise: 0.001 });
+    expect(factorsOf(base, 0).raw_factor).toBe(1);
+    const dayEnd = FIRST_DAY_END + 5 * DAY_MS;
+    const after = (o: DayOptions) => observeDay(base, dayEnd, fitDryDay(PROFILE, traceOf(dayEnd, o), dayEnd, []));
+    // Starting at 1.57 × RAW (FAO-56's Ks 0.43 on the profile) and drawn at the field's usual 0.6 × ETc: water below the probe.
+    const unstressed = after({ ratio: 0.6, startDepletionMm: 115 });
+    expect(unstressed).toMatchObject({ lastOutcome: 'beyond RAW, unstressed', dryDays: 5, sxx: base.sxx });
+    expect(unstressed.unstressedTo).toBeCloseTo(118 / 75, 1);
+    const f = factorsOf(unstressed, 0);
+    expect(f).toMatchObject({ applied: true, taw_factor: factorsOf(base, 0).taw_factor });
+    expect(f.raw_factor).toBeCloseTo(1 + 0.7 * (118 / 75 - 1), 1);
+    // The same depletion drawn as FAO-56's stressed crop would (Ks × the usual ratio): nothing moves.
+    const stressed = after({ ratio: 0.6 * 0.43, startDepletionMm: 115 });
+    expect(stressed).toMatchObject({ lastOutcome: 'beyond RAW' });
+    expect(factorsOf(stressed, 0).raw_factor).toBe(1);
+    // Just beyond RAW (Ks 0.93) a crop slows too little for its pace to say anything.
+    expect(factorsOf(after({ ratio: 0.6, startDepletionMm: 78 }), 0).raw_factor).toBe(1);
+    // A shallower unstressed day later keeps the deepest; the bounds hold; nothing before three dry days.
+    const later = observeDay(unstressed, dayEnd + DAY_MS, fitDryDay(PROFILE, traceOf(dayEnd + DAY_MS, { ratio: 0.6, startDepletionMm: 100 }), dayEnd + DAY_MS, []));
+    expect(later.unstressedTo).toBe(unstressed.unstressedTo);
+    expect(factorsOf(unstressed, 0, { ...DEFAULT_FIELD_LEARNING_OPTIONS, rawShift: 1, rawFactor: [1, 1.3] }).raw_factor).toBe(1.3);
+    expect(factorsOf({ ...unstressed, dryDays: 2 }, 0)).toMatchObject({ raw_factor: 1 });
+  });
+
+  it('moves RAW and TAW by the RAW factor, not the depletion or its rate', () => {
+    const p: IrrigationPrediction = { depletionNowMm: 30, depletion24hMm: 40, depletion48hMm: 50, tawMm: 120, rawMm: 60, irrigate: false, irrigationDepthMm: 0, hoursToRaw: hoursToThreshold(30, 40, 50, 60) };
+    const later = applyFieldFactors(p, { taw_factor: 1, kc_factor: 1, raw_factor: 1.5 });
+    expect(later).toMatchObject({ depletionNowMm: 30, depletion24hMm: 40, depletion48hMm: 50, tawMm: 180, rawMm: 90 });
+    expect(later.hoursToRaw).toBeCloseTo(48 + (90 - 50) / (10 / 24), 0);
   });
 
   it('looks at a local day once it has ended', () => {

@@ -24,7 +24,7 @@ const predictorStatus: PredictorStatus = {
   fields: [{
     settings: north,
     state: { advice: { eventId: 'evt_1', issuedAt: NOW - HOUR, validUntil: NOW + HOUR, startBy: NOW }, lastChangeAt: NOW - HOUR, stale: false },
-    learning: { dry_days: 12, ratio: 0.64, spread: 0.1, applied: true, taw_factor: 1.37, kc_factor: 0.88, last_day: '2026-07-05', last_outcome: 'dry (0.61 × ETc)' },
+    learning: { dry_days: 12, ratio: 0.64, spread: 0.1, applied: true, taw_factor: 1.37, kc_factor: 0.88, raw_factor: 1, last_day: '2026-07-05', last_outcome: 'dry (0.61 × ETc)' },
   }],
 };
 /** One predictor evaluating every field: its own fields are all there is. */
