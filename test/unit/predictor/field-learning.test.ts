@@ -147,7 +147,7 @@ describe('learning a field from its dry days', () => {
     expect(unstressed.unstressedTo).toBeCloseTo(118 / 75, 1);
     const f = factorsOf(unstressed, 0);
     expect(f).toMatchObject({ applied: true, taw_factor: factorsOf(base, 0).taw_factor });
-    expect(f.raw_factor).toBeCloseTo(1 + 0.7 * (118 / 75 - 1), 1);
+    expect(f.raw_factor).toBeCloseTo(1 + DEFAULT_FIELD_LEARNING_OPTIONS.rawShift * (118 / 75 - 1), 1);
     // The same depletion drawn as FAO-56's stressed crop would (Ks × the usual ratio): nothing moves.
     const stressed = after({ ratio: 0.6 * 0.43, startDepletionMm: 115 });
     expect(stressed).toMatchObject({ lastOutcome: 'beyond RAW' });
