@@ -63,6 +63,8 @@ export interface SeasonResult {
    * AquaCrop's stood at 0.3 RAW or more: how much faster the probe's layer dries than the root zone.
    */
   drierByMedian: number;
+  /** The same without learning the field: the probe's layer against the preset's budget. */
+  drierByMedianFixed: number;
   /** The same ratio for the rows on real root depths. */
   drierByMedianRealRoots: Record<RealRootMethod, number>;
 }
@@ -144,6 +146,7 @@ export async function evaluateAquaCrop(
       aquaCropRootM: Math.max(...trace.zRoot),
       learnt: plain.learnt[s] ?? null,
       drierByMedian: drierBy(trace, plain.tracks[s]!),
+      drierByMedianFixed: drierBy(trace, fixed.tracks[s]!),
       drierByMedianRealRoots: Object.fromEntries(REAL_ROOT_LIST.map((m) => {
         const r = realRoots.get(m);
         return [m, r ? drierBy(trace, r.run.tracks[s]!) : Number.NaN];
