@@ -145,7 +145,7 @@ export interface FieldFactors {
   /** Drawdown / computed ETc: the fitted ratio (shrunk towards 1), and the spread of the days' own ratios. */
   ratio: number;
   spread: number;
-  /** Whether the factors are in use: false before `minDryDays` and while the ratio is within the dead band of 1 (then both are 1). */
+  /** Whether the factors are in use: false before `minDryDays`, and while the ratio is within the dead band of 1 (then TAW's and Kc's are 1) and RAW has not moved. */
   applied: boolean;
   /** Multipliers on the profile's TAW (and RAW) and on its Kc, as applied (bounded). */
   taw_factor: number;

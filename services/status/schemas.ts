@@ -54,7 +54,7 @@ const field = obj({
       dry_days: { type: 'integer' },
       ratio: { type: 'number', description: 'Soil moisture drawdown on dry days / computed ETc.' },
       spread: { type: 'number', description: 'Standard deviation of the dry days\' own ratios.' },
-      applied: { type: 'boolean', description: 'False while the ratio is within 10 % of 1 (the factors are then 1).' },
+      applied: { type: 'boolean', description: 'False while the ratio is within 10 % of 1 and RAW has not moved (the factors are then 1).' },
       taw_factor: { type: 'number' },
       kc_factor: { type: 'number' },
       raw_factor: { type: 'number', description: 'RAW (and TAW) moved by this factor: dry days beyond RAW showed no stress.' },
