@@ -61,6 +61,8 @@ describe('a field whose roots reach deeper than its profile', () => {
     expect(late.provenance.field_learning!.dry_days).toBeGreaterThan(10);
     expect(late.provenance.field_learning!.taw_factor).toBeGreaterThan(1.25);
     expect(late.provenance.field_learning!.ratio).toBeLessThan(0.75);
+    // Its probe sees the whole root zone, so the crop slows beyond RAW as FAO-56 says: RAW stays where the ratio puts it.
+    expect(late.provenance.field_learning!.raw_factor).toBe(1);
     // The thresholds the decision compared with are the learnt ones.
     expect(late.prediction!.rawMm).toBeCloseTo(late.provenance.features!.raw_mm! * late.provenance.field_learning!.taw_factor, 1);
   }, 120_000);
