@@ -150,6 +150,9 @@ export function fromSenml(body: unknown, limits: Readonly<SenmlLimits> = DEFAULT
       }
       readings.set(key, (reading = { device, ts, values: new Map() }));
     }
+    // Two values of one quantity at one time are a contradiction the pack itself holds: which one
+    // is the measurement is not ours to pick (RFC 8428 leaves it to the application).
+    if (reading.values.has(quantity)) throw bad(`[${index}].n`, `${echo(quantity)} is given twice for one time`);
     reading.values.set(quantity, convert(baseValue + v));
   });
   // fromEntries defines own properties: a `__proto__` name stays a (refused) quantity name.

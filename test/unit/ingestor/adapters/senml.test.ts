@@ -61,6 +61,9 @@ describe('SenML adapter (RFC 8428)', () => {
       [[{ bs: 100, n: 'rainfall', v: 3, t: 1.796e9 }], '[0].bs'],
       [[{ bver: 11, n: 'rssi', v: -70, t: 1.796e9 }], '[0].bver'],
       [[{ n: 'rssi', v: -70, t: 1.796e9, crit_: 1 }], '[0].crit_'],
+      // One quantity twice at one time, in any unit: neither value is dropped in silence.
+      [[{ bt: 1.796e9, n: 'soil_temperature', u: 'Cel', v: 11 }, { n: 'soil_temperature', u: 'K', v: 300 }], '[1].n'],
+      [[{ bn: 'n-17:', bt: 1.796e9, n: 'air_temperature', v: 20 }, { n: 'air_temperature', v: 21 }], '[1].n'],
     ] as const) {
       expect(refused(pack), JSON.stringify(pack)).toBe(`FH_ERR_INGEST_BAD_ENVELOPE ${field}`);
     }
