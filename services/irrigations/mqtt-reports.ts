@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import type { Device } from '../registry/device.js';
 import { isFieldhookError } from '../shared/errors.js';
 import { Errors } from '../shared/error-catalog.js';
-import type { IrrigationService } from './service.js';
+import { hasControlCharacter } from '../shared/ids.js';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, type IrrigationService } from './service.js';
 
 export interface ReportRefusal {
   index?: number;
@@ -44,6 +45,8 @@ export async function recordDeviceReports(service: IrrigationService, device: De
     return [{ code: Errors.irrigationInvalid.code, message: 'The payload is not JSON' }];
   }
   const list = Array.isArray(parsed) ? parsed : [parsed];
+  // As for readings: an empty array is a mistake the device should hear about, not an acknowledged nothing.
+  if (list.length === 0) return [{ code: Errors.irrigationInvalid.code, message: 'Send one report or a non-empty array' }];
   if (list.length > MAX_REPORTS_PER_MESSAGE) {
     return [{ code: Errors.irrigationInvalid.code, message: `At most ${MAX_REPORTS_PER_MESSAGE} reports in one message` }];
   }
@@ -52,7 +55,10 @@ export async function recordDeviceReports(service: IrrigationService, device: De
     try {
       if (typeof item !== 'object' || item === null || Array.isArray(item)) throw Errors.irrigationInvalid('A report is a JSON object');
       const { id, ...report } = item as Record<string, unknown>;
-      if (id !== undefined && typeof id !== 'string') throw Errors.irrigationInvalid('id must be a string', { field: 'id' });
+      // The report's own words: its `id` is what HTTP calls the Idempotency-Key, by the same rules.
+      if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_IDEMPOTENCY_KEY_LENGTH || hasControlCharacter(id))) {
+        throw Errors.irrigationInvalid(`id must be a string of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them a control character`, { field: 'id' });
+      }
       await service.record({ farm: device.farm, field: device.field, ...report }, { source: 'mqtt', who: `device:${device.id}`, device }, id ?? contentKey(index, report));
     } catch (err) {
       // Anything else (the disk) is not the device's fault: no PUBACK, the broker sends it again.

@@ -48,3 +48,18 @@ describe('MQTT irrigation reports without id', () => {
     expect(await count()).toBe(2);
   });
 });
+
+describe('MQTT irrigation reports refused', () => {
+  it('tells the device of an empty array and of a bad `id`, naming `id` (HTTP\'s Idempotency-Key is no word of its)', async () => {
+    const { service, count } = setup();
+    expect(await recordDeviceReports(service, valve, Buffer.from('[]'))).toEqual([{ code: 'FH_ERR_IRRIGATION_INVALID', message: 'Send one report or a non-empty array' }]);
+    for (const id of ['', 'i'.repeat(300), 'a\u0000b', 7]) {
+      const [refusal] = await recordDeviceReports(service, valve, Buffer.from(JSON.stringify({ depth_mm: 2, id })));
+      expect(refusal, JSON.stringify(id)).toMatchObject({ code: 'FH_ERR_IRRIGATION_INVALID', field: 'id' });
+      expect(refusal!.message).not.toContain('Idempotency-Key');
+    }
+    expect(await count()).toBe(0);
+    expect(await recordDeviceReports(service, valve, Buffer.from(JSON.stringify({ depth_mm: 2, id: 'valve-run-1' })))).toEqual([]);
+    expect(await count()).toBe(1);
+  });
+});
