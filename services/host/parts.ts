@@ -20,11 +20,14 @@ export type Part = (typeof PARTS)[number];
 
 const isPart = (name: string): name is Part => (PARTS as readonly string[]).includes(name);
 
-/** `ingestor,predictor` → the set; an unknown or empty name is refused with its name. */
+/**
+ * `ingestor,predictor` → the set; an unknown or empty name is refused with its name. A config file
+ * may list them as an array, the form `config show` prints.
+ */
 const partsSchema = z
-  .string()
+  .union([z.string(), z.array(z.string())])
   .transform((value, ctx) => {
-    const names = value.split(',').map((s) => s.trim());
+    const names = (typeof value === 'string' ? value.split(',') : value).map((s) => s.trim());
     const unknown = names.filter((n) => !isPart(n));
     for (const name of unknown) ctx.addIssue({ code: 'custom', message: `unknown part ${JSON.stringify(name)} (known: ${PARTS.join(', ')})` });
     return unknown.length > 0 ? z.NEVER : PARTS.filter((p) => names.includes(p));

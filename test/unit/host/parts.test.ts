@@ -26,6 +26,13 @@ describe('part selection (FIELDHOOK_PARTS, fieldhook start --parts)', () => {
     expect(load({ FIELDHOOK_PARTS: 'dispatcher,ingestor,predictor' }).PARTS).toEqual(['ingestor', 'predictor', 'dispatcher']);
   });
 
+  it('reads the list a config file gives as an array, the form `config show` prints', () => {
+    const fromFile = (file: object) => loadConfig(PIPELINE_CONFIG, { ...apart, FIELDHOOK_CONFIG_FILE: '/cfg.json' }, () => JSON.stringify(file));
+    expect(fromFile({ PARTS: ['predictor', 'ingestor'] }).PARTS).toEqual(['ingestor', 'predictor']);
+    expect(fromFile(loadConfig(PIPELINE_CONFIG, {})).PARTS).toEqual(['ingestor', 'predictor', 'dispatcher']);
+    expect(refusal(() => fromFile({ PARTS: ['ingestor', 'bogus'] })).message).toContain('unknown part "bogus"');
+  });
+
   it('refuses an unknown part by name, with the known ones, as a configuration error', () => {
     const err = refusal(() => load({ FIELDHOOK_PARTS: 'ingestor,predicter' }));
     expect(err.code).toBe('FH_ERR_CONFIG_INVALID');
