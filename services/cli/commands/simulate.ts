@@ -4,7 +4,7 @@ import { createLogger } from '../../shared/logger.js';
 // Types only: the simulator and the training code are loaded by the action (dynamic import), never by `fieldhook start`.
 import type { FieldSpec } from '../../simulator/fields.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { localPipeline, withDevices } from '../context.js';
+import { localPipeline, wholeNumber, withDevices } from '../context.js';
 import { withFields } from './predictor.js';
 
 /** Farm of the devices and fields `--register` adds. */
@@ -51,18 +51,21 @@ async function registerFieldProfiles(specs: readonly FieldSpec[]): Promise<void>
 
 function positive(name: string) {
   return (value: string) => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number (got ${value})`);
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw Errors.cliInvalid(`--${name} must be a positive number (got ${value})`);
     return n;
   };
 }
+
+/** Each simulated device is a field simulated in this process: a bound keeps a typo from eating the memory. */
+const MAX_DEVICES = 10_000;
 
 /** `fieldhook simulate`: a live fleet of simulated fields pushing readings to the ingestor. */
 export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description('Push readings of simulated fields to the ingestor over HTTP or MQTT')
-    .option('--devices <n>', 'number of devices (one field each)', positive('devices'), 10)
+    .option('--devices <n>', `number of devices (one field each, at most ${MAX_DEVICES.toLocaleString('en-US')})`, (v: string) => wholeNumber('--devices', v, 1, MAX_DEVICES), 10)
     .option('--interval <seconds>', 'wall-clock seconds between pushes (default: 5)', positive('interval'))
     .option('--speedup <x>', 'simulated seconds per wall-clock second (the clock never passes the present)', positive('speedup'), 1)
     .option('--transport <kind>', 'http or mqtt', 'http')
@@ -87,13 +90,13 @@ export function registerSimulateCommand(program: Command): void {
       let own: (device: string) => string = () => '';
       const secret = shared ?? ((device: string) => own(device));
       const startMs = opts.start === undefined ? undefined : Date.parse(opts.start);
-      if (startMs !== undefined && Number.isNaN(startMs)) throw new Error(`--start is not a date: ${opts.start}`);
+      if (startMs !== undefined && Number.isNaN(startMs)) throw Errors.cliInvalid(`--start is not a date: ${opts.start}`);
       let transport;
       // Without --url: the pipeline running on this data folder, else the default ports.
       const running = opts.url ? undefined : localPipeline();
       if (opts.transport === 'http') transport = createHttpTransport({ url: opts.url ?? running?.httpUrl ?? 'http://127.0.0.1:8080', secret });
       else if (opts.transport === 'mqtt') transport = createMqttTransport({ url: opts.url ?? running?.mqttUrl ?? 'mqtt://127.0.0.1:1883', secret });
-      else throw new Error(`--transport must be http or mqtt (got ${opts.transport})`);
+      else throw Errors.cliInvalid(`--transport must be http or mqtt (got ${opts.transport})`);
 
       const logger = createLogger({ base: { service: 'simulator' } });
       const fleet = createFleet({
