@@ -94,6 +94,16 @@ describe.each(BACKENDS)('forecasts on %s', (backend) => {
     expect(b.hours('f', 'north', t0 + 2 * H, t0 + 3 * H)).toEqual([{ ts: t0 + 3 * H, rainMm: 9 }]);
   });
 
+  it('tells a gateway what is wrong with a message that is no forecast before whose farm it names, with the property', async () => {
+    const store = await open();
+    const gateway: Device = { id: 'g-1', farm: 'f', field: 'yard', kind: 'gateway', enabled: true, allowedNetworks: [], createdAt: new Date(t0).toISOString() };
+    const refusal = async (payload: string) => (await storeDeviceForecast(store, gateway, Buffer.from(payload), t0))[0];
+    for (const payload of ['[{"farm":"f","hours":[]}]', 'null', '"x"']) expect(await refusal(payload), payload).toEqual({ code: 'FH_ERR_FORECAST_INVALID', message: 'A forecast is a JSON object', field: 'body' });
+    for (const payload of ['{}', '{"hours":[]}', '{"farm":7}']) expect(await refusal(payload), payload).toMatchObject({ code: 'FH_ERR_FORECAST_INVALID', field: 'farm' });
+    expect(await refusal('{"farm":"other","hours":[]}')).toMatchObject({ code: 'FH_ERR_FORECAST_FORBIDDEN' });
+    expect(await refusal(JSON.stringify({ farm: 'f', hours: [{ ts: new Date(t0 + 2 * H).toISOString(), rain_mm: -1 }] }))).toMatchObject({ code: 'FH_ERR_FORECAST_INVALID', field: 'hours[0].rain_mm' });
+  });
+
   it.runIf(backend === 'postgres')('leaves a gateway\'s forecast unacknowledged while PostgreSQL does not answer, so the broker delivers it again', async () => {
     await open();
     const store = createForecastRepository(fixture.plane('impatient', { statementTimeoutMs: 200 }), silentLogger());
