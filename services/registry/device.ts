@@ -101,6 +101,12 @@ export function checkNewDevice(input: NewDevice): void {
   checkProfile(input.profile);
 }
 
+/** A farm's networks are stored under its id: the same id rule as devices', and networks that parse. */
+export function checkFarmNetworks(farm: string, cidrs: string[]): void {
+  if (!ID_PATTERN.test(farm)) throw Errors.deviceInvalid(`farm must match ${ID_RULE}`, { field: 'farm' });
+  checkNetworks(cidrs, 'networks');
+}
+
 /** The heights a field's profile takes (FAO-56's wind conversion needs a real mast), and a probe within reach of roots. */
 const PROFILE_RANGES = { windHeightM: [0.5, 30], soilProbeDepthM: [0.01, 5] } as const;
 

@@ -4,8 +4,7 @@ import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
 import { UNIQUE_VIOLATION, databaseUnavailable, withDatabaseErrors } from '../shared/database/postgres.js';
 import { Errors } from '../shared/error-catalog.js';
-import { checkNetworks } from './networks.js';
-import { checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
+import { checkFarmNetworks, checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
 
 /** The registry's store name in `fieldhook_migrations`, and the channel its changes are announced on. */
@@ -182,7 +181,7 @@ export function createPostgresDeviceRepository(plane: PostgresPlane): OpenableDe
       return rows[0]?.allowed_networks ?? [];
     },
     async setFarmNetworks(farm, cidrs) {
-      checkNetworks(cidrs, 'networks');
+      checkFarmNetworks(farm, cidrs);
       await pool.query(
         'INSERT INTO farms (id, allowed_networks) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET allowed_networks = excluded.allowed_networks',
         [farm, cidrs],

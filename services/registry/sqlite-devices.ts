@@ -1,7 +1,6 @@
 import { openSqlite, type SqliteDatabase } from '../shared/sqlite.js';
 import { Errors } from '../shared/error-catalog.js';
-import { checkNetworks } from './networks.js';
-import { checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
+import { checkFarmNetworks, checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
 
 const MIGRATIONS = [
@@ -157,7 +156,7 @@ export function createSqliteDeviceRepository(path: string): OpenableDeviceReposi
       return raw ? (JSON.parse(raw) as string[]) : [];
     },
     async setFarmNetworks(farm, cidrs) {
-      checkNetworks(cidrs, 'networks');
+      checkFarmNetworks(farm, cidrs);
       stmt.setFarmNetworks.run(farm, JSON.stringify(cidrs));
       ownWrites++;
     },

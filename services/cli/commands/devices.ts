@@ -136,7 +136,8 @@ export function registerDeviceCommands(program: Command): void {
     .action((farm: string, cidrs: string[]) =>
       withDevices(async (repo) => {
         await repo.setFarmNetworks(farm, cidrs);
-        printJson({ farm, allowedNetworks: cidrs });
+        // How many devices the rule covers: a misspelt farm shows as 0, not as a quiet success.
+        printJson({ farm, allowedNetworks: cidrs, devices: (await repo.list({ farm })).length });
       }),
     );
 }

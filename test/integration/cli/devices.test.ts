@@ -38,7 +38,9 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     expect(readFileSync(passwords, 'utf8')).toMatch(/^ing:\$7\$101\$/);
     expect(readFileSync(passwords, 'utf8')).not.toContain('n-1:');
 
-    expect(await cli('farms', 'allow-networks', 'f1', '192.168.10.0/24')).toEqual({ farm: 'f1', allowedNetworks: ['192.168.10.0/24'] });
+    expect(await cli('farms', 'allow-networks', 'f1', '192.168.10.0/24')).toEqual({ farm: 'f1', allowedNetworks: ['192.168.10.0/24'], devices: 2 });
+    // A misspelt farm covers no device, and says so.
+    expect(await cli('farms', 'allow-networks', 'f-1', '192.168.10.0/24')).toEqual({ farm: 'f-1', allowedNetworks: ['192.168.10.0/24'], devices: 0 });
   }, 60_000);
 
   it('refuses bad input with a code and a non-zero exit', async () => {

@@ -125,6 +125,8 @@ describe.each<Backend>(['sqlite', 'postgres'])('device registry on %s', (backend
     expect(await codeOf(devices.add({ id: 'n-4', farm: 'f', field: 'a', kind: 'device', gateway: 'no gateway' }))).toBe('FH_ERR_DEVICE_INVALID');
     expect(await codeOf(devices.add({ id: 'n-4', farm: 'f', field: 'a', kind: 'device', allowedNetworks: ['10.0.0.0/33'] }))).toBe('FH_ERR_DEVICE_NETWORK_INVALID');
     expect(await codeOf(devices.setFarmNetworks('f', ['127.0.0.1', 'notacidr']))).toBe('FH_ERR_DEVICE_NETWORK_INVALID');
+    // A farm's networks are kept under its id, which follows the id rule.
+    for (const farm of ['bad farm', '', 'x/../y']) expect(await codeOf(devices.setFarmNetworks(farm, ['10.0.0.0/8'])), farm).toBe('FH_ERR_DEVICE_INVALID');
     expect((await devices.list()).map((d) => d.id)).toEqual(['n-1']);
   });
 
