@@ -133,7 +133,7 @@ describe(`a NUL character through the ways in, on PostgreSQL`, () => {
       await valve.publishAsync(deviceIrrigationsTopic(device), JSON.stringify({ id: 'run\u00001', depth_mm: 4, end }), { qos: 1 });
       await valve.publishAsync(deviceIrrigationsTopic(device), JSON.stringify({ id: 'run-2', depth_mm: 6, end }), { qos: 1 });
       const refused = await eventually(() => refusals[0], { what: 'the refusal' });
-      expect(refused).toEqual({ refused: [{ code: 'FH_ERR_IRRIGATION_INVALID', message: expect.any(String), field: 'Idempotency-Key' }] });
+      expect(refused).toEqual({ refused: [{ code: 'FH_ERR_IRRIGATION_INVALID', message: expect.any(String), field: 'id' }] });
       const records = await eventually(async () => {
         const list = await irrigations.service.list({ farm: 'f9' });
         return list.length ? list : undefined;
