@@ -25,6 +25,7 @@ import { createInfluxComponent } from './influxdb-component.js';
 import { chooseLocalInfluxPort, localInfluxDir, stopOrphanInfluxd } from './local-influxdb.js';
 import { logInfluxClientTo } from '../shared/influx.js';
 import { createPartitionClaim } from './partition-claim.js';
+import { checkTlsFiles } from './tls-files.js';
 import { selectParts, type PartSelection } from './parts.js';
 import { runHost, type RunningHost } from './run-host.js';
 
@@ -52,6 +53,8 @@ export async function startFieldhook(config: PipelineConfig, logger: Logger, opt
   // The parts this process runs (FIELDHOOK_PARTS), refused before anything is opened when they
   // cannot work together (FH_ERR_CONFIG_INVALID); apart, they meet on the external broker.
   const parts = selectParts(config);
+  // TLS meant but not possible is refused before anything listens in clear text.
+  checkTlsFiles(config);
   logInfluxClientTo(logger.child({ component: 'influxdb-client' }));
   // First, before any part opens a file there: DATA_DIR holds secrets (0700, files 0600; warns when looser).
   prepareDataDir(config.DATA_DIR, logger, config.DISPATCH_DB_PATH && config.DISPATCH_DB_PATH !== ':memory:' ? [config.DISPATCH_DB_PATH] : []);

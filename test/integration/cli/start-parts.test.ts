@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -42,6 +42,22 @@ describe('fieldhook start --parts (command line)', () => {
     expect(error.message).toMatch(/set FIELDHOOK_INFLUX_URL/);
     expect(existsSync(dataDir)).toBe(false);
   }, 30_000);
+
+  it('refuses TLS it cannot serve (one file of the two, a file it cannot read, no PEM) instead of serving in clear text', async () => {
+    const notPem = join(root, 'not.pem');
+    writeFileSync(notPem, 'not a certificate');
+    for (const [tls, named] of [
+      [{ FIELDHOOK_TLS_CERT_FILE: notPem }, 'FIELDHOOK_TLS_KEY_FILE'],
+      [{ FIELDHOOK_TLS_KEY_FILE: notPem }, 'FIELDHOOK_TLS_CERT_FILE'],
+      [{ FIELDHOOK_TLS_CERT_FILE: join(root, 'missing.crt'), FIELDHOOK_TLS_KEY_FILE: notPem }, 'FIELDHOOK_TLS_CERT_FILE: cannot read'],
+      [{ FIELDHOOK_TLS_CERT_FILE: notPem, FIELDHOOK_TLS_KEY_FILE: notPem }, 'FIELDHOOK_TLS_CERT_FILE, FIELDHOOK_TLS_KEY_FILE'],
+    ] as const) {
+      const { code, error } = await refusedStart([], { FIELDHOOK_DATA_DIR: join(root, 'tls'), FIELDHOOK_HTTP_PORT: '0', FIELDHOOK_MQTT_LISTEN_PORT: '0', ...tls });
+      expect(code, JSON.stringify(tls)).toBe(1);
+      expect(error.code).toBe('FH_ERR_CONFIG_INVALID');
+      expect(error.message).toContain(named);
+    }
+  }, 60_000);
 
   it('refuses a quantity the ingest path cannot take and exits, nothing left running', async () => {
     const dataDir = join(root, 'quantity');
