@@ -51,6 +51,11 @@ export const QUANTITY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Names that are members of every plain object: never a quantity, so no lookup can confuse the two. */
 const RESERVED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+/**
+ * Names a `reading` point already uses: InfluxDB drops a field called `time`, and a field named
+ * like a tag shadows it for every query (`WHERE device = …` then finds nothing, for good).
+ */
+const SCHEMA_NAMES = new Set(['time', 'device', 'farm', 'field']);
 
 /** Why a quantity cannot be declared, or undefined when it can. */
 function badQuantity(name: string, spec: QuantitySpec): string | undefined {
@@ -59,6 +64,7 @@ function badQuantity(name: string, spec: QuantitySpec): string | undefined {
   if (name.length > MAX_QUANTITY_NAME_LENGTH) return `Quantity names have at most ${MAX_QUANTITY_NAME_LENGTH} characters`;
   if (!QUANTITY_NAME_PATTERN.test(name)) return `Quantity ${shown} must be a letter followed by letters, digits and _`;
   if (RESERVED_NAMES.has(name)) return `Quantity ${name} is a reserved name (a member of every JavaScript object)`;
+  if (SCHEMA_NAMES.has(name)) return `Quantity ${name} is a reserved name (InfluxDB's time or a tag of the reading measurement)`;
   if (!(Number.isFinite(spec.min) && Number.isFinite(spec.max) && spec.min <= spec.max)) return `Quantity ${name} needs finite min <= max`;
   return undefined;
 }

@@ -24,6 +24,10 @@ describe('configuration', () => {
       'FIELDHOOK_INGEST_EXTRA_QUANTITIES.probe: Quantity probe needs finite min <= max',
     );
     expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"soil_moisture":{"unit":"x","min":0,"max":1}}' })).toThrow(/soil_moisture is canonical/);
+    // InfluxDB would drop a field called time, and a field named like a tag hides the tag from every query.
+    for (const name of ['time', 'device', 'farm', 'field']) {
+      expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: `{"${name}":{"unit":"x","min":0,"max":10}}` }), name).toThrow(`${name} is a reserved name`);
+    }
     expect(loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"sap_flow":{"unit":"g/h","min":0,"max":5000}}' }).INGEST_EXTRA_QUANTITIES).toEqual({
       sap_flow: { unit: 'g/h', min: 0, max: 5000 },
     });
