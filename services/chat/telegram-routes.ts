@@ -36,6 +36,35 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
   // Before the body is even read: an unverified sender gets nothing parsed.
   app.addHook('onRequest', async (request) => verifyTelegramSecret(opts.secretToken, request.headers['x-telegram-bot-api-secret-token']));
 
+  /**
+   * The bot's username, asked of the Bot API once (again after a failure). Unknown without a token
+   * or while Telegram cannot be reached: a command addressed to a bot is then taken as ours.
+   */
+  let username: Promise<string | undefined> | undefined;
+  function ownUsername(): Promise<string | undefined> {
+    if (!opts.api) return Promise.resolve(undefined);
+    username ??= opts.api.getMe().then(
+      (me) => me.username?.toLowerCase(),
+      (err: unknown) => {
+        username = undefined;
+        logger.warn({ err: (err as Error).message }, 'Telegram getMe failed: commands addressed to another bot cannot be told apart');
+        return undefined;
+      },
+    );
+    return username;
+  }
+
+  /**
+   * `/irrigated@other_bot north 5` in a group is a command for another bot, which Telegram delivers
+   * to every bot that sees the group's messages: it records nothing here.
+   */
+  async function addressedElsewhere(text: string): Promise<boolean> {
+    const to = /^\/\w+@(\w+)/.exec(text.trim())?.[1];
+    if (to === undefined) return false;
+    const mine = await ownUsername();
+    return mine !== undefined && to.toLowerCase() !== mine;
+  }
+
   async function send(chatId: number | undefined, reply: ChatReply): Promise<void> {
     if (chatId === undefined) return;
     if (!opts.api) return void logger.warn('Telegram answer not sent: TELEGRAM_BOT_TOKEN is not set');
@@ -71,6 +100,7 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
       const message = update.message;
       const query = update.callback_query;
       if (message?.text !== undefined && message.from?.id !== undefined) {
+        if (await addressedElsewhere(message.text)) return reply.code(200).send({});
         const answer = await conversation.answer(message.text, { platform: 'telegram', user: String(message.from.id), interactionId });
         await send(message.chat?.id, answer);
       } else if (query?.id && query.from?.id !== undefined && query.data?.startsWith(TELEGRAM_IRRIGATED_PREFIX)) {

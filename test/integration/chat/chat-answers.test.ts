@@ -108,11 +108,14 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
       req.on('end', () => {
         const body = JSON.parse(text) as Record<string, unknown>;
         received.push({ path: req.url ?? '', body });
-        const telegramMethod = /^\/bot([^/]+)\/(sendMessage|answerCallbackQuery)$/.exec(req.url ?? '');
+        const telegramMethod = /^\/bot([^/]+)\/(sendMessage|answerCallbackQuery|getMe)$/.exec(req.url ?? '');
         if (req.url?.startsWith('/bot')) {
+          const method = telegramMethod?.[2];
           const ok = telegramMethod?.[1] === BOT_TOKEN && req.headers['content-type'] === 'application/json' &&
-            (telegramMethod[2] === 'sendMessage' ? typeof body.text === 'string' && body.chat_id !== undefined : typeof body.callback_query_id === 'string');
-          res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { ok: true, result: true } : { ok: false, error_code: 400, description: 'Bad Request' }));
+            (method === 'sendMessage' ? typeof body.text === 'string' && body.chat_id !== undefined : method === 'getMe' ? true : typeof body.callback_query_id === 'string');
+          // getMe answers with the bot's User (https://core.telegram.org/bots/api#user).
+          const result = method === 'getMe' ? { id: 7_000_001, is_bot: true, first_name: 'fieldhook', username: 'fieldhook_bot' } : true;
+          res.writeHead(ok ? 200 : 400, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { ok: true, result } : { ok: false, error_code: 400, description: 'Bad Request' }));
           return;
         }
         const ok = typeof body.text === 'string' && body.replace_original === false;
@@ -236,6 +239,18 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     await telegram(telegramText(9001, 1111, `/irrigated@fieldhook_bot south ${refill.get('south')}`));
     expect(await irrigations.service.list({ farm: FARM, field: 'south' })).toEqual([expect.objectContaining({ source: 'telegram', who: 'telegram:1111' })]);
     await eventually(() => cleared('south'), { what: 'south cleared', timeoutMs: 20_000 });
+  });
+
+  it('Telegram: a command addressed to another bot of the group records nothing and gets no answer', async () => {
+    const before = received.length;
+    const recorded = (await irrigations.service.list({ farm: FARM })).length;
+    const res = await telegram(telegramText(9050, 1111, '/irrigated@weather_station_bot north 9'));
+    expect(res.statusCode).toBe(200);
+    expect(await irrigations.service.list({ farm: FARM })).toHaveLength(recorded);
+    expect(received.slice(before).filter((r) => r.path.endsWith('/sendMessage'))).toEqual([]);
+    // Addressed to this bot in another case, it is this bot's.
+    await telegram(telegramText(9051, 1111, '/fields@FieldHook_Bot'));
+    expect(received.slice(before).some((r) => r.path.endsWith('/sendMessage') && r.body.chat_id === 1111)).toBe(true);
   });
 
   it('Telegram: the advice\'s button (callback query) records the advised depth and answers the query', async () => {
