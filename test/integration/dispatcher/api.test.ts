@@ -81,6 +81,9 @@ describe('subscriptions API', () => {
       [{ url: 'https://a.example.com/', secret: 'not-a-secret' }, 'FH_ERR_SUBSCRIPTION_INVALID_SECRET'],
       [{ url: 'https://a.example.com/', secret: 'whsec_AAAA' }, 'FH_ERR_SUBSCRIPTION_INVALID_SECRET'],
       [{ url: 'https://a.example.com/', events: ['Irrigation!'] }, 'FH_ERR_SUBSCRIPTION_INVALID_FILTER'],
+      // A misspelt type of fieldhook's own would subscribe to nothing without a word.
+      [{ url: 'https://a.example.com/', events: ['irrigation.recomended'] }, 'FH_ERR_SUBSCRIPTION_INVALID_FILTER'],
+      [{ url: 'https://a.example.com/', events: ['sensor.stail'] }, 'FH_ERR_SUBSCRIPTION_INVALID_FILTER'],
       [{ url: 'ftp://a.example.com/' }, 'FH_ERR_SUBSCRIPTION_INVALID_URL'],
       [{ url: 'http://169.254.169.254/' }, 'FH_ERR_WEBHOOK_SSRF_BLOCKED'],
       [{ url: 'https://a.example.com/', surprise: 1 }, 'FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD'],
@@ -90,6 +93,9 @@ describe('subscriptions API', () => {
       expect(res.statusCode, code).toBe(400);
       expect(res.json().code).toBe(code);
     }
+    // Another family is an operator's own events (POST /v1/events): taken.
+    const own = await d.app.inject({ method: 'POST', url: '/v1/subscriptions', headers: auth, payload: { url: 'https://a.example.com/', events: ['frost.warning', 'irrigation.*', 'delivery.exhausted'] } });
+    expect(own.statusCode).toBe(201);
   });
 
   it('refuses to accept events once stopped', async () => {
