@@ -365,6 +365,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     mode: ownership.mode,
     partitionOf: ownership.partitionOf,
     recorded: createRecordedBalanceReader(options.influx, clock),
+    profiles: fieldsRepo,
     ...(plane?.kind === 'postgres' && options.mode !== 'passive'
       ? { shared: { profiles: fieldsRepo, state: createPostgresFieldStateReader(plane, { learning: evalOptions.learnField !== false, holders: ownership.mode === 'auto' ? 'leases' : 'claims' }), now: () => clock.now(), learnField: evalOptions.learnField !== false } }
       : {}),

@@ -76,6 +76,12 @@ export interface FieldViewsDeps {
   recorded?: RecordedBalanceReader;
   /** Where the others' state is read; without it only the local fields are shown. */
   shared?: { profiles: Pick<FieldProfileRepository, 'list' | 'changeVersion'>; state: SharedFieldStateReader; now(): number; learnField: boolean };
+  /**
+   * The profiles, where nothing is shared: a field added since the last round is listed (not yet
+   * evaluated) instead of missing until the next one, so the chat does not take a misspelt name
+   * for a field it has not heard of.
+   */
+  profiles?: Pick<FieldProfileRepository, 'list' | 'changeVersion'>;
 }
 
 export function createFieldViews(deps: FieldViewsDeps): FieldViews {
@@ -88,18 +94,36 @@ export function createFieldViews(deps: FieldViewsDeps): FieldViews {
       evaluation: { here: true, instance: deps.instance, partition: partition(fieldKey(f.settings.farm, f.settings.field)), savedAt: null, savedBy: null },
     }));
   const recorded = async (farm: string, field: string) => deps.recorded?.latest(farm, field);
-  const { shared } = deps;
-  if (!shared || deps.mode === 'single') return { read: async () => local(), local, recorded };
+  const shared = deps.mode === 'single' ? undefined : deps.shared;
+  const source = shared?.profiles ?? deps.profiles;
+  if (!source) return { read: async () => local(), local, recorded };
 
   /** The profiles as last listed, and the change version they were listed at (NaN: list every time). */
   let profiles: { version: number; list: FieldSettings[] } | undefined;
   const listProfiles = async () => {
-    const version = shared.profiles.changeVersion?.() ?? Number.NaN;
+    const version = source.changeVersion?.() ?? Number.NaN;
     if (profiles && !Number.isNaN(version) && profiles.version === version) return profiles.list;
-    const list = await shared.profiles.list();
+    const list = await source.list();
     profiles = { version, list };
     return list;
   };
+  if (!shared) {
+    return {
+      local,
+      recorded,
+      async read() {
+        const mine = new Map(local().map((v) => [fieldKey(v.settings.farm, v.settings.field), v]));
+        const views = (await listProfiles()).map((settings): FieldView => {
+          const key = fieldKey(settings.farm, settings.field);
+          const here = mine.get(key);
+          mine.delete(key);
+          // Added since the last round: evaluated here at the next one.
+          return here ?? { settings, state: null, learning: null, evaluation: { here: true, instance: deps.instance, partition: partition(key), savedAt: null, savedBy: null } };
+        });
+        return [...views, ...mine.values()];
+      },
+    };
+  }
   const factors = (settings: FieldSettings, learnt: FieldLearningState | null): FieldFactors | null => {
     if (!learnt || !shared.learnField) return null;
     try {

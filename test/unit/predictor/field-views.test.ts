@@ -71,6 +71,24 @@ describe('field views', () => {
     expect(calls).toEqual({ profiles: 0, state: 0 });
   });
 
+  it('with one predictor, lists a field added since its last round (not yet evaluated), reading the profiles only when they changed', async () => {
+    let listed = 0;
+    let version = 1;
+    const profiles = { list: async () => (listed++, ['a', 'b'].map(settings)), changeVersion: () => version };
+    const { views, calls } = setup({ mode: 'single', profiles });
+    expect(await views.read()).toEqual([
+      { settings: settings('a'), state: advised('evt_a'), learning: null, evaluation: { here: true, instance: 'x', partition: null, savedAt: null, savedBy: null } },
+      { settings: settings('b'), state: null, learning: null, evaluation: { here: true, instance: 'x', partition: null, savedAt: null, savedBy: null } },
+    ]);
+    await views.read();
+    expect(listed).toBe(1);
+    version++;
+    await views.read();
+    expect(listed).toBe(2);
+    // Nothing shared is read with one predictor.
+    expect(calls).toEqual({ profiles: 0, state: 0 });
+  });
+
   it('names the holder with partitions set by hand too (their claims), and leaves learning out when fields do not learn', async () => {
     const { views } = setup({ mode: 'manual' });
     const b = (await views.read())[1]!;
