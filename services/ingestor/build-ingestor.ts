@@ -204,6 +204,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         quantities,
         profiles,
         deviceProfileOf: async (device) => (await devices.get(device))?.deviceProfile,
+        refused: (code) => metrics.refused.inc({ code }),
       });
     },
     async start() {

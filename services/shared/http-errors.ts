@@ -36,9 +36,14 @@ function fromFastifyError(err: FastifyError): FieldhookError {
  * One error handler for every fieldhook HTTP app: FieldhookErrors become problem+json bodies;
  * anything unexpected is logged in full and answered with an opaque 500.
  */
+/** The catalog error a request's error is answered with. */
+export function toCatalogError(err: unknown): FieldhookError {
+  return isFieldhookError(err) ? err : fromFastifyError(err as FastifyError);
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const known = isFieldhookError(err) ? err : fromFastifyError(err);
+    const known = toCatalogError(err);
     if (known.statusCode >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: known.code }, known.message);
     // An error that says when to come back (429/503) says it in Retry-After too.

@@ -6,6 +6,7 @@ import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { ID_RULE } from '../../shared/ids.js';
+import { toCatalogError } from '../../shared/http-errors.js';
 import { code, type RouteDocumentation } from '../../shared/openapi.js';
 import { CANONICAL_QUANTITIES, buildQuantityTable, type QuantityTable } from '../../shared/quantities.js';
 import type { IngestService } from '../ingest.js';
@@ -38,7 +39,12 @@ export interface ReadingsRoutesOptions {
   profiles?: ProfileSet;
   /** The profile a device names in the registry, by device id (its DevEUI for LoRaWAN nodes). */
   deviceProfileOf?: (device: string) => Promise<string | undefined>;
+  /** Counts a request refused before its readings reach the ingest service (which counts its own). */
+  refused?: (code: string) => void;
 }
+
+/** Refusals the ingest service counts itself: counted again here they would be counted twice. */
+const COUNTED_BY_INGEST = new Set<string>([Errors.ingestAllRefused.code, Errors.ingestBackpressure.code, Errors.ingestSpoolFull.code, Errors.authReplayed.code]);
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 /** An Authorization header that presents a Bearer secret, well-formed or not. */
@@ -205,6 +211,13 @@ const ingestSchema = (summary: string) => ({ tags: ['ingest'], summary, descript
  */
 export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (app: FastifyInstance, opts) => {
   const { ingest, auth } = opts;
+
+  // A device sending malformed JSON, or with a wrong secret, shows in the refusals by code as its
+  // readings' refusals do.
+  app.addHook('onError', async (_request, _reply, error) => {
+    const known = toCatalogError(error);
+    if (known.statusCode < 500 && !COUNTED_BY_INGEST.has(known.code)) opts.refused?.(known.code);
+  });
 
   // Only the media types the routes document: every other parser (Fastify's text/plain among them)
   // is removed from this plugin's scope, and each route checks its own list before the body is read.

@@ -179,6 +179,12 @@ describe(`ingest refusals: every bad input gets its own code (InfluxDB ${influx.
     const metrics = await fx.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/fieldhook_readings_refused_total\{code="FH_ERR_READING_VALUE_OUT_OF_RANGE"\} [1-9]/);
     expect(metrics.body).toMatch(/fieldhook_readings_refused_total\{code="FH_ERR_AUTH_REPLAYED"\} 1/);
+    // Requests refused before any reading was read count too, once each (the cases above).
+    for (const code of ['FH_ERR_HTTP_MALFORMED_JSON', 'FH_ERR_AUTH_INVALID', 'FH_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE', 'FH_ERR_DEVICE_DISABLED']) {
+      expect(metrics.body, code).toMatch(new RegExp(`fieldhook_readings_refused_total\\{code="${code}"\\} [1-9]`));
+    }
+    // A request whose every reading was refused is counted by its readings' codes, not once more.
+    expect(metrics.body).not.toContain('FH_ERR_INGEST_ALL_REFUSED');
   });
 });
 
