@@ -70,7 +70,7 @@ describe('forecast horizon: hours at most 16 days ahead', () => {
   it("refuses a gateway's forecast message beyond the horizon on its errors topic, and acknowledges it (a redelivery would not help)", async () => {
     const message = (ts: number) => Buffer.from(JSON.stringify({ farm: 'f1', field: 'mqtt', hours: [{ ts, rain_mm: 4 }] }));
     const refused = await forecasts.deviceTopic.handle(gateway, message(clock.now() + 20 * DAY));
-    expect(refused).toEqual([{ code: 'FH_ERR_FORECAST_BEYOND_HORIZON', message: expect.stringContaining('16 days') }]);
+    expect(refused).toEqual([{ code: 'FH_ERR_FORECAST_BEYOND_HORIZON', message: expect.stringContaining('16 days'), field: expect.stringMatching(/^hours\[\d+\]\.ts$/) }]);
     expect(stored('mqtt')).toEqual([]);
     expect(await forecasts.deviceTopic.handle(gateway, message(clock.now() + 15 * DAY))).toEqual([]);
     expect(stored('mqtt')).toHaveLength(1);
