@@ -11,6 +11,10 @@ export function mosquittoPasswordHash(password: string, salt: Buffer = randomByt
 export interface MosquittoExport {
   passwordFile: string;
   aclFile: string;
+  /** Enabled devices written to the password file. */
+  exported: string[];
+  /** Enabled devices that cannot log in to Mosquitto, and why: left out, for the operator to see. */
+  skipped: { id: string; reason: string }[];
 }
 
 /**
@@ -20,9 +24,13 @@ export interface MosquittoExport {
  */
 export function exportMosquitto(devices: DeviceWithSecret[], ingestor: { username: string; password: string }): MosquittoExport {
   const enabled = devices.filter((d) => d.enabled);
+  // Mosquitto reads a password line as `user:hash`, split at the first colon: an id with a colon
+  // (allowed in fieldhook's ids, `urn:dev:…`) would be a user named by its first part.
+  const loggable = enabled.filter((d) => !d.id.includes(':'));
+  const skipped = enabled.filter((d) => d.id.includes(':')).map((d) => ({ id: d.id, reason: "Mosquitto's password file cannot hold a user name with a colon" }));
   const passwordFile = [
     `${ingestor.username}:${mosquittoPasswordHash(ingestor.password)}`,
-    ...enabled.map((d) => `${d.id}:${mosquittoPasswordHash(d.secret)}`),
+    ...loggable.map((d) => `${d.id}:${mosquittoPasswordHash(d.secret)}`),
     '',
   ].join('\n');
   const aclFile = [
@@ -34,5 +42,5 @@ export function exportMosquitto(devices: DeviceWithSecret[], ingestor: { usernam
     ...DEVICE_ACL_PATTERNS,
     '',
   ].join('\n');
-  return { passwordFile, aclFile };
+  return { passwordFile, aclFile, exported: loggable.map((d) => d.id), skipped };
 }

@@ -124,7 +124,7 @@ export function registerDeviceCommands(program: Command): void {
         const out = exportMosquitto(all.filter((d) => d !== undefined), { username: o.ingestorUser, password: o.ingestorPassword });
         writeFileSync(o.passwords, out.passwordFile, { mode: 0o600 });
         writeFileSync(o.acl, out.aclFile);
-        printJson({ devices: all.filter((d) => d?.enabled).length, passwords: o.passwords, acl: o.acl });
+        printJson({ devices: out.exported.length, passwords: o.passwords, acl: o.acl, ...(out.skipped.length > 0 ? { skipped: out.skipped } : {}) });
       }),
     );
 

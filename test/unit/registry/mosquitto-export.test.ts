@@ -22,5 +22,14 @@ describe('Mosquitto export', () => {
     expect(out.passwordFile.split('\n').filter(Boolean).map((l) => l.split(':')[0])).toEqual(['ing', 'a']);
     expect(out.aclFile).toContain('pattern write fieldhook/v1/devices/%u/readings');
     expect(out.aclFile).toContain('user ing\ntopic readwrite fieldhook/#');
+    expect(out).toMatchObject({ exported: ['a'], skipped: [] });
+  });
+
+  it('leaves out, and names, a device whose id Mosquitto would cut at its colon', () => {
+    const device = (id: string): DeviceWithSecret => ({ id, farm: 'f', field: 'x', kind: 'device', enabled: true, allowedNetworks: [], createdAt: '', secret: `s-${id}` });
+    const out = exportMosquitto([device('n-1'), device('urn:dev:7')], { username: 'ing', password: 'p' });
+    expect(out.passwordFile.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf(':$7$')))).toEqual(['ing', 'n-1']);
+    expect(out.exported).toEqual(['n-1']);
+    expect(out.skipped).toEqual([{ id: 'urn:dev:7', reason: expect.stringContaining('colon') }]);
   });
 });
