@@ -8,7 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
 import { orUnavailable } from '../shared/database/postgres.js';
-import { checkChatUser, type ChatPlatform, type ChatUser, type ChatUserRepository } from './users.js';
+import { checkChatPlatform, checkChatUser, checkNewChatUser, type ChatPlatform, type ChatUser, type ChatUserRepository } from './users.js';
 
 /** The chat users' store name in `fieldhook_migrations`. */
 export const CHAT_STORE = 'chat';
@@ -44,7 +44,7 @@ export function createPostgresChatUsers(plane: PostgresPlane, clock: Clock): Cha
   return {
     open: () => plane.migrate(CHAT_STORE, CHAT_MIGRATIONS),
     async add(platform, user, farm) {
-      const p = checkChatUser(platform, user, farm);
+      const p = checkNewChatUser(platform, user, farm);
       // Adding a mapping twice keeps the first one's time, as on SQLite.
       await query('INSERT INTO chat_user (platform, user_id, farm, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [p, user, farm, new Date(clock.now())]);
       const [added] = await rows('SELECT * FROM chat_user WHERE platform = $1 AND user_id = $2 AND farm = $3', [p, user, farm]);
@@ -58,7 +58,7 @@ export function createPostgresChatUsers(plane: PostgresPlane, clock: Clock): Cha
     async list(platform) {
       return platform === undefined
         ? rows(`SELECT * FROM chat_user ORDER BY platform COLLATE "C", ${ORDER}`, [])
-        : rows(`SELECT * FROM chat_user WHERE platform = $1 ORDER BY ${ORDER}`, [checkChatUser(platform, 'x')]);
+        : rows(`SELECT * FROM chat_user WHERE platform = $1 ORDER BY ${ORDER}`, [checkChatPlatform(platform)]);
     },
     async farmsOf(platform, user) {
       const { rows: farms } = await query<{ farm: string }>('SELECT farm FROM chat_user WHERE platform = $1 AND user_id = $2 ORDER BY farm COLLATE "C"', [platform, user]);

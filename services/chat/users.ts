@@ -44,11 +44,24 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-export function checkChatUser(platform: string, user: string, farm?: string): ChatPlatform {
+export function checkChatPlatform(platform: string): ChatPlatform {
   if (!(CHAT_PLATFORMS as readonly string[]).includes(platform)) throw Errors.chatUserInvalid(`platform is one of ${CHAT_PLATFORMS.join(', ')}`);
+  return platform as ChatPlatform;
+}
+
+export function checkChatUser(platform: string, user: string, farm?: string): ChatPlatform {
+  checkChatPlatform(platform);
   if (!USER_PATTERN.test(user)) throw Errors.chatUserInvalid('user must be the platform user id (letters, digits, _ and -)');
   if (farm !== undefined && !ID_PATTERN.test(farm)) throw Errors.chatUserInvalid(`farm must match ${ID_PATTERN.source}`);
   return platform as ChatPlatform;
+}
+
+/** A mapping being added: also one an update can match (removing an old one only needs the above). */
+export function checkNewChatUser(platform: string, user: string, farm: string): ChatPlatform {
+  const p = checkChatUser(platform, user, farm);
+  // Telegram's `from.id` is a positive number: any other id would be a mapping no update ever matches.
+  if (p === 'telegram' && !/^[1-9]\d{0,15}$/.test(user)) throw Errors.chatUserInvalid("user must be Telegram's numeric user id");
+  return p;
 }
 
 /** `<DATA_DIR>/chat.db`, or `:memory:` for tests. */
@@ -69,7 +82,7 @@ export function createSqliteChatUsers(path: string, clock: Clock = systemClock):
   const present = (r: Row): ChatUser => ({ platform: r.platform, user: r.user_id, farm: r.farm, added_at: new Date(r.added_at).toISOString() });
   return {
     async add(platform, user, farm) {
-      const p = checkChatUser(platform, user, farm);
+      const p = checkNewChatUser(platform, user, farm);
       insert.run(p, user, farm, clock.now());
       return { platform: p, user, farm, added_at: new Date(get.get(p, user, farm)!.added_at).toISOString() };
     },
@@ -78,7 +91,7 @@ export function createSqliteChatUsers(path: string, clock: Clock = systemClock):
       return del.run(platform, user, farm).changes > 0;
     },
     async list(platform) {
-      return (platform === undefined ? all.all() : byPlatform.all(checkChatUser(platform, 'x'))).map(present);
+      return (platform === undefined ? all.all() : byPlatform.all(checkChatPlatform(platform))).map(present);
     },
     async farmsOf(platform, user) {
       return farms.all(platform, user).map((r) => r.farm);

@@ -59,6 +59,8 @@ describe.each(BACKENDS)('chat users on %s', (backend) => {
     expect(await codeOf(users.add('irc', 'U1', 'f1'))).toBe('FH_ERR_CHAT_USER_INVALID');
     expect(await codeOf(users.add('slack', 'U 1', 'f1'))).toBe('FH_ERR_CHAT_USER_INVALID');
     expect(await codeOf(users.add('slack', 'U1', 'f/1'))).toBe('FH_ERR_CHAT_USER_INVALID');
+    // Telegram's user ids are positive numbers: another id could never match an update.
+    for (const user of ['abc', '-5', '0']) expect(await codeOf(users.add('telegram', user, 'f1')), user).toBe('FH_ERR_CHAT_USER_INVALID');
     expect(await codeOf(users.list('irc'))).toBe('FH_ERR_CHAT_USER_INVALID');
     expect(await users.list()).toEqual([]);
   });
