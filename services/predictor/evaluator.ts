@@ -119,7 +119,11 @@ export async function evaluateFields(
   options: EvaluatorOptions,
 ): Promise<Evaluation[]> {
   const learn = (options.learnField ?? DEFAULT_EVALUATOR_OPTIONS.learnField) && deps.learning !== undefined;
-  const fromTs = Math.floor(now / HOUR_MS) * HOUR_MS - FEATURE_WINDOW_HOURS * HOUR_MS;
+  // Features end with the hour that holds `now`: readings of the hour under way count (a new field,
+  // or a probe back after an outage, is not "without recent soil moisture" until the next hour).
+  // On the hour, as replays and the training data evaluate, this is `now` itself.
+  const featureTs = Math.ceil(now / HOUR_MS) * HOUR_MS;
+  const fromTs = featureTs - FEATURE_WINDOW_HOURS * HOUR_MS;
   const pending: { f: EvaluatedField; features: Float64Array; base: Omit<Provenance, 'features' | 'model'>; corr: string | undefined; lastSoilTs: number }[] = [];
   const results: Evaluation[] = [];
 
@@ -182,9 +186,8 @@ export async function evaluateFields(
    * a replay sees no record that starts later.
    */
   function featureContext(f: EvaluatedField): FeatureContext {
-    const hourNow = Math.floor(now / HOUR_MS) * HOUR_MS;
     return {
-      ...(deps.forecasts ? { forecast: deps.forecasts.hours(f.settings.farm, f.settings.field, hourNow, hourNow + 24 * HOUR_MS) } : {}),
+      ...(deps.forecasts ? { forecast: deps.forecasts.hours(f.settings.farm, f.settings.field, featureTs, featureTs + 24 * HOUR_MS) } : {}),
       ...(deps.applied ? { applied: deps.applied.get(f.key).filter((r) => r.startTs <= now) } : {}),
     };
   }
@@ -227,8 +230,8 @@ export async function evaluateFields(
     }
     const context = featureContext(f);
     const computed = deps.cache
-      ? deps.cache.features(f.key, f.profile, deps.windows, now, context)
-      : featuresFromReadings(f.profile, deps.windows.between(f.key, fromTs, now), now, context);
+      ? deps.cache.features(f.key, f.profile, deps.windows, featureTs, context)
+      : featuresFromReadings(f.profile, deps.windows.between(f.key, fromTs, now), featureTs, context);
     if ('gap' in computed) {
       finish(f, { kind: 'stale', reason: computed.gap }, null, null, base, corr);
       continue;

@@ -79,6 +79,20 @@ describe('evaluator: stations as they are', () => {
     expect(Math.abs(degraded.prediction!.depletion24hMm - full.prediction!.depletion24hMm)).toBeLessThan(0.25 * full.prediction!.rawMm);
   });
 
+  it('counts the readings of the hour under way: a probe back after a 14 h outage is assessed, not "without recent soil moisture"', async () => {
+    // Everything up to 14 h before `at`, then the station's first readings again 20 min past `at`.
+    const windows = windowWith(ALL, at - 14 * HOUR);
+    const back = sensorReadings(run).filter((r) => Date.parse(r.ts) === at + HOUR);
+    expect(back).not.toHaveLength(0);
+    windows.apply(field.key, back.map((r) => ({ ts: at + 20 * 60_000, values: r.values as Record<string, number> })));
+    const evaluate = async (now: number) => (await evaluateFields([field], now, { windows, states: new Map(), model, identity: identityOf(model), cache: createFeatureCache() }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
+    const e = await evaluate(at + 30 * 60_000);
+    expect(e.assessment).not.toEqual({ kind: 'stale', reason: 'no-recent-soil-moisture' });
+    expect(e.decision.event).not.toBe('sensor.stale');
+    // Before that reading the gap is real.
+    expect((await evaluate(at + 10 * 60_000)).assessment).toMatchObject({ kind: 'stale' });
+  });
+
   it('is stale only when neither the station\'s et0 nor air temperature arrives', async () => {
     const none = await evaluate(['soil_moisture', 'rainfall']);
     expect(none.assessment).toEqual({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
