@@ -41,7 +41,7 @@ export const INGEST_CONFIG = {
   MQTT_GROUP: z.string().default(mqtt.group).describe('Shared-subscription group of all ingestor instances'),
   MQTT_CLIENT_ID_PREFIX: z.string().default(mqtt.clientIdPrefix).describe('Stable client id prefix (persistent sessions); unique per instance'),
   MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(mqtt.connections).describe('Consumer connections in the shared group'),
-  MQTT_LISTEN_HOST: z.string().default('0.0.0.0').describe('Embedded broker: listen address'),
+  MQTT_LISTEN_HOST: z.string().default('0.0.0.0').describe('Embedded broker: listen address (with TLS_CERT_FILE, plain MQTT listens on loopback only, for fieldhook\'s own parts: devices use MQTT_TLS_PORT)'),
   MQTT_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(1883).describe('Embedded broker: MQTT port'),
   MQTT_TLS_PORT: z.coerce.number().int().min(0).max(65535).default(8883).describe('Embedded broker: MQTT over TLS port (with TLS_CERT_FILE)'),
   INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(DEFAULT_MESSAGE_LIMITS.maxBodyBytes).describe('Largest request body or MQTT payload (413, or refused on the device errors topic, above)'),

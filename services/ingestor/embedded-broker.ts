@@ -17,6 +17,9 @@ import { createMqttBatcher, type MqttBatcher } from './mqtt-batch.js';
 import { MQTT_PACKET_OVERHEAD_BYTES, payloadTooLarge, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
 import { guardConnection } from './mqtt-size-guard.js';
 
+/** Where fieldhook's own parts reach the broker. */
+const LOOPBACK = '127.0.0.1';
+
 /**
  * Usernames and client ids that begin with this belong to the process's own parts: a device login
  * never gets one (the device registry may hold such an id; that device cannot use MQTT).
@@ -350,7 +353,10 @@ export function createEmbeddedBroker(
       aedes = await start();
       const plain = createServer(handle);
       servers.push(plain);
-      boundPort = await listenOn(plain, options.port, options.host, 'FIELDHOOK_MQTT_LISTEN_PORT');
+      // With TLS, devices log in over TLS only: the plain listener stays for fieldhook's own parts
+      // (`internalUrl`) on loopback, and a device's secret (its HTTPS Bearer too) never crosses
+      // the network in clear.
+      boundPort = await listenOn(plain, options.port, options.tls ? LOOPBACK : options.host, 'FIELDHOOK_MQTT_LISTEN_PORT');
       if (options.tls) {
         const secure = createTlsServer(options.tls.options, handle);
         servers.push(secure);
@@ -363,7 +369,7 @@ export function createEmbeddedBroker(
       await new Promise<void>((resolve) => (aedes ? aedes.close(() => resolve()) : resolve()));
       await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
     },
-    internalUrl: () => `mqtt://127.0.0.1:${boundPort}`,
+    internalUrl: () => `mqtt://${LOOPBACK}:${boundPort}`,
     publish(topic, payload) {
       return new Promise((resolve, reject) => {
         if (!aedes) return reject(new Error('embedded broker is not listening'));

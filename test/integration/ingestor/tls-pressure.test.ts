@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { Agent, request } from 'undici';
@@ -34,7 +35,7 @@ describe(`TLS (InfluxDB ${influx.kind})`, () => {
     const tlsPort = await freePort();
     const fx = createIngestFixture({
       database,
-      config: { TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile, MQTT_TLS_PORT: String(tlsPort) },
+      config: { TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile, MQTT_TLS_PORT: String(tlsPort), MQTT_LISTEN_HOST: '0.0.0.0' },
     });
     const { secret } = await fx.devices.add({ id: 't-1', farm: 'farm-t', field: 'f', kind: 'device' });
     await fx.ingestor.start();
@@ -56,6 +57,15 @@ describe(`TLS (InfluxDB ${influx.kind})`, () => {
       await client.publishAsync('fieldhook/v1/devices/t-1/readings', JSON.stringify(reading('t-1', 2, base)), { qos: 1 });
       await client.endAsync();
       await eventually(async () => (await countPoints(database)) === 2);
+
+      // Plain MQTT stays on loopback for fieldhook's own parts: from this machine's other
+      // addresses, only TLS answers.
+      const plainPort = Number(new URL(fx.ingestor.busConnection('bus').url).port);
+      const outside = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+      if (outside) {
+        await expect(new Promise((resolve, reject) => connect(plainPort, outside).once('connect', resolve).once('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+        await new Promise<void>((resolve, reject) => { const s = connect(tlsPort, outside).once('connect', () => (s.destroy(), resolve())).once('error', reject); });
+      }
     } finally {
       await https.close();
       await fx.close();
