@@ -161,6 +161,19 @@ describe('learning a field from its dry days', () => {
     expect(factorsOf({ ...unstressed, dryDays: 2 }, 0)).toMatchObject({ raw_factor: 1 });
   });
 
+  it('keeps RAW where it moved through the dry days of the next spell, short of RAW', () => {
+    const base = learn(5, { ratio: 0.6, noise: 0.001 });
+    const dayEnd = FIRST_DAY_END + 5 * DAY_MS;
+    const unstressed = observeDay(base, dayEnd, fitDryDay(PROFILE, traceOf(dayEnd, { ratio: 0.6, startDepletionMm: 115 }), dayEnd, []));
+    const moved = factorsOf(unstressed, 0).raw_factor;
+    expect(moved).toBeGreaterThan(1.3);
+    // Refilled, then an ordinary dry day short of RAW: it adds to the ratio and leaves RAW where it was.
+    const next = dayEnd + 3 * DAY_MS;
+    const dry = observeDay(unstressed, next, fitDryDay(PROFILE, traceOf(next, { ratio: 0.6, startDepletionMm: 10 }), next, []));
+    expect(dry).toMatchObject({ lastOutcome: 'dry', dryDays: 6, unstressedTo: unstressed.unstressedTo });
+    expect(factorsOf(dry, 0).raw_factor).toBe(moved);
+  });
+
   it('moves RAW and TAW by the RAW factor, not the depletion or its rate', () => {
     const p: IrrigationPrediction = { depletionNowMm: 30, depletion24hMm: 40, depletion48hMm: 50, tawMm: 120, rawMm: 60, irrigate: false, irrigationDepthMm: 0, hoursToRaw: hoursToThreshold(30, 40, 50, 60) };
     const later = applyFieldFactors(p, { taw_factor: 1, kc_factor: 1, raw_factor: 1.5 });
