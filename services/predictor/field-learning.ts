@@ -81,7 +81,7 @@ export interface FieldLearningOptions {
   minDryDays: number;
   /**
    * A dry day that starts beyond RAW is *unstressed* when its drawdown is at least this share of
-   * the field's fitted ratio although FAO-56's stress coefficient at its mean depletion, on the
+   * the field's fitted ratio although FAO-56's stress coefficient at its start depletion, on the
    * profile's budget, is `unstressedKs` or less (the profile says the crop should have slowed by a
    * fifth or more, and it did not). Defaults 0.9 and 0.8. On the simulator's fields (one FAO-56
    * root zone, the probe over all of it) no day passes; on AquaCrop's maize and potato, whose
@@ -194,7 +194,7 @@ export interface BeyondRawDay {
   fraction: number;
   /** Its drawdown / computed ETc. */
   ratio: number;
-  /** FAO-56's water stress coefficient at the day's mean depletion, on the profile's budget. */
+  /** FAO-56's water stress coefficient at the day's start depletion, on the profile's budget. */
   ks: number;
 }
 
@@ -257,13 +257,15 @@ export function fitDryDay(
     const { sxx, sxy } = slopeOf(xs, ys);
     const ratio = sxy / sxx;
     if (!(ratio >= PLAUSIBLE_RATIO[0] && ratio <= PLAUSIBLE_RATIO[1])) return { skip: 'beyond RAW' };
-    // Where the crop stood, on average, while it drew the day's water: the day is judged and
-    // recorded at its mean depletion, not its first hours' (a crop that draws at its usual pace
-    // all day was unstressed through the depletion it drew into, not only at the one it started
-    // from; its end, the deepest, moved RAW on fields whose probe sees the whole root zone).
-    const fraction = mean(ys) / raw;
+    // Judged where the day starts (the profile already calls the crop stressed there), recorded
+    // where it stood on average while it drew the day's water: a crop that keeps its pace all day
+    // was unstressed through the depletion it drew into, not only at the one it started from.
+    // Judging the day at its mean as well moved RAW on AquaCrop's maize read over its own root
+    // zone (20 days fewer in time); recording its end, the deepest, left maize at the edge of the
+    // depletion where its advice comes late (models/aquacrop/README.md).
     // FAO-56 Eq. 84 on the profile's budget: Ks = (TAW − Dr) / (TAW − RAW), Dr = fraction · p · TAW.
-    return { kind: 'beyond RAW', fraction, ratio, ks: Math.max(0, (1 - profile.p * fraction) / (1 - profile.p)) };
+    const ks = Math.max(0, (1 - profile.p * (head / raw)) / (1 - profile.p));
+    return { kind: 'beyond RAW', fraction: mean(ys) / raw, ratio, ks };
   }
   if (wetted(ys)) return { skip: 'wetting seen' };
   const { sxx, sxy } = slopeOf(xs, ys);
