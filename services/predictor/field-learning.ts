@@ -97,8 +97,10 @@ export interface FieldLearningOptions {
    * (maize 1.86 × the profile's RAW against 1.6, potato 2.8 against 2.2–2.4). Moving RAW the full
    * way, maize was advised in time on 42 % of its days; 0.8 of the way, 84 %; 0.7, 96 %; 0.65 and
    * less, 98 % as without it. Half the way left more false alarms (27 % of advice events against
-   * 23 %). Those were measured with each day judged at its start depletion; at its mean (now),
-   * 0.65 still keeps 97.5 % of maize's days in time. Measured in models/aquacrop/README.md.
+   * 23 %). Those were measured with a day's start depletion recorded and RAW reset by the next
+   * dry day short of it. With RAW kept, 0.7 of the way left maize 95.8 % of its days in time on
+   * the sites it was tuned on and 0.75 90.8 % (the same edge); with the day's mean depletion
+   * recorded as well (now), 0.65 keeps 97.5 %. Measured in models/aquacrop/README.md.
    */
   rawShift: number;
   /** Bounds of the RAW multiplier this gives (and TAW with it). Default [1, 2]. */
