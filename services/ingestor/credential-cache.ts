@@ -11,6 +11,11 @@ import type { DeviceRepository, DeviceWithSecret } from '../registry/device.js';
  * turn, and when it moved everything cached is forgotten, so a rotated secret or a disabled device
  * stops working on the next turn after the change is committed. A repository without a change
  * version is not cached.
+ *
+ * While the registry cannot be read (PostgreSQL away: an error of status 500 or above), a device
+ * it answered for before is answered from what it said last: ingest needs only the spool, and a
+ * control-plane outage should not refuse the fleet. What changed meanwhile (a rotation, a
+ * disable) takes effect once the registry answers again.
  */
 export interface CredentialCache extends DeviceRepository {
   /** The device from memory without waiting: `null` when known not to exist, `undefined` when not loaded yet. */
@@ -26,6 +31,10 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
   const bySecret = new Map<string, DeviceWithSecret | null>();
   const farmNetworks = new Map<string, string[]>();
   const loading = new Map<string, Promise<DeviceWithSecret | undefined>>();
+  /** The registry's last answers, kept across changes: what an outage is answered from. */
+  const lastById = new Map<string, DeviceWithSecret | null>();
+  const lastBySecret = new Map<string, DeviceWithSecret | null>();
+  const lastNetworks = new Map<string, string[]>();
   let seen = version?.();
   let checked = false;
 
@@ -53,6 +62,17 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
     return value;
   }
 
+  /** The registry's answer, remembered for an outage; during one, the last answer it gave. */
+  async function answered<V>(last: Map<string, V>, key: string, read: () => Promise<V>): Promise<V> {
+    try {
+      return remember(last, key, await read());
+    } catch (err) {
+      const unavailable = ((err as { statusCode?: number }).statusCode ?? 500) >= 500;
+      if (unavailable && last.has(key)) return last.get(key)!;
+      throw err;
+    }
+  }
+
   /** A change made through this cache is seen at once, not on the next turn. */
   const thenLook = async <T>(change: Promise<T>): Promise<T> => {
     const result = await change;
@@ -77,7 +97,8 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
       let pending = loading.get(id);
       if (!pending) {
         const version = seen;
-        pending = repository.get(id).then((device) => {
+        pending = answered(lastById, id, async () => (await repository.get(id)) ?? null).then((found) => {
+          const device = found ?? undefined;
           loading.delete(id);
           // A change seen meanwhile may have made this read stale: it is not kept then.
           if (version === seen) remember(byId, id, device ?? null);
@@ -94,11 +115,11 @@ export function createCredentialCache(repository: DeviceRepository): CredentialC
       if (!current()) return repository.findBySecret(secret);
       const hit = bySecret.get(secret);
       if (hit !== undefined) return hit ?? undefined;
-      return remember(bySecret, secret, (await repository.findBySecret(secret)) ?? null) ?? undefined;
+      return remember(bySecret, secret, await answered(lastBySecret, secret, async () => (await repository.findBySecret(secret)) ?? null)) ?? undefined;
     },
     async getFarmNetworks(farm) {
       if (!current()) return repository.getFarmNetworks(farm);
-      return farmNetworks.get(farm) ?? remember(farmNetworks, farm, await repository.getFarmNetworks(farm));
+      return farmNetworks.get(farm) ?? remember(farmNetworks, farm, await answered(lastNetworks, farm, () => repository.getFarmNetworks(farm)));
     },
   };
 }

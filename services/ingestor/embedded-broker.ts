@@ -59,6 +59,7 @@ export interface EmbeddedBroker {
 }
 
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_LOGIN = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -225,7 +226,11 @@ export function createEmbeddedBroker(
           })
           .catch((err: Error) => {
             const code = (err as { code?: string }).code;
-            const returnCode = (err as { returnCode?: number }).returnCode ?? (code === Errors.authNetworkForbidden.code ? NOT_AUTHORIZED : BAD_LOGIN);
+            // The registry unreachable is ours to fix, not the device's login: "server unavailable"
+            // has a device retry, where "bad user name or password" has many give up for good.
+            const status = (err as { statusCode?: number }).statusCode ?? 0;
+            const returnCode =
+              (err as { returnCode?: number }).returnCode ?? (code === Errors.authNetworkForbidden.code ? NOT_AUTHORIZED : status >= 500 ? SERVER_UNAVAILABLE : BAD_LOGIN);
             logger.info({ device: username, clientId: client.id, code, reason: err.message }, 'MQTT login refused');
             done(authError(err.message, returnCode), false);
           });

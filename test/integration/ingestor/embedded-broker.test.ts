@@ -9,6 +9,7 @@ import { silentLogger } from '../../../services/shared/logger.js';
 import { countPoints, createIngestFixture, reading, type IngestFixture } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { Errors } from '../../../services/shared/error-catalog.js';
 
 const influx = testInflux();
 const MB = 1024 * 1024;
@@ -27,7 +28,7 @@ describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () =
       // The registry as a database away for a moment would answer it, while `registryAway`.
       wrapDevices: (devices) => ({
         ...devices,
-        get: (id) => (registryAway ? Promise.reject(Object.assign(new Error('database away'), { code: 'FH_ERR_DATABASE_UNAVAILABLE' })) : devices.get(id)),
+        get: (id) => (registryAway ? Promise.reject(Errors.databaseUnavailable('database away')) : devices.get(id)),
       }),
     });
     for (const id of ['b-1', 'b-2', 'b-3', 'b-4', 'b-5']) secrets[id] = (await fx.devices.add({ id, farm: 'farm-b', field: 'north', kind: 'device' })).secret;
@@ -130,6 +131,18 @@ describe(`embedded broker limits and client ids (InfluxDB ${influx.kind})`, () =
     }
     expect(closed).toBe(false);
     await eventually(async () => (await countPoints(database, `WHERE "device" = 'b-5'`)) === 1, { what: 'the reading sent while the registry was away' });
+  });
+
+  it('tells a device it has not heard of "server unavailable" while the registry cannot be read, not "bad user name or password"', async () => {
+    secrets['b-9'] = (await fx.devices.add({ id: 'b-9', farm: 'farm-b', field: 'north', kind: 'device' })).secret;
+    registryAway = true;
+    try {
+      // MQTT 3.1.1 CONNACK return code 3: the device retries; 4 would have it give up its login.
+      await expect(device('b-9')).rejects.toMatchObject({ code: 3 });
+    } finally {
+      registryAway = false;
+    }
+    await (await device('b-9')).endAsync();
   });
 
   it('refuses a message of more than INGEST_MAX_BATCH readings whole, before validating any', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCredentialCache } from '../../../services/ingestor/credential-cache.js';
 import type { DeviceRepository } from '../../../services/registry/device.js';
+import { Errors } from '../../../services/shared/error-catalog.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 
 /** The next event-loop turn: the cache looks at the registry's change version once per turn. */
@@ -52,6 +53,35 @@ describe('credential cache', () => {
     }
     expect(cache.peek('n-1')?.id).toBe('n-1');
     expect(reads.count).toBe(3);
+  });
+
+  it('answers a device the registry answered for before from that answer while the registry cannot be read, and nothing else', async () => {
+    const { secret } = await cli.add({ id: 'n-7', farm: 'f', field: 'a', kind: 'device' });
+    let down = false;
+    let version = 1;
+    const outage = () => {
+      if (down) throw Errors.databaseUnavailable('the device registry cannot be read');
+    };
+    // As PostgreSQL's registry does without its change feed: every look is a change.
+    const flaky: DeviceRepository = {
+      ...served,
+      get: async (id) => (outage(), served.get(id)),
+      findBySecret: async (s) => (outage(), served.findBySecret(s)),
+      getFarmNetworks: async (farm) => (outage(), served.getFarmNetworks(farm)),
+      changeVersion: () => (down ? ++version : version),
+    };
+    const cache = createCredentialCache(flaky);
+    expect((await cache.get('n-7'))?.id).toBe('n-7');
+    expect((await cache.findBySecret(secret))?.id).toBe('n-7');
+    expect(await cache.getFarmNetworks('f')).toEqual([]);
+    down = true;
+    await nextTurn();
+    expect((await cache.get('n-7'))?.id).toBe('n-7');
+    expect((await cache.findBySecret(secret))?.id).toBe('n-7');
+    expect(await cache.getFarmNetworks('f')).toEqual([]);
+    // Never answered for: the outage is the answer.
+    await expect(cache.get('n-8')).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE' });
+    await expect(cache.findBySecret('whsec_other')).rejects.toMatchObject({ code: 'FH_ERR_DATABASE_UNAVAILABLE' });
   });
 
   it('lets many lookups of a device not yet in memory share one registry read', async () => {
