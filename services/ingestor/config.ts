@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COMMON_CONFIG } from '../shared/common-config.js';
-import { envBoolean, envJson } from '../shared/config.js';
+import { envBoolean, envJson, mqttName } from '../shared/config.js';
 import { secret } from '../shared/secrets.js';
 import { DEFAULT_INGEST_OPTIONS, DEFAULT_MESSAGE_LIMITS } from './ingest.js';
 import { DEFAULT_INFLUX_WRITER_OPTIONS } from './influx-writer.js';
@@ -38,8 +38,8 @@ export const INGEST_CONFIG = {
   MQTT_USERNAME: z.string().optional().describe('Ingestor login on the external broker'),
   MQTT_PASSWORD: secret(z.string().optional().describe('Ingestor password on the external broker')),
   MQTT_PROTOCOL_VERSION: z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)])).default(5).describe('5, or 4 (3.1.1) for brokers without MQTT 5'),
-  MQTT_GROUP: z.string().default(mqtt.group).describe('Shared-subscription group of all ingestor instances'),
-  MQTT_CLIENT_ID_PREFIX: z.string().default(mqtt.clientIdPrefix).describe('Stable client id prefix (persistent sessions); unique per instance'),
+  MQTT_GROUP: mqttName().default(mqtt.group).describe('Shared-subscription group of all ingestor instances'),
+  MQTT_CLIENT_ID_PREFIX: mqttName().default(mqtt.clientIdPrefix).describe('Stable client id prefix (persistent sessions); unique per instance'),
   MQTT_CONNECTIONS: z.coerce.number().int().min(1).max(64).default(mqtt.connections).describe('Consumer connections in the shared group'),
   MQTT_LISTEN_HOST: z.string().default('0.0.0.0').describe('Embedded broker: listen address (with TLS_CERT_FILE, plain MQTT listens on loopback only, for fieldhook\'s own parts: devices use MQTT_TLS_PORT)'),
   MQTT_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(1883).describe('Embedded broker: MQTT port'),

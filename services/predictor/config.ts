@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envBoolean } from '../shared/config.js';
+import { envBoolean, mqttName } from '../shared/config.js';
 import { DEFAULT_PREDICTOR_BUS_OPTIONS } from './bus-consumer.js';
 import { DEFAULT_DECISION_OPTIONS } from './decision.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from './evaluator.js';
@@ -35,7 +35,7 @@ export const PREDICT_CONFIG = {
   PREDICT_STALE_AFTER_MS: int(MINUTE_MS).default(DEFAULT_EVALUATOR_OPTIONS.staleAfterMs).describe('Soil moisture or weather older than this makes a field stale (no advice)'),
   PREDICT_INTERVAL_MS: int(1_000).default(DEFAULT_SCHEDULER_OPTIONS.intervalMs).describe('Every field is re-evaluated this often, even without new readings'),
   PREDICT_DEBOUNCE_MS: int().default(DEFAULT_SCHEDULER_OPTIONS.debounceMs).describe('Readings arriving within this delay are evaluated in one batch'),
-  PREDICT_MQTT_GROUP: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.group).describe('Shared-subscription group prefix of the predictor instances (one group per partition set by hand; with automatic partitions each instance takes every reading under its client id)'),
+  PREDICT_MQTT_GROUP: mqttName().default(DEFAULT_PREDICTOR_BUS_OPTIONS.group).describe('Shared-subscription group prefix of the predictor instances (one group per partition set by hand; with automatic partitions each instance takes every reading under its client id)'),
   PREDICT_PARTITIONS: z
     .union([z.literal('auto'), int(1).max(1024)])
     .default('auto')
@@ -43,7 +43,7 @@ export const PREDICT_CONFIG = {
   PREDICT_PARTITION: int(0).default(DEFAULT_PARTITIONING.partition).describe('This instance\'s partition, 0 … PREDICT_PARTITIONS − 1, when PREDICT_PARTITIONS is a number'),
   PREDICT_LEASE_MS: int(1_000).default(DEFAULT_MEMBERSHIP_OPTIONS.leaseMs).describe('With automatic partitions: a predictor\'s membership and partition leases last this long after its last heartbeat; a crashed predictor\'s fields move after at most this plus PREDICT_HEARTBEAT_MS'),
   PREDICT_HEARTBEAT_MS: int(100).default(DEFAULT_MEMBERSHIP_OPTIONS.heartbeatMs).describe('With automatic partitions: how often a predictor renews its leases and rebalances (a stopped one\'s fields move at the others\' next heartbeat); at most a third of PREDICT_LEASE_MS'),
-  PREDICT_MQTT_CLIENT_ID: z.string().default(DEFAULT_PREDICTOR_BUS_OPTIONS.clientId).describe('Stable client id of this predictor (persistent session); unique per instance'),
+  PREDICT_MQTT_CLIENT_ID: mqttName().default(DEFAULT_PREDICTOR_BUS_OPTIONS.clientId).describe('Stable client id of this predictor (persistent session); unique per instance'),
 };
 
 export type PredictConfig = z.infer<z.ZodObject<typeof PREDICT_CONFIG>>;

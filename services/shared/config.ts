@@ -54,6 +54,16 @@ export const envBoolean = () =>
   z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
 
 /**
+ * A shared-subscription group or a client id: it becomes `$share/<group>/<filter>`, where `/`, `+`
+ * and `#` are not allowed (MQTT 5 §4.8.2; a `/` would make another filter of it, silently), and a
+ * session's name; plain id characters only.
+ */
+export const mqttName = () =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, ".", "_" and "-" only, at most 64, starting with a letter or digit (no "/", "+" or "#")');
+
+/**
  * A JSON value in the environment (`'[1,2]'`) or already parsed in the config file. Text that is
  * not JSON is a problem of its own key, reported with the others, not an exception.
  */

@@ -24,6 +24,11 @@ describe('configuration', () => {
       'FIELDHOOK_INGEST_EXTRA_QUANTITIES.probe: Quantity probe needs finite min <= max',
     );
     expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: '{"soil_moisture":{"unit":"x","min":0,"max":1}}' })).toThrow(/soil_moisture is canonical/);
+    // A share name with "/" is another filter (every reading lost in silence); "+" and "#" a refused subscription.
+    for (const key of ['MQTT_GROUP', 'PREDICT_MQTT_GROUP', 'MQTT_CLIENT_ID_PREFIX', 'PREDICT_MQTT_CLIENT_ID']) {
+      for (const value of ['a/b', 'a+b', 'a#', ' x']) expect(() => loadConfig(PIPELINE_CONFIG, { [`FIELDHOOK_${key}`]: value }), `${key}=${value}`).toThrow(`FIELDHOOK_${key}`);
+      expect(loadConfig(PIPELINE_CONFIG, { [`FIELDHOOK_${key}`]: 'farm-7.ingest_a' })[key as 'MQTT_GROUP']).toBe('farm-7.ingest_a');
+    }
     // InfluxDB would drop a field called time, and a field named like a tag hides the tag from every query.
     for (const name of ['time', 'device', 'farm', 'field']) {
       expect(() => loadConfig(PIPELINE_CONFIG, { FIELDHOOK_INGEST_EXTRA_QUANTITIES: `{"${name}":{"unit":"x","min":0,"max":10}}` }), name).toThrow(`${name} is a reserved name`);
