@@ -48,7 +48,7 @@ export const INGEST_CONFIG = {
   INGEST_MAX_BATCH: z.coerce.number().int().positive().default(DEFAULT_MESSAGE_LIMITS.maxBatchItems).describe('Most readings per request or MQTT message (413, or refused on the device errors topic, above)'),
   INGEST_MAX_FUTURE_MS: z.coerce.number().int().min(0).default(rules.maxFutureMs).describe('Readings further ahead of the server clock are refused'),
   INGEST_MAX_AGE_MS: z.coerce.number().int().positive().default(rules.maxAgeMs).describe('Oldest back-filled reading accepted'),
-  INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600).describe('HTTP requests per device per minute; 0 = off'),
+  INGEST_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600).describe('HTTP requests per device per minute (a network server\'s uplinks count for the end device each carries); 0 = off'),
   PROFILES_DIR: z.string().optional().describe('Folder of a farm\'s own device profiles (`<name>.json`), added to the shipped ones (docs/devices.md)'),
   INGEST_EXTRA_QUANTITIES: envJson(
     z.record(z.string(), quantitySpec).superRefine((extra, ctx) => {

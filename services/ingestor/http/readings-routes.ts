@@ -234,13 +234,30 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     }
   });
 
+  /**
+   * Whose budget a request spends: its device's. A network server posts every end device's
+   * uplinks with one gateway credential, one request per uplink: each uplink counts for the end
+   * device it carries, else one credential would throttle the whole fleet behind it.
+   */
+  const rateKey = (request: FastifyRequest): string => {
+    const credential = request.credential;
+    if (!credential) return request.ip;
+    if (credential.kind === 'gateway') {
+      const url = request.routeOptions.url;
+      const network = url === '/v1/uplinks/chirpstack' ? 'chirpstack' : url === '/v1/uplinks/ttn' ? 'ttn' : undefined;
+      const eui = network ? uplinkDevEui(network, request.body) : undefined;
+      if (eui !== undefined) return `${credential.id}/${eui}`;
+    }
+    return credential.id;
+  };
+
   if (opts.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       global: false,
       hook: 'preHandler',
       max: opts.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: (request) => request.credential?.id ?? request.ip,
+      keyGenerator: rateKey,
       errorResponseBuilder: (_request, context) =>
         Errors.ingestRateLimited(`At most ${context.max} requests per minute per device`, {
           retryAfterS: Math.ceil(context.ttl / 1000),

@@ -5,6 +5,7 @@ import { createIngestFixture, reading, type IngestFixture } from '../../helpers/
 import { eventually } from '../../helpers/eventually.js';
 import { TTN_UPLINK } from '../../fixtures/lorawan.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { CHIRPSTACK_UP } from '../../fixtures/lorawan.js';
 
 const influx = testInflux();
 const database = `errors_${process.pid}`;
@@ -249,6 +250,23 @@ describe(`ingest under pressure (InfluxDB ${influx.kind})`, () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     // Another device has its own budget.
     expect((await send(b.secret, 'r-2', 1)).statusCode).toBe(202);
+
+    // A network server's uplinks spend the budget of the end device each carries, not its gateway's.
+    const ns = await fx.devices.add({ id: 'ns-1', farm: 'farm-r', field: 'f', kind: 'gateway' });
+    const euis = ['0a0a0a0a0a0a0a01', '0a0a0a0a0a0a0a02', '0a0a0a0a0a0a0a03', '0a0a0a0a0a0a0a04', '0a0a0a0a0a0a0a05'];
+    for (const id of euis) await fx.devices.add({ id, farm: 'farm-r', field: 'f', kind: 'device', gateway: 'ns-1' });
+    const uplink = (eui: string, i: number) =>
+      fx.app.inject({
+        method: 'POST',
+        url: '/v1/uplinks/chirpstack?event=up',
+        headers: { authorization: `Bearer ${ns.secret}` },
+        payload: { ...CHIRPSTACK_UP, deduplicationId: `rate-${eui}-${i}`, time: new Date(Date.now() - 60_000 + i).toISOString(), deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, devEui: eui } },
+      });
+    const uplinks: number[] = [];
+    for (const eui of euis) uplinks.push((await uplink(eui, 0)).statusCode);
+    expect(uplinks).toEqual([202, 202, 202, 202, 202]);
+    for (let i = 1; i < 3; i++) expect((await uplink(euis[0]!, i)).statusCode).toBe(202);
+    expect((await uplink(euis[0]!, 3)).statusCode).toBe(429);
     await fx.close();
   });
 });
