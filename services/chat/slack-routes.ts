@@ -113,6 +113,8 @@ export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       verifySlackRequest(opts.signingSecret, { signature: request.headers['x-slack-signature'], timestamp: request.headers['x-slack-request-timestamp'] }, raw, opts.now());
       const form = new URLSearchParams(raw.toString('utf8'));
+      // Slack checks a slash command's certificate with `ssl_check=1` now and then: it wants a 200.
+      if (form.get('ssl_check') === '1') return reply.code(200).send();
       const payload = form.get('payload');
       if (payload === null) {
         const user = form.get('user_id');

@@ -276,6 +276,14 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     await eventually(() => cleared('west'), { what: 'west cleared', timeoutMs: 20_000 });
   });
 
+  it('answers Slack\'s signed SSL check (ssl_check=1) with 200 and nothing else', async () => {
+    const before = received.length;
+    const check = await slack('ssl_check=1&token=legacy-verification-token');
+    expect(check.statusCode).toBe(200);
+    expect(check.body).toBe('');
+    expect(received.length).toBe(before);
+  });
+
   it('refuses what is not verified: forged, stale or missing Slack signatures, a wrong or missing Telegram token', async () => {
     const body = slashCommand('U2147483697', 'irrigated north 5');
     const before = (await irrigations.service.list({})).length;
