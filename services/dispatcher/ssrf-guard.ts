@@ -139,6 +139,8 @@ export function checkUrl(rawUrl: string, guard: AddressGuard): URL {
   if (url.username || url.password) {
     throw Errors.subscriptionInvalidUrl('Credentials in the URL are not allowed; use a secret');
   }
+  // No connection is ever made to port 0: every delivery would fail until the endpoint is disabled.
+  if (url.port === '0') throw Errors.subscriptionInvalidUrl('Port 0 cannot be connected to', { field: 'url' });
   const literal = parseLiteralHost(url.hostname);
   if (literal) {
     const verdict = guard.check(literal);

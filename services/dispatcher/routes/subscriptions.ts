@@ -37,7 +37,7 @@ const ref = { $ref: 'Subscription#' };
 /** The URL shapes the document promises (`URL_PATTERN`, `mailto:`); the service then applies its SSRF policy. */
 function assertDocumentedUrl(url: string | undefined): void {
   if (url !== undefined && !URL_RE.test(url) && !MAILTO_RE.test(url)) {
-    throw Errors.subscriptionInvalidUrl('Send an http(s) URL with a host name or an IP address, no credentials (or mailto: addresses for email)', { field: 'url' });
+    throw Errors.subscriptionInvalidUrl('Send an http(s) URL with a host name (an internationalised one in its ASCII xn-- form) or an IP address, no credentials (or mailto: addresses for email)', { field: 'url' });
   }
 }
 

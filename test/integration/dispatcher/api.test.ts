@@ -85,6 +85,7 @@ describe('subscriptions API', () => {
       [{ url: 'https://a.example.com/', events: ['irrigation.recomended'] }, 'FH_ERR_SUBSCRIPTION_INVALID_FILTER'],
       [{ url: 'https://a.example.com/', events: ['sensor.stail'] }, 'FH_ERR_SUBSCRIPTION_INVALID_FILTER'],
       [{ url: 'ftp://a.example.com/' }, 'FH_ERR_SUBSCRIPTION_INVALID_URL'],
+      [{ url: 'https://a.example.com:0/hook' }, 'FH_ERR_SUBSCRIPTION_INVALID_URL'],
       [{ url: 'http://169.254.169.254/' }, 'FH_ERR_WEBHOOK_SSRF_BLOCKED'],
       [{ url: 'https://a.example.com/', surprise: 1 }, 'FH_ERR_SUBSCRIPTION_UNKNOWN_FIELD'],
     ];
