@@ -99,6 +99,11 @@ export function checkNewDevice(input: NewDevice): void {
     if (typeof value !== 'number' || !(value >= min && value <= max)) throw Errors.deviceInvalid(`${name} must be a number within ${min}–${max}`, { field: name });
   }
   checkProfile(input.profile);
+  // A secret of one's own (one a LoRaWAN network server or a fleet already uses) is a Bearer token,
+  // an HMAC key and an MQTT password: not a guessable word, and sent as typed in a header.
+  if (input.secret !== undefined && !/^[\x21-\x7e]{16,512}$/.test(input.secret)) {
+    throw Errors.deviceInvalid('secret must be 16 to 512 printable characters without spaces (leave it out to have one made)', { field: 'secret' });
+  }
 }
 
 /** A farm's networks are stored under its id: the same id rule as devices', and networks that parse. */

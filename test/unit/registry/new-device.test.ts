@@ -34,4 +34,11 @@ describe('a new device', () => {
       expect(() => checkNewDevice({ ...base, profile })).toThrow(expect.objectContaining({ code: 'FH_ERR_DEVICE_INVALID', details: { field } }));
     }
   });
+
+  it('takes a secret of its own only when it could not be guessed or mangled in a header', () => {
+    expect(() => checkNewDevice({ ...base, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })).not.toThrow();
+    for (const secret of ['short', 'has space in it ok?', 'tab\tinside-a-long-secret', '']) {
+      expect(() => checkNewDevice({ ...base, secret }), JSON.stringify(secret)).toThrow(expect.objectContaining({ code: 'FH_ERR_DEVICE_INVALID', details: { field: 'secret' } }));
+    }
+  });
 });
