@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { Errors } from '../shared/error-catalog.js';
+import { CORRELATION_HEADER } from '../shared/correlation.js';
 import { FieldhookError } from '../shared/errors.js';
 
 /** Where the CLI finds the running dispatcher API. */
@@ -42,7 +43,16 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
         throw Errors.cliUnreachable(`Cannot reach the dispatcher at ${base}: ${(err as Error).message}`);
       }
       const text = await res.body.text();
-      const parsed: unknown = text ? JSON.parse(text) : undefined;
+      // Something else on that port (a wrong --admin-url) answers without fieldhook's header, or
+      // not in JSON: said so, never taken for an answer.
+      const foreign = () => Errors.cliUnreachable(`${base} does not answer as fieldhook's API (HTTP ${res.statusCode}): is --admin-url fieldhook's HTTP address?`);
+      if (res.headers[CORRELATION_HEADER] === undefined) throw foreign();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        throw foreign();
+      }
       if (res.statusCode >= 400) {
         const p = (parsed ?? {}) as { code?: string; title?: string };
         // The server's code and status pass through unchanged, so the CLI reports what the API said.

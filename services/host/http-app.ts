@@ -14,6 +14,7 @@ import { DEFAULT_HTTP_SERVER_OPTIONS, type HttpServerOptions } from './http-conf
 import { answerMethodNotAllowed } from './method-not-allowed.js';
 import { registerOpenApi } from './openapi-document.js';
 import { installRequestLog, type RequestLogOptions } from './request-log.js';
+import { CORRELATION_HEADER, CORRELATION_ID } from '../shared/correlation.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,8 +36,6 @@ export interface HostAppOptions {
   requestLog?: Partial<RequestLogOptions> & { clock?: Clock };
 }
 
-const CORRELATION_HEADER = 'x-correlation-id';
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The one Fastify app of a process: the components' routes, one error handler, the OpenAPI

@@ -612,7 +612,7 @@ export const Errors = {
     'FH_ERR_CLI_UNREACHABLE',
     503,
     'Cannot reach the dispatcher',
-    'The dispatcher API named by `--admin-url` cannot be reached.',
+    'The dispatcher API named by `--admin-url` cannot be reached, or what answers there is not fieldhook (no `x-correlation-id`, or not JSON).',
   ),
   cliRequest: defineError(
     'FH_ERR_CLI_REQUEST',

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerDeliveryCommands } from '../../../services/cli/commands/deliveries.js';
@@ -40,6 +42,27 @@ async function cli(...args: string[]): Promise<{ out: any; exitCode: number | un
   process.exitCode = before;
   return { out: printed ? JSON.parse(printed) : undefined, exitCode };
 }
+
+describe('fieldhook subscriptions pointed at something that is not fieldhook', () => {
+  it('refuses the answer of another server on that port instead of printing it', async () => {
+    // A server that answers 200 with JSON, or 204, as a wrong --admin-url might.
+    const foreign = createServer((req, res) => void (req.url?.includes('empty') ? res.writeHead(204).end() : res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"result":{}}')));
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+    try {
+      for (const at of [url, `${url}/empty`]) {
+        const program = new Command('fieldhook').exitOverride();
+        registerSubscriptionCommands(program);
+        await expect(program.parseAsync(['node', 'fieldhook', 'subscriptions', 'list', '--admin-url', at, '--admin-token', ADMIN_TOKEN])).rejects.toMatchObject({
+          code: 'FH_ERR_CLI_UNREACHABLE',
+          message: expect.stringContaining("does not answer as fieldhook's API"),
+        });
+      }
+    } finally {
+      foreign.close();
+    }
+  });
+});
 
 describe('fieldhook subscriptions / deliveries', () => {
   it('adds, lists, shows, updates, tests, rotates and removes through the API', async () => {
