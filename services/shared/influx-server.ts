@@ -208,6 +208,10 @@ function readProblem(kind: InfluxKind, status: number, text: string, target: Pic
       message: `/query answered "${said}": the token cannot read bucket ${JSON.stringify(target.bucket)}, or the bucket has no DBRP mapping for InfluxQL (influx v1 dbrp create); the predictor could not read its history`,
     };
   }
+  // INFLUX_BUCKET's `database/retention-policy` form naming a policy the database does not have.
+  if (/retention policy not found/i.test(said)) {
+    return { setting: 'INFLUX_BUCKET', message: `/query answered "${said}": set INFLUX_BUCKET to \`database\` or \`database/retention-policy\` with a policy the database has; the predictor could not read its history` };
+  }
   if (status !== 200) return { setting: 'INFLUX_URL', message: `InfluxQL on /query answered ${status} ${said}: fieldhook reads history with InfluxQL` };
   if (said !== '' && /error|unauthori[sz]ed|forbidden/i.test(text)) {
     return { setting: 'INFLUX_TOKEN', message: `/query answered "${said}": the predictor could not read its history` };

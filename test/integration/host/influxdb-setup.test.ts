@@ -126,6 +126,12 @@ describe('InfluxDB set-up check at start, against a real InfluxDB 1.8 with authe
     expect(report.problems).toEqual([{ setting: 'INFLUX_BUCKET', message: expect.stringContaining('InfluxDB has no database "no_such_db" (404') }]);
   });
 
+  it('a retention policy the database does not have (`database/policy`) is INFLUX_BUCKET, not the token', async () => {
+    const report = await check('admin:admin-pw', 'farm/no_such_policy');
+    expect(report.problems.map((p) => p.setting)).toContain('INFLUX_BUCKET');
+    expect(report.problems.map((p) => p.setting)).not.toContain('INFLUX_TOKEN');
+  });
+
   it('the influxdb component fails to start with FH_ERR_INFLUX_SETUP naming the setting', async () => {
     const component = createInfluxComponent(
       { url: influx.url, token: 'both:wrong', org: 'x', bucket: 'farm', createDatabase: true, dataDir: root, timeoutMs: 5_000 },
