@@ -16,9 +16,12 @@ export interface FleetOptions {
   /** Number of devices, one per field. */
   devices: number;
   seed: number | string;
-  /** Simulated time at start, epoch ms. Default: now − 3 days (so the first pushes backfill). */
+  /**
+   * Simulated time at start, epoch ms, replayed at `speedup`. Default: the last 3 days, sent at
+   * once as a backfill (as far as `maxBatch` per push lets), then the fleet keeps to the present.
+   */
   startMs?: number;
-  /** Simulated seconds per wall-clock second. Default 1. */
+  /** Simulated seconds per wall-clock second, with `startMs`. Default 1. */
   speedup?: number;
   /** Wall-clock time between pushes, ms. Default 5 000. */
   intervalMs?: number;
@@ -114,7 +117,8 @@ export function createFleet(options: FleetOptions): Fleet {
 
   async function push(): Promise<PushResult> {
     const wall = now();
-    const simulatedMs = Math.min(wall, startMs + (wall - wallStart) * speedup);
+    // A backfill catches up at once: at 1× a clock three days behind would stay three days behind.
+    const simulatedMs = options.startMs === undefined ? wall : Math.min(wall, startMs + (wall - wallStart) * speedup);
     let sent = 0;
     let failedDevices = 0;
     const queue = [...devices];

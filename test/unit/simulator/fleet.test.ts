@@ -46,6 +46,19 @@ describe('simulated fleet', () => {
     }
   });
 
+  it('without a start, sends the last 3 days at once and then keeps to the present, whatever the speedup', async () => {
+    let wall = Date.parse('2026-07-01T12:00:00Z');
+    const { sent, transport } = recordingTransport();
+    const fleet = createFleet({ devices: 2, seed: 3, transport, now: () => wall, maxBatch: 10_000 });
+    const first = await fleet.push();
+    expect(first.simulatedMs).toBe(wall);
+    // About 72 hourly readings a device, the newest within the last hour.
+    expect(first.sent).toBeGreaterThanOrEqual(2 * 70);
+    for (const readings of sent.values()) expect(Math.max(...readings.map((r) => Date.parse(r.ts)))).toBeGreaterThan(wall - HOUR_MS);
+    wall += 2 * HOUR_MS;
+    expect((await fleet.push()).simulatedMs).toBe(wall);
+  });
+
   it('keeps unsent readings for the next push when the ingestor fails', async () => {
     let wall = Date.parse('2026-07-01T12:00:00Z');
     const fail = new Set(['sim-0001']);
