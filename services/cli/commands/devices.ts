@@ -84,6 +84,10 @@ export function registerDeviceCommands(program: Command): void {
     .action((id: string, options: AddOptions) =>
       withDevices(async (repo, config) => {
         checkDeviceProfile(options.profile, config);
+        // A device carried by a gateway that is not one would be refused at every reading it sends.
+        if (options.gateway !== undefined && (await repo.get(options.gateway))?.kind !== 'gateway') {
+          throw Errors.deviceInvalid(`--gateway ${options.gateway} is not a registered gateway (devices add ${options.gateway} --kind gateway …)`, { field: 'gateway' });
+        }
         printJson(await repo.add(toNewDevice(id, options)));
       }),
     );

@@ -63,6 +63,8 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
       [['--lat', ' ', '--lon', '4'], 'FH_ERR_CLI_INVALID'],
       [['--lat', '50', '--lon', '4', '--elevation', ''], 'FH_ERR_CLI_INVALID'],
       [['--elevation', '100'], 'FH_ERR_CLI_INVALID'],
+      [['--gateway', 'no-such-gateway'], 'FH_ERR_DEVICE_INVALID'],
+      [['--gateway', 'n-1'], 'FH_ERR_DEVICE_INVALID'],
     ] as const) {
       await expect(exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'add', 'n-8', '--farm', 'f', '--field', 'x', ...args], { env }), args.join(' ')).rejects.toMatchObject({
         code: 1,
