@@ -8,6 +8,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { processExists } from '../shared/child-process.js';
 import { createWhole, ensurePrivateDir } from '../shared/data-dir.js';
 
 export const PIPELINE_FILE = 'pipeline.json';
@@ -54,13 +55,7 @@ export function readPipelineRecord(dataDir: string): PipelineRecord | undefined 
 
 /** Whether the process that wrote the record still runs. */
 export function isRunning(record: PipelineRecord): boolean {
-  try {
-    process.kill(record.pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it runs, as another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processExists(record.pid);
 }
 
 /** The record of a pipeline that is running now, if any. */

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../shared/data-dir.js';
 import type { Logger } from '../shared/logger.js';
-import { freePort, startProcess, tcpOpen, waitUntil, type ManagedProcess } from '../shared/child-process.js';
+import { freePort, processExists, startProcess, tcpOpen, waitUntil, type ManagedProcess } from '../shared/child-process.js';
 
 /**
  * The InfluxDB `fieldhook start` runs when no INFLUX_URL is configured: OSS 1.8.10, pure Go, built
@@ -100,14 +100,7 @@ export async function stopOrphanInfluxd(dataDir: string, logger?: Logger): Promi
   } catch {
     return undefined;
   }
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => processExists(pid);
   let environ: string;
   try {
     environ = readFileSync(`/proc/${pid}/environ`, 'utf8');

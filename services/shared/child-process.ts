@@ -24,6 +24,16 @@ export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
 }
 
+/** Whether a process with this id exists (EPERM: it does, as another user). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function tcpOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, host);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { processExists } from './child-process.js';
 import { createWhole, ensurePrivateDir } from './data-dir.js';
 import { Errors } from './error-catalog.js';
 
@@ -143,12 +144,7 @@ function runs(pid: number, recordedStart: string | undefined): boolean {
     return recordedStart === undefined || stat.start === recordedStart;
   }
   // No /proc (not Linux): the pid alone.
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processExists(pid);
 }
 
 /** State and start time of a process from /proc: `null` when it does not exist, `undefined` without /proc. */

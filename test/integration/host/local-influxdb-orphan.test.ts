@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startProcess } from '../../../infra/harness/process.js';
 import { startInfluxDB, type RunningInfluxDB } from '../../../services/host/local-influxdb.js';
+import { processExists } from '../../../services/shared/child-process.js';
 import { eventually } from '../../helpers/eventually.js';
 
 /** Pids of the influxd processes whose data folder is `dir` (Linux /proc). */
@@ -25,14 +26,7 @@ function influxdOn(dir: string): number[] {
   return pids;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processExists;
 
 describe.skipIf(process.platform !== 'linux')('the local InfluxDB of a killed fieldhook', () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'fh-orphan-')), 'influxdb');
