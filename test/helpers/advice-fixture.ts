@@ -5,9 +5,10 @@
  */
 import { Point } from '@influxdata/influxdb-client';
 import type { PublishInput } from '../../services/dispatcher/index.js';
-import { buildPredictor, type Predictor } from '../../services/predictor/build-predictor.js';
+import { buildPredictor, type BuildPredictorOptions, type Predictor } from '../../services/predictor/build-predictor.js';
 import { PREDICT_CONFIG } from '../../services/predictor/config.js';
 import { DEFAULT_DECISION_OPTIONS } from '../../services/predictor/decision.js';
+import { DEFAULT_MEMBERSHIP_OPTIONS } from '../../services/predictor/partition-membership.js';
 import { fieldKey, profileOf, type FieldSettings } from '../../services/predictor/field-profiles.js';
 import type { ModelHolder } from '../../services/predictor/model-holder.js';
 import { replay } from '../../services/predictor/replay.js';
@@ -15,12 +16,15 @@ import { createSqliteDecisionStates, createSqliteFieldProfiles, openPredictorDb 
 import type { BusConnection } from '../../services/shared/bus/index.js';
 import type { Clock } from '../../services/shared/clock.js';
 import { loadConfig } from '../../services/shared/config.js';
+import { createControlPlane, type ControlPlane } from '../../services/shared/database/control-plane.js';
 import { createInfluxClient, type InfluxTarget } from '../../services/shared/influx.js';
 import { silentLogger } from '../../services/shared/logger.js';
 import { simulateField } from '../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../services/simulator/fields.js';
 import { sensorReadings } from '../../services/simulator/sensors.js';
 import { POPULATIONS, profileFromSpec } from '../../services/training/dataset.js';
+import { eventually } from './eventually.js';
+import { createManualClock, type ManualClock } from './manual-clock.js';
 
 const HOUR = 3_600_000;
 export const ADVICE_EVALUATOR = { ...DEFAULT_DECISION_OPTIONS, staleAfterMs: 3 * HOUR };
@@ -112,4 +116,57 @@ export async function advisedPredictor(options: {
     states: createSqliteDecisionStates(db),
     model: options.holder,
   });
+}
+
+/** A predictor of its own instance, sharing fields with others on PostgreSQL, on a manual clock. */
+export interface SharedPredictor {
+  id: string;
+  predictor: Predictor;
+  clock: ManualClock;
+  plane: ControlPlane;
+  published: PublishInput[];
+}
+
+/**
+ * Build (not start) instance `id`'s predictor with its control plane on `databaseUrl`, as
+ * `fieldhook start` has it; `extra` replaces what a test needs otherwise (field profiles,
+ * forecasts). Its events are collected in `published`.
+ */
+export function buildSharedPredictor(options: {
+  id: string;
+  at: number;
+  /** The control plane's folder; `dataDir` is the instance's own. */
+  planeDir: string;
+  dataDir: string;
+  databaseUrl: string;
+  target: InfluxTarget;
+  holder: ModelHolder;
+  extra?: Partial<BuildPredictorOptions>;
+}): SharedPredictor {
+  const { id } = options;
+  const plane = createControlPlane({ DATA_DIR: options.planeDir, DATABASE_URL: options.databaseUrl, INSTANCE_ID: id }, silentLogger());
+  const clock = createManualClock(options.at);
+  const published: PublishInput[] = [];
+  const predictor = buildPredictor({
+    config: { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_STALE_AFTER_MS: String(ADVICE_EVALUATOR.staleAfterMs) }), DATA_DIR: options.dataDir },
+    logger: silentLogger(),
+    influx: options.target,
+    plane,
+    instanceId: id,
+    clock,
+    model: options.holder,
+    publish: async (e) => {
+      published.push(e);
+      return { id: e.id!, deliveries: 1, duplicate: false };
+    },
+    ...options.extra,
+  });
+  return { id, predictor, clock, plane, published };
+}
+
+/** Move a shared predictor's clock by one heartbeat; wait until the partitions it holds pass `held` and its rounds are done. */
+export async function afterHeartbeat(r: SharedPredictor, held: (count: number) => boolean): Promise<void> {
+  await r.clock.advance(DEFAULT_MEMBERSHIP_OPTIONS.heartbeatMs);
+  await eventually(() => held(r.predictor.status().partitions!.held.length), { what: `${r.id}'s partitions after a heartbeat` });
+  await r.predictor.idle();
 }

@@ -11,28 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversation } from '../../../services/chat/conversation.js';
 import { predictorFieldDirectory } from '../../../services/chat/predictor-fields.js';
 import { createSqliteChatUsers } from '../../../services/chat/users.js';
-import type { PublishInput } from '../../../services/dispatcher/index.js';
 import { buildHostApp } from '../../../services/host/http-app.js';
 import type { IrrigationService } from '../../../services/irrigations/service.js';
-import { buildPredictor, type Predictor } from '../../../services/predictor/build-predictor.js';
-import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import { createModelHolder, type ModelHolder } from '../../../services/predictor/model-holder.js';
 import { fieldHash } from '../../../services/predictor/partition.js';
 import { AUTO_PARTITIONS } from '../../../services/predictor/partition-assignment.js';
-import { DEFAULT_MEMBERSHIP_OPTIONS } from '../../../services/predictor/partition-membership.js';
 import { createPostgresFieldProfiles } from '../../../services/predictor/postgres-field-profiles.js';
 import { createPostgresFieldStateReader } from '../../../services/predictor/postgres-field-views.js';
 import { createPostgresPredictorStore } from '../../../services/predictor/postgres-predictor-store.js';
 import { createPartitionClaim } from '../../../services/host/partition-claim.js';
 import { systemClock } from '../../../services/shared/clock.js';
-import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane, type PostgresPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { buildStatusPage } from '../../../services/status/build-status-page.js';
 import type { StatusSnapshot } from '../../../services/status/snapshot.js';
-import { ADVICE_EVALUATOR, advisedSeason } from '../../helpers/advice-fixture.js';
-import { eventually } from '../../helpers/eventually.js';
-import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
+import { advisedSeason, afterHeartbeat, buildSharedPredictor, type SharedPredictor } from '../../helpers/advice-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
 
@@ -40,15 +33,6 @@ const influx = testInflux();
 const FARM = 'valley';
 const FIELDS = Array.from({ length: 8 }, (_, i) => `p${i}`);
 const ADMIN_TOKEN = 'field-views-admin-token-0123456789';
-const { heartbeatMs } = DEFAULT_MEMBERSHIP_OPTIONS;
-
-interface Running {
-  id: string;
-  predictor: Predictor;
-  clock: ManualClock;
-  plane: ControlPlane;
-  published: PublishInput[];
-}
 
 describe(`every field on every instance, with predictors sharing them on PostgreSQL (InfluxDB ${influx.kind})`, () => {
   const target = influx.target(`field_views_${process.pid}`);
@@ -57,42 +41,21 @@ describe(`every field on every instance, with predictors sharing them on Postgre
   const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: () => model.reload(), current: () => model.current() };
   let databaseUrl: string;
   let adviceAt: number;
-  let a: Running;
-  let b: Running;
+  let a: SharedPredictor;
+  let b: SharedPredictor;
   /** The advice each field was given (by a, which evaluated every field first), by field. */
   const advised = new Map<string, string>();
-  const running: Running[] = [];
+  const running: SharedPredictor[] = [];
   let profilesPlane: ControlPlane | undefined;
 
-  const start = async (id: string, at: number): Promise<Running> => {
-    const plane = createControlPlane({ DATA_DIR: join(dir, id), DATABASE_URL: databaseUrl, INSTANCE_ID: id }, silentLogger());
-    const clock = createManualClock(at);
-    const published: PublishInput[] = [];
-    const predictor = buildPredictor({
-      config: { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_STALE_AFTER_MS: String(ADVICE_EVALUATOR.staleAfterMs) }), DATA_DIR: join(dir, id) },
-      logger: silentLogger(),
-      influx: target,
-      // Field profiles, decision state and leases all on PostgreSQL, as `fieldhook start` has them.
-      plane,
-      instanceId: id,
-      clock,
-      model: holder,
-      publish: async (e) => {
-        published.push(e);
-        return { id: e.id!, deliveries: 1, duplicate: false };
-      },
-    });
-    const r = { id, predictor, clock, plane, published };
+  const start = async (id: string, at: number): Promise<SharedPredictor> => {
+    // Field profiles, decision state and leases all on PostgreSQL, as `fieldhook start` has them.
+    const r = buildSharedPredictor({ id, at, planeDir: join(dir, id), dataDir: join(dir, id), databaseUrl, target, holder });
     running.push(r);
-    await predictor.start();
+    await r.predictor.start();
     return r;
   };
-  const heartbeat = async (r: Running, held: number) => {
-    await r.clock.advance(heartbeatMs);
-    await eventually(() => r.predictor.status().partitions!.held.length === held, { what: `${r.id} holding ${held} partitions` });
-    await r.predictor.idle();
-  };
-  const own = (r: Running) => r.predictor.status().fields.map((f) => f.settings.field).sort();
+  const own = (r: SharedPredictor) => r.predictor.status().fields.map((f) => f.settings.field).sort();
 
   beforeAll(async () => {
     await influx.createDatabase(target.bucket);
@@ -113,8 +76,8 @@ describe(`every field on every instance, with predictors sharing them on Postgre
     for (const e of a.published.filter((x) => x.type === 'irrigation.recommended')) advised.set((e.data as { field: string }).field, e.id!);
     expect([...advised.keys()].sort()).toEqual([...FIELDS].sort());
     b = await start('pred-b', adviceAt);
-    await heartbeat(a, AUTO_PARTITIONS / 2);
-    await heartbeat(b, AUTO_PARTITIONS / 2);
+    await afterHeartbeat(a, (n) => n === AUTO_PARTITIONS / 2);
+    await afterHeartbeat(b, (n) => n === AUTO_PARTITIONS / 2);
     expect(own(b).length).toBeGreaterThan(0);
     expect(own(a).length).toBeGreaterThan(0);
   }, 120_000);

@@ -8,25 +8,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PublishInput } from '../../../services/dispatcher/index.js';
 import { createForecastRepository } from '../../../services/forecasts/open-store.js';
 import type { ForecastRepository } from '../../../services/forecasts/store.js';
-import { buildPredictor, type BuildPredictorOptions, type Predictor } from '../../../services/predictor/build-predictor.js';
+import type { BuildPredictorOptions } from '../../../services/predictor/build-predictor.js';
 import { createHistoryLoader } from '../../../services/predictor/history-loader.js';
-import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import type { FieldSettings } from '../../../services/predictor/field-profiles.js';
 import { createModelHolder, type ModelHolder } from '../../../services/predictor/model-holder.js';
 import { fieldHash } from '../../../services/predictor/partition.js';
 import { AUTO_PARTITIONS } from '../../../services/predictor/partition-assignment.js';
 import { DEFAULT_MEMBERSHIP_OPTIONS } from '../../../services/predictor/partition-membership.js';
 import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
-import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import type { SqliteDatabase } from '../../../services/shared/sqlite.js';
-import { ADVICE_EVALUATOR, advisedSeason } from '../../helpers/advice-fixture.js';
+import { advisedSeason, afterHeartbeat, buildSharedPredictor, type SharedPredictor } from '../../helpers/advice-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
-import { createManualClock, type ManualClock } from '../../helpers/manual-clock.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
 
@@ -35,14 +31,6 @@ const influx = testInflux();
 const FARM = 'shared';
 const FIELDS = Array.from({ length: 8 }, (_, i) => `f${i}`);
 const { heartbeatMs } = DEFAULT_MEMBERSHIP_OPTIONS;
-
-interface Running {
-  id: string;
-  predictor: Predictor;
-  clock: ManualClock;
-  plane: ControlPlane;
-  published: PublishInput[];
-}
 
 describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, () => {
   const target = influx.target(`shared_fields_${process.pid}`);
@@ -53,7 +41,7 @@ describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, ()
   let databaseUrl: string;
   let profiles: SqliteDatabase;
   let adviceAt: number;
-  const running: Running[] = [];
+  const running: SharedPredictor[] = [];
   const planes: ControlPlane[] = [];
   const forecastStores: ForecastRepository[] = [];
 
@@ -70,41 +58,16 @@ describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, ()
   const farAhead = () => Math.floor(adviceAt / 3_600_000) * 3_600_000 + 100 * 3_600_000;
   const holdsForecast = (store: ForecastRepository, field: string) => store.hours(FARM, field, farAhead() - 3_600_000, farAhead()).length > 0;
 
-  const start = async (id: string, at: number, extra: Partial<BuildPredictorOptions> = {}): Promise<Running> => {
-    const plane = createControlPlane({ DATA_DIR: dir, DATABASE_URL: databaseUrl, INSTANCE_ID: id }, silentLogger());
-    const clock = createManualClock(at);
-    const published: PublishInput[] = [];
-    const predictor = buildPredictor({
-      config: { ...loadConfig(PREDICT_CONFIG, { FIELDHOOK_PREDICT_STALE_AFTER_MS: String(ADVICE_EVALUATOR.staleAfterMs) }), DATA_DIR: join(dir, id) },
-      logger: silentLogger(),
-      influx: target,
-      plane,
-      instanceId: id,
-      clock,
-      // Field profiles are the same for both (one file); decision state is PostgreSQL's.
-      fields: createSqliteFieldProfiles(profiles),
-      model: holder,
-      publish: async (e) => {
-        published.push(e);
-        return { id: e.id!, deliveries: 1, duplicate: false };
-      },
-      ...extra,
-    });
-    const r = { id, predictor, clock, plane, published };
+  const start = async (id: string, at: number, extra: Partial<BuildPredictorOptions> = {}): Promise<SharedPredictor> => {
+    // Field profiles are the same for both (one file); decision state is PostgreSQL's.
+    const r = buildSharedPredictor({ id, at, planeDir: dir, dataDir: join(dir, id), databaseUrl, target, holder, extra: { fields: createSqliteFieldProfiles(profiles), ...extra } });
     running.push(r);
-    await predictor.start();
+    await r.predictor.start();
     return r;
   };
 
-  /** Move a predictor's clock by one heartbeat and wait until its partitions are `expected` and its rounds done. */
-  const heartbeat = async (r: Running, held: (n: number) => boolean) => {
-    await r.clock.advance(heartbeatMs);
-    await eventually(() => held(r.predictor.status().partitions!.held.length), { what: `${r.id}'s partitions after a heartbeat` });
-    await r.predictor.idle();
-  };
-
-  const recommended = (r: Running) => r.published.filter((e) => e.type === 'irrigation.recommended').map((e) => (e.data as { field: string }).field).sort();
-  const adviceIds = (r: Running) => new Map(r.predictor.status().fields.map((f) => [f.settings.field, f.state?.advice?.eventId]));
+  const recommended = (r: SharedPredictor) => r.published.filter((e) => e.type === 'irrigation.recommended').map((e) => (e.data as { field: string }).field).sort();
+  const adviceIds = (r: SharedPredictor) => new Map(r.predictor.status().fields.map((f) => [f.settings.field, f.state?.advice?.eventId]));
 
   beforeAll(async () => {
     await influx.createDatabase(target.bucket);
@@ -148,8 +111,8 @@ describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, ()
     const b = await start('pred-b', adviceAt, { forecasts: bForecasts });
     expect(FIELDS.filter((f) => holdsForecast(bForecasts, f))).toEqual([]);
     expect(b.predictor.status().partitions!.held).toEqual([]);
-    await heartbeat(a, (n) => n === AUTO_PARTITIONS / 2);
-    await heartbeat(b, (n) => n === AUTO_PARTITIONS / 2);
+    await afterHeartbeat(a, (n) => n === AUTO_PARTITIONS / 2);
+    await afterHeartbeat(b, (n) => n === AUTO_PARTITIONS / 2);
     const aFields = a.predictor.status().fields.map((f) => f.settings.field);
     const bFields = b.predictor.status().fields.map((f) => f.settings.field);
     // Every field with exactly one of them.
@@ -166,14 +129,14 @@ describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, ()
   });
 
   it('takes every field over when the other stops, and sends none of their advice again', async () => {
-    const [a, b] = running as [Running, Running];
+    const [a, b] = running as [SharedPredictor, SharedPredictor];
     const advised = adviceIds(a);
     const sentByA = a.published.length;
     await a.predictor.stop();
     running.splice(0, 1);
     await closeControlPlane(a.plane);
     // a released at once: b takes them at its next heartbeat.
-    await heartbeat(b, (n) => n === AUTO_PARTITIONS);
+    await afterHeartbeat(b, (n) => n === AUTO_PARTITIONS);
     expect(b.predictor.status().fields.map((f) => f.settings.field).sort()).toEqual([...FIELDS].sort());
     await b.predictor.evaluate();
     expect(b.published.filter((e) => e.type === 'irrigation.recommended')).toEqual([]);
@@ -182,7 +145,7 @@ describe(`predictors sharing fields on PostgreSQL (InfluxDB ${influx.kind})`, ()
   });
 
   it('takes a crashed predictor’s fields once its leases expire, and sends none of their advice again', async () => {
-    const [b] = running as [Running];
+    const [b] = running as [SharedPredictor];
     const advised = adviceIds(b);
     const lastRenewal = b.clock.now();
     const c = await start('pred-c', lastRenewal);
