@@ -10,6 +10,7 @@ import { createSqliteDeviceRepository } from '../../services/registry/sqlite-dev
 import { loadConfig } from '../../services/shared/config.js';
 import { createLogger, silentLogger } from '../../services/shared/logger.js';
 import { testInflux, type TestInflux } from './test-influx.js';
+import { asEnvironment } from './settings.js';
 
 export interface IngestFixture {
   dir: string;
@@ -22,7 +23,7 @@ export interface IngestFixture {
 
 /** Ingest settings for a test: defaults, then the overrides, validated by the real schema. */
 export function testConfig(overrides: Record<string, string>): IngestConfig {
-  const env = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [`FIELDHOOK_${k}`, v]));
+  const env = asEnvironment(overrides);
   return loadConfig(INGEST_CONFIG, env);
 }
 

@@ -16,6 +16,7 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const influx = testInflux();
 
@@ -34,7 +35,7 @@ describe(`fieldhook demo on PostgreSQL (InfluxDB ${influx.kind})`, () => {
       DATA_DIR: dataDir, DATABASE_URL: databaseUrl, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
       ...influx.settings(database), ADMIN_TOKEN: 'demo-pg-admin-token-0123', PREDICT_INTERVAL_MS: '1000',
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const config = loadConfig(PIPELINE_CONFIG, asEnvironment(env));
     pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
     // A short history: what is checked here is where the farm is registered, not the advice.
     farm = await seedDemoFarm({ dataDir, databaseUrl: config.DATABASE_URL, httpUrl: pipeline.url, historyHours: 6 });

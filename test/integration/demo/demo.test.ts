@@ -17,6 +17,7 @@ import { startReceiver, type ReceivedEvent, type Receiver } from '../../../servi
 import { seedDemoFarm, type SeededFarm } from '../../../services/demo/seed.js';
 import { eventually } from '../../helpers/eventually.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const influx = testInflux();
 
@@ -45,7 +46,7 @@ describe(`fieldhook demo: the demo farm in a running pipeline (InfluxDB ${influx
       PREDICT_INTERVAL_MS: '1000',
       WEBHOOK_ALLOW_CIDRS: '{"demo":["127.0.0.1/32"]}',
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const config = loadConfig(PIPELINE_CONFIG, asEnvironment(env));
     pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
     receiver = await startReceiver((event) => received.push(event));
     const res = await fetch(`${pipeline.url}/v1/subscriptions`, {

@@ -22,6 +22,7 @@ import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
+import { asEnvironment } from '../../helpers/settings.js';
 import { testInflux } from '../../helpers/test-influx.js';
 import { startReceiver, verify, type Receiver } from '../dispatcher/helpers.js';
 import {
@@ -137,7 +138,7 @@ describe(`the provisioned Grafana dashboards (InfluxDB ${influx.kind})`, () => {
       // A round every second: the predictor's own panels see several between two scrapes.
       PREDICT_INTERVAL_MS: '1000',
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const config = loadConfig(PIPELINE_CONFIG, asEnvironment(env));
     startedAt = Date.now();
     pipeline = await startFieldhook(config, silentLogger(), { handleSignals: false });
     prometheus = await startPrometheus({ dir: join(dir, 'prometheus'), targets: [{ job: 'fieldhook', address: new URL(pipeline.url).host }] });

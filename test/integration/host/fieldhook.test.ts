@@ -14,6 +14,7 @@ import { loadConfig } from '../../../services/shared/config.js';
 import { eventually } from '../../helpers/eventually.js';
 import { captureLogger } from '../../helpers/capture-logger.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const influx = testInflux();
 
@@ -31,7 +32,7 @@ describe(`fieldhook start: DATA_DIR is private (InfluxDB ${influx.kind})`, () =>
       DATA_DIR: dataDir, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0', MQTT_TLS_PORT: '0',
       ...influx.settings(database), ADMIN_TOKEN, WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}',
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const config = loadConfig(PIPELINE_CONFIG, asEnvironment(env));
     return startFieldhook(config, logger, { handleSignals: false });
   };
 

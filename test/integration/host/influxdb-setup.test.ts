@@ -25,6 +25,7 @@ import { createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
 import { testInflux } from '../../helpers/test-influx.js';
 import { influxql, provisionedInfluxHeaders } from '../grafana/grafana-queries.js';
 import { eventually } from '../../helpers/eventually.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const exec = promisify(execFile);
 
@@ -146,7 +147,7 @@ describe('InfluxDB set-up check at start, against a real InfluxDB 1.8 with authe
       DATA_DIR: join(root, 'start'), HTTP_HOST: '127.0.0.1', HTTP_PORT: String(httpPort), MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: String(mqttPort),
       MQTT_TLS_PORT: '0', INFLUX_URL: influx.url, INFLUX_TOKEN: 'both:wrong', INFLUX_BUCKET: 'farm', ADMIN_TOKEN: 'influx-setup-admin-token-0123',
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const config = loadConfig(PIPELINE_CONFIG, asEnvironment(env));
     await expect(startFieldhook(config, silentLogger(), { handleSignals: false })).rejects.toMatchObject({ code: 'FH_ERR_INFLUX_SETUP' });
     expect(await portOpen(httpPort)).toBe(false);
     expect(await portOpen(mqttPort)).toBe(false);

@@ -28,6 +28,7 @@ import { sessionPresent } from '../../helpers/mqtt-session.js';
 import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const exec = promisify(execFile);
 const influx = testInflux();
@@ -69,7 +70,7 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
         HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...influx.settings(bucket),
         ADMIN_TOKEN: 'leave-admin-token', PREDICT_ENABLED: 'false', LOG_LEVEL: 'warn',
       };
-      env[id] = Object.fromEntries(Object.entries(settings).map(([k, v]) => [`FIELDHOOK_${k}`, v]));
+      env[id] = asEnvironment(settings);
     }
     leaving = await start('leave-a');
     staying = await start('leave-b');
@@ -127,7 +128,7 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
       HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', MQTT_LISTEN_HOST: '127.0.0.1', MQTT_LISTEN_PORT: '0',
       ADMIN_TOKEN: 'leave-admin-token', PREDICT_ENABLED: 'false', LOG_LEVEL: 'warn',
     };
-    const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(settings).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    const config = loadConfig(PIPELINE_CONFIG, asEnvironment(settings));
     const report = await leaveFieldhook(config, silentLogger(), { timeoutMs: 60_000 });
     expect(report).toMatchObject({ instance: 'leave-embedded', parts: ['ingestor', 'dispatcher'], spool: { influxPending: 0, busPending: 0, deadLetters: 0 } });
     const said = describeLeave(report, 60_000);

@@ -27,6 +27,7 @@ import { sessionPresent } from '../../helpers/mqtt-session.js';
 import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const influx = testInflux();
 
@@ -62,7 +63,7 @@ describe(`ingestor, predictor and dispatcher as separate instances (InfluxDB ${i
       // Partitions set by hand, as the compose file does: a second predictor on one is refused.
       PREDICT_PARTITIONS: '1',
     };
-    return loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+    return loadConfig(PIPELINE_CONFIG, asEnvironment(env));
   };
   const start = async (part: 'ingestor' | 'predictor' | 'dispatcher') => {
     running[part] = await startFieldhook(configOf(part), silentLogger(), { handleSignals: false });

@@ -23,6 +23,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
+import { asEnvironment } from '../../helpers/settings.js';
 
 const influx = testInflux();
 
@@ -55,7 +56,7 @@ describe(`two instances on one broker, one PostgreSQL and one InfluxDB ${influx.
         HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...influx.settings(bucket),
         ADMIN_TOKEN: 'two-instances-admin-token', PREDICT_ENABLED: 'false',
       };
-      const config = loadConfig(PIPELINE_CONFIG, Object.fromEntries(Object.entries(env).map(([k, v]) => [`FIELDHOOK_${k}`, v])));
+      const config = loadConfig(PIPELINE_CONFIG, asEnvironment(env));
       instances.push(await startFieldhook(config, silentLogger(), { handleSignals: false }));
     }
     plane = createControlPlane({ DATA_DIR: root, DATABASE_URL: databaseUrl }, silentLogger());
