@@ -25,20 +25,18 @@ interface AddOptions {
   profile?: string;
 }
 
-const number = optionalNumber;
-
 function toNewDevice(id: string, o: AddOptions): NewDevice {
   if (!DEVICE_ID_PATTERN.test(id)) throw Errors.cliInvalid('device id must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}');
   if (o.kind !== 'device' && o.kind !== 'gateway') throw Errors.cliInvalid('--kind is device or gateway');
-  const lat = number('lat', o.lat);
-  const lon = number('lon', o.lon);
+  const lat = optionalNumber('lat', o.lat);
+  const lon = optionalNumber('lon', o.lon);
   if ((lat === undefined) !== (lon === undefined)) throw Errors.cliInvalid('--lat and --lon go together');
   if (o.elevation !== undefined && lat === undefined) throw Errors.cliInvalid('--elevation goes with --lat and --lon');
   const profile = {
     ...(o.crop !== undefined ? { crop: o.crop } : {}),
     ...(o.soil !== undefined ? { soil: o.soil } : {}),
-    ...(o.windHeight !== undefined ? { windHeightM: number('wind-height', o.windHeight)! } : {}),
-    ...(o.probeDepth !== undefined ? { soilProbeDepthM: number('probe-depth', o.probeDepth)! } : {}),
+    ...(o.windHeight !== undefined ? { windHeightM: optionalNumber('wind-height', o.windHeight)! } : {}),
+    ...(o.probeDepth !== undefined ? { soilProbeDepthM: optionalNumber('probe-depth', o.probeDepth)! } : {}),
   };
   return {
     id,
@@ -46,7 +44,7 @@ function toNewDevice(id: string, o: AddOptions): NewDevice {
     field: o.field,
     kind: o.kind,
     ...(o.gateway ? { gateway: o.gateway } : {}),
-    ...(lat !== undefined && lon !== undefined ? { location: { latitude: lat, longitude: lon, elevation: number('elevation', o.elevation) ?? 0 } } : {}),
+    ...(lat !== undefined && lon !== undefined ? { location: { latitude: lat, longitude: lon, elevation: optionalNumber('elevation', o.elevation) ?? 0 } } : {}),
     ...(Object.keys(profile).length ? { profile } : {}),
     ...(o.allowNetwork ? { allowedNetworks: o.allowNetwork } : {}),
     ...(o.secret ? { secret: o.secret } : {}),

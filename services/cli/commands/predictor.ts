@@ -29,8 +29,6 @@ const REPLAY_FIELDS_PER_STEP = 4;
 
 const invalid = (message: string) => Errors.cliInvalid(message);
 
-const num = optionalNumber;
-
 function time(name: string, v: string): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw invalid(`--${name} must be an ISO 8601 time`);
@@ -90,19 +88,19 @@ function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
     ['crop', o.crop],
     ['sowingDate', o.sowingDate],
     ['soil', o.soil],
-    ['thetaFc', num('fc', o.fc)],
-    ['thetaWp', num('wp', o.wp)],
-    ['rootDepthM', num('root-depth', o.rootDepth)],
-    ['rootDepthMinM', num('root-min-depth', o.rootMinDepth)],
+    ['thetaFc', optionalNumber('fc', o.fc)],
+    ['thetaWp', optionalNumber('wp', o.wp)],
+    ['rootDepthM', optionalNumber('root-depth', o.rootDepth)],
+    ['rootDepthMinM', optionalNumber('root-min-depth', o.rootMinDepth)],
     ['kc', kcPatch(o)],
     ['harvestedOn', typeof o.harvested === 'string' ? o.harvested : undefined],
-    ['p', num('p', o.p)],
-    ['efficiency', num('efficiency', o.efficiency)],
-    ['latitudeDeg', num('lat', o.lat)],
-    ['longitudeDeg', num('lon', o.lon)],
-    ['elevationM', num('elevation', o.elevation)],
-    ['tzLongitudeDeg', num('tz-longitude', o.tzLongitude)],
-    ['windHeightM', num('wind-height', o.windHeight)],
+    ['p', optionalNumber('p', o.p)],
+    ['efficiency', optionalNumber('efficiency', o.efficiency)],
+    ['latitudeDeg', optionalNumber('lat', o.lat)],
+    ['longitudeDeg', optionalNumber('lon', o.lon)],
+    ['elevationM', optionalNumber('elevation', o.elevation)],
+    ['tzLongitudeDeg', optionalNumber('tz-longitude', o.tzLongitude)],
+    ['windHeightM', optionalNumber('wind-height', o.windHeight)],
   ];
   return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as Partial<FieldSettings>;
 }
@@ -313,7 +311,7 @@ export function registerPredictorCommands(program: Command): void {
         if (list.length === 0) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
       }
       await holder.start();
-      const options = { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: num('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true };
+      const options = { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: optionalNumber('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true };
       const deps = {
         history: createHistoryLoader(influx),
         appliedHistory: createAppliedWaterLoader(influx),
