@@ -31,15 +31,15 @@ export interface PacketSizeGuardOptions {
 const PUBLISH = 3;
 const EMPTY: Buffer = Buffer.alloc(0);
 
-/** Fixed header: packet type, flags, remaining length (1–4 bytes, MQTT 3.1.1 §2.2.3). */
-function fixedHeader(buf: Buffer): { type: number; qos: number; remaining: number; bytes: number } | undefined {
-  if (buf.length < 2) return undefined;
+/** Fixed header at `at`: packet type, flags, remaining length (1–4 bytes, MQTT 3.1.1 §2.2.3). */
+function fixedHeader(buf: Buffer, at: number): { type: number; qos: number; remaining: number; bytes: number } | undefined {
+  if (buf.length - at < 2) return undefined;
   let remaining = 0;
   for (let i = 1; i <= 4; i++) {
-    if (i >= buf.length) return undefined;
-    const byte = buf[i]!;
+    if (at + i >= buf.length) return undefined;
+    const byte = buf[at + i]!;
     remaining += (byte & 0x7f) * 128 ** (i - 1);
-    if ((byte & 0x80) === 0) return { type: buf[0]! >> 4, qos: (buf[0]! >> 1) & 0x3, remaining, bytes: i + 1 };
+    if ((byte & 0x80) === 0) return { type: buf[at]! >> 4, qos: (buf[at]! >> 1) & 0x3, remaining, bytes: i + 1 };
   }
   throw new Error('malformed MQTT remaining length');
 }
@@ -66,73 +66,84 @@ function replacePublish(first: number, variable: Buffer, payload: Buffer): Buffe
   return mqttPacket.generate({ ...packet, payload });
 }
 
-/** The guard as a transform of the bytes a client sends. */
+/**
+ * The guard as a transform of the bytes a client sends. What passes through is pushed as one span
+ * per chunk read from the socket, not per packet: a read holds many small PUBLISHes, and every
+ * push is a chunk the readers downstream handle (and mqtt-packet's buffer list slices across).
+ */
 export function createPacketSizeGuard(options: PacketSizeGuardOptions): Transform {
   let state: 'header' | 'topic' | 'pass' | 'skip' = 'header';
+  /** The start of a header or variable header that the chunk before ended in. */
   let pending: Buffer = EMPTY;
   let left = 0;
   let publish: { first: number; header: Buffer; qos: number; remaining: number } | undefined;
 
-  const take = (buf: Buffer) => (pending.length === 0 ? buf : Buffer.concat([pending, buf]));
-  const forward = (bytes: number) => {
-    left = bytes;
-    state = bytes > 0 ? 'pass' : 'header';
-  };
-
   return new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      let buf: Buffer = chunk;
+      const buf = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      pending = EMPTY;
+      let at = 0;
+      /** Where the bytes passed on but not yet pushed begin. */
+      let span = 0;
+      const pushSpan = () => {
+        if (at > span) this.push(buf.subarray(span, at));
+        span = at;
+      };
+      /** Keep the rest of the chunk for the next one: a header is not complete yet. */
+      const keepRest = () => {
+        pending = buf.subarray(at);
+        at = span = buf.length;
+      };
       try {
-        while (buf.length > 0) {
+        while (at < buf.length) {
           if (state === 'pass' || state === 'skip') {
-            const n = Math.min(left, buf.length);
-            if (state === 'pass') this.push(buf.subarray(0, n));
+            const n = Math.min(left, buf.length - at);
+            at += n;
             left -= n;
-            buf = buf.subarray(n);
+            if (state === 'skip') span = at;
             if (left === 0) state = 'header';
           } else if (state === 'header') {
-            pending = take(buf);
-            buf = EMPTY;
-            const header = fixedHeader(pending);
-            if (!header) continue;
-            const headerBytes = pending.subarray(0, header.bytes);
-            buf = pending.subarray(header.bytes);
-            pending = EMPTY;
-            if (header.type === PUBLISH && header.remaining > options.maxPayloadBytes) {
-              publish = { first: headerBytes[0]!, header: headerBytes, qos: header.qos, remaining: header.remaining };
+            const header = fixedHeader(buf, at);
+            if (!header) {
+              pushSpan();
+              keepRest();
+            } else if (header.type === PUBLISH && header.remaining > options.maxPayloadBytes) {
+              pushSpan();
+              publish = { first: buf[at]!, header: buf.subarray(at, at + header.bytes), qos: header.qos, remaining: header.remaining };
+              at = span = at + header.bytes;
               state = 'topic';
             } else {
               if (header.type !== PUBLISH && header.remaining > options.maxControlPacketBytes) {
                 throw new Error(`MQTT packet of ${header.remaining} bytes is larger than ${options.maxControlPacketBytes}`);
               }
-              this.push(headerBytes);
-              forward(header.remaining);
+              at += header.bytes;
+              left = header.remaining;
+              state = left > 0 ? 'pass' : 'header';
             }
           } else {
             // The variable header of a large PUBLISH: topic length, topic, packet id (QoS > 0).
-            pending = take(buf);
-            buf = EMPTY;
-            if (pending.length < 2) continue;
             const p = publish!;
-            const variableBytes = 2 + pending.readUInt16BE(0) + (p.qos > 0 ? 2 : 0);
-            if (variableBytes > p.remaining) throw new Error('malformed MQTT PUBLISH header');
-            if (pending.length < variableBytes) continue;
-            const variable = pending.subarray(0, variableBytes);
-            buf = pending.subarray(variableBytes);
-            pending = EMPTY;
+            const variableBytes = buf.length - at < 2 ? Infinity : 2 + buf.readUInt16BE(at) + (p.qos > 0 ? 2 : 0);
+            if (variableBytes !== Infinity && variableBytes > p.remaining) throw new Error('malformed MQTT PUBLISH header');
+            if (buf.length - at < variableBytes) {
+              keepRest();
+              continue;
+            }
+            const variable = buf.subarray(at, at + variableBytes);
+            at = span = at + variableBytes;
             const payloadBytes = p.remaining - variableBytes;
+            left = payloadBytes;
             if (payloadBytes <= options.maxPayloadBytes) {
-              this.push(p.header);
-              this.push(variable);
-              forward(payloadBytes);
+              this.push(Buffer.concat([p.header, variable]));
+              state = payloadBytes > 0 ? 'pass' : 'header';
             } else {
               this.push(replacePublish(p.first, variable, options.oversized(payloadBytes)));
-              left = payloadBytes;
               state = 'skip';
             }
             publish = undefined;
           }
         }
+        pushSpan();
       } catch (err) {
         return callback(err as Error);
       }

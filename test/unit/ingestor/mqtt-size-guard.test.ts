@@ -45,6 +45,19 @@ describe('MQTT packet size guard', () => {
     expect((packets[3] as { payload: Buffer }).payload.length).toBe(10);
   });
 
+  it('passes a read of many packets on as one chunk, not one per packet', async () => {
+    const guard = createPacketSizeGuard(options);
+    const outs: Buffer[] = [];
+    guard.on('data', (b: Buffer) => outs.push(b));
+    const read = Buffer.concat([publish(10, 1), publish(20, 2), publish(30, 3), mqttPacket.generate({ cmd: 'pingreq' })]);
+    const cut = 1; // the next read begins inside the first fixed header: that byte waits for the rest
+    guard.write(Buffer.concat([read, read.subarray(0, cut)]));
+    guard.write(read.subarray(cut));
+    await new Promise<void>((resolve) => guard.end(resolve));
+    expect(outs.map((b) => b.length)).toEqual([read.length, read.length]);
+    expect(Buffer.concat(outs).equals(Buffer.concat([read, read]))).toBe(true);
+  });
+
   it('passes a PUBLISH whose packet is above the limit but whose payload is not', async () => {
     // The topic counts towards the remaining length, not towards the payload.
     const packet = mqttPacket.generate({ cmd: 'publish', topic: `t/${'x'.repeat(500)}`, payload: Buffer.alloc(900), qos: 1, messageId: 9, dup: false, retain: false });
