@@ -15,6 +15,7 @@ import type { IngestService } from './ingest.js';
 import type { IngestMetrics } from './metrics.js';
 import { createMqttBatcher, type MqttBatcher } from './mqtt-batch.js';
 import { MQTT_PACKET_OVERHEAD_BYTES, payloadTooLarge, type MqttMessageLimits, type MqttRefusal } from './mqtt-message.js';
+import { readMqttNumbersInPlace } from './mqtt-packet-reads.js';
 import { guardConnection } from './mqtt-size-guard.js';
 
 /** Where fieldhook's own parts reach the broker. */
@@ -112,6 +113,7 @@ export function createEmbeddedBroker(
   },
   options: EmbeddedBrokerOptions,
 ): EmbeddedBroker {
+  readMqttNumbersInPlace();
   const { auth, ingest, logger, metrics } = deps;
   const { limits } = options;
   const batcher = deps.batcher ?? createMqttBatcher({ ingest, metrics, limits, logger });

@@ -5,6 +5,7 @@ import mqttPacket, { type IConnackPacket, type IConnectPacket, type IDisconnectP
 import { discardSession, type SessionLeaveOptions } from '../shared/bus/connection.js';
 import { sessionDrainedTopic } from '../shared/bus/topics.js';
 import type { Logger } from '../shared/logger.js';
+import { readMqttNumbersInPlace } from './mqtt-packet-reads.js';
 
 /**
  * One consumer connection to an external broker, on mqtt-packet (the codec mqtt.js itself uses)
@@ -140,6 +141,7 @@ export function createConsumerConnection(
   onMessage: (message: InboundMessage) => void,
   logger: Logger,
 ): ConsumerConnection {
+  readMqttNumbersInPlace();
   const url = new URL(options.url);
   const secure = url.protocol === 'mqtts:' || url.protocol === 'ssl:';
   const port = Number(url.port || (secure ? 8883 : 1883));
