@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { BusPrincipal } from '../shared/bus/index.js';
@@ -177,25 +178,23 @@ export function createEmbeddedBroker(
     });
   }
 
-  /** The devices' sockets, to coalesce the PUBACKs a commit releases. */
-  const sockets = new WeakMap<object, Socket>();
-  const corked = new Set<Socket>();
+  const corked = new Set<Writable>();
   /**
-   * aedes writes each PUBACK on its own (several writes per packet); a commit settles many
-   * messages of a connection at once, so its socket is corked until the next turn and they leave
-   * in one write.
+   * aedes writes each PUBACK on its own (three chunks per packet); a commit settles many messages
+   * of a connection at once, so the connection is corked until the next turn and they leave in
+   * one socket write (see guardConnection).
    */
   function corkUntilNextTurn(client: Client): void {
-    const socket = sockets.get(client.conn);
-    if (!socket || corked.has(socket)) return;
-    socket.cork();
+    const connection = client.conn as Writable;
+    if (corked.has(connection)) return;
+    connection.cork();
     if (corked.size === 0) {
       setImmediate(() => {
-        for (const s of corked) s.uncork();
+        for (const c of corked) c.uncork();
         corked.clear();
       });
     }
-    corked.add(socket);
+    corked.add(connection);
   }
 
   async function start(): Promise<Aedes> {
@@ -350,9 +349,7 @@ export function createEmbeddedBroker(
       socket.destroy();
       return;
     }
-    const connection = guardConnection(socket, guard);
-    sockets.set(connection, socket);
-    aedes.handle(connection as unknown as Socket);
+    aedes.handle(guardConnection(socket, guard) as unknown as Socket);
   };
 
   return {

@@ -153,13 +153,28 @@ export function createPacketSizeGuard(options: PacketSizeGuardOptions): Transfor
 }
 
 /**
- * The connection aedes handles: what the socket receives through the guard, what aedes writes
- * straight to the socket. `remoteAddress` is the socket's (network checks of device logins).
+ * The connection aedes handles: what the socket receives, through the guard; what aedes writes, to
+ * the socket. aedes writes each PUBACK as three chunks of a byte or two, and a commit releases
+ * many PUBACKs at once: the chunks written while the connection is corked (or while the socket's
+ * previous write is under way) leave in one socket write. `remoteAddress` is the socket's
+ * (network checks of device logins).
  */
 export function guardConnection(socket: Socket, options: PacketSizeGuardOptions): Duplex & { remoteAddress?: string } {
   const guard = createPacketSizeGuard(options);
-  const connection = Duplex.from({ readable: socket.pipe(guard), writable: socket });
+  const connection = new Duplex({
+    read: () => void guard.resume(),
+    write: (chunk: Buffer, _encoding, callback) => void socket.write(chunk, callback),
+    writev: (chunks, callback) => void socket.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), callback),
+    final: (callback) => void socket.end(callback),
+  });
+  socket.pipe(guard);
+  guard.on('data', (chunk: Buffer) => {
+    if (!connection.push(chunk)) guard.pause();
+  });
+  guard.on('end', () => connection.push(null));
   guard.on('error', (err) => socket.destroy(err));
+  socket.on('error', (err) => connection.destroy(err));
+  socket.on('close', () => connection.destroy());
   connection.on('close', () => socket.destroy());
   Object.defineProperty(connection, 'remoteAddress', { get: () => socket.remoteAddress });
   return connection;
