@@ -9,7 +9,7 @@ import { secretsEqual } from '../registry/secrets.js';
 import { Errors } from '../shared/error-catalog.js';
 import { listenError } from '../shared/listen-errors.js';
 import type { Logger } from '../shared/logger.js';
-import { deviceErrorsTopic, deviceOfTopic } from '../shared/bus/topics.js';
+import { deviceErrorsTopic, deviceReadingsTopic } from '../shared/bus/topics.js';
 import type { Authenticator } from './auth.js';
 import type { CredentialCache } from './credential-cache.js';
 import type { IngestService } from './ingest.js';
@@ -296,6 +296,12 @@ export function createEmbeddedBroker(
 
   /** Where a device's message goes: its readings to ingest, another device topic (irrigations, forecasts) to its handler. */
   function publishAs(client: Client | null, who: DeviceWithSecret | undefined, packet: PublishPacket, done: (err?: Error | null) => void): void {
+    // Nearly every message is a device's readings: told apart by one comparison, before any topic is parsed.
+    if (who && client && packet.topic === deviceReadingsTopic(who.id)) {
+      // A readings message ends here: stored (or refused), never kept or forwarded by the broker.
+      stored.add(packet);
+      return ingestPublish(client, who, packet.payload as Buffer, done);
+    }
     const other = who ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
     if (other && who) {
       // Like readings: stored (or refused) here, never kept by the broker.
@@ -319,12 +325,7 @@ export function createEmbeddedBroker(
       );
       return;
     }
-    if (!who || !client || deviceOfTopic(packet.topic) !== who.id) {
-      return done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
-    }
-    // A readings message ends here: stored (or refused), never kept or forwarded by the broker.
-    stored.add(packet);
-    ingestPublish(client, who, packet.payload as Buffer, done);
+    done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
   }
 
   function listenOn(server: Server, port: number, host: string, setting: string): Promise<number> {
