@@ -1,6 +1,9 @@
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { createPacketSizeGuard } from '../../../services/ingestor/mqtt-size-guard.js';
+import { once } from 'node:events';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
+import { createPacketSizeGuard, guardConnection } from '../../../services/ingestor/mqtt-size-guard.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const options = { maxPayloadBytes: 1_000, maxControlPacketBytes: 2_000, oversized: (bytes: number) => Buffer.from(`too-large:${bytes}`) };
 
@@ -70,4 +73,57 @@ describe('MQTT packet size guard', () => {
     expect((await through(subscribe, 100)).error?.message).toMatch(/larger than 2000/);
     expect((await through(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), 1)).error?.message).toMatch(/malformed/);
   });
+
+  describe('the guarded connection', () => {
+    /** A loopback socket pair: the server's end wrapped as the broker gets it, the client's end bare. */
+    async function pair() {
+      const server = createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const { port } = server.address() as { port: number };
+      const client = netConnect(port, '127.0.0.1');
+      const [accepted] = (await once(server, 'connection')) as [Socket];
+      server.close();
+      return { connection: guardConnection(accepted, options), client, accepted };
+    }
+
+    it('reads what the client sends through the guard, and writes what is written while corked in one socket write', async () => {
+      const { connection, client } = await pair();
+      const got: Buffer[] = [];
+      connection.on('data', (b: Buffer) => got.push(b));
+      const sent = Buffer.concat([publish(10, 1), publish(20, 2)]);
+      client.write(sent);
+      await eventually(() => Buffer.concat(got).length === sent.length);
+      expect(Buffer.concat(got).equals(sent)).toBe(true);
+
+      const received: Buffer[] = [];
+      client.on('data', (b: Buffer) => received.push(b));
+      connection.cork();
+      for (let id = 1; id <= 50; id++) mqttPacket.writeToStream({ cmd: 'puback', messageId: id }, connection);
+      process.nextTick(() => connection.uncork());
+      await eventually(() => Buffer.concat(received).length === 50 * 4);
+      // Loopback delivers one write as one read: the 150 chunks left as one write.
+      expect(received).toHaveLength(1);
+      const parsed: Packet[] = [];
+      const parser = mqttPacket.parser({ protocolVersion: 4 });
+      parser.on('packet', (p) => parsed.push(p));
+      parser.parse(received[0]!);
+      expect(parsed.map((p) => (p as { messageId: number }).messageId)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      client.destroy();
+      await once(connection, 'close');
+    });
+
+    it('closes the socket when the guard refuses a packet, and the connection when the socket closes', async () => {
+      const { connection, client, accepted } = await pair();
+      const errors: Error[] = [];
+      connection.on('error', (err: Error) => errors.push(err));
+      // events.once would reject on the 'error' that comes first: only the closes are awaited.
+      const closed = (emitter: NodeJS.EventEmitter) => new Promise((resolve) => emitter.once('close', resolve));
+      const closes = Promise.all([closed(connection), closed(accepted), closed(client)]);
+      client.write(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]));
+      await closes;
+      expect(errors.map((e) => e.message)).toEqual(['malformed MQTT remaining length']);
+    });
+  });
 });
+
