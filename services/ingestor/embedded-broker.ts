@@ -79,12 +79,13 @@ type PublishFromClient = (packet: object, client: Client | null, done: (err?: Er
  * aedes' publish pipeline after the PUBACK — a packet copy, the retained store, the offline queues'
  * and the live subscriptions' topic matches, a promise or two, the `publish` event — was per
  * message work with no result. aedes calls `publish(packet, client, done)` once a client's PUBLISH
- * is authorised and acknowledged; for the packets in `stored` it ends there. Everything else
- * (internal parts' messages, the errors topic, other device topics) is published as before.
+ * is authorised and acknowledged; for the packets the ingest path took (`stored`) it ends there.
+ * Everything else (internal parts' messages, the errors topic, other device topics) is published
+ * as before.
  */
-function endStoredAtBroker(broker: Aedes, stored: WeakSet<object>): void {
+function endStoredAtBroker(broker: Aedes, stored: (packet: { topic?: unknown }, client: Client) => boolean): void {
   const publish = (broker.publish as unknown as PublishFromClient).bind(broker);
-  const ends: PublishFromClient = (packet, client, done) => (client !== null && stored.delete(packet) ? done() : publish(packet, client, done));
+  const ends: PublishFromClient = (packet, client, done) => (client !== null && stored(packet, client) ? done() : publish(packet, client, done));
   (broker as unknown as { publish: PublishFromClient }).publish = ends;
 }
 
@@ -132,8 +133,13 @@ export function createEmbeddedBroker(
     const text = Buffer.isBuffer(payload) && payload.length < 128 ? payload.toString('latin1') : typeof payload === 'string' ? payload : '';
     return text.startsWith(oversizedMark) ? Number(text.slice(oversizedMark.length)) : undefined;
   };
-  /** Readings messages the ingest path took: the broker neither keeps nor forwards them. */
-  const stored = new WeakSet<object>();
+  /**
+   * Each device connection's readings topic: a message there is the ingest path's (publishAs), and
+   * the broker neither keeps nor forwards it. Kept per connection rather than per message: a weak
+   * collection entry per message in flight is work for every garbage collection meanwhile.
+   */
+  const readingsTopics = new WeakMap<Client, string>();
+  const stored = (packet: { topic?: unknown }, client: Client) => packet.topic === readingsTopics.get(client);
   let aedes: Aedes | undefined;
   const servers: Server[] = [];
   let boundPort = options.port;
@@ -223,6 +229,7 @@ export function createEmbeddedBroker(
             const refusal = clientIdRefusal(client, device);
             if (refusal) throw Object.assign(new Error(refusal), { returnCode: IDENTIFIER_REJECTED });
             credentials.set(client, device);
+            readingsTopics.set(client, deviceReadingsTopic(device.id));
             done(null, true);
           })
           .catch((err: Error) => {
@@ -290,6 +297,7 @@ export function createEmbeddedBroker(
   /** Close a connection whose login no longer holds: not acknowledged, nothing stored; a reconnect is checked anew. */
   function loginGone(client: Client, device: DeviceWithSecret, done: (err: Error | null) => void): void {
     credentials.delete(client);
+    readingsTopics.delete(client);
     logger.info({ device: device.id, clientId: client.id }, 'MQTT login no longer valid (secret rotated, device disabled or removed): connection closed');
     done(Errors.authInvalid());
   }
@@ -297,9 +305,8 @@ export function createEmbeddedBroker(
   /** Where a device's message goes: its readings to ingest, another device topic (irrigations, forecasts) to its handler. */
   function publishAs(client: Client | null, who: DeviceWithSecret | undefined, packet: PublishPacket, done: (err?: Error | null) => void): void {
     // Nearly every message is a device's readings: told apart by one comparison, before any topic is parsed.
-    if (who && client && packet.topic === deviceReadingsTopic(who.id)) {
+    if (who && client && stored(packet, client)) {
       // A readings message ends here: stored (or refused), never kept or forwarded by the broker.
-      stored.add(packet);
       return ingestPublish(client, who, packet.payload as Buffer, done);
     }
     const other = who ? deps.deviceTopics?.find((h) => h.deviceOf(packet.topic) === who.id) : undefined;
