@@ -228,6 +228,31 @@ export interface ProfileResult {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** At most this many elements are looked at for one `[key=value]` step, nested arrays included. */
+const MATCH_SCAN_LIMIT = 4096;
+/** Arrays nested deeper than this are not searched. */
+const MATCH_NESTING_LIMIT = 4;
+
+/**
+ * The first object, in document order, whose `key` holds `equals` (compared as text: `"4097"`
+ * matches 4097): in the array or in arrays nested in it, because decoders group measurements so
+ * (the SenseCAP S2120's `messages` is an array of arrays, one per frame part).
+ */
+function findMatch(array: readonly unknown[], key: string, equals: string, budget: { left: number }, depth: number): unknown {
+  for (const el of array) {
+    if (budget.left-- <= 0) return undefined;
+    if (Array.isArray(el)) {
+      const inner = depth < MATCH_NESTING_LIMIT ? findMatch(el, key, equals, budget, depth + 1) : undefined;
+      if (inner !== undefined) return inner;
+      continue;
+    }
+    if (!isObject(el) || !Object.hasOwn(el, key)) continue;
+    const v = el[key];
+    if ((typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && String(v) === equals) return el;
+  }
+  return undefined;
+}
+
 /** The value at a path, or undefined when any step is absent: own keys and in-range indices only. */
 export function resolvePath(root: unknown, segments: readonly PathSegment[]): unknown {
   let at: unknown = root;
@@ -240,18 +265,7 @@ export function resolvePath(root: unknown, segments: readonly PathSegment[]): un
       at = at[s.index];
     } else {
       if (!Array.isArray(at)) return undefined;
-      let found: unknown;
-      // A bounded scan: at most this many elements of one array are looked at.
-      const end = Math.min(at.length, 4096);
-      for (let i = 0; i < end; i++) {
-        const el: unknown = at[i];
-        if (!isObject(el) || !Object.hasOwn(el, s.key)) continue;
-        const v = el[s.key];
-        if ((typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') && String(v) === s.equals) {
-          found = el;
-          break;
-        }
-      }
+      const found = findMatch(at, s.key, s.equals, { left: MATCH_SCAN_LIMIT }, 0);
       if (found === undefined) return undefined;
       at = found;
     }
