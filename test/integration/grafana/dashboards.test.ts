@@ -254,6 +254,17 @@ describe(`the provisioned Grafana dashboards (InfluxDB ${influx.kind})`, () => {
     }
   });
 
+  it('show the outbox once, not once per instance: instances sharing PostgreSQL all report it', () => {
+    // Gauges of the shared outbox (the dispatcher's), not of the process that exports them.
+    const shared = ['fieldhook_webhook_backlog', 'fieldhook_webhook_oldest_pending_age_seconds', 'fieldhook_webhook_endpoints_disabled'];
+    const pipeline = queriesOf(dashboards.find((d) => d.uid === 'fieldhook-pipeline')!);
+    for (const metric of shared) {
+      const uses = pipeline.filter((q) => q.text.includes(metric));
+      expect(uses.length, metric).toBeGreaterThan(0);
+      for (const q of uses) expect(q.text, `${q.source}: ${metric}`).toMatch(new RegExp(`^max( by \\(subscription\\) )?\\(${metric}\\{`));
+    }
+  });
+
   it("offer the run's farm, fields, devices and fieldhook instance in their template variables", async () => {
     const urls = { influx: influxUrl, database, prometheus: prometheus!.url, influxHeaders: grafana };
     const offered: Record<string, string[]> = {};
