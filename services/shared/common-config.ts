@@ -31,7 +31,7 @@ export const COMMON_CONFIG = {
     .string()
     .regex(INSTANCE_ID_PATTERN, INSTANCE_ID_RULE)
     .optional()
-    .describe('This instance\'s name in MQTT client ids, logs (`instance`) and metrics (`fieldhook_instance_info`); unset = made once and kept in DATA_DIR/instance-id'),
+    .describe('This instance\'s name in MQTT client ids, logs (`instance`) and metrics (`fieldhook_instance_info{instance_id}`); unset = made once and kept in DATA_DIR/instance-id'),
 } satisfies ConfigShape;
 
 /** The shapes in `S`, merged. */

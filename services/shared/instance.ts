@@ -69,12 +69,16 @@ export function instanceClientId(base: string, instanceId: string | undefined): 
   return instanceId ? `${base}-${instanceId}` : base;
 }
 
-/** `fieldhook_instance_info{instance="…"} 1`: which instance a scrape came from, to join other series on. */
+/**
+ * `fieldhook_instance_info{instance_id="…"} 1`: which instance a scrape came from, to join other series on.
+ * Not `instance`: Prometheus sets that label to the scrape target's address and, without
+ * `honor_labels`, renames a scraped `instance` to `exported_instance`.
+ */
 export function registerInstanceInfo(registry: Registry, instanceId: string): void {
   new Gauge({
     name: 'fieldhook_instance_info',
     help: 'This fieldhook instance (always 1; the id is the label)',
-    labelNames: ['instance'],
+    labelNames: ['instance_id'],
     registers: [registry],
-  }).set({ instance: instanceId }, 1);
+  }).set({ instance_id: instanceId }, 1);
 }

@@ -20,6 +20,7 @@ import { createSqliteFieldProfiles, openPredictorDb } from '../../../services/pr
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
 import { loadConfig } from '../../../services/shared/config.js';
+import { INSTANCE_ID_FILE } from '../../../services/shared/instance.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
 import { asEnvironment } from '../../helpers/settings.js';
@@ -282,6 +283,16 @@ describe(`the provisioned Grafana dashboards (InfluxDB ${influx.kind})`, () => {
       'fieldhook-fields.field': [NORTH.field, SOUTH.field],
       'fieldhook-pipeline.instance': [new URL(pipeline!.url).host],
     });
+  });
+
+  it('find the fieldhook instance id under instance_id once scraped, next to the address Prometheus calls instance', async () => {
+    const id = readFileSync(join(dir, INSTANCE_ID_FILE), 'utf8').trim();
+    const query = `fieldhook_instance_info{instance_id="${id}"}`;
+    const body = (await (await fetch(`${prometheus!.url}/api/v1/query?${new URLSearchParams({ query })}`)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    expect(body.data.result).toEqual([{
+      metric: { __name__: 'fieldhook_instance_info', instance_id: id, instance: new URL(pipeline!.url).host, job: 'fieldhook' },
+      value: [expect.any(Number), '1'],
+    }]);
   });
 
   it('answer every panel and annotation query with data, with All selected as Grafana starts', async () => {

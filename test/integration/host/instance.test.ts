@@ -70,7 +70,7 @@ describe(`fieldhook start: one instance, its own data folder, the registry in Po
     const id = readFileSync(join(dataDir, INSTANCE_ID_FILE), 'utf8').trim();
     expect(logs.lines.find((l) => l.msg === 'fieldhook is running')).toMatchObject({ instance: id, database: 'postgres' });
     const metrics = await (await fetch(`${pipeline.url}/metrics`)).text();
-    expect(metrics).toContain(`fieldhook_instance_info{instance="${id}"} 1`);
+    expect(metrics).toContain(`fieldhook_instance_info{instance_id="${id}"} 1`);
   });
 
   it('is ready with PostgreSQL as its database', async () => {

@@ -52,6 +52,6 @@ describe('instance identity', () => {
   it('exposes fieldhook_instance_info with the id as its label', async () => {
     const registry = new Registry();
     registerInstanceInfo(registry, 'gw-3fa9c1');
-    expect(await registry.metrics()).toContain('fieldhook_instance_info{instance="gw-3fa9c1"} 1');
+    expect(await registry.metrics()).toContain('fieldhook_instance_info{instance_id="gw-3fa9c1"} 1');
   });
 });
