@@ -8,7 +8,9 @@ import { applyProfile, type FieldRefusal, type Profile } from '../profiles/profi
  * LoRaWAN network servers' uplink webhooks, mapped onto native readings. The decoded payload
  * (ChirpStack `object`, TTN `decoded_payload`, written by the device's codec) names canonical
  * quantities; nested objects are flattened with `_` (`{"soil": {"moisture": 0.2}}` is
- * `soil_moisture`), so a codec's grouping needs no mapping table. The device is its DevEUI in
+ * `soil_moisture`), so a codec's grouping needs no mapping table. A `null` is no reading: codecs
+ * write it for a sensor that is absent or unplugged, so it is left out and the other values are
+ * stored (through a profile, a field's `noReading` values say the same). The device is its DevEUI in
  * lower case; the id is the network server's own uplink id, stable across its webhook retries.
  *
  * Everything here is untrusted: fields are read as own properties only, the flattener is a loop
@@ -97,7 +99,8 @@ function text(value: unknown, field: string): string {
 }
 
 /**
- * `{"a": {"b": 1}, "c": 2}` → `{"a_b": 1, "c": 2}`; what is not an object stays as it is. A loop
+ * `{"a": {"b": 1}, "c": 2, "d": null}` → `{"a_b": 1, "c": 2}`; what is not an object stays as it
+ * is, except `null`, which is no reading and is left out (a codec's absent sensor). A loop
  * over an explicit stack, in document order: no recursion, so no input can exhaust the call
  * stack. Refuses nesting deeper than `limits.maxDepth` (`FH_ERR_INGEST_PAYLOAD_TOO_DEEP`), a name
  * longer than `limits.maxNameLength` (`FH_ERR_INGEST_NAME_TOO_LONG`) and a name given twice
@@ -135,7 +138,7 @@ export function flatten(decoded: Json, limits: Readonly<FlattenLimits> = DEFAULT
         });
       }
       stack.push({ entries: Object.entries(value)[Symbol.iterator](), prefix: name, path: echo(path) });
-    } else {
+    } else if (value !== null) {
       if (out.has(name)) throw bad(echo(path), `${echo(name)} is given twice`);
       out.set(name, value);
     }

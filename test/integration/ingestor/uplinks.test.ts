@@ -43,6 +43,17 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
     await eventually(async () => JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()).includes('3.3'));
   });
 
+  it('stores the other values of an uplink whose codec wrote null for an absent sensor', async () => {
+    const up = { ...CHIRPSTACK_UP, deduplicationId: 'null-field-1', time: recent(CHIRPSTACK_UP.time), object: { soil_moisture: 0.22, air_temperature: null } };
+    expect((await post('/v1/uplinks/chirpstack?event=up', up)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
+    const params = new URLSearchParams({ q: `SELECT "soil_moisture", "air_temperature" FROM "reading" WHERE "device" = '0101010101010101' AND "soil_moisture" = 0.22`, db: database });
+    await eventually(async () => JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()).includes('0.22'));
+    // The plain readings API still refuses a null value: there it is a client's mistake, not an absent sensor.
+    const plain = await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secret}` }, payload: { device: '0101010101010101', ts: Date.now(), values: { soil_moisture: 0.2, air_temperature: null } } });
+    expect(plain.statusCode).toBe(400);
+    expect(plain.json().code).toBe('FH_ERR_INGEST_ALL_REFUSED');
+  });
+
   it('reads a vendor codec through the device profile the uplink names (ChirpStack device profile, TTN version_ids)', async () => {
     // The LSE01 example's EC (28,200 µS/cm = 28.2 dS/m) is above soil_ec's range: a field probe's value here.
     const lse01 = { ...VENDOR_EXAMPLES['dragino-lse01']![0]!.decoded, conduct_SOIL: 1200 };

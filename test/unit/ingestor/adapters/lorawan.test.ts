@@ -50,6 +50,17 @@ describe('LoRaWAN uplink adapters', () => {
     expect(flatten({ a: { b: { c: 1 } }, d: [1], e: 'x' })).toEqual({ a_b_c: 1, d: [1], e: 'x' });
   });
 
+  it('reads a null in a decoded payload as no reading: left out, the other values kept', () => {
+    expect(flatten({ soil_moisture: 0.22, air_temperature: null, probe: { temperature: null } })).toEqual({ soil_moisture: 0.22 });
+    // A codec writes null for an absent sensor: the uplink keeps its other values instead of being refused as a whole.
+    expect(fromChirpStack({ ...CHIRPSTACK_UP, object: { soil_moisture: 0.22, air_temperature: null } }).values).toEqual({ soil_moisture: 0.22, rssi: -83 });
+    const ttn = { ...TTN_UPLINK, uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: { air: { temperature: null }, relative_humidity: 63 } } };
+    expect(fromTheThingsStack(ttn).values).toEqual({ relative_humidity: 63, rssi: -101 });
+    // The item is a valid reading: nothing in it is refused.
+    const item = fromChirpStack({ ...CHIRPSTACK_UP, time: new Date(NOW).toISOString(), object: { soil_moisture: 0.22, air_temperature: null } });
+    expect(parseReading(item, FUZZ_RULES, NOW)).toMatchObject({ ok: true });
+  });
+
   describe('hostile decoded payloads', () => {
     it.each([
       ['ChirpStack', 5_000, (o: unknown) => fromChirpStack({ ...CHIRPSTACK_UP, object: o }), 'object.a.a.a'],
