@@ -225,6 +225,15 @@ function ttnVersionIds(up: Json, message: Json): { brand: string; model: string 
 }
 
 /**
+ * Whether a The Things Stack message is a simulated uplink (the console's "Simulate uplink", or
+ * the API's `SimulateUplink`), which The Things Stack marks with a top-level `"simulated": true`.
+ * Its values come from whoever tests a codec, not from the field: never stored as readings.
+ */
+export function isSimulatedUplink(body: unknown): boolean {
+  return isObject(body) && own(body, 'simulated') === true;
+}
+
+/**
  * The Things Stack uplink with its profile: chosen by the Device Repository's brand and model
  * (`uplink_message.version_ids.brand_id` / `model_id`).
  */

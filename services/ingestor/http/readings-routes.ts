@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { readChirpStack, readTheThingsStack, uplinkDevEui, type UplinkItem, type UplinkOptions } from '../adapters/lorawan.js';
+import { isSimulatedUplink, readChirpStack, readTheThingsStack, uplinkDevEui, type UplinkItem, type UplinkOptions } from '../adapters/lorawan.js';
 import { DEFAULT_SENML_LIMITS, fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
@@ -154,6 +154,7 @@ const ttnSchema = {
     end_device_ids: { type: 'object', required: ['dev_eui'], properties: { dev_eui: { type: 'string', minLength: 1 } } },
     correlation_ids: { type: 'array', items: { type: 'string' } },
     received_at: { type: 'string', format: 'date-time' },
+    simulated: { type: 'boolean', description: 'Set by The Things Stack on a simulated uplink: answered 204, not stored.' },
     uplink_message: {
       type: 'object',
       required: ['decoded_payload'],
@@ -385,7 +386,18 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     if (request.query.event !== undefined && request.query.event !== 'up') return reply.code(204).send();
     return ingestUplink(request, reply, readChirpStack(request.body, await uplinkOptions('chirpstack', request.body)));
   });
-  app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ingestDocs({ [JSON_MEDIA_TYPE]: { schema: ttnSchema } })) }, async (request, reply) =>
-    ingestUplink(request, reply, readTheThingsStack(request.body, await uplinkOptions('ttn', request.body))),
+  const ttnDocs = ingestDocs(
+    { [JSON_MEDIA_TYPE]: { schema: ttnSchema } },
+    { responses: { 204: { description: 'A simulated uplink (`"simulated": true`, from the console\'s "Simulate uplink"): not stored.' } } },
   );
+  app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ttnDocs) }, async (request, reply) => {
+    // A codec tested in the console must not feed test values into the advice. Answered 2xx, as a
+    // ChirpStack event that carries no readings is: a refusal would count as a failed delivery of
+    // the webhook, and the network server only needs to know it was received.
+    if (isSimulatedUplink(request.body)) {
+      request.log.info({ device: uplinkDevEui('ttn', request.body) }, 'simulated uplink received, not stored');
+      return reply.code(204).send();
+    }
+    return ingestUplink(request, reply, readTheThingsStack(request.body, await uplinkOptions('ttn', request.body)));
+  });
 };

@@ -54,6 +54,22 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
     expect(plain.json().code).toBe('FH_ERR_INGEST_ALL_REFUSED');
   });
 
+  it('answers a The Things Stack simulated uplink 204 and stores nothing of it', async () => {
+    const uplink = (value: number, simulated: boolean) => ({
+      ...TTN_UPLINK,
+      correlation_ids: [`as:up:simulated-test-${value}`],
+      ...(simulated ? { simulated: true } : {}),
+      uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: { soil_moisture: value }, received_at: new Date(Date.now() - 120_000 + value * 1000).toISOString() },
+    });
+    expect((await post('/v1/uplinks/ttn', uplink(0.55, true))).statusCode).toBe(204);
+    // A real uplink after it: once that one is in InfluxDB, the simulated one would be too, had it been stored.
+    expect((await post('/v1/uplinks/ttn', uplink(0.25, false))).statusCode).toBe(202);
+    const params = new URLSearchParams({ q: `SELECT "soil_moisture" FROM "reading" WHERE "device" = '70b3d57ed005a1b2' AND "soil_moisture" > 0`, db: database });
+    let text = '';
+    await eventually(async () => (text = JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json())).includes('0.25'));
+    expect(text).not.toContain('0.55');
+  });
+
   it('reads a vendor codec through the device profile the uplink names (ChirpStack device profile, TTN version_ids)', async () => {
     // The LSE01 example's EC (28,200 µS/cm = 28.2 dS/m) is above soil_ec's range: a field probe's value here.
     const lse01 = { ...VENDOR_EXAMPLES['dragino-lse01']![0]!.decoded, conduct_SOIL: 1200 };

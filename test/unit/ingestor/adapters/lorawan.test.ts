@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FLATTEN_LIMITS, flatten, fromChirpStack, fromTheThingsStack } from '../../../../services/ingestor/adapters/lorawan.js';
+import { DEFAULT_FLATTEN_LIMITS, flatten, fromChirpStack, fromTheThingsStack, isSimulatedUplink } from '../../../../services/ingestor/adapters/lorawan.js';
 import { parseReading } from '../../../../services/ingestor/reading.js';
 import { CHIRPSTACK_UP, TTN_UPLINK } from '../../../fixtures/lorawan.js';
 import { expectPrototypesIntact, FUZZ_RULES, NOW } from '../hostile-input.js';
@@ -59,6 +59,15 @@ describe('LoRaWAN uplink adapters', () => {
     // The item is a valid reading: nothing in it is refused.
     const item = fromChirpStack({ ...CHIRPSTACK_UP, time: new Date(NOW).toISOString(), object: { soil_moisture: 0.22, air_temperature: null } });
     expect(parseReading(item, FUZZ_RULES, NOW)).toMatchObject({ ok: true });
+  });
+
+  it('tells a The Things Stack simulated uplink by its top-level "simulated": true', () => {
+    expect(isSimulatedUplink({ ...TTN_UPLINK, simulated: true })).toBe(true);
+    expect(isSimulatedUplink(TTN_UPLINK)).toBe(false);
+    expect(isSimulatedUplink({ ...TTN_UPLINK, simulated: 'true' })).toBe(false);
+    expect(isSimulatedUplink({ uplink_message: { simulated: true } })).toBe(false);
+    expect(isSimulatedUplink(null)).toBe(false);
+    expect(isSimulatedUplink(Object.create({ simulated: true }))).toBe(false);
   });
 
   describe('hostile decoded payloads', () => {
