@@ -226,12 +226,14 @@ export function buildDispatcher(options: BuildDispatcherOptions): FieldhookDispa
     if (closed) return;
     closed = true;
     running = false;
-    pruner.stop();
+    const pruned = pruner.stop();
     try {
       // Still open while leaving: the events its session held go into the outbox.
       await endSubscribers([bus], leaving);
     } finally {
+      // Both done with the store before it closes (and the control plane's pool after it).
       await loop.stop();
+      await pruned;
       await guards.close();
       // A mailer passed in is its owner's to close.
       if (!options.mailer) mailer?.close();

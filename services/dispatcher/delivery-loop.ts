@@ -78,7 +78,10 @@ export interface DeliveryLoopDeps {
 
 export interface DeliveryLoop {
   start(): Promise<void>;
-  /** Stop claiming, wait for attempts in flight and record them. */
+  /**
+   * Stop claiming, wait for the pass under way and the attempts in flight, and record them:
+   * once it resolves the loop touches the store no more (its owner may close it).
+   */
   stop(): Promise<void>;
   /** Look at the outbox now (new events, re-enabled subscription, manual retry). */
   wake(): void;
@@ -107,6 +110,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
   let stopped = true;
   let timer: unknown = null;
   let ticking = false;
+  /** The last pass started: stop() waits for it, so none reaches the store after the loop stopped. */
+  let passing: Promise<void> = Promise.resolve();
   let wakeAgain = false;
   let inFlight = 0;
   let rotation = 0;
@@ -120,7 +125,7 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     if (timer !== null) clock.clearTimeout(timer);
     timer = clock.setTimeout(() => {
       timer = null;
-      void tick();
+      tick();
     }, Math.max(0, ms));
   };
 
@@ -130,8 +135,13 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
     else schedule(0);
   };
 
-  async function tick(): Promise<void> {
+  /** Start a pass over the outbox, unless one runs or the loop stopped. */
+  function tick(): void {
     if (stopped || ticking) return;
+    passing = pass();
+  }
+
+  async function pass(): Promise<void> {
     ticking = true;
     wakeAgain = false;
     let sleep = options.pollIntervalMs;
@@ -156,7 +166,9 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
         if (openUntil !== null) sleep = Math.min(sleep, openUntil - now);
         else if (sub.rateLimitPerSecond) sleep = Math.min(sleep, Math.ceil(1000 / sub.rateLimitPerSecond));
       }
-      const room = options.globalConcurrency - inFlight;
+      // Stopping: nothing more is leased (a lease nobody attempts waits out its expiry), but what
+      // this pass already leased is attempted, and stop() waits for it.
+      const room = stopped ? 0 : options.globalConcurrency - inFlight;
       const claims = room > 0 && wants.length > 0 ? await store.outbox.claim(wants, now, now + options.timeoutMs + LEASE_MARGIN_MS, room) : [];
       const byId = new Map(subs.map((s) => [s.id, s]));
       const claimedPer = new Map<string, number>();
@@ -338,6 +350,8 @@ export function createDeliveryLoop(options: DeliveryLoopOptions, deps: DeliveryL
       stopped = true;
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
+      // The pass under way first: it may still start attempts, which join `running`.
+      await passing;
       await Promise.allSettled([...running]);
       await flushing;
       await flush();

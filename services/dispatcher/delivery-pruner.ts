@@ -19,7 +19,8 @@ export const DEFAULT_DELIVERY_PRUNER_OPTIONS: Readonly<DeliveryPrunerOptions> = 
 export interface DeliveryPruner {
   /** Prune now, then every `intervalMs`. */
   start(): void;
-  stop(): void;
+  /** No more prunes; resolves once the one under way (if any) is done with the store. */
+  stop(): Promise<void>;
 }
 
 /** Drops finished deliveries, their attempts and events once they are past retention. */
@@ -27,6 +28,7 @@ export function createDeliveryPruner(deps: { store: DispatchStore; clock: Clock;
   const { store, clock, logger } = deps;
   let timer: unknown = null;
   let stopped = true;
+  let pruning: Promise<void> = Promise.resolve();
   const prune = async () => {
     try {
       const n = await store.outbox.prune(clock.now() - options.retentionMs);
@@ -34,17 +36,21 @@ export function createDeliveryPruner(deps: { store: DispatchStore; clock: Clock;
     } catch (err) {
       logger.error({ err }, 'pruning the delivery log failed');
     }
-    if (!stopped) timer = clock.setTimeout(() => void prune(), options.intervalMs);
+    if (stopped) return;
+    timer = clock.setTimeout(() => {
+      pruning = prune();
+    }, options.intervalMs);
   };
   return {
     start() {
       stopped = false;
-      void prune();
+      pruning = prune();
     },
-    stop() {
+    async stop() {
       stopped = true;
       if (timer !== null) clock.clearTimeout(timer);
       timer = null;
+      await pruning;
     },
   };
 }

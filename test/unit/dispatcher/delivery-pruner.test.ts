@@ -31,7 +31,7 @@ describe('delivery pruner', () => {
     await clock.advance(HOUR);
     await eventually(() => cutoffs.length === 2 && clock.pending() === 1, { what: 'the second prune' });
     expect(cutoffs[1]).toBe(70 * DAY + HOUR);
-    pruner.stop();
+    await pruner.stop();
     expect(clock.pending()).toBe(0);
     await clock.advance(10 * HOUR);
     expect(cutoffs).toHaveLength(2);
@@ -45,6 +45,28 @@ describe('delivery pruner', () => {
     await eventually(() => cutoffs.length === 1 && clock.pending() === 1, { what: 'the failed prune' });
     await clock.advance(HOUR);
     await eventually(() => cutoffs.length === 2, { what: 'the next prune' });
-    pruner.stop();
+    await pruner.stop();
+  });
+
+  it('stops once the prune under way is done with the store, so its owner may close it', async () => {
+    const clock = createManualClock(100 * DAY);
+    let arrive!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => (arrive = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let done = 0;
+    const store = { outbox: { prune: async () => (arrive(), await released, done++, 1) } } as unknown as DispatchStore;
+    const pruner = createDeliveryPruner({ store, clock, logger: silentLogger() }, { retentionMs: DAY, intervalMs: HOUR });
+    pruner.start();
+    await reached;
+    let stopped = false;
+    const stopping = pruner.stop().then(() => (stopped = true));
+    // One turn of the event loop: a stop that did not wait would be over.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(done).toBe(1);
+    expect(clock.pending()).toBe(0);
   });
 });
