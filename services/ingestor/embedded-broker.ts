@@ -83,7 +83,7 @@ type PublishFromClient = (packet: object, client: Client | null, done: (err?: Er
  * Everything else (internal parts' messages, the errors topic, other device topics) is published
  * as before.
  */
-function endStoredAtBroker(broker: Aedes, stored: (packet: { topic?: unknown }, client: Client) => boolean): void {
+function endStoredAtBroker(broker: Aedes, stored: (packet: object, client: Client) => boolean): void {
   const publish = (broker.publish as unknown as PublishFromClient).bind(broker);
   const ends: PublishFromClient = (packet, client, done) => (client !== null && stored(packet, client) ? done() : publish(packet, client, done));
   (broker as unknown as { publish: PublishFromClient }).publish = ends;
@@ -140,6 +140,8 @@ export function createEmbeddedBroker(
    */
   const readingsTopics = new WeakMap<Client, string>();
   const stored = (packet: { topic?: unknown }, client: Client) => packet.topic === readingsTopics.get(client);
+  /** Messages a device published where it may not (rare): acknowledged and refused, never forwarded. */
+  const forbidden = new WeakSet<object>();
   let aedes: Aedes | undefined;
   const servers: Server[] = [];
   let boundPort = options.port;
@@ -156,7 +158,8 @@ export function createEmbeddedBroker(
   function publishRefusals(device: DeviceWithSecret, refused: MqttRefusal[]): void {
     if (refused.length === 0) return;
     aedes?.publish(
-      { cmd: 'publish', topic: deviceErrorsTopic(device.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false },
+      // QoS 1: a device with a persistent session that is asleep gets its refusals when it is back.
+      { cmd: 'publish', topic: deviceErrorsTopic(device.id), payload: JSON.stringify({ refused }), qos: 1, retain: false, dup: false },
       () => undefined,
     );
   }
@@ -274,10 +277,12 @@ export function createEmbeddedBroker(
         const who = credentials.get(client);
         if (who === 'internal') return done(null, subscription);
         if (who && subscription.topic === deviceErrorsTopic(who.id)) return done(null, subscription);
-        done(new Error('devices may subscribe only to their own errors topic'));
+        // Refused in the SUBACK (0x80, MQTT 3.1.1 §3.9.3): the device learns which filter, and keeps its connection.
+        logger.info({ device: who ? who.id : undefined, clientId: client.id, filter: subscription.topic.slice(0, 200) }, 'MQTT subscription refused: devices may subscribe only to their own errors topic');
+        done(null, null);
       },
     });
-    endStoredAtBroker(broker, stored);
+    endStoredAtBroker(broker, (packet, client) => stored(packet, client) || forbidden.delete(packet));
     return broker;
   }
 
@@ -320,9 +325,7 @@ export function createEmbeddedBroker(
           : Promise.resolve([{ code: Errors.ingestPayloadTooLarge.code, message: `Payload of ${oversized} bytes is larger than ${limits.maxPayloadBytes} bytes` }]);
       handled.then(
         (refused) => {
-          if (refused.length > 0) {
-            aedes?.publish({ cmd: 'publish', topic: deviceErrorsTopic(who.id), payload: JSON.stringify({ refused }), qos: 0, retain: false, dup: false }, () => undefined);
-          }
+          publishRefusals(who, refused as MqttRefusal[]);
           done(null);
         },
         (err: unknown) => {
@@ -332,7 +335,16 @@ export function createEmbeddedBroker(
       );
       return;
     }
-    done(new Error(`${who ? who.id : 'client'} may publish only to its own readings topic`));
+    if (!who || !client) return done(new Error('client may publish only to its own readings topic'));
+    // Acknowledged and dropped, with the reason on the device's errors topic: closing the connection
+    // told the device nothing, and a client that resends its unacknowledged messages on reconnect
+    // would be closed again, forever.
+    forbidden.add(packet);
+    const topic = packet.topic.slice(0, 200);
+    logger.info({ device: who.id, clientId: client.id, topic }, 'MQTT message on a topic the device may not publish to: refused, not forwarded');
+    metrics.refused.inc({ code: Errors.ingestTopicForbidden.code });
+    publishRefusals(who, [{ code: Errors.ingestTopicForbidden.code, message: `${who.id} may not publish to ${topic}` }]);
+    done(null);
   }
 
   function listenOn(server: Server, port: number, host: string, setting: string): Promise<number> {

@@ -174,6 +174,12 @@ export const Errors = {
     'MQTT payload is too large',
     'An MQTT message larger than `INGEST_BODY_LIMIT_BYTES`: acknowledged, refused on the device\'s errors topic, never parsed.',
   ),
+  ingestTopicForbidden: defineError(
+    'FH_ERR_INGEST_TOPIC_FORBIDDEN',
+    403,
+    'A device may publish only to its own topics',
+    'An MQTT message a device published on the embedded broker to a topic not its own (another device\'s, the bus\'s): acknowledged, dropped (never forwarded) and refused on the device\'s errors topic.',
+  ),
   ingestAllRefused: defineError(
     'FH_ERR_INGEST_ALL_REFUSED',
     400,

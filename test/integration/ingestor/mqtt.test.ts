@@ -174,13 +174,40 @@ describe(`MQTT ingest on the embedded broker (InfluxDB ${influx.kind})`, () => {
     await client.endAsync();
   });
 
-  it('refuses a wrong password and a publish to another device’s topic', async () => {
+  it('refuses a wrong password', async () => {
     await expect(connectAsync(fx.ingestor.busConnection('bus').url, { username: 'e-1', password: 'wrong', clientId: 'e-1', reconnectPeriod: 0 })).rejects.toThrow();
-    const client = await connectAsync(fx.ingestor.busConnection('bus').url, { username: 'e-1', password: secret, clientId: 'e-1/refused', reconnectPeriod: 0 });
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    client.publish('fieldhook/v1/devices/e-2/readings', JSON.stringify(reading('e-2', 1)), { qos: 1 });
-    await closed;
+  });
+
+  it('acknowledges a publish to a topic not its own, refuses it on its errors topic, forwards and stores nothing, and keeps the connection', async () => {
+    const { url, username, password } = fx.ingestor.busConnection('bus');
+    // An internal part subscribed to everything: what the broker would forward, it sees.
+    const watcher = await connectAsync(url, { username, password, clientId: 'fieldhook-watcher', protocolVersion: 4 });
+    const forwarded: string[] = [];
+    watcher.on('message', (topic) => forwarded.push(topic));
+    await watcher.subscribeAsync('fieldhook/v1/#', { qos: 1 });
+    const client = await connectAsync(url, { username: 'e-1', password: secret, clientId: 'e-1/refused', protocolVersion: 4, reconnectPeriod: 0 });
+    const refusals: unknown[] = [];
+    client.on('message', (_topic, payload) => refusals.push(JSON.parse(payload.toString())));
+    // A filter beyond its own errors topic is refused in the SUBACK (0x80), the connection kept.
+    await client.subscribeAsync('fieldhook/v1/devices/e-1/errors', { qos: 1 });
+    await expect(client.subscribeAsync('#', { qos: 1 })).rejects.toMatchObject({ packet: { cmd: 'suback', granted: [128] } });
+    for (const topic of ['fieldhook/v1/devices/e-2/readings', 'fieldhook/v1/farms/farm-y/fields/east/readings']) {
+      await client.publishAsync(topic, JSON.stringify(reading('e-2', 1)), { qos: 1 });
+    }
+    await eventually(() => refusals.length === 2);
+    expect(refusals).toEqual([
+      { refused: [{ code: 'FH_ERR_INGEST_TOPIC_FORBIDDEN', message: 'e-1 may not publish to fieldhook/v1/devices/e-2/readings' }] },
+      { refused: [{ code: 'FH_ERR_INGEST_TOPIC_FORBIDDEN', message: 'e-1 may not publish to fieldhook/v1/farms/farm-y/fields/east/readings' }] },
+    ]);
+    expect(client.connected).toBe(true);
+    // Its own readings still go in on the same connection; the refused ones never reached anyone.
+    await client.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify(reading('e-1', 99)), { qos: 1 });
+    await eventually(async () => (await countPoints(database, `WHERE "device" = 'e-1'`)) === 11);
     expect(await countPoints(database, `WHERE "device" = 'e-2'`)).toBe(0);
-    await client.endAsync(true);
+    // The watcher does see what the broker forwards: the bus message of e-1's own reading.
+    await eventually(() => forwarded.includes('fieldhook/v1/farms/farm-x/fields/west/readings'));
+    expect(forwarded.filter((t) => t.endsWith('/e-2/readings') || t === 'fieldhook/v1/farms/farm-y/fields/east/readings')).toEqual([]);
+    await client.endAsync();
+    await watcher.endAsync();
   });
 });
