@@ -391,13 +391,15 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     { responses: { 204: { description: 'A simulated uplink (`"simulated": true`, from the console\'s "Simulate uplink"): not stored.' } } },
   );
   app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ttnDocs) }, async (request, reply) => {
-    // A codec tested in the console must not feed test values into the advice. Answered 2xx, as a
-    // ChirpStack event that carries no readings is: a refusal would count as a failed delivery of
-    // the webhook, and the network server only needs to know it was received.
+    const uplink = readTheThingsStack(request.body, await uplinkOptions('ttn', request.body));
+    // A codec tested in the console must not feed test values into the advice. Its envelope is
+    // read like any other (a malformed one is refused alike); the uplink is answered 2xx, as a
+    // ChirpStack event without readings is: a refusal would count as a failed delivery of the
+    // webhook, and the network server only needs to know it was received.
     if (isSimulatedUplink(request.body)) {
-      request.log.info({ device: uplinkDevEui('ttn', request.body) }, 'simulated uplink received, not stored');
+      request.log.info({ device: uplink.item.device }, 'simulated uplink received, not stored');
       return reply.code(204).send();
     }
-    return ingestUplink(request, reply, readTheThingsStack(request.body, await uplinkOptions('ttn', request.body)));
+    return ingestUplink(request, reply, uplink);
   });
 };

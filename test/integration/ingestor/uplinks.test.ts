@@ -62,6 +62,10 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
       uplink_message: { ...TTN_UPLINK.uplink_message, decoded_payload: { soil_moisture: value }, received_at: new Date(Date.now() - 120_000 + value * 1000).toISOString() },
     });
     expect((await post('/v1/uplinks/ttn', uplink(0.55, true))).statusCode).toBe(204);
+    // Its envelope is read as any uplink's: a malformed one is refused, not waved through.
+    const malformed = await post('/v1/uplinks/ttn', { ...uplink(0.55, true), uplink_message: { decoded_payload: null } });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe('FH_ERR_INGEST_BAD_ENVELOPE');
     // A real uplink after it: once that one is in InfluxDB, the simulated one would be too, had it been stored.
     expect((await post('/v1/uplinks/ttn', uplink(0.25, false))).statusCode).toBe(202);
     const params = new URLSearchParams({ q: `SELECT "soil_moisture" FROM "reading" WHERE "device" = '70b3d57ed005a1b2' AND "soil_moisture" > 0`, db: database });
