@@ -178,6 +178,23 @@ describe(`MQTT ingest on the embedded broker (InfluxDB ${influx.kind})`, () => {
     await expect(connectAsync(fx.ingestor.busConnection('bus').url, { username: 'e-1', password: 'wrong', clientId: 'e-1', reconnectPeriod: 0 })).rejects.toThrow();
   });
 
+  it('keeps the refusals for a device with a persistent session while it is away (QoS 1)', async () => {
+    const url = fx.ingestor.busConnection('bus').url;
+    const login = { username: 'e-1', password: secret, protocolVersion: 4 as const, reconnectPeriod: 0 };
+    const sleeper = await connectAsync(url, { ...login, clientId: 'e-1/persist', clean: false });
+    await sleeper.subscribeAsync('fieldhook/v1/devices/e-1/errors', { qos: 1 });
+    await sleeper.endAsync();
+    const sender = await connectAsync(url, { ...login, clientId: 'e-1/sender' });
+    await sender.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify({ ts: new Date().toISOString(), values: { no_such_quantity: 1 } }), { qos: 1 });
+    await sender.endAsync();
+    const back = await connectAsync(url, { ...login, clientId: 'e-1/persist', clean: false });
+    const refusals: { refused: { code: string }[] }[] = [];
+    back.on('message', (_topic, payload) => refusals.push(JSON.parse(payload.toString())));
+    await eventually(() => refusals.length === 1);
+    expect(refusals[0]!.refused.map((r) => r.code)).toEqual(['FH_ERR_READING_UNKNOWN_QUANTITY']);
+    await back.endAsync();
+  });
+
   it('acknowledges a publish to a topic not its own, refuses it on its errors topic, forwards and stores nothing, and keeps the connection', async () => {
     const { url, username, password } = fx.ingestor.busConnection('bus');
     // An internal part subscribed to everything: what the broker would forward, it sees.
