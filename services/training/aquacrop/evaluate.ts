@@ -8,7 +8,7 @@ import type { FieldFactors } from '../../predictor/field-learning.js';
 import type { ModelIdentity } from '../../predictor/model-holder.js';
 import { traceOfSeason, type SeasonTrace, type TraceOptions } from './hourly.js';
 import { naiveTrack, openLoopTrack, runPredictor, type PredictorRun } from './replay.js';
-import { addForecastErrors, addScores, emptyScore, forecastError, median, scoreSeason, type AdviceScore, type ForecastError } from './score.js';
+import { addForecastErrors, addScores, emptyForecastError, emptyScore, forecastError, median, scoreSeason, type AdviceScore, type ForecastError, type ForecastSums } from './score.js';
 import type { AquaSeason } from './seasons.js';
 
 export const METHODS = ['fieldhook', 'fieldhookFixed', 'fieldhookForecast', 'fieldhookRootDepth', 'fieldhookRootZone', 'fieldhookGrowing', 'naive', 'openLoop'] as const;
@@ -85,13 +85,12 @@ export interface AquaCropEvaluationOptions {
   realRootDepth: boolean;
 }
 
-const emptyForecast = (): ForecastError => ({ cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 });
 const emptyGroup = (group: string): GroupResult => ({
   group,
   seasons: 0,
   advice: Object.fromEntries(METHODS.map((m) => [m, emptyScore()])) as Record<Method, AdviceScore>,
-  forecast: emptyForecast(),
-  forecastRealRoots: Object.fromEntries(REAL_ROOT_LIST.map((m) => [m, emptyForecast()])) as Record<RealRootMethod, ForecastError>,
+  forecast: emptyForecastError(),
+  forecastRealRoots: Object.fromEntries(REAL_ROOT_LIST.map((m) => [m, emptyForecastError()])) as Record<RealRootMethod, ForecastError>,
 });
 
 export async function evaluateAquaCrop(
@@ -130,10 +129,10 @@ export async function evaluateAquaCrop(
       naive: naiveTrack(plain.sensor[s]!),
       openLoop: openLoopTrack(trace),
     };
-    const forecast = forecastError(trace, plain.forecasts[s]!);
+    const forecast = forecastError(trace, plain.forecasts[s]!, plain.sensor[s]!);
     const forecastDeep = Object.fromEntries(REAL_ROOT_LIST.map((m) => {
       const r = realRoots.get(m);
-      return [m, r ? forecastError(r.traces[s]!, r.run.forecasts[s]!) : emptyForecast()];
+      return [m, r ? forecastError(r.traces[s]!, r.run.forecasts[s]!, r.run.sensor[s]!) : emptyForecastError()];
     })) as Record<RealRootMethod, ForecastError>;
     // The second half of the season: roots grown, learning settled, the last days' end of season aside.
     const late = (xs: Float64Array) => median([...xs.slice(Math.floor(xs.length / 2))].filter((x) => Number.isFinite(x)));
@@ -181,9 +180,11 @@ function drierBy(trace: SeasonTrace, track: ReturnType<typeof naiveTrack>): numb
   return median(ratios);
 }
 
-/** Mean absolute errors of a group's 24 h forecasts, fractions of RAW. */
-export function meanForecastError(f: ForecastError): Omit<ForecastError, 'cases'> {
+/** Mean absolute errors of a group's 24 h forecasts against one truth (`f.probe` for the probe's), fractions of RAW. */
+export function meanForecastError(f: ForecastSums): Omit<ForecastSums, 'cases'> {
   const n = Math.max(1, f.cases);
-  const { cases: _cases, ...sums } = f;
-  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n])) as Omit<ForecastError, 'cases'>;
+  return {
+    model: f.model / n, persistence: f.persistence / n, faoYesterday: f.faoYesterday / n,
+    changeModel: f.changeModel / n, changePersistence: f.changePersistence / n, changeFaoYesterday: f.changeFaoYesterday / n,
+  };
 }

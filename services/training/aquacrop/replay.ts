@@ -45,6 +45,12 @@ export interface AdviceTrack {
 export interface ForecastCase {
   hour: number;
   raw: number;
+  /**
+   * How the predictor counted the probe's depletion (the preset's budget) for this forecast: times
+   * the learnt capacity factor (1 when nothing is applied), clipped to 0–`taw`, its TAW, mm.
+   */
+  tawFactor: number;
+  taw: number;
   model: number;
   persistence: number;
   faoRaw: number;
@@ -52,7 +58,7 @@ export interface ForecastCase {
   faoYesterday: number;
 }
 
-/** The probe's depletion (feature `depletion_now_mm`) and RAW in the predictor's budget, per hour, mm. */
+/** The probe's depletion (feature `depletion_now_mm`) and RAW in the preset's budget (the predictor's before learnt factors), per hour, mm. */
 export interface SensorSeries {
   startTs: number;
   depletion: Float64Array;
@@ -169,6 +175,8 @@ export async function runPredictor(
           cases[s]!.push({
             hour: i,
             raw: e.prediction.rawMm,
+            tawFactor: e.provenance.field_learning?.taw_factor ?? 1,
+            taw: e.prediction.tawMm,
             model: e.prediction.depletion24hMm,
             persistence: e.prediction.depletionNowMm,
             faoRaw: f.raw_mm ?? Number.NaN,

@@ -4,12 +4,13 @@
  * root-zone depletion exceeds RAW (p · its TAW); it was advised in time when an advice was in
  * force at the evaluation one hour before the first such hour; an advice event is a false alarm
  * when the depletion does not reach RAW within the horizon plus a slack. The 24 h depletion
- * forecast is scored in fractions of RAW, each in its own budget (fieldhook's managed root zone,
- * AquaCrop's actual one), on the hours with no irrigation in the next 24 h.
+ * forecast is scored in fractions of RAW, on the hours with no irrigation in the next 24 h, against
+ * two truths: AquaCrop's root zone, each in its own budget (fieldhook's managed root zone,
+ * AquaCrop's actual one), and the probe's own reading 24 h later in the forecast's budget.
  */
 import { FEATURE_WINDOW_HOURS } from '../../model/index.js';
 import type { SeasonTrace } from './hourly.js';
-import type { AdviceTrack, ForecastCase } from './replay.js';
+import type { AdviceTrack, ForecastCase, SensorSeries } from './replay.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -140,22 +141,42 @@ export function scoreSeason(trace: SeasonTrace, track: AdviceTrack, options: Sco
   return score;
 }
 
-/** Sums of absolute errors (divide by `cases`), fractions of RAW. */
-export interface ForecastError {
+/** Sums of absolute errors against one truth (divide by `cases`), fractions of RAW. */
+export interface ForecastSums {
   cases: number;
-  /** Depletion 24 h ahead, each in its own budget: includes how well the probe stands for AquaCrop's root zone. */
+  /** Depletion 24 h ahead. */
   model: number;
   persistence: number;
   faoYesterday: number;
-  /** The 24 h change of depletion: the forecast's skill alone, whatever the budget's bias. */
+  /** The 24 h change of depletion. */
   changeModel: number;
   changePersistence: number;
   changeFaoYesterday: number;
 }
 
-/** 24 h depletion forecasts against AquaCrop's, where no irrigation falls in the next 24 h. */
-export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]): ForecastError {
-  const e: ForecastError = { cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 };
+/**
+ * Against AquaCrop's root zone, each in its own budget: the level includes how well the probe
+ * stands for the root zone, the change is the forecast's skill whatever the budget's bias (but
+ * still the probe's layer's pace against the root zone's). `probe`: the same forecasts against
+ * what they forecast, the probe's own reading 24 h later in the forecast's budget.
+ */
+export interface ForecastError extends ForecastSums {
+  probe: ForecastSums;
+}
+
+const emptySums = (): ForecastSums => ({ cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 });
+
+export function emptyForecastError(): ForecastError {
+  return { ...emptySums(), probe: emptySums() };
+}
+
+/**
+ * 24 h depletion forecasts where no irrigation falls in the next 24 h, against AquaCrop's root
+ * zone and against the probe (`sensor`, the season's own series of the run that made `cases`).
+ */
+export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[], sensor: SensorSeries): ForecastError {
+  const e = emptyForecastError();
+  const p = e.probe;
   for (const c of cases) {
     const at = c.hour + 24;
     if (at >= trace.hours) continue;
@@ -172,14 +193,43 @@ export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]
     e.changeModel += Math.abs(c.model / c.raw - from - change);
     e.changePersistence += Math.abs(change);
     e.changeFaoYesterday += Math.abs((c.faoYesterday - c.faoNow) / c.faoRaw - change);
+
+    // The probe's reading (the feature depletion_now_mm, the preset's budget) counted the way the
+    // predictor counted it for this forecast: times the learnt capacity factor, clipped to its
+    // TAW, as a fraction of the RAW the forecast used. So the truth is what the forecast forecasts.
+    const inBudget = (probeMm: number) => Math.min(c.taw, Math.max(0, probeMm * c.tawFactor)) / c.raw;
+    const probeAt = sensor.depletion[at]!;
+    const probeNow = sensor.depletion[c.hour]!;
+    if (!Number.isFinite(probeAt) || !Number.isFinite(probeNow) || !(c.tawFactor > 0)) continue;
+    const probeTruth = inBudget(probeAt);
+    const probeChange = probeTruth - inBudget(probeNow);
+    // FAO-56 on yesterday's weather runs on the features, in the preset's budget: its forecast is
+    // in the probe's mm, so it is counted into the forecast's budget exactly as the probe's reading
+    // is (level: its forecast depletion through the same scaling and clip; change: its change in
+    // mm times the capacity factor, over c.raw). The baseline learns nothing: without learning the
+    // factor is 1 and c.raw the preset's RAW, so this is its change as a fraction of faoRaw.
+    const faoChange = ((c.faoYesterday - c.faoNow) * c.tawFactor) / c.raw;
+    p.cases++;
+    // Persistence is the predictor's depletion now (the probe's, less recorded water it does not show yet).
+    p.model += Math.abs(c.model / c.raw - probeTruth);
+    p.persistence += Math.abs(from - probeTruth);
+    p.faoYesterday += Math.abs(inBudget(c.faoYesterday) - probeTruth);
+    p.changeModel += Math.abs(c.model / c.raw - from - probeChange);
+    p.changePersistence += Math.abs(probeChange);
+    p.changeFaoYesterday += Math.abs(faoChange - probeChange);
   }
   return e;
 }
 
+function addSums(a: ForecastSums, b: ForecastSums): ForecastSums {
+  return {
+    cases: a.cases + b.cases, model: a.model + b.model, persistence: a.persistence + b.persistence, faoYesterday: a.faoYesterday + b.faoYesterday,
+    changeModel: a.changeModel + b.changeModel, changePersistence: a.changePersistence + b.changePersistence, changeFaoYesterday: a.changeFaoYesterday + b.changeFaoYesterday,
+  };
+}
+
 export function addForecastErrors(a: ForecastError, b: ForecastError): ForecastError {
-  const out = { ...a };
-  for (const k of Object.keys(out) as (keyof ForecastError)[]) out[k] += b[k];
-  return out;
+  return { ...addSums(a, b), probe: addSums(a.probe, b.probe) };
 }
 
 export function median(xs: readonly number[]): number {

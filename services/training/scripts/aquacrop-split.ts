@@ -27,7 +27,7 @@ const advice = new Map<string, AdviceScore>();
 const forecasts = new Map<string, ForecastError>();
 traces.forEach((trace, k) => {
   const score = scoreSeason(trace, run.tracks[k]!, { horizonH: options.horizonH, falseAlarmSlackH: 24 });
-  const forecast = forecastError(trace, run.forecasts[k]!);
+  const forecast = forecastError(trace, run.forecasts[k]!, run.sensor[k]!);
   const { site, crop } = seasons[k]!.meta;
   const group = site === heldOut ? `held out (${site})` : 'tuned';
   for (const key of ['all', group, `${group} ${crop}`]) {
