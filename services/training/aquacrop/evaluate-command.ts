@@ -13,7 +13,7 @@ import { DEFAULT_EVALUATOR_OPTIONS } from '../../predictor/evaluator.js';
 import { identityOf } from '../../predictor/model-holder.js';
 import { evaluateAquaCrop, meanForecastError, METHODS, REAL_ROOT_LIST, type GroupResult, type RealRootMethod } from './evaluate.js';
 import { causesTable, cropTotals, falseAlarmRate, findings, forecastOf, forecastTable, goalsOf, hitRate, realRootsTable, sitesSection, worstSeasonsTable } from './report.js';
-import { median } from './score.js';
+import { median, type ForecastSums } from './score.js';
 import { stageDaysOfSeason } from './hourly.js';
 import { DEFAULT_AQUACROP_DATA_DIR, loadAquaSeasons } from './seasons.js';
 
@@ -133,6 +133,10 @@ seasons are made and turned into hourly readings: [README.md](README.md).
   one). The level error includes how well the probe stands for AquaCrop's root zone; the error of
   the 24 h *change* measures the forecast alone. Baselines from the same features as the model:
   persistence, and the FAO-56 balance on yesterday's weather.
+  Scored as well against what the forecast forecasts, the probe's own reading 24 h later counted
+  in the forecast's budget (the preset's managed depth, with the learnt capacity factor, as a
+  fraction of the RAW the forecast used), the baselines in the same budget: there the error is
+  the forecast's alone, not also how the probe's layer dries against AquaCrop's root zone.
 
 ## Advice per site
 
@@ -146,6 +150,26 @@ By crop: the budgets agree for tomato (preset 1.0 m, AquaCrop's roots 1.0 m) and
 potato (probe over 0.5 m, AquaCrop's roots 1.5 m) and maize (1.2 m against 2.3 m).
 
 ${forecastTable(result.crops)}
+
+### Against the probe's own reading 24 h later
+
+The same forecasts and cases scored against what they forecast: the probe's depletion 24 h later,
+counted as the predictor counted it for the forecast (times the learnt capacity factor, as a
+fraction of the RAW it used), next to the same baselines in that budget: persistence (the
+predictor's depletion now) and the FAO-56 balance on yesterday's weather, whose forecast in the
+preset's millimetres is counted into the budget as the probe's reading is. Cases without a probe
+reading at either end are left out. Both truths are shown because they answer different
+questions: against AquaCrop's root zone, how well the advice's forecast stands for the crop's
+water (the probe's layer drying at its own pace included); against the probe, how well it
+forecasts its own input. All three forecasts start from the predictor's depletion now, the
+smoothed one (the last 24 h of readings carried forward by the FAO-56 balance, less recorded
+water the probe does not show yet), not from the probe's reading itself: the level error includes
+that start's distance from the probe's reading, the change error (the probe's change from its
+reading now) takes it out, and persistence's change error is that of holding the probe's reading.
+
+${forecastTable([...result.sites, result.all], 'fieldhook', 'probe')}
+
+${forecastTable(result.crops, 'fieldhook', 'probe')}
 
 ${REAL_ROOT_LIST.map((m) => `${FORECAST_TITLES[m]}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
 
@@ -188,6 +212,7 @@ Regenerate: \`bash models/aquacrop/generate.sh\` (Python, AquaCrop from PyPI) th
 `;
 writeFileSync(join(values.out, 'EVALUATION.md'), md);
 
+const forecastSummary = (f: ForecastSums) => ({ cases: f.cases, ...Object.fromEntries(Object.entries(meanForecastError(f)).map(([k, v]) => [k, Number(v.toFixed(4))])) });
 const summary = (g: GroupResult) => ({
   seasons: g.seasons,
   ...Object.fromEntries(
@@ -203,8 +228,10 @@ const summary = (g: GroupResult) => ({
       }];
     }),
   ),
-  forecast_error_raw_fraction: { cases: g.forecast.cases, ...Object.fromEntries(Object.entries(meanForecastError(g.forecast)).map(([k, v]) => [k, Number(v.toFixed(4))])) },
-  ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_forecast_error_raw_fraction`, { cases: forecastOf(g, m).cases, ...Object.fromEntries(Object.entries(meanForecastError(forecastOf(g, m))).map(([k, v]) => [k, Number(v.toFixed(4))])) }])),
+  forecast_error_raw_fraction: forecastSummary(g.forecast),
+  forecast_error_against_probe_raw_fraction: forecastSummary(g.forecast.probe),
+  ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_forecast_error_raw_fraction`, forecastSummary(forecastOf(g, m))])),
+  ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_forecast_error_against_probe_raw_fraction`, forecastSummary(forecastOf(g, m).probe)])),
   ...(g.group === 'all' ? {} : { goals: goalsOf(g), ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_goals`, goalsOf(g, m)])) }),
 });
 const byCrop = Object.fromEntries(CROPS.map((crop) => {
@@ -216,6 +243,8 @@ const byCrop = Object.fromEntries(CROPS.map((crop) => {
     false_alarm_rate: Number(falseAlarmRate(t.advice[m]).toFixed(4)),
     renewal_false_alarms: t.advice[m].falseAlarmCauses.renewal,
     median_lead_h: median(t.advice[m].leads),
+    forecast_error_raw_fraction: forecastSummary(t.forecast[m]),
+    forecast_error_against_probe_raw_fraction: forecastSummary(t.forecast[m].probe),
   }]))];
 }));
 const json = { model: identity, commit, sites: Object.fromEntries([...result.sites, result.all].map((g) => [g.group, summary(g)])), crops: byCrop };

@@ -145,6 +145,10 @@ describe('AquaCrop evaluation', () => {
       // Every decider sees the same truth.
       expect(new Set(METHODS.map((m) => g.advice[m].daysNeedingWater)).size).toBe(1);
       expect(g.forecast.cases).toBeGreaterThan(0);
+      // Against the probe: the same cases, but those without a probe reading at either end.
+      expect(g.forecast.probe.cases).toBeGreaterThan(0);
+      expect(g.forecast.probe.cases).toBeLessThanOrEqual(g.forecast.cases);
+      expect(goalsOf(g)[3]!.value).toContain('against the probe\'s own reading 24 h later');
       for (const m of REAL_ROOT_LIST) {
         expect(g.forecastRealRoots[m].cases).toBeGreaterThan(0);
         expect(goalsOf(g, m)).toHaveLength(4);
@@ -155,6 +159,7 @@ describe('AquaCrop evaluation', () => {
       expect(goalsOf(g).map((x) => x.goal)).toHaveLength(4);
     }
     expect(forecastTable(first.sites).split('\n')).toHaveLength(2 + first.sites.length);
+    expect(forecastTable(first.sites, 'fieldhook', 'probe')).not.toBe(forecastTable(first.sites));
     expect(causesTable(first.crops).split('\n')).toHaveLength(2 + first.crops.length);
     expect(realRootsTable(first, ['potato']).split('\n')).toHaveLength(2 + 1 + REAL_ROOT_LIST.length);
     const second = await run();
