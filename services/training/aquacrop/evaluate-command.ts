@@ -12,7 +12,7 @@ import { createIrrigationModel } from '../../model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../predictor/evaluator.js';
 import { identityOf } from '../../predictor/model-holder.js';
 import { evaluateAquaCrop, meanForecastError, METHODS, REAL_ROOT_LIST, type GroupResult, type RealRootMethod } from './evaluate.js';
-import { causesTable, cropTotals, falseAlarmRate, findings, forecastOf, forecastTable, goalsOf, hitRate, realRootsTable, sitesSection, worstSeasonsTable } from './report.js';
+import { causesTable, cropTotals, falseAlarmRate, findings, forecastByCropTable, forecastOf, forecastTable, goalsOf, hitRate, realRootsTable, sitesSection, worstSeasonsTable } from './report.js';
 import { median, type ForecastSums } from './score.js';
 import { stageDaysOfSeason } from './hourly.js';
 import { DEFAULT_AQUACROP_DATA_DIR, loadAquaSeasons } from './seasons.js';
@@ -170,6 +170,10 @@ reading now) takes it out, and persistence's change error is that of holding the
 ${forecastTable([...result.sites, result.all], 'fieldhook', 'probe')}
 
 ${forecastTable(result.crops, 'fieldhook', 'probe')}
+
+By crop over all sites, against both truths:
+
+${forecastByCropTable(result, CROPS)}
 
 ${REAL_ROOT_LIST.map((m) => `${FORECAST_TITLES[m]}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
 

@@ -1,6 +1,6 @@
 /** The AquaCrop evaluation as Markdown: per-site tables, the forecast's error, goals, and the traces behind the misses. */
 import { METHOD_LABELS, METHODS, REAL_ROOT_LIST, meanForecastError, type AquaCropEvaluation, type GroupResult, type Method, type RealRootMethod, type SeasonResult } from './evaluate.js';
-import { FALSE_ALARM_CAUSES, MISS_CAUSES, addForecastErrors, addScores, emptyForecastError, emptyScore, median, type AdviceScore, type ForecastError } from './score.js';
+import { FALSE_ALARM_CAUSES, MISS_CAUSES, addForecastErrors, addScores, emptyForecastError, emptyScore, median, type AdviceScore, type ForecastError, type ForecastSums } from './score.js';
 
 /** The issue's goals, as measured here. */
 export const GOALS = {
@@ -38,20 +38,36 @@ export function forecastOf(g: GroupResult, method: 'fieldhook' | RealRootMethod 
   return method === 'fieldhook' ? g.forecast : g.forecastRealRoots[method];
 }
 
+const FORECAST_COLUMNS = 'cases | fieldhook | persistence | FAO-56, yesterday\'s weather | fieldhook better than persistence / FAO-56 | 24 h change: fieldhook | persistence | FAO-56 | better than persistence / FAO-56 |';
+
+/** One row's cells after its labels: mean errors against one truth, and fieldhook's gain on each baseline. */
+function forecastCells(f: ForecastSums): string {
+  const f2 = (x: number) => x.toFixed(3);
+  const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
+  const e = meanForecastError(f);
+  return `${f.cases} | ${f2(e.model)} | ${f2(e.persistence)} | ${f2(e.faoYesterday)} | ${better(e.model, e.persistence)} / ${better(e.model, e.faoYesterday)} | ${f2(e.changeModel)} | ${f2(e.changePersistence)} | ${f2(e.changeFaoYesterday)} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
+}
+
 /**
  * The 24 h forecast's mean errors per group against `truth`: AquaCrop's root zone (each in its own
  * budget), or the probe's own reading 24 h later in the forecast's budget.
  */
 export function forecastTable(groups: readonly GroupResult[], method: 'fieldhook' | RealRootMethod = 'fieldhook', truth: 'aquacrop' | 'probe' = 'aquacrop'): string {
-  const f2 = (x: number) => x.toFixed(3);
-  const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
   return [
-    '| group | cases | fieldhook | persistence | FAO-56, yesterday\'s weather | fieldhook better than persistence / FAO-56 | 24 h change: fieldhook | persistence | FAO-56 | better than persistence / FAO-56 |',
+    `| group | ${FORECAST_COLUMNS}`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...groups.map((g) => {
-      const f = truth === 'probe' ? forecastOf(g, method).probe : forecastOf(g, method);
-      const e = meanForecastError(f);
-      return `| ${g.group} | ${f.cases} | ${f2(e.model)} | ${f2(e.persistence)} | ${f2(e.faoYesterday)} | ${better(e.model, e.persistence)} / ${better(e.model, e.faoYesterday)} | ${f2(e.changeModel)} | ${f2(e.changePersistence)} | ${f2(e.changeFaoYesterday)} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
+    ...groups.map((g) => `| ${g.group} | ${forecastCells(truth === 'probe' ? forecastOf(g, method).probe : forecastOf(g, method))}`),
+  ].join('\n');
+}
+
+/** Per crop over every site, fieldhook's default row against both truths, one under the other. */
+export function forecastByCropTable(r: AquaCropEvaluation, crops: readonly string[]): string {
+  return [
+    `| crop | truth | ${FORECAST_COLUMNS}`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...crops.flatMap((crop) => {
+      const f = cropTotals(r, crop).forecast.fieldhook;
+      return [`| ${crop} | AquaCrop's root zone | ${forecastCells(f)}`, `| ${crop} | the probe 24 h later | ${forecastCells(f.probe)}`];
     }),
   ].join('\n');
 }

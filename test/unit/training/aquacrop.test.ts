@@ -7,7 +7,7 @@ import { validateFieldSettings } from '../../../services/predictor/field-profile
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { evaluateAquaCrop, METHOD_LABELS, METHODS, REAL_ROOT_LIST } from '../../../services/training/aquacrop/evaluate.js';
 import { DAYLIGHT_WEIGHTS, spreadDay, stageDaysOfSeason, traceOfSeason } from '../../../services/training/aquacrop/hourly.js';
-import { adviceTable, causesTable, forecastTable, goalsOf, realRootsTable } from '../../../services/training/aquacrop/report.js';
+import { adviceTable, causesTable, forecastByCropTable, forecastTable, goalsOf, realRootsTable } from '../../../services/training/aquacrop/report.js';
 import { loadAquaSeasons, type AquaSeason } from '../../../services/training/aquacrop/seasons.js';
 
 const HOUR_MS = 3_600_000;
@@ -160,6 +160,7 @@ describe('AquaCrop evaluation', () => {
     }
     expect(forecastTable(first.sites).split('\n')).toHaveLength(2 + first.sites.length);
     expect(forecastTable(first.sites, 'fieldhook', 'probe')).not.toBe(forecastTable(first.sites));
+    expect(forecastByCropTable(first, ['potato']).split('\n')).toHaveLength(2 + 2);
     expect(causesTable(first.crops).split('\n')).toHaveLength(2 + first.crops.length);
     expect(realRootsTable(first, ['potato']).split('\n')).toHaveLength(2 + 1 + REAL_ROOT_LIST.length);
     const second = await run();
