@@ -151,9 +151,12 @@ potato (probe over 0.5 m, AquaCrop's roots 1.5 m) and maize (1.2 m against 2.3 m
 
 ${forecastTable(result.crops)}
 
+${REAL_ROOT_LIST.map((m) => `${FORECAST_TITLES[m]}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
+
 ### Against the probe's own reading 24 h later
 
-The same forecasts and cases scored against what they forecast: the probe's depletion 24 h later,
+fieldhook's default row (the first two tables of this section), the same forecasts and cases
+scored against what they forecast: the probe's depletion 24 h later,
 counted as the predictor counted it for the forecast (times the learnt capacity factor, as a
 fraction of the RAW it used), next to the same baselines in that budget: persistence (the
 predictor's depletion now) and the FAO-56 balance on yesterday's weather, whose forecast in the
@@ -174,8 +177,6 @@ ${forecastTable(result.crops, 'fieldhook', 'probe')}
 By crop over all sites, against both truths:
 
 ${forecastByCropTable(result, CROPS)}
-
-${REAL_ROOT_LIST.map((m) => `${FORECAST_TITLES[m]}:\n\n${forecastTable([...result.sites, result.all], m)}`).join('\n\n')}
 
 ## The field registered with its real root depth
 
