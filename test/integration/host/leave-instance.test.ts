@@ -19,7 +19,7 @@ import { startFieldhook, type RunningFieldhook } from '../../../services/host/fi
 import { describeLeave, leaveFieldhook } from '../../../services/host/leave-instance.js';
 import type { OpenableDeviceRepository } from '../../../services/registry/device.js';
 import { createDeviceRepository } from '../../../services/registry/open-devices.js';
-import { deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
+import { EVENTS_TOPIC, deviceReadingsTopic } from '../../../services/shared/bus/topics.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { closeControlPlane, createControlPlane, type ControlPlane } from '../../../services/shared/database/control-plane.js';
 import { silentLogger } from '../../../services/shared/logger.js';
@@ -29,10 +29,23 @@ import { countPoints, reading } from '../../helpers/ingest-fixture.js';
 import { createTestDatabase } from '../../helpers/postgres-database.js';
 import { testInflux } from '../../helpers/test-influx.js';
 import { asEnvironment } from '../../helpers/settings.js';
+import { startReceiver, type Receiver } from '../dispatcher/helpers.js';
 
 const exec = promisify(execFile);
 const influx = testInflux();
 const N = 30;
+/** Events published while the instance is stopped: its dispatcher session keeps a share of them. */
+const EVENTS = 20;
+const ADMIN_TOKEN = 'leave-admin-token';
+
+/** The log lines (JSON) a command wrote at error level or above. */
+function errorLines(output: string): unknown[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level?: number })
+    .filter((l) => (l.level ?? 0) >= 50);
+}
 
 /** `fieldhook_readings_accepted_total{protocol="mqtt"}` of one instance. */
 async function acceptedMqtt(instance: RunningFieldhook): Promise<number> {
@@ -51,6 +64,7 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
   let leaving: RunningFieldhook | undefined;
   let staying: RunningFieldhook;
   let device: MqttClient | undefined;
+  let receiver: Receiver | undefined;
 
   const start = (id: string) =>
     startFieldhook(loadConfig(PIPELINE_CONFIG, env[id]!), silentLogger(), { handleSignals: false });
@@ -68,7 +82,7 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
       const settings = {
         DATA_DIR: join(root, id), INSTANCE_ID: id, DATABASE_URL: databaseUrl, MQTT_URL: mosquitto.url, MQTT_PROTOCOL_VERSION: '5',
         HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...influx.settings(bucket),
-        ADMIN_TOKEN: 'leave-admin-token', PREDICT_ENABLED: 'false', LOG_LEVEL: 'warn',
+        ADMIN_TOKEN, PREDICT_ENABLED: 'false', LOG_LEVEL: 'warn', WEBHOOK_ALLOW_CIDRS: '{"*":["127.0.0.1/32"]}',
       };
       env[id] = asEnvironment(settings);
     }
@@ -81,6 +95,7 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
 
   afterAll(async () => {
     await device?.endAsync();
+    await receiver?.close();
     await leaving?.stop();
     await staying?.stop();
     await devices?.close();
@@ -93,6 +108,13 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
     await devices.add({ id: 'leave-1', farm: 'f', field: 'north', kind: 'device' });
     const base = Date.now() - 3_600_000;
     device = await mqtt.connectAsync(mosquitto.url, { clientId: `leave-1-${process.pid}`, protocolVersion: 5 });
+    receiver = await startReceiver();
+    const subscribed = await fetch(`${staying.url}/v1/subscriptions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: receiver.url, events: ['sensor.stale'] }),
+    });
+    expect(subscribed.status, await subscribed.clone().text()).toBe(201);
 
     // A plain stop keeps the sessions: the broker goes on assigning the stopped instance a share.
     await leaving!.stop();
@@ -100,10 +122,19 @@ describe(`fieldhook leave: an instance scaled in for good (InfluxDB ${influx.kin
     await publish(0, N, base);
     await eventually(async () => (await acceptedMqtt(staying)) > 0, { what: 'the staying instance taking its share' });
     expect(await acceptedMqtt(staying)).toBeLessThan(N);
+    // Events too: the stopped instance's share goes into the shared outbox when it leaves, its
+    // delivery loop at work while it stops.
+    const ops = await mqtt.connectAsync(mosquitto.url, { clientId: `leave-ops-${process.pid}`, protocolVersion: 5 });
+    for (let i = 0; i < EVENTS; i++) await ops.publishAsync(EVENTS_TOPIC, JSON.stringify({ type: 'sensor.stale', data: { device: 'leave-1', i } }), { qos: 1 });
+    await ops.endAsync();
 
     // `fieldhook leave` on the stopped instance's data folder, as an operator runs it.
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'leave', '--timeout-ms', '60000'], { env: { ...process.env, ...env['leave-a'] } });
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'leave', '--timeout-ms', '60000'], { env: { ...process.env, ...env['leave-a'] } });
     expect(stdout).toContain('fieldhook leave: instance leave-a');
+    // Every part stopped before the shared PostgreSQL pool was ended: nothing logged an error.
+    expect(errorLines(`${stdout}\n${stderr}`)).toEqual([]);
+    // Every event delivered, the stopped instance's share included (none leased and left behind).
+    await eventually(() => new Set(receiver!.received.map((r) => r.headers['webhook-id'])).size === EVENTS, { timeoutMs: 30_000, what: 'every event delivered' });
     expect(stdout).toContain('spool handed on: InfluxDB and the bus have every stored reading');
     expect(stdout).toContain(`left every shared group on ${mosquitto.url}`);
     // On PostgreSQL the other instances take the outbox and the irrigation records.
