@@ -32,7 +32,10 @@ export interface Scheduler<R> {
   touch(key: string): void;
   /** Start the interval. */
   start(): void;
-  /** Stop scheduling; resolves when the round in progress has finished. */
+  /**
+   * Stop scheduling; resolves when the round in progress (and a scheduled one being prepared) has
+   * finished: none runs afterwards, so the predictor's stores may close.
+   */
   stop(): Promise<void>;
   /** Resolves when every round scheduled so far has finished (tests). */
   idle(): Promise<void>;
@@ -49,6 +52,9 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
   let chain: Promise<unknown> = Promise.resolve();
   let debounce: unknown;
   let stopInterval: (() => void) | undefined;
+  let stopped = false;
+  /** The scheduled round being prepared (`beforeScheduledRound`), then queued. */
+  let scheduled: Promise<unknown> = Promise.resolve();
 
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = chain.then(fn);
@@ -75,19 +81,23 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
       if (debounce === undefined) debounce = clock.setTimeout(flush, options.debounceMs);
     },
     start() {
+      stopped = false;
       stopInterval = every(clock, options.intervalMs, () => {
-        runner
+        scheduled = runner
           .beforeScheduledRound()
-          .then(() => enqueue(undefined))
+          // Stopped meanwhile: the round is not queued behind the stop's back.
+          .then(() => (stopped ? undefined : enqueue(undefined)))
           .catch((err: unknown) => logger.error({ err }, 'scheduled evaluation failed'));
       });
     },
     async stop() {
+      stopped = true;
       stopInterval?.();
       stopInterval = undefined;
       if (debounce !== undefined) clock.clearTimeout(debounce);
       debounce = undefined;
       dirty.clear();
+      await scheduled;
       await chain;
     },
     async idle() {

@@ -78,6 +78,32 @@ describe('predictor scheduler', () => {
     expect(t.clock.pending()).toBe(0);
   });
 
+  it('stopped while re-reading the fields for a scheduled round: the stop waits for the re-read, and no round follows', async () => {
+    const clock = createManualClock(0);
+    const rounds: (readonly string[] | undefined)[] = [];
+    let reading!: () => void;
+    let reread!: () => void;
+    const reached = new Promise<void>((resolve) => (reading = resolve));
+    const done = new Promise<void>((resolve) => (reread = resolve));
+    const scheduler = createScheduler(
+      { run: async (keys) => void rounds.push(keys), beforeScheduledRound: async () => (reading(), await done) },
+      { clock, logger: silentLogger() },
+      { intervalMs: HOUR, debounceMs: 20 },
+    );
+    scheduler.start();
+    await clock.advance(HOUR);
+    await reached;
+    let stopped = false;
+    const stopping = scheduler.stop().then(() => (stopped = true));
+    // One turn of the event loop: a stop that did not wait for the re-read would be over.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(false);
+    reread();
+    await stopping;
+    await scheduler.idle();
+    expect(rounds).toEqual([]);
+  });
+
   it('never runs two rounds at once: a round asked for during another waits for it', async () => {
     const t = setup();
     t.hold();
