@@ -77,6 +77,29 @@ export function parseApiTime(raw: unknown): number | undefined {
   return typeof raw === 'string' ? parseIsoTimestamp(raw) : undefined;
 }
 
+/**
+ * {@link ISO_TIMESTAMP} with the calendar written into it, for JSON Schema `pattern`s (OpenAPI
+ * documents, generated clients): month 01–12, the days of each month, 29 February in leap years
+ * only (the Gregorian rule), hours 00–23, minutes and seconds 00–59, offsets up to ±23:59. A text
+ * matches it exactly when {@link parseIsoTimestamp} reads it (a test checks the two agree).
+ */
+const MONTH_DAY = '(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\\d|30)|02-(?:0[1-9]|1\\d|2[0-8]))';
+const LEAP_YEAR = '(?:\\d{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)';
+export const ISO_TIMESTAMP_PATTERN =
+  `^(?:\\d{4}-${MONTH_DAY}|${LEAP_YEAR}-02-29)T(?:[01]\\d|2[0-3]):[0-5]\\d(?::[0-5]\\d(?:\\.\\d{1,9})?)?(?:Z|[+-](?:[01]\\d|2[0-3]):?[0-5]\\d)$`;
+
+/**
+ * The JSON Schema of an API time, as {@link parseApiTime} takes it: ISO 8601 with a zone, or whole
+ * epoch milliseconds from 1973 (smaller numbers are almost surely seconds) to the last instant a
+ * JavaScript date holds. For the OpenAPI document and route schemas.
+ */
+export const API_TIME_SCHEMA = {
+  oneOf: [
+    { type: 'string', pattern: ISO_TIMESTAMP_PATTERN },
+    { type: 'integer', minimum: MIN_EPOCH_MS, maximum: MAX_EPOCH_MS },
+  ],
+} as const;
+
 /** The refusal message for a value {@link parseApiTime} does not take. */
 export function timeRefusal(name: string, raw: unknown): string {
   if (typeof raw === 'number') {
