@@ -6,8 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { adminOrDeviceBearer, type Authenticator } from '../ingestor/auth.js';
 import { Errors } from '../shared/error-catalog.js';
+import { refuseInvalidRequest } from '../shared/http-errors.js';
+import { ID_RULE } from '../shared/ids.js';
 import { code } from '../shared/openapi.js';
-import { IRRIGATION_SOURCES, type IrrigationSource } from './record.js';
+import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN, parseIsoTimestamp } from '../shared/timestamps.js';
+import { DEFAULT_IRRIGATION_RULES, IRRIGATION_SOURCES, parseIrrigationInput, type IrrigationSource } from './record.js';
 import type { IrrigationService, Reporter } from './service.js';
 
 export interface IrrigationRoutesOptions {
@@ -21,6 +24,23 @@ export interface IrrigationRoutesOptions {
 const LIST_LIMIT = 1000;
 /** Sources an admin credential may name: the others belong to their own ways in. */
 const ADMIN_SOURCES: readonly IrrigationSource[] = ['api', 'cli'];
+/** `since` of the list: whole epoch milliseconds, or ISO 8601 with a zone (the API time rule). */
+const SINCE_EPOCH = /^\d{1,16}$/;
+const SINCE_PATTERN = `(?:${SINCE_EPOCH.source})|(?:${ISO_TIMESTAMP_PATTERN})`;
+
+/** Epoch ms of a list's `since`, or a refusal naming it. */
+function sinceOf(text: string): number {
+  const since = SINCE_EPOCH.test(text) ? Number(text) : parseIsoTimestamp(text);
+  if (since === undefined) throw Errors.irrigationInvalid('since must be ISO 8601 with a zone, or epoch milliseconds', { field: 'since' });
+  return since;
+}
+
+/** The request parts a device or an admin sends for a record, without who reports it. */
+const reported = (body: unknown): unknown => {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const { source: _source, who: _who, ...input } = body as Record<string, unknown>;
+  return input;
+};
 
 const recordSchema = {
   type: 'object',
@@ -51,16 +71,25 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
         tags: ['irrigations'],
         summary: 'Record water applied to a field (net depth, start, end).',
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } } },
+        // The rules parseIrrigationInput checks, as far as a schema says them; what depends on the
+        // server clock (`end` at most 5 minutes ahead, `start` at most 366 days back, 7 days at
+        // most between them) only the description can.
         body: {
           type: 'object',
           required: ['farm', 'field', 'depth_mm'],
           additionalProperties: false,
           properties: {
-            farm: { type: 'string' },
-            field: { type: 'string' },
-            depth_mm: { type: 'number', description: 'Net depth applied, mm (above 0, at most 500).' },
-            start: { type: ['string', 'number'], description: 'ISO 8601 or epoch ms; default `end`.' },
-            end: { type: ['string', 'number'], description: 'ISO 8601 or epoch ms; default now.' },
+            farm: { type: 'string', pattern: `^${ID_RULE}$` },
+            field: { type: 'string', pattern: `^${ID_RULE}$` },
+            depth_mm: {
+              type: 'number',
+              // Kept to 0.01 mm: the least depth is what rounds to 0.01.
+              minimum: 0.005,
+              maximum: DEFAULT_IRRIGATION_RULES.maxDepthMm,
+              description: `Net depth applied, mm, kept to 0.01 mm: above 0 (at least 0.005, recorded as 0.01), at most ${DEFAULT_IRRIGATION_RULES.maxDepthMm}.`,
+            },
+            start: { ...API_TIME_SCHEMA, description: 'ISO 8601 with a zone, or epoch ms; default `end`; at most 7 days before `end` and 366 days before now.' },
+            end: { ...API_TIME_SCHEMA, description: 'ISO 8601 with a zone, or epoch ms; default now; at most 5 minutes ahead of the server clock.' },
             source: { type: 'string', enum: [...ADMIN_SOURCES], description: 'Admin credential only; default `api`.' },
             who: { type: 'string', minLength: 1, maxLength: 128, description: 'Admin credential only: who reports; default `admin`.' },
           },
@@ -77,8 +106,12 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
           },
         },
       },
+      // A schema refusal answers as parseIrrigationInput would (FH_ERR_IRRIGATION_INVALID naming the field).
+      attachValidation: true,
     },
     async (request, reply) => {
+      // The clock only decides refusals no schema makes (a time too far ahead or back).
+      refuseInvalidRequest(request, () => parseIrrigationInput(reported(request.body), Date.now()));
       const from = await caller(request);
       const { source, who: named, ...input } = request.body;
       let reporter: Reporter;
@@ -109,7 +142,7 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
           properties: {
             farm: { type: 'string' },
             field: { type: 'string' },
-            since: { type: 'string', description: 'ISO 8601 or epoch ms.' },
+            since: { type: 'string', pattern: SINCE_PATTERN, description: 'ISO 8601 with a zone, or epoch ms.' },
             limit: { type: 'integer', minimum: 1, maximum: 10_000, default: LIST_LIMIT },
           },
         },
@@ -125,15 +158,13 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
         },
       },
       config: { openapi: { problems: { 400: `${code(Errors.irrigationInvalid)}: \`since\` is not a time.`, 401: `${code(Errors.authUnauthorized)}: the admin token is required.` } } },
+      attachValidation: true,
     },
     async (request) => {
+      refuseInvalidRequest(request, () => typeof request.query.since === 'string' && sinceOf(request.query.since));
       await caller(request, { adminOnly: true });
       const q = request.query;
-      let since: number | undefined;
-      if (q.since !== undefined) {
-        since = /^\d+$/.test(q.since) ? Number(q.since) : Date.parse(q.since);
-        if (!Number.isFinite(since)) throw Errors.irrigationInvalid('since must be ISO 8601 or epoch milliseconds', { field: 'since' });
-      }
+      const since = q.since !== undefined ? sinceOf(q.since) : undefined;
       const limit = q.limit ?? LIST_LIMIT;
       // One more than asked for, to tell a full list from a cut one; the store answers the newest, oldest first.
       const found = await service.list({

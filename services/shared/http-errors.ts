@@ -41,6 +41,20 @@ export function toCatalogError(err: unknown): FieldhookError {
   return isFieldhookError(err) ? err : fromFastifyError(err as FastifyError);
 }
 
+/**
+ * For a route declared with `attachValidation: true` whose service checks the same input in code:
+ * when the request failed the route's schema, `check` runs the service's own check first and
+ * throws its refusal (its code, its field, its message); only what the schema alone refuses is
+ * answered `FH_ERR_HTTP_INVALID_REQUEST`. So a bound written into a schema, for the OpenAPI
+ * document and the clients generated from it, never changes what a client is told.
+ */
+export function refuseInvalidRequest(request: FastifyRequest, check: () => unknown): void {
+  const error = request.validationError;
+  if (error === undefined) return;
+  check();
+  throw error;
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const known = toCatalogError(err);

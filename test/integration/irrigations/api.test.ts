@@ -126,6 +126,40 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
     expect((await post('not-a-secret', { farm: 'f1', field: 'north', depth_mm: 10 })).json().code).toBe('FH_ERR_AUTH_INVALID');
   });
 
+  it('states the rules it enforces in its OpenAPI document; a request breaking one is refused as the service refuses it', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/documentation/json' })).json();
+    const body = document.paths['/v1/irrigations'].post.requestBody.content['application/json'].schema;
+    expect(body.properties.depth_mm).toMatchObject({ minimum: 0.005, maximum: 500 });
+    expect(body.properties.farm.pattern).toBeDefined();
+    expect(body.properties.end.oneOf).toHaveLength(2);
+    const since = document.paths['/v1/irrigations'].get.parameters.find((p: { name: string }) => p.name === 'since');
+    expect(since.schema.pattern).toBeDefined();
+    // The schema refuses these now; the client is told what the service told it before: its code, its field, its words.
+    const cases: [unknown, string, RegExp][] = [
+      [{ farm: 'f1', field: 'north', depth_mm: 0 }, 'depth_mm', /at least 0.01 and at most 500/],
+      [{ farm: 'f1', field: 'north', depth_mm: 600 }, 'depth_mm', /at least 0.01 and at most 500/],
+      [{ farm: 'f1 north', field: 'north', depth_mm: 10 }, 'farm', /farm must match/],
+      [{ farm: 'f1', field: 'north', depth_mm: 10, end: 1_700_000 }, 'end', /epoch seconds/],
+      [{ farm: 'f1', field: 'north', depth_mm: 10, end: '2026-02-29T06:00:00Z' }, 'end', /not a date and time that exists/],
+      [{ farm: 'f1', field: 'north', depth_mm: 10, depth: 3 }, 'depth', /Unknown property/],
+    ];
+    for (const [record, field, message] of cases) {
+      const res = await post(secrets['valve-1']!, record);
+      expect([res.statusCode, res.json().code, res.json().field], JSON.stringify(record)).toEqual([400, 'FH_ERR_IRRIGATION_INVALID', field]);
+      expect(res.json().title).toMatch(message);
+    }
+    // What only the schema says is answered as before: the route's request is invalid, each problem listed.
+    const mqttByAdmin = await post(ADMIN, { farm: 'f1', field: 'north', depth_mm: 10, source: 'mqtt' });
+    expect([mqttByAdmin.statusCode, mqttByAdmin.json().code]).toEqual([400, 'FH_ERR_HTTP_INVALID_REQUEST']);
+    const list = (query: string) => app.inject({ method: 'GET', url: `/v1/irrigations${query}`, headers: { authorization: `Bearer ${ADMIN}` } });
+    for (const since of ['nonsense', '2026-07-06', '2026-13-01T00:00Z', '12345678901234567']) {
+      expect([(await list(`?since=${since}`)).json().code, (await list(`?since=${since}`)).json().field], since).toEqual(['FH_ERR_IRRIGATION_INVALID', 'since']);
+    }
+    expect((await list('?since=0')).statusCode).toBe(200);
+    expect((await list(`?since=${encodeURIComponent('2026-07-06T05:00+02:00')}`)).statusCode).toBe(200);
+    expect((await list('?limit=0')).json().code).toBe('FH_ERR_HTTP_INVALID_REQUEST');
+  });
+
   it('lists records for the admin only, filtered by farm, field and time', async () => {
     const list = (query: string, secret = ADMIN) => app.inject({ method: 'GET', url: `/v1/irrigations${query}`, headers: { authorization: `Bearer ${secret}` } });
     const north = (await list('?farm=f1&field=north')).json().irrigations as { field: string; depth_mm: number }[];
