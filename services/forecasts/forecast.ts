@@ -61,6 +61,11 @@ const HOUR_FIELDS = {
   solar_radiation: ['solarRadiation', 0, 1500],
 } as const satisfies Record<string, readonly [keyof ForecastHour, number, number]>;
 
+/** The bounds of each hour field by its JSON name, `[min, max]`: for the route's schema. */
+export const FORECAST_HOUR_BOUNDS: Readonly<Record<string, readonly [min: number, max: number]>> = Object.fromEntries(
+  Object.entries(HOUR_FIELDS).map(([name, [, min, max]]) => [name, [min, max]]),
+);
+
 const invalid = (field: string, what: string) => Errors.forecastInvalid(`${field}: ${what}`, { field });
 
 /** The same time rule as readings: ISO 8601 with a zone, or epoch milliseconds. */

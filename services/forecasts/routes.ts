@@ -6,8 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { adminOrDeviceBearer, type Authenticator } from '../ingestor/auth.js';
 import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
+import { refuseInvalidRequest } from '../shared/http-errors.js';
+import { ID_RULE, NO_CONTROL_CHARACTER_PATTERN } from '../shared/ids.js';
 import { code } from '../shared/openapi.js';
-import { parseForecast } from './forecast.js';
+import { API_TIME_SCHEMA } from '../shared/timestamps.js';
+import { FORECAST_HOUR_BOUNDS, MAX_FORECAST_HOURS, parseForecast } from './forecast.js';
 import type { ForecastRepository } from './store.js';
 
 export interface ForecastRoutesOptions {
@@ -18,19 +21,30 @@ export interface ForecastRoutesOptions {
   clock: Clock;
 }
 
+const HOUR_MS = 3_600_000;
+const UNITS: Readonly<Record<string, string>> = {
+  rain_mm: 'Rain in the hour, mm.',
+  rain_probability: 'Probability of that rain; absent: certain.',
+  et0_mm: 'Reference ET0 of the hour, mm.',
+  air_temperature: 'degC',
+  relative_humidity: '%',
+  wind_speed: 'm/s',
+  solar_radiation: 'W/m2',
+};
 
+/** A forecast hour as parseForecast takes it: the bounds are its own, what depends on the clock only described. */
 const hourSchema = {
   type: 'object',
   required: ['ts'],
+  additionalProperties: false,
   properties: {
-    ts: { type: ['string', 'number'], description: 'End of the hour described (on the hour), ISO 8601 or epoch ms.' },
-    rain_mm: { type: 'number', description: 'Rain in the hour, mm (0–500).' },
-    rain_probability: { type: 'number', description: 'Probability of that rain, 0–1; absent: certain.' },
-    et0_mm: { type: 'number', description: 'Reference ET0 of the hour, mm (0–5).' },
-    air_temperature: { type: 'number', description: 'degC' },
-    relative_humidity: { type: 'number', description: '%' },
-    wind_speed: { type: 'number', description: 'm/s' },
-    solar_radiation: { type: 'number', description: 'W/m2' },
+    ts: {
+      oneOf: [API_TIME_SCHEMA.oneOf[0], { ...API_TIME_SCHEMA.oneOf[1], multipleOf: HOUR_MS }],
+      description: 'End of the hour described (on the hour), ISO 8601 with a zone or epoch ms; at most 16 days ahead of the server clock.',
+    },
+    ...Object.fromEntries(
+      Object.entries(FORECAST_HOUR_BOUNDS).map(([name, [min, max]]) => [name, { type: 'number', minimum: min, maximum: max, description: UNITS[name] }]),
+    ),
   },
 } as const;
 
@@ -45,12 +59,25 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
         body: {
           type: 'object',
           required: ['farm', 'hours'],
+          additionalProperties: false,
           properties: {
-            farm: { type: 'string' },
-            field: { type: 'string', description: 'Absent: the forecast is for every field of the farm.' },
-            issued_at: { type: ['string', 'number'], description: 'When the source issued it; a newer issue replaces an older one hour by hour. Default now; at most 5 minutes ahead of the server clock.' },
-            source: { type: 'string', description: 'Who made it; default `api`. A gateway\'s forecast is always the gateway\'s (a different `source` is refused).' },
-            hours: { type: 'array', items: hourSchema, description: 'At most 16 days of hours, none ending more than 16 days ahead of the server clock.' },
+            farm: { type: 'string', pattern: `^${ID_RULE}$` },
+            field: { type: 'string', pattern: `^${ID_RULE}$`, description: 'Absent: the forecast is for every field of the farm.' },
+            issued_at: { ...API_TIME_SCHEMA, description: 'When the source issued it; a newer issue replaces an older one hour by hour. Default now; at most 5 minutes ahead of the server clock.' },
+            source: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              pattern: NO_CONTROL_CHARACTER_PATTERN,
+              description: 'Who made it; default `api`. A gateway\'s forecast is always the gateway\'s (a different `source` is refused).',
+            },
+            hours: {
+              type: 'array',
+              items: hourSchema,
+              minItems: 1,
+              maxItems: MAX_FORECAST_HOURS,
+              description: 'At most 16 days of hours, each hour once, none ending more than 16 days ahead of the server clock.',
+            },
           },
         },
         response: { 201: { type: 'object', required: ['farm', 'hours', 'stored'], properties: { farm: { type: 'string' }, field: { type: 'string' }, hours: { type: 'integer' }, stored: { type: 'integer', description: 'Hours stored (an older issue does not replace a newer one).' } } } },
@@ -64,8 +91,11 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
           },
         },
       },
+      // A schema refusal answers as parseForecast would (FH_ERR_FORECAST_INVALID naming the field).
+      attachValidation: true,
     },
     async (request, reply) => {
+      refuseInvalidRequest(request, () => parseForecast(request.body, opts.clock.now()));
       const from = await caller(request);
       let gateway: string | undefined;
       if (from.kind === 'device') {

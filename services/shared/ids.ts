@@ -12,3 +12,5 @@ export const ID_RULE = '[A-Za-z0-9][A-Za-z0-9._:-]{0,63}';
  */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 export const hasControlCharacter = (text: string): boolean => CONTROL_CHARACTER.test(text);
+/** The same rule as a JSON Schema `pattern`: text without a control character. */
+export const NO_CONTROL_CHARACTER_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$';

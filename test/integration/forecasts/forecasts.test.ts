@@ -95,6 +95,26 @@ describe('forecasts: API, MQTT and the Open-Meteo pull', () => {
     expect(forecasts.reader.hours('f9', 'x', t0, t0 + H)).toEqual([{ ts: t0 + H, et0Mm: 0.5 }]);
   });
 
+  it('states the rules it enforces in its OpenAPI document; a forecast breaking one is refused as the service refuses it', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/documentation/json' })).json();
+    const body = document.paths['/v1/forecasts'].post.requestBody.content['application/json'].schema;
+    expect(body).toMatchObject({ additionalProperties: false, properties: { hours: { minItems: 1, maxItems: 384 }, source: { minLength: 1, maxLength: 64 } } });
+    expect(body.properties.hours.items).toMatchObject({ additionalProperties: false, properties: { rain_mm: { minimum: 0, maximum: 500 }, rain_probability: { minimum: 0, maximum: 1 } } });
+    expect(body.properties.hours.items.properties.ts.oneOf[1]).toMatchObject({ type: 'integer', multipleOf: H });
+    const cases: [unknown, string, RegExp][] = [
+      [{ farm: 'f1', hours: [] }, 'hours', /non-empty array/],
+      [{ farm: 'f1', hours: [{ ts: t0, rain_mm: 600 }] }, 'hours[0].rain_mm', /within 0–500/],
+      [{ farm: 'f1', hours: [{ ts: t0, snow_mm: 1 }] }, 'hours[0].snow_mm', /not a forecast quantity/],
+      [{ farm: 'f1', hours: [{ ts: t0 }], region: 'x' }, 'region', /not a forecast property/],
+      [{ farm: 'f1', source: '', hours: [{ ts: t0 }] }, 'source', /1–64 characters/],
+    ];
+    for (const [forecast, field, message] of cases) {
+      const res = await post(ADMIN, forecast);
+      expect([res.statusCode, res.json().code, res.json().field], JSON.stringify(forecast)).toEqual([400, 'FH_ERR_FORECAST_INVALID', field]);
+      expect(res.json().title).toMatch(message);
+    }
+  });
+
   it('refuses with catalog codes: another farm, a sensor node, no credential, a bad forecast', async () => {
     const cases: [string | undefined, unknown, number, string][] = [
       [secrets['gw-1'], { farm: 'f2', hours: [{ ts: t0 }] }, 403, 'FH_ERR_FORECAST_FORBIDDEN'],
