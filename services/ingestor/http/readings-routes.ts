@@ -9,6 +9,7 @@ import { ID_RULE } from '../../shared/ids.js';
 import { toCatalogError } from '../../shared/http-errors.js';
 import { code, type RouteDocumentation } from '../../shared/openapi.js';
 import { CANONICAL_QUANTITIES, buildQuantityTable, type QuantityTable } from '../../shared/quantities.js';
+import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN } from '../../shared/timestamps.js';
 import type { IngestService } from '../ingest.js';
 import type { ProfileSet } from '../profiles/load.js';
 import { lazyChildLogger } from './lazy-logger.js';
@@ -104,7 +105,7 @@ const readingSchema = {
     device: { type: 'string', pattern: `^${ID_RULE}$`, description: "The device; a device's own readings may omit it, a gateway names it." },
     id: { oneOf: [{ type: 'string', minLength: 1, maxLength: 128 }, { type: 'integer' }], description: 'De-duplication key.' },
     ts: {
-      oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }],
+      ...API_TIME_SCHEMA,
       description: 'ISO 8601 with a zone, or epoch milliseconds; within `INGEST_MAX_AGE_MS` before and `INGEST_MAX_FUTURE_MS` after the server clock.',
     },
     values: {
@@ -140,7 +141,7 @@ const chirpstackSchema = {
   required: ['deviceInfo', 'deduplicationId', 'time', 'object'],
   properties: {
     deduplicationId: { type: 'string', minLength: 1 },
-    time: { type: 'string', format: 'date-time' },
+    time: { type: 'string', pattern: ISO_TIMESTAMP_PATTERN },
     deviceInfo: { type: 'object', required: ['devEui'], properties: { devEui: { type: 'string', minLength: 1 } } },
     object: { type: 'object', description: 'The decoded payload.' },
     rxInfo: { type: 'array', items: { type: 'object', properties: { rssi: { type: 'number' } } } },
@@ -153,14 +154,14 @@ const ttnSchema = {
   properties: {
     end_device_ids: { type: 'object', required: ['dev_eui'], properties: { dev_eui: { type: 'string', minLength: 1 } } },
     correlation_ids: { type: 'array', items: { type: 'string' } },
-    received_at: { type: 'string', format: 'date-time' },
+    received_at: { type: 'string', pattern: ISO_TIMESTAMP_PATTERN },
     simulated: { type: 'boolean', description: 'Set by The Things Stack on a simulated uplink: answered 204, not stored.' },
     uplink_message: {
       type: 'object',
       required: ['decoded_payload'],
       properties: {
         decoded_payload: { type: 'object' },
-        received_at: { type: 'string', format: 'date-time' },
+        received_at: { type: 'string', pattern: ISO_TIMESTAMP_PATTERN },
         f_cnt: { type: 'integer', minimum: 0 },
         rx_metadata: { type: 'array', items: { type: 'object', properties: { rssi: { type: 'number' } } } },
       },
