@@ -105,14 +105,15 @@ export const SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]{32,86}={0,2}$';
 /**
  * A webhook URL: http(s), no credentials, a host that is a name whose last label starts with a
  * letter, an IPv4 address (dotted, or one decimal number) or a bracketed IPv6 one (IPv4-mapped
- * too), an optional port (0 to 65535), then printable ASCII.
+ * too), an optional port (1 to 65535), then printable ASCII.
  * The route refuses any other (`FH_ERR_SUBSCRIPTION_INVALID_URL`), so the document and the API
  * agree; the SSRF policy (address ranges, the allow-list) is the service's to apply on top.
  */
 const HOST_NAME = '([A-Za-z0-9_-]+\\.)*[A-Za-z][A-Za-z0-9_-]*';
 const IPV4 = '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const IPV6 = '\\[(::[Ff][Ff][Ff][Ff]:((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])|([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}:[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,5}(:[0-9A-Fa-f]{1,4}){1,2}|([0-9A-Fa-f]{1,4}:){1,4}(:[0-9A-Fa-f]{1,4}){1,3}|([0-9A-Fa-f]{1,4}:){1,3}(:[0-9A-Fa-f]{1,4}){1,4}|([0-9A-Fa-f]{1,4}:){1,2}(:[0-9A-Fa-f]{1,4}){1,5}|[0-9A-Fa-f]{1,4}:(:[0-9A-Fa-f]{1,4}){1,6}|:((:[0-9A-Fa-f]{1,4}){1,7}|:))\\]';
-const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})';
+/** 1 to 65535, leading zeros allowed (`:0080` is port 80); port 0 is no port a delivery can reach. */
+const PORT = '0*(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
 /** An IPv4 address as one decimal number, 0 to 4294967295 (`http://2130706433/` is 127.0.0.1). */
 const IPV4_NUMBER =
   '(429496729[0-5]|42949672[0-8][0-9]|4294967[01][0-9]{2}|429496[0-6][0-9]{3}|42949[0-5][0-9]{4}|4294[0-8][0-9]{5}|429[0-3][0-9]{6}|42[0-8][0-9]{7}|4[01][0-9]{8}|[1-3][0-9]{9}|[1-9][0-9]{0,8}|0)';
