@@ -12,8 +12,8 @@ import { createIrrigationModel } from '../../model/index.js';
 import { DEFAULT_EVALUATOR_OPTIONS } from '../../predictor/evaluator.js';
 import { identityOf } from '../../predictor/model-holder.js';
 import { evaluateAquaCrop, meanForecastError, METHODS, REAL_ROOT_LIST, type GroupResult, type RealRootMethod } from './evaluate.js';
-import { causesTable, cropTotals, falseAlarmRate, findings, forecastByCropTable, forecastOf, forecastTable, goalsOf, hitRate, realRootsTable, sitesSection, worstSeasonsTable } from './report.js';
-import { median, type ForecastSums } from './score.js';
+import { causesTable, cropTotals, falseAlarmRate, findings, forecastByCropTable, forecastOf, forecastTable, goalsOf, hitRate, rainAheadFinding, rainAheadTable, realRootsTable, sitesSection, worstSeasonsTable, type ForecastRow } from './report.js';
+import { median, RAIN_AHEAD_MM, type ForecastSums } from './score.js';
 import { stageDaysOfSeason } from './hourly.js';
 import { DEFAULT_AQUACROP_DATA_DIR, loadAquaSeasons } from './seasons.js';
 
@@ -178,6 +178,26 @@ By crop over all sites, against both truths:
 
 ${forecastByCropTable(result, CROPS)}
 
+### With the record's rain as the forecast, and rain in the 24 h ahead
+
+fieldhook with the record's rain and ET0 of the coming hours as the field's weather forecast (the
+row of that name above), its forecasts scored as the default row's are, against both truths. The
+baselines stay as they are, persistence and the FAO-56 balance on yesterday's weather: they are
+not given the forecast. AquaCrop's root zone:
+
+${forecastTable([...result.sites, result.all], 'fieldhookForecast')}
+
+Against the probe's own reading 24 h later:
+
+${forecastTable([...result.sites, result.all], 'fieldhookForecast', 'probe')}
+
+The 24 h change over all sites, split by the rain AquaCrop's record has over the 24 h ahead (the
+hours the forecast spans): dry below ${RAIN_AHEAD_MM} mm, rain at ${RAIN_AHEAD_MM} mm or more (per site in evaluation.json):
+
+${rainAheadTable(result.all)}
+
+${rainAheadFinding(result.all)}
+
 ## The field registered with its real root depth
 
 Per crop over all sites, the default row (the crop preset's depth, the probe over it) next to the
@@ -218,6 +238,15 @@ Regenerate: \`bash models/aquacrop/generate.sh\` (Python, AquaCrop from PyPI) th
 writeFileSync(join(values.out, 'EVALUATION.md'), md);
 
 const forecastSummary = (f: ForecastSums) => ({ cases: f.cases, ...Object.fromEntries(Object.entries(meanForecastError(f)).map(([k, v]) => [k, Number(v.toFixed(4))])) });
+// A row's forecast split by the record's rain over the 24 h ahead, against both truths.
+const rainAheadSummary = (g: GroupResult, m: ForecastRow) => {
+  const f = forecastOf(g, m);
+  return {
+    rain_threshold_mm: RAIN_AHEAD_MM,
+    dry: { forecast_error_raw_fraction: forecastSummary(f.dry), forecast_error_against_probe_raw_fraction: forecastSummary(f.dry.probe) },
+    rain: { forecast_error_raw_fraction: forecastSummary(f.rain), forecast_error_against_probe_raw_fraction: forecastSummary(f.rain.probe) },
+  };
+};
 const summary = (g: GroupResult) => ({
   seasons: g.seasons,
   ...Object.fromEntries(
@@ -237,6 +266,10 @@ const summary = (g: GroupResult) => ({
   forecast_error_against_probe_raw_fraction: forecastSummary(g.forecast.probe),
   ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_forecast_error_raw_fraction`, forecastSummary(forecastOf(g, m))])),
   ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_forecast_error_against_probe_raw_fraction`, forecastSummary(forecastOf(g, m).probe)])),
+  fieldhookForecast_forecast_error_raw_fraction: forecastSummary(forecastOf(g, 'fieldhookForecast')),
+  fieldhookForecast_forecast_error_against_probe_raw_fraction: forecastSummary(forecastOf(g, 'fieldhookForecast').probe),
+  forecast_error_by_rain_ahead: rainAheadSummary(g, 'fieldhook'),
+  fieldhookForecast_forecast_error_by_rain_ahead: rainAheadSummary(g, 'fieldhookForecast'),
   ...(g.group === 'all' ? {} : { goals: goalsOf(g), ...Object.fromEntries(REAL_ROOT_LIST.map((m) => [`${m}_goals`, goalsOf(g, m)])) }),
 });
 const byCrop = Object.fromEntries(CROPS.map((crop) => {

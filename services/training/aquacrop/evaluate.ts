@@ -44,6 +44,8 @@ export interface GroupResult {
   advice: Record<Method, AdviceScore>;
   /** fieldhook's 24 h forecast (the default row's), and the same for the rows on real root depths. */
   forecast: ForecastError;
+  /** The same with the record's rain and ET0 as the field's forecast (empty when that row is not run). */
+  forecastPerfect: ForecastError;
   forecastRealRoots: Record<RealRootMethod, ForecastError>;
 }
 
@@ -90,6 +92,7 @@ const emptyGroup = (group: string): GroupResult => ({
   seasons: 0,
   advice: Object.fromEntries(METHODS.map((m) => [m, emptyScore()])) as Record<Method, AdviceScore>,
   forecast: emptyForecastError(),
+  forecastPerfect: emptyForecastError(),
   forecastRealRoots: Object.fromEntries(REAL_ROOT_LIST.map((m) => [m, emptyForecastError()])) as Record<RealRootMethod, ForecastError>,
 });
 
@@ -130,6 +133,7 @@ export async function evaluateAquaCrop(
       openLoop: openLoopTrack(trace),
     };
     const forecast = forecastError(trace, plain.forecasts[s]!, plain.sensor[s]!);
+    const forecastPerfect = withForecast ? forecastError(trace, withForecast.forecasts[s]!, withForecast.sensor[s]!) : emptyForecastError();
     const forecastDeep = Object.fromEntries(REAL_ROOT_LIST.map((m) => {
       const r = realRoots.get(m);
       return [m, r ? forecastError(r.traces[s]!, r.run.forecasts[s]!, r.run.sensor[s]!) : emptyForecastError()];
@@ -161,6 +165,7 @@ export async function evaluateAquaCrop(
           if (track) target.advice[m] = addScores(target.advice[m], scoreSeason(trace, track, scoring));
         }
         target.forecast = addForecastErrors(target.forecast, forecast);
+        target.forecastPerfect = addForecastErrors(target.forecastPerfect, forecastPerfect);
         for (const m of REAL_ROOT_LIST) target.forecastRealRoots[m] = addForecastErrors(target.forecastRealRoots[m], forecastDeep[m]);
       }
     }

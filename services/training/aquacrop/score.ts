@@ -6,7 +6,8 @@
  * when the depletion does not reach RAW within the horizon plus a slack. The 24 h depletion
  * forecast is scored in fractions of RAW, on the hours with no irrigation in the next 24 h, against
  * two truths: AquaCrop's root zone, each in its own budget (fieldhook's managed root zone,
- * AquaCrop's actual one), and the probe's own reading 24 h later in the forecast's budget.
+ * AquaCrop's actual one), and the probe's own reading 24 h later in the forecast's budget; and
+ * split by whether the record has rain over the 24 h ahead.
  */
 import { FEATURE_WINDOW_HOURS } from '../../model/index.js';
 import type { SeasonTrace } from './hourly.js';
@@ -160,14 +161,42 @@ export interface ForecastSums {
  * still the probe's layer's pace against the root zone's). `probe`: the same forecasts against
  * what they forecast, the probe's own reading 24 h later in the forecast's budget.
  */
-export interface ForecastError extends ForecastSums {
+export interface ForecastTruths extends ForecastSums {
   probe: ForecastSums;
 }
 
+/**
+ * Rain over the 24 h ahead, by AquaCrop's record, at or above which a window counts as rainy, mm.
+ * Under it the day ahead is dry for the water balance (a shower the canopy and topsoil take).
+ */
+export const RAIN_AHEAD_MM = 1;
+
+/**
+ * Every case against both truths, and the same cases split by the rain the record has over the
+ * 24 h ahead: `dry` below {@link RAIN_AHEAD_MM}, `rain` at or above it. A predictor without a
+ * weather forecast cannot know that rain; the baselines never do (they run on yesterday's weather).
+ */
+export interface ForecastError extends ForecastTruths {
+  dry: ForecastTruths;
+  rain: ForecastTruths;
+}
+
 const emptySums = (): ForecastSums => ({ cases: 0, model: 0, persistence: 0, faoYesterday: 0, changeModel: 0, changePersistence: 0, changeFaoYesterday: 0 });
+const emptyTruths = (): ForecastTruths => ({ ...emptySums(), probe: emptySums() });
 
 export function emptyForecastError(): ForecastError {
-  return { ...emptySums(), probe: emptySums() };
+  return { ...emptyTruths(), dry: emptyTruths(), rain: emptyTruths() };
+}
+
+/** Adds one case's errors (or any sums) into `into`, in place. */
+function accumulate(into: ForecastSums, x: ForecastSums): void {
+  into.cases += x.cases;
+  into.model += x.model;
+  into.persistence += x.persistence;
+  into.faoYesterday += x.faoYesterday;
+  into.changeModel += x.changeModel;
+  into.changePersistence += x.changePersistence;
+  into.changeFaoYesterday += x.changeFaoYesterday;
 }
 
 /**
@@ -176,23 +205,31 @@ export function emptyForecastError(): ForecastError {
  */
 export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[], sensor: SensorSeries): ForecastError {
   const e = emptyForecastError();
-  const p = e.probe;
   for (const c of cases) {
     const at = c.hour + 24;
     if (at >= trace.hours) continue;
     let irrigated = false;
-    for (let j = c.hour + 1; j <= at; j++) if (trace.irrigation[j]! > 0) irrigated = true;
+    let rainAhead = 0;
+    for (let j = c.hour + 1; j <= at; j++) {
+      if (trace.irrigation[j]! > 0) irrigated = true;
+      rainAhead += trace.rain[j]!;
+    }
     if (irrigated || !(c.raw > 0) || !(c.faoRaw > 0)) continue;
+    const window = rainAhead < RAIN_AHEAD_MM ? e.dry : e.rain;
     const truth = trace.truthDepletion[at]! / trace.truthRaw[at]!;
-    e.cases++;
-    e.model += Math.abs(c.model / c.raw - truth);
-    e.persistence += Math.abs(c.persistence / c.raw - truth);
-    e.faoYesterday += Math.abs(c.faoYesterday / c.faoRaw - truth);
     const change = truth - trace.truthDepletion[c.hour]! / trace.truthRaw[c.hour]!;
     const from = c.persistence / c.raw;
-    e.changeModel += Math.abs(c.model / c.raw - from - change);
-    e.changePersistence += Math.abs(change);
-    e.changeFaoYesterday += Math.abs((c.faoYesterday - c.faoNow) / c.faoRaw - change);
+    const root: ForecastSums = {
+      cases: 1,
+      model: Math.abs(c.model / c.raw - truth),
+      persistence: Math.abs(c.persistence / c.raw - truth),
+      faoYesterday: Math.abs(c.faoYesterday / c.faoRaw - truth),
+      changeModel: Math.abs(c.model / c.raw - from - change),
+      changePersistence: Math.abs(change),
+      changeFaoYesterday: Math.abs((c.faoYesterday - c.faoNow) / c.faoRaw - change),
+    };
+    accumulate(e, root);
+    accumulate(window, root);
 
     // The probe's reading (the feature depletion_now_mm, the preset's budget) counted the way the
     // predictor counted it for this forecast: times the learnt capacity factor, clipped to its
@@ -209,27 +246,33 @@ export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]
     // mm times the capacity factor, over c.raw). The baseline learns nothing: without learning the
     // factor is 1 and c.raw the preset's RAW, so this is its change as a fraction of faoRaw.
     const faoChange = ((c.faoYesterday - c.faoNow) * c.tawFactor) / c.raw;
-    p.cases++;
     // Persistence is the predictor's depletion now (the probe's, less recorded water it does not show yet).
-    p.model += Math.abs(c.model / c.raw - probeTruth);
-    p.persistence += Math.abs(from - probeTruth);
-    p.faoYesterday += Math.abs(inBudget(c.faoYesterday) - probeTruth);
-    p.changeModel += Math.abs(c.model / c.raw - from - probeChange);
-    p.changePersistence += Math.abs(probeChange);
-    p.changeFaoYesterday += Math.abs(faoChange - probeChange);
+    const probe: ForecastSums = {
+      cases: 1,
+      model: Math.abs(c.model / c.raw - probeTruth),
+      persistence: Math.abs(from - probeTruth),
+      faoYesterday: Math.abs(inBudget(c.faoYesterday) - probeTruth),
+      changeModel: Math.abs(c.model / c.raw - from - probeChange),
+      changePersistence: Math.abs(probeChange),
+      changeFaoYesterday: Math.abs(faoChange - probeChange),
+    };
+    accumulate(e.probe, probe);
+    accumulate(window.probe, probe);
   }
   return e;
 }
 
 function addSums(a: ForecastSums, b: ForecastSums): ForecastSums {
-  return {
-    cases: a.cases + b.cases, model: a.model + b.model, persistence: a.persistence + b.persistence, faoYesterday: a.faoYesterday + b.faoYesterday,
-    changeModel: a.changeModel + b.changeModel, changePersistence: a.changePersistence + b.changePersistence, changeFaoYesterday: a.changeFaoYesterday + b.changeFaoYesterday,
-  };
+  const out = emptySums();
+  accumulate(out, a);
+  accumulate(out, b);
+  return out;
 }
 
+const addTruths = (a: ForecastTruths, b: ForecastTruths): ForecastTruths => ({ ...addSums(a, b), probe: addSums(a.probe, b.probe) });
+
 export function addForecastErrors(a: ForecastError, b: ForecastError): ForecastError {
-  return { ...addSums(a, b), probe: addSums(a.probe, b.probe) };
+  return { ...addTruths(a, b), dry: addTruths(a.dry, b.dry), rain: addTruths(a.rain, b.rain) };
 }
 
 export function median(xs: readonly number[]): number {

@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { SeasonTrace } from '../../../services/training/aquacrop/hourly.js';
 import type { ForecastCase, SensorSeries } from '../../../services/training/aquacrop/replay.js';
-import { addForecastErrors, forecastError, type ForecastSums } from '../../../services/training/aquacrop/score.js';
+import { addForecastErrors, forecastError, RAIN_AHEAD_MM, type ForecastSums } from '../../../services/training/aquacrop/score.js';
 
 const HOURS = 61;
 
-/** AquaCrop's root zone: RAW 40 mm all season, the depletion given at a few hours. */
-function traceOf(depletion: Record<number, number>, irrigation: Record<number, number> = {}): SeasonTrace {
-  const truthDepletion = new Float64Array(HOURS);
-  const irrigated = new Float64Array(HOURS);
-  for (const [h, mm] of Object.entries(depletion)) truthDepletion[Number(h)] = mm;
-  for (const [h, mm] of Object.entries(irrigation)) irrigated[Number(h)] = mm;
+/** AquaCrop's root zone: RAW 40 mm all season, the depletion given at a few hours; rain and irrigation per hour. */
+function traceOf(depletion: Record<number, number>, irrigation: Record<number, number> = {}, rain: Record<number, number> = {}): SeasonTrace {
+  const hourly = (mm: Record<number, number>) => {
+    const series = new Float64Array(HOURS);
+    for (const [h, x] of Object.entries(mm)) series[Number(h)] = x;
+    return series;
+  };
   // Only what forecastError reads is filled in.
-  return { hours: HOURS, truthDepletion, truthRaw: new Float64Array(HOURS).fill(40), irrigation: irrigated } as unknown as SeasonTrace;
+  return { hours: HOURS, truthDepletion: hourly(depletion), truthRaw: new Float64Array(HOURS).fill(40), irrigation: hourly(irrigation), rain: hourly(rain) } as unknown as SeasonTrace;
 }
 
 /** The probe's depletion (the preset's budget, mm) at a few hours, NaN elsewhere. */
@@ -90,5 +91,51 @@ describe('the AquaCrop evaluation\'s 24 h forecast error', () => {
     const sum = addForecastErrors(a, b);
     expectSums(sum, both);
     expectSums(sum.probe, both.probe);
+  });
+
+  describe('split by the record\'s rain over the 24 h ahead', () => {
+    // A's window is hours 1–24, B's 7–30. 3 mm in hour 0 (A's own hour: behind it, not ahead) and
+    // 0.5 mm in hours 5 and 20: A has 1 mm ahead (rain, the threshold counts), B 0.5 mm (dry).
+    const rainy = traceOf({ 0: 10, 24: 20, 6: 12, 30: 24 }, { 40: 25 }, { 0: 3, 5: 0.5, 20: 0.5 });
+    const A_ROOT: ForecastSums = { cases: 1, model: 0.2, persistence: 0.2, faoYesterday: 0.3, changeModel: 0.15, changePersistence: 0.25, changeFaoYesterday: 0.25 };
+    const B_ROOT: ForecastSums = { cases: 1, model: 0.1, persistence: 0.35, faoYesterday: 0.15, changeModel: 0.05, changePersistence: 0.3, changeFaoYesterday: 0.05 };
+    const A_PROBE: ForecastSums = { cases: 1, model: 0.05, persistence: 0.35, faoYesterday: 0.15, changeModel: 0.05, changePersistence: 0.35, changeFaoYesterday: 0.15 };
+    const B_PROBE: ForecastSums = { cases: 1, model: 3 / 36, persistence: 12 / 36, faoYesterday: 1.5 / 36, changeModel: 0, changePersistence: 9 / 36, changeFaoYesterday: 1.5 / 36 };
+
+    it('counts a window rainy from 1 mm on, against both truths, the whole unchanged', () => {
+      expect(RAIN_AHEAD_MM).toBe(1);
+      const e = forecastError(rainy, [A, B, C, D], sensor);
+      expectSums(e.rain, A_ROOT);
+      expectSums(e.rain.probe, A_PROBE);
+      expectSums(e.dry, B_ROOT);
+      expectSums(e.dry.probe, B_PROBE);
+      const whole = forecastError(trace, [A, B, C, D], sensor);
+      expectSums(e, whole);
+      expectSums(e.probe, whole.probe);
+    });
+
+    it('counts a window dry below 1 mm and with no rain at all', () => {
+      const e = forecastError(traceOf({ 0: 10, 24: 20, 6: 12, 30: 24 }, {}, { 24: 0.999 }), [A, B], sensor);
+      expect(e.rain.cases).toBe(0);
+      expect(e.rain.probe.cases).toBe(0);
+      expectSums(e.dry, { cases: 2, model: 0.3, persistence: 0.55, faoYesterday: 0.45, changeModel: 0.2, changePersistence: 0.55, changeFaoYesterday: 0.3 });
+      expect(e.dry.probe.cases).toBe(2);
+    });
+
+    it('keeps a rain window\'s case out of the probe\'s split when the probe has no reading, not out of AquaCrop\'s', () => {
+      const e = forecastError(rainy, [A, B], sensorOf({ 6: 8, 30: 14 }));
+      expectSums(e.rain, A_ROOT);
+      expect(e.rain.probe.cases).toBe(0);
+      expectSums(e.dry.probe, B_PROBE);
+    });
+
+    it('adds the split window by window', () => {
+      const sum = addForecastErrors(forecastError(rainy, [A], sensor), forecastError(rainy, [B], sensor));
+      const both = forecastError(rainy, [A, B], sensor);
+      for (const w of ['dry', 'rain'] as const) {
+        expectSums(sum[w], both[w]);
+        expectSums(sum[w].probe, both[w].probe);
+      }
+    });
   });
 });

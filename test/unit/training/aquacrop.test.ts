@@ -7,7 +7,7 @@ import { validateFieldSettings } from '../../../services/predictor/field-profile
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { evaluateAquaCrop, METHOD_LABELS, METHODS, REAL_ROOT_LIST } from '../../../services/training/aquacrop/evaluate.js';
 import { DAYLIGHT_WEIGHTS, spreadDay, stageDaysOfSeason, traceOfSeason } from '../../../services/training/aquacrop/hourly.js';
-import { adviceTable, causesTable, forecastByCropTable, forecastTable, goalsOf, realRootsTable } from '../../../services/training/aquacrop/report.js';
+import { adviceTable, causesTable, forecastByCropTable, forecastTable, goalsLine, goalsOf, rainAheadTable, realRootsTable } from '../../../services/training/aquacrop/report.js';
 import { loadAquaSeasons, type AquaSeason } from '../../../services/training/aquacrop/seasons.js';
 
 const HOUR_MS = 3_600_000;
@@ -149,6 +149,13 @@ describe('AquaCrop evaluation', () => {
       expect(g.forecast.probe.cases).toBeGreaterThan(0);
       expect(g.forecast.probe.cases).toBeLessThanOrEqual(g.forecast.cases);
       expect(goalsOf(g)[3]!.value).toContain('against the probe\'s own reading 24 h later');
+      // The row with the record's rain as forecast is scored on the same hours; every case is in one rain window.
+      expect(g.forecastPerfect.cases).toBe(g.forecast.cases);
+      for (const f of [g.forecast, g.forecastPerfect]) {
+        expect(f.dry.cases + f.rain.cases).toBe(f.cases);
+        expect(f.dry.probe.cases + f.rain.probe.cases).toBe(f.probe.cases);
+      }
+      expect(goalsLine(g)).toContain('with the record\'s rain as a forecast');
       for (const m of REAL_ROOT_LIST) {
         expect(g.forecastRealRoots[m].cases).toBeGreaterThan(0);
         expect(goalsOf(g, m)).toHaveLength(4);
@@ -161,6 +168,8 @@ describe('AquaCrop evaluation', () => {
     expect(forecastTable(first.sites).split('\n')).toHaveLength(2 + first.sites.length);
     expect(forecastTable(first.sites, 'fieldhook', 'probe')).not.toBe(forecastTable(first.sites));
     expect(forecastByCropTable(first, ['potato']).split('\n')).toHaveLength(2 + 2);
+    // Two rows × two truths × every window, dry, rain.
+    expect(rainAheadTable(first.all).split('\n')).toHaveLength(2 + 12);
     expect(causesTable(first.crops).split('\n')).toHaveLength(2 + first.crops.length);
     expect(realRootsTable(first, ['potato']).split('\n')).toHaveLength(2 + 1 + REAL_ROOT_LIST.length);
     const second = await run();
