@@ -16,7 +16,7 @@
  *   `leave()` ends it (scaling in, a start that failed): see `leave` below.
  */
 import { randomUUID } from 'node:crypto';
-import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IPublishPacket, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
 import { discardSession, sessionOptions, type BusConnection, type SessionLeaveOptions } from './connection.js';
 import { sessionDrainedTopic, sharedSubscription } from './topics.js';
@@ -121,7 +121,11 @@ export function connectSubscriber(
     // A session the broker kept may lack the subscription too (a leave that was cut short after
     // its UNSUBSCRIBE): subscribing again is harmless and keeps that from going unnoticed.
     if (leaving) return;
-    client.subscribe(filter, { qos: 1 }, (err, granted) => {
+    // `resubscribe: true` makes mqtt.js send the SUBSCRIBE although it knows the filter from the
+    // connection before: without it a reconnect to a broker that restored our session sent nothing,
+    // and Mosquitto 2 restores a session's plain subscriptions but not its shared (`$share/…`)
+    // ones, so the bus went silent with the subscriber counting itself subscribed.
+    client.subscribe({ [filter]: { qos: 1 }, resubscribe: true } as ISubscriptionMap, (err, granted) => {
       // MQTT 5 reason codes of 0x80 and above (3.1.1: 0x80) refuse the subscription.
       const code = granted?.find((g) => g.qos >= 0x80)?.qos;
       const reason = err?.message ?? (code !== undefined ? `the broker refused it (reason code 0x${code.toString(16)})` : undefined);

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startMosquitto } from '../../../../infra/harness/mosquitto.js';
 import { InvalidBusMessage, connectSubscriber, subscriptionFilter, type BusConnection } from '../../../../services/shared/bus/index.js';
 import { silentLogger } from '../../../../services/shared/logger.js';
 import { eventually } from '../../../helpers/eventually.js';
@@ -114,6 +118,30 @@ describe('bus subscriber', () => {
         return handled.includes('again');
       },
       { what: 'a message through the new broker' },
+    );
+  });
+
+  it('subscribes again after Mosquitto restarts with our session but without its shared subscription', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fh-bus-restart-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const first = await startMosquitto({ dir });
+    const handled: string[] = [];
+    const connection: BusConnection = { url: first.url, protocolVersion: 5, sharedSubscriptions: true };
+    const subscriber = connectSubscriber(connection, { clientId: 'sub-shared-restart', filter: 't/#', group: 'g' }, (p) => void handled.push(p.payload.toString()), silentLogger());
+    await subscriber.start();
+    closers.push(() => subscriber.stop());
+    // SIGTERM: Mosquitto writes its persistence, and restores the session from it on start.
+    await first.stop('SIGTERM');
+    const second = await startMosquitto({ dir, port: first.port });
+    closers.push(() => second.stop());
+    await eventually(() => subscriber.connected(), { what: 'reconnect' });
+    const client = await publisher(second.url);
+    await eventually(
+      async () => {
+        await client.publishAsync('t/b', 'after restart', { qos: 1 });
+        return handled.includes('after restart');
+      },
+      { what: 'a message through the restarted broker' },
     );
   });
 
