@@ -10,7 +10,7 @@ import { toCatalogError } from '../../shared/http-errors.js';
 import { code, type RouteDocumentation } from '../../shared/openapi.js';
 import { CANONICAL_QUANTITIES, buildQuantityTable, type QuantityTable } from '../../shared/quantities.js';
 import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN } from '../../shared/timestamps.js';
-import type { IngestService } from '../ingest.js';
+import type { IngestOutcome, IngestService } from '../ingest.js';
 import type { ProfileSet } from '../profiles/load.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { lineProtocolRoutes } from './line-protocol-routes.js';
@@ -310,7 +310,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
   });
 
   /** Ingest untrusted items for the request's credential: 202 with the outcome, or the error for "all refused". */
-  async function ingestItems(request: FastifyRequest, reply: FastifyReply, items: unknown[]) {
+  async function ingestItems(request: FastifyRequest, reply: FastifyReply, items: unknown[], fieldRefusals?: IngestOutcome['refused']) {
     if (items.length === 0) throw Errors.ingestEmptyBatch();
     if (items.length > opts.maxBatchItems) {
       throw Errors.ingestBatchTooLarge(`At most ${opts.maxBatchItems} readings per request`, { maxBatchItems: opts.maxBatchItems });
@@ -333,7 +333,8 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       const error = forbidden ? Errors.authDeviceForbidden : Errors.ingestAllRefused;
       throw error(undefined, { refused: outcome.refused });
     }
-    return reply.code(202).send(outcome);
+    // Fields an uplink's profile could not read are part of the answer, not of the log alone.
+    return reply.code(202).send(fieldRefusals ? { ...outcome, refused: [...fieldRefusals, ...outcome.refused] } : outcome);
   }
 
   // A pack is refused as soon as it makes more readings than a request may carry.
@@ -368,18 +369,16 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
   }
   /**
    * An uplink read through its device profile: fields the profile could not map are logged and
-   * the others ingested; when no field gave a value, the uplink is refused with each field's reason.
+   * answered in `refused` (reading index 0, the field's path), the others ingested. When no field
+   * gave a value the uplink is refused with each field's reason: the gateway's RSSI alone is no
+   * reading of the device's, and stored as one it hid every value lost.
    */
   async function ingestUplink(request: FastifyRequest, reply: FastifyReply, uplink: UplinkItem) {
-    if (uplink.refused.length > 0) {
-      request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
-      if (Object.keys(uplink.item.values).length === 0) {
-        throw Errors.ingestAllRefused(undefined, {
-          refused: uplink.refused.map((r) => ({ index: 0, code: r.code, message: r.message, field: r.path })),
-        });
-      }
-    }
-    return ingestItems(request, reply, [uplink.item]);
+    if (uplink.refused.length === 0) return ingestItems(request, reply, [uplink.item]);
+    request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
+    const refused = uplink.refused.map((r) => ({ index: 0, code: r.code, message: r.message, field: r.path }));
+    if (Object.keys(uplink.item.values).every((name) => name === 'rssi')) throw Errors.ingestAllRefused(undefined, { refused });
+    return ingestItems(request, reply, [uplink.item], refused);
   }
   const uplinkSchema = ingestSchema("A LoRaWAN network server's uplink, with a gateway credential.");
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {

@@ -101,15 +101,26 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
       },
     };
     expect((await post('/v1/uplinks/ttn', lht65n)).json()).toEqual({ accepted: 1, duplicates: 0, refused: [] });
-    // Every field refused and no RSSI: the uplink is refused, each field with its reason.
-    const refused = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: 'profile-3', object: { water_SOIL: 'n/a', odd: 1 }, rxInfo: [] });
-    expect(refused.statusCode).toBe(400);
-    expect(refused.json()).toMatchObject({
-      code: 'FH_ERR_INGEST_ALL_REFUSED',
-      refused: [
-        { index: 0, code: 'FH_ERR_PROFILE_NO_VALUE', field: 'object.water_SOIL' },
-        { index: 0, code: 'FH_ERR_PROFILE_UNMAPPED_FIELD', field: 'object.odd' },
-      ],
+    // Every field refused: the uplink is refused, each field with its reason — with the gateway's
+    // RSSI too, which alone is no reading of the device's.
+    for (const [id, rxInfo] of [['profile-3', []], ['profile-4', [{ rssi: -80 }]]] as const) {
+      const refused = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: id, object: { water_SOIL: 'n/a', odd: 1 }, rxInfo });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toMatchObject({
+        code: 'FH_ERR_INGEST_ALL_REFUSED',
+        refused: [
+          { index: 0, code: 'FH_ERR_PROFILE_NO_VALUE', field: 'object.water_SOIL' },
+          { index: 0, code: 'FH_ERR_PROFILE_UNMAPPED_FIELD', field: 'object.odd' },
+        ],
+      });
+    }
+    // Some fields refused: the others are stored, and the answer names the refused ones.
+    const partly = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: 'profile-5', object: { ...lse01, odd: 1 } });
+    expect(partly.statusCode).toBe(202);
+    expect(partly.json()).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      refused: [{ index: 0, code: 'FH_ERR_PROFILE_UNMAPPED_FIELD', message: 'odd is not in profile dragino-lse01', field: 'object.odd' }],
     });
   });
 
