@@ -38,6 +38,13 @@ export const DEFAULT_LINE_PROTOCOL_PROFILE = 'line-protocol';
 const MAX_LINES_QUOTED = 5;
 
 const TEXT_PLAIN = 'text/plain';
+/**
+ * What InfluxDB clients send line protocol as: InfluxDB itself reads the body whatever its type, and
+ * the InfluxDB 1.x Python client sends `application/octet-stream`, curl's `--data-binary` (in
+ * InfluxDB's own examples) `application/x-www-form-urlencoded`. Others (JSON, say) are refused:
+ * they are readings meant for another route.
+ */
+const LINE_PROTOCOL_MEDIA_TYPES: readonly string[] = [TEXT_PLAIN, 'application/octet-stream', 'application/x-www-form-urlencoded'];
 
 /** Nanoseconds per unit of each precision name (v2 and v1 names). */
 const NS_PER_UNIT: Readonly<Record<string, bigint>> = { ns: 1n, n: 1n, us: 1_000n, u: 1_000n, ms: 1_000_000n, s: 1_000_000_000n };
@@ -239,7 +246,7 @@ function writeDocs(querystring: Record<string, unknown>, v1: boolean): { openapi
         401: influxError401,
         403: { description: 'The device is disabled, or not the credential’s to write (`code: forbidden`).', content: json },
         413: { description: 'The body, inflated, is larger than the limit, or has too many points (`code: request too large`).', content: json },
-        415: { description: 'Not `text/plain` (`code: unsupported media type`).', content: json },
+        415: { description: 'Not `text/plain`, `application/octet-stream` or `application/x-www-form-urlencoded` (`code: unsupported media type`).', content: json },
         429: { description: 'Rate limited or back-pressure (`code: too many requests`); retry after `Retry-After`.', content: json },
         503: { description: 'The spool is full (`code: unavailable`); retry after `Retry-After`.', content: json },
       },
@@ -320,7 +327,9 @@ export const lineProtocolRoutes: FastifyPluginAsync<LineProtocolRoutesOptions> =
           ingest.assertCapacity();
           request.credential = await auth.bearer(presentedSecret(request, v1));
           const media = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-          if (media !== '' && media !== TEXT_PLAIN) throw Errors.httpUnsupportedMediaType(`Send ${TEXT_PLAIN}`, { accepted: [TEXT_PLAIN] });
+          if (media !== '' && !LINE_PROTOCOL_MEDIA_TYPES.includes(media)) {
+            throw Errors.httpUnsupportedMediaType(`Send ${LINE_PROTOCOL_MEDIA_TYPES.join(', ')} or none`, { accepted: [...LINE_PROTOCOL_MEDIA_TYPES] });
+          }
           await auth.checkNetwork(request.credential, request.ip);
         },
       },

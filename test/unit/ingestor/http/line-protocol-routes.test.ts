@@ -144,6 +144,15 @@ describe('line protocol routes: /api/v2/write and /write', () => {
     expect((await write('reading soil_moisture=0.2', token, '/write?precision=h')).statusCode).toBe(400);
   });
 
+  it("takes the media types InfluxDB clients send: the Python client's octet-stream, curl's form type", async () => {
+    for (const type of ['application/octet-stream', 'application/x-www-form-urlencoded']) {
+      requests.length = 0;
+      const res = await write(`reading,device=n-1 soil_moisture=0.2 ${NOW_S}`, { ...token, 'content-type': type }, '/api/v2/write?precision=s');
+      expect(res.statusCode, type).toBe(204);
+      expect(requests[0]!.items).toEqual([{ device: 'n-1', ts: NOW_S * 1000, values: { soil_moisture: 0.2 } }]);
+    }
+  });
+
   it('415 for another media type', async () => {
     const res = await write('{}', { ...token, 'content-type': 'application/json' });
     expect(res.statusCode).toBe(415);
