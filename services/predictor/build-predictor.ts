@@ -205,13 +205,13 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   };
   const scheduler: Scheduler<Evaluation[]> = createScheduler(
     {
-      run: async (keys) => {
+      run: async (keys, trigger) => {
         // A profile changed anywhere (the CLI, another instance: PostgreSQL's change feed): the
         // fields are re-read before this round, not only before the scheduled one.
         if (fieldsRepo.changeVersion && fieldsRepo.changeVersion() !== profilesSeen) {
           await refresh(started).catch((err: unknown) => logger.warn({ err }, 'changed field profiles not re-read; tried again before the next round'));
         }
-        return runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions);
+        return runRound(keys ? keys.flatMap((k) => fields.get(k) ?? []) : fields.all(), roundDeps, evalOptions, trigger);
       },
       beforeScheduledRound: () => scheduler.exclusive(() => refresh(true)),
     },

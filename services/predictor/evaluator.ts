@@ -9,6 +9,7 @@ import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessme
 import type { FeatureCache } from './feature-cache.js';
 import { seasonEndTs, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
+import type { RoundTrigger } from './scheduler.js';
 import type { WindowStore } from './window-store.js';
 import { expectedRain } from '../forecasts/forecast.js';
 import type { ForecastReader } from '../forecasts/store.js';
@@ -95,7 +96,10 @@ const iEt0 = FEATURE_NAMES.indexOf('et0_24h_mm');
 
 /**
  * Evaluate `fields` at time `now` (epoch ms) with the readings in `windows` and the decision
- * states in `states` (not modified; the new states are in the results).
+ * states in `states` (not modified; the new states are in the results). In a round `trigger`ed by
+ * arriving readings a stale field is left as it was, without an event: a back-fill arrives over
+ * several rounds, the first of which may hold only its oldest readings, and silence is the
+ * scheduled round's to judge (scheduler.ts).
  */
 export async function evaluateFields(
   fields: readonly EvaluatedField[],
@@ -117,6 +121,7 @@ export async function evaluateFields(
     learning?: ReadonlyMap<string, FieldLearningState>;
   },
   options: EvaluatorOptions,
+  trigger: RoundTrigger = 'explicit',
 ): Promise<Evaluation[]> {
   const learn = (options.learnField ?? DEFAULT_EVALUATOR_OPTIONS.learnField) && deps.learning !== undefined;
   // Features end with the hour that holds `now`: readings of the hour under way count (a new field,
@@ -140,7 +145,9 @@ export async function evaluateFields(
     const type = assessment.kind === 'stale' ? 'sensor.stale' : 'irrigation.recommended';
     // The id depends on the event actually emitted, computed after the decision for clearance.
     const provisional = eventIdOf(f.key, type, now);
-    const decision = decide(state, assessment, now, provisional, options);
+    const decision: DecisionResult = assessment.kind === 'stale' && trigger === 'readings'
+      ? { state, event: null, reason: `stale inputs (${assessment.reason}); silence is judged by the scheduled round` }
+      : decide(state, assessment, now, provisional, options);
     const eventId = decision.event ? eventIdOf(f.key, decision.event, now) : provisional;
     const advice = decision.state.advice;
     const net = advice ? (advice.depthMm ?? (assessment.kind === 'ok' ? assessment.depthMm : 0)) : 0;

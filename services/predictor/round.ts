@@ -8,6 +8,7 @@ import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOpt
 import type { FeatureCache } from './feature-cache.js';
 import type { FieldLearningState } from './field-learning.js';
 import type { PredictorMetrics } from './metrics.js';
+import type { RoundTrigger } from './scheduler.js';
 import type { ModelHolder } from './model-holder.js';
 import { eventOf, type RecommendationWriter } from './outputs.js';
 import type { DecisionStateRepository, FieldEntry, FieldLearningRepository } from './predictor-store.js';
@@ -50,14 +51,15 @@ export interface RoundDeps {
  * One round over some fields: evaluate, write a `recommendation` point per evaluation, publish
  * the events, then save the decision states that changed. The order is the guarantee: an event
  * is durable downstream before the state that says it was sent, so a crash in between re-publishes
- * (with the same id, which the dispatcher accepts once) rather than forgets.
+ * (with the same id, which the dispatcher accepts once) rather than forgets. `trigger`: why the
+ * round runs (a `readings` round declares no field stale, see evaluateFields).
  */
-export async function runRound(fields: readonly EvaluatedField[], deps: RoundDeps, options: EvaluatorOptions): Promise<Evaluation[]> {
+export async function runRound(fields: readonly EvaluatedField[], deps: RoundDeps, options: EvaluatorOptions, trigger: RoundTrigger = 'explicit'): Promise<Evaluation[]> {
   if (fields.length === 0) return [];
   const { states, metrics, logger } = deps;
   const end = metrics?.roundTimer();
   const { model, identity } = deps.model.current();
-  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache, ...(deps.learning ? { learning: deps.learning } : {}), ...(deps.applied ? { applied: deps.applied } : {}), ...(deps.forecasts ? { forecasts: deps.forecasts } : {}) }, options);
+  const evaluations = await evaluateFields(fields, deps.clock.now(), { windows: deps.windows, states, model, identity, cache: deps.cache, ...(deps.learning ? { learning: deps.learning } : {}), ...(deps.applied ? { applied: deps.applied } : {}), ...(deps.forecasts ? { forecasts: deps.forecasts } : {}) }, options, trigger);
   // Points are the record of every evaluation; a failed write must not hold back advice.
   const written = deps.writer.write(evaluations).catch((err: unknown) => logger.warn({ err }, 'recommendation points not written'));
   const changed: { farm: string; field: string; state: DecisionState }[] = [];

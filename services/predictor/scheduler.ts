@@ -16,15 +16,23 @@ export const DEFAULT_SCHEDULER_OPTIONS: Readonly<SchedulerOptions> = Object.free
   debounceMs: 20,
 });
 
+/**
+ * Why a round runs. Only a `scheduled` round (every field, every `intervalMs`) judges silence:
+ * a `readings` round (the debounced one, for fields whose readings just arrived) may hold only a
+ * back-fill's oldest readings, and readings arriving are the opposite of silence. `explicit`
+ * rounds (asked for by the predictor: its start, partitions gained, `evaluate`) judge as scheduled.
+ */
+export type RoundTrigger = 'scheduled' | 'readings' | 'explicit';
+
 export interface RoundRunner<R> {
-  /** Evaluate the given field keys, or every field when undefined. */
-  run(keys: readonly string[] | undefined): Promise<R>;
+  /** Evaluate the given field keys, or every field when undefined, for the reason `trigger`. */
+  run(keys: readonly string[] | undefined, trigger: RoundTrigger): Promise<R>;
   /** Before every scheduled round (e.g. re-read the field profiles). */
   beforeScheduledRound(): Promise<void>;
 }
 
 export interface Scheduler<R> {
-  /** Run a round now, after the ones already queued. */
+  /** Run an `explicit` round now, after the ones already queued. */
   enqueue(keys: readonly string[] | undefined): Promise<R>;
   /** Run `fn` between rounds, never during one (fields moving in or out of this instance). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -62,15 +70,19 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
     return run;
   }
 
+  function queue(keys: readonly string[] | undefined, trigger: RoundTrigger): Promise<R> {
+    return exclusive(() => runner.run(keys, trigger));
+  }
+
   function enqueue(keys: readonly string[] | undefined): Promise<R> {
-    return exclusive(() => runner.run(keys));
+    return queue(keys, 'explicit');
   }
 
   function flush(): void {
     debounce = undefined;
     const keys = [...dirty];
     dirty.clear();
-    enqueue(keys).catch((err: unknown) => logger.error({ err }, 'evaluation round failed'));
+    queue(keys, 'readings').catch((err: unknown) => logger.error({ err }, 'evaluation round failed'));
   }
 
   return {
@@ -86,7 +98,7 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
         scheduled = runner
           .beforeScheduledRound()
           // Stopped meanwhile: the round is not queued behind the stop's back.
-          .then(() => (stopped ? undefined : enqueue(undefined)))
+          .then(() => (stopped ? undefined : queue(undefined, 'scheduled')))
           .catch((err: unknown) => logger.error({ err }, 'scheduled evaluation failed'));
       });
     },

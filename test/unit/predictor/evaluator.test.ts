@@ -199,3 +199,27 @@ describe('evaluator: irrigation records', () => {
     expect(seen!.decision.event).toBeNull();
   }, 60_000);
 });
+
+describe('evaluator: who judges silence', () => {
+  // A back-fill's first bus round: only readings from 5 h before `at` have arrived so far.
+  const oldestOnly = () => windowWith(ALL, at - 5 * HOUR);
+  const state = { ...INITIAL_DECISION_STATE };
+  const evaluate = async (trigger?: 'readings' | 'scheduled' | 'explicit') =>
+    (await evaluateFields([field], at, { windows: oldestOnly(), states: new Map([[field.key, state]]), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS, trigger))[0]!;
+
+  it('a round triggered by arriving readings declares no field stale: state unchanged, no event', async () => {
+    const e = await evaluate('readings');
+    expect(e.assessment).toMatchObject({ kind: 'stale', reason: 'soil moisture older than 180 min' });
+    expect(e.decision.event).toBeNull();
+    expect(e.decision.state).toBe(state);
+    expect(e.decision.reason).toBe('stale inputs (soil moisture older than 180 min); silence is judged by the scheduled round');
+  });
+
+  it('the scheduled round (and an explicit one) declares the same field stale', async () => {
+    for (const trigger of ['scheduled', 'explicit', undefined] as const) {
+      const e = await evaluate(trigger);
+      expect(e.decision.event).toBe('sensor.stale');
+      expect(e.decision.state).toEqual({ ...state, stale: true });
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createScheduler } from '../../../services/predictor/scheduler.js';
+import { createScheduler, type RoundTrigger } from '../../../services/predictor/scheduler.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
 
@@ -8,6 +8,7 @@ const HOUR = 3_600_000;
 function setup(options = { intervalMs: HOUR, debounceMs: 20 }) {
   const clock = createManualClock(0);
   const rounds: (readonly string[] | undefined)[] = [];
+  const triggers: RoundTrigger[] = [];
   let running = 0;
   let overlapped = false;
   let release: (() => void) | undefined;
@@ -15,7 +16,8 @@ function setup(options = { intervalMs: HOUR, debounceMs: 20 }) {
   let reloads = 0;
   const scheduler = createScheduler(
     {
-      async run(keys) {
+      async run(keys, trigger) {
+        triggers.push(trigger);
         running++;
         if (running > 1) overlapped = true;
         rounds.push(keys);
@@ -32,6 +34,7 @@ function setup(options = { intervalMs: HOUR, debounceMs: 20 }) {
     clock,
     scheduler,
     rounds,
+    triggers,
     overlapped: () => overlapped,
     reloads: () => reloads,
     hold: () => (hold = true),
@@ -81,6 +84,7 @@ describe('predictor scheduler', () => {
   it('stopped while re-reading the fields for a scheduled round: the stop waits for the re-read, and no round follows', async () => {
     const clock = createManualClock(0);
     const rounds: (readonly string[] | undefined)[] = [];
+  const triggers: RoundTrigger[] = [];
     let reading!: () => void;
     let reread!: () => void;
     const reached = new Promise<void>((resolve) => (reading = resolve));
@@ -124,5 +128,22 @@ describe('predictor scheduler', () => {
     await t.scheduler.idle();
     expect(t.rounds).toEqual([['f/a']]);
     expect(t.clock.pending()).toBe(0);
+  });
+
+  it('tells the runner why a round runs: readings for the debounced one, scheduled for the interval, explicit for enqueue', async () => {
+    const t = setup();
+    t.scheduler.start();
+    t.scheduler.touch('f/a');
+    await t.clock.advance(20);
+    await t.scheduler.idle();
+    await t.clock.advance(HOUR - 20);
+    await t.scheduler.idle();
+    await t.scheduler.enqueue(['f/b']);
+    // A debounce cut short by idle() is still the readings' round.
+    t.scheduler.touch('f/c');
+    await t.scheduler.idle();
+    await t.scheduler.stop();
+    expect(t.rounds).toEqual([['f/a'], undefined, ['f/b'], ['f/c']]);
+    expect(t.triggers).toEqual(['readings', 'scheduled', 'explicit', 'readings']);
   });
 });
