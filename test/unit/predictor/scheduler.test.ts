@@ -84,7 +84,6 @@ describe('predictor scheduler', () => {
   it('stopped while re-reading the fields for a scheduled round: the stop waits for the re-read, and no round follows', async () => {
     const clock = createManualClock(0);
     const rounds: (readonly string[] | undefined)[] = [];
-  const triggers: RoundTrigger[] = [];
     let reading!: () => void;
     let reread!: () => void;
     const reached = new Promise<void>((resolve) => (reading = resolve));
