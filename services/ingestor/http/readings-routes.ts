@@ -328,13 +328,14 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
       protocol: 'http',
       ...(signedId ? { onceKey: signedId } : {}),
     });
+    const refused = fieldRefusals ? [...fieldRefusals, ...outcome.refused] : outcome.refused;
     if (outcome.accepted + outcome.duplicates === 0 && outcome.refused.length > 0) {
       const forbidden = outcome.refused.every((r) => r.code === Errors.authDeviceForbidden.code);
       const error = forbidden ? Errors.authDeviceForbidden : Errors.ingestAllRefused;
-      throw error(undefined, { refused: outcome.refused });
+      throw error(undefined, { refused });
     }
     // Fields an uplink's profile could not read are part of the answer, not of the log alone.
-    return reply.code(202).send(fieldRefusals ? { ...outcome, refused: [...fieldRefusals, ...outcome.refused] } : outcome);
+    return reply.code(202).send(fieldRefusals ? { ...outcome, refused } : outcome);
   }
 
   // A pack is refused as soon as it makes more readings than a request may carry.
@@ -374,11 +375,15 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
    * reading of the device's, and stored as one it hid every value lost.
    */
   async function ingestUplink(request: FastifyRequest, reply: FastifyReply, uplink: UplinkItem) {
-    if (uplink.refused.length === 0) return ingestItems(request, reply, [uplink.item]);
-    request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
     const refused = uplink.refused.map((r) => ({ index: 0, code: r.code, message: r.message, field: r.path }));
-    if (Object.keys(uplink.item.values).every((name) => name === 'rssi')) throw Errors.ingestAllRefused(undefined, { refused });
-    return ingestItems(request, reply, [uplink.item], refused);
+    if (refused.length > 0) request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
+    if (Object.keys(uplink.item.values).every((name) => name === 'rssi')) {
+      // Nothing read (every field refused, null or a "no reading" value): a sensor unplugged must
+      // not look alive through the RSSI its uplink carries.
+      if (refused.length === 0) refused.push({ index: 0, code: Errors.readingValuesMissing.code, message: 'the decoded payload holds no reading', field: 'values' });
+      throw Errors.ingestAllRefused(undefined, { refused });
+    }
+    return ingestItems(request, reply, [uplink.item], refused.length > 0 ? refused : undefined);
   }
   const uplinkSchema = ingestSchema("A LoRaWAN network server's uplink, with a gateway credential.");
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {

@@ -52,6 +52,12 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
     const plain = await fx.app.inject({ method: 'POST', url: '/v1/readings', headers: { authorization: `Bearer ${secret}` }, payload: { device: '0101010101010101', ts: Date.now(), values: { soil_moisture: 0.2, air_temperature: null } } });
     expect(plain.statusCode).toBe(400);
     expect(plain.json().code).toBe('FH_ERR_INGEST_ALL_REFUSED');
+    // Nothing but nulls (or nothing at all): no reading, though the uplink carries the gateway's RSSI.
+    for (const [id, object] of [['null-field-2', { soil_moisture: null, air_temperature: null }], ['null-field-3', {}]] as const) {
+      const empty = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: id, object });
+      expect(empty.statusCode, id).toBe(400);
+      expect(empty.json()).toMatchObject({ code: 'FH_ERR_INGEST_ALL_REFUSED', refused: [{ index: 0, code: 'FH_ERR_READING_VALUES_MISSING', field: 'values' }] });
+    }
   });
 
   it('answers a The Things Stack simulated uplink 204 and stores nothing of it', async () => {
@@ -114,6 +120,10 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
         ],
       });
     }
+    // Fields refused and the reading then refused by ingest (EC out of range): the 400 names both.
+    const both = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: 'profile-6', object: { ...lse01, conduct_SOIL: 28_200, odd: 1 } });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().refused.map((r: { code: string }) => r.code)).toEqual(['FH_ERR_PROFILE_UNMAPPED_FIELD', 'FH_ERR_READING_VALUE_OUT_OF_RANGE']);
     // Some fields refused: the others are stored, and the answer names the refused ones.
     const partly = await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: 'profile-5', object: { ...lse01, odd: 1 } });
     expect(partly.statusCode).toBe(202);
