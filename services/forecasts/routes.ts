@@ -43,7 +43,7 @@ const hourSchema = {
       description: 'End of the hour described (on the hour), ISO 8601 with a zone or epoch ms; at most 16 days ahead of the server clock.',
     },
     ...Object.fromEntries(
-      Object.entries(FORECAST_HOUR_BOUNDS).map(([name, [min, max]]) => [name, { type: 'number', minimum: min, maximum: max, description: UNITS[name] }]),
+      Object.entries(FORECAST_HOUR_BOUNDS).map(([name, [min, max]]) => [name, { type: ['number', 'null'], minimum: min, maximum: max, description: `${UNITS[name]}; null: not forecast (as over MQTT)` }]),
     ),
   },
 } as const;

@@ -93,6 +93,10 @@ describe('forecasts: API, MQTT and the Open-Meteo pull', () => {
     const byAdmin = await post(ADMIN, { farm: 'f9', field: 'x', hours: [{ ts: t0 + H, et0_mm: 0.5 }] });
     expect(byAdmin.statusCode).toBe(201);
     expect(forecasts.reader.hours('f9', 'x', t0, t0 + H)).toEqual([{ ts: t0 + H, et0Mm: 0.5 }]);
+    // A null is "not forecast", over HTTP as over MQTT: the hour keeps what else it says.
+    const withNull = await post(ADMIN, { farm: 'f9', field: 'y', hours: [{ ts: t0 + H, rain_mm: null, et0_mm: 0.4 }] });
+    expect(withNull.statusCode).toBe(201);
+    expect(forecasts.reader.hours('f9', 'y', t0, t0 + H)).toEqual([{ ts: t0 + H, et0Mm: 0.4 }]);
   });
 
   it('states the rules it enforces in its OpenAPI document; a forecast breaking one is refused as the service refuses it', async () => {
