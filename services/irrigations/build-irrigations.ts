@@ -100,7 +100,7 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
     service,
     deviceTopic,
     readiness: [{ name: 'irrigations', check: async () => ({ ok: publisher?.connected() === true, detail: { backlog: await forwarder.backlog() } }) }],
-    routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN }),
+    routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN, now: () => clock.now() }),
     async start() {
       await store.open();
       const connection = deps.bus();

@@ -18,6 +18,8 @@ export interface IrrigationRoutesOptions {
   auth: Authenticator;
   /** The admin bearer token (`ADMIN_TOKEN`); unset: only devices and gateways may record, nobody may list. */
   adminToken: string | undefined;
+  /** The service's clock, so a schema refusal is answered as the service would answer it. */
+  now: () => number;
 }
 
 /** Records `GET /v1/irrigations` answers when no `limit` is given. */
@@ -111,7 +113,7 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
     },
     async (request, reply) => {
       // The clock only decides refusals no schema makes (a time too far ahead or back).
-      refuseInvalidRequest(request, () => parseIrrigationInput(reported(request.body), Date.now()));
+      refuseInvalidRequest(request, () => parseIrrigationInput(reported(request.body), opts.now()));
       const from = await caller(request);
       const { source, who: named, ...input } = request.body;
       let reporter: Reporter;
