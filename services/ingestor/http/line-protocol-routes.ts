@@ -218,15 +218,14 @@ const precisionQuery = (names: string[], defaultName: string) => ({
   description: 'The unit of the timestamps.',
 });
 
-const BODY_DOC = {
-  [TEXT_PLAIN]: {
-    schema: {
-      type: 'string',
-      description:
-        'InfluxDB line protocol: `measurement[,tag=value…] field=value[,field=value…] [timestamp]`, one point a line; `Content-Encoding: gzip` accepted.',
-    },
+const LINE_PROTOCOL_BODY = {
+  schema: {
+    type: 'string',
+    description:
+      'InfluxDB line protocol: `measurement[,tag=value…] field=value[,field=value…] [timestamp]`, one point a line; `Content-Encoding: gzip` accepted.',
   },
 };
+const BODY_DOC = Object.fromEntries(LINE_PROTOCOL_MEDIA_TYPES.map((type) => [type, LINE_PROTOCOL_BODY]));
 
 function writeDocs(querystring: Record<string, unknown>, v1: boolean): { openapi: RouteDocumentation } {
   const json = { 'application/json': { schema: v1 ? INFLUX_V1_ERROR_SCHEMA : INFLUX_ERROR_SCHEMA } };
