@@ -208,14 +208,16 @@ describe(`MQTT ingest on the embedded broker (InfluxDB ${influx.kind})`, () => {
     // A filter beyond its own errors topic is refused in the SUBACK (0x80), the connection kept.
     await client.subscribeAsync('fieldhook/v1/devices/e-1/errors', { qos: 1 });
     await expect(client.subscribeAsync('#', { qos: 1 })).rejects.toMatchObject({ packet: { cmd: 'suback', granted: [128] } });
-    for (const topic of ['fieldhook/v1/devices/e-2/readings', 'fieldhook/v1/farms/farm-y/fields/east/readings']) {
-      await client.publishAsync(topic, JSON.stringify(reading('e-2', 1)), { qos: 1 });
-    }
-    await eventually(() => refusals.length === 2);
-    expect(refusals).toEqual([
-      { refused: [{ code: 'FH_ERR_INGEST_TOPIC_FORBIDDEN', message: 'e-1 may not publish to fieldhook/v1/devices/e-2/readings' }] },
-      { refused: [{ code: 'FH_ERR_INGEST_TOPIC_FORBIDDEN', message: 'e-1 may not publish to fieldhook/v1/farms/farm-y/fields/east/readings' }] },
-    ]);
+    // Every QoS, retained or not: none of them is forwarded or kept.
+    const sent = [
+      ['fieldhook/v1/devices/e-2/readings', 1, false],
+      ['fieldhook/v1/farms/farm-y/fields/east/readings', 1, true],
+      ['fieldhook/v1/devices/e-2/readings', 0, true],
+      ['fieldhook/v1/farms/farm-y/fields/east/readings', 2, true],
+    ] as const;
+    for (const [topic, qos, retain] of sent) await client.publishAsync(topic, JSON.stringify(reading('e-2', 1)), { qos, retain });
+    await eventually(() => refusals.length === sent.length);
+    expect(refusals).toEqual(sent.map(([topic]) => ({ refused: [{ code: 'FH_ERR_INGEST_TOPIC_FORBIDDEN', message: `e-1 may not publish to ${topic}` }] })));
     expect(client.connected).toBe(true);
     // Its own readings still go in on the same connection; the refused ones never reached anyone.
     await client.publishAsync('fieldhook/v1/devices/e-1/readings', JSON.stringify(reading('e-1', 99)), { qos: 1 });
@@ -224,6 +226,14 @@ describe(`MQTT ingest on the embedded broker (InfluxDB ${influx.kind})`, () => {
     // The watcher does see what the broker forwards: the bus message of e-1's own reading.
     await eventually(() => forwarded.includes('fieldhook/v1/farms/farm-x/fields/west/readings'));
     expect(forwarded.filter((t) => t.endsWith('/e-2/readings') || t === 'fieldhook/v1/farms/farm-y/fields/east/readings')).toEqual([]);
+    // Nor retained: a subscriber that comes later gets nothing on those topics.
+    const late = await connectAsync(url, { username, password, clientId: 'fieldhook-late', protocolVersion: 4 });
+    const retained: string[] = [];
+    late.on('message', (topic, _payload, packet) => packet.retain && retained.push(topic));
+    await late.subscribeAsync(['fieldhook/v1/devices/e-2/readings', 'fieldhook/v1/farms/farm-y/fields/east/readings'], { qos: 1 });
+    await late.publishAsync('fieldhook/v1/probe', 'after', { qos: 1 });
+    expect(retained).toEqual([]);
+    await late.endAsync();
     await client.endAsync();
     await watcher.endAsync();
   });
