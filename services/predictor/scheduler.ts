@@ -63,6 +63,7 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
   let stopped = false;
   /** The scheduled round being prepared (`beforeScheduledRound`), then queued. */
   let scheduled: Promise<unknown> = Promise.resolve();
+  let preparing = false;
 
   function exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = chain.then(fn);
@@ -95,11 +96,16 @@ export function createScheduler<R>(runner: RoundRunner<R>, deps: { clock: Clock;
     start() {
       stopped = false;
       stopInterval = every(clock, options.intervalMs, () => {
+        // One scheduled round at a time: a tick while the last is still prepared or run is skipped
+        // (the next covers every field anyway), so `stop` has only that one to wait for.
+        if (preparing) return;
+        preparing = true;
         scheduled = runner
           .beforeScheduledRound()
           // Stopped meanwhile: the round is not queued behind the stop's back.
           .then(() => (stopped ? undefined : queue(undefined, 'scheduled')))
-          .catch((err: unknown) => logger.error({ err }, 'scheduled evaluation failed'));
+          .catch((err: unknown) => logger.error({ err }, 'scheduled evaluation failed'))
+          .finally(() => (preparing = false));
       });
     },
     async stop() {

@@ -107,6 +107,27 @@ describe('predictor scheduler', () => {
     expect(rounds).toEqual([]);
   });
 
+  it('skips an interval tick while the last scheduled round is still being prepared: one for the stop to wait for', async () => {
+    const clock = createManualClock(0);
+    const rounds: (readonly string[] | undefined)[] = [];
+    let rereads = 0;
+    let reread!: () => void;
+    const done = new Promise<void>((resolve) => (reread = resolve));
+    const scheduler = createScheduler(
+      { run: async (keys) => void rounds.push(keys), beforeScheduledRound: async () => (rereads++, await done) },
+      { clock, logger: silentLogger() },
+      { intervalMs: HOUR, debounceMs: 20 },
+    );
+    scheduler.start();
+    await clock.advance(HOUR);
+    await clock.advance(HOUR);
+    // The second tick came while the first re-read was under way: it started none of its own.
+    expect(rereads).toBe(1);
+    reread();
+    await scheduler.stop();
+    expect(rounds).toEqual([]);
+  });
+
   it('never runs two rounds at once: a round asked for during another waits for it', async () => {
     const t = setup();
     t.hold();
