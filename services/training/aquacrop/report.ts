@@ -48,12 +48,15 @@ function changeRatio(f: ForecastSums): number {
   return e.changeModel / Math.min(e.changePersistence, e.changeFaoYesterday);
 }
 
+/** An error in fractions of RAW, as the tables print it. */
+const f2 = (x: number) => x.toFixed(3);
+/** How much lower the model's error is than a baseline's, as the tables print it. */
+const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
+
 const FORECAST_COLUMNS = 'cases | fieldhook | persistence | FAO-56, yesterday\'s weather | fieldhook better than persistence / FAO-56 | 24 h change: fieldhook | persistence | FAO-56 | better than persistence / FAO-56 |';
 
 /** One row's cells after its labels: mean errors against one truth, and fieldhook's gain on each baseline. */
 function forecastCells(f: ForecastSums): string {
-  const f2 = (x: number) => x.toFixed(3);
-  const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
   const e = meanForecastError(f);
   return `${f.cases} | ${f2(e.model)} | ${f2(e.persistence)} | ${f2(e.faoYesterday)} | ${better(e.model, e.persistence)} / ${better(e.model, e.faoYesterday)} | ${f2(e.changeModel)} | ${f2(e.changePersistence)} | ${f2(e.changeFaoYesterday)} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
 }
@@ -86,12 +89,10 @@ export function forecastByCropTable(r: AquaCropEvaluation, crops: readonly strin
 export function goalsOf(g: GroupResult, method: 'fieldhook' | RealRootMethod = 'fieldhook'): { goal: string; met: boolean; value: string }[] {
   const s = g.advice[method];
   const lead = median(s.leads);
-  const e = meanForecastError(forecastOf(g, method));
-  const ratio = e.changeModel / Math.min(e.changePersistence, e.changeFaoYesterday);
+  const ratio = changeRatio(forecastOf(g, method));
   // Beside the goal's measure, not in it: the same forecast against what it forecasts.
   const probe = forecastOf(g, method).probe;
-  const p = meanForecastError(probe);
-  const againstProbe = probe.cases > 0 ? `; against the probe's own reading 24 h later: ${relative(p.changeModel, Math.min(p.changePersistence, p.changeFaoYesterday))} the better baseline` : '';
+  const againstProbe = probe.cases > 0 ? `; against the probe's own reading 24 h later: ${relative(changeRatio(probe), 1)} the better baseline` : '';
   return [
     { goal: `advised in time ≥ ${pct(GOALS.hitRate)}`, met: hitRate(s) >= GOALS.hitRate, value: pct(hitRate(s)) },
     { goal: `false alarms ≤ ${pct(GOALS.falseAlarmRate)}`, met: falseAlarmRate(s) <= GOALS.falseAlarmRate, value: pct(falseAlarmRate(s)) },
@@ -140,8 +141,6 @@ const RAIN_AHEAD_ROWS = {
  * against both truths, over every window and split by the record's rain over the 24 h ahead.
  */
 export function rainAheadTable(g: GroupResult): string {
-  const f2 = (x: number) => x.toFixed(3);
-  const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
   const cells = (f: ForecastSums) => {
     const e = meanForecastError(f);
     return `${f.cases} | ${f2(e.changeModel)} | ${f2(e.changePersistence)} | ${f2(e.changeFaoYesterday)} | ${better(e.changeModel, e.changePersistence)} / ${better(e.changeModel, e.changeFaoYesterday)} |`;
@@ -200,7 +199,6 @@ export function cropTotals(r: AquaCropEvaluation, crop: string): { advice: Recor
 /** Per crop over all sites: the default row next to the rows on real root depths. */
 export function realRootsTable(r: AquaCropEvaluation, crops: readonly string[]): string {
   const rows = ['fieldhook', ...REAL_ROOT_LIST] as const;
-  const better = (model: number, baseline: number) => `${((1 - model / baseline) * 100).toFixed(0)} %`;
   return [
     '| crop | row | registered root depth | advice events | false alarms | of which renewals | advised in time | median lead | 24 h change better than persistence / FAO-56 |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -285,9 +283,8 @@ export function findings(r: AquaCropEvaluation): string[] {
 /** The default row's forecast against the probe's own reading 24 h later, beside the goal's measure. */
 function probeForecastFinding(r: AquaCropEvaluation): string {
   const p = meanForecastError(r.all.forecast.probe);
-  const e = meanForecastError(r.all.forecast);
-  const ratio = p.changeModel / Math.min(p.changePersistence, p.changeFaoYesterday);
-  const goalRatio = e.changeModel / Math.min(e.changePersistence, e.changeFaoYesterday);
+  const ratio = changeRatio(r.all.forecast.probe);
+  const goalRatio = changeRatio(r.all.forecast);
   return `Against what it forecasts, the probe's own reading 24 h later in the forecast's budget, the 24 h change is forecast ${relative(p.changeModel, p.changePersistence)} persistence and ${relative(p.changeModel, p.changeFaoYesterday)} FAO-56 (${relative(ratio, 1)} the better baseline, against ${relative(goalRatio, 1)} it on AquaCrop's root zone)`
     + `${ratio > GOALS.forecastRatio ? ': the probe standing for the root zone is not what keeps the forecast from the 25 % goal' : ''}; `
     + `its level error there, ${p.model.toFixed(3)} of RAW, is ${relative(p.model, p.changePersistence)} holding the probe's reading now (${p.changePersistence.toFixed(3)}) and ${relative(p.model, p.persistence)} holding the predictor's smoothed depletion now (${p.persistence.toFixed(3)}): the forecasts start from the smoothed depletion, not from the reading.`;
