@@ -849,9 +849,15 @@ function mqttAttackers(ctx: AttackContext, p: ReturnType<typeof payloads>): Prom
           tally.add(kind, `SUBSCRIBE #: ${typeof granted === 'string' ? granted : `granted qos ${granted.map((g) => g.qos).join(',')}`}`);
           return;
         }
+        // The broker acknowledges such a message, drops it and says why on the device's errors topic
+        // (nothing of it may reach InfluxDB or a subscriber: the stored counts check that).
+        await client.subscribeAsync(deviceErrorsTopic(HOSTILE.mqttTopic), { qos: 1 });
+        const refusal = new Promise<string>((r) =>
+          client.once('message', (_t, payload) => r(`acknowledged, refused on its errors topic: ${(JSON.parse(payload.toString()) as { refused: { code: string }[] }).refused[0]?.code}`)),
+        );
         const outcome = await Promise.race([
           client.publishAsync(topic, JSON.stringify({ device: GOOD.mqtt, ts: Date.now(), values: VALUES }), { qos: 1 }).then(
-            () => 'PUBACK (!)',
+            () => Promise.race([refusal, new Promise<string>((r) => setTimeout(() => r('PUBACK without a refusal (!)'), 5_000))]),
             (err: Error) => `publish failed: ${err.message}`,
           ),
           new Promise<string>((r) => client.once('close', () => r('disconnected by the broker'))),
