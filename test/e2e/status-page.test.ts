@@ -145,6 +145,8 @@ describe(`the status page of a running fieldhook, in headless Chromium (InfluxDB
       app.inject({ method: 'POST', url: '/v1/subscriptions', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload });
     expect((await subscribe({ url: receiver.url, events: ['irrigation.*', 'sensor.stale'], farms: [FARM], description: 'farm office' })).statusCode).toBe(201);
     expect((await subscribe({ url: 'http://127.0.0.1:9/paused', events: ['irrigation.recommended'], enabled: false, description: 'agronomist (paused)' })).statusCode).toBe(201);
+    // A second healthy one: each row has its own health badge.
+    expect((await subscribe({ url: receiver.url, events: ['sensor.stale'], farms: [FARM], description: 'second office' })).statusCode).toBe(201);
     await dispatcher.stop();
     const write = await fetch(`${influx.url}/write?db=${database}&precision=ms`, { method: 'POST', headers: influx.headers, body: history(hourNow).join('\n') });
     expect(write.status).toBe(204);
@@ -210,6 +212,7 @@ describe(`the status page of a running fieldhook, in headless Chromium (InfluxDB
       const subs = page.locator('#subscriptions');
       expect(await subs.locator('tr', { hasText: 'farm office' }).textContent()).toMatch(/healthy.*irrigation\.recommended · succeeded \(204\)/);
       expect(await subs.locator('tr', { hasText: 'agronomist (paused)' }).textContent()).toMatch(/irrigation\.recommended\s*disabled\s*1 \(oldest [^)]+\)\s*none yet/);
+      expect(await subs.locator('tr', { hasText: 'second office' }).locator('.badge').allTextContents()).toEqual(['healthy']);
 
       const pipelineText = await page.locator('#pipeline').textContent();
       expect(pipelineText).toMatch(/InfluxDB writer\s*writing last write (just now|\d+ min ago)/);

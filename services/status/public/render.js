@@ -155,7 +155,9 @@ function fleet(s, nowMs) {
 }
 
 function subscriptions(s, nowMs) {
-  const health = { healthy: badge('good', 'healthy'), failing: badge('bad', 'failing'), disabled: badge('muted', 'disabled') };
+  // A badge per row: one DOM node appended to several rows would move to the last of them.
+  const HEALTH = { healthy: 'good', failing: 'bad', disabled: 'muted' };
+  const health = (state) => badge(HEALTH[state] ?? 'muted', state);
   return table(
     ['Endpoint', 'Events', 'Health', 'Backlog', 'Last delivery'],
     s.subscriptions.map((x) => [
@@ -170,7 +172,7 @@ function subscriptions(s, nowMs) {
       h(
         'span',
         {},
-        health[x.health],
+        health(x.health),
         x.disabled_reason ? h('span', { class: 'muted' }, ` ${x.disabled_reason} ${relative(x.disabled_at, nowMs)}`) : null,
         x.failing_since && x.health === 'failing' ? h('span', { class: 'muted' }, ` since ${relative(x.failing_since, nowMs)}`) : null,
       ),
