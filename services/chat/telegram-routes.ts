@@ -114,11 +114,13 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
           // The advice message the button sits on: one advice, one irrigation, whoever presses.
           ...(typeof on?.chat?.id === 'number' && typeof on.message_id === 'number' ? { message: `${on.chat.id}:${on.message_id}` } : {}),
         });
-        // The button stops spinning with a short notice; the full answer goes to the chat.
+        // The button stops spinning with a notice only the presser sees. The chat hears of water
+        // recorded; a repeat ("already recorded by …", a redelivered update) or a refusal stays
+        // with the presser, as Slack's ephemeral answers do.
         if (opts.api) {
           await opts.api.answerCallbackQuery({ callback_query_id: query.id, text: answer.text }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'Telegram callback not answered'));
         }
-        await send(query.message?.chat?.id, answer);
+        if (answer.recorded) await send(query.message?.chat?.id, answer);
       }
       // Any other update (edits, joins, other buttons) is acknowledged and left alone.
       return reply.code(200).send({});

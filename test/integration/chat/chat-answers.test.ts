@@ -269,9 +269,18 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     const answered = received.find((r) => r.path === `/bot${BOT_TOKEN}/answerCallbackQuery`);
     expect(answered?.body).toEqual({ callback_query_id: '4382bfdwdsb323b2d9', text: expect.stringMatching(/^Recorded: West field/) });
     expect(received.some((r) => r.path.endsWith('/sendMessage') && r.body.chat_id === -100123)).toBe(true);
-    // Another member of the group presses the same button: the water is recorded once.
+    // Another member of the group presses the same button, and Telegram redelivers the first
+    // update: the water is recorded once, and the repeats are told to the presser only (the
+    // callback's notice), not to the group.
+    const sentToGroup = () => received.filter((r) => r.path.endsWith('/sendMessage') && r.body.chat_id === -100123).length;
+    const groupBefore = sentToGroup();
     const again = { update_id: 9003, callback_query: { ...update.callback_query, id: '4382bfdwdsb323b2e0', from: { id: 3333, is_bot: false, first_name: 'Ana' } } };
-    expect((await telegram(again)).statusCode).toBe(200);
+    for (const repeat of [again, update]) {
+      expect((await telegram(repeat)).statusCode).toBe(200);
+      const notice = received.filter((r) => r.path === `/bot${BOT_TOKEN}/answerCallbackQuery` && r.body.callback_query_id === repeat.callback_query.id).at(-1);
+      expect(notice?.body.text).toMatch(/already recorded by telegram:1111/);
+    }
+    expect(sentToGroup()).toBe(groupBefore);
     expect(await irrigations.service.list({ farm: FARM, field: 'west' })).toEqual([expect.objectContaining({ who: 'telegram:1111' })]);
     await eventually(() => cleared('west'), { what: 'west cleared', timeoutMs: 20_000 });
   });
