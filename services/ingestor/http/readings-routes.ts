@@ -355,7 +355,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     { [JSON_MEDIA_TYPE]: { schema: { anyOf: [chirpstackSchema, { description: 'Another event (`?event=` other than `up`): any JSON, not read.' }] } } },
     {
       querystring: { type: 'object', properties: { event: { type: 'string', description: 'ChirpStack event type; only `up` carries readings.' } } },
-      responses: { 204: { description: 'An event other than `up`, or an uplink whose decoded payload holds no reading (every field null or a "no reading" value): nothing to store.' } },
+      responses: { 204: { description: 'An event other than `up`: nothing to store.' } },
     },
   );
   /** Reading options for one uplink: the profiles, and the profile its device names in the registry. */
@@ -378,15 +378,10 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     const refused = uplink.refused.map((r) => ({ index: 0, code: r.code, message: r.message, field: r.path }));
     if (refused.length > 0) request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
     // Nothing read: the gateway's RSSI alone is no reading of the device's (an unplugged sensor must
-    // not look alive through it). With fields refused, that is the uplink's error; with none (every
-    // field null or a "no reading" value, or a frame of status only) there is nothing to store, and
-    // a 2xx keeps network servers that pause failing webhooks from pausing the farm's.
-    if (Object.keys(uplink.item.values).every((name) => name === 'rssi')) {
-      if (refused.length > 0) throw Errors.ingestAllRefused(undefined, { refused });
-      request.log.info({ profile: uplink.profile, device: uplink.item.device }, 'uplink holds no reading; nothing stored');
-      return reply.code(204).send();
-    }
-    return ingestItems(request, reply, [uplink.item], refused.length > 0 ? refused : undefined);
+    // not look alive through it). The reading goes to ingest without it, which refuses it as any
+    // reading without values (or for what else it finds first: its time, its device).
+    const read = Object.keys(uplink.item.values).some((name) => name !== 'rssi');
+    return ingestItems(request, reply, [read ? uplink.item : { ...uplink.item, values: {} }], refused.length > 0 ? refused : undefined);
   }
   const uplinkSchema = ingestSchema("A LoRaWAN network server's uplink, with a gateway credential.");
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {
@@ -396,7 +391,7 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
   });
   const ttnDocs = ingestDocs(
     { [JSON_MEDIA_TYPE]: { schema: ttnSchema } },
-    { responses: { 204: { description: 'A simulated uplink (`"simulated": true`, from the console\'s "Simulate uplink"), or one whose decoded payload holds no reading (every field null or a "no reading" value): not stored.' } } },
+    { responses: { 204: { description: 'A simulated uplink (`"simulated": true`, from the console\'s "Simulate uplink"): not stored.' } } },
   );
   app.post('/v1/uplinks/ttn', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], ttnDocs) }, async (request, reply) => {
     const uplink = readTheThingsStack(request.body, await uplinkOptions('ttn', request.body));
