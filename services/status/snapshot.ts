@@ -42,6 +42,13 @@ export interface SnapshotOptions {
    * minute, while the page polls every 15 s.
    */
   historyMaxAgeMs: number;
+  /**
+   * A section whose source has not answered within this is left empty and named in `problems`,
+   * ms. Default 12 s: past InfluxDB's own request timeout (10 s), so that one answers with its own
+   * reason; the deadline is for a source that never answers, which would otherwise hold every
+   * read of the page.
+   */
+  sectionDeadlineMs: number;
 }
 
 export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotOptions = {
@@ -49,6 +56,7 @@ export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotOptions = {
   historyMs: 72 * HOUR_MS,
   lastSeenWindowMs: 7 * 24 * HOUR_MS,
   historyMaxAgeMs: 60_000,
+  sectionDeadlineMs: 12_000,
 };
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -69,11 +77,18 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
     const now = clock.now();
     const problems: { section: string; message: string }[] = [];
     const attempt = async <T>(section: string, fallback: T, f: () => Promise<T>): Promise<T> => {
+      let deadline: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`no answer within ${options.sectionDeadlineMs / 1000} s`)), options.sectionDeadlineMs);
+        deadline.unref();
+      });
       try {
-        return await f();
+        return await Promise.race([f(), late]);
       } catch (err) {
         problems.push({ section, message: (err as Error).message });
         return fallback;
+      } finally {
+        clearTimeout(deadline);
       }
     };
     const views = sources.predictor?.fieldViews;

@@ -4,6 +4,8 @@ import { renderStatus } from './render.js';
 
 /** Between polls, ms: the pipeline's own rhythm is minutes, so a quarter of one is fresh enough. */
 const REFRESH_MS = 15_000;
+/** A poll unanswered this long is a server that cannot be reached, ms (it answers within ~12 s). */
+const ANSWER_MS = 20_000;
 
 const banner = document.getElementById('banner');
 const updated = document.getElementById('updated');
@@ -17,7 +19,7 @@ function say(text) {
 async function refresh() {
   clearTimeout(timer);
   try {
-    const res = await fetch('/ui/api/status', { headers: { accept: 'application/json' }, cache: 'no-store' });
+    const res = await fetch('/ui/api/status', { headers: { accept: 'application/json' }, cache: 'no-store', signal: AbortSignal.timeout(ANSWER_MS) });
     if (res.status === 401) {
       location.assign('/ui/login?ended=1');
       return;
@@ -29,7 +31,8 @@ async function refresh() {
     updated.dataset.generatedAt = snapshot.generated_at;
     say(problems.length ? `Some data could not be read: ${problems.join('; ')}` : null);
   } catch (err) {
-    say(`Cannot reach fieldhook (${err.message}); showing the last data, trying again.`);
+    const why = err.name === 'TimeoutError' ? `no answer within ${ANSWER_MS / 1000} s` : err.message;
+    say(`Cannot reach fieldhook (${why}); showing the last data, trying again.`);
   }
   // Hidden tabs poll no more: the page catches up when it is shown again.
   if (!document.hidden) timer = setTimeout(refresh, REFRESH_MS);

@@ -139,6 +139,22 @@ describe('the status snapshot', () => {
     expect(s.subscriptions).toHaveLength(3);
   });
 
+  it('answers when a source never does: its section is left empty and named, past the deadline', async () => {
+    const never = () => new Promise<never>(() => {});
+    const reader = createSnapshotReader(
+      { ...sources({ devices: never }), ingestor: { status: never } },
+      createManualClock(NOW),
+      { ...DEFAULT_SNAPSHOT_OPTIONS, sectionDeadlineMs: 50 },
+    );
+    const s = await reader();
+    expect(s.problems).toEqual([
+      { section: 'fleet', message: 'no answer within 0.05 s' },
+      { section: 'pipeline', message: 'no answer within 0.05 s' },
+    ]);
+    expect(s.fields[0]!.advice).not.toBeNull();
+    expect(s.subscriptions).toHaveLength(3);
+  });
+
   describe('where predictors share the fields', () => {
     const south: FieldSettings = { ...north, field: 'south' };
     const southAdvice = { eventId: 'evt_s', issuedAt: NOW - 2 * HOUR, validUntil: NOW + 22 * HOUR, startBy: NOW + HOUR, depthMm: 21 };
