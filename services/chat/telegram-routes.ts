@@ -105,7 +105,13 @@ export async function telegramRoutes(app: FastifyInstance, opts: TelegramRoutesO
         await send(message.chat?.id, answer);
       } else if (query?.id && query.from?.id !== undefined && query.data?.startsWith(TELEGRAM_IRRIGATED_PREFIX)) {
         const button = parseIrrigatedCallbackData(query.data);
-        if (!button) throw Errors.chatPayloadInvalid('callback_data is irr|<farm>|<field>|<depth_mm>');
+        if (!button) {
+          // Answered, not refused: a 4xx would have Telegram deliver the same update again and
+          // again, and the button would keep spinning for the one who pressed it.
+          logger.info({ data: query.data.slice(0, 64) }, 'Telegram button data is not irr|<farm>|<field>|<depth_mm>; answered and left alone');
+          await opts.api?.answerCallbackQuery({ callback_query_id: query.id, text: 'This button is not one fieldhook can read.' }).catch(() => undefined);
+          return reply.code(200).send({});
+        }
         const on = query.message;
         const answer = await conversation.irrigated(button.farm, button.field, button.depthMm, {
           platform: 'telegram',

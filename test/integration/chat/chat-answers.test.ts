@@ -358,6 +358,14 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
       const res = await telegram(update);
       expect([res.statusCode, res.json().code]).toEqual([400, 'FH_ERR_CHAT_PAYLOAD_INVALID']);
     }
+    // A button of ours whose data does not parse is answered, not refused: a 4xx would be
+    // delivered again and again, and the button would keep spinning.
+    for (const [i, data] of ['irr|bad', 'irr|a|b|c', `irr|${FARM}|west|`].entries()) {
+      const id = `bad-button-${i}`;
+      const res = await telegram({ update_id: 903 + i, callback_query: { id, from: { id: 1111 }, data } });
+      expect(res.statusCode, data).toBe(200);
+      expect(received.find((r) => r.path === `/bot${BOT_TOKEN}/answerCallbackQuery` && r.body.callback_query_id === id)?.body.text).toBe('This button is not one fieldhook can read.');
+    }
   });
 
   it('refuses every request to a platform that is not configured', async () => {
