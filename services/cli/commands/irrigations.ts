@@ -59,12 +59,20 @@ export function registerIrrigationCommands(program: Command): void {
       .command('list')
       .description('Irrigation records, the newest --limit of them, oldest first')
       .option('--farm <farm>')
-      .option('--field <field>')
+      .option('--field <field>', 'a field id, or <farm>/<field> as predict and replay take it')
       .option('--since <time>', 'only water that ended at or after, ISO 8601')
       .option('--limit <n>', 'at most this many records, the newest (default 1000, at most 10000)')
       .option('--json', 'print JSON'),
   ).action(async (o: { farm?: string; field?: string; since?: string; limit?: string }, cmd: Command) => {
     if (o.limit !== undefined && !/^[1-9][0-9]*$/.test(o.limit)) throw Errors.cliInvalid('--limit must be a whole number above 0');
+    // `farm/field`, as predict and replay take a field: ids hold no `/`, so it cannot be a field's own.
+    const slash = o.field?.indexOf('/') ?? -1;
+    if (slash >= 0) {
+      const [farm, field] = [o.field!.slice(0, slash), o.field!.slice(slash + 1)];
+      if (!farm || !field || field.includes('/')) throw Errors.cliInvalid('--field is a field id or <farm>/<field>');
+      if (o.farm !== undefined && o.farm !== farm) throw Errors.cliInvalid(`--farm ${o.farm} and --field ${o.field} name different farms`);
+      o = { ...o, farm, field };
+    }
     const query = new URLSearchParams({
       ...(o.farm ? { farm: o.farm } : {}),
       ...(o.field ? { field: o.field } : {}),

@@ -58,6 +58,8 @@ describe('fieldhook irrigations and chat users (command line)', () => {
     expect(line).toMatch(/^2026-07-06T06:00:00.000Z – 2026-07-06T07:00:00.000Z {2}f1\/south {2}7.5 mm {2}cli cli:\S+ {2}irr_[0-9a-f]{24}\n$/);
     const listed = JSON.parse(await run('irrigations', 'list', '--farm', 'f1', '--field', 'north', '--json', '--admin-url', url));
     expect(listed).toEqual([added]);
+    // The field as predict and replay take it, farm/field.
+    expect(JSON.parse(await run('irrigations', 'list', '--field', 'f1/north', '--json', '--admin-url', url))).toEqual([added]);
     // Cut at --limit: the newest, and a notice on stderr.
     const cut = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'irrigations', 'list', '--farm', 'f1', '--limit', '1', '--json', '--admin-url', url], { env });
     expect(JSON.parse(cut.stdout).map((r: { field: string }) => r.field)).toEqual(['south']);
