@@ -110,7 +110,7 @@ function fieldCard(f, nowMs) {
       h(
         'p',
         { class: 'muted learning' },
-        `Learnt from ${l.dry_days} dry days: drains ${num(l.ratio, 2)} × ETc (± ${num(l.spread, 2)}) · `,
+        `Learnt from ${l.dry_days} dry ${l.dry_days === 1 ? 'day' : 'days'}: drains ${num(l.ratio, 2)} × ETc (± ${num(l.spread, 2)}) · `,
         l.applied
           ? `root zone × ${num(l.taw_factor, 2)}, Kc × ${num(l.kc_factor, 2)}${l.raw_factor > 1 ? `, RAW × ${num(l.raw_factor, 2)} (no stress seen past the profile's)` : ''}`
           : 'as its profile says',
