@@ -57,7 +57,10 @@ function choppingRelay(target: number, seed: number) {
       client.destroy();
       upstream.destroy();
     };
-    client.on('close', close).on('error', close);
+    // A consumer that closes has its last bytes (PUBACKs, DISCONNECT) passed on first: `pipe` ends
+    // the upstream once they are written, where destroying it could drop them on a busy machine
+    // (and the broker would redeliver what had been acknowledged).
+    client.on('error', close);
     upstream.on('close', close).on('error', close);
   });
   return {
