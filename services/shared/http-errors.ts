@@ -32,10 +32,6 @@ function fromFastifyError(err: FastifyError): FieldhookError {
   return new FieldhookError(code, status, status < 500 ? err.message : Errors.internal.defaultMessage);
 }
 
-/**
- * One error handler for every fieldhook HTTP app: FieldhookErrors become problem+json bodies;
- * anything unexpected is logged in full and answered with an opaque 500.
- */
 /** The catalog error a request's error is answered with. */
 export function toCatalogError(err: unknown): FieldhookError {
   return isFieldhookError(err) ? err : fromFastifyError(err as FastifyError);
@@ -55,6 +51,10 @@ export function refuseInvalidRequest(request: FastifyRequest, check: () => unkno
   throw error;
 }
 
+/**
+ * One error handler for every fieldhook HTTP app: FieldhookErrors become problem+json bodies;
+ * anything unexpected is logged in full and answered with an opaque 500.
+ */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const known = toCatalogError(err);
