@@ -3,6 +3,7 @@ import { createDeliveryPruner } from '../../../services/dispatcher/delivery-prun
 import type { DispatchStore } from '../../../services/dispatcher/store/types.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
+import { expectStopToWaitFor } from '../../helpers/stop-waits.js';
 import { eventually } from '../../helpers/eventually.js';
 
 const HOUR = 3_600_000;
@@ -59,13 +60,7 @@ describe('delivery pruner', () => {
     const pruner = createDeliveryPruner({ store, clock, logger: silentLogger() }, { retentionMs: DAY, intervalMs: HOUR });
     pruner.start();
     await reached;
-    let stopped = false;
-    const stopping = pruner.stop().then(() => (stopped = true));
-    // One turn of the event loop: a stop that did not wait would be over.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    expect(stopped).toBe(false);
-    release();
-    await stopping;
+    await expectStopToWaitFor(() => pruner.stop(), release);
     expect(done).toBe(1);
     expect(clock.pending()).toBe(0);
   });

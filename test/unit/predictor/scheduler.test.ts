@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createScheduler, type RoundTrigger } from '../../../services/predictor/scheduler.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { createManualClock } from '../../helpers/manual-clock.js';
+import { expectStopToWaitFor } from '../../helpers/stop-waits.js';
 
 const HOUR = 3_600_000;
 
@@ -96,13 +97,8 @@ describe('predictor scheduler', () => {
     scheduler.start();
     await clock.advance(HOUR);
     await reached;
-    let stopped = false;
-    const stopping = scheduler.stop().then(() => (stopped = true));
-    // One turn of the event loop: a stop that did not wait for the re-read would be over.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    expect(stopped).toBe(false);
-    reread();
-    await stopping;
+    // The stop waits for the re-read.
+    await expectStopToWaitFor(() => scheduler.stop(), reread);
     await scheduler.idle();
     expect(rounds).toEqual([]);
   });
