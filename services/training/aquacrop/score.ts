@@ -219,15 +219,17 @@ export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]
     const truth = trace.truthDepletion[at]! / trace.truthRaw[at]!;
     const change = truth - trace.truthDepletion[c.hour]! / trace.truthRaw[c.hour]!;
     const from = c.persistence / c.raw;
-    const root: ForecastSums = {
+    /** One case's errors against a truth (its level 24 h ahead and its change), FAO-56's forecast given in that truth's budget. */
+    const against = (truth: number, change: number, faoLevel: number, faoChange: number): ForecastSums => ({
       cases: 1,
       model: Math.abs(c.model / c.raw - truth),
-      persistence: Math.abs(c.persistence / c.raw - truth),
-      faoYesterday: Math.abs(c.faoYesterday / c.faoRaw - truth),
+      persistence: Math.abs(from - truth),
+      faoYesterday: Math.abs(faoLevel - truth),
       changeModel: Math.abs(c.model / c.raw - from - change),
       changePersistence: Math.abs(change),
-      changeFaoYesterday: Math.abs((c.faoYesterday - c.faoNow) / c.faoRaw - change),
-    };
+      changeFaoYesterday: Math.abs(faoChange - change),
+    });
+    const root = against(truth, change, c.faoYesterday / c.faoRaw, (c.faoYesterday - c.faoNow) / c.faoRaw);
     accumulate(e, root);
     accumulate(window, root);
 
@@ -247,15 +249,7 @@ export function forecastError(trace: SeasonTrace, cases: readonly ForecastCase[]
     // factor is 1 and c.raw the preset's RAW, so this is its change as a fraction of faoRaw.
     const faoChange = ((c.faoYesterday - c.faoNow) * c.tawFactor) / c.raw;
     // Persistence is the predictor's depletion now (the probe's, less recorded water it does not show yet).
-    const probe: ForecastSums = {
-      cases: 1,
-      model: Math.abs(c.model / c.raw - probeTruth),
-      persistence: Math.abs(from - probeTruth),
-      faoYesterday: Math.abs(inBudget(c.faoYesterday) - probeTruth),
-      changeModel: Math.abs(c.model / c.raw - from - probeChange),
-      changePersistence: Math.abs(probeChange),
-      changeFaoYesterday: Math.abs(faoChange - probeChange),
-    };
+    const probe = against(probeTruth, probeChange, inBudget(c.faoYesterday), faoChange);
     accumulate(e.probe, probe);
     accumulate(window.probe, probe);
   }
