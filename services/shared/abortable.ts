@@ -3,7 +3,12 @@
  * while it waits on something that may never answer (a broker that is gone, an idle spool).
  */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) {
+    // Nobody waits on `promise` any more: its rejection (a publish refused as the client closes)
+    // must not surface as an unhandled rejection, which ends the process.
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
