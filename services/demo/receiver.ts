@@ -110,6 +110,8 @@ export function humanLine(event: ReceivedEvent): string {
       return `${at}  cleared   ${where}: root zone refilled, depletion ${mm(d.depletion_mm)} of RAW ${mm(d.raw_mm)}  [signature verified]`;
     case 'sensor.stale':
       return `${at}  stale     ${where}: ${String(d.reason ?? 'no recent readings')}  [signature verified]`;
+    case 'sensor.recovered':
+      return `${at}  recovered ${where}: readings fresh again${d.stale_since ? ` (stale since ${time(d.stale_since)})` : ''}  [signature verified]`;
     default:
       return `${at}  ${event.type}  ${where}  [signature verified]`;
   }

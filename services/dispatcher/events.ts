@@ -1,7 +1,7 @@
 import type { EventEnvelope, PublishInput } from '../shared/bus/payloads.js';
 
 /** Event types the pipeline publishes. */
-export const EVENT_TYPES = ['irrigation.recommended', 'irrigation.cleared', 'sensor.stale'] as const;
+export const EVENT_TYPES = ['irrigation.recommended', 'irrigation.cleared', 'sensor.stale', 'sensor.recovered'] as const;
 
 /**
  * Operational events about delivery itself. A subscription receives them only when it names them

@@ -90,6 +90,12 @@ export interface DecisionState {
   lastChangeAt: number | null;
   /** True while the field is stale; `sensor.stale` is sent once per episode. */
   stale: boolean;
+  /**
+   * When the episode's `sensor.stale` was decided, epoch ms (absent when not stale, and in states
+   * saved before it was kept): names the episode, so its `sensor.recovered` has one id however often
+   * it is decided again.
+   */
+  staleSince?: number;
 }
 
 export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeAt: null, stale: false };
@@ -120,6 +126,12 @@ export type Assessment =
 
 export type DecisionEvent = 'irrigation.recommended' | 'irrigation.cleared' | 'sensor.stale';
 
+/** A stale field has fresh inputs again: `sensor.recovered`, sent before the step's own event. */
+export interface Recovery {
+  /** When the stale episode was decided, epoch ms, if known. */
+  staleSince?: number;
+}
+
 export interface DecisionResult {
   state: DecisionState;
   /** The event to publish, if the state changed in a way subscribers must hear about. */
@@ -131,6 +143,11 @@ export interface DecisionResult {
   validUntil?: number;
   /** Advice held (or withdrawn) for the rain the forecast expects. */
   hold?: { rainMm: number; by: number };
+  /**
+   * The field was stale and its inputs are fresh again. People told it went silent hear that it
+   * reports again, whatever the step decides besides (an advice may follow in the same step).
+   */
+  recovered?: Recovery;
 }
 
 /**
@@ -155,14 +172,27 @@ export function decide(
   if (assessment.kind === 'stale') {
     // Stale data must not keep an advice alive or start one; subscribers hear once per episode.
     if (state.stale) return { state, event: null, reason: `still stale: ${assessment.reason}` };
-    return { state: { ...state, stale: true }, event: 'sensor.stale', reason: assessment.reason };
+    return { state: { ...state, stale: true, staleSince: now }, event: 'sensor.stale', reason: assessment.reason };
   }
+  const { stale, staleSince, ...fresh } = state;
   if (assessment.kind === 'off-season') {
-    // After harvest an advice in force is withdrawn once; nothing else is said until a new season.
+    // After harvest an advice in force is withdrawn once; nothing else is said until a new season
+    // (a field harvested while silent is not "reporting again").
     if (state.advice) return { state: { advice: null, lastChangeAt: now, stale: false }, event: 'irrigation.cleared', reason: assessment.reason };
-    return { state: state.stale ? { ...state, stale: false } : state, event: null, reason: assessment.reason };
+    return { state: stale ? { ...fresh, stale: false } : state, event: null, reason: assessment.reason };
   }
-  const fresh: DecisionState = state.stale ? { ...state, stale: false } : state;
+  const result = decideFresh(stale ? { ...fresh, stale: false } : state, assessment, now, eventId, options);
+  return stale ? { ...result, recovered: staleSince !== undefined ? { staleSince } : {} } : result;
+}
+
+/** The step for fresh inputs in season: advice, its renewal, extension or clearance. */
+function decideFresh(
+  fresh: DecisionState,
+  assessment: Extract<Assessment, { kind: 'ok' }>,
+  now: number,
+  eventId: string,
+  options: DecisionOptions,
+): DecisionResult {
   const { depletionNowMm, rawMm, hoursToRaw, depthMm } = assessment;
   const due = hoursToRaw !== null && hoursToRaw <= options.horizonH;
   const coolingDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;

@@ -5,7 +5,8 @@
  */
 import { Point, type InfluxDB } from '@influxdata/influxdb-client';
 import type { PublishInput } from '../shared/bus/payloads.js';
-import type { Evaluation } from './evaluator.js';
+import type { Recovery } from './decision.js';
+import { eventIdOf, type Evaluation } from './evaluator.js';
 import { Errors } from '../shared/error-catalog.js';
 
 export const RECOMMENDATION_MEASUREMENT = 'recommendation';
@@ -52,11 +53,21 @@ export function recommendationPoint(e: Evaluation): Point {
   return p;
 }
 
-/** The dispatcher event of an evaluation, or null when it emits none. */
-export function eventOf(e: Evaluation): PublishInput | null {
-  const type = e.decision.event;
-  if (!type) return null;
-  const base = {
+/**
+ * The dispatcher events of an evaluation, in the order they are published: `sensor.recovered`
+ * when a stale field reports again, then the decision's own event.
+ */
+export function eventsOf(e: Evaluation): PublishInput[] {
+  const events: PublishInput[] = [];
+  if (e.decision.recovered) events.push(recoveredEvent(e, e.decision.recovered));
+  const event = eventOf(e);
+  if (event) events.push(event);
+  return events;
+}
+
+/** What the message names: the field, and when it was evaluated and on what. */
+function about(e: Evaluation) {
+  return {
     farm: e.farm,
     field: e.field,
     // Named in the messages people read ("North field (tomato, sandy loam): …").
@@ -65,6 +76,33 @@ export function eventOf(e: Evaluation): PublishInput | null {
     evaluated_at: new Date(e.at).toISOString(),
     provenance: e.provenance,
   };
+}
+
+function recoveredEvent(e: Evaluation, recovery: Recovery): PublishInput {
+  // One id per stale episode: decided again after a failed publish, it is the same event.
+  const since = recovery.staleSince;
+  return {
+    type: 'sensor.recovered',
+    id: eventIdOf(e.key, 'sensor.recovered', since ?? e.at),
+    timestamp: new Date(e.at).toISOString(),
+    farm: e.farm,
+    field: e.field,
+    // Not collapsed with advice: it must not replace an advice not yet delivered.
+    collapse_key: `sensor:${e.farm}:${e.field}`,
+    ...(e.correlationId ? { correlation_id: e.correlationId } : {}),
+    data: {
+      ...about(e),
+      ...(since !== undefined ? { stale_since: new Date(since).toISOString() } : {}),
+      reason: 'inputs fresh again',
+    },
+  };
+}
+
+/** The decision's own event of an evaluation, or null when it emits none. */
+function eventOf(e: Evaluation): PublishInput | null {
+  const type = e.decision.event;
+  if (!type) return null;
+  const base = about(e);
   let data: Record<string, unknown>;
   if (type === 'irrigation.recommended') {
     const r = e.prediction!;

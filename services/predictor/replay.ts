@@ -13,7 +13,7 @@ import type { FieldLearningState } from './field-learning.js';
 import type { HistoryLoader } from './history-loader.js';
 import type { ModelHolder } from './model-holder.js';
 import type { RecommendationWriter } from './outputs.js';
-import { eventOf } from './outputs.js';
+import { eventsOf } from './outputs.js';
 import { createFeatureCache } from './feature-cache.js';
 import { createWindowStore } from './window-store.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -83,11 +83,12 @@ export async function replay(
       states.set(e.key, e.decision.state);
       if (e.learning) learning.set(e.key, e.learning);
       summary.evaluations++;
-      if (e.decision.event) summary.events[e.decision.event] = (summary.events[e.decision.event] ?? 0) + 1;
-      const event = options.send ? eventOf(e) : null;
-      if (event && deps.publish) {
-        await deps.publish(event);
-        summary.published++;
+      for (const event of eventsOf(e)) {
+        summary.events[event.type] = (summary.events[event.type] ?? 0) + 1;
+        if (options.send && deps.publish) {
+          await deps.publish(event);
+          summary.published++;
+        }
       }
     }
     deps.onRound?.(evaluations);

@@ -10,7 +10,7 @@ import type { FieldLearningState } from './field-learning.js';
 import type { PredictorMetrics } from './metrics.js';
 import type { RoundTrigger } from './scheduler.js';
 import type { ModelHolder } from './model-holder.js';
-import { eventOf, type RecommendationWriter } from './outputs.js';
+import { eventsOf, type RecommendationWriter } from './outputs.js';
 import type { DecisionStateRepository, FieldEntry, FieldLearningRepository } from './predictor-store.js';
 import type { WindowStore } from './window-store.js';
 
@@ -71,8 +71,7 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
         logger.warn({ field: e.key }, 'field not decided: its partition lease is not this instance\'s to spare');
         return;
       }
-      const event = eventOf(e);
-      if (event) {
+      for (const event of eventsOf(e)) {
         try {
           await deps.publish(event);
         } catch (err) {
@@ -81,7 +80,7 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
           return;
         }
         metrics?.published(event.type);
-        logger.info({ field: e.key, type: event.type, id: event.id, reason: e.decision.reason, correlationId: e.correlationId }, 'predictor event');
+        logger.info({ field: e.key, type: event.type, id: event.id, reason: event.data.reason, correlationId: e.correlationId }, 'predictor event');
       }
       if (e.decision.state !== states.get(e.key)) {
         states.set(e.key, e.decision.state);

@@ -135,7 +135,7 @@ describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, 
     t = makeDispatcher();
     await t.dispatcher.start();
     receiver = await startReceiver();
-    ({ secret } = await createSubscription(t.dispatcher, { url: receiver.url, events: ['irrigation.*', 'sensor.stale'], farms: [FARM] }));
+    ({ secret } = await createSubscription(t.dispatcher, { url: receiver.url, events: ['irrigation.*', 'sensor.stale', 'sensor.recovered'], farms: [FARM] }));
     producer = await mqtt.connectAsync(mosquittoUrl, { protocolVersion: 5, clientId: `e2e-producer-${process.pid}` });
     const db = openPredictorDb(join(dir, 'predictor.db'));
     const repo = createSqliteFieldProfiles(db);
@@ -151,7 +151,7 @@ describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('advises once before RAW, survives a restart without re-sending, clears after irrigation; a silent field goes stale', async () => {
+  it('advises once before RAW, survives a restart without re-sending, clears after irrigation; a silent field goes stale and is heard again when it reports', async () => {
     const start = sc.cross - 96;
     // Three days of history already stored: the predictor rebuilds its windows from InfluxDB.
     const history = sc.readings.filter((r) => Date.parse(r.ts) > sc.run.weather[start - 72]!.ts && Date.parse(r.ts) <= sc.run.weather[start]!.ts + HOUR).map(shifted);
@@ -164,8 +164,8 @@ describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, 
 
     const restartAt = sc.cross - 2;
     for (let i = start + 1; i <= sc.irrigation + 3; i++) {
-      // The silent field's sensor stops after 4 hours.
-      await hour(predictor, i, i <= start + 4 ? ['drying', 'silent'] : ['drying']);
+      // The silent field's sensor stops after 4 hours and is back once the other field is irrigated.
+      await hour(predictor, i, i <= start + 4 || i > sc.irrigation ? ['drying', 'silent'] : ['drying']);
       if (i === restartAt) {
         // Restart with an advice in force: the new instance must remember it.
         expect(published.map((e) => e.type)).toContain('irrigation.recommended');
@@ -181,7 +181,11 @@ describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, 
     if (process.env.FIELDHOOK_TEST_LOG) console.log(events.map((e) => [e.type, e.data.field, e.data.evaluated_at, e.data.reason]), new Date(sc.run.weather[sc.cross]!.ts + HOUR + sc.shiftMs));
     const of = (field: string) => events.filter((e) => e.data.field === field).map((e) => e.type);
     expect(of('drying')).toEqual(['irrigation.recommended', 'irrigation.cleared']);
-    expect(of('silent')).toEqual(['sensor.stale']);
+    expect(of('silent')).toEqual(['sensor.stale', 'sensor.recovered']);
+    const [wentStale, recovered] = events.filter((e) => e.data.field === 'silent');
+    // Declared by the scheduled round of the hour its soil moisture grew 3 h old; back with the first reading after the gap.
+    expect(recovered!.data.stale_since).toBe(wentStale!.data.evaluated_at);
+    expect(recovered!.data.evaluated_at).toBe(shifted(readingAt(sc.irrigation + 1)).ts);
 
     const advice = events.find((e) => e.type === 'irrigation.recommended')!.data as Record<string, unknown> & { provenance: Record<string, unknown> };
     const crossTs = sc.run.weather[sc.cross]!.ts + HOUR + sc.shiftMs;

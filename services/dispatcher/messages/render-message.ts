@@ -58,7 +58,7 @@ const TIMES: Record<string, readonly string[]> = {
   start_by: ['start_by'],
   rain_by: ['expected_rain_by'],
   valid_until: ['valid_until'],
-  since: ['last_reading_at', 'silent_since'],
+  since: ['last_reading_at', 'silent_since', 'stale_since'],
   at: ['at', 'started_at'],
 };
 const TEXTS = ['farm', 'device', 'reason', 'subscription_id', 'endpoint', 'event_type', 'event_id'] as const;
@@ -69,6 +69,7 @@ const FACTS: Record<string, readonly string[]> = {
   'irrigation.recommended': ['field', 'farm', 'net_depth', 'gross_depth', 'start_by', 'valid_until', 'expected_rain'],
   'irrigation.cleared': ['field', 'farm', 'depletion', 'raw', 'expected_rain'],
   'sensor.stale': ['field', 'farm', 'device', 'since'],
+  'sensor.recovered': ['field', 'farm', 'since'],
 };
 const DEFAULT_FACTS = ['field', 'farm'];
 
@@ -76,6 +77,7 @@ const TONES: Record<string, MessageTone> = {
   'irrigation.recommended': 'action',
   'irrigation.cleared': 'ok',
   'sensor.stale': 'warning',
+  'sensor.recovered': 'ok',
   'endpoint.disabled': 'warning',
   'delivery.exhausted': 'warning',
 };

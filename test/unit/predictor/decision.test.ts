@@ -69,6 +69,21 @@ describe('decision state machine', () => {
       [0, 'sensor.stale'],
       [4, 'sensor.stale'],
     ]);
+    // Reporting again is said once, in the step that finds fresh inputs, naming the episode.
+    const states = [stale, stale, ok(10, null), ok(10, null)].reduce<{ state: DecisionState; recovered: unknown[] }>(
+      (acc, a, i) => {
+        const r = decide(acc.state, a, i * H, `e${i}`);
+        return { state: r.state, recovered: [...acc.recovered, r.recovered] };
+      },
+      { state: INITIAL_DECISION_STATE, recovered: [] },
+    );
+    expect(states.recovered).toEqual([undefined, undefined, { staleSince: 0 }, undefined]);
+    expect(states.state).toEqual({ advice: null, lastChangeAt: null, stale: false });
+    // A field harvested while silent is not reporting again.
+    const silent = decide(INITIAL_DECISION_STATE, stale, 0, 's').state;
+    const harvested = decide(silent, { kind: 'off-season', reason: 'harvested 2026-07-06' }, H, 'h');
+    expect(harvested.recovered).toBeUndefined();
+    expect(harvested.state).toEqual({ advice: null, lastChangeAt: null, stale: false });
     // An active advice is neither renewed nor cleared while stale.
     const withAdvice = run([ok(35, 2)]).state;
     const r = decide(withAdvice, stale, 30 * H, 'x');

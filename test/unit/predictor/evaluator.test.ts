@@ -219,7 +219,16 @@ describe('evaluator: who judges silence', () => {
     for (const trigger of ['scheduled', 'explicit', undefined] as const) {
       const e = await evaluate(trigger);
       expect(e.decision.event).toBe('sensor.stale');
-      expect(e.decision.state).toEqual({ ...state, stale: true });
+      expect(e.decision.state).toEqual({ ...state, stale: true, staleSince: at });
     }
+  });
+
+  it('readings that arrive for a stale field end its episode at once: recovered, naming when it went stale', async () => {
+    const silent = { ...INITIAL_DECISION_STATE, stale: true, staleSince: at - 2 * HOUR };
+    const [e] = await evaluateFields([field], at, { windows: windowWith(ALL, at), states: new Map([[field.key, silent]]), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS, 'readings');
+    expect(e!.assessment.kind).toBe('ok');
+    expect(e!.decision.recovered).toEqual({ staleSince: at - 2 * HOUR });
+    expect(e!.decision.state.stale).toBe(false);
+    expect(e!.decision.state).not.toHaveProperty('staleSince');
   });
 });

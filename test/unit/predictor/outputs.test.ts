@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, INITIAL_DECISION_STATE } from '../../../services/predictor/decision.js';
 import type { Evaluation } from '../../../services/predictor/evaluator.js';
-import { eventOf, recommendationPoint } from '../../../services/predictor/outputs.js';
+import { eventsOf, recommendationPoint } from '../../../services/predictor/outputs.js';
 
 const H = 3_600_000;
 const at = Date.parse('2026-07-06T17:00:00Z');
@@ -29,14 +29,15 @@ describe('recommendation outputs', () => {
   });
 
   it('turns an advice into a dispatcher event with collapse key, valid_until and correlation id', () => {
-    const e = eventOf(evaluation())!;
+    const [e, ...more] = eventsOf(evaluation());
+    expect(more).toEqual([]);
     expect(e).toMatchObject({
       type: 'irrigation.recommended', id: 'evt_x', farm: 'farm 1', field: 'north', collapse_key: 'irrigation:farm 1:north',
       valid_until: new Date(at + 24 * H).toISOString(), correlation_id: 'c1',
       data: { net_depth_mm: 55, gross_depth_mm: 68.8, start_by: new Date(at + 14.5 * H).toISOString(), hours_to_raw: 14.5 },
     });
     const quiet = evaluation({ decision: { state: INITIAL_DECISION_STATE, event: null, reason: 'RAW in 40 h' } });
-    expect(eventOf(quiet)).toBeNull();
+    expect(eventsOf(quiet)).toEqual([]);
   });
 
   it('writes depth_mm 0 when no advice is in force, with the forecast depletion in its own field', () => {
@@ -57,7 +58,28 @@ describe('recommendation outputs', () => {
     });
     const line = recommendationPoint(e).toLineProtocol()!;
     for (const f of ['in_season=F', 'irrigate=F', 'depth_mm=0', 'event="irrigation.cleared"']) expect(line).toContain(f);
-    expect(eventOf(e)).toMatchObject({ type: 'irrigation.cleared', data: { reason: 'harvested 2026-07-06' } });
-    expect(eventOf(e)!.data).not.toHaveProperty('depletion_mm');
+    const [cleared] = eventsOf(e);
+    expect(cleared).toMatchObject({ type: 'irrigation.cleared', data: { reason: 'harvested 2026-07-06' } });
+    expect(cleared!.data).not.toHaveProperty('depletion_mm');
+  });
+
+  it('a stale field that reports again: sensor.recovered first, one id per episode, then the advice of the same step', () => {
+    const staleAt = at - 5 * H;
+    const silent = decide(INITIAL_DECISION_STATE, { kind: 'stale', reason: 'no readings' }, staleAt, 'evt_s').state;
+    const assessment = { kind: 'ok' as const, depletionNowMm: 40, rawMm: 52, hoursToRaw: 14.5, depthMm: 55 };
+    const back = (now: number) => evaluation({ at: now, decision: decide(silent, assessment, now, 'evt_x') });
+    const [recovered, advice, ...more] = eventsOf(back(at));
+    expect(more).toEqual([]);
+    expect(recovered).toMatchObject({
+      type: 'sensor.recovered', farm: 'farm 1', field: 'north', collapse_key: 'sensor:farm 1:north', correlation_id: 'c1',
+      data: { farm: 'farm 1', field: 'north', stale_since: new Date(staleAt).toISOString(), evaluated_at: new Date(at).toISOString() },
+    });
+    expect(recovered).not.toHaveProperty('valid_until');
+    expect(advice).toMatchObject({ type: 'irrigation.recommended', id: 'evt_x' });
+    // Decided again an hour later (the first publish failed): the same event, which the outbox takes once.
+    expect(eventsOf(back(at + H))[0]!.id).toBe(recovered!.id);
+    // Another episode is another event.
+    const later = decide(decide(silent, assessment, at, 'a').state, { kind: 'stale', reason: 'no readings' }, at + 10 * H, 'b').state;
+    expect(eventsOf(evaluation({ decision: decide(later, assessment, at + 20 * H, 'c') }))[0]!.id).not.toBe(recovered!.id);
   });
 });

@@ -44,6 +44,13 @@ export const STALE: EventEnvelope = {
   data: { farm: 'f1', field: 'north', evaluated_at: '2026-07-07T09:40:00.000Z', reason: 'soil moisture older than 180 min' },
 };
 
+export const RECOVERED: EventEnvelope = {
+  type: 'sensor.recovered',
+  id: 'evt_p_recovered',
+  timestamp: '2026-07-07T12:00:00.000Z',
+  data: { farm: 'f1', field: 'north', evaluated_at: '2026-07-07T12:00:00.000Z', stale_since: '2026-07-07T09:40:00.000Z', reason: 'inputs fresh again' },
+};
+
 export const TEST_EVENT: EventEnvelope = {
   type: 'webhook.test',
   id: 'evt_test',
@@ -58,7 +65,7 @@ export const UNKNOWN_TYPE: EventEnvelope = {
   data: { farm: 'f1', field: 'north' },
 };
 
-export const EVENTS = [ADVICE, CLEARED, STALE, TEST_EVENT, UNKNOWN_TYPE];
+export const EVENTS = [ADVICE, CLEARED, STALE, RECOVERED, TEST_EVENT, UNKNOWN_TYPE];
 
 export const URLS: Record<FormatName, string> = {
   'standard-webhooks': 'https://receiver.example.com/hooks',

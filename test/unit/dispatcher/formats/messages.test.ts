@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGS, type MessageTemplate } from '../../../../services/dispatcher/messages/catalog.js';
 import { renderMessage } from '../../../../services/dispatcher/messages/render-message.js';
-import { ADVICE, CLEARED, STALE } from './fixtures.js';
+import { ADVICE, CLEARED, RECOVERED, STALE } from './fixtures.js';
 
 const FSI = '\u2068';
 const PDI = '\u2069';
@@ -30,6 +30,8 @@ describe('messages for people', () => {
       'Sensor n-17 silent since Tue 09:10 — no advice for North field until it reports',
     );
     expect(renderMessage('sensor.stale', STALE.data, en).text).toBe('No fresh readings from North field — no advice until its sensors report');
+    expect(renderMessage('sensor.recovered', RECOVERED.data, en)).toMatchObject({ title: 'North field: readings again', text: 'Fresh readings from North field again (stale since Tue 12:40) — advice resumes', tone: 'ok' });
+    expect(renderMessage('sensor.recovered', { farm: 'f1', field: 'north' }, en).text).toBe('Fresh readings from North field again — advice resumes');
     expect(renderMessage('irrigation.cleared', { farm: 'f1', field: 'north', refilled_mm: 14 }, en).text).toBe('North field refilled by 14 mm of rain — advice cleared');
     expect(renderMessage('irrigation.cleared', CLEARED.data, en).text).toBe(
       'North field refilled — 6.1 mm of 54 mm readily available water used; advice cleared',
