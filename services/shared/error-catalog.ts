@@ -446,6 +446,12 @@ export const Errors = {
     'A decoded field is not in the profile',
     'A top-level field of the decoded payload is neither mapped, kept nor ignored by the profile, whose `others` is `refuse`.',
   ),
+  profileHistoryInvalid: defineError(
+    'FH_ERR_PROFILE_HISTORY_INVALID',
+    400,
+    'Buffered readings cannot be read',
+    "The field a profile's `history` names is not an array of at most 256 objects, or an entry's time is missing or not a time (its path in `field`).",
+  ),
 
   // Weather forecasts (POST /v1/forecasts, the forecasts topic, the Open-Meteo pull).
   forecastInvalid: defineError(

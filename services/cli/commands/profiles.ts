@@ -54,6 +54,8 @@ export function registerProfileCommands(program: Command): void {
       } catch {
         throw Errors.cliInvalid('stdin must be the decoded payload as JSON');
       }
-      printJson({ profile: profile.name, ...applyProfile(profile, decoded) });
+      const result = applyProfile(profile, decoded);
+      // Buffered readings' times as people read them.
+      printJson({ profile: profile.name, ...result, history: result.history.map((h) => ({ ...h, ts: new Date(h.ts).toISOString() })) });
     });
 }

@@ -32,6 +32,18 @@ export interface UplinkItem {
   item: NativeItem;
   profile: string | undefined;
   refused: FieldRefusal[];
+  /**
+   * Readings the node buffered and sent with this uplink (a profile's `history`), at their own
+   * times and without an id: a buffered reading sent twice is one reading (de-duplicated on its
+   * device and time). An entry that is no timed object is in `refused`, its path naming it.
+   */
+  history: BufferedItem[];
+}
+
+export interface BufferedItem {
+  item: { device: string; ts: string; values: Record<string, unknown> };
+  /** The entry's fields the profile could not map, their paths naming the entry. */
+  refused: FieldRefusal[];
 }
 
 /**
@@ -177,10 +189,21 @@ function optionalText(value: unknown): string | undefined {
  * The decoded payload as values: through the profile when there is one, else flattened onto
  * canonical names as before profiles existed.
  */
-function readDecoded(decoded: Json, profile: Profile | undefined, limits: Readonly<FlattenLimits>, root: string): { values: Record<string, unknown>; refused: FieldRefusal[] } {
-  if (!profile) return { values: flatten(decoded, limits, root), refused: [] };
+function readDecoded(
+  decoded: Json,
+  device: string,
+  profile: Profile | undefined,
+  limits: Readonly<FlattenLimits>,
+  root: string,
+): { values: Record<string, unknown>; refused: FieldRefusal[]; history: BufferedItem[] } {
+  if (!profile) return { values: flatten(decoded, limits, root), refused: [], history: [] };
   const result = applyProfile(profile, decoded);
-  return { values: result.values, refused: result.refused.map((r) => ({ ...r, path: `${root}.${r.path}` })) };
+  const rooted = (list: FieldRefusal[]) => list.map((r) => ({ ...r, path: `${root}.${r.path}` }));
+  return {
+    values: result.values,
+    refused: rooted(result.refused),
+    history: result.history.map((h) => ({ item: { device, ts: new Date(h.ts).toISOString(), values: h.values }, refused: rooted(h.refused) })),
+  };
 }
 
 /**
@@ -195,7 +218,7 @@ export function readChirpStack(body: unknown, options: UplinkOptions = {}): Upli
   const decoded = object(own(up, 'object'), 'object');
   const profileName = optionalText(own(info, 'deviceProfileName')) ?? optionalText(own(up, 'deviceProfileName'));
   const profile = chooseProfile(options, () => (profileName !== undefined ? options.profiles?.forChirpStack(profileName) : undefined));
-  const { values, refused } = readDecoded(decoded, profile, limits, 'object');
+  const { values, refused, history } = readDecoded(decoded, device, profile, limits, 'object');
   return {
     item: {
       device,
@@ -205,6 +228,7 @@ export function readChirpStack(body: unknown, options: UplinkOptions = {}): Upli
     },
     profile: profile?.name,
     refused,
+    history,
   };
 }
 
@@ -260,10 +284,11 @@ export function readTheThingsStack(body: unknown, options: UplinkOptions = {}): 
   }
   const version = ttnVersionIds(up, message);
   const profile = chooseProfile(options, () => (version ? options.profiles?.forTheThingsStack(version.brand, version.model) : undefined));
-  const { values, refused } = readDecoded(decoded, profile, limits, 'uplink_message.decoded_payload');
+  const { values, refused, history } = readDecoded(decoded, device, profile, limits, 'uplink_message.decoded_payload');
   return {
     item: { device, id, ts: receivedAt, values: withRssi(values, bestRssi(own(message, 'rx_metadata'))) },
     profile: profile?.name,
     refused,
+    history,
   };
 }

@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { isSimulatedUplink, readChirpStack, readTheThingsStack, uplinkDevEui, type UplinkItem, type UplinkOptions } from '../adapters/lorawan.js';
+import type { FieldRefusal } from '../profiles/profile.js';
 import { DEFAULT_SENML_LIMITS, fromSenml } from '../adapters/senml.js';
 import type { DeviceWithSecret } from '../../registry/device.js';
 import type { Authenticator, SignatureHeaders } from '../auth.js';
@@ -369,19 +370,24 @@ export const readingsRoutes: FastifyPluginAsync<ReadingsRoutesOptions> = async (
     return { profiles: opts.profiles, ...(named !== undefined ? { deviceProfile: named } : {}) };
   }
   /**
-   * An uplink read through its device profile: fields the profile could not map are logged and
-   * answered in `refused` (reading index 0, the field's path), the others ingested. When no field
-   * gave a value the uplink is refused with each field's reason: the gateway's RSSI alone is no
-   * reading of the device's, and stored as one it hid every value lost.
+   * An uplink read through its device profile: its own reading, then the readings the node buffered
+   * (a profile's `history`), each at its position in the answer's `refused` (`index`). Fields the
+   * profile could not map are logged and answered in `refused` with their paths, the others
+   * ingested. When nothing gave a value the uplink is refused with each field's reason: the
+   * gateway's RSSI alone is no reading of the device's, and stored as one it hid every value lost.
    */
   async function ingestUplink(request: FastifyRequest, reply: FastifyReply, uplink: UplinkItem) {
-    const refused = uplink.refused.map((r) => ({ index: 0, code: r.code, message: r.message, field: r.path }));
-    if (refused.length > 0) request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused: uplink.refused }, 'uplink fields refused by the device profile');
     // Nothing read: the gateway's RSSI alone is no reading of the device's (an unplugged sensor must
     // not look alive through it). The reading goes to ingest without it, which refuses it as any
-    // reading without values (or for what else it finds first: its time, its device).
+    // reading without values (or for what else it finds first: its time, its device); an uplink of
+    // buffered readings alone needs no reading of its own.
     const read = Object.keys(uplink.item.values).some((name) => name !== 'rssi');
-    return ingestItems(request, reply, [read ? uplink.item : { ...uplink.item, values: {} }], refused.length > 0 ? refused : undefined);
+    const own = read ? [uplink.item] : uplink.history.length > 0 ? [] : [{ ...uplink.item, values: {} }];
+    const items: unknown[] = [...own, ...uplink.history.map((h) => h.item)];
+    const refusal = (index: number) => (r: FieldRefusal) => ({ index, code: r.code, message: r.message, field: r.path });
+    const refused = [...uplink.refused.map(refusal(0)), ...uplink.history.flatMap((h, k) => h.refused.map(refusal(own.length + k)))];
+    if (refused.length > 0) request.log.warn({ profile: uplink.profile, device: uplink.item.device, refused }, 'uplink fields refused by the device profile');
+    return ingestItems(request, reply, items, refused.length > 0 ? refused : undefined);
   }
   const uplinkSchema = ingestSchema("A LoRaWAN network server's uplink, with a gateway credential.");
   app.post<{ Querystring: { event?: string } }>('/v1/uplinks/chirpstack', { schema: uplinkSchema, ...authenticated([JSON_MEDIA_TYPE], chirpstackDocs) }, async (request, reply) => {

@@ -101,6 +101,21 @@ export const PROFILE_SCHEMA = z.strictObject({
   ignore: z.array(z.string().min(1).max(200)).max(256).optional(),
   /** Top-level fields no mapping, `keep` or `ignore` names: refused (the default) or ignored. */
   others: z.enum(['refuse', 'ignore']).optional(),
+  /**
+   * Readings the node kept while it could not send and sends later, each with its own time (the
+   * Milesight EM500 `history` frames): an array of objects, each read with the same mappings,
+   * `keep`, `ignore` and `others` as the payload.
+   */
+  history: z
+    .strictObject({
+      /** Path to the array. */
+      source: z.string(),
+      /** The key of an entry that holds its time. */
+      time: z.string().min(1).max(200),
+      /** What that time counts since 1970: seconds (the default) or milliseconds. */
+      timeUnit: z.enum(['s', 'ms']).optional(),
+    })
+    .optional(),
 });
 
 export type ProfileFile = z.infer<typeof PROFILE_SCHEMA>;
@@ -126,6 +141,8 @@ export interface Profile {
   /** Top-level keys a mapping, `keep` or `ignore` accounts for. */
   known: ReadonlySet<string>;
   others: 'refuse' | 'ignore';
+  /** Where buffered readings are, and how their times read. */
+  history?: { path: string; segments: readonly PathSegment[]; timeKey: string; unitMs: number };
   /** The file as written, for `fieldhook profiles show`. */
   file: ProfileFile;
 }
@@ -188,6 +205,16 @@ export function compileProfile(json: unknown, fileName: string): Profile {
   });
   for (const name of file.keep ?? []) known.add(name);
   for (const name of file.ignore ?? []) known.add(name);
+  let history: Profile['history'];
+  if (file.history) {
+    const segments = parsePath(file.history.source);
+    if (typeof segments === 'string') problems.push(`${fileName}: history.source: ${segments}`);
+    else if (segments[0]!.kind !== 'key') problems.push(`${fileName}: history.source: a path starts with a field name`);
+    else {
+      known.add((segments[0] as { key: string }).key);
+      history = { path: file.history.source, segments, timeKey: file.history.time, unitMs: file.history.timeUnit === 'ms' ? 1 : 1000 };
+    }
+  }
   const targets = new Set<string>();
   file.mappings.forEach((m, i) => {
     if (targets.has(m.quantity)) problems.push(`${fileName}: mappings[${i}].quantity: ${m.quantity} is mapped twice`);
@@ -207,6 +234,7 @@ export function compileProfile(json: unknown, fileName: string): Profile {
     mappings,
     known,
     others: file.others ?? 'refuse',
+    ...(history ? { history } : {}),
     file,
   };
 }
@@ -224,7 +252,22 @@ export interface ProfileResult {
   refused: FieldRefusal[];
   /** Fields that held a "no reading" value. */
   skipped: string[];
+  /**
+   * The buffered readings (`history`), each read as the payload is, at its own time (epoch ms), in
+   * the payload's order; an entry that cannot be one is among `refused` instead.
+   */
+  history: BufferedReading[];
 }
+
+export interface BufferedReading {
+  ts: number;
+  values: Record<string, number>;
+  refused: FieldRefusal[];
+  skipped: string[];
+}
+
+/** Most buffered readings one payload may carry (an EM500's frame holds about 20). */
+export const MAX_HISTORY_ENTRIES = 256;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -307,19 +350,25 @@ function mapValue(raw: unknown, m: CompiledMapping): Outcome {
  * (values are defined with Object.fromEntries, so `__proto__` would be a plain own key).
  */
 export function applyProfile(profile: Profile, decoded: unknown): ProfileResult {
+  if (!isObject(decoded)) {
+    return { values: {}, refused: [{ path: '(payload)', code: Errors.readingNotObject.code, message: 'the decoded payload is not an object' }], skipped: [], history: [] };
+  }
+  const read = readFields(profile, decoded, '');
+  return { ...read, history: profile.history ? readHistory(profile, profile.history, decoded, read.refused) : [] };
+}
+
+/** The fields of one object (the payload, or one buffered entry whose paths start with `prefix`). */
+function readFields(profile: Profile, decoded: Record<string, unknown>, prefix: string, timeKey?: string): Omit<ProfileResult, 'history'> {
   const values = new Map<string, number>();
   const refused: FieldRefusal[] = [];
   const skipped: string[] = [];
-  if (!isObject(decoded)) {
-    return { values: {}, refused: [{ path: '(payload)', code: Errors.readingNotObject.code, message: 'the decoded payload is not an object' }], skipped };
-  }
   for (const m of profile.mappings) {
     let path: string | undefined;
     let raw: unknown;
     for (const s of m.sources) {
       const v = resolvePath(decoded, s.segments);
       if (v !== undefined) {
-        path = s.path;
+        path = prefix + s.path;
         raw = v;
         break;
       }
@@ -331,18 +380,45 @@ export function applyProfile(profile: Profile, decoded: unknown): ProfileResult 
     else refused.push({ path, code: outcome.code, message: `${path} (${m.quantity}) ${outcome.message}` });
   }
   for (const key of Object.keys(decoded)) {
-    if (profile.known.has(key)) continue;
+    if (profile.known.has(key) || key === timeKey) continue;
     if (profile.others === 'refuse') {
-      refused.push({ path: shown(key), code: Errors.profileUnmappedField.code, message: `${shown(key)} is not in profile ${profile.name}` });
+      refused.push({ path: prefix + shown(key), code: Errors.profileUnmappedField.code, message: `${prefix}${shown(key)} is not in profile ${profile.name}` });
     }
   }
   for (const name of profile.file.keep ?? []) {
     if (!Object.hasOwn(decoded, name)) continue;
     const outcome = mapValue(decoded[name], KEEP);
     if (outcome.ok) values.set(name, outcome.value);
-    else if (!('noReading' in outcome)) refused.push({ path: name, code: outcome.code, message: `${name} ${outcome.message}` });
+    else if (!('noReading' in outcome)) refused.push({ path: prefix + name, code: outcome.code, message: `${prefix}${name} ${outcome.message}` });
   }
   return { values: Object.fromEntries(values), refused, skipped };
+}
+
+/** The buffered entries, each read as the payload is; what is not a timed entry is refused into `refused`. */
+function readHistory(profile: Profile, history: NonNullable<Profile['history']>, decoded: Record<string, unknown>, refused: FieldRefusal[]): BufferedReading[] {
+  const entries = resolvePath(decoded, history.segments);
+  if (entries === undefined) return [];
+  const refuse = (path: string, message: string) => refused.push({ path, code: Errors.profileHistoryInvalid.code, message: `${path} ${message}` });
+  if (!Array.isArray(entries)) {
+    refuse(history.path, 'is not an array of buffered readings');
+    return [];
+  }
+  if (entries.length > MAX_HISTORY_ENTRIES) {
+    refuse(history.path, `holds ${entries.length} entries, more than ${MAX_HISTORY_ENTRIES}`);
+    return [];
+  }
+  const out: BufferedReading[] = [];
+  entries.forEach((entry, i) => {
+    const at = `${history.path}[${i}]`;
+    if (!isObject(entry)) return refuse(at, 'is not an object');
+    const raw = Object.hasOwn(entry, history.timeKey) ? entry[history.timeKey] : undefined;
+    const count = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.length <= 32 && NUMERIC.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+    const ts = count * history.unitMs;
+    // Within what a Date holds; how far back or ahead a reading may be is ingest's to say.
+    if (!Number.isFinite(ts) || Math.abs(ts) > 8.64e15) return refuse(`${at}.${shown(history.timeKey)}`, 'is not a time');
+    out.push({ ts: Math.trunc(ts), ...readFields(profile, entry, `${at}.`, history.timeKey) });
+  });
+  return out;
 }
 
 const KEEP: CompiledMapping = {

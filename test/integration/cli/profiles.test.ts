@@ -42,7 +42,11 @@ describe('fieldhook profiles (command line)', () => {
         { path: 'extra', code: 'FH_ERR_PROFILE_UNMAPPED_FIELD', message: 'extra is not in profile dragino-lse01' },
       ],
       skipped: [],
+      history: [],
     });
+    const buffered = { history: [{ timestamp: 1_796_000_000, moisture: 29.5, electricity_error: 'collection failed' }] };
+    const em500 = await withStdin(['profiles', 'test', 'milesight-em500-smtc'], JSON.stringify(buffered));
+    expect(JSON.parse(em500.stdout)).toMatchObject({ values: {}, refused: [], history: [{ ts: '2026-11-30T00:53:20.000Z', values: { soil_moisture: 0.295 }, refused: [] }] });
   }, 30_000);
 
   it('devices add --profile stores a loaded profile and refuses an unknown one', async () => {

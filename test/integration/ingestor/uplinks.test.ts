@@ -148,6 +148,38 @@ describe(`LoRaWAN network server webhooks (InfluxDB ${influx.kind})`, () => {
     await eventually(async () => JSON.stringify(await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()).includes('0.505'));
   });
 
+  it('stores the readings a node buffered during an outage at their own times, once however often they come', async () => {
+    const at = (minutesAgo: number) => Math.floor((Date.now() - minutesAgo * 60_000) / 1000);
+    const [t1, t2] = [at(90), at(60)];
+    const object = {
+      battery: 88,
+      history: [
+        { timestamp: t1, electricity: 140, temperature: 18.5, moisture: 27.25 },
+        { timestamp: t2, electricity_error: 'collection failed', temperature: 18.25, moisture: 'n/a' },
+        { moisture: 26 },
+      ],
+    };
+    const up = { ...CHIRPSTACK_UP, deduplicationId: 'history-1', time: recent(CHIRPSTACK_UP.time), deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, devEui: '0202020202020202' }, object };
+    // No reading of its own (battery only): the two buffered ones, the second without its failed values.
+    const first = await post('/v1/uplinks/chirpstack?event=up', up);
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toEqual({
+      accepted: 2,
+      duplicates: 0,
+      refused: [
+        { index: 0, code: 'FH_ERR_PROFILE_HISTORY_INVALID', message: 'history[2].timestamp is not a time', field: 'object.history[2].timestamp' },
+        { index: 1, code: 'FH_ERR_PROFILE_NO_VALUE', message: 'history[1].moisture (soil_moisture) holds text, not a number', field: 'object.history[1].moisture' },
+      ],
+    });
+    // Sent again with the next uplink: the same readings, not new ones.
+    expect((await post('/v1/uplinks/chirpstack?event=up', { ...up, deduplicationId: 'history-2' })).json()).toMatchObject({ accepted: 0, duplicates: 2 });
+    const params = new URLSearchParams({ q: `SELECT "soil_moisture", "soil_temperature", "soil_ec" FROM "reading" WHERE "device" = '0202020202020202' AND time >= ${t1}s AND time <= ${t2}s`, db: database, epoch: 's' });
+    await eventually(async () => {
+      const body = (await (await fetch(`${influx.url}/query?${params}`, { headers: influx.headers })).json()) as { results: { series?: { values: unknown[][] }[] }[] };
+      return JSON.stringify(body.results[0]!.series?.[0]?.values) === JSON.stringify([[t1, 0.2725, 18.5, 0.14], [t2, null, 18.25, null]]);
+    }, { what: 'the buffered readings at their own times' });
+  });
+
   it('refuses an uplink for a device not registered to the credential, and a malformed envelope', async () => {
     const stranger = { ...CHIRPSTACK_UP, deduplicationId: 'x-1', time: recent(CHIRPSTACK_UP.time), deviceInfo: { devEui: 'FFFFFFFFFFFFFFFF' } };
     const refused = await post('/v1/uplinks/chirpstack?event=up', stranger);

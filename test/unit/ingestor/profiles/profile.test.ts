@@ -72,7 +72,7 @@ describe('applyProfile', () => {
       { source: 'm', quantity: 'soil_moisture', unit: '%' },
       { source: 'raw', quantity: 'battery_voltage', unit: 'mV', scale: 10, offset: 5 },
     ]);
-    expect(applyProfile(p, { m: ' 19.57 ', raw: 361 })).toEqual({ values: { soil_moisture: 0.1957, battery_voltage: 3.615 }, refused: [], skipped: [] });
+    expect(applyProfile(p, { m: ' 19.57 ', raw: 361 })).toEqual({ values: { soil_moisture: 0.1957, battery_voltage: 3.615 }, refused: [], skipped: [], history: [] });
   });
   it('takes the first present alternative', () => {
     const p = profile([{ source: ['a', 'b'], quantity: 'air_temperature' }]);
@@ -81,9 +81,9 @@ describe('applyProfile', () => {
   });
   it('skips "no reading" values, numbers and strings', () => {
     const p = profile([{ source: 't', quantity: 'soil_temperature', noReading: [327.67, 'N/A'] }]);
-    expect(applyProfile(p, { t: 327.67 })).toEqual({ values: {}, refused: [], skipped: ['t'] });
-    expect(applyProfile(p, { t: '327.67' })).toEqual({ values: {}, refused: [], skipped: ['t'] });
-    expect(applyProfile(p, { t: 'N/A' })).toEqual({ values: {}, refused: [], skipped: ['t'] });
+    expect(applyProfile(p, { t: 327.67 })).toEqual({ values: {}, refused: [], skipped: ['t'], history: [] });
+    expect(applyProfile(p, { t: '327.67' })).toEqual({ values: {}, refused: [], skipped: ['t'], history: [] });
+    expect(applyProfile(p, { t: 'N/A' })).toEqual({ values: {}, refused: [], skipped: ['t'], history: [] });
   });
   it('refuses a field that holds no number, and unknown top-level fields unless ignored', () => {
     const p = profile([{ source: 't', quantity: 'soil_temperature' }], { ignore: ['flag'], keep: ['leaf_wetness'] });
@@ -97,6 +97,39 @@ describe('applyProfile', () => {
     expect(applyProfile(p, { t: 1e308, flag: 0 }).values).toEqual({ soil_temperature: 1e308 });
     const big = profile([{ source: 't', quantity: 'soil_temperature', scale: 1e308 }]);
     expect(applyProfile(big, { t: 1e10 }).refused[0]!.code).toBe(Errors.readingValueNotFinite.code);
+  });
+
+  it('reads buffered readings at their own times with the same mappings, refusing entries that are none', () => {
+    const p = profile([{ source: ['moisture', 'humidity'], quantity: 'soil_moisture', unit: '%' }], { ignore: ['moisture_error'], history: { source: 'log.entries', time: 'at' } });
+    const r = applyProfile(p, {
+      moisture: 30,
+      log: { entries: [{ at: 1_796_000_000, moisture: 31.5 }, { at: '1796003600', humidity: '32' }, { at: 1_796_007_200, moisture_error: 'collection failed' }, { at: 1_796_010_800, moisture: 'wet', extra: 1 }, 7, { moisture: 2 }, { at: 'noon', moisture: 2 }] },
+    });
+    expect(r.values).toEqual({ soil_moisture: 0.3 });
+    expect(r.history.map((h) => [h.ts, h.values])).toEqual([
+      [1_796_000_000_000, { soil_moisture: 0.315 }],
+      [1_796_003_600_000, { soil_moisture: 0.32 }],
+      [1_796_007_200_000, {}],
+      [1_796_010_800_000, {}],
+    ]);
+    // An entry's own fields are refused with the entry in their path; what is no timed entry, at the top.
+    expect(r.history[3]!.refused.map((x) => [x.path, x.code])).toEqual([
+      ['log.entries[3].moisture', Errors.profileNoValue.code],
+      ['log.entries[3].extra', Errors.profileUnmappedField.code],
+    ]);
+    expect(r.refused.map((x) => [x.path, x.code])).toEqual([
+      ['log.entries[4]', Errors.profileHistoryInvalid.code],
+      ['log.entries[5].at', Errors.profileHistoryInvalid.code],
+      ['log.entries[6].at', Errors.profileHistoryInvalid.code],
+    ]);
+    const ms = profile([{ source: 'm', quantity: 'soil_moisture' }], { history: { source: 'h', time: 't', timeUnit: 'ms' } });
+    expect(applyProfile(ms, { h: [{ t: 1_796_000_000_123, m: 0.2 }] }).history).toEqual([{ ts: 1_796_000_000_123, values: { soil_moisture: 0.2 }, refused: [], skipped: [] }]);
+    expect(applyProfile(ms, { h: [{ t: 1e300, m: 0.2 }] }).refused[0]).toMatchObject({ path: 'h[0].t', code: Errors.profileHistoryInvalid.code });
+    expect(applyProfile(ms, { h: { t: 1, m: 0.2 } }).refused).toEqual([{ path: 'h', code: Errors.profileHistoryInvalid.code, message: 'h is not an array of buffered readings' }]);
+    expect(applyProfile(ms, { h: Array.from({ length: 257 }, (_, i) => ({ t: i, m: 0.2 })) })).toMatchObject({ history: [], refused: [{ path: 'h', message: 'h holds 257 entries, more than 256' }] });
+    expect(applyProfile(ms, { m: 0.1 }).history).toEqual([]);
+    expect(problemsOf(() => profile([], { history: { source: '[0]', time: 't' } }))).toEqual(['p.json: history.source: a path starts with a field name']);
+    expect(problemsOf(() => profile([], { history: { source: 'h', time: 't', timeUnit: 'min' } }))[0]).toMatch(/^p\.json: history\.timeUnit: /);
   });
 });
 

@@ -72,6 +72,21 @@ describe('shipped device profiles', () => {
     });
   }
 
+  it('milesight-em500-smtc: buffered history frames are readings of the same device at their own times', () => {
+    const example = VENDOR_EXAMPLES['milesight-em500-smtc']!.find((e) => 'history' in e.decoded)!;
+    const body = { ...CHIRPSTACK_UP, deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: 'EM500-SMTC' }, object: example.decoded };
+    const uplink = readChirpStack(body, { profiles });
+    expect(uplink.refused).toEqual([]);
+    expect(uplink.history.map((h) => h.refused)).toEqual([[], []]);
+    const device = CHIRPSTACK_UP.deviceInfo.devEui.toLowerCase();
+    expect(uplink.history.map((h) => [h.item.device, h.item.ts])).toEqual([
+      [device, '2026-11-30T00:53:20.000Z'],
+      [device, '2026-11-30T01:23:20.000Z'],
+    ]);
+    expectValues(uplink.history[0]!.item.values, { soil_ec: 0.14, soil_temperature: 20.1, soil_moisture: 0.295 });
+    expectValues(uplink.history[1]!.item.values, { soil_temperature: 20, soil_moisture: 0.294 });
+  });
+
   it('the gateway RSSI is still added when the profile maps none', () => {
     const example = VENDOR_EXAMPLES['dragino-lht65n']![0]!;
     const body = { ...CHIRPSTACK_UP, deviceInfo: { ...CHIRPSTACK_UP.deviceInfo, deviceProfileName: 'LHT65N' }, object: example.decoded };
