@@ -96,6 +96,11 @@ export interface DecisionState {
    * it is decided again.
    */
   staleSince?: number;
+  /**
+   * The last change was an advice withdrawn for the rain ahead: the cool-down does not hold back
+   * the advice when a newer forecast drops the rain (the hold rule follows the forecast at once).
+   */
+  withdrawnForRain?: true;
 }
 
 export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeAt: null, stale: false };
@@ -195,7 +200,7 @@ function decideFresh(
 ): DecisionResult {
   const { depletionNowMm, rawMm, hoursToRaw, depthMm } = assessment;
   const due = hoursToRaw !== null && hoursToRaw <= options.horizonH;
-  const coolingDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;
+  const coolingDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs && !fresh.withdrawnForRain;
   const startBy = now + Math.max(0, hoursToRaw ?? 0) * HOUR_MS;
   const rain = assessment.expectedRain;
   const held = due && rain !== undefined && rain.mm > 0 && rain.mm >= options.holdRainFraction * depthMm;
@@ -218,7 +223,7 @@ function decideFresh(
       return { state: { advice: null, lastChangeAt: now, stale: false }, event: null, reason: 'advice answered: irrigation recorded' };
     }
     // The rain will do the advice's work: withdraw it, saying why.
-    if (hold) return { state: { advice: null, lastChangeAt: now, stale: false }, event: 'irrigation.cleared', reason: holdReason, hold };
+    if (hold) return { state: { advice: null, lastChangeAt: now, stale: false, withdrawnForRain: true }, event: 'irrigation.cleared', reason: holdReason, hold };
     const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
     if (!change) {
       if (now < advice.validUntil) return { state: fresh, event: null, reason: 'advice active' };

@@ -199,6 +199,14 @@ describe('the weather ahead', () => {
     const advised = run([ok(35, 6, 40, 40)]).state;
     const r = decide(advised, withRain(ok(36, 5, 40, 40), rain(25)), H, 'x');
     expect(r).toMatchObject({ event: 'irrigation.cleared', reason: 'hold: 25 mm rain expected by Wed 06:00', state: { advice: null } });
+    // A newer forecast drops the rain within the cool-down: the advice follows at once, not 6 h later.
+    expect(decide(r.state, withRain(ok(36.5, 4, 40, 40), rain(25)), 2 * H, 'y').event).toBeNull();
+    const back = decide(r.state, ok(37, 3, 40, 40), 2 * H, 'z');
+    expect(back).toMatchObject({ event: 'irrigation.recommended', state: { advice: { eventId: 'z' } } });
+    expect(back.state).not.toHaveProperty('withdrawnForRain');
+    // A clearance for any other reason keeps the cool-down.
+    const refilled = decide(advised, ok(10, null, 40, 40), H, 'c');
+    expect(decide(refilled.state, ok(37, 3, 40, 40), 2 * H, 'd').reason).toBe('due, but in cool-down');
   });
 
   it('a hold threshold is an option', () => {
