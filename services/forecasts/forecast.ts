@@ -97,38 +97,56 @@ export function parseForecast(body: unknown, now: number, defaults: { source?: s
   if (defaults.gateway !== undefined && b.source !== undefined && b.source !== defaults.gateway) throw invalid('source', `is the sending gateway (${defaults.gateway}) for a gateway's forecast`);
   const issuedAt = b.issued_at === undefined ? now : time(b.issued_at, 'issued_at');
   if (issuedAt > now + MAX_ISSUED_AHEAD_MS) throw invalid('issued_at', `lies in the future (more than ${MAX_ISSUED_AHEAD_MS / 60_000} min ahead of the server's clock)`);
-  if (!Array.isArray(b.hours) || b.hours.length === 0) throw invalid('hours', 'must be a non-empty array');
-  if (b.hours.length > MAX_FORECAST_HOURS) throw invalid('hours', `holds at most ${MAX_FORECAST_HOURS} hours`);
-  const seen = new Set<number>();
+  if (!Array.isArray(b.hours)) throw invalid('hours', 'must be a non-empty array');
   const hours = b.hours.map((h: unknown, i: number): ForecastHour => {
     const at = `hours[${i}]`;
     if (typeof h !== 'object' || h === null || Array.isArray(h)) throw invalid(at, 'must be an object');
     const o = h as Record<string, unknown>;
-    const ts = time(o.ts, `${at}.ts`);
-    if (ts % HOUR_MS !== 0) throw invalid(`${at}.ts`, 'must be on the hour (the end of the hour it describes)');
-    if (seen.has(ts)) throw invalid(`${at}.ts`, 'appears twice');
-    if (ts > now + MAX_FORECAST_AHEAD_MS) {
-      throw Errors.forecastBeyondHorizon(`${at}.ts: ends more than ${MAX_FORECAST_AHEAD_MS / (24 * HOUR_MS)} days ahead of the server's clock`, { field: `${at}.ts` });
-    }
-    seen.add(ts);
-    const hour: ForecastHour = { ts };
+    const hour: ForecastHour = { ts: time(o.ts, `${at}.ts`) };
     for (const [key, v] of Object.entries(o)) {
       if (key === 'ts' || v === null) continue;
       const spec = (HOUR_FIELDS as Record<string, readonly [keyof ForecastHour, number, number]>)[key];
       if (!Object.hasOwn(HOUR_FIELDS, key) || !spec) throw invalid(`${at}.${key}`, 'is not a forecast quantity');
-      const [name, min, max] = spec;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw invalid(`${at}.${key}`, `must be a number within ${min}–${max}`);
-      hour[name] = v;
+      if (typeof v !== 'number') throw invalid(`${at}.${key}`, `must be a number within ${spec[1]}–${spec[2]}`);
+      hour[spec[0]] = v;
     }
     return hour;
   });
-  return {
+  return checkForecast({
     farm: b.farm,
     ...(b.field !== undefined ? { field: b.field as string } : {}),
     issuedAt,
     source: defaults.gateway ?? (b.source as string | undefined) ?? defaults.source ?? 'api',
-    hours: hours.sort((x, y) => x.ts - y.ts),
-  };
+    hours,
+  }, now);
+}
+
+/**
+ * The checks every forecast passes before it is stored, however it came (the API, MQTT, a pull):
+ * at least one and at most `MAX_FORECAST_HOURS` hours, each on the hour, none twice, none more
+ * than `MAX_FORECAST_AHEAD_MS` ahead of `now` (`FH_ERR_FORECAST_BEYOND_HORIZON`), every value
+ * finite and within its bounds (`FH_ERR_FORECAST_INVALID`, naming the hour by its JSON form).
+ * Returns the forecast with its hours in time order.
+ */
+export function checkForecast(forecast: Forecast, now: number): Forecast {
+  const { hours } = forecast;
+  if (hours.length === 0) throw invalid('hours', 'must be a non-empty array');
+  if (hours.length > MAX_FORECAST_HOURS) throw invalid('hours', `holds at most ${MAX_FORECAST_HOURS} hours`);
+  const seen = new Set<number>();
+  hours.forEach((hour, i) => {
+    const at = `hours[${i}]`;
+    if (hour.ts % HOUR_MS !== 0) throw invalid(`${at}.ts`, 'must be on the hour (the end of the hour it describes)');
+    if (seen.has(hour.ts)) throw invalid(`${at}.ts`, 'appears twice');
+    if (hour.ts > now + MAX_FORECAST_AHEAD_MS) {
+      throw Errors.forecastBeyondHorizon(`${at}.ts: ends more than ${MAX_FORECAST_AHEAD_MS / (24 * HOUR_MS)} days ahead of the server's clock`, { field: `${at}.ts` });
+    }
+    seen.add(hour.ts);
+    for (const [json, [name, min, max]] of Object.entries(HOUR_FIELDS)) {
+      const v = hour[name];
+      if (v !== undefined && !(Number.isFinite(v) && v >= min && v <= max)) throw invalid(`${at}.${json}`, `must be a number within ${min}–${max}`);
+    }
+  });
+  return { ...forecast, hours: [...hours].sort((x, y) => x.ts - y.ts) };
 }
 
 /** Rain the forecast expects in a span, and when the last of it falls. */

@@ -9,7 +9,7 @@ import { windSpeedAt2m } from '../agronomy/index.js';
 import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { Logger } from '../shared/logger.js';
-import type { Forecast, ForecastHour } from './forecast.js';
+import { checkForecast, type Forecast, type ForecastHour } from './forecast.js';
 
 /** The hourly variables asked for, and the unit each must come back in. */
 export const OPEN_METEO_HOURLY = {
@@ -99,7 +99,13 @@ export function fromOpenMeteo(body: unknown, site: Pick<ForecastSite, 'farm' | '
     set('solarRadiation', radiation?.[i], (x) => Math.max(0, x));
     return h;
   });
-  return { farm: site.farm, field: site.field, issuedAt, source: 'open-meteo', hours: hours.filter((h) => h.ts % 3_600_000 === 0) };
+  const forecast: Forecast = { farm: site.farm, field: site.field, issuedAt, source: 'open-meteo', hours: hours.filter((h) => h.ts % 3_600_000 === 0) };
+  // The checks a forecast sent to the API passes: an hour of 800 mm, or one 40 days ahead, is no forecast to act on.
+  try {
+    return checkForecast(forecast, issuedAt);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
 }
 
 export interface OpenMeteoPuller {

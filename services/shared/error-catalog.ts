@@ -476,7 +476,7 @@ export const Errors = {
     'FH_ERR_FORECAST_SOURCE',
     502,
     'The forecast source answered with something unusable',
-    'A pulled forecast (Open-Meteo) came back with an error status or a body that is not the documented hourly JSON; the last stored forecast stays in use.',
+    'A pulled forecast (Open-Meteo) came back with an error status, a body that is not the documented hourly JSON, or hours a sent forecast would be refused for (a value out of bounds, an hour twice or beyond the horizon); the last stored forecast stays in use.',
   ),
 
   // Irrigation records (POST /v1/irrigations, the valve controllers' MQTT topic, chat answers).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectedRain, parseForecast } from '../../../services/forecasts/forecast.js';
+import { fromOpenMeteo } from '../../../services/forecasts/open-meteo.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
 
 const H = 3_600_000;
@@ -82,5 +83,20 @@ describe('forecasts', () => {
     expect(await store.prune(t0 + 2 * H)).toBe(2);
     expect(store.hours('f', 'north', t0, t0 + 3 * H)).toEqual([{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
     store.close();
+  });
+
+  it('a pulled Open-Meteo forecast passes the checks a sent one does: what the API refuses is FH_ERR_FORECAST_SOURCE, the last forecast kept', () => {
+    const body = (hourly: Record<string, unknown[]>) => ({ utc_offset_seconds: 0, hourly_units: { precipitation: 'mm', et0_fao_evapotranspiration: 'mm' }, hourly });
+    const site = { farm: 'f1', field: 'north' };
+    const good = fromOpenMeteo(body({ time: ['2026-07-08T00:00', '2026-07-08T01:00'], precipitation: [0, 1.2], et0_fao_evapotranspiration: [0.1, 0.2] }), site, t0);
+    expect(good.hours).toEqual([{ ts: t0, rainMm: 0, et0Mm: 0.1 }, { ts: t0 + H, rainMm: 1.2, et0Mm: 0.2 }]);
+    const refused = (hourly: Record<string, unknown[]>, what: RegExp) => {
+      expect(() => fromOpenMeteo(body(hourly), site, t0)).toThrow(expect.objectContaining({ code: 'FH_ERR_FORECAST_SOURCE', message: expect.stringMatching(what) }));
+    };
+    refused({ time: ['2026-07-08T00:00', '2026-07-08T01:00'], precipitation: [0, 800] }, /hours\[1\]\.rain_mm: must be a number within 0–500/);
+    refused({ time: ['2026-07-08T00:00'], et0_fao_evapotranspiration: [40] }, /hours\[0\]\.et0_mm/);
+    refused({ time: ['2026-07-08T00:00', '2026-07-08T00:00'], precipitation: [0, 0] }, /appears twice/);
+    refused({ time: ['2026-08-20T00:00'], precipitation: [0] }, /days ahead/);
+    refused({ time: [] }, /non-empty/);
   });
 });
