@@ -7,6 +7,7 @@ import { fieldDefaultsFromDevices } from '../../predictor/field-defaults.js';
 import { fieldKey, profileOf, type FieldSettings } from '../../predictor/field-profiles.js';
 import { createHistoryLoader } from '../../predictor/history-loader.js';
 import { createAppliedWaterLoader } from '../../predictor/applied-water-source.js';
+import { createForecastRepository } from '../../forecasts/open-store.js';
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
 import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter } from '../../predictor/outputs.js';
@@ -220,8 +221,11 @@ export function registerPredictorCommands(program: Command): void {
       const influx = await influxOf(config);
       const loader = createHistoryLoader(influx);
       const water = createAppliedWaterLoader(influx);
-      // The fields and their advice in force where `fieldhook start` keeps them (FIELDHOOK_DATABASE_URL or DATA_DIR).
+      // The fields and their advice in force where `fieldhook start` keeps them (FIELDHOOK_DATABASE_URL or DATA_DIR),
+      // and the weather ahead the running pipeline reads, so the assessment is the pipeline's.
       const plane = createControlPlane(config, logger);
+      const forecasts = createForecastRepository(plane, logger, { following: 'declared' });
+      await forecasts.open();
       const predictor = buildPredictor({
         config,
         logger,
@@ -230,6 +234,7 @@ export function registerPredictorCommands(program: Command): void {
         // Only this field's history: the command must stay quick on a farm of thousands.
         history: { load: (fromTs, toTs) => loader.load(fromTs, toTs, [{ farm, field }]) },
         appliedHistory: { load: (fromTs, toTs) => water.load(fromTs, toTs, [{ farm, field }]) },
+        forecasts,
         mode: 'passive',
         publish: () => Promise.reject(new Error('predict publishes nothing')),
       });
@@ -251,6 +256,7 @@ export function registerPredictorCommands(program: Command): void {
         });
       } finally {
         await predictor.stop();
+        await forecasts.close();
         await closeControlPlane(plane);
       }
     });

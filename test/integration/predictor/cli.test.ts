@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerPredictorCommands } from '../../../services/cli/commands/predictor.js';
+import { createSqliteForecasts } from '../../../services/forecasts/store.js';
 import { createSqliteDeviceRepository } from '../../../services/registry/sqlite-devices.js';
 import { testInflux } from '../../helpers/test-influx.js';
 
@@ -85,6 +86,31 @@ describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
     expect(out).toMatchObject({ field: 'farm1/north', assessment: { kind: 'stale', reason: 'no readings' }, would_emit: 'sensor.stale' });
     expect(out.provenance.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     await expect(cli('predict', '--field', 'farm1/nowhere')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_NOT_FOUND' });
+  });
+
+  it('predict reads the weather ahead the running pipeline stores, as the pipeline does', async () => {
+    const H = 3_600_000;
+    const now = Math.floor(Date.now() / H) * H;
+    // Three days of hourly readings up to now: soil drying slowly, a diurnal air temperature.
+    const lines = Array.from({ length: 72 }, (_, i) => {
+      const ts = now - (71 - i) * H;
+      const hour = new Date(ts).getUTCHours();
+      const sun = Math.max(0, Math.sin(((hour - 6) / 12) * Math.PI));
+      return `reading,device=node-1,farm=farm1,field=north soil_moisture=${(0.27 - i * 0.0005).toFixed(4)},air_temperature=${(18 + 8 * sun).toFixed(1)},relative_humidity=60,wind_speed=2,solar_radiation=${(700 * sun).toFixed(0)},rain=0 ${ts}`;
+    });
+    const written = await fetch(`${influx.url}/write?db=${database}&precision=ms`, { method: 'POST', headers: influx.headers, body: lines.join('\n') });
+    expect(written.status).toBe(204);
+    const before = await cli('predict', '--field', 'farm1/north');
+    expect(before.assessment.kind).toBe('ok');
+    expect(before.provenance.features).toMatchObject({ forecast_available: 0, forecast_rain_24h_mm: 0 });
+    // Where `fieldhook start` keeps the forecasts it was sent or pulled.
+    const store = createSqliteForecasts(join(dir, 'forecasts.db'));
+    await store.save({ farm: 'farm1', field: 'north', issuedAt: now, source: 'api', hours: Array.from({ length: 24 }, (_, i) => ({ ts: now + (i + 1) * H, rainMm: i < 4 ? 5 : 0, rainProbability: 0.8 })) });
+    store.close();
+    const after = await cli('predict', '--field', 'farm1/north');
+    // 16 mm expected in the next hours, less what falls before the features' hour begins.
+    expect(after.provenance.features.forecast_available).toBe(1);
+    expect(after.provenance.features.forecast_rain_24h_mm).toBeGreaterThan(8);
   });
 
   it('replays a range into recommendation points without publishing', async () => {
