@@ -7,12 +7,11 @@
  * depth, and is recorded again when redelivered. The PUBACK follows the store's commit; refusals go
  * to the device's errors topic like those of readings.
  */
-import { createHash } from 'node:crypto';
 import type { Device } from '../registry/device.js';
 import { isFieldhookError } from '../shared/errors.js';
 import { Errors } from '../shared/error-catalog.js';
 import { hasControlCharacter } from '../shared/ids.js';
-import { MAX_IDEMPOTENCY_KEY_LENGTH, type IrrigationService } from './service.js';
+import { contentKey, MAX_IDEMPOTENCY_KEY_LENGTH, type IrrigationService } from './service.js';
 
 export interface ReportRefusal {
   index?: number;
@@ -23,18 +22,6 @@ export interface ReportRefusal {
 
 /** Most reports in one message. */
 export const MAX_REPORTS_PER_MESSAGE = 100;
-
-/**
- * The idempotency key of a report without `id`: its place in the message and its values as sent
- * (farm, field, depth, start, end), so a QoS 1 redelivery of the message is recorded once. The
- * device is the key's scope. Only for a report that says when the water ended: without `end` two
- * days' reports of the same depth would look the same, and the second is real water.
- */
-export function contentKey(index: number, report: Record<string, unknown>): string | undefined {
-  if (report.end === undefined) return undefined;
-  const said = [index, report.farm ?? null, report.field ?? null, report.depth_mm ?? null, report.start ?? null, report.end];
-  return `content:${createHash('sha256').update(JSON.stringify(said)).digest('hex')}`;
-}
 
 /** Record every report of one message for `device`; resolves with the refusals once the good ones are on disk. */
 export async function recordDeviceReports(service: IrrigationService, device: Device, payload: Buffer): Promise<ReportRefusal[]> {

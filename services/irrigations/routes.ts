@@ -11,7 +11,7 @@ import { ID_RULE } from '../shared/ids.js';
 import { code } from '../shared/openapi.js';
 import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN, parseIsoTimestamp } from '../shared/timestamps.js';
 import { DEFAULT_IRRIGATION_RULES, IRRIGATION_SOURCES, parseIrrigationInput, type IrrigationSource } from './record.js';
-import type { IrrigationService, Reporter } from './service.js';
+import { contentKey, type IrrigationService, type Reporter } from './service.js';
 
 export interface IrrigationRoutesOptions {
   service: IrrigationService;
@@ -124,7 +124,8 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
         reporter = { source: 'api', who: `device:${from.device.id}`, device: from.device };
       }
       const key = request.headers['idempotency-key'];
-      const { record, replayed } = await service.record(input, reporter, typeof key === 'string' ? key : undefined);
+      // Without a key, the same water sent twice (a retry after a timeout) is one record, as over MQTT.
+      const { record, replayed } = await service.record(input, reporter, typeof key === 'string' ? key : contentKey(0, input));
       if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(replayed ? 200 : 201).send(record);
     },

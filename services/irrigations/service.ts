@@ -2,6 +2,7 @@
  * Recording irrigations: the rules every way in shares (HTTP, MQTT, chat, CLI). A record is on
  * disk before `record` resolves; the forwarder then takes it to InfluxDB and the predictor.
  */
+import { createHash } from 'node:crypto';
 import type { Device, DeviceRepository } from '../registry/device.js';
 import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
@@ -25,6 +26,19 @@ export interface Reporter {
 export interface IrrigationService {
   record(input: unknown, reporter: Reporter, idempotencyKey?: string): Promise<{ record: IrrigationRecord; replayed: boolean }>;
   list(filter: { farm?: string; field?: string; since?: number; limit?: number }): Promise<IrrigationRecord[]>;
+}
+
+/**
+ * The idempotency key of a report that brings none (no `id` over MQTT, no `Idempotency-Key` over
+ * HTTP): its place in its message and its values as sent (farm, field, depth, start, end), so a
+ * QoS 1 redelivery, or a request sent again after a timeout, is recorded once. The reporter is the
+ * key's scope. Only for a report that says when the water ended: without `end` two days' reports
+ * of the same depth would look the same, and the second is real water.
+ */
+export function contentKey(index: number, report: Record<string, unknown>): string | undefined {
+  if (report.end === undefined) return undefined;
+  const said = [index, report.farm ?? null, report.field ?? null, report.depth_mm ?? null, report.start ?? null, report.end];
+  return `content:${createHash('sha256').update(JSON.stringify(said)).digest('hex')}`;
 }
 
 /** Longest idempotency key taken, characters (Stripe's limit). */

@@ -93,6 +93,21 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
     expect(admin.json().id).not.toBe(record.id);
   });
 
+  it('without an Idempotency-Key, records the same water sent again once when it says when it ended', async () => {
+    const body = { farm: 'f1', field: 'north', depth_mm: 10, start: '2026-07-05T21:40:00Z', end: '2026-07-05T21:50:00Z' };
+    const first = await post(secrets['valve-1']!, body);
+    expect(first.statusCode).toBe(201);
+    const again = await post(secrets['valve-1']!, body);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().id).toBe(first.json().id);
+    // Other water (another depth or end) is another record; so is every report that does not say when it ended.
+    expect((await post(secrets['valve-1']!, { ...body, depth_mm: 11 })).statusCode).toBe(201);
+    const open = { farm: 'f3', field: 'west', depth_mm: 4 };
+    const ids = [(await post(ADMIN, open)).json().id, (await post(ADMIN, open)).json().id];
+    expect(new Set(ids).size).toBe(2);
+  });
+
   it('lets a device record only for its field and a gateway for its own devices\' fields', async () => {
     const other = await post(secrets['valve-1']!, { farm: 'f1', field: 'south', depth_mm: 5 });
     expect(other.statusCode).toBe(403);
