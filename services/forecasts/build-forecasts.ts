@@ -14,6 +14,7 @@ import { every, systemClock, type Clock } from '../shared/clock.js';
 import type { Component, LeaveOptions } from '../shared/component.js';
 import { createControlPlane, type ControlPlane } from '../shared/database/control-plane.js';
 import { instanceClientId } from '../shared/instance.js';
+import type { KnownFields } from '../shared/known-fields.js';
 import type { Logger } from '../shared/logger.js';
 import { DEFAULT_FORECAST_OPTIONS } from './config.js';
 import { storeDeviceForecast } from './mqtt-forecasts.js';
@@ -50,6 +51,8 @@ export interface ForecastsDeps {
   /** Default: on `plane`. */
   store?: ForecastRepository;
   fetch?: typeof fetch;
+  /** Which fields are evaluated, to warn about forecasts for others. */
+  fields?: KnownFields;
 }
 
 export interface Forecasts extends Component {
@@ -104,7 +107,7 @@ export function buildForecasts(deps: ForecastsDeps): Forecasts {
     pullOnce,
     // Only the external broker's subscriber can be down; the embedded broker hands forecasts over in-process.
     readiness: config.MQTT_URL ? [{ name: 'forecasts', check: async () => ({ ok: subscriber?.connected() === true, detail: { client_id: clientId } }) }] : [],
-    routes: async (app) => app.register(forecastRoutes, { store, auth: createAuthenticator(devices), adminToken: config.ADMIN_TOKEN, clock }),
+    routes: async (app) => app.register(forecastRoutes, { store, auth: createAuthenticator(devices), adminToken: config.ADMIN_TOKEN, clock, ...(deps.fields ? { fields: deps.fields } : {}) }),
     async start() {
       await store.open();
       prune();

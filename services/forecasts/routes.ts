@@ -8,6 +8,7 @@ import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
 import { refuseInvalidRequest } from '../shared/http-errors.js';
 import { ID_RULE, NO_CONTROL_CHARACTER_PATTERN } from '../shared/ids.js';
+import { unknownFieldWarning, type KnownFields } from '../shared/known-fields.js';
 import { code } from '../shared/openapi.js';
 import { API_TIME_SCHEMA } from '../shared/timestamps.js';
 import { FORECAST_HOUR_BOUNDS, MAX_FORECAST_HOURS, parseForecast } from './forecast.js';
@@ -19,6 +20,8 @@ export interface ForecastRoutesOptions {
   /** The admin bearer token (`ADMIN_TOKEN`); unset: only gateways may send. */
   adminToken: string | undefined;
   clock: Clock;
+  /** Where a forecast for a farm or field nothing evaluates is told apart, to warn in the answer. */
+  fields?: KnownFields;
 }
 
 const HOUR_MS = 3_600_000;
@@ -80,7 +83,7 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
             },
           },
         },
-        response: { 201: { type: 'object', required: ['farm', 'hours', 'stored'], properties: { farm: { type: 'string' }, field: { type: 'string' }, hours: { type: 'integer' }, stored: { type: 'integer', description: 'Hours stored (an older issue does not replace a newer one).' } } } },
+        response: { 201: { type: 'object', required: ['farm', 'hours', 'stored'], properties: { farm: { type: 'string' }, field: { type: 'string' }, hours: { type: 'integer' }, stored: { type: 'integer', description: 'Hours stored (an older issue does not replace a newer one).' }, warnings: { type: 'array', items: { type: 'string' }, description: 'Only when there is something to say: no field of the farm, or not the field, is configured, so no advice reads this forecast (it is kept).' } } } },
       },
       config: {
         openapi: {
@@ -107,7 +110,8 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
       }
       const forecast = parseForecast(request.body, opts.clock.now(), gateway === undefined ? { source: 'api' } : { gateway });
       const stored = await opts.store.save(forecast);
-      return reply.code(201).send({ farm: forecast.farm, ...(forecast.field ? { field: forecast.field } : {}), hours: forecast.hours.length, stored });
+      const warning = await unknownFieldWarning(opts.fields, forecast.farm, forecast.field, 'this forecast');
+      return reply.code(201).send({ farm: forecast.farm, ...(forecast.field ? { field: forecast.field } : {}), hours: forecast.hours.length, stored, ...(warning ? { warnings: [warning] } : {}) });
     },
   );
 }

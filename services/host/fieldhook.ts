@@ -6,6 +6,7 @@ import { predictorFieldDirectory } from '../chat/predictor-fields.js';
 import { buildIngestor, externalBus } from '../ingestor/build-ingestor.js';
 import { buildIrrigations } from '../irrigations/build-irrigations.js';
 import { buildForecasts, type Forecasts } from '../forecasts/build-forecasts.js';
+import { knownFieldsOf } from '../predictor/known-fields.js';
 import { buildPredictor, type Predictor } from '../predictor/build-predictor.js';
 import { createDeviceRepository } from '../registry/open-devices.js';
 import { buildStatusPage } from '../status/build-status-page.js';
@@ -110,13 +111,15 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   // part starts, closed after every part stopped.
   const deviceRegistry: Component = { name: 'devices', start: () => devices.open(), stop: async () => devices.close() };
   const bus = (principal: BusPrincipal): BusConnection => (ingestor ? ingestor.busConnection(principal) : externalBus(config));
+  // What the fields are, where a predictor runs here: records and forecasts for others are answered with a warning.
+  const fields = knownFieldsOf(() => predictor?.fieldViews);
   // Irrigation records go with the ingestor: built before it, whose broker takes the valve controllers' reports.
-  const irrigations = parts.ingestor ? buildIrrigations({ config, logger, plane, devices, influx, bus: () => bus('bus') }) : undefined;
+  const irrigations = parts.ingestor ? buildIrrigations({ config, logger, plane, devices, influx, bus: () => bus('bus'), fields }) : undefined;
   // Forecasts go with the predictor, which reads them (gateways send them on their own topic); pulled for its
   // fields. With every part they run even with the predictor off, as they always did.
   const forecasts: Forecasts | undefined = parts.predictor || parts.all
     ? buildForecasts({
-        config, logger, plane, devices, bus: () => bus('bus'),
+        config, logger, plane, devices, bus: () => bus('bus'), fields,
         sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
       })
     : undefined;

@@ -38,6 +38,7 @@ import { createIrrigationService, type IrrigationService } from './service.js';
 import { createIrrigationRepository } from './open-store.js';
 import type { IrrigationRepository } from './store.js';
 import { instanceClientId } from '../shared/instance.js';
+import type { KnownFields } from '../shared/known-fields.js';
 
 export interface IrrigationsDeps {
   config: { DATA_DIR: string; ADMIN_TOKEN?: string | undefined; MQTT_URL?: string | undefined; INSTANCE_ID?: string | undefined };
@@ -52,6 +53,8 @@ export interface IrrigationsDeps {
   /** Default: on `plane`. */
   store?: IrrigationRepository;
   forwarder?: Partial<ForwarderOptions>;
+  /** Which fields are evaluated, to warn about records for others. */
+  fields?: KnownFields;
 }
 
 export interface Irrigations extends Component {
@@ -100,7 +103,7 @@ export function buildIrrigations(deps: IrrigationsDeps): Irrigations {
     service,
     deviceTopic,
     readiness: [{ name: 'irrigations', check: async () => ({ ok: publisher?.connected() === true, detail: { backlog: await forwarder.backlog() } }) }],
-    routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN, now: () => clock.now() }),
+    routes: async (app) => app.register(irrigationRoutes, { service, auth, adminToken: config.ADMIN_TOKEN, now: () => clock.now(), ...(deps.fields ? { fields: deps.fields } : {}) }),
     async start() {
       await store.open();
       const connection = deps.bus();

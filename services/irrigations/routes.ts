@@ -8,6 +8,7 @@ import { adminOrDeviceBearer, type Authenticator } from '../ingestor/auth.js';
 import { Errors } from '../shared/error-catalog.js';
 import { refuseInvalidRequest } from '../shared/http-errors.js';
 import { ID_RULE } from '../shared/ids.js';
+import { unknownFieldWarning, type KnownFields } from '../shared/known-fields.js';
 import { code } from '../shared/openapi.js';
 import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN, parseIsoTimestamp } from '../shared/timestamps.js';
 import { DEFAULT_IRRIGATION_RULES, IRRIGATION_SOURCES, parseIrrigationInput, type IrrigationSource } from './record.js';
@@ -20,6 +21,8 @@ export interface IrrigationRoutesOptions {
   adminToken: string | undefined;
   /** The service's clock, so a schema refusal is answered as the service would answer it. */
   now: () => number;
+  /** Where a record for a field nothing evaluates is told apart, to warn in the answer. */
+  fields?: KnownFields;
 }
 
 /** Records `GET /v1/irrigations` answers when no `limit` is given. */
@@ -57,6 +60,7 @@ const recordSchema = {
     source: { type: 'string', enum: [...IRRIGATION_SOURCES] },
     who: { type: 'string' },
     recorded_at: { type: 'string', format: 'date-time' },
+    warnings: { type: 'array', items: { type: 'string' }, description: 'Only when there is something to say: the field is not configured, so no advice counts this water (the record is kept).' },
   },
 } as const;
 
@@ -127,7 +131,8 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
       // Without a key, the same water sent twice (a retry after a timeout) is one record, as over MQTT.
       const { record, replayed } = await service.record(input, reporter, typeof key === 'string' ? key : contentKey(0, input));
       if (replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(replayed ? 200 : 201).send(record);
+      const warning = await unknownFieldWarning(opts.fields, record.farm, record.field, 'this water');
+      return reply.code(replayed ? 200 : 201).send(warning ? { ...record, warnings: [warning] } : record);
     },
   );
 

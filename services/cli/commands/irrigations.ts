@@ -39,9 +39,9 @@ export function registerIrrigationCommands(program: Command): void {
       source: 'cli',
       who: o.who ?? `cli:${userInfo().username}`,
     };
-    let record: IrrigationRecord;
+    let record: IrrigationRecord & { warnings?: string[] };
     try {
-      record = await clientOf(cmd).call<IrrigationRecord>('POST', '/v1/irrigations', body, { 'idempotency-key': key });
+      record = await clientOf(cmd).call<IrrigationRecord & { warnings?: string[] }>('POST', '/v1/irrigations', body, { 'idempotency-key': key });
     } catch (err) {
       // The record may have been stored before the answer was lost: a retry with this key records it once.
       if (err instanceof FieldhookError && err.statusCode >= 500) {
@@ -49,6 +49,8 @@ export function registerIrrigationCommands(program: Command): void {
       }
       throw err;
     }
+    // A field nothing evaluates (a typo, or a field not added yet): recorded, and said.
+    for (const warning of record.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     // --json before or after the command name.
     if (cmd.optsWithGlobals<{ json?: boolean }>().json) print(record);
     else process.stdout.write(`${describe(record)}\n`);
