@@ -32,6 +32,11 @@ export interface DecisionOptions {
   holdRainFraction: number;
   /** See `holdRainFraction`, h. Default 12. */
   holdGraceH: number;
+  /**
+   * An advice is answered — closed without a message — by water recorded since it was sent that
+   * amounts to at least this fraction of its depth. Default 0.5.
+   */
+  answerFraction: number;
 }
 
 /**
@@ -58,7 +63,15 @@ export const DEFAULT_DECISION_OPTIONS: DecisionOptions = {
   renewDeadlineMs: 6 * HOUR_MS,
   holdRainFraction: 0.5,
   holdGraceH: 12,
+  answerFraction: 0.5,
 };
+
+/*
+ * The answer rule. A record is people saying "we watered"; half the advised depth or more is an
+ * answer to the advice (the rest may follow, or the probe shows what the soil took), and a need
+ * left once it has soaked in is a new advice. Less is no answer: a valve tested, a run cut short,
+ * a typo of 0.2 for 20 — the advice stays in force and says what is still due.
+ */
 
 /*
  * The hold rule. Rain that refills at least half of what an advice would apply before the field
@@ -109,7 +122,7 @@ export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeA
 export type Assessment =
   /** `lastReadingAt`: the newest reading of what went missing, epoch ms, when there was one. */
   | { kind: 'stale'; reason: string; lastReadingAt?: number }
-  /** The crop's season is over (harvested, or its stages have run out): no advice. */
+  /** Out of the crop's season (not sown yet, harvested, or its stages have run out): no advice. */
   | { kind: 'off-season'; reason: string }
   | {
       kind: 'ok';
@@ -125,8 +138,8 @@ export type Assessment =
        * its last hour and that time as people read it (`Wed 06:00`, local); absent without a forecast.
        */
       expectedRain?: { mm: number; by: number; byLocal: string };
-      /** End of the newest recorded irrigation that has ended by now, epoch ms; absent when none is known. */
-      irrigatedUntil?: number;
+      /** Recorded irrigations that have ended by now (their end, epoch ms, and net depth, mm); absent when none is known. */
+      irrigated?: readonly { endTs: number; mm: number }[];
     };
 
 export type DecisionEvent = 'irrigation.recommended' | 'irrigation.cleared' | 'sensor.stale';
@@ -219,7 +232,8 @@ function decideFresh(
     // People recorded the water since they were told: the advice is answered. It is closed without
     // a message (they know what they did) and the cool-down runs from here, so a need that remains
     // after the water soaked in is a new advice, not a correction sent while the water goes in.
-    if (assessment.irrigatedUntil !== undefined && assessment.irrigatedUntil > advice.issuedAt) {
+    const since = (assessment.irrigated ?? []).filter((r) => r.endTs > advice.issuedAt).reduce((mm, r) => mm + r.mm, 0);
+    if (since > 0 && since >= options.answerFraction * (advice.depthMm ?? depthMm)) {
       return { state: { advice: null, lastChangeAt: now, stale: false }, event: null, reason: 'advice answered: irrigation recorded' };
     }
     // The rain will do the advice's work: withdraw it, saying why.

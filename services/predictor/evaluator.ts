@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
-import { seasonEndTs, type FieldSettings } from './field-profiles.js';
+import { seasonEndTs, seasonStartTs, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import type { RoundTrigger } from './scheduler.js';
 import type { WindowStore } from './window-store.js';
@@ -200,10 +200,15 @@ export async function evaluateFields(
   }
 
   for (const f of fields) {
+    // Out of season: before the sowing date (a field registered for the coming season: bare soil
+    // needs no advice), or after the harvest or the crop's stages.
     const seasonEnd = seasonEndTs(f.settings, f.profile);
-    if (now >= seasonEnd) {
+    const sown = now >= seasonStartTs(f.profile);
+    if (!sown || now >= seasonEnd) {
       const base = { window: { from: new Date(fromTs).toISOString(), to: new Date(now).toISOString(), readings: 0, completeness: 0 }, correlation_ids: [] };
-      const why = f.settings.harvestedOn !== undefined ? `harvested ${f.settings.harvestedOn}` : `season over (${new Date(seasonEnd).toISOString().slice(0, 10)})`;
+      const why = !sown
+        ? `not sown yet (sowing ${f.profile.sowingDate})`
+        : f.settings.harvestedOn !== undefined ? `harvested ${f.settings.harvestedOn}` : `season over (${new Date(seasonEnd).toISOString().slice(0, 10)})`;
       finish(f, { kind: 'off-season', reason: why }, null, null, base, undefined);
       continue;
     }
@@ -268,9 +273,9 @@ export async function evaluateFields(
   }
 
   /** End of the field's newest recorded irrigation that has ended by `now` (a replay sees none later). */
-  function lastIrrigationEnd(f: EvaluatedField): number | undefined {
-    const ended = (deps.applied?.get(f.key) ?? []).filter((r) => r.endTs <= now);
-    return ended.length > 0 ? Math.max(...ended.map((r) => r.endTs)) : undefined;
+  function endedIrrigations(f: EvaluatedField): { endTs: number; mm: number }[] | undefined {
+    const ended = (deps.applied?.get(f.key) ?? []).filter((r) => r.endTs <= now).map((r) => ({ endTs: r.endTs, mm: r.depthMm }));
+    return ended.length > 0 ? ended : undefined;
   }
 
   /** Rain the field's forecast expects from now to RAW + the hold's grace (only when RAW is within the horizon). */
@@ -294,12 +299,12 @@ export async function evaluateFields(
       // An advice refills the root zone to field capacity at the horizon, and is never for less than RAW.
       const depthMm = Math.max(prediction.depletion24hMm, prediction.rawMm);
       const rain = rainBeforeNeed(p.f, prediction.hoursToRaw);
-      const irrigatedUntil = lastIrrigationEnd(p.f);
+      const irrigated = endedIrrigations(p.f);
       finish(
         p.f,
         {
           kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm,
-          ...(rain ? { expectedRain: rain } : {}), ...(irrigatedUntil !== undefined ? { irrigatedUntil } : {}),
+          ...(rain ? { expectedRain: rain } : {}), ...(irrigated ? { irrigated } : {}),
         },
         prediction,
         p.features,

@@ -77,6 +77,10 @@ describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
     const out = await cli('predict', '--field', 'farm1/north');
     expect(out).toMatchObject({ assessment: { kind: 'off-season', reason: `harvested ${harvested.harvestedOn}` }, would_emit: null, net_depth_mm: 0 });
     await expect(cli('fields', 'update', 'farm1', 'north', '--harvested', '2001-01-01')).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID' });
+    // The coming season's sowing date: nothing to advise on bare soil until then.
+    const coming = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+    await cli('fields', 'update', 'farm1', 'north', '--sowing-date', coming);
+    expect(await cli('predict', '--field', 'farm1/north')).toMatchObject({ assessment: { kind: 'off-season', reason: `not sown yet (sowing ${coming})` }, would_emit: null });
     // A new sowing date starts a new season and forgets the harvest.
     expect(await cli('fields', 'update', 'farm1', 'north', '--sowing-date', sowing)).not.toHaveProperty('harvestedOn');
   });
@@ -114,7 +118,9 @@ describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
   });
 
   it('replays a range into recommendation points without publishing', async () => {
-    const summary = await cli('replay', '--from', '2026-06-01T00:00:00Z', '--to', '2026-06-01T03:00:00Z', '--field', 'farm1/north');
+    // Five days ago: in the season (sown ten days ago), before the readings of the test above.
+    const from = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 86_400_000;
+    const summary = await cli('replay', '--from', new Date(from).toISOString(), '--to', new Date(from + 3 * 3_600_000).toISOString(), '--field', 'farm1/north');
     expect(summary).toEqual({ fields: 1, evaluations: 4, events: { 'sensor.stale': 1 }, published: 0 });
     const q = new URLSearchParams({ db: database, q: `SELECT count("stale") FROM "recommendation" WHERE "field" = 'north'` });
     const body = (await (await fetch(`${influx.url}/query?${q}`, { headers: influx.headers })).json()) as { results: { series?: { values: number[][] }[] }[] };

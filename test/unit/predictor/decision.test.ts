@@ -132,7 +132,7 @@ describe('one need, one message', () => {
 
   it('an irrigation recorded after the advice answers it: closed without a message; a need left after it is a new advice, after the cool-down', () => {
     const start = run([ok(38, 2)]).state; // advised at 0
-    const watered = (depletion: number, until: number): Assessment => ({ ...ok(depletion, 1), irrigatedUntil: until } as Assessment);
+    const watered = (depletion: number, until: number, mm = 30): Assessment => ({ ...ok(depletion, 1), irrigated: [{ endTs: until, mm }] } as Assessment);
     const answered = decide(start, watered(36, 3 * H), 4 * H, 'x');
     expect(answered).toMatchObject({ event: null, reason: 'advice answered: irrigation recorded' });
     expect(answered.state).toEqual({ advice: null, lastChangeAt: 4 * H, stale: false });
@@ -142,6 +142,13 @@ describe('one need, one message', () => {
     expect(decide(start, watered(10, 3 * H), 4 * H, 'x').event).toBe('irrigation.cleared');
     // Water that ended before the advice was sent does not answer it.
     expect(decide(start, watered(36, -H), 4 * H, 'x').state.advice?.eventId).toBe('e0');
+    // Nor does water far short of the 40 mm advised (a valve tested, a run cut short): the advice stays in force.
+    const tested = decide(start, watered(37.8, 3 * H, 0.2), 4 * H, 'x');
+    expect(tested).toMatchObject({ event: null, reason: 'advice active' });
+    expect(tested.state.advice?.eventId).toBe('e0');
+    // Half of it, in two runs, does.
+    const twoRuns = { ...ok(30, 1), irrigated: [{ endTs: 2 * H, mm: 12 }, { endTs: 3 * H, mm: 8 }] } as Assessment;
+    expect(decide(start, twoRuns, 4 * H, 'x').reason).toBe('advice answered: irrigation recorded');
   });
 
   it('sends it again when the start-by moves earlier beyond the tolerance, not when it moves later', () => {
