@@ -10,10 +10,15 @@ import { eventIdOf, type Evaluation } from './evaluator.js';
 import { Errors } from '../shared/error-catalog.js';
 
 export const RECOMMENDATION_MEASUREMENT = 'recommendation';
+/**
+ * Where `fieldhook replay` writes its points: the same schema, kept apart from the live series,
+ * which a replay over a period the pipeline ran would otherwise interleave with its own.
+ */
+export const REPLAY_MEASUREMENT = 'recommendation_replay';
 
-/** The `recommendation` point of one evaluation. */
-export function recommendationPoint(e: Evaluation): Point {
-  const p = new Point(RECOMMENDATION_MEASUREMENT)
+/** The `recommendation` point of one evaluation (in `measurement`, by default the live one). */
+export function recommendationPoint(e: Evaluation, measurement = RECOMMENDATION_MEASUREMENT): Point {
+  const p = new Point(measurement)
     .tag('farm', e.farm)
     .tag('field', e.field)
     .tag('model', `${e.provenance.model.name}@${e.provenance.model.version}`)
@@ -164,12 +169,12 @@ export interface RecommendationWriter {
 }
 
 /** Writes through the v2 write API (served by 1.8, 2.x, 3.x); one request per round. */
-export function createRecommendationWriter(influx: InfluxDB, org: string, bucket: string): RecommendationWriter {
+export function createRecommendationWriter(influx: InfluxDB, org: string, bucket: string, measurement = RECOMMENDATION_MEASUREMENT): RecommendationWriter {
   const api = influx.getWriteApi(org, bucket, 'ms', { maxRetries: 2, batchSize: 100_000, flushInterval: 0 });
   return {
     async write(evaluations) {
       if (evaluations.length === 0) return;
-      api.writePoints(evaluations.map(recommendationPoint));
+      api.writePoints(evaluations.map((e) => recommendationPoint(e, measurement)));
       try {
         await api.flush();
       } catch (err) {

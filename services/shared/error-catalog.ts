@@ -422,7 +422,7 @@ export const Errors = {
     'FH_ERR_PREDICT_INVALID_RANGE',
     400,
     'Invalid time range',
-    'A replay range is not from < to, is longer than the replay limit, or steps by less than a minute.',
+    'A replay range is not from < to, is longer than the replay limit, ends after now, or steps by less than a minute.',
   ),
   predictConfig: defineError('FH_ERR_PREDICT_CONFIG', 500, 'Invalid predictor settings', 'Predictor settings contradict each other (e.g. a partition number above the partition count).'),
 

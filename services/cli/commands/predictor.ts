@@ -10,7 +10,7 @@ import { createAppliedWaterLoader } from '../../predictor/applied-water-source.j
 import { createForecastRepository } from '../../forecasts/open-store.js';
 import { createModelHolder, identityOf } from '../../predictor/model-holder.js';
 import { resolveModelPath } from '../../predictor/model-path.js';
-import { createRecommendationWriter } from '../../predictor/outputs.js';
+import { createRecommendationWriter, REPLAY_MEASUREMENT } from '../../predictor/outputs.js';
 import { replay, type ReplaySummary } from '../../predictor/replay.js';
 import type { PublishInput } from '../../shared/bus/payloads.js';
 import { createFieldProfileRepository } from '../../predictor/open-field-profiles.js';
@@ -308,7 +308,8 @@ export function registerPredictorCommands(program: Command): void {
       { modelPath: resolveModelPath(config.PREDICT_MODEL_PATH), cardPath: resolveModelPath(config.PREDICT_MODEL_CARD_PATH), pollMs: config.PREDICT_MODEL_POLL_MS },
       createLogger({ level: 'warn' }),
     );
-    const writer = createRecommendationWriter(createInfluxClient(influx), influx.org, influx.bucket);
+    // Apart from the live points: a replay over a period the pipeline ran must not interleave with them.
+    const writer = createRecommendationWriter(createInfluxClient(influx), influx.org, influx.bucket, REPLAY_MEASUREMENT);
     try {
       let list = await withFields((repo) => repo.list(o.farm), config);
       if (o.field) {
@@ -318,6 +319,8 @@ export function registerPredictorCommands(program: Command): void {
       }
       await holder.start();
       const options = { fromTs: time('from', o.from), toTs: time('to', o.to), stepMs: optionalNumber('step-minutes', o.stepMinutes)! * 60_000, send: o.send === true };
+      // History only: after now there are no readings, and what it wrote (or sent) would be stamped ahead.
+      if (options.toTs > Date.now()) throw Errors.predictInvalidRange(`--to ${o.to} lies ahead of now: a replay re-runs history`);
       const deps = {
         history: createHistoryLoader(influx),
         appliedHistory: createAppliedWaterLoader(influx),

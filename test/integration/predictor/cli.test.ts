@@ -117,13 +117,19 @@ describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
     expect(after.provenance.features.forecast_rain_24h_mm).toBeGreaterThan(8);
   });
 
-  it('replays a range into recommendation points without publishing', async () => {
+  it('replays a range of history into points apart from the live ones, without publishing', async () => {
     // Five days ago: in the season (sown ten days ago), before the readings of the test above.
     const from = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 5 * 86_400_000;
     const summary = await cli('replay', '--from', new Date(from).toISOString(), '--to', new Date(from + 3 * 3_600_000).toISOString(), '--field', 'farm1/north');
     expect(summary).toEqual({ fields: 1, evaluations: 4, events: { 'sensor.stale': 1 }, published: 0 });
-    const q = new URLSearchParams({ db: database, q: `SELECT count("stale") FROM "recommendation" WHERE "field" = 'north'` });
-    const body = (await (await fetch(`${influx.url}/query?${q}`, { headers: influx.headers })).json()) as { results: { series?: { values: number[][] }[] }[] };
-    expect(body.results[0]!.series![0]!.values[0]![1]).toBe(4);
+    const count = async (measurement: string) => {
+      const q = new URLSearchParams({ db: database, q: `SELECT count("stale") FROM "${measurement}" WHERE "field" = 'north'` });
+      const body = (await (await fetch(`${influx.url}/query?${q}`, { headers: influx.headers })).json()) as { results: { series?: { values: number[][] }[] }[] };
+      return body.results[0]!.series?.[0]!.values[0]![1] ?? 0;
+    };
+    expect(await count('recommendation_replay')).toBe(4);
+    expect(await count('recommendation')).toBe(0);
+    // There is no history after now to replay.
+    await expect(cli('replay', '--from', new Date(from).toISOString(), '--to', new Date(Date.now() + 86_400_000).toISOString(), '--field', 'farm1/north')).rejects.toMatchObject({ code: 'FH_ERR_PREDICT_INVALID_RANGE' });
   });
 });
