@@ -2,7 +2,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
+# No lifecycle scripts: the package's own `prepare` builds from the sources, not copied yet (and
+# compiling needs no native module).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build
 
@@ -10,7 +12,9 @@ RUN npm run build
 FROM node:20-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund
+# `prepare` (a build from the sources, with the dev dependencies) is not for this stage: the
+# compiled output comes from the first. The native modules' own install scripts run by name.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild better-sqlite3 onnxruntime-node
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY models ./models

@@ -57,7 +57,13 @@ async function checkReadiness(record: PipelineRecord | undefined): Promise<Check
     if (res.ok) return ok('readiness', `${record.httpUrl}/readyz answers ${res.status}`);
     return fail('readiness', `${record.httpUrl}/readyz answers ${res.status}: ${body.slice(0, 300)}`, 'the failing part is named above; its log says why');
   } catch (err) {
-    return fail('readiness', `${record.httpUrl} does not answer: ${(err as Error).message}`, 'is fieldhook still starting, or stuck? See its log');
+    // fetch says only "fetch failed"; why is in its cause (refused, timed out, a certificate not trusted).
+    const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
+    const why = cause?.message ?? (err as Error).message;
+    if (/CERT|TLS|SIGNATURE/i.test(cause?.code ?? '')) {
+      return fail('readiness', `${record.httpUrl} does not answer: ${why}`, 'the pipeline serves HTTPS with a certificate this command does not trust: give it the CA, e.g. NODE_EXTRA_CA_CERTS=<the certificate file>');
+    }
+    return fail('readiness', `${record.httpUrl} does not answer: ${why}`, 'is fieldhook still starting, or stuck? See its log');
   }
 }
 

@@ -43,7 +43,7 @@ export const DISPATCH_CONFIG = {
       .min(16)
       .optional()
       .describe(
-        'Bearer token required on `/v1/subscriptions`, `/v1/deliveries` and `/v1/events` (at least 16 characters). Unset = those routes refuse every request.',
+        'Bearer token required on the admin routes (`/v1/subscriptions`, `/v1/deliveries`, `/v1/events`, `GET /v1/irrigations`, an admin\'s irrigation records and forecasts, the status page; at least 16 characters). Unset: `fieldhook start` generates one and keeps it in `DATA_DIR/admin-token`; the standalone dispatcher refuses every admin request.',
       ),
   ),
   WEBHOOK_TIMEOUT_MS: int(1).default(loop.timeoutMs).describe('Whole-request timeout of one delivery attempt, in ms.'),

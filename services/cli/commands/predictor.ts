@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { CROP_NAMES } from '../../agronomy/index.js';
 import { Errors } from '../../shared/error-catalog.js';
 import { createLogger } from '../../shared/logger.js';
 import { buildPredictor, evaluatorOptionsOf } from '../../predictor/build-predictor.js';
@@ -108,7 +109,7 @@ function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
 
 function fieldOptions(cmd: Command): Command {
   return cmd
-    .option('--crop <crop>', 'crop preset (fieldhook agronomy presets)')
+    .option('--crop <crop>', `crop preset: ${CROP_NAMES.join(', ')}`)
     .option('--sowing-date <date>', 'local sowing date, YYYY-MM-DD')
     .option('--soil <soil>', 'soil preset')
     .option('--fc <m3/m3>', 'measured field capacity (overrides the soil preset)')

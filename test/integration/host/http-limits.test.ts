@@ -1,14 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { HttpServerOptions } from '../../../services/host/http-config.js';
 import { runHost, type RunningHost } from '../../../services/host/run-host.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { eventually } from '../../helpers/eventually.js';
+import { selfSigned } from '../../helpers/self-signed.js';
 import { SECRETS, readingsComponent, signed } from '../../helpers/readings-app.js';
 
 /** A raw client connection: what it sent is up to the test, what came back is collected. */
@@ -164,10 +162,7 @@ describe('HTTP server limits (real sockets)', () => {
   });
 
   describe('over TLS', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fieldhook-tls-limits-'));
-    const tls = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tls.keyFile, '-out', tls.certFile], { stdio: 'ignore' });
-    const ca = readFileSync(tls.certFile);
+    const { dir, ca, ...tls } = selfSigned('fieldhook-tls-limits-');
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('caps connections per address with the same 503, and bounds a slow body with the same 408', async () => {

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,21 +10,11 @@ import { buildHostApp } from '../../../services/host/http-app.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import { countPoints, createIngestFixture, reading } from '../../helpers/ingest-fixture.js';
 import { eventually } from '../../helpers/eventually.js';
+import { selfSigned } from '../../helpers/self-signed.js';
 import { startOwnInflux, testInflux } from '../../helpers/test-influx.js';
 
 const influx = testInflux();
 
-/** A throw-away self-signed certificate for 127.0.0.1. */
-function selfSigned(): { certFile: string; keyFile: string; ca: Buffer } {
-  const dir = mkdtempSync(join(tmpdir(), 'fieldhook-tls-'));
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
-  return { certFile, keyFile, ca: readFileSync(certFile) };
-}
 
 describe(`TLS (InfluxDB ${influx.kind})`, () => {
   it('serves HTTPS and MQTT over TLS with the configured certificate', async () => {
