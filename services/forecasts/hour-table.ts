@@ -1,13 +1,13 @@
 /**
  * Forecast hours in memory, packed: per farm and field one Float64Array of its hours in time
- * order, eight numbers an hour (the hour, then the seven quantities, NaN for none). An hour as
- * an object in a map costs about 250 bytes of heap; packed it is 64. Writes are rare (a
+ * order, nine numbers an hour (the hour, its issue time, then the seven quantities, NaN for
+ * none). An hour as an object in a map costs about 250 bytes of heap; packed it is 72. Writes are rare (a
  * forecast every few hours per site) and rebuild a field's array; reads scan it.
  */
 import type { ForecastRow } from './store.js';
 
 const QUANTITIES = ['rain_mm', 'rain_probability', 'et0_mm', 'air_temperature', 'relative_humidity', 'wind_speed', 'solar_radiation'] as const;
-const WIDTH = 1 + QUANTITIES.length;
+const WIDTH = 2 + QUANTITIES.length;
 
 export interface HourTable {
   /** Put hours for `key`: one already held for the same hour is replaced. */
@@ -25,9 +25,9 @@ export function createHourTable(): HourTable {
   const byKey = new Map<string, Float64Array>();
 
   const rowAt = (a: Float64Array, at: number): ForecastRow => {
-    const row = { ts: a[at]! } as ForecastRow;
+    const row = { ts: a[at]!, issued_at: a[at + 1]! } as ForecastRow;
     QUANTITIES.forEach((q, i) => {
-      const v = a[at + 1 + i]!;
+      const v = a[at + 2 + i]!;
       row[q] = Number.isNaN(v) ? null : v;
     });
     return row;
@@ -55,7 +55,8 @@ export function createHourTable(): HourTable {
         .sort((a, b) => a.ts - b.ts)
         .forEach((r, i) => {
           next[i * WIDTH] = r.ts;
-          QUANTITIES.forEach((q, k) => (next[i * WIDTH + 1 + k] = r[q] ?? Number.NaN));
+          next[i * WIDTH + 1] = r.issued_at;
+          QUANTITIES.forEach((q, k) => (next[i * WIDTH + 2 + k] = r[q] ?? Number.NaN));
         });
       byKey.set(key, next);
     },

@@ -68,10 +68,10 @@ export const FORECASTS_MIGRATIONS: readonly PostgresMigration[] = [
   },
 ];
 
-const HOUR_COLUMNS = 'farm, field, ts, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation, revision';
+const HOUR_COLUMNS = 'farm, field, ts, issued_at, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation, revision';
 
 /** BIGINT arrives as a string. */
-type PgRow = Omit<ForecastRow, 'ts'> & { farm: string; field: string; ts: string; revision: string };
+type PgRow = Omit<ForecastRow, 'ts' | 'issued_at'> & { farm: string; field: string; ts: string; issued_at: string; revision: string };
 
 /** Fields (and farms) whose hours one query loads. */
 const LOAD_BATCH = 1_000;
@@ -112,9 +112,10 @@ export function createPostgresForecasts(plane: PostgresPlane, logger: Logger, op
       const ts = Number(r.ts);
       if (ts <= fromTs || (followed && !followed.has(key))) continue;
       const { farm: _farm, field: _field, revision: _rev, ...hour } = r;
+      const row = { ...hour, ts, issued_at: Number(r.issued_at) };
       const held = byKey.get(key);
-      if (held) held.push({ ...hour, ts });
-      else byKey.set(key, [{ ...hour, ts }]);
+      if (held) held.push(row);
+      else byKey.set(key, [row]);
     }
     // In revision order: a later row for the same hour wins.
     for (const [key, hours] of byKey) copy.put(key, hours);

@@ -51,6 +51,8 @@ const MIGRATIONS: Migration[] = [
 /** One stored hour as both backends read it. */
 export interface ForecastRow {
   ts: number;
+  /** When the forecast holding this hour was issued, epoch ms: the newer wins. */
+  issued_at: number;
   rain_mm: number | null;
   rain_probability: number | null;
   et0_mm: number | null;
@@ -72,11 +74,18 @@ export function hourOf(r: ForecastRow): ForecastHour {
   return h;
 }
 
-/** The hours of a field: its own forecast wins hour by hour over its farm's; oldest first. */
+/**
+ * The hours of a field, oldest first: hour by hour the newer issue of its own forecast and its
+ * farm's, the field's own at the same issue time. A field's pulled forecast does not hide a newer
+ * one a gateway sent for the whole farm, nor the other way round.
+ */
 export function mergeHours(own: readonly ForecastRow[], farmWide: readonly ForecastRow[]): ForecastHour[] {
   if (own.length === 0) return farmWide.map(hourOf);
   const byTs = new Map(farmWide.map((r) => [r.ts, r]));
-  for (const r of own) byTs.set(r.ts, r);
+  for (const r of own) {
+    const farm = byTs.get(r.ts);
+    if (!farm || r.issued_at >= farm.issued_at) byTs.set(r.ts, r);
+  }
   return [...byTs.values()].sort((a, b) => a.ts - b.ts).map(hourOf);
 }
 
@@ -102,7 +111,7 @@ export function createSqliteForecasts(path: string): ForecastRepository {
       wind_speed = excluded.wind_speed, solar_radiation = excluded.solar_radiation
     WHERE excluded.issued_at >= forecast_hour.issued_at`);
   const select = db.prepare<[string, string, number, number], ForecastRow>(
-    'SELECT ts, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation FROM forecast_hour WHERE farm = ? AND field = ? AND ts > ? AND ts <= ? ORDER BY ts',
+    'SELECT ts, issued_at, rain_mm, rain_probability, et0_mm, air_temperature, relative_humidity, wind_speed, solar_radiation FROM forecast_hour WHERE farm = ? AND field = ? AND ts > ? AND ts <= ? ORDER BY ts',
   );
   const prune = db.prepare('DELETE FROM forecast_hour WHERE ts < ?');
   const save = db.transaction((f: Forecast) => {

@@ -28,7 +28,7 @@ describe.each(BACKENDS)('forecasts on %s', (backend) => {
   });
   afterEach(() => fixture.close());
 
-  it('keeps hours per farm and field: a newer issue replaces an older one, a field\'s own forecast wins over its farm\'s', async () => {
+  it('keeps hours per farm and field: a newer issue replaces an older one, a field\'s own forecast wins over its farm\'s of the same issue', async () => {
     const store = await open();
     expect(await store.save({ farm: 'f', issuedAt: t0, source: 'a', hours: [{ ts: t0 + H, rainMm: 5 }, { ts: t0 + 2 * H, rainMm: 6, et0Mm: 0.4 }] })).toBe(2);
     expect(await store.save({ farm: 'f', issuedAt: t0 - H, source: 'old', hours: [{ ts: t0 + H, rainMm: 50 }] })).toBe(0);
@@ -42,6 +42,13 @@ describe.each(BACKENDS)('forecasts on %s', (backend) => {
     // (from, to]: the hour ending at `from` is not in it.
     expect(store.hours('f', 'south', t0 + H, t0 + 2 * H)).toEqual([{ ts: t0 + 2 * H, rainMm: 1, rainProbability: 0.2 }]);
     expect(store.hours('g', 'north', t0, t0 + 3 * H)).toEqual([]);
+    // A newer farm-wide issue (a gateway's) wins over the field's own older one (a pull), hour by
+    // hour; the field's next, newer issue wins again.
+    await store.save({ farm: 'f', issuedAt: t0 + 2 * H, source: 'gw', hours: [{ ts: t0 + H, rainMm: 12 }] });
+    await eventually(() => store.hours('f', 'north', t0, t0 + H)[0]?.rainMm === 12, { what: 'the newer farm-wide hour read for the field' });
+    await store.save({ farm: 'f', field: 'north', issuedAt: t0 + 3 * H, source: 'pull', hours: [{ ts: t0 + H, rainMm: 0.5 }] });
+    await eventually(() => store.hours('f', 'north', t0, t0 + H)[0]?.rainMm === 0.5, { what: 'the field\'s newer hour' });
+    expect(store.hours('f', 'south', t0, t0 + H)).toEqual([{ ts: t0 + H, rainMm: 12 }]);
   });
 
   it('prunes hours that ended before a time', async () => {

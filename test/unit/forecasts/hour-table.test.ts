@@ -4,7 +4,7 @@ import type { ForecastRow } from '../../../services/forecasts/store.js';
 
 const H = 3_600_000;
 const row = (ts: number, rain: number | null, extra: Partial<ForecastRow> = {}): ForecastRow => ({
-  ts, rain_mm: rain, rain_probability: null, et0_mm: null, air_temperature: null, relative_humidity: null, wind_speed: null, solar_radiation: null, ...extra,
+  ts, issued_at: 0, rain_mm: rain, rain_probability: null, et0_mm: null, air_temperature: null, relative_humidity: null, wind_speed: null, solar_radiation: null, ...extra,
 });
 
 describe('forecast hours packed in memory', () => {
