@@ -1,6 +1,6 @@
 import type { Logger } from '../shared/logger.js';
 import type { Clock } from '../shared/clock.js';
-import { EVENT_TYPES, OPERATIONAL_EVENT_TYPES, PublishInputSchema, TEST_EVENT_TYPE, toOutboxEvent, type PublishInput, type PublishResult } from './events.js';
+import { EVENT_TYPES, OPERATIONAL_EVENT_TYPES, OWN_FAMILIES, PublishInputSchema, TEST_EVENT_TYPE, toOutboxEvent, type PublishInput, type PublishResult } from './events.js';
 import { createId } from './ids.js';
 import { isValidTypePattern, matchesFilter } from './matching.js';
 import { assertValidSecret, generateSecret } from './signer.js';
@@ -83,7 +83,6 @@ export const DEFAULT_SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 /** Every type fieldhook itself sends, and their families: a type named in one of them must be one of them. */
 const OWN_TYPES: readonly string[] = [...EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES, TEST_EVENT_TYPE];
-const OWN_FAMILIES = new Set(OWN_TYPES.map((t) => t.slice(0, t.indexOf('.'))));
 
 function assertFilters(events: string[] | undefined): void {
   for (const e of events ?? []) {

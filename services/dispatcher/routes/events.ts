@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Errors } from '../../shared/error-catalog.js';
 import { code } from '../../shared/openapi.js';
 import type { DispatchService } from '../dispatch-service.js';
-import { EVENT_TYPE_PATTERN, type PublishInput } from '../events.js';
+import { EVENT_TYPE_PATTERN, foreignTypeRefusal, type PublishInput } from '../events.js';
 import { adminDocs, security } from './schemas.js';
 
 const resultSchema = {
@@ -73,12 +73,18 @@ export async function eventRoutes(app: FastifyInstance, opts: { service: Dispatc
         response: { 202: { oneOf: [resultSchema, { type: 'array', items: resultSchema }] } },
       },
       config: adminDocs(
-        { 400: `${code(Errors.webhookInvalidEvent)}: an event is not of the envelope shape (each problem in \`errors\`).` },
+        { 400: `${code(Errors.webhookInvalidEvent)}: an event is not of the envelope shape, or its type is in one of fieldhook's own families (\`irrigation\`, \`sensor\`, \`endpoint\`, \`delivery\`, \`webhook\`) without being one the predictor sends (each problem in \`errors\`).` },
         { body: { 'application/json': { schema: { oneOf: [eventInput, { type: 'array', items: eventInput }] } } } },
       ),
     },
     async (request, reply) => {
       const body = request.body;
+      // The typo a subscription filter is refused for is refused here too, before anything is committed.
+      const errors = (Array.isArray(body) ? body : [body]).flatMap((e, i) => {
+        const why = typeof e?.type === 'string' ? foreignTypeRefusal(e.type) : undefined;
+        return why ? [{ path: Array.isArray(body) ? `${i}.type` : 'type', message: why }] : [];
+      });
+      if (errors.length > 0) throw Errors.webhookInvalidEvent('Invalid event', { errors });
       const result = Array.isArray(body) ? await opts.service.publishMany(body) : await opts.service.publish(body);
       return reply.code(202).send(result);
     },

@@ -120,6 +120,13 @@ describe('subscriptions API', () => {
     expect(first.json()).toEqual({ id: 'evt_fixed_1', deliveries: 1, duplicate: false });
     const again = await d.publish({ id: 'evt_fixed_1', type: 'irrigation.cleared', data: {} });
     expect(again).toEqual({ id: 'evt_fixed_1', deliveries: 0, duplicate: true });
+    // fieldhook's own families are closed: a typo, or a notice only the dispatcher sends, is refused whole.
+    const typo = await d.app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: [{ type: 'sensor.recovered', data: {} }, { type: 'irrigation.recomended', data: {} }] });
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json()).toMatchObject({ code: 'FH_ERR_WEBHOOK_INVALID_EVENT', errors: [{ path: '1.type', message: expect.stringContaining('fieldhook sends no irrigation.recomended event') }] });
+    const forged = await d.app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { type: 'endpoint.disabled', data: {} } });
+    expect(forged.json()).toMatchObject({ code: 'FH_ERR_WEBHOOK_INVALID_EVENT', errors: [{ path: 'type', message: "endpoint.disabled is sent by fieldhook's dispatcher itself" }] });
+    expect((await d.app.inject({ method: 'POST', url: '/v1/events', headers: auth, payload: { type: 'sensor.recovered', data: {} } })).statusCode).toBe(202);
   });
 });
 
