@@ -58,9 +58,15 @@ const bad = (what: string) => Errors.forecastSource(`Open-Meteo: ${what}`);
 /**
  * A forecast from an Open-Meteo hourly response (`hourly_units`, `hourly.time` in ISO 8601 local to
  * `utc_offset_seconds` or unix seconds, one array per variable, nulls where it has no value).
- * A variable that is missing or in another unit is left out, not guessed at.
+ * A variable that is missing or in another unit is left out, not guessed at; one in another unit
+ * is named to `onOtherUnit` (the puller logs it: its hours are unknown from this issue on).
  */
-export function fromOpenMeteo(body: unknown, site: Pick<ForecastSite, 'farm' | 'field'>, issuedAt: number): Forecast {
+export function fromOpenMeteo(
+  body: unknown,
+  site: Pick<ForecastSite, 'farm' | 'field'>,
+  issuedAt: number,
+  onOtherUnit: (variable: string, unit: unknown) => void = () => {},
+): Forecast {
   if (typeof body !== 'object' || body === null) throw bad('the body is not a JSON object');
   const b = body as { utc_offset_seconds?: unknown; hourly?: Record<string, unknown>; hourly_units?: Record<string, unknown> };
   const hourly = b.hourly;
@@ -74,7 +80,10 @@ export function fromOpenMeteo(body: unknown, site: Pick<ForecastSite, 'farm' | '
   const column = (name: keyof typeof OPEN_METEO_HOURLY): (number | null)[] | undefined => {
     const values = hourly[name];
     if (!Array.isArray(values) || values.length !== times.length) return undefined;
-    if (b.hourly_units?.[name] !== undefined && b.hourly_units[name] !== OPEN_METEO_HOURLY[name]) return undefined;
+    if (b.hourly_units?.[name] !== undefined && b.hourly_units[name] !== OPEN_METEO_HOURLY[name]) {
+      onOtherUnit(name, b.hourly_units[name]);
+      return undefined;
+    }
     return values.map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : null));
   };
   const rain = column('precipitation');
@@ -127,7 +136,9 @@ export function createOpenMeteoPuller(
         try {
           const res = await get(openMeteoUrl(site, o), { signal: AbortSignal.timeout(o.timeoutMs), headers: { accept: 'application/json' } });
           if (!res.ok) throw bad(`HTTP ${res.status}`);
-          deps.save(fromOpenMeteo(await res.json(), site, deps.clock.now()));
+          const otherUnits = (variable: string, unit: unknown) =>
+            deps.logger.warn({ farm: site.farm, field: site.field, variable, unit, expected: OPEN_METEO_HOURLY[variable as keyof typeof OPEN_METEO_HOURLY] }, 'Open-Meteo answered a variable in another unit than asked for; its hours are left unknown');
+          deps.save(fromOpenMeteo(await res.json(), site, deps.clock.now(), otherUnits));
           stored++;
         } catch (err) {
           // The last stored forecast stays in use; the next pull tries again.

@@ -98,5 +98,10 @@ describe('forecasts', () => {
     refused({ time: ['2026-07-08T00:00', '2026-07-08T00:00'], precipitation: [0, 0] }, /appears twice/);
     refused({ time: ['2026-08-20T00:00'], precipitation: [0] }, /days ahead/);
     refused({ time: [] }, /non-empty/);
+    // A variable in another unit than asked for is left out, and said.
+    const other: [string, unknown][] = [];
+    const inches = fromOpenMeteo({ hourly_units: { precipitation: 'inch' }, hourly: { time: ['2026-07-08T01:00'], precipitation: [1.2] } }, site, t0, (v, unit) => other.push([v, unit]));
+    expect(inches.hours).toEqual([{ ts: t0 + H }]);
+    expect(other).toEqual([['precipitation', 'inch']]);
   });
 });
