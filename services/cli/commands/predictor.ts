@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CROP_NAMES } from '../../agronomy/index.js';
 import { Errors } from '../../shared/error-catalog.js';
+import { parseIsoTimestamp } from '../../shared/timestamps.js';
 import { createLogger } from '../../shared/logger.js';
 import { buildPredictor, evaluatorOptionsOf } from '../../predictor/build-predictor.js';
 import { fieldDefaultsFromDevices } from '../../predictor/field-defaults.js';
@@ -32,8 +33,9 @@ const REPLAY_FIELDS_PER_STEP = 4;
 const invalid = (message: string) => Errors.cliInvalid(message);
 
 function time(name: string, v: string): number {
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalid(`--${name} must be an ISO 8601 time`);
+  // As every API time: with its zone, so a replay's range does not shift with the machine's.
+  const t = parseIsoTimestamp(v);
+  if (t === undefined) throw invalid(`--${name} must be an ISO 8601 time with a zone (2026-06-01T00:00:00Z)`);
   return t;
 }
 

@@ -131,5 +131,7 @@ describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
     expect(await count('recommendation')).toBe(0);
     // There is no history after now to replay.
     await expect(cli('replay', '--from', new Date(from).toISOString(), '--to', new Date(Date.now() + 86_400_000).toISOString(), '--field', 'farm1/north')).rejects.toMatchObject({ code: 'FH_ERR_PREDICT_INVALID_RANGE' });
+    // Times with their zone, as everywhere: one without would shift with the machine's.
+    await expect(cli('replay', '--from', '2026-11-01T00:00', '--to', '2026-11-01T03:00Z', '--field', 'farm1/north')).rejects.toMatchObject({ code: 'FH_ERR_CLI_INVALID' });
   });
 });
