@@ -110,6 +110,10 @@ export function buildHostApp(components: readonly Component[], options: HostAppO
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header(CORRELATION_HEADER, request.id);
+    // Refused before its body arrived (a credential refused first): the connection cannot carry a
+    // next request while the rest of this body may still come, and a client sending it slowly
+    // would get a second answer (the timeout's 408) to one request. Closed after the answer.
+    if (!request.raw.complete) void reply.header('connection', 'close');
   });
   answerMethodNotAllowed(app);
   // Registered before the components so that the document lists every route of the app.

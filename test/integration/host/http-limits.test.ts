@@ -93,6 +93,24 @@ describe('HTTP server limits (real sockets)', () => {
     }
   });
 
+  it('answers a request refused before its body arrived once, and closes the connection', async () => {
+    const port = await start({ requestTimeoutMs: 800, headersTimeoutMs: 400 });
+    const c = await client(port);
+    // No credential: refused at once, while 99 bytes of the announced body never come.
+    c.socket.write('POST /v1/readings HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{');
+    await eventually(() => c.closed(), { timeoutMs: 5_000, what: 'the connection closed after the refusal' });
+    const answers = c.received().split('HTTP/1.1 ').filter(Boolean);
+    expect(answers).toHaveLength(1);
+    const res = parse(c.received());
+    expect(res).toMatchObject({ status: 401, headers: { connection: 'close' }, body: { code: 'FH_ERR_AUTH_MISSING' } });
+    // A request read whole keeps its connection, answered or refused.
+    const whole = await client(port);
+    whole.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/nowhere HTTP/1.1\r\nHost: x\r\n\r\n');
+    await eventually(() => whole.received().split('HTTP/1.1 ').filter(Boolean).length === 2, { what: 'both answers on one connection' });
+    expect(whole.received()).not.toMatch(/connection: close/i);
+    expect(whole.closed()).toBe(false);
+  });
+
   it('closes connections whose headers arrive too slowly with 408', async () => {
     const port = await start({ requestTimeoutMs: 800, headersTimeoutMs: 400 });
     const c = await client(port);
