@@ -178,7 +178,9 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } } : {}),
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
   });
-  logger.info({ httpUrl: host.url, parts: config.PARTS, influxUrl: influxdb.url, mqtt: bus('bus').url, database: plane.kind }, 'fieldhook is running');
+  // The parts that run (FIELDHOOK_PREDICT_ENABLED=false leaves the predictor out of all of them).
+  const running = (['ingestor', 'predictor', 'dispatcher'] as const).filter((p) => parts[p]);
+  logger.info({ httpUrl: host.url, parts: running, influxUrl: influxdb.url, mqtt: bus('bus').url, database: plane.kind }, 'fieldhook is running');
   const mqttUrl = new URL(bus('bus').url);
   mqttUrl.username = '';
   mqttUrl.password = '';
