@@ -98,7 +98,8 @@ export function validateFieldSettings(s: FieldSettings): FieldSettings {
   } else if (s.thetaFc === undefined || s.thetaWp === undefined) {
     problems.push('give a soil preset or both thetaFc and thetaWp');
   }
-  if (!isDate(s.sowingDate)) problems.push('sowingDate must be YYYY-MM-DD');
+  if (s.sowingDate === undefined || s.sowingDate === '') problems.push('sowingDate is required (YYYY-MM-DD)');
+  else if (!isDate(s.sowingDate)) problems.push('sowingDate must be YYYY-MM-DD');
   if (s.harvestedOn !== undefined) {
     if (!isDate(s.harvestedOn)) problems.push('harvestedOn must be YYYY-MM-DD');
     else if (isDate(s.sowingDate) && s.harvestedOn < s.sowingDate) problems.push(`harvestedOn (${s.harvestedOn}) must not be before sowingDate (${s.sowingDate})`);

@@ -112,7 +112,7 @@ function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
 function fieldOptions(cmd: Command): Command {
   return cmd
     .option('--crop <crop>', `crop preset: ${CROP_NAMES.join(', ')}`)
-    .option('--sowing-date <date>', 'local sowing date, YYYY-MM-DD')
+    .option('--sowing-date <date>', 'local sowing date, YYYY-MM-DD (required to add a field)')
     .option('--soil <soil>', 'soil preset')
     .option('--fc <m3/m3>', 'measured field capacity (overrides the soil preset)')
     .option('--wp <m3/m3>', 'measured wilting point (overrides the soil preset)')

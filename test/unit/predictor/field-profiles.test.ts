@@ -30,6 +30,7 @@ describe('field profiles', () => {
     expect(() => validateFieldSettings({ ...base, harvestedOn: '2026-13-45' })).toThrow(/harvestedOn must be YYYY-MM-DD/);
     expect(() => validateFieldSettings({ ...base, soil: undefined, thetaFc: 0.1, thetaWp: 0.2 })).toThrow(/field capacity/);
     expect(() => validateFieldSettings({ ...base, sowingDate: 'April' })).toThrow(/sowingDate/);
+    expect(() => validateFieldSettings({ ...base, sowingDate: undefined as unknown as string })).toThrow(/sowingDate is required \(YYYY-MM-DD\)/);
   });
 
   it('grows roots from the crop\'s minimum unless told otherwise, and validates the crop\'s development', () => {
