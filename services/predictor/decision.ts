@@ -34,9 +34,9 @@ export interface DecisionOptions {
   holdGraceH: number;
   /**
    * An advice is answered — closed without a message — by water recorded since it was sent that
-   * amounts to at least this fraction of its depth. Default 0.5.
+   * adds up to at least this many mm (and to at most the advice's depth). Default 5.
    */
-  answerFraction: number;
+  answerMinMm: number;
 }
 
 /**
@@ -63,14 +63,15 @@ export const DEFAULT_DECISION_OPTIONS: DecisionOptions = {
   renewDeadlineMs: 6 * HOUR_MS,
   holdRainFraction: 0.5,
   holdGraceH: 12,
-  answerFraction: 0.5,
+  answerMinMm: 5,
 };
 
 /*
- * The answer rule. A record is people saying "we watered"; half the advised depth or more is an
- * answer to the advice (the rest may follow, or the probe shows what the soil took), and a need
- * left once it has soaked in is a new advice. Less is no answer: a valve tested, a run cut short,
- * a typo of 0.2 for 20 — the advice stays in force and says what is still due.
+ * The answer rule. A record is people saying "we watered": one irrigation step or more (about
+ * 5 mm, a sprinkler run or a drip shift, as for the renewal tolerance above) answers the advice,
+ * even when the system applies the depth over several days (the rest follows, or the probe shows
+ * what the soil took), and a need left once it has soaked in is a new advice. Less is no answer:
+ * a valve tested, a typo of 0.2 for 20 — the advice stays in force and says what is still due.
  */
 
 /*
@@ -233,7 +234,7 @@ function decideFresh(
     // a message (they know what they did) and the cool-down runs from here, so a need that remains
     // after the water soaked in is a new advice, not a correction sent while the water goes in.
     const since = (assessment.irrigated ?? []).filter((r) => r.endTs > advice.issuedAt).reduce((mm, r) => mm + r.mm, 0);
-    if (since > 0 && since >= options.answerFraction * (advice.depthMm ?? depthMm)) {
+    if (since > 0 && since >= Math.min(options.answerMinMm, advice.depthMm ?? depthMm)) {
       return { state: { advice: null, lastChangeAt: now, stale: false }, event: null, reason: 'advice answered: irrigation recorded' };
     }
     // The rain will do the advice's work: withdraw it, saying why.
