@@ -59,6 +59,9 @@ function checkDeviceProfile(name: string | undefined, config: PipelineConfig): v
   if (!set.byName(name)) throw Errors.profileNotFound(`No device profile ${name}; fieldhook profiles list shows them`, { profile: name });
 }
 
+/** A LoRaWAN DevEUI: 64 bits in hex. */
+const DEV_EUI = /^[0-9A-Fa-f]{16}$/;
+
 export function registerDeviceCommands(program: Command): void {
   const devices = program.command('devices').description('The device registry (sensor nodes and gateways)');
 
@@ -86,7 +89,10 @@ export function registerDeviceCommands(program: Command): void {
         if (options.gateway !== undefined && (await repo.get(options.gateway))?.kind !== 'gateway') {
           throw Errors.deviceInvalid(`--gateway ${options.gateway} is not a registered gateway (devices add ${options.gateway} --kind gateway …)`, { field: 'gateway' });
         }
-        printJson(await repo.add(toNewDevice(id, options)));
+        // A node under a network server is named by its DevEUI, which uplinks carry in lower case
+        // (The Things Stack shows and sends it in upper case): registered as typed, it would never match.
+        const named = options.gateway !== undefined && DEV_EUI.test(id) ? id.toLowerCase() : id;
+        printJson(await repo.add(toNewDevice(named, options)));
       }),
     );
 

@@ -41,6 +41,8 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     expect(await cli('farms', 'allow-networks', 'f1', '192.168.10.0/24')).toEqual({ farm: 'f1', allowedNetworks: ['192.168.10.0/24'], devices: 2 });
     // A misspelt farm covers no device, and says so.
     expect(await cli('farms', 'allow-networks', 'f-1', '192.168.10.0/24')).toEqual({ farm: 'f-1', allowedNetworks: ['192.168.10.0/24'], devices: 0 });
+    // A node under a network server by its DevEUI as The Things Stack shows it: kept as uplinks name it.
+    expect(await cli('devices', 'add', '70B3D57ED0001234', '--farm', 'f1', '--field', 'east', '--gateway', 'gw-1')).toMatchObject({ id: '70b3d57ed0001234', gateway: 'gw-1' });
   }, 60_000);
 
   it('refuses bad input with a code and a non-zero exit', async () => {
