@@ -122,8 +122,13 @@ export function fromSenml(body: unknown, limits: Readonly<SenmlLimits> = DEFAULT
       baseValue = bv;
     }
     const v = own(raw, 'v');
-    if (v === undefined) return; // a record of base fields only
     const quantity = own(raw, 'n');
+    if (v === undefined) {
+      // A record of base fields only sets them for the records after it; one that names a
+      // measurement must carry its value (RFC 8428 §4.6), else the measurement is lost unsaid.
+      if (quantity !== undefined || own(raw, 't') !== undefined || own(raw, 'u') !== undefined) throw bad(`[${index}].v`, 'a record naming a measurement needs its value');
+      return;
+    }
     if (typeof quantity !== 'string') throw bad(`[${index}].n`, 'must name a quantity');
     if (quantity.length > limits.maxNameLength) {
       throw Errors.ingestNameTooLong(`[${index}].n: ${echo(quantity)} is longer than ${limits.maxNameLength} characters`, {

@@ -45,6 +45,7 @@ describe('SenML adapter (RFC 8428)', () => {
       { device: 'n-17', ts: 1.796e12, values: { soil_moisture: 0.25, relative_humidity: 60 } },
     ]);
     expect(fromSenml([{ bver: 10, bn: 'n-17:', n: 'rssi', v: -70, t: 1.796e9 }])).toHaveLength(1);
+    expect(fromSenml([{ bn: 'n-17:', bt: 1.796e9 }, { n: 'rssi', v: -70 }])).toHaveLength(1);
     const refused = (pack: unknown) => {
       try {
         fromSenml(pack);
@@ -64,6 +65,8 @@ describe('SenML adapter (RFC 8428)', () => {
       // One quantity twice at one time, in any unit: neither value is dropped in silence.
       [[{ bt: 1.796e9, n: 'soil_temperature', u: 'Cel', v: 11 }, { n: 'soil_temperature', u: 'K', v: 300 }], '[1].n'],
       [[{ bn: 'n-17:', bt: 1.796e9, n: 'air_temperature', v: 20 }, { n: 'air_temperature', v: 21 }], '[1].n'],
+      // A measurement named without its value (a record of base fields only is fine).
+      [[{ bn: 'n-17:', bt: 1.796e9, n: 'rainfall', v: 1 }, { n: 'air_temperature' }], '[1].v'],
     ] as const) {
       expect(refused(pack), JSON.stringify(pack)).toBe(`FH_ERR_INGEST_BAD_ENVELOPE ${field}`);
     }
