@@ -107,11 +107,14 @@ export async function slackRoutes(app: FastifyInstance, opts: SlackRoutesOptions
       },
     },
     async (request, reply) => {
-      // The media type first: another one went through its own parser, so its bytes are gone and
+      const signed = { signature: request.headers['x-slack-signature'], timestamp: request.headers['x-slack-request-timestamp'] };
+      // A request without Slack's signature headers is refused as unsigned before anything else is said of it.
+      if (!signed.signature || !signed.timestamp) verifySlackRequest(opts.signingSecret, signed, Buffer.alloc(0), opts.now());
+      // Then the media type: another one went through its own parser, so its bytes are gone and
       // any signature would look wrong.
       if (!/^application\/x-www-form-urlencoded/i.test(request.headers['content-type'] ?? '')) throw Errors.chatPayloadInvalid('Slack sends application/x-www-form-urlencoded');
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      verifySlackRequest(opts.signingSecret, { signature: request.headers['x-slack-signature'], timestamp: request.headers['x-slack-request-timestamp'] }, raw, opts.now());
+      verifySlackRequest(opts.signingSecret, signed, raw, opts.now());
       const form = new URLSearchParams(raw.toString('utf8'));
       // Slack checks a slash command's certificate with `ssl_check=1` now and then: it wants a 200.
       if (form.get('ssl_check') === '1') return reply.code(200).send();

@@ -98,8 +98,9 @@ export async function forecastRoutes(app: FastifyInstance, opts: ForecastRoutesO
       attachValidation: true,
     },
     async (request, reply) => {
-      refuseInvalidRequest(request, () => parseForecast(request.body, opts.clock.now()));
+      // The credential first: an anonymous caller learns nothing of the body's rules.
       const from = await caller(request);
+      refuseInvalidRequest(request, () => parseForecast(request.body, opts.clock.now()));
       let gateway: string | undefined;
       if (from.kind === 'device') {
         const { device } = from;

@@ -117,8 +117,9 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
     },
     async (request, reply) => {
       // The clock only decides refusals no schema makes (a time too far ahead or back).
-      refuseInvalidRequest(request, () => parseIrrigationInput(reported(request.body), opts.now()));
+      // The credential first: an anonymous caller learns nothing of the body's rules.
       const from = await caller(request);
+      refuseInvalidRequest(request, () => parseIrrigationInput(reported(request.body), opts.now()));
       const { source, who: named, ...input } = request.body;
       let reporter: Reporter;
       if (from.kind === 'admin') {
@@ -169,8 +170,8 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
       attachValidation: true,
     },
     async (request) => {
-      refuseInvalidRequest(request, () => typeof request.query.since === 'string' && sinceOf(request.query.since));
       await caller(request, { adminOnly: true });
+      refuseInvalidRequest(request, () => typeof request.query.since === 'string' && sinceOf(request.query.since));
       const q = request.query;
       const since = q.since !== undefined ? sinceOf(q.since) : undefined;
       const limit = q.limit ?? LIST_LIMIT;

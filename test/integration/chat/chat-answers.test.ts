@@ -305,6 +305,9 @@ describe(`answering advice in Slack and Telegram (InfluxDB ${influx.kind})`, () 
     expect([stale.statusCode, stale.json().code]).toEqual([401, 'FH_ERR_CHAT_SIGNATURE_STALE']);
     const unsigned = await app.inject({ method: 'POST', url: '/v1/chat/slack', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
     expect([unsigned.statusCode, unsigned.json().code]).toEqual([401, 'FH_ERR_CHAT_SIGNATURE_MISSING']);
+    // Unsigned is said first, whatever the media type.
+    const unsignedJson = await app.inject({ method: 'POST', url: '/v1/chat/slack', headers: { 'content-type': 'application/json' }, payload: '{}' });
+    expect([unsignedJson.statusCode, unsignedJson.json().code]).toEqual([401, 'FH_ERR_CHAT_SIGNATURE_MISSING']);
     const wrongToken = await telegram(telegramText(9100, 1111, 'irrigated north 5'), 'not-the-token');
     expect([wrongToken.statusCode, wrongToken.json().code]).toEqual([401, 'FH_ERR_CHAT_SIGNATURE_INVALID']);
     const noToken = await telegram(telegramText(9101, 1111, 'irrigated north 5'), null);

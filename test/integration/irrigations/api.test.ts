@@ -138,6 +138,9 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
     const anonymous = await app.inject({ method: 'POST', url: '/v1/irrigations', payload: { farm: 'f1', field: 'north', depth_mm: 10 } });
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.json().code).toBe('FH_ERR_AUTH_MISSING');
+    // The credential is judged first: an anonymous caller learns nothing of the body's rules.
+    const anonymousBad = await app.inject({ method: 'POST', url: '/v1/irrigations', payload: {} });
+    expect([anonymousBad.statusCode, anonymousBad.json().code]).toEqual([401, 'FH_ERR_AUTH_MISSING']);
     expect((await post('not-a-secret', { farm: 'f1', field: 'north', depth_mm: 10 })).json().code).toBe('FH_ERR_AUTH_INVALID');
   });
 
