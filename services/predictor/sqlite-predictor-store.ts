@@ -52,6 +52,10 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
     return removeProfile.run(farm, field).changes > 0;
   });
   const parse = (row: { settings: string }) => JSON.parse(row.settings) as FieldSettings;
+  // Moves when another connection commits to the file (the CLI's `fields add` in another process),
+  // so a running predictor takes a field in with its next round, not only the scheduled one.
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  let ownWrites = 0;
   return {
     async list(farm) {
       return (farm === undefined ? list.all() : listFarm.all(farm)).map(parse);
@@ -64,6 +68,7 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
       validateFieldSettings(settings);
       if (get.get(settings.farm, settings.field)) throw Errors.fieldExists(`Field ${settings.farm}/${settings.field} exists; use update`);
       insert.run(settings.farm, settings.field, JSON.stringify(settings), Date.now());
+      ownWrites++;
       return settings;
     },
     async update(farm, field, patch) {
@@ -71,11 +76,15 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
       if (!row) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
       const next = validateFieldSettings({ ...parse(row), ...patch, farm, field });
       replace.run(JSON.stringify(next), Date.now(), farm, field);
+      ownWrites++;
       return next;
     },
     async remove(farm, field) {
+      ownWrites++;
       return remove(farm, field);
     },
+    // Both counters only grow, so their sum moves whenever either does.
+    changeVersion: () => (dataVersion.get() as number) + ownWrites,
     close() {
       if (ownsDb) db.close();
     },

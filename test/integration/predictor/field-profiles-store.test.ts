@@ -110,7 +110,7 @@ describe.each(BACKENDS)('field profiles on %s', (backend) => {
     expect(`${again?.stdout}${again?.stderr}`).toContain('FH_ERR_FIELD_NOT_FOUND');
   });
 
-  it.runIf(backend === 'postgres')('shows a field written through one instance to another, whose change version moves at commit', async () => {
+  it('shows a field written through one instance (or process) to another, whose change version moves at commit', async () => {
     const a = await open('inst-a');
     const b = await open('inst-b');
     const seen = b.changeVersion!();
