@@ -4,6 +4,7 @@ import { code } from '../../shared/openapi.js';
 import type { DispatchService } from '../dispatch-service.js';
 import { presentSubscription } from './present.js';
 import type { FormatName } from '../formats/format.js';
+import { MAX_RECIPIENTS } from '../formats/email.js';
 import {
   adminDocs,
   documentedSubscriptionBody,
@@ -37,6 +38,9 @@ const ref = { $ref: 'Subscription#' };
 /** The URL shapes the document promises (`URL_PATTERN`, `mailto:`); the service then applies its SSRF policy. */
 function assertDocumentedUrl(url: string | undefined): void {
   if (url !== undefined && !URL_RE.test(url) && !MAILTO_RE.test(url)) {
+    if (/^mailto:/i.test(url)) {
+      throw Errors.subscriptionInvalidUrl(`An email subscription URL is mailto: with 1 to ${MAX_RECIPIENTS} addresses separated by commas (${url.slice(7).split(',').length} given, or one is not an address)`, { field: 'url' });
+    }
     throw Errors.subscriptionInvalidUrl('Send an http(s) URL with a host name (an internationalised one in its ASCII xn-- form) or an IP address, no credentials (or mailto: addresses for email)', { field: 'url' });
   }
 }

@@ -281,6 +281,8 @@ describe('chat and e-mail subscriptions through the dispatcher', () => {
     expect(await post({ url, format: 'slack', locale: 'fr' })).toMatchObject({ status: 400, code: 'FH_ERR_SUBSCRIPTION_UNKNOWN_LOCALE', field: 'locale' });
     expect(await post({ url, timezone: 'Europe/Atlantis' })).toMatchObject({ status: 400, code: 'FH_ERR_SUBSCRIPTION_INVALID_TIMEZONE', field: 'timezone' });
     expect(await post({ url: 'mailto:a@farm.example', format: 'email' })).toMatchObject({ status: 400, code: 'FH_ERR_SUBSCRIPTION_FORMAT_UNAVAILABLE' });
+    const many = `mailto:${Array.from({ length: 21 }, (_, i) => `a${i}@farm.example`).join(',')}`;
+    expect(await post({ url: many, format: 'email' })).toMatchObject({ status: 400, code: 'FH_ERR_SUBSCRIPTION_INVALID_URL', title: expect.stringContaining('1 to 20 addresses separated by commas (21 given') });
     expect((await post({ url, format: 'slak' })).code).toBe('FH_ERR_HTTP_INVALID_REQUEST');
 
     const created = await t.dispatcher.app.inject({ method: 'POST', url: '/v1/subscriptions', headers: auth, payload: { url, format: 'slack', locale: 'he', timezone: 'Asia/Jerusalem' } });
