@@ -180,7 +180,7 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   });
   // The parts that run (FIELDHOOK_PREDICT_ENABLED=false leaves the predictor out of all of them).
   const running = (['ingestor', 'predictor', 'dispatcher'] as const).filter((p) => parts[p]);
-  logger.info({ httpUrl: host.url, parts: running, influxUrl: influxdb.url, mqtt: bus('bus').url, database: plane.kind }, 'fieldhook is running');
+  logger.info({ httpUrl: host.url, parts: running, influxUrl: influxdb.url, influxBucket: influx.bucket, mqtt: bus('bus').url, database: plane.kind }, 'fieldhook is running');
   const mqttUrl = new URL(bus('bus').url);
   mqttUrl.username = '';
   mqttUrl.password = '';
