@@ -29,14 +29,15 @@ export function ingestorReadiness(deps: {
       name: 'influxdb',
       check: async () => {
         const refusal = writer.refusal();
+        const reachable = await pingInflux(deps.influxUrl, INFLUX_PING_TIMEOUT_MS, deps.influxToken);
         const detail: Record<string, unknown> = {
-          writing: writer.healthy(),
+          // Not reached, not writing: before its first write failed the writer has nothing to say.
+          writing: reachable && writer.healthy(),
           lastWriteAt: writer.lastSuccessAt() ? new Date(writer.lastSuccessAt()).toISOString() : null,
         };
         if (refusal) {
           detail.refused = { status: refusal.status, setting: refusal.setting, message: refusal.message, at: new Date(refusal.at).toISOString() };
         }
-        const reachable = await pingInflux(deps.influxUrl, INFLUX_PING_TIMEOUT_MS, deps.influxToken);
         return { ok: reachable && !refusal, detail };
       },
     },
