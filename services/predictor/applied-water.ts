@@ -6,8 +6,10 @@
  * off the depletion now and off the 24 h and 48 h forecasts (FAO-56: irrigation enters the balance
  * like effective rain), and the threshold crossing is recomputed. Once the probe has reported
  * `probeSettleMs` after the water ended, its readings carry the irrigation and the credit ends, so
- * the water is never counted twice for long. An irrigation still running is credited in
- * proportion to the time elapsed. Pure: the live predictor and replay use the same rule.
+ * the water is never counted twice for long. Water is taken to go in evenly over the record's
+ * span: the part applied by now is credited, less the part the probe has had `probeSettleMs` to
+ * show (a record spread over days, with the probe reporting all along, is mostly in its readings
+ * already, or gone). Pure: the live predictor and replay use the same rule.
  */
 import { predictionFrom, type IrrigationPrediction } from '../model/index.js';
 
@@ -59,6 +61,14 @@ export function createAppliedWaterLedger(options: Partial<AppliedWaterOptions> =
 }
 
 /**
+ * Since when the water of `r` is not in the probe's readings up to `lastSoilTs`: its start, or
+ * `probeSettleMs` before that newest reading when later (what went in before, the probe has shown).
+ */
+export function unseenFrom(r: AppliedWater, lastSoilTs: number, options: Pick<AppliedWaterOptions, 'probeSettleMs'> = DEFAULT_APPLIED_WATER_OPTIONS): number {
+  return Math.max(r.startTs, lastSoilTs - options.probeSettleMs);
+}
+
+/**
  * The water of `records` the probe cannot show yet at `now`, given its newest soil moisture
  * reading at `lastSoilTs`. Records that start after `now` do not exist yet (replay).
  */
@@ -67,7 +77,8 @@ export function unseenWater(records: readonly AppliedWater[], lastSoilTs: number
   const ids: string[] = [];
   for (const r of records) {
     if (r.startTs > now || lastSoilTs >= r.endTs + options.probeSettleMs) continue;
-    const fraction = r.endTs <= now ? 1 : (now - r.startTs) / Math.max(1, r.endTs - r.startTs);
+    // A record without a span is water at one instant, not yet shown (above).
+    const fraction = r.endTs <= r.startTs ? 1 : Math.max(0, Math.min(r.endTs, now) - unseenFrom(r, lastSoilTs, options)) / (r.endTs - r.startTs);
     if (fraction <= 0) continue;
     mm += r.depthMm * fraction;
     ids.push(r.id);

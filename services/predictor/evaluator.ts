@@ -13,7 +13,7 @@ import type { RoundTrigger } from './scheduler.js';
 import type { WindowStore } from './window-store.js';
 import { expectedRain } from '../forecasts/forecast.js';
 import type { ForecastReader } from '../forecasts/store.js';
-import { creditPrediction, lessShown, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
+import { creditPrediction, lessShown, unseenFrom, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
 import { profileOnDay } from '../model/features.js';
 import { applyFieldFactors, factorsOf, fitDryDay, INITIAL_FIELD_LEARNING, lastDayEnd, observeDay, type FieldFactors, type FieldLearningState } from './field-learning.js';
 
@@ -264,7 +264,8 @@ export async function evaluateFields(
     const records = deps.applied.get(f.key);
     const credit = unseenWater(records, lastSoilTs, now);
     if (credit.ids.length === 0) return credit;
-    const since = Math.min(...records.filter((r) => credit.ids.includes(r.id)).map((r) => r.startTs));
+    // The probe's rise over the credited part only: what it showed before, the credit left out already.
+    const since = Math.min(...records.filter((r) => credit.ids.includes(r.id)).map((r) => unseenFrom(r, lastSoilTs)));
     const thetaAt = (from: number, to: number) => deps.windows.between(f.key, from, to).findLast((r) => r.values.soil_moisture !== undefined)?.values.soil_moisture;
     const before = thetaAt(since - 3 * HOUR_MS, since);
     const latest = thetaAt(since + 1, now);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAppliedWaterLedger, creditPrediction, lessShown, unseenWater } from '../../../services/predictor/applied-water.js';
+import { createAppliedWaterLedger, creditPrediction, lessShown, unseenFrom, unseenWater } from '../../../services/predictor/applied-water.js';
 import type { IrrigationPrediction } from '../../../services/model/index.js';
 
 const H = 3_600_000;
@@ -9,11 +9,23 @@ describe('applied water in the balance', () => {
   it('credits an irrigation until the probe has reported two hours after it ended', () => {
     const records = [{ id: 'a', startTs: 10 * H, endTs: 11 * H, depthMm: 20 }];
     expect(unseenWater(records, 11 * H, 11 * H)).toEqual({ mm: 20, ids: ['a'] });
-    expect(unseenWater(records, 12.5 * H, 12.5 * H)).toEqual({ mm: 20, ids: ['a'] });
+    // What went in two hours before the probe's newest reading, the probe shows: half of it at 12:30.
+    expect(unseenWater(records, 12.5 * H, 12.5 * H)).toEqual({ mm: 10, ids: ['a'] });
     expect(unseenWater(records, 13 * H, 13 * H)).toEqual({ mm: 0, ids: [] });
+    // A probe silent since before the water: all of it, until it reports.
+    expect(unseenWater(records, 9 * H, 12.5 * H)).toEqual({ mm: 20, ids: ['a'] });
     // Running: in proportion; not yet started (replay): nothing.
     expect(unseenWater(records, 10.5 * H, 10.5 * H)).toEqual({ mm: 10, ids: ['a'] });
     expect(unseenWater(records, 9 * H, 9.5 * H)).toEqual({ mm: 0, ids: [] });
+  });
+
+  it('credits a record spread over days only for its last hours, which the probe reporting all along cannot show yet', () => {
+    // 60 mm over six days, ended an hour ago; the probe reported every hour.
+    const now = 200 * H;
+    const spread = [{ id: 'b', startTs: now - 145 * H, endTs: now - H, depthMm: 60 }];
+    // Only its last hour went in less than two hours before the newest reading: 60 / 144 mm.
+    expect(unseenWater(spread, now, now)).toEqual({ mm: 0.42, ids: ['b'] });
+    expect(unseenFrom(spread[0]!, now)).toBe(now - 2 * H);
   });
 
   it('credits only what the probe does not show yet', () => {
