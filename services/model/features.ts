@@ -431,7 +431,17 @@ function appliedLast24h(records: readonly AppliedWaterInput[] | undefined, atTs:
 }
 
 /** Why features could not be computed. */
-export type FeatureGap = 'no-recent-soil-moisture' | 'short-history';
+export type FeatureGap = 'no-recent-soil-moisture' | 'short-history' | 'et0-unknown';
+
+/**
+ * Most of the last 24 h that may have no ET0 (no station value, no weather to compute one) for
+ * the field to be evaluated. Such hours count as no evapotranspiration: with fewer than six hours
+ * of the day known (a weather sensor installed today, or back after most of a day away), the
+ * forecast would see a drying field stand still and call RAW out of reach. A few unknown hours
+ * (an outage of a morning) cost less than no advice: on the simulated seasons, refusing fields
+ * with more than 6 or 12 such hours missed 8 and 2 more days needing water.
+ */
+export const MAX_ET0_UNKNOWN_HOURS = 18;
 
 /**
  * The feature vector of a field at time `atTs` (on the hour), from a series that covers at
@@ -458,6 +468,7 @@ export function computeFeatures(
   const raw = readilyAvailableWater(taw, profile.p);
   const depletionNow = 1000 * (profile.thetaFc - thetaNow) * profile.rootDepthM;
   const { et0, provenance } = et0WithFallback(profile, series, end);
+  if (provenance.hours.none > MAX_ET0_UNKNOWN_HOURS) return { gap: 'et0-unknown' };
   const et24 = et0Sum(et0, end - 24, end);
   const et72 = et0Sum(et0, end - 72, end);
   const das = daysAfterSowing(profile, atTs);

@@ -163,7 +163,7 @@ describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, 
     expect(predictor.windows.get(`${FARM}/drying`)?.count).toBeGreaterThanOrEqual(70);
 
     const restartAt = sc.cross - 2;
-    for (let i = start + 1; i <= sc.irrigation + 3; i++) {
+    for (let i = start + 1; i <= sc.irrigation + 8; i++) {
       // The silent field's sensor stops after 4 hours and is back once the other field is irrigated.
       await hour(predictor, i, i <= start + 4 || i > sc.irrigation ? ['drying', 'silent'] : ['drying']);
       if (i === restartAt) {
@@ -183,9 +183,10 @@ describe(`predictor end to end (Mosquitto, InfluxDB ${influx.kind}, dispatcher, 
     expect(of('drying')).toEqual(['irrigation.recommended', 'irrigation.cleared']);
     expect(of('silent')).toEqual(['sensor.stale', 'sensor.recovered']);
     const [wentStale, recovered] = events.filter((e) => e.data.field === 'silent');
-    // Declared by the scheduled round of the hour its soil moisture grew 3 h old; back with the first reading after the gap.
+    // Declared by the scheduled round of the hour its soil moisture grew 3 h old; back once six
+    // hours of its weather after the gap make the day's ET0 known (MAX_ET0_UNKNOWN_HOURS).
     expect(recovered!.data.stale_since).toBe(wentStale!.data.evaluated_at);
-    expect(recovered!.data.evaluated_at).toBe(shifted(readingAt(sc.irrigation + 1)).ts);
+    expect(recovered!.data.evaluated_at).toBe(shifted(readingAt(sc.irrigation + 6)).ts);
 
     const advice = events.find((e) => e.type === 'irrigation.recommended')!.data as Record<string, unknown> & { provenance: Record<string, unknown> };
     const crossTs = sc.run.weather[sc.cross]!.ts + HOUR + sc.shiftMs;

@@ -66,6 +66,17 @@ describe('irrigation model features', () => {
       .concat(readings.filter((r) => Date.parse(r.ts) > at - 13 * HOUR_MS && Date.parse(r.ts) <= at).map((r) => ({ ...r, values: { ...r.values, soil_moisture: undefined } })));
     expect(featuresFromReadings(profile, noSoil, at)).toEqual({ gap: 'no-recent-soil-moisture' });
     expect(computeFeatures(profile, series, first + 10 * HOUR_MS)).toEqual({ gap: 'short-history' });
+    // Weather for only the last 5 h (a station installed today): the day's ET0 is mostly unknown.
+    const weatherless = readings.map((r) => {
+      const ts = Date.parse(r.ts);
+      if (ts > at - 5 * HOUR_MS) return r;
+      const { soil_moisture, rainfall } = r.values;
+      return { ...r, values: { ...(soil_moisture !== undefined ? { soil_moisture } : {}), ...(rainfall !== undefined ? { rainfall } : {}) } };
+    });
+    expect(featuresFromReadings(profile, weatherless, at)).toEqual({ gap: 'et0-unknown' });
+    // With 20 h of it, what is known stands for the day.
+    const recent = readings.map((r) => (Date.parse(r.ts) > at - 20 * HOUR_MS ? r : { ...r, values: { soil_moisture: r.values.soil_moisture } }));
+    expect(featuresFromReadings(profile, recent, at)).toHaveProperty('features');
   });
 
   it('builds training samples with targets from the no-irrigation truth', () => {
@@ -137,10 +148,8 @@ describe('irrigation model features', () => {
       expect(f(station.features, 'et0_24h_mm')).toBeCloseTo(0.25 * 24, 6);
     });
 
-    it('without any ET0 source the hours count as none', () => {
-      const none = featuresFromReadings(profile, only(['soil_moisture', 'rainfall']), at);
-      if (!('features' in none)) throw new Error('no features');
-      expect(none.et0).toMatchObject({ method: 'none', hours: { none: 24 } });
+    it('without any ET0 source the day\'s ET0 is unknown: a gap, not a day without evapotranspiration', () => {
+      expect(featuresFromReadings(profile, only(['soil_moisture', 'rainfall']), at)).toEqual({ gap: 'et0-unknown' });
     });
   });
   describe('the weather ahead and the water applied', () => {
