@@ -41,9 +41,13 @@ export interface ForecastSite {
   longitudeDeg: number;
 }
 
-/** The request URL for a site: UTC times, wind in m/s. */
+/**
+ * The request URL for a site: UTC times, wind in m/s. Under the base URL's own path (an instance
+ * behind a prefix) and with its query kept (the customer API's `apikey`).
+ */
 export function openMeteoUrl(site: ForecastSite, options: Pick<OpenMeteoOptions, 'baseUrl' | 'forecastDays'>): string {
-  const url = new URL('/v1/forecast', options.baseUrl);
+  const url = new URL(options.baseUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/forecast`;
   url.searchParams.set('latitude', site.latitudeDeg.toFixed(4));
   url.searchParams.set('longitude', site.longitudeDeg.toFixed(4));
   url.searchParams.set('hourly', Object.keys(OPEN_METEO_HOURLY).join(','));

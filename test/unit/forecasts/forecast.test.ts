@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectedRain, parseForecast } from '../../../services/forecasts/forecast.js';
-import { fromOpenMeteo } from '../../../services/forecasts/open-meteo.js';
+import { fromOpenMeteo, openMeteoUrl } from '../../../services/forecasts/open-meteo.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
 
 const H = 3_600_000;
@@ -103,5 +103,14 @@ describe('forecasts', () => {
     const inches = fromOpenMeteo({ hourly_units: { precipitation: 'inch' }, hourly: { time: ['2026-07-08T01:00'], precipitation: [1.2] } }, site, t0, (v, unit) => other.push([v, unit]));
     expect(inches.hours).toEqual([{ ts: t0 + H }]);
     expect(other).toEqual([['precipitation', 'inch']]);
+  });
+
+  it("asks Open-Meteo under the base URL's own path, keeping its query (the customer API's apikey)", () => {
+    const site = { farm: 'f1', field: 'north', latitudeDeg: 37.5, longitudeDeg: -5.9 };
+    const ask = (baseUrl: string) => new URL(openMeteoUrl(site, { baseUrl, forecastDays: 3 }));
+    expect(ask('https://api.open-meteo.com').pathname).toBe('/v1/forecast');
+    const customer = ask('https://customer-api.open-meteo.com/?apikey=KEY');
+    expect([customer.pathname, customer.searchParams.get('apikey'), customer.searchParams.get('latitude')]).toEqual(['/v1/forecast', 'KEY', '37.5000']);
+    expect(ask('http://127.0.0.1:8080/om-proxy/').pathname).toBe('/om-proxy/v1/forecast');
   });
 });
