@@ -345,7 +345,9 @@ function smoothedDepletion(series: ObservationSeries, end: number, profile: Fiel
   for (let k = end - 1; k >= end - SMOOTHING_HOURS && k >= 0; k--) {
     const theta = series.theta[k]!;
     if (Number.isFinite(theta)) {
-      const estimate = 1000 * (profile.thetaFc - theta) * profile.rootDepthM + after;
+      // Never below field capacity: rain beyond it drains below the roots (FAO-56 Eq. 88), and a
+      // reading carried forward through a downpour says the root zone is full, not fuller.
+      const estimate = Math.max(0, 1000 * (profile.thetaFc - theta) * profile.rootDepthM + after);
       if (estimates.length > 0 && estimate - sum / estimates.length > JUMP_MM) break;
       estimates.push(estimate);
       sum += estimate;

@@ -79,6 +79,14 @@ describe('irrigation model features', () => {
     expect(featuresFromReadings(profile, recent, at)).toHaveProperty('features');
   });
 
+  it('never smooths depletion below field capacity: a downpour carried forward fills the root zone, no more', () => {
+    const at = first + 1000 * HOUR_MS;
+    const downpour = { device: readings[0]!.device, id: 'downpour', ts: new Date(at - 3 * HOUR_MS).toISOString(), values: { rainfall: 400 } };
+    const r = featuresFromReadings(profile, [...readings, downpour], at);
+    if (!('features' in r)) throw new Error('no features');
+    expect(f(r.features, 'depletion_smoothed_mm')).toBeGreaterThanOrEqual(0);
+  });
+
   it('builds training samples with targets from the no-irrigation truth', () => {
     const samples = samplesOfField(run);
     expect(samples.length).toBeGreaterThan(400);
