@@ -398,25 +398,28 @@ const FORECAST_MIN_HOURS = 18;
 
 /**
  * The forecast's rain and ET0 over the 24 h after `atTs`, scaled up for hours it does not list;
- * null when it covers too little. ET0 is NaN when too few hours carry it.
+ * null when too few hours say how much rain (an hour without a rain amount is not "no rain": a
+ * forecast of temperatures alone is no rain forecast). ET0 is NaN when too few hours carry it.
  */
 function forecastNext24h(hours: readonly ForecastHourInput[] | undefined, atTs: number): { rain: number; et0: number } | null {
   if (!hours) return null;
-  let n = 0;
+  let rainN = 0;
   let rain = 0;
   let et0N = 0;
   let et0 = 0;
   for (const h of hours) {
     if (!(h.ts > atTs && h.ts <= atTs + 24 * HOUR_MS)) continue;
-    n++;
-    if (h.rainMm !== undefined && Number.isFinite(h.rainMm)) rain += h.rainMm * (h.rainProbability ?? 1);
+    if (h.rainMm !== undefined && Number.isFinite(h.rainMm)) {
+      rain += h.rainMm * (h.rainProbability ?? 1);
+      rainN++;
+    }
     if (h.et0Mm !== undefined && Number.isFinite(h.et0Mm)) {
       et0 += h.et0Mm;
       et0N++;
     }
   }
-  if (n < FORECAST_MIN_HOURS) return null;
-  return { rain: (rain * 24) / n, et0: et0N >= FORECAST_MIN_HOURS ? (et0 * 24) / et0N : Number.NaN };
+  if (rainN < FORECAST_MIN_HOURS) return null;
+  return { rain: (rain * 24) / rainN, et0: et0N >= FORECAST_MIN_HOURS ? (et0 * 24) / et0N : Number.NaN };
 }
 
 /** Net water recorded over the 24 h up to `atTs`, mm: a record that straddles the window counts in proportion. */

@@ -181,6 +181,8 @@ describe('irrigation model features', () => {
       // A forecast of a few hours only, or one whose hours have passed, is no forecast.
       expect(Array.from(features({ forecast: day(() => ({ rainMm: 5 }), 6) }))).toEqual(Array.from(none));
       expect(Array.from(features({ forecast: day(() => ({ rainMm: 5 })).map((h) => ({ ...h, ts: h.ts - 48 * HOUR_MS })) }))).toEqual(Array.from(none));
+      // Hours that do not say how much rain are not hours of no rain: no rain forecast.
+      expect(Array.from(features({ forecast: day((k) => (k < 10 ? { rainMm: 0 } : {})) }))).toEqual(Array.from(none));
     });
 
     it('a forecast of rain lowers the balance ahead; its ET0 replaces the past day\'s; the readings\' columns stay', () => {
