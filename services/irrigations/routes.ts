@@ -12,7 +12,7 @@ import { unknownFieldWarning, type KnownFields } from '../shared/known-fields.js
 import { code } from '../shared/openapi.js';
 import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN, parseIsoTimestamp } from '../shared/timestamps.js';
 import { DEFAULT_IRRIGATION_RULES, IRRIGATION_SOURCES, parseIrrigationInput, type IrrigationSource } from './record.js';
-import { contentKey, type IrrigationService, type Reporter } from './service.js';
+import { contentKey, MAX_IDEMPOTENCY_KEY_LENGTH, type IrrigationService, type Reporter } from './service.js';
 
 export interface IrrigationRoutesOptions {
   service: IrrigationService;
@@ -38,6 +38,18 @@ function sinceOf(text: string): number {
   const since = SINCE_EPOCH.test(text) ? Number(text) : parseIsoTimestamp(text);
   if (since === undefined) throw Errors.irrigationInvalid('since must be ISO 8601 with a zone, or epoch milliseconds', { field: 'since' });
   return since;
+}
+
+/** Who reports, and the request's key, by the rules the schema states, refused with the service's code. */
+function checkReporting(body: unknown, key: unknown): void {
+  const { source, who } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  if (source !== undefined && !(ADMIN_SOURCES as readonly unknown[]).includes(source)) {
+    throw Errors.irrigationInvalid(`source must be one of ${ADMIN_SOURCES.join(', ')}`, { field: 'source' });
+  }
+  if (who !== undefined && !(typeof who === 'string' && who.length >= 1 && who.length <= 128)) throw Errors.irrigationInvalid('who must be 1 to 128 characters', { field: 'who' });
+  if (key !== undefined && !(typeof key === 'string' && key.length >= 1 && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw Errors.irrigationInvalid(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, { field: 'Idempotency-Key' });
+  }
 }
 
 /** The request parts a device or an admin sends for a record, without who reports it. */
@@ -116,10 +128,14 @@ export async function irrigationRoutes(app: FastifyInstance, opts: IrrigationRou
       attachValidation: true,
     },
     async (request, reply) => {
-      // The clock only decides refusals no schema makes (a time too far ahead or back).
-      // The credential first: an anonymous caller learns nothing of the body's rules.
+      // The credential first: an anonymous caller learns nothing of the body's rules. A schema
+      // refusal is then answered as the service answers it (the clock only decides refusals no
+      // schema makes: a time too far ahead or back), the reporting fields included.
       const from = await caller(request);
-      refuseInvalidRequest(request, () => parseIrrigationInput(reported(request.body), opts.now()));
+      refuseInvalidRequest(request, () => {
+        parseIrrigationInput(reported(request.body), opts.now());
+        checkReporting(request.body, request.headers['idempotency-key']);
+      });
       const { source, who: named, ...input } = request.body;
       let reporter: Reporter;
       if (from.kind === 'admin') {

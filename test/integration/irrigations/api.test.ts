@@ -134,6 +134,15 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.json().code, JSON.stringify(body)).toMatch(code === 'FH_ERR_IRRIGATION_INVALID' ? /^FH_ERR_(IRRIGATION_INVALID|HTTP_)/ : code);
     }
+    // Who reports and the key break the rules the schema states: the service's code, naming the field.
+    for (const [body, key, field] of [
+      [{ farm: 'f1', field: 'north', depth_mm: 10, who: 'x'.repeat(129) }, undefined, 'who'],
+      [{ farm: 'f1', field: 'north', depth_mm: 10, source: 'chat' }, undefined, 'source'],
+      [{ farm: 'f1', field: 'north', depth_mm: 10 }, 'k'.repeat(256), 'Idempotency-Key'],
+    ] as const) {
+      const res = await post(ADMIN, body, key);
+      expect([res.statusCode, res.json().code, res.json().field], field).toEqual([400, 'FH_ERR_IRRIGATION_INVALID', field]);
+    }
     expect((await post(secrets['valve-1']!, { farm: 'f1', field: 'north', depth_mm: 10, depth: 3 })).statusCode).toBe(400);
     const anonymous = await app.inject({ method: 'POST', url: '/v1/irrigations', payload: { farm: 'f1', field: 'north', depth_mm: 10 } });
     expect(anonymous.statusCode).toBe(401);
@@ -166,9 +175,9 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
       expect([res.statusCode, res.json().code, res.json().field], JSON.stringify(record)).toEqual([400, 'FH_ERR_IRRIGATION_INVALID', field]);
       expect(res.json().title).toMatch(message);
     }
-    // What only the schema says is answered as before: the route's request is invalid, each problem listed.
+    // Who reports is refused as the service refuses a record, naming the field.
     const mqttByAdmin = await post(ADMIN, { farm: 'f1', field: 'north', depth_mm: 10, source: 'mqtt' });
-    expect([mqttByAdmin.statusCode, mqttByAdmin.json().code]).toEqual([400, 'FH_ERR_HTTP_INVALID_REQUEST']);
+    expect([mqttByAdmin.statusCode, mqttByAdmin.json().code, mqttByAdmin.json().field]).toEqual([400, 'FH_ERR_IRRIGATION_INVALID', 'source']);
     const list = (query: string) => app.inject({ method: 'GET', url: `/v1/irrigations${query}`, headers: { authorization: `Bearer ${ADMIN}` } });
     for (const since of ['nonsense', '2026-07-06', '2026-13-01T00:00Z', '12345678901234567']) {
       expect([(await list(`?since=${since}`)).json().code, (await list(`?since=${since}`)).json().field], since).toEqual(['FH_ERR_IRRIGATION_INVALID', 'since']);
