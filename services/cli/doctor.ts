@@ -49,6 +49,9 @@ function checkPipeline(config: PipelineConfig, record: PipelineRecord | undefine
   return ok('pipeline', `running since ${record.startedAt} (pid ${record.pid}) at ${record.httpUrl}`);
 }
 
+/** Node's codes for a certificate chain it cannot trust (not an expired or misnamed one, which a CA does not mend). */
+const UNTRUSTED_CERTIFICATE = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT']);
+
 async function checkReadiness(record: PipelineRecord | undefined): Promise<CheckResult> {
   if (!record || !isRunning(record)) return skip('readiness', 'no running pipeline on this data folder');
   try {
@@ -60,7 +63,7 @@ async function checkReadiness(record: PipelineRecord | undefined): Promise<Check
     // fetch says only "fetch failed"; why is in its cause (refused, timed out, a certificate not trusted).
     const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
     const why = cause?.message ?? (err as Error).message;
-    if (/CERT|TLS|SIGNATURE/i.test(cause?.code ?? '')) {
+    if (UNTRUSTED_CERTIFICATE.has(cause?.code ?? '')) {
       return fail('readiness', `${record.httpUrl} does not answer: ${why}`, 'the pipeline serves HTTPS with a certificate this command does not trust: give it the CA, e.g. NODE_EXTRA_CA_CERTS=<the certificate file>');
     }
     return fail('readiness', `${record.httpUrl} does not answer: ${why}`, 'is fieldhook still starting, or stuck? See its log');

@@ -47,7 +47,8 @@ export interface ForecastSite {
  */
 export function openMeteoUrl(site: ForecastSite, options: Pick<OpenMeteoOptions, 'baseUrl' | 'forecastDays'>): string {
   const url = new URL(options.baseUrl);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/forecast`;
+  // The endpoint's own URL, as people copy it from Open-Meteo's docs, is taken as its base.
+  url.pathname = `${url.pathname.replace(/\/+$/, '').replace(/\/v1(\/forecast)?$/, '')}/v1/forecast`;
   url.searchParams.set('latitude', site.latitudeDeg.toFixed(4));
   url.searchParams.set('longitude', site.longitudeDeg.toFixed(4));
   url.searchParams.set('hourly', Object.keys(OPEN_METEO_HOURLY).join(','));

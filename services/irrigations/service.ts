@@ -7,6 +7,7 @@ import type { Device, DeviceRepository } from '../registry/device.js';
 import type { Clock } from '../shared/clock.js';
 import { Errors } from '../shared/error-catalog.js';
 import { hasControlCharacter } from '../shared/ids.js';
+import { parseApiTime } from '../shared/timestamps.js';
 import { DEFAULT_IRRIGATION_RULES, parseIrrigationInput, type IrrigationRecord, type IrrigationRules, type IrrigationSource } from './record.js';
 import type { IrrigationRepository } from './store.js';
 
@@ -37,7 +38,12 @@ export interface IrrigationService {
  */
 export function contentKey(index: number, report: Record<string, unknown>): string | undefined {
   if (report.end === undefined) return undefined;
-  const said = [index, report.farm ?? null, report.field ?? null, report.depth_mm ?? null, report.start ?? null, report.end];
+  // The times as instants and the depth as a number: the same water sent as ISO text once and
+  // epoch ms the next, or with `start` left to default to `end`, is the same report.
+  const end = parseApiTime(report.end) ?? report.end;
+  const start = report.start === undefined ? end : (parseApiTime(report.start) ?? report.start);
+  const depth = typeof report.depth_mm === 'number' ? report.depth_mm : (report.depth_mm ?? null);
+  const said = [index, report.farm ?? null, report.field ?? null, depth, start, end];
   return `content:${createHash('sha256').update(JSON.stringify(said)).digest('hex')}`;
 }
 

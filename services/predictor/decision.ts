@@ -115,6 +115,12 @@ export interface DecisionState {
    * the advice when a newer forecast drops the rain (the hold rule follows the forecast at once).
    */
   withdrawnForRain?: true;
+  /**
+   * The advice in force came back that way, within what would have been the cool-down: it is not
+   * withdrawn for rain again before the cool-down has run, so a forecast whose rain comes and goes
+   * with every issue cannot make the advice flap.
+   */
+  cameBackAfterRain?: true;
 }
 
 export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeAt: null, stale: false };
@@ -238,7 +244,9 @@ function decideFresh(
       return { state: { advice: null, lastChangeAt: now, stale: false }, event: null, reason: 'advice answered: irrigation recorded' };
     }
     // The rain will do the advice's work: withdraw it, saying why.
-    if (hold) return { state: { advice: null, lastChangeAt: now, stale: false, withdrawnForRain: true }, event: 'irrigation.cleared', reason: holdReason, hold };
+    if (hold && !(coolingDown && fresh.cameBackAfterRain)) {
+      return { state: { advice: null, lastChangeAt: now, stale: false, withdrawnForRain: true }, event: 'irrigation.cleared', reason: holdReason, hold };
+    }
     const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
     if (!change) {
       if (now < advice.validUntil) return { state: fresh, event: null, reason: 'advice active' };
@@ -259,7 +267,9 @@ function decideFresh(
   } else if (coolingDown) {
     return { state: fresh, event: null, reason: 'due, but in cool-down' };
   }
-  return advise(now, eventId, startBy, depthMm, options, `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`);
+  const advised = advise(now, eventId, startBy, depthMm, options, `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`);
+  const skippedCoolDown = fresh.withdrawnForRain && fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;
+  return skippedCoolDown ? { ...advised, state: { ...advised.state, cameBackAfterRain: true } } : advised;
 }
 
 /** A new advice, sent. */

@@ -88,7 +88,8 @@ function recoveredEvent(e: Evaluation, recovery: Recovery): PublishInput {
   const since = recovery.staleSince;
   return {
     type: 'sensor.recovered',
-    id: eventIdOf(e.key, 'sensor.recovered', since ?? e.at),
+    // A state saved before episodes were named: one id all the same, so a retry is no second message.
+    id: eventIdOf(e.key, 'sensor.recovered', since ?? 0),
     timestamp: new Date(e.at).toISOString(),
     farm: e.farm,
     field: e.field,

@@ -103,6 +103,13 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
     expect(again.json().id).toBe(first.json().id);
     // Other water (another depth or end) is another record; so is every report that does not say when it ended.
     expect((await post(secrets['valve-1']!, { ...body, depth_mm: 11 })).statusCode).toBe(201);
+    // The same water however its times are written: ISO or epoch ms, `start` given as `end` or left to default to it.
+    const instant = { farm: 'f1', field: 'north', depth_mm: 6, end: '2026-07-05T23:00:00Z' };
+    const once = await post(secrets['valve-1']!, instant);
+    expect(once.statusCode).toBe(201);
+    for (const same of [{ ...instant, end: Date.parse(instant.end) }, { ...instant, start: instant.end }]) {
+      expect((await post(secrets['valve-1']!, same)).json().id, JSON.stringify(same)).toBe(once.json().id);
+    }
     const open = { farm: 'f3', field: 'west', depth_mm: 4 };
     const ids = [(await post(ADMIN, open)).json().id, (await post(ADMIN, open)).json().id];
     expect(new Set(ids).size).toBe(2);

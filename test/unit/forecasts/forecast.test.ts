@@ -112,5 +112,7 @@ describe('forecasts', () => {
     const customer = ask('https://customer-api.open-meteo.com/?apikey=KEY');
     expect([customer.pathname, customer.searchParams.get('apikey'), customer.searchParams.get('latitude')]).toEqual(['/v1/forecast', 'KEY', '37.5000']);
     expect(ask('http://127.0.0.1:8080/om-proxy/').pathname).toBe('/om-proxy/v1/forecast');
+    // The endpoint's own URL, as copied from Open-Meteo's docs, is its base.
+    expect(ask('https://api.open-meteo.com/v1/forecast').pathname).toBe('/v1/forecast');
   });
 });

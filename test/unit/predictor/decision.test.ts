@@ -211,6 +211,17 @@ describe('the weather ahead', () => {
     const back = decide(r.state, ok(37, 3, 40, 40), 2 * H, 'z');
     expect(back).toMatchObject({ event: 'irrigation.recommended', state: { advice: { eventId: 'z' } } });
     expect(back.state).not.toHaveProperty('withdrawnForRain');
+    // A forecast whose rain comes and goes with every issue: withdrawn once, back once, then the
+    // advice holds until the cool-down has run, rather than a message with every forecast.
+    const flapping = Array.from({ length: 8 }, (_, h) => (h % 2 === 0 ? withRain(ok(36, 5, 40, 40), rain(25)) : ok(36, 5, 40, 40)));
+    let state = advised;
+    const events: string[] = [];
+    flapping.forEach((a, h) => {
+      const step = decide(state, a, (h + 1) * H, `f${h}`);
+      if (step.event) events.push(step.event);
+      state = step.state;
+    });
+    expect(events).toEqual(['irrigation.cleared', 'irrigation.recommended']);
     // A clearance for any other reason keeps the cool-down.
     const refilled = decide(advised, ok(10, null, 40, 40), H, 'c');
     expect(decide(refilled.state, ok(37, 3, 40, 40), 2 * H, 'd').reason).toBe('due, but in cool-down');
