@@ -67,6 +67,15 @@ async function startAuthInflux(dir: string): Promise<{ url: string; proc: Manage
   ]) {
     await q(s, 'admin:admin-pw');
   }
+  // The grants reach the server's authorizer a moment after they are answered (seen once on a
+  // loaded machine: the writer refused the write it was just granted). Wait until they hold.
+  const basic = (auth: string) => ({ authorization: `Basic ${Buffer.from(auth).toString('base64')}` });
+  await eventually(
+    async () =>
+      (await fetch(`${url}/write?db=farm`, { method: 'POST', headers: basic('writer:writer-pw'), body: 'fh_grant_probe ok=1' })).status === 204 &&
+      (await fetch(`${url}/query?db=farm&q=${encodeURIComponent('SHOW MEASUREMENTS')}`, { headers: basic('reader:reader-pw') })).ok,
+    { timeoutMs: 20_000, what: 'the grants in force' },
+  );
   return { url, proc };
 }
 
