@@ -220,7 +220,9 @@ function decideFresh(
 ): DecisionResult {
   const { depletionNowMm, rawMm, hoursToRaw, depthMm } = assessment;
   const due = hoursToRaw !== null && hoursToRaw <= options.horizonH;
-  const coolingDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs && !fresh.withdrawnForRain;
+  // Within the cool-down of the last change; an advice withdrawn for rain is not held back by it.
+  const withinCoolDown = fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;
+  const coolingDown = withinCoolDown && !fresh.withdrawnForRain;
   const startBy = now + Math.max(0, hoursToRaw ?? 0) * HOUR_MS;
   const rain = assessment.expectedRain;
   const held = due && rain !== undefined && rain.mm > 0 && rain.mm >= options.holdRainFraction * depthMm;
@@ -268,8 +270,7 @@ function decideFresh(
     return { state: fresh, event: null, reason: 'due, but in cool-down' };
   }
   const advised = advise(now, eventId, startBy, depthMm, options, `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`);
-  const skippedCoolDown = fresh.withdrawnForRain && fresh.lastChangeAt !== null && now - fresh.lastChangeAt < options.cooldownMs;
-  return skippedCoolDown ? { ...advised, state: { ...advised.state, cameBackAfterRain: true } } : advised;
+  return withinCoolDown && fresh.withdrawnForRain ? { ...advised, state: { ...advised.state, cameBackAfterRain: true } } : advised;
 }
 
 /** A new advice, sent. */

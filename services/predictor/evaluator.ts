@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
-import { seasonEndTs, seasonStartTs, type FieldSettings } from './field-profiles.js';
+import { seasonEndTs, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import type { RoundTrigger } from './scheduler.js';
 import type { WindowStore } from './window-store.js';
 import { expectedRain } from '../forecasts/forecast.js';
 import type { ForecastReader } from '../forecasts/store.js';
 import { creditPrediction, lessShown, unseenFrom, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
-import { profileOnDay } from '../model/features.js';
+import { daysAfterSowing, profileOnDay } from '../model/features.js';
 import { applyFieldFactors, factorsOf, fitDryDay, INITIAL_FIELD_LEARNING, lastDayEnd, observeDay, type FieldFactors, type FieldLearningState } from './field-learning.js';
 
 const HOUR_MS = 3_600_000;
@@ -203,7 +203,7 @@ export async function evaluateFields(
     // Out of season: before the sowing date (a field registered for the coming season: bare soil
     // needs no advice), or after the harvest or the crop's stages.
     const seasonEnd = seasonEndTs(f.settings, f.profile);
-    const sown = now >= seasonStartTs(f.profile);
+    const sown = daysAfterSowing(f.profile, now) >= 0;
     if (!sown || now >= seasonEnd) {
       const base = { window: { from: new Date(fromTs).toISOString(), to: new Date(now).toISOString(), readings: 0, completeness: 0 }, correlation_ids: [] };
       const why = !sown

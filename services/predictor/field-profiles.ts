@@ -174,11 +174,6 @@ export function profileOf(s: FieldSettings): FieldProfile {
   };
 }
 
-/** When the field's season starts, epoch ms: local midnight at the start of the sowing date. */
-export function seasonStartTs(profile: Pick<FieldProfile, 'sowingDate' | 'tzLongitudeDeg'>): number {
-  return Date.parse(`${profile.sowingDate}T00:00:00Z`) - (profile.tzLongitudeDeg / 15) * 3_600_000;
-}
-
 /**
  * When the field's season ends, epoch ms: local midnight at the start of the harvest date, or
  * when the crop's stages have run out (sowing + the sum of the stage lengths) if no harvest is

@@ -1,5 +1,5 @@
 /** SQLite implementations of the predictor's repositories: the only module with predictor SQL. */
-import { openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
+import { changeVersion, openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
 import type { DecisionState } from './decision.js';
 import type { FieldLearningState } from './field-learning.js';
 import { validateFieldSettings, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
@@ -54,8 +54,7 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
   const parse = (row: { settings: string }) => JSON.parse(row.settings) as FieldSettings;
   // Moves when another connection commits to the file (the CLI's `fields add` in another process),
   // so a running predictor takes a field in with its next round, not only the scheduled one.
-  const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  let ownWrites = 0;
+  const changes = changeVersion(db);
   return {
     async list(farm) {
       return (farm === undefined ? list.all() : listFarm.all(farm)).map(parse);
@@ -68,7 +67,7 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
       validateFieldSettings(settings);
       if (get.get(settings.farm, settings.field)) throw Errors.fieldExists(`Field ${settings.farm}/${settings.field} exists; use update`);
       insert.run(settings.farm, settings.field, JSON.stringify(settings), Date.now());
-      ownWrites++;
+      changes.wrote();
       return settings;
     },
     async update(farm, field, patch) {
@@ -76,15 +75,14 @@ export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): F
       if (!row) throw Errors.fieldNotFound(`No field ${farm}/${field}`);
       const next = validateFieldSettings({ ...parse(row), ...patch, farm, field });
       replace.run(JSON.stringify(next), Date.now(), farm, field);
-      ownWrites++;
+      changes.wrote();
       return next;
     },
     async remove(farm, field) {
-      ownWrites++;
+      changes.wrote();
       return remove(farm, field);
     },
-    // Both counters only grow, so their sum moves whenever either does.
-    changeVersion: () => (dataVersion.get() as number) + ownWrites,
+    changeVersion: () => changes.version(),
     close() {
       if (ownsDb) db.close();
     },

@@ -1,4 +1,4 @@
-import { openSqlite, type SqliteDatabase } from '../shared/sqlite.js';
+import { changeVersion, openSqlite, type SqliteDatabase } from '../shared/sqlite.js';
 import { Errors } from '../shared/error-catalog.js';
 import { checkFarmNetworks, checkNewDevice, type Device, type DeviceWithSecret, type NewDevice, type OpenableDeviceRepository } from './device.js';
 import { generateSecret, secretDigest } from './secrets.js';
@@ -84,10 +84,8 @@ export function createSqliteDeviceRepository(path: string): OpenableDeviceReposi
       'INSERT INTO farms (id, allowed_networks) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET allowed_networks = excluded.allowed_networks',
     ),
   };
-  // SQLite's data_version moves when another connection (another process) commits; this
-  // connection's own writes are counted here, since data_version does not see them.
-  const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  let ownWrites = 0;
+  // Moves when another process commits, or this connection writes.
+  const changes = changeVersion(db);
 
   return {
     // Opened (and migrated) above, when created.
@@ -119,7 +117,7 @@ export function createSqliteDeviceRepository(path: string): OpenableDeviceReposi
         }
         throw err;
       }
-      ownWrites++;
+      changes.wrote();
       return toDevice(stmt.get.get(input.id) as DeviceRow);
     },
     async get(id) {
@@ -144,12 +142,12 @@ export function createSqliteDeviceRepository(path: string): OpenableDeviceReposi
     async rotateSecret(id) {
       const secret = generateSecret();
       if (stmt.rotate.run(secret, secretDigest(secret), id).changes === 0) throw notFound(id);
-      ownWrites++;
+      changes.wrote();
       return secret;
     },
     async setEnabled(id, enabled) {
       if (stmt.enable.run(enabled ? 1 : 0, id).changes === 0) throw notFound(id);
-      ownWrites++;
+      changes.wrote();
     },
     async getFarmNetworks(farm) {
       const raw = stmt.farmNetworks.get(farm) as string | undefined;
@@ -158,10 +156,9 @@ export function createSqliteDeviceRepository(path: string): OpenableDeviceReposi
     async setFarmNetworks(farm, cidrs) {
       checkFarmNetworks(farm, cidrs);
       stmt.setFarmNetworks.run(farm, JSON.stringify(cidrs));
-      ownWrites++;
+      changes.wrote();
     },
-    // Both counters only grow, so their sum moves whenever either does.
-    changeVersion: () => (dataVersion.get() as number) + ownWrites,
+    changeVersion: () => changes.version(),
     close: () => void db.close(),
   };
 }

@@ -43,3 +43,18 @@ export function openSqlite(path: string, migrations: Migration[], options: OpenS
   }
   return db;
 }
+
+/**
+ * A version that moves whenever the file's content may have changed: SQLite's `data_version`
+ * moves when another connection (another process) commits, and this connection's own writes,
+ * which it does not see, are counted with `wrote()`. Both only grow, so their sum moves whenever
+ * either does.
+ */
+export function changeVersion(db: SqliteDatabase): { wrote(): void; version(): number } {
+  const dataVersion = db.prepare('PRAGMA data_version').pluck();
+  let ownWrites = 0;
+  return {
+    wrote: () => void ownWrites++,
+    version: () => (dataVersion.get() as number) + ownWrites,
+  };
+}
