@@ -1,6 +1,6 @@
 import type { Logger } from '../shared/logger.js';
 import type { Clock } from '../shared/clock.js';
-import { EVENT_TYPES, OPERATIONAL_EVENT_TYPES, OWN_FAMILIES, PublishInputSchema, TEST_EVENT_TYPE, toOutboxEvent, type PublishInput, type PublishResult } from './events.js';
+import { PublishInputSchema, TEST_EVENT_TYPE, toOutboxEvent, unknownOwnType, type PublishInput, type PublishResult } from './events.js';
 import { createId } from './ids.js';
 import { isValidTypePattern, matchesFilter } from './matching.js';
 import { assertValidSecret, generateSecret } from './signer.js';
@@ -81,19 +81,12 @@ export const DEFAULT_TIME_ZONE = 'UTC';
 /** A day: receivers deployed once a day pick up the new secret before the old one stops signing. */
 export const DEFAULT_SECRET_ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
-/** Every type fieldhook itself sends, and their families: a type named in one of them must be one of them. */
-const OWN_TYPES: readonly string[] = [...EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES, TEST_EVENT_TYPE];
-
 function assertFilters(events: string[] | undefined): void {
   for (const e of events ?? []) {
     if (!isValidTypePattern(e)) throw Errors.subscriptionInvalidFilter(`Invalid event type filter: ${e}`);
-    // `irrigation.recomended` would subscribe to nothing, for ever, without a word. Families of
-    // fieldhook's own stay closed; other families are the events an operator publishes (POST /v1/events).
-    const family = e.slice(0, e.indexOf('.'));
-    if (!e.endsWith('.*') && OWN_FAMILIES.has(family) && !OWN_TYPES.includes(e)) {
-      const known = OWN_TYPES.filter((t) => t.startsWith(`${family}.`));
-      throw Errors.subscriptionInvalidFilter(`fieldhook sends no ${e} event; its ${family} events: ${known.join(', ')}`);
-    }
+    // `irrigation.recomended` would subscribe to nothing, for ever, without a word.
+    const unknown = e.endsWith('.*') ? undefined : unknownOwnType(e);
+    if (unknown) throw Errors.subscriptionInvalidFilter(unknown);
   }
 }
 

@@ -13,9 +13,21 @@ export const OPERATIONAL_EVENT_TYPES = ['endpoint.disabled', 'delivery.exhausted
 /** Sent by `POST /v1/subscriptions/{id}/test`, to that subscription only. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 
+/** Every type fieldhook itself sends. */
 const OWN_TYPES: readonly string[] = [...EVENT_TYPES, ...OPERATIONAL_EVENT_TYPES, TEST_EVENT_TYPE];
 /** Families of fieldhook's own events (`irrigation`, `sensor`, …): closed to types of its own. */
-export const OWN_FAMILIES: ReadonlySet<string> = new Set(OWN_TYPES.map((t) => t.slice(0, t.indexOf('.'))));
+const OWN_FAMILIES: ReadonlySet<string> = new Set(OWN_TYPES.map((t) => t.slice(0, t.indexOf('.'))));
+
+/**
+ * Why `type` names nothing fieldhook sends although it is in one of fieldhook's own families
+ * (`irrigation.recomended`), or undefined: a filter or an event of that type would wait for ever.
+ * Other families are the events an operator publishes (POST /v1/events).
+ */
+export function unknownOwnType(type: string): string | undefined {
+  const family = type.slice(0, type.indexOf('.'));
+  if (!OWN_FAMILIES.has(family) || OWN_TYPES.includes(type)) return undefined;
+  return `fieldhook sends no ${type} event; its ${family} events: ${OWN_TYPES.filter((t) => t.startsWith(`${family}.`)).join(', ')}`;
+}
 
 /**
  * Why a publisher outside fieldhook may not publish `type`, or undefined when it may: a type in one
@@ -24,10 +36,9 @@ export const OWN_FAMILIES: ReadonlySet<string> = new Set(OWN_TYPES.map((t) => t.
  * which only the dispatcher sends. Other families are the operator's own events.
  */
 export function foreignTypeRefusal(type: string): string | undefined {
-  const family = type.slice(0, type.indexOf('.'));
-  if (!OWN_FAMILIES.has(family) || (EVENT_TYPES as readonly string[]).includes(type)) return undefined;
+  if ((EVENT_TYPES as readonly string[]).includes(type)) return undefined;
   if (OWN_TYPES.includes(type)) return `${type} is sent by fieldhook's dispatcher itself`;
-  return `fieldhook sends no ${type} event; its ${family} events: ${OWN_TYPES.filter((t) => t.startsWith(`${family}.`)).join(', ')}`;
+  return unknownOwnType(type);
 }
 
 // The event payloads are part of the bus contract; the dispatcher adds its outbox record.

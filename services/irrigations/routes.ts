@@ -12,7 +12,7 @@ import { unknownFieldWarning, type KnownFields } from '../shared/known-fields.js
 import { code } from '../shared/openapi.js';
 import { API_TIME_SCHEMA, ISO_TIMESTAMP_PATTERN, parseIsoTimestamp } from '../shared/timestamps.js';
 import { DEFAULT_IRRIGATION_RULES, IRRIGATION_SOURCES, parseIrrigationInput, type IrrigationSource } from './record.js';
-import { contentKey, MAX_IDEMPOTENCY_KEY_LENGTH, type IrrigationService, type Reporter } from './service.js';
+import { checkKeyLength, contentKey, type IrrigationService, type Reporter } from './service.js';
 
 export interface IrrigationRoutesOptions {
   service: IrrigationService;
@@ -47,9 +47,7 @@ function checkReporting(body: unknown, key: unknown): void {
     throw Errors.irrigationInvalid(`source must be one of ${ADMIN_SOURCES.join(', ')}`, { field: 'source' });
   }
   if (who !== undefined && !(typeof who === 'string' && who.length >= 1 && who.length <= 128)) throw Errors.irrigationInvalid('who must be 1 to 128 characters', { field: 'who' });
-  if (key !== undefined && !(typeof key === 'string' && key.length >= 1 && key.length <= MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    throw Errors.irrigationInvalid(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, { field: 'Idempotency-Key' });
-  }
+  if (typeof key === 'string') checkKeyLength(key);
 }
 
 /** The request parts a device or an admin sends for a record, without who reports it. */

@@ -50,6 +50,13 @@ export function contentKey(index: number, report: Record<string, unknown>): stri
 /** Longest idempotency key taken, characters (Stripe's limit). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
+/** An idempotency key of 1 to {@link MAX_IDEMPOTENCY_KEY_LENGTH} characters, or FH_ERR_IRRIGATION_INVALID naming it. */
+export function checkKeyLength(key: string): void {
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw Errors.irrigationInvalid(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, { field: 'Idempotency-Key' });
+  }
+}
+
 export function createIrrigationService(deps: {
   store: IrrigationRepository;
   devices: DeviceRepository;
@@ -72,9 +79,7 @@ export function createIrrigationService(deps: {
 
   return {
     async record(input, reporter, idempotencyKey) {
-      if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-        throw Errors.irrigationInvalid(`Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`, { field: 'Idempotency-Key' });
-      }
+      if (idempotencyKey !== undefined) checkKeyLength(idempotencyKey);
       // A report's `id` comes here from a device's MQTT payload, where any JSON string may arrive.
       if (idempotencyKey !== undefined && hasControlCharacter(idempotencyKey)) {
         throw Errors.irrigationInvalid('Idempotency-Key (a report\'s id) may not hold control characters', { field: 'Idempotency-Key' });
