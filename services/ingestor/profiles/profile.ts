@@ -319,6 +319,12 @@ export function resolvePath(root: unknown, segments: readonly PathSegment[]): un
 /** A decimal number written as a string (`"19.57"`, `" -3e2 "`); hex, `Infinity`, `""` are not. */
 const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/** A JSON number, or a string of at most `maxLength` holding a decimal one; undefined otherwise. */
+function numberIn(raw: unknown, maxLength: number): number | undefined {
+  if (typeof raw === 'number') return raw;
+  return typeof raw === 'string' && raw.length <= maxLength && NUMERIC.test(raw.trim()) ? Number(raw.trim()) : undefined;
+}
+
 /** The text shown for a field name in a refusal: bounded, so a refusal never repeats a huge key. */
 const shown = (text: string) => (text.length <= 80 ? text : `${text.slice(0, 80)}…`);
 
@@ -327,15 +333,13 @@ type Outcome = { ok: true; value: number } | { ok: false; code: string; message:
 function mapValue(raw: unknown, m: CompiledMapping): Outcome {
   if (typeof raw === 'number' && m.noReadingNumbers.has(raw)) return { ok: false, noReading: true };
   if (typeof raw === 'string' && m.noReadingStrings.has(raw)) return { ok: false, noReading: true };
-  let n: number;
-  if (typeof raw === 'number') n = raw;
-  else if (typeof raw === 'string' && raw.length <= 64 && NUMERIC.test(raw.trim())) {
-    n = Number(raw.trim());
-    if (m.noReadingNumbers.has(n)) return { ok: false, noReading: true };
-  } else {
+  const n = numberIn(raw, 64);
+  if (n === undefined) {
     const what = raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw === 'string' ? 'text' : typeof raw === 'object' ? 'an object' : `a ${typeof raw}`;
     return { ok: false, code: Errors.profileNoValue.code, message: `holds ${what}, not a number` };
   }
+  // A numeric string may spell a "no reading" number (`"-327.68"`).
+  if (typeof raw === 'string' && m.noReadingNumbers.has(n)) return { ok: false, noReading: true };
   if (!Number.isFinite(n)) return { ok: false, code: Errors.readingValueNotFinite.code, message: 'is not finite' };
   const value = m.convert(n * m.scale + m.offset);
   if (!Number.isFinite(value)) return { ok: false, code: Errors.readingValueNotFinite.code, message: 'is not finite once scaled and converted' };
@@ -412,8 +416,7 @@ function readHistory(profile: Profile, history: NonNullable<Profile['history']>,
     const at = `${history.path}[${i}]`;
     if (!isObject(entry)) return refuse(at, 'is not an object');
     const raw = Object.hasOwn(entry, history.timeKey) ? entry[history.timeKey] : undefined;
-    const count = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.length <= 32 && NUMERIC.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-    const ts = count * history.unitMs;
+    const ts = (numberIn(raw, 32) ?? Number.NaN) * history.unitMs;
     // Within what a Date holds; how far back or ahead a reading may be is ingest's to say.
     if (!Number.isFinite(ts) || Math.abs(ts) > 8.64e15) return refuse(`${at}.${shown(history.timeKey)}`, 'is not a time');
     out.push({ ts: Math.trunc(ts), ...readFields(profile, entry, `${at}.`, history.timeKey) });
