@@ -27,19 +27,34 @@ export const nameSetOf = memoByNames((names): NameSet => {
   };
 });
 
-/** `new Date(ts).toISOString()`, with the part up to the second made once per second, not per reading. */
-let isoSecond = Number.NaN;
-let isoPrefix = '';
+const DAY_MS = 86_400_000;
+/** `00` … `59`. */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+
+/**
+ * `new Date(ts).toISOString()`, with the date made once per day and the time of day written from
+ * numbers: a fleet's readings interleave from many seconds, so a string kept per second was made
+ * again for most readings.
+ */
+let isoDay = Number.NaN;
+let isoDate = '';
 export function isoTime(time: number): string {
   // A Date keeps whole milliseconds, cut toward zero.
   const ts = Math.trunc(time);
-  const second = Math.floor(ts / 1000);
-  if (second !== isoSecond) {
-    isoPrefix = new Date(second * 1000).toISOString().slice(0, -4);
-    isoSecond = second;
+  const day = Math.floor(ts / DAY_MS);
+  if (day !== isoDay) {
+    // `YYYY-MM-DDT` (or an extended year's `+YYYYYY-MM-DDT`): what precedes `00:00:00.000Z`.
+    isoDate = new Date(day * DAY_MS).toISOString().slice(0, -13);
+    isoDay = day;
   }
-  const ms = ts - second * 1000;
-  return `${isoPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  let rest = ts - day * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const ms = rest - seconds * 1000;
+  return `${isoDate}${TWO_DIGITS[hours]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
 }
 
 /** What every reading of one device starts with, in each column: made once per device, not per reading. */

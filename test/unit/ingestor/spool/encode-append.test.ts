@@ -4,6 +4,7 @@ import { toBusReading } from '../../../../services/ingestor/bus-message.js';
 import { readingToLine } from '../../../../services/ingestor/line-protocol.js';
 import { dedupKey, type NormalizedReading } from '../../../../services/ingestor/reading.js';
 import { encodeAppend, readingsFromBus } from '../../../../services/ingestor/spool/spool-store.js';
+import { isoTime } from '../../../../services/ingestor/spool/reading-parts.js';
 import { fieldReadingsTopic } from '../../../../services/shared/bus/topics.js';
 
 const id = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,15}$/);
@@ -36,6 +37,17 @@ describe('encodeAppend', () => {
         expect(readingsFromBus(encoded.bus).map((r) => JSON.stringify(r))).toEqual(readings.map(canonical));
       }),
       { seed: 20260706, numRuns: 200 },
+    );
+  });
+});
+
+describe('isoTime', () => {
+  it('writes any instant a Date holds as toISOString does, fractions of a millisecond cut toward zero', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.double({ min: -8.64e15, max: 8.64e15, noNaN: true }), fc.integer({ min: 1.7e12, max: 1.8e12 })), (ts) => {
+        expect(isoTime(ts)).toBe(new Date(Math.trunc(ts)).toISOString());
+      }),
+      { seed: 20261201, numRuns: 2000 },
     );
   });
 });
