@@ -239,6 +239,7 @@ const HARGREAVES_MIN_HOURS = 12;
 function et0WithFallback(profile: FieldProfile, series: ObservationSeries, end: number): { et0: Float64Array; provenance: Et0Provenance } {
   const et0 = Float64Array.from(series.et0);
   const { temperature, inputs } = series;
+  const fromStation = inputs ? spreadStationEt0(et0, inputs, Math.max(0, end - FEATURE_WINDOW_HOURS), end) : undefined;
   const hours = { station: 0, 'penman-monteith': 0, hargreaves: 0, none: 0 };
   let missingBits = 0;
   const tzOffsetMs = (profile.tzLongitudeDeg / 15) * HOUR_MS;
@@ -267,7 +268,7 @@ function et0WithFallback(profile: FieldProfile, series: ObservationSeries, end: 
     if (k < end - 24) continue;
     const bits = inputs?.[k] ?? 0;
     if (!Number.isFinite(et0[k]!)) hours.none++;
-    else if (bits & Et0Inputs.station) hours.station++;
+    else if (bits & Et0Inputs.station || fromStation?.[k]) hours.station++;
     else if ((bits & PENMAN_MONTEITH_INPUTS) === PENMAN_MONTEITH_INPUTS || !inputs) hours['penman-monteith']++;
     else {
       hours.hargreaves++;
@@ -276,6 +277,53 @@ function et0WithFallback(profile: FieldProfile, series: ObservationSeries, end: 
   }
   const missing = Object.entries(Et0Inputs).filter(([, bit]) => missingBits & bit).map(([name]) => name);
   return { et0, provenance: { method: mostUsed(hours), hours, missing } };
+}
+
+/**
+ * How many hours a station's `et0` report covers: the median of the hours between its reports
+ * (hours numbered consecutively, oldest first), so one lost report does not change it; 1 with
+ * fewer than two reports.
+ */
+export function stationEt0PeriodHours(reportHours: readonly number[]): number {
+  if (reportHours.length < 2) return 1;
+  const gaps = reportHours.slice(1).map((k, i) => k - reportHours[i]!).sort((a, b) => a - b);
+  return gaps[(gaps.length - 1) >> 1]!;
+}
+
+/**
+ * A station's `et0` is the mm since its previous report, which a station reporting every 6 h or
+ * once a day gives as one total: counted in the hour it arrives, a day's ET0 fell into one hour
+ * and the hours it covered were unknown (or estimated again from temperature). The station's
+ * period is read from its reports in the window (the median number of hours between hours with
+ * an `et0`, so a lost report does not change it); each report is spread evenly over the hours of
+ * its period before it (never back past the report before, nor out of the window), and the hours
+ * after the newest one, which its next report will cover, take its rate until then. With hourly
+ * reports (or a single one in the window) nothing changes: each is its own hour's. Writes `et0`
+ * in place for bins [from, end); returns which bins now hold the station's ET0 (undefined: none).
+ */
+function spreadStationEt0(et0: Float64Array, inputs: Float64Array, from: number, end: number): Uint8Array | undefined {
+  const reports: number[] = [];
+  for (let k = from; k < end; k++) if (inputs[k]! & Et0Inputs.station) reports.push(k);
+  const period = stationEt0PeriodHours(reports);
+  if (period <= 1) return undefined;
+  const covered = new Uint8Array(end);
+  let previous = from - 1;
+  let rate = 0;
+  for (const k of reports) {
+    const span = Math.min(period, k - previous);
+    rate = et0[k]! / span;
+    for (let j = k - span + 1; j <= k; j++) {
+      et0[j] = rate;
+      covered[j] = 1;
+    }
+    previous = k;
+  }
+  for (let j = previous + 1; j < Math.min(end, previous + period); j++) {
+    if (Number.isFinite(et0[j]!)) continue;
+    et0[j] = rate;
+    covered[j] = 1;
+  }
+  return covered;
 }
 
 /** The method of most hours among those that had an ET0 (ties: the better method). */

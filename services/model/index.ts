@@ -13,6 +13,7 @@ export {
   buildObservationSeries,
   computeFeatures,
   featuresFromReadings,
+  stationEt0PeriodHours,
   type Et0Provenance,
   type AppliedWaterInput,
   type FeatureContext,

@@ -4,7 +4,7 @@
  * from the model call; the caller writes the points and publishes the events.
  */
 import { createHash } from 'node:crypto';
-import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
+import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, stationEt0PeriodHours, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
 import { seasonEndTs, type FieldSettings } from './field-profiles.js';
@@ -199,6 +199,16 @@ export async function evaluateFields(
     };
   }
 
+  /**
+   * A station that reports its `et0` as a total every few hours (or once a day), with no air
+   * temperature in between, is not stale until its next report is overdue: its newest report's
+   * rate stands for the hours since (features.ts, spreadStationEt0).
+   */
+  function et0StillCovers(key: string, lastWeatherTs: number): boolean {
+    const period = stationEt0PeriodHours(deps.windows.et0Hours(key, fromTs, now));
+    return period > 1 && now - lastWeatherTs <= period * HOUR_MS + options.staleAfterMs;
+  }
+
   for (const f of fields) {
     // Out of season: before the sowing date (a field registered for the coming season: bare soil
     // needs no advice), or after the harvest or the crop's stages.
@@ -230,7 +240,7 @@ export async function evaluateFields(
       ? 'no readings'
       : now - scan.lastSoilMoistureTs > options.staleAfterMs
         ? `soil moisture older than ${Math.round(options.staleAfterMs / 60_000)} min`
-        : now - scan.lastWeatherTs > options.staleAfterMs
+        : now - scan.lastWeatherTs > options.staleAfterMs && !et0StillCovers(f.key, scan.lastWeatherTs)
           ? `no et0 or air temperature in ${Math.round(options.staleAfterMs / 60_000)} min`
           : undefined;
     if (staleReason) {

@@ -25,7 +25,8 @@ const SOIL = 0;
  * temperature (Hargreaves, when humidity, wind or radiation are not measured). A field is stale
  * only without either; a degraded ET0 is stated in the advice's provenance instead.
  */
-const ET0_SOURCES = [FEATURE_QUANTITIES.indexOf('et0'), FEATURE_QUANTITIES.indexOf('air_temperature')];
+const ET0 = FEATURE_QUANTITIES.indexOf('et0');
+const ET0_SOURCES = [ET0, FEATURE_QUANTITIES.indexOf('air_temperature')];
 
 /** Correlation ids remembered per field (the newest ones are what provenance reports). */
 const CORRELATIONS_KEPT = 8;
@@ -78,6 +79,8 @@ export interface WindowStore {
   between(key: string, fromTs: number, toTs: number): WindowReading[];
   /** Freshness facts of a field's readings in [fromTs, toTs]. */
   scan(key: string, fromTs: number, toTs: number): WindowScan;
+  /** The hours (numbered by their end, epoch ms / 1 h) with an `et0` report in [fromTs, toTs], oldest first. */
+  et0Hours(key: string, fromTs: number, toTs: number): number[];
   keys(): IterableIterator<string>;
   clear(key: string): void;
 }
@@ -216,6 +219,17 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
         if (weatherComplete(w, row)) result.lastWeatherTs = ts;
       }
       return result;
+    },
+    et0Hours(key, fromTs, toTs) {
+      const hours: number[] = [];
+      const w = windows.get(key);
+      if (!w) return hours;
+      for (let row = lowerBound(w, fromTs), end = lowerBound(w, toTs, true); row < end; row++) {
+        if (Number.isNaN(w.values[row * Q + ET0]!)) continue;
+        const hour = Math.ceil(w.ts[row]! / HOUR_MS);
+        if (hours.at(-1) !== hour) hours.push(hour);
+      }
+      return hours;
     },
     keys: () => windows.keys(),
     clear: (key) => void windows.delete(key),

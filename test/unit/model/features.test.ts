@@ -156,6 +156,50 @@ describe('irrigation model features', () => {
       expect(f(station.features, 'et0_24h_mm')).toBeCloseTo(0.25 * 24, 6);
     });
 
+    describe('a station reporting its ET0 as a total over several hours', () => {
+      const iso = (ts: number) => new Date(ts).toISOString();
+      /** Soil moisture and rain of the 72 h before `end`, and `et0` reports of `mm` at the given hours before `end`. */
+      const withReports = (end: number, hoursBefore: number[], mm: (h: number) => number, keep = ['soil_moisture', 'rainfall']) => [
+        ...readings
+          .filter((r) => Date.parse(r.ts) > end - 73 * HOUR_MS && Date.parse(r.ts) <= end)
+          .map((r) => ({ ts: r.ts, values: Object.fromEntries(keep.map((q) => [q, (r.values as Record<string, number | undefined>)[q]])) })),
+        ...hoursBefore.map((h) => ({ ts: iso(end - h * HOUR_MS), values: { et0: mm(h) } })),
+      ];
+      const features = (end: number, rows: Parameters<typeof featuresFromReadings>[1]) => {
+        const r = featuresFromReadings(profile, rows, end);
+        if (!('features' in r)) throw new Error(`no features: ${JSON.stringify(r)}`);
+        return r;
+      };
+
+      it('a daily total covers the day before it, not the hour it arrives in, and wins over Hargreaves there', () => {
+        const daily = { 0: 5, 24: 4, 48: 6 } as Record<number, number>;
+        for (const keep of [['soil_moisture', 'rainfall'], ['soil_moisture', 'rainfall', 'air_temperature']]) {
+          const r = features(at, withReports(at, [0, 24, 48], (h) => daily[h]!, keep));
+          expect(f(r.features, 'et0_24h_mm')).toBeCloseTo(5, 9);
+          expect(f(r.features, 'et0_72h_mm')).toBeCloseTo(15, 9);
+          expect(r.et0.hours).toEqual({ station: 24, 'penman-monteith': 0, hargreaves: 0, none: 0 });
+        }
+      });
+
+      it('the hours after the newest report take its rate until the next one is due', () => {
+        const end = at + 6 * HOUR_MS;
+        const r = features(end, withReports(end, [6, 30, 54], () => 4.8));
+        expect(f(r.features, 'et0_24h_mm')).toBeCloseTo(4.8, 9);
+        expect(r.et0.hours).toEqual({ station: 24, 'penman-monteith': 0, hargreaves: 0, none: 0 });
+        // Past the period the report covers, the hours are unknown again: the station went quiet.
+        const late = features(at + 30 * HOUR_MS, withReports(at + 30 * HOUR_MS, [30, 54], () => 4.8));
+        expect(late.et0.hours.none).toBe(7);
+      });
+
+      it("a lost report leaves its hours unknown: the period is the station's usual one, not the gap", () => {
+        const sixHourly = [0, 6, 18, 24, 30, 36, 42, 48, 54, 60, 66];
+        const r = features(at, withReports(at, sixHourly, () => 1.2));
+        expect(r.et0.hours).toEqual({ station: 18, 'penman-monteith': 0, hargreaves: 0, none: 6 });
+        // The unknown hours are filled with the day's mean, as for every source.
+        expect(f(r.features, 'et0_24h_mm')).toBeCloseTo(4.8, 9);
+      });
+    });
+
     it('without any ET0 source the day\'s ET0 is unknown: a gap, not a day without evapotranspiration', () => {
       expect(featuresFromReadings(profile, only(['soil_moisture', 'rainfall']), at)).toEqual({ gap: 'et0-unknown' });
     });

@@ -98,6 +98,25 @@ describe('evaluator: stations as they are', () => {
     expect(none.assessment).toEqual({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
     expect(none.decision.event).toBe('sensor.stale');
   });
+
+  it('a station reporting its et0 once a day (no air temperature): each report covers its day, and the field is fresh until the next one is overdue', async () => {
+    // Hour i of the run ends at first + (i + 1) h; a report at first + j h covers the 24 h before it.
+    const first = run.weather[0]!.ts;
+    const dayTotal = (j: number) => run.et0.slice(j - 24, j).reduce((a, b) => a + b, 0);
+    const evaluateAt = async (now: number) => {
+      const windows = windowWith(['soil_moisture', 'rainfall'], now);
+      windows.apply(field.key, [390, 366, 342].map((j) => ({ ts: first + j * HOUR, values: { et0: dayTotal(j) } })));
+      return (await evaluateFields([field], now, { windows, states: new Map(), model, identity: identityOf(model), cache: createFeatureCache() }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
+    };
+    // Ten hours after the newest report: its day, and its rate for the hours since.
+    const fresh = await evaluateAt(at);
+    expect(fresh.assessment.kind).toBe('ok');
+    expect(fresh.provenance.et0).toMatchObject({ method: 'station', hours: { station: 24, none: 0 } });
+    expect(fresh.et0Mm).toBeCloseTo(dayTotal(390), 9);
+    // 27 h after it (the next report 3 h overdue, FIELDHOOK_PREDICT_STALE_AFTER_MS): stale.
+    expect((await evaluateAt(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
+    expect((await evaluateAt(at + 17 * HOUR - 60_000)).assessment.kind).toBe('ok');
+  });
 });
 
 describe('evaluator: the weather ahead', () => {
