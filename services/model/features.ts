@@ -467,7 +467,11 @@ function forecastNext24h(hours: readonly ForecastHourInput[] | undefined, atTs: 
     }
   }
   if (rainN < FORECAST_MIN_HOURS) return null;
-  return { rain: (rain * 24) / rainN, et0: et0N >= FORECAST_MIN_HOURS ? (et0 * 24) / et0N : Number.NaN };
+  // Rain is what the forecast says, no more: an hour it does not list is no rain it expects (scaled
+  // up, one storm hour of a short forecast became a third more rain than the hold rule counts).
+  // ET0 follows the sun hour by hour with no storms: its unlisted hours take the listed ones' mean,
+  // as observed ET0 does (et0Sum).
+  return { rain, et0: et0N >= FORECAST_MIN_HOURS ? (et0 * 24) / et0N : Number.NaN };
 }
 
 /** Net water recorded over the 24 h up to `atTs`, mm: a record that straddles the window counts in proportion. */

@@ -240,6 +240,12 @@ describe('irrigation model features', () => {
       const maybe = features({ forecast: day(() => ({ rainMm: 1, rainProbability: 0.5 })) });
       expect(f(maybe, 'forecast_rain_24h_mm')).toBeCloseTo(12, 9);
       expect(f(maybe, 'forecast_et0_24h_mm')).toBe(f(none, 'et0_24h_mm'));
+      // A forecast of 18 hours: its rain as it says (a storm hour is not scaled to the day), its ET0
+      // over the day at the listed hours' mean.
+      const short = features({ forecast: day((k) => ({ rainMm: k === 0 ? 3 : 0, et0Mm: 0.05 }), 18) });
+      expect(f(short, 'forecast_available')).toBe(1);
+      expect(f(short, 'forecast_rain_24h_mm')).toBe(3);
+      expect(f(short, 'forecast_et0_24h_mm')).toBeCloseTo(1.2, 9);
     });
 
     it('counts the water recorded over the last 24 h, a record straddling the window in proportion', () => {
