@@ -94,6 +94,8 @@ export interface Advice {
   startBy: number;
   /** Net depth as sent, mm (absent in states saved before depths were kept). */
   depthMm?: number;
+  /** The field's water budget it was judged on ({@link Assessment}'s `budget`; absent in older states). */
+  budget?: string;
 }
 
 /** What the decision knows about the field between evaluations (persisted). */
@@ -147,6 +149,11 @@ export type Assessment =
       expectedRain?: { mm: number; by: number; byLocal: string };
       /** Recorded irrigations that have ended by now (their end, epoch ms, and net depth, mm); absent when none is known. */
       irrigated?: readonly { endTs: number; mm: number }[];
+      /**
+       * What the field's water budget was set to (crop, soil, root depth, p): depletion judged on
+       * another budget falls without any water coming. Absent: not known.
+       */
+      budget?: string;
     };
 
 export type DecisionEvent = 'irrigation.recommended' | 'irrigation.cleared' | 'sensor.stale';
@@ -168,6 +175,8 @@ export interface DecisionResult {
   validUntil?: number;
   /** Advice held (or withdrawn) for the rain the forecast expects. */
   hold?: { rainMm: number; by: number };
+  /** An advice withdrawn because the field's water budget was corrected, not because water came. */
+  profileChanged?: true;
   /**
    * The field was stale and its inputs are fresh again. People told it went silent hear that it
    * reports again, whatever the step decides besides (an advice may follow in the same step).
@@ -231,6 +240,17 @@ function decideFresh(
 
   if (fresh.advice) {
     const advice = fresh.advice;
+    const rebudgeted = advice.budget !== undefined && assessment.budget !== undefined && advice.budget !== assessment.budget;
+    if (depletionNowMm <= options.clearFraction * rawMm && rebudgeted) {
+      // The field's soil or crop was corrected, no water came: withdrawn, saying so, with no
+      // cool-down of its own (the one from the advice still runs).
+      return {
+        state: { advice: null, lastChangeAt: fresh.lastChangeAt, stale: false },
+        event: 'irrigation.cleared',
+        reason: `field profile changed: depletion now ${depletionNowMm.toFixed(1)} mm of RAW ${rawMm.toFixed(1)} mm`,
+        profileChanged: true,
+      };
+    }
     if (depletionNowMm <= options.clearFraction * rawMm) {
       return {
         state: { advice: null, lastChangeAt: now, stale: false },
@@ -251,17 +271,19 @@ function decideFresh(
     }
     const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
     if (!change) {
-      if (now < advice.validUntil) return { state: fresh, event: null, reason: 'advice active' };
+      // The advice holds on the corrected budget from here: a refill from now on is water again.
+      const kept = rebudgeted ? { ...advice, budget: assessment.budget } : advice;
+      if (now < kept.validUntil) return { state: rebudgeted ? { ...fresh, advice: kept } : fresh, event: null, reason: 'advice active' };
       // Expired: while water is still due and the advice says the same, it holds on without a
       // message; otherwise it lapses quietly (receivers already ignore it after valid_until).
       if (!due) return { state: { ...fresh, advice: null }, event: null, reason: 'advice expired, no longer due' };
       return {
-        state: { ...fresh, advice: { ...advice, validUntil: now + options.validityMs, depthMm: advice.depthMm ?? depthMm } },
+        state: { ...fresh, advice: { ...kept, validUntil: now + options.validityMs, depthMm: kept.depthMm ?? depthMm } },
         event: null,
         reason: `advice extended: still due, unchanged (${depthMm.toFixed(1)} mm)`,
       };
     }
-    return advise(now, eventId, startBy, depthMm, options, `advice changed: ${change}`);
+    return advise(now, eventId, startBy, depthMm, assessment.budget, options, `advice changed: ${change}`);
   } else if (!due) {
     return { state: fresh, event: null, reason: hoursToRaw === null ? 'RAW not within reach' : `RAW in ${hoursToRaw.toFixed(1)} h` };
   } else if (hold) {
@@ -269,15 +291,15 @@ function decideFresh(
   } else if (coolingDown) {
     return { state: fresh, event: null, reason: 'due, but in cool-down' };
   }
-  const advised = advise(now, eventId, startBy, depthMm, options, `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`);
+  const advised = advise(now, eventId, startBy, depthMm, assessment.budget, options, `RAW reached in ${(hoursToRaw ?? 0).toFixed(1)} h (horizon ${options.horizonH} h)`);
   return withinCoolDown && fresh.withdrawnForRain ? { ...advised, state: { ...advised.state, cameBackAfterRain: true } } : advised;
 }
 
 /** A new advice, sent. */
-function advise(now: number, eventId: string, startBy: number, depthMm: number, options: DecisionOptions, reason: string): DecisionResult {
+function advise(now: number, eventId: string, startBy: number, depthMm: number, budget: string | undefined, options: DecisionOptions, reason: string): DecisionResult {
   const validUntil = now + options.validityMs;
   return {
-    state: { advice: { eventId, issuedAt: now, validUntil, startBy, depthMm }, lastChangeAt: now, stale: false },
+    state: { advice: { eventId, issuedAt: now, validUntil, startBy, depthMm, ...(budget !== undefined ? { budget } : {}) }, lastChangeAt: now, stale: false },
     event: 'irrigation.recommended',
     reason,
     startBy,

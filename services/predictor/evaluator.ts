@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, stationEt0PeriodHours, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
-import { seasonEndTs, type FieldSettings } from './field-profiles.js';
+import { seasonEndTs, waterBudgetOf, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import type { RoundTrigger } from './scheduler.js';
 import type { WindowStore } from './window-store.js';
@@ -315,7 +315,7 @@ export async function evaluateFields(
         p.f,
         {
           kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm,
-          ...(rain ? { expectedRain: rain } : {}), ...(irrigated ? { irrigated } : {}),
+          ...(rain ? { expectedRain: rain } : {}), ...(irrigated ? { irrigated } : {}), budget: waterBudgetOf(p.f.settings),
         },
         prediction,
         p.features,

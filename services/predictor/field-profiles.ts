@@ -48,6 +48,14 @@ export interface FieldSettings {
   windHeightM?: number;
 }
 
+/**
+ * What a field's water budget is set to (crop, soil, root depth, p, sowing): an advice judged on
+ * one budget and refilled on another was corrected, not watered (decision.ts).
+ */
+export function waterBudgetOf(s: FieldSettings): string {
+  return JSON.stringify([s.crop, s.kc ?? null, s.soil ?? null, s.thetaFc ?? null, s.thetaWp ?? null, s.rootDepthM ?? null, s.rootDepthMinM ?? null, s.p ?? null, s.sowingDate]);
+}
+
 /** Profiles by field. */
 export interface FieldProfileRepository {
   list(farm?: string): Promise<FieldSettings[]>;

@@ -131,8 +131,9 @@ function eventOf(e: Evaluation): PublishInput | null {
       reason: e.decision.reason,
     };
   } else if (type === 'irrigation.cleared') {
-    // A clearance at harvest has no prediction behind it, only the reason.
-    const r = e.prediction;
+    // A clearance at harvest has no prediction behind it, only the reason; one for a corrected
+    // soil or crop gives its figures in the reason only, so no message reads them as a refill.
+    const r = e.decision.profileChanged ? null : e.prediction;
     const hold = e.decision.hold;
     data = {
       ...base,

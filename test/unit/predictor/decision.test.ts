@@ -40,6 +40,27 @@ describe('decision state machine', () => {
     ]);
   });
 
+  it('an advice whose field was given another soil or crop is withdrawn as corrected, not as refilled, with no cool-down of its own', () => {
+    const on = (budget: string, depletionNowMm: number, hoursToRaw: number | null): Assessment => ({ kind: 'ok', depletionNowMm, rawMm: 40, hoursToRaw, depthMm: 40, budget });
+    const advised = decide(INITIAL_DECISION_STATE, on('loam', 35, 5), 0, 'e0');
+    expect(advised.state.advice).toMatchObject({ budget: 'loam' });
+    // The same probe on the corrected soil: depletion under half of RAW, without water.
+    const corrected = decide(advised.state, on('sand', 6, null), 8 * H, 'e1');
+    expect(corrected.event).toBe('irrigation.cleared');
+    expect(corrected.reason).toBe('field profile changed: depletion now 6.0 mm of RAW 40.0 mm');
+    expect(corrected.state.lastChangeAt).toBe(0);
+    expect(corrected.profileChanged).toBe(true);
+    // Due again on the new budget after the advice's own cool-down: advised at once.
+    expect(decide(corrected.state, on('sand', 35, 2), 8 * H + 1, 'e2').event).toBe('irrigation.recommended');
+    // A correction that leaves the advice due keeps it, on the new budget: water from then on is a refill.
+    const kept = decide(advised.state, on('clay', 30, 4), H, 'e3');
+    expect(kept.event).toBeNull();
+    expect(kept.state.advice).toMatchObject({ eventId: 'e0', budget: 'clay' });
+    expect(decide(kept.state, on('clay', 5, null), 2 * H, 'e4').reason).toMatch(/^root zone refilled/);
+    // The same budget: a refill is a refill.
+    expect(decide(advised.state, on('loam', 6, null), 8 * H, 'e5').reason).toMatch(/^root zone refilled/);
+  });
+
   it('keeps a cool-down after a clearance', () => {
     const seq = [ok(35, 5), ok(5, null), ok(35, 1), ok(36, 0), ...Array.from({ length: 6 }, () => ok(38, 0))];
     const { events } = run(seq);

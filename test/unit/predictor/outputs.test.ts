@@ -63,6 +63,14 @@ describe('recommendation outputs', () => {
     expect(cleared!.data).not.toHaveProperty('depletion_mm');
   });
 
+  it('a clearance for a corrected soil or crop gives its figures in the reason only: no message reads them as a refill', () => {
+    const withdrawn = decide({ advice: { eventId: 'a', issuedAt: at - H, validUntil: at + 23 * H, startBy: at, depthMm: 50, budget: 'loam' }, lastChangeAt: at - H, stale: false }, { kind: 'ok', depletionNowMm: 6, rawMm: 52, hoursToRaw: null, depthMm: 52, budget: 'sand' }, at, 'evt_c');
+    const [cleared] = eventsOf(evaluation({ decision: withdrawn }));
+    expect(cleared).toMatchObject({ type: 'irrigation.cleared', data: { reason: 'field profile changed: depletion now 6.0 mm of RAW 52.0 mm' } });
+    expect(cleared!.data).not.toHaveProperty('depletion_mm');
+    expect(cleared!.data).not.toHaveProperty('raw_mm');
+  });
+
   it('a stale field that reports again: sensor.recovered first, one id per episode, then the advice of the same step', () => {
     const staleAt = at - 5 * H;
     const silent = decide(INITIAL_DECISION_STATE, { kind: 'stale', reason: 'no readings' }, staleAt, 'evt_s').state;
