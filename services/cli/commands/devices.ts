@@ -7,6 +7,7 @@ import { optionalNumber, printJson, withDevices } from '../context.js';
 import { DEVICE_ID_PATTERN } from '../../ingestor/reading.js';
 import { loadProfiles } from '../../ingestor/profiles/load.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
+import { withFields } from './predictor.js';
 
 interface AddOptions {
   farm: string;
@@ -59,6 +60,22 @@ function checkDeviceProfile(name: string | undefined, config: PipelineConfig): v
   if (!set.byName(name)) throw Errors.profileNotFound(`No device profile ${name}; fieldhook profiles list shows them`, { profile: name });
 }
 
+/**
+ * A field takes its devices' anemometer height when it is added (field-defaults.ts); a weather
+ * station registered later (the probe first, the station next season) gives it to a field that
+ * has none of its own, instead of leaving its wind read as 2 m wind.
+ */
+async function adoptWindHeight(device: NewDevice): Promise<void> {
+  const windHeightM = device.profile?.windHeightM;
+  if (windHeightM === undefined) return;
+  await withFields(async (fields) => {
+    const current = await fields.get(device.farm, device.field);
+    if (!current || current.windHeightM !== undefined) return;
+    await fields.update(device.farm, device.field, { windHeightM });
+    process.stderr.write(`field ${device.farm}/${device.field}: anemometer height ${windHeightM} m, from ${device.id}\n`);
+  });
+}
+
 /** A LoRaWAN DevEUI: 64 bits in hex. */
 const DEV_EUI = /^[0-9A-Fa-f]{16}$/;
 
@@ -92,7 +109,9 @@ export function registerDeviceCommands(program: Command): void {
         // A node under a network server is named by its DevEUI, which uplinks carry in lower case
         // (The Things Stack shows and sends it in upper case): registered as typed, it would never match.
         const named = options.gateway !== undefined && DEV_EUI.test(id) ? id.toLowerCase() : id;
-        printJson(await repo.add(toNewDevice(named, options)));
+        const device = toNewDevice(named, options);
+        printJson(await repo.add(device));
+        await adoptWindHeight(device);
       }),
     );
 

@@ -85,6 +85,17 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     }
   }, 60_000);
 
+  it('a weather station registered after its field gives the field its anemometer height, unless the field has its own', async () => {
+    await cli('devices', 'add', 'probe-w', '--farm', 'fw', '--field', 'w1', '--lat', '37.5', '--lon', '-5.9');
+    await cli('fields', 'add', 'fw', 'w1', '--crop', 'tomato', '--soil', 'loam', '--sowing-date', '2026-10-21');
+    await cli('fields', 'add', 'fw', 'w2', '--crop', 'tomato', '--soil', 'loam', '--sowing-date', '2026-10-21', '--lat', '37.5', '--lon', '-5.9', '--wind-height', '3');
+    const station = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', 'devices', 'add', 'ws-w', '--farm', 'fw', '--field', 'w1', '--wind-height', '10'], { env });
+    expect(station.stderr).toContain('field fw/w1: anemometer height 10 m, from ws-w');
+    expect((await cli('fields', 'show', 'fw', 'w1')).profile.windHeightM).toBe(10);
+    await cli('devices', 'add', 'ws-w2', '--farm', 'fw', '--field', 'w2', '--wind-height', '10');
+    expect((await cli('fields', 'show', 'fw', 'w2')).profile.windHeightM).toBe(3);
+  }, 60_000);
+
   it('lists and requeues dead letters', async () => {
     const spool = createSqliteSpool({ path: join(dataDir, 'spool.db'), consumers: ['influx', 'bus'] });
     const reading = { device: 'n-1', farm: 'f1', field: 'north', ts: 1_790_000_000_000, values: { rssi: -70 } };
