@@ -330,10 +330,17 @@ export async function evaluateFields(
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-/** `Wed 06:00` in the field's local standard time: how a person reads a deadline. */
+/**
+ * `Wed 06:00 UTC-7` in the field's local standard time: how a person reads a deadline. The zone is
+ * named because it is the field's meridian (`tzLongitudeDeg`), with no daylight saving: a farm's
+ * summer clock reads an hour later.
+ */
 export function localLabel(ts: number, tzLongitudeDeg: number): string {
-  const d = new Date(ts + (tzLongitudeDeg / 15) * HOUR_MS);
-  return `${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  const offsetMin = Math.round((tzLongitudeDeg / 15) * 60);
+  const d = new Date(ts + offsetMin * 60_000);
+  const abs = Math.abs(offsetMin);
+  const zone = offsetMin === 0 ? 'UTC' : `UTC${offsetMin < 0 ? '-' : '+'}${Math.floor(abs / 60)}${abs % 60 ? `:${String(abs % 60).padStart(2, '0')}` : ''}`;
+  return `${WEEKDAYS[d.getUTCDay()]} ${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')} ${zone}`;
 }
 
 function round(x: number): number {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIrrigationModel, type IrrigationModel } from '../../../services/model/index.js';
-import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, type EvaluatedField, type Evaluation } from '../../../services/predictor/evaluator.js';
+import { DEFAULT_EVALUATOR_OPTIONS, evaluateFields, localLabel, type EvaluatedField, type Evaluation } from '../../../services/predictor/evaluator.js';
 import { identityOf } from '../../../services/predictor/model-holder.js';
 import { createWindowStore } from '../../../services/predictor/window-store.js';
 import { createSqliteForecasts } from '../../../services/forecasts/store.js';
@@ -132,7 +132,7 @@ describe('evaluator: the weather ahead', () => {
     const windows = windowWith(ALL, when);
     const [held] = await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS);
     expect(held!.decision.event).toBeNull();
-    expect(held!.decision.reason).toMatch(/^hold: \d+ mm rain expected by (Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d\d:00$/);
+    expect(held!.decision.reason).toMatch(/^hold: \d+ mm rain expected by (Sun|Mon|Tue|Wed|Thu|Fri|Sat) \d\d:00 UTC([+-]\d+(:\d\d)?)?$/);
     expect(held!.decision.hold).toMatchObject({ by: when + 5 * HOUR });
     expect(held!.decision.hold!.rainMm).toBeCloseTo(3 * perHour * 0.6, 6);
     expect(held!.netDepthMm).toBe(0);
@@ -249,5 +249,15 @@ describe('evaluator: who judges silence', () => {
     expect(e!.decision.recovered).toEqual({ staleSince: at - 2 * HOUR });
     expect(e!.decision.state.stale).toBe(false);
     expect(e!.decision.state).not.toHaveProperty('staleSince');
+  });
+});
+
+describe('localLabel', () => {
+  it('writes a deadline in the field\'s standard time and names that time\'s offset', () => {
+    const ts = Date.parse('2026-12-01T03:00:00Z'); // a Tuesday
+    expect(localLabel(ts, 0)).toBe('Tue 03:00 UTC');
+    expect(localLabel(ts, -105)).toBe('Mon 20:00 UTC-7');
+    expect(localLabel(ts, 82.5)).toBe('Tue 08:30 UTC+5:30');
+    expect(localLabel(ts, -52.5)).toBe('Mon 23:30 UTC-3:30');
   });
 });
