@@ -20,7 +20,7 @@ export const FORECAST_CONFIG = {
     .url()
     .refine((u) => /^https?:/i.test(u), 'an http(s) URL')
     .optional()
-    .describe('Base URL of an Open-Meteo forecast API (`https://api.open-meteo.com`, the customer API with its key `https://customer-api.open-meteo.com/?apikey=…`, or your own instance, path prefix kept) to pull every field\'s hourly forecast from (`/v1/forecast` under it); unset: forecasts arrive only through POST /v1/forecasts and the gateways\' MQTT topic'),
+    .describe('Base URL of an Open-Meteo forecast API (`https://api.open-meteo.com`, the customer API with its key `https://customer-api.open-meteo.com/?apikey=…`, or your own instance, path prefix kept) to pull the hourly forecast of every field in season from, one request per site (`/v1/forecast` under it); unset: forecasts arrive only through POST /v1/forecasts and the gateways\' MQTT topic'),
   FORECAST_PULL_INTERVAL_MS: z.coerce.number().int().min(60_000).default(DEFAULT_FORECAST_OPTIONS.pullIntervalMs).describe('How often forecasts are pulled from FORECAST_OPEN_METEO_URL (at least 60,000)'),
   FORECAST_KEEP_MS: z.coerce.number().int().min(3_600_000).default(DEFAULT_FORECAST_OPTIONS.keepMs).describe('Forecast hours are kept this long after they ended'),
 };

@@ -1,7 +1,7 @@
 /**
  * Pulling forecasts from Open-Meteo's hourly forecast API (`GET /v1/forecast`), optional: off
- * unless a base URL is configured. One request per site, the hourly JSON turned into a forecast
- * for the field it was asked for. Open-Meteo documents the hourly amounts (precipitation, its
+ * unless a base URL is configured. One request per site (fields at the same coordinates share
+ * it), the hourly JSON turned into a forecast for each field it was asked for. Open-Meteo documents the hourly amounts (precipitation, its
  * probability, ET0, radiation) as the sum or mean of the *preceding* hour, so each value is
  * stamped with the end of its hour, as readings and forecasts are here.
  */
@@ -136,18 +136,36 @@ export function createOpenMeteoPuller(
   const get = deps.fetch ?? fetch;
   return {
     async pullOnce() {
-      let stored = 0;
+      // Fields at the same coordinates (to the 4 decimals asked for, about 10 m) share one request:
+      // a farm's fields often carry its one station's position, and the API counts every call.
+      const bySite = new Map<string, ForecastSite[]>();
       for (const site of await deps.sites()) {
+        const url = openMeteoUrl(site, o);
+        const group = bySite.get(url);
+        if (group) group.push(site);
+        else bySite.set(url, [site]);
+      }
+      let stored = 0;
+      for (const [url, group] of bySite) {
+        const fields = group.map((s) => `${s.farm}/${s.field}`);
         try {
-          const res = await get(openMeteoUrl(site, o), { signal: AbortSignal.timeout(o.timeoutMs), headers: { accept: 'application/json' } });
+          const res = await get(url, { signal: AbortSignal.timeout(o.timeoutMs), headers: { accept: 'application/json' } });
           if (!res.ok) throw bad(`HTTP ${res.status}`);
-          const otherUnits = (variable: string, unit: unknown) =>
-            deps.logger.warn({ farm: site.farm, field: site.field, variable, unit, expected: OPEN_METEO_HOURLY[variable as keyof typeof OPEN_METEO_HOURLY] }, 'Open-Meteo answered a variable in another unit than asked for; its hours are left unknown');
-          deps.save(fromOpenMeteo(await res.json(), site, deps.clock.now(), otherUnits));
-          stored++;
+          const body: unknown = await res.json();
+          // Named once per request: every field of it read the same body.
+          const told = new Set<string>();
+          const otherUnits = (variable: string, unit: unknown) => {
+            if (told.has(variable)) return;
+            told.add(variable);
+            deps.logger.warn({ fields, variable, unit, expected: OPEN_METEO_HOURLY[variable as keyof typeof OPEN_METEO_HOURLY] }, 'Open-Meteo answered a variable in another unit than asked for; its hours are left unknown');
+          };
+          for (const site of group) {
+            deps.save(fromOpenMeteo(body, site, deps.clock.now(), otherUnits));
+            stored++;
+          }
         } catch (err) {
           // The last stored forecast stays in use; the next pull tries again.
-          deps.logger.warn({ err, farm: site.farm, field: site.field }, 'forecast not pulled from Open-Meteo');
+          deps.logger.warn({ err, fields }, 'forecast not pulled from Open-Meteo');
         }
       }
       return stored;

@@ -8,6 +8,7 @@ import { buildIrrigations } from '../irrigations/build-irrigations.js';
 import { buildForecasts, type Forecasts } from '../forecasts/build-forecasts.js';
 import { knownFieldsOf } from '../predictor/known-fields.js';
 import { buildPredictor, type Predictor } from '../predictor/build-predictor.js';
+import { inSeason } from '../predictor/field-profiles.js';
 import { createDeviceRepository } from '../registry/open-devices.js';
 import { buildStatusPage } from '../status/build-status-page.js';
 import type { BusConnection, BusPrincipal } from '../shared/bus/index.js';
@@ -116,11 +117,13 @@ async function startInstance(config: PipelineConfig, parts: PartSelection, logge
   // Irrigation records go with the ingestor: built before it, whose broker takes the valve controllers' reports.
   const irrigations = parts.ingestor ? buildIrrigations({ config, logger, plane, devices, influx, bus: () => bus('bus'), fields }) : undefined;
   // Forecasts go with the predictor, which reads them (gateways send them on their own topic); pulled for its
-  // fields. With every part they run even with the predictor off, as they always did.
+  // fields in season. With every part they run even with the predictor off, as they always did.
   const forecasts: Forecasts | undefined = parts.predictor || parts.all
     ? buildForecasts({
         config, logger, plane, devices, bus: () => bus('bus'), fields,
-        sites: async () => (predictor?.fieldSettings() ?? []).map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
+        sites: async () => (predictor?.fieldSettings() ?? [])
+          .filter((s) => inSeason(s, Date.now()))
+          .map((s) => ({ farm: s.farm, field: s.field, latitudeDeg: s.latitudeDeg, longitudeDeg: s.longitudeDeg })),
       })
     : undefined;
   const deviceTopics = [irrigations?.deviceTopic, forecasts?.deviceTopic].filter((t) => t !== undefined);

@@ -12,6 +12,7 @@ export {
   FEATURE_WINDOW_HOURS,
   buildObservationSeries,
   computeFeatures,
+  daysAfterSowing,
   featuresFromReadings,
   stationEt0PeriodHours,
   type Et0Provenance,

@@ -6,7 +6,7 @@
  */
 import { ID_PATTERN, ID_RULE } from '../shared/ids.js';
 import { CROPS, getCrop, getSoil, seasonLength, type KcCurve } from '../agronomy/index.js';
-import type { FieldProfile } from '../model/index.js';
+import { daysAfterSowing, type FieldProfile } from '../model/index.js';
 import { Errors } from '../shared/error-catalog.js';
 
 /** A field as configured with `fieldhook fields add|update`. */
@@ -192,6 +192,12 @@ export function seasonEndTs(s: Pick<FieldSettings, 'harvestedOn'>, profile: Pick
   const day = (date: string) => Date.parse(`${date}T00:00:00Z`) - tzMs;
   if (s.harvestedOn !== undefined) return day(s.harvestedOn);
   return day(profile.sowingDate) + seasonLength(profile.crop) * 86_400_000;
+}
+
+/** Whether the field's crop is in the ground at `now`: sown, and neither harvested nor past its stages. */
+export function inSeason(s: FieldSettings, now: number): boolean {
+  const profile = profileOf(s);
+  return daysAfterSowing(profile, now) >= 0 && now < seasonEndTs(s, profile);
 }
 
 /** Key of a field in maps and ids. */

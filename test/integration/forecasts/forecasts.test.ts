@@ -39,6 +39,7 @@ describe('forecasts: API, MQTT and the Open-Meteo pull', () => {
   let app: FastifyInstance;
   let openMeteo: Server;
   const requests: URL[] = [];
+  let sites = [{ farm: 'f2', field: 'east', latitudeDeg: 44.5, longitudeDeg: 11.3 }];
   const secrets: Record<string, string> = {};
 
   const post = (secret: string, body: unknown) =>
@@ -68,7 +69,7 @@ describe('forecasts: API, MQTT and the Open-Meteo pull', () => {
       logger: silentLogger(),
       devices,
       bus: () => ingestor.busConnection('bus'),
-      sites: async () => [{ farm: 'f2', field: 'east', latitudeDeg: 44.5, longitudeDeg: 11.3 }],
+      sites: async () => sites,
     });
     ingestor = buildIngestor({ config, logger: silentLogger(), devices, influx, deviceTopics: [forecasts.deviceTopic] });
     app = buildHostApp([ingestor, forecasts], { logger: silentLogger() });
@@ -171,5 +172,17 @@ describe('forecasts: API, MQTT and the Open-Meteo pull', () => {
     const recorded = JSON.parse(RECORDED) as { hourly: { time: string[]; wind_speed_10m: number[] } };
     const u10 = recorded.hourly.wind_speed_10m[recorded.hourly.time.indexOf('2026-07-08T12:00')]!;
     expect(noon.windSpeed! / u10).toBeCloseTo(0.748, 3);
+  });
+
+  it('asks once for fields at the same coordinates, and stores the forecast for each of them', async () => {
+    sites = [
+      { farm: 'f2', field: 'east', latitudeDeg: 44.5, longitudeDeg: 11.3 },
+      { farm: 'f2', field: 'west', latitudeDeg: 44.50001, longitudeDeg: 11.3 },
+      { farm: 'f3', field: 'hill', latitudeDeg: 44.6, longitudeDeg: 11.3 },
+    ];
+    const before = requests.length;
+    expect(await forecasts.pullOnce()).toBe(3);
+    expect(requests.slice(before).map((q) => q.searchParams.get('latitude'))).toEqual(['44.5000', '44.6000']);
+    for (const [farm, field] of [['f2', 'west'], ['f3', 'hill']] as const) expect(forecasts.reader.hours(farm, field, t0 - H, t0 + 48 * H)).toHaveLength(48);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { profileOf, seasonEndTs, validateFieldSettings, type FieldSettings } from '../../../services/predictor/field-profiles.js';
+import { inSeason, profileOf, seasonEndTs, validateFieldSettings, type FieldSettings } from '../../../services/predictor/field-profiles.js';
 
 const base: FieldSettings = {
   farm: 'f1', field: 'north', crop: 'tomato', sowingDate: '2026-04-01', soil: 'loam', efficiency: 0.9,
@@ -51,5 +51,14 @@ describe('field profiles', () => {
     expect(new Date(seasonEndTs(base, p)).toISOString()).toBe('2026-08-13T23:00:00.000Z');
     expect(new Date(seasonEndTs({ harvestedOn: '2026-07-20' }, p)).toISOString()).toBe('2026-07-19T23:00:00.000Z');
     expect(new Date(seasonEndTs(base, profileOf({ ...base, kc: { stageDays: [10, 10, 10, 10] } }))).toISOString()).toBe('2026-05-10T23:00:00.000Z');
+  });
+
+  it('is in season from local midnight of the sowing date until the season ends', () => {
+    const sowing = Date.parse(`${base.sowingDate}T00:00:00Z`) - 3_600_000; // UTC+1 standard time
+    expect(inSeason(base, sowing - 1)).toBe(false);
+    expect(inSeason(base, sowing)).toBe(true);
+    expect(inSeason(base, Date.parse('2026-08-13T22:59:59Z'))).toBe(true);
+    expect(inSeason(base, Date.parse('2026-08-13T23:00:00Z'))).toBe(false);
+    expect(inSeason({ ...base, harvestedOn: '2026-07-20' }, Date.parse('2026-07-20T12:00:00Z'))).toBe(false);
   });
 });
