@@ -1,6 +1,8 @@
 /**
  * The `irrigation` measurement: one point per record, at the time its water ended (when it is in
- * the soil). Tags `farm`, `field`, `source`, `who`; fields `depth_mm` (net, mm), `duration_s`, `id`.
+ * the soil). Tags `farm`, `field`, `source`, `who`; fields `depth_mm` (net, mm), `duration_s`, `id`,
+ * `recorded_at_ms` (when it was recorded, epoch ms: a replay must not credit water before people
+ * told fieldhook of it; points written before it was kept have none).
  * A record written again (after a crash before its cursor moved) lands on the same series and
  * time and overwrites itself; `who` is a tag so that two reporters' records of one field that end
  * at the same instant stay two points (a person and the valve controller reporting one run).
@@ -31,6 +33,7 @@ export function irrigationPoint(r: IrrigationRecord): Point {
     .floatField('depth_mm', r.depth_mm)
     .floatField('duration_s', (end - Date.parse(r.start)) / 1000)
     .stringField('id', r.id)
+    .intField('recorded_at_ms', Date.parse(r.recorded_at))
     .timestamp(irrigationPointTime(r));
 }
 

@@ -60,7 +60,7 @@ export function appliedWaterQuery(fromTs: number, toTs: number, fields?: readonl
   if (fields && fields.length > 0) {
     where += ` AND (${fields.map((f) => `("farm" = ${quoteLiteral(f.farm)} AND "field" = ${quoteLiteral(f.field)})`).join(' OR ')})`;
   }
-  return `SELECT "depth_mm", "duration_s", "id" FROM "irrigation" WHERE ${where} GROUP BY "farm", "field"`;
+  return `SELECT "depth_mm", "duration_s", "id", "recorded_at_ms" FROM "irrigation" WHERE ${where} GROUP BY "farm", "field"`;
 }
 
 export function createAppliedWaterLoader(target: Pick<InfluxTarget, 'url' | 'token' | 'bucket' | 'timeoutMs'>): AppliedWaterLoader {
@@ -79,13 +79,20 @@ export function createAppliedWaterLoader(target: Pick<InfluxTarget, 'url' | 'tok
         const { farm, field } = series.tags ?? {};
         if (farm === undefined || field === undefined) continue;
         const col = (name: string) => series.columns.indexOf(name);
-        const [iTime, iDepth, iDuration, iId] = [col('time'), col('depth_mm'), col('duration_s'), col('id')];
+        const [iTime, iDepth, iDuration, iId, iRecorded] = [col('time'), col('depth_mm'), col('duration_s'), col('id'), col('recorded_at_ms')];
         const list = series.values
           .filter((row) => typeof row[iDepth] === 'number' && typeof row[iTime] === 'number')
-          .map((row) => {
+          .map((row): AppliedWater => {
             const endTs = row[iTime] as number;
             const duration = typeof row[iDuration] === 'number' ? (row[iDuration] as number) : 0;
-            return { id: typeof row[iId] === 'string' ? (row[iId] as string) : `influx:${endTs}`, startTs: endTs - duration * 1000, endTs, depthMm: row[iDepth] as number };
+            const recorded = iRecorded >= 0 ? row[iRecorded] : undefined;
+            return {
+              id: typeof row[iId] === 'string' ? (row[iId] as string) : `influx:${endTs}`,
+              startTs: endTs - duration * 1000,
+              endTs,
+              depthMm: row[iDepth] as number,
+              ...(typeof recorded === 'number' ? { recordedTs: recorded } : {}),
+            };
           });
         out.set(fieldKey(farm, field), list);
       }

@@ -20,6 +20,8 @@ export interface AppliedWater {
   endTs: number;
   /** Net depth, mm. */
   depthMm: number;
+  /** When the record was made, epoch ms; absent where not known (live records, older points). */
+  recordedTs?: number;
 }
 
 export interface AppliedWaterOptions {

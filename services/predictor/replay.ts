@@ -6,7 +6,7 @@
 import type { PublishInput } from '../shared/bus/payloads.js';
 import { FEATURE_WINDOW_HOURS } from '../model/index.js';
 import type { DecisionState } from './decision.js';
-import { createAppliedWaterLedger } from './applied-water.js';
+import { createAppliedWaterLedger, type AppliedWaterLedger } from './applied-water.js';
 import type { AppliedWaterLoader } from './applied-water-source.js';
 import { evaluateFields, type EvaluatedField, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import type { FieldLearningState } from './field-learning.js';
@@ -77,7 +77,7 @@ export async function replay(
     // Windows keep the whole range; the evaluator only looks at the 72 h before t, so no
     // reading from after t can leak into a replayed decision.
     const { model, identity } = deps.model.current();
-    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied }, deps.evaluator);
+    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied: recordedBy(applied, t) }, deps.evaluator);
     await deps.writer?.write(evaluations);
     for (const e of evaluations) {
       states.set(e.key, e.decision.state);
@@ -94,4 +94,13 @@ export async function replay(
     deps.onRound?.(evaluations);
   }
   return summary;
+}
+
+/**
+ * The records as they stood at `t`: one made later (water entered afterwards, from memory) was
+ * not known to the live pipeline then, so the replay does not credit it either. A record with no
+ * recording time (written before it was kept) counts as known.
+ */
+function recordedBy(ledger: AppliedWaterLedger, t: number): AppliedWaterLedger {
+  return { add: (key, items) => ledger.add(key, items), get: (key) => ledger.get(key).filter((r) => r.recordedTs === undefined || r.recordedTs <= t) };
 }

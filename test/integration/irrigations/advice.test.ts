@@ -117,7 +117,7 @@ describe(`a recorded irrigation moves advice (InfluxDB ${influx.kind}, Mosquitto
     expect(depletion.at(-1)![1]).toBeCloseTo(0, 1);
   });
 
-  it('replays with the recorded irrigation from InfluxDB: the water already running at that hour holds the advice back', async () => {
+  it('replays with the recorded irrigation from InfluxDB as the pipeline knew it: not before it was recorded, then as the live advice was cleared', async () => {
     const deps = { history: createHistoryLoader(target), model: holder, evaluator };
     const range = { fromTs: adviceAt - 2 * HOUR, toTs: adviceAt + HOUR };
     const depletionAt = (into: Map<number, number>) => (evaluations: readonly { at: number; prediction: { depletionNowMm: number } | null }[]) => {
@@ -128,9 +128,13 @@ describe(`a recorded irrigation moves advice (InfluxDB ${influx.kind}, Mosquitto
     const without = await replay([field], range, { ...deps, onRound: depletionAt(dry) });
     const withWater = await replay([field], range, { ...deps, appliedHistory: createAppliedWaterLoader(target), onRound: depletionAt(wet) });
     expect(without.events['irrigation.recommended']).toBe(1);
-    expect(withWater.events['irrigation.recommended']).toBeUndefined();
-    // Before the water started nothing differs; 40 of its 50 minutes had run at the advice hour.
+    expect(without.events['irrigation.cleared']).toBeUndefined();
+    // At the advice hour the water was running but recorded only 20 minutes later: the live
+    // pipeline advised then, and so does the replay; an hour later the record counts in full, and
+    // the advice is cleared as it was live.
+    expect(withWater.events).toMatchObject({ 'irrigation.recommended': 1, 'irrigation.cleared': 1 });
     expect(wet.get(adviceAt - HOUR)).toBe(dry.get(adviceAt - HOUR));
-    expect(wet.get(adviceAt)).toBeCloseTo(Math.max(0, dry.get(adviceAt)! - (40 / 50) * depth), 6);
+    expect(wet.get(adviceAt)).toBe(dry.get(adviceAt));
+    expect(wet.get(adviceAt + HOUR)).toBeCloseTo(Math.max(0, dry.get(adviceAt + HOUR)! - depth), 6);
   });
 });

@@ -276,7 +276,7 @@ describe(`irrigation records: API and MQTT (InfluxDB ${influx.kind})`, () => {
     const [tags] = await queryInfluxQl(target, 'SHOW TAG KEYS FROM "irrigation"');
     expect(tags?.series?.[0]?.values.flat()).toEqual(['farm', 'field', 'source', 'who']);
     const [fields] = await queryInfluxQl(target, 'SHOW FIELD KEYS FROM "irrigation"');
-    expect(fields?.series?.[0]?.values).toEqual([['depth_mm', 'float'], ['duration_s', 'float'], ['id', 'string']]);
+    expect(fields?.series?.[0]?.values).toEqual([['depth_mm', 'float'], ['duration_s', 'float'], ['id', 'string'], ['recorded_at_ms', 'integer']]);
     const metrics = await irrigations.metrics!.metrics();
     expect(metrics).toMatch(/fieldhook_irrigations_recorded_total\{source="mqtt"\} 1\n/);
     expect(metrics).toMatch(/fieldhook_irrigations_unforwarded\{target="influx"\} 0\n/);
