@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { FEATURE_NAMES, FEATURE_WINDOW_HOURS, buildObservationSeries, featuresFromReadings, localHourOf, stationEt0PeriodHours, type Et0Provenance, type FeatureContext, type FieldProfile, type IrrigationModel, type IrrigationPrediction } from '../model/index.js';
 import { DEFAULT_DECISION_OPTIONS, decide, INITIAL_DECISION_STATE, type Assessment, type DecisionOptions, type DecisionResult, type DecisionState } from './decision.js';
 import type { FeatureCache } from './feature-cache.js';
-import { seasonEndTs, waterBudgetOf, type FieldSettings } from './field-profiles.js';
+import { offSeasonReason, waterBudgetOf, type FieldSettings } from './field-profiles.js';
 import type { ModelIdentity } from './model-holder.js';
 import type { RoundTrigger } from './scheduler.js';
 import type { WindowStore } from './window-store.js';
 import { expectedRain } from '../forecasts/forecast.js';
 import type { ForecastReader } from '../forecasts/store.js';
 import { creditPrediction, lessShown, unseenFrom, unseenWater, type AppliedWaterLedger, type WaterCredit } from './applied-water.js';
-import { daysAfterSowing, profileOnDay } from '../model/features.js';
+import { profileOnDay } from '../model/features.js';
 import { applyFieldFactors, factorsOf, fitDryDay, INITIAL_FIELD_LEARNING, lastDayEnd, observeDay, type FieldFactors, type FieldLearningState } from './field-learning.js';
 
 const HOUR_MS = 3_600_000;
@@ -212,13 +212,9 @@ export async function evaluateFields(
   for (const f of fields) {
     // Out of season: before the sowing date (a field registered for the coming season: bare soil
     // needs no advice), or after the harvest or the crop's stages.
-    const seasonEnd = seasonEndTs(f.settings, f.profile);
-    const sown = daysAfterSowing(f.profile, now) >= 0;
-    if (!sown || now >= seasonEnd) {
+    const why = offSeasonReason(f.settings, now, f.profile);
+    if (why !== undefined) {
       const base = { window: { from: new Date(fromTs).toISOString(), to: new Date(now).toISOString(), readings: 0, completeness: 0 }, correlation_ids: [] };
-      const why = !sown
-        ? `not sown yet (sowing ${f.profile.sowingDate})`
-        : f.settings.harvestedOn !== undefined ? `harvested ${f.settings.harvestedOn}` : `season over (${new Date(seasonEnd).toISOString().slice(0, 10)})`;
       finish(f, { kind: 'off-season', reason: why }, null, null, base, undefined);
       continue;
     }

@@ -194,10 +194,21 @@ export function seasonEndTs(s: Pick<FieldSettings, 'harvestedOn'>, profile: Pick
   return day(profile.sowingDate) + seasonLength(profile.crop) * 86_400_000;
 }
 
+/**
+ * Why the field's crop is not in the ground at `now` — `not sown yet (sowing …)`, `harvested …`,
+ * `season over (…)` once its stages have run out — or undefined in season. No advice is given
+ * off season; the status page and the forecast pull go by it too.
+ */
+export function offSeasonReason(s: FieldSettings, now: number, profile: FieldProfile = profileOf(s)): string | undefined {
+  if (daysAfterSowing(profile, now) < 0) return `not sown yet (sowing ${profile.sowingDate})`;
+  const end = seasonEndTs(s, profile);
+  if (now < end) return undefined;
+  return s.harvestedOn !== undefined ? `harvested ${s.harvestedOn}` : `season over (${new Date(end).toISOString().slice(0, 10)})`;
+}
+
 /** Whether the field's crop is in the ground at `now`: sown, and neither harvested nor past its stages. */
 export function inSeason(s: FieldSettings, now: number): boolean {
-  const profile = profileOf(s);
-  return daysAfterSowing(profile, now) >= 0 && now < seasonEndTs(s, profile);
+  return offSeasonReason(s, now) === undefined;
 }
 
 /** Key of a field in maps and ids. */

@@ -34,6 +34,15 @@ const field = obj({
     'Field capacity, wilting point and the RAW threshold as volumetric water content, m3/m3.',
   ),
   stale: { type: 'boolean', description: 'The predictor finds its readings too old to advise on.' },
+  season: nullableObj(
+    {
+      in_season: { type: 'boolean', description: 'Sown, and neither harvested nor past its crop stages: off season no advice is given.' },
+      reason: { type: ['string', 'null'], description: 'Why it is off season (`not sown yet (sowing …)`, `harvested …`, `season over (…)`); null in season.' },
+      sowing_date: { type: 'string', format: 'date' },
+      harvested_on: { type: ['string', 'null'], format: 'date' },
+    },
+    'The crop\'s season; null for a field without a profile.',
+  ),
   devices: { type: 'array', items: { type: 'string' } },
   water: nullableObj(
     {

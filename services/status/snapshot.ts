@@ -8,7 +8,7 @@
 import type { BacklogRow, DeliveryRecord, OutboxRepository, SubscriptionRecord, SubscriptionRepository } from '../dispatcher/store/types.js';
 import type { IngestorStatus } from '../ingestor/build-ingestor.js';
 import type { PredictorStatus } from '../predictor/build-predictor.js';
-import { profileOf, type FieldSettings } from '../predictor/field-profiles.js';
+import { offSeasonReason, profileOf, type FieldSettings } from '../predictor/field-profiles.js';
 import type { FieldView, FieldViews } from '../predictor/field-views.js';
 import type { DeviceRepository } from '../registry/device.js';
 import type { Clock } from '../shared/clock.js';
@@ -139,6 +139,7 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
         crop: entry?.settings.crop ?? null,
         soil: entry ? soilLines(entry.settings, balance) : null,
         stale: entry?.state?.stale ?? false,
+        season: entry ? seasonOf(entry.settings, now) : null,
         devices: fleet.filter((d) => d.farm === farm && d.field === field).map((d) => d.id),
         water: balance
           ? { at: iso(balance.at)!, depletion_mm: balance.depletionMm, raw_mm: balance.rawMm, taw_mm: balance.tawMm, hours_to_raw: balance.hoursToRaw }
@@ -194,6 +195,12 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
       problems,
     };
   };
+}
+
+/** Whether the crop is in the ground: off season no advice is given, and the water shown is the last in season. */
+function seasonOf(settings: FieldSettings, now: number) {
+  const why = offSeasonReason(settings, now);
+  return { in_season: why === undefined, reason: why ?? null, sowing_date: settings.sowingDate, harvested_on: settings.harvestedOn ?? null };
 }
 
 /** Who evaluates the field, and when its state was saved (not shown as local when it is not). */

@@ -134,6 +134,8 @@ describe(`the status page of a running fieldhook, in headless Chromium (InfluxDB
     const site = { efficiency: 0.85, latitudeDeg: 44.2, longitudeDeg: 0.6, elevationM: 60 };
     await profiles.add({ farm: FARM, field: 'north', crop: 'tomato', soil: 'loam', sowingDate: sown, ...site });
     await profiles.add({ farm: FARM, field: 'south', crop: 'maize-field', soil: 'sandy-loam', sowingDate: sown, ...site });
+    // Harvested yesterday: off season, no advice.
+    await profiles.add({ farm: FARM, field: 'west', crop: 'potato', soil: 'loam', sowingDate: sown, harvestedOn: new Date(hourNow - 24 * HOUR).toISOString().slice(0, 10), ...site });
     db.close();
     // Subscribed before the pipeline starts: its first round already advises on north.
     const dispatcher = buildDispatcher({
@@ -199,6 +201,9 @@ describe(`the status page of a running fieldhook, in headless Chromium (InfluxDB
       expect(await south.locator('.advice.none').textContent()).toBe('No irrigation advice');
       expect(await south.locator('svg.chart rect.rain').count()).toBe(4);
       expect(await page.locator('[data-field="hillside/east"]').textContent()).toMatch(/no field profile/);
+      const west = page.locator('[data-field="hillside/west"]');
+      expect(await west.locator('.badge').allTextContents()).toEqual(['potato', 'off season']);
+      expect(await west.locator('.advice.none').textContent()).toMatch(/^No advice off season: harvested \d{4}-\d\d-\d\d$/);
 
       const fleet = page.locator('#fleet');
       for (const id of ['north-1', 'south-1', 'east-1', 'old-logger', 'spare-node']) expect(await fleet.textContent()).toContain(id);
@@ -290,7 +295,7 @@ describe(`the status page of a running fieldhook, in headless Chromium (InfluxDB
     }
     const s = await snapshot();
     expect(s.problems).toEqual([]);
-    expect(s.fields.map((f) => `${f.field}:${f.configured}`)).toEqual(['north:true', 'south:true', 'east:false']);
+    expect(s.fields.map((f) => `${f.field}:${f.configured}`)).toEqual(['north:true', 'south:true', 'west:true', 'east:false']);
     expect(s.fields.find((f) => f.field === 'north')!.history.soil_moisture.filter((v) => v !== null).length).toBeGreaterThanOrEqual(72);
     expect(s.fleet.devices.filter((d) => d.silent).map((d) => d.id).sort()).toEqual(['old-logger', 'spare-node']);
     expect(s.pipeline.predictor.model?.sha256).toMatch(/^[0-9a-f]{64}$/);

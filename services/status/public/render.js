@@ -69,6 +69,7 @@ function fieldCard(f, nowMs) {
     { class: 'tags' },
     f.crop ? badge('crop', f.crop) : badge('warn', 'no field profile'),
     f.stale ? badge('warn', 'stale') : null,
+    f.season && !f.season.in_season ? badge('muted', 'off season') : null,
     elsewhere ? badge('muted', `on ${elsewhere.instance ?? 'another instance'}`) : null,
   );
   const card = h('article', { class: 'card field', 'data-field': `${f.farm}/${f.field}`, 'data-evaluated-by': f.evaluation?.instance ?? undefined }, title, tags);
@@ -86,10 +87,16 @@ function fieldCard(f, nowMs) {
         h('span', {}, ` · advised ${clock(f.advice.issued_at)}, start by ${clock(f.advice.start_by)}, valid until ${clock(f.advice.valid_until)}`),
       ),
     );
+  } else if (f.season && !f.season.in_season) {
+    card.append(h('div', { class: 'advice none off-season' }, `No advice off season: ${f.season.reason}`));
   } else if (f.configured) {
     card.append(h('div', { class: 'advice none' }, 'No irrigation advice'));
   }
-  if (f.water) {
+  if (f.water && f.season && !f.season.in_season) {
+    // Off season the newest balance is the last one in season: not the field's water now.
+    const w = f.water;
+    card.append(h('p', { class: 'muted water-text' }, `Last in season: depletion ${num(w.depletion_mm, 0, 'mm')} of RAW ${num(w.raw_mm, 0)} (${relative(w.at, nowMs)})`));
+  } else if (f.water) {
     const w = f.water;
     card.append(
       h('div', { class: 'water' }, depletionBar(w)),

@@ -56,6 +56,16 @@ function sources(influx: Partial<StatusQueries> = {}, fieldViews: FieldViews = s
 describe('the status snapshot', () => {
   const read = (s: StatusSources) => createSnapshotReader(s, createManualClock(NOW), DEFAULT_SNAPSHOT_OPTIONS)();
 
+  it('says whether each configured field is in season, and why not (none for a field without a profile)', async () => {
+    const s = await read(sources());
+    expect(s.fields[0]!.season).toEqual({ in_season: true, reason: null, sowing_date: '2026-05-01', harvested_on: null });
+    expect(s.fields[1]!.season).toBeNull();
+    const harvested = { ...north, harvestedOn: '2026-07-01' };
+    const views = createFieldViews({ instance: 'a', local: () => [{ ...predictorStatus.fields[0]!, settings: harvested }], mode: 'single', partitionOf: () => 0 });
+    const off = await read(sources({}, views));
+    expect(off.fields[0]!.season).toEqual({ in_season: false, reason: 'harvested 2026-07-01', sowing_date: '2026-05-01', harvested_on: '2026-07-01' });
+  });
+
   it('flags devices silent past the stale age (never-seen ones too, disabled ones never)', async () => {
     const s = await read(sources());
     expect(s.fleet.devices.map((d) => [d.id, d.silent, d.last_seen])).toEqual([
