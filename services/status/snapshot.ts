@@ -124,7 +124,9 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
     // Every configured field, and every field devices report for that has no profile yet (it gets no advice).
     const profiled = new Map(fieldViews.map((f) => [`${f.settings.farm}/${f.settings.field}`, f]));
     // Configured fields first; those without a profile after them, each group by name.
-    const keys = [...new Set([...profiled.keys(), ...devices.map((d) => `${d.farm}/${d.field}`)])].sort(
+    // A gateway measures nothing: its field is no field of the farm's.
+    const measuring = devices.filter((d) => d.kind !== 'gateway');
+    const keys = [...new Set([...profiled.keys(), ...measuring.map((d) => `${d.farm}/${d.field}`)])].sort(
       (a, b) => Number(profiled.has(b)) - Number(profiled.has(a)) || a.localeCompare(b),
     );
     const fields = keys.map((key) => {

@@ -11,7 +11,7 @@ import { withFields } from './predictor.js';
 
 interface AddOptions {
   farm: string;
-  field: string;
+  field?: string;
   gateway?: string;
   kind: string;
   lat?: string;
@@ -29,6 +29,8 @@ interface AddOptions {
 function toNewDevice(id: string, o: AddOptions): NewDevice {
   if (!DEVICE_ID_PATTERN.test(id)) throw Errors.cliInvalid('device id must match [A-Za-z0-9][A-Za-z0-9._:-]{0,63}');
   if (o.kind !== 'device' && o.kind !== 'gateway') throw Errors.cliInvalid('--kind is device or gateway');
+  // A gateway carries a farm's devices and has no field of its own: its id stands in for one.
+  if (o.field === undefined && o.kind !== 'gateway') throw Errors.cliInvalid("required option '--field <field>' not specified (a gateway needs none)");
   const lat = optionalNumber('lat', o.lat);
   const lon = optionalNumber('lon', o.lon);
   if ((lat === undefined) !== (lon === undefined)) throw Errors.cliInvalid('--lat and --lon go together');
@@ -42,7 +44,7 @@ function toNewDevice(id: string, o: AddOptions): NewDevice {
   return {
     id,
     farm: o.farm,
-    field: o.field,
+    field: o.field ?? id,
     kind: o.kind,
     ...(o.gateway ? { gateway: o.gateway } : {}),
     ...(lat !== undefined && lon !== undefined ? { location: { latitude: lat, longitude: lon, elevation: optionalNumber('elevation', o.elevation) ?? 0 } } : {}),
@@ -86,7 +88,7 @@ export function registerDeviceCommands(program: Command): void {
     .command('add <id>')
     .description('Register a device; prints it with its secret (shown once)')
     .requiredOption('--farm <farm>')
-    .requiredOption('--field <field>')
+    .option('--field <field>', 'the field it measures (a gateway needs none)')
     .option('--kind <kind>', 'device or gateway', 'device')
     .option('--gateway <id>', 'gateway allowed to write for this device')
     .option('--lat <deg>', 'latitude, decimal degrees north')

@@ -18,6 +18,8 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     expect(added).toMatchObject({ id: 'n-1', farm: 'f1', field: 'north', enabled: true, location: { latitude: 50.8, longitude: 4.35, elevation: 0 } });
     expect(added.secret).toMatch(/^whsec_/);
     await cli('devices', 'add', 'gw-1', '--farm', 'f1', '--field', 'north', '--kind', 'gateway');
+    // A gateway needs no field: it carries the farm's devices.
+    expect(await cli('devices', 'add', 'gw-2', '--farm', 'f2', '--kind', 'gateway')).toMatchObject({ id: 'gw-2', farm: 'f2', kind: 'gateway' });
 
     const listed = await cli('devices', 'list', '--farm', 'f1');
     expect(listed.map((d: { id: string }) => d.id)).toEqual(['gw-1', 'n-1']);
@@ -34,7 +36,7 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     expect(await cli('devices', 'disable', 'n-1')).toEqual({ id: 'n-1', enabled: false });
     const passwords = join(dataDir, 'passwords');
     const acl = join(dataDir, 'acl');
-    expect(await cli('devices', 'export-mosquitto', '--passwords', passwords, '--acl', acl, '--ingestor-user', 'ing', '--ingestor-password', 'pw')).toMatchObject({ devices: 1 });
+    expect(await cli('devices', 'export-mosquitto', '--passwords', passwords, '--acl', acl, '--ingestor-user', 'ing', '--ingestor-password', 'pw')).toMatchObject({ devices: 2 });
     expect(readFileSync(passwords, 'utf8')).toMatch(/^ing:\$7\$101\$/);
     expect(readFileSync(passwords, 'utf8')).not.toContain('n-1:');
 
@@ -75,7 +77,7 @@ describe('fieldhook devices / farms / dead-letters (command line)', () => {
     }
     expect(await cli('devices', 'list', '--farm', 'f')).toEqual([]);
     // Mistakes the option parser finds are one JSON line too, with the same code.
-    for (const args of [['devices', 'add', 'n-8', '--field', 'x'], ['devices', 'list', '--colour', 'red'], ['nosuchcommand']]) {
+    for (const args of [['devices', 'add', 'n-8', '--field', 'x'], ['devices', 'add', 'n-8', '--farm', 'f'], ['devices', 'list', '--colour', 'red'], ['nosuchcommand']]) {
       const failed = await exec(process.execPath, ['--import', 'tsx', 'services/cli/main.ts', ...args], { env }).then(
         () => undefined,
         (err: { code: number; stderr: string }) => err,

@@ -66,6 +66,14 @@ describe('the status snapshot', () => {
     expect(off.fields[0]!.season).toEqual({ in_season: false, reason: 'harvested 2026-07-01', sowing_date: '2026-05-01', harvested_on: '2026-07-01' });
   });
 
+  it('lists a gateway in the fleet, never as a field of its own', async () => {
+    const base = sources();
+    const gateway: Device = { ...device('gw-1', 'gw-1'), kind: 'gateway' };
+    const s = await read({ ...base, devices: { list: async () => [...(await base.devices.list()), gateway] } });
+    expect(s.fleet.devices.map((d) => d.id)).toContain('gw-1');
+    expect(s.fields.map((f) => f.field)).toEqual(['north', 'east']);
+  });
+
   it('flags devices silent past the stale age (never-seen ones too, disabled ones never)', async () => {
     const s = await read(sources());
     expect(s.fleet.devices.map((d) => [d.id, d.silent, d.last_seen])).toEqual([
