@@ -15,7 +15,7 @@ import type { LocalReadings } from '../shared/bus/local-readings.js';
 import { createAppliedWaterLedger, DEFAULT_APPLIED_WATER_OPTIONS, type AppliedWater } from './applied-water.js';
 import { createAppliedWaterConsumer, createAppliedWaterLoader, type AppliedWaterLoader } from './applied-water-source.js';
 import type { PredictConfig } from './config.js';
-import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
+import { DEFAULT_DECISION_OPTIONS, type Advice, type DecisionState } from './decision.js';
 import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import { factorsOf, type FieldFactors, type FieldLearningState } from './field-learning.js';
 import { createFeatureCache } from './feature-cache.js';
@@ -26,7 +26,7 @@ import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createPredictorMetrics } from './metrics.js';
 import { createModelHolder, type ModelHolder, type ModelIdentity } from './model-holder.js';
 import { resolveModelPath } from './model-path.js';
-import { createRecommendationWriter, type RecommendationWriter } from './outputs.js';
+import { createRecommendationWriter, removedFieldClearance, type RecommendationWriter } from './outputs.js';
 import { leasedOwnership, staticOwnership, type FieldOwnership } from './field-ownership.js';
 import { partitionGroup, type Partitioning } from './partition.js';
 import { createPartitionMembership, membershipOptions, type PartitionMembership } from './partition-membership.js';
@@ -245,10 +245,12 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     // Those gone, and hours past, leave the forecasts kept here (nothing is read from the database).
     await options.forecasts?.follow?.(fields.all().map((f) => f.settings), forecastsFrom());
     for (const key of removed) {
+      const advice = states.get(key)?.advice;
       states.delete(key);
       learning.delete(key);
       roundDeps.unsaved.states.delete(key);
       roundDeps.unsaved.learning.delete(key);
+      if (advice) await withdrawRemoved(key, advice);
     }
     for (const key of added) {
       const state = savedStates.get(key);
@@ -259,6 +261,21 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       else learning.delete(key);
     }
     profilesSeen = version;
+  }
+
+  /**
+   * An advice in force when its field left this instance: withdrawn if the field is gone (removed),
+   * not when it only moved to another instance's partition, which keeps its state and advice.
+   */
+  async function withdrawRemoved(key: string, advice: Advice): Promise<void> {
+    if (options.mode === 'passive') return;
+    const [farm, field] = key.split('/') as [string, string];
+    try {
+      if (await fieldsRepo.get(farm, field)) return;
+      await options.publish(removedFieldClearance(farm, field, advice, clock.now()));
+    } catch (err) {
+      logger.warn({ err, farm, field }, 'advice of a removed field not withdrawn');
+    }
   }
 
   /** The earliest forecast hour a round reads from now on: those ending after the current hour began. */

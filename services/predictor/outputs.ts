@@ -5,7 +5,8 @@
  */
 import { Point, type InfluxDB } from '@influxdata/influxdb-client';
 import type { PublishInput } from '../shared/bus/payloads.js';
-import type { Recovery } from './decision.js';
+import type { Advice, Recovery } from './decision.js';
+import { fieldKey } from './field-profiles.js';
 import { eventIdOf, type Evaluation } from './evaluator.js';
 import { Errors } from '../shared/error-catalog.js';
 
@@ -68,6 +69,23 @@ export function eventsOf(e: Evaluation): PublishInput[] {
   const event = eventOf(e);
   if (event) events.push(event);
   return events;
+}
+
+/**
+ * The withdrawal of an advice in force when its field is removed (`fields remove`): receivers
+ * would keep it until it lapses, for a field fieldhook no longer knows. One id per advice, so a
+ * retry is no second message.
+ */
+export function removedFieldClearance(farm: string, field: string, advice: Advice, now: number): PublishInput {
+  return {
+    type: 'irrigation.cleared',
+    id: eventIdOf(fieldKey(farm, field), 'irrigation.cleared|field removed', advice.issuedAt),
+    timestamp: new Date(now).toISOString(),
+    farm,
+    field,
+    collapse_key: `irrigation:${farm}:${field}`,
+    data: { farm, field, evaluated_at: new Date(now).toISOString(), reason: 'field removed' },
+  };
 }
 
 /** What the message names: the field, and when it was evaluated and on what. */

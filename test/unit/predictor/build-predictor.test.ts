@@ -97,4 +97,51 @@ describe('scheduled evaluation', () => {
     vi.useRealTimers();
     await predictor.stop();
   });
+
+  it('withdraws an advice in force when its field is removed, once', async () => {
+    const [spec] = createFieldSpecs({ count: 1, seed: 'removed', population: POPULATIONS.heldOut });
+    const p = profileFromSpec(spec!);
+    const db = openPredictorDb(':memory:');
+    const fields = createSqliteFieldProfiles(db);
+    const states = createSqliteDecisionStates(db);
+    const now = Date.parse('2026-07-06T12:00:00Z');
+    for (const field of ['a', 'b']) {
+      await fields.add({
+        farm: 'f', field, crop: spec!.crop, sowingDate: '2026-05-01', thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
+        latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
+      });
+    }
+    const advice = { eventId: 'evt_a', issuedAt: now - HOUR, validUntil: now + 23 * HOUR, startBy: now, depthMm: 20 };
+    await states.save('f', 'a', { advice, lastChangeAt: now - HOUR, stale: false });
+    const published: PublishInput[] = [];
+    const predictor = buildPredictor({
+      config: { ...loadConfig(PREDICT_CONFIG, {}), DATA_DIR: '/nonexistent' },
+      logger: silentLogger(),
+      influx: { url: 'http://127.0.0.1:9', token: '', org: 'o', bucket: 'b', timeoutMs: 100 },
+      publish: async (e) => (published.push(e), { id: e.id!, deliveries: 1, duplicate: false }),
+      clock: { ...systemClock, now: () => now },
+      fields,
+      states,
+      history: { load: async () => new Map() },
+      writer: { write: async () => {}, close: async () => {} },
+      model: { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) },
+    });
+    await predictor.start();
+    try {
+      const before = published.length;
+      // Field b had no advice: its removal says nothing.
+      await fields.remove('f', 'b');
+      await predictor.reloadFields();
+      expect(published.slice(before)).toEqual([]);
+      await fields.remove('f', 'a');
+      await predictor.reloadFields();
+      await predictor.reloadFields();
+      const withdrawn = published.slice(before);
+      expect(withdrawn).toHaveLength(1);
+      expect(withdrawn[0]).toMatchObject({ type: 'irrigation.cleared', farm: 'f', field: 'a', collapse_key: 'irrigation:f:a', data: { reason: 'field removed' } });
+      expect(predictor.status().fields).toEqual([]);
+    } finally {
+      await predictor.stop();
+    }
+  });
 });
