@@ -87,7 +87,17 @@ function kcPatch(o: FieldOptions): FieldSettings['kc'] | undefined {
 }
 
 
+/**
+ * A sowing date more than a year ahead is a slip of the keyboard (2126 for 2026): the field would
+ * wait a century for its season, quietly off season. Checked where it is typed, against today.
+ */
+function checkSowingAhead(sowingDate: string | undefined): void {
+  if (sowingDate === undefined || !(Date.parse(sowingDate) > Date.now() + 366 * 86_400_000)) return;
+  throw Errors.fieldInvalid(`sowingDate ${sowingDate} is more than a year ahead`, { field: 'sowingDate' });
+}
+
 function settingsPatch(o: FieldOptions): Partial<FieldSettings> {
+  checkSowingAhead(o.sowingDate);
   const entries: [keyof FieldSettings, unknown][] = [
     ['crop', o.crop],
     ['sowingDate', o.sowingDate],
