@@ -201,7 +201,13 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
 
 /** Whether the crop is in the ground: off season no advice is given, and the water shown is the last in season. */
 function seasonOf(settings: FieldSettings, now: number) {
-  const why = offSeasonReason(settings, now);
+  let why: string | undefined;
+  try {
+    why = offSeasonReason(settings, now);
+  } catch {
+    // Settings this release cannot read (a crop another instance's newer release knows): shown as they are.
+    return null;
+  }
   return { in_season: why === undefined, reason: why ?? null, sowing_date: settings.sowingDate, harvested_on: settings.harvestedOn ?? null };
 }
 
