@@ -279,25 +279,30 @@ function et0WithFallback(profile: FieldProfile, series: ObservationSeries, end: 
   return { et0, provenance: { method: mostUsed(hours), hours, missing } };
 }
 
+/** The longest period a station's `et0` report is taken to cover: a day, the longest stations use. */
+const MAX_ET0_PERIOD_HOURS = 24;
+
 /**
  * How many hours a station's `et0` report covers: the median of the hours between its reports
- * (hours numbered consecutively, oldest first), so one lost report does not change it; 1 with
- * fewer than two reports.
+ * (hours numbered consecutively, oldest first), so a lost report among several does not change
+ * it, and at most a day, so a daily station's lost report (two reports left in three days, 48 h
+ * apart) does not spread the next one over two days. 1 with fewer than two reports.
  */
 export function stationEt0PeriodHours(reportHours: readonly number[]): number {
   if (reportHours.length < 2) return 1;
   const gaps = reportHours.slice(1).map((k, i) => k - reportHours[i]!).sort((a, b) => a - b);
-  return gaps[(gaps.length - 1) >> 1]!;
+  return Math.min(MAX_ET0_PERIOD_HOURS, gaps[(gaps.length - 1) >> 1]!);
 }
 
 /**
  * A station's `et0` is the mm since its previous report, which a station reporting every 6 h or
  * once a day gives as one total: counted in the hour it arrives, a day's ET0 fell into one hour
  * and the hours it covered were unknown (or estimated again from temperature). The station's
- * period is read from its reports in the window (the median number of hours between hours with
- * an `et0`, so a lost report does not change it); each report is spread evenly over the hours of
- * its period before it (never back past the report before, nor out of the window), and the hours
- * after the newest one, which its next report will cover, take its rate until then. With hourly
+ * period is read from its reports in the window ({@link stationEt0PeriodHours}); each report is
+ * spread evenly over the hours of its period before it (never back past the report before; the
+ * part of the first one's period before the window is left out, not squeezed in), and the hours
+ * after the newest one that have no ET0 of their own, which its next report will cover, take its
+ * rate until then. With hourly
  * reports (or a single one in the window) nothing changes: each is its own hour's. Writes `et0`
  * in place for bins [from, end); returns which bins now hold the station's ET0 (undefined: none).
  */
@@ -307,17 +312,20 @@ function spreadStationEt0(et0: Float64Array, inputs: Float64Array, from: number,
   const period = stationEt0PeriodHours(reports);
   if (period <= 1) return undefined;
   const covered = new Uint8Array(end);
-  let previous = from - 1;
+  let previous: number | undefined;
   let rate = 0;
   for (const k of reports) {
-    const span = Math.min(period, k - previous);
+    // The first report in the window covers its whole period, part of it before the window.
+    const span = previous === undefined ? period : Math.min(period, k - previous);
     rate = et0[k]! / span;
-    for (let j = k - span + 1; j <= k; j++) {
+    for (let j = Math.max(from, k - span + 1); j <= k; j++) {
       et0[j] = rate;
       covered[j] = 1;
     }
     previous = k;
   }
+  if (previous === undefined) return undefined;
+  // Hours with an ET0 of their own (Penman-Monteith from complete weather) keep it.
   for (let j = previous + 1; j < Math.min(end, previous + period); j++) {
     if (Number.isFinite(et0[j]!)) continue;
     et0[j] = rate;
@@ -445,8 +453,8 @@ export interface FeatureContext {
 const FORECAST_MIN_HOURS = 18;
 
 /**
- * The forecast's rain and ET0 over the 24 h after `atTs`, scaled up for hours it does not list;
- * null when too few hours say how much rain (an hour without a rain amount is not "no rain": a
+ * The forecast's rain over the 24 h after `atTs` as it lists it, and its ET0 scaled up for the
+ * hours it does not list; null when too few hours say how much rain (an hour without a rain amount is not "no rain": a
  * forecast of temperatures alone is no rain forecast). ET0 is NaN when too few hours carry it.
  */
 function forecastNext24h(hours: readonly ForecastHourInput[] | undefined, atTs: number): { rain: number; et0: number } | null {

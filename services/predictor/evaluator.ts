@@ -200,13 +200,14 @@ export async function evaluateFields(
   }
 
   /**
-   * A station that reports its `et0` as a total every few hours (or once a day), with no air
-   * temperature in between, is not stale until its next report is overdue: its newest report's
-   * rate stands for the hours since (features.ts, spreadStationEt0).
+   * A station that reports its `et0` as a total every few hours (or once a day) is not stale
+   * until its next report is overdue: its newest report's rate stands for the hours since
+   * (features.ts, spreadStationEt0).
    */
-  function et0StillCovers(key: string, lastWeatherTs: number): boolean {
-    const period = stationEt0PeriodHours(deps.windows.et0Hours(key, fromTs, now));
-    return period > 1 && now - lastWeatherTs <= period * HOUR_MS + options.staleAfterMs;
+  function et0StillCovers(key: string): boolean {
+    const reports = deps.windows.et0Reports(key, fromTs, now);
+    const period = stationEt0PeriodHours(reports.hours);
+    return period > 1 && now - reports.newestTs <= period * HOUR_MS + options.staleAfterMs;
   }
 
   for (const f of fields) {
@@ -236,7 +237,7 @@ export async function evaluateFields(
       ? 'no readings'
       : now - scan.lastSoilMoistureTs > options.staleAfterMs
         ? `soil moisture older than ${Math.round(options.staleAfterMs / 60_000)} min`
-        : now - scan.lastWeatherTs > options.staleAfterMs && !et0StillCovers(f.key, scan.lastWeatherTs)
+        : now - scan.lastWeatherTs > options.staleAfterMs && !et0StillCovers(f.key)
           ? `no et0 or air temperature in ${Math.round(options.staleAfterMs / 60_000)} min`
           : undefined;
     if (staleReason) {
@@ -311,7 +312,7 @@ export async function evaluateFields(
         p.f,
         {
           kind: 'ok', depletionNowMm: prediction.depletionNowMm, rawMm: prediction.rawMm, hoursToRaw: prediction.hoursToRaw, depthMm,
-          ...(rain ? { expectedRain: rain } : {}), ...(irrigated ? { irrigated } : {}), budget: waterBudgetOf(p.f.settings),
+          ...(rain ? { expectedRain: rain } : {}), ...(irrigated ? { irrigated } : {}), budget: waterBudgetOf(p.f.profile),
         },
         prediction,
         p.features,

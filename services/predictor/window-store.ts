@@ -79,8 +79,11 @@ export interface WindowStore {
   between(key: string, fromTs: number, toTs: number): WindowReading[];
   /** Freshness facts of a field's readings in [fromTs, toTs]. */
   scan(key: string, fromTs: number, toTs: number): WindowScan;
-  /** The hours (numbered by their end, epoch ms / 1 h) with an `et0` report in [fromTs, toTs], oldest first. */
-  et0Hours(key: string, fromTs: number, toTs: number): number[];
+  /**
+   * A station's `et0` reports in [fromTs, toTs]: the hours holding one (numbered by their end,
+   * epoch ms / 1 h), oldest first, and the time of the newest (−∞ = none).
+   */
+  et0Reports(key: string, fromTs: number, toTs: number): { hours: number[]; newestTs: number };
   keys(): IterableIterator<string>;
   clear(key: string): void;
 }
@@ -220,16 +223,17 @@ export function createWindowStore(options: Partial<WindowStoreOptions> = {}): Wi
       }
       return result;
     },
-    et0Hours(key, fromTs, toTs) {
-      const hours: number[] = [];
+    et0Reports(key, fromTs, toTs) {
+      const reports = { hours: [] as number[], newestTs: Number.NEGATIVE_INFINITY };
       const w = windows.get(key);
-      if (!w) return hours;
+      if (!w) return reports;
       for (let row = lowerBound(w, fromTs), end = lowerBound(w, toTs, true); row < end; row++) {
         if (Number.isNaN(w.values[row * Q + ET0]!)) continue;
         const hour = Math.ceil(w.ts[row]! / HOUR_MS);
-        if (hours.at(-1) !== hour) hours.push(hour);
+        if (reports.hours.at(-1) !== hour) reports.hours.push(hour);
+        reports.newestTs = w.ts[row]!;
       }
-      return hours;
+      return reports;
     },
     keys: () => windows.keys(),
     clear: (key) => void windows.delete(key),

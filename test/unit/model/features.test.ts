@@ -191,6 +191,20 @@ describe('irrigation model features', () => {
         expect(late.et0.hours.none).toBe(7);
       });
 
+      it('whatever the hour a daily station reports at, its days add up: the first report of the window is not squeezed into it', () => {
+        for (let offset = 0; offset < 24; offset++) {
+          const r = features(at, withReports(at, [offset, offset + 24, offset + 48], () => 5));
+          expect(f(r.features, 'et0_72h_mm'), `reports ${offset} h before`).toBeCloseTo(15, 9);
+          expect(f(r.features, 'et0_24h_mm'), `reports ${offset} h before`).toBeCloseTo(5, 9);
+        }
+      });
+
+      it("a daily station's lost report (two reports two days apart) leaves a day unknown, not the next report spread over two", () => {
+        const r = features(at, withReports(at, [0, 48], () => 5));
+        expect(f(r.features, 'et0_24h_mm')).toBeCloseTo(5, 9);
+        expect(r.et0.hours).toEqual({ station: 24, 'penman-monteith': 0, hargreaves: 0, none: 0 });
+      });
+
       it("a lost report leaves its hours unknown: the period is the station's usual one, not the gap", () => {
         const sixHourly = [0, 6, 18, 24, 30, 36, 42, 48, 54, 60, 66];
         const r = features(at, withReports(at, sixHourly, () => 1.2));

@@ -116,6 +116,14 @@ describe('evaluator: stations as they are', () => {
     // 27 h after it (the next report 3 h overdue, FIELDHOOK_PREDICT_STALE_AFTER_MS): stale.
     expect((await evaluateAt(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
     expect((await evaluateAt(at + 17 * HOUR - 60_000)).assessment.kind).toBe('ok');
+    // With air temperature as well, until 5 h before `at`: the next report is due as before, not a day after the temperature stopped.
+    const withTemperature = async (now: number) => {
+      const windows = windowWith(['soil_moisture', 'rainfall'], now);
+      windows.apply(field.key, [390, 366, 342].map((j) => ({ ts: first + j * HOUR, values: { et0: dayTotal(j) } })));
+      windows.apply(field.key, sensorReadings(run).filter((r) => Date.parse(r.ts) <= at - 5 * HOUR).map((r) => ({ ts: Date.parse(r.ts), values: { air_temperature: (r.values as Record<string, number>).air_temperature! } })));
+      return (await evaluateFields([field], now, { windows, states: new Map(), model, identity: identityOf(model), cache: createFeatureCache() }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
+    };
+    expect((await withTemperature(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
   });
 });
 
