@@ -241,6 +241,8 @@ function decideFresh(
   if (fresh.advice) {
     const advice = fresh.advice;
     const rebudgeted = advice.budget !== undefined && assessment.budget !== undefined && advice.budget !== assessment.budget;
+    // An advice saved before budgets were kept takes the one it is judged on now.
+    const unbudgeted = advice.budget === undefined && assessment.budget !== undefined;
     if (depletionNowMm <= options.clearFraction * rawMm && rebudgeted) {
       // The field's soil or crop was corrected, no water came: withdrawn, saying so, with no
       // cool-down of its own (the one from the advice still runs).
@@ -272,8 +274,8 @@ function decideFresh(
     const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
     if (!change) {
       // The advice holds on the corrected budget from here: a refill from now on is water again.
-      const kept = rebudgeted ? { ...advice, budget: assessment.budget } : advice;
-      if (now < kept.validUntil) return { state: rebudgeted ? { ...fresh, advice: kept } : fresh, event: null, reason: 'advice active' };
+      const kept = rebudgeted || unbudgeted ? { ...advice, budget: assessment.budget } : advice;
+      if (now < kept.validUntil) return { state: kept === advice ? fresh : { ...fresh, advice: kept }, event: null, reason: 'advice active' };
       // Expired: while water is still due and the advice says the same, it holds on without a
       // message; otherwise it lapses quietly (receivers already ignore it after valid_until).
       if (!due) return { state: { ...fresh, advice: null }, event: null, reason: 'advice expired, no longer due' };

@@ -49,11 +49,14 @@ export interface FieldSettings {
 }
 
 /**
- * What a field's water budget is set to (crop, soil, root depth, p, sowing): an advice judged on
- * one budget and refilled on another was corrected, not watered (decision.ts).
+ * What a field's water budget is (soil retention, root depths, p, the Kc curve, sowing), from the
+ * profile the settings resolve to: an advice judged on one budget and refilled on another was
+ * corrected, not watered (decision.ts). Written member by member, so a store that keeps the
+ * settings' objects with their keys in another order reads as the same budget.
  */
-export function waterBudgetOf(s: FieldSettings): string {
-  return JSON.stringify([s.crop, s.kc ?? null, s.soil ?? null, s.thetaFc ?? null, s.thetaWp ?? null, s.rootDepthM ?? null, s.rootDepthMinM ?? null, s.p ?? null, s.sowingDate]);
+export function waterBudgetOf(p: FieldProfile): string {
+  const { kcIni, kcMid, kcEnd, stageDays } = p.crop;
+  return JSON.stringify([p.thetaFc, p.thetaWp, p.rootDepthM, p.rootDepthMinM ?? null, p.p, kcIni, kcMid, kcEnd, stageDays, p.sowingDate]);
 }
 
 /** Profiles by field. */

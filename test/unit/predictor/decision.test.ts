@@ -59,6 +59,11 @@ describe('decision state machine', () => {
     expect(decide(kept.state, on('clay', 5, null), 2 * H, 'e4').reason).toMatch(/^root zone refilled/);
     // The same budget: a refill is a refill.
     expect(decide(advised.state, on('loam', 6, null), 8 * H, 'e5').reason).toMatch(/^root zone refilled/);
+    // An advice saved before budgets were kept takes the one it is judged on, and a correction after that is one.
+    const { budget: _none, ...older } = advised.state.advice!;
+    const adopted = decide({ ...advised.state, advice: older }, on('loam', 30, 4), H, 'e6');
+    expect(adopted.state.advice).toMatchObject({ eventId: 'e0', budget: 'loam' });
+    expect(decide(adopted.state, on('sand', 6, null), 2 * H, 'e7').reason).toMatch(/^field profile changed/);
   });
 
   it('keeps a cool-down after a clearance', () => {

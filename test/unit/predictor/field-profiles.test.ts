@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inSeason, profileOf, seasonEndTs, validateFieldSettings, type FieldSettings } from '../../../services/predictor/field-profiles.js';
+import { inSeason, profileOf, seasonEndTs, validateFieldSettings, waterBudgetOf, type FieldSettings } from '../../../services/predictor/field-profiles.js';
 
 const base: FieldSettings = {
   farm: 'f1', field: 'north', crop: 'tomato', sowingDate: '2026-04-01', soil: 'loam', efficiency: 0.9,
@@ -51,6 +51,14 @@ describe('field profiles', () => {
     expect(new Date(seasonEndTs(base, p)).toISOString()).toBe('2026-08-13T23:00:00.000Z');
     expect(new Date(seasonEndTs({ harvestedOn: '2026-07-20' }, p)).toISOString()).toBe('2026-07-19T23:00:00.000Z');
     expect(new Date(seasonEndTs(base, profileOf({ ...base, kc: { stageDays: [10, 10, 10, 10] } }))).toISOString()).toBe('2026-05-10T23:00:00.000Z');
+  });
+
+  it('names the water budget by what it resolves to: the same whatever order a store keeps the Kc curve in, another for another soil', () => {
+    const a = waterBudgetOf(profileOf({ ...base, kc: { kcIni: 0.5, kcMid: 1.1, stageDays: [10, 20, 30, 10] } }));
+    const b = waterBudgetOf(profileOf({ ...base, kc: { stageDays: [10, 20, 30, 10], kcMid: 1.1, kcIni: 0.5 } }));
+    expect(a).toBe(b);
+    expect(waterBudgetOf(profileOf({ ...base, soil: 'sand' }))).not.toBe(waterBudgetOf(profileOf(base)));
+    expect(waterBudgetOf(profileOf({ ...base, efficiency: 0.6 }))).toBe(waterBudgetOf(profileOf(base)));
   });
 
   it('is in season from local midnight of the sowing date until the season ends', () => {
