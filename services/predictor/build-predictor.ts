@@ -15,7 +15,7 @@ import type { LocalReadings } from '../shared/bus/local-readings.js';
 import { createAppliedWaterLedger, DEFAULT_APPLIED_WATER_OPTIONS, type AppliedWater } from './applied-water.js';
 import { createAppliedWaterConsumer, createAppliedWaterLoader, type AppliedWaterLoader } from './applied-water-source.js';
 import type { PredictConfig } from './config.js';
-import { DEFAULT_DECISION_OPTIONS, type Advice, type DecisionState } from './decision.js';
+import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
 import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import { factorsOf, type FieldFactors, type FieldLearningState } from './field-learning.js';
 import { createFeatureCache } from './feature-cache.js';
@@ -26,7 +26,8 @@ import { createHistoryLoader, type HistoryLoader } from './history-loader.js';
 import { createPredictorMetrics } from './metrics.js';
 import { createModelHolder, type ModelHolder, type ModelIdentity } from './model-holder.js';
 import { resolveModelPath } from './model-path.js';
-import { createRecommendationWriter, removedFieldClearance, type RecommendationWriter } from './outputs.js';
+import { createRecommendationWriter, type RecommendationWriter } from './outputs.js';
+import { createRemovedFieldWithdrawals } from './removed-fields.js';
 import { leasedOwnership, staticOwnership, type FieldOwnership } from './field-ownership.js';
 import { partitionGroup, type Partitioning } from './partition.js';
 import { createPartitionMembership, membershipOptions, type PartitionMembership } from './partition-membership.js';
@@ -198,6 +199,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const states = new Map<string, DecisionState>();
   const fields = createFieldSet({ repo: fieldsRepo, history: options.history ?? createHistoryLoader(options.influx), windows, evaluates: ownership.evaluates, clock, logger });
   const applied = createAppliedWaterLedger();
+  // `fieldhook predict` (passive) publishes nothing, withdrawals included.
+  const withdrawals = options.mode === 'passive' ? undefined : createRemovedFieldWithdrawals({ publish: options.publish, mayPublish: ownership.mayPublish, clock, logger });
   const roundDeps: RoundDeps = {
     unsaved: { states: new Map(), learning: new Map() },
     windows, cache, applied, ...(options.forecasts ? { forecasts: options.forecasts } : {}), model, states, statesRepo, learning, learningRepo, writer, publish: options.publish,
@@ -237,20 +240,22 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     let savedStates = new Map<string, DecisionState>();
     let savedLearning = new Map<string, FieldLearningState>();
     // Read before the fields enter the set: a field whose saved state could not be read is not evaluated.
-    const { added, removed } = await fields.reload(withHistory, async (keys, settings) => {
+    const { added, removed, deleted } = await fields.reload(withHistory, async (keys, settings) => {
       [savedStates, savedLearning] = await Promise.all([statesRepo.loadMany(keys), learningRepo.loadMany?.(keys) ?? learningRepo.loadAll()]);
       // Their forecasts too (a store in memory keeps only the fields evaluated here).
       await options.forecasts?.follow?.([...fields.all().map((f) => f.settings), ...settings], forecastsFrom());
     });
     // Those gone, and hours past, leave the forecasts kept here (nothing is read from the database).
     await options.forecasts?.follow?.(fields.all().map((f) => f.settings), forecastsFrom());
+    for (const gone of deleted) {
+      const advice = states.get(fieldKey(gone.farm, gone.field))?.advice;
+      if (advice) withdrawals?.add(gone, advice);
+    }
     for (const key of removed) {
-      const advice = states.get(key)?.advice;
       states.delete(key);
       learning.delete(key);
       roundDeps.unsaved.states.delete(key);
       roundDeps.unsaved.learning.delete(key);
-      if (advice) await withdrawRemoved(key, advice);
     }
     for (const key of added) {
       const state = savedStates.get(key);
@@ -261,21 +266,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       else learning.delete(key);
     }
     profilesSeen = version;
-  }
-
-  /**
-   * An advice in force when its field left this instance: withdrawn if the field is gone (removed),
-   * not when it only moved to another instance's partition, which keeps its state and advice.
-   */
-  async function withdrawRemoved(key: string, advice: Advice): Promise<void> {
-    if (options.mode === 'passive') return;
-    const [farm, field] = key.split('/') as [string, string];
-    try {
-      if (await fieldsRepo.get(farm, field)) return;
-      await options.publish(removedFieldClearance(farm, field, advice, clock.now()));
-    } catch (err) {
-      logger.warn({ err, farm, field }, 'advice of a removed field not withdrawn');
-    }
+    await withdrawals?.flush();
   }
 
   /** The earliest forecast hour a round reads from now on: those ending after the current hour began. */

@@ -17,9 +17,10 @@ export interface FieldSet {
    * were not known before get their window from InfluxDB, not only what arrives from now on.
    * `prepare` runs with the keys that come in before they enter the set (their saved state is
    * read there): if it or the history load fails, the set is left as it was and the error thrown,
-   * so no field is ever evaluated without what it saved last. Returns the keys that came and went.
+   * so no field is ever evaluated without what it saved last. Returns the keys that came and went,
+   * and of those gone, the fields no longer configured at all (not moved to another instance).
    */
-  reload(withHistory: boolean, prepare?: (added: string[], settings: FieldSettings[]) => Promise<void>): Promise<{ added: string[]; removed: string[] }>;
+  reload(withHistory: boolean, prepare?: (added: string[], settings: FieldSettings[]) => Promise<void>): Promise<{ added: string[]; removed: string[]; deleted: FieldSettings[] }>;
   /** Fill the windows of every field from InfluxDB (start-up); returns how many had history. */
   loadHistory(): Promise<number>;
 }
@@ -52,8 +53,10 @@ export function createFieldSet(deps: {
     },
     async reload(withHistory, prepare) {
       const next = new Map<string, EvaluatedField>();
+      const listed = new Set<string>();
       for (const settings of await repo.list()) {
         const key = fieldKey(settings.farm, settings.field);
+        listed.add(key);
         if (!evaluates(key)) continue;
         const previous = fields.get(key);
         // Unchanged settings keep their profile object, and with it the feature cache.
@@ -69,6 +72,7 @@ export function createFieldSet(deps: {
       }
       const added = [...next.values()].filter((f) => !fields.has(f.key));
       const removed = [...fields.keys()].filter((k) => !next.has(k));
+      const deleted = removed.filter((k) => !listed.has(k)).map((k) => fields.get(k)!.settings);
       const keys = added.map((f) => f.key);
       if (added.length > 0) await prepare?.(keys, added.map((f) => f.settings));
       if (withHistory && added.length > 0) {
@@ -76,7 +80,7 @@ export function createFieldSet(deps: {
         logger.info({ fields: keys }, 'fields added; windows loaded from InfluxDB');
       }
       fields = next;
-      return { added: keys, removed };
+      return { added: keys, removed, deleted };
     },
     loadHistory: () => load([...fields.values()]),
   };
