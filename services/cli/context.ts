@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { PIPELINE_CONFIG } from '../host/config.js';
 import type { PipelineConfig } from '../host/fieldhook.js';
 import { createDeviceRepository } from '../registry/open-devices.js';
@@ -6,7 +7,12 @@ import { loadConfig } from '../shared/config.js';
 import { closeControlPlane, createControlPlane } from '../shared/database/control-plane.js';
 import { Errors } from '../shared/error-catalog.js';
 import type { InfluxTarget } from '../shared/influx.js';
-import { silentLogger } from '../shared/logger.js';
+import { createLogger, silentLogger } from '../shared/logger.js';
+import type { FieldProfileRepository } from '../predictor/field-profiles.js';
+import { createFieldProfileRepository } from '../predictor/open-field-profiles.js';
+import { openPredictorDb } from '../predictor/sqlite-predictor-store.js';
+import { systemClock } from '../shared/clock.js';
+import type { SqliteDatabase } from '../shared/sqlite.js';
 import { readPipelineRecord, runningPipeline, type PipelineRecord } from './local-pipeline.js';
 
 /** Validated settings for a CLI command (the same schema `fieldhook start` uses). */
@@ -24,6 +30,21 @@ export async function withDevices<T>(fn: (devices: DeviceRepository, config: Pip
     return await fn(devices, config);
   } finally {
     await devices.close();
+    await closeControlPlane(plane);
+  }
+}
+
+/** Open the field profiles `fieldhook start` uses (DATA_DIR's predictor.db, or FIELDHOOK_DATABASE_URL's), run `fn`, and close them. */
+export async function withFields<T>(fn: (repo: FieldProfileRepository, config: PipelineConfig) => Promise<T>, config: PipelineConfig = cliConfig()): Promise<T> {
+  const plane = createControlPlane(config, createLogger({ level: 'warn' }));
+  let db: SqliteDatabase | undefined;
+  const repo = createFieldProfileRepository(plane, { clock: systemClock, db: () => (db ??= openPredictorDb(join(config.DATA_DIR, 'predictor.db'))) });
+  try {
+    await repo.open();
+    return await fn(repo, config);
+  } finally {
+    await repo.close();
+    db?.close();
     await closeControlPlane(plane);
   }
 }

@@ -2,8 +2,8 @@
  * Defaults for a new field from the device registry: a field's sensor nodes already know where
  * they are, the crop and soil they sit in and the anemometer height. Explicit settings win.
  */
-import type { DeviceRepository } from '../registry/device.js';
-import type { FieldSettings } from './field-profiles.js';
+import type { DeviceRepository, NewDevice } from '../registry/device.js';
+import type { FieldProfileRepository, FieldSettings } from './field-profiles.js';
 
 export async function fieldDefaultsFromDevices(devices: DeviceRepository, farm: string, field: string): Promise<Partial<FieldSettings>> {
   const list = await devices.list({ farm, field });
@@ -21,4 +21,19 @@ export async function fieldDefaultsFromDevices(devices: DeviceRepository, farm: 
     ...(soil ? { soil } : {}),
     ...(windHeightM ? { windHeightM } : {}),
   };
+}
+
+/**
+ * The defaults above are read when a field is added. A weather station registered later (the
+ * probe first, the station next season) gives its anemometer height to its field when the field
+ * has none of its own, instead of leaving its wind read as 2 m wind; a height the field was given
+ * stays. Returns the height the field took, if it took one.
+ */
+export async function adoptWindHeight(fields: FieldProfileRepository, device: Pick<NewDevice, 'farm' | 'field' | 'profile'>): Promise<number | undefined> {
+  const windHeightM = device.profile?.windHeightM;
+  if (windHeightM === undefined) return undefined;
+  const current = await fields.get(device.farm, device.field);
+  if (!current || current.windHeightM !== undefined) return undefined;
+  await fields.update(device.farm, device.field, { windHeightM });
+  return windHeightM;
 }

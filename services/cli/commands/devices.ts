@@ -3,11 +3,11 @@ import type { Command } from 'commander';
 import { exportMosquitto } from '../../registry/mosquitto-export.js';
 import type { NewDevice } from '../../registry/device.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { optionalNumber, printJson, withDevices } from '../context.js';
+import { optionalNumber, printJson, withDevices, withFields } from '../context.js';
 import { DEVICE_ID_PATTERN } from '../../ingestor/reading.js';
 import { loadProfiles } from '../../ingestor/profiles/load.js';
+import { adoptWindHeight } from '../../predictor/field-defaults.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
-import { withFields } from './predictor.js';
 
 interface AddOptions {
   farm: string;
@@ -62,22 +62,6 @@ function checkDeviceProfile(name: string | undefined, config: PipelineConfig): v
   if (!set.byName(name)) throw Errors.profileNotFound(`No device profile ${name}; fieldhook profiles list shows them`, { profile: name });
 }
 
-/**
- * A field takes its devices' anemometer height when it is added (field-defaults.ts); a weather
- * station registered later (the probe first, the station next season) gives it to a field that
- * has none of its own, instead of leaving its wind read as 2 m wind.
- */
-async function adoptWindHeight(device: NewDevice): Promise<void> {
-  const windHeightM = device.profile?.windHeightM;
-  if (windHeightM === undefined) return;
-  await withFields(async (fields) => {
-    const current = await fields.get(device.farm, device.field);
-    if (!current || current.windHeightM !== undefined) return;
-    await fields.update(device.farm, device.field, { windHeightM });
-    process.stderr.write(`field ${device.farm}/${device.field}: anemometer height ${windHeightM} m, from ${device.id}\n`);
-  });
-}
-
 /** A LoRaWAN DevEUI: 64 bits in hex. */
 const DEV_EUI = /^[0-9A-Fa-f]{16}$/;
 
@@ -113,7 +97,12 @@ export function registerDeviceCommands(program: Command): void {
         const named = options.gateway !== undefined && DEV_EUI.test(id) ? id.toLowerCase() : id;
         const device = toNewDevice(named, options);
         printJson(await repo.add(device));
-        await adoptWindHeight(device);
+        // The device is registered (its secret shown once): a field that could not take its
+        // anemometer height is a warning, not a failure a script would retry.
+        await withFields((fields) => adoptWindHeight(fields, device)).then(
+          (height) => height !== undefined && process.stderr.write(`field ${device.farm}/${device.field}: anemometer height ${height} m, from ${device.id}\n`),
+          (err: Error) => process.stderr.write(`warning: field ${device.farm}/${device.field} did not take the anemometer height: ${err.message}\n`),
+        );
       }),
     );
 

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CROP_NAMES } from '../../agronomy/index.js';
 import { Errors } from '../../shared/error-catalog.js';
@@ -15,16 +14,11 @@ import { resolveModelPath } from '../../predictor/model-path.js';
 import { createRecommendationWriter, REPLAY_MEASUREMENT } from '../../predictor/outputs.js';
 import { replay, type ReplaySummary } from '../../predictor/replay.js';
 import type { PublishInput } from '../../shared/bus/payloads.js';
-import { createFieldProfileRepository } from '../../predictor/open-field-profiles.js';
-import { openPredictorDb } from '../../predictor/sqlite-predictor-store.js';
-import type { FieldProfileRepository } from '../../predictor/field-profiles.js';
-import { systemClock } from '../../shared/clock.js';
 import { closeControlPlane, createControlPlane } from '../../shared/database/control-plane.js';
-import type { SqliteDatabase } from '../../shared/sqlite.js';
 import { createInfluxClient, type InfluxTarget } from '../../shared/influx.js';
 import { requireInfluxSetup } from '../../shared/influx-server.js';
 import type { PipelineConfig } from '../../host/fieldhook.js';
-import { cliConfig, influxTargetOf, optionalNumber, printJson, wholeNumber, withDevices } from '../context.js';
+import { cliConfig, influxTargetOf, optionalNumber, printJson, wholeNumber, withDevices, withFields } from '../context.js';
 import { adminOptions, clientOf } from './subscriptions.js';
 
 /** Fields replayed together between two progress lines. */
@@ -137,21 +131,6 @@ function fieldOptions(cmd: Command): Command {
     .option('--elevation <m>', 'elevation (default: from the field\'s devices)')
     .option('--tz-longitude <deg>', 'central meridian of local standard time (default: round(lon/15)·15)')
     .option('--wind-height <m>', 'anemometer height (default: from the devices, or 2)');
-}
-
-/** Open the field profiles `fieldhook start` uses (DATA_DIR's predictor.db, or FIELDHOOK_DATABASE_URL's), run `fn`, and close them. */
-export async function withFields<T>(fn: (repo: FieldProfileRepository, config: PipelineConfig) => Promise<T>, config: PipelineConfig = cliConfig()): Promise<T> {
-  const plane = createControlPlane(config, createLogger({ level: 'warn' }));
-  let db: SqliteDatabase | undefined;
-  const repo = createFieldProfileRepository(plane, { clock: systemClock, db: () => (db ??= openPredictorDb(join(config.DATA_DIR, 'predictor.db'))) });
-  try {
-    await repo.open();
-    return await fn(repo, config);
-  } finally {
-    await repo.close();
-    db?.close();
-    await closeControlPlane(plane);
-  }
 }
 
 /**

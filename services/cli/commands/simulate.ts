@@ -4,8 +4,7 @@ import { createLogger } from '../../shared/logger.js';
 // Types only: the simulator and the training code are loaded by the action (dynamic import), never by `fieldhook start`.
 import type { FieldSpec } from '../../simulator/fields.js';
 import { Errors } from '../../shared/error-catalog.js';
-import { localPipeline, wholeNumber, withDevices } from '../context.js';
-import { withFields } from './predictor.js';
+import { localPipeline, wholeNumber, withDevices, withFields } from '../context.js';
 
 /** Farm of the devices and fields `--register` adds. */
 const SIMULATED_FARM = 'sim';
