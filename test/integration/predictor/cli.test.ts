@@ -84,6 +84,7 @@ describe(`fieldhook fields | predict (InfluxDB ${influx.kind})`, () => {
     // More than a year ahead is a typo (2126 for 2026), refused where it is typed.
     const typo = `${Number(coming.slice(0, 4)) + 100}${coming.slice(4)}`;
     await expect(cli('fields', 'update', 'farm1', 'north', '--sowing-date', typo)).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID', message: expect.stringContaining('more than a year ahead') });
+    await expect(cli('fields', 'add', 'farm1', 'later', '--crop', 'tomato', '--sowing-date', typo)).rejects.toMatchObject({ code: 'FH_ERR_FIELD_INVALID', message: expect.stringContaining('more than a year ahead') });
     // A new sowing date starts a new season and forgets the harvest.
     expect(await cli('fields', 'update', 'farm1', 'north', '--sowing-date', sowing)).not.toHaveProperty('harvestedOn');
   });

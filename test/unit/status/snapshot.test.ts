@@ -64,6 +64,10 @@ describe('the status snapshot', () => {
     const views = createFieldViews({ instance: 'a', local: () => [{ ...predictorStatus.fields[0]!, settings: harvested }], mode: 'single', partitionOf: () => 0 });
     const off = await read(sources({}, views));
     expect(off.fields[0]!.season).toEqual({ in_season: false, reason: 'harvested 2026-07-01', sowing_date: '2026-05-01', harvested_on: '2026-07-01' });
+    // Settings this release cannot read (a crop another instance's newer release knows): no season, no soil lines, the page still served.
+    const unknown = createFieldViews({ instance: 'a', local: () => [{ ...predictorStatus.fields[0]!, settings: { ...north, crop: 'quinoa-2030' } }], mode: 'single', partitionOf: () => 0 });
+    const unread = await read(sources({}, unknown));
+    expect(unread.fields[0]).toMatchObject({ field: 'north', season: null, soil: null });
   });
 
   it('lists a gateway in the fleet, never as a field of its own', async () => {
