@@ -4,7 +4,7 @@ import type { LocalReadings } from '../shared/bus/local-readings.js';
 import type { Logger } from '../shared/logger.js';
 import type { IngestMetrics } from './metrics.js';
 import { createConsumerLoop } from './spool/consumer-loop.js';
-import { BUS_CONSUMER, type Spool } from './spool/spool.js';
+import { BUS_CONSUMER, type Spool, type SpoolRecord } from './spool/spool.js';
 
 export type { BusReading } from '../shared/bus/payloads.js';
 
@@ -43,18 +43,17 @@ export function createBusPublisher(
   const opts = { ...DEFAULT_BUS_PUBLISHER_OPTIONS, ...options };
   const { spool, publish, local, logger, metrics } = deps;
 
-  async function round(signal: AbortSignal): Promise<boolean> {
-    const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
-    if (records.length === 0) return false;
-    // Each reading's bus JSON and topic were prepared when it was stored; the round hands on one
-    // message per field, its readings' JSON joined without being parsed.
+  /**
+   * The records' readings as one message per field: each reading's bus JSON and topic were
+   * prepared when it was stored, joined here without being parsed.
+   */
+  function byField(records: readonly SpoolRecord[]): Map<string, string> {
     const byTopic = new Map<string, string[]>();
     const add = (topic: string, json: string) => {
       const parts = byTopic.get(topic);
       if (parts) parts.push(json);
       else byTopic.set(topic, [json]);
     };
-    let published = 0;
     for (const record of records) {
       if (record.topics !== undefined) {
         const topics = record.topics.split('\n');
@@ -67,29 +66,62 @@ export function createBusPublisher(
           if (inner !== '') add(topic, inner);
         }
       }
-      published += record.count;
     }
+    return new Map([...byTopic].map(([topic, parts]) => [topic, `[${parts.join(',')}]`]));
+  }
+
+  /** The part of a round this process evaluates (no broker round trip, no second parse in a subscriber); undefined: none. */
+  function localPart(payload: string, taken: Map<string, FieldReadings> | undefined): Map<string, FieldReadings> | undefined {
+    for (const [k, entry] of parseReadingBatch(payload)) {
+      taken ??= new Map();
+      const held = taken.get(k);
+      if (held) held.readings.push(...entry.readings);
+      else taken.set(k, entry);
+    }
+    return taken;
+  }
+
+  const owned = (topic: string) => {
+    const key = local ? fieldKeyOfReadingsTopic(topic) : undefined;
+    return key !== undefined && local!.owns(key);
+  };
+
+  /**
+   * Before its first round: what the bus cursor handed to this process's predictor before a
+   * restart and the InfluxDB writer has not written yet. The predictor rebuilt its windows from
+   * InfluxDB, which does not have them (InfluxDB away, or just behind), and the cursor will not
+   * hand them over again: they go to it once more (its windows merge what they already hold).
+   */
+  let handedBack = local === undefined;
+  async function handBackUnwritten(signal: AbortSignal): Promise<void> {
+    let after = 0;
+    for (;;) {
+      const records = await spool.readUnwrittenBus(after, opts.batchReadings);
+      if (records.length === 0) return;
+      let taken: Map<string, FieldReadings> | undefined;
+      for (const [topic, payload] of byField(records)) if (owned(topic)) taken = localPart(payload, taken);
+      if (taken) await abortable(local!.take(taken), signal);
+      after = records.at(-1)!.seq;
+    }
+  }
+
+  async function round(signal: AbortSignal): Promise<boolean> {
+    if (!handedBack) {
+      await handBackUnwritten(signal);
+      handedBack = true;
+    }
+    const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
+    if (records.length === 0) return false;
     const sends: Promise<unknown>[] = [];
     let taken: Map<string, FieldReadings> | undefined;
-    for (const [topic, parts] of byTopic) {
-      const payload = `[${parts.join(',')}]`;
-      const key = local ? fieldKeyOfReadingsTopic(topic) : undefined;
-      if (key === undefined || !local!.owns(key)) {
-        sends.push(publish(topic, payload));
-        continue;
-      }
-      // This process evaluates the field: no broker round trip, no second parse in a subscriber.
-      taken ??= new Map();
-      for (const [k, entry] of parseReadingBatch(payload)) {
-        const held = taken.get(k);
-        if (held) held.readings.push(...entry.readings);
-        else taken.set(k, entry);
-      }
+    for (const [topic, payload] of byField(records)) {
+      if (owned(topic)) taken = localPart(payload, taken);
+      else sends.push(publish(topic, payload));
     }
     if (taken) sends.push(local!.take(taken));
     await abortable(Promise.all(sends), signal);
     await spool.commit(BUS_CONSUMER, records.at(-1)!.seq);
-    metrics.busPublished.inc(published);
+    metrics.busPublished.inc(records.reduce((n, r) => n + r.count, 0));
     return true;
   }
 

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { openSqlite, type SqliteDatabase } from '../../shared/sqlite.js';
 import { readingToLine } from '../line-protocol.js';
 import type { NormalizedReading } from '../reading.js';
-import { INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
+import { BUS_CONSUMER, INFLUX_CONSUMER, type AppendRequest, type AppendResult, type DeadLetter, type SpoolRecord, type SpoolUsage } from './spool.js';
 import { devicePartsOf, isoTime, nameSetOf } from './reading-parts.js';
 
 const MIGRATIONS = [
@@ -167,6 +167,7 @@ export interface SpoolStore {
   /** Apply appends in one transaction, so one fsync makes all of them durable. */
   appendBatch(requests: EncodedAppend[]): AppendResult[];
   read(consumer: string, maxReadings: number): SpoolRecord[];
+  readUnwrittenBus(afterSeq: number, maxReadings: number): SpoolRecord[];
   readingsOf(seq: number): NormalizedReading[];
   commit(consumer: string, seq: number): void;
   pendingBytes(): number;
@@ -185,6 +186,24 @@ interface RecordRow {
   readings: number;
   data: string;
   topics?: string | null;
+}
+
+/**
+ * Records from rows in order, up to about `maxReadings` readings and seq `untilSeq`: the first
+ * record always comes back, even when it alone holds more than `maxReadings`.
+ */
+function collect(rows: IterableIterator<RecordRow>, maxReadings: number, untilSeq = Number.POSITIVE_INFINITY): SpoolRecord[] {
+  const records: SpoolRecord[] = [];
+  let count = 0;
+  for (const row of rows) {
+    if (row.seq > untilSeq) break;
+    const record: SpoolRecord = { seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, count: row.readings, data: row.data };
+    if (typeof row.topics === 'string') record.topics = row.topics;
+    records.push(record);
+    count += row.readings;
+    if (count >= maxReadings) break;
+  }
+  return records;
 }
 
 /**
@@ -337,17 +356,14 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       const after = stmt.cursor.get(consumer) as number | undefined;
       if (after === undefined) throw new Error(`Unknown spool consumer ${consumer}`);
       const query = consumer === INFLUX_CONSUMER ? stmt.readLines : stmt.readBus;
-      const records: SpoolRecord[] = [];
-      let count = 0;
-      // The first record always comes back, even when it alone holds more than maxReadings.
-      for (const row of query.iterate(after, consumer) as IterableIterator<RecordRow>) {
-        const record: SpoolRecord = { seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, count: row.readings, data: row.data };
-        if (typeof row.topics === 'string') record.topics = row.topics;
-        records.push(record);
-        count += row.readings;
-        if (count >= maxReadings) break;
-      }
-      return records;
+      return collect(query.iterate(after, consumer) as IterableIterator<RecordRow>, maxReadings);
+    },
+    readUnwrittenBus(afterSeq, maxReadings) {
+      const written = stmt.cursor.get(INFLUX_CONSUMER) as number | undefined;
+      const handed = stmt.cursor.get(BUS_CONSUMER) as number | undefined;
+      if (written === undefined || handed === undefined) return [];
+      const rows = stmt.readBus.iterate(Math.max(afterSeq, written), BUS_CONSUMER) as IterableIterator<RecordRow>;
+      return collect(rows, maxReadings, handed);
     },
     readingsOf(seq) {
       const row = stmt.payload.get(seq) as { payload: string; bus: string } | undefined;

@@ -60,6 +60,32 @@ describe('the bus cursor: a predictor in this process is fed directly, the broke
     return p;
   };
 
+  it('after a restart, hands its predictor again what the cursor had handed over and InfluxDB does not have yet, before anything new', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fh-bus-'));
+    spool = open();
+    const published: [string, string][] = [];
+    // Before the restart: three records, all handed over on the bus; InfluxDB has the first only.
+    await spool.append({ readings: [reading('north', 1)], correlationId: 'c1' });
+    await spool.append({ readings: [reading('north', 2), reading('south', 2)], correlationId: 'c2' });
+    await spool.append({ readings: [reading('north', 3)], correlationId: 'c3' });
+    const [first] = await spool.read(INFLUX_CONSUMER, 1);
+    await spool.commit(INFLUX_CONSUMER, first!.seq);
+    const handed = await spool.read(BUS_CONSUMER, 100);
+    await spool.commit(BUS_CONSUMER, handed.at(-1)!.seq);
+    // After it: one new record, and a predictor that rebuilt its windows from InfluxDB.
+    await spool.append({ readings: [reading('north', 4)], correlationId: 'c4' });
+    const predictor = localPredictor(['f1/north']);
+    publisher = start(spool, predictor.local, published);
+    await eventually(async () => (await spool!.usage()).consumers[BUS_CONSUMER]!.pendingReadings === 0, { what: 'bus cursor past every record' });
+    expect(predictor.taken.flatMap((t) => t.ts.map((ts) => [t.key, (ts - T0) / 60_000]))).toEqual([
+      ['f1/north', 2],
+      ['f1/north', 3],
+      ['f1/north', 4],
+    ]);
+    // The other field's readings were on the broker before the restart: not published again.
+    expect(published).toEqual([]);
+  });
+
   it('hands the fields it evaluates to the predictor, one message per other field to the broker, then moves the cursor', async () => {
     dir = mkdtempSync(join(tmpdir(), 'fh-bus-'));
     spool = open();
