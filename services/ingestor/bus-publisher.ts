@@ -91,17 +91,19 @@ export function createBusPublisher(
    * restart and the InfluxDB writer has not written yet. The predictor rebuilt its windows from
    * InfluxDB, which does not have them (InfluxDB away, or just behind), and the cursor will not
    * hand them over again: they go to it once more (its windows merge what they already hold).
+   * Newest first: the first batch, taken as the predictor starts, holds what tells it each field
+   * is fresh.
    */
   let handedBack = local === undefined;
   async function handBackUnwritten(signal: AbortSignal): Promise<void> {
-    let after = 0;
+    let before = Number.POSITIVE_INFINITY;
     for (;;) {
-      const records = await spool.readUnwrittenBus(after, opts.batchReadings);
+      const records = await spool.readUnwrittenBus(before, opts.batchReadings);
       if (records.length === 0) return;
       let taken: Map<string, FieldReadings> | undefined;
       for (const [topic, payload] of byField(records)) if (owned(topic)) taken = localPart(payload, taken);
       if (taken) await abortable(local!.take(taken), signal);
-      after = records.at(-1)!.seq;
+      before = records.at(-1)!.seq;
     }
   }
 

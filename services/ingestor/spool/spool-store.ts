@@ -167,7 +167,7 @@ export interface SpoolStore {
   /** Apply appends in one transaction, so one fsync makes all of them durable. */
   appendBatch(requests: EncodedAppend[]): AppendResult[];
   read(consumer: string, maxReadings: number): SpoolRecord[];
-  readUnwrittenBus(afterSeq: number, maxReadings: number): SpoolRecord[];
+  readUnwrittenBus(beforeSeq: number, maxReadings: number): SpoolRecord[];
   readingsOf(seq: number): NormalizedReading[];
   commit(consumer: string, seq: number): void;
   pendingBytes(): number;
@@ -189,14 +189,13 @@ interface RecordRow {
 }
 
 /**
- * Records from rows in order, up to about `maxReadings` readings and seq `untilSeq`: the first
- * record always comes back, even when it alone holds more than `maxReadings`.
+ * Records from rows in their order, up to about `maxReadings` readings: the first record always
+ * comes back, even when it alone holds more than `maxReadings`.
  */
-function collect(rows: IterableIterator<RecordRow>, maxReadings: number, untilSeq = Number.POSITIVE_INFINITY): SpoolRecord[] {
+function collect(rows: IterableIterator<RecordRow>, maxReadings: number): SpoolRecord[] {
   const records: SpoolRecord[] = [];
   let count = 0;
   for (const row of rows) {
-    if (row.seq > untilSeq) break;
     const record: SpoolRecord = { seq: row.seq, createdAt: row.created_at, correlationId: row.correlation_id, count: row.readings, data: row.data };
     if (typeof row.topics === 'string') record.topics = row.topics;
     records.push(record);
@@ -235,6 +234,10 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     readBus: db.prepare(
       `SELECT seq, created_at, correlation_id, readings, bus AS data, bus_topics AS topics FROM records
        WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
+    ),
+    readBusBack: db.prepare(
+      `SELECT seq, created_at, correlation_id, readings, bus AS data, bus_topics AS topics FROM records
+       WHERE seq > ? AND seq <= ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq DESC`,
     ),
     payload: db.prepare('SELECT payload, bus FROM records WHERE seq = ?'),
     pendingBytes: db.prepare('SELECT coalesce(sum(bytes), 0) FROM records').pluck(),
@@ -358,12 +361,11 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       const query = consumer === INFLUX_CONSUMER ? stmt.readLines : stmt.readBus;
       return collect(query.iterate(after, consumer) as IterableIterator<RecordRow>, maxReadings);
     },
-    readUnwrittenBus(afterSeq, maxReadings) {
+    readUnwrittenBus(beforeSeq, maxReadings) {
       const written = stmt.cursor.get(INFLUX_CONSUMER) as number | undefined;
       const handed = stmt.cursor.get(BUS_CONSUMER) as number | undefined;
       if (written === undefined || handed === undefined) return [];
-      const rows = stmt.readBus.iterate(Math.max(afterSeq, written), BUS_CONSUMER) as IterableIterator<RecordRow>;
-      return collect(rows, maxReadings, handed);
+      return collect(stmt.readBusBack.iterate(written, Math.min(handed, beforeSeq - 1), BUS_CONSUMER) as IterableIterator<RecordRow>, maxReadings);
     },
     readingsOf(seq) {
       const row = stmt.payload.get(seq) as { payload: string; bus: string } | undefined;

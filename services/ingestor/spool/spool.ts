@@ -66,10 +66,10 @@ export interface Spool {
   read(consumer: string, maxReadings: number): Promise<SpoolRecord[]>;
   /**
    * Records the bus consumer has passed and the InfluxDB writer has not yet, in the bus's form,
-   * after `afterSeq` (about `maxReadings` readings, at least one record): what a predictor in this
-   * process was handed before a restart and cannot read back from InfluxDB yet.
+   * newest first, before `beforeSeq` (about `maxReadings` readings, at least one record): what a
+   * predictor in this process was handed before a restart and cannot read back from InfluxDB yet.
    */
-  readUnwrittenBus(afterSeq: number, maxReadings: number): Promise<SpoolRecord[]>;
+  readUnwrittenBus(beforeSeq: number, maxReadings: number): Promise<SpoolRecord[]>;
   /** The readings of one record, in order (to dead-letter exactly the ones InfluxDB refused). */
   readingsOf(seq: number): Promise<NormalizedReading[]>;
   /** Move the consumer's cursor past `seq`; records every consumer has passed are deleted. */

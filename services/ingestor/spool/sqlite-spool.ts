@@ -15,7 +15,7 @@ export function createSqliteSpool(options: SqliteSpoolOptions): Spool {
   return {
     append: (request) => group.append(encodeAppend(request)),
     read: async (consumer, maxReadings) => store.read(consumer, maxReadings),
-    readUnwrittenBus: async (afterSeq, maxReadings) => store.readUnwrittenBus(afterSeq, maxReadings),
+    readUnwrittenBus: async (beforeSeq, maxReadings) => store.readUnwrittenBus(beforeSeq, maxReadings),
     readingsOf: async (seq) => store.readingsOf(seq),
     commit: async (consumer, seq) => store.commit(consumer, seq),
     pendingBytes: () => store.pendingBytes(),

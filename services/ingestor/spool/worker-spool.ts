@@ -74,7 +74,7 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
       });
     },
     read: (consumer, maxReadings) => call('read', consumer, maxReadings),
-    readUnwrittenBus: (afterSeq, maxReadings) => call('readUnwrittenBus', afterSeq, maxReadings),
+    readUnwrittenBus: (beforeSeq, maxReadings) => call('readUnwrittenBus', beforeSeq, maxReadings),
     readingsOf: (seq) => call('readingsOf', seq),
     commit: (consumer, seq) => call('commit', consumer, seq),
     pendingBytes: () => pendingBytes,
