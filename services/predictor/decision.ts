@@ -234,9 +234,12 @@ function decideFresh(
   const coolingDown = withinCoolDown && !fresh.withdrawnForRain;
   const startBy = now + Math.max(0, hoursToRaw ?? 0) * HOUR_MS;
   const rain = assessment.expectedRain;
-  const held = due && rain !== undefined && rain.mm > 0 && rain.mm >= options.holdRainFraction * depthMm;
-  const hold = held ? { rainMm: rain.mm, by: rain.by } : undefined;
-  const holdReason = held ? `hold: ${Math.round(rain.mm)} mm rain expected by ${rain.byLocal}` : '';
+  /** Whether the rain ahead refills at least `holdRainFraction` of this depth. */
+  const rainCovers = (depth: number) => rain !== undefined && rain.mm > 0 && rain.mm >= options.holdRainFraction * depth;
+  const forRain = (covered: boolean) => (covered && rain ? { hold: { rainMm: rain.mm, by: rain.by }, reason: `hold: ${Math.round(rain.mm)} mm rain expected by ${rain.byLocal}` } : undefined);
+  const held = forRain(due && rainCovers(depthMm));
+  const hold = held?.hold;
+  const holdReason = held?.reason ?? '';
 
   if (fresh.advice) {
     const advice = fresh.advice;
@@ -267,9 +270,12 @@ function decideFresh(
     if (since > 0 && since >= Math.min(options.answerMinMm, advice.depthMm ?? depthMm)) {
       return { state: { advice: null, lastChangeAt: now, stale: false }, event: null, reason: 'advice answered: irrigation recorded' };
     }
-    // The rain will do the advice's work: withdraw it, saying why.
-    if (hold && !(coolingDown && fresh.cameBackAfterRain)) {
-      return { state: { advice: null, lastChangeAt: now, stale: false, withdrawnForRain: true }, event: 'irrigation.cleared', reason: holdReason, hold };
+    // The rain will do the advice's work: withdraw it, saying why. Also when the model, reading
+    // the same forecast, no longer sees RAW within the horizon: the advice would otherwise stay
+    // in force ("irrigate") until it lapsed, for a field the rain is about to refill.
+    const withdrawn = held ?? forRain(!due && rainCovers(advice.depthMm ?? depthMm));
+    if (withdrawn && !(coolingDown && fresh.cameBackAfterRain)) {
+      return { state: { advice: null, lastChangeAt: now, stale: false, withdrawnForRain: true }, event: 'irrigation.cleared', reason: withdrawn.reason, hold: withdrawn.hold };
     }
     const change = due && !coolingDown ? materialChange(advice, depthMm, startBy, options) : undefined;
     if (!change) {

@@ -287,9 +287,18 @@ export async function evaluateFields(
   }
 
   /** Rain the field's forecast expects from now to RAW + the hold's grace (only when RAW is within the horizon). */
+  /**
+   * The forecast's rain before the need and `holdGraceH` after it (the hold rule, decision.ts).
+   * The need is the RAW crossing within the horizon; for a field whose advice is in force and
+   * that the model no longer sees crossing (the same rain in its features), the start-by people
+   * were told.
+   */
   function rainBeforeNeed(f: EvaluatedField, hoursToRaw: number | null) {
-    if (!deps.forecasts || hoursToRaw === null || hoursToRaw > options.horizonH) return undefined;
-    const until = now + (hoursToRaw + options.holdGraceH) * HOUR_MS;
+    if (!deps.forecasts) return undefined;
+    const advice = deps.states.get(f.key)?.advice;
+    const needAt = hoursToRaw !== null && hoursToRaw <= options.horizonH ? now + hoursToRaw * HOUR_MS : advice ? Math.max(now, advice.startBy) : undefined;
+    if (needAt === undefined) return undefined;
+    const until = needAt + options.holdGraceH * HOUR_MS;
     const rain = expectedRain(deps.forecasts.hours(f.settings.farm, f.settings.field, now, until), now, until);
     return rain.by === null ? undefined : { mm: rain.mm, by: rain.by, byLocal: localLabel(rain.by, f.profile.tzLongitudeDeg) };
   }

@@ -232,6 +232,12 @@ describe('the weather ahead', () => {
     const advised = run([ok(35, 6, 40, 40)]).state;
     const r = decide(advised, withRain(ok(36, 5, 40, 40), rain(25)), H, 'x');
     expect(r).toMatchObject({ event: 'irrigation.cleared', reason: 'hold: 25 mm rain expected by Wed 06:00', state: { advice: null } });
+    // The model read the same rain and no longer sees RAW within the horizon: withdrawn all the
+    // same, not left in force ("irrigate") until it lapses; without the rain, it stays.
+    const notDue = decide(advised, withRain(ok(30, 60, 40, 40), rain(25)), H, 'n');
+    expect(notDue).toMatchObject({ event: 'irrigation.cleared', reason: 'hold: 25 mm rain expected by Wed 06:00', hold: { rainMm: 25 }, state: { advice: null } });
+    expect(decide(advised, withRain(ok(30, 60, 40, 40), rain(15)), H, 'n')).toMatchObject({ event: null, reason: 'advice active' });
+    expect(decide(advised, ok(30, null, 40, 40), H, 'n')).toMatchObject({ event: null, reason: 'advice active' });
     // A newer forecast drops the rain within the cool-down: the advice follows at once, not 6 h later.
     expect(decide(r.state, withRain(ok(36.5, 4, 40, 40), rain(25)), 2 * H, 'y').event).toBeNull();
     const back = decide(r.state, ok(37, 3, 40, 40), 2 * H, 'z');

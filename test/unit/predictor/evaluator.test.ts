@@ -150,6 +150,18 @@ describe('evaluator: the weather ahead', () => {
     expect(withdrawn!.decision.event).toBe('irrigation.cleared');
     expect(withdrawn!.decision.reason).toBe(held!.decision.reason);
 
+    // Rain that the model, reading it as well, takes to put RAW beyond the horizon (as it does when
+    // enough falls soon enough; here its answer is set so): the advice in force is withdrawn all
+    // the same, rather than left to say "irrigate" until it lapses.
+    const downpour = createSqliteForecasts(':memory:');
+    downpour.save({ farm: 'f', issuedAt: when, source: 'test', hours: [1, 2, 3].map((k) => ({ ts: when + k * HOUR, rainMm: 30 })) });
+    const rainAware: IrrigationModel = { ...model, predict: async (rows) => (await model.predict(rows)).map((p) => ({ ...p, hoursToRaw: null, irrigate: false })) };
+    const [drenched] = await evaluateFields([field], when, { windows, states: new Map([[field.key, advised!.decision.state]]), model: rainAware, identity: identityOf(model), forecasts: downpour }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(drenched!.decision).toMatchObject({ event: 'irrigation.cleared', reason: expect.stringMatching(/^hold: 90 mm rain expected by /), hold: { rainMm: 90 } });
+    // Without rain ahead the same answer leaves the advice in force (hysteresis: only a refill ends it).
+    const [quiet] = await evaluateFields([field], when, { windows, states: new Map([[field.key, advised!.decision.state]]), model: rainAware, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS);
+    expect(quiet!.decision).toMatchObject({ event: null, reason: 'advice active' });
+
     // A field's own forecast wins over its farm's: a dry one for this field lets the advice through.
     forecasts.save({ farm: 'f', field: 'a', issuedAt: when, source: 'test', hours: [1, 2, 3].map((k) => ({ ts: when + (k + 2) * HOUR, rainMm: 0 })) });
     const [dry] = await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), forecasts }, DEFAULT_EVALUATOR_OPTIONS);
