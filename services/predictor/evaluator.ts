@@ -199,15 +199,20 @@ export async function evaluateFields(
     };
   }
 
+  const staleMin = Math.round(options.staleAfterMs / 60_000);
   /**
-   * A station that reports its `et0` as a total every few hours (or once a day) is not stale
-   * until its next report is overdue: its newest report's rate stands for the hours since
-   * (features.ts, spreadStationEt0).
+   * Why the field has no fresh weather an ET0 comes from, or undefined when it has. A station that
+   * reports its `et0` as a total every few hours (or once a day) is not stale until its next report
+   * is overdue: its newest report's rate stands for the hours since (features.ts,
+   * spreadStationEt0); the reason then names its period.
    */
-  function et0StillCovers(key: string): boolean {
+  function weatherStale(key: string, lastWeatherTs: number): string | undefined {
+    if (now - lastWeatherTs <= options.staleAfterMs) return undefined;
     const reports = deps.windows.et0Reports(key, fromTs, now);
     const period = stationEt0PeriodHours(reports.hours);
-    return period > 1 && now - reports.newestTs <= period * HOUR_MS + options.staleAfterMs;
+    if (period <= 1) return `no et0 or air temperature in ${staleMin} min`;
+    if (now - reports.newestTs <= period * HOUR_MS + options.staleAfterMs) return undefined;
+    return `no et0 in its ${period} h period + ${staleMin} min, nor air temperature in ${staleMin} min`;
   }
 
   for (const f of fields) {
@@ -236,10 +241,8 @@ export async function evaluateFields(
     const staleReason = scan.readings === 0
       ? 'no readings'
       : now - scan.lastSoilMoistureTs > options.staleAfterMs
-        ? `soil moisture older than ${Math.round(options.staleAfterMs / 60_000)} min`
-        : now - scan.lastWeatherTs > options.staleAfterMs && !et0StillCovers(f.key)
-          ? `no et0 or air temperature in ${Math.round(options.staleAfterMs / 60_000)} min`
-          : undefined;
+        ? `soil moisture older than ${staleMin} min`
+        : weatherStale(f.key, scan.lastWeatherTs);
     if (staleReason) {
       // When the missing input was last seen, for the people told ("no fresh readings since 09:10").
       const missingSince = now - scan.lastSoilMoistureTs > options.staleAfterMs ? scan.lastSoilMoistureTs : scan.lastWeatherTs;

@@ -114,7 +114,7 @@ describe('evaluator: stations as they are', () => {
     expect(fresh.provenance.et0).toMatchObject({ method: 'station', hours: { station: 24, none: 0 } });
     expect(fresh.et0Mm).toBeCloseTo(dayTotal(390), 9);
     // 27 h after it (the next report 3 h overdue, FIELDHOOK_PREDICT_STALE_AFTER_MS): stale.
-    expect((await evaluateAt(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
+    expect((await evaluateAt(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 in its 24 h period + 180 min, nor air temperature in 180 min' });
     expect((await evaluateAt(at + 17 * HOUR - 60_000)).assessment.kind).toBe('ok');
     // With air temperature as well, until 5 h before `at`: the next report is due as before, not a day after the temperature stopped.
     const withTemperature = async (now: number) => {
@@ -123,7 +123,7 @@ describe('evaluator: stations as they are', () => {
       windows.apply(field.key, sensorReadings(run).filter((r) => Date.parse(r.ts) <= at - 5 * HOUR).map((r) => ({ ts: Date.parse(r.ts), values: { air_temperature: (r.values as Record<string, number>).air_temperature! } })));
       return (await evaluateFields([field], now, { windows, states: new Map(), model, identity: identityOf(model), cache: createFeatureCache() }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
     };
-    expect((await withTemperature(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 or air temperature in 180 min' });
+    expect((await withTemperature(at + 17 * HOUR + 60_000)).assessment).toMatchObject({ kind: 'stale', reason: 'no et0 in its 24 h period + 180 min, nor air temperature in 180 min' });
   });
 });
 
