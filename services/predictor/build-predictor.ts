@@ -15,7 +15,7 @@ import type { LocalReadings } from '../shared/bus/local-readings.js';
 import { createAppliedWaterLedger, DEFAULT_APPLIED_WATER_OPTIONS, type AppliedWater } from './applied-water.js';
 import { createAppliedWaterConsumer, createAppliedWaterLoader, type AppliedWaterLoader } from './applied-water-source.js';
 import type { PredictConfig } from './config.js';
-import { DEFAULT_DECISION_OPTIONS, type DecisionState } from './decision.js';
+import { DEFAULT_DECISION_OPTIONS, INITIAL_DECISION_STATE, type DecisionState } from './decision.js';
 import { evaluateFields, type Evaluation, type EvaluatorOptions } from './evaluator.js';
 import { factorsOf, type FieldFactors, type FieldLearningState } from './field-learning.js';
 import { createFeatureCache } from './feature-cache.js';
@@ -242,6 +242,19 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     // Read before the fields enter the set: a field whose saved state could not be read is not evaluated.
     const { added, removed, deleted } = await fields.reload(withHistory, async (keys, settings) => {
       [savedStates, savedLearning] = await Promise.all([statesRepo.loadMany(keys), learningRepo.loadMany?.(keys) ?? learningRepo.loadAll()]);
+      // A field new here gets its first state saved before it is evaluated: it names the field's
+      // life (decision.ts, `since`), so its first event's id holds through a crash and differs
+      // from a removed namesake's.
+      if (options.mode !== 'passive') {
+        const first = settings.filter((s) => !savedStates.has(fieldKey(s.farm, s.field))).map((s) => ({ farm: s.farm, field: s.field, state: { ...INITIAL_DECISION_STATE, since: clock.now() } }));
+        // Not saved (the database away for a moment): kept, and saved with the next round's states.
+        const refused = new Set(first.length > 0 ? await statesRepo.saveMany(first).catch((err: unknown) => {
+          logger.warn({ err }, 'first decision states of new fields not saved; saved with the next round');
+          for (const e of first) roundDeps.unsaved.states.set(fieldKey(e.farm, e.field), e);
+          return [];
+        }) : []);
+        for (const e of first) if (!refused.has(fieldKey(e.farm, e.field))) savedStates.set(fieldKey(e.farm, e.field), e.state);
+      }
       // Their forecasts too (a store in memory keeps only the fields evaluated here).
       await options.forecasts?.follow?.([...fields.all().map((f) => f.settings), ...settings], forecastsFrom());
     });

@@ -123,6 +123,18 @@ export interface DecisionState {
    * with every issue cannot make the advice flap.
    */
   cameBackAfterRain?: true;
+  /**
+   * When the field's last event (of any kind) was decided, epoch ms. Event ids come from the state
+   * a step starts from (evaluator.ts): this makes every state an event leaves a new one, so no two
+   * events of a field share an id, and a step decided again from the same saved state (after a
+   * crash before the new state was saved) repeats its event's id.
+   */
+  lastEventAt?: number;
+  /**
+   * When the field's decisions began (its first state, saved before it is first evaluated):
+   * names its life, so a field removed and added again does not repeat its first life's ids.
+   */
+  since?: number;
 }
 
 export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeAt: null, stale: false };
@@ -203,6 +215,12 @@ export function decide(
   eventId: string,
   options: DecisionOptions = DEFAULT_DECISION_OPTIONS,
 ): DecisionResult {
+  const result = step(state, assessment, now, eventId, options);
+  return result.event || result.recovered ? { ...result, state: { ...result.state, lastEventAt: now } } : result;
+}
+
+/** One step of the state machine ({@link decide}), before the state is stamped with its event. */
+function step(state: DecisionState, assessment: Assessment, now: number, eventId: string, options: DecisionOptions): DecisionResult {
   if (assessment.kind === 'stale') {
     // Stale data must not keep an advice alive or start one; subscribers hear once per episode.
     if (state.stale) return { state, event: null, reason: `still stale: ${assessment.reason}` };

@@ -88,8 +88,15 @@ export interface Evaluation {
 }
 
 /** Deterministic event id: a re-publish of the same decision after a crash is a duplicate. */
-export function eventIdOf(key: string, type: string, at: number): string {
-  return `evt_p_${createHash('sha256').update(`${key}|${type}|${at}`).digest('hex').slice(0, 32)}`;
+export function eventIdOf(key: string, type: string, from: number | string): string {
+  return `evt_p_${createHash('sha256').update(`${key}|${type}|${from}`).digest('hex').slice(0, 32)}`;
+}
+
+/** A decision state as text whatever the order its keys were stored in (PostgreSQL's jsonb keeps an order of its own). */
+function stateStamp(state: DecisionState): string {
+  return JSON.stringify(state, (_key, value: unknown) =>
+    value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value,
+  );
 }
 
 const iEt0 = FEATURE_NAMES.indexOf('et0_24h_mm');
@@ -119,6 +126,8 @@ export async function evaluateFields(
      * it nothing is learnt or applied: learning needs a caller that keeps it from day to day.
      */
     learning?: ReadonlyMap<string, FieldLearningState>;
+    /** Mixed into event ids: a replay's events (replay.ts) are not the live pipeline's. */
+    eventScope?: string;
   },
   options: EvaluatorOptions,
   trigger: RoundTrigger = 'explicit',
@@ -143,12 +152,17 @@ export async function evaluateFields(
   ) => {
     const state = deps.states.get(f.key) ?? INITIAL_DECISION_STATE;
     const type = assessment.kind === 'stale' ? 'sensor.stale' : 'irrigation.recommended';
-    // The id depends on the event actually emitted, computed after the decision for clearance.
-    const provisional = eventIdOf(f.key, type, now);
+    // Ids come from the state the step starts from, not from its time: a predictor that
+    // published and stopped (a crash, a failed save) before its new state was saved decides
+    // again from the same state after its restart, and the same event is a duplicate the
+    // dispatcher accepts once. The id depends on the event actually emitted (a clearance's is
+    // known after the decision).
+    const from = `${deps.eventScope ?? ''}|${stateStamp(state)}`;
+    const provisional = eventIdOf(f.key, type, from);
     const decision: DecisionResult = assessment.kind === 'stale' && trigger === 'readings'
       ? { state, event: null, reason: `stale inputs (${assessment.reason}); silence is judged by the scheduled round` }
       : decide(state, assessment, now, provisional, options);
-    const eventId = decision.event ? eventIdOf(f.key, decision.event, now) : provisional;
+    const eventId = decision.event ? eventIdOf(f.key, decision.event, from) : provisional;
     const advice = decision.state.advice;
     const net = advice ? (advice.depthMm ?? (assessment.kind === 'ok' ? assessment.depthMm : 0)) : 0;
     results.push({

@@ -77,7 +77,7 @@ export async function replay(
     // Windows keep the whole range; the evaluator only looks at the 72 h before t, so no
     // reading from after t can leak into a replayed decision.
     const { model, identity } = deps.model.current();
-    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied: recordedBy(applied, t) }, deps.evaluator);
+    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied: recordedBy(applied, t), eventScope: 'replay' }, deps.evaluator);
     await deps.writer?.write(evaluations);
     for (const e of evaluations) {
       states.set(e.key, e.decision.state);

@@ -128,6 +128,9 @@ describe('scheduled evaluation', () => {
     });
     await predictor.start();
     try {
+      // A field new to the predictor has its first state saved before it is evaluated: it names the field's life.
+      expect((await states.loadMany(['f/b'])).get('f/b')).toMatchObject({ since: now });
+      expect((await states.loadMany(['f/a'])).get('f/a')).not.toHaveProperty('since');
       const before = published.length;
       // Field b had no advice: its removal says nothing.
       await fields.remove('f', 'b');

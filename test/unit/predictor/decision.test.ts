@@ -104,12 +104,13 @@ describe('decision state machine', () => {
       { state: INITIAL_DECISION_STATE, recovered: [] },
     );
     expect(states.recovered).toEqual([undefined, undefined, { staleSince: 0 }, undefined]);
-    expect(states.state).toEqual({ advice: null, lastChangeAt: null, stale: false });
+    // Each event stamps the state it leaves (its recovery at 2 h the last), so no two states an event leaves are alike.
+    expect(states.state).toEqual({ advice: null, lastChangeAt: null, stale: false, lastEventAt: 2 * H });
     // A field harvested while silent is not reporting again.
     const silent = decide(INITIAL_DECISION_STATE, stale, 0, 's').state;
     const harvested = decide(silent, { kind: 'off-season', reason: 'harvested 2026-07-06' }, H, 'h');
     expect(harvested.recovered).toBeUndefined();
-    expect(harvested.state).toEqual({ advice: null, lastChangeAt: null, stale: false });
+    expect(harvested.state).toEqual({ advice: null, lastChangeAt: null, stale: false, lastEventAt: 0 });
     // An active advice is neither renewed nor cleared while stale.
     const withAdvice = run([ok(35, 2)]).state;
     const r = decide(withAdvice, stale, 30 * H, 'x');

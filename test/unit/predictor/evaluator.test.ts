@@ -127,6 +127,27 @@ describe('evaluator: stations as they are', () => {
   });
 });
 
+describe('evaluator: event ids', () => {
+  it('come from the state a step starts from: decided again from the same saved state (a crash before the new state was saved) the event is the same, a new life of the field a new one', async () => {
+    const { when, evaluation: advised } = await firstHour((e) => e.decision.event === 'irrigation.recommended');
+    expect(when).toBeGreaterThan(0);
+    const windows = windowWith(ALL, when + HOUR);
+    const again = async (now: number, state = INITIAL_DECISION_STATE) =>
+      (await evaluateFields([field], now, { windows, states: new Map([[field.key, state]]), model, identity: identityOf(model) }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
+    const first = await again(when);
+    const restarted = await again(when + 20 * 60_000);
+    expect(first.decision.event).toBe('irrigation.recommended');
+    expect(restarted.decision.event).toBe('irrigation.recommended');
+    expect(restarted.eventId).toBe(first.eventId);
+    expect(first.eventId).toBe(advised!.eventId);
+    // The field removed and added again: its first state names another life.
+    expect((await again(when, { ...INITIAL_DECISION_STATE, since: when - 5 * 86_400_000 })).eventId).not.toBe(first.eventId);
+    // A replay's events are not the live pipeline's.
+    const replayed = (await evaluateFields([field], when, { windows, states: new Map(), model, identity: identityOf(model), eventScope: 'replay' }, DEFAULT_EVALUATOR_OPTIONS))[0]!;
+    expect(replayed.eventId).not.toBe(first.eventId);
+  });
+});
+
 describe('evaluator: the weather ahead', () => {
   it('a forecast of rain holds the advice it would otherwise send, and the advice says so', async () => {
     // The first hour at which the field is advised without a forecast.
@@ -258,7 +279,7 @@ describe('evaluator: who judges silence', () => {
     for (const trigger of ['scheduled', 'explicit', undefined] as const) {
       const e = await evaluate(trigger);
       expect(e.decision.event).toBe('sensor.stale');
-      expect(e.decision.state).toEqual({ ...state, stale: true, staleSince: at });
+      expect(e.decision.state).toEqual({ ...state, stale: true, staleSince: at, lastEventAt: at });
     }
   });
 
