@@ -137,6 +137,15 @@ export interface DecisionState {
   since?: number;
 }
 
+/**
+ * A state as loaded, with its stale episode named: one saved stale by a release that did not keep
+ * `staleSince` takes the time it was saved, which is when it went stale (a stale state is saved
+ * once, when the episode begins), so its `sensor.recovered` says since when.
+ */
+export function loadedState(state: DecisionState, savedAt: number): DecisionState {
+  return state.stale && state.staleSince === undefined && Number.isFinite(savedAt) ? { ...state, staleSince: savedAt } : state;
+}
+
 export const INITIAL_DECISION_STATE: DecisionState = { advice: null, lastChangeAt: null, stale: false };
 
 /** What one evaluation found. */

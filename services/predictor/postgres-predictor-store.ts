@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { PostgresPlane } from '../shared/database/control-plane.js';
 import type { PostgresMigration } from '../shared/database/migrations.js';
 import { databaseUnavailable } from '../shared/database/postgres.js';
-import type { DecisionState } from './decision.js';
+import { loadedState, type DecisionState } from './decision.js';
 import type { FieldLearningState } from './field-learning.js';
 import type { DecisionStateRepository, FieldEntry, FieldLearningRepository, PartitionFence, StateWriteOptions } from './predictor-store.js';
 
@@ -63,8 +63,8 @@ export function createPostgresPredictorStore(plane: PostgresPlane, instance: str
   open(): Promise<void>;
 } {
   const { pool, shownUrl } = plane.postgres;
-  const table = <S>(name: Table) => createTable<S>(pool, shownUrl, name, instance, fence, writes);
-  const states = table<DecisionState>('predictor_decision_state');
+  const table = <S>(name: Table, loaded?: (state: S, savedAt: number) => S) => createTable<S>(pool, shownUrl, name, instance, fence, writes, loaded);
+  const states = table<DecisionState>('predictor_decision_state', loadedState);
   const learning = table<FieldLearningState>('predictor_field_learning');
   return {
     states: { ...states, save: async (farm, field, state) => void (await states.saveMany([{ farm, field, state }])), close: () => {} },
@@ -73,11 +73,11 @@ export function createPostgresPredictorStore(plane: PostgresPlane, instance: str
   };
 }
 
-function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance: string, fence: PartitionFence | undefined, writes: StateWriteOptions) {
+function createTable<S>(pool: pg.Pool, shownUrl: string, table: Table, instance: string, fence: PartitionFence | undefined, writes: StateWriteOptions, loaded?: (state: S, savedAt: number) => S) {
   const read = async (where: string, params: unknown[]): Promise<Map<string, S>> => {
     try {
-      const { rows } = await pool.query<{ farm: string; field: string; state: S }>(`SELECT farm, field, state FROM ${table} ${where}`, params);
-      return new Map(rows.map((r) => [`${r.farm}/${r.field}`, r.state]));
+      const { rows } = await pool.query<{ farm: string; field: string; state: S; updated_at: Date }>(`SELECT farm, field, state, updated_at FROM ${table} ${where}`, params);
+      return new Map(rows.map((r) => [`${r.farm}/${r.field}`, loaded ? loaded(r.state, r.updated_at.getTime()) : r.state]));
     } catch (err) {
       throw databaseUnavailable(err, shownUrl, `read ${table}`);
     }

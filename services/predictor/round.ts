@@ -75,7 +75,7 @@ export async function runRound(fields: readonly EvaluatedField[], deps: RoundDep
         try {
           await deps.publish(event);
         } catch (err) {
-          // State not advanced: the next round decides again and re-publishes (same id if same time).
+          // State not advanced: the next round decides again from it and re-publishes with the same id.
           logger.error({ err, field: e.key, type: event.type }, 'event not published; will retry next round');
           return;
         }

@@ -1,6 +1,6 @@
 /** SQLite implementations of the predictor's repositories: the only module with predictor SQL. */
 import { changeVersion, openSqlite, type Migration, type SqliteDatabase } from '../shared/sqlite.js';
-import type { DecisionState } from './decision.js';
+import { loadedState, type DecisionState } from './decision.js';
 import type { FieldLearningState } from './field-learning.js';
 import { validateFieldSettings, type FieldProfileRepository, type FieldSettings } from './field-profiles.js';
 import type { DecisionStateRepository, FieldLearningRepository, StateWriteOptions } from './predictor-store.js';
@@ -105,15 +105,16 @@ function stateUpsert(db: SqliteDatabase, table: 'decision_state' | 'field_learni
 }
 
 export function createSqliteDecisionStates(db: SqliteDatabase, ownsDb = false, options: StateWriteOptions = {}): DecisionStateRepository {
-  const all = db.prepare<[], { farm: string; field: string; state: string }>('SELECT farm, field, state FROM decision_state');
-  const one = db.prepare<[string, string], { state: string }>('SELECT state FROM decision_state WHERE farm = ? AND field = ?');
+  const all = db.prepare<[], { farm: string; field: string; state: string; updated_at: number }>('SELECT farm, field, state, updated_at FROM decision_state');
+  const one = db.prepare<[string, string], { state: string; updated_at: number }>('SELECT state, updated_at FROM decision_state WHERE farm = ? AND field = ?');
   const upsert = stateUpsert(db, 'decision_state', options);
+  const parse = (r: { state: string; updated_at: number }) => loadedState(JSON.parse(r.state) as DecisionState, r.updated_at);
   return {
     async loadAll() {
-      return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as DecisionState]));
+      return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, parse(r)]));
     },
     async loadMany(keys) {
-      return loadKeys(keys, one, (s) => JSON.parse(s) as DecisionState);
+      return loadKeys(keys, one, parse);
     },
     async save(farm, field, state) {
       upsert.run(farm, field, JSON.stringify(state), Date.now());
@@ -141,7 +142,7 @@ export function createSqliteFieldLearning(db: SqliteDatabase, options: StateWrit
       return new Map(all.all().map((r) => [`${r.farm}/${r.field}`, JSON.parse(r.state) as FieldLearningState]));
     },
     async loadMany(keys) {
-      return loadKeys(keys, one, (s) => JSON.parse(s) as FieldLearningState);
+      return loadKeys(keys, one, (r) => JSON.parse(r.state) as FieldLearningState);
     },
     async saveMany(entries) {
       const now = Date.now();
@@ -153,12 +154,12 @@ export function createSqliteFieldLearning(db: SqliteDatabase, options: StateWrit
 }
 
 /** The rows of `keys` (`farm/field`, split at the first slash: farm names have none) that exist. */
-function loadKeys<S>(keys: readonly string[], one: { get(farm: string, field: string): { state: string } | undefined }, parse: (state: string) => S): Map<string, S> {
+function loadKeys<S, R>(keys: readonly string[], one: { get(farm: string, field: string): R | undefined }, parse: (row: R) => S): Map<string, S> {
   const found = new Map<string, S>();
   for (const key of keys) {
     const slash = key.indexOf('/');
     const row = one.get(key.slice(0, slash), key.slice(slash + 1));
-    if (row) found.set(key, parse(row.state));
+    if (row) found.set(key, parse(row));
   }
   return found;
 }

@@ -69,17 +69,23 @@ describe.each<Backend>(['sqlite', 'postgres'])('predictor decision state on %s',
     const a = await fixture.open('pred-a');
     expect(await a.states.saveMany([
       { farm: 'f1', field: 'north', state: advised('evt_n') },
-      { farm: 'f1', field: 'south', state: { advice: null, lastChangeAt: null, stale: true } },
+      { farm: 'f1', field: 'south', state: { advice: null, lastChangeAt: null, stale: true, staleSince: 1_750_000_000_000 } },
     ])).toEqual([]);
+    // As a release that did not name stale episodes saved it.
+    const before = Date.now();
+    await a.states.save('f1', 'west', { advice: null, lastChangeAt: null, stale: true });
     await a.states.save('f2', 'east', advised('evt_e', 1_760_000_000_000));
     // Saved again: the newer state replaces the older.
     await a.states.saveMany([{ farm: 'f1', field: 'north', state: advised('evt_n2', 1_750_000_600_000) }]);
 
     const b = await fixture.open('pred-b');
     const all = await b.states.loadAll();
-    expect([...all.keys()].sort()).toEqual(['f1/north', 'f1/south', 'f2/east']);
+    expect([...all.keys()].sort()).toEqual(['f1/north', 'f1/south', 'f1/west', 'f2/east']);
     expect(all.get('f1/north')).toEqual(advised('evt_n2', 1_750_000_600_000));
-    expect(all.get('f1/south')).toEqual({ advice: null, lastChangeAt: null, stale: true });
+    expect(all.get('f1/south')).toEqual({ advice: null, lastChangeAt: null, stale: true, staleSince: 1_750_000_000_000 });
+    // Its episode named by when it was saved: its sensor.recovered says since when.
+    expect(all.get('f1/west')?.staleSince).toBeGreaterThanOrEqual(before - 1_000);
+    expect(all.get('f1/west')?.staleSince).toBeLessThanOrEqual(Date.now() + 1_000);
     const some = await b.states.loadMany(['f2/east', 'f1/nowhere', 'f1/south']);
     expect([...some.keys()].sort()).toEqual(['f1/south', 'f2/east']);
     expect(some.get('f2/east')).toEqual(advised('evt_e', 1_760_000_000_000));

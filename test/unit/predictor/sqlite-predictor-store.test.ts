@@ -28,6 +28,19 @@ describe('SQLite field profiles and decision states', () => {
     expect((await states.loadAll()).get('f1/north')?.advice?.eventId).toBe('e');
   });
 
+  it('names the episode of a stale state saved by a release that did not keep it: since it was saved', async () => {
+    const db = openPredictorDb(':memory:');
+    dbs.push(db);
+    const states = createSqliteDecisionStates(db);
+    await states.save('f1', 'north', { advice: null, lastChangeAt: null, stale: true });
+    await states.save('f1', 'south', { advice: null, lastChangeAt: null, stale: true, staleSince: 5 });
+    const savedAt = (db.prepare("SELECT updated_at FROM decision_state WHERE field = 'north'").pluck().get() as number);
+    const loaded = await states.loadAll();
+    expect(loaded.get('f1/north')).toEqual({ advice: null, lastChangeAt: null, stale: true, staleSince: savedAt });
+    expect(loaded.get('f1/south')?.staleSince).toBe(5);
+    expect((await states.loadMany(['f1/north'])).get('f1/north')?.staleSince).toBe(savedAt);
+  });
+
   it('forgets a removed field’s decision state, so a field added again starts afresh', async () => {
     const db = openPredictorDb(':memory:');
     dbs.push(db);
