@@ -208,6 +208,9 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
       });
     },
     async start() {
+      // The spool answers before anything is taken: one it cannot open (a file a newer fieldhook
+      // migrated) fails the start with its reason instead of every later append.
+      await spool.usage();
       await broker?.listen();
       let publish: BusPublish;
       if (broker) {
@@ -217,6 +220,7 @@ export function buildIngestor(deps: IngestorDeps): Ingestor {
         publish = (topic, payload) => client.publish(topic, payload);
       }
       busPublisher = createBusPublisher({ spool, publish, local: deps.localReadings?.(), logger, metrics });
+      await busPublisher.prepare();
       writer.start();
       busPublisher.start();
       await consumer?.start();

@@ -20,6 +20,11 @@ export interface BusPublisherOptions {
 export const DEFAULT_BUS_PUBLISHER_OPTIONS: BusPublisherOptions = { batchReadings: 1_000, idlePollMs: 1_000, retryDelayMs: 2_000 };
 
 export interface BusPublisher {
+  /**
+   * Before the InfluxDB writer starts: pins what a predictor in this process is to be handed
+   * again after a restart (the records the writer has not written), and tells it to wait for them.
+   */
+  prepare(): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -87,30 +92,37 @@ export function createBusPublisher(
   };
 
   /**
-   * Before its first round: what the bus cursor handed to this process's predictor before a
-   * restart and the InfluxDB writer has not written yet. The predictor rebuilt its windows from
-   * InfluxDB, which does not have them (InfluxDB away, or just behind), and the cursor will not
-   * hand them over again: they go to it once more (its windows merge what they already hold).
-   * Newest first: the first batch, taken as the predictor starts, holds what tells it each field
-   * is fresh.
+   * What the bus cursor handed to this process's predictor before a restart and the InfluxDB
+   * writer has not written yet: the predictor rebuilt its windows from InfluxDB, which does not
+   * have them (InfluxDB away, or just behind), and the cursor will not hand them over again. The
+   * range is pinned before the writer starts (`prepare`), so the records stay while the writer
+   * passes them, and goes to the predictor before its first round, oldest first as stored (its
+   * windows merge what they already hold; of two readings at one instant the later wins, as in
+   * InfluxDB).
    */
-  let handedBack = local === undefined;
-  async function handBackUnwritten(signal: AbortSignal): Promise<void> {
-    let before = Number.POSITIVE_INFINITY;
-    for (;;) {
-      const records = await spool.readUnwrittenBus(before, opts.batchReadings);
-      if (records.length === 0) return;
+  let pinned: { afterSeq: number; untilSeq: number } | undefined;
+  async function prepare(): Promise<void> {
+    if (!local) return;
+    local.expectHandBack();
+    pinned = await spool.pinUnwrittenBus();
+  }
+  async function handBackUnwritten(range: { afterSeq: number; untilSeq: number }, signal: AbortSignal): Promise<void> {
+    for (let after = range.afterSeq; after < range.untilSeq; ) {
+      const records = await spool.readBusRange(after, range.untilSeq, opts.batchReadings);
+      if (records.length === 0) break;
       let taken: Map<string, FieldReadings> | undefined;
       for (const [topic, payload] of byField(records)) if (owned(topic)) taken = localPart(payload, taken);
-      if (taken) await abortable(local!.take(taken), signal);
-      before = records.at(-1)!.seq;
+      if (taken) await abortable(local!.handBack(taken), signal);
+      after = records.at(-1)!.seq;
     }
+    local!.handedBack();
+    await spool.unpin();
   }
 
   async function round(signal: AbortSignal): Promise<boolean> {
-    if (!handedBack) {
-      await handBackUnwritten(signal);
-      handedBack = true;
+    if (pinned) {
+      await handBackUnwritten(pinned, signal);
+      pinned = undefined;
     }
     const records = await spool.read(BUS_CONSUMER, opts.batchReadings);
     if (records.length === 0) return false;
@@ -133,5 +145,5 @@ export function createBusPublisher(
     { idlePollMs: opts.idlePollMs, retryDelayMs: opts.retryDelayMs, failureMessage: 'bus publish failed; will retry' },
     round,
   );
-  return { start: () => loop.start(), stop: () => loop.stop() };
+  return { prepare, start: () => loop.start(), stop: () => loop.stop() };
 }

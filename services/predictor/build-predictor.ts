@@ -140,6 +140,9 @@ export function evaluatorOptionsOf(config: PredictConfig): EvaluatorOptions {
   };
 }
 
+/** How long a start waits for the spool's hand-back before its first round, ms. */
+const HAND_BACK_WAIT_MS = 60_000;
+
 export function buildPredictor(options: BuildPredictorOptions): Predictor {
   const { config } = options;
   // Automatic partitions need the shared database, and a passive predictor (`fieldhook predict`)
@@ -358,14 +361,34 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     });
   }
 
-  function ingest(key: string, readings: WindowReading[]): void {
+  function ingest(key: string, readings: WindowReading[], evaluate = true): void {
     // Another partition's field: acknowledged (by returning) but not kept.
     if (!ownership.follows(key)) return;
     const fresh = readings.filter((r) => !held(key, r));
     if (fresh.length === 0) return;
     windows.apply(key, fresh);
     // Before start the first round evaluates everything anyway.
-    if (started) scheduler.touch(key);
+    if (started && evaluate) scheduler.touch(key);
+  }
+
+  /**
+   * The spool's hand-back after a restart (bus-publisher.ts): announced by an ingestor in this
+   * process before this predictor starts, waited for before the first round, so that round judges
+   * no field on a window with holes. Bounded: a hand-back that takes longer (a huge backlog) goes
+   * on while the rounds do.
+   */
+  let handBackExpected = false;
+  let handBackOver!: () => void;
+  const handBackDone = new Promise<void>((resolve) => (handBackOver = resolve));
+  async function awaitHandBack(): Promise<void> {
+    if (!handBackExpected) return;
+    let timer: unknown;
+    const waited = await Promise.race([
+      handBackDone.then(() => true),
+      new Promise<boolean>((resolve) => (timer = clock.setTimeout(() => resolve(false), HAND_BACK_WAIT_MS))),
+    ]);
+    clock.clearTimeout(timer);
+    if (!waited) logger.warn({ waitedMs: HAND_BACK_WAIT_MS }, 'readings handed back by the spool still arriving; evaluating meanwhile');
   }
 
   function status(): PredictorStatus {
@@ -405,6 +428,8 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       await endSubscribers([bus, irrigationBus], leaving);
     } finally {
       await scheduler.stop();
+      // What a round could not save (the database away for a moment) goes now, not with a round that will not come.
+      await saveUnsaved(roundDeps).catch((err: unknown) => logger.warn({ err }, 'unsaved predictor state lost at stop; the next start decides from the state saved before'));
       await writer.close();
       await model.stop();
       await fieldsRepo.close();
@@ -439,6 +464,7 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
       started = true;
       markStarted();
       if (options.mode === 'passive') return;
+      await awaitHandBack();
       const connection = options.bus?.();
       if (connection) {
         // With automatic partitions fields move between instances: each takes every field's
@@ -470,7 +496,14 @@ export function buildPredictor(options: BuildPredictorOptions): Predictor {
     },
     ingest,
     // With automatic partitions every field's readings go through the broker, to whichever predictor evaluates it.
-    localReadings: createLocalReadings({ owns: (key) => !membership && ownership.evaluates(key), apply: ingest, started: () => started, startedOnce, evaluated: () => scheduler.idle() }),
+    localReadings: createLocalReadings({
+      owns: (key) => !membership && ownership.evaluates(key),
+      apply: ingest,
+      started: () => started,
+      startedOnce,
+      evaluated: () => scheduler.idle(),
+      handBack: { expect: () => void (handBackExpected = true), over: () => handBackOver() },
+    }),
     applyIrrigations,
     fieldSettings: () => fields.all().map((f) => f.settings),
     reloadFields: () => scheduler.exclusive(() => refresh(started)),

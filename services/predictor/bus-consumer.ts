@@ -3,7 +3,7 @@
  * in the window, so an acknowledged reading is never missing from a prediction; evaluation
  * happens afterwards, batched.
  */
-import { ALL_FIELD_READINGS, InvalidBusMessage, connectSubscriber, parseReadingBatch, type BusConnection, type Subscriber } from '../shared/bus/index.js';
+import { ALL_FIELD_READINGS, InvalidBusMessage, connectSubscriber, parseReadingBatch, type BusConnection, type FieldReadings, type Subscriber } from '../shared/bus/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { LocalReadings } from '../shared/bus/local-readings.js';
 import type { WindowReading } from './window-store.js';
@@ -52,18 +52,27 @@ export function createPredictorBusConsumer(
  */
 export function createLocalReadings(deps: {
   owns(key: string): boolean;
-  apply(key: string, readings: WindowReading[]): void;
+  /** Into the windows; `evaluate`: the fields are evaluated in the next round of arriving readings. */
+  apply(key: string, readings: WindowReading[], evaluate: boolean): void;
   started(): boolean;
   startedOnce: Promise<void>;
   evaluated(): Promise<void>;
+  /** The hand-back after a restart: announced, and over. */
+  handBack: { expect(): void; over(): void };
 }): LocalReadings {
+  const taking = async (batch: ReadonlyMap<string, FieldReadings>, evaluate: boolean) => {
+    await deps.startedOnce;
+    if (!deps.started()) throw new Error('the predictor has stopped; the readings stay in the spool');
+    for (const [key, entry] of batch) deps.apply(key, entry.readings, evaluate);
+  };
   return {
     owns: deps.owns,
     async take(batch) {
-      await deps.startedOnce;
-      if (!deps.started()) throw new Error('the predictor has stopped; the readings stay in the spool');
-      for (const [key, entry] of batch) deps.apply(key, entry.readings);
+      await taking(batch, true);
       await deps.evaluated();
     },
+    expectHandBack: () => deps.handBack.expect(),
+    handBack: (batch) => taking(batch, false),
+    handedBack: () => deps.handBack.over(),
   };
 }

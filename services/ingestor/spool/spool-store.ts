@@ -167,7 +167,9 @@ export interface SpoolStore {
   /** Apply appends in one transaction, so one fsync makes all of them durable. */
   appendBatch(requests: EncodedAppend[]): AppendResult[];
   read(consumer: string, maxReadings: number): SpoolRecord[];
-  readUnwrittenBus(beforeSeq: number, maxReadings: number): SpoolRecord[];
+  pinUnwrittenBus(): { afterSeq: number; untilSeq: number };
+  readBusRange(afterSeq: number, untilSeq: number, maxReadings: number): SpoolRecord[];
+  unpin(): void;
   readingsOf(seq: number): NormalizedReading[];
   commit(consumer: string, seq: number): void;
   pendingBytes(): number;
@@ -235,9 +237,9 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       `SELECT seq, created_at, correlation_id, readings, bus AS data, bus_topics AS topics FROM records
        WHERE seq > ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
-    readBusBack: db.prepare(
+    readBusRange: db.prepare(
       `SELECT seq, created_at, correlation_id, readings, bus AS data, bus_topics AS topics FROM records
-       WHERE seq > ? AND seq <= ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq DESC`,
+       WHERE seq > ? AND seq <= ? AND (only_consumer IS NULL OR only_consumer = ?) ORDER BY seq`,
     ),
     payload: db.prepare('SELECT payload, bus FROM records WHERE seq = ?'),
     pendingBytes: db.prepare('SELECT coalesce(sum(bytes), 0) FROM records').pluck(),
@@ -344,10 +346,12 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
     return requests.map((r) => applyOne(r, at));
   });
 
+  /** Records after this seq are kept whatever the cursors (pinUnwrittenBus); +∞: none pinned. */
+  let pinnedAfter = Number.POSITIVE_INFINITY;
   // Moving a cursor and deleting what every consumer has passed: one transaction, one fsync.
   const commit = db.transaction((consumer: string, seq: number) => {
     stmt.setCursor.run(seq, consumer, seq);
-    const slowest = Math.min(...consumers.map((c) => stmt.cursor.get(c) as number));
+    const slowest = Math.min(pinnedAfter, ...consumers.map((c) => stmt.cursor.get(c) as number));
     const freed = stmt.deleteConsumed.all(slowest) as number[];
     for (const bytes of freed) pendingBytes -= bytes;
   });
@@ -361,11 +365,18 @@ export function createSpoolStore(options: SpoolStoreOptions): SpoolStore {
       const query = consumer === INFLUX_CONSUMER ? stmt.readLines : stmt.readBus;
       return collect(query.iterate(after, consumer) as IterableIterator<RecordRow>, maxReadings);
     },
-    readUnwrittenBus(beforeSeq, maxReadings) {
+    pinUnwrittenBus() {
       const written = stmt.cursor.get(INFLUX_CONSUMER) as number | undefined;
       const handed = stmt.cursor.get(BUS_CONSUMER) as number | undefined;
-      if (written === undefined || handed === undefined) return [];
-      return collect(stmt.readBusBack.iterate(written, Math.min(handed, beforeSeq - 1), BUS_CONSUMER) as IterableIterator<RecordRow>, maxReadings);
+      if (written === undefined || handed === undefined || handed <= written) return { afterSeq: 0, untilSeq: 0 };
+      pinnedAfter = written;
+      return { afterSeq: written, untilSeq: handed };
+    },
+    readBusRange(afterSeq, untilSeq, maxReadings) {
+      return collect(stmt.readBusRange.iterate(afterSeq, untilSeq, BUS_CONSUMER) as IterableIterator<RecordRow>, maxReadings);
+    },
+    unpin() {
+      pinnedAfter = Number.POSITIVE_INFINITY;
     },
     readingsOf(seq) {
       const row = stmt.payload.get(seq) as { payload: string; bus: string } | undefined;

@@ -18,10 +18,27 @@ export interface WorkerReply {
   pendingBytes: number;
 }
 
+/** Why the spool could not be opened (id 0, the worker ends after it): its message and catalog code. */
+export interface WorkerOpenFailure {
+  id: 0;
+  openError: string;
+  code?: string;
+  pendingBytes: 0;
+}
+
 // Runs the SQLite spool off the main thread, so a commit's fsync never stalls HTTP or MQTT.
-const store = createSpoolStore(workerData as SpoolStoreOptions);
-const group = createGroupCommit((batch) => store.appendBatch(batch));
 const port = parentPort!;
+let opened: SpoolStore;
+try {
+  opened = createSpoolStore(workerData as SpoolStoreOptions);
+} catch (err) {
+  // Said before the worker ends, so the start fails with the reason (a file a newer fieldhook
+  // migrated, one that is not a database) rather than with the worker's exit code.
+  port.postMessage({ id: 0, openError: (err as Error).message, code: (err as { code?: string }).code, pendingBytes: 0 } satisfies WorkerOpenFailure);
+  throw err;
+}
+const store = opened;
+const group = createGroupCommit((batch) => store.appendBatch(batch));
 
 function reply(id: number, outcome: { result?: unknown; error?: string }): void {
   port.postMessage({ id, ...outcome, pendingBytes: store.pendingBytes() } satisfies WorkerReply);

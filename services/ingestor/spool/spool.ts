@@ -65,11 +65,15 @@ export interface Spool {
   /** Records after the consumer's cursor, up to about `maxReadings` readings (at least one record). */
   read(consumer: string, maxReadings: number): Promise<SpoolRecord[]>;
   /**
-   * Records the bus consumer has passed and the InfluxDB writer has not yet, in the bus's form,
-   * newest first, before `beforeSeq` (about `maxReadings` readings, at least one record): what a
-   * predictor in this process was handed before a restart and cannot read back from InfluxDB yet.
+   * The records the bus consumer has passed and the InfluxDB writer has not yet (seq in
+   * (afterSeq, untilSeq]): what a predictor in this process was handed before a restart and cannot
+   * read back from InfluxDB yet. They are kept, as the writer passes them, until {@link unpin}.
    */
-  readUnwrittenBus(beforeSeq: number, maxReadings: number): Promise<SpoolRecord[]>;
+  pinUnwrittenBus(): Promise<{ afterSeq: number; untilSeq: number }>;
+  /** Records with seq in (afterSeq, untilSeq] in the bus's form, oldest first (about `maxReadings` readings, at least one record). */
+  readBusRange(afterSeq: number, untilSeq: number, maxReadings: number): Promise<SpoolRecord[]>;
+  /** Let the pinned records go (deleted once every consumer has passed them). */
+  unpin(): Promise<void>;
   /** The readings of one record, in order (to dead-letter exactly the ones InfluxDB refused). */
   readingsOf(seq: number): Promise<NormalizedReading[]>;
   /** Move the consumer's cursor past `seq`; records every consumer has passed are deleted. */

@@ -15,7 +15,9 @@ export function createSqliteSpool(options: SqliteSpoolOptions): Spool {
   return {
     append: (request) => group.append(encodeAppend(request)),
     read: async (consumer, maxReadings) => store.read(consumer, maxReadings),
-    readUnwrittenBus: async (beforeSeq, maxReadings) => store.readUnwrittenBus(beforeSeq, maxReadings),
+    pinUnwrittenBus: async () => store.pinUnwrittenBus(),
+    readBusRange: async (afterSeq, untilSeq, maxReadings) => store.readBusRange(afterSeq, untilSeq, maxReadings),
+    unpin: async () => store.unpin(),
     readingsOf: async (seq) => store.readingsOf(seq),
     commit: async (consumer, seq) => store.commit(consumer, seq),
     pendingBytes: () => store.pendingBytes(),

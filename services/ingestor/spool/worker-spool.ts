@@ -4,7 +4,8 @@ import { Worker } from 'node:worker_threads';
 import { createAppendWaiters } from './group-commit.js';
 import type { Spool } from './spool.js';
 import { encodeAppend, type SpoolStoreOptions } from './spool-store.js';
-import type { WorkerReply, WorkerRequest } from './spool-worker.js';
+import type { WorkerOpenFailure, WorkerReply, WorkerRequest } from './spool-worker.js';
+import { Errors } from '../../shared/error-catalog.js';
 
 /**
  * The compiled worker next to this file; when running from TypeScript sources (tests, tsx), a
@@ -18,6 +19,12 @@ function startWorker(workerData: unknown): Worker {
   const source = new URL('./spool-worker.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
   return new Worker(bootstrap, { eval: true, workerData, resourceLimits });
+}
+
+/** The worker's open failure as this thread's error, with its catalog code when it had one. */
+function openFailure(message: WorkerOpenFailure): Error {
+  const known = Object.values(Errors).find((e) => e.code === message.code);
+  return known ? known(message.openError) : Errors.internal(`spool not opened: ${message.openError}`);
 }
 
 /**
@@ -34,7 +41,8 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
   let pendingBytes = 0;
   let failure: Error | undefined;
 
-  worker.on('message', (message: WorkerReply) => {
+  worker.on('message', (message: WorkerReply | WorkerOpenFailure) => {
+    if ('openError' in message) return failAll(openFailure(message));
     pendingBytes = message.pendingBytes;
     const call = pending.get(message.id);
     pending.delete(message.id);
@@ -42,7 +50,9 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
     else call?.resolve(message.result);
   });
   const failAll = (err: Error) => {
-    failure = err;
+    // The first failure is the reason: the worker's exit that follows an open failure says less.
+    failure ??= err;
+    err = failure;
     for (const call of pending.values()) call.reject(err);
     pending.clear();
   };
@@ -74,7 +84,9 @@ export function createWorkerSpool(options: Omit<SpoolStoreOptions, 'now'>): Spoo
       });
     },
     read: (consumer, maxReadings) => call('read', consumer, maxReadings),
-    readUnwrittenBus: (beforeSeq, maxReadings) => call('readUnwrittenBus', beforeSeq, maxReadings),
+    pinUnwrittenBus: () => call('pinUnwrittenBus'),
+    readBusRange: (afterSeq, untilSeq, maxReadings) => call('readBusRange', afterSeq, untilSeq, maxReadings),
+    unpin: () => call('unpin'),
     readingsOf: (seq) => call('readingsOf', seq),
     commit: (consumer, seq) => call('commit', consumer, seq),
     pendingBytes: () => pendingBytes,

@@ -16,4 +16,13 @@ export interface LocalReadings {
    * part is stopping): the round is then tried again.
    */
   take(batch: ReadonlyMap<string, FieldReadings>): Promise<void>;
+  /**
+   * After a restart, readings this process's spool handed over before it and InfluxDB does not
+   * have yet (the predictor rebuilt its windows from InfluxDB). `expectHandBack` is called before
+   * the predictor starts; it then waits for `handedBack` before its first round, so no field is
+   * judged on a window with holes. `handBack` applies a batch without evaluating.
+   */
+  expectHandBack(): void;
+  handBack(batch: ReadonlyMap<string, FieldReadings>): Promise<void>;
+  handedBack(): void;
 }

@@ -25,9 +25,13 @@ const reading = (field: string, minute: number): NormalizedReading => ({
   values: { soil_moisture: 0.2 + minute / 1000 },
 });
 
-/** A predictor in this process that owns `owned` and records what it took; `refuse` makes take fail. */
+/**
+ * A predictor in this process that owns `owned` and records what it took (`handedBack`: the
+ * hand-back after a restart, marked `back`, and when it was over); `refuse` makes take fail.
+ */
 function localPredictor(owned: string[]) {
-  const taken: { key: string; ts: number[] }[] = [];
+  const taken: { key: string; ts: number[]; back?: true }[] = [];
+  const calls: string[] = [];
   let refuse = false;
   let refusals = 0;
   const local: LocalReadings = {
@@ -36,8 +40,13 @@ function localPredictor(owned: string[]) {
       if (refuse && ++refusals) throw new Error('stopping');
       for (const [key, entry] of batch) taken.push({ key, ts: entry.readings.map((r) => r.ts) });
     },
+    expectHandBack: () => void calls.push('expect'),
+    async handBack(batch: ReadonlyMap<string, FieldReadings>) {
+      for (const [key, entry] of batch) taken.push({ key, ts: entry.readings.map((r) => r.ts), back: true });
+    },
+    handedBack: () => void calls.push(`over after ${taken.length}`),
   };
-  return { local, taken, refuse: (on: boolean) => (refuse = on), refusals: () => refusals };
+  return { local, taken, calls, refuse: (on: boolean) => (refuse = on), refusals: () => refusals };
 }
 
 describe('the bus cursor: a predictor in this process is fed directly, the broker carries the other fields', () => {
@@ -51,16 +60,20 @@ describe('the bus cursor: a predictor in this process is fed directly, the broke
   });
 
   const open = () => createSqliteSpool({ path: join(dir, 'spool.db'), consumers: [INFLUX_CONSUMER, BUS_CONSUMER] });
-  const start = (s: Spool, local: LocalReadings | undefined, published: [string, string][]) => {
+  const start = (s: Spool, local: LocalReadings | undefined, published: [string, string][], prepared?: () => Promise<void>) => {
     const p = createBusPublisher(
       { spool: s, local, publish: async (topic, payload) => void published.push([topic, payload]), logger: silentLogger(), metrics: createIngestMetrics(new Registry()) },
       { idlePollMs: 20, retryDelayMs: 20 },
     );
-    p.start();
+    // As the ingestor starts it: the hand-back pinned before the InfluxDB writer moves.
+    void p.prepare().then(async () => {
+      await prepared?.();
+      p.start();
+    });
     return p;
   };
 
-  it('after a restart, hands its predictor again what the cursor had handed over and InfluxDB does not have yet, before anything new', async () => {
+  it('after a restart, hands its predictor again what the cursor had handed over and InfluxDB does not have yet, before anything new, even as the writer moves on', async () => {
     dir = mkdtempSync(join(tmpdir(), 'fh-bus-'));
     spool = open();
     const published: [string, string][] = [];
@@ -75,16 +88,23 @@ describe('the bus cursor: a predictor in this process is fed directly, the broke
     // After it: one new record, and a predictor that rebuilt its windows from InfluxDB.
     await spool.append({ readings: [reading('north', 4)], correlationId: 'c4' });
     const predictor = localPredictor(['f1/north']);
-    publisher = start(spool, predictor.local, published);
-    await eventually(async () => (await spool!.usage()).consumers[BUS_CONSUMER]!.pendingReadings === 0, { what: 'bus cursor past every record' });
-    // Newest first (what says the field is fresh comes in the first batch), then the new record.
-    expect(predictor.taken.flatMap((t) => t.ts.map((ts) => [t.key, (ts - T0) / 60_000]))).toEqual([
-      ['f1/north', 3],
-      ['f1/north', 2],
-      ['f1/north', 4],
+    // The InfluxDB writer, started after the pin, writes everything before the hand-back reads it:
+    // the records stay until they are handed back.
+    publisher = start(spool, predictor.local, published, async () => {
+      const unwritten = await spool!.read(INFLUX_CONSUMER, 100);
+      await spool!.commit(INFLUX_CONSUMER, unwritten.at(-1)!.seq);
+    });
+    await eventually(async () => (await spool!.usage()).consumers[BUS_CONSUMER]!.pendingReadings === 0 && predictor.taken.length === 2, { what: 'bus cursor past every record' });
+    // Handed back first (applied without evaluating, oldest first as stored), then the new record.
+    expect(predictor.taken.map((t) => [t.key, t.ts.map((ts) => (ts - T0) / 60_000), t.back ?? false])).toEqual([
+      ['f1/north', [2, 3], true],
+      ['f1/north', [4], false],
     ]);
+    expect(predictor.calls).toEqual(['expect', 'over after 1']);
     // The other field's readings were on the broker before the restart: not published again.
     expect(published).toEqual([]);
+    // Handed back, they are let go: deleted once both cursors have passed them.
+    expect((await spool.usage()).pendingBytes).toBe(0);
   });
 
   it('hands the fields it evaluates to the predictor, one message per other field to the broker, then moves the cursor', async () => {

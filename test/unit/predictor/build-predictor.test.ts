@@ -17,6 +17,20 @@ import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset
 
 const HOUR = 3_600_000;
 
+/** A simulated held-out field `f/a` configured in a predictor database in memory, with its first 100 hourly readings. */
+async function simulatedField(seed: string) {
+  const [spec] = createFieldSpecs({ count: 1, seed, population: POPULATIONS.heldOut });
+  const readings: WindowReading[] = sensorReadings(simulateField(spec!)).slice(0, 100).map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
+  const p = profileFromSpec(spec!);
+  const db = openPredictorDb(':memory:');
+  const fields = createSqliteFieldProfiles(db);
+  await fields.add({
+    farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
+    latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
+  });
+  return { spec, p, readings, db, fields };
+}
+
 describe('scheduled evaluation', () => {
   let model: IrrigationModel;
   beforeAll(async () => {
@@ -28,16 +42,7 @@ describe('scheduled evaluation', () => {
   });
 
   it('re-evaluates fields without new readings, so a silent sensor is reported once as sensor.stale', async () => {
-    const [spec] = createFieldSpecs({ count: 1, seed: 'sched', population: POPULATIONS.heldOut });
-    const run = simulateField(spec!);
-    const readings: WindowReading[] = sensorReadings(run).slice(0, 100).map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
-    const p = profileFromSpec(spec!);
-    const db = openPredictorDb(':memory:');
-    const fields = createSqliteFieldProfiles(db);
-    await fields.add({
-      farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
-      latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
-    });
+    const { spec, p, readings, db, fields } = await simulatedField('sched');
     let now = readings.at(-1)!.ts;
     const historyFor = new Map<string, WindowReading[]>([['f/a', readings]]);
     const published: PublishInput[] = [];
@@ -96,6 +101,47 @@ describe('scheduled evaluation', () => {
     expect(predictor.windows.get('f/b')?.count).toBe(DEFAULT_WINDOW_STORE_OPTIONS.keepHours + 1);
     vi.useRealTimers();
     await predictor.stop();
+  });
+
+  it('after a restart, waits for what the spool hands back before its first round judges any field', async () => {
+    const { readings, db, fields } = await simulatedField('hand-back');
+    const published: PublishInput[] = [];
+    const rounds: number[] = [];
+    const predictor = buildPredictor({
+      config: { ...loadConfig(PREDICT_CONFIG, {}), DATA_DIR: '/nonexistent' },
+      logger: silentLogger(),
+      influx: { url: 'http://127.0.0.1:9', token: '', org: 'o', bucket: 'b', timeoutMs: 100 },
+      publish: async (e) => (published.push(e), { id: e.id!, deliveries: 1, duplicate: false }),
+      clock: { ...systemClock, now: () => readings.at(-1)!.ts },
+      fields,
+      states: createSqliteDecisionStates(db),
+      // InfluxDB does not have the readings yet: the windows are rebuilt empty.
+      history: { load: async () => new Map() },
+      writer: { write: async (e) => void rounds.push(e.length), close: async () => {} },
+      model: { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) },
+    });
+    // An ingestor in this process announces its hand-back before the predictor starts.
+    const local = predictor.localReadings;
+    local.expectHandBack();
+    let started = false;
+    const starting = predictor.start().then(() => (started = true));
+    const batch = (from: number, to: number) => new Map([['f/a', { farm: 'f', field: 'a', readings: readings.slice(from, to).map((r) => ({ ts: r.ts, values: r.values as Record<string, number> })) }]]);
+    await local.handBack(batch(0, 50));
+    // Several turns of the event loop later, with the hand-back not over: no round yet.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(rounds).toEqual([]);
+    expect(started).toBe(false);
+    await local.handBack(batch(50, 100));
+    local.handedBack();
+    await starting;
+    try {
+      // The first round saw every reading handed back: the field is fresh.
+      expect(rounds).toEqual([1]);
+      expect(published.filter((e) => e.type === 'sensor.stale')).toEqual([]);
+      expect(predictor.windows.get('f/a')?.count).toBeGreaterThan(0);
+    } finally {
+      await predictor.stop();
+    }
   });
 
   it('withdraws an advice in force when its field is removed, once', async () => {
