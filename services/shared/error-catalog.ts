@@ -602,7 +602,7 @@ export const Errors = {
     'FH_ERR_DATABASE_SCHEMA_NEWER',
     500,
     'The database was migrated by a newer fieldhook',
-    'A store in the control-plane database has migrations this version does not know: a newer fieldhook upgraded it; run that version (docs/operations.md, upgrades).',
+    'A store (in the control-plane database, or a SQLite file in the data folder) has migrations this version does not know: a newer fieldhook upgraded it; run that version (docs/operations.md, upgrades).',
   ),
   instanceLocked: defineError(
     'FH_ERR_INSTANCE_LOCKED',

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { createPrivateFile, ensurePrivateDir } from './data-dir.js';
+import { Errors } from './error-catalog.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -35,6 +36,12 @@ export function openSqlite(path: string, migrations: Migration[], options: OpenS
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    // Written by a newer fieldhook: this version would misread what it stores (a spool record an
+    // older writer cannot dead-letter), so it refuses the file, as it refuses PostgreSQL's stores.
+    db.close();
+    throw Errors.databaseSchemaNewer(`${path} was migrated by a newer fieldhook (schema ${current}, this version knows ${migrations.length}); run that version, or restore the backup taken before the upgrade (docs/operations.md, upgrades)`);
+  }
   for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {
       migrations[version]!(db);

@@ -19,6 +19,16 @@ describe('openSqlite', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('refuses a file a newer fieldhook migrated, and leaves it as it was', () => {
+    const path = join(root, 'spool.db');
+    const newer = openSqlite(path, [...MIGRATIONS, (db) => db.exec('CREATE TABLE later (x)')]);
+    newer.close();
+    expect(() => openSqlite(path, MIGRATIONS)).toThrow(expect.objectContaining({ code: 'FH_ERR_DATABASE_SCHEMA_NEWER', message: expect.stringContaining('schema 2, this version knows 1') }));
+    const again = openSqlite(path, [...MIGRATIONS, (db) => db.exec('CREATE TABLE later (x)')]);
+    expect(again.pragma('user_version', { simple: true })).toBe(2);
+    again.close();
+  });
+
   it('creates a missing folder 0700, and the database with its -wal and -shm files 0600', () => {
     const dir = join(root, '.fieldhook');
     const db = openSqlite(join(dir, 'registry.db'), MIGRATIONS);
