@@ -300,7 +300,8 @@ function decideFresh(
     // The rain will do the advice's work: withdraw it, saying why. Also when the model, reading
     // the same forecast, no longer sees RAW within the horizon: the advice would otherwise stay
     // in force ("irrigate") until it lapsed, for a field the rain is about to refill.
-    const withdrawn = held ?? forRain(!due && rainCovers(advice.depthMm ?? depthMm));
+    // (An advice past its validity that is not due any more lapses quietly below: receivers already ignore it.)
+    const withdrawn = held ?? forRain(!due && now < advice.validUntil && rainCovers(advice.depthMm ?? depthMm));
     if (withdrawn && !(coolingDown && fresh.cameBackAfterRain)) {
       return { state: { advice: null, lastChangeAt: now, stale: false, withdrawnForRain: true }, event: 'irrigation.cleared', reason: withdrawn.reason, hold: withdrawn.hold };
     }

@@ -303,7 +303,6 @@ export async function evaluateFields(
     return ended.length > 0 ? ended : undefined;
   }
 
-  /** Rain the field's forecast expects from now to RAW + the hold's grace (only when RAW is within the horizon). */
   /**
    * The forecast's rain before the need and `holdGraceH` after it (the hold rule, decision.ts).
    * The need is the RAW crossing within the horizon; for a field whose advice is in force and

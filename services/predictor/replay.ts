@@ -69,6 +69,8 @@ export async function replay(
     for (const [key, items] of loadedWater) applied.add(key, items);
   }
   const states = new Map<string, DecisionState>();
+  // Its events are not the live pipeline's, nor another range's: the same replay again is the same events.
+  const eventScope = `replay:${options.fromTs}:${step}`;
   // Like the decisions, what a field learns from its dry days starts afresh and grows through the range.
   const learning = new Map<string, FieldLearningState>();
   const cache = createFeatureCache();
@@ -77,7 +79,7 @@ export async function replay(
     // Windows keep the whole range; the evaluator only looks at the 72 h before t, so no
     // reading from after t can leak into a replayed decision.
     const { model, identity } = deps.model.current();
-    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied: recordedBy(applied, t), eventScope: 'replay' }, deps.evaluator);
+    const evaluations = await evaluateFields(fields, t, { windows, states, learning, model, identity, cache, applied: recordedBy(applied, t), eventScope }, deps.evaluator);
     await deps.writer?.write(evaluations);
     for (const e of evaluations) {
       states.set(e.key, e.decision.state);

@@ -31,9 +31,11 @@ const MIGRATIONS: Migration[] = [
 
 /** Open (or create) the predictor's SQLite file; `:memory:` for tests. */
 export function openPredictorDb(path: string): SqliteDatabase {
-  // NORMAL: the state can be rebuilt; a lost last commit means at worst one event re-published
-  // with the same id, which the dispatcher de-duplicates.
-  return openSqlite(path, MIGRATIONS, { synchronous: 'NORMAL' });
+  // FULL: event ids come from the state a decision starts from (evaluator.ts). With NORMAL a power
+  // loss may take back several saved states at once, and a decision made again from one of them
+  // would repeat an id already delivered for another event, which the dispatcher would then drop.
+  // Saved states are few (one per changed field per round), so the fsync is cheap.
+  return openSqlite(path, MIGRATIONS, { synchronous: 'FULL' });
 }
 
 export function createSqliteFieldProfiles(db: SqliteDatabase, ownsDb = false): FieldProfileRepository {

@@ -239,6 +239,8 @@ describe('the weather ahead', () => {
     expect(notDue).toMatchObject({ event: 'irrigation.cleared', reason: 'hold: 25 mm rain expected by Wed 06:00', hold: { rainMm: 25 }, state: { advice: null } });
     expect(decide(advised, withRain(ok(30, 60, 40, 40), rain(15)), H, 'n')).toMatchObject({ event: null, reason: 'advice active' });
     expect(decide(advised, ok(30, null, 40, 40), H, 'n')).toMatchObject({ event: null, reason: 'advice active' });
+    // Past its validity and not due any more, it lapses quietly, rain or not: receivers already ignore it.
+    expect(decide(advised, withRain(ok(30, 60, 40, 40), rain(25)), 30 * H, 'n')).toMatchObject({ event: null, reason: 'advice expired, no longer due' });
     // A newer forecast drops the rain within the cool-down: the advice follows at once, not 6 h later.
     expect(decide(r.state, withRain(ok(36.5, 4, 40, 40), rain(25)), 2 * H, 'y').event).toBeNull();
     const back = decide(r.state, ok(37, 3, 40, 40), 2 * H, 'z');
