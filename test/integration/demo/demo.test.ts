@@ -91,8 +91,9 @@ describe(`fieldhook demo: the demo farm in a running pipeline (InfluxDB ${influx
     const first = await influxql(`SELECT first(soil_moisture) FROM reading WHERE farm='demo' GROUP BY device`);
     const firsts = (first.results[0]?.series ?? []).map((s) => Number(s.values[0]?.[0]));
     for (const s of series) {
-      // Hourly readings over the 72 h window (a few lost, as from a real node).
-      expect(Number(s.values[0]?.[1])).toBeGreaterThan(60);
+      // Hourly readings over the 72 h window, a few lost as from a real node: the farm is designed
+      // anew each hour, and over a week of hours a device's 72 h held 58 to 72 of them.
+      expect(Number(s.values[0]?.[1])).toBeGreaterThan(48);
     }
     // Every device's history reaches most of three days back; the farm's, more than three.
     for (const ts of firsts) expect(Date.now() - ts).toBeGreaterThan(60 * HOUR_MS);
