@@ -309,6 +309,8 @@ export function stationEt0PeriodHours(reportHours: readonly number[]): number {
 function spreadStationEt0(et0: Float64Array, inputs: Float64Array, from: number, end: number): Uint8Array | undefined {
   const reports: number[] = [];
   for (let k = from; k < end; k++) if (inputs[k]! & Et0Inputs.station) reports.push(k);
+  // An hourly station with no report missing (the usual case, every field every round): nothing to spread.
+  if (reports.length < 2 || reports.at(-1)! - reports[0]! === reports.length - 1) return undefined;
   const period = stationEt0PeriodHours(reports);
   if (period <= 1) return undefined;
   const covered = new Uint8Array(end);

@@ -92,12 +92,22 @@ export function eventIdOf(key: string, type: string, from: number | string): str
   return `evt_p_${createHash('sha256').update(`${key}|${type}|${from}`).digest('hex').slice(0, 32)}`;
 }
 
-/** A decision state as text whatever the order its keys were stored in (PostgreSQL's jsonb keeps an order of its own). */
+/**
+ * A decision state as text whatever the order its keys were stored in (PostgreSQL's jsonb keeps an
+ * order of its own). Asked for every field of every round: made once per state object (a field's
+ * state object stays the same until a step changes it).
+ */
 function stateStamp(state: DecisionState): string {
-  return JSON.stringify(state, (_key, value: unknown) =>
-    value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value,
-  );
+  let stamp = stamps.get(state);
+  if (stamp === undefined) {
+    stamp = JSON.stringify(state, (_key, value: unknown) =>
+      value !== null && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value,
+    );
+    stamps.set(state, stamp);
+  }
+  return stamp;
 }
+const stamps = new WeakMap<DecisionState, string>();
 
 const iEt0 = FEATURE_NAMES.indexOf('et0_24h_mm');
 

@@ -55,9 +55,17 @@ export interface FieldSettings {
  * settings' objects with their keys in another order reads as the same budget.
  */
 export function waterBudgetOf(p: FieldProfile): string {
-  const { kcIni, kcMid, kcEnd, stageDays } = p.crop;
-  return JSON.stringify([p.thetaFc, p.thetaWp, p.rootDepthM, p.rootDepthMinM ?? null, p.p, kcIni, kcMid, kcEnd, stageDays, p.sowingDate]);
+  // Asked for every field of every round: made once per profile object (the field set keeps a
+  // field's profile until its settings change).
+  let budget = budgets.get(p);
+  if (budget === undefined) {
+    const { kcIni, kcMid, kcEnd, stageDays } = p.crop;
+    budget = JSON.stringify([p.thetaFc, p.thetaWp, p.rootDepthM, p.rootDepthMinM ?? null, p.p, kcIni, kcMid, kcEnd, stageDays, p.sowingDate]);
+    budgets.set(p, budget);
+  }
+  return budget;
 }
+const budgets = new WeakMap<FieldProfile, string>();
 
 /** Profiles by field. */
 export interface FieldProfileRepository {
