@@ -9,6 +9,7 @@ import type { BacklogRow, DeliveryRecord, OutboxRepository, SubscriptionRecord, 
 import type { IngestorStatus } from '../ingestor/build-ingestor.js';
 import type { PredictorStatus } from '../predictor/build-predictor.js';
 import { offSeasonReason, profileOf, type FieldSettings } from '../predictor/field-profiles.js';
+import type { FieldProfile } from '../model/index.js';
 import type { FieldView, FieldViews } from '../predictor/field-views.js';
 import type { DeviceRepository } from '../registry/device.js';
 import type { Clock } from '../shared/clock.js';
@@ -134,14 +135,15 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
       const entry = profiled.get(key);
       const balance = balances.get(key);
       const advice = entry?.state?.advice ?? null;
+      const profile = entry ? readableProfile(entry.settings) : undefined;
       return {
         farm,
         field,
         configured: entry !== undefined,
         crop: entry?.settings.crop ?? null,
-        soil: entry ? soilLines(entry.settings, balance) : null,
+        soil: profile ? soilLines(profile, balance) : null,
         stale: entry?.state?.stale ?? false,
-        season: entry ? seasonOf(entry.settings, now) : null,
+        season: entry && profile ? seasonOf(entry.settings, profile, now) : null,
         devices: fleet.filter((d) => d.farm === farm && d.field === field).map((d) => d.id),
         water: balance
           ? { at: iso(balance.at)!, depletion_mm: balance.depletionMm, raw_mm: balance.rawMm, taw_mm: balance.tawMm, hours_to_raw: balance.hoursToRaw }
@@ -200,15 +202,18 @@ export function createSnapshotReader(sources: StatusSources, clock: Clock, optio
 }
 
 /** Whether the crop is in the ground: off season no advice is given, and the water shown is the last in season. */
-function seasonOf(settings: FieldSettings, now: number) {
-  let why: string | undefined;
-  try {
-    why = offSeasonReason(settings, now);
-  } catch {
-    // Settings this release cannot read (a crop another instance's newer release knows): shown as they are.
-    return null;
-  }
+function seasonOf(settings: FieldSettings, profile: FieldProfile, now: number) {
+  const why = offSeasonReason(settings, now, profile);
   return { in_season: why === undefined, reason: why ?? null, sowing_date: settings.sowingDate, harvested_on: settings.harvestedOn ?? null };
+}
+
+/** The profile a field's settings resolve to; undefined for settings this release cannot read (a crop another instance's newer release knows). */
+function readableProfile(settings: FieldSettings): FieldProfile | undefined {
+  try {
+    return profileOf(settings);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Who evaluates the field, and when its state was saved (not shown as local when it is not). */
@@ -220,14 +225,9 @@ function evaluationOf({ evaluation: e }: FieldView) {
  * Field capacity, wilting point and the RAW threshold as volumetric water contents, the lines of
  * the soil-moisture chart: the threshold is field capacity less RAW spread over the root depth.
  */
-function soilLines(settings: FieldSettings, balance: WaterBalance | undefined) {
-  try {
-    const p = profileOf(settings);
-    const thetaRaw = balance ? p.thetaFc - balance.rawMm / (1000 * p.rootDepthM) : null;
-    return { theta_fc: p.thetaFc, theta_wp: p.thetaWp, theta_raw: thetaRaw };
-  } catch {
-    return null;
-  }
+function soilLines(p: FieldProfile, balance: WaterBalance | undefined) {
+  const thetaRaw = balance ? p.thetaFc - balance.rawMm / (1000 * p.rootDepthM) : null;
+  return { theta_fc: p.thetaFc, theta_wp: p.thetaWp, theta_raw: thetaRaw };
 }
 
 /**
