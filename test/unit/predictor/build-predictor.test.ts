@@ -9,27 +9,12 @@ import { DEFAULT_WINDOW_STORE_OPTIONS, type WindowReading } from '../../../servi
 import { loadConfig } from '../../../services/shared/config.js';
 import { systemClock } from '../../../services/shared/clock.js';
 import { silentLogger } from '../../../services/shared/logger.js';
-import { simulateField } from '../../../services/simulator/field-run.js';
 import { createFieldSpecs } from '../../../services/simulator/fields.js';
-import { sensorReadings } from '../../../services/simulator/sensors.js';
 import { eventually } from '../../helpers/eventually.js';
+import { simulatedField } from '../../helpers/simulated-field.js';
 import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
 
 const HOUR = 3_600_000;
-
-/** A simulated held-out field `f/a` configured in a predictor database in memory, with its first 100 hourly readings. */
-async function simulatedField(seed: string) {
-  const [spec] = createFieldSpecs({ count: 1, seed, population: POPULATIONS.heldOut });
-  const readings: WindowReading[] = sensorReadings(simulateField(spec!)).slice(0, 100).map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
-  const p = profileFromSpec(spec!);
-  const db = openPredictorDb(':memory:');
-  const fields = createSqliteFieldProfiles(db);
-  await fields.add({
-    farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
-    latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
-  });
-  return { spec, p, readings, db, fields };
-}
 
 describe('scheduled evaluation', () => {
   let model: IrrigationModel;
@@ -42,7 +27,7 @@ describe('scheduled evaluation', () => {
   });
 
   it('re-evaluates fields without new readings, so a silent sensor is reported once as sensor.stale', async () => {
-    const { spec, p, readings, db, fields } = await simulatedField('sched');
+    const { spec, p, readings, db, fields } = await simulatedField('sched', 0, 100);
     let now = readings.at(-1)!.ts;
     const historyFor = new Map<string, WindowReading[]>([['f/a', readings]]);
     const published: PublishInput[] = [];
@@ -104,7 +89,7 @@ describe('scheduled evaluation', () => {
   });
 
   it('after a restart, waits for what the spool hands back before its first round judges any field', async () => {
-    const { readings, db, fields } = await simulatedField('hand-back');
+    const { readings, db, fields } = await simulatedField('hand-back', 0, 100);
     const published: PublishInput[] = [];
     const rounds: number[] = [];
     const predictor = buildPredictor({

@@ -5,15 +5,11 @@ import { PREDICT_CONFIG } from '../../../services/predictor/config.js';
 import { INITIAL_FIELD_LEARNING } from '../../../services/predictor/field-learning.js';
 import { identityOf, type ModelHolder } from '../../../services/predictor/model-holder.js';
 import { createSqliteDecisionStates, createSqliteFieldLearning, createSqliteFieldProfiles, openPredictorDb } from '../../../services/predictor/sqlite-predictor-store.js';
-import type { WindowReading } from '../../../services/predictor/window-store.js';
 import { loadConfig } from '../../../services/shared/config.js';
 import { systemClock } from '../../../services/shared/clock.js';
 import { silentLogger } from '../../../services/shared/logger.js';
 import type { SqliteDatabase } from '../../../services/shared/sqlite.js';
-import { simulateField } from '../../../services/simulator/field-run.js';
-import { createFieldSpecs } from '../../../services/simulator/fields.js';
-import { sensorReadings } from '../../../services/simulator/sensors.js';
-import { POPULATIONS, profileFromSpec } from '../../../services/training/dataset.js';
+import { simulatedField } from '../../helpers/simulated-field.js';
 
 describe('what a field learnt is kept in the predictor store', () => {
   let model: IrrigationModel;
@@ -36,17 +32,8 @@ describe('what a field learnt is kept in the predictor store', () => {
   });
 
   it('survives a restart of the predictor and shows in its status', async () => {
-    const [spec] = createFieldSpecs({ count: 1, seed: 'learn-store', population: POPULATIONS.heldOut });
-    const run = simulateField(spec!);
     // Four days of readings from day 20: the evaluation sees the last whole local day.
-    const readings: WindowReading[] = sensorReadings(run).slice(20 * 24, 24 * 24).map((r) => ({ ts: Date.parse(r.ts), values: r.values }));
-    const p = profileFromSpec(spec!);
-    const db = openPredictorDb(':memory:');
-    const fields = createSqliteFieldProfiles(db);
-    await fields.add({
-      farm: 'f', field: 'a', crop: spec!.crop, sowingDate: spec!.sowingDate, thetaFc: spec!.thetaFc, thetaWp: spec!.thetaWp, efficiency: 0.9,
-      latitudeDeg: p.latitudeDeg, longitudeDeg: p.longitudeDeg, elevationM: p.elevationM, tzLongitudeDeg: p.tzLongitudeDeg,
-    });
+    const { readings, db, fields } = await simulatedField('learn-store', 20 * 24, 24 * 24);
     const now = readings.at(-1)!.ts;
     const holder: ModelHolder = { start: async () => {}, stop: async () => {}, reload: async () => false, current: () => ({ model, identity: identityOf(model) }) };
     const build = (database: SqliteDatabase, env: Record<string, string> = {}) =>
